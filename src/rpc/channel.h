@@ -1,0 +1,128 @@
+// The framed channel: length-prefixed protobuf messages over a TCP stream, for the hot paths
+// (worker leases between core workers and raylets, task push between core workers). gRPC serves
+// the GCS; this serves what happens per task, where gRPC's per-call cost would dominate.
+//
+// Frame layout (little-endian): u32 body_length | u16 method | u8 flags | u8 reserved | u64 seq |
+// body. `method` is a moray.proto.Method; `seq` pairs a reply with its request (flag kReply).
+//
+//   auto server = Server::Listen(&loop, "127.0.0.1", 0, on_accept);  // port 0: any free port
+//   auto conn = Connection::Connect(&loop, "127.0.0.1", port, absl::Seconds(5));
+//   (*conn)->SetHandlers(on_message, on_close);
+//   (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [](absl::Status s, Frame reply) {...});
+//   (*conn)->Send(proto::PUSH_TASKS, batch);   // one-way
+//
+// Thread model: a Connection belongs to one EventLoop. Send, Call, Reply and Close may be called
+// from any thread; messages queued before the loop next runs go out in one write (natural
+// batching). Handlers run on the loop thread. A Connection stays alive while the loop watches it
+// or anyone holds a shared_ptr to it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rpc/event_loop.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace moray::rpc {
+
+struct Frame {
+  static constexpr uint8_t kReply = 1;
+  uint16_t method = 0;
+  uint8_t flags = 0;
+  uint64_t seq = 0;
+  std::string body;
+
+  // Parses the body into `message`; InvalidArgument if it does not parse.
+  absl::Status ParseBody(google::protobuf::MessageLite* message) const;
+};
+
+inline constexpr size_t kFrameHeaderSize = 16;
+inline constexpr uint32_t kMaxFrameBody = 1u << 30;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using MessageHandler = std::function<void(const std::shared_ptr<Connection>&, Frame&&)>;
+  using CloseHandler = std::function<void(const std::shared_ptr<Connection>&)>;
+  using ReplyCallback = std::function<void(absl::Status, Frame&&)>;
+
+  // Connects (blocking, up to `timeout`) and registers with `loop` once handlers are set.
+  // Unavailable with a clear message if nothing listens there.
+  static absl::StatusOr<std::shared_ptr<Connection>> Connect(EventLoop* loop, const std::string& host,
+                                                             int port, absl::Duration timeout);
+  // Wraps an accepted socket (used by Server).
+  static std::shared_ptr<Connection> Adopt(EventLoop* loop, int fd);
+
+  ~Connection();
+
+  // Sets the handlers and starts reading. Call once, before any message can arrive.
+  void SetHandlers(MessageHandler on_message, CloseHandler on_close);
+
+  void Send(uint16_t method, const google::protobuf::MessageLite& message);
+  // `on_reply` runs on the loop thread with the reply, or with Unavailable if the connection
+  // closes first.
+  void Call(uint16_t method, const google::protobuf::MessageLite& request, ReplyCallback on_reply);
+  void Reply(const Frame& request, const google::protobuf::MessageLite& reply);
+  void Close();
+
+  bool closed() const;
+  std::string peer() const { return peer_; }
+  // Free slot for the owner of the connection (e.g. the raylet's client record). Loop thread only.
+  void* user_data = nullptr;
+
+ private:
+  Connection(EventLoop* loop, int fd, std::string peer);
+  void Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
+               const google::protobuf::MessageLite& message);
+  void OnEvents(uint32_t events);
+  void HandleReadable();
+  void FlushWrites();
+  void CloseOnLoop();
+
+  EventLoop* const loop_;  // not owned; outlives the connection's registration
+  const int fd_;
+  const std::string peer_;
+  MessageHandler on_message_;  // loop thread
+  CloseHandler on_close_;      // loop thread
+  std::string read_buffer_;    // loop thread
+  size_t read_offset_ = 0;     // loop thread
+  bool watching_ = false;      // loop thread
+  bool want_write_ = false;    // loop thread
+
+  mutable std::mutex mutex_;
+  std::string write_buffer_;  // guarded by mutex_: frames not yet written
+  bool flush_posted_ = false; // guarded by mutex_
+  bool closed_ = false;       // guarded by mutex_
+  uint64_t next_seq_ = 1;     // guarded by mutex_
+  std::unordered_map<uint64_t, ReplyCallback> pending_calls_;  // guarded by mutex_
+};
+
+class Server {
+ public:
+  using AcceptHandler = std::function<void(std::shared_ptr<Connection>)>;
+
+  // Listens on host:port (port 0: any free port) and hands each accepted connection to
+  // `on_accept` on the loop thread (which must call SetHandlers on it).
+  static absl::StatusOr<std::unique_ptr<Server>> Listen(EventLoop* loop, const std::string& host,
+                                                        int port, AcceptHandler on_accept);
+  ~Server();
+  int port() const { return port_; }
+
+ private:
+  Server(EventLoop* loop, int fd, int port, AcceptHandler on_accept);
+  void OnAcceptable();
+  EventLoop* const loop_;
+  const int fd_;
+  const int port_;
+  AcceptHandler on_accept_;
+};
+
+}  // namespace moray::rpc
