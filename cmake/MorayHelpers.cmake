@@ -1,9 +1,15 @@
-# moray_cc_test(NAME name SRCS ... DEPS ... [LABELS ...])
+# moray_cc_test(NAME name SRCS ... DEPS ... [DRIVER] [TIMEOUT s] [LABELS ...])
 # A GoogleTest binary registered with CTest. Unit tests live beside the code they test.
+# DRIVER: the test binary is a Moray driver whose workers re-execute it (tests/test_main.cc runs
+# the worker loop instead of the tests when started as a worker).
 function(moray_cc_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "DRIVER" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SRCS})
-  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock)
+  if(T_DRIVER)
+    target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} moray_test_main GTest::gtest GTest::gmock)
+  else()
+    target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gtest_main GTest::gmock)
+  endif()
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
