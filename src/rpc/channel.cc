@@ -1,1 +1,406 @@
-namespace moray::rpc {}
+#include "rpc/channel.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/message_lite.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::rpc {
+namespace {
+
+void PutU16(char* p, uint16_t v) { std::memcpy(p, &v, 2); }
+void PutU32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void PutU64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }
+template <typename T>
+T Load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+void SetSocketOptions(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  int flags = fcntl(fd, F_GETFL, 0);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+absl::StatusOr<sockaddr_in> Resolve(const std::string& host, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1) return addr;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host '", host, "'"));
+  }
+  addr.sin_addr = reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr;
+  freeaddrinfo(result);
+  return addr;
+}
+
+}  // namespace
+
+absl::Status Frame::ParseBody(google::protobuf::MessageLite* message) const {
+  if (!message->ParseFromString(body)) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed message for method ", method));
+  }
+  return absl::OkStatus();
+}
+
+Connection::Connection(EventLoop* loop, int fd, std::string peer)
+    : loop_(loop), fd_(fd), peer_(std::move(peer)) {}
+
+Connection::~Connection() { close(fd_); }
+
+absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
+                                                                const std::string& host, int port,
+                                                                absl::Duration timeout) {
+  auto addr = Resolve(host, port);
+  if (!addr.ok()) return addr.status();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  std::string peer = absl::StrCat(host, ":", port);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr));
+  if (rc != 0 && errno != EINPROGRESS) {
+    int err = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", peer, ": ", std::strerror(err)));
+  }
+  if (rc != 0) {
+    pollfd pfd{fd, POLLOUT, 0};
+    int ready = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (ready <= 0) {
+      close(fd);
+      return absl::DeadlineExceededError(
+          absl::StrCat("timed out connecting to ", peer, " after ", absl::FormatDuration(timeout)));
+    }
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      close(fd);
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", peer, ": ", std::strerror(err)));
+    }
+  }
+  SetSocketOptions(fd);
+  return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
+}
+
+std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof(addr);
+  std::string peer = "unknown";
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &addr.sin_addr, buf, sizeof(buf));
+    peer = absl::StrCat(buf, ":", ntohs(addr.sin_port));
+  }
+  SetSocketOptions(fd);
+  return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
+}
+
+void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
+  auto self = shared_from_this();
+  auto install = [self, on_message = std::move(on_message), on_close = std::move(on_close)]() mutable {
+    self->on_message_ = std::move(on_message);
+    self->on_close_ = std::move(on_close);
+    if (self->closed()) return;
+    self->watching_ = true;
+    // The watch holds the connection alive until CloseOnLoop unwatches it.
+    self->loop_->Watch(self->fd_, EPOLLIN | EPOLLRDHUP,
+                       [self](uint32_t events) { self->OnEvents(events); });
+    self->FlushWrites();
+  };
+  if (loop_->InLoopThread()) {
+    install();
+  } else {
+    loop_->Post(std::move(install));
+  }
+}
+
+void Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
+                         const google::protobuf::MessageLite& message) {
+  size_t body = message.ByteSizeLong();
+  bool post = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    size_t offset = write_buffer_.size();
+    write_buffer_.resize(offset + kFrameHeaderSize + body);
+    char* p = write_buffer_.data() + offset;
+    PutU32(p, static_cast<uint32_t>(body));
+    PutU16(p + 4, method);
+    p[6] = static_cast<char>(flags);
+    p[7] = 0;
+    PutU64(p + 8, seq);
+    message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + kFrameHeaderSize));
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      post = true;
+    }
+  }
+  if (post) {
+    auto self = shared_from_this();
+    loop_->Post([self] { self->FlushWrites(); });
+  }
+}
+
+void Connection::Send(uint16_t method, const google::protobuf::MessageLite& message) {
+  Enqueue(method, 0, 0, message);
+}
+
+void Connection::Call(uint16_t method, const google::protobuf::MessageLite& request,
+                      ReplyCallback on_reply) {
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) {
+      seq = 0;
+    } else {
+      seq = next_seq_++;
+      pending_calls_.emplace(seq, std::move(on_reply));
+    }
+  }
+  if (seq == 0) {
+    auto callback = std::make_shared<ReplyCallback>(std::move(on_reply));
+    std::string peer = peer_;
+    loop_->Post([callback, peer] {
+      (*callback)(absl::UnavailableError(absl::StrCat("connection to ", peer, " is closed")), Frame{});
+    });
+    return;
+  }
+  Enqueue(method, 0, seq, request);
+}
+
+void Connection::Reply(const Frame& request, const google::protobuf::MessageLite& reply) {
+  Enqueue(request.method, Frame::kReply, request.seq, reply);
+}
+
+void Connection::Close() {
+  auto self = shared_from_this();
+  if (loop_->InLoopThread()) {
+    CloseOnLoop();
+  } else {
+    loop_->Post([self] { self->CloseOnLoop(); });
+  }
+}
+
+bool Connection::closed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_;
+}
+
+void Connection::OnEvents(uint32_t events) {
+  auto self = shared_from_this();  // handlers may drop the last outside reference
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) HandleReadable();
+  if ((events & EPOLLOUT) && !closed()) FlushWrites();
+}
+
+void Connection::HandleReadable() {
+  char chunk[64 * 1024];
+  bool peer_closed = false;
+  while (true) {
+    ssize_t n = read(fd_, chunk, sizeof(chunk));
+    if (n > 0) {
+      read_buffer_.append(chunk, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof(chunk)) break;
+      continue;
+    }
+    if (n == 0) {
+      peer_closed = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) peer_closed = true;
+    break;
+  }
+  // Dispatch every complete frame.
+  while (read_buffer_.size() - read_offset_ >= kFrameHeaderSize) {
+    const char* p = read_buffer_.data() + read_offset_;
+    uint32_t body = Load<uint32_t>(p);
+    if (body > kMaxFrameBody) {
+      spdlog::error("channel {}: frame of {} bytes exceeds the limit; closing", peer_, body);
+      CloseOnLoop();
+      return;
+    }
+    if (read_buffer_.size() - read_offset_ < kFrameHeaderSize + body) break;
+    Frame frame;
+    frame.method = Load<uint16_t>(p + 4);
+    frame.flags = static_cast<uint8_t>(p[6]);
+    frame.seq = Load<uint64_t>(p + 8);
+    frame.body.assign(p + kFrameHeaderSize, body);
+    read_offset_ += kFrameHeaderSize + body;
+    if (frame.flags & Frame::kReply) {
+      ReplyCallback callback;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = pending_calls_.find(frame.seq);
+        if (it != pending_calls_.end()) {
+          callback = std::move(it->second);
+          pending_calls_.erase(it);
+        }
+      }
+      if (callback) callback(absl::OkStatus(), std::move(frame));
+    } else if (on_message_) {
+      on_message_(shared_from_this(), std::move(frame));
+    }
+    if (closed()) return;
+  }
+  if (read_offset_ == read_buffer_.size()) {
+    read_buffer_.clear();
+    read_offset_ = 0;
+  } else if (read_offset_ > (1 << 20)) {
+    read_buffer_.erase(0, read_offset_);
+    read_offset_ = 0;
+  }
+  if (peer_closed) CloseOnLoop();
+}
+
+void Connection::FlushWrites() {
+  if (!watching_) return;  // SetHandlers flushes once registered
+  std::string pending;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flush_posted_ = false;
+    if (closed_ || write_buffer_.empty()) return;
+    pending.swap(write_buffer_);
+  }
+  size_t written = 0;
+  while (written < pending.size()) {
+    ssize_t n = write(fd_, pending.data() + written, pending.size() - written);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    CloseOnLoop();
+    return;
+  }
+  bool more;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (written < pending.size()) {
+      // Keep unwritten bytes in front of anything queued meanwhile.
+      write_buffer_.insert(0, pending, written, std::string::npos);
+    }
+    more = !write_buffer_.empty();
+  }
+  bool need_out = more;
+  if (need_out != want_write_) {
+    want_write_ = need_out;
+    loop_->Modify(fd_, EPOLLIN | EPOLLRDHUP | (need_out ? EPOLLOUT : 0));
+  }
+}
+
+void Connection::CloseOnLoop() {
+  std::unordered_map<uint64_t, ReplyCallback> calls;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    calls.swap(pending_calls_);
+    write_buffer_.clear();
+  }
+  auto self = shared_from_this();
+  if (watching_) {
+    watching_ = false;
+    loop_->Unwatch(fd_);
+  }
+  shutdown(fd_, SHUT_RDWR);
+  for (auto& [seq, callback] : calls) {
+    callback(absl::UnavailableError(absl::StrCat("connection to ", peer_, " closed")), Frame{});
+  }
+  if (on_close_) {
+    auto on_close = std::move(on_close_);
+    on_close_ = nullptr;
+    on_close(self);
+  }
+  on_message_ = nullptr;
+}
+
+Server::Server(EventLoop* loop, int fd, int port, AcceptHandler on_accept)
+    : loop_(loop),
+      fd_(fd),
+      port_(port),
+      on_accept_(std::make_shared<AcceptHandler>(std::move(on_accept))) {}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
+                                                       int port, AcceptHandler on_accept) {
+  auto addr = Resolve(host, port);
+  if (!addr.ok()) return addr.status();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr)) != 0 || listen(fd, 1024) != 0) {
+    int err = errno;
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, ": ", std::strerror(err)));
+  }
+  sockaddr_in bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  int bound_port = ntohs(bound.sin_port);
+  std::unique_ptr<Server> server(new Server(loop, fd, bound_port, std::move(on_accept)));
+  // The watch shares the handler, not the Server, so an event racing with ~Server is harmless.
+  auto handler = server->on_accept_;
+  auto watch = [loop, fd, bound_port, handler] {
+    loop->Watch(fd, EPOLLIN, [loop, fd, bound_port, handler](uint32_t) {
+      AcceptAll(loop, fd, bound_port, *handler);
+    });
+  };
+  if (loop->InLoopThread()) {
+    watch();
+  } else {
+    loop->Post(watch);
+  }
+  return server;
+}
+
+Server::~Server() {
+  // Unwatch on the loop thread; the fd is closed there too so no callback sees a reused fd.
+  int fd = fd_;
+  EventLoop* loop = loop_;
+  if (loop->InLoopThread()) {
+    loop->Unwatch(fd);
+    close(fd);
+  } else {
+    loop->Post([loop, fd] {
+      loop->Unwatch(fd);
+      close(fd);
+    });
+  }
+}
+
+void Server::AcceptAll(EventLoop* loop, int listen_fd, int port, const AcceptHandler& on_accept) {
+  while (true) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        spdlog::warn("accept on port {} failed: {}", port, std::strerror(errno));
+      }
+      return;
+    }
+    on_accept(Connection::Adopt(loop, fd));
+  }
+}
+
+}  // namespace moray::rpc

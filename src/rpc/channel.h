@@ -118,11 +118,11 @@ class Server {
 
  private:
   Server(EventLoop* loop, int fd, int port, AcceptHandler on_accept);
-  void OnAcceptable();
+  static void AcceptAll(EventLoop* loop, int listen_fd, int port, const AcceptHandler& on_accept);
   EventLoop* const loop_;
   const int fd_;
   const int port_;
-  AcceptHandler on_accept_;
+  std::shared_ptr<AcceptHandler> on_accept_;
 };
 
 }  // namespace moray::rpc

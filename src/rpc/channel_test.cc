@@ -1,2 +1,154 @@
+#include "rpc/channel.h"
+
+#include <condition_variable>
+#include <mutex>
+
 #include "gtest/gtest.h"
-TEST(ChannelTest, Placeholder) {}
+#include "node.pb.h"
+
+namespace moray::rpc {
+namespace {
+
+// Waits for a condition set by loop callbacks, with a deadline.
+class Latch {
+ public:
+  void Set() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++count_;
+    cv_.notify_all();
+  }
+  bool WaitFor(int count, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return count_ >= count; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+class ChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_loop_.StartThread("server");
+    client_loop_.StartThread("client");
+    auto server = Server::Listen(&server_loop_, "127.0.0.1", 0, [this](std::shared_ptr<Connection> c) {
+      server_conns_.push_back(c);
+      c->SetHandlers(
+          [this](const std::shared_ptr<Connection>& conn, Frame&& frame) {
+            if (frame.method == proto::GET_OBJECT) {
+              proto::GetObjectRequest request;
+              ASSERT_TRUE(frame.ParseBody(&request).ok());
+              proto::GetObjectReply reply;
+              reply.set_found(true);
+              reply.mutable_object()->set_data("echo:" + request.object_id());
+              conn->Reply(frame, reply);
+            } else if (frame.method == proto::PUSH_TASKS) {
+              proto::PushTasksRequest push;
+              ASSERT_TRUE(frame.ParseBody(&push).ok());
+              std::lock_guard<std::mutex> lock(mutex_);
+              for (const auto& t : push.tasks()) received_.push_back(t.name());
+              received_latch_.Set();
+            }
+          },
+          [this](const std::shared_ptr<Connection>&) { closed_latch_.Set(); });
+    });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    server_loop_.Post([this] { server_conns_.clear(); });
+    server_loop_.Stop();
+    client_loop_.Stop();
+  }
+
+  EventLoop server_loop_;
+  EventLoop client_loop_;
+  std::unique_ptr<Server> server_;
+  std::vector<std::shared_ptr<Connection>> server_conns_;  // server loop only
+  std::mutex mutex_;
+  std::vector<std::string> received_;
+  Latch received_latch_;
+  Latch closed_latch_;
+};
+
+TEST_F(ChannelTest, CallGetsItsReply) {
+  auto conn = Connection::Connect(&client_loop_, "127.0.0.1", server_->port(), absl::Seconds(5));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
+  Latch done;
+  std::vector<std::string> replies(100);
+  for (int i = 0; i < 100; ++i) {
+    proto::GetObjectRequest request;
+    request.set_object_id(std::to_string(i));
+    (*conn)->Call(proto::GET_OBJECT, request, [&, i](absl::Status status, Frame&& frame) {
+      ASSERT_TRUE(status.ok());
+      proto::GetObjectReply reply;
+      ASSERT_TRUE(frame.ParseBody(&reply).ok());
+      replies[i] = reply.object().data();
+      done.Set();
+    });
+  }
+  ASSERT_TRUE(done.WaitFor(100));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(replies[i], "echo:" + std::to_string(i));
+}
+
+TEST_F(ChannelTest, OneWayMessagesArriveInOrderAcrossLargeFrames) {
+  auto conn = Connection::Connect(&client_loop_, "127.0.0.1", server_->port(), absl::Seconds(5));
+  ASSERT_TRUE(conn.ok());
+  (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
+  const int kMessages = 2000;
+  for (int i = 0; i < kMessages; ++i) {
+    proto::PushTasksRequest push;
+    auto* task = push.add_tasks();
+    task->set_name(std::to_string(i));
+    if (i % 500 == 0) task->set_function_name(std::string(3 << 20, 'x'));  // a 3 MiB frame
+    (*conn)->Send(proto::PUSH_TASKS, push);
+  }
+  ASSERT_TRUE(received_latch_.WaitFor(kMessages, std::chrono::seconds(30)));
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int i = 0; i < kMessages; ++i) ASSERT_EQ(received_[i], std::to_string(i));
+}
+
+TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
+  auto conn = Connection::Connect(&client_loop_, "127.0.0.1", server_->port(), absl::Seconds(5));
+  ASSERT_TRUE(conn.ok());
+  Latch client_closed;
+  (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {},
+                       [&](const std::shared_ptr<Connection>&) { client_closed.Set(); });
+  // Wait until the server has the connection, then close it from the server side.
+  proto::GetObjectRequest request;
+  Latch first;
+  (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) { first.Set(); });
+  ASSERT_TRUE(first.WaitFor(1));
+  server_loop_.Post([this] {
+    for (auto& c : server_conns_) c->Close();
+  });
+  ASSERT_TRUE(client_closed.WaitFor(1));
+  Latch failed;
+  absl::Status seen;
+  (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) {
+    seen = s;
+    failed.Set();
+  });
+  ASSERT_TRUE(failed.WaitFor(1));
+  EXPECT_EQ(seen.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(closed_latch_.WaitFor(1));
+}
+
+TEST_F(ChannelTest, ConnectToAClosedPortFailsClearly) {
+  int port = server_->port();
+  server_.reset();
+  // Give the loop a round to close the listening socket.
+  Latch flushed;
+  server_loop_.Post([&] { flushed.Set(); });
+  ASSERT_TRUE(flushed.WaitFor(1));
+  auto conn = Connection::Connect(&client_loop_, "127.0.0.1", port, absl::Seconds(2));
+  ASSERT_FALSE(conn.ok());
+  EXPECT_NE(conn.status().message().find("cannot connect to 127.0.0.1:"), std::string::npos)
+      << conn.status();
+}
+
+}  // namespace
+}  // namespace moray::rpc
