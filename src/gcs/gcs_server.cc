@@ -1,0 +1,53 @@
+#include "gcs/gcs_server.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::gcs {
+
+GcsServer::GcsServer(GcsServerConfig config)
+    : config_(std::move(config)),
+      storage_(std::make_unique<InMemoryTableStorage>()),
+      nodes_(storage_.get()),
+      jobs_(storage_.get()),
+      kv_(storage_.get()),
+      task_events_({.max_records = config_.max_task_records}),
+      service_(&nodes_, &jobs_, &kv_, &task_events_) {}
+
+GcsServer::~GcsServer() { Stop(absl::ZeroDuration()); }
+
+absl::Status GcsServer::Start() {
+  const std::string address = absl::StrCat(config_.host, ":", config_.port);
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  // gRPC turns SO_REUSEPORT on by default, which would let a second GCS "bind" a port that is
+  // already serving a cluster and silently split its traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Task-event batches and full task listings can exceed the 4 MiB default.
+  builder.SetMaxReceiveMessageSize(-1);
+  builder.SetMaxSendMessageSize(-1);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (!server_ || selected_port == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("the GCS could not listen on ", address,
+                                               " (address in use or not local?)"));
+  }
+  port_ = selected_port;
+  spdlog::info("GCS listening on {}:{}", config_.host, port_);
+  return absl::OkStatus();
+}
+
+void GcsServer::Stop(absl::Duration grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_->Wait();
+  server_.reset();
+  spdlog::info("GCS on port {} stopped", port_);
+}
+
+}  // namespace moray::gcs

@@ -1,0 +1,260 @@
+// The GCS over real gRPC on loopback: a GcsServer on port 0 and a GcsClient talking to it, plus
+// the RunGcsServer process entry (ready fd, SIGTERM, owner exit) in forked children.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "common/id.h"
+#include "gcs/gcs_client.h"
+#include "gcs/gcs_server.h"
+#include "gcs/gcs_server_main.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moray::gcs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Waits up to `timeout` for child `pid` to exit; returns its wait status or -1 on timeout.
+int WaitForExit(pid_t pid, absl::Duration timeout) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd p{fd, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    close(fd);
+    if (n <= 0) return -1;
+  }
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+// Reads "<port>\n" from `fd` within `timeout`; 0 on EOF or timeout.
+int ReadPort(int fd, absl::Duration timeout) {
+  std::string text;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()))) <= 0) break;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    text.append(buf, n);
+    if (text.find('\n') != std::string::npos) break;
+  }
+  int port = 0;
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return absl::SimpleAtoi(text, &port) ? port : 0;
+}
+
+// Forks a child running RunGcsServer; returns its pid and the port it reported.
+std::pair<pid_t, int> ForkGcs(int owner_pid) {
+  int pipefd[2];
+  EXPECT_EQ(pipe(pipefd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    GcsServerOptions options;
+    options.ready_fd = pipefd[1];
+    options.owner_pid = owner_pid;
+    _exit(RunGcsServer(options));
+  }
+  close(pipefd[1]);
+  int port = ReadPort(pipefd[0], absl::Seconds(10));
+  close(pipefd[0]);
+  return {pid, port};
+}
+
+// These two run first, before this process creates any gRPC state a fork would inherit.
+TEST(RunGcsServerTest, ReportsPortAndExitsCleanlyOnSigterm) {
+  auto [pid, port] = ForkGcs(/*owner_pid=*/0);
+  ASSERT_GT(port, 0);
+  const absl::Time start = absl::Now();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = WaitForExit(pid, absl::Seconds(5));
+  ASSERT_NE(status, -1) << "the GCS did not exit within 5 s of SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+TEST(RunGcsServerTest, ExitsWhenTheOwnerExits) {
+  pid_t owner = fork();
+  if (owner == 0) {
+    pause();
+    _exit(0);
+  }
+  auto [pid, port] = ForkGcs(owner);
+  ASSERT_GT(port, 0);
+  kill(owner, SIGKILL);
+  WaitForExit(owner, absl::Seconds(5));
+  int status = WaitForExit(pid, absl::Seconds(5));
+  if (status == -1) kill(pid, SIGKILL);
+  ASSERT_NE(status, -1) << "the GCS outlived its owner";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+class GcsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    auto client = GcsClient::Connect("127.0.0.1:" + std::to_string(server_.port()), absl::Seconds(5));
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+
+  GcsServer server_{{.host = "127.0.0.1", .port = 0, .max_task_records = 1000}};
+  std::unique_ptr<GcsClient> client_;
+};
+
+TEST_F(GcsServerTest, NodesAndClusterStatus) {
+  proto::NodeInfo node;
+  node.set_node_id(std::string(16, 'n'));
+  node.set_node_ip("127.0.0.1");
+  node.set_is_head_node(true);
+  (*node.mutable_resources_total())["CPU"] = 4;
+  ASSERT_TRUE(client_->RegisterNode(node).ok());
+
+  proto::NodeResourceReport report;
+  report.set_node_id(node.node_id());
+  (*report.mutable_resources_total())["CPU"] = 4;
+  (*report.mutable_resources_available())["CPU"] = 1;
+  auto* demand = report.add_demands();
+  (*demand->mutable_shape())["CPU"] = 8;
+  demand->set_num_ready_requests(2);
+  demand->set_infeasible(true);
+  ASSERT_TRUE(client_->ReportResources(report).ok());
+
+  auto nodes = client_->GetAllNodes();
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_TRUE((*nodes)[0].is_head_node());
+
+  auto status = client_->GetClusterStatus();
+  ASSERT_TRUE(status.ok());
+  ASSERT_EQ(status->reports_size(), 1);
+  EXPECT_EQ(status->reports(0).resources_available().at("CPU"), 1);
+  EXPECT_TRUE(status->reports(0).demands(0).infeasible());
+
+  ASSERT_TRUE(client_->UnregisterNode(node.node_id(), "test over").ok());
+  nodes = client_->GetAllNodes();
+  EXPECT_EQ((*nodes)[0].state(), proto::NODE_DEAD);
+  EXPECT_EQ((*nodes)[0].state_message(), "test over");
+
+  // Errors keep their canonical code across the wire.
+  auto missing = client_->UnregisterNode(std::string(16, 'x'), "");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.message()), HasSubstr("UnregisterNode"));
+}
+
+TEST_F(GcsServerTest, Jobs) {
+  proto::JobInfo job;
+  job.set_driver_pid(getpid());
+  job.set_driver_binary("/usr/bin/app");
+  auto first = client_->AddJob(job);
+  auto second = client_->AddJob(job);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, JobIdFromInt(1));
+  EXPECT_EQ(*second, JobIdFromInt(2));
+  ASSERT_TRUE(client_->MarkJobFinished(*first).ok());
+  auto jobs = client_->GetAllJobs();
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_TRUE((*jobs)[0].is_dead());
+  EXPECT_FALSE((*jobs)[1].is_dead());
+  EXPECT_EQ((*jobs)[1].driver_binary(), "/usr/bin/app");
+}
+
+TEST_F(GcsServerTest, Kv) {
+  EXPECT_EQ(*client_->KvPut("ns", "k1", "v1", false), true);
+  EXPECT_EQ(*client_->KvPut("ns", "k1", "other", false), false);
+  EXPECT_EQ(*client_->KvGet("ns", "k1"), std::optional<std::string>("v1"));
+  EXPECT_EQ(*client_->KvGet("ns", "nope"), std::nullopt);
+  ASSERT_TRUE(client_->KvPut("ns", "k2", std::string(5 << 20, 'x'), false).ok());  // > 4 MiB
+  EXPECT_EQ((*client_->KvGet("ns", "k2"))->size(), 5u << 20);
+  EXPECT_THAT(*client_->KvKeys("ns", "k"), ElementsAre("k1", "k2"));
+  EXPECT_EQ(*client_->KvDel("ns", "k", true), 2);
+  EXPECT_TRUE(client_->KvKeys("ns", "")->empty());
+}
+
+TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
+  std::vector<proto::TaskEvent> events;
+  for (int i = 0; i < 30; ++i) {
+    proto::TaskEvent e;
+    e.set_task_id(NewTaskId(JobIdFromInt(1)));
+    e.set_job_id(JobIdFromInt(1));
+    e.set_state(i < 10 ? proto::FINISHED : proto::RUNNING);
+    e.set_timestamp_ns(absl::GetCurrentTimeNanos());
+    e.set_has_descriptive_fields(true);
+    e.set_name(i % 3 == 0 ? "fizz" : "plain");
+    e.set_func_or_class_name(e.name());
+    events.push_back(e);
+  }
+  ASSERT_TRUE(client_->AddTaskEvents(events, /*dropped=*/2).ok());
+
+  proto::StateFilter running;
+  running.set_key("state");
+  running.set_op("=");
+  running.set_value("Running");
+  proto::StateFilter fizz;
+  fizz.set_key("name");
+  fizz.set_op("!=");
+  fizz.set_value("FIZZ");
+  auto reply = client_->GetTasks({running, fizz}, /*limit=*/5);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  // Of tasks 10..29, the ones with i % 3 != 0: 20 - 6 (12, 15, ..., 27) = 14.
+  EXPECT_EQ(reply->total(), 14);
+  EXPECT_EQ(reply->tasks_size(), 5);
+  EXPECT_EQ(reply->num_truncated(), 9);
+  EXPECT_EQ(reply->num_dropped(), 2);
+
+  proto::StateFilter bad;
+  bad.set_key("nope");
+  bad.set_op("=");
+  auto invalid = client_->GetTasks({bad}, 10);
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GcsClientConnectTest, FailsFastAndClearlyWhenNothingListens) {
+  // A port that was just free: bind to 0, read the port, close.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  close(fd);
+
+  const absl::Time start = absl::Now();
+  auto client = GcsClient::Connect(address, absl::Seconds(5));
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(client.status().message()),
+              HasSubstr("could not connect to the Moray GCS at " + address));
+  EXPECT_THAT(std::string(client.status().message()), HasSubstr("Is a cluster running there?"));
+  // A refused connection is an answer: no need to wait for the whole timeout.
+  EXPECT_LT(took, absl::Seconds(3));
+}
+
+TEST(GcsServerStartTest, PortInUseIsAnError) {
+  GcsServer first({.host = "127.0.0.1", .port = 0});
+  ASSERT_TRUE(first.Start().ok());
+  GcsServer second({.host = "127.0.0.1", .port = first.port()});
+  auto status = second.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace moray::gcs

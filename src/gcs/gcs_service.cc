@@ -1,0 +1,108 @@
+#include "gcs/gcs_service.h"
+
+#include "gcs/status_util.h"
+
+namespace moray::gcs {
+
+grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext*,
+                                          const proto::RegisterNodeRequest* request,
+                                          proto::RegisterNodeReply*) {
+  return ToGrpcStatus(nodes_->RegisterNode(request->node()));
+}
+
+grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext*,
+                                            const proto::UnregisterNodeRequest* request,
+                                            proto::UnregisterNodeReply*) {
+  return ToGrpcStatus(nodes_->UnregisterNode(request->node_id(), request->reason()));
+}
+
+grpc::Status GcsServiceImpl::ReportResources(grpc::ServerContext*,
+                                             const proto::ReportResourcesRequest* request,
+                                             proto::ReportResourcesReply*) {
+  return ToGrpcStatus(nodes_->ReportResources(request->report()));
+}
+
+grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext*, const proto::GetAllNodesRequest*,
+                                         proto::GetAllNodesReply* reply) {
+  for (auto& node : nodes_->GetAllNodes()) *reply->add_nodes() = std::move(node);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext*, const proto::AddJobRequest* request,
+                                    proto::AddJobReply* reply) {
+  auto job_id = jobs_->AddJob(request->job());
+  if (!job_id.ok()) return ToGrpcStatus(job_id.status());
+  reply->set_job_id(*job_id);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext*,
+                                             const proto::MarkJobFinishedRequest* request,
+                                             proto::MarkJobFinishedReply*) {
+  return ToGrpcStatus(jobs_->MarkJobFinished(request->job_id()));
+}
+
+grpc::Status GcsServiceImpl::GetAllJobs(grpc::ServerContext*, const proto::GetAllJobsRequest*,
+                                        proto::GetAllJobsReply* reply) {
+  auto jobs = jobs_->GetAllJobs();
+  if (!jobs.ok()) return ToGrpcStatus(jobs.status());
+  for (auto& job : *jobs) *reply->add_jobs() = std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvPut(grpc::ServerContext*, const proto::KvPutRequest* request,
+                                   proto::KvPutReply* reply) {
+  auto added = kv_->Put(request->ns(), request->key(), request->value(), request->overwrite());
+  if (!added.ok()) return ToGrpcStatus(added.status());
+  reply->set_added(*added);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvGet(grpc::ServerContext*, const proto::KvGetRequest* request,
+                                   proto::KvGetReply* reply) {
+  auto value = kv_->Get(request->ns(), request->key());
+  if (!value.ok()) return ToGrpcStatus(value.status());
+  reply->set_found(value->has_value());
+  if (value->has_value()) reply->set_value(std::move(**value));
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvDel(grpc::ServerContext*, const proto::KvDelRequest* request,
+                                   proto::KvDelReply* reply) {
+  auto deleted = kv_->Del(request->ns(), request->key(), request->by_prefix());
+  if (!deleted.ok()) return ToGrpcStatus(deleted.status());
+  reply->set_deleted(*deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::KvKeys(grpc::ServerContext*, const proto::KvKeysRequest* request,
+                                    proto::KvKeysReply* reply) {
+  auto keys = kv_->Keys(request->ns(), request->prefix());
+  if (!keys.ok()) return ToGrpcStatus(keys.status());
+  for (auto& key : *keys) reply->add_keys(std::move(key));
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::AddTaskEvents(grpc::ServerContext*,
+                                           const proto::AddTaskEventsRequest* request,
+                                           proto::AddTaskEventsReply*) {
+  task_events_->AddEvents(request->events(), request->dropped());
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetTasks(grpc::ServerContext*, const proto::GetTasksRequest* request,
+                                      proto::GetTasksReply* reply) {
+  auto tasks = task_events_->GetTasks(*request);
+  if (!tasks.ok()) return ToGrpcStatus(tasks.status());
+  *reply = *std::move(tasks);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetClusterStatus(grpc::ServerContext*,
+                                              const proto::GetClusterStatusRequest*,
+                                              proto::GetClusterStatusReply* reply) {
+  *reply = nodes_->GetClusterStatus();
+  return grpc::Status::OK;
+}
+
+}  // namespace moray::gcs

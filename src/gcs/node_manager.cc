@@ -1,0 +1,91 @@
+#include "gcs/node_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::gcs {
+
+absl::Status NodeManager::RegisterNode(proto::NodeInfo node) {
+  if (node.node_id().empty()) {
+    return absl::InvalidArgumentError("RegisterNode: the node has no node_id");
+  }
+  node.set_state(proto::NODE_ALIVE);
+  node.clear_state_message();
+  node.set_end_time_ms(0);
+  if (node.start_time_ms() == 0) node.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
+  const std::string id = node.node_id();
+  // Storage is written under mu_ so that it and the in-memory table agree on the last writer.
+  absl::MutexLock lock(&mu_);
+  auto put = storage_->Put(Table::kNodes, id, node.SerializeAsString(), /*overwrite=*/true);
+  if (!put.ok()) return put.status();
+  if (!nodes_.contains(id)) registration_order_.push_back(id);
+  spdlog::info("node {} registered: ip {}, raylet port {}, head {}", ToHex(id), node.node_ip(),
+               node.raylet_port(), node.is_head_node());
+  nodes_[id] = std::move(node);
+  reports_.erase(id);  // a revived node starts from a fresh report
+  return absl::OkStatus();
+}
+
+absl::Status NodeManager::UnregisterNode(std::string_view node_id_view, std::string_view reason) {
+  const std::string node_id(node_id_view);
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) {
+    return absl::NotFoundError(absl::StrCat("no node with id ", ToHex(node_id)));
+  }
+  proto::NodeInfo& node = it->second;
+  if (node.state() == proto::NODE_DEAD) return absl::OkStatus();
+  node.set_state(proto::NODE_DEAD);
+  node.set_state_message(std::string(reason));
+  node.set_end_time_ms(absl::ToUnixMillis(absl::Now()));
+  auto put = storage_->Put(Table::kNodes, node.node_id(), node.SerializeAsString(),
+                           /*overwrite=*/true);
+  if (!put.ok()) return put.status();
+  // The node's processes are gone with it; keep the last report so `moray list workers` still
+  // shows who ran there, but not as alive.
+  if (auto report = reports_.find(node_id); report != reports_.end()) {
+    for (auto& worker : *report->second.mutable_workers()) worker.set_is_alive(false);
+    report->second.clear_demands();
+  }
+  spdlog::info("node {} is dead: {}", ToHex(node_id), reason);
+  return absl::OkStatus();
+}
+
+absl::Status NodeManager::ReportResources(proto::NodeResourceReport report) {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(report.node_id());
+  if (it == nodes_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("node ", ToHex(report.node_id()), " reported resources before registering"));
+  }
+  if (it->second.state() == proto::NODE_DEAD) {
+    return absl::FailedPreconditionError(absl::StrCat("node ", ToHex(report.node_id()),
+                                                      " was declared dead: ",
+                                                      it->second.state_message()));
+  }
+  std::string id = report.node_id();
+  reports_[id] = std::move(report);
+  return absl::OkStatus();
+}
+
+std::vector<proto::NodeInfo> NodeManager::GetAllNodes() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::NodeInfo> out;
+  out.reserve(registration_order_.size());
+  for (const auto& id : registration_order_) out.push_back(nodes_.at(id));
+  return out;
+}
+
+proto::GetClusterStatusReply NodeManager::GetClusterStatus() const {
+  absl::MutexLock lock(&mu_);
+  proto::GetClusterStatusReply reply;
+  for (const auto& id : registration_order_) {
+    *reply.add_nodes() = nodes_.at(id);
+    if (auto it = reports_.find(id); it != reports_.end()) *reply.add_reports() = it->second;
+  }
+  return reply;
+}
+
+}  // namespace moray::gcs

@@ -1,0 +1,55 @@
+// The node table: raylets register here, report their resources, and leave (or are declared
+// dead) with a reason. Keeps the latest resource report of each node for `moray status` and the
+// worker list.
+//
+//   NodeManager nodes(&storage);
+//   nodes.RegisterNode(info);                       // state ALIVE
+//   nodes.ReportResources(report);                  // replaces the node's previous report
+//   nodes.UnregisterNode(node_id, "moray stop");    // state DEAD, state_message = reason
+//
+// Thread model: thread-safe. Node records are written through to storage; reports live in memory
+// only (the next report rebuilds them).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "gcs.pb.h"
+#include "gcs/gcs_table_storage.h"
+
+namespace moray::gcs {
+
+class NodeManager {
+ public:
+  // `storage` must outlive the manager.
+  explicit NodeManager(GcsTableStorage* storage) : storage_(storage) {}
+
+  // Adds the node as ALIVE, or revives a known id (a restarted raylet keeps its place in the
+  // list). InvalidArgument without a node id. Fills start_time_ms with now when unset.
+  absl::Status RegisterNode(proto::NodeInfo node);
+  // Marks the node DEAD with `reason` as its state message and its workers as not alive.
+  // NotFound for an unknown node; a dead node stays dead (no-op).
+  absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
+  // Replaces the node's latest report. NotFound for an unknown node, FailedPrecondition for a
+  // node already declared dead (its raylet should stop).
+  absl::Status ReportResources(proto::NodeResourceReport report);
+
+  // All nodes, alive and dead, in registration order.
+  std::vector<proto::NodeInfo> GetAllNodes() const;
+  // All nodes and the latest report of each node that has reported.
+  proto::GetClusterStatusReply GetClusterStatus() const;
+
+ private:
+  GcsTableStorage* storage_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> registration_order_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, proto::NodeResourceReport> reports_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace moray::gcs
