@@ -1,0 +1,298 @@
+#include "api/cluster_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/runtime_slot.h"
+#include "api/task_error.h"
+#include "common/head_launcher.h"
+#include "common/id.h"
+#include "common/logging.h"
+#include "common/session.h"
+#include "core_worker/core_worker.h"
+#include "gcs/gcs_client.h"
+#include "ray/api/function_manager.h"
+#include "ray/api/ray_exception.h"
+
+namespace moray::api {
+namespace {
+
+using ray::internal::Buffer;
+
+[[noreturn]] void ThrowFor(const proto::ErrorInfo& error) {
+  const std::string& m = error.message();
+  switch (error.type()) {
+    case proto::TASK_EXECUTION_EXCEPTION:
+      throw ray::internal::RayTaskException(m);
+    case proto::WORKER_DIED:
+      throw ray::internal::RayWorkerException(m);
+    case proto::OBJECT_UNRECONSTRUCTABLE:
+      throw ray::internal::UnreconstructableException(m);
+    case proto::FUNCTION_NOT_FOUND:
+      throw ray::internal::RayFunctionNotFound(m);
+    case proto::ACTOR_DIED:
+      throw ray::internal::RayActorException(m);
+    case proto::RUNTIME_ENV_SETUP_FAILED:
+      throw ray::internal::RayRuntimeEnvException(m);
+    default:
+      throw ray::internal::RayException(m.empty() ? proto::ErrorType_Name(error.type()) : m);
+  }
+}
+
+absl::Duration TimeoutOf(int timeout_ms) {
+  return timeout_ms < 0 ? absl::InfiniteDuration() : absl::Milliseconds(timeout_ms);
+}
+
+// Runs a registered function on the worker: the bridge from the core worker to the registry.
+core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
+                                   const std::vector<std::shared_ptr<Buffer>>& args) {
+  core::TaskResult result;
+  const auto* function = ray::internal::FunctionManager::Instance().GetFunction(spec.function_name());
+  if (!function) {
+    result.error.set_type(proto::FUNCTION_NOT_FOUND);
+    result.error.set_message(absl::StrCat(
+        "Function ", spec.function_name(), " is not registered in this worker (pid ", getpid(),
+        "). Please use RAY_REMOTE to register this function, and make sure the worker runs the "
+        "same program or libraries as the driver."));
+    return result;
+  }
+  std::vector<ray::internal::ArgView> views;
+  views.reserve(args.size());
+  for (const auto& arg : args) views.push_back({arg->Data(), arg->Size()});
+  try {
+    result.data = (*function)(views);
+  } catch (...) {
+    result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+    result.error.set_message(FormatTaskError(spec.function_name(), std::current_exception()));
+    result.app_error = true;
+  }
+  return result;
+}
+
+std::vector<std::string> ReadCmdline() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) argv.push_back(arg);
+  return argv;
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+std::string EnvOr(const char* name, const std::string& fallback = "") {
+  const char* value = std::getenv(name);
+  return value ? value : fallback;
+}
+
+class ClusterRuntime final : public ray::internal::RayRuntime {
+ public:
+  ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded)
+      : worker_(std::move(worker)), embedded_(std::move(embedded)) {}
+
+  ~ClusterRuntime() override {
+    worker_->Shutdown();
+    worker_.reset();
+    if (embedded_) {
+      ClearCurrentCluster(embedded_->gcs_address);
+      StopProcesses({embedded_->raylet_pid, embedded_->gcs_pid}, absl::Seconds(10));
+    }
+  }
+
+  core::CoreWorker& worker() { return *worker_; }
+
+  std::string Put(std::string data) override { return worker_->Put(std::move(data)); }
+
+  std::vector<std::shared_ptr<Buffer>> Get(const std::vector<std::string>& ids,
+                                           int timeout_ms) override {
+    auto objects = worker_->Get(ids, TimeoutOf(timeout_ms));
+    if (!objects.ok()) {
+      if (absl::IsDeadlineExceeded(objects.status())) {
+        throw ray::internal::RayTimeoutException(std::string(objects.status().message()));
+      }
+      throw ray::internal::RayException(std::string(objects.status().message()));
+    }
+    std::vector<std::shared_ptr<Buffer>> out;
+    out.reserve(objects->size());
+    for (auto& object : *objects) {
+      if (object.is_error()) ThrowFor(object.error);
+      out.push_back(std::move(object.data));
+    }
+    return out;
+  }
+
+  std::vector<bool> Wait(const std::vector<std::string>& ids, int num_objects,
+                         int timeout_ms) override {
+    if (num_objects < 0 || num_objects > static_cast<int>(ids.size())) {
+      throw ray::internal::RayException(absl::StrCat(
+          "Wait: num_objects (", num_objects, ") must be between 0 and the number of refs (",
+          ids.size(), ")"));
+    }
+    return worker_->Wait(ids, num_objects, TimeoutOf(timeout_ms));
+  }
+
+  std::string SubmitTask(const std::string& function_name,
+                         std::vector<ray::internal::TaskArgument> args,
+                         const ray::internal::TaskOptions& options) override {
+    proto::TaskSpec spec;
+    spec.set_type(proto::NORMAL_TASK);
+    spec.set_function_name(function_name);
+    spec.set_name(options.name.empty() ? function_name : options.name);
+    spec.set_max_retries(options.max_retries);
+    spec.set_retry_exceptions(options.retry_exceptions);
+    for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
+    spec.mutable_args()->Reserve(static_cast<int>(args.size()));
+    for (auto& arg : args) {
+      auto* out = spec.add_args();
+      out->set_is_ref(arg.is_ref);
+      if (arg.is_ref) {
+        out->set_object_id(std::move(arg.object_id));
+      } else {
+        out->set_value(std::move(arg.value));
+      }
+    }
+    return worker_->SubmitTask(std::move(spec));
+  }
+
+  void AddLocalReference(const std::string& id) override { worker_->AddLocalReference(id); }
+  void RemoveLocalReference(const std::string& id) override { worker_->RemoveLocalReference(id); }
+  std::string GetOwnerAddress(const std::string& id) override { return worker_->OwnerAddressOf(id); }
+  void RegisterBorrowedReference(const std::string& id, const std::string& owner) override {
+    worker_->RegisterBorrowedReference(id, owner);
+  }
+
+ private:
+  std::unique_ptr<core::CoreWorker> worker_;
+  std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
+};
+
+// Finds the raylet on this machine in the cluster whose GCS is at `gcs_address`.
+absl::StatusOr<std::pair<std::string, int>> FindLocalRaylet(const std::string& gcs_address) {
+  auto gcs = gcs::GcsClient::Connect(gcs_address, absl::Seconds(5));
+  if (!gcs.ok()) return gcs.status();
+  auto nodes = (*gcs)->GetAllNodes();
+  if (!nodes.ok()) return nodes.status();
+  std::string host;
+  if (auto s = ParseHostPort(gcs_address, &host, nullptr); !s.ok()) return s;
+  const proto::NodeInfo* best = nullptr;
+  for (const auto& node : *nodes) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    bool local = node.node_ip() == host || node.node_ip() == "127.0.0.1";
+    if (!local) continue;
+    if (!best || (node.is_head_node() && !best->is_head_node())) best = &node;
+  }
+  if (!best) {
+    return absl::NotFoundError(absl::StrCat("the cluster at ", gcs_address,
+                                            " has no live raylet on this machine; start one with "
+                                            "`moray start --address=",
+                                            gcs_address, "`"));
+  }
+  return std::make_pair(best->node_ip(), best->raylet_port());
+}
+
+std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
+  InitLogging("driver", "");
+  std::optional<StartedHead> embedded;
+  std::string gcs_address;
+  std::string raylet_host;
+  int raylet_port = 0;
+  std::string address = config.address.empty() ? EnvOr("RAY_ADDRESS") : config.address;
+  if (address.empty()) {
+    HeadOptions head;
+    if (auto s = ParseHeadArgs(config.head_args, &head); !s.ok()) {
+      throw ray::internal::RayException(std::string(s.message()));
+    }
+    head.owner_pid = getpid();
+    auto started = StartHead(head);
+    if (!started.ok()) {
+      throw ray::internal::RayException(
+          absl::StrCat("could not start a local Moray cluster: ", started.status().message()));
+    }
+    embedded = *started;
+    gcs_address = started->gcs_address;
+    raylet_host = started->raylet_host;
+    raylet_port = started->raylet_port;
+    (void)WriteCurrentCluster(gcs_address);
+  } else {
+    auto resolved = ResolveGcsAddress(address);
+    if (!resolved.ok()) throw ray::internal::RayException(std::string(resolved.status().message()));
+    gcs_address = *resolved;
+    auto raylet = FindLocalRaylet(gcs_address);
+    if (!raylet.ok()) throw ray::internal::RayException(std::string(raylet.status().message()));
+    raylet_host = raylet->first;
+    raylet_port = raylet->second;
+  }
+
+  core::CoreWorkerOptions options;
+  options.is_driver = true;
+  options.raylet_host = raylet_host;
+  options.raylet_port = raylet_port;
+  options.node_ip = raylet_host;
+  auto* job = &options.job;
+  job->set_driver_pid(getpid());
+  job->set_driver_ip(raylet_host);
+  job->set_ray_namespace(config.ray_namespace);
+  job->set_driver_binary(SelfExe());
+  for (const auto& arg : ReadCmdline()) job->add_driver_argv(arg);
+  for (const auto& path : config.code_search_path) job->add_code_search_path(path);
+  job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
+  auto worker = core::CoreWorker::Create(std::move(options));
+  if (!worker.ok()) {
+    if (embedded) {
+      ClearCurrentCluster(embedded->gcs_address);
+      StopProcesses({embedded->raylet_pid, embedded->gcs_pid}, absl::Seconds(5));
+    }
+    throw ray::internal::RayException(
+        absl::StrCat("could not connect to the Moray cluster at ", gcs_address, ": ",
+                     worker.status().message()));
+  }
+  return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded));
+}
+
+}  // namespace
+
+bool IsWorkerProcess() { return EnvOr("MORAY_WORKER_MODE") == "1"; }
+
+void RunWorkerProcess() {
+  InitLogging("worker", "");
+  core::CoreWorkerOptions options;
+  options.is_driver = false;
+  std::string raylet = EnvOr("MORAY_RAYLET_ADDRESS");
+  if (auto s = ParseHostPort(raylet, &options.raylet_host, &options.raylet_port); !s.ok()) {
+    std::fprintf(stderr, "moray worker: bad MORAY_RAYLET_ADDRESS: %s\n", s.ToString().c_str());
+    std::_Exit(2);
+  }
+  options.node_ip = EnvOr("MORAY_NODE_IP", options.raylet_host);
+  options.worker_id = FromHex(EnvOr("MORAY_WORKER_ID"));
+  options.job_id = FromHex(EnvOr("MORAY_JOB_ID"));
+  auto worker = core::CoreWorker::Create(std::move(options));
+  if (!worker.ok()) {
+    std::fprintf(stderr, "moray worker: %s\n", worker.status().ToString().c_str());
+    std::_Exit(1);
+  }
+  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::nullopt);
+  ClusterRuntime* raw = runtime.get();
+  InstallRuntime(std::move(runtime));
+  raw->worker().RunTaskLoop(&ExecuteRegistered);
+  auto installed = UninstallRuntime();
+  installed.reset();
+  std::fflush(nullptr);
+  // Skip the user program's static destructors: this process only ever ran tasks.
+  std::_Exit(0);
+}
+
+std::unique_ptr<ray::internal::RayRuntime> CreateClusterRuntime(const ray::RayConfig& config) {
+  if (IsWorkerProcess()) RunWorkerProcess();
+  return CreateDriver(config);
+}
+
+}  // namespace moray::api

@@ -1,0 +1,287 @@
+#include "common/head_launcher.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/session.h"
+#include "nlohmann/json.hpp"
+
+namespace moray {
+namespace fs = std::filesystem;
+namespace {
+
+struct Spawned {
+  pid_t pid = -1;
+  int ready_fd = -1;  // read end: the service writes "<port>\n" when it is ready
+};
+
+// Forks and execs `argv` with stdout/stderr to `log_path` and the write end of a pipe as fd 3
+// (passed as --ready-fd=3).
+absl::StatusOr<Spawned> Spawn(std::vector<std::string> argv, const std::string& log_path,
+                              bool detach) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(std::strerror(errno));
+  argv.push_back("--ready-fd=3");
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    if (detach) setsid();
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    if (log >= 0) {
+      dup2(log, 1);
+      dup2(log, 2);
+    }
+    dup2(fds[1], 3);  // dup2 clears CLOEXEC on the new descriptor
+    for (int fd = 4; fd < 1024; ++fd) close(fd);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(cargv[0], cargv.data());
+    dprintf(2, "cannot execute %s: %s\n", cargv[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  return Spawned{pid, fds[0]};
+}
+
+std::string LogTail(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  size_t from = lines.size() > 8 ? lines.size() - 8 : 0;
+  std::vector<std::string> tail(lines.begin() + from, lines.end());
+  return absl::StrJoin(tail, "\n");
+}
+
+// Reads the service's ready line; fails if it exits or stays silent past `timeout`.
+absl::StatusOr<int> AwaitReady(const Spawned& s, const std::string& name, const std::string& log,
+                               absl::Duration timeout) {
+  std::string text;
+  absl::Time deadline = absl::Now() + timeout;
+  while (text.find('\n') == std::string::npos) {
+    int wait_ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+    if (wait_ms <= 0) {
+      close(s.ready_fd);
+      return absl::DeadlineExceededError(absl::StrCat(name, " did not become ready within ",
+                                                      absl::FormatDuration(timeout), "; log ",
+                                                      log, ":\n", LogTail(log)));
+    }
+    pollfd pfd{s.ready_fd, POLLIN, 0};
+    if (poll(&pfd, 1, wait_ms) <= 0) continue;
+    char buf[64];
+    ssize_t n = read(s.ready_fd, buf, sizeof(buf));
+    if (n <= 0) {
+      close(s.ready_fd);
+      int status = 0;
+      waitpid(s.pid, &status, 0);
+      return absl::UnavailableError(absl::StrCat(name, " exited during startup; log ", log, ":\n",
+                                                 LogTail(log)));
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(s.ready_fd);
+  int port = 0;
+  if (!absl::SimpleAtoi(text.substr(0, text.find('\n')), &port)) {
+    return absl::InternalError(absl::StrCat(name, " reported a bad port: ", text));
+  }
+  return port;
+}
+
+bool ParseNumber(const std::string& text, double* value) {
+  return absl::SimpleAtod(text, value) && *value >= 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, double>> ParseResourcesJson(const std::string& json) {
+  nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid --resources '", json, "': expected a JSON object such as '{\"custom\": 2}'"));
+  }
+  std::map<std::string, double> out;
+  for (auto& [name, value] : parsed.items()) {
+    if (!value.is_number() || value.get<double>() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid --resources '", json, "': the value of '", name, "' must be a number >= 0"));
+    }
+    if (name.empty()) return absl::InvalidArgumentError("invalid --resources: empty resource name");
+    if (name == "CPU" || name == "GPU") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid --resources: use --num-cpus / --num-gpus instead of '", name, "'"));
+    }
+    out[name] = value.get<double>();
+  }
+  return out;
+}
+
+absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* options) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    auto eq = flag.find('=');
+    if (eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (flag == "--head") {
+      continue;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("head argument ", flag, " needs a value"));
+    }
+    auto bad = [&] {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value '", value, "' for head argument ", flag));
+    };
+    if (flag == "--port") {
+      if (!absl::SimpleAtoi(value, &options->gcs_port) || options->gcs_port < 0 ||
+          options->gcs_port > 65535)
+        return bad();
+    } else if (flag == "--num-cpus") {
+      if (!ParseNumber(value, &options->num_cpus)) return bad();
+    } else if (flag == "--num-gpus") {
+      if (!ParseNumber(value, &options->num_gpus)) return bad();
+    } else if (flag == "--object-store-memory") {
+      if (!absl::SimpleAtoi(value, &options->object_store_memory) ||
+          options->object_store_memory < 0)
+        return bad();
+    } else if (flag == "--node-ip-address") {
+      options->node_ip = value;
+    } else if (flag == "--resources") {
+      auto resources = ParseResourcesJson(value);
+      if (!resources.ok()) return resources.status();
+      options->resources = *resources;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
+          "--resources, --object-store-memory, --node-ip-address)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string FindMorayBinary() {
+  const char* env = std::getenv("MORAY_BIN");
+  if (env && *env) return env;
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&FindMorayBinary), &info) && info.dli_fname) {
+    fs::path lib = fs::weakly_canonical(info.dli_fname);
+    for (auto candidate : {lib.parent_path().parent_path() / "bin" / "moray",
+                           lib.parent_path() / "moray"}) {
+      if (fs::exists(candidate)) return candidate.string();
+    }
+  }
+  return "moray";
+}
+
+absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
+  StartedHead head;
+  head.session_dir = options.session_dir;
+  if (head.session_dir.empty()) {
+    auto dir = CreateSessionDir();
+    if (!dir.ok()) return dir.status();
+    head.session_dir = *dir;
+  }
+  std::string moray = FindMorayBinary();
+  if (moray.find('/') != std::string::npos && access(moray.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
+                                            " (set MORAY_BIN to its path)"));
+  }
+  std::string owner = options.owner_pid > 0 ? absl::StrCat("--owner-pid=", options.owner_pid) : "";
+  std::vector<std::string> gcs_argv = {moray, "gcs-server",
+                                       absl::StrCat("--host=", options.node_ip),
+                                       absl::StrCat("--port=", options.gcs_port),
+                                       absl::StrCat("--session-dir=", head.session_dir)};
+  if (!owner.empty()) gcs_argv.push_back(owner);
+  std::string gcs_log = head.session_dir + "/logs/gcs_server.out";
+  auto gcs = Spawn(gcs_argv, gcs_log, options.detach);
+  if (!gcs.ok()) return gcs.status();
+  head.gcs_pid = gcs->pid;
+  auto gcs_port = AwaitReady(*gcs, "the GCS server", gcs_log, absl::Seconds(30));
+  if (!gcs_port.ok()) {
+    StopProcesses({head.gcs_pid}, absl::Seconds(2));
+    return gcs_port.status();
+  }
+  head.gcs_address = absl::StrCat(options.node_ip, ":", *gcs_port);
+  (void)RecordPid(head.session_dir, head.gcs_pid, "gcs_server");
+
+  std::vector<std::string> raylet_argv = {moray, "raylet", "--head",
+                                          absl::StrCat("--node-ip-address=", options.node_ip),
+                                          absl::StrCat("--gcs-address=", head.gcs_address),
+                                          absl::StrCat("--session-dir=", head.session_dir),
+                                          absl::StrCat("--num-cpus=", options.num_cpus),
+                                          absl::StrCat("--num-gpus=", options.num_gpus),
+                                          absl::StrCat("--object-store-memory=",
+                                                       options.object_store_memory)};
+  if (!options.resources.empty()) {
+    nlohmann::json resources(options.resources);
+    raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
+  }
+  if (!owner.empty()) raylet_argv.push_back(owner);
+  std::string raylet_log = head.session_dir + "/logs/raylet.out";
+  auto raylet = Spawn(raylet_argv, raylet_log, options.detach);
+  if (!raylet.ok()) {
+    StopProcesses({head.gcs_pid}, absl::Seconds(2));
+    return raylet.status();
+  }
+  head.raylet_pid = raylet->pid;
+  auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
+  if (!raylet_port.ok()) {
+    StopProcesses({head.raylet_pid, head.gcs_pid}, absl::Seconds(2));
+    return raylet_port.status();
+  }
+  head.raylet_host = options.node_ip;
+  head.raylet_port = *raylet_port;
+  (void)RecordPid(head.session_dir, head.raylet_pid, "raylet");
+  return head;
+}
+
+void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace) {
+  for (pid_t pid : pids) {
+    if (pid > 0) kill(pid, SIGTERM);
+  }
+  absl::Time deadline = absl::Now() + grace;
+  for (pid_t pid : pids) {
+    if (pid <= 0) continue;
+    while (true) {
+      int status;
+      pid_t r = waitpid(pid, &status, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0)) break;
+      if (absl::Now() >= deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        break;
+      }
+      // A short sleep while a child shuts down: this is process teardown, not a hot path, and
+      // waitpid has no timeout variant.
+      usleep(2000);
+    }
+  }
+}
+
+}  // namespace moray

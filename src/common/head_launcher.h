@@ -1,0 +1,61 @@
+// Starting a head node (GCS + raylet) as background processes: used by `moray start --head` and by
+// ray::Init() without an address (the embedded cluster, whose processes exit with their owner).
+//
+//   HeadOptions options;                      // defaults: loopback, free ports, all CPUs
+//   options.owner_pid = getpid();             // embedded: exit when this process does
+//   absl::StatusOr<StartedHead> head = StartHead(options);
+//   ...
+//   StopProcesses({head->raylet_pid, head->gcs_pid}, absl::Seconds(5));
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace moray {
+
+struct HeadOptions {
+  std::string node_ip = "127.0.0.1";  // every service binds here
+  int gcs_port = 0;                   // 0: any free port
+  double num_cpus = -1;               // -1: all of this machine's CPUs
+  double num_gpus = 0;
+  std::map<std::string, double> resources;  // custom resources
+  int64_t object_store_memory = 0;          // bytes; 0: default
+  int owner_pid = 0;      // > 0: the services exit when that process exits (the embedded cluster)
+  bool detach = false;    // new session, so the services outlive the starting terminal
+  std::string session_dir;  // empty: a fresh one
+};
+
+struct StartedHead {
+  std::string gcs_address;     // host:port
+  std::string raylet_host;
+  int raylet_port = 0;
+  std::string session_dir;
+  pid_t gcs_pid = -1;
+  pid_t raylet_pid = -1;
+};
+
+// Parses `moray start --head`-style arguments (for RayConfig::head_args): --port, --num-cpus,
+// --num-gpus, --resources (JSON object of numbers), --object-store-memory, --node-ip-address, in
+// `--flag=value` or `--flag value` form. InvalidArgument with the offending text otherwise.
+absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* options);
+// Parses a --resources value: a JSON object of non-negative numbers.
+absl::StatusOr<std::map<std::string, double>> ParseResourcesJson(const std::string& json);
+
+// Starts the GCS, then a raylet registered with it; waits until both are ready (a few seconds at
+// most) and returns their addresses. On failure nothing is left running and the error carries the
+// tail of the failing service's log.
+absl::StatusOr<StartedHead> StartHead(const HeadOptions& options);
+
+// SIGTERM, then SIGKILL after `grace`; reaps children of this process.
+void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace);
+
+// The moray executable: $MORAY_BIN, else <dir of libmoray>/../bin/moray, else "moray" on PATH.
+std::string FindMorayBinary();
+
+}  // namespace moray

@@ -1,0 +1,113 @@
+// CoreWorker: the runtime library inside every driver and worker process. It owns the objects its
+// process creates, submits tasks straight to leased workers, fetches borrowed objects from their
+// owners, and — in a worker — executes tasks pushed to it.
+//
+//   auto worker = CoreWorker::Create(options);      // connects to the raylet, registers
+//   std::string id = (*worker)->Put(bytes);
+//   auto objects = (*worker)->Get({id}, absl::Seconds(1));
+//
+// Thread model: public methods are thread-safe and may block the calling thread (Get, Wait);
+// network I/O runs on one internal event-loop thread. RunTaskLoop occupies the calling thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core_worker/context.h"
+#include "core_worker/normal_task_submitter.h"
+#include "core_worker/task_executor.h"
+#include "gcs.pb.h"
+
+namespace moray::core {
+
+struct CoreWorkerOptions {
+  bool is_driver = true;
+  std::string raylet_host = "127.0.0.1";
+  int raylet_port = 0;
+  std::string node_ip = "127.0.0.1";  // where this core worker listens
+  std::string worker_id;              // binary; empty: a fresh random id
+  std::string job_id;                 // workers: the job they serve (drivers get one at registration)
+  proto::JobInfo job;                 // drivers: the job to register
+  SubmitterOptions submitter;
+  absl::Duration event_flush_interval = absl::Milliseconds(100);
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
+
+class CoreWorker {
+ public:
+  // Connects to the raylet and registers (drivers: registers the job too).
+  static absl::StatusOr<std::unique_ptr<CoreWorker>> Create(CoreWorkerOptions options);
+  ~CoreWorker();  // Shutdown()
+
+  // Flushes task events, tells the raylet this was an intended exit, stops the I/O thread.
+  void Shutdown();
+
+  std::string Put(std::string data);
+  // DeadlineExceeded if not all ready within `timeout` (InfiniteDuration: no limit).
+  absl::StatusOr<std::vector<StoredObject>> Get(const std::vector<std::string>& ids,
+                                                absl::Duration timeout);
+  std::vector<bool> Wait(const std::vector<std::string>& ids, int num_objects,
+                         absl::Duration timeout);
+
+  // Fills in the ids, owner and lineage of `spec`, submits it, and returns its return object id.
+  std::string SubmitTask(proto::TaskSpec spec);
+
+  void AddLocalReference(const std::string& id);
+  void RemoveLocalReference(const std::string& id);
+  // "ip:port:worker" of the object's owner; marks an owned object as escaped (pinned).
+  std::string OwnerAddressOf(const std::string& id);
+  void RegisterBorrowedReference(const std::string& id, const std::string& owner_address);
+
+  // Worker mode: executes pushed tasks on the calling thread until the raylet goes away.
+  void RunTaskLoop(const TaskExecutor::ExecuteFn& execute);
+
+  const CoreContext& context() const { return context_; }
+  const std::string& gcs_address() const { return gcs_address_; }
+  const std::string& session_dir() const { return session_dir_; }
+
+ private:
+  explicit CoreWorker(CoreWorkerOptions options);
+  absl::Status Connect();
+  void OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame);
+  void ServeGetObject(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  // Starts fetching borrowed objects that are not local yet (loop thread).
+  void FetchFromOwner(const std::string& id, const proto::Address& owner);
+  void OnOwnerConnectionClosed(const std::string& owner_key);
+  void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
+  void FlushEvents();
+  void RecordDriverTask(proto::TaskState state);
+  std::string CurrentTaskId() const;
+  void SetBlocked(bool blocked);
+
+  CoreWorkerOptions options_;
+  rpc::EventLoop loop_;
+  MemoryStore store_;
+  TaskEventBuffer events_;
+  ReferenceCounter references_;
+  CoreContext context_;
+  std::unique_ptr<rpc::Server> server_;
+  std::unique_ptr<NormalTaskSubmitter> submitter_;
+  std::unique_ptr<TaskExecutor> executor_;
+  std::string gcs_address_;
+  std::string session_dir_;
+  std::string driver_task_id_;
+  std::atomic<uint32_t> put_index_{0};
+  std::atomic<bool> shut_down_{false};
+  uint64_t flush_timer_ = 0;  // loop thread
+
+  std::mutex borrowed_mutex_;
+  std::unordered_map<std::string, proto::Address> borrowed_owners_;  // guarded by borrowed_mutex_
+
+  // Loop thread only: connections to owners of borrowed objects, and fetches in flight.
+  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> owner_conns_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> fetching_;  // owner -> ids
+  std::unordered_set<std::string> fetch_started_;
+};
+
+}  // namespace moray::core

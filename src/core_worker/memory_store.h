@@ -1,0 +1,74 @@
+// MemoryStore: this process's objects — values it owns (puts and task returns) and copies of
+// values it fetched from their owners. Entries are either a value or an error.
+//
+// Thread model: thread-safe. Get/Wait block the calling (user) thread on a condition variable;
+// readiness callbacks (OnReady) run on the thread that makes the object ready (usually the I/O loop).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common.pb.h"
+#include "ray/api/ray_runtime.h"
+
+namespace moray::core {
+
+// A ready object: its bytes (shared, never copied on Get) or the error it holds.
+struct StoredObject {
+  std::shared_ptr<ray::internal::Buffer> data;
+  proto::ErrorInfo error;  // error.type() != ERROR_NONE: the object is an error
+  bool is_error() const { return error.type() != proto::ERROR_NONE; }
+};
+
+class MemoryStore {
+ public:
+  using ReadyCallback = std::function<void(const StoredObject&)>;
+
+  // Makes `id` ready. A second Put of the same id is ignored (the first result wins: a retried
+  // task's output is delivered exactly once). Runs the id's OnReady callbacks.
+  void Put(const std::string& id, StoredObject object);
+
+  // The object if ready.
+  std::optional<StoredObject> Find(const std::string& id) const;
+
+  // Runs `callback` once `id` is ready — right away (on this thread) if it already is.
+  void OnReady(const std::string& id, ReadyCallback callback);
+
+  // Waits until all `ids` are ready or `deadline` passes. Returns the objects in input order, or
+  // nullopt on timeout. `should_wake` is checked under the lock too (for shutdown).
+  std::optional<std::vector<StoredObject>> WaitAll(const std::vector<std::string>& ids,
+                                                   absl::Time deadline);
+  // Waits until at least `num_ready` of `ids` are ready or `deadline` passes; returns readiness
+  // flags in input order.
+  std::vector<bool> WaitSome(const std::vector<std::string>& ids, int num_ready, absl::Time deadline);
+
+  void Delete(const std::string& id);
+  // Wakes every waiter (used at shutdown so blocked threads can observe it).
+  void WakeAll();
+  size_t size() const;
+
+ private:
+  // One blocked Get/Wait call: woken when `needed` more of its objects became ready.
+  struct Waiter {
+    std::condition_variable cv;
+    int needed = 0;
+  };
+  // Registers `waiter` on each id of `ids` not yet ready and blocks until it is satisfied or the
+  // deadline passes. Returns false on timeout. Needs the lock held.
+  bool Block(std::unique_lock<std::mutex>& lock, const std::vector<std::string>& ids,
+             Waiter& waiter, absl::Time deadline);
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, StoredObject> objects_;               // guarded by mutex_
+  std::unordered_map<std::string, std::vector<Waiter*>> waiters_;       // guarded by mutex_
+  std::unordered_map<std::string, std::vector<ReadyCallback>> callbacks_;  // guarded by mutex_
+};
+
+}  // namespace moray::core

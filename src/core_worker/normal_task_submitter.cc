@@ -1,0 +1,385 @@
+#include "core_worker/normal_task_submitter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::core {
+
+NormalTaskSubmitter::NormalTaskSubmitter(CoreContext* context, SubmitterOptions options)
+    : context_(context), options_(options) {}
+
+NormalTaskSubmitter::~NormalTaskSubmitter() = default;
+
+std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec) {
+  // The scheduling key: the resource shape, sorted (protobuf maps have no order).
+  std::map<std::string, double> sorted(spec.resources().begin(), spec.resources().end());
+  return absl::StrJoin(sorted, ",", absl::PairFormatter("="));
+}
+
+void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
+  auto shared = std::make_shared<proto::TaskSpec>(std::move(spec));
+  context_->loop->Post([this, shared] { SubmitOnLoop(std::move(*shared)); });
+}
+
+void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
+  std::string task_id = spec.task_id();
+  PendingTask task;
+  task.key = KeyOf(spec);
+  task.retries_left = spec.max_retries();
+  task.spec = std::move(spec);
+  auto& queue = queues_[task.key];
+  if (queue.resources.empty()) {
+    queue.resources.insert(task.spec.resources().begin(), task.spec.resources().end());
+  }
+  RecordState(task, proto::PENDING_ARGS_AVAIL, /*descriptive=*/true);
+  tasks_.emplace(task_id, std::move(task));
+  ResolveDependencies(task_id);
+}
+
+void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
+  PendingTask& task = tasks_.at(task_id);
+  struct Wanted {
+    int index;
+    std::string object_id;
+  };
+  std::vector<Wanted> waiting;
+  for (int i = 0; i < task.spec.args_size(); ++i) {
+    proto::TaskArg* arg = task.spec.mutable_args(i);
+    if (!arg->is_ref() || arg->owner().worker_id() != context_->worker_id) continue;
+    // Owned here: wait for the value and inline it; the task runs only once all are ready.
+    auto ready = context_->store->Find(arg->object_id());
+    if (ready) {
+      if (ready->is_error()) {
+        if (task.dependency_error.type() == proto::ERROR_NONE) task.dependency_error = ready->error;
+      } else {
+        arg->set_is_ref(false);
+        arg->set_value(ready->data->Data(), ready->data->Size());
+      }
+      continue;
+    }
+    waiting.push_back({i, arg->object_id()});
+  }
+  task.unresolved = static_cast<int>(waiting.size());
+  if (waiting.empty()) {
+    OnDependenciesResolved(task_id);
+    return;
+  }
+  for (const auto& wanted : waiting) {
+    context_->store->OnReady(wanted.object_id, [this, task_id, index = wanted.index](
+                                                   const StoredObject& object) {
+      context_->loop->Post([this, task_id, index, object] {
+        auto it = tasks_.find(task_id);
+        if (it == tasks_.end()) return;
+        PendingTask& t = it->second;
+        proto::TaskArg* arg = t.spec.mutable_args(index);
+        if (object.is_error()) {
+          if (t.dependency_error.type() == proto::ERROR_NONE) t.dependency_error = object.error;
+        } else {
+          arg->set_is_ref(false);
+          arg->set_value(object.data->Data(), object.data->Size());
+        }
+        if (--t.unresolved == 0) OnDependenciesResolved(task_id);
+      });
+    });
+  }
+}
+
+void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
+  PendingTask& task = tasks_.at(task_id);
+  if (task.dependency_error.type() != proto::ERROR_NONE) {
+    // An upstream task failed: this one never runs and its output holds the upstream error.
+    proto::ErrorInfo error = task.dependency_error;
+    Complete(task_id, nullptr, &error);
+    return;
+  }
+  RecordState(task, proto::PENDING_NODE_ASSIGNMENT);
+  std::string key = task.key;
+  queues_[key].ready.push_back(task_id);
+  Dispatch(key);
+}
+
+void NormalTaskSubmitter::Dispatch(const std::string& key) {
+  auto qit = queues_.find(key);
+  if (qit == queues_.end()) return;
+  KeyQueue& queue = qit->second;
+  for (const auto& worker : queue.workers) {
+    proto::PushTasksRequest batch;
+    while (!queue.ready.empty() &&
+           static_cast<int>(worker->in_flight.size()) < options_.max_tasks_in_flight_per_worker) {
+      std::string task_id = std::move(queue.ready.front());
+      queue.ready.pop_front();
+      PendingTask& task = tasks_.at(task_id);
+      *batch.add_tasks() = task.spec;
+      worker->in_flight.insert(task_id);
+      RecordState(task, proto::SUBMITTED_TO_WORKER);
+    }
+    if (batch.tasks_size() > 0) {
+      if (worker->idle_timer) {
+        context_->loop->CancelTimer(worker->idle_timer);
+        worker->idle_timer = 0;
+      }
+      worker->conn->Send(proto::PUSH_TASKS, batch);
+    } else {
+      MaybeScheduleIdleReturn(worker);
+    }
+  }
+  size_t wanted = std::min<size_t>(queue.ready.size(), options_.max_pending_lease_requests);
+  while (queue.pending_leases.size() < wanted) RequestLease(key);
+  if (queue.ready.empty() && !queue.pending_leases.empty()) {
+    // Nothing left to run: withdraw the requests still waiting at the raylet.
+    for (int64_t lease_id : queue.pending_leases) {
+      proto::CancelWorkerLeaseRequest cancel;
+      cancel.set_lease_id(lease_id);
+      context_->raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+    }
+    queue.pending_leases.clear();
+  }
+}
+
+void NormalTaskSubmitter::RequestLease(const std::string& key) {
+  KeyQueue& queue = queues_.at(key);
+  int64_t lease_id = next_lease_id_++;
+  queue.pending_leases.insert(lease_id);
+  proto::RequestWorkerLeaseRequest request;
+  request.set_lease_id(lease_id);
+  request.set_job_id(context_->job_id);
+  request.mutable_resources()->insert(queue.resources.begin(), queue.resources.end());
+  request.set_scheduling_key(key);
+  context_->raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+                         [this, key, lease_id](absl::Status status, rpc::Frame&& frame) {
+                           OnLeaseReply(key, lease_id, status, std::move(frame));
+                         });
+}
+
+void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
+                                       absl::Status status, rpc::Frame&& frame) {
+  KeyQueue& queue = queues_[key];
+  bool wanted = queue.pending_leases.erase(lease_id) > 0;
+  if (!status.ok()) return;  // the raylet connection closed; its close handler fails the tasks
+  proto::RequestWorkerLeaseReply reply;
+  if (!frame.ParseBody(&reply).ok()) return;
+  if (!reply.error().empty()) {
+    spdlog::warn("lease request rejected by the raylet: {}", reply.error());
+    proto::ErrorInfo error;
+    error.set_type(proto::WORKER_DIED);
+    error.set_message(absl::StrCat("The raylet could not run the task: ", reply.error()));
+    std::deque<std::string> failed;
+    failed.swap(queue.ready);
+    for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
+    return;
+  }
+  if (!reply.granted()) {
+    Dispatch(key);
+    return;
+  }
+  auto worker = std::make_shared<LeasedWorker>();
+  worker->lease_id = lease_id;
+  worker->worker_id = reply.worker_address().worker_id();
+  worker->pid = reply.worker_pid();
+  worker->key = key;
+  auto conn = rpc::Connection::Connect(context_->loop, reply.worker_address().ip(),
+                                       reply.worker_address().port(), absl::Seconds(10));
+  if (!conn.ok()) {
+    spdlog::warn("cannot reach leased worker {}: {}", ToHex(worker->worker_id),
+                 conn.status().ToString());
+    proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(lease_id);
+    ret.set_disconnect_worker(true);
+    context_->raylet->Send(proto::RETURN_WORKER, ret);
+    Dispatch(key);
+    return;
+  }
+  worker->conn = *conn;
+  std::weak_ptr<LeasedWorker> weak = worker;
+  worker->conn->SetHandlers(
+      [this, weak](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
+        if (auto w = weak.lock(); w && f.method == proto::TASK_REPLIES) OnTaskReplies(w, std::move(f));
+      },
+      [this, weak](const std::shared_ptr<rpc::Connection>&) {
+        if (auto w = weak.lock()) OnWorkerDisconnected(w);
+      });
+  queue.workers.push_back(worker);
+  if (!wanted && queue.ready.empty()) {
+    ReturnLease(worker, false);
+    return;
+  }
+  Dispatch(key);
+}
+
+void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
+                                        rpc::Frame&& frame) {
+  proto::TaskRepliesRequest replies;
+  if (!frame.ParseBody(&replies).ok()) {
+    spdlog::error("malformed task replies from worker {}", ToHex(worker->worker_id));
+    return;
+  }
+  for (const auto& reply : replies.replies()) {
+    worker->in_flight.erase(reply.task_id());
+    auto it = tasks_.find(reply.task_id());
+    if (it == tasks_.end() || it->second.spec.attempt_number() != reply.attempt_number()) continue;
+    PendingTask& task = it->second;
+    if (reply.retryable_app_error() && task.spec.retry_exceptions() && task.retries_left != 0) {
+      if (task.retries_left > 0) --task.retries_left;
+      RecordState(task, proto::FAILED, false, &reply.error());
+      task.spec.set_attempt_number(task.spec.attempt_number() + 1);
+      RecordState(task, proto::PENDING_NODE_ASSIGNMENT, true);
+      queues_[task.key].ready.push_front(reply.task_id());
+      continue;
+    }
+    Complete(reply.task_id(), &reply, nullptr);
+  }
+  Dispatch(worker->key);
+}
+
+void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker) {
+  auto& queue = queues_[worker->key];
+  queue.workers.erase(std::remove(queue.workers.begin(), queue.workers.end(), worker),
+                      queue.workers.end());
+  if (worker->idle_timer) context_->loop->CancelTimer(worker->idle_timer);
+  std::vector<std::string> lost(worker->in_flight.begin(), worker->in_flight.end());
+  worker->in_flight.clear();
+  if (!lost.empty()) {
+    // Tell the raylet not to reuse it (it may already know the process exited).
+    proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(worker->lease_id);
+    ret.set_disconnect_worker(true);
+    if (context_->raylet && !context_->shutting_down) context_->raylet->Send(proto::RETURN_WORKER, ret);
+  }
+  // Retry in submission order: push back to the front in reverse.
+  std::sort(lost.begin(), lost.end());
+  for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
+    auto task_it = tasks_.find(*it);
+    if (task_it == tasks_.end()) continue;
+    PendingTask& task = task_it->second;
+    proto::ErrorInfo error;
+    error.set_type(proto::WORKER_DIED);
+    if (task.retries_left != 0) {
+      error.set_message(absl::StrCat("The worker (pid ", worker->pid,
+                                     ") died while running the task; retrying."));
+      RecordState(task, proto::FAILED, false, &error);
+      if (task.retries_left > 0) --task.retries_left;
+      task.spec.set_attempt_number(task.spec.attempt_number() + 1);
+      RecordState(task, proto::PENDING_NODE_ASSIGNMENT, true);
+      queue.ready.push_front(*it);
+    } else {
+      error.set_message(absl::StrCat(
+          "The worker executing task ", task.spec.name(), " (pid ", worker->pid,
+          ") died unexpectedly, and the task has no retries left (max_retries=",
+          task.spec.max_retries(), ")."));
+      Complete(*it, nullptr, &error);
+    }
+  }
+  if (!context_->shutting_down) Dispatch(worker->key);
+}
+
+void NormalTaskSubmitter::ReturnLease(const std::shared_ptr<LeasedWorker>& worker,
+                                      bool disconnect) {
+  if (worker->idle_timer) {
+    context_->loop->CancelTimer(worker->idle_timer);
+    worker->idle_timer = 0;
+  }
+  auto& queue = queues_[worker->key];
+  queue.workers.erase(std::remove(queue.workers.begin(), queue.workers.end(), worker),
+                      queue.workers.end());
+  proto::ReturnWorkerRequest ret;
+  ret.set_lease_id(worker->lease_id);
+  ret.set_disconnect_worker(disconnect);
+  context_->raylet->Send(proto::RETURN_WORKER, ret);
+  worker->conn->Close();
+}
+
+void NormalTaskSubmitter::MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker) {
+  if (!worker->in_flight.empty() || worker->idle_timer) return;
+  std::weak_ptr<LeasedWorker> weak = worker;
+  worker->idle_timer = context_->loop->RunAfter(options_.lease_idle_timeout, [this, weak] {
+    auto w = weak.lock();
+    if (!w) return;
+    w->idle_timer = 0;
+    if (w->in_flight.empty() && queues_[w->key].ready.empty()) ReturnLease(w, false);
+  });
+}
+
+void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::TaskReply* reply,
+                                   const proto::ErrorInfo* error) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  PendingTask task = std::move(it->second);
+  tasks_.erase(it);
+  const proto::ErrorInfo* failure = error;
+  if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
+  int num_returns = std::max(task.spec.num_returns(), 1);
+  for (int i = 0; i < num_returns; ++i) {
+    std::string id = ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1));
+    StoredObject object;
+    if (failure) {
+      object.error = *failure;
+    } else if (reply && i < reply->returns_size()) {
+      const auto& ret = reply->returns(i);
+      if (ret.error().type() != proto::ERROR_NONE) {
+        object.error = ret.error();
+      } else {
+        object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
+      }
+    } else {
+      object.error.set_type(proto::WORKER_DIED);
+      object.error.set_message("the worker replied without a return value");
+    }
+    if (!context_->references->IsOwned(id)) continue;  // every handle is gone already
+    context_->store->Put(id, std::move(object));
+  }
+  if (failure) {
+    RecordState(task, proto::FAILED, false, failure);
+  } else {
+    RecordState(task, proto::FINISHED);
+  }
+  for (const auto& arg : task.spec.args()) {
+    if (!arg.object_id().empty() && arg.owner().worker_id() == context_->worker_id) {
+      context_->references->RemoveSubmittedTaskReference(arg.object_id());
+    }
+  }
+}
+
+void NormalTaskSubmitter::FailAll(const std::string& reason) {
+  proto::ErrorInfo error;
+  error.set_type(proto::WORKER_DIED);
+  error.set_message(reason);
+  std::vector<std::string> ids;
+  for (const auto& [id, task] : tasks_) ids.push_back(id);
+  for (const auto& id : ids) Complete(id, nullptr, &error);
+  for (auto& [key, queue] : queues_) {
+    queue.ready.clear();
+    queue.pending_leases.clear();
+    auto workers = queue.workers;
+    for (auto& w : workers) w->conn->Close();
+  }
+}
+
+void NormalTaskSubmitter::RecordState(const PendingTask& task, proto::TaskState state,
+                                      bool descriptive, const proto::ErrorInfo* error) {
+  proto::TaskEvent event;
+  event.set_task_id(task.spec.task_id());
+  event.set_attempt_number(task.spec.attempt_number());
+  event.set_job_id(task.spec.job_id());
+  event.set_state(state);
+  event.set_timestamp_ns(NowNs());
+  if (descriptive) {
+    event.set_has_descriptive_fields(true);
+    event.set_name(task.spec.name());
+    event.set_func_or_class_name(task.spec.function_name());
+    event.set_type(task.spec.type());
+    event.set_parent_task_id(task.spec.parent_task_id());
+    event.mutable_required_resources()->insert(task.spec.resources().begin(),
+                                               task.spec.resources().end());
+  }
+  if (error) {
+    event.set_error_type(proto::ErrorType_Name(error->type()));
+    event.set_error_message(error->message());
+  }
+  context_->events->Record(std::move(event));
+}
+
+}  // namespace moray::core

@@ -1,0 +1,88 @@
+// NormalTaskSubmitter: the owner's side of a normal task. It resolves the task's locally owned
+// arguments, leases workers from the raylet per scheduling key (the resource shape), pushes tasks
+// straight to leased workers in batches (up to max_in_flight per worker), stores the returns,
+// retries tasks whose worker died, and returns leases after an idle period.
+//
+// Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core_worker/context.h"
+#include "node.pb.h"
+
+namespace moray::core {
+
+struct SubmitterOptions {
+  int max_tasks_in_flight_per_worker = 32;
+  int max_pending_lease_requests = 4;  // per scheduling key
+  absl::Duration lease_idle_timeout = absl::Milliseconds(200);
+};
+
+class NormalTaskSubmitter {
+ public:
+  NormalTaskSubmitter(CoreContext* context, SubmitterOptions options);
+  ~NormalTaskSubmitter();
+
+  // Takes a task whose return ids are already tracked by the reference counter.
+  void Submit(proto::TaskSpec spec);
+  // Fails everything pending (the raylet is gone or the process is shutting down).
+  void FailAll(const std::string& reason);  // loop thread
+
+ private:
+  struct PendingTask {
+    proto::TaskSpec spec;
+    int retries_left = 0;  // -1: infinite
+    int unresolved = 0;
+    std::string key;
+    proto::ErrorInfo dependency_error;  // set when an argument holds an error
+  };
+  struct LeasedWorker {
+    std::shared_ptr<rpc::Connection> conn;
+    int64_t lease_id = 0;
+    std::string worker_id;
+    int pid = 0;
+    std::string key;
+    std::unordered_set<std::string> in_flight;  // task ids
+    uint64_t idle_timer = 0;
+  };
+  struct KeyQueue {
+    std::map<std::string, double> resources;
+    std::deque<std::string> ready;  // task ids with arguments resolved
+    std::unordered_set<int64_t> pending_leases;
+    std::vector<std::shared_ptr<LeasedWorker>> workers;
+  };
+
+  void SubmitOnLoop(proto::TaskSpec spec);
+  void ResolveDependencies(const std::string& task_id);
+  void OnDependenciesResolved(const std::string& task_id);
+  void Dispatch(const std::string& key);
+  void RequestLease(const std::string& key);
+  void OnLeaseReply(const std::string& key, int64_t lease_id, absl::Status status,
+                    rpc::Frame&& frame);
+  void OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker, rpc::Frame&& frame);
+  void OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker);
+  void ReturnLease(const std::shared_ptr<LeasedWorker>& worker, bool disconnect);
+  void MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker);
+  // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
+  void Complete(const std::string& task_id, const proto::TaskReply* reply,
+                const proto::ErrorInfo* error);
+  void RecordState(const PendingTask& task, proto::TaskState state, bool descriptive = false,
+                   const proto::ErrorInfo* error = nullptr);
+  static std::string KeyOf(const proto::TaskSpec& spec);
+
+  CoreContext* const context_;  // not owned; outlives this
+  const SubmitterOptions options_;
+  int64_t next_lease_id_ = 1;
+  std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
+  std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
+};
+
+}  // namespace moray::core

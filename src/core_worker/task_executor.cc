@@ -1,0 +1,148 @@
+#include "core_worker/task_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::core {
+
+TaskExecutor::TaskExecutor(CoreContext* context, GetArgsFn get_args)
+    : context_(context), get_args_(std::move(get_args)) {}
+
+void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame) {
+  proto::PushTasksRequest push;
+  if (!frame.ParseBody(&push).ok()) {
+    spdlog::error("malformed task push from {}", owner->peer());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& spec : *push.mutable_tasks()) queue_.push_back({owner, std::move(spec)});
+  }
+  cv_.notify_one();
+}
+
+void TaskExecutor::OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner) {
+  // The owner is gone: nobody wants the results of its queued tasks.
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::deque<Queued> kept;
+  for (auto& item : queue_) {
+    if (item.owner != owner) kept.push_back(std::move(item));
+  }
+  queue_.swap(kept);
+}
+
+void TaskExecutor::RunLoop(const ExecuteFn& execute) {
+  while (true) {
+    Queued item;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
+      if (stopped_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      current_task_id_ = item.spec.task_id();
+    }
+    proto::TaskReply reply = Execute(item, execute);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_task_id_.clear();
+    }
+    proto::TaskRepliesRequest replies;
+    *replies.add_replies() = std::move(reply);
+    item.owner->Send(proto::TASK_REPLIES, replies);
+  }
+}
+
+proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& execute) {
+  const proto::TaskSpec& spec = item.spec;
+  RecordState(spec, proto::RUNNING);
+  proto::TaskReply reply;
+  reply.set_task_id(spec.task_id());
+  reply.set_attempt_number(spec.attempt_number());
+  auto* ret = reply.add_returns();
+  ret->set_object_id(ObjectIdForReturn(spec.task_id(), 1));
+
+  // Arguments: inline values as they are; references fetched from their owners.
+  std::vector<std::shared_ptr<ray::internal::Buffer>> args(spec.args_size());
+  std::vector<std::string> ref_ids;
+  std::vector<proto::Address> ref_owners;
+  std::vector<int> ref_slots;
+  for (int i = 0; i < spec.args_size(); ++i) {
+    const auto& arg = spec.args(i);
+    if (arg.is_ref()) {
+      ref_ids.push_back(arg.object_id());
+      ref_owners.push_back(arg.owner());
+      ref_slots.push_back(i);
+    } else {
+      args[i] = std::make_shared<ray::internal::StringBuffer>(arg.value());
+    }
+  }
+  TaskResult result;
+  if (!ref_ids.empty()) {
+    auto fetched = get_args_(ref_ids, ref_owners);
+    if (!fetched.ok()) {
+      result.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
+      result.error.set_message(std::string(fetched.status().message()));
+    } else {
+      for (size_t k = 0; k < fetched->size(); ++k) {
+        const StoredObject& object = (*fetched)[k];
+        if (object.is_error()) {
+          // An upstream failure: this task does not run; its output carries that error.
+          result.error = object.error;
+          break;
+        }
+        args[ref_slots[k]] = object.data;
+      }
+    }
+  }
+  if (result.error.type() == proto::ERROR_NONE) result = execute(spec, args);
+
+  if (result.error.type() != proto::ERROR_NONE) {
+    *ret->mutable_error() = result.error;
+    reply.set_retryable_app_error(result.app_error);
+    RecordState(spec, proto::FAILED, &result.error);
+  } else {
+    ret->set_data(std::move(result.data));
+    RecordState(spec, proto::FINISHED);
+  }
+  return reply;
+}
+
+void TaskExecutor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::string TaskExecutor::CurrentTaskId() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_task_id_;
+}
+
+bool TaskExecutor::InTask() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !current_task_id_.empty();
+}
+
+void TaskExecutor::RecordState(const proto::TaskSpec& spec, proto::TaskState state,
+                               const proto::ErrorInfo* error) {
+  proto::TaskEvent event;
+  event.set_task_id(spec.task_id());
+  event.set_attempt_number(spec.attempt_number());
+  event.set_job_id(spec.job_id());
+  event.set_state(state);
+  event.set_timestamp_ns(NowNs());
+  event.set_node_id(context_->node_id);
+  event.set_worker_id(context_->worker_id);
+  event.set_worker_pid(context_->pid);
+  if (error) {
+    event.set_error_type(proto::ErrorType_Name(error->type()));
+    event.set_error_message(error->message());
+  }
+  context_->events->Record(std::move(event));
+}
+
+}  // namespace moray::core
