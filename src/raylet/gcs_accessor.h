@@ -1,0 +1,33 @@
+// GcsAccessor: the raylet's own narrow view of the GCS — only the calls a raylet makes. The real
+// implementation (GcsClientAccessor) adapts moray::gcs::GcsClient; FakeGcsAccessor records calls
+// for tests, so the whole raylet runs in one test binary without a GCS.
+//
+// Every method blocks (a network round trip). The raylet calls them only from its GCS thread
+// (gcs_thread.h), never from its event loop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common.pb.h"
+#include "gcs.pb.h"
+
+namespace moray::raylet {
+
+class GcsAccessor {
+ public:
+  virtual ~GcsAccessor() = default;
+
+  [[nodiscard]] virtual absl::Status RegisterNode(const proto::NodeInfo& node) = 0;
+  [[nodiscard]] virtual absl::Status UnregisterNode(const std::string& node_id,
+                                                    const std::string& reason) = 0;
+  [[nodiscard]] virtual absl::Status ReportResources(const proto::NodeResourceReport& report) = 0;
+  // Registers a job; the GCS assigns and returns its id (kJobIdSize bytes).
+  [[nodiscard]] virtual absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) = 0;
+  [[nodiscard]] virtual absl::Status MarkJobFinished(const std::string& job_id) = 0;
+  [[nodiscard]] virtual absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events,
+                                                   int64_t dropped) = 0;
+};
+
+}  // namespace moray::raylet

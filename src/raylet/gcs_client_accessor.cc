@@ -1,0 +1,31 @@
+#include "raylet/gcs_client_accessor.h"
+
+namespace moray::raylet {
+
+absl::Status GcsClientAccessor::RegisterNode(const proto::NodeInfo& node) {
+  return client_->RegisterNode(node);
+}
+
+absl::Status GcsClientAccessor::UnregisterNode(const std::string& node_id,
+                                               const std::string& reason) {
+  return client_->UnregisterNode(node_id, reason);
+}
+
+absl::Status GcsClientAccessor::ReportResources(const proto::NodeResourceReport& report) {
+  return client_->ReportResources(report);
+}
+
+absl::StatusOr<std::string> GcsClientAccessor::AddJob(const proto::JobInfo& job) {
+  return client_->AddJob(job);
+}
+
+absl::Status GcsClientAccessor::MarkJobFinished(const std::string& job_id) {
+  return client_->MarkJobFinished(job_id);
+}
+
+absl::Status GcsClientAccessor::AddTaskEvents(const std::vector<proto::TaskEvent>& events,
+                                              int64_t dropped) {
+  return client_->AddTaskEvents(events, dropped);
+}
+
+}  // namespace moray::raylet

@@ -1,0 +1,27 @@
+// GcsClientAccessor: the GcsAccessor of a real raylet, over moray::gcs::GcsClient (sync gRPC).
+// Thread model: as GcsClient — thread-safe, blocking; the raylet calls it from its GCS thread.
+#pragma once
+
+#include <memory>
+
+#include "gcs/gcs_client.h"
+#include "raylet/gcs_accessor.h"
+
+namespace moray::raylet {
+
+class GcsClientAccessor : public GcsAccessor {
+ public:
+  explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client) : client_(std::move(client)) {}
+
+  absl::Status RegisterNode(const proto::NodeInfo& node) override;
+  absl::Status UnregisterNode(const std::string& node_id, const std::string& reason) override;
+  absl::Status ReportResources(const proto::NodeResourceReport& report) override;
+  absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override;
+  absl::Status MarkJobFinished(const std::string& job_id) override;
+  absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events, int64_t dropped) override;
+
+ private:
+  std::unique_ptr<gcs::GcsClient> client_;
+};
+
+}  // namespace moray::raylet

@@ -1,0 +1,107 @@
+#include "raylet/gcs_thread.h"
+
+#include <utility>
+
+#include "spdlog/spdlog.h"
+
+namespace moray::raylet {
+
+GcsThread::GcsThread(GcsAccessor* gcs, Options options) : gcs_(gcs), options_(options) {}
+
+GcsThread::~GcsThread() { Stop(); }
+
+void GcsThread::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void GcsThread::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void GcsThread::Post(std::function<void(GcsAccessor&)> fn) {
+  absl::MutexLock lock(&mutex_);
+  queue_.push_back(std::move(fn));
+}
+
+void GcsThread::SubmitReport(proto::NodeResourceReport report) {
+  absl::MutexLock lock(&mutex_);
+  report_ = std::move(report);
+}
+
+void GcsThread::AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) {
+  absl::MutexLock lock(&mutex_);
+  events_dropped_unsent_ += dropped;
+  events_dropped_total_ += dropped;
+  for (auto& event : events) {
+    if (events_.size() >= options_.max_buffered_events) {
+      ++events_dropped_unsent_;
+      ++events_dropped_total_;
+      continue;
+    }
+    events_.push_back(std::move(event));
+  }
+}
+
+int64_t GcsThread::dropped_task_events() const {
+  absl::MutexLock lock(&mutex_);
+  return events_dropped_total_;
+}
+
+void GcsThread::FlushTaskEvents() {
+  std::vector<proto::TaskEvent> batch;
+  int64_t dropped = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    batch.swap(events_);
+    dropped = std::exchange(events_dropped_unsent_, 0);
+  }
+  if (batch.empty() && dropped == 0) return;
+  absl::Status status = gcs_->AddTaskEvents(batch, dropped);
+  if (!status.ok()) {
+    spdlog::warn("dropping {} task events: AddTaskEvents failed: {}", batch.size(),
+                 status.ToString());
+    absl::MutexLock lock(&mutex_);
+    events_dropped_unsent_ += dropped + static_cast<int64_t>(batch.size());
+    events_dropped_total_ += static_cast<int64_t>(batch.size());
+  }
+}
+
+void GcsThread::Run() {
+  absl::Time next_flush = absl::Now() + options_.flush_period;
+  while (true) {
+    std::function<void(GcsAccessor&)> fn;
+    std::optional<proto::NodeResourceReport> report;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&mutex_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return stopping_ || !queue_.empty() || report_.has_value();
+      };
+      mutex_.AwaitWithDeadline(absl::Condition(&has_work), next_flush);
+      // The report first: a newer one replaces it anyway, and it must not trail an
+      // UnregisterNode posted at shutdown.
+      if (report_.has_value()) {
+        report = std::move(report_);
+        report_.reset();
+      } else if (!queue_.empty()) {
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      stopping = stopping_ && !fn && !report;
+    }
+    if (fn) fn(*gcs_);
+    if (report) {
+      absl::Status status = gcs_->ReportResources(*report);
+      if (!status.ok()) spdlog::warn("ReportResources failed: {}", status.ToString());
+    }
+    if (stopping || absl::Now() >= next_flush) {
+      FlushTaskEvents();
+      next_flush = absl::Now() + options_.flush_period;
+    }
+    if (stopping) return;
+  }
+}
+
+}  // namespace moray::raylet

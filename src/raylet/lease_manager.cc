@@ -1,0 +1,225 @@
+#include "raylet/lease_manager.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::raylet {
+
+LeaseManager::LeaseManager(ResourceSet total, WorkerSource* workers,
+                           std::function<void()> on_change)
+    : total_(total), available_(total), workers_(workers), on_change_(std::move(on_change)) {}
+
+void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request,
+                                ReplyFn reply) {
+  proto::RequestWorkerLeaseReply rejection;
+  rejection.set_lease_id(request.lease_id());
+  std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
+  if (asked.empty()) asked[kCPU] = 1;
+  absl::StatusOr<ResourceSet> resources = ResourceSet::FromMap(asked);
+  if (!resources.ok()) {
+    rejection.set_error(absl::StrCat("invalid lease request: ", resources.status().message()));
+    reply(rejection);
+    return;
+  }
+  const Key key{client, request.lease_id()};
+  if (queued_.contains(key) || leases_.contains(key)) {
+    rejection.set_error(absl::StrCat("lease id ", request.lease_id(), " is already in use"));
+    reply(rejection);
+    return;
+  }
+  queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply)});
+  queued_[key] = std::prev(queue_.end());
+  Schedule();
+  Changed();
+}
+
+void LeaseManager::CancelLease(ClientId client, int64_t lease_id) {
+  auto it = queued_.find({client, lease_id});
+  if (it == queued_.end()) return;  // granted already, or unknown: nothing to do
+  Pending pending = std::move(*it->second);
+  queue_.erase(it->second);
+  queued_.erase(it);
+  proto::RequestWorkerLeaseReply reply;
+  reply.set_lease_id(lease_id);
+  reply.set_canceled(true);
+  pending.reply(reply);
+  Changed();
+}
+
+void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker) {
+  auto it = leases_.find({client, lease_id});
+  if (it == leases_.end()) {
+    spdlog::warn("ReturnWorker for unknown lease {} of client {}", lease_id, client);
+    return;
+  }
+  Lease lease = std::move(it->second);
+  leases_.erase(it);
+  lease_of_worker_.erase(lease.worker_id);
+  FreeLease(lease);
+  workers_->ReturnWorker(lease.worker_id, /*reuse=*/!disconnect_worker);
+  Schedule();
+  Changed();
+}
+
+ResourceSet LeaseManager::BlockedPart(const Lease& lease) const {
+  ResourceSet cpu;
+  cpu.SetUnits(kCPU, lease.resources.GetUnits(kCPU));
+  return cpu;
+}
+
+void LeaseManager::FreeLease(const Lease& lease) {
+  ResourceSet held = lease.resources;
+  if (lease.blocked) held.Subtract(BlockedPart(lease));  // already given back
+  available_.Add(held);
+}
+
+void LeaseManager::NotifyBlocked(const std::string& worker_id) {
+  auto it = lease_of_worker_.find(worker_id);
+  if (it == lease_of_worker_.end()) return;  // a driver, or a worker without a lease
+  Lease& lease = leases_.at(it->second);
+  if (lease.blocked) return;
+  lease.blocked = true;
+  available_.Add(BlockedPart(lease));
+  Schedule();
+  Changed();
+}
+
+void LeaseManager::NotifyUnblocked(const std::string& worker_id) {
+  auto it = lease_of_worker_.find(worker_id);
+  if (it == lease_of_worker_.end()) return;
+  Lease& lease = leases_.at(it->second);
+  if (!lease.blocked) return;
+  lease.blocked = false;
+  available_.Subtract(BlockedPart(lease));  // may oversubscribe the node for a while
+  Changed();
+}
+
+void LeaseManager::OnClientDisconnected(ClientId client) {
+  bool changed = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->key.first == client) {
+      queued_.erase(it->key);
+      it = queue_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  std::vector<std::string> orphans;
+  for (auto it = leases_.lower_bound({client, INT64_MIN});
+       it != leases_.end() && it->first.first == client;) {
+    FreeLease(it->second);
+    lease_of_worker_.erase(it->second.worker_id);
+    orphans.push_back(it->second.worker_id);
+    it = leases_.erase(it);
+    changed = true;
+  }
+  // Their owner is gone, so nobody will push tasks to or return these workers.
+  for (const std::string& worker_id : orphans) workers_->KillWorker(worker_id, kSystemError);
+  if (changed) {
+    Schedule();
+    Changed();
+  }
+}
+
+void LeaseManager::OnWorkerDied(const std::string& worker_id) {
+  auto it = lease_of_worker_.find(worker_id);
+  if (it == lease_of_worker_.end()) return;
+  auto lease = leases_.find(it->second);
+  FreeLease(lease->second);
+  leases_.erase(lease);
+  lease_of_worker_.erase(it);
+  Schedule();
+  Changed();
+}
+
+void LeaseManager::FailJobRequests(const std::string& job_id, const std::string& error) {
+  std::vector<Pending> failed;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->job_id == job_id) {
+      queued_.erase(it->key);
+      failed.push_back(std::move(*it));
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Pending& pending : failed) {
+    proto::RequestWorkerLeaseReply reply;
+    reply.set_lease_id(pending.key.second);
+    reply.set_error(error);
+    pending.reply(reply);
+  }
+  if (!failed.empty()) Changed();
+}
+
+void LeaseManager::Schedule() {
+  if (scheduling_) {
+    reschedule_ = true;
+    return;
+  }
+  scheduling_ = true;
+  bool granted_any = false;
+  do {
+    reschedule_ = false;
+    // What would remain if every request waiting only for a worker got one: bounds how many
+    // workers are worth starting.
+    ResourceSet unclaimed = available_;
+    std::map<std::string, int> workers_wanted;  // by job
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (!total_.Contains(it->resources) || !unclaimed.Contains(it->resources)) {
+        ++it;  // infeasible, or waiting for resources
+        continue;
+      }
+      std::optional<LeasableWorker> worker = workers_->PopIdleWorker(it->job_id);
+      if (!worker) {
+        ++workers_wanted[it->job_id];
+        unclaimed.Subtract(it->resources);
+        ++it;
+        continue;
+      }
+      Pending pending = std::move(*it);
+      queued_.erase(pending.key);
+      it = queue_.erase(it);
+      available_.Subtract(pending.resources);
+      unclaimed.Subtract(pending.resources);
+      leases_[pending.key] = Lease{worker->worker_id, pending.resources, false};
+      lease_of_worker_[worker->worker_id] = pending.key;
+      granted_any = true;
+      proto::RequestWorkerLeaseReply reply;
+      reply.set_lease_id(pending.key.second);
+      reply.set_granted(true);
+      *reply.mutable_worker_address() = worker->address;
+      reply.set_worker_pid(worker->pid);
+      spdlog::debug("granted lease {} of client {} ({}) to worker {} pid {}", pending.key.second,
+                    pending.key.first, pending.resources.DebugString(),
+                    ToHex(worker->worker_id), worker->pid);
+      pending.reply(reply);
+    }
+    for (const auto& [job_id, wanted] : workers_wanted) workers_->StartWorkers(job_id, wanted);
+  } while (reschedule_);
+  scheduling_ = false;
+  if (granted_any) Changed();
+}
+
+std::vector<proto::ResourceDemand> LeaseManager::Demands() const {
+  std::map<std::map<std::string, int64_t>, proto::ResourceDemand> by_shape;
+  for (const Pending& pending : queue_) {
+    proto::ResourceDemand& demand = by_shape[pending.resources.units()];
+    if (demand.num_ready_requests() == 0) {
+      for (const auto& [name, value] : pending.resources.ToMap()) {
+        (*demand.mutable_shape())[name] = value;
+      }
+      demand.set_infeasible(!total_.Contains(pending.resources));
+    }
+    demand.set_num_ready_requests(demand.num_ready_requests() + 1);
+  }
+  std::vector<proto::ResourceDemand> demands;
+  for (auto& [shape, demand] : by_shape) demands.push_back(std::move(demand));
+  return demands;
+}
+
+}  // namespace moray::raylet

@@ -1,0 +1,103 @@
+// LeaseManager: the node's scheduler. Queues worker-lease requests, grants them when their
+// resources fit the node's available set and a worker of their job is idle, and accounts the
+// resources of every granted lease until it is returned or its worker dies.
+//
+//   LeaseManager leases(total, &worker_pool, [&] { report_soon(); });
+//   leases.RequestLease(client_id, request, [conn, frame](const auto& reply) {
+//     conn->Reply(frame, reply);
+//   });
+//   ...
+//   leases.ReturnWorker(client_id, lease_id, /*disconnect_worker=*/false);
+//
+// Policy: FIFO with backfill — queued requests are visited in arrival order and each one that can
+// be granted now is granted, so a large request waiting for resources does not hold back smaller
+// ones behind it. Requests that can never fit the node's *total* resources stay queued (not an
+// error) and are reported as infeasible demands. A worker blocked in Get gives back its lease's
+// CPU until it is unblocked (the node may then be oversubscribed, like Ray).
+//
+// Thread model: the raylet's event loop thread only. Reply functions run synchronously inside the
+// call that decides them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "node.pb.h"
+#include "raylet/resources.h"
+#include "raylet/worker_source.h"
+
+namespace moray::raylet {
+
+class LeaseManager {
+ public:
+  using ClientId = uint64_t;  // a requester connection, chosen by the caller
+  using ReplyFn = std::function<void(const proto::RequestWorkerLeaseReply&)>;
+
+  // `workers` must outlive this object. `on_change` runs after any change of available
+  // resources, queue or leases (for reporting).
+  LeaseManager(ResourceSet total, WorkerSource* workers, std::function<void()> on_change);
+
+  // Queues a request; `reply` runs exactly once: granted, rejected (error), or canceled — unless
+  // the requester disconnects first. Empty resources mean {CPU: 1}.
+  void RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request, ReplyFn reply);
+  // Drops a queued request (its reply says canceled). No effect on a granted lease.
+  void CancelLease(ClientId client, int64_t lease_id);
+  // Ends a lease: frees its resources, and the worker goes back to the pool (or is killed).
+  void ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker);
+  // A leased worker waits in Get: its lease's CPU is released until NotifyUnblocked.
+  void NotifyBlocked(const std::string& worker_id);
+  void NotifyUnblocked(const std::string& worker_id);
+  // The requester is gone: its queued requests are dropped and the workers it leased are killed.
+  void OnClientDisconnected(ClientId client);
+  // A worker died: the lease it held (if any) is freed.
+  void OnWorkerDied(const std::string& worker_id);
+  // Workers of `job_id` cannot be started: every queued request of the job fails with `error`.
+  void FailJobRequests(const std::string& job_id, const std::string& error);
+  // Tries to grant queued requests (after workers became idle or resources were freed).
+  void Schedule();
+
+  const ResourceSet& total() const { return total_; }
+  const ResourceSet& available() const { return available_; }
+  // Queued requests grouped by resource shape.
+  std::vector<proto::ResourceDemand> Demands() const;
+  size_t num_queued() const { return queue_.size(); }
+  size_t num_leases() const { return leases_.size(); }
+
+ private:
+  using Key = std::pair<ClientId, int64_t>;  // (requester, lease id)
+  struct Pending {
+    Key key;
+    std::string job_id;
+    ResourceSet resources;
+    ReplyFn reply;
+  };
+  struct Lease {
+    std::string worker_id;
+    ResourceSet resources;
+    bool blocked = false;  // its CPU is currently given back
+  };
+
+  void FreeLease(const Lease& lease);
+  ResourceSet BlockedPart(const Lease& lease) const;
+  void Changed() { on_change_(); }
+
+  const ResourceSet total_;
+  ResourceSet available_;
+  WorkerSource* const workers_;  // not owned
+  std::function<void()> on_change_;
+
+  std::list<Pending> queue_;  // arrival order
+  std::map<Key, std::list<Pending>::iterator> queued_;
+  std::map<Key, Lease> leases_;
+  absl::flat_hash_map<std::string, Key> lease_of_worker_;
+  bool scheduling_ = false;   // Schedule() is on the stack
+  bool reschedule_ = false;   // something changed while it was
+};
+
+}  // namespace moray::raylet

@@ -1,0 +1,241 @@
+#include "raylet/lease_manager.h"
+
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace moray::raylet {
+namespace {
+
+class FakeWorkers : public WorkerSource {
+ public:
+  std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) override {
+    auto& idle = idle_[job_id];
+    if (idle.empty()) return std::nullopt;
+    LeasableWorker worker = idle.front();
+    idle.pop_front();
+    return worker;
+  }
+  void StartWorkers(const std::string& job_id, int wanted) override { wanted_[job_id] = wanted; }
+  void ReturnWorker(const std::string& worker_id, bool reuse) override {
+    returned.emplace_back(worker_id, reuse);
+    if (reuse) AddIdle(job_of_.at(worker_id), worker_id);
+  }
+  void KillWorker(const std::string& worker_id, const std::string&) override {
+    killed.push_back(worker_id);
+  }
+
+  void AddIdle(const std::string& job_id, const std::string& worker_id) {
+    LeasableWorker worker;
+    worker.worker_id = worker_id;
+    worker.pid = 1000 + static_cast<int>(worker_id.back());
+    worker.address.set_port(2000 + static_cast<int>(worker_id.back()));
+    job_of_[worker_id] = job_id;
+    idle_[job_id].push_back(worker);
+  }
+  int wanted(const std::string& job_id) { return wanted_[job_id]; }
+
+  std::vector<std::pair<std::string, bool>> returned;
+  std::vector<std::string> killed;
+
+ private:
+  std::map<std::string, std::deque<LeasableWorker>> idle_;
+  std::map<std::string, int> wanted_;
+  std::map<std::string, std::string> job_of_;
+};
+
+class LeaseManagerTest : public ::testing::Test {
+ protected:
+  void MakeNode(const std::map<std::string, double>& total) {
+    manager_ = std::make_unique<LeaseManager>(*ResourceSet::FromMap(total), &workers_,
+                                              [this] { ++changes_; });
+  }
+  // Requests a lease; its reply lands in replies_[lease_id].
+  void Request(LeaseManager::ClientId client, int64_t lease_id,
+               const std::map<std::string, double>& resources, const std::string& job = "J") {
+    proto::RequestWorkerLeaseRequest request;
+    request.set_lease_id(lease_id);
+    request.set_job_id(job);
+    for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
+    manager_->RequestLease(client, request, [this](const proto::RequestWorkerLeaseReply& reply) {
+      EXPECT_FALSE(replies_.contains(reply.lease_id())) << "replied twice";
+      replies_[reply.lease_id()] = reply;
+    });
+  }
+  bool Granted(int64_t lease_id) {
+    return replies_.contains(lease_id) && replies_[lease_id].granted();
+  }
+
+  FakeWorkers workers_;
+  std::unique_ptr<LeaseManager> manager_;
+  std::map<int64_t, proto::RequestWorkerLeaseReply> replies_;
+  int changes_ = 0;
+};
+
+TEST_F(LeaseManagerTest, GrantsInFifoOrderAndAgainOnReturn) {
+  MakeNode({{"CPU", 2}});
+  for (const char* w : {"w1", "w2", "w3"}) workers_.AddIdle("J", w);
+  Request(1, 1, {});  // empty means 1 CPU
+  Request(1, 2, {{"CPU", 1}});
+  Request(1, 3, {{"CPU", 1}});
+  EXPECT_TRUE(Granted(1));
+  EXPECT_TRUE(Granted(2));
+  EXPECT_FALSE(replies_.contains(3));
+  EXPECT_EQ(replies_[1].worker_address().port(), 2000 + '1');
+  EXPECT_EQ(replies_[1].worker_pid(), 1000 + '1');
+  EXPECT_EQ(manager_->available().Get("CPU"), 0);
+  ASSERT_EQ(manager_->Demands().size(), 1u);
+  EXPECT_EQ(manager_->Demands()[0].num_ready_requests(), 1);
+  EXPECT_FALSE(manager_->Demands()[0].infeasible());
+
+  manager_->ReturnWorker(1, 1, /*disconnect_worker=*/false);
+  EXPECT_TRUE(Granted(3));
+  EXPECT_EQ(workers_.returned.size(), 1u);
+  EXPECT_TRUE(workers_.returned[0].second);
+  EXPECT_EQ(manager_->num_queued(), 0u);
+  EXPECT_GT(changes_, 0);
+}
+
+TEST_F(LeaseManagerTest, StartsWorkersOnlyForRequestsThatFit) {
+  MakeNode({{"CPU", 2}});
+  for (int i = 1; i <= 5; ++i) Request(1, i, {{"CPU", 1}});
+  EXPECT_TRUE(replies_.empty());
+  EXPECT_EQ(workers_.wanted("J"), 2);  // only two can run at once
+  workers_.AddIdle("J", "w1");
+  manager_->Schedule();
+  EXPECT_TRUE(Granted(1));
+  EXPECT_EQ(manager_->available().Get("CPU"), 1);
+}
+
+TEST_F(LeaseManagerTest, InfeasibleStaysQueuedAndIsReportedAsSuch) {
+  MakeNode({{"CPU", 2}});
+  workers_.AddIdle("J", "w1");
+  Request(1, 1, {{"GPU", 1}});
+  Request(1, 2, {{"CPU", 3}});
+  Request(1, 3, {{"CPU", 1}});
+  EXPECT_FALSE(replies_.contains(1));
+  EXPECT_FALSE(replies_.contains(2));
+  EXPECT_TRUE(Granted(3));  // not stuck behind the infeasible ones
+  auto demands = manager_->Demands();
+  ASSERT_EQ(demands.size(), 2u);
+  for (const auto& demand : demands) {
+    EXPECT_TRUE(demand.infeasible());
+    EXPECT_EQ(demand.num_ready_requests(), 1);
+  }
+}
+
+TEST_F(LeaseManagerTest, RejectsMalformedRequests) {
+  MakeNode({{"CPU", 2}});
+  Request(1, 1, {{"CPU", -1}});
+  Request(1, 2, {{"CPU", 0.00001}});
+  ASSERT_TRUE(replies_.contains(1));
+  EXPECT_FALSE(replies_[1].granted());
+  EXPECT_NE(replies_[1].error().find("CPU"), std::string::npos) << replies_[1].error();
+  ASSERT_TRUE(replies_.contains(2));
+  EXPECT_NE(replies_[2].error().find("0.0001"), std::string::npos) << replies_[2].error();
+  EXPECT_EQ(manager_->num_queued(), 0u);
+}
+
+TEST_F(LeaseManagerTest, FractionalLeasesShareACpu) {
+  MakeNode({{"CPU", 1}});
+  for (int i = 1; i <= 4; ++i) workers_.AddIdle("J", "w" + std::to_string(i));
+  for (int i = 1; i <= 4; ++i) Request(1, i, {{"CPU", 0.25}});
+  for (int i = 1; i <= 4; ++i) EXPECT_TRUE(Granted(i)) << i;
+  EXPECT_EQ(manager_->available().GetUnits("CPU"), 0);
+}
+
+TEST_F(LeaseManagerTest, BlockedWorkerLendsItsCpuUntilUnblocked) {
+  MakeNode({{"CPU", 1}});
+  workers_.AddIdle("J", "w1");
+  workers_.AddIdle("J", "w2");
+  Request(1, 1, {{"CPU", 1}});
+  Request(2, 2, {{"CPU", 1}});  // a nested task the first one waits for
+  ASSERT_TRUE(Granted(1));
+  ASSERT_FALSE(replies_.contains(2));
+  manager_->NotifyBlocked("w1");
+  EXPECT_TRUE(Granted(2));
+  EXPECT_EQ(manager_->available().Get("CPU"), 0);
+  manager_->NotifyUnblocked("w1");
+  EXPECT_EQ(manager_->available().Get("CPU"), -1);  // oversubscribed for a while
+  manager_->ReturnWorker(2, 2, false);
+  manager_->ReturnWorker(1, 1, false);
+  EXPECT_EQ(manager_->available().Get("CPU"), 1);
+}
+
+TEST_F(LeaseManagerTest, ReturnWhileBlockedDoesNotDoubleCount) {
+  MakeNode({{"CPU", 1}});
+  workers_.AddIdle("J", "w1");
+  Request(1, 1, {{"CPU", 1}});
+  manager_->NotifyBlocked("w1");
+  manager_->NotifyBlocked("w1");  // repeated: no effect
+  EXPECT_EQ(manager_->available().Get("CPU"), 1);
+  manager_->ReturnWorker(1, 1, false);
+  EXPECT_EQ(manager_->available().Get("CPU"), 1);
+}
+
+TEST_F(LeaseManagerTest, CancelRepliesCanceledOnlyWhileQueued) {
+  MakeNode({{"CPU", 1}});
+  workers_.AddIdle("J", "w1");
+  Request(1, 1, {{"CPU", 1}});
+  Request(1, 2, {{"CPU", 1}});
+  manager_->CancelLease(1, 2);
+  ASSERT_TRUE(replies_.contains(2));
+  EXPECT_TRUE(replies_[2].canceled());
+  manager_->CancelLease(1, 1);  // granted already: nothing happens
+  EXPECT_TRUE(Granted(1));
+  EXPECT_EQ(manager_->num_leases(), 1u);
+}
+
+TEST_F(LeaseManagerTest, RequesterDisconnectDropsRequestsAndKillsItsWorkers) {
+  MakeNode({{"CPU", 2}});
+  workers_.AddIdle("J", "w1");
+  workers_.AddIdle("J", "w2");
+  Request(7, 1, {{"CPU", 1}});
+  Request(7, 2, {{"CPU", 2}});  // waits for resources
+  Request(8, 3, {{"CPU", 1}});
+  ASSERT_TRUE(Granted(1));
+  ASSERT_TRUE(Granted(3));
+  manager_->OnClientDisconnected(7);
+  EXPECT_FALSE(replies_.contains(2));  // nobody to reply to
+  EXPECT_EQ(manager_->num_queued(), 0u);
+  EXPECT_EQ(workers_.killed, std::vector<std::string>{"w1"});
+  EXPECT_EQ(manager_->available().Get("CPU"), 1);
+  EXPECT_EQ(manager_->num_leases(), 1u);
+}
+
+TEST_F(LeaseManagerTest, WorkerDeathFreesItsLease) {
+  MakeNode({{"CPU", 1}});
+  workers_.AddIdle("J", "w1");
+  workers_.AddIdle("J", "w2");
+  Request(1, 1, {{"CPU", 1}});
+  Request(1, 2, {{"CPU", 1}});
+  manager_->OnWorkerDied("w1");
+  EXPECT_TRUE(Granted(2));
+  EXPECT_EQ(replies_[2].worker_pid(), 1000 + '2');
+}
+
+TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
+  MakeNode({{"CPU", 1}});
+  Request(1, 1, {{"CPU", 1}}, "A");
+  Request(1, 2, {{"CPU", 1}}, "B");
+  manager_->FailJobRequests("A", "could not start a worker for job A: boom");
+  ASSERT_TRUE(replies_.contains(1));
+  EXPECT_EQ(replies_[1].error(), "could not start a worker for job A: boom");
+  EXPECT_FALSE(replies_.contains(2));
+}
+
+TEST_F(LeaseManagerTest, DuplicateLeaseIdIsRejected) {
+  MakeNode({{"CPU", 1}});
+  Request(1, 1, {{"CPU", 1}});
+  proto::RequestWorkerLeaseRequest request;
+  request.set_lease_id(1);
+  request.set_job_id("J");
+  std::string error;
+  manager_->RequestLease(1, request, [&](const auto& reply) { error = reply.error(); });
+  EXPECT_NE(error.find("already in use"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moray::raylet

@@ -1,0 +1,343 @@
+#include "raylet/node_manager.h"
+
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::raylet {
+
+NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOptions options)
+    : loop_(loop), gcs_(gcs), options_(std::move(options)) {
+  WorkerPoolOptions pool_options = options_.pool;
+  pool_options.node_id = options_.node.node_id();
+  pool_options.node_ip = options_.node.node_ip();
+  pool_options.session_dir = options_.node.session_dir();
+  pool_options.keep_idle_per_job = options_.prestart_per_job;
+  WorkerPool::Callbacks callbacks;
+  callbacks.on_workers_changed = [this] {
+    leases_->Schedule();
+    MarkDirty();
+  };
+  callbacks.on_start_failed = [this](const std::string& job_id, const std::string& error) {
+    leases_->FailJobRequests(job_id, error);
+  };
+  callbacks.on_worker_dead = [this](const std::string& worker_id) {
+    leases_->OnWorkerDied(worker_id);
+    MarkDirty();
+  };
+  pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks));
+  leases_ = std::make_unique<LeaseManager>(options_.total, pool_.get(), [this] { MarkDirty(); });
+}
+
+NodeManager::~NodeManager() {
+  *alive_ = false;
+  if (debounce_timer_ != 0) loop_->CancelTimer(debounce_timer_);
+  if (periodic_timer_ != 0) loop_->CancelTimer(periodic_timer_);
+}
+
+absl::Status NodeManager::Start() {
+  absl::StatusOr<std::unique_ptr<rpc::Server>> server = rpc::Server::Listen(
+      loop_, options_.node.node_ip(), options_.port,
+      [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); });
+  if (!server.ok()) return server.status();
+  server_ = *std::move(server);
+  port_ = server_->port();
+  options_.node.set_raylet_port(port_);
+  pool_->set_raylet_port(port_);
+  ArmPeriodicReport();
+  return absl::OkStatus();
+}
+
+void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
+  if (shut_down_) {
+    conn->Close();
+    return;
+  }
+  auto client = std::make_unique<Client>();
+  client->id = next_client_id_++;
+  client->conn = conn;
+  const uint64_t id = client->id;
+  clients_[id] = std::move(client);
+  conn->SetHandlers(
+      [this, id](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& frame) {
+        auto it = clients_.find(id);
+        if (it != clients_.end()) OnMessage(*it->second, std::move(frame));
+      },
+      [this, id, alive = alive_](const std::shared_ptr<rpc::Connection>&) {
+        if (*alive) OnClose(id);
+      });
+}
+
+void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
+  auto parse = [&](google::protobuf::MessageLite* message) {
+    absl::Status status = frame.ParseBody(message);
+    if (!status.ok()) {
+      spdlog::warn("bad {} message from {}: {}", frame.method, client.conn->peer(),
+                   status.ToString());
+    }
+    return status.ok();
+  };
+  switch (frame.method) {
+    case proto::REGISTER_CLIENT:
+      HandleRegister(client, frame);
+      return;
+    case proto::REQUEST_WORKER_LEASE:
+      HandleRequestLease(client, frame);
+      return;
+    case proto::CANCEL_WORKER_LEASE: {
+      proto::CancelWorkerLeaseRequest request;
+      if (parse(&request)) leases_->CancelLease(client.id, request.lease_id());
+      return;
+    }
+    case proto::RETURN_WORKER: {
+      proto::ReturnWorkerRequest request;
+      if (parse(&request)) {
+        leases_->ReturnWorker(client.id, request.lease_id(), request.disconnect_worker());
+      }
+      return;
+    }
+    case proto::NOTIFY_BLOCKED:
+    case proto::NOTIFY_UNBLOCKED: {
+      proto::BlockedRequest request;
+      if (!parse(&request)) return;
+      const std::string& worker_id =
+          request.worker_id().empty() ? client.worker_id : request.worker_id();
+      if (frame.method == proto::NOTIFY_BLOCKED) {
+        leases_->NotifyBlocked(worker_id);
+      } else {
+        leases_->NotifyUnblocked(worker_id);
+      }
+      return;
+    }
+    case proto::REPORT_TASK_EVENTS: {
+      proto::ReportTaskEventsRequest request;
+      if (!parse(&request)) return;
+      std::vector<proto::TaskEvent> events(request.events().begin(), request.events().end());
+      gcs_->AddTaskEvents(std::move(events), request.dropped());
+      return;
+    }
+    case proto::DISCONNECT_CLIENT:
+      if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
+      return;
+    default:
+      spdlog::warn("unexpected method {} from {}; closing the connection", frame.method,
+                   client.conn->peer());
+      client.conn->Close();  // runs OnClose: `client` is gone after this
+      return;
+  }
+}
+
+void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
+  proto::RegisterClientRequest request;
+  proto::RegisterClientReply reply;
+  absl::Status parsed = frame.ParseBody(&request);
+  if (!parsed.ok()) {
+    reply.set_error(std::string(parsed.message()));
+    client.conn->Reply(frame, reply);
+    return;
+  }
+  if (client.kind != Kind::kUnregistered) {
+    reply.set_error("this connection is already registered");
+    client.conn->Reply(frame, reply);
+    return;
+  }
+  if (request.is_driver()) {
+    RegisterDriver(client, frame, std::move(request));
+    return;
+  }
+  proto::Address address = request.address();
+  if (address.ip().empty()) address.set_ip(options_.node.node_ip());
+  address.set_worker_id(request.worker_id());
+  address.set_node_id(options_.node.node_id());
+  absl::StatusOr<std::string> job_id =
+      pool_->RegisterWorker(request.worker_id(), request.pid(), address);
+  if (!job_id.ok()) {
+    reply.set_error(std::string(job_id.status().message()));
+    client.conn->Reply(frame, reply);
+    return;
+  }
+  client.kind = Kind::kWorker;
+  client.worker_id = request.worker_id();
+  client.job_id = *job_id;
+  client.pid = request.pid();
+  reply.set_ok(true);
+  reply.set_node_id(options_.node.node_id());
+  reply.set_job_id(*job_id);
+  reply.set_gcs_address(options_.pool.gcs_address);
+  reply.set_session_dir(options_.node.session_dir());
+  client.conn->Reply(frame, reply);
+  spdlog::info("worker {} pid {} registered for job {}", ToHex(client.worker_id), client.pid,
+               ToHex(client.job_id));
+  leases_->Schedule();
+  MarkDirty();
+}
+
+void NodeManager::RegisterDriver(Client& client, const rpc::Frame& frame,
+                                 proto::RegisterClientRequest request) {
+  client.kind = Kind::kDriverPending;
+  client.worker_id = request.worker_id();
+  client.pid = request.pid();
+  proto::JobInfo job = request.job();
+  if (job.driver_pid() == 0) job.set_driver_pid(request.pid());
+  if (job.driver_ip().empty()) {
+    job.set_driver_ip(request.address().ip().empty() ? options_.node.node_ip()
+                                                     : request.address().ip());
+  }
+  if (job.start_time_ms() == 0) job.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
+  // The reply waits for the GCS; the loop does not.
+  rpc::Frame header;
+  header.method = frame.method;
+  header.seq = frame.seq;
+  gcs_->Post([this, loop = loop_, alive = alive_, id = client.id, header, job](GcsAccessor& gcs) {
+    absl::StatusOr<std::string> job_id = gcs.AddJob(job);
+    loop->Post([this, alive, id, header, job, job_id = std::move(job_id)]() mutable {
+      if (*alive) OnJobAdded(id, header, std::move(job), std::move(job_id));
+    });
+  });
+}
+
+void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto::JobInfo job,
+                             absl::StatusOr<std::string> job_id) {
+  auto it = clients_.find(client_id);
+  if (it == clients_.end() || shut_down_) {
+    // The driver left while the GCS was adding its job.
+    if (job_id.ok()) MarkJobFinished(*job_id);
+    return;
+  }
+  Client& client = *it->second;
+  proto::RegisterClientReply reply;
+  if (!job_id.ok()) {
+    client.kind = Kind::kUnregistered;
+    reply.set_error(absl::StrCat("could not register the job with the GCS: ",
+                                 job_id.status().message()));
+    client.conn->Reply(frame, reply);
+    return;
+  }
+  client.kind = Kind::kDriver;
+  client.job_id = *job_id;
+  job.set_job_id(*job_id);
+  pool_->AddJob(*job_id, job);
+  pool_->AddDriver(client.worker_id, *job_id, client.pid);
+  reply.set_ok(true);
+  reply.set_node_id(options_.node.node_id());
+  reply.set_job_id(*job_id);
+  reply.set_gcs_address(options_.pool.gcs_address);
+  reply.set_session_dir(options_.node.session_dir());
+  client.conn->Reply(frame, reply);
+  spdlog::info("driver pid {} registered job {}", client.pid, ToHex(*job_id));
+  if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);
+  MarkDirty();
+}
+
+void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
+  proto::RequestWorkerLeaseRequest request;
+  proto::RequestWorkerLeaseReply rejection;
+  absl::Status parsed = frame.ParseBody(&request);
+  if (!parsed.ok()) {
+    rejection.set_error(std::string(parsed.message()));
+    client.conn->Reply(frame, rejection);
+    return;
+  }
+  if (!pool_->HasJob(request.job_id())) {
+    rejection.set_lease_id(request.lease_id());
+    rejection.set_error(absl::StrCat("unknown job ", ToHex(request.job_id()),
+                                     ": no driver of this job is registered with this raylet"));
+    client.conn->Reply(frame, rejection);
+    return;
+  }
+  rpc::Frame header;
+  header.method = frame.method;
+  header.seq = frame.seq;
+  leases_->RequestLease(client.id, request,
+                        [conn = client.conn, header](const proto::RequestWorkerLeaseReply& reply) {
+                          conn->Reply(header, reply);
+                        });
+}
+
+void NodeManager::OnClose(uint64_t client_id) {
+  auto it = clients_.find(client_id);
+  if (it == clients_.end()) return;
+  std::unique_ptr<Client> client = std::move(it->second);
+  clients_.erase(it);
+  switch (client->kind) {
+    case Kind::kWorker:
+      pool_->OnWorkerDisconnected(client->worker_id);
+      leases_->OnWorkerDied(client->worker_id);
+      break;
+    case Kind::kDriver:
+      spdlog::info("driver of job {} disconnected; stopping the job's workers",
+                   ToHex(client->job_id));
+      pool_->RemoveJob(client->job_id);
+      pool_->DriverExited(client->worker_id);
+      MarkJobFinished(client->job_id);
+      break;
+    case Kind::kDriverPending:  // OnJobAdded finishes the job
+    case Kind::kUnregistered:
+      break;
+  }
+  leases_->OnClientDisconnected(client_id);
+  MarkDirty();
+}
+
+void NodeManager::MarkJobFinished(const std::string& job_id) {
+  gcs_->Post([job_id](GcsAccessor& gcs) {
+    absl::Status status = gcs.MarkJobFinished(job_id);
+    if (!status.ok()) {
+      spdlog::warn("MarkJobFinished({}) failed: {}", ToHex(job_id), status.ToString());
+    }
+  });
+}
+
+void NodeManager::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_.reset();
+  std::vector<std::shared_ptr<rpc::Connection>> conns;
+  for (auto& [id, client] : clients_) conns.push_back(client->conn);
+  for (auto& conn : conns) conn->Close();  // OnClose runs for each: drivers' jobs finish
+  pool_->KillAll(grace);
+  if (debounce_timer_ != 0) loop_->CancelTimer(debounce_timer_);
+  if (periodic_timer_ != 0) loop_->CancelTimer(periodic_timer_);
+  debounce_timer_ = periodic_timer_ = 0;
+  SendReport();
+}
+
+proto::NodeResourceReport NodeManager::BuildReport() const {
+  proto::NodeResourceReport report;
+  report.set_node_id(options_.node.node_id());
+  for (const auto& [name, value] : leases_->available().ToMap()) {
+    (*report.mutable_resources_available())[name] = value;
+  }
+  for (const auto& [name, value] : leases_->total().ToMap()) {
+    (*report.mutable_resources_total())[name] = value;
+  }
+  for (auto& demand : leases_->Demands()) *report.add_demands() = std::move(demand);
+  for (auto& worker : pool_->WorkerInfos()) *report.add_workers() = std::move(worker);
+  return report;
+}
+
+void NodeManager::MarkDirty() {
+  if (debounce_timer_ != 0 || shut_down_) return;
+  debounce_timer_ = loop_->RunAfter(options_.report_debounce, [this, alive = alive_] {
+    if (!*alive) return;
+    debounce_timer_ = 0;
+    SendReport();
+  });
+}
+
+void NodeManager::SendReport() { gcs_->SubmitReport(BuildReport()); }
+
+void NodeManager::ArmPeriodicReport() {
+  periodic_timer_ = loop_->RunAfter(options_.report_period, [this, alive = alive_] {
+    if (!*alive || shut_down_) return;
+    SendReport();
+    ArmPeriodicReport();
+  });
+}
+
+}  // namespace moray::raylet

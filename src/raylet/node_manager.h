@@ -1,0 +1,102 @@
+// NodeManager: the raylet's local server. Accepts core workers and drivers on the framed channel
+// (proto/node.proto), registers them, routes lease traffic to the LeaseManager and worker
+// lifecycle to the WorkerPool, and reports the node's resources to the GCS (every report_period
+// and report_debounce after any change).
+//
+//   NodeManager manager(&loop, &gcs_thread, options);   // on the loop thread from here on:
+//   absl::Status listening = manager.Start();             // binds options.port (0: any free)
+//   ... manager.port() ...
+//   manager.Shutdown(absl::Seconds(1));                   // closes clients, kills workers
+//
+// Thread model: everything runs on the event loop thread `loop`, including construction's
+// successors Start and Shutdown; no locks. Blocking GCS calls go to `gcs` (GcsThread), whose
+// results come back by posting to the loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "node.pb.h"
+#include "raylet/gcs_thread.h"
+#include "raylet/lease_manager.h"
+#include "raylet/resources.h"
+#include "raylet/worker_pool.h"
+#include "rpc/channel.h"
+#include "rpc/event_loop.h"
+
+namespace moray::raylet {
+
+struct NodeManagerOptions {
+  proto::NodeInfo node;    // node_id, node_ip, session_dir, ...; raylet_port is filled by Start
+  ResourceSet total;       // schedulable resources
+  int port = 0;            // 0: any free port
+  int prestart_per_job = 0;
+  WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`
+  absl::Duration report_period = absl::Seconds(1);
+  absl::Duration report_debounce = absl::Milliseconds(50);
+};
+
+class NodeManager {
+ public:
+  // `loop` and `gcs` must outlive this object.
+  NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOptions options);
+  ~NodeManager();
+
+  [[nodiscard]] absl::Status Start();
+  int port() const { return port_; }
+  const proto::NodeInfo& node_info() const { return options_.node; }
+
+  // Stops accepting, closes every client (marking connected drivers' jobs finished), kills the
+  // workers (SIGTERM, then SIGKILL after `grace`; blocks up to `grace`).
+  void Shutdown(absl::Duration grace);
+
+  proto::NodeResourceReport BuildReport() const;
+  const WorkerPool& worker_pool() const { return *pool_; }
+  const LeaseManager& leases() const { return *leases_; }
+
+ private:
+  enum class Kind { kUnregistered, kDriverPending, kDriver, kWorker };
+  struct Client {
+    uint64_t id = 0;
+    std::shared_ptr<rpc::Connection> conn;
+    Kind kind = Kind::kUnregistered;
+    std::string worker_id;  // binary, workers and drivers
+    std::string job_id;
+    int pid = 0;
+  };
+
+  void OnAccept(std::shared_ptr<rpc::Connection> conn);
+  void OnMessage(Client& client, rpc::Frame&& frame);
+  void OnClose(uint64_t client_id);
+
+  void HandleRegister(Client& client, const rpc::Frame& frame);
+  void RegisterDriver(Client& client, const rpc::Frame& frame, proto::RegisterClientRequest request);
+  void OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto::JobInfo job,
+                  absl::StatusOr<std::string> job_id);
+  void HandleRequestLease(Client& client, const rpc::Frame& frame);
+  void MarkJobFinished(const std::string& job_id);
+
+  void MarkDirty();
+  void SendReport();
+  void ArmPeriodicReport();
+
+  rpc::EventLoop* const loop_;  // not owned
+  GcsThread* const gcs_;        // not owned
+  NodeManagerOptions options_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<LeaseManager> leases_;
+  std::unique_ptr<rpc::Server> server_;
+  int port_ = 0;
+  uint64_t next_client_id_ = 1;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
+  uint64_t debounce_timer_ = 0;
+  uint64_t periodic_timer_ = 0;
+  bool shut_down_ = false;
+  // Cleared on destruction: work posted by the GCS thread may reach the loop after that.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace moray::raylet

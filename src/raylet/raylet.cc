@@ -1,0 +1,173 @@
+#include "raylet/raylet.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::raylet {
+namespace {
+
+int64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 0;
+}
+
+double NumCpus(const RayletOptions& options) {
+  if (options.num_cpus >= 0) return options.num_cpus;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+int64_t ObjectStoreMemory(const RayletOptions& options) {
+  if (options.object_store_memory > 0) return options.object_store_memory;
+  int64_t bytes = static_cast<int64_t>(static_cast<double>(PhysicalMemory()) * 0.3);
+  struct statvfs shm;
+  if (statvfs("/dev/shm", &shm) == 0) {
+    bytes = std::min(bytes, static_cast<int64_t>(shm.f_blocks) * static_cast<int64_t>(shm.f_frsize));
+  }
+  return bytes;
+}
+
+absl::StatusOr<ResourceSet> NodeResources(const RayletOptions& options) {
+  std::map<std::string, double> map;
+  for (const auto& [name, value] : options.custom_resources) {
+    if (name == kCPU || name == kGPU) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "custom resource ", name, ": use num_cpus / num_gpus for CPU and GPU"));
+    }
+    map[name] = value;
+  }
+  map[kCPU] = NumCpus(options);
+  map[kGPU] = options.num_gpus;
+  if (!map.contains(kMemory)) {
+    const int64_t memory = PhysicalMemory() - ObjectStoreMemory(options);
+    map[kMemory] = static_cast<double>(std::max<int64_t>(0, memory));
+  }
+  return ResourceSet::FromMap(map);
+}
+
+Raylet::Raylet(RayletOptions options, std::unique_ptr<GcsAccessor> gcs)
+    : options_(std::move(options)), gcs_(std::move(gcs)) {}
+
+Raylet::~Raylet() { Stop(); }
+
+absl::Status Raylet::Start() {
+  if (started_) return absl::FailedPreconditionError("the raylet was already started");
+  started_ = true;
+  absl::StatusOr<ResourceSet> total = NodeResources(options_);
+  if (!total.ok()) return total.status();
+
+  node_id_ = RandomBytes(kUniqueIdSize);
+  node_info_.set_node_id(node_id_);
+  node_info_.set_node_ip(options_.node_ip);
+  node_info_.set_node_name(options_.node_name.empty() ? options_.node_ip : options_.node_name);
+  node_info_.set_is_head_node(options_.is_head);
+  node_info_.set_state(proto::NODE_ALIVE);
+  for (const auto& [name, value] : total->ToMap()) (*node_info_.mutable_resources_total())[name] = value;
+  for (const auto& [key, value] : options_.labels) (*node_info_.mutable_labels())[key] = value;
+  node_info_.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
+  node_info_.set_raylet_pid(getpid());
+  node_info_.set_session_dir(options_.session_dir);
+  node_info_.set_object_store_memory(ObjectStoreMemory(options_));
+
+  const int cpus = static_cast<int>(std::floor(NumCpus(options_)));
+  NodeManagerOptions nm;
+  nm.node = node_info_;
+  nm.total = *total;
+  nm.port = options_.port;
+  nm.prestart_per_job =
+      options_.prestart_workers < 0 ? cpus : std::min(cpus, options_.prestart_workers);
+  nm.pool.gcs_address = options_.gcs_address;
+  nm.pool.moray_binary = options_.moray_binary;
+  nm.pool.max_starting = std::max(1, cpus);
+  nm.pool.idle_timeout = options_.idle_worker_timeout;
+  nm.pool.register_timeout = options_.worker_register_timeout;
+
+  gcs_thread_ = std::make_unique<GcsThread>(gcs_.get(), GcsThread::Options{});
+  gcs_thread_->Start();
+  loop_ = std::make_unique<rpc::EventLoop>();
+  loop_->StartThread("raylet");
+
+  absl::Status listening;
+  absl::Notification constructed;
+  loop_->Post([&] {
+    node_manager_ = std::make_unique<NodeManager>(loop_.get(), gcs_thread_.get(), std::move(nm));
+    listening = node_manager_->Start();
+    port_ = node_manager_->port();
+    node_info_ = node_manager_->node_info();
+    constructed.Notify();
+  });
+  constructed.WaitForNotification();
+  if (!listening.ok()) {
+    Stop();
+    return listening;
+  }
+
+  absl::Status registered;
+  absl::Notification done;
+  gcs_thread_->Post([&](GcsAccessor& gcs) {
+    registered = gcs.RegisterNode(node_info_);
+    registered_ = registered.ok();
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (!registered.ok()) {
+    Stop();
+    return absl::Status(registered.code(), absl::StrCat("could not register the node with the GCS at ",
+                                                        options_.gcs_address, ": ",
+                                                        registered.message()));
+  }
+  spdlog::info("raylet {} listening on {}:{} with {}", ToHex(node_id_), options_.node_ip, port_,
+               total->DebugString());
+  return absl::OkStatus();
+}
+
+void Raylet::RunOnLoop(const std::function<void(const NodeManager&)>& fn) {
+  if (!loop_ || !node_manager_) return;
+  absl::Notification done;
+  loop_->Post([&] {
+    fn(*node_manager_);
+    done.Notify();
+  });
+  done.WaitForNotification();
+}
+
+void Raylet::Stop() {
+  if (stopped_ || !started_) return;
+  stopped_ = true;
+  if (loop_ && node_manager_) {
+    absl::Notification done;
+    loop_->Post([&] {
+      node_manager_->Shutdown(absl::Seconds(2));
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+  if (gcs_thread_) {
+    if (registered_) {
+      gcs_thread_->Post([node_id = node_id_](GcsAccessor& gcs) {
+        absl::Status status = gcs.UnregisterNode(node_id, "raylet stopped");
+        if (!status.ok()) spdlog::warn("UnregisterNode failed: {}", status.ToString());
+      });
+    }
+    gcs_thread_->Stop();
+  }
+  if (loop_) loop_->Stop();
+  node_manager_.reset();
+  loop_.reset();
+  gcs_thread_.reset();
+  spdlog::info("raylet {} stopped", ToHex(node_id_));
+}
+
+}  // namespace moray::raylet

@@ -1,0 +1,70 @@
+// Raylet: the composition root of one node's raylet. Builds and wires the event loop, the GCS
+// thread, the node manager (local server, lease manager, worker pool), registers the node with
+// the GCS, and tears it all down. RunRaylet (raylet_main.h) wraps it for the `moray` process;
+// tests run it in-process with a FakeGcsAccessor.
+//
+//   Raylet raylet(options, std::make_unique<FakeGcsAccessor>());
+//   absl::Status started = raylet.Start();   // listening and registered when OK
+//   Connect to 127.0.0.1:raylet.port() ...
+//   raylet.Stop();                           // kills workers, unregisters the node
+//
+// Thread model: Start and Stop from one controlling thread (not the raylet's own loop). The raylet
+// runs two threads of its own: the event loop (all node state) and the GCS thread (blocking GCS
+// calls). RunOnLoop lets a test inspect state on the loop thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "raylet/gcs_accessor.h"
+#include "raylet/gcs_thread.h"
+#include "raylet/node_manager.h"
+#include "raylet/raylet_options.h"
+#include "rpc/event_loop.h"
+
+namespace moray::raylet {
+
+class Raylet {
+ public:
+  Raylet(RayletOptions options, std::unique_ptr<GcsAccessor> gcs);
+  ~Raylet();  // Stop()
+
+  // Listens, then registers the node with the GCS (blocking). Fails on a bad option, a port in
+  // use, or a GCS that refuses the node; nothing keeps running after a failure.
+  [[nodiscard]] absl::Status Start();
+  // Idempotent. Stops accepting, kills workers, flushes reports, unregisters the node.
+  void Stop();
+
+  int port() const { return port_; }
+  const std::string& node_id() const { return node_id_; }
+  // The NodeInfo registered with the GCS.
+  const proto::NodeInfo& node_info() const { return node_info_; }
+
+  // Runs `fn` on the loop thread with the node manager and waits for it (tests, diagnostics).
+  void RunOnLoop(const std::function<void(const NodeManager&)>& fn);
+
+ private:
+  const RayletOptions options_;
+  std::unique_ptr<GcsAccessor> gcs_;
+  std::string node_id_;
+  proto::NodeInfo node_info_;
+  int port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool registered_ = false;  // with the GCS
+  // Destroyed in reverse order: the node manager before the threads it uses.
+  std::unique_ptr<GcsThread> gcs_thread_;
+  std::unique_ptr<rpc::EventLoop> loop_;
+  std::unique_ptr<NodeManager> node_manager_;
+};
+
+// Resolves defaults of `options` into the node's schedulable resources (CPU, GPU, memory,
+// custom). InvalidArgument for negative or malformed quantities.
+[[nodiscard]] absl::StatusOr<ResourceSet> NodeResources(const RayletOptions& options);
+// The object store size to report: options.object_store_memory, or 30% of RAM capped by the
+// size of /dev/shm.
+int64_t ObjectStoreMemory(const RayletOptions& options);
+
+}  // namespace moray::raylet

@@ -1,0 +1,33 @@
+// RayletOptions: everything a raylet is configured with, filled once by its main (`moray start`,
+// or a driver's embedded local cluster) and passed down. No global configuration.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace moray::raylet {
+
+struct RayletOptions {
+  std::string node_ip = "127.0.0.1";  // bind + advertised address
+  int port = 0;                       // framed channel port; 0: any free
+  std::string gcs_address;            // host:port
+  std::string session_dir;
+  std::string node_name;              // default: node_ip
+  bool is_head = false;
+  double num_cpus = -1;               // -1: hardware concurrency
+  double num_gpus = 0;
+  std::map<std::string, double> custom_resources;
+  std::map<std::string, std::string> labels;
+  int64_t object_store_memory = 0;    // bytes, 0: default (30% of RAM capped by /dev/shm size)
+  std::string moray_binary;           // path of the moray executable (for generic workers)
+  int ready_fd = -1;                  // write "<port>\n" once registered with the GCS, then close
+  int owner_pid = 0;                  // > 0: exit (killing workers) when that process exits
+  int prestart_workers = -1;          // per job, at driver registration; -1: num_cpus
+  absl::Duration idle_worker_timeout = absl::Seconds(1);
+  absl::Duration worker_register_timeout = absl::Seconds(60);
+};
+
+}  // namespace moray::raylet

@@ -1,0 +1,439 @@
+#include "raylet/worker_pool.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/id.h"
+#include "raylet/process.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::raylet {
+
+WorkerPool::WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks)
+    : loop_(loop), options_(std::move(options)), callbacks_(std::move(callbacks)) {
+  options_.max_starting = std::max(1, options_.max_starting);
+}
+
+WorkerPool::~WorkerPool() {
+  *alive_ = false;
+  if (reap_timer_ != 0) loop_->CancelTimer(reap_timer_);
+  for (auto& [id, worker] : workers_) {
+    if (worker->register_timer != 0) loop_->CancelTimer(worker->register_timer);
+    if (worker->kill_timer != 0) loop_->CancelTimer(worker->kill_timer);
+    SignalProcessGroup(worker->pid, SIGKILL);
+    int status;
+    while (waitpid(worker->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (worker->pidfd >= 0) {
+      if (loop_->InLoopThread()) loop_->Unwatch(worker->pidfd);
+      close(worker->pidfd);
+    }
+  }
+}
+
+void WorkerPool::Post(std::function<void()> fn) {
+  loop_->Post([alive = alive_, fn = std::move(fn)] {
+    if (*alive) fn();
+  });
+}
+
+void WorkerPool::AddJob(const std::string& job_id, const proto::JobInfo& job) {
+  jobs_[job_id].info = job;
+}
+
+void WorkerPool::RemoveJob(const std::string& job_id) {
+  std::vector<Worker*> doomed;
+  for (auto& [id, worker] : workers_) {
+    if (worker->job_id == job_id) doomed.push_back(worker.get());
+  }
+  for (Worker* worker : doomed) Terminate(*worker, kIntendedUserExit);
+  jobs_.erase(job_id);
+}
+
+std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const std::string& job_id) {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end() || job->second.idle.empty()) return std::nullopt;
+  // Most recently used first: keeps warm workers busy and lets the oldest idle ones time out.
+  Worker& worker = *workers_.at(job->second.idle.back());
+  job->second.idle.pop_back();
+  worker.state = State::kLeased;
+  return LeasableWorker{worker.id, worker.address, worker.pid};
+}
+
+void WorkerPool::StartWorkers(const std::string& job_id, int wanted) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    Post([this, job_id] {
+      callbacks_.on_start_failed(job_id, absl::StrCat("could not start a worker for job ",
+                                                      ToHex(job_id),
+                                                      ": the job has no driver on this node"));
+    });
+    return;
+  }
+  Job& job = it->second;
+  while (job.starting < wanted && num_starting_ < options_.max_starting) {
+    absl::Status status = StartOne(job_id, job);
+    if (!status.ok()) {
+      std::string error =
+          absl::StrCat("could not start a worker for job ", ToHex(job_id), ": ", status.message());
+      spdlog::error("{}", error);
+      job.consecutive_failures = 0;
+      Post([this, job_id, error] { callbacks_.on_start_failed(job_id, error); });
+      return;
+    }
+  }
+}
+
+absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
+  const proto::JobInfo& info = job.info;
+  SpawnSpec spec;
+  if (info.code_search_path_size() > 0) {
+    if (options_.moray_binary.empty()) {
+      return absl::FailedPreconditionError(
+          "the job has a code search path but the raylet knows no moray executable");
+    }
+    spec.argv = {options_.moray_binary, "worker"};
+  } else {
+    if (info.driver_binary().empty()) {
+      return absl::FailedPreconditionError("the job names no driver binary to run workers from");
+    }
+    spec.argv.assign(info.driver_argv().begin(), info.driver_argv().end());
+    if (spec.argv.empty()) spec.argv.push_back(info.driver_binary());
+    spec.argv[0] = info.driver_binary();  // argv[0] is what we execute
+  }
+  const std::string worker_id = RandomBytes(kUniqueIdSize);
+  const std::string hex = ToHex(worker_id);
+  if (!options_.session_dir.empty()) {
+    spec.stdout_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".out");
+    spec.stderr_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".err");
+  }
+  spec.env = EnvironmentWith({
+      "MORAY_WORKER_MODE=1",
+      absl::StrCat("MORAY_RAYLET_ADDRESS=", options_.node_ip, ":", options_.raylet_port),
+      absl::StrCat("MORAY_WORKER_ID=", hex),
+      absl::StrCat("MORAY_JOB_ID=", ToHex(job_id)),
+      absl::StrCat("MORAY_NODE_ID=", ToHex(options_.node_id)),
+      absl::StrCat("MORAY_NODE_IP=", options_.node_ip),
+      absl::StrCat("MORAY_GCS_ADDRESS=", options_.gcs_address),
+      absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
+      absl::StrCat("MORAY_CODE_SEARCH_PATH=", absl::StrJoin(info.code_search_path(), ":")),
+  });
+  absl::StatusOr<Child> child = Spawn(spec);
+  if (!child.ok()) return child.status();
+
+  auto worker = std::make_unique<Worker>();
+  worker->id = worker_id;
+  worker->job_id = job_id;
+  worker->pid = child->pid;
+  worker->pidfd = child->pidfd;
+  worker->register_timer = loop_->RunAfter(
+      options_.register_timeout, [this, alive = alive_, worker_id] {
+        if (!*alive) return;
+        auto it = workers_.find(worker_id);
+        if (it == workers_.end() || it->second->state != State::kStarting) return;
+        it->second->register_timer = 0;
+        StartFailed(*it->second, absl::StrCat("the worker did not register within ",
+                                              absl::FormatDuration(options_.register_timeout)));
+      });
+  loop_->Watch(worker->pidfd, EPOLLIN, [this, worker_id](uint32_t) { OnProcessExit(worker_id); });
+  spdlog::info("started worker {} pid {} for job {}: {}", hex, worker->pid, ToHex(job_id),
+               absl::StrJoin(spec.argv, " "));
+  workers_[worker_id] = std::move(worker);
+  ++job.starting;
+  ++num_starting_;
+  return absl::OkStatus();
+}
+
+void WorkerPool::StopStarting(Worker& worker) {
+  if (!worker.counted_starting) return;
+  worker.counted_starting = false;
+  if (worker.register_timer != 0) {
+    loop_->CancelTimer(worker.register_timer);
+    worker.register_timer = 0;
+  }
+  --num_starting_;
+  auto job = jobs_.find(worker.job_id);
+  if (job != jobs_.end()) --job->second.starting;
+  // A start slot is free: scheduling may want another worker.
+  Post([this] { callbacks_.on_workers_changed(); });
+}
+
+absl::StatusOr<std::string> WorkerPool::RegisterWorker(const std::string& worker_id, int pid,
+                                                       const proto::Address& address) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end() || it->second->state != State::kStarting || it->second->signalled) {
+    return absl::NotFoundError(
+        absl::StrCat("no worker ", ToHex(worker_id), " is starting on this node"));
+  }
+  Worker& worker = *it->second;
+  if (pid != 0 && pid != worker.pid) {
+    spdlog::warn("worker {} registered with pid {} but was spawned as pid {}", ToHex(worker_id),
+                 pid, worker.pid);
+  }
+  StopStarting(worker);
+  worker.address = address;
+  worker.state = State::kIdle;
+  worker.idle_since = absl::Now();
+  auto job = jobs_.find(worker.job_id);
+  if (job != jobs_.end()) {
+    job->second.consecutive_failures = 0;
+    job->second.idle.push_back(worker_id);
+  }
+  ScheduleReap();
+  return worker.job_id;
+}
+
+void WorkerPool::ReturnWorker(const std::string& worker_id, bool reuse) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  Worker& worker = *it->second;
+  if (worker.state != State::kLeased) return;
+  auto job = jobs_.find(worker.job_id);
+  if (!reuse || job == jobs_.end()) {
+    Terminate(worker, reuse ? kIntendedUserExit : kSystemError);
+    return;
+  }
+  worker.state = State::kIdle;
+  worker.idle_since = absl::Now();
+  job->second.idle.push_back(worker_id);
+  ScheduleReap();
+  Post([this] { callbacks_.on_workers_changed(); });
+}
+
+void WorkerPool::KillWorker(const std::string& worker_id, const std::string& exit_type) {
+  auto it = workers_.find(worker_id);
+  if (it != workers_.end()) Terminate(*it->second, exit_type);
+}
+
+void WorkerPool::LeaveIdle(Worker& worker) {
+  if (worker.state != State::kIdle) return;
+  auto job = jobs_.find(worker.job_id);
+  if (job == jobs_.end()) return;
+  auto& idle = job->second.idle;
+  idle.erase(std::remove(idle.begin(), idle.end(), worker.id), idle.end());
+}
+
+void WorkerPool::Terminate(Worker& worker, const std::string& exit_type) {
+  if (worker.signalled) return;
+  worker.signalled = true;
+  if (worker.exit_type.empty()) worker.exit_type = exit_type;
+  LeaveIdle(worker);
+  StopStarting(worker);
+  SignalProcessGroup(worker.pid, SIGTERM);
+  const pid_t pid = worker.pid;
+  worker.kill_timer = loop_->RunAfter(options_.kill_grace, [this, alive = alive_, id = worker.id,
+                                                            pid] {
+    if (!*alive) return;
+    auto it = workers_.find(id);
+    if (it == workers_.end()) return;  // exited in time
+    it->second->kill_timer = 0;
+    spdlog::warn("worker {} pid {} ignored SIGTERM; sending SIGKILL", ToHex(id), pid);
+    SignalProcessGroup(pid, SIGKILL);
+  });
+}
+
+void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
+  auto job = jobs_.find(worker.job_id);
+  std::string error = absl::StrCat("could not start a worker for job ", ToHex(worker.job_id), ": ",
+                                   reason);
+  if (!options_.session_dir.empty()) {
+    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/worker-", ToHex(worker.id),
+                    ".err)");
+  }
+  spdlog::error("{}", error);
+  if (job != jobs_.end() && ++job->second.consecutive_failures >= options_.max_start_failures) {
+    job->second.consecutive_failures = 0;
+    Post([this, job_id = worker.job_id, error] { callbacks_.on_start_failed(job_id, error); });
+  }
+  worker.exit_type = kSystemError;
+  if (worker.pidfd >= 0 && !worker.signalled) Terminate(worker, kSystemError);
+  StopStarting(worker);
+}
+
+void WorkerPool::OnProcessExit(const std::string& worker_id) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  Worker& worker = *it->second;
+  int status = 0;
+  if (!Reap(worker.pid, &status)) return;  // spurious wake-up
+  loop_->Unwatch(worker.pidfd);
+  close(worker.pidfd);
+  worker.pidfd = -1;
+  if (worker.kill_timer != 0) loop_->CancelTimer(worker.kill_timer);
+  const std::string how = DescribeWaitStatus(status);
+  spdlog::info("worker {} pid {} exited: {}", ToHex(worker_id), worker.pid, how);
+  const State state = worker.state;
+  if (state == State::kStarting && !worker.signalled) {
+    StartFailed(worker, absl::StrCat("the worker exited before registering (", how, ")"));
+  }
+  StopStarting(worker);
+  LeaveIdle(worker);
+  if (worker.exit_type.empty()) worker.exit_type = kSystemError;
+  RecordDead(InfoOf(worker, /*alive=*/false));
+  const bool was_registered = state == State::kIdle || state == State::kLeased;
+  workers_.erase(it);
+  if (was_registered) {
+    Post([this, worker_id] { callbacks_.on_worker_dead(worker_id); });
+  }
+}
+
+void WorkerPool::MarkIntendedExit(const std::string& worker_id) {
+  auto it = workers_.find(worker_id);
+  if (it != workers_.end() && it->second->exit_type.empty()) {
+    it->second->exit_type = kIntendedUserExit;
+  }
+}
+
+void WorkerPool::OnWorkerDisconnected(const std::string& worker_id) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  Worker& worker = *it->second;
+  const bool was_registered = worker.state == State::kIdle || worker.state == State::kLeased;
+  if (!was_registered) return;
+  LeaveIdle(worker);
+  worker.state = State::kDisconnected;
+  // Give a worker that announced its exit the grace period to leave on its own.
+  if (worker.exit_type == kIntendedUserExit) {
+    if (!worker.signalled) {
+      worker.signalled = true;
+      worker.kill_timer = loop_->RunAfter(options_.kill_grace, [this, alive = alive_, worker_id] {
+        if (!*alive) return;
+        auto w = workers_.find(worker_id);
+        if (w == workers_.end()) return;
+        w->second->kill_timer = 0;
+        SignalProcessGroup(w->second->pid, SIGKILL);
+      });
+    }
+  } else {
+    Terminate(worker, kSystemError);
+  }
+  Post([this, worker_id] { callbacks_.on_worker_dead(worker_id); });
+}
+
+void WorkerPool::ScheduleReap() {
+  if (reap_timer_ != 0) return;
+  reap_timer_ = loop_->RunAfter(options_.idle_timeout, [this, alive = alive_] {
+    if (!*alive) return;
+    reap_timer_ = 0;
+    ReapIdle();
+  });
+}
+
+void WorkerPool::ReapIdle() {
+  const absl::Time now = absl::Now();
+  bool more = false;
+  for (auto& [job_id, job] : jobs_) {
+    // Oldest idle first; keep the newest keep_idle_per_job.
+    while (static_cast<int>(job.idle.size()) > options_.keep_idle_per_job) {
+      Worker& oldest = *workers_.at(job.idle.front());
+      if (now - oldest.idle_since < options_.idle_timeout) {
+        more = true;
+        break;
+      }
+      spdlog::info("worker {} idle for {}; stopping it", ToHex(oldest.id),
+                   absl::FormatDuration(now - oldest.idle_since));
+      Terminate(oldest, kIdleExit);  // removes it from job.idle
+    }
+  }
+  if (more) ScheduleReap();
+}
+
+void WorkerPool::AddDriver(const std::string& worker_id, const std::string& job_id, int pid) {
+  proto::WorkerInfo& info = drivers_[worker_id];
+  info.set_worker_id(worker_id);
+  info.set_pid(pid);
+  info.set_is_alive(true);
+  info.set_worker_type("DRIVER");
+  info.set_job_id(job_id);
+}
+
+void WorkerPool::DriverExited(const std::string& worker_id) {
+  auto it = drivers_.find(worker_id);
+  if (it == drivers_.end()) return;
+  proto::WorkerInfo info = std::move(it->second);
+  drivers_.erase(it);
+  info.set_is_alive(false);
+  info.set_exit_type(kIntendedUserExit);
+  RecordDead(std::move(info));
+}
+
+void WorkerPool::RecordDead(proto::WorkerInfo info) {
+  dead_.push_back(std::move(info));
+  while (dead_.size() > options_.max_dead_records) dead_.pop_front();
+}
+
+proto::WorkerInfo WorkerPool::InfoOf(const Worker& worker, bool alive) const {
+  proto::WorkerInfo info;
+  info.set_worker_id(worker.id);
+  info.set_pid(worker.pid);
+  info.set_is_alive(alive);
+  info.set_worker_type("WORKER");
+  if (!alive) info.set_exit_type(worker.exit_type);
+  info.set_job_id(worker.job_id);
+  return info;
+}
+
+std::vector<proto::WorkerInfo> WorkerPool::WorkerInfos() const {
+  std::vector<proto::WorkerInfo> infos(dead_.begin(), dead_.end());
+  for (const auto& [id, info] : drivers_) infos.push_back(info);
+  for (const auto& [id, worker] : workers_) {
+    if (worker->state != State::kStarting) infos.push_back(InfoOf(*worker, /*alive=*/true));
+  }
+  return infos;
+}
+
+int WorkerPool::num_idle(const std::string& job_id) const {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? 0 : static_cast<int>(it->second.idle.size());
+}
+
+std::vector<pid_t> WorkerPool::WorkerPids(const std::string& job_id) const {
+  std::vector<pid_t> pids;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->job_id == job_id) pids.push_back(worker->pid);
+  }
+  return pids;
+}
+
+void WorkerPool::KillAll(absl::Duration grace) {
+  for (auto& [id, worker] : workers_) {
+    if (worker->exit_type.empty()) worker->exit_type = kIntendedUserExit;
+    SignalProcessGroup(worker->pid, SIGTERM);
+  }
+  const absl::Time deadline = absl::Now() + grace;
+  for (auto& [id, worker] : workers_) {
+    int status;
+    while (!Reap(worker->pid, &status)) {
+      const int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+      if (left_ms <= 0) {
+        SignalProcessGroup(worker->pid, SIGKILL);
+        while (waitpid(worker->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        break;
+      }
+      pollfd pfd{worker->pidfd, POLLIN, 0};
+      poll(&pfd, 1, static_cast<int>(left_ms));
+    }
+    if (worker->register_timer != 0) loop_->CancelTimer(worker->register_timer);
+    if (worker->kill_timer != 0) loop_->CancelTimer(worker->kill_timer);
+    loop_->Unwatch(worker->pidfd);
+    close(worker->pidfd);
+    RecordDead(InfoOf(*worker, /*alive=*/false));
+  }
+  workers_.clear();
+  for (auto& [id, job] : jobs_) {
+    job.idle.clear();
+    job.starting = 0;
+  }
+  num_starting_ = 0;
+}
+
+}  // namespace moray::raylet

@@ -1,0 +1,154 @@
+// WorkerPool: the node's worker processes, per job. Starts them (re-executing the job's driver
+// binary, or `moray worker` for jobs with a code search path), matches their registration to the
+// spawned process, keeps idle ones for reuse, reaps idle ones beyond the prestart count, and
+// detects their exit through pidfds watched by the event loop.
+//
+//   WorkerPool pool(&loop, options, callbacks);
+//   pool.AddJob(job_id, job_info);
+//   pool.StartWorkers(job_id, 2);                       // asynchronous
+//   // ... the worker connects and sends REGISTER_CLIENT:
+//   pool.RegisterWorker(worker_id, pid, address);       // now idle; callbacks.on_workers_changed()
+//   std::optional<LeasableWorker> w = pool.PopIdleWorker(job_id);
+//
+// A start fails if exec fails (reported at once), if the worker exits before registering, or if
+// it does not register within register_timeout. After max_start_failures consecutive failures of
+// a job (or one exec failure) callbacks.on_start_failed tells the scheduler to fail the job's
+// waiting requests.
+//
+// Thread model: the raylet's event loop thread only (it forks, and children die with it).
+// Callbacks are posted to the loop, never run inside the pool's own methods.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gcs.pb.h"
+#include "raylet/worker_source.h"
+#include "rpc/event_loop.h"
+
+namespace moray::raylet {
+
+struct WorkerPoolOptions {
+  std::string node_id;  // binary
+  std::string node_ip;
+  int raylet_port = 0;  // where workers connect back; set before the first start
+  std::string gcs_address;
+  std::string session_dir;   // worker logs go to <session_dir>/logs
+  std::string moray_binary;  // for `moray worker` (jobs with a code search path)
+  int max_starting = 1;      // concurrent starts, node-wide
+  int keep_idle_per_job = 0;  // idle workers kept beyond idle_timeout (the prestart count)
+  absl::Duration idle_timeout = absl::Seconds(1);
+  absl::Duration register_timeout = absl::Seconds(60);
+  absl::Duration kill_grace = absl::Seconds(2);  // SIGTERM -> SIGKILL
+  int max_start_failures = 3;
+  size_t max_dead_records = 1000;
+};
+
+class WorkerPool : public WorkerSource {
+ public:
+  struct Callbacks {
+    // Scheduling may progress: a worker became idle, or a start slot freed up.
+    std::function<void()> on_workers_changed;
+    // Workers of the job cannot be started; `error` is the reason to give its requests.
+    std::function<void(const std::string& job_id, const std::string& error)> on_start_failed;
+    // A registered worker died or disconnected (its lease, if any, must be freed).
+    std::function<void(const std::string& worker_id)> on_worker_dead;
+  };
+
+  // `loop` must outlive this object.
+  WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks);
+  ~WorkerPool();  // SIGKILLs and reaps every remaining worker
+
+  void set_raylet_port(int port) { options_.raylet_port = port; }
+
+  // Jobs whose workers may start here. RemoveJob kills the job's workers.
+  void AddJob(const std::string& job_id, const proto::JobInfo& job);
+  bool HasJob(const std::string& job_id) const { return jobs_.contains(job_id); }
+  void RemoveJob(const std::string& job_id);
+
+  // WorkerSource.
+  std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) override;
+  void StartWorkers(const std::string& job_id, int wanted) override;
+  void ReturnWorker(const std::string& worker_id, bool reuse) override;
+  void KillWorker(const std::string& worker_id, const std::string& exit_type) override;
+
+  // A spawned worker said hello. NotFound if no starting worker has that id.
+  [[nodiscard]] absl::StatusOr<std::string> RegisterWorker(const std::string& worker_id, int pid,
+                                                           const proto::Address& address);
+  // The worker announced its exit (DISCONNECT_CLIENT).
+  void MarkIntendedExit(const std::string& worker_id);
+  // The worker's connection closed: it is useless now, so it is killed if still running.
+  void OnWorkerDisconnected(const std::string& worker_id);
+
+  // Drivers are not spawned here but are listed with the workers.
+  void AddDriver(const std::string& worker_id, const std::string& job_id, int pid);
+  void DriverExited(const std::string& worker_id);
+
+  // Shutdown: SIGTERM to every worker, waits up to `grace` for them, then SIGKILL. Blocks.
+  void KillAll(absl::Duration grace);
+
+  // Live and recently dead workers and drivers, for the node report.
+  std::vector<proto::WorkerInfo> WorkerInfos() const;
+  int num_starting() const { return num_starting_; }
+  int num_idle(const std::string& job_id) const;
+  // Pids of live worker processes of a job (tests).
+  std::vector<pid_t> WorkerPids(const std::string& job_id) const;
+
+ private:
+  enum class State { kStarting, kIdle, kLeased, kDisconnected };
+  struct Worker {
+    std::string id;
+    std::string job_id;
+    pid_t pid = -1;
+    int pidfd = -1;
+    State state = State::kStarting;
+    proto::Address address;
+    absl::Time idle_since;
+    std::string exit_type;   // set when we decide why it ends
+    bool signalled = false;  // SIGTERM sent
+    bool counted_starting = true;  // holds a start slot (num_starting_, Job::starting)
+    uint64_t register_timer = 0;
+    uint64_t kill_timer = 0;
+  };
+  struct Job {
+    proto::JobInfo info;
+    std::deque<std::string> idle;  // worker ids, oldest first
+    int starting = 0;
+    int consecutive_failures = 0;
+  };
+
+  absl::Status StartOne(const std::string& job_id, Job& job);
+  void OnProcessExit(const std::string& worker_id);
+  void StartFailed(Worker& worker, const std::string& reason);
+  void Terminate(Worker& worker, const std::string& exit_type);
+  void LeaveIdle(Worker& worker);
+  void StopStarting(Worker& worker);
+  void ScheduleReap();
+  void ReapIdle();
+  void RecordDead(proto::WorkerInfo info);
+  proto::WorkerInfo InfoOf(const Worker& worker, bool alive) const;
+  void Post(std::function<void()> fn);
+
+  rpc::EventLoop* const loop_;  // not owned
+  WorkerPoolOptions options_;
+  Callbacks callbacks_;
+  std::map<std::string, Job> jobs_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Worker>> workers_;  // live processes
+  std::map<std::string, proto::WorkerInfo> drivers_;                   // live drivers
+  std::deque<proto::WorkerInfo> dead_;  // most recent last
+  int num_starting_ = 0;
+  uint64_t reap_timer_ = 0;
+  // Set on destruction; posted callbacks check it (they may run after the pool is gone).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace moray::raylet

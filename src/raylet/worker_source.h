@@ -1,0 +1,41 @@
+// WorkerSource: what the lease manager needs from the worker pool — idle workers of a job, new
+// ones started on demand, and a way to hand them back. WorkerPool implements it; lease manager
+// tests use a fake.
+//
+// Thread model: the raylet's event loop thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common.pb.h"
+
+namespace moray::raylet {
+
+// Why a worker process ended, as the state API shows it (gcs.proto WorkerInfo.exit_type).
+inline constexpr char kIntendedUserExit[] = "INTENDED_USER_EXIT";
+inline constexpr char kSystemError[] = "SYSTEM_ERROR";
+inline constexpr char kIdleExit[] = "IDLE_EXIT";
+
+struct LeasableWorker {
+  std::string worker_id;  // binary
+  proto::Address address;
+  int pid = 0;
+};
+
+class WorkerSource {
+ public:
+  virtual ~WorkerSource() = default;
+  // Takes an idle registered worker of `job_id` out of the pool, if there is one.
+  virtual std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) = 0;
+  // Asks for `wanted` workers of `job_id` to be starting (counting those already starting).
+  // Completion is asynchronous: the pool re-runs scheduling when a worker registers, and fails
+  // the job's requests if workers cannot be started.
+  virtual void StartWorkers(const std::string& job_id, int wanted) = 0;
+  // Hands a leased worker back: to the idle list, or (reuse == false) killed.
+  virtual void ReturnWorker(const std::string& worker_id, bool reuse) = 0;
+  // Ends a worker process (SIGTERM, then SIGKILL after a grace period).
+  virtual void KillWorker(const std::string& worker_id, const std::string& exit_type) = 0;
+};
+
+}  // namespace moray::raylet
