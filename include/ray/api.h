@@ -1,0 +1,136 @@
+// The Moray C++ API, source-compatible with Ray's (`#include <ray/api.h>`). This is the only header
+// user programs include.
+//
+//   #include <ray/api.h>
+//
+//   int Plus(int a, int b) { return a + b; }
+//   RAY_REMOTE(Plus);
+//
+//   int main(int argc, char** argv) {
+//     ray::RayConfig config;
+//     ray::Init(config, argc, argv);
+//     auto sum = ray::Task(Plus).Remote(1, 2);
+//     std::cout << *ray::Get(sum) << "\n";  // 3
+//     ray::Shutdown();
+//   }
+//
+// Errors are exceptions of ray/api/ray_exception.h. Every function here is thread-safe once Init
+// has returned; Init and Shutdown must not race with each other or with other calls.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ray/api/function_manager.h"
+#include "ray/api/logging.h"
+#include "ray/api/object_ref.h"
+#include "ray/api/ray_config.h"
+#include "ray/api/ray_exception.h"
+#include "ray/api/ray_remote.h"
+#include "ray/api/ray_runtime.h"
+#include "ray/api/runtime_env.h"
+#include "ray/api/serializer.h"
+#include "ray/api/task_caller.h"
+
+namespace ray {
+
+// Connects this process to Moray (or, with config.local_mode, starts the in-process runtime).
+// Flags in argv (--ray_address, --ray_code_search_path, --ray_head_args,
+// --ray_default_actor_lifetime, --ray_job_namespace, --ray_redis_password; as --flag=value or
+// --flag value) override config fields; other arguments are left alone. A no-op when already
+// initialized. Throws RayException on a bad flag value or when the cluster cannot be reached.
+void Init();
+void Init(RayConfig& config);
+void Init(RayConfig& config, int argc, char** argv);
+
+// True between Init and Shutdown, and inside workers.
+bool IsInitialized();
+
+// Disconnects (stopping the private local cluster Init started, if any). ObjectRefs still alive
+// become inert. Init may be called again afterwards.
+void Shutdown();
+
+// Stores `value` as a new immutable object owned by this process.
+template <typename T>
+ObjectRef<T> Put(const T& value) {
+  std::string id = internal::GetRuntime().Put(internal::Serializer::Serialize(value));
+  return ObjectRef<T>(std::move(id));
+}
+
+// The value of `object` (blocking). Throws the error the object holds (RayTaskException, ...);
+// with `timeout_ms` (-1: forever), RayTimeoutException when it is not ready in time.
+template <typename T>
+std::shared_ptr<T> Get(const ObjectRef<T>& object) {
+  return object.Get();
+}
+template <typename T>
+std::shared_ptr<T> Get(const ObjectRef<T>& object, const int& timeout_ms) {
+  return object.Get(timeout_ms);
+}
+inline void Get(const ObjectRef<void>& object) { object.Get(); }
+inline void Get(const ObjectRef<void>& object, const int& timeout_ms) { object.Get(timeout_ms); }
+
+// The values of `objects`, in input order.
+template <typename T>
+std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& objects,
+                                    const int& timeout_ms) {
+  std::vector<std::string> ids;
+  ids.reserve(objects.size());
+  for (const auto& object : objects) ids.push_back(object.BinaryID());
+  auto buffers = internal::GetRuntime().Get(ids, timeout_ms);
+  std::vector<std::shared_ptr<T>> values;
+  if constexpr (std::is_void_v<T>) {
+    values.resize(buffers.size());  // void results: only the errors matter
+  } else {
+    values.reserve(buffers.size());
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      values.push_back(internal::DeserializeObject<T>(ids[i], *buffers[i]));
+    }
+  }
+  return values;
+}
+template <typename T>
+std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& objects) {
+  return Get(objects, -1);
+}
+
+// Waits until `num_objects` of `objects` are ready (an error counts as ready) or `timeout_ms`
+// passed (-1: forever). Both lists of the result keep the input order. Throws RayException unless
+// 0 <= num_objects <= objects.size().
+template <typename T>
+WaitResult<T> Wait(const std::vector<ObjectRef<T>>& objects, int num_objects, int timeout_ms) {
+  if (num_objects < 0 || static_cast<size_t>(num_objects) > objects.size()) {
+    throw RayException("Wait: num_objects must be between 0 and the number of objects (" +
+                       std::to_string(objects.size()) + "), got " + std::to_string(num_objects));
+  }
+  std::vector<std::string> ids;
+  ids.reserve(objects.size());
+  for (const auto& object : objects) ids.push_back(object.BinaryID());
+  std::vector<bool> ready = internal::GetRuntime().Wait(ids, num_objects, timeout_ms);
+  WaitResult<T> result;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    (ready.at(i) ? result.ready : result.unready).push_back(objects[i]);
+  }
+  return result;
+}
+
+// Starts building a task that calls `f`, which must be registered with RAY_REMOTE. Throws
+// RayException("Function not found. Please use RAY_REMOTE to register this function.") otherwise.
+template <typename F>
+internal::TaskCaller<F> Task(F f) {
+  static_assert(!std::is_member_function_pointer_v<F>,
+                "ray::Task takes a free or static member function; call methods through an actor");
+  static_assert(!std::is_pointer_v<typename internal::FunctionTraits<F>::ReturnType>,
+                "a function returning a pointer is an actor factory: use ray::Actor");
+  std::string name =
+      internal::FunctionManager::Instance().GetFunctionName(internal::FunctionKey(f));
+  if (name.empty()) {
+    throw RayException("Function not found. Please use RAY_REMOTE to register this function.");
+  }
+  return internal::TaskCaller<F>(std::move(name));
+}
+
+}  // namespace ray

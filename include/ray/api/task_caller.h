@@ -1,0 +1,171 @@
+// TaskCaller<F>: what ray::Task(f) returns. Set options, then Remote(args...) submits the task and
+// returns an ObjectRef to its result.
+//
+//   ray::ObjectRef<int> sum = ray::Task(Plus)
+//                                 .SetName("plus")
+//                                 .SetResource("CPU", 2)
+//                                 .SetMaxRetries(5)
+//                                 .Remote(1, ray::Put(2));  // an ObjectRef<int> counts as an int
+//
+// Arguments are checked at compile time against F's parameters. A top-level ObjectRef<T> argument
+// is resolved to its value before the task runs (it travels by reference); a parameter declared as
+// ObjectRef<T> receives the reference itself (borrowed). Other arguments are converted to the
+// parameter type, then msgpack-serialized. Remote() throws RayException for invalid resources
+// (empty name, value <= 0, or a fractional value above 1).
+#pragma once
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ray/api/function_traits.h"
+#include "ray/api/object_ref.h"
+#include "ray/api/ray_exception.h"
+#include "ray/api/ray_runtime.h"
+#include "ray/api/serializer.h"
+
+namespace ray::internal {
+
+template <typename T>
+struct IsObjectRef : std::false_type {};
+template <typename T>
+struct IsObjectRef<ObjectRef<T>> : std::true_type {
+  using ValueType = T;
+};
+
+// Whether an argument of type Arg may be passed for a parameter of type Param.
+template <typename Param, typename Arg>
+constexpr bool ArgumentMatches() {
+  using P = std::decay_t<Param>;
+  using A = std::decay_t<Arg>;
+  if constexpr (IsObjectRef<A>::value && IsObjectRef<P>::value) {
+    return std::is_same_v<A, P>;  // the reference itself
+  } else if constexpr (IsObjectRef<A>::value) {
+    return std::is_convertible_v<typename IsObjectRef<A>::ValueType, P>;  // its value
+  } else {
+    return std::is_convertible_v<Arg, P>;
+  }
+}
+
+// A static_assert per argument, so the compiler names the argument index and types.
+template <size_t ArgumentIndex, typename Param, typename Arg>
+struct CheckArgument {
+  static_assert(ArgumentMatches<Param, Arg>(),
+                "ray::Task(f).Remote(args...): this argument cannot be converted to the type of "
+                "f's parameter (an ObjectRef<T> argument counts as a T). The template arguments "
+                "of CheckArgument in this message give the 0-based index, parameter and argument.");
+  static constexpr bool kOk = true;
+};
+
+// Throws RayException unless every resource has a non-empty name and a positive quantity that is
+// a whole number when above 1.
+inline void ValidateResources(const std::unordered_map<std::string, double>& resources) {
+  for (const auto& [name, value] : resources) {
+    std::ostringstream quantity;
+    quantity << value;
+    if (name.empty()) {
+      throw RayException("Resource name must not be empty (quantity " + quantity.str() + ")");
+    }
+    if (!(value > 0)) {
+      throw RayException("Resource " + name + " must be a positive quantity, got " +
+                         quantity.str());
+    }
+    if (value > 1 && value != std::floor(value)) {
+      throw RayException("Resource " + name +
+                         " above 1 must be a whole number, got " + quantity.str());
+    }
+  }
+}
+
+template <typename F>
+class TaskCaller {
+  using Traits = FunctionTraits<F>;
+  using ArgsTuple = typename Traits::ArgsTuple;
+  using R = std::decay_t<typename Traits::ReturnType>;
+
+ public:
+  explicit TaskCaller(std::string function_name) : function_name_(std::move(function_name)) {}
+
+  // A display name for the task (logs, dashboards); default: the function name.
+  TaskCaller& SetName(std::string name) {
+    options_.name = std::move(name);
+    return *this;
+  }
+  // Replaces the resources the task needs (default {"CPU": 1}).
+  TaskCaller& SetResources(std::unordered_map<std::string, double> resources) {
+    options_.resources = std::move(resources);
+    return *this;
+  }
+  TaskCaller& SetResource(const std::string& name, double value) {
+    options_.resources[name] = value;
+    return *this;
+  }
+  // Retries when the worker or node dies (default 3; -1 infinite; 0 none).
+  TaskCaller& SetMaxRetries(int max_retries) {
+    options_.max_retries = max_retries;
+    return *this;
+  }
+  // Also retry (within max_retries) when the function throws.
+  TaskCaller& SetRetryExceptions(bool retry_exceptions) {
+    options_.retry_exceptions = retry_exceptions;
+    return *this;
+  }
+
+  template <typename... Args>
+  ObjectRef<R> Remote(Args&&... args) {
+    static_assert(sizeof...(Args) == Traits::kArity,
+                  "ray::Task(f).Remote(args...): the number of arguments differs from the number "
+                  "of f's parameters");
+    static_assert(AllArgumentsMatch<Args...>(std::index_sequence_for<Args...>{}));
+    ValidateResources(options_.resources);
+    std::vector<TaskArgument> task_args;
+    task_args.reserve(sizeof...(Args));
+    BuildArguments(task_args, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+    std::string id = GetRuntime().SubmitTask(function_name_, std::move(task_args), options_);
+    return ObjectRef<R>(std::move(id));
+  }
+
+ private:
+  template <typename... Args, size_t... I>
+  static constexpr bool AllArgumentsMatch(std::index_sequence<I...>) {
+    return (CheckArgument<I, std::tuple_element_t<I, ArgsTuple>, Args>::kOk && ... && true);
+  }
+
+  template <size_t... I, typename... Args>
+  static void BuildArguments(std::vector<TaskArgument>& out, std::index_sequence<I...>,
+                             Args&&... args) {
+    (out.push_back(MakeArgument<std::tuple_element_t<I, ArgsTuple>>(I, std::forward<Args>(args))),
+     ...);
+  }
+
+  template <typename Param, typename Arg>
+  static TaskArgument MakeArgument(size_t index, Arg&& arg) {
+    using P = std::decay_t<Param>;
+    using A = std::decay_t<Arg>;
+    TaskArgument out;
+    if constexpr (IsObjectRef<A>::value && !IsObjectRef<P>::value) {
+      if (arg.BinaryID().empty()) {
+        throw RayException("argument " + std::to_string(index + 1) +
+                           " is an empty ObjectRef (default-constructed or moved from)");
+      }
+      out.is_ref = true;
+      out.object_id = arg.BinaryID();
+    } else if constexpr (std::is_same_v<A, P>) {
+      out.value = Serializer::Serialize(arg);
+    } else {
+      const P converted = std::forward<Arg>(arg);
+      out.value = Serializer::Serialize(converted);
+    }
+    return out;
+  }
+
+  std::string function_name_;
+  TaskOptions options_;
+};
+
+}  // namespace ray::internal

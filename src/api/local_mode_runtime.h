@@ -1,0 +1,102 @@
+// LocalModeRuntime: the RayRuntime of RayConfig::local_mode. No cluster and no other process:
+// objects live in an in-process map, tasks run on a TaskPool in this process. Meant for debugging
+// and unit tests; semantics follow the cluster (argument resolution, error propagation, Get
+// timeouts, Wait, RayTaskException messages, retries of exceptions when asked).
+//
+//   moray::api::InstallRuntime(std::make_unique<moray::api::LocalModeRuntime>(
+//       moray::api::LocalModeRuntime::Options{}));
+//
+// References: an object is freed when its last local reference (ObjectRef) and the last pending
+// task using it as an argument are gone, unless it was ever serialized inside another value
+// (then it is kept until shutdown: local mode does not track nested references). Unknown ids are
+// ignored by Add/RemoveLocalReference and raise UnreconstructableException in Get.
+//
+// Thread-safe. Destruction fails pending Gets with RayException, drops queued tasks and waits for
+// running ones; it must not happen on a pool thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/task_pool.h"
+#include "ray/api/function_manager.h"
+#include "ray/api/ray_runtime.h"
+
+namespace moray::api {
+
+class LocalModeRuntime final : public ray::internal::RayRuntime {
+ public:
+  struct Options {
+    // Threads kept available to run tasks; 0: the number of cores (at least 2).
+    size_t num_threads = 0;
+  };
+
+  explicit LocalModeRuntime(Options options);
+  ~LocalModeRuntime() override;
+
+  std::string Put(std::string data) override;
+  std::vector<std::shared_ptr<ray::internal::Buffer>> Get(const std::vector<std::string>& ids,
+                                                          int timeout_ms) override;
+  std::vector<bool> Wait(const std::vector<std::string>& ids, int num_objects,
+                         int timeout_ms) override;
+  std::string SubmitTask(const std::string& function_name,
+                         std::vector<ray::internal::TaskArgument> args,
+                         const ray::internal::TaskOptions& options) override;
+  void AddLocalReference(const std::string& id) override;
+  void RemoveLocalReference(const std::string& id) override;
+  std::string GetOwnerAddress(const std::string& id) override;
+  void RegisterBorrowedReference(const std::string& id, const std::string& owner_address) override;
+
+  // For tests: objects currently held, and threads the pool has started.
+  size_t NumObjects() const;
+  size_t NumThreads() const { return pool_.NumThreads(); }
+
+ private:
+  struct Object {
+    bool ready = false;
+    std::shared_ptr<ray::internal::Buffer> value;  // when ready without error
+    std::exception_ptr error;                       // when ready with an error
+    int64_t references = 0;  // ObjectRefs + pending tasks taking it as an argument
+    bool escaped = false;    // serialized inside another value: never freed
+    bool fetched = false;    // Get returned (or threw) it: no "unretrieved error" log
+    std::vector<std::function<void()>> on_ready;  // run outside mu_ once ready
+  };
+
+  struct Task {
+    std::string function_name;
+    std::vector<ray::internal::TaskArgument> args;
+    ray::internal::TaskOptions options;
+    std::string return_id;
+  };
+
+  void Execute(const Task& task);
+  // Runs the function (retrying exceptions when asked); returns the error to store, if any.
+  std::exception_ptr Run(const Task& task, const std::vector<ray::internal::ArgView>& args,
+                         std::string& result);
+  // Makes `id` ready with a value or an error; a no-op if it was freed meanwhile.
+  void Seal(const std::string& id, std::shared_ptr<ray::internal::Buffer> value,
+            std::exception_ptr error);
+  void ReleaseLocked(const std::string& id);  // requires mu_
+  void ThrowIfShuttingDownLocked() const;     // requires mu_
+
+  const std::string job_id_;
+  const std::string driver_task_id_;  // parent of Put objects
+
+  mutable std::mutex mu_;
+  std::condition_variable ready_cv_;  // an object became ready, or shutdown began
+  std::unordered_map<std::string, Object> objects_;  // guarded by mu_
+  uint32_t next_put_index_ = 0;                      // guarded by mu_
+  bool shutting_down_ = false;                       // guarded by mu_
+
+  TaskPool pool_;  // stopped explicitly in the destructor, before the members above go
+};
+
+}  // namespace moray::api

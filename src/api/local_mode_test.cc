@@ -1,0 +1,244 @@
+// Local mode end to end through the public API only (plus LocalModeRuntime's test accessors).
+// Compiled as C++17 to check that the public headers need nothing newer.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "api/local_mode_runtime.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ray/api.h"
+
+namespace {
+
+using ::testing::ElementsAre;
+
+// Gates let a test decide when a task finishes. Waiting is bounded so that a broken test fails
+// instead of hanging.
+std::mutex gate_mu;
+std::condition_variable gate_cv;
+std::map<int, bool> gates;
+
+void OpenGate(int gate) {
+  {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gates[gate] = true;
+  }
+  gate_cv.notify_all();
+}
+
+int WaitGate(int gate) {
+  std::unique_lock<std::mutex> lock(gate_mu);
+  if (!gate_cv.wait_for(lock, std::chrono::seconds(20), [&] { return gates[gate]; })) {
+    throw std::runtime_error("gate never opened");
+  }
+  return gate;
+}
+
+int Plus(int a, int b) { return a + b; }
+std::string Concat(std::string a, const std::string& b) { return a + b; }
+int Depth(int n) { return n == 0 ? 0 : *ray::Task(Depth).Remote(n - 1).Get(30000) + 1; }
+int Throws(int) { throw std::runtime_error("boom"); }
+void VoidThrows() { throw std::logic_error("void boom"); }
+std::atomic<int> touched{0};
+void Touch() { ++touched; }
+int SumRefs(std::vector<ray::ObjectRef<int>> refs) {
+  int sum = 0;
+  for (const auto& ref : refs) sum += *ref.Get();
+  return sum;
+}
+int GetBorrowed(ray::ObjectRef<int> ref) { return *ref.Get() * 10; }
+std::atomic<int> flaky_calls{0};
+int Flaky(int failures) {
+  if (flaky_calls++ < failures) throw std::runtime_error("flaky");
+  return flaky_calls.load();
+}
+int LogAndReturn(int x) {
+  RAYLOG(INFO) << "LogAndReturn got " << x;
+  RAYLOG(DEBUG) << "debug line";
+  return x;
+}
+
+RAY_REMOTE(WaitGate, Plus, Concat, Depth, Throws, VoidThrows, Touch, SumRefs, GetBorrowed, Flaky,
+           LogAndReturn);
+
+moray::api::LocalModeRuntime& Runtime() {
+  return dynamic_cast<moray::api::LocalModeRuntime&>(ray::internal::GetRuntime());
+}
+
+class LocalModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ray::RayConfig config;
+    config.local_mode = true;
+    ray::Init(config);
+    ASSERT_TRUE(ray::IsInitialized());
+  }
+  void TearDown() override {
+    for (int gate = 0; gate < 100; ++gate) OpenGate(gate);
+    ray::Shutdown();
+    EXPECT_FALSE(ray::IsInitialized());
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gates.clear();
+  }
+};
+
+TEST_F(LocalModeTest, PutAndGet) {
+  auto ref = ray::Put(std::vector<int>{1, 2, 3});
+  EXPECT_THAT(*ray::Get(ref), ElementsAre(1, 2, 3));
+  EXPECT_EQ(ref.ID().size(), 40u);  // 20-byte object id in hex
+  std::vector<ray::ObjectRef<std::string>> refs{ray::Put(std::string("a")),
+                                                ray::Put(std::string("b")),
+                                                ray::Put(std::string("c"))};
+  auto values = ray::Get(refs);
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(*values[0] + *values[1] + *values[2], "abc");
+}
+
+TEST_F(LocalModeTest, TasksWithValuesAndRefArguments) {
+  auto three = ray::Task(Plus).Remote(1, 2);
+  auto ten = ray::Task(Plus).Remote(three, ray::Put(7));
+  EXPECT_EQ(*ray::Get(ten), 10);
+  EXPECT_EQ(*ray::Task(Concat).Remote(std::string("mo"), "ray").Get(), "moray");
+}
+
+TEST_F(LocalModeTest, ArgumentRefsResolveOnlyWhenReady) {
+  auto gated = ray::Task(WaitGate).Remote(1);
+  auto sum = ray::Task(Plus).Remote(gated, 100);
+  EXPECT_THROW(ray::Get(sum, 50), ray::internal::RayTimeoutException);
+  OpenGate(1);
+  EXPECT_EQ(*ray::Get(sum, 10000), 101);
+}
+
+TEST_F(LocalModeTest, RefsNestedInValuesAndRefParameters) {
+  std::vector<ray::ObjectRef<int>> refs{ray::Put(1), ray::Task(Plus).Remote(2, 3)};
+  EXPECT_EQ(*ray::Task(SumRefs).Remote(refs).Get(), 6);
+  EXPECT_EQ(*ray::Task(GetBorrowed).Remote(ray::Put(4)).Get(), 40);
+}
+
+TEST_F(LocalModeTest, NestedTasksTwentyDeepDoNotDeadlock) {
+  EXPECT_EQ(*ray::Task(Depth).Remote(20).Get(30000), 20);
+  // Every level blocked one thread, so the pool grew past its initial size if that was small.
+  EXPECT_GE(Runtime().NumThreads(), 20u);
+}
+
+TEST_F(LocalModeTest, GetTimesOut) {
+  auto ref = ray::Task(WaitGate).Remote(2);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(ref.Get(100), ray::internal::RayTimeoutException);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  EXPECT_THROW(ray::Get(std::vector<ray::ObjectRef<int>>{ray::Put(1), ref}, 0),
+               ray::internal::RayTimeoutException);
+  OpenGate(2);
+  EXPECT_EQ(*ref.Get(10000), 2);
+}
+
+TEST_F(LocalModeTest, WaitKeepsInputOrder) {
+  std::vector<ray::ObjectRef<int>> refs{ray::Task(WaitGate).Remote(10), ray::Task(WaitGate).Remote(11),
+                                        ray::Task(WaitGate).Remote(12), ray::Task(WaitGate).Remote(13)};
+  OpenGate(13);
+  OpenGate(11);
+  ray::WaitResult<int> result = ray::Wait(refs, 2, 10000);
+  ASSERT_EQ(result.ready.size(), 2u);
+  EXPECT_EQ(result.ready.front(), refs[1]);
+  EXPECT_EQ(result.ready.back(), refs[3]);
+  ASSERT_EQ(result.unready.size(), 2u);
+  EXPECT_EQ(result.unready.front(), refs[0]);
+  EXPECT_EQ(result.unready.back(), refs[2]);
+  // Time is up before 4 are ready: returns what is ready.
+  result = ray::Wait(refs, 4, 50);
+  EXPECT_EQ(result.ready.size(), 2u);
+  EXPECT_EQ(ray::Wait(refs, 0, 0).ready.size(), 2u);
+}
+
+TEST_F(LocalModeTest, TaskExceptionMessage) {
+  auto ref = ray::Task(Throws).Remote(1);
+  try {
+    ref.Get();
+    FAIL() << "expected RayTaskException";
+  } catch (const ray::internal::RayTaskException& e) {
+    EXPECT_STREQ(e.what(),
+                 "An exception was thrown while executing function(Throws): std::runtime_error: boom");
+  }
+  // A dependent task does not run; its output holds the upstream error.
+  auto dependent = ray::Task(Plus).Remote(ref, 1);
+  try {
+    dependent.Get();
+    FAIL() << "expected RayTaskException";
+  } catch (const ray::internal::RayTaskException& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("function(Throws)"));
+  }
+  ray::ObjectRef<void> void_ref = ray::Task(VoidThrows).Remote();
+  EXPECT_THROW(ray::Get(void_ref), ray::internal::RayTaskException);
+  ray::Task(Touch).Remote().Get();
+  EXPECT_EQ(touched.load(), 1);
+}
+
+TEST_F(LocalModeTest, ArgumentMismatchBecomesTaskException) {
+  std::vector<ray::internal::TaskArgument> args(3);
+  for (auto& arg : args) arg.value = ray::internal::Serializer::Serialize(1);
+  ray::ObjectRef<int> ref(ray::internal::GetRuntime().SubmitTask("Plus", args, {}));
+  try {
+    ref.Get();
+    FAIL() << "expected RayTaskException";
+  } catch (const ray::internal::RayTaskException& e) {
+    EXPECT_STREQ(e.what(),
+                 "An exception was thrown while executing function(Plus): std::invalid_argument: "
+                 "function Plus takes 2 arguments but the caller passed 3");
+  }
+}
+
+TEST_F(LocalModeTest, RetriesExceptionsOnlyWhenAsked) {
+  flaky_calls = 0;
+  EXPECT_THROW(ray::Task(Flaky).Remote(1).Get(), ray::internal::RayTaskException);
+  flaky_calls = 0;
+  EXPECT_EQ(*ray::Task(Flaky).SetRetryExceptions(true).SetMaxRetries(2).Remote(2).Get(), 3);
+  flaky_calls = 0;
+  EXPECT_THROW(ray::Task(Flaky).SetRetryExceptions(true).SetMaxRetries(1).Remote(2).Get(),
+               ray::internal::RayTaskException);
+}
+
+TEST_F(LocalModeTest, ObjectsAreFreedWithTheirLastReference) {
+  {
+    auto a = ray::Put(1);
+    auto b = ray::Task(Plus).Remote(a, 2);
+    EXPECT_EQ(*b.Get(), 3);
+    EXPECT_EQ(Runtime().NumObjects(), 2u);
+  }
+  EXPECT_EQ(Runtime().NumObjects(), 0u);
+}
+
+TEST_F(LocalModeTest, RaylogFromTasks) { EXPECT_EQ(*ray::Task(LogAndReturn).Remote(5).Get(), 5); }
+
+TEST(LocalModeInitTest, InitIsIdempotentAndWorksAfterShutdown) {
+  ray::RayConfig config;
+  config.local_mode = true;
+  ray::Init(config);
+  ray::internal::RayRuntime* first = ray::internal::GetRuntimeOrNull();
+  ray::Init(config);
+  EXPECT_EQ(ray::internal::GetRuntimeOrNull(), first);
+  auto stale = ray::Put(1);
+  ray::Shutdown();
+  EXPECT_FALSE(ray::IsInitialized());
+  EXPECT_THROW(ray::Put(1), ray::internal::RayException);
+  ray::Init(config);
+  EXPECT_EQ(*ray::Task(Plus).Remote(2, 2).Get(), 4);
+  ray::Shutdown();
+  ray::Shutdown();  // harmless
+}
+
+TEST(LocalModeInitTest, BadFlagLeavesRayUninitialized) {
+  ray::RayConfig config;
+  config.local_mode = true;
+  std::string prog = "prog", flag = "--ray_default_actor_lifetime=sometimes";
+  char* argv[] = {prog.data(), flag.data()};
+  EXPECT_THROW(ray::Init(config, 2, argv), ray::internal::RayException);
+  EXPECT_FALSE(ray::IsInitialized());
+}
+
+}  // namespace
