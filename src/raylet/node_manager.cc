@@ -310,8 +310,9 @@ void NodeManager::Shutdown(absl::Duration grace) {
 proto::NodeResourceReport NodeManager::BuildReport() const {
   proto::NodeResourceReport report;
   report.set_node_id(options_.node.node_id());
-  for (const auto& [name, value] : leases_->available().ToMap()) {
-    (*report.mutable_resources_available())[name] = value;
+  // Every resource of the node appears, including those at zero (fully used).
+  for (const auto& [name, units] : leases_->total().units()) {
+    (*report.mutable_resources_available())[name] = leases_->available().Get(name);
   }
   for (const auto& [name, value] : leases_->total().ToMap()) {
     (*report.mutable_resources_total())[name] = value;

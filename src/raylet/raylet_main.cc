@@ -57,7 +57,7 @@ int RunRaylet(const RayletOptions& options) {
   absl::StatusOr<std::unique_ptr<gcs::GcsClient>> client =
       gcs::GcsClient::Connect(options.gcs_address, absl::Seconds(10));
   if (!client.ok()) {
-    spdlog::error("raylet cannot start: {}", client.status().message());
+    spdlog::error("raylet cannot start: {}", std::string(client.status().message()));
     return 1;
   }
   Raylet raylet(options, std::make_unique<GcsClientAccessor>(*std::move(client)));

@@ -1,1 +1,429 @@
-// Integration tests of the raylet: in progress.
+// The raylet in-process with a fake GCS, driven over the real framed channel by a test "driver",
+// with real worker processes (testing/fake_worker_main.cc) that register back.
+#include "raylet/raylet.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/id.h"
+#include "gtest/gtest.h"
+#include "node.pb.h"
+#include "raylet/fake_gcs_accessor.h"
+#include "rpc/channel.h"
+#include "rpc/event_loop.h"
+
+namespace moray::raylet {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Seconds(20);
+
+// Polls `condition` until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = kTimeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+// A driver (or any core worker) talking to the raylet.
+class TestClient {
+ public:
+  TestClient(rpc::EventLoop* loop, int port) {
+    auto conn = rpc::Connection::Connect(loop, "127.0.0.1", port, absl::Seconds(5));
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    conn_ = *conn;
+    conn_->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                       [](const std::shared_ptr<rpc::Connection>&) {});
+  }
+  ~TestClient() { conn_->Close(); }
+
+  proto::RegisterClientReply RegisterDriver(const proto::JobInfo& job) {
+    proto::RegisterClientRequest request;
+    request.set_is_driver(true);
+    request.set_worker_id(RandomBytes(kUniqueIdSize));
+    request.set_pid(getpid());
+    *request.mutable_job() = job;
+    proto::RegisterClientReply reply;
+    absl::Notification done;
+    conn_->Call(proto::REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
+      EXPECT_TRUE(status.ok()) << status;
+      EXPECT_TRUE(frame.ParseBody(&reply).ok());
+      done.Notify();
+    });
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
+    job_id_ = reply.job_id();
+    return reply;
+  }
+
+  void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources) {
+    proto::RequestWorkerLeaseRequest request;
+    request.set_lease_id(lease_id);
+    request.set_job_id(job_id_);
+    for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
+    conn_->Call(proto::REQUEST_WORKER_LEASE, request, [this](absl::Status status, rpc::Frame&& f) {
+      proto::RequestWorkerLeaseReply reply;
+      if (!status.ok() || !f.ParseBody(&reply).ok()) return;
+      absl::MutexLock lock(&mutex_);
+      replies_[reply.lease_id()] = reply;
+    });
+  }
+  // The reply to `lease_id` once it arrives (nullopt after `timeout`).
+  std::optional<proto::RequestWorkerLeaseReply> WaitReply(int64_t lease_id,
+                                                          absl::Duration timeout = kTimeout) {
+    absl::MutexLock lock(&mutex_);
+    auto arrived = [&] { return replies_.contains(lease_id); };
+    if (!mutex_.AwaitWithTimeout(absl::Condition(&arrived), timeout)) return std::nullopt;
+    return replies_[lease_id];
+  }
+  bool HasReply(int64_t lease_id) {
+    absl::MutexLock lock(&mutex_);
+    return replies_.contains(lease_id);
+  }
+  void ReturnWorker(int64_t lease_id, bool disconnect = false) {
+    proto::ReturnWorkerRequest request;
+    request.set_lease_id(lease_id);
+    request.set_disconnect_worker(disconnect);
+    conn_->Send(proto::RETURN_WORKER, request);
+  }
+  void Send(proto::Method method, const google::protobuf::MessageLite& message) {
+    conn_->Send(method, message);
+  }
+  void Close() { conn_->Close(); }
+  const std::string& job_id() const { return job_id_; }
+
+ private:
+  std::shared_ptr<rpc::Connection> conn_;
+  std::string job_id_;
+  absl::Mutex mutex_;
+  std::map<int64_t, proto::RequestWorkerLeaseReply> replies_;
+};
+
+class RayletTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/moray_raylet_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    session_dir_ = dir;
+    ASSERT_EQ(mkdir((session_dir_ + "/logs").c_str(), 0755), 0);
+    options_.session_dir = session_dir_;
+    options_.gcs_address = "127.0.0.1:1";
+    options_.num_cpus = 2;
+    options_.prestart_workers = 0;
+    options_.object_store_memory = 1 << 20;
+    client_loop_.StartThread("test-client");
+  }
+  void TearDown() override {
+    drivers_.clear();
+    if (raylet_) raylet_->Stop();
+  }
+
+  void StartRaylet() {
+    auto gcs = std::make_unique<FakeGcsAccessor>();
+    gcs_ = gcs.get();
+    raylet_ = std::make_unique<Raylet>(options_, std::move(gcs));
+    ASSERT_TRUE(raylet_->Start().ok());
+  }
+  static proto::JobInfo Job(const std::string& binary = MORAY_FAKE_WORKER_PATH) {
+    proto::JobInfo job;
+    job.set_driver_binary(binary);
+    job.add_driver_argv(binary);
+    return job;
+  }
+  TestClient& NewDriver(const proto::JobInfo& job = Job()) {
+    drivers_.push_back(std::make_unique<TestClient>(&client_loop_, raylet_->port()));
+    proto::RegisterClientReply reply = drivers_.back()->RegisterDriver(job);
+    EXPECT_TRUE(reply.ok()) << reply.error();
+    EXPECT_EQ(reply.node_id(), raylet_->node_id());
+    EXPECT_EQ(reply.session_dir(), session_dir_);
+    return *drivers_.back();
+  }
+  // Alive registered workers (not drivers) of the node.
+  std::vector<proto::WorkerInfo> AliveWorkers() {
+    std::vector<proto::WorkerInfo> alive;
+    raylet_->RunOnLoop([&](const NodeManager& nm) {
+      for (const auto& info : nm.worker_pool().WorkerInfos()) {
+        if (info.is_alive() && info.worker_type() == "WORKER") alive.push_back(info);
+      }
+    });
+    return alive;
+  }
+  double AvailableCpu() {
+    double cpu = 0;
+    raylet_->RunOnLoop([&](const NodeManager& nm) { cpu = nm.leases().available().Get(kCPU); });
+    return cpu;
+  }
+
+  std::string session_dir_;
+  RayletOptions options_;
+  rpc::EventLoop client_loop_;
+  FakeGcsAccessor* gcs_ = nullptr;  // owned by raylet_
+  std::unique_ptr<Raylet> raylet_;
+  std::vector<std::unique_ptr<TestClient>> drivers_;
+};
+
+TEST_F(RayletTest, RegistersTheNodeWithItsResources) {
+  options_.custom_resources = {{"accel", 0.5}};
+  options_.labels = {{"zone", "a"}};
+  StartRaylet();
+  auto state = gcs_->Snapshot();
+  ASSERT_EQ(state.registered_nodes.size(), 1u);
+  const proto::NodeInfo& node = state.registered_nodes[0];
+  EXPECT_EQ(node.node_id(), raylet_->node_id());
+  EXPECT_EQ(node.raylet_port(), raylet_->port());
+  EXPECT_EQ(node.resources_total().at("CPU"), 2);
+  EXPECT_EQ(node.resources_total().at("accel"), 0.5);
+  EXPECT_FALSE(node.resources_total().contains("GPU"));
+  EXPECT_EQ(node.labels().at("zone"), "a");
+  EXPECT_EQ(node.object_store_memory(), 1 << 20);
+  raylet_->Stop();
+  EXPECT_EQ(gcs_->Snapshot().unregistered_nodes, std::vector<std::string>{raylet_->node_id()});
+}
+
+TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
+  options_.prestart_workers = 2;
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  EXPECT_EQ(gcs_->Snapshot().jobs.size(), 1u);
+  ASSERT_TRUE(WaitUntil([&] { return AliveWorkers().size() == 2; }));
+  std::set<int> prestarted;
+  for (const auto& w : AliveWorkers()) prestarted.insert(w.pid());
+
+  driver.RequestLease(1, {});
+  auto reply = driver.WaitReply(1);
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_TRUE(reply->granted()) << reply->error();
+  EXPECT_TRUE(prestarted.contains(reply->worker_pid()));
+  EXPECT_GT(reply->worker_address().port(), 0);
+  EXPECT_EQ(reply->worker_address().node_id(), raylet_->node_id());
+  EXPECT_EQ(reply->worker_address().worker_id().size(), kUniqueIdSize);
+  EXPECT_FALSE(ProcessGone(reply->worker_pid()));
+  EXPECT_EQ(AliveWorkers().size(), 2u);  // no extra start
+}
+
+TEST_F(RayletTest, ReusesAReturnedWorker) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto first = driver.WaitReply(1);
+  ASSERT_TRUE(first && first->granted()) << (first ? first->error() : "no reply");
+  driver.ReturnWorker(1);
+  driver.RequestLease(2, {{"CPU", 1}});
+  auto second = driver.WaitReply(2);
+  ASSERT_TRUE(second && second->granted());
+  EXPECT_EQ(second->worker_pid(), first->worker_pid());
+  EXPECT_EQ(AliveWorkers().size(), 1u);
+}
+
+TEST_F(RayletTest, ThirdLeaseOnTwoCpusWaitsForAReturn) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  for (int i = 1; i <= 3; ++i) driver.RequestLease(i, {{"CPU", 1}});
+  auto a = driver.WaitReply(1);
+  auto b = driver.WaitReply(2);
+  ASSERT_TRUE(a && a->granted() && b && b->granted());
+  EXPECT_NE(a->worker_pid(), b->worker_pid());
+  EXPECT_FALSE(driver.HasReply(3));
+  EXPECT_EQ(AvailableCpu(), 0);
+  // The waiting request is a pending (not infeasible) demand.
+  ASSERT_TRUE(gcs_->WaitFor(
+      [](const FakeGcsAccessor::State& s) {
+        if (s.reports.empty()) return false;
+        const auto& r = s.reports.back();
+        return r.demands_size() == 1 && !r.demands(0).infeasible() &&
+               r.demands(0).num_ready_requests() == 1 && r.resources_available().at("CPU") == 0;
+      },
+      kTimeout));
+  driver.ReturnWorker(2);
+  auto c = driver.WaitReply(3);
+  ASSERT_TRUE(c && c->granted());
+  EXPECT_EQ(c->worker_pid(), b->worker_pid());
+}
+
+TEST_F(RayletTest, InfeasibleRequestStaysPendingAndIsReported) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"GPU", 1}});
+  driver.RequestLease(2, {{"CPU", 1}});
+  auto granted = driver.WaitReply(2);
+  ASSERT_TRUE(granted && granted->granted());
+  ASSERT_TRUE(gcs_->WaitFor(
+      [](const FakeGcsAccessor::State& s) {
+        if (s.reports.empty()) return false;
+        const auto& r = s.reports.back();
+        return r.demands_size() == 1 && r.demands(0).infeasible() &&
+               r.demands(0).shape().at("GPU") == 1;
+      },
+      kTimeout));
+  EXPECT_FALSE(driver.HasReply(1));
+}
+
+TEST_F(RayletTest, KillingALeasedWorkerFreesItsResources) {
+  options_.num_cpus = 1;
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", 1}});
+  driver.RequestLease(2, {{"CPU", 1}});
+  auto first = driver.WaitReply(1);
+  ASSERT_TRUE(first && first->granted());
+  EXPECT_FALSE(driver.HasReply(2));
+  ASSERT_EQ(kill(first->worker_pid(), SIGKILL), 0);
+  auto second = driver.WaitReply(2);
+  ASSERT_TRUE(second && second->granted()) << (second ? second->error() : "no reply");
+  EXPECT_NE(second->worker_pid(), first->worker_pid());
+  EXPECT_TRUE(WaitUntil([&] { return ProcessGone(first->worker_pid()); }));
+  // The report lists it as dead by a system error.
+  ASSERT_TRUE(gcs_->WaitFor(
+      [&](const FakeGcsAccessor::State& s) {
+        if (s.reports.empty()) return false;
+        for (const auto& w : s.reports.back().workers()) {
+          if (w.pid() == first->worker_pid()) {
+            return !w.is_alive() && w.exit_type() == "SYSTEM_ERROR";
+          }
+        }
+        return false;
+      },
+      kTimeout));
+}
+
+TEST_F(RayletTest, BlockedWorkerLetsANestedLeaseThrough) {
+  options_.num_cpus = 1;
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto outer = driver.WaitReply(1);
+  ASSERT_TRUE(outer && outer->granted());
+  driver.RequestLease(2, {{"CPU", 1}});
+  proto::BlockedRequest blocked;
+  blocked.set_worker_id(outer->worker_address().worker_id());
+  driver.Send(proto::NOTIFY_BLOCKED, blocked);
+  auto inner = driver.WaitReply(2);
+  ASSERT_TRUE(inner && inner->granted());
+  driver.Send(proto::NOTIFY_UNBLOCKED, blocked);
+  EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == -1; }));
+  driver.ReturnWorker(2);
+  driver.ReturnWorker(1);
+  EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 1; }));
+}
+
+TEST_F(RayletTest, DriverDisconnectKillsTheJobsWorkersAndFinishesTheJob) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", 1}});
+  driver.RequestLease(2, {{"CPU", 1}});
+  auto a = driver.WaitReply(1);
+  auto b = driver.WaitReply(2);
+  ASSERT_TRUE(a && a->granted() && b && b->granted());
+  driver.ReturnWorker(2);  // one idle, one leased
+  const std::string job_id = driver.job_id();
+  driver.Close();
+  EXPECT_TRUE(WaitUntil([&] { return ProcessGone(a->worker_pid()) && ProcessGone(b->worker_pid()); }));
+  EXPECT_TRUE(gcs_->WaitFor(
+      [&](const FakeGcsAccessor::State& s) {
+        return s.finished_jobs == std::vector<std::string>{job_id};
+      },
+      kTimeout));
+  EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 2; }));
+  EXPECT_TRUE(AliveWorkers().empty());
+}
+
+TEST_F(RayletTest, MissingDriverBinaryFailsTheLeaseClearly) {
+  StartRaylet();
+  TestClient& driver = NewDriver(Job("/nonexistent/moray_driver"));
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto reply = driver.WaitReply(1);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_FALSE(reply->granted());
+  EXPECT_EQ(reply->error(), "could not start a worker for job " + ToHex(driver.job_id()) +
+                                ": exec /nonexistent/moray_driver: No such file or directory");
+  EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 2; }));
+}
+
+TEST_F(RayletTest, WorkersThatExitBeforeRegisteringFailTheLease) {
+  StartRaylet();
+  TestClient& driver = NewDriver(Job("/bin/false"));
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto reply = driver.WaitReply(1);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_FALSE(reply->granted());
+  EXPECT_NE(reply->error().find("exited before registering (exit code 1)"), std::string::npos)
+      << reply->error();
+}
+
+TEST_F(RayletTest, IdleWorkersAboveThePrestartCountAreStopped) {
+  options_.idle_worker_timeout = absl::Milliseconds(100);
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto reply = driver.WaitReply(1);
+  ASSERT_TRUE(reply && reply->granted());
+  driver.ReturnWorker(1);
+  EXPECT_TRUE(WaitUntil([&] { return ProcessGone(reply->worker_pid()); }));
+  bool idle_exit = false;
+  raylet_->RunOnLoop([&](const NodeManager& nm) {
+    for (const auto& w : nm.worker_pool().WorkerInfos()) {
+      if (w.pid() == reply->worker_pid()) idle_exit = w.exit_type() == "IDLE_EXIT";
+    }
+  });
+  EXPECT_TRUE(idle_exit);
+}
+
+TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  driver.RequestLease(1, {{"CPU", -2}});
+  auto bad = driver.WaitReply(1);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_NE(bad->error().find("CPU"), std::string::npos) << bad->error();
+
+  proto::RequestWorkerLeaseRequest request;
+  request.set_lease_id(5);
+  request.set_job_id(JobIdFromInt(99));
+  std::string error;
+  absl::Notification done;
+  // A client that registered no driver asks for a job this node does not know.
+  auto conn = rpc::Connection::Connect(&client_loop_, "127.0.0.1", raylet_->port(), kTimeout);
+  ASSERT_TRUE(conn.ok());
+  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                       [](const std::shared_ptr<rpc::Connection>&) {});
+  (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [&](absl::Status, rpc::Frame&& frame) {
+    proto::RequestWorkerLeaseReply reply;
+    (void)frame.ParseBody(&reply);
+    error = reply.error();
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
+  EXPECT_NE(error.find("unknown job"), std::string::npos) << error;
+  (*conn)->Close();
+}
+
+TEST_F(RayletTest, TaskEventsReachTheGcs) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  proto::ReportTaskEventsRequest request;
+  request.add_events()->set_task_id("t1");
+  request.add_events()->set_task_id("t2");
+  request.set_dropped(4);
+  driver.Send(proto::REPORT_TASK_EVENTS, request);
+  EXPECT_TRUE(gcs_->WaitFor(
+      [](const FakeGcsAccessor::State& s) {
+        return s.task_events.size() == 2 && s.dropped_task_events == 4;
+      },
+      kTimeout));
+}
+
+}  // namespace
+}  // namespace moray::raylet
