@@ -410,6 +410,37 @@ TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {
   (*conn)->Close();
 }
 
+TEST_F(RayletTest, WorkersThatNeverRegisterTimeOut) {
+  options_.worker_register_timeout = absl::Milliseconds(200);
+  StartRaylet();
+  proto::JobInfo job;
+  job.set_driver_binary("/bin/sleep");
+  job.add_driver_argv("/bin/sleep");
+  job.add_driver_argv("30");
+  TestClient& driver = NewDriver(job);
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto reply = driver.WaitReply(1);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_FALSE(reply->granted());
+  EXPECT_NE(reply->error().find("did not register within 200ms"), std::string::npos)
+      << reply->error();
+}
+
+TEST_F(RayletTest, TwentyDeepNestingOnTwoCpusDoesNotDeadlock) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  // Each "task" blocks in Get on the next one, as a recursive task would.
+  for (int depth = 1; depth <= 20; ++depth) {
+    driver.RequestLease(depth, {{"CPU", 1}});
+    auto reply = driver.WaitReply(depth);
+    ASSERT_TRUE(reply && reply->granted()) << "depth " << depth;
+    proto::BlockedRequest blocked;
+    blocked.set_worker_id(reply->worker_address().worker_id());
+    driver.Send(proto::NOTIFY_BLOCKED, blocked);
+  }
+  EXPECT_EQ(AliveWorkers().size(), 20u);
+}
+
 TEST_F(RayletTest, TaskEventsReachTheGcs) {
   StartRaylet();
   TestClient& driver = NewDriver();
