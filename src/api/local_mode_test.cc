@@ -64,8 +64,10 @@ int LogAndReturn(int x) {
   return x;
 }
 
+void CallsShutdown() { ray::Shutdown(); }
+
 RAY_REMOTE(WaitGate, Plus, Concat, Depth, Throws, VoidThrows, Touch, SumRefs, GetBorrowed, Flaky,
-           LogAndReturn);
+           LogAndReturn, CallsShutdown);
 
 moray::api::LocalModeRuntime& Runtime() {
   return dynamic_cast<moray::api::LocalModeRuntime&>(ray::internal::GetRuntime());
@@ -139,10 +141,10 @@ TEST_F(LocalModeTest, GetTimesOut) {
 }
 
 TEST_F(LocalModeTest, WaitKeepsInputOrder) {
-  std::vector<ray::ObjectRef<int>> refs{ray::Task(WaitGate).Remote(10), ray::Task(WaitGate).Remote(11),
-                                        ray::Task(WaitGate).Remote(12), ray::Task(WaitGate).Remote(13)};
-  OpenGate(13);
-  OpenGate(11);
+  // Tasks waiting for `blocker` hold no thread, so the ready ones run whatever the pool size.
+  auto blocker = ray::Task(WaitGate).Remote(10);
+  std::vector<ray::ObjectRef<int>> refs{ray::Task(Plus).Remote(blocker, 0), ray::Task(Plus).Remote(1, 1),
+                                        ray::Task(Plus).Remote(blocker, 1), ray::Task(Plus).Remote(2, 2)};
   ray::WaitResult<int> result = ray::Wait(refs, 2, 10000);
   ASSERT_EQ(result.ready.size(), 2u);
   EXPECT_EQ(result.ready.front(), refs[1]);
@@ -175,6 +177,7 @@ TEST_F(LocalModeTest, TaskExceptionMessage) {
   }
   ray::ObjectRef<void> void_ref = ray::Task(VoidThrows).Remote();
   EXPECT_THROW(ray::Get(void_ref), ray::internal::RayTaskException);
+  touched = 0;
   ray::Task(Touch).Remote().Get();
   EXPECT_EQ(touched.load(), 1);
 }
@@ -211,6 +214,16 @@ TEST_F(LocalModeTest, ObjectsAreFreedWithTheirLastReference) {
     EXPECT_EQ(Runtime().NumObjects(), 2u);
   }
   EXPECT_EQ(Runtime().NumObjects(), 0u);
+}
+
+TEST_F(LocalModeTest, ShutdownInsideATaskFailsThatTask) {
+  try {
+    ray::Task(CallsShutdown).Remote().Get();
+    FAIL() << "expected RayTaskException";
+  } catch (const ray::internal::RayTaskException& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot be called from inside a task"));
+  }
+  EXPECT_TRUE(ray::IsInitialized());
 }
 
 TEST_F(LocalModeTest, RaylogFromTasks) { EXPECT_EQ(*ray::Task(LogAndReturn).Remote(5).Get(), 5); }

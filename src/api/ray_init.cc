@@ -11,13 +11,6 @@
 #include "api/task_pool.h"
 #include "ray/api.h"
 
-// TEMPORARY: weak until src/api/cluster_runtime.cc (owned by the core-worker engineer) lands, so
-// that libmoray and the API tests link without it. Remove this redeclaration then.
-namespace moray::api {
-__attribute__((weak)) std::unique_ptr<ray::internal::RayRuntime> CreateClusterRuntime(
-    const ray::RayConfig& config);
-}  // namespace moray::api
-
 namespace ray {
 namespace {
 
@@ -37,6 +30,9 @@ void Init() {
 void Init(RayConfig& config) { Init(config, 0, nullptr); }
 
 void Init(RayConfig& config, int argc, char** argv) {
+  // Checked before locking too: in a worker process the main thread stays inside Init (running
+  // the task loop) while holding the lock, and tasks may call Init.
+  if (internal::GetRuntimeOrNull() != nullptr) return;
   std::lock_guard<std::mutex> lock(InitMutex());
   if (internal::GetRuntimeOrNull() != nullptr) return;
   RayConfig effective = config;
@@ -48,10 +44,7 @@ void Init(RayConfig& config, int argc, char** argv) {
   if (effective.local_mode) {
     runtime = std::make_unique<moray::api::LocalModeRuntime>(moray::api::LocalModeRuntime::Options{});
   } else {
-    if (&moray::api::CreateClusterRuntime == nullptr) {
-      throw RayException("Cluster mode is not available in this build; set RayConfig::local_mode");
-    }
-    runtime = moray::api::CreateClusterRuntime(effective);
+    runtime = moray::api::CreateClusterRuntime(effective);  // never returns in worker processes
   }
   moray::api::InstallRuntime(std::move(runtime));
 }
@@ -62,7 +55,12 @@ void Shutdown() {
   if (moray::api::TaskPool::OnPoolThread()) {
     throw RayException("ray::Shutdown cannot be called from inside a task");
   }
-  std::lock_guard<std::mutex> lock(InitMutex());
+  std::unique_lock<std::mutex> lock(InitMutex(), std::try_to_lock);
+  if (!lock.owns_lock()) {
+    // Init is running: on another thread of a driver (a race in the program), or this is a worker
+    // process, whose main thread runs tasks inside Init and owns the runtime.
+    throw RayException("ray::Shutdown cannot run while ray::Init is running (or inside a worker)");
+  }
   // Destroyed here, after the slot is empty: ObjectRefs released from now on are no-ops.
   std::unique_ptr<internal::RayRuntime> runtime = moray::api::UninstallRuntime();
 }
