@@ -15,9 +15,15 @@ NormalTaskSubmitter::NormalTaskSubmitter(CoreContext* context, SubmitterOptions 
 NormalTaskSubmitter::~NormalTaskSubmitter() = default;
 
 std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec) {
-  // The scheduling key: the resource shape, sorted (protobuf maps have no order).
+  // The scheduling key: the function and its resource shape, sorted (protobuf maps have no order).
   std::map<std::string, double> sorted(spec.resources().begin(), spec.resources().end());
-  return absl::StrJoin(sorted, ",", absl::PairFormatter("="));
+  return absl::StrCat(spec.function_name(), "|", absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
+}
+
+int NormalTaskSubmitter::InFlightLimit(const KeyQueue& queue) const {
+  bool short_tasks = queue.mean_execution_ns >= 0 &&
+                     queue.mean_execution_ns < absl::ToDoubleNanoseconds(options_.pipeline_below);
+  return short_tasks ? options_.max_tasks_in_flight_per_worker : 1;
 }
 
 void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
@@ -106,23 +112,31 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
   auto qit = queues_.find(key);
   if (qit == queues_.end()) return;
   KeyQueue& queue = qit->second;
-  for (const auto& worker : queue.workers) {
-    proto::PushTasksRequest batch;
-    while (!queue.ready.empty() &&
-           static_cast<int>(worker->in_flight.size()) < options_.max_tasks_in_flight_per_worker) {
-      std::string task_id = std::move(queue.ready.front());
-      queue.ready.pop_front();
-      PendingTask& task = tasks_.at(task_id);
-      *batch.add_tasks() = task.spec;
-      worker->in_flight.insert(task_id);
-      RecordState(task, proto::SUBMITTED_TO_WORKER);
+  // Each task goes to the least-loaded worker with room, so work spreads before it pipelines.
+  const int limit = InFlightLimit(queue);
+  std::unordered_map<LeasedWorker*, proto::PushTasksRequest> batches;
+  while (!queue.ready.empty()) {
+    LeasedWorker* target = nullptr;
+    for (const auto& worker : queue.workers) {
+      if (static_cast<int>(worker->in_flight.size()) >= limit) continue;
+      if (!target || worker->in_flight.size() < target->in_flight.size()) target = worker.get();
     }
-    if (batch.tasks_size() > 0) {
+    if (!target) break;
+    std::string task_id = std::move(queue.ready.front());
+    queue.ready.pop_front();
+    PendingTask& task = tasks_.at(task_id);
+    *batches[target].add_tasks() = task.spec;
+    target->in_flight.insert(task_id);
+    RecordState(task, proto::SUBMITTED_TO_WORKER);
+  }
+  for (const auto& worker : queue.workers) {
+    auto batch = batches.find(worker.get());
+    if (batch != batches.end()) {
       if (worker->idle_timer) {
         context_->loop->CancelTimer(worker->idle_timer);
         worker->idle_timer = 0;
       }
-      worker->conn->Send(proto::PUSH_TASKS, batch);
+      worker->conn->Send(proto::PUSH_TASKS, batch->second);
     } else {
       MaybeScheduleIdleReturn(worker);
     }
@@ -217,8 +231,12 @@ void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& wor
     spdlog::error("malformed task replies from worker {}", ToHex(worker->worker_id));
     return;
   }
+  KeyQueue& queue = queues_[worker->key];
   for (const auto& reply : replies.replies()) {
     worker->in_flight.erase(reply.task_id());
+    double ns = static_cast<double>(reply.execution_ns());
+    queue.mean_execution_ns =
+        queue.mean_execution_ns < 0 ? ns : 0.8 * queue.mean_execution_ns + 0.2 * ns;
     auto it = tasks_.find(reply.task_id());
     if (it == tasks_.end() || it->second.spec.attempt_number() != reply.attempt_number()) continue;
     PendingTask& task = it->second;

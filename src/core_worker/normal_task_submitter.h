@@ -1,7 +1,8 @@
 // NormalTaskSubmitter: the owner's side of a normal task. It resolves the task's locally owned
 // arguments, leases workers from the raylet per scheduling key (the resource shape), pushes tasks
 // straight to leased workers in batches (up to max_in_flight per worker), stores the returns,
-// retries tasks whose worker died, and returns leases after an idle period.
+// retries tasks whose worker died, and returns leases after an idle period. A scheduling key is
+// the function plus its resource shape, so pipelining can follow each function's task length.
 //
 // Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
 #pragma once
@@ -21,7 +22,11 @@
 namespace moray::core {
 
 struct SubmitterOptions {
+  // Pipelining: a worker gets more than one task at a time only for functions whose tasks are
+  // known to be short (they run faster than pipeline_below), so a slow task never holds up a
+  // queue of others while another worker could run them.
   int max_tasks_in_flight_per_worker = 32;
+  absl::Duration pipeline_below = absl::Milliseconds(1);
   int max_pending_lease_requests = 4;  // per scheduling key
   absl::Duration lease_idle_timeout = absl::Milliseconds(200);
 };
@@ -55,6 +60,7 @@ class NormalTaskSubmitter {
   };
   struct KeyQueue {
     std::map<std::string, double> resources;
+    double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished
     std::deque<std::string> ready;  // task ids with arguments resolved
     std::unordered_set<int64_t> pending_leases;
     std::vector<std::shared_ptr<LeasedWorker>> workers;
@@ -77,6 +83,7 @@ class NormalTaskSubmitter {
   void RecordState(const PendingTask& task, proto::TaskState state, bool descriptive = false,
                    const proto::ErrorInfo* error = nullptr);
   static std::string KeyOf(const proto::TaskSpec& spec);
+  int InFlightLimit(const KeyQueue& queue) const;
 
   CoreContext* const context_;  // not owned; outlives this
   const SubmitterOptions options_;

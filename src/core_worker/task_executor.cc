@@ -1,5 +1,7 @@
 #include "core_worker/task_executor.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
 #include "spdlog/spdlog.h"
@@ -96,7 +98,11 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
       }
     }
   }
+  auto started = std::chrono::steady_clock::now();
   if (result.error.type() == proto::ERROR_NONE) result = execute(spec, args);
+  reply.set_execution_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
 
   if (result.error.type() != proto::ERROR_NONE) {
     *ret->mutable_error() = result.error;

@@ -1,0 +1,36 @@
+# Moray's entry points. Each target installs missing Debian packages first, then builds
+# incrementally in build/.
+BUILD ?= build
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 2
+
+.PHONY: all deps configure build demo test bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo; fi
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Runs the walkthrough example on a private local cluster that it starts and stops itself.
+demo: build
+	@$(BUILD)/bin/tour
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600
+
+bench: build
+	@mkdir -p $(BUILD)/bench
+	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	@rm -rf $(BUILD)

@@ -1,0 +1,14 @@
+// The moray command table: each group of subcommands registers itself on the CLI11 app.
+#pragma once
+
+#include "CLI/CLI.hpp"
+
+namespace moray::cli {
+
+// start, stop (start_stop.cc).
+void AddStartStopCommands(CLI::App& app);
+// Internal: gcs-server, raylet, worker — the processes `start` and the raylet launch
+// (service_commands.cc).
+void AddServiceCommands(CLI::App& app);
+
+}  // namespace moray::cli

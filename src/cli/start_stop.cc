@@ -1,0 +1,136 @@
+// `moray start` and `moray stop`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/commands.h"
+#include "common/head_launcher.h"
+#include "common/session.h"
+
+namespace moray::cli {
+namespace {
+
+struct StartFlags {
+  bool head = false;
+  std::string address;
+  int port = 6379;
+  double num_cpus = -1;
+  double num_gpus = 0;
+  std::string resources;
+  int64_t object_store_memory = 0;
+  std::string node_ip = "127.0.0.1";
+};
+
+int RunStart(const StartFlags& flags) {
+  if (!flags.head) {
+    std::cerr << "moray start: joining an existing cluster (--address) is not supported yet; "
+                 "start a head node with `moray start --head`\n";
+    return 2;
+  }
+  HeadOptions options;
+  options.node_ip = flags.node_ip;
+  options.gcs_port = flags.port;
+  options.num_cpus = flags.num_cpus;
+  options.num_gpus = flags.num_gpus;
+  options.object_store_memory = flags.object_store_memory;
+  options.detach = true;
+  if (!flags.resources.empty()) {
+    auto resources = ParseResourcesJson(flags.resources);
+    if (!resources.ok()) {
+      std::cerr << "moray start: " << resources.status().message() << "\n";
+      return 2;
+    }
+    options.resources = *resources;
+  }
+  auto head = StartHead(options);
+  if (!head.ok()) {
+    std::cerr << "moray start: " << head.status().message() << "\n";
+    return 1;
+  }
+  (void)WriteCurrentCluster(head->gcs_address);
+  std::cout << "Local node IP: " << flags.node_ip << "\n\n"
+            << "--------------------\n"
+            << "Moray runtime started.\n"
+            << "--------------------\n\n"
+            << "Next steps\n"
+            << "  To connect a C++ driver to this cluster, set its address:\n"
+            << "    ray::RayConfig config;\n"
+            << "    config.address = \"" << head->gcs_address << "\";  // or \"auto\"\n"
+            << "    ray::Init(config);\n"
+            << "  or run the program with --ray_address=" << head->gcs_address
+            << " or RAY_ADDRESS=" << head->gcs_address << "\n\n"
+            << "  To see the cluster:\n    moray status\n\n"
+            << "  To terminate the Moray runtime, run\n    moray stop\n\n"
+            << "  GCS address: " << head->gcs_address << "\n"
+            << "  Session directory: " << head->session_dir << "\n";
+  return 0;
+}
+
+// True if `pid` is alive and is a moray process (so a recycled pid is never signalled).
+bool IsMorayProcess(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"), std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return cmdline.find("moray") != std::string::npos;
+}
+
+int RunStop(bool force, int grace_s) {
+  std::vector<pid_t> pids;
+  for (const auto& dir : ListSessionDirs()) {
+    std::ifstream in(dir + "/pids");
+    pid_t pid;
+    std::string name;
+    while (in >> pid >> name) {
+      if (pid > 0 && pid != getpid() && kill(pid, 0) == 0 && IsMorayProcess(pid)) {
+        pids.push_back(pid);
+      }
+    }
+  }
+  // Raylets first: they stop their workers; then the GCS.
+  if (force) {
+    for (pid_t pid : pids) kill(pid, SIGKILL);
+  }
+  StopProcesses(pids, absl::Seconds(grace_s));
+  std::error_code ec;
+  std::remove(CurrentClusterFile().c_str());
+  std::cout << "Stopped all " << pids.size() << " Moray processes.\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddStartStopCommands(CLI::App& app) {
+  auto flags = std::make_shared<StartFlags>();
+  auto* start = app.add_subcommand("start", "Start Moray processes on this machine");
+  start->add_flag("--head", flags->head, "Start the head node (GCS + raylet)");
+  start->add_option("--address", flags->address, "Join the cluster at HOST:PORT (worker node)");
+  start->add_option("--port", flags->port, "GCS port of the head node (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  start->add_option("--num-cpus", flags->num_cpus, "Logical CPUs of this node (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  start->add_option("--num-gpus", flags->num_gpus, "GPUs of this node")->check(CLI::NonNegativeNumber);
+  start->add_option("--resources", flags->resources,
+                    "Custom resources as a JSON object, e.g. '{\"custom\": 2}'");
+  start->add_option("--object-store-memory", flags->object_store_memory,
+                    "Bytes of shared memory for the object store")
+      ->check(CLI::NonNegativeNumber);
+  start->add_option("--node-ip-address", flags->node_ip, "Address the services bind and advertise")
+      ->capture_default_str();
+  start->callback([flags] { std::exit(RunStart(*flags)); });
+
+  auto force = std::make_shared<bool>(false);
+  auto grace = std::make_shared<int>(10);
+  auto* stop = app.add_subcommand("stop", "Stop every Moray process started on this machine");
+  stop->add_flag("-f,--force", *force, "Kill at once (SIGKILL)");
+  stop->add_option("-g,--grace-period", *grace, "Seconds to wait before SIGKILL")
+      ->capture_default_str();
+  stop->callback([force, grace] { std::exit(RunStop(*force, *grace)); });
+}
+
+}  // namespace moray::cli

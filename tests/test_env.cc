@@ -1,0 +1,144 @@
+#include "tests/test_env.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace moray::testing {
+namespace fs = std::filesystem;
+namespace {
+std::string& Root() {
+  static std::string root;
+  return root;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+void PrivateTmpDir::SetUp() {
+  char tmpl[] = "/tmp/moray-test-XXXXXX";
+  Root() = mkdtemp(tmpl);
+  setenv("MORAY_TMPDIR", Root().c_str(), 1);
+  unsetenv("RAY_ADDRESS");
+}
+
+void PrivateTmpDir::TearDown() {
+  // Anything the test left running (a failed test's cluster) goes first, then the files.
+  for (pid_t pid : ProcessesOfThisTest()) {
+    if (pid != getpid()) kill(pid, SIGKILL);
+  }
+  std::error_code ec;
+  if (!std::getenv("MORAY_KEEP_TEST_DIR")) fs::remove_all(Root(), ec);
+}
+
+const std::string& PrivateTmpDir::path() { return Root(); }
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+CommandResult RunShell(const std::string& command) {
+  char out_tmpl[] = "/tmp/moray-out-XXXXXX";
+  char err_tmpl[] = "/tmp/moray-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  close(out_fd);
+  close(err_fd);
+  std::string full = command + " >" + out_tmpl + " 2>" + err_tmpl + " </dev/null";
+  int status = std::system(full.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out_tmpl);
+  result.err = ReadFile(err_tmpl);
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  return result;
+}
+
+CommandResult RunMoray(const std::vector<std::string>& args) {
+  const char* bin = std::getenv("MORAY_BIN");
+  std::string command = bin ? bin : "moray";
+  for (const auto& arg : args) {
+    std::string quoted = "'";
+    for (char c : arg) {
+      if (c == '\'') {
+        quoted += "'\\''";
+      } else {
+        quoted += c;
+      }
+    }
+    command += " " + quoted + "'";
+  }
+  return RunShell(command);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+std::vector<pid_t> RecordedServicePids() {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(Root(), ec)) {
+    std::ifstream in(entry.path() / "pids");
+    pid_t pid;
+    std::string name;
+    while (in >> pid >> name) pids.push_back(pid);
+  }
+  return pids;
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  // A zombie is dead for our purposes.
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || stat.size() < close_paren + 3 ||
+         stat[close_paren + 2] != 'Z';
+}
+
+std::vector<pid_t> ProcessesOfThisTest() {
+  std::vector<pid_t> pids;
+  std::string needle = "MORAY_TMPDIR=" + Root();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    pid_t pid = std::stoi(name);
+    std::string env = ReadFile(entry.path() / "environ");
+    size_t pos = 0;
+    bool match = false;
+    while (pos < env.size()) {
+      size_t end = env.find('\0', pos);
+      if (end == std::string::npos) end = env.size();
+      if (env.compare(pos, end - pos, needle) == 0) {
+        match = true;
+        break;
+      }
+      pos = end + 1;
+    }
+    if (match && ProcessAlive(pid)) pids.push_back(pid);
+  }
+  return pids;
+}
+
+}  // namespace moray::testing

@@ -1,0 +1,49 @@
+// Test helpers for integration tests with real processes: a private session root per test binary
+// (so clusters of concurrent tests never meet), waiting on conditions with deadlines, and running
+// the moray CLI.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace moray::testing {
+
+// Points MORAY_TMPDIR at a fresh directory for the whole test binary and removes it at the end.
+class PrivateTmpDir : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+  static const std::string& path();
+};
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes. For conditions
+// that have no event to wait on (a process exiting that is not our child, a file appearing).
+bool WaitFor(const std::function<bool()>& condition,
+             std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs `moray <args>` (the build's binary, $MORAY_BIN) with the test's environment.
+CommandResult RunMoray(const std::vector<std::string>& args);
+// Runs any command line through /bin/sh.
+CommandResult RunShell(const std::string& command);
+
+// The lines of `text`.
+std::vector<std::string> Lines(const std::string& text);
+
+// Pids recorded in every session under the private root (GCS, raylets).
+std::vector<pid_t> RecordedServicePids();
+bool ProcessAlive(pid_t pid);
+// Pids of live processes whose environment has MORAY_TMPDIR == our root (workers included).
+std::vector<pid_t> ProcessesOfThisTest();
+
+}  // namespace moray::testing
