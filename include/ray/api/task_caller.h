@@ -121,13 +121,17 @@ class TaskCaller {
     static_assert(sizeof...(Args) == Traits::kArity,
                   "ray::Task(f).Remote(args...): the number of arguments differs from the number "
                   "of f's parameters");
-    static_assert(AllArgumentsMatch<Args...>(std::index_sequence_for<Args...>{}));
-    ValidateResources(options_.resources);
-    std::vector<TaskArgument> task_args;
-    task_args.reserve(sizeof...(Args));
-    BuildArguments(task_args, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
-    std::string id = GetRuntime().SubmitTask(function_name_, std::move(task_args), options_);
-    return ObjectRef<R>(std::move(id));
+    if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
+      static_assert(AllArgumentsMatch<Args...>(std::index_sequence_for<Args...>{}));
+      ValidateResources(options_.resources);
+      std::vector<TaskArgument> task_args;
+      task_args.reserve(sizeof...(Args));
+      BuildArguments(task_args, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+      std::string id = GetRuntime().SubmitTask(function_name_, std::move(task_args), options_);
+      return ObjectRef<R>(std::move(id));
+    } else {
+      return ObjectRef<R>();
+    }
   }
 
  private:
