@@ -1,0 +1,187 @@
+#include "cli/state_commands.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/format_status.h"
+#include "cli/format_summary.h"
+#include "cli/format_table.h"
+#include "cli/format_yaml.h"
+#include "cli/state_filter.h"
+#include "cli/state_resources.h"
+#include "common/session.h"
+#include "gcs/gcs_client.h"
+
+namespace moray::cli {
+namespace {
+
+constexpr absl::Duration kConnectTimeout = absl::Seconds(5);
+
+struct Streams {
+  std::ostream* out;
+  std::ostream* err;
+};
+
+[[noreturn]] void Fail(const Streams& io, const absl::Status& status) {
+  *io.err << "Error: " << status.message() << std::endl;
+  throw CLI::RuntimeError(1);
+}
+
+template <typename T>
+T OrFail(const Streams& io, absl::StatusOr<T> value) {
+  if (!value.ok()) Fail(io, value.status());
+  return *std::move(value);
+}
+
+std::unique_ptr<gcs::GcsClient> ConnectOrFail(const Streams& io, const std::string& flag) {
+  // Flag, then $RAY_ADDRESS, then the cluster this machine started last.
+  std::string given = flag;
+  const char* env = std::getenv("RAY_ADDRESS");
+  if (given.empty() && (env == nullptr || *env == '\0')) given = "auto";
+  std::string address = OrFail(io, ResolveGcsAddress(given));
+  return OrFail(io, gcs::GcsClient::Connect(address, kConnectTimeout));
+}
+
+const StateResource& ResourceOrFail(const Streams& io, const std::string& command,
+                                    const std::string& name) {
+  const StateResource* resource = FindStateResource(name);
+  if (resource == nullptr) {
+    Fail(io, absl::InvalidArgumentError(absl::StrCat("unknown resource '", name, "' for moray ",
+                                                     command, "; choose one of: ",
+                                                     StateResourceNames())));
+  }
+  if (!resource->list) {
+    Fail(io, absl::UnimplementedError(absl::StrCat("moray ", command, " ", name,
+                                                   " is not available yet in this version of "
+                                                   "Moray")));
+  }
+  return *resource;
+}
+
+void AddAddressOption(CLI::App* command, std::string* address) {
+  command->add_option("--address", *address,
+                      "GCS address HOST:PORT (default: $RAY_ADDRESS, else the cluster started "
+                      "last on this machine)");
+}
+
+struct ListOptions {
+  std::string resource;
+  std::string address;
+  std::vector<std::string> filters;
+  int64_t limit = 100;
+  std::string format = "default";
+  bool detail = false;
+};
+
+void RunList(const Streams& io, const ListOptions& o) {
+  const StateResource& resource = ResourceOrFail(io, "list", o.resource);
+  auto filters = OrFail(io, ParseFilters(o.filters));
+  OutputFormat format = OrFail(io, ParseOutputFormat(o.format));
+  auto client = ConnectOrFail(io, o.address);
+  ListResult result = OrFail(io, resource.list(*client, filters, o.limit));
+  *io.out << FormatList(result, resource.Columns(o.detail), format, absl::Now());
+  *io.err << ListWarnings(result);
+}
+
+struct GetOptions {
+  std::string resource;
+  std::string id;
+  std::string address;
+};
+
+void RunGet(const Streams& io, const GetOptions& o) {
+  const StateResource& resource = ResourceOrFail(io, "get", o.resource);
+  auto filter = OrFail(io, ParseFilter(absl::StrCat(resource.id_column, "=", o.id)));
+  auto client = ConnectOrFail(io, o.address);
+  ListResult result = OrFail(io, resource.list(*client, {filter}, /*limit=*/0));
+  if (result.rows.empty()) {
+    Fail(io, absl::NotFoundError(absl::StrCat("no ", resource.name, " with ", resource.id_column,
+                                              " ", o.id)));
+  }
+  const auto columns = resource.Columns(/*detail=*/true);
+  // A task id names every attempt of the task, so tasks are always a list; other ids name one.
+  Row document = Row::array();
+  for (const auto& row : result.rows) document.push_back(Project(row, columns));
+  *io.out << ToYaml(resource.name == "tasks" ? document : document.at(0));
+}
+
+struct SummaryOptions {
+  std::string resource;
+  std::string address;
+};
+
+void RunSummary(const Streams& io, const SummaryOptions& o) {
+  if (o.resource != "tasks") {
+    if (o.resource == "actors" || o.resource == "objects") {
+      Fail(io, absl::UnimplementedError(absl::StrCat(
+                   "moray summary ", o.resource, " is not available yet in this version of Moray")));
+    }
+    Fail(io, absl::InvalidArgumentError(absl::StrCat(
+                 "unknown resource '", o.resource, "' for moray summary; choose one of: tasks, "
+                 "actors, objects")));
+  }
+  auto client = ConnectOrFail(io, o.address);
+  auto reply = OrFail(io, client->GetTasks({}, /*limit=*/0));  // counts cover every task
+  std::vector<proto::TaskRecord> tasks(reply.tasks().begin(), reply.tasks().end());
+  *io.out << FormatTaskSummary(SummarizeTasks(tasks), absl::Now());
+  ListResult dropped{.resource = "tasks", .num_dropped = reply.num_dropped()};
+  *io.err << ListWarnings(dropped);
+}
+
+void RunStatus(const Streams& io, const std::string& address) {
+  auto client = ConnectOrFail(io, address);
+  auto status = OrFail(io, client->GetClusterStatus());
+  *io.out << FormatClusterStatus(status, absl::Now());
+}
+
+}  // namespace
+
+void AddStateCommands(CLI::App& app) { AddStateCommands(app, std::cout, std::cerr); }
+
+void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
+  const Streams io{&out, &err};
+
+  auto list = std::make_shared<ListOptions>();
+  CLI::App* list_cmd = app.add_subcommand(
+      "list", "List resources of the cluster: " + StateResourceNames());
+  list_cmd->add_option("resource", list->resource, "What to list: " + StateResourceNames())
+      ->required();
+  AddAddressOption(list_cmd, &list->address);
+  list_cmd
+      ->add_option("-f,--filter", list->filters,
+                   "KEY=VALUE or KEY!=VALUE; repeat to AND several; values compare "
+                   "case-insensitively")
+      ->allow_extra_args(false);
+  list_cmd->add_option("--limit", list->limit, "Show at most this many rows (default 100)")
+      ->check(CLI::PositiveNumber);
+  list_cmd->add_option("--format", list->format, "default, table, json or yaml");
+  list_cmd->add_flag("--detail", list->detail, "Show more columns");
+  list_cmd->callback([io, list] { RunList(io, *list); });
+
+  auto get = std::make_shared<GetOptions>();
+  CLI::App* get_cmd = app.add_subcommand("get", "Show one resource in detail (YAML)");
+  get_cmd->add_option("resource", get->resource, "Resource type, e.g. tasks")->required();
+  get_cmd->add_option("id", get->id, "The resource's id (hex)")->required();
+  AddAddressOption(get_cmd, &get->address);
+  get_cmd->callback([io, get] { RunGet(io, *get); });
+
+  auto summary = std::make_shared<SummaryOptions>();
+  CLI::App* summary_cmd = app.add_subcommand("summary", "Summarize resources of the cluster");
+  summary_cmd->add_option("resource", summary->resource, "tasks")->required();
+  AddAddressOption(summary_cmd, &summary->address);
+  summary_cmd->callback([io, summary] { RunSummary(io, *summary); });
+
+  auto status_address = std::make_shared<std::string>();
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "Show node health, resource usage and pending demands");
+  AddAddressOption(status_cmd, status_address.get());
+  status_cmd->callback([io, status_address] { RunStatus(io, *status_address); });
+}
+
+}  // namespace moray::cli

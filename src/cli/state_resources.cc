@@ -1,0 +1,134 @@
+#include "cli/state_resources.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/state_filter.h"
+#include "cli/state_rows.h"
+
+namespace moray::cli {
+namespace {
+
+absl::StatusOr<ListResult> ListTasks(gcs::GcsClient& client,
+                                     const std::vector<proto::StateFilter>& filters,
+                                     int64_t limit) {
+  // Filtered by the GCS, before the limit: `--limit 10 --filter state=FAILED` finds failures
+  // among all tasks, not among the first ten.
+  auto reply = client.GetTasks(filters, limit);
+  if (!reply.ok()) return reply.status();
+  ListResult result{.resource = "tasks"};
+  for (const auto& task : reply->tasks()) result.rows.push_back(TaskRow(task));
+  result.total = reply->total();
+  result.num_truncated = reply->num_truncated();
+  result.num_dropped = reply->num_dropped();
+  return result;
+}
+
+std::vector<StateResource> MakeResources() {
+  std::vector<StateResource> resources;
+  resources.push_back({.name = "actors", .id_column = "actor_id"});
+  resources.push_back({
+      .name = "tasks",
+      .id_column = "task_id",
+      .default_columns = {"task_id", "attempt_number", "name", "state", "job_id", "actor_id",
+                          "type", "func_or_class_name", "parent_task_id", "node_id", "worker_id",
+                          "worker_pid", "error_type"},
+      .detail_columns = {"error_message", "required_resources", "state_times_ns"},
+      .list = ListTasks,
+  });
+  resources.push_back({.name = "objects", .id_column = "object_id"});
+  resources.push_back({
+      .name = "nodes",
+      .id_column = "node_id",
+      .default_columns = {"node_id", "node_ip", "is_head_node", "state", "state_message",
+                          "node_name", "resources_total", "labels"},
+      .detail_columns = {"raylet_port", "raylet_pid", "object_store_memory", "start_time_ms",
+                         "end_time_ms", "session_dir"},
+  });
+  resources.back().list = [r = resources.back()](gcs::GcsClient& client,
+                                                 const std::vector<proto::StateFilter>& filters,
+                                                 int64_t limit) -> absl::StatusOr<ListResult> {
+    auto nodes = client.GetAllNodes();
+    if (!nodes.ok()) return nodes.status();
+    std::vector<Row> rows;
+    for (const auto& node : *nodes) rows.push_back(NodeRow(node));
+    return FilterAndLimit(r, std::move(rows), filters, limit);
+  };
+  resources.push_back({.name = "placement-groups", .id_column = "placement_group_id"});
+  resources.push_back({
+      .name = "workers",
+      .id_column = "worker_id",
+      .default_columns = {"worker_id", "is_alive", "worker_type", "exit_type", "node_id", "ip",
+                          "pid"},
+      .detail_columns = {"job_id"},
+  });
+  resources.back().list = [r = resources.back()](gcs::GcsClient& client,
+                                                 const std::vector<proto::StateFilter>& filters,
+                                                 int64_t limit) -> absl::StatusOr<ListResult> {
+    auto status = client.GetClusterStatus();
+    if (!status.ok()) return status.status();
+    return FilterAndLimit(r, WorkerRows(*status), filters, limit);
+  };
+  resources.push_back({
+      .name = "jobs",
+      .id_column = "job_id",
+      .default_columns = {"job_id", "status", "entrypoint", "driver_ip", "driver_pid",
+                          "ray_namespace", "start_time_ms", "end_time_ms"},
+      .detail_columns = {"driver_binary", "driver_argv", "code_search_path"},
+  });
+  resources.back().list = [r = resources.back()](gcs::GcsClient& client,
+                                                 const std::vector<proto::StateFilter>& filters,
+                                                 int64_t limit) -> absl::StatusOr<ListResult> {
+    auto jobs = client.GetAllJobs();
+    if (!jobs.ok()) return jobs.status();
+    std::vector<Row> rows;
+    for (const auto& job : *jobs) rows.push_back(JobRow(job));
+    return FilterAndLimit(r, std::move(rows), filters, limit);
+  };
+  return resources;
+}
+
+}  // namespace
+
+std::vector<std::string> StateResource::Columns(bool detail) const {
+  std::vector<std::string> columns = default_columns;
+  if (detail) columns.insert(columns.end(), detail_columns.begin(), detail_columns.end());
+  return columns;
+}
+
+const std::vector<StateResource>& StateResources() {
+  static const auto* resources = new std::vector<StateResource>(MakeResources());
+  return *resources;
+}
+
+const StateResource* FindStateResource(std::string_view name) {
+  for (const auto& resource : StateResources()) {
+    if (resource.name == name) return &resource;
+  }
+  return nullptr;
+}
+
+std::string StateResourceNames() {
+  std::vector<std::string> names;
+  for (const auto& resource : StateResources()) names.push_back(resource.name);
+  return absl::StrJoin(names, ", ");
+}
+
+absl::StatusOr<ListResult> FilterAndLimit(const StateResource& resource, std::vector<Row> rows,
+                                          const std::vector<proto::StateFilter>& filters,
+                                          int64_t limit) {
+  if (auto s = CheckFilterKeys(filters, resource.Columns(/*detail=*/true), resource.name); !s.ok()) {
+    return s;
+  }
+  ListResult result{.resource = resource.name};
+  for (auto& row : rows) {
+    if (!RowMatches(row, filters)) continue;
+    ++result.total;
+    if (limit <= 0 || static_cast<int64_t>(result.rows.size()) < limit) {
+      result.rows.push_back(std::move(row));
+    }
+  }
+  result.num_truncated = result.total - static_cast<int64_t>(result.rows.size());
+  return result;
+}
+
+}  // namespace moray::cli

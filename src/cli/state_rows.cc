@@ -1,0 +1,112 @@
+#include "cli/state_rows.h"
+
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_join.h"
+#include "common/id.h"
+#include "gcs/task_columns.h"
+
+namespace moray::cli {
+namespace {
+
+Row HexOrNull(const std::string& bytes) { return bytes.empty() ? Row() : Row(ToHex(bytes)); }
+Row NonZeroOrNull(int64_t value) { return value == 0 ? Row() : Row(value); }
+
+template <typename Map>
+Row MapObject(const Map& map) {
+  // Sorted: protobuf maps iterate in no particular order.
+  std::map<std::string, typename Map::mapped_type> sorted(map.begin(), map.end());
+  Row out = Row::object();
+  for (const auto& [key, value] : sorted) out[key] = value;
+  return out;
+}
+
+}  // namespace
+
+Row TaskRow(const proto::TaskRecord& t) {
+  Row row = Row::object();
+  row["task_id"] = ToHex(t.task_id());
+  row["attempt_number"] = t.attempt_number();
+  row["name"] = t.name();
+  row["state"] = gcs::TaskStateName(t.state());
+  row["job_id"] = HexOrNull(t.job_id());
+  row["actor_id"] = HexOrNull(t.actor_id());
+  row["type"] = gcs::TaskTypeName(t.type());
+  row["func_or_class_name"] = t.func_or_class_name();
+  row["parent_task_id"] = HexOrNull(t.parent_task_id());
+  row["node_id"] = HexOrNull(t.node_id());
+  row["worker_id"] = HexOrNull(t.worker_id());
+  row["worker_pid"] = NonZeroOrNull(t.worker_pid());
+  row["error_type"] = t.error_type().empty() ? Row() : Row(t.error_type());
+  // --detail
+  row["error_message"] = t.error_message().empty() ? Row() : Row(t.error_message());
+  row["required_resources"] = MapObject(t.required_resources());
+  row["state_times_ns"] = MapObject(t.state_times_ns());
+  return row;
+}
+
+Row NodeRow(const proto::NodeInfo& n) {
+  Row row = Row::object();
+  row["node_id"] = ToHex(n.node_id());
+  row["node_ip"] = n.node_ip();
+  row["is_head_node"] = n.is_head_node();
+  row["state"] = n.state() == proto::NODE_ALIVE ? "ALIVE" : "DEAD";
+  row["state_message"] = n.state_message().empty() ? Row() : Row(n.state_message());
+  row["node_name"] = n.node_name();
+  row["resources_total"] = MapObject(n.resources_total());
+  row["labels"] = MapObject(n.labels());
+  // --detail
+  row["raylet_port"] = n.raylet_port();
+  row["raylet_pid"] = NonZeroOrNull(n.raylet_pid());
+  row["object_store_memory"] = n.object_store_memory();
+  row["start_time_ms"] = NonZeroOrNull(n.start_time_ms());
+  row["end_time_ms"] = NonZeroOrNull(n.end_time_ms());
+  row["session_dir"] = n.session_dir();
+  return row;
+}
+
+Row JobRow(const proto::JobInfo& j) {
+  Row row = Row::object();
+  row["job_id"] = ToHex(j.job_id());
+  row["status"] = j.is_dead() ? "FINISHED" : "RUNNING";
+  // Drivers that do not name an entrypoint are shown by their command line.
+  row["entrypoint"] = !j.entrypoint().empty() ? j.entrypoint() : absl::StrJoin(j.driver_argv(), " ");
+  row["driver_ip"] = j.driver_ip();
+  row["driver_pid"] = NonZeroOrNull(j.driver_pid());
+  row["ray_namespace"] = j.ray_namespace();
+  row["start_time_ms"] = NonZeroOrNull(j.start_time_ms());
+  row["end_time_ms"] = NonZeroOrNull(j.end_time_ms());
+  // --detail
+  row["driver_binary"] = j.driver_binary();
+  Row argv = Row::array(), paths = Row::array();
+  for (const auto& arg : j.driver_argv()) argv.push_back(arg);
+  for (const auto& path : j.code_search_path()) paths.push_back(path);
+  row["driver_argv"] = std::move(argv);
+  row["code_search_path"] = std::move(paths);
+  return row;
+}
+
+std::vector<Row> WorkerRows(const proto::GetClusterStatusReply& status) {
+  absl::flat_hash_map<std::string, std::string> node_ips;
+  for (const auto& node : status.nodes()) node_ips[node.node_id()] = node.node_ip();
+  std::vector<Row> rows;
+  for (const auto& report : status.reports()) {
+    for (const auto& w : report.workers()) {
+      Row row = Row::object();
+      row["worker_id"] = ToHex(w.worker_id());
+      row["is_alive"] = w.is_alive();
+      row["worker_type"] = w.worker_type();
+      row["exit_type"] = w.exit_type().empty() ? Row() : Row(w.exit_type());
+      row["node_id"] = ToHex(report.node_id());
+      row["ip"] = node_ips[report.node_id()];
+      row["pid"] = w.pid();
+      // --detail
+      row["job_id"] = HexOrNull(w.job_id());
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+}  // namespace moray::cli

@@ -1,0 +1,20 @@
+// GCS records as state-CLI rows: ids in hex, enums by name, unknown values null. Each row holds
+// every column of its resource (default and --detail ones); the resource table picks which to show.
+//
+//   Row row = TaskRow(record);   // {"task_id": "...", "attempt_number": 0, "name": "f", ...}
+#pragma once
+
+#include <vector>
+
+#include "cli/format_util.h"
+#include "gcs.pb.h"
+
+namespace moray::cli {
+
+Row TaskRow(const proto::TaskRecord& task);
+Row NodeRow(const proto::NodeInfo& node);
+Row JobRow(const proto::JobInfo& job);
+// One row per worker of every reported node; node_id and ip come from the node table.
+std::vector<Row> WorkerRows(const proto::GetClusterStatusReply& status);
+
+}  // namespace moray::cli
