@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the tour in a private session root and checks what each step printed.
+set -euo pipefail
+tour="$1"
+export MORAY_TMPDIR="$(mktemp -d /tmp/moray-tour-XXXXXX)"
+trap 'rm -rf "$MORAY_TMPDIR"' EXIT
+out="$("$tour")"
+echo "$out"
+expect() { grep -qE "$1" <<<"$out" || { echo "missing: $1" >&2; exit 1; }; }
+expect '^1\. ray::Init\(\) started a local cluster'
+expect '^2\. ray::Task\(ReturnOne\)\.Remote\(\) -> 1$'
+expect '^3\. four 1-second SlowSquare tasks returned 0 1 4 9 in 1\.[0-9]+ s'
+expect '^4\. .* -> 42$'
+expect '^5\. ray::Get of five refs, in order: 0 10 20 30 40$'
+expect '^6\. ray::Get\(slow, 100\) raised RayTimeoutException'
+expect '^   \.\.\.and the task itself still finishes: 49$'
+expect '^7\. ray::Shutdown\(\) stopped the cluster$'
+# Nothing of the cluster may be left running.
+if pgrep -f "session-dir=$MORAY_TMPDIR" >/dev/null; then
+  echo "processes left behind:" >&2; pgrep -af "session-dir=$MORAY_TMPDIR" >&2; exit 1
+fi
