@@ -9,15 +9,19 @@
 namespace moray {
 
 void InitLogging(const std::string& component, const std::string& file) {
-  std::shared_ptr<spdlog::logger> logger;
+  // A process may initialize twice (ray::Init after Shutdown): reuse the logger it made.
+  std::string name = file.empty() ? component + "_stderr" : component;
+  std::shared_ptr<spdlog::logger> logger = spdlog::get(name);
   try {
-    if (!file.empty()) {
-      logger = spdlog::basic_logger_mt(component, file);
-    }
+    if (!logger && !file.empty()) logger = spdlog::basic_logger_mt(name, file);
   } catch (const spdlog::spdlog_ex&) {
     logger = nullptr;  // fall back to stderr below
   }
-  if (!logger) logger = spdlog::stderr_logger_mt(component + "_stderr");
+  if (!logger) {
+    name = component + "_stderr";
+    logger = spdlog::get(name);
+    if (!logger) logger = spdlog::stderr_logger_mt(name);
+  }
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%n] [%P:%t] [%l] %v");
   const char* level = std::getenv("MORAY_LOG_LEVEL");
   logger->set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);

@@ -27,7 +27,7 @@ absl::Time DeadlineFor(absl::Duration timeout) {
 
 CoreWorker::CoreWorker(CoreWorkerOptions options)
     : options_(std::move(options)),
-      references_([this](const std::string& id) { store_.Delete(id); }) {
+      references_([this](const std::string& id) { OnObjectFreed(id); }) {
   context_.is_driver = options_.is_driver;
   context_.worker_id = options_.worker_id.empty() ? RandomBytes(kUniqueIdSize) : options_.worker_id;
   context_.job_id = options_.job_id;
@@ -170,6 +170,22 @@ void CoreWorker::Shutdown() {
   store_.WakeAll();
 }
 
+void CoreWorker::OnObjectFreed(const std::string& id) {
+  auto object = store_.Find(id);
+  if (object && object->is_error()) {
+    bool observed;
+    {
+      std::lock_guard<std::mutex> lock(observed_mutex_);
+      observed = observed_errors_.erase(id) > 0;
+    }
+    if (!observed) {
+      spdlog::error("Unhandled error in object {} (its last reference was released without a Get): {}",
+                    ToHex(id), object->error.message());
+    }
+  }
+  store_.Delete(id);
+}
+
 std::string CoreWorker::CurrentTaskId() const {
   if (executor_) {
     std::string current = executor_->CurrentTaskId();
@@ -286,7 +302,14 @@ absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std:
     ready = store_.WaitAll(ids, DeadlineFor(timeout));
     if (lend) SetBlocked(false);
   }
-  if (!ready) {
+  if (ready) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if ((*ready)[i].is_error() && references_.IsOwned(ids[i])) {
+        std::lock_guard<std::mutex> lock(observed_mutex_);
+        observed_errors_.insert(ids[i]);
+      }
+    }
+  } else {
     return absl::DeadlineExceededError(
         absl::StrCat("Get timed out: some of ", ids.size(), " object(s) were not ready within ",
                      absl::FormatDuration(timeout)));

@@ -84,6 +84,8 @@ class CoreWorker {
   void RecordDriverTask(proto::TaskState state);
   std::string CurrentTaskId() const;
   void SetBlocked(bool blocked);
+  // The owner freed `id`: drop it, and log an error nobody ever retrieved (it would vanish silently).
+  void OnObjectFreed(const std::string& id);
 
   CoreWorkerOptions options_;
   rpc::EventLoop loop_;
@@ -100,6 +102,9 @@ class CoreWorker {
   std::atomic<uint32_t> put_index_{0};
   std::atomic<bool> shut_down_{false};
   uint64_t flush_timer_ = 0;  // loop thread
+
+  std::mutex observed_mutex_;
+  std::unordered_set<std::string> observed_errors_;  // guarded by observed_mutex_
 
   std::mutex borrowed_mutex_;
   std::unordered_map<std::string, proto::Address> borrowed_owners_;  // guarded by borrowed_mutex_
