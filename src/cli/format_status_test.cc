@@ -1,0 +1,102 @@
+#include "cli/format_status.h"
+
+#include "absl/time/clock.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moray::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::MatchesRegex;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+proto::GetClusterStatusReply TwoNodeCluster() {
+  proto::GetClusterStatusReply status;
+  auto* head = status.add_nodes();
+  head->set_node_id(std::string(16, '\x01'));
+  head->set_node_ip("127.0.0.1");
+  head->set_state(proto::NODE_ALIVE);
+  auto* dead = status.add_nodes();
+  dead->set_node_id(std::string(16, '\x02'));
+  dead->set_node_ip("10.0.0.2");
+  dead->set_state(proto::NODE_DEAD);
+  dead->set_state_message("raylet exited");
+
+  auto* report = status.add_reports();
+  report->set_node_id(head->node_id());
+  auto& total = *report->mutable_resources_total();
+  total["CPU"] = 2;
+  total["GPU"] = 1;
+  total["custom"] = 4;
+  total["node:127.0.0.1"] = 1;
+  total["object_store_memory"] = 4.05 * kGiB;
+  auto& available = *report->mutable_resources_available();
+  available["CPU"] = 1;
+  available["GPU"] = 1;
+  available["custom"] = 3.5;
+  available["node:127.0.0.1"] = 1;
+  available["object_store_memory"] = 4.05 * kGiB;
+  report->set_object_store_used(20 * 1024 * 1024);
+  auto* pending = report->add_demands();
+  (*pending->mutable_shape())["CPU"] = 1;
+  pending->set_num_ready_requests(3);
+  auto* infeasible = report->add_demands();
+  (*infeasible->mutable_shape())["CPU"] = 64;
+  (*infeasible->mutable_shape())["GPU"] = 1;
+  infeasible->set_num_ready_requests(1);
+  infeasible->set_infeasible(true);
+
+  // The dead node's last report must not count.
+  auto* stale = status.add_reports();
+  stale->set_node_id(dead->node_id());
+  (*stale->mutable_resources_total())["CPU"] = 100;
+  return status;
+}
+
+TEST(FormatClusterStatusTest, NodesUsageAndDemands) {
+  auto lines = Lines(FormatClusterStatus(TwoNodeCluster(), absl::Now()));
+  EXPECT_THAT(lines[0], MatchesRegex("======== Cluster status: .{26} ========"));
+  const std::string dashes(63, '-');
+  EXPECT_THAT(std::vector<std::string>(lines.begin() + 1, lines.end()),
+              ElementsAre("Node status", dashes, "Healthy:",
+                          " 1 node_01010101010101010101010101010101", "Pending:",
+                          " (no pending nodes)", "Recent failures:",
+                          " node_02020202020202020202020202020202: NodeTerminated (ip: 10.0.0.2): "
+                          "raylet exited",
+                          "", "Resources", dashes, "Usage:", " 1.0/2.0 CPU", " 0.0/1.0 GPU",
+                          " 0.5/4.0 custom", " 20.00MiB/4.05GiB object_store_memory", "",
+                          "Demands:", " {'CPU': 1.0}: 3+ pending tasks/actors",
+                          " {'CPU': 64.0, 'GPU': 1.0}: 1+ pending tasks/actors (infeasible: no "
+                          "node can ever satisfy it)"));
+}
+
+TEST(FormatClusterStatusTest, EmptyClusterAndNodeWithoutReport) {
+  proto::GetClusterStatusReply status;
+  auto* node = status.add_nodes();
+  node->set_node_id(std::string(16, '\x0a'));
+  node->set_state(proto::NODE_ALIVE);
+  (*node->mutable_resources_total())["CPU"] = 8;
+  node->set_object_store_memory(static_cast<int64_t>(2 * kGiB));
+  auto lines = Lines(FormatClusterStatus(status, absl::Now()));
+  EXPECT_THAT(std::vector<std::string>(lines.end() - 6, lines.end()),
+              ElementsAre("Usage:", " 0.0/8.0 CPU", " 0B/2.00GiB object_store_memory", "",
+                          "Demands:", " (no resource demands)"));
+  EXPECT_EQ(lines[8], " (no failures)");
+}
+
+TEST(FormatResourceShapeTest, SortedPythonDict) {
+  EXPECT_EQ(FormatResourceShape({{"GPU", 1}, {"CPU", 0.5}}), "{'CPU': 0.5, 'GPU': 1.0}");
+  EXPECT_EQ(FormatResourceShape({}), "{}");
+}
+
+}  // namespace
+}  // namespace moray::cli

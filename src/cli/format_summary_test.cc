@@ -1,0 +1,62 @@
+#include "cli/format_summary.h"
+
+#include "absl/time/clock.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace moray::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::MatchesRegex;
+
+proto::TaskRecord Task(const std::string& name, proto::TaskType type, proto::TaskState state) {
+  proto::TaskRecord t;
+  t.set_func_or_class_name(name);
+  t.set_type(type);
+  t.set_state(state);
+  return t;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+TEST(TaskSummaryTest, CountsAndGroups) {
+  std::vector<proto::TaskRecord> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back(Task("f", proto::NORMAL_TASK, proto::FINISHED));
+  for (int i = 0; i < 2; ++i) tasks.push_back(Task("f", proto::NORMAL_TASK, proto::RUNNING));
+  tasks.push_back(Task("Counter.__init__", proto::ACTOR_CREATION_TASK, proto::FINISHED));
+  for (int i = 0; i < 3; ++i) tasks.push_back(Task("Counter.Add", proto::ACTOR_TASK, proto::FINISHED));
+
+  TaskSummary summary = SummarizeTasks(tasks);
+  EXPECT_EQ(summary.total_tasks, 12);
+  EXPECT_EQ(summary.total_actor_scheduled, 1);
+  EXPECT_EQ(summary.total_actor_tasks, 3);
+  ASSERT_EQ(summary.groups.size(), 3u);
+
+  auto lines = Lines(FormatTaskSummary(summary, absl::Now()));
+  EXPECT_THAT(lines[0], MatchesRegex("======== Tasks Summary: .{26} ========"));
+  EXPECT_THAT(std::vector<std::string>(lines.begin() + 1, lines.end()),
+              ElementsAre("Stats:", "------------------------------------",
+                          "total_actor_scheduled: 1", "total_actor_tasks: 3", "total_tasks: 12",
+                          "", "", "Table (group by func_name):",
+                          "------------------------------------",
+                          "    FUNC_OR_CLASS_NAME    STATE_COUNTS    TYPE",
+                          "0   f                     RUNNING: 2      NORMAL_TASK",
+                          "                          FINISHED: 10",
+                          "1   Counter.Add           FINISHED: 3     ACTOR_TASK",
+                          "2   Counter.__init__      FINISHED: 1     ACTOR_CREATION_TASK"));
+}
+
+TEST(TaskSummaryTest, NoTasks) {
+  auto lines = Lines(FormatTaskSummary(SummarizeTasks({}), absl::Now()));
+  EXPECT_EQ(lines[5], "total_tasks: 0");
+  EXPECT_EQ(lines.back(), "No resource in the cluster");
+}
+
+}  // namespace
+}  // namespace moray::cli

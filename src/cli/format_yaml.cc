@@ -40,7 +40,12 @@ bool NeedsDoubleQuotes(const std::string& s) {
 
 bool NeedsSingleQuotes(const std::string& s) {
   if (s.empty() || IsReservedWord(s) || LooksLikeNumber(s)) return true;
-  if (std::strchr("-?:,[]{}#&*!|>'\"%@` ", s.front())) return true;
+  // "-", "?" and ":" start an indicator only when a space (or nothing) follows: "--x" is plain.
+  if (std::strchr("-?:", s.front())) {
+    if (s.size() == 1 || s[1] == ' ') return true;
+  } else if (std::strchr(",[]{}#&*!|>'\"%@` ", s.front())) {
+    return true;
+  }
   if (s.back() == ' ' || s.back() == ':') return true;
   return s.find(": ") != std::string::npos || s.find(" #") != std::string::npos;
 }

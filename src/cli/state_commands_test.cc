@@ -1,0 +1,279 @@
+// The state commands end to end: a GcsServer on loopback seeded through GcsClient, and the
+// commands parsed by CLI11 exactly as `moray` parses them, with their output captured.
+#include "cli/state_commands.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/id.h"
+#include "gcs/gcs_client.h"
+#include "gcs/gcs_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace moray::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+Result RunMoray(std::vector<std::string> args) {
+  CLI::App app{"moray"};
+  std::ostringstream out, err;
+  AddStateCommands(app, out, err);
+  app.require_subcommand(1);
+  std::vector<const char*> argv{"moray"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  Result result;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    result.code = app.exit(e, out, err);
+  }
+  result.out = out.str();
+  result.err = err.str();
+  return result;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+class StateCommandsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new gcs::GcsServer({.host = "127.0.0.1", .port = 0});
+    ASSERT_TRUE(server_->Start().ok());
+    address_ = "127.0.0.1:" + std::to_string(server_->port());
+    auto client = gcs::GcsClient::Connect(address_);
+    ASSERT_TRUE(client.ok()) << client.status();
+    Seed(**client);
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  static void Seed(gcs::GcsClient& client) {
+    proto::NodeInfo node;
+    node.set_node_id(std::string(16, '\xab'));
+    node.set_node_ip("127.0.0.1");
+    node.set_node_name("head");
+    node.set_is_head_node(true);
+    (*node.mutable_resources_total())["CPU"] = 2;
+    ASSERT_TRUE(client.RegisterNode(node).ok());
+    proto::NodeResourceReport report;
+    report.set_node_id(node.node_id());
+    (*report.mutable_resources_total())["CPU"] = 2;
+    (*report.mutable_resources_available())["CPU"] = 0;
+    auto* worker = report.add_workers();
+    worker->set_worker_id(std::string(16, '\xcd'));
+    worker->set_pid(4321);
+    worker->set_is_alive(true);
+    worker->set_worker_type("WORKER");
+    auto* demand = report.add_demands();
+    (*demand->mutable_shape())["CPU"] = 1;
+    demand->set_num_ready_requests(5);
+    ASSERT_TRUE(client.ReportResources(report).ok());
+
+    proto::JobInfo job;
+    job.set_driver_pid(99);
+    job.add_driver_argv("./app");
+    job_id_ = *client.AddJob(job);
+
+    std::vector<proto::TaskEvent> events;
+    for (int i = 0; i < 150; ++i) {
+      proto::TaskEvent e;
+      e.set_task_id(NewTaskId(job_id_));
+      e.set_job_id(job_id_);
+      e.set_state(i < 120 ? proto::FINISHED : proto::RUNNING);
+      e.set_timestamp_ns(absl::GetCurrentTimeNanos());
+      e.set_has_descriptive_fields(true);
+      e.set_name(i % 2 == 0 ? "square" : "cube");
+      e.set_func_or_class_name(e.name());
+      e.set_type(proto::NORMAL_TASK);
+      if (i == 0) first_task_hex_ = ToHex(e.task_id());
+      events.push_back(e);
+    }
+    ASSERT_TRUE(client.AddTaskEvents(events).ok());
+  }
+
+  static gcs::GcsServer* server_;
+  static std::string address_;
+  static std::string job_id_;
+  static std::string first_task_hex_;
+};
+
+gcs::GcsServer* StateCommandsTest::server_ = nullptr;
+std::string StateCommandsTest::address_;
+std::string StateCommandsTest::job_id_;
+std::string StateCommandsTest::first_task_hex_;
+
+TEST_F(StateCommandsTest, ListNodesDefaultLayout) {
+  Result r = RunMoray({"list", "nodes", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 9u);
+  EXPECT_THAT(lines[0], StartsWith("======== List: "));
+  EXPECT_EQ(lines[1], "Stats:");
+  EXPECT_EQ(lines[3], "Total: 1");
+  EXPECT_EQ(lines[5], "Table:");
+  EXPECT_EQ(lines[7],
+            "    NODE_ID                           NODE_IP    IS_HEAD_NODE    STATE    "
+            "STATE_MESSAGE    NODE_NAME    RESOURCES_TOTAL    LABELS");
+  EXPECT_EQ(lines[8],
+            "0   abababababababababababababababab  127.0.0.1  True            ALIVE"
+            "                     head         CPU: 2.0");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(StateCommandsTest, ListTasksFiltersAtTheSourceThenLimits) {
+  // 30 RUNNING tasks among 150; the filter must find them although the limit is 10.
+  Result r = RunMoray({"list", "tasks", "--address", address_, "--filter", "state=running",
+                  "--limit", "10", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 10u);
+  for (const auto& row : rows) EXPECT_EQ(row["state"], "RUNNING");
+  EXPECT_EQ(rows[0].size(), 13u);  // default columns
+  EXPECT_EQ(r.err, "Warning: 10 (out of 30) tasks were shown. Use --limit to see more.\n");
+}
+
+TEST_F(StateCommandsTest, RepeatedFiltersAreAndedAndMayPrecedeTheResource) {
+  Result r = RunMoray({"list", "--filter", "state!=FINISHED", "-f", "name=SQUARE", "tasks",
+                  "--address", address_, "--format", "json", "--limit", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 15u);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(StateCommandsTest, DefaultLimitIsOneHundred) {
+  Result r = RunMoray({"list", "tasks", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Total: 100\n"));
+  EXPECT_THAT(r.err, HasSubstr("100 (out of 150) tasks were shown"));
+}
+
+TEST_F(StateCommandsTest, DetailAddsColumns) {
+  Result r = RunMoray({"list", "tasks", "--address", address_, "--detail", "--format", "yaml",
+                  "--limit", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("    state_times_ns:\n        FINISHED: "));
+  EXPECT_THAT(r.out, HasSubstr("    error_message: null\n"));
+}
+
+TEST_F(StateCommandsTest, ListWorkersAndJobs) {
+  Result workers = RunMoray({"list", "workers", "--address", address_, "--format", "table"});
+  ASSERT_EQ(workers.code, 0) << workers.err;
+  EXPECT_THAT(Lines(workers.out),
+              ElementsAre("    WORKER_ID                         IS_ALIVE    WORKER_TYPE    "
+                          "EXIT_TYPE    NODE_ID                           IP         PID",
+                          "0   cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd  True        WORKER         "
+                          "             abababababababababababababababab  127.0.0.1  4321"));
+  Result jobs = RunMoray({"list", "jobs", "--address", address_, "--format", "json"});
+  ASSERT_EQ(jobs.code, 0) << jobs.err;
+  auto rows = nlohmann::json::parse(jobs.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["job_id"], "01000000");
+  EXPECT_EQ(rows[0]["status"], "RUNNING");
+  EXPECT_EQ(rows[0]["entrypoint"], "./app");
+  Result filtered = RunMoray({"list", "jobs", "--address", address_, "--filter", "status=finished"});
+  EXPECT_EQ(filtered.out, "No resource in the cluster\n");
+}
+
+TEST_F(StateCommandsTest, GetTaskAsYaml) {
+  Result r = RunMoray({"get", "tasks", first_task_hex_, "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  EXPECT_EQ(lines[0], "---");
+  EXPECT_EQ(lines[1], "-   task_id: " + first_task_hex_);
+  EXPECT_THAT(r.out, HasSubstr("    name: square\n"));
+  EXPECT_THAT(r.out, HasSubstr("    state: FINISHED\n"));
+
+  Result missing = RunMoray({"get", "tasks", std::string(32, '0'), "--address", address_});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("Error: no tasks with task_id 0000"));
+
+  Result node = RunMoray({"get", "nodes", std::string(32, 'a').replace(1, 31, "bababababababababababababababab"),
+                     "--address", address_});
+  ASSERT_EQ(node.code, 0) << node.err;
+  EXPECT_THAT(node.out, StartsWith("---\nnode_id: abab"));  // one node: a mapping
+}
+
+TEST_F(StateCommandsTest, SummaryTasks) {
+  Result r = RunMoray({"summary", "tasks", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  EXPECT_THAT(lines[0], StartsWith("======== Tasks Summary: "));
+  EXPECT_EQ(lines[5], "total_tasks: 150");  // all tasks, no limit
+  EXPECT_EQ(lines[10], "    FUNC_OR_CLASS_NAME    STATE_COUNTS    TYPE");
+  EXPECT_EQ(lines[11], "0   square                RUNNING: 15     NORMAL_TASK");
+  EXPECT_EQ(lines[12], "                          FINISHED: 60");
+}
+
+TEST_F(StateCommandsTest, Status) {
+  Result r = RunMoray({"status", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Healthy:\n 1 node_abababababababababababababababab\n"));
+  EXPECT_THAT(r.out, HasSubstr("Usage:\n 2.0/2.0 CPU\n"));
+  EXPECT_THAT(r.out, HasSubstr("Demands:\n {'CPU': 1.0}: 5+ pending tasks/actors\n"));
+}
+
+TEST_F(StateCommandsTest, ClearErrors) {
+  auto expect_error = [](const std::vector<std::string>& args, const std::string& message) {
+    Result r = RunMoray(args);
+    EXPECT_NE(r.code, 0) << message;
+    EXPECT_THAT(r.err, HasSubstr(message));
+    EXPECT_EQ(r.out, "");
+  };
+  expect_error({"list", "tasks", "--address", address_, "--filter", "foo"},
+               "Error: invalid filter 'foo': expected KEY=VALUE or KEY!=VALUE");
+  expect_error({"list", "tasks", "--address", address_, "--filter", "colour=red"},
+               "unknown filter key 'colour' for tasks");
+  expect_error({"list", "nodes", "--address", address_, "--filter", "colour=red"},
+               "Error: unknown filter key 'colour' for nodes; valid keys: node_id");
+  expect_error({"list", "actors", "--address", address_},
+               "Error: moray list actors is not available yet");
+  expect_error({"list", "bogus", "--address", address_},
+               "Error: unknown resource 'bogus' for moray list; choose one of: actors, tasks");
+  expect_error({"list", "tasks", "--address", address_, "--format", "xml"},
+               "Error: invalid format 'xml'");
+  expect_error({"summary", "objects", "--address", address_}, "not available yet");
+  expect_error({"list", "tasks", "--address", "nonsense"}, "Error: invalid address 'nonsense'");
+  expect_error({"list", "tasks", "--address", address_, "--limit", "0"}, "--limit");
+}
+
+TEST(StateCommandsAddressTest, UnreachableAndMissingClusters) {
+  Result r = RunMoray({"status", "--address", "127.0.0.1:1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "Error: could not connect to the Moray GCS at 127.0.0.1:1: connection refused. Is a "
+            "cluster running there?\n");
+
+  // No flag, no RAY_ADDRESS, and no cluster recorded on this "machine".
+  std::string tmp = ::testing::TempDir() + "/moray_state_cli_empty";
+  setenv("MORAY_TMPDIR", tmp.c_str(), 1);
+  unsetenv("RAY_ADDRESS");
+  r = RunMoray({"list", "nodes"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Error: could not find a running Moray cluster on this machine"));
+
+  // RAY_ADDRESS is used when no flag is given.
+  setenv("RAY_ADDRESS", "127.0.0.1:1", 1);
+  r = RunMoray({"list", "nodes"});
+  EXPECT_THAT(r.err, HasSubstr("could not connect to the Moray GCS at 127.0.0.1:1"));
+  unsetenv("RAY_ADDRESS");
+  unsetenv("MORAY_TMPDIR");
+}
+
+}  // namespace
+}  // namespace moray::cli
