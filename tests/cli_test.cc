@@ -1,0 +1,184 @@
+// The state CLI against a real `moray start --head` cluster and a real driver (this process):
+// moray status, list, summary and get, checked line by line, and their bad-input paths.
+#include <unistd.h>
+
+#include <regex>
+
+#include "gtest/gtest.h"
+#include "ray/api.h"
+#include "tests/test_env.h"
+
+namespace {
+
+using moray::testing::Lines;
+using moray::testing::RunMoray;
+using moray::testing::WaitFor;
+
+int Double(int x) { return 2 * x; }
+int Fail(int) { throw std::logic_error("no good"); }
+RAY_REMOTE(Double, Fail);
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
+    ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));
+    address_ = m[1];
+    ray::RayConfig config;
+    config.address = address_;
+    ray::Init(config);
+    // Work the CLI will show: named tasks, a failure, and a request nothing can satisfy.
+    std::vector<ray::ObjectRef<int>> refs;
+    for (int i = 0; i < 3; ++i) refs.push_back(ray::Task(Double).SetName("doubler").Remote(i));
+    ray::Get(refs);
+    auto failed = ray::Task(Fail).Remote(1);
+    EXPECT_THROW(failed.Get(), ray::internal::RayTaskException);
+    infeasible_ = new ray::ObjectRef<int>(ray::Task(Double).SetResource("GPU", 1).Remote(1));
+    // Task events reach the GCS in batches: wait until the CLI sees them all.
+    ASSERT_TRUE(WaitFor([] {
+      auto r = RunMoray({"summary", "tasks", "--address", address_});
+      return r.out.find("FINISHED: 3") != std::string::npos &&
+             r.out.find("FAILED: 1") != std::string::npos;
+    }));
+  }
+  static void TearDownTestSuite() {
+    delete infeasible_;
+    ray::Shutdown();
+    auto stopped = RunMoray({"stop"});
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  }
+  static std::string address_;
+  static ray::ObjectRef<int>* infeasible_;
+};
+std::string CliTest::address_;
+ray::ObjectRef<int>* CliTest::infeasible_ = nullptr;
+
+TEST_F(CliTest, StatusShowsNodesUsageAndInfeasibleDemand) {
+  ASSERT_TRUE(WaitFor([] {
+    // Leases go back to the raylet shortly after the work ends; reports follow within a second.
+    auto out = RunMoray({"status", "--address", address_}).out;
+    return out.find("infeasible") != std::string::npos &&
+           out.find(" 0.0/2.0 CPU") != std::string::npos;
+  }));
+  auto r = RunMoray({"status", "--address", address_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 16u) << r.out;
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("======== Cluster status: \\d{4}-\\d\\d-\\d\\d "
+                                                    "\\d\\d:\\d\\d:\\d\\d\\.\\d+ ========")))
+      << lines[0];
+  EXPECT_EQ(lines[1], "Node status");
+  EXPECT_EQ(lines[3], "Healthy:");
+  EXPECT_TRUE(std::regex_match(lines[4], std::regex(" 1 node_[0-9a-f]{32}"))) << lines[4];
+  EXPECT_EQ(lines[5], "Pending:");
+  EXPECT_EQ(lines[6], " (no pending nodes)");
+  EXPECT_EQ(lines[7], "Recent failures:");
+  EXPECT_EQ(lines[8], " (no failures)");
+  EXPECT_EQ(lines[10], "Resources");
+  EXPECT_EQ(lines[12], "Usage:");
+  EXPECT_EQ(lines[13], " 0.0/2.0 CPU");
+  EXPECT_NE(r.out.find("object_store_memory"), std::string::npos);
+  EXPECT_NE(r.out.find("Demands:\n {'GPU': 1.0}: 1+ pending tasks/actors (infeasible"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(CliTest, ListTasksDefaultLayout) {
+  auto r = RunMoray({"list", "tasks", "--address", address_, "--filter", "name=doubler"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 11u) << r.out;
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("======== List: .* ========")));
+  EXPECT_EQ(lines[1], "Stats:");
+  EXPECT_EQ(lines[2], "------------------------------");
+  EXPECT_EQ(lines[3], "Total: 3");
+  EXPECT_EQ(lines[4], "");
+  EXPECT_EQ(lines[5], "Table:");
+  EXPECT_EQ(lines[6], "------------------------------");
+  EXPECT_TRUE(std::regex_match(
+      lines[7], std::regex(" +TASK_ID +ATTEMPT_NUMBER +NAME +STATE +JOB_ID +ACTOR_ID +TYPE +"
+                           "FUNC_OR_CLASS_NAME +PARENT_TASK_ID +NODE_ID +WORKER_ID +WORKER_PID +"
+                           "ERROR_TYPE")))
+      << lines[7];
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(std::regex_match(lines[8 + i],
+                                 std::regex(std::to_string(i) +
+                                            " +[0-9a-f]{32} +0 +doubler +FINISHED +[0-9a-f]{8} +"
+                                            "NORMAL_TASK +Double +[0-9a-f]{32} +[0-9a-f]{32} +"
+                                            "[0-9a-f]{32} +\\d+ *")))
+        << lines[8 + i];
+  }
+}
+
+TEST_F(CliTest, ListFiltersFormatsAndLimits) {
+  auto failed = RunMoray({"list", "tasks", "--address", address_, "--filter", "state=failed",
+                          "--format", "json"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_NE(failed.out.find("\"error_type\": \"TASK_EXECUTION_EXCEPTION\""), std::string::npos)
+      << failed.out;
+  EXPECT_NE(failed.out.find("\"func_or_class_name\": \"Fail\""), std::string::npos);
+
+  auto yaml = RunMoray({"list", "tasks", "--address", address_, "--filter", "name!=doubler",
+                        "--filter", "type=NORMAL_TASK", "--format", "yaml"});
+  ASSERT_EQ(yaml.exit_code, 0) << yaml.err;
+  EXPECT_NE(yaml.out.find("func_or_class_name: Fail"), std::string::npos) << yaml.out;
+  EXPECT_EQ(yaml.out.find("doubler"), std::string::npos);
+
+  auto limited = RunMoray({"list", "tasks", "--address", address_, "--limit", "1"});
+  ASSERT_EQ(limited.exit_code, 0);
+  EXPECT_NE(limited.err.find("Warning"), std::string::npos) << limited.err;
+
+  auto none = RunMoray({"list", "tasks", "--address", address_, "--filter", "name=nothing"});
+  ASSERT_EQ(none.exit_code, 0);
+  EXPECT_NE(none.out.find("No resource in the cluster"), std::string::npos) << none.out;
+}
+
+TEST_F(CliTest, SummaryTasksGroupsByFunction) {
+  auto r = RunMoray({"summary", "tasks", "--address", address_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("======== Tasks Summary: .* ========")));
+  EXPECT_EQ(lines[1], "Stats:");
+  EXPECT_EQ(lines[3], "total_actor_scheduled: 0");
+  EXPECT_EQ(lines[4], "total_actor_tasks: 0");
+  EXPECT_TRUE(std::regex_match(lines[5], std::regex("total_tasks: \\d+")));
+  EXPECT_NE(r.out.find("Table (group by func_name):"), std::string::npos);
+  // Three finished, and the infeasible one still waiting for a node.
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("Double +PENDING_NODE_ASSIGNMENT: 1 +NORMAL_TASK\n +FINISHED: 3\n")))
+      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("Fail +FAILED: 1 +NORMAL_TASK"))) << r.out;
+}
+
+TEST_F(CliTest, GetTaskPrintsYaml) {
+  auto json = RunMoray({"list", "tasks", "--address", address_, "--filter", "func_or_class_name=Fail",
+                        "--format", "json"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(json.out, m, std::regex("\"task_id\": \"([0-9a-f]{32})\"")));
+  auto r = RunMoray({"get", "tasks", m[1], "--address", address_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("task_id: " + m[1].str()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("state: FAILED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no good"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, BadInputGetsAClearErrorAndNonZeroExit) {
+  auto bad_filter = RunMoray({"list", "tasks", "--address", address_, "--filter", "foo"});
+  EXPECT_NE(bad_filter.exit_code, 0);
+  EXPECT_NE(bad_filter.err.find("invalid filter 'foo'"), std::string::npos) << bad_filter.err;
+  auto bad_resource = RunMoray({"list", "spaceships", "--address", address_});
+  EXPECT_NE(bad_resource.exit_code, 0);
+  EXPECT_FALSE(bad_resource.err.empty());
+  auto bad_format = RunMoray({"list", "tasks", "--address", address_, "--format", "xml"});
+  EXPECT_NE(bad_format.exit_code, 0);
+  auto no_cluster = RunMoray({"status", "--address", "127.0.0.1:1"});
+  EXPECT_NE(no_cluster.exit_code, 0);
+  EXPECT_NE(no_cluster.err.find("127.0.0.1:1"), std::string::npos) << no_cluster.err;
+  auto malformed = RunMoray({"status", "--address", "nonsense"});
+  EXPECT_NE(malformed.exit_code, 0);
+  EXPECT_NE(malformed.err.find("nonsense"), std::string::npos) << malformed.err;
+}
+
+}  // namespace
