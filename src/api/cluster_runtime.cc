@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -221,13 +222,21 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     gcs_address = started->gcs_address;
     raylet_host = started->raylet_host;
     raylet_port = started->raylet_port;
-    (void)WriteCurrentCluster(gcs_address);
+    // Owned by this process: `auto` stops meaning this cluster once the driver is gone, however
+    // it ends (a SIGKILLed driver clears nothing).
+    (void)WriteCurrentCluster(gcs_address, getpid());
   } else {
     auto resolved = ResolveGcsAddress(address);
     if (!resolved.ok()) throw ray::internal::RayException(std::string(resolved.status().message()));
     gcs_address = *resolved;
     auto raylet = FindLocalRaylet(gcs_address);
-    if (!raylet.ok()) throw ray::internal::RayException(std::string(raylet.status().message()));
+    if (!raylet.ok()) {
+      std::string context =
+          address == "auto" ? absl::StrCat("address 'auto' means the cluster at ", gcs_address,
+                                           " (recorded in ", CurrentClusterFile(), "): ")
+                            : "";
+      throw ray::internal::RayException(absl::StrCat(context, raylet.status().message()));
+    }
     raylet_host = raylet->first;
     raylet_port = raylet->second;
   }
@@ -243,7 +252,13 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   job->set_ray_namespace(config.ray_namespace);
   job->set_driver_binary(SelfExe());
   for (const auto& arg : ReadCmdline()) job->add_driver_argv(arg);
-  for (const auto& path : config.code_search_path) job->add_code_search_path(path);
+  // Workers start in the raylet's working directory, not the driver's: relative paths are the
+  // driver's to resolve.
+  for (const auto& path : config.code_search_path) {
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+    job->add_code_search_path(ec ? path : absolute.lexically_normal().string());
+  }
   job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -80,25 +81,29 @@ bool IsMorayProcess(pid_t pid) {
 }
 
 int RunStop(bool force, int grace_s) {
-  std::vector<pid_t> pids;
+  std::vector<pid_t> raylets;
+  std::vector<pid_t> others;
   for (const auto& dir : ListSessionDirs()) {
     std::ifstream in(dir + "/pids");
     pid_t pid;
     std::string name;
     while (in >> pid >> name) {
       if (pid > 0 && pid != getpid() && kill(pid, 0) == 0 && IsMorayProcess(pid)) {
-        pids.push_back(pid);
+        (name == "raylet" ? raylets : others).push_back(pid);
       }
     }
   }
-  // Raylets first: they stop their workers; then the GCS.
   if (force) {
-    for (pid_t pid : pids) kill(pid, SIGKILL);
+    for (pid_t pid : raylets) kill(pid, SIGKILL);
+    for (pid_t pid : others) kill(pid, SIGKILL);
   }
-  StopProcesses(pids, absl::Seconds(grace_s));
-  std::error_code ec;
+  // Raylets first, while their GCS still answers: each stops its workers and unregisters its
+  // node. Then the GCS.
+  absl::Time deadline = absl::Now() + absl::Seconds(grace_s);
+  StopProcesses(raylets, absl::Seconds(grace_s));
+  StopProcesses(others, std::max(deadline - absl::Now(), absl::Seconds(1)));
   std::remove(CurrentClusterFile().c_str());
-  std::cout << "Stopped all " << pids.size() << " Moray processes.\n";
+  std::cout << "Stopped all " << raylets.size() + others.size() << " Moray processes.\n";
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/session.h"
 #include "nlohmann/json.hpp"
@@ -55,7 +57,12 @@ absl::StatusOr<Spawned> Spawn(std::vector<std::string> argv, const std::string& 
       dup2(log, 2);
     }
     dup2(fds[1], 3);  // dup2 clears CLOEXEC on the new descriptor
-    for (int fd = 4; fd < 1024; ++fd) close(fd);
+    // Every other inherited descriptor goes, however high (a driver's listening socket must not
+    // live on in the services).
+    if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
+      long max_fd = sysconf(_SC_OPEN_MAX);
+      for (long fd = 4; fd < (max_fd > 0 ? max_fd : 65536); ++fd) close(static_cast<int>(fd));
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -109,6 +116,15 @@ absl::StatusOr<int> AwaitReady(const Spawned& s, const std::string& name, const 
     return absl::InternalError(absl::StrCat(name, " reported a bad port: ", text));
   }
   return port;
+}
+
+bool AliveAndNotZombie(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= stat.size() ||
+         stat[close_paren + 2] != 'Z';
 }
 
 bool ParseNumber(const std::string& text, double* value) {
@@ -188,13 +204,26 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
 std::string FindMorayBinary() {
   const char* env = std::getenv("MORAY_BIN");
   if (env && *env) return env;
+  auto executable = [](const fs::path& path) {
+    std::error_code ec;
+    return fs::is_regular_file(path, ec) && access(path.c_str(), X_OK) == 0;
+  };
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&FindMorayBinary), &info) && info.dli_fname) {
-    fs::path lib = fs::weakly_canonical(info.dli_fname);
-    for (auto candidate : {lib.parent_path().parent_path() / "bin" / "moray",
-                           lib.parent_path() / "moray"}) {
-      if (fs::exists(candidate)) return candidate.string();
+    // <prefix>/lib/libmoray.so -> <prefix>/bin/moray; also for a multiarch libdir
+    // (<prefix>/lib/x86_64-linux-gnu) and for a library next to the executable.
+    fs::path dir = fs::weakly_canonical(info.dli_fname).parent_path();
+    if (executable(dir / "moray")) return (dir / "moray").string();
+    for (int up = 0; up < 3 && dir.has_relative_path(); ++up) {
+      dir = dir.parent_path();
+      if (executable(dir / "bin" / "moray")) return (dir / "bin" / "moray").string();
     }
+  }
+  // execv does not search PATH: resolve it here.
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
+    fs::path candidate = fs::path(std::string(dir)) / "moray";
+    if (executable(candidate)) return fs::absolute(candidate).string();
   }
   return "moray";
 }
@@ -208,7 +237,12 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
     head.session_dir = *dir;
   }
   std::string moray = FindMorayBinary();
-  if (moray.find('/') != std::string::npos && access(moray.c_str(), X_OK) != 0) {
+  if (moray.find('/') == std::string::npos) {
+    return absl::NotFoundError(
+        "cannot find the moray executable: it is not installed beside libmoray (<prefix>/bin/moray)"
+        " nor on PATH; set MORAY_BIN to its path");
+  }
+  if (access(moray.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
                                             " (set MORAY_BIN to its path)"));
   }
@@ -271,7 +305,9 @@ void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace) {
     while (true) {
       int status;
       pid_t r = waitpid(pid, &status, WNOHANG);
-      if (r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0)) break;
+      // Not our child (`moray stop`): it is gone once it is a zombie; its parent (often init)
+      // may take seconds to reap it.
+      if (r == pid || (r < 0 && errno == ECHILD && !AliveAndNotZombie(pid))) break;
       if (absl::Now() >= deadline) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);

@@ -55,7 +55,9 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options);
 // SIGTERM, then SIGKILL after `grace`; reaps children of this process.
 void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace);
 
-// The moray executable: $MORAY_BIN, else <dir of libmoray>/../bin/moray, else "moray" on PATH.
+// The moray executable: $MORAY_BIN, else the installed one beside libmoray (<prefix>/bin/moray for
+// <prefix>/lib/libmoray.so, also with a multiarch libdir), else the absolute path of `moray` on
+// PATH, else "moray" (which StartHead reports as not found).
 std::string FindMorayBinary();
 
 }  // namespace moray

@@ -1,5 +1,8 @@
 #include "common/session.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,11 +52,49 @@ absl::StatusOr<std::string> CreateSessionDir() {
 
 std::string CurrentClusterFile() { return SessionRoot() + "/moray_current_cluster"; }
 
-absl::Status WriteCurrentCluster(const std::string& gcs_address) {
+namespace {
+
+struct ClusterRecord {
+  std::string gcs_address;
+  int owner_pid = 0;  // 0: no owner (`moray start`)
+};
+
+// True unless `pid` has exited (a zombie counts as exited).
+bool OwnerAlive(int pid) {
+  if (pid <= 0) return true;
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= stat.size() ||
+         stat[close_paren + 2] != 'Z';
+}
+
+// The records, newest first. A line with only an address (older files) has no owner.
+std::vector<ClusterRecord> ReadClusterRecords() {
+  std::vector<ClusterRecord> records;
+  std::ifstream in(CurrentClusterFile());
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    ClusterRecord record;
+    if (!(fields >> record.gcs_address)) continue;
+    fields >> record.owner_pid;
+    records.push_back(record);
+  }
+  return records;
+}
+
+absl::Status WriteClusterRecords(const std::vector<ClusterRecord>& records) {
+  if (records.empty()) {
+    std::error_code ec;
+    fs::remove(CurrentClusterFile(), ec);
+    return absl::OkStatus();
+  }
   std::string tmp = absl::StrCat(CurrentClusterFile(), ".", getpid());
   {
     std::ofstream out(tmp);
-    out << gcs_address << "\n";
+    for (const auto& record : records) out << record.gcs_address << " " << record.owner_pid << "\n";
     if (!out) return absl::InternalError("cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), CurrentClusterFile().c_str()) != 0) {
@@ -63,13 +104,43 @@ absl::Status WriteCurrentCluster(const std::string& gcs_address) {
   return absl::OkStatus();
 }
 
-void ClearCurrentCluster(const std::string& gcs_address) {
-  std::ifstream in(CurrentClusterFile());
-  std::string recorded;
-  if (in >> recorded && recorded == gcs_address) {
-    std::error_code ec;
-    fs::remove(CurrentClusterFile(), ec);
+// Serializes read-modify-write of the records between processes (drivers and `moray start`).
+class RecordsLock {
+ public:
+  RecordsLock() : fd_(open((CurrentClusterFile() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ >= 0) flock(fd_, LOCK_EX);
   }
+  ~RecordsLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+  RecordsLock(const RecordsLock&) = delete;
+  RecordsLock& operator=(const RecordsLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// Drops the records of `gcs_address` and those whose owner has exited.
+std::vector<ClusterRecord> LiveRecordsExcept(const std::string& gcs_address) {
+  std::vector<ClusterRecord> kept;
+  for (auto& record : ReadClusterRecords()) {
+    if (record.gcs_address != gcs_address && OwnerAlive(record.owner_pid)) kept.push_back(record);
+  }
+  return kept;
+}
+
+}  // namespace
+
+absl::Status WriteCurrentCluster(const std::string& gcs_address, int owner_pid) {
+  RecordsLock lock;
+  std::vector<ClusterRecord> records = LiveRecordsExcept(gcs_address);
+  records.insert(records.begin(), ClusterRecord{gcs_address, owner_pid});
+  return WriteClusterRecords(records);
+}
+
+void ClearCurrentCluster(const std::string& gcs_address) {
+  RecordsLock lock;
+  (void)WriteClusterRecords(LiveRecordsExcept(gcs_address));
 }
 
 absl::Status ParseHostPort(const std::string& address, std::string* host, int* port) {
@@ -98,12 +169,18 @@ absl::StatusOr<std::string> ResolveGcsAddress(const std::string& given) {
     return absl::NotFoundError("no cluster address given (flag, RAY_ADDRESS)");
   }
   if (address == "auto") {
-    std::ifstream in(CurrentClusterFile());
     std::string recorded;
-    if (!(in >> recorded)) {
+    for (const auto& record : ReadClusterRecords()) {
+      if (OwnerAlive(record.owner_pid)) {
+        recorded = record.gcs_address;
+        break;
+      }
+    }
+    if (recorded.empty()) {
       return absl::NotFoundError(absl::StrCat(
-          "could not find a running Moray cluster on this machine (no ", CurrentClusterFile(),
-          "); start one with `moray start --head`, or pass --address=HOST:PORT"));
+          "could not find a running Moray cluster on this machine (none recorded in ",
+          CurrentClusterFile(), "); start one with `moray start --head`, or pass "
+          "--address=HOST:PORT"));
     }
     address = recorded;
   }
