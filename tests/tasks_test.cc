@@ -34,6 +34,11 @@ int Recurse(int depth) {
 int FanOutChild(int x) { return x + 1; }
 int FanOutParent(int x) { return *ray::Task(FanOutChild).Remote(x).Get() * 2; }
 int Pid() { return static_cast<int>(getpid()); }
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
 // Dies the first time (marker file absent), succeeds on the retry.
 int DieOnce(std::string marker) {
   if (!std::filesystem::exists(marker)) {
@@ -47,7 +52,7 @@ int NotRegistered(int x) { return x; }
 void NoReturn(int) {}
 
 RAY_REMOTE(Return1, Plus, Square, Concat, Range, SleepMs, Throws, Recurse, FanOutChild,
-           FanOutParent, Pid, DieOnce, AlwaysDie, NoReturn);
+           FanOutParent, Pid, SelfExe, DieOnce, AlwaysDie, NoReturn);
 
 class TasksTest : public ::testing::Test {
  protected:
@@ -70,6 +75,11 @@ TEST_F(TasksTest, RemoteFunctionReturnsItsValue) {
 TEST_F(TasksTest, TasksRunInWorkerProcesses) {
   int pid = *ray::Task(Pid).Remote().Get();
   EXPECT_NE(pid, getpid());
+}
+
+TEST_F(TasksTest, WorkersReExecuteTheDriversOwnProgram) {
+  // No code_search_path: the raylet starts workers from the driver's executable.
+  EXPECT_EQ(*ray::Task(SelfExe).Remote().Get(), SelfExe());
 }
 
 TEST_F(TasksTest, ObjectRefArgumentsAreResolvedBeforeTheTaskRuns) {
