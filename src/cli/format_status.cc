@@ -28,6 +28,7 @@ bool IsHidden(const std::string& name) {
 struct Usage {
   double used = 0;
   double total = 0;
+  double spilled = 0;  // object store only: bytes on local disk
 };
 
 std::string NodeSection(const proto::GetClusterStatusReply& status) {
@@ -75,6 +76,9 @@ std::map<std::string, Usage> SumUsage(const proto::GetClusterStatusReply& status
     if (report && report->object_store_used() > 0) {
       usage[std::string(kObjectStoreMemory)].used += report->object_store_used();
     }
+    if (report && report->object_store_spilled() > 0) {
+      usage[std::string(kObjectStoreMemory)].spilled += report->object_store_spilled();
+    }
   }
   return usage;
 }
@@ -85,7 +89,9 @@ std::string ResourceSection(const proto::GetClusterStatusReply& status) {
   if (usage.empty()) out += " (no resources)\n";
   for (const auto& [name, u] : usage) {
     if (IsMemory(name)) {
-      absl::StrAppend(&out, " ", FormatBytes(u.used), "/", FormatBytes(u.total), " ", name, "\n");
+      absl::StrAppend(&out, " ", FormatBytes(u.used), "/", FormatBytes(u.total), " ", name,
+                      u.spilled > 0 ? absl::StrCat(" (", FormatBytes(u.spilled), " spilled)") : "",
+                      "\n");
     } else {
       absl::StrAppend(&out, " ", FormatPyFloat(u.used), "/", FormatPyFloat(u.total), " ", name,
                       "\n");

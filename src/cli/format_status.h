@@ -21,7 +21,7 @@
 //    {'CPU': 64.0}: 1+ pending tasks/actors (infeasible: no node can ever satisfy it)
 //
 // Usage is total - available over ALIVE nodes, from each node's latest report; object store
-// usage is the bytes the raylets report as used.
+// usage is the bytes the raylets report as used, plus " (X spilled)" when objects are on disk.
 #pragma once
 
 #include <map>

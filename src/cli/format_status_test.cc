@@ -93,6 +93,13 @@ TEST(FormatClusterStatusTest, EmptyClusterAndNodeWithoutReport) {
   EXPECT_EQ(lines[8], " (no failures)");
 }
 
+TEST(FormatClusterStatusTest, ObjectStoreShowsSpilledBytes) {
+  auto status = TwoNodeCluster();
+  status.mutable_reports(0)->set_object_store_spilled(static_cast<int64_t>(3 * kGiB));
+  auto lines = Lines(FormatClusterStatus(status, absl::Now()));
+  EXPECT_THAT(lines, testing::Contains(" 20.00MiB/4.05GiB object_store_memory (3.00GiB spilled)"));
+}
+
 TEST(FormatResourceShapeTest, SortedPythonDict) {
   EXPECT_EQ(FormatResourceShape({{"GPU", 1}, {"CPU", 0.5}}), "{'CPU': 0.5, 'GPU': 1.0}");
   EXPECT_EQ(FormatResourceShape({}), "{}");

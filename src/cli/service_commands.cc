@@ -70,6 +70,10 @@ void AddServiceCommands(CLI::App& app) {
   raylet->add_option("--resources", *resources, "Custom resources as a JSON object");
   raylet->add_option("--labels", *labels, "Node labels as a JSON object of strings");
   raylet->add_option("--object-store-memory", raylet_options->object_store_memory, "Bytes");
+  raylet->add_option("--object-spilling-directory", raylet_options->object_spilling_directory,
+                     "Where a full object store spills (default: <session-dir>/spill)");
+  raylet->add_option("--object-store-prefault", raylet_options->object_store_prefault_bytes,
+                     "Bytes of the store to fault in at start (-1: min(capacity, 2 GiB))");
   raylet->add_option("--ready-fd", raylet_options->ready_fd, "Write the port here once ready");
   raylet->add_option("--owner-pid", raylet_options->owner_pid, "Exit when this process exits");
   raylet->callback([raylet_options, resources, labels] {

@@ -25,6 +25,7 @@ struct StartFlags {
   double num_gpus = 0;
   std::string resources;
   int64_t object_store_memory = 0;
+  std::string object_spilling_directory;
   std::string node_ip = "127.0.0.1";
 };
 
@@ -40,6 +41,7 @@ int RunStart(const StartFlags& flags) {
   options.num_cpus = flags.num_cpus;
   options.num_gpus = flags.num_gpus;
   options.object_store_memory = flags.object_store_memory;
+  options.object_spilling_directory = flags.object_spilling_directory;
   options.detach = true;
   if (!flags.resources.empty()) {
     auto resources = ParseResourcesJson(flags.resources);
@@ -125,6 +127,8 @@ void AddStartStopCommands(CLI::App& app) {
   start->add_option("--object-store-memory", flags->object_store_memory,
                     "Bytes of shared memory for the object store")
       ->check(CLI::NonNegativeNumber);
+  start->add_option("--object-spilling-directory", flags->object_spilling_directory,
+                    "Where a full object store spills objects (default: <session>/spill)");
   start->add_option("--node-ip-address", flags->node_ip, "Address the services bind and advertise")
       ->capture_default_str();
   start->callback([flags] { std::exit(RunStart(*flags)); });

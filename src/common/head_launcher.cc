@@ -186,6 +186,9 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       if (!absl::SimpleAtoi(value, &options->object_store_memory) ||
           options->object_store_memory < 0)
         return bad();
+    } else if (flag == "--object-spilling-directory") {
+      if (value.empty()) return bad();
+      options->object_spilling_directory = value;
     } else if (flag == "--node-ip-address") {
       options->node_ip = value;
     } else if (flag == "--resources") {
@@ -195,7 +198,7 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
-          "--resources, --object-store-memory, --node-ip-address)"));
+          "--resources, --object-store-memory, --object-spilling-directory, --node-ip-address)"));
     }
   }
   return absl::OkStatus();
@@ -275,6 +278,10 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
   if (!options.resources.empty()) {
     nlohmann::json resources(options.resources);
     raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
+  }
+  if (!options.object_spilling_directory.empty()) {
+    raylet_argv.push_back(
+        absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));
   }
   if (!owner.empty()) raylet_argv.push_back(owner);
   std::string raylet_log = head.session_dir + "/logs/raylet.out";

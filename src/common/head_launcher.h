@@ -26,6 +26,7 @@ struct HeadOptions {
   double num_gpus = 0;
   std::map<std::string, double> resources;  // custom resources
   int64_t object_store_memory = 0;          // bytes; 0: default
+  std::string object_spilling_directory;    // empty: <session_dir>/spill
   int owner_pid = 0;      // > 0: the services exit when that process exits (the embedded cluster)
   bool detach = false;    // new session, so the services outlive the starting terminal
   std::string session_dir;  // empty: a fresh one
@@ -41,7 +42,8 @@ struct StartedHead {
 };
 
 // Parses `moray start --head`-style arguments (for RayConfig::head_args): --port, --num-cpus,
-// --num-gpus, --resources (JSON object of numbers), --object-store-memory, --node-ip-address, in
+// --num-gpus, --resources (JSON object of numbers), --object-store-memory,
+// --object-spilling-directory, --node-ip-address, in
 // `--flag=value` or `--flag value` form. InvalidArgument with the offending text otherwise.
 absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* options);
 // Parses a --resources value: a JSON object of non-negative numbers.

@@ -170,6 +170,7 @@ void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
   reply.set_job_id(*job_id);
   reply.set_gcs_address(options_.pool.gcs_address);
   reply.set_session_dir(options_.node.session_dir());
+  reply.set_store_socket(options_.store_socket);
   client.conn->Reply(frame, reply);
   spdlog::info("worker {} pid {} registered for job {}", ToHex(client.worker_id), client.pid,
                ToHex(client.job_id));
@@ -228,6 +229,7 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
   reply.set_job_id(*job_id);
   reply.set_gcs_address(options_.pool.gcs_address);
   reply.set_session_dir(options_.node.session_dir());
+  reply.set_store_socket(options_.store_socket);
   client.conn->Reply(frame, reply);
   spdlog::info("driver pid {} registered job {}", client.pid, ToHex(*job_id));
   if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);
@@ -319,6 +321,11 @@ proto::NodeResourceReport NodeManager::BuildReport() const {
   }
   for (auto& demand : leases_->Demands()) *report.add_demands() = std::move(demand);
   for (auto& worker : pool_->WorkerInfos()) *report.add_workers() = std::move(worker);
+  if (options_.store_stats) {
+    const proto::StoreStats stats = options_.store_stats();
+    report.set_object_store_used(static_cast<int64_t>(stats.used()));
+    report.set_object_store_spilled(static_cast<int64_t>(stats.spilled_bytes()));
+  }
   return report;
 }
 

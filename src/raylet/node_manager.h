@@ -14,12 +14,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "node.pb.h"
+#include "store.pb.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
 #include "raylet/resources.h"
@@ -35,6 +37,9 @@ struct NodeManagerOptions {
   int port = 0;            // 0: any free port
   int prestart_per_job = 0;
   WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`
+  std::string store_socket;  // the object store's socket, told to registering clients
+  // The object store's usage for reports (any thread); null: no store.
+  std::function<proto::StoreStats()> store_stats;
   absl::Duration report_period = absl::Seconds(1);
   absl::Duration report_debounce = absl::Milliseconds(50);
 };

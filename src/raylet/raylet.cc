@@ -27,7 +27,15 @@ double NumCpus(const RayletOptions& options) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+constexpr size_t kMaxUnixPath = 107;  // sockaddr_un::sun_path, less the terminating NUL
+
 }  // namespace
+
+std::string StoreSocketPath(const std::string& session_dir, const std::string& node_id_hex) {
+  std::string path = absl::StrCat(session_dir, "/sockets/store-", node_id_hex, ".sock");
+  if (!session_dir.empty() && path.size() <= kMaxUnixPath) return path;
+  return absl::StrCat("/tmp/moray-", getuid(), "/store-", node_id_hex, ".sock");
+}
 
 int64_t ObjectStoreMemory(const RayletOptions& options) {
   if (options.object_store_memory > 0) return options.object_store_memory;
@@ -81,6 +89,29 @@ absl::Status Raylet::Start() {
   node_info_.set_session_dir(options_.session_dir);
   node_info_.set_object_store_memory(ObjectStoreMemory(options_));
 
+  // The object store first: clients learn its socket when they register.
+  object_store::StoreServerOptions store_options;
+  store_options.capacity = static_cast<uint64_t>(ObjectStoreMemory(options_));
+  store_options.socket_path = StoreSocketPath(options_.session_dir, ToHex(node_id_));
+  store_options.spill_dir = options_.object_spilling_directory;
+  if (store_options.spill_dir.empty()) {
+    store_options.spill_dir =
+        options_.session_dir.empty()
+            ? absl::StrCat("/tmp/moray-", getuid(), "/spill-", ToHex(node_id_))
+            : absl::StrCat(options_.session_dir, "/spill");
+  }
+  store_options.prefault_bytes =
+      options_.object_store_prefault_bytes >= 0
+          ? static_cast<uint64_t>(options_.object_store_prefault_bytes)
+          : std::min<uint64_t>(store_options.capacity, 2ull << 30);
+  auto store = object_store::StoreServer::Start(store_options);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("cannot start the object store: ", store.status().message()));
+  }
+  store_ = std::move(*store);
+  store_socket_ = store_->socket_path();
+
   const int cpus = static_cast<int>(std::floor(NumCpus(options_)));
   NodeManagerOptions nm;
   nm.node = node_info_;
@@ -93,6 +124,8 @@ absl::Status Raylet::Start() {
   nm.pool.max_starting = std::max(1, cpus);
   nm.pool.idle_timeout = options_.idle_worker_timeout;
   nm.pool.register_timeout = options_.worker_register_timeout;
+  nm.store_socket = store_socket_;
+  nm.store_stats = [store = store_.get()] { return store->Stats(); };
 
   gcs_thread_ = std::make_unique<GcsThread>(gcs_.get(), GcsThread::Options{});
   gcs_thread_->Start();
@@ -167,6 +200,7 @@ void Raylet::Stop() {
   node_manager_.reset();
   loop_.reset();
   gcs_thread_.reset();
+  store_.reset();  // after the workers are gone; removes the socket and the spill files
   spdlog::info("raylet {} stopped", ToHex(node_id_));
 }
 

@@ -1,6 +1,6 @@
 // Raylet: the composition root of one node's raylet. Builds and wires the event loop, the GCS
-// thread, the node manager (local server, lease manager, worker pool), registers the node with
-// the GCS, and tears it all down. RunRaylet (raylet_main.h) wraps it for the `moray` process;
+// thread, the node's object store (src/object_store, on its own thread), the node manager (local
+// server, lease manager, worker pool), registers the node with the GCS, and tears it all down. RunRaylet (raylet_main.h) wraps it for the `moray` process;
 // tests run it in-process with a FakeGcsAccessor.
 //
 //   Raylet raylet(options, std::make_unique<FakeGcsAccessor>());
@@ -9,8 +9,8 @@
 //   raylet.Stop();                           // kills workers, unregisters the node
 //
 // Thread model: Start and Stop from one controlling thread (not the raylet's own loop). The raylet
-// runs two threads of its own: the event loop (all node state) and the GCS thread (blocking GCS
-// calls). RunOnLoop lets a test inspect state on the loop thread.
+// runs threads of its own: the event loop (all node state), the GCS thread (blocking GCS calls)
+// and the object store's loop and prefault threads. RunOnLoop lets a test inspect state on the loop thread.
 #pragma once
 
 #include <functional>
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "object_store/store_server.h"
 #include "raylet/gcs_accessor.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/node_manager.h"
@@ -39,6 +40,8 @@ class Raylet {
 
   int port() const { return port_; }
   const std::string& node_id() const { return node_id_; }
+  // The object store's Unix socket (also in every RegisterClientReply).
+  const std::string& store_socket() const { return store_socket_; }
   // The NodeInfo registered with the GCS.
   const proto::NodeInfo& node_info() const { return node_info_; }
 
@@ -49,12 +52,14 @@ class Raylet {
   const RayletOptions options_;
   std::unique_ptr<GcsAccessor> gcs_;
   std::string node_id_;
+  std::string store_socket_;
   proto::NodeInfo node_info_;
   int port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
   bool registered_ = false;  // with the GCS
   // Destroyed in reverse order: the node manager before the threads it uses.
+  std::unique_ptr<object_store::StoreServer> store_;
   std::unique_ptr<GcsThread> gcs_thread_;
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<NodeManager> node_manager_;
@@ -66,5 +71,8 @@ class Raylet {
 // The object store size to report: options.object_store_memory, or 30% of RAM capped by the
 // size of /dev/shm.
 int64_t ObjectStoreMemory(const RayletOptions& options);
+// Where the node's object store listens: <session_dir>/sockets/store-<node>.sock, or a shorter
+// path under /tmp when that would not fit a Unix socket address (108 bytes).
+std::string StoreSocketPath(const std::string& session_dir, const std::string& node_id_hex);
 
 }  // namespace moray::raylet

@@ -22,6 +22,8 @@ struct RayletOptions {
   std::map<std::string, double> custom_resources;
   std::map<std::string, std::string> labels;
   int64_t object_store_memory = 0;    // bytes, 0: default (30% of RAM capped by /dev/shm size)
+  std::string object_spilling_directory;     // empty: <session_dir>/spill
+  int64_t object_store_prefault_bytes = -1;  // faulted in at start; -1: min(capacity, 2 GiB)
   std::string moray_binary;           // path of the moray executable (for generic workers)
   int ready_fd = -1;                  // write "<port>\n" once registered with the GCS, then close
   int owner_pid = 0;                  // > 0: exit (killing workers) when that process exits

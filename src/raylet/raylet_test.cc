@@ -18,6 +18,7 @@
 #include "common/id.h"
 #include "gtest/gtest.h"
 #include "node.pb.h"
+#include "object_store/store_client.h"
 #include "raylet/fake_gcs_accessor.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
@@ -149,6 +150,7 @@ class RayletTest : public ::testing::Test {
     EXPECT_TRUE(reply.ok()) << reply.error();
     EXPECT_EQ(reply.node_id(), raylet_->node_id());
     EXPECT_EQ(reply.session_dir(), session_dir_);
+    EXPECT_EQ(reply.store_socket(), raylet_->store_socket());
     return *drivers_.back();
   }
   // Alive registered workers (not drivers) of the node.
@@ -454,6 +456,40 @@ TEST_F(RayletTest, TaskEventsReachTheGcs) {
         return s.task_events.size() == 2 && s.dropped_task_events == 4;
       },
       kTimeout));
+}
+
+TEST_F(RayletTest, ServesTheObjectStoreAndReportsItsUsage) {
+  options_.object_store_prefault_bytes = 0;
+  StartRaylet();
+  EXPECT_EQ(raylet_->store_socket(),
+            session_dir_ + "/sockets/store-" + ToHex(raylet_->node_id()) + ".sock");
+  NewDriver();
+  auto store = object_store::StoreClient::Connect(raylet_->store_socket());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->capacity(), 1u << 20);
+  std::string data(300 << 10, 'x');
+  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'a'), data.data(), data.size()).ok());
+  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'b'), data.data(), data.size()).ok());
+  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'c'), data.data(), data.size()).ok());
+  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'd'), data.data(), data.size()).ok());
+  auto stats = (*store)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->num_spilled(), 1u);  // four 300 KiB objects in a 1 MiB store
+  proto::NodeResourceReport report;
+  raylet_->RunOnLoop([&](const NodeManager& nm) { report = nm.BuildReport(); });
+  EXPECT_EQ(report.object_store_used(), static_cast<int64_t>(stats->used()));
+  EXPECT_EQ(report.object_store_spilled(), static_cast<int64_t>(data.size()));
+  struct stat spill_dir;
+  EXPECT_EQ(stat((session_dir_ + "/spill").c_str(), &spill_dir), 0);
+}
+
+TEST(StoreSocketPathTest, FallsBackToAShortPathWhenTheSessionPathIsTooLong) {
+  const std::string node(32, 'f');
+  EXPECT_EQ(StoreSocketPath("/tmp/moray/session_1", node),
+            "/tmp/moray/session_1/sockets/store-" + node + ".sock");
+  const std::string fallback = StoreSocketPath("/tmp/" + std::string(100, 's'), node);
+  EXPECT_EQ(fallback, "/tmp/moray-" + std::to_string(getuid()) + "/store-" + node + ".sock");
+  EXPECT_LT(fallback.size(), 108u);
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message_lite.h"
@@ -29,11 +31,22 @@ T Load(const char* p) {
   return v;
 }
 
-void SetSocketOptions(int fd) {
+void SetSocketOptions(int fd, bool tcp) {
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (tcp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   int flags = fcntl(fd, F_GETFL, 0);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("Unix socket path '", path, "' is empty or longer than ",
+                                                   sizeof(addr.sun_path) - 1, " bytes"));
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
 }
 
 absl::StatusOr<sockaddr_in> Resolve(const std::string& host, int port) {
@@ -97,20 +110,59 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
           absl::StrCat("cannot connect to ", peer, ": ", std::strerror(err)));
     }
   }
-  SetSocketOptions(fd);
+  SetSocketOptions(fd, /*tcp=*/true);
   return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
 }
 
-std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd) {
-  sockaddr_in addr{};
-  socklen_t len = sizeof(addr);
-  std::string peer = "unknown";
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    char buf[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &addr.sin_addr, buf, sizeof(buf));
-    peer = absl::StrCat(buf, ":", ntohs(addr.sin_port));
+absl::StatusOr<std::shared_ptr<Connection>> Connection::ConnectUnix(EventLoop* loop,
+                                                                    const std::string& path,
+                                                                    absl::Duration timeout,
+                                                                    SocketHook hook) {
+  auto addr = UnixAddress(path);
+  if (!addr.ok()) return addr.status();
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  // A Unix connect does not block on the network: it either succeeds, fails, or (backlog full)
+  // fails with EAGAIN, which we retry until the deadline.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (connect(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr)) != 0) {
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN && absl::Now() < deadline) {
+      poll(nullptr, 0, 1);
+      continue;
+    }
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", path, ": ", std::strerror(err)));
   }
-  SetSocketOptions(fd);
+  if (hook) {
+    absl::Status hooked = hook(fd);
+    if (!hooked.ok()) {
+      close(fd);
+      return hooked;
+    }
+  }
+  SetSocketOptions(fd, /*tcp=*/false);
+  return std::shared_ptr<Connection>(new Connection(loop, fd, absl::StrCat("unix:", path)));
+}
+
+std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd) {
+  sockaddr_storage storage{};
+  socklen_t len = sizeof(storage);
+  std::string peer = "unknown";
+  bool tcp = false;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &len) == 0) {
+    if (storage.ss_family == AF_INET) {
+      tcp = true;
+      const auto* addr = reinterpret_cast<const sockaddr_in*>(&storage);
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &addr->sin_addr, buf, sizeof(buf));
+      peer = absl::StrCat(buf, ":", ntohs(addr->sin_port));
+    } else if (storage.ss_family == AF_UNIX) {
+      peer = "unix-client";
+    }
+  }
+  SetSocketOptions(fd, tcp);
   return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
 }
 
@@ -282,7 +334,8 @@ void Connection::FlushWrites() {
   }
   size_t written = 0;
   while (written < pending.size()) {
-    ssize_t n = write(fd_, pending.data() + written, pending.size() - written);
+    // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE that kills us.
+    ssize_t n = send(fd_, pending.data() + written, pending.size() - written, MSG_NOSIGNAL);
     if (n > 0) {
       written += static_cast<size_t>(n);
       continue;
@@ -334,11 +387,12 @@ void Connection::CloseOnLoop() {
   on_message_ = nullptr;
 }
 
-Server::Server(EventLoop* loop, int fd, int port, AcceptHandler on_accept)
+Server::Server(EventLoop* loop, int fd, int port, std::string unix_path, Handlers handlers)
     : loop_(loop),
       fd_(fd),
       port_(port),
-      on_accept_(std::make_shared<AcceptHandler>(std::move(on_accept))) {}
+      unix_path_(std::move(unix_path)),
+      handlers_(std::make_shared<Handlers>(std::move(handlers))) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
                                                        int port, AcceptHandler on_accept) {
@@ -358,12 +412,47 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const st
   socklen_t len = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   int bound_port = ntohs(bound.sin_port);
-  std::unique_ptr<Server> server(new Server(loop, fd, bound_port, std::move(on_accept)));
-  // The watch shares the handler, not the Server, so an event racing with ~Server is harmless.
-  auto handler = server->on_accept_;
-  auto watch = [loop, fd, bound_port, handler] {
-    loop->Watch(fd, EPOLLIN, [loop, fd, bound_port, handler](uint32_t) {
-      AcceptAll(loop, fd, bound_port, *handler);
+  std::unique_ptr<Server> server(
+      new Server(loop, fd, bound_port, "", Handlers{std::move(on_accept), nullptr}));
+  server->StartWatching();
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::ListenUnix(EventLoop* loop, const std::string& path,
+                                                           AcceptHandler on_accept,
+                                                           Connection::SocketHook hook) {
+  auto addr = UnixAddress(path);
+  if (!addr.ok()) return addr.status();
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create the directory of socket ", path, ": ", ec.message()));
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  unlink(path.c_str());  // a stale socket from a process that died
+  if (bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr)) != 0 || listen(fd, 1024) != 0) {
+    int err = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", path, ": ", std::strerror(err)));
+  }
+  std::unique_ptr<Server> server(
+      new Server(loop, fd, 0, path, Handlers{std::move(on_accept), std::move(hook)}));
+  server->StartWatching();
+  return server;
+}
+
+void Server::StartWatching() {
+  // The watch shares the handlers, not the Server, so an event racing with ~Server is harmless.
+  auto handlers = handlers_;
+  EventLoop* loop = loop_;
+  int fd = fd_;
+  std::string name = unix_path_.empty() ? absl::StrCat("port ", port_) : unix_path_;
+  auto watch = [loop, fd, name, handlers] {
+    loop->Watch(fd, EPOLLIN, [loop, fd, name, handlers](uint32_t) {
+      AcceptAll(loop, fd, name, *handlers);
     });
   };
   if (loop->InLoopThread()) {
@@ -371,10 +460,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const st
   } else {
     loop->Post(watch);
   }
-  return server;
 }
 
 Server::~Server() {
+  if (!unix_path_.empty()) unlink(unix_path_.c_str());
   // Unwatch on the loop thread; the fd is closed there too so no callback sees a reused fd.
   int fd = fd_;
   EventLoop* loop = loop_;
@@ -389,17 +478,26 @@ Server::~Server() {
   }
 }
 
-void Server::AcceptAll(EventLoop* loop, int listen_fd, int port, const AcceptHandler& on_accept) {
+void Server::AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
+                       const Handlers& handlers) {
   while (true) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        spdlog::warn("accept on port {} failed: {}", port, std::strerror(errno));
+        spdlog::warn("accept on {} failed: {}", name, std::strerror(errno));
       }
       return;
     }
-    on_accept(Connection::Adopt(loop, fd));
+    if (handlers.hook) {
+      absl::Status hooked = handlers.hook(fd);
+      if (!hooked.ok()) {
+        spdlog::warn("dropping a connection on {}: {}", name, hooked.ToString());
+        close(fd);
+        continue;
+      }
+    }
+    handlers.on_accept(Connection::Adopt(loop, fd));
   }
 }
 

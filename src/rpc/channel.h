@@ -1,4 +1,5 @@
-// The framed channel: length-prefixed protobuf messages over a TCP stream, for the hot paths
+// The framed channel: length-prefixed protobuf messages over a TCP stream (or a Unix domain
+// socket, for the node's object store), for the hot paths
 // (worker leases between core workers and raylets, task push between core workers). gRPC serves
 // the GCS; this serves what happens per task, where gRPC's per-call cost would dominate.
 //
@@ -10,6 +11,8 @@
 //   (*conn)->SetHandlers(on_message, on_close);
 //   (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [](absl::Status s, Frame reply) {...});
 //   (*conn)->Send(proto::PUSH_TASKS, batch);   // one-way
+//   auto local = Server::ListenUnix(&loop, "/tmp/s/store.sock", on_accept);  // same, Unix socket
+//   auto conn2 = Connection::ConnectUnix(&loop, "/tmp/s/store.sock", absl::Seconds(5));
 //
 // Thread model: a Connection belongs to one EventLoop. Send, Call, Reply and Close may be called
 // from any thread; messages queued before the loop next runs go out in one write (natural
@@ -53,11 +56,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using MessageHandler = std::function<void(const std::shared_ptr<Connection>&, Frame&&)>;
   using CloseHandler = std::function<void(const std::shared_ptr<Connection>&)>;
   using ReplyCallback = std::function<void(absl::Status, Frame&&)>;
+  // Runs on a freshly connected/accepted socket before it becomes a Connection (e.g. to pass a
+  // file descriptor with SCM_RIGHTS). An error drops the socket.
+  using SocketHook = std::function<absl::Status(int fd)>;
 
   // Connects (blocking, up to `timeout`) and registers with `loop` once handlers are set.
   // Unavailable with a clear message if nothing listens there.
   static absl::StatusOr<std::shared_ptr<Connection>> Connect(EventLoop* loop, const std::string& host,
                                                              int port, absl::Duration timeout);
+  // Connects to a Unix domain socket at `path` (blocking, up to `timeout`), runs `hook` (if any)
+  // on the socket, then wraps it. Unavailable if nothing listens there.
+  static absl::StatusOr<std::shared_ptr<Connection>> ConnectUnix(EventLoop* loop,
+                                                                 const std::string& path,
+                                                                 absl::Duration timeout,
+                                                                 SocketHook hook = nullptr);
   // Wraps an accepted socket (used by Server).
   static std::shared_ptr<Connection> Adopt(EventLoop* loop, int fd);
 
@@ -113,16 +125,30 @@ class Server {
   // `on_accept` on the loop thread (which must call SetHandlers on it).
   static absl::StatusOr<std::unique_ptr<Server>> Listen(EventLoop* loop, const std::string& host,
                                                         int port, AcceptHandler on_accept);
+  // Listens on a Unix domain socket at `path` (parent directories are created, a stale socket
+  // file is replaced; the path must fit sockaddr_un: < 108 bytes). `hook` runs on each accepted
+  // socket (loop thread) before it becomes a Connection. The socket file is removed by ~Server.
+  static absl::StatusOr<std::unique_ptr<Server>> ListenUnix(EventLoop* loop,
+                                                            const std::string& path,
+                                                            AcceptHandler on_accept,
+                                                            Connection::SocketHook hook = nullptr);
   ~Server();
-  int port() const { return port_; }
+  int port() const { return port_; }  // 0 for a Unix socket
 
  private:
-  Server(EventLoop* loop, int fd, int port, AcceptHandler on_accept);
-  static void AcceptAll(EventLoop* loop, int listen_fd, int port, const AcceptHandler& on_accept);
+  struct Handlers {
+    AcceptHandler on_accept;
+    Connection::SocketHook hook;
+  };
+  Server(EventLoop* loop, int fd, int port, std::string unix_path, Handlers handlers);
+  void StartWatching();
+  static void AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
+                        const Handlers& handlers);
   EventLoop* const loop_;
   const int fd_;
   const int port_;
-  std::shared_ptr<AcceptHandler> on_accept_;
+  const std::string unix_path_;  // empty for TCP
+  std::shared_ptr<Handlers> handlers_;
 };
 
 }  // namespace moray::rpc

@@ -1,0 +1,300 @@
+#include "object_store/store_client.h"
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/id.h"
+#include "object_store/shared_memory.h"
+#include "rpc/channel.h"
+#include "rpc/event_loop.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+
+namespace moray::object_store {
+namespace {
+
+absl::Status FromProto(const proto::StoreStatus& status) {
+  if (status.code() == 0) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.code()), status.message());
+}
+
+// Receives the region size and memfd the store sends right after accept.
+absl::StatusOr<std::pair<int, uint64_t>> ReceiveRegion(int fd, absl::Duration timeout) {
+  pollfd pfd{fd, POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) {
+    return absl::DeadlineExceededError("the object store did not send its shared memory in time");
+  }
+  uint64_t size = 0;
+  iovec iov{&size, sizeof(size)};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  int memfd = -1;
+  if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+    std::memcpy(&memfd, CMSG_DATA(cmsg), sizeof(int));
+  }
+  if (n != static_cast<ssize_t>(sizeof(size)) || memfd < 0 || size == 0) {
+    if (memfd >= 0) close(memfd);
+    return absl::UnavailableError(absl::StrCat(
+        "the object store sent no shared memory", n < 0 ? absl::StrCat(": ", std::strerror(errno)) : ""));
+  }
+  return std::make_pair(memfd, size);
+}
+
+}  // namespace
+
+class StoreClient::State {
+ public:
+  static constexpr uint64_t kPopulateChunk = 2ull << 20;
+
+  ~State() {
+    if (conn) conn->Close();
+    loop.Stop();
+  }
+
+  absl::StatusOr<rpc::Frame> Call(uint16_t method, const google::protobuf::MessageLite& request) {
+    struct Result {
+      absl::Mutex mutex;
+      bool done ABSL_GUARDED_BY(mutex) = false;
+      absl::Status status ABSL_GUARDED_BY(mutex);
+      rpc::Frame frame ABSL_GUARDED_BY(mutex);
+    };
+    auto result = std::make_shared<Result>();
+    conn->Call(method, request, [result](absl::Status status, rpc::Frame&& frame) {
+      absl::MutexLock lock(&result->mutex);
+      result->status = std::move(status);
+      result->frame = std::move(frame);
+      result->done = true;
+    });
+    absl::MutexLock lock(&result->mutex);
+    result->mutex.Await(absl::Condition(&result->done));
+    if (!result->status.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("lost the object store connection: ", result->status.message()));
+    }
+    return std::move(result->frame);
+  }
+
+  absl::Status SendOneWay(uint16_t method, const google::protobuf::MessageLite& message) {
+    if (conn->closed()) return absl::UnavailableError("the object store connection is closed");
+    conn->Send(method, message);
+    return absl::OkStatus();
+  }
+
+  void Release(const std::string& id) {
+    proto::StoreReleaseRequest request;
+    request.add_object_ids(id);
+    conn->Send(proto::STORE_RELEASE, request);
+  }
+
+  // Maps [offset, offset + size) into this process's page table in one system call per 2 MiB
+  // chunk not mapped yet, instead of one page fault per 4 KiB page during the copy.
+  void Populate(uint64_t offset, uint64_t size) {
+    if (size == 0) return;
+    const uint64_t first = offset / kPopulateChunk;
+    const uint64_t last = (offset + size - 1) / kPopulateChunk;
+    uint64_t run_start = 0;
+    uint64_t run_length = 0;
+    auto flush = [&] {
+      if (run_length == 0) return;
+      const uint64_t begin = run_start * kPopulateChunk;
+      const uint64_t end = std::min(memory->size(), (run_start + run_length) * kPopulateChunk);
+      madvise(memory->base() + begin, end - begin, MADV_POPULATE_WRITE);  // best effort
+      run_length = 0;
+    };
+    std::lock_guard<std::mutex> lock(populate_mutex);
+    for (uint64_t chunk = first; chunk <= last; ++chunk) {
+      if (populated[chunk]) {
+        flush();
+        continue;
+      }
+      populated[chunk] = true;
+      if (run_length == 0) run_start = chunk;
+      run_length++;
+    }
+    flush();
+  }
+
+  rpc::EventLoop loop;
+  std::shared_ptr<rpc::Connection> conn;
+  std::unique_ptr<SharedMemory> memory;
+  std::mutex created_mutex;
+  absl::flat_hash_set<std::string> created;  // guarded by created_mutex: unsealed, made here
+  std::mutex populate_mutex;
+  std::vector<bool> populated;  // guarded by populate_mutex: per kPopulateChunk
+};
+
+namespace {
+
+// A view of one sealed object in the client's mapping; releases its pin when destroyed.
+class StoreBuffer final : public ray::internal::Buffer {
+ public:
+  StoreBuffer(std::shared_ptr<StoreClient::State> state, std::string id, const char* data,
+              size_t size)
+      : state_(std::move(state)), id_(std::move(id)), data_(data), size_(size) {}
+  ~StoreBuffer() override { state_->Release(id_); }
+  const char* Data() const override { return data_; }
+  size_t Size() const override { return size_; }
+
+ private:
+  std::shared_ptr<StoreClient::State> state_;  // keeps the mapping and connection alive
+  const std::string id_;
+  const char* const data_;
+  const size_t size_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Connect(const std::string& socket_path,
+                                                                  absl::Duration timeout) {
+  auto state = std::make_shared<State>();
+  int memfd = -1;
+  uint64_t size = 0;
+  auto conn = rpc::Connection::ConnectUnix(&state->loop, socket_path, timeout, [&](int fd) {
+    auto region = ReceiveRegion(fd, timeout);
+    if (!region.ok()) return region.status();
+    std::tie(memfd, size) = *region;
+    return absl::OkStatus();
+  });
+  if (!conn.ok()) {
+    return absl::Status(conn.status().code(), absl::StrCat("cannot connect to the object store: ",
+                                                           conn.status().message()));
+  }
+  auto memory = SharedMemory::Map(memfd, size);
+  if (!memory.ok()) return memory.status();
+  state->memory = std::move(*memory);
+  state->populated.assign((size + State::kPopulateChunk - 1) / State::kPopulateChunk, false);
+  state->conn = std::move(*conn);
+  state->loop.StartThread("moray_store_io");
+  state->conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                           [](const std::shared_ptr<rpc::Connection>&) {});
+  return std::unique_ptr<StoreClient>(new StoreClient(std::move(state)));
+}
+
+StoreClient::~StoreClient() = default;
+
+const char* StoreClient::base() const { return state_->memory->base(); }
+uint64_t StoreClient::capacity() const { return state_->memory->size(); }
+
+absl::StatusOr<std::span<char>> StoreClient::Create(const std::string& id, uint64_t size,
+                                                    const proto::Address& owner, bool secondary) {
+  proto::StoreCreateRequest request;
+  request.set_object_id(id);
+  request.set_size(size);
+  *request.mutable_owner() = owner;
+  request.set_secondary(secondary);
+  auto frame = state_->Call(proto::STORE_CREATE, request);
+  if (!frame.ok()) return frame.status();
+  proto::StoreCreateReply reply;
+  if (absl::Status parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
+  if (absl::Status status = FromProto(reply.status()); !status.ok()) return status;
+  if (reply.offset() + size > state_->memory->size()) {
+    return absl::InternalError("the object store returned an offset outside its region");
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->created_mutex);
+    state_->created.insert(id);
+  }
+  state_->Populate(reply.offset(), size);
+  return std::span<char>(state_->memory->base() + reply.offset(), size);
+}
+
+absl::Status StoreClient::Seal(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(state_->created_mutex);
+    if (state_->created.erase(id) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("object ", ToHex(id), " was not created by this client or is sealed"));
+    }
+  }
+  proto::StoreSealRequest request;
+  request.set_object_id(id);
+  return state_->SendOneWay(proto::STORE_SEAL, request);
+}
+
+absl::Status StoreClient::Put(const std::string& id, const void* data, uint64_t size,
+                              const proto::Address& owner) {
+  auto span = Create(id, size, owner);
+  if (!span.ok()) return span.status();
+  if (size > 0) std::memcpy(span->data(), data, size);
+  return Seal(id);
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> StoreClient::Get(
+    const std::vector<std::string>& ids, absl::Duration timeout) {
+  proto::StoreGetRequest request;
+  for (const auto& id : ids) request.add_object_ids(id);
+  if (timeout == absl::InfiniteDuration()) {
+    request.set_timeout_ms(-1);
+  } else {
+    request.set_timeout_ms(std::max<int64_t>(0, absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)))));
+  }
+  auto frame = state_->Call(proto::STORE_GET, request);
+  if (!frame.ok()) return frame.status();
+  proto::StoreGetReply reply;
+  if (absl::Status parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
+  if (absl::Status status = FromProto(reply.status()); !status.ok()) return status;
+  if (static_cast<size_t>(reply.objects_size()) != ids.size()) {
+    return absl::InternalError("the object store answered GET with the wrong number of objects");
+  }
+  std::vector<std::shared_ptr<ray::internal::Buffer>> buffers(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const proto::StoreObjectLocation& location = reply.objects(static_cast<int>(i));
+    if (!location.found()) continue;
+    if (location.offset() + location.size() > state_->memory->size()) {
+      return absl::InternalError("the object store returned an object outside its region");
+    }
+    buffers[i] = std::make_shared<StoreBuffer>(state_, ids[i],
+                                               state_->memory->base() + location.offset(),
+                                               location.size());
+  }
+  return buffers;
+}
+
+absl::Status StoreClient::Delete(const std::vector<std::string>& ids) {
+  proto::StoreDeleteRequest request;
+  for (const auto& id : ids) request.add_object_ids(id);
+  return state_->SendOneWay(proto::STORE_DELETE, request);
+}
+
+absl::StatusOr<proto::StoreStats> StoreClient::Stats() {
+  auto frame = state_->Call(proto::STORE_STATS, proto::StoreStatsRequest());
+  if (!frame.ok()) return frame.status();
+  proto::StoreStats stats;
+  if (absl::Status parsed = frame->ParseBody(&stats); !parsed.ok()) return parsed;
+  return stats;
+}
+
+bool StoreClient::Contains(const std::string& id) {
+  proto::StoreContainsRequest request;
+  request.set_object_id(id);
+  auto frame = state_->Call(proto::STORE_CONTAINS, request);
+  if (!frame.ok()) return false;
+  proto::StoreContainsReply reply;
+  return frame->ParseBody(&reply).ok() && reply.contains();
+}
+
+}  // namespace moray::object_store

@@ -1,0 +1,337 @@
+#include "object_store/store_server.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::object_store {
+
+struct StoreServer::PendingGet {
+  ClientId client = 0;
+  std::shared_ptr<rpc::Connection> conn;
+  rpc::Frame request;  // method and seq, for the reply
+  std::vector<std::string> ids;
+  uint64_t timer = 0;
+  bool done = false;
+};
+
+namespace {
+
+void SetStatus(const absl::Status& status, proto::StoreStatus* out) {
+  out->set_code(static_cast<int>(status.code()));
+  out->set_message(std::string(status.message()));
+}
+
+}  // namespace
+
+StoreServer::StoreServer(StoreServerOptions options) : options_(std::move(options)) {}
+
+StoreServer::~StoreServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(StoreServerOptions options) {
+  if (options.capacity == 0) return absl::InvalidArgumentError("the object store needs a capacity");
+  if (options.socket_path.empty()) {
+    return absl::InvalidArgumentError("the object store needs a socket path");
+  }
+  std::unique_ptr<StoreServer> server(new StoreServer(std::move(options)));
+  auto memory = SharedMemory::Create(server->options_.capacity, "moray-object-store");
+  if (!memory.ok()) return memory.status();
+  server->memory_ = std::move(*memory);
+  server->memory_->StartPrefault(server->options_.prefault_bytes);
+  StoreOptions store_options;
+  store_options.capacity = server->options_.capacity;
+  store_options.spill_dir = server->options_.spill_dir;
+  store_options.spill_file_size = server->options_.spill_file_size;
+  server->store_ = std::make_unique<Store>(store_options, server->memory_->base());
+  server->store_->SetOnSealed([raw = server.get()](const std::string& id) { raw->OnSealed(id); });
+  server->PublishStats();
+
+  server->loop_ = std::make_unique<rpc::EventLoop>();
+  server->loop_->StartThread("store");
+  absl::Status listening;
+  absl::Notification done;
+  server->loop_->Post([&] {
+    listening = server->Listen();
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (!listening.ok()) return listening;  // ~StoreServer stops the loop
+  spdlog::info("object store: {} MiB on {} (spilling to {})", server->options_.capacity >> 20,
+               server->options_.socket_path,
+               server->options_.spill_dir.empty() ? "nowhere" : server->options_.spill_dir);
+  return server;
+}
+
+absl::Status StoreServer::Listen() {
+  auto server = rpc::Server::ListenUnix(
+      loop_.get(), options_.socket_path,
+      [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); },
+      [this](int fd) { return SendRegion(fd); });
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  return absl::OkStatus();
+}
+
+absl::Status StoreServer::SendRegion(int fd) const {
+  // One message: the region size as data, the memfd as ancillary data. The socket is fresh, so
+  // its send buffer has room and the non-blocking send completes.
+  uint64_t size = memory_->size();
+  iovec iov{&size, sizeof(size)};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  const int memfd = memory_->fd();
+  std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof(int));
+  ssize_t sent;
+  do {
+    sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != static_cast<ssize_t>(sizeof(size))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot send the object store region: ", sent < 0 ? std::strerror(errno) : "short write"));
+  }
+  return absl::OkStatus();
+}
+
+void StoreServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (loop_) {
+    absl::Notification done;
+    loop_->Post([&] {
+      server_.reset();
+      // Moved out first: closing a connection runs OnClose, which must find nothing to do.
+      auto clients = std::move(clients_);
+      clients_.clear();
+      for (auto& [id, client] : clients) {
+        for (auto& get : client->gets) {
+          get->done = true;
+          loop_->CancelTimer(get->timer);
+        }
+        client->conn->Close();
+      }
+      waiting_.clear();
+      done.Notify();
+    });
+    done.WaitForNotification();
+    loop_->Stop();
+    loop_.reset();
+  }
+  store_.reset();  // removes spill files
+  memory_.reset();
+}
+
+proto::StoreStats StoreServer::Stats() const {
+  proto::StoreStats stats;
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats = stats_;
+  }
+  if (memory_) stats.set_prefaulted_bytes(memory_->prefaulted_bytes());
+  return stats;
+}
+
+void StoreServer::PublishStats() {
+  proto::StoreStats stats = store_->Stats();
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  stats_ = std::move(stats);
+}
+
+void StoreServer::OnAccept(std::shared_ptr<rpc::Connection> conn) {
+  const ClientId id = next_client_++;
+  auto client = std::make_unique<Client>();
+  client->id = id;
+  client->conn = conn;
+  clients_.emplace(id, std::move(client));
+  conn->SetHandlers(
+      [this, id](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& frame) {
+        OnMessage(id, std::move(frame));
+      },
+      [this, id](const std::shared_ptr<rpc::Connection>&) { OnClose(id); });
+}
+
+void StoreServer::OnClose(ClientId id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  std::unique_ptr<Client> client = std::move(it->second);
+  clients_.erase(it);
+  for (auto& get : client->gets) {
+    get->done = true;
+    loop_->CancelTimer(get->timer);
+    ForgetGet(get);
+  }
+  store_->DisconnectClient(id);
+  PublishStats();
+}
+
+void StoreServer::OnMessage(ClientId id, rpc::Frame&& frame) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client& client = *it->second;
+  switch (frame.method) {
+    case proto::STORE_CREATE:
+      HandleCreate(client, frame);
+      break;
+    case proto::STORE_SEAL: {
+      proto::StoreSealRequest request;
+      if (!frame.ParseBody(&request).ok()) break;
+      absl::Status sealed = store_->Seal(id, request.object_id());
+      if (!sealed.ok()) spdlog::debug("object store: SEAL: {}", sealed.ToString());
+      break;
+    }
+    case proto::STORE_GET:
+      HandleGet(client, frame);
+      break;
+    case proto::STORE_RELEASE: {
+      proto::StoreReleaseRequest request;
+      if (!frame.ParseBody(&request).ok()) break;
+      for (const auto& object_id : request.object_ids()) store_->Release(id, object_id);
+      break;
+    }
+    case proto::STORE_DELETE: {
+      proto::StoreDeleteRequest request;
+      if (!frame.ParseBody(&request).ok()) break;
+      for (const auto& object_id : request.object_ids()) store_->Delete(object_id);
+      break;
+    }
+    case proto::STORE_STATS: {
+      proto::StoreStats stats = store_->Stats();
+      stats.set_prefaulted_bytes(memory_->prefaulted_bytes());
+      client.conn->Reply(frame, stats);
+      break;
+    }
+    case proto::STORE_CONTAINS: {
+      proto::StoreContainsRequest request;
+      proto::StoreContainsReply reply;
+      if (frame.ParseBody(&request).ok()) reply.set_contains(store_->IsReady(request.object_id()));
+      client.conn->Reply(frame, reply);
+      break;
+    }
+    default:
+      spdlog::warn("object store: unknown method {} from client {}; closing it", frame.method, id);
+      client.conn->Close();
+      return;
+  }
+  PublishStats();
+}
+
+void StoreServer::HandleCreate(Client& client, const rpc::Frame& frame) {
+  proto::StoreCreateRequest request;
+  proto::StoreCreateReply reply;
+  if (absl::Status parsed = frame.ParseBody(&request); !parsed.ok()) {
+    SetStatus(parsed, reply.mutable_status());
+  } else {
+    absl::StatusOr<uint64_t> offset = store_->Create(client.id, request.object_id(), request.size(),
+                                                     request.owner(), !request.secondary());
+    if (offset.ok()) {
+      reply.set_offset(*offset);
+    } else {
+      SetStatus(offset.status(), reply.mutable_status());
+    }
+  }
+  client.conn->Reply(frame, reply);
+}
+
+void StoreServer::HandleGet(Client& client, const rpc::Frame& frame) {
+  proto::StoreGetRequest request;
+  auto get = std::make_shared<PendingGet>();
+  get->client = client.id;
+  get->conn = client.conn;
+  get->request.method = frame.method;
+  get->request.seq = frame.seq;
+  if (absl::Status parsed = frame.ParseBody(&request); !parsed.ok()) {
+    proto::StoreGetReply reply;
+    SetStatus(parsed, reply.mutable_status());
+    client.conn->Reply(frame, reply);
+    return;
+  }
+  get->ids.assign(request.object_ids().begin(), request.object_ids().end());
+  bool ready = true;
+  for (const auto& id : get->ids) ready = ready && store_->IsReady(id);
+  if (ready || request.timeout_ms() == 0) {
+    AnswerGet(get);
+    return;
+  }
+  for (const auto& id : get->ids) {
+    if (!store_->IsReady(id)) waiting_[id].push_back(get);
+  }
+  client.gets.push_back(get);
+  if (request.timeout_ms() > 0) {
+    std::weak_ptr<PendingGet> weak = get;
+    get->timer = loop_->RunAfter(absl::Milliseconds(request.timeout_ms()), [this, weak] {
+      if (auto get = weak.lock(); get && !get->done) {
+        get->timer = 0;
+        AnswerGet(get);
+        PublishStats();
+      }
+    });
+  }
+}
+
+void StoreServer::OnSealed(const std::string& id) {
+  auto it = waiting_.find(id);
+  if (it == waiting_.end()) return;
+  std::vector<std::shared_ptr<PendingGet>> gets = std::move(it->second);
+  waiting_.erase(it);
+  for (auto& get : gets) {
+    if (get->done) continue;
+    bool ready = true;
+    for (const auto& other : get->ids) ready = ready && store_->IsReady(other);
+    if (ready) AnswerGet(get);
+  }
+}
+
+void StoreServer::AnswerGet(const std::shared_ptr<PendingGet>& get) {
+  get->done = true;
+  if (get->timer != 0) loop_->CancelTimer(get->timer);
+  ForgetGet(get);
+  proto::StoreGetReply reply;
+  std::vector<std::string> pinned;
+  absl::Status failure;
+  for (const auto& id : get->ids) {
+    proto::StoreObjectLocation* location = reply.add_objects();
+    absl::StatusOr<ObjectLocation> found = store_->Get(get->client, id);
+    if (found.ok()) {
+      location->set_found(true);
+      location->set_offset(found->offset);
+      location->set_size(found->size);
+      pinned.push_back(id);
+    } else if (!absl::IsNotFound(found.status())) {
+      failure = found.status();
+      break;
+    }
+  }
+  if (!failure.ok()) {
+    // All or nothing: the client gets an error and holds no pins from this request.
+    for (const auto& id : pinned) store_->Release(get->client, id);
+    reply.Clear();
+    SetStatus(failure, reply.mutable_status());
+  }
+  get->conn->Reply(get->request, reply);
+}
+
+void StoreServer::ForgetGet(const std::shared_ptr<PendingGet>& get) {
+  for (const auto& id : get->ids) {
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) continue;
+    std::erase(it->second, get);
+    if (it->second.empty()) waiting_.erase(it);
+  }
+  auto client = clients_.find(get->client);
+  if (client != clients_.end()) std::erase(client->second->gets, get);
+}
+
+}  // namespace moray::object_store
