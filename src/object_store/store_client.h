@@ -44,7 +44,8 @@ class StoreClient {
   absl::StatusOr<std::span<char>> Create(const std::string& id, uint64_t size,
                                          const proto::Address& owner = {}, bool secondary = false);
   // Makes the object immutable and visible to Get. FailedPrecondition if this client has no
-  // unsealed object `id`.
+  // unsealed object `id`. One-way: this client's later calls see it sealed; another client's
+  // Get waits for it, but its Contains may still say false for a moment.
   absl::Status Seal(const std::string& id);
   // Create + one memcpy + Seal.
   absl::Status Put(const std::string& id, const void* data, uint64_t size,

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -84,11 +85,13 @@ TEST_F(StoreServerTest, TwoClientsShareObjectsWithoutCopies) {
   EXPECT_FALSE(reader->Contains(Id(1)));
   ASSERT_TRUE(writer->Seal(Id(1)).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(writer->Seal(Id(1))));
-  EXPECT_TRUE(reader->Contains(Id(1)));
+  // SEAL is one-way: the writer's own connection is ordered; another client's GET waits for it.
+  EXPECT_TRUE(writer->Contains(Id(1)));
 
   auto first = reader->Get({Id(1)}, absl::Seconds(5));
   auto second = reader->Get({Id(1)}, absl::Seconds(5));
   ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(reader->Contains(Id(1)));
   const auto& buffer = (*first)[0];
   ASSERT_NE(buffer, nullptr);
   // A view into the reader's own mapping, at the same offset the writer wrote, and the same view
@@ -320,6 +323,34 @@ TEST_F(StoreServerTest, FullWhenPinnedDataLeavesNoRoom) {
   pinned.pop_back();  // one unpinned object: spillable
   auto fits = client->Create(Id(9), 1 << 20);
   EXPECT_TRUE(fits.ok()) << fits.status();
+}
+
+TEST_F(StoreServerTest, OneClientServesManyThreads) {
+  auto client = NewClient();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<char> data(150 << 10), expected(150 << 10);
+      for (int i = 0; i < 50; ++i) {
+        const int n = t * 1000 + i;
+        Fill(data.data(), data.size(), n);
+        if (!client->Put(Id(n), data.data(), data.size()).ok()) failures++;
+        auto got = client->Get({Id(n)}, absl::Seconds(5));
+        if (!got.ok() || !(*got)[0] ||
+            std::memcmp((*got)[0]->Data(), data.data(), data.size()) != 0) {
+          failures++;
+        }
+        got->clear();
+        if (!client->Delete({Id(n)}).ok()) failures++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto stats = Stats(*client);
+  EXPECT_EQ(stats.num_objects(), 0u);
+  EXPECT_EQ(stats.num_pinned(), 0u);
 }
 
 TEST_F(StoreServerTest, ConnectToNothingFailsClearly) {
