@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,6 +71,10 @@ void SharedMemory::WaitPrefault() {
 
 void SharedMemory::PrefaultLoop(uint64_t bytes) {
   pthread_setname_np(pthread_self(), "store_prefault");
+  // Only idle CPU: pre-faulting is an optimisation and must not slow the node's real work (on a
+  // small machine, 2 GiB costs seconds of a core).
+  sched_param idle{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   const auto start = std::chrono::steady_clock::now();
   bool populate = true;
   const long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;

@@ -9,7 +9,8 @@
 // Pre-faulting: first touch of fresh memory costs page faults (~0.3-0.45 GB/s on the dev
 // machine, against 5-11 GB/s for a warm memcpy), so a background thread populates the region
 // bottom-up in 64 MiB chunks (MADV_POPULATE_WRITE; one written byte per 4 KiB page where the kernel
-// lacks it). The allocator hands out low addresses first, so hot objects land on warm pages.
+// lacks it), at SCHED_IDLE priority so it only uses spare CPU. The allocator hands out low
+// addresses first, so hot objects land on warm pages.
 //
 // Thread model: base/size/fd are immutable after construction; StartPrefault once, from the
 // owning thread; the prefault thread stops promptly (between chunks) on destruction.
