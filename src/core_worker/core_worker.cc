@@ -19,6 +19,16 @@ proto::ErrorInfo MakeError(proto::ErrorType type, std::string message) {
   return error;
 }
 
+// Refs serialized into a value on this thread since the last Take: the message that carries the
+// value lists them (see ReferenceCounter).
+thread_local std::vector<proto::NestedRef> serialized_refs;
+
+std::vector<proto::NestedRef> TakeSerializedRefs() {
+  std::vector<proto::NestedRef> refs;
+  refs.swap(serialized_refs);
+  return refs;
+}
+
 absl::Time DeadlineFor(absl::Duration timeout) {
   return timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
 }
@@ -27,7 +37,11 @@ absl::Time DeadlineFor(absl::Duration timeout) {
 
 CoreWorker::CoreWorker(CoreWorkerOptions options)
     : options_(std::move(options)),
-      references_([this](const std::string& id) { OnObjectFreed(id); }) {
+      references_(ReferenceCounter::Callbacks{
+          [this](const std::string& id) { OnObjectFreed(id); },
+          [this](const std::string& id, const proto::Address& owner, int64_t held) {
+            OnBorrowedReleased(id, owner, held);
+          }}) {
   context_.is_driver = options_.is_driver;
   context_.worker_id = options_.worker_id.empty() ? RandomBytes(kUniqueIdSize) : options_.worker_id;
   context_.job_id = options_.job_id;
@@ -38,11 +52,7 @@ CoreWorker::CoreWorker(CoreWorkerOptions options)
   context_.events = &events_;
   submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options_.submitter);
   if (!options_.is_driver) {
-    executor_ = std::make_unique<TaskExecutor>(
-        &context_, [this](const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) {
-          StartFetches(ids, &owners);
-          return Get(ids, absl::InfiniteDuration());
-        });
+    executor_ = std::make_unique<TaskExecutor>(&context_, this);
   }
 }
 
@@ -62,6 +72,13 @@ absl::Status CoreWorker::Connect() {
                                           },
                                           [this](const std::shared_ptr<rpc::Connection>& c) {
                                             if (executor_) executor_->OnOwnerDisconnected(c);
+                                            auto b = borrower_conns_.find(c.get());
+                                            if (b != borrower_conns_.end()) {
+                                              // A borrower died: its registrations go too.
+                                              std::string key = b->second;
+                                              borrower_conns_.erase(b);
+                                              references_.DropBorrower(key);
+                                            }
                                           });
                                     });
   if (!server.ok()) return server.status();
@@ -167,7 +184,7 @@ void CoreWorker::Shutdown() {
   loop_.Post([barrier] { barrier->set_value(); });
   barrier->get_future().wait_for(std::chrono::seconds(5));
   loop_.Stop();
-  store_.WakeAll();
+  store_.Shutdown();
 }
 
 void CoreWorker::OnObjectFreed(const std::string& id) {
@@ -199,6 +216,11 @@ std::string CoreWorker::Put(std::string data) {
   if (task_id.empty()) task_id = NewTaskId(context_.job_id);
   std::string id = ObjectIdForPut(task_id, put_index_.fetch_add(1));
   references_.AddOwned(id);
+  std::vector<std::string> nested;
+  auto refs = TakeSerializedRefs();
+  for (const auto& ref : refs) nested.push_back(ref.object_id());
+  references_.SetNested(id, nested);
+  for (const auto& ref : refs) references_.RemoveSubmittedTaskReference(ref.object_id());
   StoredObject object;
   object.data = std::make_shared<ray::internal::StringBuffer>(std::move(data));
   store_.Put(id, std::move(object));
@@ -214,16 +236,15 @@ void CoreWorker::StartFetches(const std::vector<std::string>& ids,
     if (owners) {
       owner = (*owners)[i];
     } else {
-      std::lock_guard<std::mutex> lock(borrowed_mutex_);
-      auto it = borrowed_owners_.find(id);
-      if (it == borrowed_owners_.end()) {
+      auto known = references_.OwnerOf(id);
+      if (!known) {
         store_.Put(id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
                                            absl::StrCat("Object ", ToHex(id),
                                                         " is unknown to this process and has no "
                                                         "known owner; it was freed or never existed."))});
         continue;
       }
-      owner = it->second;
+      owner = *known;
     }
     loop_.Post([this, id, owner] { FetchFromOwner(id, owner); });
   }
@@ -243,22 +264,14 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
     lost("is this process, which no longer holds it (all references were released)");
     return;
   }
-  auto& conn = owner_conns_[key];
-  if (!conn || conn->closed()) {
-    auto connected = rpc::Connection::Connect(&loop_, owner.ip(), owner.port(), absl::Seconds(5));
-    if (!connected.ok()) {
-      owner_conns_.erase(key);
-      lost("cannot be reached and has probably died");
-      return;
-    }
-    conn = *connected;
-    conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                      [this, key](const std::shared_ptr<rpc::Connection>&) {
-                        OnOwnerConnectionClosed(key);
-                      });
+  auto conn = OwnerConnection(owner);
+  if (!conn) {
+    lost("cannot be reached and has probably died");
+    return;
   }
   proto::GetObjectRequest request;
   request.set_object_id(id);
+  *request.mutable_requester() = context_.address;
   conn->Call(proto::GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
     proto::GetObjectReply reply;
     if (!status.ok()) {
@@ -277,8 +290,151 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
           std::move(*reply.mutable_object()->mutable_data()));
     }
     fetch_started_.erase(id);
+    // The owner registered this process for the refs inside the value before replying.
+    references_.AcceptNested(id, reply.object().nested_refs(), context_.address_string);
     store_.Put(id, std::move(object));
+    if (!references_.Tracks(id)) store_.Delete(id);  // released while the fetch was in flight
   });
+}
+
+std::shared_ptr<rpc::Connection> CoreWorker::OwnerConnection(const proto::Address& owner) {
+  std::string key = AddressToString(owner);
+  auto& conn = owner_conns_[key];
+  if (!conn || conn->closed()) {
+    auto connected = rpc::Connection::Connect(&loop_, owner.ip(), owner.port(), absl::Seconds(5));
+    if (!connected.ok()) {
+      owner_conns_.erase(key);
+      return nullptr;
+    }
+    conn = *connected;
+    conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                      [this, key](const std::shared_ptr<rpc::Connection>&) {
+                        OnOwnerConnectionClosed(key);
+                      });
+  }
+  return conn;
+}
+
+void CoreWorker::RegisterBorrowerAsync(const std::string& id, const proto::Address& owner,
+                                       const proto::Address& borrower,
+                                       std::function<void(bool)> done) {
+  loop_.Post([this, id, owner, borrower, done = std::move(done)] {
+    auto conn = OwnerConnection(owner);
+    if (!conn) {
+      done(false);
+      return;
+    }
+    proto::BorrowerRequest request;
+    request.set_object_id(id);
+    *request.mutable_borrower() = borrower;
+    request.set_count(1);
+    *request.mutable_sender() = context_.address;
+    conn->Call(proto::ADD_BORROWER, request, [done](absl::Status status, rpc::Frame&& frame) {
+      proto::BorrowerReply reply;
+      done(status.ok() && frame.ParseBody(&reply).ok() && reply.found());
+    });
+  });
+}
+
+bool CoreWorker::RegisterBorrowerSync(const std::string& id, const proto::Address& owner,
+                                      const proto::Address& borrower) {
+  auto result = std::make_shared<std::promise<bool>>();
+  auto future = result->get_future();
+  RegisterBorrowerAsync(id, owner, borrower, [result](bool ok) { result->set_value(ok); });
+  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return false;
+  return future.get();
+}
+
+void CoreWorker::RegisterReceiver(const std::vector<proto::NestedRef>& refs,
+                                  const proto::Address& receiver) {
+  std::string receiver_key = AddressToString(receiver);
+  for (const auto& ref : refs) {
+    if (references_.AddBorrower(ref.object_id(), receiver_key, 1)) continue;  // owned here
+    if (ref.owner().worker_id().empty()) continue;  // unknown owner: nothing to register with
+    if (!RegisterBorrowerSync(ref.object_id(), ref.owner(), receiver)) {
+      spdlog::warn("could not register a borrower of object {} with its owner {}",
+                   ToHex(ref.object_id()), AddressToString(ref.owner()));
+    }
+  }
+}
+
+void CoreWorker::OnBorrowedReleased(const std::string& id, const proto::Address& owner,
+                                    int64_t held) {
+  store_.Delete(id);  // the cached copy
+  if (held <= 0 || context_.shutting_down) return;
+  loop_.Post([this, id, owner, held] {
+    auto it = owner_conns_.find(AddressToString(owner));
+    std::shared_ptr<rpc::Connection> conn =
+        it != owner_conns_.end() && !it->second->closed() ? it->second : OwnerConnection(owner);
+    if (!conn) return;  // the owner is gone, and its registrations with it
+    proto::BorrowerRequest request;
+    request.set_object_id(id);
+    *request.mutable_borrower() = context_.address;
+    request.set_count(held);
+    *request.mutable_sender() = context_.address;
+    conn->Send(proto::REMOVE_BORROWER, request);
+  });
+}
+
+void CoreWorker::OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
+                                   const rpc::Frame& frame) {
+  proto::BorrowerRequest request;
+  if (!frame.ParseBody(&request).ok()) return;
+  std::string borrower_key = AddressToString(request.borrower());
+  if (request.borrower().worker_id() == request.sender().worker_id()) {
+    borrower_conns_[conn.get()] = borrower_key;
+  }
+  if (frame.method == proto::ADD_BORROWER) {
+    proto::BorrowerReply reply;
+    reply.set_found(references_.AddBorrower(request.object_id(), borrower_key, request.count()));
+    conn->Reply(frame, reply);
+  } else {
+    references_.RemoveBorrower(request.object_id(), borrower_key, request.count());
+  }
+}
+
+absl::StatusOr<std::vector<StoredObject>> CoreWorker::GetArgs(
+    const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) {
+  StartFetches(ids, &owners);
+  return Get(ids, absl::InfiniteDuration());
+}
+
+void CoreWorker::AcquireTaskRefs(const proto::TaskSpec& spec) {
+  // Anything serialized outside a task that no message carried: drop its in-transit holds.
+  for (const auto& ref : TakeSerializedRefs()) {
+    references_.RemoveSubmittedTaskReference(ref.object_id());
+  }
+  // By-reference arguments: the submitter holds them until the task is done; hold them here too
+  // so values fetched for the task (and refs inside them) stay while it runs.
+  for (const auto& arg : spec.args()) {
+    if (arg.is_ref()) references_.HoldForTask(arg.object_id(), arg.owner());
+  }
+  // Refs nested in by-value arguments: the user code may keep them, so this process becomes a
+  // borrower — registered with the owner before the task runs, while the submitter still holds
+  // them.
+  for (const auto& ref : spec.nested_refs()) {
+    bool fresh = references_.HoldForTask(ref.object_id(), ref.owner());
+    if (!fresh || ref.owner().worker_id() == context_.worker_id) continue;
+    if (RegisterBorrowerSync(ref.object_id(), ref.owner(), context_.address)) {
+      references_.AddHeld(ref.object_id(), 1);
+    }
+  }
+}
+
+void CoreWorker::ReleaseTaskRefs(const proto::TaskSpec& spec) {
+  for (const auto& arg : spec.args()) {
+    if (arg.is_ref()) references_.RemoveSubmittedTaskReference(arg.object_id());
+  }
+  for (const auto& ref : spec.nested_refs()) {
+    references_.RemoveSubmittedTaskReference(ref.object_id());
+  }
+}
+
+std::vector<proto::NestedRef> CoreWorker::TakeReturnRefs(const proto::Address& receiver) {
+  auto refs = TakeSerializedRefs();
+  RegisterReceiver(refs, receiver);
+  for (const auto& ref : refs) references_.RemoveSubmittedTaskReference(ref.object_id());
+  return refs;
 }
 
 void CoreWorker::OnOwnerConnectionClosed(const std::string& owner_key) {
@@ -342,12 +498,14 @@ std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
     if (references_.IsOwned(arg.object_id())) {
       *arg.mutable_owner() = context_.address;
       references_.AddSubmittedTaskReference(arg.object_id());
-    } else {
-      std::lock_guard<std::mutex> lock(borrowed_mutex_);
-      auto it = borrowed_owners_.find(arg.object_id());
-      if (it != borrowed_owners_.end()) *arg.mutable_owner() = it->second;
+    } else if (auto owner = references_.OwnerOf(arg.object_id())) {
+      *arg.mutable_owner() = *owner;
+      references_.AddSubmittedTaskReference(arg.object_id());
     }
   }
+  // Refs inside by-value arguments stay reachable until the task is done: their in-transit
+  // holds become the task's.
+  for (auto& ref : TakeSerializedRefs()) *spec.add_nested_refs() = std::move(ref);
   std::string return_id = ObjectIdForReturn(task_id, 1);
   references_.AddOwned(return_id);
   submitter_->Submit(std::move(spec));
@@ -361,20 +519,31 @@ void CoreWorker::RemoveLocalReference(const std::string& id) {
 }
 
 std::string CoreWorker::OwnerAddressOf(const std::string& id) {
+  proto::NestedRef ref;
+  ref.set_object_id(id);
   if (references_.IsOwned(id)) {
-    references_.Pin(id);
-    return context_.address_string;
+    *ref.mutable_owner() = context_.address;
+  } else if (auto owner = references_.OwnerOf(id)) {
+    *ref.mutable_owner() = *owner;
   }
-  std::lock_guard<std::mutex> lock(borrowed_mutex_);
-  auto it = borrowed_owners_.find(id);
-  return it == borrowed_owners_.end() ? std::string() : AddressToString(it->second);
+  std::string owner = ref.owner().worker_id().empty() ? std::string() : AddressToString(ref.owner());
+  // In transit: held until the message carrying the value registers its receiver (the handle
+  // being serialized may be gone by then, e.g. a task's return value).
+  references_.AddSubmittedTaskReference(id);
+  serialized_refs.push_back(std::move(ref));
+  return owner;
 }
 
 void CoreWorker::RegisterBorrowedReference(const std::string& id, const std::string& owner_address) {
   proto::Address owner;
   if (references_.IsOwned(id) || !AddressFromString(owner_address, &owner)) return;
-  std::lock_guard<std::mutex> lock(borrowed_mutex_);
-  borrowed_owners_.emplace(id, owner);
+  references_.AddBorrowed(id, owner);
+}
+
+std::vector<size_t> CoreWorker::LocalObjectCounts() const {
+  size_t owned = references_.NumOwned();
+  size_t tracked = references_.NumTracked();  // read separately: clamp a concurrent change
+  return {owned, tracked > owned ? tracked - owned : 0, store_.size()};
 }
 
 void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {
@@ -393,6 +562,10 @@ void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::F
     case proto::GET_OBJECT:
       ServeGetObject(conn, frame);
       break;
+    case proto::ADD_BORROWER:
+    case proto::REMOVE_BORROWER:
+      OnBorrowerMessage(conn, frame);
+      break;
     default:
       spdlog::warn("unexpected method {} from {}", frame.method, conn->peer());
   }
@@ -403,17 +576,37 @@ void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
   proto::GetObjectRequest request;
   if (!frame.ParseBody(&request).ok()) return;
   rpc::Frame header{frame.method, frame.flags, frame.seq, {}};
-  auto respond = [conn, header, id = request.object_id()](const StoredObject& object) {
-    proto::GetObjectReply reply;
-    reply.set_found(true);
-    auto* out = reply.mutable_object();
+  proto::Address requester = request.requester();
+  auto respond = [this, conn, header, requester, id = request.object_id()](const StoredObject& object) {
+    auto reply = std::make_shared<proto::GetObjectReply>();
+    reply->set_found(true);
+    auto* out = reply->mutable_object();
     out->set_object_id(id);
     if (object.is_error()) {
       *out->mutable_error() = object.error;
-    } else {
-      out->set_data(object.data->Data(), object.data->Size());
+      conn->Reply(header, *reply);
+      return;
     }
-    conn->Reply(header, reply);
+    out->set_data(object.data->Data(), object.data->Size());
+    // Register the requester for every ref inside the value before it can see them.
+    auto nested = references_.NestedOf(id, context_.address);
+    std::string requester_key = AddressToString(requester);
+    std::vector<proto::NestedRef> remote;
+    for (auto& ref : nested) {
+      *out->add_nested_refs() = ref;
+      if (!references_.AddBorrower(ref.object_id(), requester_key, 1)) remote.push_back(ref);
+    }
+    if (remote.empty()) {
+      conn->Reply(header, *reply);
+      return;
+    }
+    auto left = std::make_shared<size_t>(remote.size());
+    for (const auto& ref : remote) {
+      RegisterBorrowerAsync(ref.object_id(), ref.owner(), requester,
+                            [conn, header, reply, left](bool) {
+                              if (--*left == 0) conn->Reply(header, *reply);
+                            });
+    }
   };
   if (auto object = store_.Find(request.object_id())) {
     respond(*object);

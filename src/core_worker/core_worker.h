@@ -39,7 +39,7 @@ struct CoreWorkerOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
 };
 
-class CoreWorker {
+class CoreWorker : public TaskExecutionHost {
  public:
   // Connects to the raylet and registers (drivers: registers the job too).
   static absl::StatusOr<std::unique_ptr<CoreWorker>> Create(CoreWorkerOptions options);
@@ -60,9 +60,12 @@ class CoreWorker {
 
   void AddLocalReference(const std::string& id);
   void RemoveLocalReference(const std::string& id);
-  // "ip:port:worker" of the object's owner; marks an owned object as escaped (pinned).
+  // "ip:port:worker" of the object's owner. Called while a ref is serialized into a value: the
+  // ref is remembered (per thread) so the message carrying the value can list it.
   std::string OwnerAddressOf(const std::string& id);
   void RegisterBorrowedReference(const std::string& id, const std::string& owner_address);
+  // {owned, borrowed, values in the memory store}.
+  std::vector<size_t> LocalObjectCounts() const;
 
   // Worker mode: executes pushed tasks on the calling thread until the raylet goes away.
   void RunTaskLoop(const TaskExecutor::ExecuteFn& execute);
@@ -81,6 +84,27 @@ class CoreWorker {
   void OnOwnerConnectionClosed(const std::string& owner_key);
   void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
   void FlushEvents();
+
+  // TaskExecutionHost.
+  absl::StatusOr<std::vector<StoredObject>> GetArgs(
+      const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) override;
+  void AcquireTaskRefs(const proto::TaskSpec& spec) override;
+  void ReleaseTaskRefs(const proto::TaskSpec& spec) override;
+  std::vector<proto::NestedRef> TakeReturnRefs(const proto::Address& receiver) override;
+
+  // Borrower registrations at owners (framed channel). The synchronous form blocks the calling
+  // (non-loop) thread until the owner answers; false if the owner no longer has the object or
+  // cannot be reached.
+  bool RegisterBorrowerSync(const std::string& id, const proto::Address& owner,
+                            const proto::Address& borrower);
+  void RegisterBorrowerAsync(const std::string& id, const proto::Address& owner,
+                             const proto::Address& borrower, std::function<void(bool)> done);
+  // Registers `receiver` for each ref before a value holding them is sent to it.
+  void RegisterReceiver(const std::vector<proto::NestedRef>& refs, const proto::Address& receiver);
+  void OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  void OnBorrowedReleased(const std::string& id, const proto::Address& owner, int64_t held);
+  // A connection to `owner` (loop thread); nullptr if it cannot be reached.
+  std::shared_ptr<rpc::Connection> OwnerConnection(const proto::Address& owner);
   void RecordDriverTask(proto::TaskState state);
   std::string CurrentTaskId() const;
   void SetBlocked(bool blocked);
@@ -106,13 +130,13 @@ class CoreWorker {
   std::mutex observed_mutex_;
   std::unordered_set<std::string> observed_errors_;  // guarded by observed_mutex_
 
-  std::mutex borrowed_mutex_;
-  std::unordered_map<std::string, proto::Address> borrowed_owners_;  // guarded by borrowed_mutex_
 
   // Loop thread only: connections to owners of borrowed objects, and fetches in flight.
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> owner_conns_;
   std::unordered_map<std::string, std::unordered_set<std::string>> fetching_;  // owner -> ids
   std::unordered_set<std::string> fetch_started_;
+  // Incoming connections of processes that registered themselves as borrowers here.
+  std::unordered_map<rpc::Connection*, std::string> borrower_conns_;
 };
 
 }  // namespace moray::core

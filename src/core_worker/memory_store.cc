@@ -57,6 +57,10 @@ bool MemoryStore::Block(std::unique_lock<std::mutex>& lock, const std::vector<st
   }
   bool satisfied = true;
   while (waiter.needed > 0) {
+    if (shut_down_) {
+      satisfied = false;
+      break;
+    }
     if (deadline == absl::InfiniteFuture()) {
       waiter.cv.wait(lock);
     } else if (waiter.cv.wait_until(lock, absl::ToChronoTime(deadline)) == std::cv_status::timeout &&
@@ -93,7 +97,11 @@ std::optional<std::vector<StoredObject>> MemoryStore::WaitAll(const std::vector<
   }
   std::vector<StoredObject> out;
   out.reserve(ids.size());
-  for (const auto& id : ids) out.push_back(objects_.at(id));
+  for (const auto& id : ids) {
+    auto it = objects_.find(id);
+    if (it == objects_.end()) return std::nullopt;  // freed by another thread meanwhile
+    out.push_back(it->second);
+  }
   return out;
 }
 
@@ -126,11 +134,17 @@ void MemoryStore::Delete(const std::string& id) {
   objects_.erase(id);
 }
 
-void MemoryStore::WakeAll() {
+void MemoryStore::Shutdown() {
   std::lock_guard<std::mutex> lock(mutex_);
+  shut_down_ = true;
   for (auto& [id, list] : waiters_) {
     for (Waiter* waiter : list) waiter->cv.notify_one();
   }
+}
+
+bool MemoryStore::shut_down() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return shut_down_;
 }
 
 size_t MemoryStore::size() const {

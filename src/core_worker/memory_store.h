@@ -42,7 +42,7 @@ class MemoryStore {
   void OnReady(const std::string& id, ReadyCallback callback);
 
   // Waits until all `ids` are ready or `deadline` passes. Returns the objects in input order, or
-  // nullopt on timeout. `should_wake` is checked under the lock too (for shutdown).
+  // nullopt on timeout or shutdown (see Shutdown).
   std::optional<std::vector<StoredObject>> WaitAll(const std::vector<std::string>& ids,
                                                    absl::Time deadline);
   // Waits until at least `num_ready` of `ids` are ready or `deadline` passes; returns readiness
@@ -50,8 +50,9 @@ class MemoryStore {
   std::vector<bool> WaitSome(const std::vector<std::string>& ids, int num_ready, absl::Time deadline);
 
   void Delete(const std::string& id);
-  // Wakes every waiter (used at shutdown so blocked threads can observe it).
-  void WakeAll();
+  // Wakes every waiter and makes later waits return at once (as timed out); for shutdown.
+  void Shutdown();
+  bool shut_down() const;
   size_t size() const;
 
  private:
@@ -68,6 +69,7 @@ class MemoryStore {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, StoredObject> objects_;               // guarded by mutex_
   std::unordered_map<std::string, std::vector<Waiter*>> waiters_;       // guarded by mutex_
+  bool shut_down_ = false;                                              // guarded by mutex_
   std::unordered_map<std::string, std::vector<ReadyCallback>> callbacks_;  // guarded by mutex_
 };
 

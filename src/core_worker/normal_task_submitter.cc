@@ -102,6 +102,13 @@ void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
     Complete(task_id, nullptr, &error);
     return;
   }
+  if (!raylet_lost_.empty()) {
+    proto::ErrorInfo error;
+    error.set_type(proto::WORKER_DIED);
+    error.set_message(raylet_lost_);
+    Complete(task_id, nullptr, &error);
+    return;
+  }
   RecordState(task, proto::PENDING_NODE_ASSIGNMENT);
   std::string key = task.key;
   queues_[key].ready.push_back(task_id);
@@ -173,7 +180,11 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
                                        absl::Status status, rpc::Frame&& frame) {
   KeyQueue& queue = queues_[key];
   bool wanted = queue.pending_leases.erase(lease_id) > 0;
-  if (!status.ok()) return;  // the raylet connection closed; its close handler fails the tasks
+  if (!status.ok()) {
+    // The raylet connection closed: nothing can be leased any more.
+    FailAll(raylet_lost_.empty() ? std::string(status.message()) : raylet_lost_);
+    return;
+  }
   proto::RequestWorkerLeaseReply reply;
   if (!frame.ParseBody(&reply).ok()) return;
   if (!reply.error().empty()) {
@@ -346,6 +357,11 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
       object.error.set_type(proto::WORKER_DIED);
       object.error.set_message("the worker replied without a return value");
     }
+    if (reply && i < reply->returns_size() && reply->returns(i).nested_refs_size() > 0) {
+      // The worker registered this process for the refs inside the value.
+      context_->references->AcceptNested(id, reply->returns(i).nested_refs(),
+                                         context_->address_string);
+    }
     if (!context_->references->IsOwned(id)) continue;  // every handle is gone already
     context_->store->Put(id, std::move(object));
   }
@@ -355,13 +371,15 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
     RecordState(task, proto::FINISHED);
   }
   for (const auto& arg : task.spec.args()) {
-    if (!arg.object_id().empty() && arg.owner().worker_id() == context_->worker_id) {
-      context_->references->RemoveSubmittedTaskReference(arg.object_id());
-    }
+    if (!arg.object_id().empty()) context_->references->RemoveSubmittedTaskReference(arg.object_id());
+  }
+  for (const auto& ref : task.spec.nested_refs()) {
+    context_->references->RemoveSubmittedTaskReference(ref.object_id());
   }
 }
 
 void NormalTaskSubmitter::FailAll(const std::string& reason) {
+  raylet_lost_ = reason;
   proto::ErrorInfo error;
   error.set_type(proto::WORKER_DIED);
   error.set_message(reason);

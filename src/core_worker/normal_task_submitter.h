@@ -88,6 +88,7 @@ class NormalTaskSubmitter {
   CoreContext* const context_;  // not owned; outlives this
   const SubmitterOptions options_;
   int64_t next_lease_id_ = 1;
+  std::string raylet_lost_;  // loop thread; non-empty once the raylet is gone: why tasks fail
   std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
   std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
 };

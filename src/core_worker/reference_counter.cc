@@ -4,66 +4,217 @@ namespace moray::core {
 
 void ReferenceCounter::AddOwned(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  owned_.try_emplace(id);
+  entries_[id].owned = true;
 }
 
 bool ReferenceCounter::IsOwned(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return owned_.count(id) > 0;
+  auto it = entries_.find(id);
+  return it != entries_.end() && it->second.owned;
+}
+
+void ReferenceCounter::AddBorrowed(const std::string& id, const proto::Address& owner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = entries_.try_emplace(id);
+  if (inserted) it->second.owner = owner;
+}
+
+std::optional<proto::Address> ReferenceCounter::OwnerOf(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.owned) return std::nullopt;
+  return it->second.owner;
+}
+
+bool ReferenceCounter::Tracks(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.count(id) > 0;
+}
+
+template <typename Fn>
+void ReferenceCounter::Update(const std::string& id, Fn&& change) {
+  std::vector<Release> releases;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    change(it->second);
+    MaybeRelease(id, &releases);
+  }
+  Run(releases);
 }
 
 void ReferenceCounter::AddLocalReference(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = owned_.find(id);
-  if (it != owned_.end()) ++it->second.local;
-}
-
-bool ReferenceCounter::MaybeErase(std::unordered_map<std::string, Entry>::iterator it) {
-  const Entry& e = it->second;
-  if (e.local > 0 || e.submitted > 0 || e.pinned) return false;
-  owned_.erase(it);
-  return true;
+  auto it = entries_.find(id);
+  if (it != entries_.end()) ++it->second.local;
 }
 
 void ReferenceCounter::RemoveLocalReference(const std::string& id) {
-  bool free = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = owned_.find(id);
-    if (it == owned_.end()) return;
-    if (it->second.local > 0) --it->second.local;
-    free = MaybeErase(it);
-  }
-  if (free) on_free_(id);
+  Update(id, [](Entry& e) {
+    if (e.local > 0) --e.local;
+  });
 }
 
 void ReferenceCounter::AddSubmittedTaskReference(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = owned_.find(id);
-  if (it != owned_.end()) ++it->second.submitted;
+  auto it = entries_.find(id);
+  if (it != entries_.end()) ++it->second.submitted;
 }
 
 void ReferenceCounter::RemoveSubmittedTaskReference(const std::string& id) {
-  bool free = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = owned_.find(id);
-    if (it == owned_.end()) return;
-    if (it->second.submitted > 0) --it->second.submitted;
-    free = MaybeErase(it);
-  }
-  if (free) on_free_(id);
+  Update(id, [](Entry& e) {
+    if (e.submitted > 0) --e.submitted;
+  });
 }
 
-void ReferenceCounter::Pin(const std::string& id) {
+void ReferenceCounter::SetNested(const std::string& container,
+                                 const std::vector<std::string>& nested) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = owned_.find(id);
-  if (it != owned_.end()) it->second.pinned = true;
+  auto it = entries_.find(container);
+  if (it == entries_.end()) return;
+  for (const auto& id : nested) {
+    auto n = entries_.find(id);
+    if (n == entries_.end()) continue;
+    ++n->second.contained;
+    it->second.nested.push_back(id);
+  }
+}
+
+bool ReferenceCounter::AddBorrower(const std::string& id, const std::string& borrower_key,
+                                   int64_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !it->second.owned) return false;
+  it->second.borrowers[borrower_key] += count;
+  return true;
+}
+
+void ReferenceCounter::RemoveBorrower(const std::string& id, const std::string& borrower_key,
+                                      int64_t count) {
+  Update(id, [&](Entry& e) {
+    auto b = e.borrowers.find(borrower_key);
+    if (b == e.borrowers.end()) return;
+    b->second -= count;
+    if (b->second <= 0) e.borrowers.erase(b);
+  });
+}
+
+void ReferenceCounter::DropBorrower(const std::string& borrower_key) {
+  std::vector<Release> releases;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> touched;
+    for (auto& [id, e] : entries_) {
+      if (e.borrowers.erase(borrower_key) > 0) touched.push_back(id);
+    }
+    for (const auto& id : touched) MaybeRelease(id, &releases);
+  }
+  Run(releases);
+}
+
+void ReferenceCounter::AddHeld(const std::string& id, int64_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(id);
+  if (it != entries_.end() && !it->second.owned) it->second.held += count;
+}
+
+void ReferenceCounter::AcceptNested(
+    const std::string& container,
+    const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested, const std::string& self_key) {
+  std::vector<Release> releases;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto c = entries_.find(container);
+    bool contain = c != entries_.end();
+    for (const auto& ref : nested) {
+      auto [it, inserted] = entries_.try_emplace(ref.object_id());
+      Entry& e = it->second;
+      if (inserted) e.owner = ref.owner();
+      if (contain) {
+        ++e.contained;
+        c = entries_.find(container);  // try_emplace may rehash
+        c->second.nested.push_back(ref.object_id());
+      }
+      if (e.owned) {
+        auto b = e.borrowers.find(self_key);
+        if (b != e.borrowers.end() && --b->second <= 0) e.borrowers.erase(b);
+      } else {
+        ++e.held;
+      }
+    }
+    for (const auto& ref : nested) MaybeRelease(ref.object_id(), &releases);
+  }
+  Run(releases);
+}
+
+bool ReferenceCounter::HoldForTask(const std::string& id, const proto::Address& owner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = entries_.try_emplace(id);
+  if (inserted) it->second.owner = owner;
+  ++it->second.submitted;
+  return inserted;
+}
+
+void ReferenceCounter::MaybeRelease(const std::string& id, std::vector<Release>* out) {
+  // Iterative: releasing a container may release what it held.
+  std::vector<std::string> pending{id};
+  while (!pending.empty()) {
+    std::string current = std::move(pending.back());
+    pending.pop_back();
+    auto it = entries_.find(current);
+    if (it == entries_.end()) continue;
+    Entry& e = it->second;
+    if (e.local > 0 || e.submitted > 0 || e.contained > 0 || !e.borrowers.empty()) continue;
+    out->push_back({current, e.owned, e.owner, e.held});
+    std::vector<std::string> nested = std::move(e.nested);
+    entries_.erase(it);
+    for (const auto& n : nested) {
+      auto child = entries_.find(n);
+      if (child == entries_.end()) continue;
+      if (child->second.contained > 0) --child->second.contained;
+      pending.push_back(n);
+    }
+  }
+}
+
+void ReferenceCounter::Run(const std::vector<Release>& releases) {
+  for (const auto& r : releases) {
+    if (r.owned) {
+      if (callbacks_.on_free_owned) callbacks_.on_free_owned(r.id);
+    } else if (callbacks_.on_release_borrowed) {
+      callbacks_.on_release_borrowed(r.id, r.owner, r.held);
+    }
+  }
+}
+
+std::vector<proto::NestedRef> ReferenceCounter::NestedOf(const std::string& container,
+                                                         const proto::Address& self) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<proto::NestedRef> out;
+  auto it = entries_.find(container);
+  if (it == entries_.end()) return out;
+  for (const auto& id : it->second.nested) {
+    auto n = entries_.find(id);
+    if (n == entries_.end()) continue;
+    proto::NestedRef ref;
+    ref.set_object_id(id);
+    *ref.mutable_owner() = n->second.owned ? self : n->second.owner;
+    out.push_back(std::move(ref));
+  }
+  return out;
 }
 
 size_t ReferenceCounter::NumOwned() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return owned_.size();
+  size_t n = 0;
+  for (const auto& [id, e] : entries_) n += e.owned;
+  return n;
+}
+
+size_t ReferenceCounter::NumTracked() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
 }
 
 }  // namespace moray::core

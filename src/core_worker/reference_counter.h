@@ -1,52 +1,122 @@
-// ReferenceCounter: which objects this process owns, and how many handles and pending tasks still
-// reach each. When nothing does, the owner frees the object (on_free).
+// ReferenceCounter: every object this process can reach — the ones it owns and the ones it
+// borrows — and what still reaches each one. The owner frees an object when nothing anywhere
+// reaches it; a borrower tells the owner when it no longer does.
 //
-// Scope today: local ObjectRef handles and pending tasks that take the object as an argument.
-// An object whose reference escaped into another process (serialized inside a value) is pinned
-// until this process exits: borrower counting is the object-store issue's work, and until then
-// keeping such an object is the safe choice (a leak rather than a lost value).
+// What counts, per object:
+//   local      ObjectRef handles in this process
+//   submitted  pending tasks that take the object (as an argument, or nested in one), and the
+//              task executing here that received it
+//   contained  objects known here whose value holds a ref to it (a put, a return, a fetched copy)
+//   borrowers  (owned objects) registrations of other processes, by address, with counts
+//   held       (borrowed objects) registrations the owner keeps for this process
 //
-// Thread model: thread-safe; on_free runs on the thread that dropped the last reference, outside
-// the lock.
+// Protocol (docs/object_store.md): whoever sends a ref to another process registers the
+// receiver with the owner before sending (the owner itself just counts); an executor that
+// receives a ref in a task argument registers itself before running the task, while the
+// submitter still holds the ref. A borrower whose counts reach zero returns its `held`
+// registrations to the owner.
+//
+// Thread model: thread-safe. Callbacks run outside the lock, on the calling thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include "common.pb.h"
 
 namespace moray::core {
 
 class ReferenceCounter {
  public:
-  explicit ReferenceCounter(std::function<void(const std::string&)> on_free)
-      : on_free_(std::move(on_free)) {}
+  struct Callbacks {
+    // An owned object that nothing reaches any more: free its value everywhere.
+    std::function<void(const std::string& id)> on_free_owned;
+    // A borrowed object this process no longer reaches: drop the cached copy and return
+    // `held` registrations to `owner` (when held > 0).
+    std::function<void(const std::string& id, const proto::Address& owner, int64_t held)>
+        on_release_borrowed;
+  };
+
+  explicit ReferenceCounter(Callbacks callbacks) : callbacks_(std::move(callbacks)) {}
 
   // Starts tracking an object this process owns (a put or a task return), with no references yet.
   void AddOwned(const std::string& id);
   bool IsOwned(const std::string& id) const;
+  // Starts tracking a borrowed object (no counts) if it is not known yet.
+  void AddBorrowed(const std::string& id, const proto::Address& owner);
+  // The owner of a borrowed object.
+  std::optional<proto::Address> OwnerOf(const std::string& id) const;
+  // Whether this process tracks `id` at all (owned, or borrowed and still reachable here).
+  bool Tracks(const std::string& id) const;
 
   void AddLocalReference(const std::string& id);
   void RemoveLocalReference(const std::string& id);
   void AddSubmittedTaskReference(const std::string& id);
   void RemoveSubmittedTaskReference(const std::string& id);
-  // The reference left this process: keep the object for the process's lifetime.
-  void Pin(const std::string& id);
+
+  // `container`'s value holds refs to `nested`: they stay reachable while `container` does.
+  // Nested ids must be tracked already (owned or borrowed).
+  void SetNested(const std::string& container, const std::vector<std::string>& nested);
+
+  // Owned objects: registrations of borrower `borrower_key`. Returns false if `id` is not owned
+  // (or already freed).
+  bool AddBorrower(const std::string& id, const std::string& borrower_key, int64_t count);
+  void RemoveBorrower(const std::string& id, const std::string& borrower_key, int64_t count);
+  // A borrower process died: drop all its registrations.
+  void DropBorrower(const std::string& borrower_key);
+
+  // Borrowed objects: the owner now keeps `count` more registrations for this process.
+  void AddHeld(const std::string& id, int64_t count);
+
+  // This process received `nested` refs inside the value of `container`, each registered for it
+  // (as `self_key`) by the sender. Borrowed refs gain a held registration; for refs owned here
+  // the self-registration turns into containment. Refs stay while `container` is tracked.
+  void AcceptNested(const std::string& container,
+                    const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
+                    const std::string& self_key);
+
+  // The executor holds `id` for the task it is about to run (submitted + 1). Returns true if
+  // `id` was not tracked here before, i.e. this process has no registration at the owner yet.
+  bool HoldForTask(const std::string& id, const proto::Address& owner);
+
+  // The refs inside `container`'s value, with their owners (`self` for refs owned here).
+  std::vector<proto::NestedRef> NestedOf(const std::string& container,
+                                         const proto::Address& self) const;
 
   size_t NumOwned() const;
+  size_t NumTracked() const;
 
  private:
   struct Entry {
-    int local = 0;
-    int submitted = 0;
-    bool pinned = false;
+    bool owned = false;
+    proto::Address owner;  // borrowed only
+    int64_t local = 0;
+    int64_t submitted = 0;
+    int64_t contained = 0;
+    int64_t held = 0;                                    // borrowed only
+    std::unordered_map<std::string, int64_t> borrowers;  // owned only
+    std::vector<std::string> nested;                     // refs inside this object's value
   };
-  // Frees `id` if nothing reaches it; returns whether to call on_free. Needs mutex_.
-  bool MaybeErase(std::unordered_map<std::string, Entry>::iterator it);
+  struct Release {
+    std::string id;
+    bool owned;
+    proto::Address owner;
+    int64_t held;
+  };
+  // Erases `id` if nothing reaches it, queueing callbacks and releasing what it contained.
+  void MaybeRelease(const std::string& id, std::vector<Release>* out);
+  void Run(const std::vector<Release>& releases);
+  template <typename Fn>
+  void Update(const std::string& id, Fn&& change);
 
-  const std::function<void(const std::string&)> on_free_;
+  const Callbacks callbacks_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> owned_;  // guarded by mutex_
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
 };
 
 }  // namespace moray::core

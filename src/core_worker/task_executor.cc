@@ -8,8 +8,8 @@
 
 namespace moray::core {
 
-TaskExecutor::TaskExecutor(CoreContext* context, GetArgsFn get_args)
-    : context_(context), get_args_(std::move(get_args)) {}
+TaskExecutor::TaskExecutor(CoreContext* context, TaskExecutionHost* host)
+    : context_(context), host_(host) {}
 
 void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame) {
   proto::PushTasksRequest push;
@@ -45,6 +45,7 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
       queue_.pop_front();
       current_task_id_ = item.spec.task_id();
     }
+    host_->AcquireTaskRefs(item.spec);
     proto::TaskReply reply = Execute(item, execute);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -53,6 +54,7 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
     proto::TaskRepliesRequest replies;
     *replies.add_replies() = std::move(reply);
     item.owner->Send(proto::TASK_REPLIES, replies);
+    host_->ReleaseTaskRefs(item.spec);
   }
 }
 
@@ -82,7 +84,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   }
   TaskResult result;
   if (!ref_ids.empty()) {
-    auto fetched = get_args_(ref_ids, ref_owners);
+    auto fetched = host_->GetArgs(ref_ids, ref_owners);
     if (!fetched.ok()) {
       result.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
       result.error.set_message(std::string(fetched.status().message()));
@@ -110,6 +112,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
     RecordState(spec, proto::FAILED, &result.error);
   } else {
     ret->set_data(std::move(result.data));
+    for (auto& ref : host_->TakeReturnRefs(spec.owner())) *ret->add_nested_refs() = std::move(ref);
     RecordState(spec, proto::FINISHED);
   }
   return reply;

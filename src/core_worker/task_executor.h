@@ -27,15 +27,28 @@ struct TaskResult {
   bool app_error = false;   // user code threw (retried only with retry_exceptions)
 };
 
+// What the executor needs from the rest of the core worker (implemented by CoreWorker).
+class TaskExecutionHost {
+ public:
+  virtual ~TaskExecutionHost() = default;
+  // Fetches argument values from their owners, blocking.
+  virtual absl::StatusOr<std::vector<StoredObject>> GetArgs(
+      const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) = 0;
+  // Before the task runs: hold its by-reference and nested arguments here (registering this
+  // process as a borrower where needed), and start collecting refs the task's return holds.
+  virtual void AcquireTaskRefs(const proto::TaskSpec& spec) = 0;
+  // After the reply is sent.
+  virtual void ReleaseTaskRefs(const proto::TaskSpec& spec) = 0;
+  // The refs serialized into the return value, each registered for `receiver` with its owner.
+  virtual std::vector<proto::NestedRef> TakeReturnRefs(const proto::Address& receiver) = 0;
+};
+
 class TaskExecutor {
  public:
   using ExecuteFn = std::function<TaskResult(
       const proto::TaskSpec& spec, const std::vector<std::shared_ptr<ray::internal::Buffer>>& args)>;
-  // Fetches argument values from their owners, blocking: the CoreWorker's Get.
-  using GetArgsFn = std::function<absl::StatusOr<std::vector<StoredObject>>(
-      const std::vector<std::string>& ids, const std::vector<proto::Address>& owners)>;
 
-  TaskExecutor(CoreContext* context, GetArgsFn get_args);
+  TaskExecutor(CoreContext* context, TaskExecutionHost* host);
 
   void OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame);
   void OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner);
@@ -57,8 +70,8 @@ class TaskExecutor {
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
 
-  CoreContext* const context_;  // not owned; outlives this
-  const GetArgsFn get_args_;
+  CoreContext* const context_;      // not owned; outlives this
+  TaskExecutionHost* const host_;   // not owned; outlives this
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Queued> queue_;     // guarded by mutex_

@@ -79,7 +79,12 @@ void EventLoop::Run() {
 void EventLoop::Stop() {
   stopping_.store(true, std::memory_order_release);
   Wake();
-  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
+  if (!thread_.joinable()) return;
+  if (std::this_thread::get_id() != thread_.get_id()) {
+    thread_.join();
+  } else {
+    thread_.detach();  // stopping from a callback: the loop returns after it
+  }
 }
 
 void EventLoop::Post(std::function<void()> fn) {

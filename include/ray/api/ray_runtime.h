@@ -85,6 +85,10 @@ class RayRuntime {
   virtual std::string GetOwnerAddress(const std::string& id) = 0;
   virtual void RegisterBorrowedReference(const std::string& id,
                                          const std::string& owner_address) = 0;
+
+  // Objects this process tracks, for moray::GetLocalObjectStats (include/moray/objects.h):
+  // {owned, borrowed, values held in memory}. Runtimes without the notion report zeros.
+  virtual std::vector<size_t> LocalObjectCounts() { return {0, 0, 0}; }
 };
 
 // The runtime of this process, or nullptr before Init / after Shutdown.

@@ -1,0 +1,29 @@
+// Moray-only introspection of this process's objects (beyond Ray's C++ API): how many objects it
+// owns, how many it borrows from other processes, and how many values it holds in memory. Handy
+// to check that references are released.
+//
+//   #include <moray/objects.h>
+//   auto before = moray::GetLocalObjectStats();
+//   { auto ref = ray::Put(1); }
+//   // GetLocalObjectStats().owned == before.owned again
+#pragma once
+
+#include <cstddef>
+
+#include "ray/api/ray_runtime.h"
+
+namespace moray {
+
+struct LocalObjectStats {
+  size_t owned = 0;     // objects this process created (puts, task returns) still reachable
+  size_t borrowed = 0;  // objects owned elsewhere that this process still reaches
+  size_t in_memory = 0; // values (or errors) held in this process's memory store
+};
+
+// Throws ray::internal::RayException if ray::Init has not been called.
+inline LocalObjectStats GetLocalObjectStats() {
+  auto counts = ray::internal::GetRuntime().LocalObjectCounts();
+  return {counts.at(0), counts.at(1), counts.at(2)};
+}
+
+}  // namespace moray

@@ -1,0 +1,88 @@
+// Ownership and borrowing across real processes: refs nested in arguments and returns, refs that
+// outlive the task that made them, and the loss of an owner.
+#include <signal.h>
+#include <unistd.h>
+
+#include "gtest/gtest.h"
+#include "ray/api.h"
+#include "tests/test_env.h"
+
+namespace {
+
+int SumAll(std::vector<ray::ObjectRef<int>> refs) {
+  int sum = 0;
+  for (auto& ref : refs) sum += *ref.Get();
+  return sum;
+}
+
+// Returns a ref to an object this worker puts (and so owns).
+ray::ObjectRef<int> MakeOwned(int value) { return ray::Put(value); }
+
+// Returns a ref it received nested in its argument (owned by someone else).
+ray::ObjectRef<int> PassThrough(std::vector<ray::ObjectRef<int>> refs) { return refs.at(0); }
+
+// Puts a value, returns the ref and this worker's pid.
+std::pair<int, ray::ObjectRef<int>> MakeOwnedWithPid(int value) {
+  return {static_cast<int>(getpid()), ray::Put(value)};
+}
+
+int Read(ray::ObjectRef<int> ref) { return *ref.Get(); }
+
+RAY_REMOTE(SumAll, MakeOwned, PassThrough, MakeOwnedWithPid, Read);
+
+class ReferencesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ray::RayConfig config;
+    config.head_args = {"--num-cpus=2"};
+    ray::Init(config);
+  }
+  static void TearDownTestSuite() { ray::Shutdown(); }
+};
+
+TEST_F(ReferencesTest, RefsNestedInArgumentsStayAliveAfterTheCallerDropsThem) {
+  ray::ObjectRef<int> sum;
+  {
+    std::vector<ray::ObjectRef<int>> refs{ray::Put(1), ray::Put(2), ray::Put(3)};
+    sum = ray::Task(SumAll).Remote(refs);
+  }  // the driver's handles are gone; the pending task still reaches the objects
+  EXPECT_EQ(*sum.Get(), 6);
+}
+
+TEST_F(ReferencesTest, ARefReturnedByATaskOutlivesTheTask) {
+  auto outer = ray::Task(MakeOwned).Remote(42);
+  ray::ObjectRef<int> inner = *outer.Get();
+  // The worker's task is over and its local handle gone; the driver borrows the object.
+  EXPECT_EQ(*inner.Get(), 42);
+  // ...also after the outer object itself is released.
+  outer = ray::ObjectRef<ray::ObjectRef<int>>();
+  EXPECT_EQ(*inner.Get(), 42);
+  // And a third process can read it through the driver's borrowed ref.
+  EXPECT_EQ(*ray::Task(Read).Remote(inner).Get(), 42);
+}
+
+TEST_F(ReferencesTest, ARefPassedThroughABorrowerStaysAlive) {
+  ray::ObjectRef<ray::ObjectRef<int>> returned;
+  {
+    std::vector<ray::ObjectRef<int>> refs{ray::Put(7)};
+    returned = ray::Task(PassThrough).Remote(refs);
+  }
+  ray::ObjectRef<int> back = *returned.Get();
+  EXPECT_EQ(*back.Get(), 7);
+}
+
+TEST_F(ReferencesTest, LosingTheOwnerRaisesUnreconstructable) {
+  auto made = ray::Task(MakeOwnedWithPid).Remote(5);
+  auto [pid, ref] = *made.Get();
+  ASSERT_NE(pid, getpid());
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(moray::testing::WaitFor([&] { return !moray::testing::ProcessAlive(pid); }));
+  try {
+    ref.Get(10000);
+    FAIL() << "expected UnreconstructableException";
+  } catch (const ray::internal::UnreconstructableException& e) {
+    EXPECT_NE(std::string(e.what()).find("owner"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
