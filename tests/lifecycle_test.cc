@@ -73,6 +73,17 @@ std::vector<pid_t> Others() {
   return pids;
 }
 bool NothingRunning() { return Others().empty(); }
+// Waits until every one of `pids` has exited. Needed beside NothingRunning: a process on its way
+// out has already lost its environment (so Others() no longer lists it) but may still hold its
+// sockets for a moment.
+bool AllExit(const std::vector<pid_t>& pids) {
+  return WaitFor(
+      [&] {
+        return std::none_of(pids.begin(), pids.end(),
+                            [](pid_t pid) { return ProcessAlive(pid); });
+      },
+      std::chrono::seconds(10));
+}
 std::string Describe(const std::vector<pid_t>& pids) {
   std::string out;
   for (pid_t pid : pids) {
@@ -244,7 +255,7 @@ TEST_F(LifecycleTest, EmbeddedClusterLeavesNoProcessesSocketsOrSharedMemory) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_FALSE(ray::IsInitialized());
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
-  EXPECT_FALSE(ProcessAlive(worker));
+  EXPECT_TRUE(AllExit(running)) << Describe(running);
   EXPECT_TRUE(ListeningPortsOf(running).empty());
   // No socket of those processes is still listening anywhere on the machine (a dead process's
   // sockets are closed; a port still listening would mean an inherited descriptor survived).
@@ -358,9 +369,7 @@ TEST_F(LifecycleTest, DriverExitingWithoutShutdownLeavesNothingBehind) {
   auto services = ServicesOf(NewSession(sessions_before));
   ASSERT_EQ(services.size(), 2u);
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
-  EXPECT_FALSE(ProcessAlive(worker));
-  EXPECT_FALSE(ProcessAlive(services["gcs_server"]));
-  EXPECT_FALSE(ProcessAlive(services["raylet"]));
+  EXPECT_TRUE(AllExit({worker, services["gcs_server"], services["raylet"]}));
   // "auto" does not name the dead cluster.
   auto after = RunMoray({"status", "--address", "auto"});
   EXPECT_NE(after.exit_code, 0);
@@ -390,9 +399,7 @@ TEST_F(LifecycleTest, SigkilledDriverLeavesNothingBehind) {
   int status = WaitExit(child.pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
-  EXPECT_FALSE(ProcessAlive(worker));
-  EXPECT_FALSE(ProcessAlive(services["gcs_server"]));
-  EXPECT_FALSE(ProcessAlive(services["raylet"]));
+  EXPECT_TRUE(AllExit({worker, services["gcs_server"], services["raylet"]}));
   auto after = RunMoray({"status", "--address", "auto"});
   EXPECT_NE(after.exit_code, 0);
   EXPECT_NE(after.err.find("could not find a running Moray cluster"), std::string::npos)
@@ -468,8 +475,9 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
   auto stopped = RunMoray({"stop"});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
-  for (pid_t worker : workers) EXPECT_FALSE(ProcessAlive(worker)) << worker;
-  for (const auto& [name, pid] : services) EXPECT_FALSE(ProcessAlive(pid)) << name;
+  std::vector<pid_t> all(workers.begin(), workers.end());
+  for (const auto& [name, pid] : services) all.push_back(pid);
+  EXPECT_TRUE(AllExit(all)) << Describe(all);
 }
 
 // Init with an address where no cluster is: a RayException saying what is wrong, within seconds,
