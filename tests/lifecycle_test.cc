@@ -295,7 +295,7 @@ TEST_F(LifecycleTest, InitTwiceIsANoOpAndInitAfterShutdownStartsAFreshCluster) {
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
 }
 
-TEST_F(LifecycleTest, HeadArgsFromTheCommandLineShapeTheEmbeddedCluster) {
+TEST_F(LifecycleTest, ArgvFlagsShapeTheEmbeddedClusterAndTheJob) {
   ray::RayConfig config;
   std::vector<std::string> args = {"driver", "--unrelated", "--ray_head_args",
                                    "--num-cpus=3 --resources={\"lifecycle_slot\":2}",
@@ -310,6 +310,8 @@ TEST_F(LifecycleTest, HeadArgsFromTheCommandLineShapeTheEmbeddedCluster) {
     return status.find("/3.0 CPU") != std::string::npos &&
            status.find("/2.0 lifecycle_slot") != std::string::npos;
   }, std::chrono::seconds(10))) << RunMoray({"status", "--address", "auto"}).out;
+  auto jobs = RunMoray({"list", "jobs", "--address", "auto", "--format", "json"});
+  EXPECT_NE(jobs.out.find("\"ray_namespace\": \"lifecycle\""), std::string::npos) << jobs.out;
   ray::Shutdown();
 }
 
