@@ -422,6 +422,11 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
   auto services = ServicesOf(session);
   ASSERT_EQ(services.size(), 2u);
   const pid_t raylet = services["raylet"];
+  // A second head on the same port fails with the reason and leaves the first one alone.
+  auto twice = RunMoray({"start", "--head", "--port=" + address.substr(address.rfind(':') + 1)});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("Address already in use"), std::string::npos) << twice.err;
+  EXPECT_EQ(Others().size(), 2u) << Describe(Others());
   size_t sessions = SessionDirs().size();
 
   std::set<pid_t> workers;
