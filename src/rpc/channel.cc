@@ -185,13 +185,19 @@ void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
   }
 }
 
-void Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
+bool Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
                          const google::protobuf::MessageLite& message) {
   size_t body = message.ByteSizeLong();
+  if (body > kMaxFrameBody) {
+    spdlog::error("channel {}: a message of {} bytes (method {}) exceeds the {}-byte frame limit; "
+                  "not sent",
+                  peer_, body, method, kMaxFrameBody);
+    return false;
+  }
   bool post = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_) return;
+    if (closed_) return true;
     size_t offset = write_buffer_.size();
     write_buffer_.resize(offset + kFrameHeaderSize + body);
     char* p = write_buffer_.data() + offset;
@@ -210,6 +216,7 @@ void Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
     auto self = shared_from_this();
     loop_->Post([self] { self->FlushWrites(); });
   }
+  return true;
 }
 
 void Connection::Send(uint16_t method, const google::protobuf::MessageLite& message) {
@@ -236,7 +243,21 @@ void Connection::Call(uint16_t method, const google::protobuf::MessageLite& requ
     });
     return;
   }
-  Enqueue(method, 0, seq, request);
+  if (!Enqueue(method, 0, seq, request)) {
+    ReplyCallback callback;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = pending_calls_.find(seq);
+      if (it == pending_calls_.end()) return;
+      callback = std::move(it->second);
+      pending_calls_.erase(it);
+    }
+    auto shared = std::make_shared<ReplyCallback>(std::move(callback));
+    loop_->Post([shared] {
+      (*shared)(absl::InvalidArgumentError("the request exceeds the channel's frame size limit"),
+                Frame{});
+    });
+  }
 }
 
 void Connection::Reply(const Frame& request, const google::protobuf::MessageLite& reply) {

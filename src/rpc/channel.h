@@ -92,7 +92,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   Connection(EventLoop* loop, int fd, std::string peer);
-  void Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
+  // False (and nothing queued) if the message exceeds kMaxFrameBody.
+  bool Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
                const google::protobuf::MessageLite& message);
   void OnEvents(uint32_t events);
   void HandleReadable();
