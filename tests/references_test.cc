@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "gtest/gtest.h"
+#include "moray/objects.h"
 #include "ray/api.h"
 #include "tests/test_env.h"
 
@@ -83,6 +84,28 @@ TEST_F(ReferencesTest, LosingTheOwnerRaisesUnreconstructable) {
   } catch (const ray::internal::UnreconstructableException& e) {
     EXPECT_NE(std::string(e.what()).find("owner"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(ReferencesTest, ObjectsAreFreedWhenTheLastReferenceIsGone) {
+  auto before = moray::GetLocalObjectStats();
+  {
+    auto a = ray::Put(1);
+    std::vector<ray::ObjectRef<int>> refs{ray::Put(2), ray::Put(3)};
+    auto sum = ray::Task(SumAll).Remote(refs);
+    auto outer = ray::Task(MakeOwned).Remote(9);
+    ray::ObjectRef<int> inner = *outer.Get();
+    EXPECT_EQ(*sum.Get(), 5);
+    EXPECT_EQ(*inner.Get(), 9);
+    auto during = moray::GetLocalObjectStats();
+    EXPECT_GE(during.owned, before.owned + 5);  // a, two puts, sum, outer
+    EXPECT_GE(during.borrowed, before.borrowed + 1);  // inner, owned by a worker
+  }
+  // Everything this driver owned or borrowed is released; the memory store holds nothing more.
+  ASSERT_TRUE(moray::testing::WaitFor([&] {
+    auto after = moray::GetLocalObjectStats();
+    return after.owned == before.owned && after.borrowed == before.borrowed &&
+           after.in_memory == before.in_memory;
+  }));
 }
 
 }  // namespace

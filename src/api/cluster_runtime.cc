@@ -170,6 +170,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   void RegisterBorrowedReference(const std::string& id, const std::string& owner) override {
     worker_->RegisterBorrowedReference(id, owner);
   }
+  std::vector<size_t> LocalObjectCounts() override { return worker_->LocalObjectCounts(); }
 
  private:
   std::unique_ptr<core::CoreWorker> worker_;
