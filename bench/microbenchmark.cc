@@ -103,7 +103,8 @@ void RunRayMetrics(const Options& opt) {
            constexpr int kClients = 4, kTasksPerClient = 10000;
            std::vector<ray::ObjectRef<int>> clients;
            for (int c = 0; c < kClients; ++c) {
-             clients.push_back(ray::Task(ClientBatch).SetResource("CPU", 0.01).Remote(kTasksPerClient));
+             clients.push_back(
+                 ray::Task(ClientBatch).SetResource("CPU", 0.01).Remote(kTasksPerClient));
            }
            ray::Get(clients);
          },

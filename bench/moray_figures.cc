@@ -65,6 +65,15 @@ double StatusMb(int pid, const std::string& field) {
 
 double RssMb(int pid) { return StatusMb(pid, "VmRSS"); }
 
+// VmRSS = RssAnon + RssFile + RssShmem; the raylet's RSS includes the object store's shared
+// memory that it has touched.
+std::string RssBreakdown(int pid) {
+  char note[128];
+  std::snprintf(note, sizeof(note), "anon %.1f, file %.1f, shmem %.1f", StatusMb(pid, "RssAnon"),
+                StatusMb(pid, "RssFile"), StatusMb(pid, "RssShmem"));
+  return note;
+}
+
 std::vector<int> ChildrenOf(int pid) {
   std::vector<int> out;
   std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
@@ -191,7 +200,8 @@ void MeasureWorkerStart(const ClusterPids& cluster) {
     return;
   }
   Report({"worker_start_ms", Median(cold), -1, "ms",
-          "median of " + std::to_string(cold.size()) + ": task on a fresh worker, Remote() to result"});
+          "median of " + std::to_string(cold.size()) +
+              ": task on a fresh worker, Remote() to result"});
   Report({"worker_warm_task_ms", Median(warm), -1, "ms", "same task on the now-existing worker"});
 }
 
@@ -209,11 +219,9 @@ void MeasureIdleWorkerRss(const ClusterPids& cluster) {
   if (rss.empty()) return;
   char note[200];
   std::snprintf(note, sizeof(note),
-                "median VmRSS of %zu idle workers (max %.1f); pid %d from a task: %.1f, of it "
-                "RssAnon %.1f, RssFile %.1f",
-                rss.size(), *std::max_element(rss.begin(), rss.end()), task_pid, task_worker_mb,
-                StatusMb(task_pid, "RssAnon"), StatusMb(task_pid, "RssFile"));
-  Report({"idle_worker_rss_mb", Median(rss), -1, "MB", note});
+                "median VmRSS of %zu idle workers (max %.1f); pid %d from a task: %.1f = ",
+                rss.size(), *std::max_element(rss.begin(), rss.end()), task_pid, task_worker_mb);
+  Report({"idle_worker_rss_mb", Median(rss), -1, "MB", note + RssBreakdown(task_pid)});
 }
 
 // 100k tasks that all depend on a gate task's result: they queue in the owner (this driver's
@@ -222,10 +230,11 @@ void MeasureIdleWorkerRss(const ClusterPids& cluster) {
 void MeasureQueuedTasks(const ClusterPids& cluster) {
   constexpr int kTasks = 100000;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  double gcs0 = RssMb(cluster.gcs), raylet0 = RssMb(cluster.raylet), driver0 = RssMb(getpid());
-  Report({"gcs_rss_at_rest_mb", gcs0, -1, "MB", ""});
-  Report({"raylet_rss_at_rest_mb", raylet0, -1, "MB", ""});
-  Report({"driver_rss_at_rest_mb", driver0, -1, "MB", ""});
+  Report({"gcs_rss_at_rest_mb", RssMb(cluster.gcs), -1, "MB", RssBreakdown(cluster.gcs)});
+  Report({"raylet_rss_at_rest_mb", RssMb(cluster.raylet), -1, "MB", RssBreakdown(cluster.raylet)});
+  Report({"raylet_rss_anon_at_rest_mb", StatusMb(cluster.raylet, "RssAnon"), -1, "MB",
+          "the raylet's private memory"});
+  Report({"driver_rss_at_rest_mb", RssMb(getpid()), -1, "MB", RssBreakdown(getpid())});
 
   std::string gate_path = "/tmp/moray-bench-gate-" + std::to_string(getpid());
   unlink(gate_path.c_str());
@@ -237,12 +246,14 @@ void MeasureQueuedTasks(const ClusterPids& cluster) {
   double submit_s = SecondsSince(start);
   // Task events are flushed every 100 ms by the driver and again by the raylet; give them time.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  double gcs1 = RssMb(cluster.gcs), raylet1 = RssMb(cluster.raylet), driver1 = RssMb(getpid());
   Report({"queued_100k_submit_rate", kTasks / submit_s, -1, "tasks/s",
           "Remote() of 100k tasks waiting on an unfinished argument"});
-  Report({"gcs_rss_100k_queued_mb", gcs1, -1, "MB", ""});
-  Report({"raylet_rss_100k_queued_mb", raylet1, -1, "MB", ""});
-  Report({"driver_rss_100k_queued_mb", driver1, -1, "MB", "the owner: where the tasks queue"});
+  Report({"gcs_rss_100k_queued_mb", RssMb(cluster.gcs), -1, "MB", RssBreakdown(cluster.gcs)});
+  Report({"raylet_rss_100k_queued_mb", RssMb(cluster.raylet), -1, "MB",
+          RssBreakdown(cluster.raylet)});
+  Report({"raylet_rss_anon_100k_queued_mb", StatusMb(cluster.raylet, "RssAnon"), -1, "MB", ""});
+  Report({"driver_rss_100k_queued_mb", RssMb(getpid()), -1, "MB",
+          "the owner, where the tasks queue: " + RssBreakdown(getpid())});
 
   start = Clock::now();
   { std::ofstream(gate_path) << "open"; }
@@ -252,8 +263,9 @@ void MeasureQueuedTasks(const ClusterPids& cluster) {
   Report({"queued_100k_drain_s", drain_s, -1, "s", "gate opens -> all 100k results back"});
   refs.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  Report({"gcs_rss_after_drain_mb", RssMb(cluster.gcs), -1, "MB", ""});
-  Report({"raylet_rss_after_drain_mb", RssMb(cluster.raylet), -1, "MB", ""});
+  Report({"gcs_rss_after_drain_mb", RssMb(cluster.gcs), -1, "MB", RssBreakdown(cluster.gcs)});
+  Report({"raylet_rss_after_drain_mb", RssMb(cluster.raylet), -1, "MB",
+          RssBreakdown(cluster.raylet)});
 }
 
 }  // namespace
@@ -271,7 +283,8 @@ void RunMorayFigures(const std::string& filter, bool after_other_metrics) {
     // What the Ray metrics above (about a million tasks) left behind in this driver's cluster.
     Report({"gcs_rss_after_ray_metrics_mb", RssMb(cluster.gcs), -1, "MB",
             "this driver's cluster, after the Ray metrics"});
-    Report({"raylet_rss_after_ray_metrics_mb", RssMb(cluster.raylet), -1, "MB", ""});
+    Report({"raylet_rss_after_ray_metrics_mb", RssMb(cluster.raylet), -1, "MB",
+            RssBreakdown(cluster.raylet)});
   }
   if (wanted("start")) MeasureStartToFirstTask();
   // On a fresh cluster, so "at rest" means at rest.
