@@ -18,12 +18,14 @@
 // has returned; Init and Shutdown must not race with each other or with other calls.
 #pragma once
 
+#include <cstring>
 #include <list>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "ray/api/byte_header.h"
 #include "ray/api/function_manager.h"
 #include "ray/api/logging.h"
 #include "ray/api/object_ref.h"
@@ -56,8 +58,19 @@ void Shutdown();
 // Stores `value` as a new immutable object owned by this process.
 template <typename T>
 ObjectRef<T> Put(const T& value) {
-  std::string id = internal::GetRuntime().Put(internal::Serializer::Serialize(value));
-  return ObjectRef<T>(std::move(id));
+  if constexpr (internal::IsByteContainer<T>::value) {
+    // Bytes go straight into the object's memory: one copy, even for large buffers.
+    const bool str = internal::kPacksAsStr<T>;
+    size_t header = internal::ByteHeaderSize(value.size(), str);
+    std::string id = internal::GetRuntime().PutWith(header + value.size(), [&](char* out) {
+      internal::WriteByteHeader(out, value.size(), str);
+      if (!value.empty()) std::memcpy(out + header, value.data(), value.size());
+    });
+    return ObjectRef<T>(std::move(id));
+  } else {
+    std::string id = internal::GetRuntime().Put(internal::Serializer::Serialize(value));
+    return ObjectRef<T>(std::move(id));
+  }
 }
 
 // The value of `object` (blocking). Throws the error the object holds (RayTaskException, ...);
@@ -87,7 +100,7 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& objects,
   } else {
     values.reserve(buffers.size());
     for (size_t i = 0; i < buffers.size(); ++i) {
-      values.push_back(internal::DeserializeObject<T>(ids[i], *buffers[i]));
+      values.push_back(internal::ObjectReader<T>::Read(ids[i], buffers[i]));
     }
   }
   return values;

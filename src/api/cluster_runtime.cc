@@ -111,7 +111,17 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
 
   core::CoreWorker& worker() { return *worker_; }
 
-  std::string Put(std::string data) override { return worker_->Put(std::move(data)); }
+  std::string Put(std::string data) override { return Check(worker_->Put(std::move(data))); }
+  std::string PutWith(size_t size, const std::function<void(char*)>& write) override {
+    return Check(worker_->PutWith(size, write));
+  }
+  static std::string Check(absl::StatusOr<std::string> id) {
+    if (!id.ok()) {
+      std::string prefix = absl::IsResourceExhausted(id.status()) ? "ObjectStoreFullError: " : "";
+      throw ray::internal::RayException(prefix + std::string(id.status().message()));
+    }
+    return *id;
+  }
 
   std::vector<std::shared_ptr<Buffer>> Get(const std::vector<std::string>& ids,
                                            int timeout_ms) override {
@@ -171,6 +181,11 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     worker_->RegisterBorrowedReference(id, owner);
   }
   std::vector<size_t> LocalObjectCounts() override { return worker_->LocalObjectCounts(); }
+  std::pair<const char*, size_t> ObjectStoreMapping() override {
+    const auto* plasma = worker_->plasma();
+    if (!plasma) return {nullptr, 0};
+    return {plasma->base(), static_cast<size_t>(plasma->capacity())};
+  }
 
  private:
   std::unique_ptr<core::CoreWorker> worker_;

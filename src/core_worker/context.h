@@ -11,6 +11,7 @@
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_event_buffer.h"
+#include "object_store/store_client.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
 
@@ -30,6 +31,7 @@ struct CoreContext {
   MemoryStore* store = nullptr;
   ReferenceCounter* references = nullptr;
   TaskEventBuffer* events = nullptr;
+  object_store::StoreClient* plasma = nullptr;  // the node's object store; null if it has none
   std::atomic<bool> shutting_down{false};
 };
 

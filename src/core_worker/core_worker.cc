@@ -142,6 +142,16 @@ absl::Status CoreWorker::Connect() {
   context_.address_string = AddressToString(context_.address);
   gcs_address_ = reply.gcs_address();
   session_dir_ = reply.session_dir();
+  if (!reply.store_socket().empty()) {
+    auto plasma = object_store::StoreClient::Connect(reply.store_socket());
+    if (!plasma.ok()) {
+      return absl::UnavailableError(absl::StrCat("cannot reach the node's object store at ",
+                                                 reply.store_socket(), ": ",
+                                                 plasma.status().message()));
+    }
+    plasma_ = std::move(*plasma);
+    context_.plasma = plasma_.get();
+  }
 
   loop_.Post([this] { FlushEvents(); });
   if (context_.is_driver) {
@@ -200,6 +210,7 @@ void CoreWorker::OnObjectFreed(const std::string& id) {
                     ToHex(id), object->error.message());
     }
   }
+  if (object && object->in_plasma && plasma_) (void)plasma_->Delete({id});
   store_.Delete(id);
 }
 
@@ -211,7 +222,7 @@ std::string CoreWorker::CurrentTaskId() const {
   return driver_task_id_;
 }
 
-std::string CoreWorker::Put(std::string data) {
+std::string CoreWorker::NewPutId() {
   std::string task_id = CurrentTaskId();
   if (task_id.empty()) task_id = NewTaskId(context_.job_id);
   std::string id = ObjectIdForPut(task_id, put_index_.fetch_add(1));
@@ -221,8 +232,50 @@ std::string CoreWorker::Put(std::string data) {
   for (const auto& ref : refs) nested.push_back(ref.object_id());
   references_.SetNested(id, nested);
   for (const auto& ref : refs) references_.RemoveSubmittedTaskReference(ref.object_id());
+  return id;
+}
+
+absl::StatusOr<std::string> CoreWorker::Put(std::string data) {
+  return PutImpl(data.size(), &data, nullptr);
+}
+
+absl::StatusOr<std::string> CoreWorker::PutWith(size_t size,
+                                                const std::function<void(char*)>& write) {
+  return PutImpl(size, nullptr, &write);
+}
+
+absl::StatusOr<std::string> CoreWorker::PutImpl(size_t size, std::string* data,
+                                                const std::function<void(char*)>* write) {
+  std::string id = NewPutId();
   StoredObject object;
-  object.data = std::make_shared<ray::internal::StringBuffer>(std::move(data));
+  if (plasma_ && size > kInlineLimit) {
+    // Large: written once, straight into shared memory.
+    absl::Status status;
+    if (data) {
+      status = plasma_->Put(id, data->data(), size, context_.address);
+    } else {
+      auto span = plasma_->Create(id, size, context_.address);
+      status = span.status();
+      if (span.ok()) {
+        (*write)(span->data());
+        status = plasma_->Seal(id);
+      }
+    }
+    if (!status.ok()) {
+      references_.AddLocalReference(id);
+      references_.RemoveLocalReference(id);  // nothing references it: forget it
+      return status;
+    }
+    object.in_plasma = true;
+    object.size = static_cast<int64_t>(size);
+    object.node_id = context_.node_id;
+  } else if (data) {
+    object.data = std::make_shared<ray::internal::StringBuffer>(std::move(*data));
+  } else {
+    std::string bytes(size, '\0');
+    (*write)(bytes.data());
+    object.data = std::make_shared<ray::internal::StringBuffer>(std::move(bytes));
+  }
   store_.Put(id, std::move(object));
   return id;
 }
@@ -285,6 +338,10 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
     StoredObject object;
     if (reply.object().error().type() != proto::ERROR_NONE) {
       object.error = reply.object().error();
+    } else if (reply.object().in_plasma()) {
+      object.in_plasma = true;
+      object.size = reply.object().size();
+      object.node_id = reply.object().node_id();
     } else {
       object.data = std::make_shared<ray::internal::StringBuffer>(
           std::move(*reply.mutable_object()->mutable_data()));
@@ -447,6 +504,50 @@ void CoreWorker::SetBlocked(bool blocked) {
   context_.raylet->Send(blocked ? proto::NOTIFY_BLOCKED : proto::NOTIFY_UNBLOCKED, request);
 }
 
+absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
+                                       std::vector<StoredObject>* objects, absl::Time deadline) {
+  std::vector<size_t> slots;
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < objects->size(); ++i) {
+    if ((*objects)[i].in_plasma) {
+      slots.push_back(i);
+      wanted.push_back(ids[i]);
+    }
+  }
+  if (wanted.empty()) return absl::OkStatus();
+  auto lost = [&](size_t slot, const std::string& why) {
+    StoredObject& o = (*objects)[slot];
+    o.in_plasma = false;
+    o.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
+    o.error.set_message(absl::StrCat("Failed to get object ", ToHex(ids[slot]), ": ", why));
+  };
+  if (!plasma_) {
+    for (size_t slot : slots) lost(slot, "this process has no object store to read it from");
+    return absl::OkStatus();
+  }
+  absl::Duration wait = deadline == absl::InfiniteFuture()
+                            ? absl::InfiniteDuration()
+                            : std::max(absl::ZeroDuration(), deadline - absl::Now());
+  auto buffers = plasma_->Get(wanted, wait);
+  if (!buffers.ok()) {
+    for (size_t slot : slots) lost(slot, std::string(buffers.status().message()));
+    return absl::OkStatus();
+  }
+  for (size_t k = 0; k < slots.size(); ++k) {
+    StoredObject& o = (*objects)[slots[k]];
+    if (!(*buffers)[k]) {
+      if (deadline != absl::InfiniteFuture()) {
+        return absl::DeadlineExceededError("Get timed out reading from the object store");
+      }
+      lost(slots[k], "it is no longer in the node's object store");
+      continue;
+    }
+    o.data = std::move((*buffers)[k]);
+    o.in_plasma = false;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std::string>& ids,
                                                           absl::Duration timeout) {
   StartFetches(ids, nullptr);
@@ -459,6 +560,9 @@ absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std:
     if (lend) SetBlocked(false);
   }
   if (ready) {
+    if (auto resolved = ResolvePlasma(ids, &*ready, DeadlineFor(timeout)); !resolved.ok()) {
+      return resolved;
+    }
     for (size_t i = 0; i < ids.size(); ++i) {
       if ((*ready)[i].is_error() && references_.IsOwned(ids[i])) {
         std::lock_guard<std::mutex> lock(observed_mutex_);
@@ -494,6 +598,15 @@ std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
   if (spec.num_returns() == 0) spec.set_num_returns(1);
   if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
   for (auto& arg : *spec.mutable_args()) {
+    if (!arg.is_ref() && arg.value().size() > kInlineLimit && plasma_) {
+      // A large by-value argument is put once and travels by reference, not through every RPC.
+      auto id = Put(std::move(*arg.mutable_value()));
+      if (id.ok()) {
+        arg.clear_value();
+        arg.set_is_ref(true);
+        arg.set_object_id(*id);
+      }
+    }
     if (!arg.is_ref()) continue;
     if (references_.IsOwned(arg.object_id())) {
       *arg.mutable_owner() = context_.address;
@@ -543,7 +656,12 @@ void CoreWorker::RegisterBorrowedReference(const std::string& id, const std::str
 std::vector<size_t> CoreWorker::LocalObjectCounts() const {
   size_t owned = references_.NumOwned();
   size_t tracked = references_.NumTracked();  // read separately: clamp a concurrent change
-  return {owned, tracked > owned ? tracked - owned : 0, store_.size()};
+  size_t store_used = 0;
+  if (plasma_) {
+    auto stats = plasma_->Stats();
+    if (stats.ok()) store_used = static_cast<size_t>(stats->used());
+  }
+  return {owned, tracked > owned ? tracked - owned : 0, store_.size(), store_used};
 }
 
 void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {
@@ -587,7 +705,13 @@ void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
       conn->Reply(header, *reply);
       return;
     }
-    out->set_data(object.data->Data(), object.data->Size());
+    if (object.in_plasma) {
+      out->set_in_plasma(true);
+      out->set_size(object.size);
+      out->set_node_id(object.node_id);
+    } else {
+      out->set_data(object.data->Data(), object.data->Size());
+    }
     // Register the requester for every ref inside the value before it can see them.
     auto nested = references_.NestedOf(id, context_.address);
     std::string requester_key = AddressToString(requester);

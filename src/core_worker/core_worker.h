@@ -48,7 +48,11 @@ class CoreWorker : public TaskExecutionHost {
   // Flushes task events, tells the raylet this was an intended exit, stops the I/O thread.
   void Shutdown();
 
-  std::string Put(std::string data);
+  // Small values stay in this process; larger ones go to the node's object store (one copy).
+  // ResourceExhausted when the object store is full of pinned data.
+  absl::StatusOr<std::string> Put(std::string data);
+  // As Put, for `size` bytes that `write` produces directly in the object's memory.
+  absl::StatusOr<std::string> PutWith(size_t size, const std::function<void(char*)>& write);
   // DeadlineExceeded if not all ready within `timeout` (InfiniteDuration: no limit).
   absl::StatusOr<std::vector<StoredObject>> Get(const std::vector<std::string>& ids,
                                                 absl::Duration timeout);
@@ -66,6 +70,7 @@ class CoreWorker : public TaskExecutionHost {
   void RegisterBorrowedReference(const std::string& id, const std::string& owner_address);
   // {owned, borrowed, values in the memory store}.
   std::vector<size_t> LocalObjectCounts() const;
+  const object_store::StoreClient* plasma() const { return plasma_.get(); }
 
   // Worker mode: executes pushed tasks on the calling thread until the raylet goes away.
   void RunTaskLoop(const TaskExecutor::ExecuteFn& execute);
@@ -108,6 +113,13 @@ class CoreWorker : public TaskExecutionHost {
   void RecordDriverTask(proto::TaskState state);
   std::string CurrentTaskId() const;
   void SetBlocked(bool blocked);
+  // A new owned put id, with the refs serialized into its value (this thread) as nested refs.
+  std::string NewPutId();
+  absl::StatusOr<std::string> PutImpl(size_t size, std::string* data,
+                                      const std::function<void(char*)>* write);
+  // Replaces object-store markers in `objects` with views into shared memory.
+  absl::Status ResolvePlasma(const std::vector<std::string>& ids, std::vector<StoredObject>* objects,
+                             absl::Time deadline);
   // The owner freed `id`: drop it, and log an error nobody ever retrieved (it would vanish silently).
   void OnObjectFreed(const std::string& id);
 
@@ -118,6 +130,7 @@ class CoreWorker : public TaskExecutionHost {
   ReferenceCounter references_;
   CoreContext context_;
   std::unique_ptr<rpc::Server> server_;
+  std::unique_ptr<object_store::StoreClient> plasma_;
   std::unique_ptr<NormalTaskSubmitter> submitter_;
   std::unique_ptr<TaskExecutor> executor_;
   std::string gcs_address_;

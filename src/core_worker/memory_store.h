@@ -20,12 +20,20 @@
 
 namespace moray::core {
 
-// A ready object: its bytes (shared, never copied on Get) or the error it holds.
+// A ready object: its bytes (shared, never copied on Get), the error it holds, or — for a large
+// value — where it lives: the shared-memory object store of node `node_id` (`data` is null).
 struct StoredObject {
   std::shared_ptr<ray::internal::Buffer> data;
   proto::ErrorInfo error;  // error.type() != ERROR_NONE: the object is an error
+  bool in_plasma = false;
+  int64_t size = 0;        // of a value in the object store
+  std::string node_id;     // the node whose object store holds it
   bool is_error() const { return error.type() != proto::ERROR_NONE; }
 };
+
+// Values larger than this live in the node's shared-memory object store, not inline in RPCs and
+// memory stores.
+inline constexpr size_t kInlineLimit = 100 * 1024;
 
 class MemoryStore {
  public:

@@ -58,6 +58,7 @@ void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
     if (!arg->is_ref() || arg->owner().worker_id() != context_->worker_id) continue;
     // Owned here: wait for the value and inline it; the task runs only once all are ready.
     auto ready = context_->store->Find(arg->object_id());
+    if (ready && ready->in_plasma) continue;  // large: the worker reads it from the store
     if (ready) {
       if (ready->is_error()) {
         if (task.dependency_error.type() == proto::ERROR_NONE) task.dependency_error = ready->error;
@@ -84,7 +85,7 @@ void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
         proto::TaskArg* arg = t.spec.mutable_args(index);
         if (object.is_error()) {
           if (t.dependency_error.type() == proto::ERROR_NONE) t.dependency_error = object.error;
-        } else {
+        } else if (!object.in_plasma) {
           arg->set_is_ref(false);
           arg->set_value(object.data->Data(), object.data->Size());
         }
@@ -350,6 +351,10 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
       const auto& ret = reply->returns(i);
       if (ret.error().type() != proto::ERROR_NONE) {
         object.error = ret.error();
+      } else if (ret.in_plasma()) {
+        object.in_plasma = true;
+        object.size = ret.size();
+        object.node_id = ret.node_id();
       } else {
         object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
       }

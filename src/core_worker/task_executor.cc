@@ -111,7 +111,26 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
     reply.set_retryable_app_error(result.app_error);
     RecordState(spec, proto::FAILED, &result.error);
   } else {
-    ret->set_data(std::move(result.data));
+    if (context_->plasma && result.data.size() > kInlineLimit) {
+      // A large return is sealed here, in this node's object store, on the owner's behalf.
+      auto put = context_->plasma->Put(ret->object_id(), result.data.data(), result.data.size(),
+                                       spec.owner());
+      if (!put.ok()) {
+        proto::ErrorInfo error;
+        error.set_type(absl::IsResourceExhausted(put) ? proto::OBJECT_STORE_FULL
+                                                      : proto::OBJECT_UNRECONSTRUCTABLE);
+        error.set_message(absl::StrCat("Could not store the return value of ", spec.name(), " (",
+                                       result.data.size(), " bytes): ", put.message()));
+        *ret->mutable_error() = error;
+        RecordState(spec, proto::FAILED, &error);
+        return reply;
+      }
+      ret->set_in_plasma(true);
+      ret->set_size(static_cast<int64_t>(result.data.size()));
+      ret->set_node_id(context_->node_id);
+    } else {
+      ret->set_data(std::move(result.data));
+    }
     for (auto& ref : host_->TakeReturnRefs(spec.owner())) *ret->add_nested_refs() = std::move(ref);
     RecordState(spec, proto::FINISHED);
   }

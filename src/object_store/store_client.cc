@@ -271,7 +271,8 @@ absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> StoreClient:
     if (location.offset() + location.size() > state_->memory->size()) {
       return absl::InternalError("the object store returned an object outside its region");
     }
-    state_->Populate(location.offset(), location.size());
+    // No Populate here: a Get must cost the same for 1 KiB and 1 GiB (zero copy); pages are
+    // mapped as the reader touches them. Writers populate in Create, where every byte is written.
     buffers[i] = std::make_shared<StoreBuffer>(state_, ids[i],
                                                state_->memory->base() + location.offset(),
                                                location.size());

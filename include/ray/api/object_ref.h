@@ -77,6 +77,15 @@ std::shared_ptr<T> DeserializeObject(const std::string& id, const Buffer& buffer
   }
 }
 
+// How Get turns an object's bytes into a T. The default deserializes (a copy); a type may
+// specialize it to read in place (moray::ByteView, include/moray/byte_view.h).
+template <typename T>
+struct ObjectReader {
+  static std::shared_ptr<T> Read(const std::string& id, const std::shared_ptr<Buffer>& buffer) {
+    return DeserializeObject<T>(id, *buffer);
+  }
+};
+
 }  // namespace internal
 
 template <typename T>
@@ -92,7 +101,7 @@ class ObjectRef : public internal::ObjectRefBase {
   // As Get(), but throws RayTimeoutException after `timeout_ms` (-1: wait forever).
   std::shared_ptr<T> Get(const int& timeout_ms) const {
     auto buffers = internal::GetRuntime().Get({BinaryID()}, timeout_ms);
-    return internal::DeserializeObject<T>(BinaryID(), *buffers.at(0));
+    return internal::ObjectReader<T>::Read(BinaryID(), buffers.at(0));
   }
 
   bool operator==(const ObjectRef& other) const { return BinaryID() == other.BinaryID(); }

@@ -10,9 +10,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ray::internal {
@@ -86,9 +88,21 @@ class RayRuntime {
   virtual void RegisterBorrowedReference(const std::string& id,
                                          const std::string& owner_address) = 0;
 
+  // Stores an object of `size` serialized bytes written by `write` into memory the runtime
+  // provides — in shared memory for large objects, so the bytes are copied once.
+  virtual std::string PutWith(size_t size, const std::function<void(char*)>& write) {
+    std::string data(size, '\0');
+    write(data.data());
+    return Put(std::move(data));
+  }
+
   // Objects this process tracks, for moray::GetLocalObjectStats (include/moray/objects.h):
-  // {owned, borrowed, values held in memory}. Runtimes without the notion report zeros.
-  virtual std::vector<size_t> LocalObjectCounts() { return {0, 0, 0}; }
+  // {owned, borrowed, values held in memory, bytes used in the node's object store}. Runtimes
+  // without the notion report zeros.
+  virtual std::vector<size_t> LocalObjectCounts() { return {0, 0, 0, 0}; }
+  // This process's mapping of its node's shared-memory object store: {base, size}; {nullptr, 0}
+  // when there is none.
+  virtual std::pair<const char*, size_t> ObjectStoreMapping() { return {nullptr, 0}; }
 };
 
 // The runtime of this process, or nullptr before Init / after Shutdown.
