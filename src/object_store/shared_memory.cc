@@ -1,5 +1,7 @@
 #include "object_store/shared_memory.h"
 
+#include <fcntl.h>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -76,6 +78,7 @@ void SharedMemory::PrefaultLoop(uint64_t bytes) {
   sched_param idle{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   const auto start = std::chrono::steady_clock::now();
+  bool allocate = true;
   bool populate = true;
   const long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
   uint64_t done = 0;
@@ -86,6 +89,14 @@ void SharedMemory::PrefaultLoop(uint64_t bytes) {
     for (uint64_t step = 0; step < chunk && !stop_.load(std::memory_order_relaxed);
          step += kStopCheckStep) {
       const uint64_t length = std::min(kStopCheckStep, chunk - step);
+      // First choice: allocate the memfd's pages without mapping them here. It takes no lock on
+      // this process's address space, so the raylet's other threads (mmap, mprotect) never wait
+      // for the prefault; clients then map already-allocated, zeroed pages cheaply.
+      if (allocate && fallocate(fd_, 0, static_cast<off_t>(done + step),
+                                static_cast<off_t>(length)) == 0) {
+        continue;
+      }
+      allocate = false;
       if (populate && madvise(p + step, length, MADV_POPULATE_WRITE) != 0) {
         // EINVAL: a kernel without MADV_POPULATE_WRITE. Fall back to touching pages ourselves.
         spdlog::debug("MADV_POPULATE_WRITE unavailable ({}); touching pages", std::strerror(errno));
