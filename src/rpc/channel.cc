@@ -408,12 +408,23 @@ void Connection::CloseOnLoop() {
   on_message_ = nullptr;
 }
 
-Server::Server(EventLoop* loop, int fd, int port, std::string unix_path, Handlers handlers)
+namespace {
+std::shared_ptr<Server::Handlers> MakeHandlers(Server::AcceptHandler on_accept,
+                                               Connection::SocketHook hook) {
+  auto handlers = std::make_shared<Server::Handlers>();
+  handlers->on_accept = std::move(on_accept);
+  handlers->hook = std::move(hook);
+  return handlers;
+}
+}  // namespace
+
+Server::Server(EventLoop* loop, int fd, int port, std::string unix_path,
+               std::shared_ptr<Handlers> handlers)
     : loop_(loop),
       fd_(fd),
       port_(port),
       unix_path_(std::move(unix_path)),
-      handlers_(std::make_shared<Handlers>(std::move(handlers))) {}
+      handlers_(std::move(handlers)) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
                                                        int port, AcceptHandler on_accept) {
@@ -434,7 +445,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const st
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   int bound_port = ntohs(bound.sin_port);
   std::unique_ptr<Server> server(
-      new Server(loop, fd, bound_port, "", Handlers{std::move(on_accept), nullptr}));
+      new Server(loop, fd, bound_port, "", MakeHandlers(std::move(on_accept), nullptr)));
   server->StartWatching();
   return server;
 }
@@ -460,7 +471,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::ListenUnix(EventLoop* loop, cons
     return absl::UnavailableError(absl::StrCat("cannot listen on ", path, ": ", std::strerror(err)));
   }
   std::unique_ptr<Server> server(
-      new Server(loop, fd, 0, path, Handlers{std::move(on_accept), std::move(hook)}));
+      new Server(loop, fd, 0, path, MakeHandlers(std::move(on_accept), std::move(hook))));
   server->StartWatching();
   return server;
 }
@@ -471,11 +482,7 @@ void Server::StartWatching() {
   EventLoop* loop = loop_;
   int fd = fd_;
   std::string name = unix_path_.empty() ? absl::StrCat("port ", port_) : unix_path_;
-  auto watch = [loop, fd, name, handlers] {
-    loop->Watch(fd, EPOLLIN, [loop, fd, name, handlers](uint32_t) {
-      AcceptAll(loop, fd, name, *handlers);
-    });
-  };
+  auto watch = [loop, fd, name, handlers] { Arm(loop, fd, name, handlers); };
   if (loop->InLoopThread()) {
     watch();
   } else {
@@ -483,7 +490,21 @@ void Server::StartWatching() {
   }
 }
 
+void Server::Arm(EventLoop* loop, int listen_fd, const std::string& name,
+                 const std::shared_ptr<Handlers>& handlers) {
+  loop->Watch(listen_fd, EPOLLIN, [loop, listen_fd, name, handlers](uint32_t) {
+    if (AcceptAll(loop, listen_fd, name, *handlers)) return;
+    // Out of descriptors: the socket stays readable, so stop watching it for a moment instead of
+    // spinning, and try again once some connections may have closed.
+    loop->Unwatch(listen_fd);
+    loop->RunAfter(absl::Milliseconds(100), [loop, listen_fd, name, handlers] {
+      if (!handlers->closed.load()) Arm(loop, listen_fd, name, handlers);
+    });
+  });
+}
+
 Server::~Server() {
+  handlers_->closed.store(true);
   if (!unix_path_.empty()) unlink(unix_path_.c_str());
   // Unwatch on the loop thread; the fd is closed there too so no callback sees a reused fd.
   int fd = fd_;
@@ -499,16 +520,21 @@ Server::~Server() {
   }
 }
 
-void Server::AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
+bool Server::AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
                        const Handlers& handlers) {
   while (true) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        spdlog::warn("accept on {}: out of file descriptors ({}); pausing for 100 ms", name,
+                     std::strerror(errno));
+        return false;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         spdlog::warn("accept on {} failed: {}", name, std::strerror(errno));
       }
-      return;
+      return true;
     }
     if (handlers.hook) {
       absl::Status hooked = handlers.hook(fd);

@@ -20,6 +20,7 @@
 // or anyone holds a shared_ptr to it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -136,14 +137,22 @@ class Server {
   ~Server();
   int port() const { return port_; }  // 0 for a Unix socket
 
- private:
+ // What the listening socket's watch shares with the Server (public for the .cc's helper).
   struct Handlers {
     AcceptHandler on_accept;
     Connection::SocketHook hook;
+    std::atomic<bool> closed{false};  // set by ~Server: a pending re-arm must not watch again
   };
-  Server(EventLoop* loop, int fd, int port, std::string unix_path, Handlers handlers);
+
+ private:
+  Server(EventLoop* loop, int fd, int port, std::string unix_path,
+         std::shared_ptr<Handlers> handlers);
   void StartWatching();
-  static void AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
+  // Watches the listening socket (loop thread).
+  static void Arm(EventLoop* loop, int listen_fd, const std::string& name,
+                  const std::shared_ptr<Handlers>& handlers);
+  // Accepts everything pending; false when out of descriptors (the caller backs off).
+  static bool AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
                         const Handlers& handlers);
   EventLoop* const loop_;
   const int fd_;
