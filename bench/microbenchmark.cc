@@ -1,9 +1,9 @@
 // microbenchmark: Moray's task and object fast paths, measured the way Ray's `ray microbenchmark`
 // measures them (same metric names, see ../shared/design/BENCHMARKS.md), plus Moray figures
-// (moray_figures.h): cluster start to first task, worker start, and memory.
+// (moray_figures.h): cluster start to first task, worker start, memory, zero-copy get latency.
 //
 //   microbenchmark [--json PATH] [--filter SUBSTRING|moray] [--windows N] [--window-seconds S]
-//                  [--no-moray] [--ray_head_args="--num-cpus=4"]
+//                  [--no-moray] [--ray_head_args="--num-cpus=4 --object-store-memory=..."]
 //
 // The program is a driver; workers re-execute it, so main() calls ray::Init before anything else
 // (in a worker, Init runs the task loop and never returns). This file uses only the Ray C++ API
@@ -15,10 +15,13 @@
 #include <ray/api.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "moray_figures.h"
@@ -39,7 +42,48 @@ int ClientBatch(int n) {
   return n;
 }
 
-RAY_REMOTE(Noop, ClientBatch);
+// Sizes of the large-object metrics (decimal: 1 GB = 1e9 bytes).
+constexpr size_t kSinglePutBytes = 800'000'000;  // single_client_put_gigabytes: one 800 MB buffer
+constexpr size_t kMultiPutBytes = 80'000'000;    // multi_client_put_gigabytes: puts of 80 MB
+constexpr int kMultiPutClients = 10, kMultiPutsPerClient = 10;
+
+// A buffer of `size` bytes whose pages are already touched (allocated once per process and kept;
+// WarmBuffer(0) frees it), so a put measures the copy into the object store, not page faults on
+// fresh memory.
+const std::vector<uint8_t>& WarmBuffer(size_t size) {
+  static std::vector<uint8_t> buffer;
+  if (size == 0) std::vector<uint8_t>().swap(buffer);  // give the memory back
+  if (buffer.size() != size) {
+    buffer.assign(size, 0);
+    for (size_t i = 0; i < size; i += 4096) buffer[i] = static_cast<uint8_t>(i >> 12);
+  }
+  return buffer;
+}
+
+// A client of multi_client_put_gigabytes: `n` puts of `bytes` from this worker's warm buffer,
+// each ref dropped at once (as Ray's benchmark does).
+int PutLarge(int n, int64_t bytes) {
+  const auto& buffer = WarmBuffer(static_cast<size_t>(bytes));
+  for (int i = 0; i < n; ++i) ray::Put(buffer);
+  return n;
+}
+
+// A client of multi_client_put_calls: `n` puts of a small int.
+int PutSmall(int n) {
+  for (int i = 0; i < n; ++i) ray::Put(i);
+  return n;
+}
+
+// The object of single_client_get_object_containing_10k_refs: a task's return value holding
+// `n` refs to small objects the task put.
+std::vector<ray::ObjectRef<int>> MakeRefs(int n) {
+  std::vector<ray::ObjectRef<int>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(ray::Put(i));
+  return refs;
+}
+
+RAY_REMOTE(Noop, ClientBatch, PutLarge, PutSmall, MakeRefs);
 
 namespace moray::bench {
 namespace {
@@ -53,9 +97,14 @@ struct Options {
   bool moray_figures = true;
 };
 
+bool Wanted(const Options& opt, const std::string& name) {
+  return opt.filter.empty() || name.find(opt.filter) != std::string::npos;
+}
+
+// `always`: run even if --filter does not match `name` (a baseline of a metric that matched).
 void Timeit(const Options& opt, const std::string& name, const std::function<void()>& fn,
-            double multiplier, const std::string& unit) {
-  if (!opt.filter.empty() && name.find(opt.filter) == std::string::npos) return;
+            double multiplier, const std::string& unit, bool always = false) {
+  if (!always && !Wanted(opt, name)) return;
   auto start = Clock::now();
   long calls = 0;
   while (calls == 0 || SecondsSince(start) < opt.warmup_seconds) {
@@ -77,6 +126,27 @@ void Timeit(const Options& opt, const std::string& name, const std::function<voi
     rates.push_back(multiplier * count / elapsed);
   }
   Report({name, Mean(rates), StdDev(rates), unit, ""});
+}
+
+// The baseline of the put metrics, measured in the same run: memcpy between two warm buffers of
+// `bytes` on each of `threads` threads at once (GB/s over all threads). The put of N bytes into
+// the store is one such copy plus the store's round trips.
+void MemcpyBaseline(const Options& opt, const std::string& name, size_t bytes, int threads) {
+  std::vector<std::vector<uint8_t>> src(threads), dst(threads);
+  for (int t = 0; t < threads; ++t) {
+    src[t].assign(bytes, static_cast<uint8_t>(t + 1));
+    dst[t].assign(bytes, 0);
+  }
+  Timeit(opt, name,
+         [&] {
+           std::vector<std::thread> copiers;
+           for (int t = 1; t < threads; ++t) {
+             copiers.emplace_back([&, t] { std::memcpy(dst[t].data(), src[t].data(), bytes); });
+           }
+           std::memcpy(dst[0].data(), src[0].data(), bytes);
+           for (auto& c : copiers) c.join();
+         },
+         threads * bytes / 1e9, "GB/s", /*always=*/true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,6 +206,51 @@ void RunRayMetrics(const Options& opt) {
 
   auto value = ray::Put(0);
   Timeit(opt, "single_client_get_calls", [&] { ray::Get(value); }, 1, "gets/s");
+
+  // 10 clients (tasks) × 100 puts of a small int.
+  Timeit(opt, "multi_client_put_calls",
+         [] {
+           std::vector<ray::ObjectRef<int>> clients;
+           for (int c = 0; c < 10; ++c) clients.push_back(ray::Task(PutSmall).Remote(100));
+           ray::Get(clients);
+         },
+         10 * 100, "puts/s");
+
+  // Large puts: one 800 MB buffer from the driver, and 10 clients × 10 puts of 80 MB. Each ref
+  // is dropped right away, so the store reuses the same (warm) memory. The memcpy baselines
+  // (same sizes, warm buffers; the multi-client one on as many threads as there are cores, the
+  // most that can copy at once) are measured right before, in the same run.
+  if (Wanted(opt, "single_client_put_gigabytes")) {
+    MemcpyBaseline(opt, "memcpy_800mb_gigabytes_baseline", kSinglePutBytes, 1);
+  }
+  Timeit(opt, "single_client_put_gigabytes",
+         [] { ray::Put(WarmBuffer(kSinglePutBytes)); }, kSinglePutBytes / 1e9, "GB/s");
+  if (Wanted(opt, "multi_client_put_gigabytes")) {
+    WarmBuffer(0);  // give the 800 MB back
+    int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    MemcpyBaseline(opt, "memcpy_80mb_gigabytes_baseline", kMultiPutBytes, 1);
+    MemcpyBaseline(opt, "memcpy_80mb_x" + std::to_string(cores) + "_gigabytes_baseline",
+                   kMultiPutBytes, cores);
+  }
+  Timeit(opt, "multi_client_put_gigabytes",
+         [] {
+           std::vector<ray::ObjectRef<int>> clients;
+           for (int c = 0; c < kMultiPutClients; ++c) {
+             clients.push_back(ray::Task(PutLarge).Remote(kMultiPutsPerClient,
+                                                          static_cast<int64_t>(kMultiPutBytes)));
+           }
+           ray::Get(clients);
+         },
+         kMultiPutClients * kMultiPutsPerClient * kMultiPutBytes / 1e9, "GB/s");
+
+  // Gets of one object that holds 10k refs (a task's return value): each Get deserializes the
+  // 10k refs.
+  if (Wanted(opt, "single_client_get_object_containing_10k_refs")) {
+    auto containing = ray::Task(MakeRefs).Remote(10000);
+    ray::Get(containing);
+    Timeit(opt, "single_client_get_object_containing_10k_refs", [&] { ray::Get(containing); }, 1,
+           "gets/s");
+  }
 }
 
 Options ParseOptions(int argc, char** argv) {
@@ -177,6 +292,9 @@ int main(int argc, char** argv) {
     return FirstTaskChild(argc, argv);
   }
   ray::RayConfig config;
+  // A store that holds the largest object of the run (the 1 GiB of zero_copy_get) with room to
+  // spare, whatever this machine's default (30% of RAM) is. --ray_head_args replaces this list.
+  config.head_args = {"--object-store-memory=4294967296"};
   auto init_start = Clock::now();
   ray::Init(config, argc, argv);  // a worker never returns from here
   double init_ms = SecondsSince(init_start) * 1000;

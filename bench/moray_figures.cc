@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <moray/byte_view.h>
+#include <moray/objects.h>
 #include <ray/api.h>
 
 #include "report.h"
@@ -39,7 +41,22 @@ int GateOpen(std::string path) {
 
 int Consume(int gate) { return gate; }
 
-RAY_REMOTE(Pid, NapPid, GateOpen, Consume);
+// Gets the object behind refs[0] as a moray::ByteView in this (worker) process `n` times;
+// returns the nanoseconds of each Get (the first maps the object's pages into this process).
+std::vector<int64_t> TimeViewGets(std::vector<ray::ObjectRef<moray::ByteView>> refs, int n) {
+  std::vector<int64_t> ns;
+  for (int i = 0; i < n; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto view = refs.at(0).Get();
+    ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+    if (view->size() == 0) ns.back() = -1;
+  }
+  return ns;
+}
+
+RAY_REMOTE(Pid, NapPid, GateOpen, Consume, TimeViewGets);
 
 namespace moray::bench {
 namespace {
@@ -268,6 +285,49 @@ void MeasureQueuedTasks(const ClusterPids& cluster) {
           RssBreakdown(cluster.raylet)});
 }
 
+// Zero-copy get of a 1 GiB object: moray::PutBytes once, then ObjectRef<moray::ByteView>::Get()
+// timed from this driver (which put it, so the pages are mapped here) and from a worker (first
+// Get there maps the pages; later Gets are round trips). The view must point into the store's
+// shared memory.
+void MeasureZeroCopyGet() {
+  constexpr size_t kBytes = size_t(1) << 30;
+  ray::ObjectRef<moray::ByteView> ref;
+  {
+    std::vector<uint8_t> data(kBytes);
+    for (size_t i = 0; i < kBytes; i += 4096) data[i] = static_cast<uint8_t>(i >> 12);
+    ref = moray::PutBytes(data.data(), data.size());
+  }
+  std::vector<double> ms;
+  bool in_place = true;
+  for (int i = 0; i < 21; ++i) {
+    auto start = Clock::now();
+    auto view = ref.Get();
+    ms.push_back(SecondsSince(start) * 1000);
+    in_place = in_place && view->size() == kBytes &&
+               moray::GetObjectStoreMapping().Contains(view->data()) &&
+               view->data()[4096] == 1;
+  }
+  if (!in_place) {
+    std::printf("zero_copy_get_1gib_ms: the view is not the object in shared memory\n");
+    return;
+  }
+  double first = ms.front();
+  ms.erase(ms.begin());
+  char note[160];
+  std::snprintf(note, sizeof(note), "driver (the putter): median of %zu, max %.3f; first %.3f",
+                ms.size(), *std::max_element(ms.begin(), ms.end()), first);
+  Report({"zero_copy_get_1gib_ms", Median(ms), -1, "ms", note});
+
+  auto worker_ns = *ray::Task(TimeViewGets).Remote(std::vector{ref}, 21).Get();
+  if (worker_ns.empty() || *std::min_element(worker_ns.begin(), worker_ns.end()) < 0) return;
+  std::vector<double> warm;
+  for (size_t i = 1; i < worker_ns.size(); ++i) warm.push_back(worker_ns[i] / 1e6);
+  Report({"zero_copy_get_1gib_worker_first_ms", worker_ns[0] / 1e6, -1, "ms",
+          "another process's first Get: maps the 1 GiB into it"});
+  Report({"zero_copy_get_1gib_worker_ms", Median(warm), -1, "ms",
+          "same process, later Gets: median of " + std::to_string(warm.size())});
+}
+
 }  // namespace
 
 void RunMorayFigures(const std::string& filter, bool after_other_metrics) {
@@ -286,6 +346,7 @@ void RunMorayFigures(const std::string& filter, bool after_other_metrics) {
     Report({"raylet_rss_after_ray_metrics_mb", RssMb(cluster.raylet), -1, "MB",
             RssBreakdown(cluster.raylet)});
   }
+  if (wanted("zero_copy")) MeasureZeroCopyGet();
   if (wanted("start")) MeasureStartToFirstTask();
   // On a fresh cluster, so "at rest" means at rest.
   if (wanted("worker") || wanted("rss") || wanted("queued")) {

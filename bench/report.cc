@@ -24,12 +24,13 @@ void Report(Result r) {
     return;
   }
   char line[256];
+  int digits = r.value < 10 ? 3 : 1;  // sub-millisecond latencies, GB/s
   if (r.std >= 0) {
-    std::snprintf(line, sizeof(line), "%-44s %14.1f ± %-10.1f %s", r.name.c_str(), r.value, r.std,
-                  r.unit.c_str());
+    std::snprintf(line, sizeof(line), "%-44s %14.*f ± %-10.*f %s", r.name.c_str(), digits, r.value,
+                  digits, r.std, r.unit.c_str());
   } else {
-    std::snprintf(line, sizeof(line), "%-44s %14.1f   %-10s %s", r.name.c_str(), r.value, "",
-                  r.unit.c_str());
+    std::snprintf(line, sizeof(line), "%-44s %14.*f   %-10s %s", r.name.c_str(), digits, r.value,
+                  "", r.unit.c_str());
   }
   std::printf("%s%s%s\n", line, r.note.empty() ? "" : "   # ", r.note.c_str());
   std::fflush(stdout);
@@ -83,7 +84,7 @@ void WriteJson(const std::string& path) {
   std::fprintf(f, "{\n");
   for (size_t i = 0; i < results.size(); ++i) {
     const Result& r = results[i];
-    std::fprintf(f, "  \"%s\": {\"value\": %.3f, \"unit\": \"%s\"", r.name.c_str(), r.value,
+    std::fprintf(f, "  \"%s\": {\"value\": %.6f, \"unit\": \"%s\"", r.name.c_str(), r.value,
                  r.unit.c_str());
     if (r.std >= 0) std::fprintf(f, ", \"std\": %.3f", r.std);
     std::fprintf(f, "}%s\n", i + 1 < results.size() ? "," : "");
