@@ -7,7 +7,9 @@
 //
 // The program is a driver; workers re-execute it, so main() calls ray::Init before anything else
 // (in a worker, Init runs the task loop and never returns). This file uses only the Ray C++ API
-// (ray/api.h), so the Ray metrics build against ray-cpp as well.
+// (ray/api.h), so the Ray metrics build against ray-cpp as well: with -DMORAY_BENCH_RAY_API_ONLY
+// (microbenchmark.cc + report.cc only, no Moray header) the same source builds against Moray or
+// ray-cpp; bench/compare-with-ray.sh builds it both ways and runs them side by side.
 //
 // Method (as Ray's timeit): a warm-up of ~0.5 s, then `--windows` timed windows of at least
 // `--window-seconds` each; each window's rate is units / elapsed; we report mean ± std of the
@@ -24,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#ifndef MORAY_BENCH_RAY_API_ONLY
 #include "moray_figures.h"
+#endif
 #include "report.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -253,6 +257,32 @@ void RunRayMetrics(const Options& opt) {
   }
 }
 
+// The options ParseOptions reads; InitArgs keeps them from ray::Init (ray-cpp's Init rejects any
+// flag it does not know).
+bool IsBenchOption(const std::string& arg, bool* takes_next) {
+  *takes_next = false;
+  for (const char* flag : {"--json", "--filter", "--windows", "--window-seconds"}) {
+    if (arg == flag) return *takes_next = true;
+    if (arg.rfind(std::string(flag) + "=", 0) == 0) return true;
+  }
+  return arg == "--no-moray";
+}
+
+// argv without the benchmark's own options, for ray::Init.
+std::vector<char*> InitArgs(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    bool takes_next = false;
+    if (i > 0 && IsBenchOption(argv[i], &takes_next)) {
+      if (takes_next) ++i;
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
+  args.push_back(nullptr);
+  return args;
+}
+
 Options ParseOptions(int argc, char** argv) {
   Options opt;
   for (int i = 1; i < argc; ++i) {
@@ -287,33 +317,43 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg.rfind("--child=", 0) == 0) child = arg.substr(8);
   }
+#ifndef MORAY_BENCH_RAY_API_ONLY
   if (child == "first-task") {
     SetChildMode();
     return FirstTaskChild(argc, argv);
   }
+#endif
   ray::RayConfig config;
   // A store that holds the largest object of the run (the 1 GiB of zero_copy_get) with room to
   // spare, whatever this machine's default (30% of RAM) is. --ray_head_args replaces this list.
   config.head_args = {"--object-store-memory=4294967296"};
   auto init_start = Clock::now();
-  ray::Init(config, argc, argv);  // a worker never returns from here
+  std::vector<char*> init_args = InitArgs(argc, argv);
+  ray::Init(config, static_cast<int>(init_args.size()) - 1, init_args.data());  // a worker never
+                                                                                // returns from here
   double init_ms = SecondsSince(init_start) * 1000;
+#ifndef MORAY_BENCH_RAY_API_ONLY
   if (child == "figures") {
     SetChildMode();
     FiguresChild();
     ray::Shutdown();
     return 0;
   }
+#endif
   Options opt = ParseOptions(argc, argv);
 
   std::printf("%-44s %14s   %-10s %s\n", "metric", "value", "± std", "unit");
   std::printf("-- Ray metrics (%d windows of >= %.1f s after a %.1f s warm-up; mean ± std)\n",
               opt.windows, opt.window_seconds, opt.warmup_seconds);
   RunRayMetrics(opt);
+#ifndef MORAY_BENCH_RAY_API_ONLY
   if (opt.moray_figures) {
     std::printf("-- Moray figures (this driver's ray::Init took %.0f ms)\n", init_ms);
     RunMorayFigures(opt.filter, !Results().empty());
   }
+#else
+  (void)init_ms;
+#endif
   if (!opt.json_path.empty()) WriteJson(opt.json_path);
   ray::Shutdown();
   return 0;
