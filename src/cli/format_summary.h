@@ -38,4 +38,35 @@ struct TaskSummary {
 TaskSummary SummarizeTasks(const std::vector<proto::TaskRecord>& tasks);
 std::string FormatTaskSummary(const TaskSummary& summary, absl::Time now);
 
+// `moray summary objects`: object entries grouped by call site, in the layout of
+// `ray summary objects`:
+//
+//   ======== Object Summary: 2024-05-01 12:00:00.123456 ========
+//   Stats:
+//   ------------------------------------
+//   callsite_enabled: false
+//   total_objects: 3
+//   total_size_mb: 5.00001
+//
+//
+//   Table (group by callsite):
+//   ------------------------------------
+//       CALL_SITE    TOTAL_OBJECTS    TOTAL_SIZE_MB    TOTAL_NUM_WORKERS    TOTAL_NUM_NODES    ...
+//   0   disabled     3                5.00001          1                    1                  ...
+//
+// An entry is an object as one process tracks it (what `moray list objects` shows as a row), so
+// total_objects equals the list's Total. Sizes (MiB, rounded to 6 decimals) count each object id
+// once, at the largest size any process reports; unknown sizes (-1) count as 0.
+// TASK_STATE_COUNTS and REF_TYPE_COUNTS are "NAME: count" lines.
+struct ObjectSummary {
+  int64_t total_objects = 0;
+  int64_t total_size_bytes = 0;
+  // One row per call site: call_site, total_objects, total_size_mb, total_num_workers,
+  // total_num_nodes, task_state_counts, ref_type_counts. Largest groups first.
+  std::vector<Row> groups;
+};
+
+ObjectSummary SummarizeObjects(const std::vector<proto::ObjectRecord>& objects);
+std::string FormatObjectSummary(const ObjectSummary& summary, absl::Time now);
+
 }  // namespace moray::cli

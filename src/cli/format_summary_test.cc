@@ -58,5 +58,54 @@ TEST(TaskSummaryTest, NoTasks) {
   EXPECT_EQ(lines.back(), "No resource in the cluster");
 }
 
+proto::ObjectRecord Object(char id, int64_t size, const std::string& status,
+                           const std::string& ref_type, char worker, char node) {
+  proto::ObjectRecord o;
+  o.set_object_id(std::string(20, id));
+  o.set_object_size(size);
+  o.set_task_status(status);
+  o.set_reference_type(ref_type);
+  o.set_call_site("disabled");
+  o.set_worker_id(std::string(16, worker));
+  o.set_node_id(std::string(16, node));
+  return o;
+}
+
+TEST(ObjectSummaryTest, GroupsByCallSite) {
+  std::vector<proto::ObjectRecord> objects = {
+      Object('a', 10, "FINISHED", "LOCAL_REFERENCE", 'd', 'n'),
+      Object('b', 5 << 20, "FINISHED", "USED_BY_PENDING_TASK", 'd', 'n'),
+      Object('c', -1, "PENDING_NODE_ASSIGNMENT", "LOCAL_REFERENCE", 'd', 'n'),
+      // `b` again, borrowed by a worker on another node: its size counts once.
+      Object('b', 5 << 20, "FINISHED", "BORROWED", 'w', 'm'),
+  };
+  ObjectSummary summary = SummarizeObjects(objects);
+  EXPECT_EQ(summary.total_objects, 4);
+  EXPECT_EQ(summary.total_size_bytes, (5 << 20) + 10);
+
+  auto lines = Lines(FormatObjectSummary(summary, absl::Now()));
+  EXPECT_THAT(lines[0], MatchesRegex("======== Object Summary: .{26} ========"));
+  EXPECT_THAT(std::vector<std::string>(lines.begin() + 1, lines.end()),
+              ElementsAre("Stats:", "------------------------------------",
+                          "callsite_enabled: false", "total_objects: 4",
+                          "total_size_mb: 5.00001", "", "", "Table (group by callsite):",
+                          "------------------------------------",
+                          "    CALL_SITE    TOTAL_OBJECTS    TOTAL_SIZE_MB    TOTAL_NUM_WORKERS"
+                          "    TOTAL_NUM_NODES    TASK_STATE_COUNTS           REF_TYPE_COUNTS",
+                          "0   disabled     4                5.00001          2                 "
+                          "   2                  PENDING_NODE_ASSIGNMENT: 1  LOCAL_REFERENCE: 2",
+                          "                                                                    "
+                          "                       FINISHED: 3                 BORROWED: 1",
+                          "                                                                    "
+                          "                                                   USED_BY_PENDING_TASK: 1"));
+}
+
+TEST(ObjectSummaryTest, NoObjects) {
+  auto lines = Lines(FormatObjectSummary(SummarizeObjects({}), absl::Now()));
+  EXPECT_EQ(lines[4], "total_objects: 0");
+  EXPECT_EQ(lines[5], "total_size_mb: 0.0");
+  EXPECT_EQ(lines.back(), "No resource in the cluster");
+}
+
 }  // namespace
 }  // namespace moray::cli

@@ -105,10 +105,12 @@ void RunGet(const Streams& io, const GetOptions& o) {
                                               " ", o.id)));
   }
   const auto columns = resource.Columns(/*detail=*/true);
-  // A task id names every attempt of the task, so tasks are always a list; other ids name one.
+  // A task id names every attempt of the task, and an object id the object in every process
+  // that tracks it, so those are always a list; other ids name one.
   Row document = Row::array();
   for (const auto& row : result.rows) document.push_back(Project(row, columns));
-  *io.out << ToYaml(resource.name == "tasks" ? document : document.at(0));
+  bool many = resource.name == "tasks" || resource.name == "objects";
+  *io.out << ToYaml(many ? document : document.at(0));
 }
 
 struct SummaryOptions {
@@ -117,8 +119,17 @@ struct SummaryOptions {
 };
 
 void RunSummary(const Streams& io, const SummaryOptions& o) {
+  if (o.resource == "objects") {
+    auto client = ConnectOrFail(io, o.address);
+    auto reply = OrFail(io, client->GetObjects({}, /*limit=*/0));  // totals cover every object
+    std::vector<proto::ObjectRecord> objects(reply.objects().begin(), reply.objects().end());
+    *io.out << FormatObjectSummary(SummarizeObjects(objects), absl::Now());
+    ListResult dropped{.resource = "objects", .num_dropped = reply.num_dropped()};
+    *io.err << ListWarnings(dropped);
+    return;
+  }
   if (o.resource != "tasks") {
-    if (o.resource == "actors" || o.resource == "objects") {
+    if (o.resource == "actors") {
       Fail(io, absl::UnimplementedError(absl::StrCat(
                    "moray summary ", o.resource, " is not available yet in this version of Moray")));
     }
@@ -173,7 +184,7 @@ void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
 
   auto summary = std::make_shared<SummaryOptions>();
   CLI::App* summary_cmd = app.add_subcommand("summary", "Summarize resources of the cluster");
-  summary_cmd->add_option("resource", summary->resource, "tasks")->required();
+  summary_cmd->add_option("resource", summary->resource, "tasks or objects")->required();
   AddAddressOption(summary_cmd, &summary->address);
   summary_cmd->callback([io, summary] { RunSummary(io, *summary); });
 

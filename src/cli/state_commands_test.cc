@@ -105,6 +105,35 @@ class StateCommandsTest : public ::testing::Test {
       events.push_back(e);
     }
     ASSERT_TRUE(client.AddTaskEvents(events).ok());
+
+    // Objects: a driver with a small put and a large pending-task argument, and a worker that
+    // borrows the large one.
+    proto::WorkerObjects driver;
+    driver.set_worker_id(std::string(16, '\x11'));
+    driver.set_node_id(node.node_id());
+    driver.set_job_id(job_id_);
+    driver.set_pid(99);
+    driver.set_ip("127.0.0.1");
+    driver.set_is_driver(true);
+    auto add = [](proto::WorkerObjects& w, char id, int64_t size, const std::string& ref_type) {
+      auto* o = w.add_objects();
+      o->set_object_id(std::string(20, id));
+      o->set_object_size(size);
+      o->set_task_status("FINISHED");
+      o->set_reference_type(ref_type);
+      o->set_call_site("disabled");
+      o->set_is_owner(ref_type != "BORROWED");
+      o->set_local_refs(ref_type == "LOCAL_REFERENCE" ? 1 : 0);
+    };
+    add(driver, '\x01', 12, "LOCAL_REFERENCE");
+    add(driver, '\x02', 2 << 20, "USED_BY_PENDING_TASK");
+    proto::WorkerObjects borrower = driver;
+    borrower.clear_objects();
+    borrower.set_worker_id(std::string(16, '\x22'));
+    borrower.set_pid(100);
+    borrower.set_is_driver(false);
+    add(borrower, '\x02', 2 << 20, "BORROWED");
+    ASSERT_TRUE(client.ReportObjects({driver, borrower}, {}).ok());
   }
 
   static gcs::GcsServer* server_;
@@ -220,6 +249,60 @@ TEST_F(StateCommandsTest, SummaryTasks) {
   EXPECT_EQ(lines[12], "                          FINISHED: 60");
 }
 
+TEST_F(StateCommandsTest, ListObjectsDefaultLayoutAndFilters) {
+  Result r = RunMoray({"list", "objects", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 11u) << r.out;
+  EXPECT_EQ(lines[3], "Total: 3");
+  EXPECT_EQ(lines[7],
+            "    OBJECT_ID                                 OBJECT_SIZE    TASK_STATUS    "
+            "REFERENCE_TYPE        CALL_SITE    TYPE    PID    IP");
+  EXPECT_EQ(lines[8],
+            "0   0101010101010101010101010101010101010101  12             FINISHED       "
+            "LOCAL_REFERENCE       disabled     DRIVER  99     127.0.0.1");
+  EXPECT_EQ(lines[9],
+            "1   0202020202020202020202020202020202020202  2097152        FINISHED       "
+            "USED_BY_PENDING_TASK  disabled     DRIVER  99     127.0.0.1");
+  EXPECT_EQ(lines[10],
+            "2   0202020202020202020202020202020202020202  2097152        FINISHED       "
+            "BORROWED              disabled     WORKER  100    127.0.0.1");
+
+  r = RunMoray({"list", "objects", "--address", address_, "--filter", "type=worker", "--format",
+                "json", "--detail"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0]["reference_type"], "BORROWED");
+  EXPECT_EQ(json[0]["is_owner"], false);
+  EXPECT_EQ(json[0]["worker_id"], "22222222222222222222222222222222");
+  EXPECT_EQ(json[0]["job_id"], ToHex(job_id_));
+
+  r = RunMoray({"list", "objects", "--address", address_, "--filter",
+                "object_id=0202020202020202020202020202020202020202", "--limit", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Warning: 1 (out of 2) objects were shown."));
+
+  r = RunMoray({"get", "objects", "0202020202020202020202020202020202020202", "--address",
+                address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Every process's entry of the object, as a list.
+  EXPECT_THAT(r.out, StartsWith("---\n-   object_id: '0202020202020202020202020202020202020202'\n"));
+  EXPECT_THAT(r.out, HasSubstr("    reference_type: USED_BY_PENDING_TASK\n"));
+  EXPECT_THAT(r.out, HasSubstr("    reference_type: BORROWED\n"));
+}
+
+TEST_F(StateCommandsTest, SummaryObjects) {
+  Result r = RunMoray({"summary", "objects", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 12u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("======== Object Summary: "));
+  EXPECT_EQ(lines[4], "total_objects: 3");
+  EXPECT_EQ(lines[5], "total_size_mb: 2.000011");
+  EXPECT_THAT(lines[11], StartsWith("0   disabled     3                2.000011         2    "));
+}
+
 TEST_F(StateCommandsTest, Status) {
   Result r = RunMoray({"status", "--address", address_});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -247,7 +330,9 @@ TEST_F(StateCommandsTest, ClearErrors) {
                "Error: unknown resource 'bogus' for moray list; choose one of: actors, tasks");
   expect_error({"list", "tasks", "--address", address_, "--format", "xml"},
                "Error: invalid format 'xml'");
-  expect_error({"summary", "objects", "--address", address_}, "not available yet");
+  expect_error({"summary", "actors", "--address", address_}, "not available yet");
+  expect_error({"list", "objects", "--address", address_, "--filter", "colour=red"},
+               "unknown filter key 'colour' for objects");
   expect_error({"list", "tasks", "--address", "nonsense"}, "Error: invalid address 'nonsense'");
   expect_error({"list", "tasks", "--address", address_, "--limit", "0"}, "--limit");
 }

@@ -23,6 +23,20 @@ absl::StatusOr<ListResult> ListTasks(gcs::GcsClient& client,
   return result;
 }
 
+absl::StatusOr<ListResult> ListObjects(gcs::GcsClient& client,
+                                       const std::vector<proto::StateFilter>& filters,
+                                       int64_t limit) {
+  // Filtered by the GCS over every worker's snapshot, then limited.
+  auto reply = client.GetObjects(filters, limit);
+  if (!reply.ok()) return reply.status();
+  ListResult result{.resource = "objects"};
+  for (const auto& object : reply->objects()) result.rows.push_back(ObjectRow(object));
+  result.total = reply->total();
+  result.num_truncated = reply->num_truncated();
+  result.num_dropped = reply->num_dropped();
+  return result;
+}
+
 std::vector<StateResource> MakeResources() {
   std::vector<StateResource> resources;
   resources.push_back({.name = "actors", .id_column = "actor_id"});
@@ -35,7 +49,15 @@ std::vector<StateResource> MakeResources() {
       .detail_columns = {"error_message", "required_resources", "state_times_ns"},
       .list = ListTasks,
   });
-  resources.push_back({.name = "objects", .id_column = "object_id"});
+  resources.push_back({
+      .name = "objects",
+      .id_column = "object_id",
+      .default_columns = {"object_id", "object_size", "task_status", "reference_type",
+                          "call_site", "type", "pid", "ip"},
+      .detail_columns = {"node_id", "worker_id", "job_id", "is_owner", "local_refs",
+                         "submitted_task_refs", "contained_in_refs", "num_borrowers"},
+      .list = ListObjects,
+  });
   resources.push_back({
       .name = "nodes",
       .id_column = "node_id",

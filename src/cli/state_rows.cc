@@ -87,6 +87,28 @@ Row JobRow(const proto::JobInfo& j) {
   return row;
 }
 
+Row ObjectRow(const proto::ObjectRecord& o) {
+  Row row = Row::object();
+  row["object_id"] = ToHex(o.object_id());
+  row["object_size"] = o.object_size();  // bytes; -1: no value in that process yet
+  row["task_status"] = o.task_status();
+  row["reference_type"] = o.reference_type();
+  row["call_site"] = o.call_site();
+  row["type"] = o.type();
+  row["pid"] = NonZeroOrNull(o.pid());
+  row["ip"] = o.ip();
+  // --detail
+  row["node_id"] = HexOrNull(o.node_id());
+  row["worker_id"] = HexOrNull(o.worker_id());
+  row["job_id"] = HexOrNull(o.job_id());
+  row["is_owner"] = o.is_owner();
+  row["local_refs"] = o.local_refs();
+  row["submitted_task_refs"] = o.submitted_task_refs();
+  row["contained_in_refs"] = o.contained_in_refs();
+  row["num_borrowers"] = o.num_borrowers();
+  return row;
+}
+
 std::vector<Row> WorkerRows(const proto::GetClusterStatusReply& status) {
   absl::flat_hash_map<std::string, std::string> node_ips;
   for (const auto& node : status.nodes()) node_ips[node.node_id()] = node.node_ip();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/id.h"
+#include "core_worker/object_snapshot.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -154,6 +155,9 @@ absl::Status CoreWorker::Connect() {
   }
 
   loop_.Post([this] { FlushEvents(); });
+  loop_.Post([this] {
+    objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });
+  });
   if (context_.is_driver) {
     driver_task_id_ = NewTaskId(context_.job_id);
     RecordDriverTask(proto::RUNNING);
@@ -173,6 +177,7 @@ void CoreWorker::Shutdown() {
   loop_.Post([this, flushed] {
     context_.shutting_down = true;
     if (flush_timer_) loop_.CancelTimer(flush_timer_);
+    if (objects_timer_) loop_.CancelTimer(objects_timer_);
     int64_t dropped = 0;
     auto batch = events_.TakeBatch(&dropped);
     if (context_.raylet) {
@@ -756,6 +761,31 @@ void CoreWorker::FlushEvents() {
   if (!context_.shutting_down) {
     flush_timer_ = loop_.RunAfter(options_.event_flush_interval, [this] { FlushEvents(); });
   }
+}
+
+void CoreWorker::ReportObjects() {
+  objects_timer_ = 0;
+  if (context_.shutting_down) return;
+  proto::WorkerObjects snapshot = BuildObjectSnapshot(
+      references_, store_,
+      [this](const std::string& task_id) { return submitter_->StateOf(task_id); },
+      options_.max_reported_objects);
+  // Identity: the raylet overrides worker, node, job and pid with what it registered.
+  snapshot.set_worker_id(context_.worker_id);
+  snapshot.set_node_id(context_.node_id);
+  snapshot.set_job_id(context_.job_id);
+  snapshot.set_pid(context_.pid);
+  snapshot.set_ip(context_.address.ip());
+  snapshot.set_is_driver(context_.is_driver);
+  std::string serialized = snapshot.SerializeAsString();
+  // A process that never tracked an object sends nothing at all.
+  bool nothing_yet = last_objects_report_.empty() && snapshot.objects_size() == 0 &&
+                     snapshot.num_truncated() == 0;
+  if (serialized != last_objects_report_ && !nothing_yet) {
+    context_.raylet->Send(proto::REPORT_OBJECTS, snapshot);
+    last_objects_report_ = std::move(serialized);
+  }
+  objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });
 }
 
 void CoreWorker::RecordDriverTask(proto::TaskState state) {

@@ -36,6 +36,10 @@ struct CoreWorkerOptions {
   proto::JobInfo job;                 // drivers: the job to register
   SubmitterOptions submitter;
   absl::Duration event_flush_interval = absl::Milliseconds(100);
+  // Object snapshots for `moray list objects` (object_snapshot.h): checked this often, sent when
+  // changed, at most this many objects each.
+  absl::Duration object_report_interval = absl::Seconds(1);
+  size_t max_reported_objects = 10000;
   absl::Duration connect_timeout = absl::Seconds(10);
 };
 
@@ -89,6 +93,8 @@ class CoreWorker : public TaskExecutionHost {
   void OnOwnerConnectionClosed(const std::string& owner_key);
   void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
   void FlushEvents();
+  // Sends this process's object snapshot to the raylet if it changed (loop thread, on a timer).
+  void ReportObjects();
 
   // TaskExecutionHost.
   absl::StatusOr<std::vector<StoredObject>> GetArgs(
@@ -139,6 +145,8 @@ class CoreWorker : public TaskExecutionHost {
   std::atomic<uint32_t> put_index_{0};
   std::atomic<bool> shut_down_{false};
   uint64_t flush_timer_ = 0;  // loop thread
+  uint64_t objects_timer_ = 0;       // loop thread
+  std::string last_objects_report_;  // loop thread: the last snapshot sent, serialized
 
   std::mutex observed_mutex_;
   std::unordered_set<std::string> observed_errors_;  // guarded by observed_mutex_

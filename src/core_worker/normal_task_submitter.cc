@@ -399,8 +399,15 @@ void NormalTaskSubmitter::FailAll(const std::string& reason) {
   }
 }
 
-void NormalTaskSubmitter::RecordState(const PendingTask& task, proto::TaskState state,
+std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const std::string& task_id) const {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return std::nullopt;
+  return it->second.state;
+}
+
+void NormalTaskSubmitter::RecordState(PendingTask& task, proto::TaskState state,
                                       bool descriptive, const proto::ErrorInfo* error) {
+  task.state = state;
   proto::TaskEvent event;
   event.set_task_id(task.spec.task_id());
   event.set_attempt_number(task.spec.attempt_number());

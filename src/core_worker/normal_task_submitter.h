@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,6 +41,9 @@ class NormalTaskSubmitter {
   void Submit(proto::TaskSpec spec);
   // Fails everything pending (the raylet is gone or the process is shutting down).
   void FailAll(const std::string& reason);  // loop thread
+  // The last state recorded for a task still pending here; nullopt once it is done or before
+  // the loop took it (loop thread; for object snapshots).
+  std::optional<proto::TaskState> StateOf(const std::string& task_id) const;
 
  private:
   struct PendingTask {
@@ -48,6 +52,7 @@ class NormalTaskSubmitter {
     int unresolved = 0;
     std::string key;
     proto::ErrorInfo dependency_error;  // set when an argument holds an error
+    proto::TaskState state = proto::TASK_STATE_NIL;  // the last one recorded
   };
   struct LeasedWorker {
     std::shared_ptr<rpc::Connection> conn;
@@ -80,7 +85,7 @@ class NormalTaskSubmitter {
   // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
   void Complete(const std::string& task_id, const proto::TaskReply* reply,
                 const proto::ErrorInfo* error);
-  void RecordState(const PendingTask& task, proto::TaskState state, bool descriptive = false,
+  void RecordState(PendingTask& task, proto::TaskState state, bool descriptive = false,
                    const proto::ErrorInfo* error = nullptr);
   static std::string KeyOf(const proto::TaskSpec& spec);
   int InFlightLimit(const KeyQueue& queue) const;

@@ -1,5 +1,7 @@
 #include "core_worker/reference_counter.h"
 
+#include <algorithm>
+
 namespace moray::core {
 
 void ReferenceCounter::AddOwned(const std::string& id) {
@@ -210,6 +212,19 @@ size_t ReferenceCounter::NumOwned() const {
   size_t n = 0;
   for (const auto& [id, e] : entries_) n += e.owned;
   return n;
+}
+
+std::vector<ReferenceCounter::Counts> ReferenceCounter::Snapshot(size_t max, size_t* total) const {
+  std::vector<Counts> out;
+  std::lock_guard<std::mutex> lock(mutex_);
+  *total = entries_.size();
+  out.reserve(std::min(max, entries_.size()));
+  for (const auto& [id, e] : entries_) {
+    if (out.size() >= max) break;
+    out.push_back({id, e.owned, e.local, e.submitted, e.contained,
+                   static_cast<int64_t>(e.borrowers.size())});
+  }
+  return out;
 }
 
 size_t ReferenceCounter::NumTracked() const {

@@ -91,6 +91,19 @@ class ReferenceCounter {
   size_t NumOwned() const;
   size_t NumTracked() const;
 
+  // What reaches one tracked object, for the state API (`moray list objects`).
+  struct Counts {
+    std::string id;
+    bool owned = false;
+    int64_t local = 0;
+    int64_t submitted = 0;
+    int64_t contained = 0;
+    int64_t num_borrowers = 0;  // owned: processes registered as borrowers
+  };
+  // The counts of at most `max` tracked objects (which ones is unspecified when there are more),
+  // copied under the lock; `*total` gets how many are tracked.
+  std::vector<Counts> Snapshot(size_t max, size_t* total) const;
+
  private:
   struct Entry {
     bool owned = false;

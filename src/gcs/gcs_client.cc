@@ -213,6 +213,25 @@ absl::StatusOr<proto::GetClusterStatusReply> GcsClient::GetClusterStatus() {
   return reply;
 }
 
+absl::Status GcsClient::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
+                                     const std::vector<std::string>& dead_worker_ids) {
+  proto::ReportObjectsRequest request;
+  for (const auto& snapshot : snapshots) *request.add_snapshots() = snapshot;
+  for (const auto& id : dead_worker_ids) request.add_dead_worker_ids(id);
+  proto::ReportObjectsReply reply;
+  return MORAY_GCS_CALL(ReportObjects, request, &reply);
+}
+
+absl::StatusOr<proto::GetObjectsReply> GcsClient::GetObjects(
+    const std::vector<proto::StateFilter>& filters, int64_t limit) {
+  proto::GetObjectsRequest request;
+  for (const auto& filter : filters) *request.add_filters() = filter;
+  request.set_limit(limit);
+  proto::GetObjectsReply reply;
+  if (auto s = MORAY_GCS_CALL(GetObjects, request, &reply); !s.ok()) return s;
+  return reply;
+}
+
 #undef MORAY_GCS_CALL
 
 }  // namespace moray::gcs

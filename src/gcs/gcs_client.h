@@ -66,6 +66,13 @@ class GcsClient {
 
   absl::StatusOr<proto::GetClusterStatusReply> GetClusterStatus();
 
+  // Object snapshots: each replaces its worker's previous one; then `dead_worker_ids` are dropped.
+  absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
+                             const std::vector<std::string>& dead_worker_ids);
+  // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
+  absl::StatusOr<proto::GetObjectsReply> GetObjects(const std::vector<proto::StateFilter>& filters,
+                                                    int64_t limit);
+
  private:
   GcsClient(std::string address, std::unique_ptr<proto::GcsService::Stub> stub,
             GcsClientOptions options);

@@ -20,6 +20,7 @@
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
+#include "gcs/object_snapshot_store.h"
 #include "gcs/task_event_store.h"
 
 namespace grpc {
@@ -55,6 +56,7 @@ class GcsServer {
   JobManager jobs_;
   KvStore kv_;
   TaskEventStore task_events_;
+  ObjectSnapshotStore objects_;
   GcsServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

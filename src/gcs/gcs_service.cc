@@ -13,7 +13,9 @@ grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext*,
 grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext*,
                                             const proto::UnregisterNodeRequest* request,
                                             proto::UnregisterNodeReply*) {
-  return ToGrpcStatus(nodes_->UnregisterNode(request->node_id(), request->reason()));
+  absl::Status status = nodes_->UnregisterNode(request->node_id(), request->reason());
+  if (status.ok()) objects_->DropNode(request->node_id());  // its workers are gone with it
+  return ToGrpcStatus(status);
 }
 
 grpc::Status GcsServiceImpl::ReportResources(grpc::ServerContext*,
@@ -39,7 +41,9 @@ grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext*, const proto::AddJobReq
 grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext*,
                                              const proto::MarkJobFinishedRequest* request,
                                              proto::MarkJobFinishedReply*) {
-  return ToGrpcStatus(jobs_->MarkJobFinished(request->job_id()));
+  absl::Status status = jobs_->MarkJobFinished(request->job_id());
+  objects_->DropJob(request->job_id());
+  return ToGrpcStatus(status);
 }
 
 grpc::Status GcsServiceImpl::GetAllJobs(grpc::ServerContext*, const proto::GetAllJobsRequest*,
@@ -102,6 +106,22 @@ grpc::Status GcsServiceImpl::GetClusterStatus(grpc::ServerContext*,
                                               const proto::GetClusterStatusRequest*,
                                               proto::GetClusterStatusReply* reply) {
   *reply = nodes_->GetClusterStatus();
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::ReportObjects(grpc::ServerContext*,
+                                           const proto::ReportObjectsRequest* request,
+                                           proto::ReportObjectsReply*) {
+  objects_->Report(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetObjects(grpc::ServerContext*,
+                                        const proto::GetObjectsRequest* request,
+                                        proto::GetObjectsReply* reply) {
+  auto objects = objects_->GetObjects(*request);
+  if (!objects.ok()) return ToGrpcStatus(objects.status());
+  *reply = *std::move(objects);
   return grpc::Status::OK;
 }
 

@@ -9,6 +9,7 @@
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
+#include "gcs/object_snapshot_store.h"
 #include "gcs/task_event_store.h"
 
 namespace moray::gcs {
@@ -16,8 +17,9 @@ namespace moray::gcs {
 class GcsServiceImpl final : public proto::GcsService::Service {
  public:
   // All pointers are borrowed and must outlive the service.
-  GcsServiceImpl(NodeManager* nodes, JobManager* jobs, KvStore* kv, TaskEventStore* task_events)
-      : nodes_(nodes), jobs_(jobs), kv_(kv), task_events_(task_events) {}
+  GcsServiceImpl(NodeManager* nodes, JobManager* jobs, KvStore* kv, TaskEventStore* task_events,
+                 ObjectSnapshotStore* objects)
+      : nodes_(nodes), jobs_(jobs), kv_(kv), task_events_(task_events), objects_(objects) {}
 
   grpc::Status RegisterNode(grpc::ServerContext*, const proto::RegisterNodeRequest* request,
                             proto::RegisterNodeReply* reply) override;
@@ -47,12 +49,17 @@ class GcsServiceImpl final : public proto::GcsService::Service {
                         proto::GetTasksReply* reply) override;
   grpc::Status GetClusterStatus(grpc::ServerContext*, const proto::GetClusterStatusRequest* request,
                                 proto::GetClusterStatusReply* reply) override;
+  grpc::Status ReportObjects(grpc::ServerContext*, const proto::ReportObjectsRequest* request,
+                             proto::ReportObjectsReply* reply) override;
+  grpc::Status GetObjects(grpc::ServerContext*, const proto::GetObjectsRequest* request,
+                          proto::GetObjectsReply* reply) override;
 
  private:
   NodeManager* nodes_;
   JobManager* jobs_;
   KvStore* kv_;
   TaskEventStore* task_events_;
+  ObjectSnapshotStore* objects_;
 };
 
 }  // namespace moray::gcs

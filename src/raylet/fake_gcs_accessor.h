@@ -31,6 +31,8 @@ class FakeGcsAccessor : public GcsAccessor {
     std::vector<std::string> finished_jobs;
     std::vector<proto::TaskEvent> task_events;
     int64_t dropped_task_events = 0;
+    std::map<std::string, proto::WorkerObjects> objects;  // latest snapshot by worker id
+    std::vector<std::string> dropped_object_workers;
     uint32_t next_job = 1;
     absl::Status add_job_error;  // when not OK, AddJob fails with it
   };
@@ -63,6 +65,17 @@ class FakeGcsAccessor : public GcsAccessor {
     return Update([&](State& s) {
       s.task_events.insert(s.task_events.end(), events.begin(), events.end());
       s.dropped_task_events += dropped;
+    });
+  }
+
+  absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
+                             const std::vector<std::string>& dead_worker_ids) override {
+    return Update([&](State& s) {
+      for (const auto& snapshot : snapshots) s.objects[snapshot.worker_id()] = snapshot;
+      for (const auto& id : dead_worker_ids) {
+        s.objects.erase(id);
+        s.dropped_object_workers.push_back(id);
+      }
     });
   }
 

@@ -28,6 +28,11 @@ class GcsAccessor {
   [[nodiscard]] virtual absl::Status MarkJobFinished(const std::string& job_id) = 0;
   [[nodiscard]] virtual absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events,
                                                    int64_t dropped) = 0;
+  // Object snapshots of this node's core workers (each replaces the worker's previous one), then
+  // the workers whose snapshots are to be dropped.
+  [[nodiscard]] virtual absl::Status ReportObjects(
+      const std::vector<proto::WorkerObjects>& snapshots,
+      const std::vector<std::string>& dead_worker_ids) = 0;
 };
 
 }  // namespace moray::raylet

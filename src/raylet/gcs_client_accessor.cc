@@ -28,4 +28,9 @@ absl::Status GcsClientAccessor::AddTaskEvents(const std::vector<proto::TaskEvent
   return client_->AddTaskEvents(events, dropped);
 }
 
+absl::Status GcsClientAccessor::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
+                                              const std::vector<std::string>& dead_worker_ids) {
+  return client_->ReportObjects(snapshots, dead_worker_ids);
+}
+
 }  // namespace moray::raylet

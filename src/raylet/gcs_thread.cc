@@ -1,5 +1,6 @@
 #include "raylet/gcs_thread.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "spdlog/spdlog.h"
@@ -41,6 +42,45 @@ void GcsThread::AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t drop
       continue;
     }
     events_.push_back(std::move(event));
+  }
+}
+
+void GcsThread::ReportObjects(proto::WorkerObjects snapshot) {
+  absl::MutexLock lock(&mutex_);
+  std::string worker_id = snapshot.worker_id();
+  objects_[worker_id] = std::move(snapshot);
+}
+
+void GcsThread::DropObjects(const std::string& worker_id) {
+  absl::MutexLock lock(&mutex_);
+  objects_.erase(worker_id);
+  dead_object_workers_.push_back(worker_id);
+}
+
+void GcsThread::FlushObjects() {
+  std::map<std::string, proto::WorkerObjects> snapshots;
+  std::vector<std::string> dead;
+  {
+    absl::MutexLock lock(&mutex_);
+    snapshots.swap(objects_);
+    dead.swap(dead_object_workers_);
+  }
+  if (snapshots.empty() && dead.empty()) return;
+  std::vector<proto::WorkerObjects> batch;
+  batch.reserve(snapshots.size());
+  for (auto& [id, snapshot] : snapshots) batch.push_back(std::move(snapshot));
+  absl::Status status = gcs_->ReportObjects(batch, dead);
+  if (!status.ok()) {
+    spdlog::warn("ReportObjects failed ({} snapshots): {}", batch.size(), status.ToString());
+    // Retried with the next flush, unless newer snapshots or drops of the same workers came in.
+    absl::MutexLock lock(&mutex_);
+    for (auto& snapshot : batch) {
+      std::string worker_id = snapshot.worker_id();
+      bool dropped = std::find(dead_object_workers_.begin(), dead_object_workers_.end(),
+                               worker_id) != dead_object_workers_.end();
+      if (!dropped) objects_.try_emplace(worker_id, std::move(snapshot));
+    }
+    dead_object_workers_.insert(dead_object_workers_.begin(), dead.begin(), dead.end());
   }
 }
 
@@ -98,6 +138,7 @@ void GcsThread::Run() {
     }
     if (stopping || absl::Now() >= next_flush) {
       FlushTaskEvents();
+      FlushObjects();
       next_flush = absl::Now() + options_.flush_period;
     }
     if (stopping) return;

@@ -6,6 +6,8 @@
 //   gcs_thread.Post([](GcsAccessor& gcs) { (void)gcs.MarkJobFinished(job_id); });
 //   gcs_thread.SubmitReport(report);      // latest report wins; at most one is waiting
 //   gcs_thread.AddTaskEvents(events, 0);  // buffered, flushed every flush_period in one batch
+//   gcs_thread.ReportObjects(snapshot);   // latest per worker wins; flushed with the events
+//   gcs_thread.DropObjects(worker_id);    // the worker is gone: its snapshot goes too
 //   gcs_thread.Stop();                    // runs what was posted, flushes events, joins
 //
 // Results that the event loop needs travel back by the caller posting to the loop from inside the
@@ -16,6 +18,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <string>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -45,11 +49,17 @@ class GcsThread {
   void SubmitReport(proto::NodeResourceReport report);
   void AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped);
 
+  // A core worker's object snapshot; replaces one of the same worker not sent yet.
+  void ReportObjects(proto::WorkerObjects snapshot);
+  // The worker is gone: forgets a snapshot not sent yet and tells the GCS to drop its snapshot.
+  void DropObjects(const std::string& worker_id);
+
   int64_t dropped_task_events() const;
 
  private:
   void Run();
   void FlushTaskEvents();
+  void FlushObjects();
 
   GcsAccessor* const gcs_;  // not owned
   const Options options_;
@@ -62,6 +72,8 @@ class GcsThread {
   std::vector<proto::TaskEvent> events_ ABSL_GUARDED_BY(mutex_);
   int64_t events_dropped_unsent_ ABSL_GUARDED_BY(mutex_) = 0;  // dropped, not yet told to the GCS
   int64_t events_dropped_total_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::map<std::string, proto::WorkerObjects> objects_ ABSL_GUARDED_BY(mutex_);  // by worker id
+  std::vector<std::string> dead_object_workers_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace moray::raylet

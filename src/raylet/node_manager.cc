@@ -121,6 +121,19 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->AddTaskEvents(std::move(events), request.dropped());
       return;
     }
+    case proto::REPORT_OBJECTS: {
+      proto::WorkerObjects snapshot;
+      if (!parse(&snapshot) || client.worker_id.empty()) return;
+      // The raylet's view of who sent it wins over what the message says.
+      snapshot.set_worker_id(client.worker_id);
+      snapshot.set_node_id(options_.node.node_id());
+      if (!client.job_id.empty()) snapshot.set_job_id(client.job_id);
+      if (client.pid != 0) snapshot.set_pid(client.pid);
+      snapshot.set_is_driver(client.kind == Kind::kDriver);
+      client.reported_objects = true;
+      gcs_->ReportObjects(std::move(snapshot));
+      return;
+    }
     case proto::DISCONNECT_CLIENT:
       if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
       return;
@@ -266,6 +279,7 @@ void NodeManager::OnClose(uint64_t client_id) {
   if (it == clients_.end()) return;
   std::unique_ptr<Client> client = std::move(it->second);
   clients_.erase(it);
+  if (client->reported_objects) gcs_->DropObjects(client->worker_id);
   switch (client->kind) {
     case Kind::kWorker:
       pool_->OnWorkerDisconnected(client->worker_id);

@@ -71,6 +71,7 @@ class NodeManager {
     std::string worker_id;  // binary, workers and drivers
     std::string job_id;
     int pid = 0;
+    bool reported_objects = false;  // sent an object snapshot: drop it at the GCS on close
   };
 
   void OnAccept(std::shared_ptr<rpc::Connection> conn);

@@ -458,6 +458,41 @@ TEST_F(RayletTest, TaskEventsReachTheGcs) {
       kTimeout));
 }
 
+TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  proto::WorkerObjects snapshot;
+  snapshot.set_worker_id("claims to be someone else");
+  snapshot.set_ip("127.0.0.1");
+  snapshot.add_objects()->set_object_id("o1");
+  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  snapshot.add_objects()->set_object_id("o2");
+  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  // The latest snapshot wins; the raylet fills in who sent it.
+  std::string worker_id;
+  ASSERT_TRUE(gcs_->WaitFor(
+      [&](const FakeGcsAccessor::State& s) {
+        if (s.objects.size() != 1 || s.objects.begin()->second.objects_size() != 2) return false;
+        worker_id = s.objects.begin()->first;
+        return true;
+      },
+      kTimeout));
+  proto::WorkerObjects stored = gcs_->Snapshot().objects.at(worker_id);
+  EXPECT_NE(worker_id, "claims to be someone else");
+  EXPECT_EQ(stored.node_id(), raylet_->node_id());
+  EXPECT_EQ(stored.job_id(), driver.job_id());
+  EXPECT_EQ(stored.pid(), getpid());
+  EXPECT_TRUE(stored.is_driver());
+  EXPECT_EQ(stored.ip(), "127.0.0.1");
+
+  driver.Close();
+  EXPECT_TRUE(gcs_->WaitFor(
+      [&](const FakeGcsAccessor::State& s) {
+        return s.objects.empty() && s.dropped_object_workers == std::vector<std::string>{worker_id};
+      },
+      kTimeout));
+}
+
 TEST_F(RayletTest, ServesTheObjectStoreAndReportsItsUsage) {
   options_.object_store_prefault_bytes = 0;
   StartRaylet();
