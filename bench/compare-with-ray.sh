@@ -82,7 +82,9 @@ if ! "$VENV/bin/python" -c "import grpc, numpy, ray, sys; sys.exit(ray.__version
     exit 1
   fi
 fi
-export PATH="$VENV/bin:$PATH" RAY_USAGE_STATS_ENABLED=0
+# RAY_AUTH_MODE=disabled: otherwise `ray microbenchmark` (ray.init) writes ~/.ray/auth_token, every
+# later `ray start` turns token authentication on, and ray-cpp's driver (which sends no token) fails.
+export PATH="$VENV/bin:$PATH" RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=disabled
 RAY_CPP=$("$VENV/bin/python" -c "import os, ray; print(os.path.join(os.path.dirname(ray.__file__), 'cpp'))")
 [ -f "$RAY_CPP/include/ray/api.h" ] && [ -f "$RAY_CPP/lib/libray_api.so" ] || {
   echo "ray-cpp headers or library not found under $RAY_CPP" >&2; exit 1; }
@@ -96,10 +98,12 @@ if [ -n "$MORAY_BUILD" ]; then
 else
   COMMIT=$(git -C "$SRC" rev-parse --short HEAD)
   MORAY_COMMIT=$COMMIT
-  SNAP=$CACHE/moray-$COMMIT
+  # Keyed by what the library is built from, so a commit that changes only docs or bench/ reuses it.
+  LIB_TREE=$(git -C "$SRC" ls-tree HEAD -- CMakeLists.txt cmake include proto src | sha1sum | cut -c1-12)
+  SNAP=$CACHE/moray-$LIB_TREE
   MORAY_PREFIX=$SNAP/prefix
   if [ ! -f "$MORAY_PREFIX/lib/pkgconfig/moray.pc" ]; then
-    log "building Moray $COMMIT from a clean snapshot in $SNAP (library and CLI only)"
+    log "building Moray $COMMIT from a clean snapshot in $SNAP (library and CLI only; minutes)"
     rm -rf "$SNAP" && mkdir -p "$SNAP/src"
     git -C "$SRC" archive HEAD | tar -x -C "$SNAP/src"
     cmake -S "$SNAP/src" -B "$SNAP/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$SNAP/configure.log"
