@@ -49,9 +49,11 @@ soname="$(readelf -d "$prefix/lib/libmoray.so" | sed -n 's/.*(SONAME).*\[\(.*\)\
 runpath="$(readelf -d "$prefix/bin/moray" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p;s/.*(RPATH).*\[\(.*\)\]/\1/p')"
 [[ "$runpath" == *'$ORIGIN/../lib'* ]] || fail "bin/moray has no \$ORIGIN-relative RUNPATH (got '$runpath')"
 [[ "$runpath" != *"$build"* ]] || fail "bin/moray still points into the build tree: $runpath"
-if ldd "$prefix/bin/moray" | grep -q 'not found'; then ldd "$prefix/bin/moray"; fail "unresolved libraries"; fi
-ldd "$prefix/bin/moray" | grep -qE "libmoray\.so.* => $prefix/(bin/\.\./)?lib/" \
-  || { ldd "$prefix/bin/moray"; fail "bin/moray does not load the installed libmoray"; }
+# ldd's output is captured first: `ldd | grep -q` under pipefail fails when grep exits early.
+libs="$(ldd "$prefix/bin/moray")"
+if grep -q 'not found' <<<"$libs"; then echo "$libs"; fail "unresolved libraries"; fi
+grep -qE "libmoray\.so.* => $prefix/(bin/\.\./)?lib/" <<<"$libs" \
+  || { echo "$libs"; fail "bin/moray does not load the installed libmoray"; }
 "$prefix/bin/moray" --help >/dev/null || fail "bin/moray --help"
 # Only the package: the executable, the library, the headers and the package files.
 unexpected="$(cd "$prefix" && find . \( -type f -o -type l \) | sed 's|^\./||' | grep -vE \

@@ -186,6 +186,10 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       if (!absl::SimpleAtoi(value, &options->object_store_memory) ||
           options->object_store_memory < 0)
         return bad();
+    } else if (flag == "--object-store-prefault") {
+      if (!absl::SimpleAtoi(value, &options->object_store_prefault) ||
+          options->object_store_prefault < 0)
+        return bad();
     } else if (flag == "--object-spilling-directory") {
       if (value.empty()) return bad();
       options->object_spilling_directory = value;
@@ -198,7 +202,8 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
-          "--resources, --object-store-memory, --object-spilling-directory, --node-ip-address)"));
+          "--resources, --object-store-memory, --object-store-prefault, --object-spilling-directory, "
+          "--node-ip-address)"));
     }
   }
   return absl::OkStatus();
@@ -279,6 +284,9 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
     nlohmann::json resources(options.resources);
     raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
   }
+  int64_t prefault = options.object_store_prefault;
+  if (prefault < 0 && options.owner_pid > 0) prefault = kEmbeddedPrefault;
+  if (prefault >= 0) raylet_argv.push_back(absl::StrCat("--object-store-prefault=", prefault));
   if (!options.object_spilling_directory.empty()) {
     raylet_argv.push_back(
         absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));

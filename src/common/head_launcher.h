@@ -27,10 +27,16 @@ struct HeadOptions {
   std::map<std::string, double> resources;  // custom resources
   int64_t object_store_memory = 0;          // bytes; 0: default
   std::string object_spilling_directory;    // empty: <session_dir>/spill
+  // Bytes of the store faulted in at start. -1: the raylet's default (min(capacity, 2 GiB)) for
+  // `moray start`; kEmbeddedPrefault for the embedded cluster of ray::Init, which is often
+  // short-lived and shares the machine with others (tests, several drivers).
+  int64_t object_store_prefault = -1;
   int owner_pid = 0;      // > 0: the services exit when that process exits (the embedded cluster)
   bool detach = false;    // new session, so the services outlive the starting terminal
   std::string session_dir;  // empty: a fresh one
 };
+
+inline constexpr int64_t kEmbeddedPrefault = 256ll << 20;
 
 struct StartedHead {
   std::string gcs_address;     // host:port
