@@ -1,0 +1,276 @@
+// CoreWorker, part 2: objects — puts (inline or into the node's shared-memory store), fetching
+// borrowed values from their owners, reading store-backed values, and serving GET_OBJECT.
+#include "core_worker/core_worker.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/id.h"
+#include "core_worker/serialized_refs.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::core {
+
+namespace {
+proto::ErrorInfo MakeError(proto::ErrorType type, std::string message) {
+  proto::ErrorInfo error;
+  error.set_type(type);
+  error.set_message(std::move(message));
+  return error;
+}
+}  // namespace
+
+std::string CoreWorker::NewPutId() {
+  std::string task_id = CurrentTaskId();
+  if (task_id.empty()) task_id = NewTaskId(context_.job_id);
+  std::string id = ObjectIdForPut(task_id, put_index_.fetch_add(1));
+  references_.AddOwned(id);
+  std::vector<std::string> nested;
+  auto refs = TakeSerializedRefs();
+  for (const auto& ref : refs) nested.push_back(ref.object_id());
+  references_.SetNested(id, nested);
+  for (const auto& ref : refs) references_.RemoveSubmittedTaskReference(ref.object_id());
+  return id;
+}
+
+absl::StatusOr<std::string> CoreWorker::Put(std::string data) {
+  return PutImpl(data.size(), &data, nullptr);
+}
+
+absl::StatusOr<std::string> CoreWorker::PutWith(size_t size,
+                                                const std::function<void(char*)>& write) {
+  return PutImpl(size, nullptr, &write);
+}
+
+absl::StatusOr<std::string> CoreWorker::PutImpl(size_t size, std::string* data,
+                                                const std::function<void(char*)>* write) {
+  std::string id = NewPutId();
+  StoredObject object;
+  if (plasma_ && size > kInlineLimit) {
+    // Large: written once, straight into shared memory.
+    absl::Status status;
+    if (data) {
+      status = plasma_->Put(id, data->data(), size, context_.address);
+    } else {
+      auto span = plasma_->Create(id, size, context_.address);
+      status = span.status();
+      if (span.ok()) {
+        (*write)(span->data());
+        status = plasma_->Seal(id);
+      }
+    }
+    if (!status.ok()) {
+      references_.AddLocalReference(id);
+      references_.RemoveLocalReference(id);  // nothing references it: forget it
+      return status;
+    }
+    object.in_plasma = true;
+    object.size = static_cast<int64_t>(size);
+    object.node_id = context_.node_id;
+  } else if (data) {
+    object.data = std::make_shared<ray::internal::StringBuffer>(std::move(*data));
+  } else {
+    std::string bytes(size, '\0');
+    (*write)(bytes.data());
+    object.data = std::make_shared<ray::internal::StringBuffer>(std::move(bytes));
+  }
+  store_.Put(id, std::move(object));
+  return id;
+}
+
+void CoreWorker::StartFetches(const std::vector<std::string>& ids,
+                              const std::vector<proto::Address>* owners) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
+    if (store_.Find(id) || references_.IsOwned(id)) continue;
+    proto::Address owner;
+    if (owners) {
+      owner = (*owners)[i];
+    } else {
+      auto known = references_.OwnerOf(id);
+      if (!known) {
+        store_.Put(id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
+                                           absl::StrCat("Object ", ToHex(id),
+                                                        " is unknown to this process and has no "
+                                                        "known owner; it was freed or never existed."))});
+        continue;
+      }
+      owner = *known;
+    }
+    loop_.Post([this, id, owner] { FetchFromOwner(id, owner); });
+  }
+}
+
+void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& owner) {
+  if (store_.Find(id) || !fetch_started_.insert(id).second) return;
+  std::string key = AddressToString(owner);
+  auto lost = [this, id, key](const std::string& why) {
+    fetch_started_.erase(id);
+    store_.Put(id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
+                                       absl::StrCat("Failed to get object ", ToHex(id),
+                                                    ": its owner (", key, ") ", why,
+                                                    ". The object is lost."))});
+  };
+  if (owner.worker_id() == context_.worker_id) {
+    lost("is this process, which no longer holds it (all references were released)");
+    return;
+  }
+  auto conn = OwnerConnection(owner);
+  if (!conn) {
+    lost("cannot be reached and has probably died");
+    return;
+  }
+  proto::GetObjectRequest request;
+  request.set_object_id(id);
+  *request.mutable_requester() = context_.address;
+  conn->Call(proto::GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
+    proto::GetObjectReply reply;
+    if (!status.ok()) {
+      lost("has died");
+      return;
+    }
+    if (!frame.ParseBody(&reply).ok() || !reply.found()) {
+      lost("no longer has it (it was freed)");
+      return;
+    }
+    StoredObject object;
+    if (reply.object().error().type() != proto::ERROR_NONE) {
+      object.error = reply.object().error();
+    } else if (reply.object().in_plasma()) {
+      object.in_plasma = true;
+      object.size = reply.object().size();
+      object.node_id = reply.object().node_id();
+    } else {
+      object.data = std::make_shared<ray::internal::StringBuffer>(
+          std::move(*reply.mutable_object()->mutable_data()));
+    }
+    fetch_started_.erase(id);
+    // The owner registered this process for the refs inside the value before replying.
+    references_.AcceptNested(id, reply.object().nested_refs(), context_.address_string);
+    store_.Put(id, std::move(object));
+    if (!references_.Tracks(id)) store_.Delete(id);  // released while the fetch was in flight
+  });
+}
+
+std::shared_ptr<rpc::Connection> CoreWorker::OwnerConnection(const proto::Address& owner) {
+  std::string key = AddressToString(owner);
+  auto& conn = owner_conns_[key];
+  if (!conn || conn->closed()) {
+    auto connected = rpc::Connection::Connect(&loop_, owner.ip(), owner.port(), absl::Seconds(5));
+    if (!connected.ok()) {
+      owner_conns_.erase(key);
+      return nullptr;
+    }
+    conn = *connected;
+    conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                      [this, key](const std::shared_ptr<rpc::Connection>&) {
+                        OnOwnerConnectionClosed(key);
+                      });
+  }
+  return conn;
+}
+
+void CoreWorker::OnOwnerConnectionClosed(const std::string& owner_key) {
+  owner_conns_.erase(owner_key);
+}
+
+absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
+                                       std::vector<StoredObject>* objects, absl::Time deadline) {
+  std::vector<size_t> slots;
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < objects->size(); ++i) {
+    if ((*objects)[i].in_plasma) {
+      slots.push_back(i);
+      wanted.push_back(ids[i]);
+    }
+  }
+  if (wanted.empty()) return absl::OkStatus();
+  auto lost = [&](size_t slot, const std::string& why) {
+    StoredObject& o = (*objects)[slot];
+    o.in_plasma = false;
+    o.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
+    o.error.set_message(absl::StrCat("Failed to get object ", ToHex(ids[slot]), ": ", why));
+  };
+  if (!plasma_) {
+    for (size_t slot : slots) lost(slot, "this process has no object store to read it from");
+    return absl::OkStatus();
+  }
+  absl::Duration wait = deadline == absl::InfiniteFuture()
+                            ? absl::InfiniteDuration()
+                            : std::max(absl::ZeroDuration(), deadline - absl::Now());
+  auto buffers = plasma_->Get(wanted, wait);
+  if (!buffers.ok()) {
+    for (size_t slot : slots) lost(slot, std::string(buffers.status().message()));
+    return absl::OkStatus();
+  }
+  for (size_t k = 0; k < slots.size(); ++k) {
+    StoredObject& o = (*objects)[slots[k]];
+    if (!(*buffers)[k]) {
+      if (deadline != absl::InfiniteFuture()) {
+        return absl::DeadlineExceededError("Get timed out reading from the object store");
+      }
+      lost(slots[k], "it is no longer in the node's object store");
+      continue;
+    }
+    o.data = std::move((*buffers)[k]);
+    o.in_plasma = false;
+  }
+  return absl::OkStatus();
+}
+
+void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
+                                const rpc::Frame& frame) {
+  proto::GetObjectRequest request;
+  if (!frame.ParseBody(&request).ok()) return;
+  rpc::Frame header{frame.method, frame.flags, frame.seq, {}};
+  proto::Address requester = request.requester();
+  auto respond = [this, conn, header, requester, id = request.object_id()](const StoredObject& object) {
+    auto reply = std::make_shared<proto::GetObjectReply>();
+    reply->set_found(true);
+    auto* out = reply->mutable_object();
+    out->set_object_id(id);
+    if (object.is_error()) {
+      *out->mutable_error() = object.error;
+      conn->Reply(header, *reply);
+      return;
+    }
+    if (object.in_plasma) {
+      out->set_in_plasma(true);
+      out->set_size(object.size);
+      out->set_node_id(object.node_id);
+    } else {
+      out->set_data(object.data->Data(), object.data->Size());
+    }
+    // Register the requester for every ref inside the value before it can see them.
+    auto nested = references_.NestedOf(id, context_.address);
+    std::string requester_key = AddressToString(requester);
+    std::vector<proto::NestedRef> remote;
+    for (auto& ref : nested) {
+      *out->add_nested_refs() = ref;
+      if (!references_.AddBorrower(ref.object_id(), requester_key, 1)) remote.push_back(ref);
+    }
+    if (remote.empty()) {
+      conn->Reply(header, *reply);
+      return;
+    }
+    auto left = std::make_shared<size_t>(remote.size());
+    for (const auto& ref : remote) {
+      RegisterBorrowerAsync(ref.object_id(), ref.owner(), requester,
+                            [conn, header, reply, left](bool) {
+                              if (--*left == 0) conn->Reply(header, *reply);
+                            });
+    }
+  };
+  if (auto object = store_.Find(request.object_id())) {
+    respond(*object);
+  } else if (references_.IsOwned(request.object_id())) {
+    store_.OnReady(request.object_id(), respond);  // replies once the producing task finishes
+  } else {
+    proto::GetObjectReply reply;
+    reply.set_found(false);
+    conn->Reply(header, reply);
+  }
+}
+
+}  // namespace moray::core
