@@ -40,30 +40,15 @@ std::optional<std::string> ObjectColumnValue(const proto::ObjectRecord& r, std::
 }
 
 absl::StatusOr<ObjectFilter> ObjectFilter::Create(const proto::StateFilter& filter) {
+  auto parsed = ColumnFilter::Create(filter, ObjectColumns(), "objects");
+  if (!parsed.ok()) return parsed.status();
   ObjectFilter out;
-  out.key_ = absl::AsciiStrToLower(absl::StripAsciiWhitespace(filter.key()));
-  const auto& columns = ObjectColumns();
-  if (std::find(columns.begin(), columns.end(), out.key_) == columns.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown filter key '", filter.key(), "' for objects; valid keys: ",
-                     absl::StrJoin(columns, ", ")));
-  }
-  if (filter.op() == "=") {
-    out.equal_ = true;
-  } else if (filter.op() == "!=") {
-    out.equal_ = false;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid filter operator '", filter.op(), "': expected = or !="));
-  }
-  out.value_ = std::string(absl::StripAsciiWhitespace(filter.value()));
+  out.filter_ = std::move(*parsed);
   return out;
 }
 
 bool ObjectFilter::Matches(const proto::ObjectRecord& record) const {
-  auto value = ObjectColumnValue(record, key_);
-  bool equal = value.has_value() && absl::EqualsIgnoreCase(*value, value_);
-  return equal == equal_;
+  return filter_.Accepts(ObjectColumnValue(record, filter_.key()));
 }
 
 }  // namespace moray::gcs

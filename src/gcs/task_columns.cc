@@ -48,29 +48,15 @@ std::optional<std::string> TaskColumnValue(const proto::TaskRecord& r, std::stri
 }
 
 absl::StatusOr<TaskFilter> TaskFilter::Create(const proto::StateFilter& filter) {
+  auto parsed = ColumnFilter::Create(filter, TaskColumns(), "tasks");
+  if (!parsed.ok()) return parsed.status();
   TaskFilter out;
-  out.key_ = absl::AsciiStrToLower(absl::StripAsciiWhitespace(filter.key()));
-  if (!IsTaskColumn(out.key_)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown filter key '", filter.key(), "' for tasks; valid keys: ",
-                     absl::StrJoin(TaskColumns(), ", ")));
-  }
-  if (filter.op() == "=") {
-    out.equal_ = true;
-  } else if (filter.op() == "!=") {
-    out.equal_ = false;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid filter operator '", filter.op(), "': expected = or !="));
-  }
-  out.value_ = std::string(absl::StripAsciiWhitespace(filter.value()));
+  out.filter_ = std::move(*parsed);
   return out;
 }
 
 bool TaskFilter::Matches(const proto::TaskRecord& record) const {
-  auto value = TaskColumnValue(record, key_);
-  bool equal = value.has_value() && absl::EqualsIgnoreCase(*value, value_);
-  return equal == equal_;
+  return filter_.Accepts(TaskColumnValue(record, filter_.key()));
 }
 
 }  // namespace moray::gcs

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "gcs.pb.h"
+#include "gcs/column_filter.h"
 
 namespace moray::gcs {
 
@@ -35,9 +36,7 @@ class TaskFilter {
   bool Matches(const proto::TaskRecord& record) const;
 
  private:
-  std::string key_;
-  bool equal_ = true;
-  std::string value_;
+  ColumnFilter filter_;
 };
 
 }  // namespace moray::gcs
