@@ -160,9 +160,17 @@ std::string CoreWorker::OwnerAddressOf(const std::string& id) {
 }
 
 void CoreWorker::RegisterBorrowedReference(const std::string& id, const std::string& owner_address) {
-  proto::Address owner;
-  if (references_.IsOwned(id) || !AddressFromString(owner_address, &owner)) return;
-  references_.AddBorrowed(id, owner);
+  // Values often hold many refs of one owner (a vector of 10k refs): parse its address once.
+  thread_local std::string last_text;
+  thread_local proto::Address last_owner;
+  if (owner_address != last_text) {
+    proto::Address owner;
+    if (!AddressFromString(owner_address, &owner)) return;
+    last_text = owner_address;
+    last_owner = std::move(owner);
+  }
+  // A no-op when the id is tracked already (owned here, or borrowed before).
+  references_.AddBorrowed(id, last_owner);
 }
 
 }  // namespace moray::core
