@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/format_table.h"
+#include "gcs/actor_columns.h"
 #include "gcs/task_columns.h"
 
 namespace moray::cli {
@@ -75,6 +76,50 @@ std::string FormatTaskSummary(const TaskSummary& summary, absl::Time now) {
       "Table (group by func_name):\n", kSummaryDashes, "\n");
   if (summary.groups.empty()) return out + "No resource in the cluster\n";
   return out + FormatIndexedTable({"func_or_class_name", "state_counts", "type"}, summary.groups);
+}
+
+ActorSummary SummarizeActors(const std::vector<proto::ActorInfo>& actors) {
+  struct ClassGroup {
+    std::map<int, int64_t> counts;  // by state, lifecycle order
+    int64_t total = 0;
+    size_t first_seen = 0;
+  };
+  ActorSummary summary;
+  std::map<std::string, ClassGroup> groups;
+  for (const auto& actor : actors) {
+    ++summary.total_actors;
+    auto [it, inserted] = groups.try_emplace(actor.class_name());
+    if (inserted) it->second.first_seen = groups.size();
+    ++it->second.counts[static_cast<int>(actor.state())];
+    ++it->second.total;
+  }
+  std::vector<std::pair<const std::string, ClassGroup>*> ordered;
+  for (auto& entry : groups) ordered.push_back(&entry);
+  std::sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return std::tie(b->second.total, a->second.first_seen) <
+           std::tie(a->second.total, b->second.first_seen);
+  });
+  for (const auto* entry : ordered) {
+    std::string counts;
+    for (const auto& [state, count] : entry->second.counts) {
+      absl::StrAppend(&counts, counts.empty() ? "" : "\n",
+                      gcs::ActorStateName(static_cast<proto::ActorState>(state)), ": ", count);
+    }
+    Row row = Row::object();
+    row["class_name"] = entry->first;
+    row["state_counts"] = counts;
+    summary.groups.push_back(std::move(row));
+  }
+  return summary;
+}
+
+std::string FormatActorSummary(const ActorSummary& summary, absl::Time now) {
+  std::string out = absl::StrCat(
+      BannerLine("Actors Summary", now), "\n", "Stats:\n", kSummaryDashes, "\n",
+      "total_actors: ", summary.total_actors, "\n\n\n",
+      "Table (group by class):\n", kSummaryDashes, "\n");
+  if (summary.groups.empty()) return out + "No resource in the cluster\n";
+  return out + FormatIndexedTable({"class_name", "state_counts"}, summary.groups);
 }
 
 namespace {

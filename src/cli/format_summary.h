@@ -66,6 +66,29 @@ struct ObjectSummary {
   std::vector<Row> groups;
 };
 
+// `moray summary actors`: actors grouped by class, in the layout of `ray summary actors`:
+//
+//   ======== Actors Summary: 2024-05-01 12:00:00.123456 ========
+//   Stats:
+//   ------------------------------------
+//   total_actors: 3
+//
+//
+//   Table (group by class):
+//   ------------------------------------
+//       CLASS_NAME    STATE_COUNTS
+//   0   Counter       ALIVE: 2
+//                     DEAD: 1
+//
+// STATE_COUNTS lists states in lifecycle order; the largest groups come first.
+struct ActorSummary {
+  int64_t total_actors = 0;
+  std::vector<Row> groups;  // class_name, state_counts
+};
+
+ActorSummary SummarizeActors(const std::vector<proto::ActorInfo>& actors);
+std::string FormatActorSummary(const ActorSummary& summary, absl::Time now);
+
 ObjectSummary SummarizeObjects(const std::vector<proto::ObjectRecord>& objects);
 std::string FormatObjectSummary(const ObjectSummary& summary, absl::Time now);
 

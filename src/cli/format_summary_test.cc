@@ -58,6 +58,43 @@ TEST(TaskSummaryTest, NoTasks) {
   EXPECT_EQ(lines.back(), "No resource in the cluster");
 }
 
+proto::ActorInfo Actor(const std::string& class_name, proto::ActorState state) {
+  proto::ActorInfo a;
+  a.set_class_name(class_name);
+  a.set_state(state);
+  return a;
+}
+
+TEST(ActorSummaryTest, GroupsByClassInLifecycleOrder) {
+  std::vector<proto::ActorInfo> actors = {
+      Actor("Logger", proto::ALIVE),          Actor("Counter", proto::DEAD),
+      Actor("Counter", proto::ALIVE),         Actor("Counter", proto::RESTARTING),
+      Actor("Counter", proto::ALIVE),         Actor("Counter", proto::PENDING_CREATION),
+      Actor("Cache", proto::DEPENDENCIES_UNREADY)};
+  ActorSummary summary = SummarizeActors(actors);
+  EXPECT_EQ(summary.total_actors, 7);
+  auto lines = Lines(FormatActorSummary(summary, absl::Now()));
+  EXPECT_THAT(lines[0], MatchesRegex("======== Actors Summary: .{26} ========"));
+  // Largest group first; equal groups in first-seen order.
+  EXPECT_THAT(std::vector<std::string>(lines.begin() + 1, lines.end()),
+              ElementsAre("Stats:", "------------------------------------", "total_actors: 7",
+                          "", "", "Table (group by class):",
+                          "------------------------------------",
+                          "    CLASS_NAME    STATE_COUNTS",
+                          "0   Counter       PENDING_CREATION: 1",
+                          "                  ALIVE: 2",
+                          "                  RESTARTING: 1",
+                          "                  DEAD: 1",
+                          "1   Logger        ALIVE: 1",
+                          "2   Cache         DEPENDENCIES_UNREADY: 1"));
+}
+
+TEST(ActorSummaryTest, NoActors) {
+  auto lines = Lines(FormatActorSummary(SummarizeActors({}), absl::Now()));
+  EXPECT_EQ(lines[3], "total_actors: 0");
+  EXPECT_EQ(lines.back(), "No resource in the cluster");
+}
+
 proto::ObjectRecord Object(char id, int64_t size, const std::string& status,
                            const std::string& ref_type, char worker, char node) {
   proto::ObjectRecord o;

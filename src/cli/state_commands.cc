@@ -128,11 +128,14 @@ void RunSummary(const Streams& io, const SummaryOptions& o) {
     *io.err << ListWarnings(dropped);
     return;
   }
+  if (o.resource == "actors") {
+    auto client = ConnectOrFail(io, o.address);
+    auto reply = OrFail(io, client->GetActors({}, /*limit=*/0));  // counts cover every actor
+    std::vector<proto::ActorInfo> actors(reply.actors().begin(), reply.actors().end());
+    *io.out << FormatActorSummary(SummarizeActors(actors), absl::Now());
+    return;
+  }
   if (o.resource != "tasks") {
-    if (o.resource == "actors") {
-      Fail(io, absl::UnimplementedError(absl::StrCat(
-                   "moray summary ", o.resource, " is not available yet in this version of Moray")));
-    }
     Fail(io, absl::InvalidArgumentError(absl::StrCat(
                  "unknown resource '", o.resource, "' for moray summary; choose one of: tasks, "
                  "actors, objects")));
@@ -184,7 +187,7 @@ void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
 
   auto summary = std::make_shared<SummaryOptions>();
   CLI::App* summary_cmd = app.add_subcommand("summary", "Summarize resources of the cluster");
-  summary_cmd->add_option("resource", summary->resource, "tasks or objects")->required();
+  summary_cmd->add_option("resource", summary->resource, "tasks, actors or objects")->required();
   AddAddressOption(summary_cmd, &summary->address);
   summary_cmd->callback([io, summary] { RunSummary(io, *summary); });
 

@@ -134,6 +134,36 @@ class StateCommandsTest : public ::testing::Test {
     borrower.set_is_driver(false);
     add(borrower, '\x02', 2 << 20, "BORROWED");
     ASSERT_TRUE(client.ReportObjects({driver, borrower}, {}).ok());
+
+    // Actors: an alive named Counter, a pending anonymous Counter, a dead detached Logger.
+    auto actor = [&](char id, const std::string& cls, const std::string& name) {
+      proto::ActorInfo a;
+      a.set_actor_id(std::string(16, id));
+      a.set_class_name(cls);
+      a.set_name(name);
+      a.set_ray_namespace("app");
+      a.set_job_id(job_id_);
+      return a;
+    };
+    ASSERT_TRUE(client.RegisterActor(actor('\xa1', "Counter", "counter")).ok());
+    ASSERT_TRUE(client.RegisterActor(actor('\xa2', "Counter", "")).ok());
+    proto::ActorInfo logger = actor('\xa3', "Logger", "log");
+    logger.set_is_detached(true);
+    ASSERT_TRUE(client.RegisterActor(logger).ok());
+    proto::UpdateActorRequest alive;
+    alive.set_actor_id(std::string(16, '\xa1'));
+    alive.set_state(proto::ALIVE);
+    alive.mutable_address()->set_ip("127.0.0.1");
+    alive.mutable_address()->set_node_id(node.node_id());
+    alive.mutable_address()->set_worker_id(std::string(16, '\xee'));
+    alive.set_pid(555);
+    ASSERT_TRUE(client.UpdateActor(alive).ok());
+    proto::UpdateActorRequest dead;
+    dead.set_actor_id(logger.actor_id());
+    dead.set_state(proto::DEAD);
+    dead.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_KILLED);
+    dead.mutable_death_cause()->set_message("killed by moray test");
+    ASSERT_TRUE(client.UpdateActor(dead).ok());
   }
 
   static gcs::GcsServer* server_;
@@ -224,7 +254,9 @@ TEST_F(StateCommandsTest, GetTaskAsYaml) {
   ASSERT_EQ(r.code, 0) << r.err;
   auto lines = Lines(r.out);
   EXPECT_EQ(lines[0], "---");
-  EXPECT_EQ(lines[1], "-   task_id: " + first_task_hex_);
+  // A random id that reads as a number (digits, one 'e', digits) is quoted, as YAML requires.
+  EXPECT_THAT(lines[1], ::testing::AnyOf("-   task_id: " + first_task_hex_,
+                                         "-   task_id: '" + first_task_hex_ + "'"));
   EXPECT_THAT(r.out, HasSubstr("    name: square\n"));
   EXPECT_THAT(r.out, HasSubstr("    state: FINISHED\n"));
 
@@ -303,6 +335,82 @@ TEST_F(StateCommandsTest, SummaryObjects) {
   EXPECT_THAT(lines[11], StartsWith("0   disabled     3                2.000011         2    "));
 }
 
+TEST_F(StateCommandsTest, ListActorsDefaultLayout) {
+  Result r = RunMoray({"list", "actors", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 11u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("======== List: "));
+  EXPECT_EQ(lines[3], "Total: 3");
+  EXPECT_EQ(lines[7],
+            "    ACTOR_ID                          CLASS_NAME    STATE             JOB_ID    "
+            "NAME     NODE_ID                           PID    RAY_NAMESPACE");
+  EXPECT_EQ(lines[8],
+            "0   a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1  Counter       ALIVE             01000000  "
+            "counter  abababababababababababababababab  555    app");
+  EXPECT_EQ(lines[9],
+            "1   a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2  Counter       PENDING_CREATION  01000000  "
+            "                                                  app");
+  EXPECT_EQ(lines[10],
+            "2   a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3  Logger        DEAD              01000000  "
+            "log                                               app");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(StateCommandsTest, ListActorsFiltersLimitsAndDetail) {
+  Result r = RunMoray({"list", "actors", "--address", address_, "--filter", "class_name=counter",
+                       "--limit", "1", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"], "ALIVE");
+  EXPECT_EQ(rows[0].size(), 8u);  // default columns
+  EXPECT_EQ(r.err, "Warning: 1 (out of 2) actors were shown. Use --limit to see more.\n");
+
+  r = RunMoray({"list", "actors", "--address", address_, "--filter", "state=dead", "--detail",
+                "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["class_name"], "Logger");
+  EXPECT_EQ(rows[0]["is_detached"], true);
+  EXPECT_EQ(rows[0]["death_reason"], "KILLED");
+  EXPECT_EQ(rows[0]["death_message"], "killed by moray test");
+  EXPECT_EQ(rows[0]["pid"], nullptr);
+}
+
+TEST_F(StateCommandsTest, GetActorAsYaml) {
+  Result r = RunMoray(
+      {"get", "actors", "A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  EXPECT_EQ(lines[0], "---");
+  EXPECT_EQ(lines[1], "actor_id: a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1");  // one actor: a mapping
+  EXPECT_THAT(r.out, HasSubstr("\nclass_name: Counter\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nstate: ALIVE\n"));
+  EXPECT_THAT(r.out, HasSubstr("\npid: 555\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nworker_id: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n"));
+  EXPECT_THAT(r.out, HasSubstr("\ndeath_reason: null\n"));
+
+  Result missing = RunMoray({"get", "actors", std::string(32, '0'), "--address", address_});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("Error: no actors with actor_id 0000"));
+}
+
+TEST_F(StateCommandsTest, SummaryActors) {
+  Result r = RunMoray({"summary", "actors", "--address", address_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 12u) << r.out;
+  EXPECT_THAT(lines[0], StartsWith("======== Actors Summary: "));
+  EXPECT_THAT(std::vector<std::string>(lines.begin() + 1, lines.end()),
+              ElementsAre("Stats:", "------------------------------------", "total_actors: 3", "",
+                          "", "Table (group by class):", "------------------------------------",
+                          "    CLASS_NAME    STATE_COUNTS",
+                          "0   Counter       PENDING_CREATION: 1", "                  ALIVE: 1",
+                          "1   Logger        DEAD: 1"));
+}
+
 TEST_F(StateCommandsTest, Status) {
   Result r = RunMoray({"status", "--address", address_});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -324,13 +432,15 @@ TEST_F(StateCommandsTest, ClearErrors) {
                "unknown filter key 'colour' for tasks");
   expect_error({"list", "nodes", "--address", address_, "--filter", "colour=red"},
                "Error: unknown filter key 'colour' for nodes; valid keys: node_id");
-  expect_error({"list", "actors", "--address", address_},
-               "Error: moray list actors is not available yet");
+  expect_error({"list", "placement-groups", "--address", address_},
+               "Error: moray list placement-groups is not available yet");
+  expect_error({"list", "actors", "--address", address_, "--filter", "colour=red"},
+               "unknown filter key 'colour' for actors");
   expect_error({"list", "bogus", "--address", address_},
                "Error: unknown resource 'bogus' for moray list; choose one of: actors, tasks");
   expect_error({"list", "tasks", "--address", address_, "--format", "xml"},
                "Error: invalid format 'xml'");
-  expect_error({"summary", "actors", "--address", address_}, "not available yet");
+  expect_error({"summary", "bogus", "--address", address_}, "unknown resource 'bogus'");
   expect_error({"list", "objects", "--address", address_, "--filter", "colour=red"},
                "unknown filter key 'colour' for objects");
   expect_error({"list", "tasks", "--address", "nonsense"}, "Error: invalid address 'nonsense'");

@@ -37,9 +37,31 @@ absl::StatusOr<ListResult> ListObjects(gcs::GcsClient& client,
   return result;
 }
 
+absl::StatusOr<ListResult> ListActors(gcs::GcsClient& client,
+                                      const std::vector<proto::StateFilter>& filters,
+                                      int64_t limit) {
+  // Filtered by the GCS over the whole actor table, then limited.
+  auto reply = client.GetActors(filters, limit);
+  if (!reply.ok()) return reply.status();
+  ListResult result{.resource = "actors"};
+  for (const auto& actor : reply->actors()) result.rows.push_back(ActorRow(actor));
+  result.total = reply->total();
+  result.num_truncated = reply->num_truncated();
+  return result;
+}
+
 std::vector<StateResource> MakeResources() {
   std::vector<StateResource> resources;
-  resources.push_back({.name = "actors", .id_column = "actor_id"});
+  resources.push_back({
+      .name = "actors",
+      .id_column = "actor_id",
+      .default_columns = {"actor_id", "class_name", "state", "job_id", "name", "node_id", "pid",
+                          "ray_namespace"},
+      .detail_columns = {"is_detached", "max_restarts", "num_restarts", "death_reason",
+                         "death_message", "worker_id", "ip", "required_resources",
+                         "register_time_ms", "start_time_ms", "end_time_ms"},
+      .list = ListActors,
+  });
   resources.push_back({
       .name = "tasks",
       .id_column = "task_id",

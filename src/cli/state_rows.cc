@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_join.h"
 #include "common/id.h"
+#include "gcs/actor_columns.h"
 #include "gcs/task_columns.h"
 
 namespace moray::cli {
@@ -106,6 +107,33 @@ Row ObjectRow(const proto::ObjectRecord& o) {
   row["submitted_task_refs"] = o.submitted_task_refs();
   row["contained_in_refs"] = o.contained_in_refs();
   row["num_borrowers"] = o.num_borrowers();
+  return row;
+}
+
+Row ActorRow(const proto::ActorInfo& a) {
+  Row row = Row::object();
+  row["actor_id"] = ToHex(a.actor_id());
+  row["class_name"] = a.class_name();
+  row["state"] = gcs::ActorStateName(a.state());
+  row["job_id"] = HexOrNull(a.job_id());
+  row["name"] = a.name();
+  row["node_id"] = HexOrNull(a.node_id());
+  row["pid"] = NonZeroOrNull(a.pid());
+  row["ray_namespace"] = a.ray_namespace();
+  // --detail
+  row["is_detached"] = a.is_detached();
+  row["max_restarts"] = a.max_restarts();
+  row["num_restarts"] = a.num_restarts();
+  const std::string reason = gcs::ActorDeathReasonName(a.death_cause().reason());
+  row["death_reason"] = reason.empty() ? Row() : Row(reason);
+  row["death_message"] =
+      a.death_cause().message().empty() ? Row() : Row(a.death_cause().message());
+  row["worker_id"] = HexOrNull(a.address().worker_id());
+  row["ip"] = a.address().ip().empty() ? Row() : Row(a.address().ip());
+  row["required_resources"] = MapObject(a.required_resources());
+  row["register_time_ms"] = NonZeroOrNull(a.register_time_ms());
+  row["start_time_ms"] = NonZeroOrNull(a.start_time_ms());
+  row["end_time_ms"] = NonZeroOrNull(a.end_time_ms());
   return row;
 }
 

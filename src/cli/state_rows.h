@@ -15,6 +15,7 @@ Row TaskRow(const proto::TaskRecord& task);
 Row NodeRow(const proto::NodeInfo& node);
 Row JobRow(const proto::JobInfo& job);
 Row ObjectRow(const proto::ObjectRecord& object);
+Row ActorRow(const proto::ActorInfo& actor);
 // One row per worker of every reported node; node_id and ip come from the node table.
 std::vector<Row> WorkerRows(const proto::GetClusterStatusReply& status);
 

@@ -232,6 +232,47 @@ absl::StatusOr<proto::GetObjectsReply> GcsClient::GetObjects(
   return reply;
 }
 
+absl::Status GcsClient::RegisterActor(const proto::ActorInfo& actor) {
+  proto::RegisterActorRequest request;
+  *request.mutable_actor() = actor;
+  proto::RegisterActorReply reply;
+  return MORAY_GCS_CALL(RegisterActor, request, &reply);
+}
+
+absl::StatusOr<proto::ActorInfo> GcsClient::UpdateActor(const proto::UpdateActorRequest& request) {
+  proto::UpdateActorReply reply;
+  if (auto s = MORAY_GCS_CALL(UpdateActor, request, &reply); !s.ok()) return s;
+  return std::move(*reply.mutable_actor());
+}
+
+absl::StatusOr<proto::ActorInfo> GcsClient::GetActor(std::string_view actor_id) {
+  proto::GetActorRequest request;
+  request.set_actor_id(std::string(actor_id));
+  proto::GetActorReply reply;
+  if (auto s = MORAY_GCS_CALL(GetActor, request, &reply); !s.ok()) return s;
+  return std::move(*reply.mutable_actor());
+}
+
+absl::StatusOr<proto::ActorInfo> GcsClient::GetNamedActor(std::string_view name,
+                                                          std::string_view ray_namespace) {
+  proto::GetNamedActorRequest request;
+  request.set_name(std::string(name));
+  request.set_ray_namespace(std::string(ray_namespace));
+  proto::GetNamedActorReply reply;
+  if (auto s = MORAY_GCS_CALL(GetNamedActor, request, &reply); !s.ok()) return s;
+  return std::move(*reply.mutable_actor());
+}
+
+absl::StatusOr<proto::GetActorsReply> GcsClient::GetActors(
+    const std::vector<proto::StateFilter>& filters, int64_t limit) {
+  proto::GetActorsRequest request;
+  for (const auto& filter : filters) *request.add_filters() = filter;
+  request.set_limit(limit);
+  proto::GetActorsReply reply;
+  if (auto s = MORAY_GCS_CALL(GetActors, request, &reply); !s.ok()) return s;
+  return reply;
+}
+
 #undef MORAY_GCS_CALL
 
 }  // namespace moray::gcs

@@ -73,6 +73,18 @@ class GcsClient {
   absl::StatusOr<proto::GetObjectsReply> GetObjects(const std::vector<proto::StateFilter>& filters,
                                                     int64_t limit);
 
+  // Actors. RegisterActor: AlreadyExists for a duplicate id or a name taken in its namespace.
+  // UpdateActor: FailedPrecondition for a transition the actor state machine refuses; returns the
+  // updated record. GetActor / GetNamedActor: NotFound when unknown (or, by name, DEAD).
+  absl::Status RegisterActor(const proto::ActorInfo& actor);
+  absl::StatusOr<proto::ActorInfo> UpdateActor(const proto::UpdateActorRequest& request);
+  absl::StatusOr<proto::ActorInfo> GetActor(std::string_view actor_id);
+  absl::StatusOr<proto::ActorInfo> GetNamedActor(std::string_view name,
+                                                 std::string_view ray_namespace);
+  // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
+  absl::StatusOr<proto::GetActorsReply> GetActors(const std::vector<proto::StateFilter>& filters,
+                                                  int64_t limit);
+
  private:
   GcsClient(std::string address, std::unique_ptr<proto::GcsService::Stub> stub,
             GcsClientOptions options);

@@ -15,7 +15,8 @@ GcsServer::GcsServer(GcsServerConfig config)
       jobs_(storage_.get()),
       kv_(storage_.get()),
       task_events_({.max_records = config_.max_task_records}),
-      service_(&nodes_, &jobs_, &kv_, &task_events_, &objects_) {}
+      actors_(storage_.get()),
+      service_(&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_) {}
 
 GcsServer::~GcsServer() { Stop(absl::ZeroDuration()); }
 

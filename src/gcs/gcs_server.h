@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "gcs/actor_manager.h"
 #include "gcs/gcs_service.h"
 #include "gcs/gcs_table_storage.h"
 #include "gcs/job_manager.h"
@@ -57,6 +58,7 @@ class GcsServer {
   KvStore kv_;
   TaskEventStore task_events_;
   ObjectSnapshotStore objects_;
+  ActorManager actors_;
   GcsServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -224,6 +224,71 @@ TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(GcsServerTest, Actors) {
+  auto job = client_->AddJob(proto::JobInfo());
+  ASSERT_TRUE(job.ok());
+  proto::ActorInfo actor;
+  actor.set_actor_id(std::string(16, 'a'));
+  actor.set_class_name("Counter");
+  actor.set_name("counter");
+  actor.set_ray_namespace("ns");
+  actor.set_job_id(*job);
+  (*actor.mutable_required_resources())["CPU"] = 1;
+  ASSERT_TRUE(client_->RegisterActor(actor).ok());
+
+  proto::ActorInfo twin = actor;
+  twin.set_actor_id(std::string(16, 'b'));
+  auto dup = client_->RegisterActor(twin);
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(dup.message()),
+              HasSubstr("an actor named 'counter' already exists in namespace 'ns'"));
+  twin.set_ray_namespace("other");
+  ASSERT_TRUE(client_->RegisterActor(twin).ok());
+
+  auto got = client_->GetActor(actor.actor_id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(got->required_resources().at("CPU"), 1);
+  EXPECT_EQ(client_->GetNamedActor("counter", "other")->actor_id(), twin.actor_id());
+  EXPECT_EQ(client_->GetNamedActor("counter", "none").status().code(),
+            absl::StatusCode::kNotFound);
+
+  proto::UpdateActorRequest alive;
+  alive.set_actor_id(actor.actor_id());
+  alive.set_state(proto::ALIVE);
+  alive.mutable_address()->set_ip("127.0.0.1");
+  alive.mutable_address()->set_node_id(std::string(16, 'n'));
+  alive.set_pid(777);
+  auto updated = client_->UpdateActor(alive);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->pid(), 777);
+  auto again = client_->UpdateActor(alive);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("UpdateActor"));
+
+  proto::StateFilter alive_filter;
+  alive_filter.set_key("state");
+  alive_filter.set_op("=");
+  alive_filter.set_value("alive");
+  auto list = client_->GetActors({alive_filter}, 10);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->total(), 1);
+  list = client_->GetActors({}, 1);
+  EXPECT_EQ(list->total(), 2);
+  EXPECT_EQ(list->actors_size(), 1);
+  EXPECT_EQ(list->num_truncated(), 1);
+
+  // The job finishing takes its non-detached actors with it, and frees their names.
+  ASSERT_TRUE(client_->MarkJobFinished(*job).ok());
+  got = client_->GetActor(actor.actor_id());
+  EXPECT_EQ(got->state(), proto::DEAD);
+  EXPECT_EQ(got->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
+  EXPECT_EQ(got->death_cause().message(), "owner job finished");
+  EXPECT_EQ(client_->GetNamedActor("counter", "ns").status().code(), absl::StatusCode::kNotFound);
+  actor.set_actor_id(std::string(16, 'c'));
+  EXPECT_TRUE(client_->RegisterActor(actor).ok());
+}
+
 TEST(GcsClientConnectTest, FailsFastAndClearlyWhenNothingListens) {
   // A port that was just free: bind to 0, read the port, close.
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -43,6 +43,9 @@ grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext*,
                                              proto::MarkJobFinishedReply*) {
   absl::Status status = jobs_->MarkJobFinished(request->job_id());
   objects_->DropJob(request->job_id());
+  // Its non-detached actors die with it (only their records for now: no processes exist yet).
+  auto dead = actors_->OnJobFinished(request->job_id());
+  if (status.ok() && !dead.ok()) status = dead.status();
   return ToGrpcStatus(status);
 }
 
@@ -122,6 +125,46 @@ grpc::Status GcsServiceImpl::GetObjects(grpc::ServerContext*,
   auto objects = objects_->GetObjects(*request);
   if (!objects.ok()) return ToGrpcStatus(objects.status());
   *reply = *std::move(objects);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::RegisterActor(grpc::ServerContext*,
+                                           const proto::RegisterActorRequest* request,
+                                           proto::RegisterActorReply*) {
+  return ToGrpcStatus(actors_->Register(request->actor()));
+}
+
+grpc::Status GcsServiceImpl::UpdateActor(grpc::ServerContext*,
+                                         const proto::UpdateActorRequest* request,
+                                         proto::UpdateActorReply* reply) {
+  auto actor = actors_->Update(*request);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  *reply->mutable_actor() = *std::move(actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetActor(grpc::ServerContext*, const proto::GetActorRequest* request,
+                                      proto::GetActorReply* reply) {
+  auto actor = actors_->Get(request->actor_id());
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  *reply->mutable_actor() = *std::move(actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext*,
+                                           const proto::GetNamedActorRequest* request,
+                                           proto::GetNamedActorReply* reply) {
+  auto actor = actors_->GetNamed(request->name(), request->ray_namespace());
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  *reply->mutable_actor() = *std::move(actor);
+  return grpc::Status::OK;
+}
+
+grpc::Status GcsServiceImpl::GetActors(grpc::ServerContext*, const proto::GetActorsRequest* request,
+                                       proto::GetActorsReply* reply) {
+  auto actors = actors_->GetActors(*request);
+  if (!actors.ok()) return ToGrpcStatus(actors.status());
+  *reply = *std::move(actors);
   return grpc::Status::OK;
 }
 

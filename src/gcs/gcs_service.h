@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gcs.grpc.pb.h"
+#include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
@@ -18,8 +19,13 @@ class GcsServiceImpl final : public proto::GcsService::Service {
  public:
   // All pointers are borrowed and must outlive the service.
   GcsServiceImpl(NodeManager* nodes, JobManager* jobs, KvStore* kv, TaskEventStore* task_events,
-                 ObjectSnapshotStore* objects)
-      : nodes_(nodes), jobs_(jobs), kv_(kv), task_events_(task_events), objects_(objects) {}
+                 ObjectSnapshotStore* objects, ActorManager* actors)
+      : nodes_(nodes),
+        jobs_(jobs),
+        kv_(kv),
+        task_events_(task_events),
+        objects_(objects),
+        actors_(actors) {}
 
   grpc::Status RegisterNode(grpc::ServerContext*, const proto::RegisterNodeRequest* request,
                             proto::RegisterNodeReply* reply) override;
@@ -53,6 +59,16 @@ class GcsServiceImpl final : public proto::GcsService::Service {
                              proto::ReportObjectsReply* reply) override;
   grpc::Status GetObjects(grpc::ServerContext*, const proto::GetObjectsRequest* request,
                           proto::GetObjectsReply* reply) override;
+  grpc::Status RegisterActor(grpc::ServerContext*, const proto::RegisterActorRequest* request,
+                             proto::RegisterActorReply* reply) override;
+  grpc::Status UpdateActor(grpc::ServerContext*, const proto::UpdateActorRequest* request,
+                           proto::UpdateActorReply* reply) override;
+  grpc::Status GetActor(grpc::ServerContext*, const proto::GetActorRequest* request,
+                        proto::GetActorReply* reply) override;
+  grpc::Status GetNamedActor(grpc::ServerContext*, const proto::GetNamedActorRequest* request,
+                             proto::GetNamedActorReply* reply) override;
+  grpc::Status GetActors(grpc::ServerContext*, const proto::GetActorsRequest* request,
+                         proto::GetActorsReply* reply) override;
 
  private:
   NodeManager* nodes_;
@@ -60,6 +76,7 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   KvStore* kv_;
   TaskEventStore* task_events_;
   ObjectSnapshotStore* objects_;
+  ActorManager* actors_;
 };
 
 }  // namespace moray::gcs

@@ -1,6 +1,6 @@
-// Where the GCS keeps the state it must not lose: node and job tables, the job counter and the
-// internal KV. Managers own the logic and talk to storage only through this interface, so a Redis
-// backend can replace the in-memory one without touching them.
+// Where the GCS keeps the state it must not lose: node, job and actor tables, the job counter and
+// the internal KV. Managers own the logic and talk to storage only through this interface, so a
+// Redis backend can replace the in-memory one without touching them.
 //
 // Task events and resource reports are deliberately not stored here: they are observability data
 // rebuilt by the next reports, and writing them through would put storage on the hot path.
@@ -25,8 +25,8 @@
 
 namespace moray::gcs {
 
-enum class Table { kNodes = 0, kJobs = 1, kKv = 2, kMeta = 3 };
-inline constexpr int kNumTables = 4;
+enum class Table { kNodes = 0, kJobs = 1, kKv = 2, kMeta = 3, kActors = 4 };
+inline constexpr int kNumTables = 5;
 
 class GcsTableStorage {
  public:
