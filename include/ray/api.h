@@ -21,10 +21,14 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "ray/api/actor_creator.h"
+#include "ray/api/actor_handle.h"
+#include "ray/api/actor_task_caller.h"
 #include "ray/api/byte_header.h"
 #include "ray/api/function_manager.h"
 #include "ray/api/logging.h"
@@ -145,5 +149,47 @@ internal::TaskCaller<F> Task(F f) {
   }
   return internal::TaskCaller<F>(std::move(name));
 }
+
+// Starts building an actor created by `factory`, a function (free or static member) registered with
+// RAY_REMOTE that returns a T*. Throws RayException("Function not found. ...") if unregistered.
+template <typename F>
+internal::ActorCreator<F> Actor(F factory) {
+  static_assert(!std::is_member_function_pointer_v<F>,
+                "ray::Actor takes a factory: a free or static member function returning T*");
+  using R = typename internal::FunctionTraits<F>::ReturnType;
+  static_assert(std::is_pointer_v<R> && std::is_class_v<std::remove_pointer_t<R>>,
+                "ray::Actor(factory): the factory must return a pointer to the actor's class");
+  std::string name =
+      internal::FunctionManager::Instance().GetFunctionName(internal::FunctionKey(factory));
+  if (name.empty()) {
+    throw RayException("Function not found. Please use RAY_REMOTE to register this function.");
+  }
+  return internal::ActorCreator<F>(std::move(name));
+}
+
+// The live actor named `name` in the job's namespace (or `ray_namespace`); empty if there is none.
+// T must be the actor's class (not checked).
+template <typename T>
+std::optional<ActorHandle<T>> GetActor(const std::string& name) {
+  std::optional<std::string> id = internal::GetRuntime().GetActor(name, "");
+  if (!id) return std::nullopt;
+  return ActorHandle<T>(std::move(*id));
+}
+template <typename T>
+std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::string& ray_namespace) {
+  std::optional<std::string> id = internal::GetRuntime().GetActor(name, ray_namespace);
+  if (!id) return std::nullopt;
+  return ActorHandle<T>(std::move(*id));
+}
+
+// Inside an actor method: ends the actor (the method does not return; callers of this and later
+// calls get RayActorException). Outside an actor it throws RayException.
+inline void ExitActor() { internal::GetRuntime().ExitActor(); }
+
+// Inside an actor method: whether the actor has been restarted. false elsewhere.
+inline bool WasCurrentActorRestarted() { return internal::GetRuntime().WasCurrentActorRestarted(); }
+
+// The namespace of this job (RayConfig::ray_namespace, or a random one chosen at Init).
+inline std::string GetNamespace() { return internal::GetRuntime().GetNamespace(); }
 
 }  // namespace ray

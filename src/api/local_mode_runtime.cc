@@ -29,11 +29,44 @@ size_t DefaultThreads(size_t requested) {
 
 std::string Hex(const std::string& id) { return ray::internal::BinaryToHex(id); }
 
+// Thrown by ExitActor through the user's method up to SubmitActorTask / CreateActor. Not a
+// std::exception, so that `catch (const std::exception&)` in user code lets it pass.
+struct ActorExitRequested {};
+
+// The actor whose method (or factory) runs on this thread, if any.
+struct CurrentActor {
+  const void* runtime = nullptr;
+  std::string actor_id;
+};
+thread_local CurrentActor* current_actor = nullptr;
+
+class CurrentActorScope {
+ public:
+  CurrentActorScope(const void* runtime, const std::string& actor_id)
+      : actor_{runtime, actor_id}, previous_(current_actor) {
+    current_actor = &actor_;
+  }
+  ~CurrentActorScope() { current_actor = previous_; }
+  CurrentActorScope(const CurrentActorScope&) = delete;
+  CurrentActorScope& operator=(const CurrentActorScope&) = delete;
+
+ private:
+  CurrentActor actor_;
+  CurrentActor* previous_;
+};
+
+std::string NamespaceOrRandom(const std::string& ray_namespace) {
+  if (!ray_namespace.empty()) return ray_namespace;
+  return "anonymous_namespace_" + ToHex(RandomBytes(8));
+}
+
+
 }  // namespace
 
 LocalModeRuntime::LocalModeRuntime(Options options)
     : job_id_(JobIdFromInt(1)),
       driver_task_id_(NewTaskId(job_id_)),
+      namespace_(NamespaceOrRandom(options.ray_namespace)),
       pool_(DefaultThreads(options.num_threads)) {}
 
 LocalModeRuntime::~LocalModeRuntime() {
@@ -43,6 +76,13 @@ LocalModeRuntime::~LocalModeRuntime() {
   }
   ready_cv_.notify_all();
   pool_.Stop();
+  std::unordered_map<std::string, std::shared_ptr<Actor>> actors;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    actors.swap(actors_);
+    named_actors_.clear();
+  }
+  actors.clear();  // instances are destroyed outside mu_
 }
 
 void LocalModeRuntime::ThrowIfShuttingDownLocked() const {
@@ -274,6 +314,215 @@ void LocalModeRuntime::RegisterBorrowedReference(const std::string& /*id*/,
                                                  const std::string& /*owner_address*/) {
   // One process owns everything in local mode.
 }
+
+std::string LocalModeRuntime::StoreResult(std::string value, std::exception_ptr error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ThrowIfShuttingDownLocked();
+  std::string id = ObjectIdForReturn(NewTaskId(job_id_), 1);
+  Object& object = objects_[id];
+  object.ready = true;
+  if (error) {
+    object.error = error;
+  } else {
+    object.value = std::make_shared<StringBuffer>(std::move(value));
+  }
+  return id;
+}
+
+std::exception_ptr LocalModeRuntime::ResolveArguments(
+    const std::vector<ray::internal::TaskArgument>& args, std::vector<std::shared_ptr<Buffer>>& held,
+    std::vector<ArgView>& views) {
+  std::vector<std::string> ref_ids;
+  for (const auto& arg : args) {
+    if (arg.is_ref) ref_ids.push_back(arg.object_id);
+  }
+  if (!ref_ids.empty()) {
+    try {
+      held = Get(ref_ids, -1);  // the caller's ObjectRefs keep the objects alive meanwhile
+    } catch (...) {
+      return std::current_exception();  // the upstream failure becomes this call's result
+    }
+  }
+  size_t next_ref = 0;
+  for (const auto& arg : args) {
+    if (arg.is_ref) {
+      const Buffer& buffer = *held.at(next_ref++);
+      views.push_back({buffer.Data(), buffer.Size()});
+    } else {
+      views.push_back({arg.value.data(), arg.value.size()});
+    }
+  }
+  return nullptr;
+}
+
+std::shared_ptr<void> LocalModeRuntime::MarkDeadLocked(const std::string& actor_id, Actor& actor,
+                                                       const std::string& cause) {
+  if (actor.dead) return nullptr;
+  actor.dead = true;
+  actor.death_cause = cause;
+  if (!actor.name.empty()) {
+    auto it = named_actors_.find({actor.ray_namespace, actor.name});
+    if (it != named_actors_.end() && it->second == actor_id) named_actors_.erase(it);
+  }
+  return std::move(actor.instance);
+}
+
+std::string LocalModeRuntime::CreateActor(const std::string& factory_name,
+                                          std::vector<ray::internal::TaskArgument> args,
+                                          const ray::internal::ActorCreationOptions& options) {
+  auto actor = std::make_shared<Actor>();
+  actor->name = options.name;
+  actor->ray_namespace = options.ray_namespace.empty() ? namespace_ : options.ray_namespace;
+  actor->max_concurrency = options.max_concurrency;
+  const std::string actor_id = NewTaskId(job_id_);  // 16 unique bytes
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ThrowIfShuttingDownLocked();
+    if (!actor->name.empty()) {
+      auto [it, inserted] =
+          named_actors_.try_emplace({actor->ray_namespace, actor->name}, actor_id);
+      if (!inserted) {
+        if (options.get_if_exists) return it->second;
+        throw ray::internal::RayException("An actor named '" + actor->name +
+                                          "' already exists in namespace '" +
+                                          actor->ray_namespace + "'");
+      }
+    }
+    actors_[actor_id] = actor;
+  }
+  std::vector<std::shared_ptr<Buffer>> held;
+  std::vector<ArgView> views;
+  std::exception_ptr error = ResolveArguments(args, held, views);
+  std::shared_ptr<void> instance;
+  std::string cause;
+  if (error) {
+    cause = "The actor's creation failed: an argument of " + factory_name + " holds an error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      cause += std::string(": ") + e.what();
+    } catch (...) {
+    }
+  } else if (const ray::internal::ActorFactory* factory =
+                 ray::internal::FunctionManager::Instance().GetActorFactory(factory_name)) {
+    CurrentActorScope scope(this, actor_id);
+    try {
+      instance = (*factory)(views);
+    } catch (const ActorExitRequested&) {
+      cause = "The actor exited (ray::ExitActor) in its factory " + factory_name;
+    } catch (...) {
+      cause = "The actor's factory threw: " + FormatTaskError(factory_name, std::current_exception());
+    }
+    if (!instance && cause.empty()) cause = "The actor's factory " + factory_name + " returned null";
+  } else {
+    cause = "The actor's factory " + factory_name + " is not registered with RAY_REMOTE";
+  }
+  std::shared_ptr<void> to_destroy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cause.empty() && !actor->dead) {
+      actor->instance = std::move(instance);
+    } else if (!actor->dead) {
+      to_destroy = MarkDeadLocked(actor_id, *actor, cause);
+    }
+  }
+  return actor_id;  // `instance` (killed meanwhile) and `to_destroy` go here, outside mu_
+}
+
+std::string LocalModeRuntime::SubmitActorTask(const std::string& actor_id,
+                                              const std::string& method_name,
+                                              std::vector<ray::internal::TaskArgument> args,
+                                              const ray::internal::ActorTaskOptions& /*options*/,
+                                              const ray::internal::InstanceAdjuster& adjuster) {
+  std::shared_ptr<Actor> actor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ThrowIfShuttingDownLocked();
+    auto it = actors_.find(actor_id);
+    if (it != actors_.end()) actor = it->second;
+  }
+  if (!actor) {
+    return StoreResult("", std::make_exception_ptr(ray::internal::RayActorException(
+                               "The actor " + Hex(actor_id) + " is unknown to this runtime")));
+  }
+  std::vector<std::shared_ptr<Buffer>> held;
+  std::vector<ArgView> views;
+  std::exception_ptr error = ResolveArguments(args, held, views);
+  if (error) return StoreResult("", error);
+
+  std::unique_lock<std::recursive_mutex> call_lock(actor->call_mu, std::defer_lock);
+  if (actor->max_concurrency <= 1) call_lock.lock();
+  std::shared_ptr<void> instance;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (actor->dead) {
+      error = std::make_exception_ptr(ray::internal::RayActorException(
+          "The actor " + Hex(actor_id) + " is dead: " + actor->death_cause));
+    }
+    instance = actor->instance;
+  }
+  if (error) return StoreResult("", error);
+  const ray::internal::RemoteMemberFunction* method =
+      ray::internal::FunctionManager::Instance().GetMemberFunction(method_name);
+  if (method == nullptr) {
+    return StoreResult("", std::make_exception_ptr(ray::internal::RayFunctionNotFound(
+                               "Function " + method_name + " is not registered with RAY_REMOTE")));
+  }
+  void* target = adjuster.adjust ? adjuster.adjust(instance.get()) : instance.get();
+  std::string result;
+  std::shared_ptr<void> to_destroy;
+  {
+    CurrentActorScope scope(this, actor_id);
+    try {
+      result = (*method)(target, views);
+    } catch (const ActorExitRequested&) {
+      const std::string cause = "The actor exited (ray::ExitActor in " + method_name + ")";
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        to_destroy = MarkDeadLocked(actor_id, *actor, cause);
+      }
+      error = std::make_exception_ptr(
+          ray::internal::RayActorException("The actor " + Hex(actor_id) + " is dead: " + cause));
+    } catch (...) {
+      error = std::make_exception_ptr(ray::internal::RayTaskException(
+          FormatTaskError(method_name, std::current_exception())));
+    }
+  }
+  instance.reset();
+  to_destroy.reset();  // the instance of an exited actor goes once its last call returned
+  return StoreResult(std::move(result), error);
+}
+
+std::optional<std::string> LocalModeRuntime::GetActor(const std::string& name,
+                                                      const std::string& ray_namespace) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ThrowIfShuttingDownLocked();
+  auto it = named_actors_.find({ray_namespace.empty() ? namespace_ : ray_namespace, name});
+  if (it == named_actors_.end()) return std::nullopt;
+  return it->second;
+}
+
+void LocalModeRuntime::KillActor(const std::string& actor_id, bool /*no_restart*/) {
+  std::shared_ptr<void> to_destroy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ThrowIfShuttingDownLocked();
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end()) return;
+    to_destroy = MarkDeadLocked(actor_id, *it->second, "The actor was killed (ActorHandle::Kill)");
+  }
+}
+
+void LocalModeRuntime::ExitActor() {
+  if (current_actor == nullptr || current_actor->runtime != this) {
+    throw ray::internal::RayException("ray::ExitActor can only be called inside an actor method");
+  }
+  throw ActorExitRequested{};
+}
+
+bool LocalModeRuntime::WasCurrentActorRestarted() { return false; }  // no restarts here
+
+std::string LocalModeRuntime::GetNamespace() { return namespace_; }
 
 size_t LocalModeRuntime::NumObjects() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -11,6 +11,15 @@
 // (then it is kept until shutdown: local mode does not track nested references). Unknown ids are
 // ignored by Add/RemoveLocalReference and raise UnreconstructableException in Get.
 //
+// Actors live in this process: CreateActor runs the factory, and each method call runs in the
+// caller's thread before SubmitActorTask returns (its ObjectRef arguments are waited for first), so
+// calls from one caller run in order. Calls to one actor are serialized by a per-actor recursive
+// mutex unless its max_concurrency > 1 (an actor may call itself). Names are per namespace and
+// freed when the actor dies; actors die when killed, when a method calls ExitActor, when the
+// factory throws, or at shutdown (no restarts, handles are not reference-counted). Options beyond
+// the name, get_if_exists and max_concurrency (resources, lifetime, restarts, groups, runtime env)
+// are accepted and ignored.
+//
 // Thread-safe. Destruction fails pending Gets with RayException, drops queued tasks and waits for
 // running ones; it must not happen on a pool thread.
 #pragma once
@@ -20,8 +29,10 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +48,8 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
   struct Options {
     // Threads kept available to run tasks; 0: the number of cores (at least 2).
     size_t num_threads = 0;
+    // The job's namespace (RayConfig::ray_namespace); empty: a random one.
+    std::string ray_namespace;
   };
 
   explicit LocalModeRuntime(Options options);
@@ -55,6 +68,20 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
   std::string GetOwnerAddress(const std::string& id) override;
   void RegisterBorrowedReference(const std::string& id, const std::string& owner_address) override;
 
+  std::string CreateActor(const std::string& factory_name,
+                          std::vector<ray::internal::TaskArgument> args,
+                          const ray::internal::ActorCreationOptions& options) override;
+  std::string SubmitActorTask(const std::string& actor_id, const std::string& method_name,
+                              std::vector<ray::internal::TaskArgument> args,
+                              const ray::internal::ActorTaskOptions& options,
+                              const ray::internal::InstanceAdjuster& adjuster) override;
+  std::optional<std::string> GetActor(const std::string& name,
+                                      const std::string& ray_namespace) override;
+  void KillActor(const std::string& actor_id, bool no_restart) override;
+  void ExitActor() override;
+  bool WasCurrentActorRestarted() override;
+  std::string GetNamespace() override;
+
   // For tests: objects currently held, and threads the pool has started.
   size_t NumObjects() const;
   size_t NumThreads() const { return pool_.NumThreads(); }
@@ -68,6 +95,16 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
     bool escaped = false;    // serialized inside another value: never freed
     bool fetched = false;    // Get returned (or threw) it: no "unretrieved error" log
     std::vector<std::function<void()>> on_ready;  // run outside mu_ once ready
+  };
+
+  struct Actor {
+    std::string name;  // empty: anonymous
+    std::string ray_namespace;
+    int max_concurrency = 1;
+    std::recursive_mutex call_mu;    // held around each call when max_concurrency == 1
+    std::shared_ptr<void> instance;  // guarded by mu_; null once dead
+    bool dead = false;               // guarded by mu_
+    std::string death_cause;         // guarded by mu_
   };
 
   struct Task {
@@ -85,16 +122,31 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
   void Seal(const std::string& id, std::shared_ptr<ray::internal::Buffer> value,
             std::exception_ptr error);
   void ReleaseLocked(const std::string& id);  // requires mu_
+  // A new ready object holding `value` or `error`; returns its id.
+  std::string StoreResult(std::string value, std::exception_ptr error);
+  // Waits for the ObjectRef arguments; fills `views` (backed by `held` and `args`). Returns the
+  // error of an argument, if any.
+  std::exception_ptr ResolveArguments(const std::vector<ray::internal::TaskArgument>& args,
+                                      std::vector<std::shared_ptr<ray::internal::Buffer>>& held,
+                                      std::vector<ray::internal::ArgView>& views);
+  // Marks the actor dead with `cause` and frees its name; returns the instance to destroy (outside
+  // mu_).
+  std::shared_ptr<void> MarkDeadLocked(const std::string& actor_id, Actor& actor,
+                                       const std::string& cause);  // requires mu_
   void ThrowIfShuttingDownLocked() const;     // requires mu_
 
   const std::string job_id_;
   const std::string driver_task_id_;  // parent of Put objects
+  const std::string namespace_;
 
   mutable std::mutex mu_;
   std::condition_variable ready_cv_;  // an object became ready, or shutdown began
   std::unordered_map<std::string, Object> objects_;  // guarded by mu_
   uint32_t next_put_index_ = 0;                      // guarded by mu_
   bool shutting_down_ = false;                       // guarded by mu_
+  std::unordered_map<std::string, std::shared_ptr<Actor>> actors_;  // guarded by mu_
+  // (namespace, name) -> id of the live actor holding that name; guarded by mu_
+  std::map<std::pair<std::string, std::string>, std::string> named_actors_;
 
   TaskPool pool_;  // stopped explicitly in the destructor, before the members above go
 };

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "api/cluster_runtime.h"
 #include "api/config_flags.h"
@@ -42,7 +43,9 @@ void Init(RayConfig& config, int argc, char** argv) {
   }
   std::unique_ptr<internal::RayRuntime> runtime;
   if (effective.local_mode) {
-    runtime = std::make_unique<moray::api::LocalModeRuntime>(moray::api::LocalModeRuntime::Options{});
+    moray::api::LocalModeRuntime::Options options;
+    options.ray_namespace = effective.ray_namespace;
+    runtime = std::make_unique<moray::api::LocalModeRuntime>(std::move(options));
   } else {
     runtime = moray::api::CreateClusterRuntime(effective);  // never returns in worker processes
   }

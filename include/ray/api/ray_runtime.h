@@ -12,10 +12,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "ray/api/ray_exception.h"
 
 namespace ray::internal {
 
@@ -53,6 +56,36 @@ struct TaskOptions {
   std::unordered_map<std::string, double> resources;  // empty: {"CPU": 1}
   int max_retries = 3;  // -1: infinite
   bool retry_exceptions = false;
+};
+
+// Options of one actor creation (ActorCreator setters).
+struct ActorCreationOptions {
+  std::string name;           // empty: an anonymous actor
+  std::string ray_namespace;  // with a name; empty: the job's namespace
+  std::unordered_map<std::string, double> resources;  // empty: {"CPU": 1} to schedule only
+  int max_restarts = 0;       // -1: unlimited
+  int max_task_retries = 0;   // -1: unlimited
+  int max_concurrency = 1;    // > 1: calls run concurrently on that many threads
+  std::optional<bool> detached;  // unset: RayConfig::default_actor_lifetime
+  std::unordered_map<std::string, int> concurrency_groups;  // group name -> max concurrency
+  bool get_if_exists = false;  // a live actor of that name is returned instead of failing
+  std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the job's
+};
+
+// Options of one actor method call (ActorTaskCaller setters).
+struct ActorTaskOptions {
+  std::string name;  // empty: the method's registered name
+  std::unordered_map<std::string, double> resources;
+};
+
+// How an actor method reaches its object: the actor holds its instance as the factory's `T*`
+// (type-erased to void*); a method of a base class B of T needs the `B*` subobject. `adjust`
+// converts (in this binary: static_cast<B*>(static_cast<T*>(instance))); null when B is T. `key`
+// names the conversion ("<typeid(T).name()>><typeid(B).name()>", empty when B is T) for runtimes
+// that run the call in another process.
+struct InstanceAdjuster {
+  void* (*adjust)(void* instance) = nullptr;
+  std::string key;
 };
 
 class RayRuntime {
@@ -103,7 +136,66 @@ class RayRuntime {
   // This process's mapping of its node's shared-memory object store: {base, size}; {nullptr, 0}
   // when there is none.
   virtual std::pair<const char*, size_t> ObjectStoreMapping() { return {nullptr, 0}; }
+
+  // ---- Actors. Defaults throw RayException("actors are not supported by this runtime yet"). ----
+  // Ids are opaque binary strings, like object ids.
+
+  // Creates an actor by calling the registered factory `factory_name`; returns its id. Throws
+  // RayException for a name already taken in the namespace (unless options.get_if_exists, then
+  // the existing actor's id is returned) and for invalid options. A factory that throws does not
+  // fail here: the actor is dead and every call to it fails with RayActorException.
+  virtual std::string CreateActor(const std::string& factory_name, std::vector<TaskArgument> args,
+                                  const ActorCreationOptions& options);
+
+  // Submits a call of the registered member function `method_name` to the actor; returns the id
+  // of its return object, which holds RayActorException if the actor is (or becomes) dead and
+  // RayTaskException if the method throws.
+  virtual std::string SubmitActorTask(const std::string& actor_id, const std::string& method_name,
+                                      std::vector<TaskArgument> args,
+                                      const ActorTaskOptions& options,
+                                      const InstanceAdjuster& adjuster);
+
+  // The id of the live actor named `name` in `ray_namespace` (empty: the job's namespace).
+  virtual std::optional<std::string> GetActor(const std::string& name,
+                                              const std::string& ray_namespace);
+
+  // Kills the actor; later calls fail with RayActorException. `no_restart` false lets it restart
+  // if it has restarts left. Killing a dead actor is harmless.
+  virtual void KillActor(const std::string& actor_id, bool no_restart);
+
+  // Ends the actor whose method is running on this thread (does not return normally); throws
+  // RayException outside an actor method.
+  virtual void ExitActor();
+
+  // Inside an actor method: whether the actor was restarted. false elsewhere.
+  virtual bool WasCurrentActorRestarted();
+
+  // The job's namespace (RayConfig::ray_namespace, or a random one chosen at Init).
+  virtual std::string GetNamespace();
 };
+
+namespace detail {
+[[noreturn]] inline void ActorsNotSupported() {
+  throw RayException("actors are not supported by this runtime yet");
+}
+}  // namespace detail
+
+inline std::string RayRuntime::CreateActor(const std::string&, std::vector<TaskArgument>,
+                                           const ActorCreationOptions&) {
+  detail::ActorsNotSupported();
+}
+inline std::string RayRuntime::SubmitActorTask(const std::string&, const std::string&,
+                                               std::vector<TaskArgument>, const ActorTaskOptions&,
+                                               const InstanceAdjuster&) {
+  detail::ActorsNotSupported();
+}
+inline std::optional<std::string> RayRuntime::GetActor(const std::string&, const std::string&) {
+  detail::ActorsNotSupported();
+}
+inline void RayRuntime::KillActor(const std::string&, bool) { detail::ActorsNotSupported(); }
+inline void RayRuntime::ExitActor() { detail::ActorsNotSupported(); }
+inline bool RayRuntime::WasCurrentActorRestarted() { detail::ActorsNotSupported(); }
+inline std::string RayRuntime::GetNamespace() { detail::ActorsNotSupported(); }
 
 // The runtime of this process, or nullptr before Init / after Shutdown.
 RayRuntime* GetRuntimeOrNull();

@@ -56,8 +56,8 @@ constexpr bool ArgumentMatches() {
 template <size_t ArgumentIndex, typename Param, typename Arg>
 struct CheckArgument {
   static_assert(ArgumentMatches<Param, Arg>(),
-                "ray::Task(f).Remote(args...): this argument cannot be converted to the type of "
-                "f's parameter (an ObjectRef<T> argument counts as a T). The template arguments "
+                "Remote(args...): this argument cannot be converted to the type of the "
+                "function's parameter (an ObjectRef<T> argument counts as a T). The template arguments "
                 "of CheckArgument in this message give the 0-based index, parameter and argument.");
   static constexpr bool kOk = true;
 };
@@ -80,6 +80,57 @@ inline void ValidateResources(const std::unordered_map<std::string, double>& res
                          " above 1 must be a whole number, got " + quantity.str());
     }
   }
+}
+
+// Whether every argument matches its parameter (a static_assert per mismatch, naming it).
+template <typename ArgsTuple, typename... Args, size_t... I>
+constexpr bool AllArgumentsMatchImpl(std::index_sequence<I...>) {
+  return (CheckArgument<I, std::tuple_element_t<I, ArgsTuple>, Args>::kOk && ... && true);
+}
+template <typename ArgsTuple, typename... Args>
+constexpr bool AllArgumentsMatch() {
+  return AllArgumentsMatchImpl<ArgsTuple, Args...>(std::index_sequence_for<Args...>{});
+}
+
+// One argument for a parameter of type Param: a reference to resolve (an ObjectRef<T> for a T
+// parameter), else the value converted to Param and serialized.
+template <typename Param, typename Arg>
+TaskArgument MakeTaskArgument(size_t index, Arg&& arg) {
+  using P = std::decay_t<Param>;
+  using A = std::decay_t<Arg>;
+  TaskArgument out;
+  if constexpr (IsObjectRef<A>::value && !IsObjectRef<P>::value) {
+    if (arg.BinaryID().empty()) {
+      throw RayException("argument " + std::to_string(index + 1) +
+                         " is an empty ObjectRef (default-constructed or moved from)");
+    }
+    out.is_ref = true;
+    out.object_id = arg.BinaryID();
+  } else if constexpr (std::is_same_v<A, P>) {
+    out.value = Serializer::Serialize(arg);
+  } else {
+    const P converted = std::forward<Arg>(arg);
+    out.value = Serializer::Serialize(converted);
+  }
+  return out;
+}
+
+template <typename ArgsTuple, size_t... I, typename... Args>
+void BuildTaskArgumentsImpl(std::vector<TaskArgument>& out, std::index_sequence<I...>,
+                            Args&&... args) {
+  (out.push_back(
+       MakeTaskArgument<std::tuple_element_t<I, ArgsTuple>>(I, std::forward<Args>(args))),
+   ...);
+}
+
+// The arguments of a call of a function whose parameters are ArgsTuple (arity already checked).
+template <typename ArgsTuple, typename... Args>
+std::vector<TaskArgument> BuildTaskArguments(Args&&... args) {
+  std::vector<TaskArgument> out;
+  out.reserve(sizeof...(Args));
+  BuildTaskArgumentsImpl<ArgsTuple>(out, std::index_sequence_for<Args...>{},
+                                    std::forward<Args>(args)...);
+  return out;
 }
 
 template <typename F>
@@ -122,11 +173,10 @@ class TaskCaller {
                   "ray::Task(f).Remote(args...): the number of arguments differs from the number "
                   "of f's parameters");
     if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
-      static_assert(AllArgumentsMatch<Args...>(std::index_sequence_for<Args...>{}));
+      static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
       ValidateResources(options_.resources);
-      std::vector<TaskArgument> task_args;
-      task_args.reserve(sizeof...(Args));
-      BuildArguments(task_args, std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+      std::vector<TaskArgument> task_args =
+          BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
       std::string id = GetRuntime().SubmitTask(function_name_, std::move(task_args), options_);
       return ObjectRef<R>(std::move(id));
     } else {
@@ -135,39 +185,6 @@ class TaskCaller {
   }
 
  private:
-  template <typename... Args, size_t... I>
-  static constexpr bool AllArgumentsMatch(std::index_sequence<I...>) {
-    return (CheckArgument<I, std::tuple_element_t<I, ArgsTuple>, Args>::kOk && ... && true);
-  }
-
-  template <size_t... I, typename... Args>
-  static void BuildArguments(std::vector<TaskArgument>& out, std::index_sequence<I...>,
-                             Args&&... args) {
-    (out.push_back(MakeArgument<std::tuple_element_t<I, ArgsTuple>>(I, std::forward<Args>(args))),
-     ...);
-  }
-
-  template <typename Param, typename Arg>
-  static TaskArgument MakeArgument(size_t index, Arg&& arg) {
-    using P = std::decay_t<Param>;
-    using A = std::decay_t<Arg>;
-    TaskArgument out;
-    if constexpr (IsObjectRef<A>::value && !IsObjectRef<P>::value) {
-      if (arg.BinaryID().empty()) {
-        throw RayException("argument " + std::to_string(index + 1) +
-                           " is an empty ObjectRef (default-constructed or moved from)");
-      }
-      out.is_ref = true;
-      out.object_id = arg.BinaryID();
-    } else if constexpr (std::is_same_v<A, P>) {
-      out.value = Serializer::Serialize(arg);
-    } else {
-      const P converted = std::forward<Arg>(arg);
-      out.value = Serializer::Serialize(converted);
-    }
-    return out;
-  }
-
   std::string function_name_;
   TaskOptions options_;
 };
