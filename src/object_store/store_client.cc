@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/id.h"
 #include "object_store/shared_memory.h"
+#include "object_store/store_handshake.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
 
@@ -29,40 +30,6 @@ absl::Status FromProto(const proto::StoreStatus& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.code()), status.message());
 }
 
-// Receives the region size and memfd the store sends right after accept.
-absl::StatusOr<std::pair<int, uint64_t>> ReceiveRegion(int fd, absl::Duration timeout) {
-  pollfd pfd{fd, POLLIN, 0};
-  int ready;
-  do {
-    ready = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-  } while (ready < 0 && errno == EINTR);
-  if (ready <= 0) {
-    return absl::DeadlineExceededError("the object store did not send its shared memory in time");
-  }
-  uint64_t size = 0;
-  iovec iov{&size, sizeof(size)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  int memfd = -1;
-  if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-    std::memcpy(&memfd, CMSG_DATA(cmsg), sizeof(int));
-  }
-  if (n != static_cast<ssize_t>(sizeof(size)) || memfd < 0 || size == 0) {
-    if (memfd >= 0) close(memfd);
-    return absl::UnavailableError(absl::StrCat(
-        "the object store sent no shared memory", n < 0 ? absl::StrCat(": ", std::strerror(errno)) : ""));
-  }
-  return std::make_pair(memfd, size);
-}
 
 }  // namespace
 
@@ -178,7 +145,7 @@ absl::StatusOr<std::unique_ptr<StoreClient>> StoreClient::Connect(const std::str
   int memfd = -1;
   uint64_t size = 0;
   auto conn = rpc::Connection::ConnectUnix(&state->loop, socket_path, timeout, [&](int fd) {
-    auto region = ReceiveRegion(fd, timeout);
+    auto region = ReceiveStoreRegion(fd, timeout);
     if (!region.ok()) return region.status();
     std::tie(memfd, size) = *region;
     return absl::OkStatus();

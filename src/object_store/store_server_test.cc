@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "object_store/store_client.h"
+#include "object_store/store_handshake.h"
 #include "object_store/store_server.h"
 
 namespace moray::object_store {
@@ -197,17 +198,11 @@ TEST_F(StoreServerTest, ClosedConnectionReleasesPinsAndAbortsUnsealedObjects) {
   loop.StartThread("raw_client");
   int received_fd = -1;
   auto conn = rpc::Connection::ConnectUnix(&loop, server_->socket_path(), absl::Seconds(5),
-                                           [&](int fd) {
-    uint64_t size = 0;
-    iovec iov{&size, sizeof(size)};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) != sizeof(size)) return absl::InternalError("recvmsg");
-    std::memcpy(&received_fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+                                           [&](int fd) -> absl::Status {
+    auto region = ReceiveStoreRegion(fd, absl::Seconds(5));
+    if (!region.ok()) return region.status();
+    received_fd = region->first;
+    uint64_t size = region->second;
     EXPECT_EQ(size, kCapacity);
     return absl::OkStatus();
   });
