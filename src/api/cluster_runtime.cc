@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/actor_exit.h"
 #include "api/runtime_slot.h"
 #include "api/task_error.h"
 #include "common/head_launcher.h"
@@ -50,9 +51,106 @@ absl::Duration TimeoutOf(int timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteDuration() : absl::Milliseconds(timeout_ms);
 }
 
+// The actor this worker process hosts (set by its creation task), and whether an actor's factory
+// or method runs on this thread (for ray::ExitActor).
+std::shared_ptr<void> g_actor_instance;
+thread_local bool tl_in_actor = false;
+
+struct InActorScope {
+  InActorScope() { tl_in_actor = true; }
+  ~InActorScope() { tl_in_actor = false; }
+};
+
+void FailWith(core::TaskResult* result, proto::ErrorType type, std::string message) {
+  result->error.set_type(type);
+  result->error.set_message(std::move(message));
+}
+
+core::TaskResult ExecuteActorCreation(const proto::TaskSpec& spec,
+                                      const std::vector<ray::internal::ArgView>& views) {
+  core::TaskResult result;
+  const auto* factory =
+      ray::internal::FunctionManager::Instance().GetActorFactory(spec.function_name());
+  if (!factory) {
+    FailWith(&result, proto::FUNCTION_NOT_FOUND,
+             absl::StrCat("The actor factory ", spec.function_name(),
+                          " is not registered in this worker (pid ", getpid(),
+                          "). Please use RAY_REMOTE to register it."));
+    return result;
+  }
+  InActorScope scope;
+  try {
+    g_actor_instance = (*factory)(views);
+    if (!g_actor_instance) {
+      FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+               absl::StrCat("the factory ", spec.function_name(), " returned null"));
+    }
+  } catch (const ActorExitRequested&) {
+    FailWith(&result, proto::ACTOR_DIED,
+             absl::StrCat("The actor exited (ray::ExitActor in its factory ", spec.function_name(),
+                          ")."));
+    result.exit_actor = true;
+  } catch (...) {
+    FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+             FormatTaskError(spec.function_name(), std::current_exception()));
+  }
+  return result;
+}
+
+core::TaskResult ExecuteActorMethod(const proto::TaskSpec& spec,
+                                    const std::vector<ray::internal::ArgView>& views) {
+  core::TaskResult result;
+  auto& functions = ray::internal::FunctionManager::Instance();
+  const auto* method = functions.GetMemberFunction(spec.function_name());
+  if (!method) {
+    FailWith(&result, proto::FUNCTION_NOT_FOUND,
+             absl::StrCat("The actor method ", spec.function_name(),
+                          " is not registered in this worker (pid ", getpid(),
+                          "). Please use RAY_REMOTE to register it."));
+    return result;
+  }
+  void* target = g_actor_instance.get();
+  if (!target) {
+    FailWith(&result, proto::ACTOR_DIED, "This worker hosts no live actor instance.");
+    return result;
+  }
+  if (!spec.adjuster_key().empty()) {
+    auto adjust = functions.GetAdjuster(spec.adjuster_key());
+    if (!adjust) {
+      FailWith(&result, proto::FUNCTION_NOT_FOUND,
+               absl::StrCat("The actor's process does not know the base-class conversion ",
+                            spec.adjuster_key(), " needed to call ", spec.function_name(),
+                            "; make sure the actor runs the same program or libraries as "
+                            "the caller."));
+      return result;
+    }
+    target = adjust(target);
+  }
+  InActorScope scope;
+  try {
+    result.data = (*method)(target, views);
+  } catch (const ActorExitRequested&) {
+    FailWith(&result, proto::ACTOR_DIED,
+             absl::StrCat("The actor exited (ray::ExitActor in ", spec.function_name(), ")."));
+    result.exit_actor = true;
+  } catch (...) {
+    FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+             FormatTaskError(spec.function_name(), std::current_exception()));
+    result.app_error = true;
+  }
+  return result;
+}
+
 // Runs a registered function on the worker: the bridge from the core worker to the registry.
 core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
                                    const std::vector<std::shared_ptr<Buffer>>& args) {
+  if (spec.type() == proto::ACTOR_CREATION_TASK || spec.type() == proto::ACTOR_TASK) {
+    std::vector<ray::internal::ArgView> views;
+    views.reserve(args.size());
+    for (const auto& arg : args) views.push_back({arg->Data(), arg->Size()});
+    return spec.type() == proto::ACTOR_CREATION_TASK ? ExecuteActorCreation(spec, views)
+                                                     : ExecuteActorMethod(spec, views);
+  }
   core::TaskResult result;
   const auto* function = ray::internal::FunctionManager::Instance().GetFunction(spec.function_name());
   if (!function) {
@@ -95,10 +193,30 @@ std::string EnvOr(const char* name, const std::string& fallback = "") {
   return value ? value : fallback;
 }
 
+void AddArgs(std::vector<ray::internal::TaskArgument>& args, proto::TaskSpec* spec) {
+  spec->mutable_args()->Reserve(static_cast<int>(args.size()));
+  for (auto& arg : args) {
+    auto* out = spec->add_args();
+    out->set_is_ref(arg.is_ref);
+    if (arg.is_ref) {
+      out->set_object_id(std::move(arg.object_id));
+    } else {
+      out->set_value(std::move(arg.value));
+    }
+  }
+}
+
+// Defaults a process applies to the actors it creates.
+struct ActorDefaults {
+  std::string ray_namespace;  // the job's
+  bool detached = false;      // RayConfig::default_actor_lifetime
+};
+
 class ClusterRuntime final : public ray::internal::RayRuntime {
  public:
-  ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded)
-      : worker_(std::move(worker)), embedded_(std::move(embedded)) {}
+  ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded,
+                 ActorDefaults defaults)
+      : worker_(std::move(worker)), embedded_(std::move(embedded)), defaults_(std::move(defaults)) {}
 
   ~ClusterRuntime() override {
     worker_->Shutdown();
@@ -161,18 +279,97 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_max_retries(options.max_retries);
     spec.set_retry_exceptions(options.retry_exceptions);
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
-    spec.mutable_args()->Reserve(static_cast<int>(args.size()));
-    for (auto& arg : args) {
-      auto* out = spec.add_args();
-      out->set_is_ref(arg.is_ref);
-      if (arg.is_ref) {
-        out->set_object_id(std::move(arg.object_id));
-      } else {
-        out->set_value(std::move(arg.value));
-      }
-    }
+    AddArgs(args, &spec);
     return worker_->SubmitTask(std::move(spec));
   }
+
+  std::string CreateActor(const std::string& factory_name,
+                          std::vector<ray::internal::TaskArgument> args,
+                          const ray::internal::ActorCreationOptions& options) override {
+    proto::TaskSpec spec;
+    spec.set_function_name(factory_name);
+    const std::string class_name = options.class_name.empty() ? factory_name : options.class_name;
+    spec.set_name(absl::StrCat(class_name, ".__init__"));
+    auto* creation = spec.mutable_actor_creation();
+    if (options.resources.empty()) {
+      (*spec.mutable_resources())["CPU"] = 1;  // to schedule only
+    } else {
+      for (const auto& [name, amount] : options.resources) {
+        (*spec.mutable_resources())[name] = amount;
+      }
+      creation->set_hold_resources(true);
+    }
+    const std::string ray_namespace =
+        options.ray_namespace.empty() ? defaults_.ray_namespace : options.ray_namespace;
+    const bool detached = options.detached.value_or(defaults_.detached);
+    creation->set_max_restarts(options.max_restarts);
+    creation->set_max_task_retries(options.max_task_retries);
+    creation->set_max_concurrency(options.max_concurrency);
+    for (const auto& [group, limit] : options.concurrency_groups) {
+      (*creation->mutable_concurrency_groups())[group] = limit;
+    }
+    creation->set_name(options.name);
+    creation->set_ray_namespace(ray_namespace);
+    creation->set_detached(detached);
+    AddArgs(args, &spec);
+    proto::ActorInfo info;
+    info.set_class_name(class_name);
+    info.set_name(options.name);
+    info.set_ray_namespace(ray_namespace);
+    info.set_is_detached(detached);
+    info.set_max_restarts(options.max_restarts);
+    info.set_max_task_retries(options.max_task_retries);
+    auto id = worker_->CreateActor(std::move(spec), std::move(info), options.get_if_exists);
+    if (!id.ok()) {
+      if (absl::IsAlreadyExists(id.status())) {
+        throw ray::internal::RayException(std::string(id.status().message()));
+      }
+      throw ray::internal::RayException(
+          absl::StrCat("could not create the actor ", class_name, ": ", id.status().message()));
+    }
+    return *id;
+  }
+
+  std::string SubmitActorTask(const std::string& actor_id, const std::string& method_name,
+                              std::vector<ray::internal::TaskArgument> args,
+                              const ray::internal::ActorTaskOptions& options,
+                              const ray::internal::InstanceAdjuster& adjuster) override {
+    proto::TaskSpec spec;
+    spec.set_actor_id(actor_id);
+    spec.set_function_name(method_name);
+    spec.set_name(options.name.empty() ? method_name : options.name);
+    spec.set_adjuster_key(adjuster.key);
+    spec.set_concurrency_group(options.concurrency_group);
+    AddArgs(args, &spec);
+    return worker_->SubmitActorTask(std::move(spec));
+  }
+
+  std::optional<std::string> GetActor(const std::string& name,
+                                      const std::string& ray_namespace) override {
+    auto found =
+        worker_->GetNamedActor(name, ray_namespace.empty() ? defaults_.ray_namespace : ray_namespace);
+    if (!found.ok()) {
+      throw ray::internal::RayException(
+          absl::StrCat("GetActor('", name, "'): ", found.status().message()));
+    }
+    if (!found->has_value()) return std::nullopt;
+    return (*found)->actor_id();
+  }
+
+  void KillActor(const std::string& actor_id, bool no_restart) override {
+    worker_->KillActor(actor_id, no_restart);
+  }
+
+  void ExitActor() override {
+    if (!tl_in_actor) {
+      throw ray::internal::RayException("ray::ExitActor can only be called inside an actor method");
+    }
+    throw ActorExitRequested{};
+  }
+
+  bool WasCurrentActorRestarted() override { return worker_->ActorRestarted(); }
+
+  std::string GetNamespace() override { return defaults_.ray_namespace; }
 
   void AddLocalReference(const std::string& id) override { worker_->AddLocalReference(id); }
   void RemoveLocalReference(const std::string& id) override { worker_->RemoveLocalReference(id); }
@@ -190,6 +387,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
  private:
   std::unique_ptr<core::CoreWorker> worker_;
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
+  const ActorDefaults defaults_;
 };
 
 // Finds the raylet on this machine in the cluster whose GCS is at `gcs_address`.
@@ -265,7 +463,12 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   auto* job = &options.job;
   job->set_driver_pid(getpid());
   job->set_driver_ip(raylet_host);
-  job->set_ray_namespace(config.ray_namespace);
+  ActorDefaults defaults;
+  // Without a namespace, each job gets an anonymous one of its own (as in Ray).
+  defaults.ray_namespace =
+      config.ray_namespace.empty() ? ToHex(RandomBytes(16)) : config.ray_namespace;
+  defaults.detached = config.default_actor_lifetime == ray::ActorLifetime::DETACHED;
+  job->set_ray_namespace(defaults.ray_namespace);
   job->set_driver_binary(SelfExe());
   for (const auto& arg : ReadCmdline()) job->add_driver_argv(arg);
   // Workers start in the raylet's working directory, not the driver's: relative paths are the
@@ -286,7 +489,8 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
         absl::StrCat("could not connect to the Moray cluster at ", gcs_address, ": ",
                      worker.status().message()));
   }
-  return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded));
+  return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
+                                          std::move(defaults));
 }
 
 }  // namespace
@@ -310,12 +514,15 @@ void RunWorkerProcess() {
     std::fprintf(stderr, "moray worker: %s\n", worker.status().ToString().c_str());
     std::_Exit(1);
   }
-  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::nullopt);
+  ActorDefaults defaults;
+  defaults.ray_namespace = EnvOr("MORAY_NAMESPACE");
+  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::nullopt, defaults);
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
   raw->worker().RunTaskLoop(&ExecuteRegistered);
-  auto installed = UninstallRuntime();
-  installed.reset();
+  // Flush and say goodbye, but destroy nothing: an actor's other threads may still be inside
+  // user code, and the process ends here anyway.
+  raw->worker().Shutdown();
   std::fflush(nullptr);
   // Skip the user program's static destructors: this process only ever ran tasks.
   std::_Exit(0);

@@ -16,7 +16,19 @@ struct FunctionManager::State {
   // Node-based maps: pointers to entries stay valid as the maps grow.
   std::unordered_map<std::string, Entry> entries;       // by name
   std::unordered_map<std::string, std::string> names;  // FunctionKey -> first name
+  std::unordered_map<std::string, AdjustFn> adjusters;  // InstanceAdjuster key -> conversion
 };
+
+void FunctionManager::RegisterAdjuster(const std::string& key, AdjustFn adjust) {
+  std::unique_lock lock(state_->mu);
+  state_->adjusters.emplace(key, adjust);
+}
+
+FunctionManager::AdjustFn FunctionManager::GetAdjuster(const std::string& key) const {
+  std::shared_lock lock(state_->mu);
+  auto it = state_->adjusters.find(key);
+  return it == state_->adjusters.end() ? nullptr : it->second;
+}
 
 FunctionManager::FunctionManager() : state_(std::make_unique<State>()) {}
 FunctionManager::~FunctionManager() = default;

@@ -1,3 +1,4 @@
+#include "api/actor_exit.h"
 #include "api/local_mode_runtime.h"
 
 #include <algorithm>
@@ -29,9 +30,6 @@ size_t DefaultThreads(size_t requested) {
 
 std::string Hex(const std::string& id) { return ray::internal::BinaryToHex(id); }
 
-// Thrown by ExitActor through the user's method up to SubmitActorTask / CreateActor. Not a
-// std::exception, so that `catch (const std::exception&)` in user code lets it pass.
-struct ActorExitRequested {};
 
 // The actor whose method (or factory) runs on this thread, if any.
 struct CurrentActor {

@@ -9,6 +9,7 @@
 #include "common/id.h"
 #include "core_worker/object_snapshot.h"
 #include "core_worker/serialized_refs.h"
+#include "core_worker/task_common.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -126,6 +127,7 @@ absl::Status CoreWorker::Connect() {
   if (context_.is_driver) context_.job_id = reply.job_id();
   context_.address_string = AddressToString(context_.address);
   gcs_address_ = reply.gcs_address();
+  actor_submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, reply.gcs_actor_address());
   session_dir_ = reply.session_dir();
   if (!reply.store_socket().empty()) {
     auto plasma = object_store::StoreClient::Connect(reply.store_socket());
@@ -187,6 +189,16 @@ void CoreWorker::Shutdown() {
 }
 
 void CoreWorker::OnObjectFreed(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(observed_mutex_);
+    if (owned_actors_.erase(id) > 0) {
+      // The last handle anywhere is gone: a non-detached actor ends (the GCS decides).
+      if (actor_submitter_ && !context_.shutting_down) {
+        actor_submitter_->KillActor(id, /*no_restart=*/true, proto::ACTOR_DEATH_OUT_OF_SCOPE);
+      }
+      return;
+    }
+  }
   auto object = store_.Find(id);
   if (object && object->is_error()) {
     bool observed;
@@ -264,15 +276,16 @@ std::vector<bool> CoreWorker::Wait(const std::vector<std::string>& ids, int num_
   return ready;
 }
 
-std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
-  std::string task_id = NewTaskId(context_.job_id);
-  spec.set_task_id(task_id);
-  spec.set_job_id(context_.job_id);
-  spec.set_parent_task_id(CurrentTaskId());
-  *spec.mutable_owner() = context_.address;
-  if (spec.num_returns() == 0) spec.set_num_returns(1);
-  if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
-  for (auto& arg : *spec.mutable_args()) {
+void CoreWorker::FillTaskIdentity(proto::TaskSpec* spec) {
+  spec->set_task_id(NewTaskId(context_.job_id));
+  spec->set_job_id(context_.job_id);
+  spec->set_parent_task_id(CurrentTaskId());
+  *spec->mutable_owner() = context_.address;
+  if (spec->num_returns() == 0) spec->set_num_returns(1);
+}
+
+void CoreWorker::PrepareArgs(proto::TaskSpec* spec) {
+  for (auto& arg : *spec->mutable_args()) {
     if (!arg.is_ref() && arg.value().size() > kInlineLimit && plasma_) {
       // A large by-value argument is put once and travels by reference, not through every RPC.
       auto id = Put(std::move(*arg.mutable_value()));
@@ -293,11 +306,81 @@ std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
   }
   // Refs inside by-value arguments stay reachable until the task is done: their in-transit
   // holds become the task's.
-  for (auto& ref : TakeSerializedRefs()) *spec.add_nested_refs() = std::move(ref);
+  for (auto& ref : TakeSerializedRefs()) *spec->add_nested_refs() = std::move(ref);
+}
+
+std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
+  FillTaskIdentity(&spec);
+  if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
+  PrepareArgs(&spec);
+  const std::string& task_id = spec.task_id();
   std::string return_id = ObjectIdForReturn(task_id, 1);
   references_.AddOwned(return_id);
   submitter_->Submit(std::move(spec));
   return return_id;
+}
+
+absl::StatusOr<std::string> CoreWorker::CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
+                                                    bool get_if_exists) {
+  if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
+  FillTaskIdentity(&spec);
+  const std::string actor_id = NewTaskId(context_.job_id);
+  spec.set_type(proto::ACTOR_CREATION_TASK);
+  spec.set_actor_id(actor_id);
+  PrepareArgs(&spec);
+  info.set_actor_id(actor_id);
+  info.set_job_id(context_.job_id);
+  *info.mutable_owner_address() = context_.address;
+  info.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
+  // Owned from the start, so a handle made from the id counts at once.
+  references_.AddOwned(actor_id);
+  auto created = actor_submitter_->CreateActor(spec, info, get_if_exists);
+  if (!created.ok() || created->actor_id() != actor_id) {
+    // Not created here: nothing will run the creation task, so release what it held, and the id.
+    ReleaseTaskArgs(&context_, spec);
+    references_.AddLocalReference(actor_id);
+    references_.RemoveLocalReference(actor_id);
+  }
+  if (!created.ok()) return created.status();
+  if (created->actor_id() != actor_id) {
+    // get_if_exists found another live actor: borrowed, not owned.
+    references_.AddBorrowed(created->actor_id(), created->owner_address());
+    return created->actor_id();
+  }
+  {
+    std::lock_guard<std::mutex> lock(observed_mutex_);
+    owned_actors_.insert(actor_id);
+  }
+  // Its arguments stay held while the actor may still (re)run its factory.
+  actor_submitter_->HoldCreationArgs(spec);
+  RecordTaskEvent(&context_, spec, proto::PENDING_NODE_ASSIGNMENT, /*descriptive=*/true);
+  return actor_id;
+}
+
+std::string CoreWorker::SubmitActorTask(proto::TaskSpec spec) {
+  FillTaskIdentity(&spec);
+  spec.set_type(proto::ACTOR_TASK);
+  PrepareArgs(&spec);
+  std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+  references_.AddOwned(return_id);
+  // A pending call keeps the actor reachable.
+  references_.AddSubmittedTaskReference(spec.actor_id());
+  actor_submitter_->Submit(std::move(spec));
+  return return_id;
+}
+
+void CoreWorker::KillActor(const std::string& actor_id, bool no_restart) {
+  if (actor_submitter_) actor_submitter_->KillActor(actor_id, no_restart, proto::ACTOR_DEATH_KILLED);
+}
+
+absl::StatusOr<std::optional<proto::ActorInfo>> CoreWorker::GetNamedActor(
+    const std::string& name, const std::string& ray_namespace) {
+  if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
+  auto found = actor_submitter_->GetNamedActor(name, ray_namespace);
+  if (found.ok() && found->has_value()) {
+    references_.AddBorrowed((*found)->actor_id(), (*found)->owner_address());
+  }
+  return found;
 }
 
 void CoreWorker::AddLocalReference(const std::string& id) { references_.AddLocalReference(id); }
@@ -333,6 +416,14 @@ void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::F
     case proto::GET_OBJECT:
       ServeGetObject(conn, frame);
       break;
+    case proto::EXIT_WORKER: {
+      // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
+      proto::ExitWorkerRequest request;
+      (void)frame.ParseBody(&request);
+      spdlog::info("the GCS ends this actor: {}", request.reason());
+      std::fflush(nullptr);
+      std::_Exit(0);
+    }
     case proto::ADD_BORROWER:
     case proto::REMOVE_BORROWER:
       OnBorrowerMessage(conn, frame);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -19,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core_worker/actor_task_submitter.h"
 #include "core_worker/context.h"
 #include "core_worker/normal_task_submitter.h"
 #include "core_worker/task_executor.h"
@@ -65,6 +67,23 @@ class CoreWorker : public TaskExecutionHost {
 
   // Fills in the ids, owner and lineage of `spec`, submits it, and returns its return object id.
   std::string SubmitTask(proto::TaskSpec spec);
+
+  // Actors (docs/actors.md). CreateActor fills in the creation task `spec` (type, ids, owner) and
+  // `info` (owner, job), registers the actor with the GCS and returns its id: this process owns
+  // it (the id is counted like an object's; when nothing reaches it, a non-detached actor is
+  // killed). With get_if_exists, a live actor of the same name may be returned instead.
+  // AlreadyExists for a taken name.
+  absl::StatusOr<std::string> CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
+                                          bool get_if_exists);
+  // Submits a method call (an ACTOR_TASK spec with function_name, args, actor_id); returns its
+  // return object id.
+  std::string SubmitActorTask(proto::TaskSpec spec);
+  void KillActor(const std::string& actor_id, bool no_restart);
+  // The live actor called `name` in `ray_namespace`, if any.
+  absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,
+                                                                const std::string& ray_namespace);
+  // Inside an actor: whether this incarnation is a restart.
+  bool ActorRestarted() const { return executor_ && executor_->ActorRestarted(); }
 
   void AddLocalReference(const std::string& id);
   void RemoveLocalReference(const std::string& id);
@@ -119,6 +138,11 @@ class CoreWorker : public TaskExecutionHost {
   void RecordDriverTask(proto::TaskState state);
   std::string CurrentTaskId() const;
   void SetBlocked(bool blocked);
+  // Prepares the arguments of a spec to submit: large values are put, references get their owner
+  // and are held until the task is done, refs serialized into values become nested refs.
+  void PrepareArgs(proto::TaskSpec* spec);
+  // Fills in the ids, job, parent and owner of a spec to submit.
+  void FillTaskIdentity(proto::TaskSpec* spec);
   // A new owned put id, with the refs serialized into its value (this thread) as nested refs.
   std::string NewPutId();
   absl::StatusOr<std::string> PutImpl(size_t size, std::string* data,
@@ -138,6 +162,7 @@ class CoreWorker : public TaskExecutionHost {
   std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<object_store::StoreClient> plasma_;
   std::unique_ptr<NormalTaskSubmitter> submitter_;
+  std::unique_ptr<ActorTaskSubmitter> actor_submitter_;
   std::unique_ptr<TaskExecutor> executor_;
   std::string gcs_address_;
   std::string session_dir_;
@@ -150,6 +175,7 @@ class CoreWorker : public TaskExecutionHost {
 
   std::mutex observed_mutex_;
   std::unordered_set<std::string> observed_errors_;  // guarded by observed_mutex_
+  std::unordered_set<std::string> owned_actors_;     // guarded by observed_mutex_
 
 
   // Loop thread only: connections to owners of borrowed objects, and fetches in flight.

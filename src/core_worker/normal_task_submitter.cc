@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/id.h"
+#include "core_worker/task_common.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -48,51 +49,18 @@ void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
 
 void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
   PendingTask& task = tasks_.at(task_id);
-  struct Wanted {
-    int index;
-    std::string object_id;
-  };
-  std::vector<Wanted> waiting;
-  for (int i = 0; i < task.spec.args_size(); ++i) {
-    proto::TaskArg* arg = task.spec.mutable_args(i);
-    if (!arg->is_ref() || arg->owner().worker_id() != context_->worker_id) continue;
-    // Owned here: wait for the value and inline it; the task runs only once all are ready.
-    auto ready = context_->store->Find(arg->object_id());
-    if (ready && ready->in_plasma) continue;  // large: the worker reads it from the store
-    if (ready) {
-      if (ready->is_error()) {
-        if (task.dependency_error.type() == proto::ERROR_NONE) task.dependency_error = ready->error;
-      } else {
-        arg->set_is_ref(false);
-        arg->set_value(ready->data->Data(), ready->data->Size());
-      }
-      continue;
-    }
-    waiting.push_back({i, arg->object_id()});
-  }
-  task.unresolved = static_cast<int>(waiting.size());
-  if (waiting.empty()) {
-    OnDependenciesResolved(task_id);
-    return;
-  }
-  for (const auto& wanted : waiting) {
-    context_->store->OnReady(wanted.object_id, [this, task_id, index = wanted.index](
-                                                   const StoredObject& object) {
-      context_->loop->Post([this, task_id, index, object] {
+  ResolveLocalDependencies(
+      context_, &task.spec,
+      [this, task_id]() -> proto::TaskSpec* {
+        auto it = tasks_.find(task_id);
+        return it == tasks_.end() ? nullptr : &it->second.spec;
+      },
+      [this, task_id](const proto::ErrorInfo& error) {
         auto it = tasks_.find(task_id);
         if (it == tasks_.end()) return;
-        PendingTask& t = it->second;
-        proto::TaskArg* arg = t.spec.mutable_args(index);
-        if (object.is_error()) {
-          if (t.dependency_error.type() == proto::ERROR_NONE) t.dependency_error = object.error;
-        } else if (!object.in_plasma) {
-          arg->set_is_ref(false);
-          arg->set_value(object.data->Data(), object.data->Size());
-        }
-        if (--t.unresolved == 0) OnDependenciesResolved(task_id);
+        it->second.dependency_error = error;
+        OnDependenciesResolved(task_id);
       });
-    });
-  }
 }
 
 void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
@@ -341,45 +309,11 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
   tasks_.erase(it);
   const proto::ErrorInfo* failure = error;
   if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
-  int num_returns = std::max(task.spec.num_returns(), 1);
-  for (int i = 0; i < num_returns; ++i) {
-    std::string id = ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1));
-    StoredObject object;
-    if (failure) {
-      object.error = *failure;
-    } else if (reply && i < reply->returns_size()) {
-      const auto& ret = reply->returns(i);
-      if (ret.error().type() != proto::ERROR_NONE) {
-        object.error = ret.error();
-      } else if (ret.in_plasma()) {
-        object.in_plasma = true;
-        object.size = ret.size();
-        object.node_id = ret.node_id();
-      } else {
-        object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
-      }
-    } else {
-      object.error.set_type(proto::WORKER_DIED);
-      object.error.set_message("the worker replied without a return value");
-    }
-    if (reply && i < reply->returns_size() && reply->returns(i).nested_refs_size() > 0) {
-      // The worker registered this process for the refs inside the value.
-      context_->references->AcceptNested(id, reply->returns(i).nested_refs(),
-                                         context_->address_string);
-    }
-    if (!context_->references->IsOwned(id)) continue;  // every handle is gone already
-    context_->store->Put(id, std::move(object));
-  }
+  StoreTaskReturns(context_, task.spec, reply, error);
   if (failure) {
     RecordState(task, proto::FAILED, false, failure);
   } else {
     RecordState(task, proto::FINISHED);
-  }
-  for (const auto& arg : task.spec.args()) {
-    if (!arg.object_id().empty()) context_->references->RemoveSubmittedTaskReference(arg.object_id());
-  }
-  for (const auto& ref : task.spec.nested_refs()) {
-    context_->references->RemoveSubmittedTaskReference(ref.object_id());
   }
 }
 
@@ -408,26 +342,7 @@ std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const std::string& 
 void NormalTaskSubmitter::RecordState(PendingTask& task, proto::TaskState state,
                                       bool descriptive, const proto::ErrorInfo* error) {
   task.state = state;
-  proto::TaskEvent event;
-  event.set_task_id(task.spec.task_id());
-  event.set_attempt_number(task.spec.attempt_number());
-  event.set_job_id(task.spec.job_id());
-  event.set_state(state);
-  event.set_timestamp_ns(NowNs());
-  if (descriptive) {
-    event.set_has_descriptive_fields(true);
-    event.set_name(task.spec.name());
-    event.set_func_or_class_name(task.spec.function_name());
-    event.set_type(task.spec.type());
-    event.set_parent_task_id(task.spec.parent_task_id());
-    event.mutable_required_resources()->insert(task.spec.resources().begin(),
-                                               task.spec.resources().end());
-  }
-  if (error) {
-    event.set_error_type(proto::ErrorType_Name(error->type()));
-    event.set_error_message(error->message());
-  }
-  context_->events->Record(std::move(event));
+  RecordTaskEvent(context_, task.spec, state, descriptive, error);
 }
 
 }  // namespace moray::core

@@ -49,7 +49,6 @@ class NormalTaskSubmitter {
   struct PendingTask {
     proto::TaskSpec spec;
     int retries_left = 0;  // -1: infinite
-    int unresolved = 0;
     std::string key;
     proto::ErrorInfo dependency_error;  // set when an argument holds an error
     proto::TaskState state = proto::TASK_STATE_NIL;  // the last one recorded

@@ -1,5 +1,6 @@
 #include "core_worker/task_executor.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -8,8 +9,21 @@
 
 namespace moray::core {
 
+namespace {
+thread_local std::string tl_current_task;  // the task running on this thread
+}  // namespace
+
 TaskExecutor::TaskExecutor(CoreContext* context, TaskExecutionHost* host)
     : context_(context), host_(host) {}
+
+TaskExecutor::~TaskExecutor() {
+  Stop();
+  for (auto& [name, pool] : actor_pools_) {
+    for (auto& thread : pool->threads) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+}
 
 void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame) {
   proto::PushTasksRequest push;
@@ -17,48 +31,118 @@ void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rp
     spdlog::error("malformed task push from {}", owner->peer());
     return;
   }
+  for (auto& spec : *push.mutable_tasks()) {
+    if (spec.type() == proto::ACTOR_CREATION_TASK) SetUpActor(owner, spec);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& spec : *push.mutable_tasks()) queue_.push_back({owner, std::move(spec)});
+    for (auto& spec : *push.mutable_tasks()) {
+      Pool* pool = &main_;
+      if (spec.type() == proto::ACTOR_TASK && !actor_pools_.empty()) {
+        auto it = actor_pools_.find(spec.concurrency_group());
+        pool = it != actor_pools_.end() ? it->second.get() : actor_pools_.at("").get();
+      }
+      pool->queue.push_back({owner, std::move(spec)});
+    }
   }
-  cv_.notify_one();
+  cv_.notify_all();
+}
+
+void TaskExecutor::SetUpActor(const std::shared_ptr<rpc::Connection>& creator,
+                              const proto::TaskSpec& spec) {
+  creator_ = creator;
+  actor_id_ = spec.actor_id();
+  actor_restarted_ = spec.actor_creation().num_restarts() > 0;
+  const auto& creation = spec.actor_creation();
+  if (creation.max_concurrency() <= 1 && creation.concurrency_groups().empty()) return;
+  // Threaded: the default group runs max_concurrency calls at once; each named group its own.
+  std::lock_guard<std::mutex> lock(mutex_);
+  actor_pools_[""] = std::make_unique<Pool>();
+  for (const auto& [name, limit] : creation.concurrency_groups()) {
+    actor_pools_[name] = std::make_unique<Pool>();
+  }
 }
 
 void TaskExecutor::OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner) {
   // The owner is gone: nobody wants the results of its queued tasks.
   std::lock_guard<std::mutex> lock(mutex_);
-  std::deque<Queued> kept;
-  for (auto& item : queue_) {
-    if (item.owner != owner) kept.push_back(std::move(item));
-  }
-  queue_.swap(kept);
+  auto drop = [&](std::deque<Queued>& queue) {
+    std::deque<Queued> kept;
+    for (auto& item : queue) {
+      if (item.owner != owner) kept.push_back(std::move(item));
+    }
+    queue.swap(kept);
+  };
+  drop(main_.queue);
+  for (auto& [name, pool] : actor_pools_) drop(pool->queue);
+}
+
+bool TaskExecutor::Next(Pool& pool, Queued* item) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [&] { return stopped_ || !pool.queue.empty(); });
+  if (stopped_) return false;
+  *item = std::move(pool.queue.front());
+  pool.queue.pop_front();
+  if (&pool == &main_) current_task_id_ = item->spec.task_id();
+  return true;
 }
 
 void TaskExecutor::RunLoop(const ExecuteFn& execute) {
-  while (true) {
-    Queued item;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
-      if (stopped_) return;
-      item = std::move(queue_.front());
-      queue_.pop_front();
-      current_task_id_ = item.spec.task_id();
-    }
-    host_->AcquireTaskRefs(item.spec);
-    proto::TaskReply reply = Execute(item, execute);
+  execute_ = execute;
+  Queued item;
+  while (Next(main_, &item)) {
+    RunOne(item, execute);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_task_id_.clear();
     }
-    proto::TaskRepliesRequest replies;
-    *replies.add_replies() = std::move(reply);
-    item.owner->Send(proto::TASK_REPLIES, replies);
-    host_->ReleaseTaskRefs(item.spec);
+    if (item.spec.type() == proto::ACTOR_CREATION_TASK) {
+      // The actor exists now: start the threads of a threaded actor's pools.
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto& groups = item.spec.actor_creation().concurrency_groups();
+      for (auto& [name, pool] : actor_pools_) {
+        int threads = name.empty() ? std::max(1, item.spec.actor_creation().max_concurrency())
+                                   : std::max(1, groups.at(name));
+        for (int i = 0; i < threads; ++i) {
+          pool->threads.emplace_back([this, p = pool.get()] { PoolThread(p); });
+        }
+      }
+    }
   }
 }
 
-proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& execute) {
+void TaskExecutor::PoolThread(Pool* pool) {
+  Queued item;
+  while (Next(*pool, &item)) RunOne(item, execute_);
+}
+
+void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
+  tl_current_task = item.spec.task_id();
+  host_->AcquireTaskRefs(item.spec);
+  bool exit_actor = false;
+  proto::TaskReply reply = Execute(item, execute, &exit_actor);
+  tl_current_task.clear();
+  proto::TaskRepliesRequest replies;
+  *replies.add_replies() = std::move(reply);
+  item.owner->Send(proto::TASK_REPLIES, replies);
+  host_->ReleaseTaskRefs(item.spec);
+  if (exit_actor) {
+    // ray::ExitActor: the caller has its answer; tell the GCS why the actor ends, then stop.
+    if (creator_ && item.owner != creator_) {
+      proto::ActorExitingRequest exiting;
+      exiting.set_actor_id(actor_id_);
+      exiting.set_reason(replies.replies(0).returns_size() > 0
+                             ? replies.replies(0).returns(0).error().message()
+                             : std::string("The actor exited (ray::ExitActor)."));
+      creator_->Send(proto::ACTOR_EXITING, exiting);
+    }
+    spdlog::info("the actor exits (ray::ExitActor)");
+    Stop();
+  }
+}
+
+proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& execute,
+                                       bool* exit_actor) {
   const proto::TaskSpec& spec = item.spec;
   RecordState(spec, proto::RUNNING);
   proto::TaskReply reply;
@@ -102,6 +186,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   }
   auto started = std::chrono::steady_clock::now();
   if (result.error.type() == proto::ERROR_NONE) result = execute(spec, args);
+  *exit_actor = result.exit_actor;
   reply.set_execution_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now() - started)
                              .count());
@@ -146,14 +231,12 @@ void TaskExecutor::Stop() {
 }
 
 std::string TaskExecutor::CurrentTaskId() const {
+  if (!tl_current_task.empty()) return tl_current_task;
   std::lock_guard<std::mutex> lock(mutex_);
   return current_task_id_;
 }
 
-bool TaskExecutor::InTask() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return !current_task_id_.empty();
-}
+bool TaskExecutor::InTask() const { return !CurrentTaskId().empty(); }
 
 void TaskExecutor::RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                                const proto::ErrorInfo* error) {

@@ -2,16 +2,25 @@
 // queues them (in arrival order per owner) and runs them one at a time on the thread that calls
 // RunLoop (the worker's main thread), then sends each reply back on the owner's connection.
 //
+// Actors (docs/actors.md): the GCS pushes an ACTOR_CREATION_TASK; from then on this worker hosts
+// that actor. A non-threaded actor runs its calls on the main thread in arrival order (so each
+// caller's calls run in the order it sent them); with max_concurrency > 1 calls run on a pool of
+// that many threads, and each named concurrency group has a pool of its own. A call that ends the
+// actor (ray::ExitActor) is answered, the GCS is told, and the worker stops.
+//
 // Thread model: OnPushTasks/OnOwnerDisconnected run on the I/O loop; RunLoop on the main thread;
 // Stop and CurrentTaskId from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,6 +34,7 @@ struct TaskResult {
   std::string data;
   proto::ErrorInfo error;   // type != ERROR_NONE: failed
   bool app_error = false;   // user code threw (retried only with retry_exceptions)
+  bool exit_actor = false;  // the actor ends after this call (ray::ExitActor)
 };
 
 // What the executor needs from the rest of the core worker (implemented by CoreWorker).
@@ -49,6 +59,7 @@ class TaskExecutor {
       const proto::TaskSpec& spec, const std::vector<std::shared_ptr<ray::internal::Buffer>>& args)>;
 
   TaskExecutor(CoreContext* context, TaskExecutionHost* host);
+  ~TaskExecutor();
 
   void OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame);
   void OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner);
@@ -57,16 +68,29 @@ class TaskExecutor {
   void RunLoop(const ExecuteFn& execute);
   void Stop();
 
-  // The task running now, or empty.
+  // The task running now on this thread (or, from other threads, on the main thread), or empty.
   std::string CurrentTaskId() const;
   bool InTask() const;
+  // The actor this worker hosts: whether its current incarnation is a restart.
+  bool ActorRestarted() const { return actor_restarted_; }
 
  private:
   struct Queued {
     std::shared_ptr<rpc::Connection> owner;
     proto::TaskSpec spec;
   };
-  proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute);
+  // A queue of calls and the threads that run them (the main thread has one without threads).
+  struct Pool {
+    std::deque<Queued> queue;  // guarded by mutex_
+    std::vector<std::thread> threads;
+  };
+  // Takes the next item of `pool`; false once stopped.
+  bool Next(Pool& pool, Queued* item);
+  void RunOne(Queued& item, const ExecuteFn& execute);
+  void PoolThread(Pool* pool);
+  // An actor creation arrived: set up its concurrency (loop thread, before its calls can arrive).
+  void SetUpActor(const std::shared_ptr<rpc::Connection>& creator, const proto::TaskSpec& spec);
+  proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute, bool* exit_actor);
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
 
@@ -74,9 +98,14 @@ class TaskExecutor {
   TaskExecutionHost* const host_;   // not owned; outlives this
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<Queued> queue_;     // guarded by mutex_
+  Pool main_;                    // queue guarded by mutex_
+  std::map<std::string, std::unique_ptr<Pool>> actor_pools_;  // threaded actors: by group name
   bool stopped_ = false;         // guarded by mutex_
-  std::string current_task_id_;  // guarded by mutex_
+  std::string current_task_id_;  // guarded by mutex_: the main thread's task
+  ExecuteFn execute_;            // set by RunLoop before any pool thread starts
+  std::shared_ptr<rpc::Connection> creator_;  // the GCS connection that created the actor
+  std::string actor_id_;
+  std::atomic<bool> actor_restarted_{false};
 };
 
 }  // namespace moray::core

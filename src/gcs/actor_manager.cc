@@ -74,7 +74,16 @@ absl::Status ActorManager::Register(proto::ActorInfo actor) {
   if (actor.actor_id().empty()) {
     return absl::InvalidArgumentError("RegisterActor needs an actor_id");
   }
-  absl::MutexLock lock(&mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto s = RegisterLocked(&actor); !s.ok()) return s;
+  }
+  Notify(actor);
+  return absl::OkStatus();
+}
+
+absl::Status ActorManager::RegisterLocked(proto::ActorInfo* actor_ptr) {
+  proto::ActorInfo& actor = *actor_ptr;
   if (actors_.contains(actor.actor_id())) {
     return absl::AlreadyExistsError(
         absl::StrCat(Describe(actors_[actor.actor_id()].info), " is already registered"));
@@ -100,8 +109,7 @@ absl::Status ActorManager::Register(proto::ActorInfo actor) {
   if (!actor.name().empty()) names_[{actor.ray_namespace(), actor.name()}] = actor.actor_id();
   spdlog::info("{} registered (name '{}', namespace '{}')", Describe(actor), actor.name(),
                actor.ray_namespace());
-  std::string id = actor.actor_id();
-  actors_[id] = Entry{seq, std::move(actor)};
+  actors_[actor.actor_id()] = Entry{seq, actor};
   return absl::OkStatus();
 }
 
@@ -112,7 +120,17 @@ void ActorManager::ReleaseName(const proto::ActorInfo& info) {
 }
 
 absl::StatusOr<proto::ActorInfo> ActorManager::Update(const proto::UpdateActorRequest& request) {
-  absl::MutexLock lock(&mu_);
+  absl::StatusOr<proto::ActorInfo> updated;
+  {
+    absl::MutexLock lock(&mu_);
+    updated = UpdateLocked(request);
+  }
+  if (updated.ok()) Notify(*updated);
+  return updated;
+}
+
+absl::StatusOr<proto::ActorInfo> ActorManager::UpdateLocked(
+    const proto::UpdateActorRequest& request) {
   auto it = actors_.find(request.actor_id());
   if (it == actors_.end()) {
     return absl::NotFoundError(absl::StrCat("no actor with id ", ToHex(request.actor_id())));
@@ -206,7 +224,19 @@ absl::StatusOr<proto::GetActorsReply> ActorManager::GetActors(
 }
 
 absl::StatusOr<int64_t> ActorManager::OnJobFinished(std::string_view job_id) {
-  absl::MutexLock lock(&mu_);
+  std::vector<proto::ActorInfo> changed;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = JobFinishedLocked(job_id, &changed);
+  }
+  for (const auto& info : changed) Notify(info);
+  if (!status.ok()) return status;
+  return static_cast<int64_t>(changed.size());
+}
+
+absl::Status ActorManager::JobFinishedLocked(std::string_view job_id,
+                                             std::vector<proto::ActorInfo>* changed) {
   int64_t count = 0;
   for (const auto& [seq, id] : by_seq_) {
     Entry& entry = actors_.at(id);
@@ -221,11 +251,12 @@ absl::StatusOr<int64_t> ActorManager::OnJobFinished(std::string_view job_id) {
     info.set_end_time_ms(NowMs());
     if (auto s = Store(info); !s.ok()) return s;
     ReleaseName(info);
-    entry.info = std::move(info);
+    entry.info = info;
+    changed->push_back(std::move(info));
     ++count;
   }
   if (count > 0) spdlog::info("job {} finished: {} actor(s) now DEAD", ToHex(job_id), count);
-  return count;
+  return absl::OkStatus();
 }
 
 }  // namespace moray::gcs

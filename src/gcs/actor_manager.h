@@ -1,6 +1,7 @@
 // The actor table (docs/actors.md): registration, the per-namespace name index, the state machine
-// and what happens to actors when their job finishes. Scheduling is not here yet: callers (later
-// the GCS scheduler) drive transitions with Update.
+// and what happens to actors when their job finishes. Scheduling is not here: the actor
+// scheduler (actor_scheduler.h) drives transitions with Update and follows changes through the
+// listener.
 //
 // States: DEPENDENCIES_UNREADY -> PENDING_CREATION -> ALIVE -> RESTARTING -> ALIVE ... -> DEAD.
 // Every state but DEAD may go to DEAD; RESTARTING needs a restart left under max_restarts (-1:
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -39,6 +41,11 @@ class ActorManager {
  public:
   // `storage` must outlive the manager. Actors already in storage are loaded.
   explicit ActorManager(GcsTableStorage* storage);
+
+  // Called with the new record after every change (registration, transition, job finish),
+  // outside the manager's lock, on the thread that made the change. Set once, before use.
+  using Listener = std::function<void(const proto::ActorInfo&)>;
+  void SetListener(Listener listener) { listener_ = std::move(listener); }
 
   // Stores `actor` as PENDING_CREATION with register_time_ms now. InvalidArgument without an
   // actor_id; AlreadyExists for a known id, or a name its namespace already gives to an actor
@@ -66,11 +73,20 @@ class ActorManager {
   };
   using NameKey = std::pair<std::string, std::string>;  // (namespace, name)
 
+  absl::Status RegisterLocked(proto::ActorInfo* actor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<proto::ActorInfo> UpdateLocked(const proto::UpdateActorRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status JobFinishedLocked(std::string_view job_id, std::vector<proto::ActorInfo>* changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Notify(const proto::ActorInfo& info) const {
+    if (listener_) listener_(info);
+  }
   absl::Status Store(const proto::ActorInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Frees the actor's name in the index (it is DEAD).
   void ReleaseName(const proto::ActorInfo& info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   GcsTableStorage* storage_;
+  Listener listener_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> actors_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::string> by_seq_ ABSL_GUARDED_BY(mu_);

@@ -91,11 +91,13 @@ static absl::Status Call(proto::GcsService::Stub* stub, Method method, const cha
   Call(stub_.get(), &proto::GcsService::Stub::rpc, #rpc, options_.rpc_timeout, address_, request, \
        reply)
 
-absl::Status GcsClient::RegisterNode(const proto::NodeInfo& node) {
+absl::Status GcsClient::RegisterNode(const proto::NodeInfo& node, int* actor_port) {
   proto::RegisterNodeRequest request;
   *request.mutable_node() = node;
   proto::RegisterNodeReply reply;
-  return MORAY_GCS_CALL(RegisterNode, request, &reply);
+  absl::Status status = MORAY_GCS_CALL(RegisterNode, request, &reply);
+  if (status.ok() && actor_port) *actor_port = reply.actor_port();
+  return status;
 }
 
 absl::Status GcsClient::UnregisterNode(std::string_view node_id, std::string_view reason) {

@@ -40,7 +40,8 @@ class GcsClient {
   const std::string& address() const { return address_; }
 
   // Nodes.
-  absl::Status RegisterNode(const proto::NodeInfo& node);
+  // `actor_port` (if given) receives the port of the GCS's actor channel.
+  absl::Status RegisterNode(const proto::NodeInfo& node, int* actor_port = nullptr);
   absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
   absl::Status ReportResources(const proto::NodeResourceReport& report);
   absl::StatusOr<std::vector<proto::NodeInfo>> GetAllNodes();

@@ -1,6 +1,7 @@
 #include "gcs/gcs_server.h"
 
 #include <chrono>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
@@ -21,6 +22,30 @@ GcsServer::GcsServer(GcsServerConfig config)
 GcsServer::~GcsServer() { Stop(absl::ZeroDuration()); }
 
 absl::Status GcsServer::Start() {
+  actor_loop_.StartThread("gcs_actors");
+  absl::Status listening;
+  {
+    std::promise<void> done;
+    actor_loop_.Post([&] {
+      scheduler_ = std::make_unique<ActorScheduler>(&actor_loop_, &actors_, &nodes_, &jobs_);
+      channel_ = std::make_unique<ActorChannel>(&actor_loop_, &actors_, scheduler_.get());
+      listening = channel_->Listen(config_.host);
+      actor_port_ = channel_->port();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  if (!listening.ok()) {
+    return absl::UnavailableError(absl::StrCat("the GCS could not open its actor channel on ",
+                                               config_.host, ": ", listening.message()));
+  }
+  actors_.SetListener([this](const proto::ActorInfo& info) {
+    actor_loop_.Post([this, info] {
+      if (channel_) channel_->Publish(info);
+      if (scheduler_) scheduler_->OnActorChanged(info);
+    });
+  });
+  service_.set_actor_port(actor_port_);
   const std::string address = absl::StrCat(config_.host, ":", config_.port);
   grpc::ServerBuilder builder;
   int selected_port = 0;
@@ -39,7 +64,7 @@ absl::Status GcsServer::Start() {
                                                " (address in use or not local?)"));
   }
   port_ = selected_port;
-  spdlog::info("GCS listening on {}:{}", config_.host, port_);
+  spdlog::info("GCS listening on {}:{} (actor channel on port {})", config_.host, port_, actor_port_);
   return absl::OkStatus();
 }
 
@@ -48,6 +73,14 @@ void GcsServer::Stop(absl::Duration grace) {
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
   server_.reset();
+  std::promise<void> done;
+  actor_loop_.Post([&] {
+    if (channel_) channel_->Shutdown();
+    if (scheduler_) scheduler_->Shutdown();
+    done.set_value();
+  });
+  done.get_future().wait();
+  actor_loop_.Stop();
   spdlog::info("GCS on port {} stopped", port_);
 }
 

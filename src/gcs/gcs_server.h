@@ -7,7 +7,8 @@
 //   ...
 //   server.Stop();
 //
-// Thread model: Start and Stop from one controlling thread; RPCs run on gRPC's sync thread pool.
+// Thread model: Start and Stop from one controlling thread; RPCs run on gRPC's sync thread pool;
+// actor scheduling and the actor channel on one event loop thread.
 #pragma once
 
 #include <memory>
@@ -15,7 +16,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "gcs/actor_channel.h"
 #include "gcs/actor_manager.h"
+#include "gcs/actor_scheduler.h"
 #include "gcs/gcs_service.h"
 #include "gcs/gcs_table_storage.h"
 #include "gcs/job_manager.h"
@@ -47,6 +50,8 @@ class GcsServer {
   absl::Status Start();
   // The bound port; valid after a successful Start.
   int port() const { return port_; }
+  // The actor channel's port (framed protocol, same host); valid after a successful Start.
+  int actor_port() const { return actor_port_; }
   // Stops accepting calls, gives in-flight calls up to `grace` to finish, then cancels them.
   void Stop(absl::Duration grace = absl::Seconds(1));
 
@@ -62,6 +67,11 @@ class GcsServer {
   GcsServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Actor scheduling and the actor channel run on their own event loop.
+  rpc::EventLoop actor_loop_;
+  std::unique_ptr<ActorScheduler> scheduler_;
+  std::unique_ptr<ActorChannel> channel_;
+  int actor_port_ = 0;
 };
 
 }  // namespace moray::gcs

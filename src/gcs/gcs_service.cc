@@ -6,7 +6,8 @@ namespace moray::gcs {
 
 grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext*,
                                           const proto::RegisterNodeRequest* request,
-                                          proto::RegisterNodeReply*) {
+                                          proto::RegisterNodeReply* reply) {
+  reply->set_actor_port(actor_port_);
   return ToGrpcStatus(nodes_->RegisterNode(request->node()));
 }
 
@@ -43,7 +44,7 @@ grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext*,
                                              proto::MarkJobFinishedReply*) {
   absl::Status status = jobs_->MarkJobFinished(request->job_id());
   objects_->DropJob(request->job_id());
-  // Its non-detached actors die with it (only their records for now: no processes exist yet).
+  // Its non-detached actors die with it (the actor scheduler follows and stops their workers).
   auto dead = actors_->OnJobFinished(request->job_id());
   if (status.ok() && !dead.ok()) status = dead.status();
   return ToGrpcStatus(status);

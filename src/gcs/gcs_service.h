@@ -5,6 +5,8 @@
 // are thread-safe.
 #pragma once
 
+#include <atomic>
+
 #include "gcs.grpc.pb.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
@@ -26,6 +28,9 @@ class GcsServiceImpl final : public proto::GcsService::Service {
         task_events_(task_events),
         objects_(objects),
         actors_(actors) {}
+
+  // The port of the GCS's actor channel, told to raylets when they register.
+  void set_actor_port(int port) { actor_port_ = port; }
 
   grpc::Status RegisterNode(grpc::ServerContext*, const proto::RegisterNodeRequest* request,
                             proto::RegisterNodeReply* reply) override;
@@ -77,6 +82,7 @@ class GcsServiceImpl final : public proto::GcsService::Service {
   TaskEventStore* task_events_;
   ObjectSnapshotStore* objects_;
   ActorManager* actors_;
+  std::atomic<int> actor_port_{0};
 };
 
 }  // namespace moray::gcs

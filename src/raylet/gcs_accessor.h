@@ -19,7 +19,8 @@ class GcsAccessor {
  public:
   virtual ~GcsAccessor() = default;
 
-  [[nodiscard]] virtual absl::Status RegisterNode(const proto::NodeInfo& node) = 0;
+  // Returns the port of the GCS's actor channel (on the GCS's host).
+  [[nodiscard]] virtual absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) = 0;
   [[nodiscard]] virtual absl::Status UnregisterNode(const std::string& node_id,
                                                     const std::string& reason) = 0;
   [[nodiscard]] virtual absl::Status ReportResources(const proto::NodeResourceReport& report) = 0;

@@ -2,8 +2,10 @@
 
 namespace moray::raylet {
 
-absl::Status GcsClientAccessor::RegisterNode(const proto::NodeInfo& node) {
-  return client_->RegisterNode(node);
+absl::StatusOr<int> GcsClientAccessor::RegisterNode(const proto::NodeInfo& node) {
+  int actor_port = 0;
+  if (auto s = client_->RegisterNode(node, &actor_port); !s.ok()) return s;
+  return actor_port;
 }
 
 absl::Status GcsClientAccessor::UnregisterNode(const std::string& node_id,

@@ -13,7 +13,7 @@ class GcsClientAccessor : public GcsAccessor {
  public:
   explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client) : client_(std::move(client)) {}
 
-  absl::Status RegisterNode(const proto::NodeInfo& node) override;
+  absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) override;
   absl::Status UnregisterNode(const std::string& node_id, const std::string& reason) override;
   absl::Status ReportResources(const proto::NodeResourceReport& report) override;
   absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override;

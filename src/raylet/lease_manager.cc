@@ -49,7 +49,8 @@ void LeaseManager::CancelLease(ClientId client, int64_t lease_id) {
   Changed();
 }
 
-void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker) {
+void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker,
+                                bool keep_worker) {
   auto it = leases_.find({client, lease_id});
   if (it == leases_.end()) {
     spdlog::warn("ReturnWorker for unknown lease {} of client {}", lease_id, client);
@@ -59,6 +60,11 @@ void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconne
   leases_.erase(it);
   lease_of_worker_.erase(lease.worker_id);
   FreeLease(lease);
+  if (keep_worker && !disconnect_worker) {
+    Schedule();
+    Changed();
+    return;
+  }
   workers_->ReturnWorker(lease.worker_id, /*reuse=*/!disconnect_worker);
   Schedule();
   Changed();

@@ -48,8 +48,10 @@ class LeaseManager {
   void RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request, ReplyFn reply);
   // Drops a queued request (its reply says canceled). No effect on a granted lease.
   void CancelLease(ClientId client, int64_t lease_id);
-  // Ends a lease: frees its resources, and the worker goes back to the pool (or is killed).
-  void ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker);
+  // Ends a lease: frees its resources, and the worker goes back to the pool (or is killed; or,
+  // with `keep_worker`, stays where it is: an actor's worker that needs no resources while alive).
+  void ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker,
+                    bool keep_worker = false);
   // A leased worker waits in Get: its lease's CPU is released until NotifyUnblocked.
   void NotifyBlocked(const std::string& worker_id);
   void NotifyUnblocked(const std::string& worker_id);

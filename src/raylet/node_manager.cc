@@ -97,7 +97,8 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
     case proto::RETURN_WORKER: {
       proto::ReturnWorkerRequest request;
       if (parse(&request)) {
-        leases_->ReturnWorker(client.id, request.lease_id(), request.disconnect_worker());
+        leases_->ReturnWorker(client.id, request.lease_id(), request.disconnect_worker(),
+                              request.keep_worker());
       }
       return;
     }
@@ -182,6 +183,7 @@ void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
   reply.set_node_id(options_.node.node_id());
   reply.set_job_id(*job_id);
   reply.set_gcs_address(options_.pool.gcs_address);
+  reply.set_gcs_actor_address(gcs_actor_address_);
   reply.set_session_dir(options_.node.session_dir());
   reply.set_store_socket(options_.store_socket);
   client.conn->Reply(frame, reply);
@@ -241,6 +243,7 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
   reply.set_node_id(options_.node.node_id());
   reply.set_job_id(*job_id);
   reply.set_gcs_address(options_.pool.gcs_address);
+  reply.set_gcs_actor_address(gcs_actor_address_);
   reply.set_session_dir(options_.node.session_dir());
   reply.set_store_socket(options_.store_socket);
   client.conn->Reply(frame, reply);
@@ -258,6 +261,12 @@ void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
     client.conn->Reply(frame, rejection);
     return;
   }
+  if (!pool_->HasJob(request.job_id()) && request.job().job_id() == request.job_id() &&
+      !request.job_id().empty()) {
+    // An actor lease from the GCS for a job that has no driver here (a detached actor
+    // restarting after its driver left, or a job started on another node).
+    pool_->AddJob(request.job_id(), request.job());
+  }
   if (!pool_->HasJob(request.job_id())) {
     rejection.set_lease_id(request.lease_id());
     rejection.set_error(absl::StrCat("unknown job ", ToHex(request.job_id()),
@@ -268,8 +277,14 @@ void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
   rpc::Frame header;
   header.method = frame.method;
   header.seq = frame.seq;
+  const bool for_actor = !request.actor_id().empty();
+  const bool detached = request.detached_actor();
   leases_->RequestLease(client.id, request,
-                        [conn = client.conn, header](const proto::RequestWorkerLeaseReply& reply) {
+                        [this, conn = client.conn, header, for_actor,
+                         detached](const proto::RequestWorkerLeaseReply& reply) {
+                          if (for_actor && reply.granted()) {
+                            pool_->MarkActorWorker(reply.worker_address().worker_id(), detached);
+                          }
                           conn->Reply(header, reply);
                         });
 }

@@ -53,6 +53,8 @@ class NodeManager {
   [[nodiscard]] absl::Status Start();
   int port() const { return port_; }
   const proto::NodeInfo& node_info() const { return options_.node; }
+  // host:port of the GCS's actor channel, passed on to core workers at registration.
+  void set_gcs_actor_address(std::string address) { gcs_actor_address_ = std::move(address); }
 
   // Stops accepting, closes every client (marking connected drivers' jobs finished), kills the
   // workers (SIGTERM, then SIGKILL after `grace`; blocks up to `grace`).
@@ -96,6 +98,7 @@ class NodeManager {
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;
+  std::string gcs_actor_address_;
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t debounce_timer_ = 0;

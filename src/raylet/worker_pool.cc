@@ -49,10 +49,17 @@ void WorkerPool::AddJob(const std::string& job_id, const proto::JobInfo& job) {
   jobs_[job_id].info = job;
 }
 
+void WorkerPool::MarkActorWorker(const std::string& worker_id, bool detached) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  it->second->actor = true;
+  it->second->detached_actor = detached;
+}
+
 void WorkerPool::RemoveJob(const std::string& job_id) {
   std::vector<Worker*> doomed;
   for (auto& [id, worker] : workers_) {
-    if (worker->job_id == job_id) doomed.push_back(worker.get());
+    if (worker->job_id == job_id && !worker->detached_actor) doomed.push_back(worker.get());
   }
   for (Worker* worker : doomed) Terminate(*worker, kIntendedUserExit);
   jobs_.erase(job_id);
@@ -125,6 +132,7 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
       absl::StrCat("MORAY_GCS_ADDRESS=", options_.gcs_address),
       absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
       absl::StrCat("MORAY_CODE_SEARCH_PATH=", absl::StrJoin(info.code_search_path(), ":")),
+      absl::StrCat("MORAY_NAMESPACE=", info.ray_namespace()),
   });
   absl::StatusOr<Child> child = Spawn(spec);
   if (!child.ok()) return child.status();

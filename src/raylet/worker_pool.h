@@ -86,6 +86,9 @@ class WorkerPool : public WorkerSource {
                                                            const proto::Address& address);
   // The worker announced its exit (DISCONNECT_CLIENT).
   void MarkIntendedExit(const std::string& worker_id);
+  // The leased worker now hosts an actor: never reused; a detached actor's worker also survives
+  // RemoveJob (the job's driver exiting).
+  void MarkActorWorker(const std::string& worker_id, bool detached);
   // The worker's connection closed: it is useless now, so it is killed if still running.
   void OnWorkerDisconnected(const std::string& worker_id);
 
@@ -115,6 +118,8 @@ class WorkerPool : public WorkerSource {
     absl::Time idle_since;
     std::string exit_type;   // set when we decide why it ends
     bool signalled = false;  // SIGTERM sent
+    bool actor = false;            // dedicated to an actor
+    bool detached_actor = false;   // ... that outlives its job
     bool counted_starting = true;  // holds a start slot (num_starting_, Job::starting)
     uint64_t register_timer = 0;
     uint64_t kill_timer = 0;

@@ -14,8 +14,13 @@
 // RayActorException carrying the factory's error.
 #pragma once
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,6 +34,15 @@
 #include "ray/api/task_caller.h"
 
 namespace ray::internal {
+
+// The readable name of T ("Counter", "ns::Counter").
+template <typename T>
+std::string DemangledName() {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(typeid(T).name());
+}
 
 template <typename F>
 class ActorCreator {
@@ -113,6 +127,13 @@ class ActorCreator {
       if (!options_.ray_namespace.empty() && options_.name.empty()) {
         throw RayException("SetName: the actor name must not be empty");
       }
+      for (const auto& [group, limit] : options_.concurrency_groups) {
+        if (group.empty() || limit < 1) {
+          throw RayException("SetConcurrencyGroups: group names must not be empty and limits must "
+                             "be at least 1 (group '" + group + "': " + std::to_string(limit) + ")");
+        }
+      }
+      if (options_.class_name.empty()) options_.class_name = DemangledName<T>();
       std::vector<TaskArgument> task_args =
           BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
       std::string id = GetRuntime().CreateActor(factory_name_, std::move(task_args), options_);

@@ -1,6 +1,8 @@
 // ActorHandle<T>: a reference to a live actor of class T (what ray::Actor(factory).Remote(...) and
 // ray::GetActor<T>(name) return). Copyable and cheap; copies refer to the same actor. Handles can be
-// passed to and returned from tasks and actor methods (they serialize as the actor's id).
+// passed to and returned from tasks and actor methods (they serialize as the actor's id and its
+// owner's address). Handles are counted like ObjectRefs, in every process that holds one: when
+// none remains anywhere (and no call is pending), a non-detached actor is killed.
 //
 //   ray::ActorHandle<Counter> counter = ray::Actor(CreateCounter).Remote(0);
 //   counter.Task(&Counter::Add).Remote(1);
@@ -35,11 +37,27 @@ void* AdjustInstance(void* instance) {
 }
 
 template <typename T, typename Base>
+std::string AdjusterKey() {
+  return std::string(typeid(T).name()) + ">" + typeid(Base).name();
+}
+
+// Registers AdjustInstance<T, Base> under its key when the program (or library) starts, in every
+// process that runs it — so the actor's process knows the conversion a caller names.
+template <typename T, typename Base>
+struct AdjusterRegistration {
+  static inline const bool registered = [] {
+    FunctionManager::Instance().RegisterAdjuster(AdjusterKey<T, Base>(), &AdjustInstance<T, Base>);
+    return true;
+  }();
+};
+
+template <typename T, typename Base>
 InstanceAdjuster MakeInstanceAdjuster() {
   InstanceAdjuster adjuster;
   if constexpr (!std::is_same_v<T, Base>) {
+    (void)AdjusterRegistration<T, Base>::registered;
     adjuster.adjust = &AdjustInstance<T, Base>;
-    adjuster.key = std::string(typeid(T).name()) + ">" + typeid(Base).name();
+    adjuster.key = AdjusterKey<T, Base>();
   }
   return adjuster;
 }
@@ -52,7 +70,25 @@ class ActorHandle {
   // An empty handle (no actor); what deserialization fills in.
   ActorHandle() = default;
   // A handle to the actor with binary id `actor_id`.
-  explicit ActorHandle(std::string actor_id) : id_(std::move(actor_id)) {}
+  explicit ActorHandle(std::string actor_id) : id_(std::move(actor_id)) { Acquire(); }
+  ActorHandle(const ActorHandle& other) : id_(other.id_) { Acquire(); }
+  ActorHandle(ActorHandle&& other) noexcept : id_(std::move(other.id_)) { other.id_.clear(); }
+  ActorHandle& operator=(const ActorHandle& other) {
+    if (this != &other) {
+      ActorHandle copy(other);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  ActorHandle& operator=(ActorHandle&& other) noexcept {
+    if (this != &other) {
+      Release();
+      id_ = std::move(other.id_);
+      other.id_.clear();
+    }
+    return *this;
+  }
+  ~ActorHandle() { Release(); }
 
   // The actor's id as lower-case hex.
   std::string ID() const { return internal::BinaryToHex(id_); }
@@ -104,12 +140,30 @@ class ActorHandle {
   bool operator!=(const ActorHandle& other) const { return id_ != other.id_; }
 
  private:
+  void Acquire() {
+    if (id_.empty()) return;
+    if (internal::RayRuntime* runtime = internal::GetRuntimeOrNull()) {
+      runtime->AddLocalReference(id_);
+    }
+  }
+  void Release() noexcept {
+    if (id_.empty()) return;
+    try {
+      if (internal::RayRuntime* runtime = internal::GetRuntimeOrNull()) {
+        runtime->RemoveLocalReference(id_);
+      }
+    } catch (...) {
+      // A destructor must not throw; the runtime is going away anyway.
+    }
+  }
+
   std::string id_;
 };
 
 }  // namespace ray
 
-// A handle inside a value travels as [bin actor id].
+// A handle inside a value travels as [bin actor id, bin owner address] (like an ObjectRef: the
+// receiver registers as a borrower with the owner).
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 namespace adaptor {
@@ -119,9 +173,12 @@ struct pack<ray::ActorHandle<T>> {
   template <typename Stream>
   packer<Stream>& operator()(packer<Stream>& o, const ray::ActorHandle<T>& handle) const {
     const std::string& id = handle.BinaryID();
-    o.pack_array(1);
+    std::string owner = id.empty() ? "" : ray::internal::GetRuntime().GetOwnerAddress(id);
+    o.pack_array(2);
     o.pack_bin(static_cast<uint32_t>(id.size()));
     o.pack_bin_body(id.data(), static_cast<uint32_t>(id.size()));
+    o.pack_bin(static_cast<uint32_t>(owner.size()));
+    o.pack_bin_body(owner.data(), static_cast<uint32_t>(owner.size()));
     return o;
   }
 };
@@ -129,8 +186,13 @@ struct pack<ray::ActorHandle<T>> {
 template <typename T>
 struct convert<ray::ActorHandle<T>> {
   const msgpack::object& operator()(const msgpack::object& o, ray::ActorHandle<T>& handle) const {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 1) throw msgpack::type_error();
-    handle = ray::ActorHandle<T>(o.via.array.ptr[0].as<std::string>());
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) throw msgpack::type_error();
+    std::string id = o.via.array.ptr[0].as<std::string>();
+    std::string owner = o.via.array.ptr[1].as<std::string>();
+    if (!id.empty() && !owner.empty()) {
+      ray::internal::GetRuntime().RegisterBorrowedReference(id, owner);
+    }
+    handle = ray::ActorHandle<T>(std::move(id));
     return o;
   }
 };

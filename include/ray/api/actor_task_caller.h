@@ -49,6 +49,12 @@ class ActorTaskCaller {
     options_.resources[name] = value;
     return *this;
   }
+  // Beyond Ray's C++ API: run the call in the actor's concurrency group `group`
+  // (ActorCreator::SetConcurrencyGroups); unknown groups run in the default group.
+  ActorTaskCaller& SetConcurrencyGroup(std::string group) {
+    options_.concurrency_group = std::move(group);
+    return *this;
+  }
 
   template <typename... Args>
   ObjectRef<R> Remote(Args&&... args) {

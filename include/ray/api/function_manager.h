@@ -76,6 +76,13 @@ class FunctionManager {
   // Every registered name, sorted.
   std::vector<std::string> GetFunctionNames() const;
 
+  // Conversions of an actor's instance to a base-class subobject, by InstanceAdjuster key
+  // ("T>Base"), so a process that runs the actor can call methods of T's bases. Registered at
+  // static initialization for every (T, Base) pair some handle calls (actor_handle.h).
+  using AdjustFn = void* (*)(void* instance);
+  void RegisterAdjuster(const std::string& key, AdjustFn adjust);
+  AdjustFn GetAdjuster(const std::string& key) const;  // nullptr if unknown
+
   // Registers `entry` under `name` for the function identified by `key`. Throws
   // RayException("Duplicate RAY_REMOTE function: <name>") if `name` is taken.
   void Register(const std::string& name, const std::string& key, Entry entry);

@@ -70,12 +70,14 @@ struct ActorCreationOptions {
   std::unordered_map<std::string, int> concurrency_groups;  // group name -> max concurrency
   bool get_if_exists = false;  // a live actor of that name is returned instead of failing
   std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the job's
+  std::string class_name;      // the actor's class, for display (`moray list actors`)
 };
 
 // Options of one actor method call (ActorTaskCaller setters).
 struct ActorTaskOptions {
   std::string name;  // empty: the method's registered name
   std::unordered_map<std::string, double> resources;
+  std::string concurrency_group;  // empty: the default group
 };
 
 // How an actor method reaches its object: the actor holds its instance as the factory's `T*`

@@ -1,0 +1,440 @@
+#include "core_worker/actor_task_submitter.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "common/session.h"
+#include "core_worker/task_common.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::core {
+namespace {
+
+// How long calls lost with a dropped connection wait for the GCS to say what happened.
+constexpr absl::Duration kLostVerdictTimeout = absl::Seconds(10);
+constexpr absl::Duration kReconnectDelay = absl::Milliseconds(200);
+constexpr absl::Duration kGcsCallTimeout = absl::Seconds(30);
+
+}  // namespace
+
+ActorTaskSubmitter::ActorTaskSubmitter(CoreContext* context, std::string gcs_actor_address)
+    : context_(context), gcs_address_(std::move(gcs_actor_address)) {}
+
+ActorTaskSubmitter::~ActorTaskSubmitter() { *alive_ = false; }
+
+std::shared_ptr<rpc::Connection> ActorTaskSubmitter::Gcs() {
+  if (gcs_ && !gcs_->closed()) return gcs_;
+  std::string host;
+  int port = 0;
+  if (gcs_address_.empty() || !ParseHostPort(gcs_address_, &host, &port).ok()) return nullptr;
+  auto conn = rpc::Connection::Connect(context_->loop, host, port, absl::Seconds(10));
+  if (!conn.ok()) {
+    spdlog::error("cannot reach the GCS actor channel at {}: {}", gcs_address_,
+                  conn.status().ToString());
+    return nullptr;
+  }
+  gcs_ = *conn;
+  gcs_->SetHandlers(
+      [this, alive = alive_](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& frame) {
+        if (*alive) OnGcsMessage(std::move(frame));
+      },
+      [this, alive = alive_](const std::shared_ptr<rpc::Connection>&) {
+        if (!*alive || context_->shutting_down) return;
+        spdlog::error("lost the connection to the GCS actor channel at {}", gcs_address_);
+        for (auto& [id, actor] : actors_) actor.subscribed = false;
+      });
+  return gcs_;
+}
+
+absl::StatusOr<rpc::Frame> ActorTaskSubmitter::CallGcs(
+    uint16_t method, std::shared_ptr<const google::protobuf::MessageLite> request) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<rpc::Frame>>>();
+  auto future = promise->get_future();
+  context_->loop->Post([this, method, promise, request] {
+    auto gcs = Gcs();
+    if (!gcs) {
+      promise->set_value(absl::UnavailableError(
+          absl::StrCat("cannot reach the GCS actor channel at '", gcs_address_, "'")));
+      return;
+    }
+    gcs->Call(method, *request, [promise](absl::Status s, rpc::Frame&& frame) {
+      if (!s.ok()) {
+        promise->set_value(absl::UnavailableError("the GCS closed the actor channel"));
+      } else {
+        promise->set_value(std::move(frame));
+      }
+    });
+  });
+  if (future.wait_for(absl::ToChronoSeconds(kGcsCallTimeout)) != std::future_status::ready) {
+    return absl::DeadlineExceededError("the GCS did not answer an actor request within 30 s");
+  }
+  return future.get();
+}
+
+absl::StatusOr<proto::ActorInfo> ActorTaskSubmitter::CreateActor(const proto::TaskSpec& spec,
+                                                                 const proto::ActorInfo& info,
+                                                                 bool get_if_exists) {
+  auto request = std::make_shared<proto::CreateActorRequest>();
+  *request->mutable_spec() = spec;
+  *request->mutable_actor() = info;
+  request->set_get_if_exists(get_if_exists);
+  auto frame = CallGcs(proto::CREATE_ACTOR, request);
+  if (!frame.ok()) return frame.status();
+  proto::CreateActorReply reply;
+  if (auto parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
+  if (!reply.error().empty()) {
+    if (reply.error().find("already exists") != std::string::npos) {
+      return absl::AlreadyExistsError(reply.error());
+    }
+    return absl::InvalidArgumentError(reply.error());
+  }
+  // The GCS subscribed this process to the actor.
+  std::string actor_id = reply.actor().actor_id();
+  context_->loop->Post([this, actor_id, alive = alive_] {
+    if (*alive) actors_[actor_id].subscribed = true;
+  });
+  return reply.actor();
+}
+
+absl::StatusOr<std::optional<proto::ActorInfo>> ActorTaskSubmitter::GetNamedActor(
+    const std::string& name, const std::string& ray_namespace) {
+  auto request = std::make_shared<proto::GetNamedActorRequest>();
+  request->set_name(name);
+  request->set_ray_namespace(ray_namespace);
+  auto frame = CallGcs(proto::GET_NAMED_ACTOR, request);
+  if (!frame.ok()) return frame.status();
+  proto::GetNamedActorReply reply;
+  if (auto parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
+  if (reply.actor().actor_id().empty()) return std::optional<proto::ActorInfo>();
+  return std::optional<proto::ActorInfo>(reply.actor());
+}
+
+void ActorTaskSubmitter::KillActor(const std::string& actor_id, bool no_restart,
+                                   proto::ActorDeathReason reason) {
+  context_->loop->Post([this, actor_id, no_restart, reason, alive = alive_] {
+    if (!*alive) return;
+    auto gcs = Gcs();
+    if (!gcs) return;
+    proto::KillActorRequest request;
+    request.set_actor_id(actor_id);
+    request.set_no_restart(no_restart);
+    request.set_reason(reason);
+    gcs->Send(proto::KILL_ACTOR, request);
+  });
+}
+
+void ActorTaskSubmitter::HoldCreationArgs(const proto::TaskSpec& creation_spec) {
+  auto shared = std::make_shared<proto::TaskSpec>(creation_spec);
+  context_->loop->Post([this, shared, alive = alive_] {
+    if (!*alive) return;
+    auto it = actors_.find(shared->actor_id());
+    if (it != actors_.end() && it->second.known && it->second.info.state() == proto::DEAD) {
+      ReleaseTaskArgs(context_, *shared);  // dead already
+      return;
+    }
+    creation_specs_[shared->actor_id()] = std::move(*shared);
+  });
+}
+
+void ActorTaskSubmitter::Submit(proto::TaskSpec spec) {
+  auto shared = std::make_shared<proto::TaskSpec>(std::move(spec));
+  context_->loop->Post([this, shared, alive = alive_] {
+    if (*alive) SubmitOnLoop(std::move(*shared));
+  });
+}
+
+void ActorTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
+  const std::string actor_id = spec.actor_id();
+  const std::string task_id = spec.task_id();
+  Actor& actor = actors_[actor_id];
+  if (!actor.subscribed) Subscribe(actor_id, actor);
+  spec.set_sequence_number(actor.next_seq++);
+  Call& call = actor.calls[task_id];
+  call.spec = std::move(spec);
+  RecordTaskEvent(context_, call.spec, proto::PENDING_ARGS_AVAIL, /*descriptive=*/true);
+  actor.queue.push_back(task_id);
+  ResolveLocalDependencies(
+      context_, &call.spec,
+      [this, actor_id, task_id]() -> proto::TaskSpec* {
+        auto a = actors_.find(actor_id);
+        if (a == actors_.end()) return nullptr;
+        auto c = a->second.calls.find(task_id);
+        return c == a->second.calls.end() ? nullptr : &c->second.spec;
+      },
+      [this, actor_id, task_id](const proto::ErrorInfo& error) {
+        auto a = actors_.find(actor_id);
+        if (a == actors_.end()) return;
+        auto c = a->second.calls.find(task_id);
+        if (c == a->second.calls.end()) return;
+        c->second.resolved = true;
+        c->second.dependency_error = error;
+        Flush(actor_id, a->second);
+      });
+}
+
+void ActorTaskSubmitter::Subscribe(const std::string& actor_id, Actor& actor) {
+  auto gcs = Gcs();
+  if (!gcs) {
+    actor.known = true;
+    actor.info.set_actor_id(actor_id);
+    actor.info.set_state(proto::DEAD);
+    actor.info.mutable_death_cause()->set_message(
+        absl::StrCat("the GCS actor channel at '", gcs_address_, "' cannot be reached"));
+    return;
+  }
+  proto::SubscribeActorRequest request;
+  request.set_actor_id(actor_id);
+  gcs->Send(proto::SUBSCRIBE_ACTOR, request);
+  actor.subscribed = true;
+}
+
+void ActorTaskSubmitter::OnGcsMessage(rpc::Frame&& frame) {
+  if (frame.method != proto::ACTOR_UPDATE) return;
+  proto::ActorInfo info;
+  if (!frame.ParseBody(&info).ok()) return;
+  OnActorUpdate(info);
+}
+
+void ActorTaskSubmitter::OnActorUpdate(const proto::ActorInfo& info) {
+  // Updates come only for actors this process subscribed to (CREATE_ACTOR subscribes too, and
+  // its first update may arrive before the creating thread is back).
+  const std::string actor_id = info.actor_id();
+  Actor& actor = actors_[actor_id];
+  actor.subscribed = true;
+  if (actor.known && actor.info.state() == proto::DEAD) return;  // final
+  actor.info = info;
+  actor.known = true;
+  switch (info.state()) {
+    case proto::ALIVE:
+      if (actor.conn && actor.conn_worker_id != info.address().worker_id()) {
+        // A new incarnation: whatever was in flight on the old one is lost.
+        auto old = std::move(actor.conn);
+        old->Close();
+      }
+      if (!actor.lost.empty() && actor.conn_worker_id != info.address().worker_id()) {
+        SettleLost(actor_id, actor, /*restarted=*/true);
+      }
+      if (!actor.conn) Connect(actor_id, actor);
+      Flush(actor_id, actor);
+      return;
+    case proto::RESTARTING:
+      if (!actor.lost.empty()) SettleLost(actor_id, actor, /*restarted=*/true);
+      return;
+    case proto::DEAD: {
+      if (auto spec = creation_specs_.find(actor_id); spec != creation_specs_.end()) {
+        proto::TaskSpec creation = std::move(spec->second);
+        creation_specs_.erase(spec);
+        ReleaseTaskArgs(context_, creation);
+      }
+      if (actor.conn) {
+        auto old = std::move(actor.conn);
+        old->Close();
+      }
+      FailPending(actor, DeathMessage(actor_id, actor));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
+  if (actor.connect_timer) {
+    context_->loop->CancelTimer(actor.connect_timer);
+    actor.connect_timer = 0;
+  }
+  const proto::Address& address = actor.info.address();
+  auto conn = rpc::Connection::Connect(context_->loop, address.ip(), address.port(),
+                                       absl::Seconds(5));
+  if (!conn.ok()) {
+    spdlog::warn("cannot reach actor {} at {}:{}: {}", ToHex(actor_id), address.ip(),
+                 address.port(), conn.status().ToString());
+    actor.connect_timer = context_->loop->RunAfter(kReconnectDelay, [this, actor_id,
+                                                                     alive = alive_] {
+      if (!*alive) return;
+      auto a = actors_.find(actor_id);
+      if (a == actors_.end()) return;
+      a->second.connect_timer = 0;
+      if (!a->second.conn && a->second.info.state() == proto::ALIVE) {
+        Connect(actor_id, a->second);
+        Flush(actor_id, a->second);
+      }
+    });
+    return;
+  }
+  actor.conn = *conn;
+  actor.conn_worker_id = address.worker_id();
+  actor.conn->SetHandlers(
+      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
+        if (*alive && f.method == proto::TASK_REPLIES) OnReplies(actor_id, std::move(f));
+      },
+      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
+        if (*alive) OnDisconnected(actor_id, c);
+      });
+}
+
+void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
+  if (actor.known && actor.info.state() == proto::DEAD) {
+    FailPending(actor, DeathMessage(actor_id, actor));
+    return;
+  }
+  proto::PushTasksRequest batch;
+  while (!actor.queue.empty()) {
+    const std::string task_id = actor.queue.front();
+    Call& call = actor.calls.at(task_id);
+    if (!call.resolved) break;  // later calls wait behind it
+    if (call.dependency_error.type() != proto::ERROR_NONE) {
+      actor.queue.pop_front();
+      proto::ErrorInfo error = call.dependency_error;
+      Complete(actor, task_id, nullptr, &error);
+      continue;
+    }
+    if (!actor.conn || actor.info.state() != proto::ALIVE) break;
+    actor.queue.pop_front();
+    *batch.add_tasks() = call.spec;
+    actor.in_flight[call.spec.sequence_number()] = task_id;
+    RecordTaskEvent(context_, call.spec, proto::SUBMITTED_TO_WORKER);
+  }
+  if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
+}
+
+void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {
+  auto it = actors_.find(actor_id);
+  if (it == actors_.end()) return;
+  Actor& actor = it->second;
+  proto::TaskRepliesRequest replies;
+  if (!frame.ParseBody(&replies).ok()) {
+    spdlog::error("malformed replies from actor {}", ToHex(actor_id));
+    return;
+  }
+  for (const auto& reply : replies.replies()) {
+    auto call = actor.calls.find(reply.task_id());
+    if (call == actor.calls.end() || call->second.spec.attempt_number() != reply.attempt_number()) {
+      continue;
+    }
+    actor.in_flight.erase(call->second.spec.sequence_number());
+    Complete(actor, reply.task_id(), &reply, nullptr);
+  }
+}
+
+void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
+                                        const std::shared_ptr<rpc::Connection>& conn) {
+  auto it = actors_.find(actor_id);
+  if (it == actors_.end()) return;
+  Actor& actor = it->second;
+  if (actor.conn == conn) actor.conn.reset();
+  if (context_->shutting_down) return;
+  if (actor.in_flight.empty()) return;
+  // Wait for the GCS to say whether the actor restarts or died (and why).
+  actor.lost.merge(actor.in_flight);
+  actor.in_flight.clear();
+  if (actor.info.state() == proto::DEAD) {
+    FailPending(actor, DeathMessage(actor_id, actor));
+    return;
+  }
+  if (actor.lost_timer == 0) {
+    actor.lost_timer = context_->loop->RunAfter(kLostVerdictTimeout, [this, actor_id,
+                                                                      alive = alive_] {
+      if (!*alive) return;
+      auto a = actors_.find(actor_id);
+      if (a == actors_.end()) return;
+      a->second.lost_timer = 0;
+      std::map<int64_t, std::string> lost;
+      lost.swap(a->second.lost);
+      for (const auto& [seq, task_id] : lost) {
+        Fail(a->second, task_id,
+             absl::StrCat("The connection to actor ", ToHex(actor_id),
+                          " was lost while the call ran, and the GCS did not report a restart "
+                          "within 10 s."));
+      }
+    });
+  }
+}
+
+void ActorTaskSubmitter::SettleLost(const std::string& actor_id, Actor& actor, bool restarted) {
+  if (actor.lost_timer) {
+    context_->loop->CancelTimer(actor.lost_timer);
+    actor.lost_timer = 0;
+  }
+  std::map<int64_t, std::string> lost;
+  lost.swap(actor.lost);
+  const int max_retries = actor.info.max_task_retries();
+  std::vector<std::string> retry;
+  for (const auto& [seq, task_id] : lost) {
+    Call& call = actor.calls.at(task_id);
+    int used = call.spec.attempt_number();
+    if (restarted && (max_retries < 0 || used < max_retries)) {
+      RecordTaskEvent(context_, call.spec, proto::FAILED);
+      call.spec.set_attempt_number(used + 1);
+      RecordTaskEvent(context_, call.spec, proto::PENDING_NODE_ASSIGNMENT, true);
+      retry.push_back(task_id);
+    } else {
+      Fail(actor, task_id,
+           absl::StrCat("The actor ", ToHex(actor_id),
+                        " died while running the call (its process exited; the actor ",
+                        restarted ? "is restarting" : "is dead",
+                        "), and the call has no retries left (max_task_retries=", max_retries,
+                        ")."));
+    }
+  }
+  // Retried calls go first, in their original order.
+  for (auto it = retry.rbegin(); it != retry.rend(); ++it) actor.queue.push_front(*it);
+}
+
+void ActorTaskSubmitter::Fail(Actor& actor, const std::string& task_id,
+                              const std::string& message) {
+  proto::ErrorInfo error;
+  error.set_type(proto::ACTOR_DIED);
+  error.set_message(message);
+  Complete(actor, task_id, nullptr, &error);
+}
+
+void ActorTaskSubmitter::FailPending(Actor& actor, const std::string& message) {
+  std::vector<std::string> ids;
+  for (const auto& [seq, id] : actor.lost) ids.push_back(id);
+  for (const auto& [seq, id] : actor.in_flight) ids.push_back(id);
+  for (const auto& id : actor.queue) ids.push_back(id);
+  actor.lost.clear();
+  actor.in_flight.clear();
+  actor.queue.clear();
+  if (actor.lost_timer) {
+    context_->loop->CancelTimer(actor.lost_timer);
+    actor.lost_timer = 0;
+  }
+  for (const auto& id : ids) Fail(actor, id, message);
+}
+
+void ActorTaskSubmitter::Complete(Actor& actor, const std::string& task_id,
+                                  const proto::TaskReply* reply, const proto::ErrorInfo* error) {
+  auto it = actor.calls.find(task_id);
+  if (it == actor.calls.end()) return;
+  Call call = std::move(it->second);
+  actor.calls.erase(it);
+  StoreTaskReturns(context_, call.spec, reply, error);
+  const proto::ErrorInfo* failure = error;
+  if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
+  if (!failure && reply && reply->returns_size() > 0 &&
+      reply->returns(0).error().type() != proto::ERROR_NONE) {
+    failure = &reply->returns(0).error();
+  }
+  RecordTaskEvent(context_, call.spec, failure ? proto::FAILED : proto::FINISHED, false, failure);
+  // The call no longer keeps the actor reachable.
+  context_->references->RemoveSubmittedTaskReference(call.spec.actor_id());
+}
+
+std::string ActorTaskSubmitter::DeathMessage(const std::string& actor_id,
+                                             const Actor& actor) const {
+  std::string what = actor.info.class_name().empty()
+                         ? absl::StrCat("The actor ", ToHex(actor_id))
+                         : absl::StrCat("The actor ", ToHex(actor_id), " (",
+                                        actor.info.class_name(), ")");
+  const std::string& cause = actor.info.death_cause().message();
+  return absl::StrCat(what, " is dead: ", cause.empty() ? "unknown cause" : cause);
+}
+
+void ActorTaskSubmitter::FailAll(const std::string& reason) {
+  for (auto& [id, actor] : actors_) FailPending(actor, reason);
+}
+
+}  // namespace moray::core

@@ -1,0 +1,105 @@
+// ActorTaskSubmitter: the caller's side of actors (docs/actors.md). It talks to the GCS's actor
+// channel (create, find by name, kill, and subscribe to each actor it calls), and sends method
+// calls straight to the actor's worker over one connection per actor, in submission order:
+// a call waits for its locally owned arguments, and later calls wait behind it. Replies come
+// back on the same connection.
+//
+// While an actor is pending or restarting, calls queue here and go out once the GCS says it is
+// ALIVE. When the actor's connection drops, the calls in flight wait for the GCS's verdict: a
+// restart resubmits them within max_task_retries (or fails them), death fails them with the
+// cause (RayActorException).
+//
+// Thread model: CreateActor/GetNamedActor block the calling (non-loop) thread; Submit/Kill post;
+// everything else runs on the I/O loop.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core_worker/context.h"
+#include "node.pb.h"
+
+namespace moray::core {
+
+class ActorTaskSubmitter {
+ public:
+  // `gcs_actor_address`: host:port of the GCS's actor channel (empty: actors are unavailable).
+  ActorTaskSubmitter(CoreContext* context, std::string gcs_actor_address);
+  ~ActorTaskSubmitter();
+
+  // Registers the actor with the GCS, which schedules its creation task `spec`. Returns the
+  // registered record (with get_if_exists, maybe another live actor of that name).
+  // AlreadyExists with the GCS's message for a taken name; Unavailable without a GCS.
+  absl::StatusOr<proto::ActorInfo> CreateActor(const proto::TaskSpec& spec,
+                                               const proto::ActorInfo& info, bool get_if_exists);
+  // The live actor named `name` in `ray_namespace`, or nullopt.
+  absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,
+                                                                const std::string& ray_namespace);
+  void KillActor(const std::string& actor_id, bool no_restart, proto::ActorDeathReason reason);
+  // Keeps the creation task's arguments held until the actor is DEAD (a restart runs the factory
+  // again with them).
+  void HoldCreationArgs(const proto::TaskSpec& creation_spec);
+  // Takes an ACTOR_TASK whose ids are filled in and whose return ids are tracked.
+  void Submit(proto::TaskSpec spec);
+  // Fails every pending call (loop thread; shutdown).
+  void FailAll(const std::string& reason);
+
+ private:
+  struct Call {
+    proto::TaskSpec spec;
+    bool resolved = false;
+    proto::ErrorInfo dependency_error;
+    int retries_left = 0;  // -1: unlimited
+  };
+  struct Actor {
+    proto::ActorInfo info;  // the latest the GCS published; state DEPENDENCIES_UNREADY until then
+    bool known = false;
+    bool subscribed = false;
+    std::shared_ptr<rpc::Connection> conn;  // to the actor's current worker
+    std::string conn_worker_id;
+    int64_t next_seq = 0;
+    std::unordered_map<std::string, Call> calls;  // every call not finished yet
+    std::deque<std::string> queue;                 // not sent yet, in submission order
+    std::map<int64_t, std::string> in_flight;      // sent, by sequence number
+    std::map<int64_t, std::string> lost;           // in flight when the connection dropped
+    uint64_t lost_timer = 0;
+    uint64_t connect_timer = 0;
+  };
+
+  // The GCS actor channel, connected on first use (loop thread); nullptr if unreachable.
+  std::shared_ptr<rpc::Connection> Gcs();
+  // Sends `request` to the GCS from the loop and waits for the reply (non-loop threads).
+  absl::StatusOr<rpc::Frame> CallGcs(uint16_t method,
+                                     std::shared_ptr<const google::protobuf::MessageLite> request);
+  void SubmitOnLoop(proto::TaskSpec spec);
+  void Subscribe(const std::string& actor_id, Actor& actor);
+  void OnGcsMessage(rpc::Frame&& frame);
+  void OnActorUpdate(const proto::ActorInfo& info);
+  void Connect(const std::string& actor_id, Actor& actor);
+  void Flush(const std::string& actor_id, Actor& actor);
+  void OnReplies(const std::string& actor_id, rpc::Frame&& frame);
+  void OnDisconnected(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
+  // Calls lost with a dropped connection: resubmitted if the actor comes back and retries allow,
+  // failed otherwise.
+  void SettleLost(const std::string& actor_id, Actor& actor, bool restarted);
+  void Fail(Actor& actor, const std::string& task_id, const std::string& message);
+  void FailPending(Actor& actor, const std::string& message);
+  void Complete(Actor& actor, const std::string& task_id, const proto::TaskReply* reply,
+                const proto::ErrorInfo* error);
+  std::string DeathMessage(const std::string& actor_id, const Actor& actor) const;
+
+  CoreContext* const context_;  // not owned; outlives this
+  const std::string gcs_address_;
+  std::shared_ptr<rpc::Connection> gcs_;  // loop thread
+  std::unordered_map<std::string, Actor> actors_;  // loop thread
+  std::unordered_map<std::string, proto::TaskSpec> creation_specs_;  // loop thread
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace moray::core

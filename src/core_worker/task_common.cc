@@ -1,0 +1,129 @@
+#include "core_worker/task_common.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "common/id.h"
+
+namespace moray::core {
+
+void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
+                              std::function<proto::TaskSpec*()> lookup,
+                              std::function<void(const proto::ErrorInfo&)> done) {
+  struct State {
+    int unresolved = 0;
+    proto::ErrorInfo error;
+    std::function<proto::TaskSpec*()> lookup;
+    std::function<void(const proto::ErrorInfo&)> done;
+  };
+  auto state = std::make_shared<State>();
+  state->lookup = std::move(lookup);
+  state->done = std::move(done);
+  auto inline_value = [](proto::TaskArg* arg, const StoredObject& object, proto::ErrorInfo* error) {
+    if (object.is_error()) {
+      if (error->type() == proto::ERROR_NONE) *error = object.error;
+    } else if (!object.in_plasma) {
+      arg->set_is_ref(false);
+      arg->set_value(object.data->Data(), object.data->Size());
+    }
+  };
+  std::vector<std::pair<int, std::string>> waiting;
+  for (int i = 0; i < spec->args_size(); ++i) {
+    proto::TaskArg* arg = spec->mutable_args(i);
+    if (!arg->is_ref() || arg->owner().worker_id() != context->worker_id) continue;
+    auto ready = context->store->Find(arg->object_id());
+    if (ready) {
+      inline_value(arg, *ready, &state->error);
+      continue;
+    }
+    waiting.emplace_back(i, arg->object_id());
+  }
+  state->unresolved = static_cast<int>(waiting.size());
+  if (waiting.empty()) {
+    state->done(state->error);
+    return;
+  }
+  for (const auto& [index, object_id] : waiting) {
+    context->store->OnReady(object_id, [context, state, index = index,
+                                        inline_value](const StoredObject& object) {
+      context->loop->Post([state, index, object, inline_value] {
+        proto::TaskSpec* current = state->lookup();
+        if (!current) return;
+        inline_value(current->mutable_args(index), object, &state->error);
+        if (--state->unresolved == 0) state->done(state->error);
+      });
+    });
+  }
+}
+
+void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
+                      const proto::TaskReply* reply, const proto::ErrorInfo* error) {
+  const proto::ErrorInfo* failure = error;
+  if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
+  int num_returns = std::max(spec.num_returns(), 1);
+  for (int i = 0; i < num_returns; ++i) {
+    std::string id = ObjectIdForReturn(spec.task_id(), static_cast<uint32_t>(i + 1));
+    StoredObject object;
+    if (failure) {
+      object.error = *failure;
+    } else if (reply && i < reply->returns_size()) {
+      const auto& ret = reply->returns(i);
+      if (ret.error().type() != proto::ERROR_NONE) {
+        object.error = ret.error();
+      } else if (ret.in_plasma()) {
+        object.in_plasma = true;
+        object.size = ret.size();
+        object.node_id = ret.node_id();
+      } else {
+        object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
+      }
+    } else {
+      object.error.set_type(proto::WORKER_DIED);
+      object.error.set_message("the worker replied without a return value");
+    }
+    if (reply && i < reply->returns_size() && reply->returns(i).nested_refs_size() > 0) {
+      // The worker registered this process for the refs inside the value.
+      context->references->AcceptNested(id, reply->returns(i).nested_refs(),
+                                        context->address_string);
+    }
+    if (!context->references->IsOwned(id)) continue;  // every handle is gone already
+    context->store->Put(id, std::move(object));
+  }
+  ReleaseTaskArgs(context, spec);
+}
+
+void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
+  for (const auto& arg : spec.args()) {
+    if (!arg.object_id().empty()) context->references->RemoveSubmittedTaskReference(arg.object_id());
+  }
+  for (const auto& ref : spec.nested_refs()) {
+    context->references->RemoveSubmittedTaskReference(ref.object_id());
+  }
+}
+
+void RecordTaskEvent(CoreContext* context, const proto::TaskSpec& spec, proto::TaskState state,
+                     bool descriptive, const proto::ErrorInfo* error) {
+  proto::TaskEvent event;
+  event.set_task_id(spec.task_id());
+  event.set_attempt_number(spec.attempt_number());
+  event.set_job_id(spec.job_id());
+  event.set_state(state);
+  event.set_timestamp_ns(NowNs());
+  if (descriptive) {
+    event.set_has_descriptive_fields(true);
+    event.set_name(spec.name());
+    event.set_func_or_class_name(spec.function_name());
+    event.set_type(spec.type());
+    event.set_parent_task_id(spec.parent_task_id());
+    event.set_actor_id(spec.actor_id());
+    event.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
+  }
+  if (error) {
+    event.set_error_type(proto::ErrorType_Name(error->type()));
+    event.set_error_message(error->message());
+  }
+  context->events->Record(std::move(event));
+}
+
+}  // namespace moray::core

@@ -1,0 +1,38 @@
+// What both submitters (normal_task_submitter.h, actor_task_submitter.h) do the same way: wait
+// for locally owned arguments, store a finished task's returns, and record task events.
+//
+// Thread model: the core worker's I/O loop thread.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core_worker/context.h"
+#include "node.pb.h"
+
+namespace moray::core {
+
+// Inlines the small values of arguments this process owns into the spec, and calls `done` (on
+// the loop thread) once every owned argument is ready — at once when none is pending. Large
+// values stay references (the executor reads them from the object store). `done` receives the
+// first error an argument holds (type ERROR_NONE if none). Pending arguments are inlined into
+// `lookup()` when they become ready; `lookup` returns nullptr once the task is gone (nothing
+// runs then).
+void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
+                              std::function<proto::TaskSpec*()> lookup,
+                              std::function<void(const proto::ErrorInfo&)> done);
+
+// Stores the returns of a finished task in the memory store: the reply's values, or `error` (or
+// the reply's error) in every return slot. Then releases the task's hold on its arguments.
+void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
+                      const proto::TaskReply* reply, const proto::ErrorInfo* error);
+
+// Releases the task's hold on its arguments (by reference and nested in values).
+void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec);
+
+// Records one state change of the task's current attempt; `descriptive` adds the fields that
+// describe the task (name, type, resources, ...), sent once per attempt.
+void RecordTaskEvent(CoreContext* context, const proto::TaskSpec& spec, proto::TaskState state,
+                     bool descriptive = false, const proto::ErrorInfo* error = nullptr);
+
+}  // namespace moray::core

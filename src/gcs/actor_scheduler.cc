@@ -1,0 +1,398 @@
+#include "gcs/actor_scheduler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::gcs {
+namespace {
+
+constexpr int kMaxCreationAttempts = 3;  // workers lost before the factory returned
+constexpr absl::Duration kRetryDelay = absl::Milliseconds(500);
+
+bool Fits(const google::protobuf::Map<std::string, double>& asked,
+          const google::protobuf::Map<std::string, double>& have) {
+  for (const auto& [name, amount] : asked) {
+    if (amount <= 0) continue;
+    auto it = have.find(name);
+    if (it == have.end() || it->second + 1e-9 < amount) return false;
+  }
+  return true;
+}
+
+double Available(const proto::NodeResourceReport& report, const std::string& name) {
+  auto it = report.resources_available().find(name);
+  return it == report.resources_available().end() ? 0 : it->second;
+}
+
+}  // namespace
+
+ActorScheduler::ActorScheduler(rpc::EventLoop* loop, ActorManager* actors, NodeManager* nodes,
+                               JobManager* jobs)
+    : loop_(loop), actors_(actors), nodes_(nodes), jobs_(jobs) {}
+
+ActorScheduler::~ActorScheduler() { *alive_ = false; }
+
+void ActorScheduler::Shutdown() {
+  *alive_ = false;
+  for (auto& [id, record] : records_) {
+    if (record.worker) record.worker->Close();
+  }
+  for (auto& [id, conn] : raylets_) conn->Close();
+  records_.clear();
+  raylets_.clear();
+}
+
+void ActorScheduler::Schedule(proto::TaskSpec spec) {
+  std::string actor_id = spec.actor_id();
+  Record& record = records_[actor_id];
+  record.spec = std::move(spec);
+  Place(actor_id);
+}
+
+void ActorScheduler::RetryLater(const std::string& actor_id) {
+  loop_->RunAfter(kRetryDelay, [this, actor_id, alive = alive_] {
+    if (*alive) Place(actor_id);
+  });
+}
+
+void ActorScheduler::Place(const std::string& actor_id) {
+  auto it = records_.find(actor_id);
+  if (it == records_.end() || it->second.dead) return;
+  Record& record = it->second;
+  if (record.lease_id != 0 || record.worker) return;  // placed already
+  auto info = actors_->Get(actor_id);
+  if (!info.ok() || info->state() == proto::DEAD) {
+    records_.erase(it);
+    return;
+  }
+  // A node that has the resources free now (most free CPU first); else one that could ever host
+  // the actor; else any live node, where the request waits as an infeasible demand.
+  proto::GetClusterStatusReply status = nodes_->GetClusterStatus();
+  std::unordered_map<std::string, const proto::NodeResourceReport*> reports;
+  for (const auto& report : status.reports()) reports[report.node_id()] = &report;
+  const proto::NodeInfo* best = nullptr;
+  int best_rank = -1;
+  double best_cpu = -1;
+  for (const auto& node : status.nodes()) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    auto rep = reports.find(node.node_id());
+    int rank = 0;
+    double cpu = 0;
+    if (Fits(record.spec.resources(), node.resources_total())) rank = 1;
+    if (rank == 1 && rep != reports.end() &&
+        Fits(record.spec.resources(), rep->second->resources_available())) {
+      rank = 2;
+      cpu = Available(*rep->second, "CPU");
+    }
+    if (rank > best_rank || (rank == best_rank && cpu > best_cpu)) {
+      best = &node;
+      best_rank = rank;
+      best_cpu = cpu;
+    }
+  }
+  if (!best) {
+    RetryLater(actor_id);  // no live node yet
+    return;
+  }
+  auto raylet = RayletConnection(*best);
+  if (!raylet) {
+    RetryLater(actor_id);
+    return;
+  }
+  proto::RequestWorkerLeaseRequest request;
+  record.lease_id = next_lease_id_++;
+  record.lease_granted = false;
+  record.raylet = raylet;
+  request.set_lease_id(record.lease_id);
+  request.set_job_id(record.spec.job_id());
+  request.mutable_resources()->insert(record.spec.resources().begin(),
+                                      record.spec.resources().end());
+  request.set_scheduling_key(absl::StrCat("actor ", record.spec.function_name()));
+  request.set_actor_id(actor_id);
+  request.set_detached_actor(record.spec.actor_creation().detached());
+  if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
+    for (const auto& job : *jobs) {
+      if (job.job_id() == record.spec.job_id()) *request.mutable_job() = job;
+    }
+  }
+  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+               [this, actor_id, lease_id = record.lease_id, raylet, alive = alive_](
+                   absl::Status s, rpc::Frame&& frame) {
+                 if (*alive) OnLeaseReply(actor_id, lease_id, raylet, s, std::move(frame));
+               });
+}
+
+std::shared_ptr<rpc::Connection> ActorScheduler::RayletConnection(const proto::NodeInfo& node) {
+  auto it = raylets_.find(node.node_id());
+  if (it != raylets_.end() && !it->second->closed()) return it->second;
+  auto conn = rpc::Connection::Connect(loop_, node.node_ip(), node.raylet_port(), absl::Seconds(5));
+  if (!conn.ok()) {
+    spdlog::warn("cannot reach the raylet of node {} at {}:{}: {}", ToHex(node.node_id()),
+                 node.node_ip(), node.raylet_port(), conn.status().ToString());
+    return nullptr;
+  }
+  std::string node_id = node.node_id();
+  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                       [this, node_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
+                         if (!*alive) return;
+                         auto found = raylets_.find(node_id);
+                         if (found != raylets_.end() && found->second == c) raylets_.erase(found);
+                       });
+  raylets_[node_id] = *conn;
+  return *conn;
+}
+
+void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
+                                  const std::shared_ptr<rpc::Connection>& raylet,
+                                  absl::Status status, rpc::Frame&& frame) {
+  auto it = records_.find(actor_id);
+  proto::RequestWorkerLeaseReply reply;
+  bool parsed = status.ok() && frame.ParseBody(&reply).ok();
+  if (it == records_.end() || it->second.lease_id != lease_id || it->second.dead) {
+    // Not wanted any more: hand a granted worker back (it never ran the factory).
+    if (parsed && reply.granted()) {
+      proto::ReturnWorkerRequest ret;
+      ret.set_lease_id(lease_id);
+      ret.set_disconnect_worker(true);
+      raylet->Send(proto::RETURN_WORKER, ret);
+    }
+    return;
+  }
+  Record& record = it->second;
+  if (!parsed) {
+    // The raylet went away before answering: place the actor again.
+    record.lease_id = 0;
+    record.raylet.reset();
+    RetryLater(actor_id);
+    return;
+  }
+  if (!reply.error().empty()) {
+    record.lease_id = 0;
+    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+             absl::StrCat("The actor could not be created: no worker could be leased for it: ",
+                          reply.error()));
+    return;
+  }
+  if (!reply.granted()) {
+    record.lease_id = 0;
+    if (!reply.canceled()) RetryLater(actor_id);
+    return;
+  }
+  record.lease_granted = true;
+  auto worker = rpc::Connection::Connect(loop_, reply.worker_address().ip(),
+                                         reply.worker_address().port(), absl::Seconds(5));
+  if (!worker.ok()) {
+    spdlog::warn("cannot reach the worker leased for actor {}: {}", ToHex(actor_id),
+                 worker.status().ToString());
+    ReleaseLease(record, /*kill_worker=*/true);
+    RetryLater(actor_id);
+    return;
+  }
+  record.worker = *worker;
+  record.worker_address = reply.worker_address();
+  record.worker_pid = reply.worker_pid();
+  record.worker->SetHandlers(
+      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
+        if (*alive) OnWorkerMessage(actor_id, c, std::move(f));
+      },
+      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
+        if (*alive) OnWorkerClosed(actor_id, c);
+      });
+  auto info = actors_->Get(actor_id);
+  proto::PushTasksRequest push;
+  proto::TaskSpec* spec = push.add_tasks();
+  *spec = record.spec;
+  int restarts = info.ok() ? info->num_restarts() : 0;
+  spec->mutable_actor_creation()->set_num_restarts(restarts);
+  spec->set_attempt_number(restarts + record.creation_attempts);
+  record.worker->Send(proto::PUSH_TASKS, push);
+}
+
+void ActorScheduler::OnWorkerMessage(const std::string& actor_id,
+                                     const std::shared_ptr<rpc::Connection>& conn,
+                                     rpc::Frame&& frame) {
+  auto it = records_.find(actor_id);
+  if (it == records_.end() || it->second.worker != conn) return;
+  switch (frame.method) {
+    case proto::TASK_REPLIES: {
+      proto::TaskRepliesRequest replies;
+      if (!frame.ParseBody(&replies).ok() || replies.replies_size() == 0) return;
+      OnCreationReply(actor_id, replies.replies(0));
+      return;
+    }
+    case proto::ACTOR_EXITING: {
+      proto::ActorExitingRequest request;
+      (void)frame.ParseBody(&request);
+      MarkDead(actor_id, proto::ACTOR_DEATH_EXITED,
+               request.reason().empty() ? "The actor exited (ray::ExitActor)." : request.reason());
+      return;
+    }
+    default:
+      spdlog::warn("unexpected method {} from the worker of actor {}", frame.method,
+                   ToHex(actor_id));
+  }
+}
+
+void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply) {
+  Record& record = records_.at(actor_id);
+  const proto::ErrorInfo* error = nullptr;
+  if (reply.error().type() != proto::ERROR_NONE) error = &reply.error();
+  if (!error && reply.returns_size() > 0 && reply.returns(0).error().type() != proto::ERROR_NONE) {
+    error = &reply.returns(0).error();
+  }
+  if (error) {
+    std::string message = error->type() == proto::ACTOR_DIED
+                              ? error->message()
+                              : absl::StrCat("The actor's creation failed: ", error->message());
+    MarkDead(actor_id,
+             error->type() == proto::ACTOR_DIED ? proto::ACTOR_DEATH_EXITED
+                                                : proto::ACTOR_DEATH_CREATION_FAILED,
+             message);
+    return;
+  }
+  if (!record.spec.actor_creation().hold_resources() && record.lease_granted && record.raylet) {
+    // The resources only scheduled the creation: free them, keep the worker for the actor.
+    proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(record.lease_id);
+    ret.set_keep_worker(true);
+    record.raylet->Send(proto::RETURN_WORKER, ret);
+    record.lease_id = 0;
+    record.lease_granted = false;
+  }
+  record.creation_attempts = 0;
+  proto::UpdateActorRequest update;
+  update.set_actor_id(actor_id);
+  update.set_state(proto::ALIVE);
+  *update.mutable_address() = record.worker_address;
+  update.set_pid(record.worker_pid);
+  auto updated = actors_->Update(update);
+  if (!updated.ok()) {
+    // Killed meanwhile (DEAD cannot become ALIVE): OnActorChanged has told the worker to exit.
+    spdlog::info("actor {} finished creation but cannot become ALIVE: {}", ToHex(actor_id),
+                 updated.status().ToString());
+  }
+}
+
+void ActorScheduler::OnWorkerClosed(const std::string& actor_id,
+                                    const std::shared_ptr<rpc::Connection>& conn) {
+  auto it = records_.find(actor_id);
+  if (it == records_.end() || it->second.worker != conn) return;
+  Record& record = it->second;
+  record.worker.reset();
+  // The raylet frees a held lease when the process exits; forget it here.
+  record.lease_id = 0;
+  record.lease_granted = false;
+  record.raylet.reset();
+  auto info = actors_->Get(actor_id);
+  if (!info.ok() || info->state() == proto::DEAD || record.dead) {
+    records_.erase(it);
+    return;
+  }
+  std::string why = record.restart_reason.empty()
+                        ? absl::StrCat("The actor's worker process (pid ", record.worker_pid,
+                                       ") died unexpectedly")
+                        : record.restart_reason;
+  record.restart_reason.clear();
+  if (info->state() != proto::ALIVE) {
+    // Lost before the factory returned: try another worker a few times.
+    if (++record.creation_attempts >= kMaxCreationAttempts) {
+      MarkDead(actor_id, proto::ACTOR_DEATH_WORKER_DIED,
+               absl::StrCat(why, " while creating the actor, ", record.creation_attempts,
+                            " times."));
+      return;
+    }
+    Place(actor_id);
+    return;
+  }
+  bool can_restart = info->max_restarts() < 0 || info->num_restarts() < info->max_restarts();
+  if (!can_restart) {
+    MarkDead(actor_id, proto::ACTOR_DEATH_WORKER_DIED,
+             absl::StrCat(why, ", and the actor has no restarts left (max_restarts=",
+                          info->max_restarts(), ")."));
+    return;
+  }
+  proto::UpdateActorRequest update;
+  update.set_actor_id(actor_id);
+  update.set_state(proto::RESTARTING);
+  if (auto s = actors_->Update(update); !s.ok()) {
+    spdlog::warn("cannot restart actor {}: {}", ToHex(actor_id), s.status().ToString());
+    return;
+  }
+  spdlog::info("actor {} restarting: {}", ToHex(actor_id), why);
+  Place(actor_id);
+}
+
+void ActorScheduler::Kill(const std::string& actor_id, bool no_restart,
+                          proto::ActorDeathReason reason) {
+  auto info = actors_->Get(actor_id);
+  if (!info.ok() || info->state() == proto::DEAD) return;
+  if (reason == proto::ACTOR_DEATH_OUT_OF_SCOPE && info->is_detached()) return;
+  std::string message =
+      reason == proto::ACTOR_DEATH_OUT_OF_SCOPE
+          ? "The actor is dead because all references to it were removed (its handles went out "
+            "of scope)."
+          : "The actor was killed (ActorHandle::Kill).";
+  if (no_restart) {
+    MarkDead(actor_id, reason, message);
+    return;
+  }
+  auto it = records_.find(actor_id);
+  if (it == records_.end() || !it->second.worker) return;  // not running: nothing to restart
+  it->second.restart_reason = "The actor was killed (ActorHandle::Kill(no_restart=false))";
+  proto::ExitWorkerRequest exit;
+  exit.set_reason(it->second.restart_reason);
+  it->second.worker->Send(proto::EXIT_WORKER, exit);
+}
+
+void ActorScheduler::MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
+                              const std::string& message) {
+  proto::UpdateActorRequest update;
+  update.set_actor_id(actor_id);
+  update.set_state(proto::DEAD);
+  update.mutable_death_cause()->set_reason(reason);
+  update.mutable_death_cause()->set_message(message);
+  auto updated = actors_->Update(update);
+  if (!updated.ok()) {
+    spdlog::debug("actor {}: {}", ToHex(actor_id), updated.status().ToString());
+    return;
+  }
+  OnActorChanged(*updated);  // act now; the listener's later call finds nothing left to do
+}
+
+void ActorScheduler::OnActorChanged(const proto::ActorInfo& info) {
+  if (info.state() != proto::DEAD) return;
+  auto it = records_.find(info.actor_id());
+  if (it == records_.end() || it->second.dead) return;
+  Record& record = it->second;
+  record.dead = true;
+  if (record.worker) {
+    proto::ExitWorkerRequest exit;
+    exit.set_reason(info.death_cause().message());
+    record.worker->Send(proto::EXIT_WORKER, exit);
+    // The record goes when the worker's connection closes.
+  } else {
+    ReleaseLease(record, /*kill_worker=*/true);
+    records_.erase(it);
+  }
+}
+
+void ActorScheduler::ReleaseLease(Record& record, bool kill_worker) {
+  if (record.lease_id == 0 || !record.raylet) return;
+  if (record.lease_granted) {
+    proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(record.lease_id);
+    ret.set_disconnect_worker(kill_worker);
+    record.raylet->Send(proto::RETURN_WORKER, ret);
+  } else {
+    proto::CancelWorkerLeaseRequest cancel;
+    cancel.set_lease_id(record.lease_id);
+    record.raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+  }
+  record.lease_id = 0;
+  record.lease_granted = false;
+}
+
+}  // namespace moray::gcs

@@ -1,0 +1,89 @@
+// ActorScheduler: brings actors to life and keeps them there (docs/actors.md). For each actor it
+// picks a node, leases a worker from that node's raylet over the framed channel (as a core worker
+// would), pushes the creation task to the worker, and records the actor ALIVE at the worker's
+// address. It watches the worker's connection: when it closes, the actor restarts on a fresh
+// lease (within max_restarts) or becomes DEAD with the cause. Kill and ExitActor end up here too.
+//
+//   ActorScheduler scheduler(&loop, &actors, &nodes, &jobs);
+//   scheduler.Schedule(creation_spec);          // after ActorManager::Register
+//   scheduler.Kill(actor_id, /*no_restart=*/true, proto::ACTOR_DEATH_KILLED);
+//   scheduler.OnActorChanged(info);             // from the ActorManager listener
+//
+// Resources: the creation's resources are leased; unless the actor asked for them explicitly
+// (ActorCreationSpec::hold_resources) the lease's resources are released once the actor is alive
+// while the worker stays dedicated to it (RETURN_WORKER with keep_worker).
+//
+// Thread model: the given event loop's thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "gcs/actor_manager.h"
+#include "gcs/job_manager.h"
+#include "gcs/node_manager.h"
+#include "node.pb.h"
+#include "rpc/channel.h"
+#include "rpc/event_loop.h"
+
+namespace moray::gcs {
+
+class ActorScheduler {
+ public:
+  // Everything must outlive the scheduler.
+  ActorScheduler(rpc::EventLoop* loop, ActorManager* actors, NodeManager* nodes, JobManager* jobs);
+  ~ActorScheduler();
+
+  // Starts creating the registered actor `spec.actor_id()` (an ACTOR_CREATION_TASK).
+  void Schedule(proto::TaskSpec spec);
+  // Kills the actor: DEAD with `reason` (no_restart), or its worker exits and it restarts if it
+  // has restarts left. No effect on a dead or unknown actor.
+  void Kill(const std::string& actor_id, bool no_restart, proto::ActorDeathReason reason);
+  // Follows the table: a DEAD actor's worker is told to exit and its pending lease is withdrawn.
+  void OnActorChanged(const proto::ActorInfo& info);
+  // Closes every connection (before the loop stops).
+  void Shutdown();
+
+ private:
+  struct Record {
+    proto::TaskSpec spec;  // the creation task
+    int64_t lease_id = 0;  // the lease requested or held for this actor; 0: none
+    bool lease_granted = false;
+    std::shared_ptr<rpc::Connection> raylet;  // where the lease was requested
+    std::shared_ptr<rpc::Connection> worker;  // the actor's worker, once leased
+    proto::Address worker_address;
+    int worker_pid = 0;
+    std::string restart_reason;  // set by Kill(no_restart=false): why the worker goes away
+    int creation_attempts = 0;   // workers lost before the factory finished
+    bool dead = false;
+  };
+
+  void Place(const std::string& actor_id);
+  void RetryLater(const std::string& actor_id);
+  void OnLeaseReply(const std::string& actor_id, int64_t lease_id,
+                    const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
+                    rpc::Frame&& frame);
+  void OnWorkerMessage(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn,
+                       rpc::Frame&& frame);
+  void OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply);
+  void OnWorkerClosed(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
+  void MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
+                const std::string& message);
+  // Frees the lease (returned to the raylet, or withdrawn if still pending).
+  void ReleaseLease(Record& record, bool kill_worker);
+  // A connection to the raylet of `node` (cached), or nullptr.
+  std::shared_ptr<rpc::Connection> RayletConnection(const proto::NodeInfo& node);
+
+  rpc::EventLoop* const loop_;
+  ActorManager* const actors_;
+  NodeManager* const nodes_;
+  JobManager* const jobs_;
+  int64_t next_lease_id_ = 1;
+  std::unordered_map<std::string, Record> records_;  // by actor id
+  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> raylets_;  // by node id
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace moray::gcs

@@ -1,0 +1,379 @@
+// Actors on a real `moray start --head` cluster with this process as the driver: creation through
+// the GCS, direct calls, ordering, concurrency, names and lifetimes across drivers, failures and
+// restarts, handles passed between processes, and what the state CLI shows.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "ray/api.h"
+#include "tests/actors/counter.h"
+#include "tests/test_env.h"
+
+namespace {
+
+using moray::testing::RunMoray;
+using moray::testing::RunShell;
+using moray::testing::WaitFor;
+
+// Threaded-actor probe: Meet() returns true only if `parties` calls are inside it at once
+// (within 3 s).
+class Meeting {
+ public:
+  static Meeting* Create(int parties) { return new Meeting(parties); }
+  explicit Meeting(int parties) : parties_(parties) {}
+  bool Meet() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++arrived_;
+    cv_.notify_all();
+    return cv_.wait_for(lock, std::chrono::seconds(3), [&] { return arrived_ >= parties_; });
+  }
+  // Concurrency groups: Block waits (in group "slow") until Release runs (in group "fast").
+  bool Block() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return released_; });
+  }
+  bool Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int parties_;
+  int arrived_ = 0;
+  bool released_ = false;
+};
+
+// Base-class methods across processes: the call names Base::Describe on a Derived actor.
+class Base {
+ public:
+  virtual ~Base() = default;
+  int base_value = 7;
+  virtual std::string Describe() { return "base"; }
+  int BaseValue() { return base_value; }
+};
+class Other {
+ public:
+  virtual ~Other() = default;
+  int other = 3;
+};
+class Derived : public Other, public Base {
+ public:
+  static Derived* Create() { return new Derived(); }
+  std::string Describe() override { return "derived"; }
+};
+
+class Failing {
+ public:
+  static Failing* Create(std::string why) { throw std::runtime_error(why); }
+  int Nothing() { return 0; }
+};
+
+Counter* CounterFromRef(int start) { return new Counter(start); }
+
+// Tasks that use handles they were given, and an actor method that returns one.
+int AddThroughHandle(ray::ActorHandle<Counter> counter, int x) {
+  return *counter.Task(&Counter::Add).Remote(x).Get();
+}
+ray::ActorHandle<Counter> MakeCounter(int start) {
+  return ray::Actor(Counter::FactoryCreate).Remote(start);
+}
+int SumFromTask(int n) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  int last = 0;
+  for (int i = 1; i <= n; ++i) last = *counter.Task(&Counter::Add).Remote(i).Get();
+  return last;
+}
+
+RAY_REMOTE(Meeting::Create, &Meeting::Meet, &Meeting::Block, &Meeting::Release, Derived::Create,
+           &Base::Describe, &Base::BaseValue, Failing::Create, &Failing::Nothing, CounterFromRef,
+           AddThroughHandle, MakeCounter, SumFromTask);
+
+template <typename F>
+std::string ActorErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const ray::internal::RayActorException& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("wrong exception: ") + e.what();
+  }
+  return "no exception";
+}
+
+class ActorsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
+    ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));
+    address_ = m[1];
+    ray::RayConfig config;
+    config.address = address_;
+    config.ray_namespace = "actors_test";
+    ray::Init(config);
+  }
+  static void TearDownTestSuite() {
+    ray::Shutdown();
+    auto stopped = RunMoray({"stop"});
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  }
+  static std::string ListActors(const std::string& filter) {
+    return RunMoray({"list", "actors", "--address", address_, "--filter", filter}).out;
+  }
+  static std::string address_;
+};
+std::string ActorsTest::address_;
+
+TEST_F(ActorsTest, CounterKeepsStateAcrossCalls) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(10);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 11);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(5).Get(), 16);
+  EXPECT_EQ(*counter.Task(&Counter::Get).Remote().Get(), 16);
+  // It runs in its own process, not in the driver.
+  EXPECT_NE(*counter.Task(&Counter::Pid).Remote().Get(), getpid());
+  EXPECT_FALSE(*counter.Task(&Counter::Restarted).Remote().Get());
+}
+
+TEST_F(ActorsTest, FactoryTakesObjectRefArguments) {
+  auto start = ray::Put(41);
+  auto counter = ray::Actor(CounterFromRef).Remote(start);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(ray::Put(1)).Get(), 42);
+}
+
+TEST_F(ActorsTest, CallsFromOneCallerRunInSubmissionOrder) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  const int n = 100000;
+  std::vector<ray::ObjectRef<int>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(counter.Task(&Counter::Append).Remote(i));
+  auto results = ray::Get(refs);
+  for (int i = 0; i < n; i += 9973) EXPECT_EQ(*results[i], i + 1);
+  EXPECT_EQ(*results.back(), n);
+  EXPECT_TRUE(*counter.Task(&Counter::InOrder).Remote().Get());
+}
+
+TEST_F(ActorsTest, MaxConcurrencyRunsCallsTogether) {
+  auto three = ray::Actor(Meeting::Create).SetMaxConcurrency(3).Remote(3);
+  std::vector<ray::ObjectRef<bool>> met;
+  for (int i = 0; i < 3; ++i) met.push_back(three.Task(&Meeting::Meet).Remote());
+  for (auto& r : ray::Get(met, 10000)) EXPECT_TRUE(*r);
+
+  auto two = ray::Actor(Meeting::Create).SetMaxConcurrency(2).Remote(3);
+  std::vector<ray::ObjectRef<bool>> stuck;
+  for (int i = 0; i < 3; ++i) stuck.push_back(two.Task(&Meeting::Meet).Remote());
+  auto results = ray::Get(stuck, 20000);
+  int timed_out = 0;
+  for (auto& r : results) timed_out += *r ? 0 : 1;
+  EXPECT_GE(timed_out, 2);  // only two ever got in together
+}
+
+TEST_F(ActorsTest, ConcurrencyGroupsHaveTheirOwnThreads) {
+  auto actor = ray::Actor(Meeting::Create).SetConcurrencyGroups({{"slow", 1}, {"fast", 1}}).Remote(1);
+  auto blocked = actor.Task(&Meeting::Block).SetConcurrencyGroup("slow").Remote();
+  auto released = actor.Task(&Meeting::Release).SetConcurrencyGroup("fast").Remote();
+  EXPECT_TRUE(*released.Get(5000));
+  EXPECT_TRUE(*blocked.Get(10000));
+}
+
+TEST_F(ActorsTest, BaseClassMethodsReachTheRightSubobject) {
+  auto actor = ray::Actor(Derived::Create).Remote();
+  EXPECT_EQ(*actor.Task(&Base::Describe).Remote().Get(), "derived");
+  EXPECT_EQ(*actor.Task(&Base::BaseValue).Remote().Get(), 7);
+}
+
+TEST_F(ActorsTest, NamesNamespacesAndDuplicates) {
+  auto counter = ray::Actor(Counter::FactoryCreate).SetName("named-counter").Remote(3);
+  EXPECT_EQ(*counter.Task(&Counter::Get).Remote().Get(), 3);
+  EXPECT_EQ(ray::GetNamespace(), "actors_test");
+  auto found = ray::GetActor<Counter>("named-counter");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found->Task(&Counter::Add).Remote(1).Get(), 4);
+  EXPECT_FALSE(ray::GetActor<Counter>("named-counter", "elsewhere").has_value());
+  try {
+    ray::Actor(Counter::FactoryCreate).SetName("named-counter").Remote(0);
+    ADD_FAILURE() << "a duplicate name was accepted";
+  } catch (const ray::internal::RayException& e) {
+    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
+  }
+  auto same = ray::Actor(Counter::FactoryCreate).SetName("named-counter").SetGetIfExists(true).Remote(0);
+  EXPECT_EQ(same.ID(), counter.ID());
+  // The same name in another namespace is another actor.
+  auto other = ray::Actor(Counter::FactoryCreate).SetName("named-counter", "elsewhere").Remote(100);
+  EXPECT_EQ(*ray::GetActor<Counter>("named-counter", "elsewhere")->Task(&Counter::Get).Remote().Get(),
+            100);
+}
+
+TEST_F(ActorsTest, DetachedActorOutlivesItsDriverAndIsFoundByAnother) {
+  auto created = RunShell(std::string(ACTOR_DRIVER) + " detached " + address_ + " det shared");
+  ASSERT_NE(created.out.find("READY"), std::string::npos) << created.out << created.err;
+  // Its driver is gone; the actor is not.
+  auto found = ray::GetActor<Counter>("det", "shared");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found->Task(&Counter::Add).Remote(1).Get(), 6);
+  auto other = RunShell(std::string(ACTOR_DRIVER) + " get " + address_ + " det shared");
+  EXPECT_NE(other.out.find("value=6"), std::string::npos) << other.out << other.err;
+  found->Kill();
+  EXPECT_TRUE(WaitFor([] { return !ray::GetActor<Counter>("det", "shared").has_value(); }));
+}
+
+TEST_F(ActorsTest, NonDetachedActorDiesWithItsOwner) {
+  auto created = RunShell(std::string(ACTOR_DRIVER) + " owned " + address_ + " owned1 shared");
+  ASSERT_NE(created.out.find("READY"), std::string::npos) << created.out << created.err;
+  EXPECT_TRUE(WaitFor([] { return !ray::GetActor<Counter>("owned1", "shared").has_value(); }));
+  EXPECT_TRUE(WaitFor([] {
+    return ListActors("name=owned1").find("DEAD") != std::string::npos;
+  }));
+}
+
+TEST_F(ActorsTest, ActorDiesWhenNoHandleRemains) {
+  std::string id;
+  {
+    auto counter = ray::Actor(Counter::FactoryCreate).SetName("scoped").Remote(0);
+    id = counter.ID();
+    EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  }
+  EXPECT_TRUE(WaitFor([] { return !ray::GetActor<Counter>("scoped").has_value(); }));
+  auto r = RunMoray({"get", "actors", id, "--address", address_});
+  EXPECT_NE(r.out.find("DEAD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("references"), std::string::npos) << r.out;
+}
+
+TEST_F(ActorsTest, KillFailsPendingAndLaterCalls) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  counter.Kill();
+  std::string error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
+  EXPECT_NE(error.find("killed"), std::string::npos) << error;
+}
+
+TEST_F(ActorsTest, ExitActorEndsTheActor) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  std::string error = ActorErrorOf([&] { counter.Task(&Counter::Exit).Remote().Get(10000); });
+  EXPECT_NE(error.find("exited"), std::string::npos) << error;
+  error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
+  EXPECT_NE(error.find("exited"), std::string::npos) << error;
+}
+
+TEST_F(ActorsTest, FactoryErrorReachesEveryCall) {
+  auto failing = ray::Actor(Failing::Create).Remote(std::string("no resources for you"));
+  std::string error = ActorErrorOf([&] { failing.Task(&Failing::Nothing).Remote().Get(10000); });
+  EXPECT_NE(error.find("no resources for you"), std::string::npos) << error;
+}
+
+TEST_F(ActorsTest, RestartsAfterSigkillWithinMaxRestarts) {
+  auto counter = ray::Actor(Counter::FactoryCreate).SetMaxRestarts(1).Remote(0);
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(5).Get(), 5);
+  int pid = *counter.Task(&Counter::Pid).Remote().Get();
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // The next call reaches the new instance: the factory ran again, state starts over.
+  int new_pid = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    try {
+      new_pid = *counter.Task(&Counter::Pid).Remote().Get(10000);
+      return new_pid != pid;
+    } catch (const ray::internal::RayActorException&) {
+      return false;  // a call that raced the crash
+    }
+  }));
+  EXPECT_TRUE(*counter.Task(&Counter::Restarted).Remote().Get());
+  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  // No restarts left: the next crash is final, and says so.
+  ASSERT_EQ(kill(new_pid, SIGKILL), 0);
+  std::string error;
+  ASSERT_TRUE(WaitFor([&] {
+    error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
+    return error != "no exception";
+  }));
+  EXPECT_NE(error.find("died unexpectedly"), std::string::npos) << error;
+}
+
+TEST_F(ActorsTest, MaxTaskRetriesResubmitsCallsLostToARestart) {
+  auto counter =
+      ray::Actor(Counter::FactoryCreate).SetMaxRestarts(-1).SetMaxTaskRetries(-1).Remote(0);
+  int pid = *counter.Task(&Counter::Pid).Remote().Get();
+  auto killed = counter.Task(&Counter::Exit);  // unused; keeps the API surface honest
+  (void)killed;
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // Calls made around the crash all succeed on the restarted actor.
+  std::vector<ray::ObjectRef<int>> refs;
+  for (int i = 0; i < 20; ++i) refs.push_back(counter.Task(&Counter::Add).Remote(1));
+  auto results = ray::Get(refs, 30000);
+  EXPECT_EQ(*results.back(), 20);
+}
+
+TEST_F(ActorsTest, KillWithRestartRestarts) {
+  auto counter = ray::Actor(Counter::FactoryCreate).SetMaxRestarts(1).Remote(0);
+  int pid = *counter.Task(&Counter::Pid).Remote().Get();
+  counter.Kill(false);
+  ASSERT_TRUE(WaitFor([&] {
+    try {
+      return *counter.Task(&Counter::Pid).Remote().Get(10000) != pid;
+    } catch (const ray::internal::RayActorException&) {
+      return false;
+    }
+  }));
+}
+
+TEST_F(ActorsTest, HandlesTravelToTasksAndBackFromActors) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  EXPECT_EQ(*ray::Task(AddThroughHandle).Remote(counter, 2).Get(), 2);
+  EXPECT_EQ(*counter.Task(&Counter::Get).Remote().Get(), 2);
+  // A handle made inside a task (owned by that worker) and returned to the driver.
+  auto made = *ray::Task(MakeCounter).Remote(7).Get();
+  EXPECT_EQ(*made.Task(&Counter::Add).Remote(1).Get(), 8);
+  // Actors created and called from inside a task.
+  EXPECT_EQ(*ray::Task(SumFromTask).Remote(4).Get(), 10);
+  // Bytes round trip.
+  auto again = ray::ActorHandle<Counter>::FromBytes(counter.ToBytes());
+  EXPECT_EQ(*again.Task(&Counter::Get).Remote().Get(), 2);
+}
+
+TEST_F(ActorsTest, UnplaceableActorStaysPendingAndVisible) {
+  auto gpu = ray::Actor(Counter::FactoryCreate).SetResource("GPU", 1).SetName("gpu-actor").Remote(0);
+  auto call = gpu.Task(&Counter::Get).Remote();
+  EXPECT_THROW(call.Get(500), ray::internal::RayTimeoutException);
+  EXPECT_TRUE(WaitFor([] {
+    return ListActors("name=gpu-actor").find("PENDING_CREATION") != std::string::npos;
+  }));
+  EXPECT_TRUE(WaitFor([] {
+    auto status = RunMoray({"status", "--address", address_}).out;
+    return status.find("GPU: 1") != std::string::npos &&
+           status.find("infeasible") != std::string::npos;
+  })) << RunMoray({"status", "--address", address_}).out;
+  gpu.Kill();
+  EXPECT_NE(ActorErrorOf([&] { call.Get(10000); }).find("killed"), std::string::npos);
+}
+
+TEST_F(ActorsTest, StateCliShowsActorsAndActorTasks) {
+  auto counter = ray::Actor(Counter::FactoryCreate).SetName("cli-counter").Remote(0);
+  for (int i = 0; i < 3; ++i) counter.Task(&Counter::Add).Remote(1).Get();
+  EXPECT_TRUE(WaitFor([] { return ListActors("name=cli-counter").find("ALIVE") != std::string::npos; }));
+  auto list = ListActors("name=cli-counter");
+  EXPECT_NE(list.find("Counter"), std::string::npos) << list;
+  auto summary = RunMoray({"summary", "actors", "--address", address_}).out;
+  EXPECT_NE(summary.find("Counter"), std::string::npos) << summary;
+  EXPECT_TRUE(WaitFor([] {
+    auto tasks = RunMoray({"list", "tasks", "--address", address_, "--filter",
+                           "type=ACTOR_TASK", "--limit", "100000"}).out;
+    auto creation = RunMoray({"list", "tasks", "--address", address_, "--filter",
+                              "type=ACTOR_CREATION_TASK"}).out;
+    return tasks.find("&Counter::Add") != std::string::npos &&
+           creation.find("Counter.__init__") != std::string::npos;
+  }));
+  auto summary_tasks = RunMoray({"summary", "tasks", "--address", address_}).out;
+  EXPECT_NE(summary_tasks.find("ACTOR_TASK"), std::string::npos) << summary_tasks;
+}
+
+}  // namespace
