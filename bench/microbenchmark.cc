@@ -87,7 +87,30 @@ std::vector<ray::ObjectRef<int>> MakeRefs(int n) {
   return refs;
 }
 
-RAY_REMOTE(Noop, ClientBatch, PutLarge, PutSmall, MakeRefs);
+// The actor of the actor metrics: methods that do nothing, so the figures are the runtime's.
+class BenchActor {
+ public:
+  static BenchActor* Create() { return new BenchActor(); }
+  int Small() { return 0; }
+  int SmallArg(int x) { return x; }
+};
+
+// A client of the n_n metrics: `calls` async calls spread over `actors`, then Get them all.
+int ActorClient(std::vector<ray::ActorHandle<BenchActor>> actors, int calls, bool with_arg) {
+  std::vector<ray::ObjectRef<int>> refs;
+  refs.reserve(calls);
+  auto arg = ray::Put(1);
+  for (int i = 0; i < calls; ++i) {
+    auto& actor = actors[i % actors.size()];
+    refs.push_back(with_arg ? actor.Task(&BenchActor::SmallArg).Remote(arg)
+                            : actor.Task(&BenchActor::Small).Remote());
+  }
+  ray::Get(refs);
+  return calls;
+}
+
+RAY_REMOTE(Noop, ClientBatch, PutLarge, PutSmall, MakeRefs, BenchActor::Create, &BenchActor::Small,
+           &BenchActor::SmallArg, ActorClient);
 
 namespace moray::bench {
 namespace {
@@ -155,6 +178,80 @@ void MemcpyBaseline(const Options& opt, const std::string& name, size_t bytes, i
 
 // ---------------------------------------------------------------------------------------------
 // The Ray metrics (Ray C++ API only).
+
+int NumCpus() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+void RunActorMetrics(const Options& opt) {
+  bool any = false;
+  for (const char* name : {"1_1_actor_calls_sync", "1_1_actor_calls_async",
+                           "1_1_actor_calls_concurrent", "1_n_actor_calls_async",
+                           "n_n_actor_calls_async", "n_n_actor_calls_with_arg_async",
+                           "actor_creation_100_and_answer"}) {
+    any = any || Wanted(opt, name);
+  }
+  if (!any) return;
+  auto actor = ray::Actor(BenchActor::Create).Remote();
+  Timeit(opt, "1_1_actor_calls_sync", [&] { ray::Get(actor.Task(&BenchActor::Small).Remote()); },
+         1, "calls/s");
+  auto async_batch = [](ray::ActorHandle<BenchActor>& a) {
+    std::vector<ray::ObjectRef<int>> refs;
+    refs.reserve(1000);
+    for (int i = 0; i < 1000; ++i) refs.push_back(a.Task(&BenchActor::Small).Remote());
+    ray::Get(refs);
+  };
+  Timeit(opt, "1_1_actor_calls_async", [&] { async_batch(actor); }, 1000, "calls/s");
+  if (Wanted(opt, "1_1_actor_calls_concurrent")) {
+    auto threaded = ray::Actor(BenchActor::Create).SetMaxConcurrency(16).Remote();
+    Timeit(opt, "1_1_actor_calls_concurrent", [&] { async_batch(threaded); }, 1000, "calls/s");
+  }
+  // As Ray's: as many actors as CPUs, the driver's calls spread over them.
+  const int n = NumCpus();
+  std::vector<ray::ActorHandle<BenchActor>> actors;
+  for (int i = 0; i < n; ++i) actors.push_back(ray::Actor(BenchActor::Create).Remote());
+  for (auto& a : actors) ray::Get(a.Task(&BenchActor::Small).Remote());
+  Timeit(opt, "1_n_actor_calls_async",
+         [&] {
+           std::vector<ray::ObjectRef<int>> refs;
+           refs.reserve(1000 * actors.size());
+           for (int i = 0; i < 1000; ++i) {
+             for (auto& a : actors) refs.push_back(a.Task(&BenchActor::Small).Remote());
+           }
+           ray::Get(refs);
+         },
+         1000.0 * n, "calls/s");
+  // n clients (tasks holding no CPU, like Ray's client actors), each calling all n actors.
+  for (bool with_arg : {false, true}) {
+    const std::string name =
+        with_arg ? "n_n_actor_calls_with_arg_async" : "n_n_actor_calls_async";
+    constexpr int kCallsPerClient = 2000;
+    Timeit(opt, name,
+           [&] {
+             std::vector<ray::ObjectRef<int>> clients;
+             for (int c = 0; c < n; ++c) {
+               clients.push_back(ray::Task(ActorClient)
+                                     .SetResource("CPU", 0.01)
+                                     .Remote(actors, kCallsPerClient, with_arg));
+             }
+             ray::Get(clients);
+           },
+           1.0 * n * kCallsPerClient, "calls/s");
+  }
+  // Creation: 100 actors created and each answering one call, from nothing; the rate over the
+  // whole batch (the target: 100 in <= 2 s, i.e. >= 50 actors/s).
+  if (Wanted(opt, "actor_creation_100_and_answer")) {
+    std::vector<double> rates;
+    for (int round = 0; round < 3; ++round) {
+      auto start = Clock::now();
+      std::vector<ray::ActorHandle<BenchActor>> batch;
+      for (int i = 0; i < 100; ++i) batch.push_back(ray::Actor(BenchActor::Create).Remote());
+      std::vector<ray::ObjectRef<int>> answers;
+      for (auto& a : batch) answers.push_back(a.Task(&BenchActor::Small).Remote());
+      ray::Get(answers);
+      rates.push_back(100 / SecondsSince(start));
+    }  // the batch's handles go: the actors end
+    Report({"actor_creation_100_and_answer", Mean(rates), StdDev(rates), "actors/s", ""});
+  }
+}
 
 void RunRayMetrics(const Options& opt) {
   Timeit(opt, "single_client_tasks_sync", [] { ray::Get(ray::Task(Noop).Remote()); }, 1,
@@ -246,6 +343,8 @@ void RunRayMetrics(const Options& opt) {
            ray::Get(clients);
          },
          kMultiPutClients * kMultiPutsPerClient * kMultiPutBytes / 1e9, "GB/s");
+
+  RunActorMetrics(opt);
 
   // Gets of one object that holds 10k refs (a task's return value): each Get deserializes the
   // 10k refs.

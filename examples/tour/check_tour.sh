@@ -14,7 +14,10 @@ expect '^4\. .* -> 42$'
 expect '^5\. ray::Get of five refs, in order: 0 10 20 30 40$'
 expect '^6\. ray::Get\(slow, 100\) raised RayTimeoutException'
 expect '^   \.\.\.and the task itself still finishes: 49$'
-expect '^7\. ray::Shutdown\(\) stopped the cluster$'
+expect '^7\. a Counter actor, incremented 3 times from the driver -> 3$'
+expect '^8\. moray list actors:$'
+expect '^[0-9a-f]+ +Counter +ALIVE .*counter'
+expect '^9\. ray::Shutdown\(\) stopped the cluster$'
 # Nothing of the cluster may be left running.
 if pgrep -f "session-dir=$MORAY_TMPDIR" >/dev/null; then
   echo "processes left behind:" >&2; pgrep -af "session-dir=$MORAY_TMPDIR" >&2; exit 1

@@ -121,6 +121,21 @@ void ActorTaskSubmitter::KillActor(const std::string& actor_id, bool no_restart,
     request.set_no_restart(no_restart);
     request.set_reason(reason);
     gcs->Send(proto::KILL_ACTOR, request);
+    auto it = actors_.find(actor_id);
+    if (!no_restart || reason != proto::ACTOR_DEATH_KILLED || it == actors_.end()) return;
+    // Killed from here: this caller's pending and later calls fail at once, whatever the GCS
+    // publishes next (the actor may still answer a call that is already running).
+    Actor& actor = it->second;
+    actor.known = true;
+    actor.info.set_actor_id(actor_id);
+    actor.info.set_state(proto::DEAD);
+    actor.info.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_KILLED);
+    actor.info.mutable_death_cause()->set_message("The actor was killed (ActorHandle::Kill).");
+    if (actor.conn) {
+      auto old = std::move(actor.conn);
+      old->Close();
+    }
+    FailPending(actor, DeathMessage(actor_id, actor));
   });
 }
 
