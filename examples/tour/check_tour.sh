@@ -16,7 +16,7 @@ expect '^6\. ray::Get\(slow, 100\) raised RayTimeoutException'
 expect '^   \.\.\.and the task itself still finishes: 49$'
 expect '^7\. a Counter actor, incremented 3 times from the driver -> 3$'
 expect '^8\. moray list actors:$'
-expect '^[0-9a-f]+ +Counter +ALIVE .*counter'
+expect '^[0-9]+ +[0-9a-f]+ +Counter +ALIVE .*counter'
 expect '^9\. ray::Shutdown\(\) stopped the cluster$'
 # Nothing of the cluster may be left running.
 if pgrep -f "session-dir=$MORAY_TMPDIR" >/dev/null; then
