@@ -15,6 +15,7 @@ namespace {
 constexpr absl::Duration kLostVerdictTimeout = absl::Seconds(10);
 constexpr absl::Duration kReconnectDelay = absl::Milliseconds(200);
 constexpr absl::Duration kGcsCallTimeout = absl::Seconds(30);
+constexpr size_t kSendAtOnceBelow = 4;  // calls in flight
 
 }  // namespace
 
@@ -28,10 +29,15 @@ std::shared_ptr<rpc::Connection> ActorTaskSubmitter::Gcs() {
   std::string host;
   int port = 0;
   if (gcs_address_.empty() || !ParseHostPort(gcs_address_, &host, &port).ok()) return nullptr;
+  if (absl::Now() < gcs_retry_after_) return nullptr;
   auto conn = rpc::Connection::Connect(context_->loop, host, port, absl::Seconds(10));
   if (!conn.ok()) {
-    spdlog::error("cannot reach the GCS actor channel at {}: {}", gcs_address_,
-                  conn.status().ToString());
+    gcs_retry_after_ = absl::Now() + absl::Seconds(1);
+    if (!gcs_error_logged_) {
+      spdlog::error("cannot reach the GCS worker channel at {}: {}", gcs_address_,
+                    conn.status().ToString());
+      gcs_error_logged_ = true;
+    }
     return nullptr;
   }
   gcs_ = *conn;
@@ -169,6 +175,11 @@ void ActorTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   call.spec = std::move(spec);
   RecordTaskEvent(context_, call.spec, proto::PENDING_ARGS_AVAIL, /*descriptive=*/true);
   actor.queue.push_back(task_id);
+  if (ResolveReadyDependencies(context_, &call.spec, &call.dependency_error)) {
+    call.resolved = true;
+    ScheduleFlush(actor_id, actor);
+    return;
+  }
   ResolveLocalDependencies(
       context_, &call.spec,
       [this, actor_id, task_id]() -> proto::TaskSpec* {
@@ -184,7 +195,7 @@ void ActorTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
         if (c == a->second.calls.end()) return;
         c->second.resolved = true;
         c->second.dependency_error = error;
-        Flush(actor_id, a->second);
+        ScheduleFlush(actor_id, a->second);
       });
 }
 
@@ -289,6 +300,24 @@ void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
       });
 }
 
+void ActorTaskSubmitter::ScheduleFlush(const std::string& actor_id, Actor& actor) {
+  // An idle actor gets the call at once. One that is busy gets the calls submitted meanwhile in
+  // one PUSH_TASKS: the flush runs after every submit already posted to the loop.
+  if (actor.in_flight.size() < kSendAtOnceBelow && !actor.flush_scheduled) {
+    Flush(actor_id, actor);
+    return;
+  }
+  if (actor.flush_scheduled) return;
+  actor.flush_scheduled = true;
+  context_->loop->Post([this, actor_id, alive = alive_] {
+    if (!*alive) return;
+    auto it = actors_.find(actor_id);
+    if (it == actors_.end()) return;
+    it->second.flush_scheduled = false;
+    Flush(actor_id, it->second);
+  });
+}
+
 void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
   if (actor.known && actor.info.state() == proto::DEAD) {
     FailPending(actor, DeathMessage(actor_id, actor));
@@ -307,11 +336,32 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
     }
     if (!actor.conn || actor.info.state() != proto::ALIVE) break;
     actor.queue.pop_front();
-    *batch.add_tasks() = call.spec;
     actor.in_flight[call.spec.sequence_number()] = task_id;
     RecordTaskEvent(context_, call.spec, proto::SUBMITTED_TO_WORKER);
+    if (actor.info.max_task_retries() == 0) {
+      // Never resent: the batch takes the spec; what completion needs stays.
+      proto::TaskSpec* sent = batch.add_tasks();
+      sent->Swap(&call.spec);
+      KeepForCompletion(*sent, &call.spec);
+    } else {
+      *batch.add_tasks() = call.spec;
+    }
   }
   if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
+}
+
+void ActorTaskSubmitter::KeepForCompletion(const proto::TaskSpec& sent, proto::TaskSpec* kept) {
+  kept->set_task_id(sent.task_id());
+  kept->set_job_id(sent.job_id());
+  kept->set_actor_id(sent.actor_id());
+  kept->set_attempt_number(sent.attempt_number());
+  kept->set_num_returns(sent.num_returns());
+  kept->set_sequence_number(sent.sequence_number());
+  kept->set_name(sent.name());
+  for (const auto& arg : sent.args()) {
+    if (!arg.object_id().empty()) kept->add_args()->set_object_id(arg.object_id());
+  }
+  *kept->mutable_nested_refs() = sent.nested_refs();
 }
 
 void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {

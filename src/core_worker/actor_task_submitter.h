@@ -49,6 +49,9 @@ class ActorTaskSubmitter {
   void Submit(proto::TaskSpec spec);
   // Fails every pending call (loop thread; shutdown).
   void FailAll(const std::string& reason);
+  // The connection to the GCS's worker channel, connected on first use (loop thread); nullptr
+  // if it cannot be reached (then tried again at most once a second).
+  std::shared_ptr<rpc::Connection> GcsChannel() { return Gcs(); }
 
  private:
   struct Call {
@@ -70,6 +73,7 @@ class ActorTaskSubmitter {
     std::map<int64_t, std::string> lost;           // in flight when the connection dropped
     uint64_t lost_timer = 0;
     uint64_t connect_timer = 0;
+    bool flush_scheduled = false;
   };
 
   // The GCS actor channel, connected on first use (loop thread); nullptr if unreachable.
@@ -82,7 +86,10 @@ class ActorTaskSubmitter {
   void OnGcsMessage(rpc::Frame&& frame);
   void OnActorUpdate(const proto::ActorInfo& info);
   void Connect(const std::string& actor_id, Actor& actor);
+  void ScheduleFlush(const std::string& actor_id, Actor& actor);
   void Flush(const std::string& actor_id, Actor& actor);
+  // What a sent call's completion needs of its spec (ids, returns, argument refs to release).
+  static void KeepForCompletion(const proto::TaskSpec& sent, proto::TaskSpec* kept);
   void OnReplies(const std::string& actor_id, rpc::Frame&& frame);
   void OnDisconnected(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
   // Calls lost with a dropped connection: resubmitted if the actor comes back and retries allow,
@@ -97,6 +104,8 @@ class ActorTaskSubmitter {
   CoreContext* const context_;  // not owned; outlives this
   const std::string gcs_address_;
   std::shared_ptr<rpc::Connection> gcs_;  // loop thread
+  absl::Time gcs_retry_after_ = absl::InfinitePast();  // loop thread
+  bool gcs_error_logged_ = false;                      // loop thread
   std::unordered_map<std::string, Actor> actors_;  // loop thread
   std::unordered_map<std::string, proto::TaskSpec> creation_specs_;  // loop thread
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

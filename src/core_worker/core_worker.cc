@@ -171,7 +171,7 @@ void CoreWorker::Shutdown() {
         proto::ReportTaskEventsRequest report;
         for (auto& e : batch) *report.add_events() = std::move(e);
         report.set_dropped(dropped);
-        context_.raylet->Send(proto::REPORT_TASK_EVENTS, report);
+        EventSink()->Send(proto::REPORT_TASK_EVENTS, report);
       }
       proto::DisconnectClientRequest bye;
       bye.set_reason("intended exit");
@@ -433,6 +433,12 @@ void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::F
   }
 }
 
+std::shared_ptr<rpc::Connection> CoreWorker::EventSink() {
+  // Straight to the GCS; through the raylet if the GCS's worker channel cannot be reached.
+  auto gcs = actor_submitter_ ? actor_submitter_->GcsChannel() : nullptr;
+  return gcs ? gcs : context_.raylet;
+}
+
 void CoreWorker::FlushEvents() {
   int64_t dropped = 0;
   auto batch = events_.TakeBatch(&dropped);
@@ -441,7 +447,7 @@ void CoreWorker::FlushEvents() {
     report.mutable_events()->Reserve(static_cast<int>(batch.size()));
     for (auto& e : batch) *report.add_events() = std::move(e);
     report.set_dropped(dropped);
-    context_.raylet->Send(proto::REPORT_TASK_EVENTS, report);
+    EventSink()->Send(proto::REPORT_TASK_EVENTS, report);
   }
   if (!context_.shutting_down) {
     flush_timer_ = loop_.RunAfter(options_.event_flush_interval, [this] { FlushEvents(); });

@@ -112,6 +112,8 @@ class CoreWorker : public TaskExecutionHost {
   void OnOwnerConnectionClosed(const std::string& owner_key);
   void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
   void FlushEvents();
+  // Where task events go (loop thread).
+  std::shared_ptr<rpc::Connection> EventSink();
   // Sends this process's object snapshot to the raylet if it changed (loop thread, on a timer).
   void ReportObjects();
 

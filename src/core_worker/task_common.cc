@@ -8,6 +8,22 @@
 
 namespace moray::core {
 
+bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
+                              proto::ErrorInfo* error) {
+  for (auto& arg : *spec->mutable_args()) {
+    if (!arg.is_ref() || arg.owner().worker_id() != context->worker_id) continue;
+    auto ready = context->store->Find(arg.object_id());
+    if (!ready) return false;  // pending: the slow path takes it from here (inlined stay so)
+    if (ready->is_error()) {
+      if (error->type() == proto::ERROR_NONE) *error = ready->error;
+    } else if (!ready->in_plasma) {
+      arg.set_is_ref(false);
+      arg.set_value(ready->data->Data(), ready->data->Size());
+    }
+  }
+  return true;
+}
+
 void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
                               std::function<proto::TaskSpec*()> lookup,
                               std::function<void(const proto::ErrorInfo&)> done) {

@@ -22,6 +22,12 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
                               std::function<proto::TaskSpec*()> lookup,
                               std::function<void(const proto::ErrorInfo&)> done);
 
+// The common case first: inlines what is ready and returns true (with `*error` set to the first
+// error an argument holds) if no owned argument is pending; false otherwise (then call
+// ResolveLocalDependencies, which finishes the job).
+bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
+                              proto::ErrorInfo* error);
+
 // Stores the returns of a finished task in the memory store: the reply's values, or `error` (or
 // the reply's error) in every return slot. Then releases the task's hold on its arguments.
 void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,

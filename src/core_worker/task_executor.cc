@@ -34,6 +34,7 @@ void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rp
   for (auto& spec : *push.mutable_tasks()) {
     if (spec.type() == proto::ACTOR_CREATION_TASK) SetUpActor(owner, spec);
   }
+  std::vector<Pool*> woken;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& spec : *push.mutable_tasks()) {
@@ -43,9 +44,10 @@ void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rp
         pool = it != actor_pools_.end() ? it->second.get() : actor_pools_.at("").get();
       }
       pool->queue.push_back({owner, std::move(spec)});
+      woken.push_back(pool);  // one wake-up per item: no thundering herd on a threaded actor
     }
   }
-  cv_.notify_all();
+  for (Pool* pool : woken) pool->cv.notify_one();
 }
 
 void TaskExecutor::SetUpActor(const std::shared_ptr<rpc::Connection>& creator,
@@ -79,7 +81,7 @@ void TaskExecutor::OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& o
 
 bool TaskExecutor::Next(Pool& pool, Queued* item) {
   std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [&] { return stopped_ || !pool.queue.empty(); });
+  pool.cv.wait(lock, [&] { return stopped_ || !pool.queue.empty(); });
   if (stopped_) return false;
   *item = std::move(pool.queue.front());
   pool.queue.pop_front();
@@ -226,8 +228,9 @@ void TaskExecutor::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;
+    main_.cv.notify_all();
+    for (auto& [name, pool] : actor_pools_) pool->cv.notify_all();
   }
-  cv_.notify_all();
 }
 
 std::string TaskExecutor::CurrentTaskId() const {

@@ -82,6 +82,7 @@ class TaskExecutor {
   // A queue of calls and the threads that run them (the main thread has one without threads).
   struct Pool {
     std::deque<Queued> queue;  // guarded by mutex_
+    std::condition_variable cv;  // queue not empty, or stopped
     std::vector<std::thread> threads;
   };
   // Takes the next item of `pool`; false once stopped.
@@ -97,7 +98,6 @@ class TaskExecutor {
   CoreContext* const context_;      // not owned; outlives this
   TaskExecutionHost* const host_;   // not owned; outlives this
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
   Pool main_;                    // queue guarded by mutex_
   std::map<std::string, std::unique_ptr<Pool>> actor_pools_;  // threaded actors: by group name
   bool stopped_ = false;         // guarded by mutex_

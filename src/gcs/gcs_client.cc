@@ -188,11 +188,10 @@ absl::StatusOr<std::vector<std::string>> GcsClient::KvKeys(std::string_view ns,
   return std::vector<std::string>(reply.keys().begin(), reply.keys().end());
 }
 
-absl::Status GcsClient::AddTaskEvents(const std::vector<proto::TaskEvent>& events,
-                                      int64_t dropped) {
+absl::Status GcsClient::AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) {
   proto::AddTaskEventsRequest request;
   request.mutable_events()->Reserve(static_cast<int>(events.size()));
-  for (const auto& event : events) *request.add_events() = event;
+  for (auto& event : events) *request.add_events() = std::move(event);
   request.set_dropped(dropped);
   proto::AddTaskEventsReply reply;
   return MORAY_GCS_CALL(AddTaskEvents, request, &reply);

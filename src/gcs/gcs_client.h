@@ -60,7 +60,7 @@ class GcsClient {
   absl::StatusOr<std::vector<std::string>> KvKeys(std::string_view ns, std::string_view prefix);
 
   // Task events. `dropped` counts events the caller had to drop.
-  absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events, int64_t dropped = 0);
+  absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped = 0);
   // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
   absl::StatusOr<proto::GetTasksReply> GetTasks(const std::vector<proto::StateFilter>& filters,
                                                 int64_t limit);

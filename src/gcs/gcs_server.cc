@@ -28,7 +28,8 @@ absl::Status GcsServer::Start() {
     std::promise<void> done;
     actor_loop_.Post([&] {
       scheduler_ = std::make_unique<ActorScheduler>(&actor_loop_, &actors_, &nodes_, &jobs_);
-      channel_ = std::make_unique<ActorChannel>(&actor_loop_, &actors_, scheduler_.get());
+      channel_ = std::make_unique<WorkerChannel>(&actor_loop_, &actors_, scheduler_.get(),
+                                                 &task_events_);
       listening = channel_->Listen(config_.host);
       actor_port_ = channel_->port();
       done.set_value();

@@ -16,7 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "gcs/actor_channel.h"
+#include "gcs/worker_channel.h"
 #include "gcs/actor_manager.h"
 #include "gcs/actor_scheduler.h"
 #include "gcs/gcs_service.h"
@@ -70,7 +70,7 @@ class GcsServer {
   // Actor scheduling and the actor channel run on their own event loop.
   rpc::EventLoop actor_loop_;
   std::unique_ptr<ActorScheduler> scheduler_;
-  std::unique_ptr<ActorChannel> channel_;
+  std::unique_ptr<WorkerChannel> channel_;
   int actor_port_ = 0;
 };
 

@@ -23,9 +23,10 @@ bool IsTaskColumn(std::string_view key) {
   return std::find(columns.begin(), columns.end(), key) != columns.end();
 }
 
-std::string TaskStateName(proto::TaskState state) {
-  if (state == proto::TASK_STATE_NIL) return "NIL";
-  return proto::TaskState_Name(state);
+const std::string& TaskStateName(proto::TaskState state) {
+  static const std::string kNil = "NIL";
+  if (state == proto::TASK_STATE_NIL) return kNil;
+  return proto::TaskState_Name(state);  // a reference to a static name
 }
 
 std::string TaskTypeName(proto::TaskType type) { return proto::TaskType_Name(type); }

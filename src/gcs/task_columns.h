@@ -25,7 +25,7 @@ bool IsTaskColumn(std::string_view key);
 std::optional<std::string> TaskColumnValue(const proto::TaskRecord& record, std::string_view key);
 
 // "RUNNING", "NORMAL_TASK", ...; "NIL" for a state nobody reported yet.
-std::string TaskStateName(proto::TaskState state);
+const std::string& TaskStateName(proto::TaskState state);
 std::string TaskTypeName(proto::TaskType type);
 
 // A filter checked once, then applied to many records.

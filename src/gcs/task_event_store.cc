@@ -74,15 +74,23 @@ void TaskEventStore::Merge(const proto::TaskEvent& event) {
   if (!event.error_type().empty()) r.set_error_type(event.error_type());
   if (!event.error_message().empty()) r.set_error_message(event.error_message());
 
+  for (const auto& [state, ts] : event.earlier_states()) {
+    ApplyState(entry, static_cast<proto::TaskState>(state), ts);
+  }
   if (event.state() == proto::TASK_STATE_NIL) return;
-  const int64_t ts =
-      event.timestamp_ns() != 0 ? event.timestamp_ns() : absl::GetCurrentTimeNanos();
+  ApplyState(entry, event.state(),
+             event.timestamp_ns() != 0 ? event.timestamp_ns() : absl::GetCurrentTimeNanos());
+}
+
+void TaskEventStore::ApplyState(Entry& entry, proto::TaskState state, int64_t ts) {
+  if (!proto::TaskState_IsValid(state) || state == proto::TASK_STATE_NIL) return;
+  proto::TaskRecord& r = entry.record;
   auto& times = *r.mutable_state_times_ns();
-  const std::string state_name = TaskStateName(event.state());
+  const std::string& state_name = TaskStateName(state);
   auto time_it = times.find(state_name);
   if (time_it == times.end() || ts < time_it->second) times[state_name] = ts;
-  if (Rank(event.state()) > Rank(r.state())) {
-    r.set_state(event.state());
+  if (Rank(state) > Rank(r.state())) {
+    r.set_state(state);
     if (IsTerminal(r.state())) finished_seqs_.insert(entry.seq);
   }
 }

@@ -59,6 +59,7 @@ class TaskEventStore {
   };
 
   void Merge(const proto::TaskEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyState(Entry& entry, proto::TaskState state, int64_t ts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Entry& FindOrInsert(const proto::TaskEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvictOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -63,7 +63,7 @@ class FakeGcsAccessor : public GcsAccessor {
       s.jobs[job_id].set_is_dead(true);
     });
   }
-  absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events, int64_t dropped) override {
+  absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) override {
     return Update([&](State& s) {
       s.task_events.insert(s.task_events.end(), events.begin(), events.end());
       s.dropped_task_events += dropped;

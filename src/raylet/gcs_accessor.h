@@ -27,7 +27,7 @@ class GcsAccessor {
   // Registers a job; the GCS assigns and returns its id (kJobIdSize bytes).
   [[nodiscard]] virtual absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) = 0;
   [[nodiscard]] virtual absl::Status MarkJobFinished(const std::string& job_id) = 0;
-  [[nodiscard]] virtual absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events,
+  [[nodiscard]] virtual absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events,
                                                    int64_t dropped) = 0;
   // Object snapshots of this node's core workers (each replaces the worker's previous one), then
   // the workers whose snapshots are to be dropped.

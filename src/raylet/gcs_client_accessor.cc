@@ -25,9 +25,9 @@ absl::Status GcsClientAccessor::MarkJobFinished(const std::string& job_id) {
   return client_->MarkJobFinished(job_id);
 }
 
-absl::Status GcsClientAccessor::AddTaskEvents(const std::vector<proto::TaskEvent>& events,
+absl::Status GcsClientAccessor::AddTaskEvents(std::vector<proto::TaskEvent> events,
                                               int64_t dropped) {
-  return client_->AddTaskEvents(events, dropped);
+  return client_->AddTaskEvents(std::move(events), dropped);
 }
 
 absl::Status GcsClientAccessor::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,

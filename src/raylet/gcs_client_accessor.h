@@ -18,7 +18,7 @@ class GcsClientAccessor : public GcsAccessor {
   absl::Status ReportResources(const proto::NodeResourceReport& report) override;
   absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override;
   absl::Status MarkJobFinished(const std::string& job_id) override;
-  absl::Status AddTaskEvents(const std::vector<proto::TaskEvent>& events, int64_t dropped) override;
+  absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) override;
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
                              const std::vector<std::string>& dead_worker_ids) override;
 

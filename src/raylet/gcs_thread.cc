@@ -98,13 +98,14 @@ void GcsThread::FlushTaskEvents() {
     dropped = std::exchange(events_dropped_unsent_, 0);
   }
   if (batch.empty() && dropped == 0) return;
-  absl::Status status = gcs_->AddTaskEvents(batch, dropped);
+  const size_t batch_size = batch.size();
+  absl::Status status = gcs_->AddTaskEvents(std::move(batch), dropped);
   if (!status.ok()) {
-    spdlog::warn("dropping {} task events: AddTaskEvents failed: {}", batch.size(),
+    spdlog::warn("dropping {} task events: AddTaskEvents failed: {}", batch_size,
                  status.ToString());
     absl::MutexLock lock(&mutex_);
-    events_dropped_unsent_ += dropped + static_cast<int64_t>(batch.size());
-    events_dropped_total_ += static_cast<int64_t>(batch.size());
+    events_dropped_unsent_ += dropped + static_cast<int64_t>(batch_size);
+    events_dropped_total_ += static_cast<int64_t>(batch_size);
   }
 }
 

@@ -118,7 +118,9 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
     case proto::REPORT_TASK_EVENTS: {
       proto::ReportTaskEventsRequest request;
       if (!parse(&request)) return;
-      std::vector<proto::TaskEvent> events(request.events().begin(), request.events().end());
+      std::vector<proto::TaskEvent> events;
+      events.reserve(request.events_size());
+      for (auto& event : *request.mutable_events()) events.push_back(std::move(event));
       gcs_->AddTaskEvents(std::move(events), request.dropped());
       return;
     }

@@ -1,17 +1,19 @@
-#include "gcs/actor_channel.h"
+#include "gcs/worker_channel.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "common/id.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
 
-ActorChannel::ActorChannel(rpc::EventLoop* loop, ActorManager* actors, ActorScheduler* scheduler)
-    : loop_(loop), actors_(actors), scheduler_(scheduler) {}
+WorkerChannel::WorkerChannel(rpc::EventLoop* loop, ActorManager* actors, ActorScheduler* scheduler,
+                             TaskEventStore* task_events)
+    : loop_(loop), actors_(actors), scheduler_(scheduler), task_events_(task_events) {}
 
-ActorChannel::~ActorChannel() { *alive_ = false; }
+WorkerChannel::~WorkerChannel() { *alive_ = false; }
 
-absl::Status ActorChannel::Listen(const std::string& host) {
+absl::Status WorkerChannel::Listen(const std::string& host) {
   auto server = rpc::Server::Listen(loop_, host, 0, [this, alive = alive_](
                                                          std::shared_ptr<rpc::Connection> conn) {
     if (*alive) {
@@ -25,7 +27,7 @@ absl::Status ActorChannel::Listen(const std::string& host) {
   return absl::OkStatus();
 }
 
-void ActorChannel::Shutdown() {
+void WorkerChannel::Shutdown() {
   *alive_ = false;
   server_.reset();
   for (auto& [key, client] : clients_) client.conn->Close();
@@ -33,7 +35,7 @@ void ActorChannel::Shutdown() {
   subscribers_.clear();
 }
 
-void ActorChannel::OnAccept(std::shared_ptr<rpc::Connection> conn) {
+void WorkerChannel::OnAccept(std::shared_ptr<rpc::Connection> conn) {
   rpc::Connection* key = conn.get();
   clients_[key] = Client{conn, {}};
   conn->SetHandlers(
@@ -47,8 +49,19 @@ void ActorChannel::OnAccept(std::shared_ptr<rpc::Connection> conn) {
       });
 }
 
-void ActorChannel::OnMessage(Client& client, rpc::Frame&& frame) {
+void WorkerChannel::OnMessage(Client& client, rpc::Frame&& frame) {
   switch (frame.method) {
+    case proto::REPORT_TASK_EVENTS: {
+      // Parsed on an arena: thousands of events per batch, freed at once.
+      google::protobuf::Arena arena;
+      auto* request = google::protobuf::Arena::CreateMessage<proto::ReportTaskEventsRequest>(&arena);
+      if (!frame.ParseBody(request).ok()) {
+        spdlog::warn("malformed task events from {}", client.conn->peer());
+        return;
+      }
+      task_events_->AddEvents(request->events(), request->dropped());
+      return;
+    }
     case proto::CREATE_ACTOR:
       HandleCreate(client, frame);
       return;
@@ -82,7 +95,7 @@ void ActorChannel::OnMessage(Client& client, rpc::Frame&& frame) {
   }
 }
 
-void ActorChannel::HandleCreate(Client& client, const rpc::Frame& frame) {
+void WorkerChannel::HandleCreate(Client& client, const rpc::Frame& frame) {
   proto::CreateActorRequest request;
   proto::CreateActorReply reply;
   if (auto parsed = frame.ParseBody(&request); !parsed.ok()) {
@@ -116,7 +129,7 @@ void ActorChannel::HandleCreate(Client& client, const rpc::Frame& frame) {
   scheduler_->Schedule(std::move(*request.mutable_spec()));
 }
 
-void ActorChannel::Subscribe(Client& client, const std::string& actor_id) {
+void WorkerChannel::Subscribe(Client& client, const std::string& actor_id) {
   subscribers_[actor_id].insert(client.conn.get());
   auto info = actors_->Get(actor_id);
   if (info.ok()) {
@@ -131,7 +144,7 @@ void ActorChannel::Subscribe(Client& client, const std::string& actor_id) {
   client.conn->Send(proto::ACTOR_UPDATE, unknown);
 }
 
-void ActorChannel::Publish(const proto::ActorInfo& info) {
+void WorkerChannel::Publish(const proto::ActorInfo& info) {
   auto it = subscribers_.find(info.actor_id());
   if (it == subscribers_.end()) return;
   for (rpc::Connection* key : it->second) {
@@ -141,7 +154,7 @@ void ActorChannel::Publish(const proto::ActorInfo& info) {
   if (info.state() == proto::DEAD) subscribers_.erase(it);  // final
 }
 
-void ActorChannel::OnClose(rpc::Connection* key) {
+void WorkerChannel::OnClose(rpc::Connection* key) {
   auto it = clients_.find(key);
   if (it == clients_.end()) return;
   Client client = std::move(it->second);
