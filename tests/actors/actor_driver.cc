@@ -1,6 +1,8 @@
 // A second driver process for actors_test.cc:
 //   actor_driver detached ADDRESS NAME NAMESPACE   create a detached Counter(0), Add(5), exit
 //   actor_driver owned ADDRESS NAME NAMESPACE      create a non-detached Counter(0), Add(5), exit
+//   actor_driver default-detached ADDRESS NAME NAMESPACE   as owned, but with
+//                                 RayConfig::default_actor_lifetime = DETACHED
 //   actor_driver get ADDRESS NAME NAMESPACE        find the actor, print "value=<Get()>"
 // Each prints READY once done. Workers re-execute this program.
 #include <cstdio>
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   ray::RayConfig config;
   config.address = argv[2];
+  if (mode == "default-detached") config.default_actor_lifetime = ray::ActorLifetime::DETACHED;
   ray::Init(config);
   if (mode == "get") {
     auto handle = ray::GetActor<Counter>(argv[3], argv[4]);

@@ -88,6 +88,25 @@ int AddThroughHandle(ray::ActorHandle<Counter> counter, int x) {
 ray::ActorHandle<Counter> MakeCounter(int start) {
   return ray::Actor(Counter::FactoryCreate).Remote(start);
 }
+// Waits, then uses the handle it was given (the caller may have dropped its own meanwhile).
+int AddLater(ray::ActorHandle<Counter> counter, int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  return *counter.Task(&Counter::Add).Remote(x).Get();
+}
+// An actor that keeps a handle to another actor and calls it.
+class Forwarder {
+ public:
+  static Forwarder* Create(ray::ActorHandle<Counter> target) { return new Forwarder(target); }
+  explicit Forwarder(ray::ActorHandle<Counter> target) : target_(std::move(target)) {}
+  int Forward(int x) { return *target_.Task(&Counter::Add).Remote(x).Get(); }
+  int ForwardTo(ray::ActorHandle<Counter> other, int x) {
+    return *other.Task(&Counter::Add).Remote(x).Get();
+  }
+
+ private:
+  ray::ActorHandle<Counter> target_;
+};
+int UseCpus() { return 1; }
 int SumFromTask(int n) {
   auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
   int last = 0;
@@ -97,7 +116,8 @@ int SumFromTask(int n) {
 
 RAY_REMOTE(Meeting::Create, &Meeting::Meet, &Meeting::Block, &Meeting::Release, Derived::Create,
            &Base::Describe, &Base::BaseValue, Failing::Create, &Failing::Nothing, CounterFromRef,
-           AddThroughHandle, MakeCounter, SumFromTask);
+           AddThroughHandle, MakeCounter, SumFromTask, AddLater, Forwarder::Create,
+           &Forwarder::Forward, &Forwarder::ForwardTo, UseCpus);
 
 template <typename F>
 std::string ActorErrorOf(F&& f) {
@@ -339,6 +359,46 @@ TEST_F(ActorsTest, HandlesTravelToTasksAndBackFromActors) {
   // Bytes round trip.
   auto again = ray::ActorHandle<Counter>::FromBytes(counter.ToBytes());
   EXPECT_EQ(*again.Task(&Counter::Get).Remote().Get(), 2);
+}
+
+TEST_F(ActorsTest, HandlesGoToOtherActorsAndAreCountedEverywhere) {
+  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
+  auto forwarder = ray::Actor(Forwarder::Create).Remote(counter);
+  EXPECT_EQ(*forwarder.Task(&Forwarder::Forward).Remote(3).Get(), 3);
+  EXPECT_EQ(*forwarder.Task(&Forwarder::ForwardTo).Remote(counter, 4).Get(), 7);
+
+  // The driver drops its handle while a task still holds one: the actor stays until that task
+  // is done with it, then goes.
+  std::optional<ray::ActorHandle<Counter>> scoped(ray::Actor(Counter::FactoryCreate).SetName("held").Remote(10));
+  auto later = ray::Task(AddLater).Remote(*scoped, 1);
+  scoped.reset();
+  EXPECT_EQ(*later.Get(10000), 11);
+  EXPECT_TRUE(WaitFor([] { return !ray::GetActor<Counter>("held").has_value(); }));
+}
+
+TEST_F(ActorsTest, DefaultLifetimeFromConfig) {
+  auto created =
+      RunShell(std::string(ACTOR_DRIVER) + " default-detached " + address_ + " cfgdet shared");
+  ASSERT_NE(created.out.find("READY"), std::string::npos) << created.out << created.err;
+  auto found = ray::GetActor<Counter>("cfgdet", "shared");
+  ASSERT_TRUE(found.has_value()) << "RayConfig::default_actor_lifetime = DETACHED was ignored";
+  EXPECT_EQ(*found->Task(&Counter::Get).Remote().Get(), 5);
+  found->Kill();
+}
+
+TEST_F(ActorsTest, DefaultActorsHoldNoCpuExplicitOnesDo) {
+  // Four default actors on a 2-CPU node: each needs a CPU only to be created.
+  std::vector<ray::ActorHandle<Counter>> actors;
+  for (int i = 0; i < 4; ++i) actors.push_back(ray::Actor(Counter::FactoryCreate).Remote(i));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(*actors[i].Task(&Counter::Get).Remote().Get(10000), i);
+  EXPECT_EQ(*ray::Task(UseCpus).SetResource("CPU", 2).Remote().Get(10000), 1);
+  // An actor that asks for 2 CPUs holds them while alive.
+  auto big = ray::Actor(Counter::FactoryCreate).SetResource("CPU", 2).Remote(0);
+  EXPECT_EQ(*big.Task(&Counter::Get).Remote().Get(10000), 0);
+  auto waiting = ray::Task(UseCpus).SetResource("CPU", 2).Remote();
+  EXPECT_THROW(waiting.Get(1000), ray::internal::RayTimeoutException);
+  big.Kill();
+  EXPECT_EQ(*waiting.Get(10000), 1);
 }
 
 TEST_F(ActorsTest, UnplaceableActorStaysPendingAndVisible) {
