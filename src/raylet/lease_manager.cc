@@ -30,7 +30,8 @@ void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLease
     reply(rejection);
     return;
   }
-  queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply)});
+  queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply),
+                          !request.actor_id().empty()});
   queued_[key] = std::prev(queue_.end());
   Schedule();
   Changed();
@@ -176,8 +177,13 @@ void LeaseManager::Schedule() {
     ResourceSet unclaimed = available_;
     std::map<std::string, int> workers_wanted;  // by job
     for (auto it = queue_.begin(); it != queue_.end();) {
-      if (!total_.Contains(it->resources) || !unclaimed.Contains(it->resources)) {
-        ++it;  // infeasible, or waiting for resources
+      if (!total_.Contains(it->resources)) {
+        ++it;  // infeasible
+        continue;
+      }
+      if (!unclaimed.Contains(it->resources)) {
+        if (it->for_actor) ++workers_wanted[it->job_id];  // its worker starts meanwhile
+        ++it;  // waiting for resources
         continue;
       }
       std::optional<LeasableWorker> worker = workers_->PopIdleWorker(it->job_id);

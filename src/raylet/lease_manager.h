@@ -9,6 +9,10 @@
 //   ...
 //   leases.ReturnWorker(client_id, lease_id, /*disconnect_worker=*/false);
 //
+// Workers are started for requests whose resources are free; for actor requests also ahead of
+// their resources (each actor takes a worker for good, so none is started in vain), so an actor
+// finds its worker ready when a CPU frees up.
+//
 // Policy: FIFO with backfill — queued requests are visited in arrival order and each one that can
 // be granted now is granted, so a large request waiting for resources does not hold back smaller
 // ones behind it. Requests that can never fit the node's *total* resources stay queued (not an
@@ -78,6 +82,7 @@ class LeaseManager {
     std::string job_id;
     ResourceSet resources;
     ReplyFn reply;
+    bool for_actor = false;  // its worker will be the actor's for good
   };
   struct Lease {
     std::string worker_id;
