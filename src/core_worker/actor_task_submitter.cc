@@ -3,6 +3,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "common/id.h"
 #include "common/session.h"
 #include "core_worker/task_common.h"
@@ -368,7 +369,9 @@ void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& fra
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) return;
   Actor& actor = it->second;
-  proto::TaskRepliesRequest replies;
+  // Parsed on an arena: a batch of replies is freed at once.
+  google::protobuf::Arena arena;
+  auto& replies = *google::protobuf::Arena::CreateMessage<proto::TaskRepliesRequest>(&arena);
   if (!frame.ParseBody(&replies).ok()) {
     spdlog::error("malformed replies from actor {}", ToHex(actor_id));
     return;

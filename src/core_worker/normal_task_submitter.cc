@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "absl/strings/str_join.h"
 #include "common/id.h"
 #include "core_worker/task_common.h"
@@ -206,7 +207,9 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
 
 void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
                                         rpc::Frame&& frame) {
-  proto::TaskRepliesRequest replies;
+  // Parsed on an arena: a batch of replies is freed at once.
+  google::protobuf::Arena arena;
+  auto& replies = *google::protobuf::Arena::CreateMessage<proto::TaskRepliesRequest>(&arena);
   if (!frame.ParseBody(&replies).ok()) {
     spdlog::error("malformed task replies from worker {}", ToHex(worker->worker_id));
     return;
