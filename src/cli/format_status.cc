@@ -48,12 +48,15 @@ std::string NodeSection(const proto::GetClusterStatusReply& status) {
                       failures.empty() ? " (no failures)\n" : failures);
 }
 
-std::map<std::string, Usage> SumUsage(const proto::GetClusterStatusReply& status) {
+// Usage summed over the ALIVE nodes (or only the node `only`, when given).
+std::map<std::string, Usage> SumUsage(const proto::GetClusterStatusReply& status,
+                                      const std::string* only = nullptr) {
   absl::flat_hash_map<std::string, const proto::NodeResourceReport*> reports;
   for (const auto& report : status.reports()) reports[report.node_id()] = &report;
   std::map<std::string, Usage> usage;  // sorted by name, like `ray status`
   for (const auto& node : status.nodes()) {
     if (node.state() != proto::NODE_ALIVE) continue;
+    if (only && node.node_id() != *only) continue;
     auto it = reports.find(node.node_id());
     const proto::NodeResourceReport* report = it == reports.end() ? nullptr : it->second;
     // Before its first report a node counts with its registered totals, all available.
@@ -83,20 +86,37 @@ std::map<std::string, Usage> SumUsage(const proto::GetClusterStatusReply& status
   return usage;
 }
 
-std::string ResourceSection(const proto::GetClusterStatusReply& status) {
-  std::string out = absl::StrCat("Resources\n", kStatusDashes, "\n", "Usage:\n");
-  auto usage = SumUsage(status);
-  if (usage.empty()) out += " (no resources)\n";
+std::string UsageLines(const std::map<std::string, Usage>& usage, const std::string& indent) {
+  std::string out;
+  if (usage.empty()) out += indent + "(no resources)\n";
   for (const auto& [name, u] : usage) {
     if (IsMemory(name)) {
-      absl::StrAppend(&out, " ", FormatBytes(u.used), "/", FormatBytes(u.total), " ", name,
+      absl::StrAppend(&out, indent, FormatBytes(u.used), "/", FormatBytes(u.total), " ", name,
                       u.spilled > 0 ? absl::StrCat(" (", FormatBytes(u.spilled), " spilled)") : "",
                       "\n");
     } else {
-      absl::StrAppend(&out, " ", FormatPyFloat(u.used), "/", FormatPyFloat(u.total), " ", name,
+      absl::StrAppend(&out, indent, FormatPyFloat(u.used), "/", FormatPyFloat(u.total), " ", name,
                       "\n");
     }
   }
+  return out;
+}
+
+// `moray status -v`: each ALIVE node's own usage.
+std::string NodeUsageSection(const proto::GetClusterStatusReply& status) {
+  std::string out = absl::StrCat("\nNode usage\n", kStatusDashes, "\n");
+  for (const auto& node : status.nodes()) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    absl::StrAppend(&out, "Node: ", ToHex(node.node_id()), " (", node.node_name(), ", ",
+                    node.node_ip(), node.is_head_node() ? ", head" : "", ")\n Usage:\n",
+                    UsageLines(SumUsage(status, &node.node_id()), "  "));
+  }
+  return out;
+}
+
+std::string ResourceSection(const proto::GetClusterStatusReply& status) {
+  std::string out = absl::StrCat("Resources\n", kStatusDashes, "\n", "Usage:\n");
+  out += UsageLines(SumUsage(status), " ");
 
   // Demands of alive nodes, merged by shape across nodes.
   absl::flat_hash_map<std::string, bool> alive;
@@ -129,9 +149,10 @@ std::string FormatResourceShape(const std::map<std::string, double>& shape) {
   return out + "}";
 }
 
-std::string FormatClusterStatus(const proto::GetClusterStatusReply& status, absl::Time now) {
+std::string FormatClusterStatus(const proto::GetClusterStatusReply& status, absl::Time now,
+                                bool verbose) {
   return absl::StrCat(BannerLine("Cluster status", now), "\n", NodeSection(status), "\n",
-                      ResourceSection(status));
+                      ResourceSection(status), verbose ? NodeUsageSection(status) : "");
 }
 
 }  // namespace moray::cli

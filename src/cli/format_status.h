@@ -32,7 +32,10 @@
 
 namespace moray::cli {
 
-std::string FormatClusterStatus(const proto::GetClusterStatusReply& status, absl::Time now);
+// `verbose` (`moray status -v`) adds a "Node usage" section: each ALIVE node's usage, headed
+// "Node: <id> (<name>, <ip>[, head])".
+std::string FormatClusterStatus(const proto::GetClusterStatusReply& status, absl::Time now,
+                                bool verbose = false);
 
 // {'CPU': 1.0, 'GPU': 2.0}: keys sorted, values as Python floats.
 std::string FormatResourceShape(const std::map<std::string, double>& shape);

@@ -79,6 +79,32 @@ TEST(FormatClusterStatusTest, NodesUsageAndDemands) {
                           "node can ever satisfy it)"));
 }
 
+TEST(FormatClusterStatusTest, VerboseShowsEachAliveNodesUsage) {
+  auto status = TwoNodeCluster();
+  status.mutable_nodes(0)->set_node_name("head-node");
+  status.mutable_nodes(0)->set_is_head_node(true);
+  auto* second = status.add_nodes();
+  second->set_node_id(std::string(16, '\x03'));
+  second->set_node_ip("127.0.0.1");
+  second->set_node_name("worker-1");
+  second->set_state(proto::NODE_ALIVE);
+  (*second->mutable_resources_total())["CPU"] = 4;  // no report yet: all available
+  auto lines = Lines(FormatClusterStatus(status, absl::Now(), /*verbose=*/true));
+  auto at = std::find(lines.begin(), lines.end(), "Node usage");
+  ASSERT_NE(at, lines.end());
+  EXPECT_THAT(std::vector<std::string>(at + 2, lines.end()),
+              ElementsAre("Node: 01010101010101010101010101010101 (head-node, 127.0.0.1, head)",
+                          " Usage:", "  1.0/2.0 CPU", "  0.0/1.0 GPU", "  0.5/4.0 custom",
+                          "  20.00MiB/4.05GiB object_store_memory",
+                          "Node: 03030303030303030303030303030303 (worker-1, 127.0.0.1)",
+                          " Usage:", "  0.0/4.0 CPU"));
+  // The summary still counts both nodes.
+  EXPECT_THAT(lines, testing::Contains(" 1.0/6.0 CPU"));
+  // Not verbose: no per-node section.
+  auto plain = Lines(FormatClusterStatus(status, absl::Now()));
+  EXPECT_EQ(std::find(plain.begin(), plain.end(), "Node usage"), plain.end());
+}
+
 TEST(FormatClusterStatusTest, EmptyClusterAndNodeWithoutReport) {
   proto::GetClusterStatusReply status;
   auto* node = status.add_nodes();

@@ -27,15 +27,53 @@ struct StartFlags {
   int64_t object_store_memory = 0;
   std::string object_spilling_directory;
   std::string node_ip = "127.0.0.1";
+  std::string node_name;
+  std::string labels;
+  int node_manager_port = 0;
 };
 
+int JoinCluster(const StartFlags& flags, const HeadOptions& options) {
+  auto gcs_address = ResolveGcsAddress(flags.address);
+  if (!gcs_address.ok()) {
+    std::cerr << "moray start: " << gcs_address.status().message() << "\n";
+    return 2;
+  }
+  auto node = StartWorkerNode(options, *gcs_address);
+  if (!node.ok()) {
+    std::cerr << "moray start: could not join the cluster at " << *gcs_address << ": "
+              << node.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "Local node IP: " << flags.node_ip << "\n\n"
+            << "--------------------\n"
+            << "Moray runtime started (worker node).\n"
+            << "--------------------\n\n"
+            << "  This node's raylet joined the cluster at " << *gcs_address << " (port "
+            << node->raylet_port << ").\n"
+            << "  To terminate the Moray processes of this machine, run\n    moray stop\n\n"
+            << "  GCS address: " << *gcs_address << "\n"
+            << "  Raylet address: " << node->raylet_host << ":" << node->raylet_port << "\n"
+            << "  Session directory: " << node->session_dir << "\n";
+  return 0;
+}
+
 int RunStart(const StartFlags& flags) {
-  if (!flags.head) {
-    std::cerr << "moray start: joining an existing cluster (--address) is not supported yet; "
-                 "start a head node with `moray start --head`\n";
+  if (flags.head == !flags.address.empty()) {
+    std::cerr << "moray start: give either --head (start a new cluster) or --address=HOST:PORT "
+                 "(join the cluster whose GCS is there)\n";
     return 2;
   }
   HeadOptions options;
+  options.node_name = flags.node_name;
+  options.raylet_port = flags.node_manager_port;
+  if (!flags.labels.empty()) {
+    auto labels = ParseLabelsJson(flags.labels);
+    if (!labels.ok()) {
+      std::cerr << "moray start: " << labels.status().message() << "\n";
+      return 2;
+    }
+    options.labels = *labels;
+  }
   options.node_ip = flags.node_ip;
   options.gcs_port = flags.port;
   options.num_cpus = flags.num_cpus;
@@ -51,6 +89,7 @@ int RunStart(const StartFlags& flags) {
     }
     options.resources = *resources;
   }
+  if (!flags.address.empty()) return JoinCluster(flags, options);
   auto head = StartHead(options);
   if (!head.ok()) {
     std::cerr << "moray start: " << head.status().message() << "\n";
@@ -131,6 +170,12 @@ void AddStartStopCommands(CLI::App& app) {
                     "Where a full object store spills objects (default: <session>/spill)");
   start->add_option("--node-ip-address", flags->node_ip, "Address the services bind and advertise")
       ->capture_default_str();
+  start->add_option("--node-name", flags->node_name, "This node's name (default: its IP address)");
+  start->add_option("--labels", flags->labels,
+                    "Node labels as a JSON object of strings, e.g. '{\"zone\": \"a\"}'");
+  start->add_option("--node-manager-port", flags->node_manager_port,
+                    "The raylet's port (0: any free port)")
+      ->check(CLI::Range(0, 65535));
   start->callback([flags] { std::exit(RunStart(*flags)); });
 
   auto force = std::make_shared<bool>(false);

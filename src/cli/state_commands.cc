@@ -148,10 +148,10 @@ void RunSummary(const Streams& io, const SummaryOptions& o) {
   *io.err << ListWarnings(dropped);
 }
 
-void RunStatus(const Streams& io, const std::string& address) {
+void RunStatus(const Streams& io, const std::string& address, bool verbose) {
   auto client = ConnectOrFail(io, address);
   auto status = OrFail(io, client->GetClusterStatus());
-  *io.out << FormatClusterStatus(status, absl::Now());
+  *io.out << FormatClusterStatus(status, absl::Now(), verbose);
 }
 
 }  // namespace
@@ -195,7 +195,10 @@ void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   CLI::App* status_cmd =
       app.add_subcommand("status", "Show node health, resource usage and pending demands");
   AddAddressOption(status_cmd, status_address.get());
-  status_cmd->callback([io, status_address] { RunStatus(io, *status_address); });
+  auto verbose = std::make_shared<bool>(false);
+  status_cmd->add_flag("-v,--verbose", *verbose, "Also show each node's usage");
+  status_cmd->callback(
+      [io, status_address, verbose] { RunStatus(io, *status_address, *verbose); });
 }
 
 }  // namespace moray::cli

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -79,6 +80,10 @@ std::string LogTail(const std::string& path) {
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line)) lines.push_back(line);
+  if (lines.empty() && absl::EndsWith(path, ".out")) {
+    // Nothing on stdout/stderr: the service's own log (<name>.log) says why.
+    return LogTail(path.substr(0, path.size() - 4) + ".log");
+  }
   size_t from = lines.size() > 8 ? lines.size() - 8 : 0;
   std::vector<std::string> tail(lines.begin() + from, lines.end());
   return absl::StrJoin(tail, "\n");
@@ -151,6 +156,23 @@ absl::StatusOr<std::map<std::string, double>> ParseResourcesJson(const std::stri
           "invalid --resources: use --num-cpus / --num-gpus instead of '", name, "'"));
     }
     out[name] = value.get<double>();
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParseLabelsJson(const std::string& json) {
+  nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid --labels '", json, "': expected a JSON object such as '{\"zone\": \"a\"}'"));
+  }
+  std::map<std::string, std::string> out;
+  for (auto& [name, value] : parsed.items()) {
+    if (!value.is_string() || name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid --labels '", json, "': keys must be non-empty and values strings"));
+    }
+    out[name] = value.get<std::string>();
   }
   return out;
 }
@@ -236,6 +258,55 @@ std::string FindMorayBinary() {
   return "moray";
 }
 
+namespace {
+
+// Starts the raylet of `node` (its gcs_address and session_dir set) and waits until it is
+// registered; fills raylet_pid/host/port.
+absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, bool is_head,
+                         StartedHead* node) {
+  std::vector<std::string> raylet_argv = {moray, "raylet",
+                                          absl::StrCat("--node-ip-address=", options.node_ip),
+                                          absl::StrCat("--port=", options.raylet_port),
+                                          absl::StrCat("--gcs-address=", node->gcs_address),
+                                          absl::StrCat("--session-dir=", node->session_dir),
+                                          absl::StrCat("--num-cpus=", options.num_cpus),
+                                          absl::StrCat("--num-gpus=", options.num_gpus),
+                                          absl::StrCat("--object-store-memory=",
+                                                       options.object_store_memory)};
+  if (is_head) raylet_argv.push_back("--head");
+  if (!options.node_name.empty()) raylet_argv.push_back("--node-name=" + options.node_name);
+  if (!options.labels.empty()) {
+    raylet_argv.push_back(absl::StrCat("--labels=", nlohmann::json(options.labels).dump()));
+  }
+  if (!options.resources.empty()) {
+    nlohmann::json resources(options.resources);
+    raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
+  }
+  int64_t prefault = options.object_store_prefault;
+  if (prefault < 0 && options.owner_pid > 0) prefault = kEmbeddedPrefault;
+  if (prefault >= 0) raylet_argv.push_back(absl::StrCat("--object-store-prefault=", prefault));
+  if (!options.object_spilling_directory.empty()) {
+    raylet_argv.push_back(
+        absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));
+  }
+  if (options.owner_pid > 0) raylet_argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
+  std::string raylet_log = node->session_dir + "/logs/raylet.out";
+  auto raylet = Spawn(raylet_argv, raylet_log, options.detach);
+  if (!raylet.ok()) return raylet.status();
+  node->raylet_pid = raylet->pid;
+  auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
+  if (!raylet_port.ok()) {
+    StopProcesses({node->raylet_pid}, absl::Seconds(2));
+    return raylet_port.status();
+  }
+  node->raylet_host = options.node_ip;
+  node->raylet_port = *raylet_port;
+  (void)RecordPid(node->session_dir, node->raylet_pid, "raylet");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
   StartedHead head;
   head.session_dir = options.session_dir;
@@ -272,42 +343,32 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
   head.gcs_address = absl::StrCat(options.node_ip, ":", *gcs_port);
   (void)RecordPid(head.session_dir, head.gcs_pid, "gcs_server");
 
-  std::vector<std::string> raylet_argv = {moray, "raylet", "--head",
-                                          absl::StrCat("--node-ip-address=", options.node_ip),
-                                          absl::StrCat("--gcs-address=", head.gcs_address),
-                                          absl::StrCat("--session-dir=", head.session_dir),
-                                          absl::StrCat("--num-cpus=", options.num_cpus),
-                                          absl::StrCat("--num-gpus=", options.num_gpus),
-                                          absl::StrCat("--object-store-memory=",
-                                                       options.object_store_memory)};
-  if (!options.resources.empty()) {
-    nlohmann::json resources(options.resources);
-    raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
-  }
-  int64_t prefault = options.object_store_prefault;
-  if (prefault < 0 && options.owner_pid > 0) prefault = kEmbeddedPrefault;
-  if (prefault >= 0) raylet_argv.push_back(absl::StrCat("--object-store-prefault=", prefault));
-  if (!options.object_spilling_directory.empty()) {
-    raylet_argv.push_back(
-        absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));
-  }
-  if (!owner.empty()) raylet_argv.push_back(owner);
-  std::string raylet_log = head.session_dir + "/logs/raylet.out";
-  auto raylet = Spawn(raylet_argv, raylet_log, options.detach);
-  if (!raylet.ok()) {
+  if (auto started = StartRaylet(options, moray, /*is_head=*/true, &head); !started.ok()) {
     StopProcesses({head.gcs_pid}, absl::Seconds(2));
-    return raylet.status();
+    return started;
   }
-  head.raylet_pid = raylet->pid;
-  auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
-  if (!raylet_port.ok()) {
-    StopProcesses({head.raylet_pid, head.gcs_pid}, absl::Seconds(2));
-    return raylet_port.status();
-  }
-  head.raylet_host = options.node_ip;
-  head.raylet_port = *raylet_port;
-  (void)RecordPid(head.session_dir, head.raylet_pid, "raylet");
   return head;
+}
+
+absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
+                                            const std::string& gcs_address) {
+  StartedHead node;
+  node.gcs_address = gcs_address;
+  node.session_dir = options.session_dir;
+  if (node.session_dir.empty()) {
+    auto dir = CreateSessionDir();
+    if (!dir.ok()) return dir.status();
+    node.session_dir = *dir;
+  }
+  std::string moray = FindMorayBinary();
+  if (moray.find('/') == std::string::npos || access(moray.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
+                                            " (set MORAY_BIN to its path)"));
+  }
+  if (auto started = StartRaylet(options, moray, /*is_head=*/false, &node); !started.ok()) {
+    return started;
+  }
+  return node;
 }
 
 void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace) {

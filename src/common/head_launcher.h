@@ -1,5 +1,7 @@
-// Starting a head node (GCS + raylet) as background processes: used by `moray start --head` and by
-// ray::Init() without an address (the embedded cluster, whose processes exit with their owner).
+// Starting a node's services as background processes: a head node (GCS + raylet), used by
+// `moray start --head` and by ray::Init() without an address (the embedded cluster, whose processes
+// exit with their owner); or a worker node (a raylet that joins an existing GCS), used by
+// `moray start --address=HOST:PORT`.
 //
 //   HeadOptions options;                      // defaults: loopback, free ports, all CPUs
 //   options.owner_pid = getpid();             // embedded: exit when this process does
@@ -34,6 +36,9 @@ struct HeadOptions {
   int owner_pid = 0;      // > 0: the services exit when that process exits (the embedded cluster)
   bool detach = false;    // new session, so the services outlive the starting terminal
   std::string session_dir;  // empty: a fresh one
+  std::string node_name;    // empty: the node's IP address
+  std::map<std::string, std::string> labels;
+  int raylet_port = 0;      // 0: any free port
 };
 
 inline constexpr int64_t kEmbeddedPrefault = 256ll << 20;
@@ -59,6 +64,15 @@ absl::StatusOr<std::map<std::string, double>> ParseResourcesJson(const std::stri
 // most) and returns their addresses. On failure nothing is left running and the error carries the
 // tail of the failing service's log.
 absl::StatusOr<StartedHead> StartHead(const HeadOptions& options);
+
+// Starts a raylet (own session directory, store and ports) that joins the cluster whose GCS is at
+// `gcs_address` (host:port); `options.gcs_port` is ignored. The result has gcs_pid -1.
+// Unavailable with the raylet's log tail if it cannot register (wrong address, GCS down).
+absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
+                                            const std::string& gcs_address);
+
+// Parses a --labels value: a JSON object of strings.
+absl::StatusOr<std::map<std::string, std::string>> ParseLabelsJson(const std::string& json);
 
 // SIGTERM, then SIGKILL after `grace`; reaps children of this process.
 void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace);
