@@ -1,0 +1,85 @@
+// Several raylets under one GCS on this machine (issue 5, part 1): nodes join with their own
+// names, labels and resources; the CLI sees them; wrong addresses fail clearly; `moray stop`
+// ends everything.
+#include <regex>
+
+#include "gtest/gtest.h"
+#include "ray/api.h"
+#include "tests/cluster/local_cluster.h"
+#include "tests/test_env.h"
+
+namespace {
+
+using moray::testing::LocalCluster;
+using moray::testing::NodeSpec;
+using moray::testing::RunMoray;
+using moray::testing::WaitFor;
+
+int Twice(int x) { return 2 * x; }
+RAY_REMOTE(Twice);
+
+int CountMatches(const std::string& text, const std::string& pattern) {
+  std::regex re(pattern);
+  return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), re),
+                                        std::sregex_iterator()));
+}
+
+TEST(ClusterTest, NodesJoinAndTheCliSeesThemAll) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start({{.num_cpus = 1, .node_name = "head"},
+                             {.num_cpus = 2, .labels = R"({"zone": "b"})", .node_name = "n2"},
+                             {.num_cpus = 1, .resources = R"({"node3_only": 1})",
+                              .labels = R"({"zone": "c"})", .node_name = "n3"}}))
+      << cluster.error();
+  auto nodes = RunMoray({"list", "nodes", "--address", cluster.address()}).out;
+  EXPECT_EQ(CountMatches(nodes, "ALIVE"), 3) << nodes;
+  EXPECT_NE(nodes.find("n2"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find("zone: c"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find("node3_only: 1.0"), std::string::npos) << nodes;
+  EXPECT_EQ(CountMatches(nodes, "True"), 1) << "exactly one head node\n" << nodes;
+
+  EXPECT_TRUE(WaitFor([&] {
+    auto status = RunMoray({"status", "--address", cluster.address()}).out;
+    return status.find(" 0.0/4.0 CPU") != std::string::npos &&
+           status.find(" 0.0/1.0 node3_only") != std::string::npos;
+  })) << RunMoray({"status", "--address", cluster.address()}).out;
+  auto verbose = RunMoray({"status", "-v", "--address", cluster.address()}).out;
+  EXPECT_EQ(CountMatches(verbose, "\nNode: [0-9a-f]{32} "), 3) << verbose;
+  EXPECT_NE(verbose.find("(n3, 127.0.0.1)"), std::string::npos) << verbose;
+
+  // A driver joins by address and runs work.
+  ray::RayConfig config;
+  config.address = cluster.address();
+  ray::Init(config);
+  EXPECT_EQ(*ray::Task(Twice).Remote(21).Get(), 42);
+  ray::Shutdown();
+
+  cluster.Stop();
+  EXPECT_TRUE(WaitFor([] { return moray::testing::ProcessesOfThisTest().empty(); }));
+}
+
+TEST(ClusterTest, JoiningAWrongAddressFailsClearlyAndLeavesNothing) {
+  auto r = RunMoray({"start", "--address=127.0.0.1:1", "--num-cpus=1",
+                     "--object-store-memory=67108864"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("could not join the cluster at 127.0.0.1:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.err;
+  auto both = RunMoray({"start", "--head", "--address=127.0.0.1:1"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("either --head"), std::string::npos) << both.err;
+  auto labels = RunMoray({"start", "--address=127.0.0.1:1", "--labels=zone"});
+  EXPECT_EQ(labels.exit_code, 2);
+  EXPECT_NE(labels.err.find("invalid --labels"), std::string::npos) << labels.err;
+  EXPECT_TRUE(WaitFor([] { return moray::testing::ProcessesOfThisTest().empty(); }));
+}
+
+TEST(ClusterTest, ANodeAddedLaterJoinsTheRunningCluster) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start({{.num_cpus = 1}})) << cluster.error();
+  ASSERT_TRUE(cluster.AddNode({.num_cpus = 3, .node_name = "late"})) << cluster.error();
+  auto nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
+                         "node_name=late"}).out;
+  EXPECT_EQ(CountMatches(nodes, "ALIVE"), 1) << nodes;
+}
+
+}  // namespace
