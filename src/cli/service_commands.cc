@@ -52,6 +52,15 @@ void AddServiceCommands(CLI::App& app) {
   gcs->add_option("--session-dir", gcs_options->session_dir, "Session directory")->required();
   gcs->add_option("--ready-fd", gcs_options->ready_fd, "Write the port here once listening");
   gcs->add_option("--owner-pid", gcs_options->owner_pid, "Exit when this process exits");
+  gcs->add_option("--health-check-period-ms", gcs_options->health_check_period_ms,
+                  "How often each raylet is health-checked")
+      ->check(CLI::Range(10, 3600000));
+  gcs->add_option("--health-check-timeout-ms", gcs_options->health_check_timeout_ms,
+                  "How long one health check may take")
+      ->check(CLI::Range(10, 3600000));
+  gcs->add_option("--health-check-failure-threshold", gcs_options->health_check_failure_threshold,
+                  "Failed health checks in a row before a node is declared dead")
+      ->check(CLI::Range(1, 1000));
   gcs->callback([gcs_options] { std::exit(gcs::RunGcsServer(*gcs_options)); });
 
   auto raylet_options = std::make_shared<raylet::RayletOptions>();

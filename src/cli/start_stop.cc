@@ -30,6 +30,9 @@ struct StartFlags {
   std::string node_name;
   std::string labels;
   int node_manager_port = 0;
+  int health_check_period_ms = 0;
+  int health_check_timeout_ms = 0;
+  int health_check_failure_threshold = 0;
 };
 
 int JoinCluster(const StartFlags& flags, const HeadOptions& options) {
@@ -66,6 +69,9 @@ int RunStart(const StartFlags& flags) {
   HeadOptions options;
   options.node_name = flags.node_name;
   options.raylet_port = flags.node_manager_port;
+  options.health_check_period_ms = flags.health_check_period_ms;
+  options.health_check_timeout_ms = flags.health_check_timeout_ms;
+  options.health_check_failure_threshold = flags.health_check_failure_threshold;
   if (!flags.labels.empty()) {
     auto labels = ParseLabelsJson(flags.labels);
     if (!labels.ok()) {
@@ -173,6 +179,15 @@ void AddStartStopCommands(CLI::App& app) {
   start->add_option("--node-name", flags->node_name, "This node's name (default: its IP address)");
   start->add_option("--labels", flags->labels,
                     "Node labels as a JSON object of strings, e.g. '{\"zone\": \"a\"}'");
+  start->add_option("--health-check-period-ms", flags->health_check_period_ms,
+                    "Head: how often the GCS checks each raylet (default 1000)")
+      ->check(CLI::Range(10, 3600000));
+  start->add_option("--health-check-timeout-ms", flags->health_check_timeout_ms,
+                    "Head: how long one check may take (default 1000)")
+      ->check(CLI::Range(10, 3600000));
+  start->add_option("--health-check-failure-threshold", flags->health_check_failure_threshold,
+                    "Head: failed checks in a row before a node is dead (default 5)")
+      ->check(CLI::Range(1, 1000));
   start->add_option("--node-manager-port", flags->node_manager_port,
                     "The raylet's port (0: any free port)")
       ->check(CLI::Range(0, 65535));

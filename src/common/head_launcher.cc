@@ -217,6 +217,18 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       options->object_spilling_directory = value;
     } else if (flag == "--node-ip-address") {
       options->node_ip = value;
+    } else if (flag == "--health-check-period-ms") {
+      if (!absl::SimpleAtoi(value, &options->health_check_period_ms) ||
+          options->health_check_period_ms < 10)
+        return bad();
+    } else if (flag == "--health-check-timeout-ms") {
+      if (!absl::SimpleAtoi(value, &options->health_check_timeout_ms) ||
+          options->health_check_timeout_ms < 10)
+        return bad();
+    } else if (flag == "--health-check-failure-threshold") {
+      if (!absl::SimpleAtoi(value, &options->health_check_failure_threshold) ||
+          options->health_check_failure_threshold < 1)
+        return bad();
     } else if (flag == "--resources") {
       auto resources = ParseResourcesJson(value);
       if (!resources.ok()) return resources.status();
@@ -225,7 +237,8 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
           "--resources, --object-store-memory, --object-store-prefault, --object-spilling-directory, "
-          "--node-ip-address)"));
+          "--node-ip-address, --health-check-period-ms, --health-check-timeout-ms, "
+          "--health-check-failure-threshold)"));
     }
   }
   return absl::OkStatus();
@@ -331,6 +344,17 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
                                        absl::StrCat("--port=", options.gcs_port),
                                        absl::StrCat("--session-dir=", head.session_dir)};
   if (!owner.empty()) gcs_argv.push_back(owner);
+  if (options.health_check_period_ms > 0) {
+    gcs_argv.push_back(absl::StrCat("--health-check-period-ms=", options.health_check_period_ms));
+  }
+  if (options.health_check_timeout_ms > 0) {
+    gcs_argv.push_back(
+        absl::StrCat("--health-check-timeout-ms=", options.health_check_timeout_ms));
+  }
+  if (options.health_check_failure_threshold > 0) {
+    gcs_argv.push_back(absl::StrCat("--health-check-failure-threshold=",
+                                    options.health_check_failure_threshold));
+  }
   std::string gcs_log = head.session_dir + "/logs/gcs_server.out";
   auto gcs = Spawn(gcs_argv, gcs_log, options.detach);
   if (!gcs.ok()) return gcs.status();

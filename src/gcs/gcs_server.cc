@@ -32,6 +32,15 @@ absl::Status GcsServer::Start() {
                                                  &task_events_);
       listening = channel_->Listen(config_.host);
       actor_port_ = channel_->port();
+      health_ = std::make_unique<HealthChecker>(
+          &actor_loop_, &nodes_, &objects_, config_.health_check,
+          [this](const proto::NodeInfo& node) {
+            // Everyone is told: core workers on the worker channel, raylets on their
+            // health-check connections.
+            channel_->PublishNodeDead(node);
+            health_->SendToRaylets(proto::NODE_DIED, node);
+          });
+      health_->Start();
       done.set_value();
     });
     done.get_future().wait();
@@ -76,6 +85,7 @@ void GcsServer::Stop(absl::Duration grace) {
   server_.reset();
   std::promise<void> done;
   actor_loop_.Post([&] {
+    if (health_) health_->Shutdown();
     if (channel_) channel_->Shutdown();
     if (scheduler_) scheduler_->Shutdown();
     done.set_value();

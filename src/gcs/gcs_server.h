@@ -21,6 +21,7 @@
 #include "gcs/actor_scheduler.h"
 #include "gcs/gcs_service.h"
 #include "gcs/gcs_table_storage.h"
+#include "gcs/health_checker.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
@@ -37,6 +38,7 @@ struct GcsServerConfig {
   std::string host = "127.0.0.1";  // bind address
   int port = 0;                    // 0: any free port
   size_t max_task_records = 100000;  // task attempts kept for the state API
+  HealthCheckOptions health_check;   // how raylets are checked, and when a node is DEAD
 };
 
 class GcsServer {
@@ -71,6 +73,7 @@ class GcsServer {
   rpc::EventLoop actor_loop_;
   std::unique_ptr<ActorScheduler> scheduler_;
   std::unique_ptr<WorkerChannel> channel_;
+  std::unique_ptr<HealthChecker> health_;
   int actor_port_ = 0;
 };
 

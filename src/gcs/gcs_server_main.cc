@@ -88,7 +88,11 @@ int RunGcsServer(const GcsServerOptions& options) {
 
   GcsServer server({.host = options.host,
                     .port = options.port,
-                    .max_task_records = options.max_task_records});
+                    .max_task_records = options.max_task_records,
+                    .health_check = {
+                        .period = absl::Milliseconds(options.health_check_period_ms),
+                        .timeout = absl::Milliseconds(options.health_check_timeout_ms),
+                        .failure_threshold = options.health_check_failure_threshold}});
   if (auto status = server.Start(); !status.ok()) {
     spdlog::error("{}", status.ToString());
     if (options.ready_fd >= 0) close(options.ready_fd);  // the reader sees EOF, not a hang

@@ -154,6 +154,10 @@ void WorkerChannel::Publish(const proto::ActorInfo& info) {
   if (info.state() == proto::DEAD) subscribers_.erase(it);  // final
 }
 
+void WorkerChannel::PublishNodeDead(const proto::NodeInfo& node) {
+  for (auto& [key, client] : clients_) client.conn->Send(proto::NODE_DIED, node);
+}
+
 void WorkerChannel::OnClose(rpc::Connection* key) {
   auto it = clients_.find(key);
   if (it == clients_.end()) return;

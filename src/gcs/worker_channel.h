@@ -38,6 +38,8 @@ class WorkerChannel {
   int port() const { return server_ ? server_->port() : 0; }
   // Sends `info` to every subscriber of the actor.
   void Publish(const proto::ActorInfo& info);
+  // Tells every connected core worker that `node` is DEAD (NODE_DIED).
+  void PublishNodeDead(const proto::NodeInfo& node);
   void Shutdown();
 
  private:

@@ -137,6 +137,17 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->ReportObjects(std::move(snapshot));
       return;
     }
+    case proto::HEALTH_CHECK:
+      client.conn->Reply(frame, proto::HealthCheckReply());
+      return;
+    case proto::NODE_DIED: {
+      proto::NodeInfo node;
+      if (parse(&node)) {
+        spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
+                     node.state_message());
+      }
+      return;
+    }
     case proto::DISCONNECT_CLIENT:
       if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
       return;

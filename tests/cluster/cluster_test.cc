@@ -1,6 +1,10 @@
 // Several raylets under one GCS on this machine (issue 5, part 1): nodes join with their own
 // names, labels and resources; the CLI sees them; wrong addresses fail clearly; `moray stop`
 // ends everything.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
 #include <regex>
 
 #include "gtest/gtest.h"
@@ -80,6 +84,47 @@ TEST(ClusterTest, ANodeAddedLaterJoinsTheRunningCluster) {
   auto nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
                          "node_name=late"}).out;
   EXPECT_EQ(CountMatches(nodes, "ALIVE"), 1) << nodes;
+}
+
+TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start({{.num_cpus = 1}, {.num_cpus = 1, .node_name = "doomed"}}))
+      << cluster.error();
+  pid_t raylet = cluster.raylet_pid(1);
+  ASSERT_GT(raylet, 0);
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(raylet, SIGKILL), 0);
+  std::string nodes;
+  // Default checks: every 1 s, 5 failures in a row -> well within 10 s.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
+                          "node_name=doomed"}).out;
+        return nodes.find("DEAD") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << nodes;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_NE(nodes.find("health check failed"), std::string::npos) << nodes;
+  auto status = RunMoray({"status", "--address", cluster.address()}).out;
+  EXPECT_NE(status.find("NodeTerminated"), std::string::npos) << status;
+  EXPECT_NE(status.find(" 0.0/1.0 CPU"), std::string::npos) << "a dead node's CPUs do not count\n"
+                                                             << status;
+  // The head's raylet was told.
+  EXPECT_TRUE(WaitFor([] {
+    auto logs = moray::testing::RunShell(
+        "grep -h 'is dead' " + moray::testing::PrivateTmpDir::path() + "/session_*/logs/raylet.log");
+    return logs.out.find("doomed") != std::string::npos ||
+           logs.out.find("health check failed") != std::string::npos;
+  }));
+  // The same machine rejoins: a new node.
+  ASSERT_TRUE(cluster.AddNode({.num_cpus = 1, .node_name = "doomed"})) << cluster.error();
+  nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
+                    "node_name=doomed"}).out;
+  EXPECT_NE(nodes.find("ALIVE"), std::string::npos) << nodes;
+  EXPECT_NE(nodes.find("DEAD"), std::string::npos) << nodes;
+  std::printf("dead node detected after %.2f s\n", seconds);
 }
 
 }  // namespace

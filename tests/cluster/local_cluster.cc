@@ -1,5 +1,6 @@
 #include "tests/cluster/local_cluster.h"
 
+#include <fstream>
 #include <regex>
 
 #include "tests/test_env.h"
@@ -32,6 +33,7 @@ bool LocalCluster::Start(const std::vector<NodeSpec>& nodes) {
     return false;
   }
   address_ = m[1];
+  NoteRaylet(head.out);
   for (size_t i = 1; i < nodes.size(); ++i) {
     if (!AddNode(nodes[i])) return false;
   }
@@ -46,7 +48,22 @@ bool LocalCluster::AddNode(const NodeSpec& node) {
     error_ = "worker node: " + joined.out + joined.err;
     return false;
   }
+  NoteRaylet(joined.out);
   return true;
+}
+
+void LocalCluster::NoteRaylet(const std::string& start_output) {
+  std::smatch m;
+  pid_t raylet = -1;
+  if (std::regex_search(start_output, m, std::regex("Session directory: (\\S+)"))) {
+    std::ifstream in(m[1].str() + "/pids");
+    pid_t pid;
+    std::string name;
+    while (in >> pid >> name) {
+      if (name == "raylet") raylet = pid;
+    }
+  }
+  raylet_pids_.push_back(raylet);
 }
 
 void LocalCluster::Stop() {

@@ -9,6 +9,8 @@
 //   config.address = cluster.address();
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -36,14 +38,19 @@ class LocalCluster {
   void Stop();
 
   const std::string& address() const { return address_; }
+  // The raylet process of node `i` (0: the head), in start order.
+  pid_t raylet_pid(size_t i) const { return i < raylet_pids_.size() ? raylet_pids_[i] : -1; }
   const std::string& error() const { return error_; }
 
  private:
   std::vector<std::string> Args(const NodeSpec& node) const;
+  // Records the raylet pid from the session directory `moray start` printed.
+  void NoteRaylet(const std::string& start_output);
 
   std::string address_;
   std::string error_;
   bool running_ = false;
+  std::vector<pid_t> raylet_pids_;
 };
 
 }  // namespace moray::testing

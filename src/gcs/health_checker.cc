@@ -1,0 +1,120 @@
+#include "gcs/health_checker.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "node.pb.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::gcs {
+
+HealthChecker::HealthChecker(rpc::EventLoop* loop, NodeManager* nodes,
+                             ObjectSnapshotStore* objects, HealthCheckOptions options,
+                             DeadFn on_dead)
+    : loop_(loop), nodes_(nodes), objects_(objects), options_(options),
+      on_dead_(std::move(on_dead)) {}
+
+HealthChecker::~HealthChecker() { *alive_ = false; }
+
+void HealthChecker::Start() {
+  timer_ = loop_->RunAfter(options_.period, [this, alive = alive_] {
+    if (*alive) Round();
+  });
+}
+
+void HealthChecker::SendToRaylets(uint16_t method, const google::protobuf::MessageLite& message) {
+  for (auto& [id, peer] : peers_) {
+    if (peer.conn && !peer.conn->closed()) peer.conn->Send(method, message);
+  }
+}
+
+void HealthChecker::Shutdown() {
+  *alive_ = false;
+  if (timer_) loop_->CancelTimer(timer_);
+  for (auto& [id, peer] : peers_) {
+    if (peer.conn) peer.conn->Close();
+  }
+  peers_.clear();
+}
+
+void HealthChecker::Round() {
+  timer_ = 0;
+  std::unordered_map<std::string, Peer> kept;
+  for (const auto& node : nodes_->GetAllNodes()) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    auto it = peers_.find(node.node_id());
+    Peer peer = it == peers_.end() ? Peer{} : std::move(it->second);
+    kept[node.node_id()] = std::move(peer);
+  }
+  for (auto& [id, peer] : peers_) {  // nodes no longer alive (unregistered): forget them
+    if (!kept.contains(id) && peer.conn) peer.conn->Close();
+  }
+  peers_ = std::move(kept);
+  for (const auto& node : nodes_->GetAllNodes()) {
+    auto it = peers_.find(node.node_id());
+    if (it != peers_.end()) Check(node, it->second);
+  }
+  Start();
+}
+
+void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
+  const std::string node_id = node.node_id();
+  if (peer.in_flight) return;  // the last check is still within its timeout
+  if (!peer.conn || peer.conn->closed()) {
+    auto conn = rpc::Connection::Connect(loop_, node.node_ip(), node.raylet_port(),
+                                         options_.timeout);
+    if (!conn.ok()) {
+      Failed(node_id, absl::StrCat("its raylet at ", node.node_ip(), ":", node.raylet_port(),
+                                   " cannot be reached (", conn.status().message(), ")"));
+      return;
+    }
+    peer.conn = *conn;
+    peer.conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                           [](const std::shared_ptr<rpc::Connection>&) {});
+  }
+  peer.in_flight = true;
+  const uint64_t check_id = next_check_id_++;
+  peer.check_id = check_id;
+  proto::HealthCheckRequest request;
+  peer.conn->Call(proto::HEALTH_CHECK, request,
+                  [this, node_id, check_id, alive = alive_](absl::Status s, rpc::Frame&&) {
+                    if (!*alive) return;
+                    auto it = peers_.find(node_id);
+                    if (it == peers_.end() || it->second.check_id != check_id) return;
+                    it->second.in_flight = false;
+                    if (s.ok()) {
+                      it->second.failures = 0;
+                    } else {
+                      Failed(node_id, "the connection to its raylet closed");
+                    }
+                  });
+  loop_->RunAfter(options_.timeout, [this, node_id, check_id, alive = alive_] {
+    if (!*alive) return;
+    auto it = peers_.find(node_id);
+    if (it == peers_.end() || it->second.check_id != check_id || !it->second.in_flight) return;
+    it->second.in_flight = false;
+    Failed(node_id, absl::StrCat("its raylet did not answer a health check within ",
+                                 absl::FormatDuration(options_.timeout)));
+  });
+}
+
+void HealthChecker::Failed(const std::string& node_id, const std::string& why) {
+  auto it = peers_.find(node_id);
+  if (it == peers_.end()) return;
+  Peer& peer = it->second;
+  if (peer.conn) {
+    peer.conn->Close();
+    peer.conn.reset();
+  }
+  if (++peer.failures < options_.failure_threshold) return;
+  peers_.erase(it);
+  std::string reason = absl::StrCat("health check failed ", options_.failure_threshold,
+                                    " times in a row: ", why);
+  if (auto s = nodes_->UnregisterNode(node_id, reason); !s.ok()) return;
+  objects_->DropNode(node_id);
+  spdlog::warn("node {} is DEAD: {}", ToHex(node_id), reason);
+  for (const auto& node : nodes_->GetAllNodes()) {
+    if (node.node_id() == node_id && on_dead_) on_dead_(node);
+  }
+}
+
+}  // namespace moray::gcs
