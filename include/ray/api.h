@@ -38,6 +38,7 @@
 #include "ray/api/ray_remote.h"
 #include "ray/api/ray_runtime.h"
 #include "ray/api/runtime_env.h"
+#include "ray/api/scheduling.h"
 #include "ray/api/serializer.h"
 #include "ray/api/task_caller.h"
 
@@ -191,5 +192,20 @@ inline bool WasCurrentActorRestarted() { return internal::GetRuntime().WasCurren
 
 // The namespace of this job (RayConfig::ray_namespace, or a random one chosen at Init).
 inline std::string GetNamespace() { return internal::GetRuntime().GetNamespace(); }
+
+// Beyond Ray's C++ API (ray/api/scheduling.h): the cluster's nodes, its total resources over the
+// alive nodes, and what they last reported free.
+inline std::vector<Node> Nodes() { return internal::GetRuntime().Nodes(); }
+inline std::unordered_map<std::string, double> ClusterResources() {
+  std::unordered_map<std::string, double> total;
+  for (const Node& node : Nodes()) {
+    if (!node.alive) continue;
+    for (const auto& [name, amount] : node.resources) total[name] += amount;
+  }
+  return total;
+}
+inline std::unordered_map<std::string, double> AvailableResources() {
+  return internal::GetRuntime().AvailableResources();
+}
 
 }  // namespace ray

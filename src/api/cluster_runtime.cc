@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -206,6 +208,26 @@ void AddArgs(std::vector<ray::internal::TaskArgument>& args, proto::TaskSpec* sp
   }
 }
 
+// The proto form of a public scheduling strategy; RayException for a malformed node id.
+proto::SchedulingStrategy ToProto(const ray::SchedulingStrategy& strategy) {
+  proto::SchedulingStrategy out;
+  if (std::holds_alternative<ray::SpreadSchedulingStrategy>(strategy)) {
+    out.set_kind(proto::SchedulingStrategy::SPREAD);
+  } else if (const auto* affinity = std::get_if<ray::NodeAffinitySchedulingStrategy>(&strategy)) {
+    std::string node_id = FromHex(affinity->node_id);
+    if (node_id.size() != kUniqueIdSize) {
+      throw ray::internal::RayException(
+          absl::StrCat("NodeAffinitySchedulingStrategy: '", affinity->node_id,
+                       "' is not a node id (", 2 * kUniqueIdSize, " hex digits, as ray::Nodes() "
+                       "gives them)"));
+    }
+    out.set_kind(proto::SchedulingStrategy::NODE_AFFINITY);
+    out.set_node_id(node_id);
+    out.set_soft(affinity->soft);
+  }
+  return out;
+}
+
 // Defaults a process applies to the actors it creates.
 struct ActorDefaults {
   std::string ray_namespace;  // the job's
@@ -279,6 +301,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_max_retries(options.max_retries);
     spec.set_retry_exceptions(options.retry_exceptions);
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
+    *spec.mutable_scheduling_strategy() = ToProto(options.strategy);
     AddArgs(args, &spec);
     return worker_->SubmitTask(std::move(spec));
   }
@@ -311,6 +334,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     creation->set_name(options.name);
     creation->set_ray_namespace(ray_namespace);
     creation->set_detached(detached);
+    *spec.mutable_scheduling_strategy() = ToProto(options.strategy);
     AddArgs(args, &spec);
     proto::ActorInfo info;
     info.set_class_name(class_name);
@@ -371,6 +395,36 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
 
   std::string GetNamespace() override { return defaults_.ray_namespace; }
 
+  std::vector<ray::Node> Nodes() override {
+    auto status = ClusterStatus();
+    std::vector<ray::Node> nodes;
+    for (const auto& info : status.nodes()) {
+      ray::Node node;
+      node.node_id = ToHex(info.node_id());
+      node.node_ip = info.node_ip();
+      node.node_name = info.node_name();
+      node.alive = info.state() == proto::NODE_ALIVE;
+      node.is_head = info.is_head_node();
+      node.state_message = info.state_message();
+      for (const auto& [name, amount] : info.resources_total()) node.resources[name] = amount;
+      for (const auto& [key, value] : info.labels()) node.labels[key] = value;
+      nodes.push_back(std::move(node));
+    }
+    return nodes;
+  }
+
+  std::unordered_map<std::string, double> AvailableResources() override {
+    auto status = ClusterStatus();
+    std::unordered_map<std::string, bool> alive;
+    for (const auto& node : status.nodes()) alive[node.node_id()] = node.state() == proto::NODE_ALIVE;
+    std::unordered_map<std::string, double> available;
+    for (const auto& report : status.reports()) {
+      if (!alive[report.node_id()]) continue;
+      for (const auto& [name, amount] : report.resources_available()) available[name] += amount;
+    }
+    return available;
+  }
+
   void AddLocalReference(const std::string& id) override { worker_->AddLocalReference(id); }
   void RemoveLocalReference(const std::string& id) override { worker_->RemoveLocalReference(id); }
   std::string GetOwnerAddress(const std::string& id) override { return worker_->OwnerAddressOf(id); }
@@ -385,9 +439,30 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
+  proto::GetClusterStatusReply ClusterStatus() {
+    std::lock_guard<std::mutex> lock(gcs_mutex_);
+    if (!gcs_) {
+      auto client = gcs::GcsClient::Connect(worker_->gcs_address(), absl::Seconds(5));
+      if (!client.ok()) {
+        throw ray::internal::RayException(absl::StrCat("cannot reach the GCS at ",
+                                                       worker_->gcs_address(), ": ",
+                                                       client.status().message()));
+      }
+      gcs_ = std::move(*client);
+    }
+    auto status = gcs_->GetClusterStatus();
+    if (!status.ok()) {
+      throw ray::internal::RayException(
+          absl::StrCat("cannot read the cluster's nodes: ", status.status().message()));
+    }
+    return *std::move(status);
+  }
+
   std::unique_ptr<core::CoreWorker> worker_;
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
   const ActorDefaults defaults_;
+  std::mutex gcs_mutex_;
+  std::unique_ptr<gcs::GcsClient> gcs_;  // for Nodes() / AvailableResources(); guarded by gcs_mutex_
 };
 
 // Finds the raylet on this machine in the cluster whose GCS is at `gcs_address`.

@@ -19,7 +19,14 @@ NormalTaskSubmitter::~NormalTaskSubmitter() = default;
 std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec) {
   // The scheduling key: the function and its resource shape, sorted (protobuf maps have no order).
   std::map<std::string, double> sorted(spec.resources().begin(), spec.resources().end());
-  return absl::StrCat(spec.function_name(), "|", absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
+  std::string key = absl::StrCat(spec.function_name(), "|",
+                                 absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
+  const auto& strategy = spec.scheduling_strategy();
+  if (strategy.kind() != proto::SchedulingStrategy::DEFAULT) {
+    absl::StrAppend(&key, "|", strategy.kind(), ":", ToHex(strategy.node_id()), ":",
+                    strategy.soft());
+  }
+  return key;
 }
 
 int NormalTaskSubmitter::InFlightLimit(const KeyQueue& queue) const {
@@ -42,6 +49,7 @@ void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   auto& queue = queues_[task.key];
   if (queue.resources.empty()) {
     queue.resources.insert(task.spec.resources().begin(), task.spec.resources().end());
+    queue.strategy = task.spec.scheduling_strategy();
   }
   RecordState(task, proto::PENDING_ARGS_AVAIL, /*descriptive=*/true);
   tasks_.emplace(task_id, std::move(task));
@@ -90,12 +98,14 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
   if (qit == queues_.end()) return;
   KeyQueue& queue = qit->second;
   // Each task goes to the least-loaded worker with room, so work spreads before it pipelines.
-  const int limit = InFlightLimit(queue);
+  const bool spread = queue.strategy.kind() == proto::SchedulingStrategy::SPREAD;
+  const int limit = spread ? 1 : InFlightLimit(queue);
   std::unordered_map<LeasedWorker*, proto::PushTasksRequest> batches;
   while (!queue.ready.empty()) {
     LeasedWorker* target = nullptr;
     for (const auto& worker : queue.workers) {
       if (static_cast<int>(worker->in_flight.size()) >= limit) continue;
+      if (spread && worker->used) continue;  // each SPREAD task gets a lease of its own
       if (!target || worker->in_flight.size() < target->in_flight.size()) target = worker.get();
     }
     if (!target) break;
@@ -104,6 +114,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
     PendingTask& task = tasks_.at(task_id);
     *batches[target].add_tasks() = task.spec;
     target->in_flight.insert(task_id);
+    target->used = true;
     RecordState(task, proto::SUBMITTED_TO_WORKER);
   }
   for (const auto& worker : queue.workers) {
@@ -121,42 +132,85 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
   size_t wanted = std::min<size_t>(queue.ready.size(), options_.max_pending_lease_requests);
   while (queue.pending_leases.size() < wanted) RequestLease(key);
   if (queue.ready.empty() && !queue.pending_leases.empty()) {
-    // Nothing left to run: withdraw the requests still waiting at the raylet.
-    for (int64_t lease_id : queue.pending_leases) {
+    // Nothing left to run: withdraw the requests still waiting at the raylets.
+    for (const auto& [lease_id, raylet] : queue.pending_leases) {
       proto::CancelWorkerLeaseRequest cancel;
       cancel.set_lease_id(lease_id);
-      context_->raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+      raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
     }
     queue.pending_leases.clear();
   }
 }
 
-void NormalTaskSubmitter::RequestLease(const std::string& key) {
+void NormalTaskSubmitter::RequestLease(const std::string& key,
+                                       std::shared_ptr<rpc::Connection> raylet,
+                                       const proto::JobInfo* job) {
   KeyQueue& queue = queues_.at(key);
+  const bool spilled = raylet != nullptr;
+  if (!raylet) raylet = context_->raylet;
   int64_t lease_id = next_lease_id_++;
-  queue.pending_leases.insert(lease_id);
+  queue.pending_leases[lease_id] = raylet;
   proto::RequestWorkerLeaseRequest request;
   request.set_lease_id(lease_id);
   request.set_job_id(context_->job_id);
   request.mutable_resources()->insert(queue.resources.begin(), queue.resources.end());
   request.set_scheduling_key(key);
-  context_->raylet->Call(proto::REQUEST_WORKER_LEASE, request,
-                         [this, key, lease_id](absl::Status status, rpc::Frame&& frame) {
-                           OnLeaseReply(key, lease_id, status, std::move(frame));
-                         });
+  *request.mutable_strategy() = queue.strategy;
+  request.set_spilled(spilled);
+  if (job) *request.mutable_job() = *job;
+  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+               [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
+                 OnLeaseReply(key, lease_id, raylet, status, std::move(frame));
+               });
+}
+
+std::shared_ptr<rpc::Connection> NormalTaskSubmitter::RemoteRaylet(const proto::Address& address) {
+  std::string where = absl::StrCat(address.ip(), ":", address.port());
+  auto it = remote_raylets_.find(where);
+  if (it != remote_raylets_.end() && !it->second->closed()) return it->second;
+  auto conn = rpc::Connection::Connect(context_->loop, address.ip(), address.port(),
+                                       absl::Seconds(5));
+  if (!conn.ok()) {
+    spdlog::warn("cannot reach the raylet at {} (spillback): {}", where, conn.status().ToString());
+    return nullptr;
+  }
+  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+                       [](const std::shared_ptr<rpc::Connection>&) {});
+  remote_raylets_[where] = *conn;
+  return *conn;
 }
 
 void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
+                                       const std::shared_ptr<rpc::Connection>& raylet,
                                        absl::Status status, rpc::Frame&& frame) {
   KeyQueue& queue = queues_[key];
   bool wanted = queue.pending_leases.erase(lease_id) > 0;
   if (!status.ok()) {
-    // The raylet connection closed: nothing can be leased any more.
+    if (raylet != context_->raylet) {
+      // Another node's raylet went away before answering: place the work again.
+      if (!context_->shutting_down) Dispatch(key);
+      return;
+    }
+    // The local raylet connection closed: nothing can be leased any more.
     FailAll(raylet_lost_.empty() ? std::string(status.message()) : raylet_lost_);
     return;
   }
   proto::RequestWorkerLeaseReply reply;
   if (!frame.ParseBody(&reply).ok()) return;
+  if (reply.retry_at_raylet().port() != 0) {
+    // Spillback: the local raylet chose another node. Ask it (it grants or queues there).
+    if (!wanted || queue.ready.empty()) {
+      Dispatch(key);
+      return;
+    }
+    auto remote = RemoteRaylet(reply.retry_at_raylet());
+    if (remote) {
+      RequestLease(key, remote, &reply.job());
+    } else {
+      RequestLease(key, context_->raylet);  // unreachable: queue locally instead (spilled)
+    }
+    return;
+  }
   if (!reply.error().empty()) {
     spdlog::warn("lease request rejected by the raylet: {}", reply.error());
     proto::ErrorInfo error;
@@ -176,6 +230,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   worker->worker_id = reply.worker_address().worker_id();
   worker->pid = reply.worker_pid();
   worker->key = key;
+  worker->raylet = raylet;
   auto conn = rpc::Connection::Connect(context_->loop, reply.worker_address().ip(),
                                        reply.worker_address().port(), absl::Seconds(10));
   if (!conn.ok()) {
@@ -184,7 +239,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(lease_id);
     ret.set_disconnect_worker(true);
-    context_->raylet->Send(proto::RETURN_WORKER, ret);
+    raylet->Send(proto::RETURN_WORKER, ret);
     Dispatch(key);
     return;
   }
@@ -233,6 +288,9 @@ void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& wor
     }
     Complete(reply.task_id(), &reply, nullptr);
   }
+  if (queue.strategy.kind() == proto::SchedulingStrategy::SPREAD && worker->in_flight.empty()) {
+    ReturnLease(worker, false);  // the next SPREAD task gets a lease (and a node) of its own
+  }
   Dispatch(worker->key);
 }
 
@@ -248,7 +306,7 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(worker->lease_id);
     ret.set_disconnect_worker(true);
-    if (context_->raylet && !context_->shutting_down) context_->raylet->Send(proto::RETURN_WORKER, ret);
+    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RETURN_WORKER, ret);
   }
   // Retry in submission order: push back to the front in reverse.
   std::sort(lost.begin(), lost.end());
@@ -289,7 +347,7 @@ void NormalTaskSubmitter::ReturnLease(const std::shared_ptr<LeasedWorker>& worke
   proto::ReturnWorkerRequest ret;
   ret.set_lease_id(worker->lease_id);
   ret.set_disconnect_worker(disconnect);
-  context_->raylet->Send(proto::RETURN_WORKER, ret);
+  worker->raylet->Send(proto::RETURN_WORKER, ret);
   worker->conn->Close();
 }
 

@@ -55,18 +55,21 @@ class NormalTaskSubmitter {
   };
   struct LeasedWorker {
     std::shared_ptr<rpc::Connection> conn;
+    std::shared_ptr<rpc::Connection> raylet;  // the raylet that granted the lease
     int64_t lease_id = 0;
     std::string worker_id;
     int pid = 0;
     std::string key;
     std::unordered_set<std::string> in_flight;  // task ids
     uint64_t idle_timer = 0;
+    bool used = false;  // SPREAD: a lease runs one task, then goes back
   };
   struct KeyQueue {
     std::map<std::string, double> resources;
+    proto::SchedulingStrategy strategy;
     double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished
     std::deque<std::string> ready;  // task ids with arguments resolved
-    std::unordered_set<int64_t> pending_leases;
+    std::unordered_map<int64_t, std::shared_ptr<rpc::Connection>> pending_leases;  // -> raylet
     std::vector<std::shared_ptr<LeasedWorker>> workers;
   };
 
@@ -74,9 +77,15 @@ class NormalTaskSubmitter {
   void ResolveDependencies(const std::string& task_id);
   void OnDependenciesResolved(const std::string& task_id);
   void Dispatch(const std::string& key);
-  void RequestLease(const std::string& key);
-  void OnLeaseReply(const std::string& key, int64_t lease_id, absl::Status status,
+  // Asks `raylet` (default: the local one) for a lease; `job` goes along to a raylet that
+  // spillback pointed at (it may not know the job yet).
+  void RequestLease(const std::string& key, std::shared_ptr<rpc::Connection> raylet = nullptr,
+                    const proto::JobInfo* job = nullptr);
+  void OnLeaseReply(const std::string& key, int64_t lease_id,
+                    const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);
+  // A connection to another node's raylet (cached; loop thread); nullptr if unreachable.
+  std::shared_ptr<rpc::Connection> RemoteRaylet(const proto::Address& address);
   void OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker, rpc::Frame&& frame);
   void OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker);
   void ReturnLease(const std::shared_ptr<LeasedWorker>& worker, bool disconnect);
@@ -95,6 +104,7 @@ class NormalTaskSubmitter {
   std::string raylet_lost_;  // loop thread; non-empty once the raylet is gone: why tasks fail
   std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
   std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
+  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> remote_raylets_;  // by ip:port
 };
 
 }  // namespace moray::core

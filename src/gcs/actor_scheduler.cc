@@ -1,6 +1,7 @@
 #include "gcs/actor_scheduler.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
@@ -92,6 +93,40 @@ void ActorScheduler::Place(const std::string& actor_id) {
       best_rank = rank;
       best_cpu = cpu;
     }
+  }
+  const auto& strategy = record.spec.scheduling_strategy();
+  if (strategy.kind() == proto::SchedulingStrategy::NODE_AFFINITY) {
+    const proto::NodeInfo* wanted = nullptr;
+    for (const auto& node : status.nodes()) {
+      if (node.node_id() == strategy.node_id() && node.state() == proto::NODE_ALIVE &&
+          Fits(record.spec.resources(), node.resources_total())) {
+        wanted = &node;
+      }
+    }
+    if (wanted) {
+      best = wanted;
+    } else if (!strategy.soft()) {
+      MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+               absl::StrCat("The actor could not be placed: node affinity to node ",
+                            ToHex(strategy.node_id()),
+                            ", which is not alive or can never provide its resources."));
+      return;
+    }
+  } else if (strategy.kind() == proto::SchedulingStrategy::SPREAD) {
+    std::vector<const proto::NodeInfo*> pool;
+    for (int wanted_rank : {2, 1}) {
+      for (const auto& node : status.nodes()) {
+        if (node.state() != proto::NODE_ALIVE) continue;
+        auto rep = reports.find(node.node_id());
+        bool fits = wanted_rank == 2
+                        ? rep != reports.end() &&
+                              Fits(record.spec.resources(), rep->second->resources_available())
+                        : Fits(record.spec.resources(), node.resources_total());
+        if (fits) pool.push_back(&node);
+      }
+      if (!pool.empty()) break;
+    }
+    if (!pool.empty()) best = pool[spread_next_++ % pool.size()];
   }
   if (!best) {
     RetryLater(actor_id);  // no live node yet

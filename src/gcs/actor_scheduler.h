@@ -81,6 +81,7 @@ class ActorScheduler {
   NodeManager* const nodes_;
   JobManager* const jobs_;
   int64_t next_lease_id_ = 1;
+  size_t spread_next_ = 0;  // SPREAD actors: round-robin
   std::unordered_map<std::string, Record> records_;  // by actor id
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> raylets_;  // by node id
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -108,11 +108,14 @@ absl::Status GcsClient::UnregisterNode(std::string_view node_id, std::string_vie
   return MORAY_GCS_CALL(UnregisterNode, request, &reply);
 }
 
-absl::Status GcsClient::ReportResources(const proto::NodeResourceReport& report) {
+absl::Status GcsClient::ReportResources(const proto::NodeResourceReport& report,
+                                        proto::GetClusterStatusReply* cluster) {
   proto::ReportResourcesRequest request;
   *request.mutable_report() = report;
   proto::ReportResourcesReply reply;
-  return MORAY_GCS_CALL(ReportResources, request, &reply);
+  absl::Status status = MORAY_GCS_CALL(ReportResources, request, &reply);
+  if (status.ok() && cluster) *cluster = std::move(*reply.mutable_cluster());
+  return status;
 }
 
 absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {

@@ -43,7 +43,9 @@ class GcsClient {
   // `actor_port` (if given) receives the port of the GCS's actor channel.
   absl::Status RegisterNode(const proto::NodeInfo& node, int* actor_port = nullptr);
   absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
-  absl::Status ReportResources(const proto::NodeResourceReport& report);
+  // `cluster` (if given) receives the GCS's view of every node after the report.
+  absl::Status ReportResources(const proto::NodeResourceReport& report,
+                               proto::GetClusterStatusReply* cluster = nullptr);
   absl::StatusOr<std::vector<proto::NodeInfo>> GetAllNodes();
 
   // Jobs. AddJob returns the id the GCS assigned (JobIdFromInt(n), n = 1, 2, ...).

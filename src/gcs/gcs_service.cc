@@ -21,8 +21,10 @@ grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext*,
 
 grpc::Status GcsServiceImpl::ReportResources(grpc::ServerContext*,
                                              const proto::ReportResourcesRequest* request,
-                                             proto::ReportResourcesReply*) {
-  return ToGrpcStatus(nodes_->ReportResources(request->report()));
+                                             proto::ReportResourcesReply* reply) {
+  absl::Status status = nodes_->ReportResources(request->report());
+  if (status.ok()) *reply->mutable_cluster() = nodes_->GetClusterStatus();
+  return ToGrpcStatus(status);
 }
 
 grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext*, const proto::GetAllNodesRequest*,

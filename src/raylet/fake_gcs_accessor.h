@@ -45,8 +45,11 @@ class FakeGcsAccessor : public GcsAccessor {
   absl::Status UnregisterNode(const std::string& node_id, const std::string&) override {
     return Update([&](State& s) { s.unregistered_nodes.push_back(node_id); });
   }
-  absl::Status ReportResources(const proto::NodeResourceReport& report) override {
-    return Update([&](State& s) { s.reports.push_back(report); });
+  absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
+      const proto::NodeResourceReport& report) override {
+    absl::Status status = Update([&](State& s) { s.reports.push_back(report); });
+    if (!status.ok()) return status;
+    return proto::GetClusterStatusReply();  // no other nodes
   }
   absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override {
     absl::MutexLock lock(&mutex_);

@@ -23,7 +23,9 @@ class GcsAccessor {
   [[nodiscard]] virtual absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) = 0;
   [[nodiscard]] virtual absl::Status UnregisterNode(const std::string& node_id,
                                                     const std::string& reason) = 0;
-  [[nodiscard]] virtual absl::Status ReportResources(const proto::NodeResourceReport& report) = 0;
+  // Returns the cluster view (every node and its latest report) as of this report.
+  [[nodiscard]] virtual absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
+      const proto::NodeResourceReport& report) = 0;
   // Registers a job; the GCS assigns and returns its id (kJobIdSize bytes).
   [[nodiscard]] virtual absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) = 0;
   [[nodiscard]] virtual absl::Status MarkJobFinished(const std::string& job_id) = 0;

@@ -13,8 +13,11 @@ absl::Status GcsClientAccessor::UnregisterNode(const std::string& node_id,
   return client_->UnregisterNode(node_id, reason);
 }
 
-absl::Status GcsClientAccessor::ReportResources(const proto::NodeResourceReport& report) {
-  return client_->ReportResources(report);
+absl::StatusOr<proto::GetClusterStatusReply> GcsClientAccessor::ReportResources(
+    const proto::NodeResourceReport& report) {
+  proto::GetClusterStatusReply cluster;
+  if (auto s = client_->ReportResources(report, &cluster); !s.ok()) return s;
+  return cluster;
 }
 
 absl::StatusOr<std::string> GcsClientAccessor::AddJob(const proto::JobInfo& job) {

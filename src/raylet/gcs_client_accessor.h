@@ -15,7 +15,8 @@ class GcsClientAccessor : public GcsAccessor {
 
   absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) override;
   absl::Status UnregisterNode(const std::string& node_id, const std::string& reason) override;
-  absl::Status ReportResources(const proto::NodeResourceReport& report) override;
+  absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
+      const proto::NodeResourceReport& report) override;
   absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override;
   absl::Status MarkJobFinished(const std::string& job_id) override;
   absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) override;

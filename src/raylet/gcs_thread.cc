@@ -134,8 +134,12 @@ void GcsThread::Run() {
     }
     if (fn) fn(*gcs_);
     if (report) {
-      absl::Status status = gcs_->ReportResources(*report);
-      if (!status.ok()) spdlog::warn("ReportResources failed: {}", status.ToString());
+      auto cluster = gcs_->ReportResources(*report);
+      if (!cluster.ok()) {
+        spdlog::warn("ReportResources failed: {}", cluster.status().ToString());
+      } else if (options_.on_cluster_view) {
+        options_.on_cluster_view(*std::move(cluster));
+      }
     }
     if (stopping || absl::Now() >= next_flush) {
       FlushTaskEvents();

@@ -35,6 +35,8 @@ class GcsThread {
   struct Options {
     absl::Duration flush_period = absl::Milliseconds(100);  // task events
     size_t max_buffered_events = 100000;                    // beyond this, events are dropped
+    // Receives the cluster view the GCS returns for each report (on the GCS thread).
+    std::function<void(proto::GetClusterStatusReply)> on_cluster_view;
   };
 
   // `gcs` must outlive this object.

@@ -31,7 +31,7 @@ void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLease
     return;
   }
   queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply),
-                          !request.actor_id().empty()});
+                          !request.actor_id().empty(), request});
   queued_[key] = std::prev(queue_.end());
   Schedule();
   Changed();
@@ -215,6 +215,20 @@ void LeaseManager::Schedule() {
   } while (reschedule_);
   scheduling_ = false;
   if (granted_any) Changed();
+}
+
+void LeaseManager::ReplaceInfeasible(const PlaceFn& place) {
+  bool changed = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (total_.Contains(it->resources) || it->request.spilled() || !place(it->request, it->reply)) {
+      ++it;
+      continue;
+    }
+    queued_.erase(it->key);
+    it = queue_.erase(it);
+    changed = true;
+  }
+  if (changed) Changed();
 }
 
 std::vector<proto::ResourceDemand> LeaseManager::Demands() const {

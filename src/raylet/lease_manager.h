@@ -68,6 +68,13 @@ class LeaseManager {
   // Tries to grant queued requests (after workers became idle or resources were freed).
   void Schedule();
 
+  // Queued requests this node can never run (not sent here by another raylet), for another look
+  // when the cluster view changes: `place` returns true if it took the request elsewhere (its
+  // reply then ran), false to keep it queued here.
+  using PlaceFn = std::function<bool(const proto::RequestWorkerLeaseRequest& request,
+                                     const ReplyFn& reply)>;
+  void ReplaceInfeasible(const PlaceFn& place);
+
   const ResourceSet& total() const { return total_; }
   const ResourceSet& available() const { return available_; }
   // Queued requests grouped by resource shape.
@@ -83,6 +90,7 @@ class LeaseManager {
     ResourceSet resources;
     ReplyFn reply;
     bool for_actor = false;  // its worker will be the actor's for good
+    proto::RequestWorkerLeaseRequest request;  // as asked (kept for spillback)
   };
   struct Lease {
     std::string worker_id;

@@ -265,6 +265,41 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
   MarkDirty();
 }
 
+void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
+  scheduler_.UpdateView(view);
+  if (scheduler_.num_remote_nodes() == 0) return;
+  leases_->ReplaceInfeasible([this](const proto::RequestWorkerLeaseRequest& request,
+                                    const LeaseManager::ReplyFn& reply) {
+    auto spill = Spillback(request);
+    if (!spill) return false;
+    reply(*spill);
+    return true;
+  });
+}
+
+std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
+    const proto::RequestWorkerLeaseRequest& request) {
+  std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
+  if (asked.empty()) asked["CPU"] = 1;
+  std::map<std::string, double> available;
+  for (const auto& [name, units] : leases_->total().units()) {
+    available[name] = leases_->available().Get(name);
+  }
+  auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available);
+  proto::RequestWorkerLeaseReply reply;
+  reply.set_lease_id(request.lease_id());
+  if (!decision.error.empty()) {
+    reply.set_error(decision.error);
+    return reply;
+  }
+  if (decision.local) return std::nullopt;
+  reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
+  reply.mutable_retry_at_raylet()->set_port(decision.node.raylet_port());
+  reply.mutable_retry_at_raylet()->set_node_id(decision.node.node_id());
+  if (const proto::JobInfo* job = pool_->JobInfoOf(request.job_id())) *reply.mutable_job() = *job;
+  return reply;
+}
+
 void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
   proto::RequestWorkerLeaseRequest request;
   proto::RequestWorkerLeaseReply rejection;
@@ -290,6 +325,13 @@ void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
   rpc::Frame header;
   header.method = frame.method;
   header.seq = frame.seq;
+  if (!request.spilled()) {
+    // Which node: here, or spillback to another raylet (the requester asks it directly).
+    if (auto spill = Spillback(request)) {
+      client.conn->Reply(frame, *spill);
+      return;
+    }
+  }
   const bool for_actor = !request.actor_id().empty();
   const bool detached = request.detached_actor();
   leases_->RequestLease(client.id, request,

@@ -17,12 +17,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "node.pb.h"
 #include "store.pb.h"
 #include "raylet/gcs_thread.h"
+#include "raylet/cluster_scheduler.h"
 #include "raylet/lease_manager.h"
 #include "raylet/resources.h"
 #include "raylet/worker_pool.h"
@@ -55,6 +57,10 @@ class NodeManager {
   const proto::NodeInfo& node_info() const { return options_.node; }
   // host:port of the GCS's actor channel, passed on to core workers at registration.
   void set_gcs_actor_address(std::string address) { gcs_actor_address_ = std::move(address); }
+  // The GCS's view of the cluster (after each resource report), for spillback decisions.
+  // Requests waiting here as infeasible get another look: a node that can run them may have
+  // joined.
+  void UpdateClusterView(const proto::GetClusterStatusReply& view);
 
   // Stops accepting, closes every client (marking connected drivers' jobs finished), kills the
   // workers (SIGTERM, then SIGKILL after `grace`; blocks up to `grace`).
@@ -98,7 +104,12 @@ class NodeManager {
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;
+  // Where `request` should go instead of here: a spillback reply (or a rejection for a placement
+  // that cannot be), or nullopt to queue it here.
+  std::optional<proto::RequestWorkerLeaseReply> Spillback(
+      const proto::RequestWorkerLeaseRequest& request);
   std::string gcs_actor_address_;
+  ClusterScheduler scheduler_{options_.node.node_id()};
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t debounce_timer_ = 0;

@@ -128,7 +128,16 @@ absl::Status Raylet::Start() {
   nm.store_socket = store_socket_;
   nm.store_stats = [store = store_.get()] { return store->Stats(); };
 
-  gcs_thread_ = std::make_unique<GcsThread>(gcs_.get(), GcsThread::Options{});
+  GcsThread::Options gcs_thread_options;
+  gcs_thread_options.on_cluster_view = [this](proto::GetClusterStatusReply view) {
+    auto shared = std::make_shared<proto::GetClusterStatusReply>(std::move(view));
+    if (loop_) {
+      loop_->Post([this, shared] {
+        if (node_manager_) node_manager_->UpdateClusterView(*shared);
+      });
+    }
+  };
+  gcs_thread_ = std::make_unique<GcsThread>(gcs_.get(), std::move(gcs_thread_options));
   gcs_thread_->Start();
   loop_ = std::make_unique<rpc::EventLoop>();
   loop_->StartThread("raylet");

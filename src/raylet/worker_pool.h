@@ -73,6 +73,11 @@ class WorkerPool : public WorkerSource {
   // Jobs whose workers may start here. RemoveJob kills the job's workers.
   void AddJob(const std::string& job_id, const proto::JobInfo& job);
   bool HasJob(const std::string& job_id) const { return jobs_.contains(job_id); }
+  // The job's info as registered here; nullptr if unknown.
+  const proto::JobInfo* JobInfoOf(const std::string& job_id) const {
+    auto it = jobs_.find(job_id);
+    return it == jobs_.end() ? nullptr : &it->second.info;
+  }
   void RemoveJob(const std::string& job_id);
 
   // WorkerSource.

@@ -5,7 +5,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "ray/api.h"
@@ -20,7 +24,106 @@ using moray::testing::RunMoray;
 using moray::testing::WaitFor;
 
 int Twice(int x) { return 2 * x; }
-RAY_REMOTE(Twice);
+// The node this task runs on (hex), from the worker's environment.
+std::string NodeOf() {
+  const char* id = std::getenv("MORAY_NODE_ID");
+  return id ? id : "";
+}
+std::string SlowNodeOf(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return NodeOf();
+}
+RAY_REMOTE(Twice, NodeOf, SlowNodeOf);
+
+// A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
+// driver on the head.
+class SchedulingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.Start({{.num_cpus = 1, .node_name = "head"},
+                                {.num_cpus = 1, .node_name = "n2"},
+                                {.num_cpus = 1, .resources = R"({"only_n3": 1})",
+                                 .node_name = "n3"}}))
+        << cluster_.error();
+    ray::RayConfig config;
+    config.address = cluster_.address();
+    ray::Init(config);
+    for (const auto& node : ray::Nodes()) ids_[node.node_name] = node.node_id;
+    // The head's raylet learns the other nodes from its reports' replies (at least once a
+    // second); a task only n3 can run waits at the head until it does, then goes there. n3
+    // joined last, so the head then knows every node.
+    ASSERT_EQ(*ray::Task(NodeOf).SetResource("only_n3", 1).Remote().Get(30000), ids_["n3"]);
+  }
+  void TearDown() override {
+    ray::Shutdown();
+    cluster_.Stop();
+  }
+  LocalCluster cluster_;
+  std::map<std::string, std::string> ids_;  // node name -> id
+};
+
+TEST_F(SchedulingTest, NodesAndClusterResources) {
+  auto nodes = ray::Nodes();
+  ASSERT_EQ(nodes.size(), 3u);
+  int heads = 0;
+  for (const auto& node : nodes) {
+    EXPECT_TRUE(node.alive);
+    heads += node.is_head ? 1 : 0;
+  }
+  EXPECT_EQ(heads, 1);
+  auto total = ray::ClusterResources();
+  EXPECT_EQ(total["CPU"], 3);
+  EXPECT_EQ(total["only_n3"], 1);
+}
+
+TEST_F(SchedulingTest, SpreadTasksLandOnEveryNode) {
+  std::vector<ray::ObjectRef<std::string>> refs;
+  for (int i = 0; i < 100; ++i) {
+    refs.push_back(ray::Task(NodeOf).SetSchedulingStrategy(ray::SpreadSchedulingStrategy{}).Remote());
+  }
+  std::map<std::string, int> per_node;
+  for (auto& node : ray::Get(refs, 60000)) ++per_node[*node];
+  EXPECT_EQ(per_node.size(), 3u);
+  for (const auto& [name, id] : ids_) EXPECT_GT(per_node[id], 0) << name << " ran nothing";
+}
+
+TEST_F(SchedulingTest, ATaskNeedingAResourceOnlyOneNodeHasRunsThere) {
+  auto node = ray::Task(NodeOf).SetResource("only_n3", 1).Remote();
+  EXPECT_EQ(*node.Get(30000), ids_["n3"]);
+}
+
+TEST_F(SchedulingTest, BusyNodeSpillsToOthers) {
+  std::vector<ray::ObjectRef<std::string>> refs;
+  for (int i = 0; i < 6; ++i) refs.push_back(ray::Task(SlowNodeOf).Remote(1000));
+  std::set<std::string> nodes;
+  for (auto& node : ray::Get(refs, 60000)) nodes.insert(*node);
+  EXPECT_GE(nodes.size(), 2u) << "six 1-second tasks on three 1-CPU nodes all ran on one node";
+}
+
+TEST_F(SchedulingTest, NodeAffinityHardAndSoft) {
+  auto on_n2 = ray::Task(NodeOf)
+                   .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"]})
+                   .Remote();
+  EXPECT_EQ(*on_n2.Get(30000), ids_["n2"]);
+  const std::string gone(32, 'a');  // no such node
+  auto hard = ray::Task(NodeOf)
+                  .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{gone, false})
+                  .Remote();
+  try {
+    hard.Get(30000);
+    ADD_FAILURE() << "a hard affinity to a node that is not alive ran";
+  } catch (const ray::internal::RayException& e) {
+    EXPECT_NE(std::string(e.what()).find("not alive"), std::string::npos) << e.what();
+  }
+  auto soft = ray::Task(NodeOf)
+                  .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{gone, true})
+                  .Remote();
+  EXPECT_FALSE(soft.Get(30000)->empty());
+  EXPECT_THROW(ray::Task(NodeOf)
+                   .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{"zz", false})
+                   .Remote(),
+               ray::internal::RayException);
+}
 
 int CountMatches(const std::string& text, const std::string& pattern) {
   std::regex re(pattern);

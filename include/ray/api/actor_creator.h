@@ -103,6 +103,11 @@ class ActorCreator {
     options_.concurrency_groups = std::move(groups);
     return *this;
   }
+  // Beyond Ray: where the actor may be placed (ray/api/scheduling.h).
+  ActorCreator& SetSchedulingStrategy(SchedulingStrategy strategy) {
+    options_.strategy = std::move(strategy);
+    return *this;
+  }
   // Beyond Ray: with a name, return the live actor of that name instead of failing.
   ActorCreator& SetGetIfExists(bool get_if_exists) {
     options_.get_if_exists = get_if_exists;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ray/api/ray_exception.h"
+#include "ray/api/scheduling.h"
 
 namespace ray::internal {
 
@@ -56,6 +57,7 @@ struct TaskOptions {
   std::unordered_map<std::string, double> resources;  // empty: {"CPU": 1}
   int max_retries = 3;  // -1: infinite
   bool retry_exceptions = false;
+  ray::SchedulingStrategy strategy;
 };
 
 // Options of one actor creation (ActorCreator setters).
@@ -71,6 +73,7 @@ struct ActorCreationOptions {
   bool get_if_exists = false;  // a live actor of that name is returned instead of failing
   std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the job's
   std::string class_name;      // the actor's class, for display (`moray list actors`)
+  ray::SchedulingStrategy strategy;
 };
 
 // Options of one actor method call (ActorTaskCaller setters).
@@ -174,6 +177,11 @@ class RayRuntime {
 
   // The job's namespace (RayConfig::ray_namespace, or a random one chosen at Init).
   virtual std::string GetNamespace();
+
+  // The cluster's nodes (alive and dead) with their totals, and the resources the alive nodes
+  // reported free. Defaults: this process is the only node (local mode).
+  virtual std::vector<ray::Node> Nodes() { return {}; }
+  virtual std::unordered_map<std::string, double> AvailableResources() { return {}; }
 };
 
 namespace detail {

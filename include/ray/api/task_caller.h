@@ -157,6 +157,11 @@ class TaskCaller {
     return *this;
   }
   // Retries when the worker or node dies (default 3; -1 infinite; 0 none).
+  // Beyond Ray's C++ API: where the task may run (ray/api/scheduling.h).
+  TaskCaller& SetSchedulingStrategy(SchedulingStrategy strategy) {
+    options_.strategy = std::move(strategy);
+    return *this;
+  }
   TaskCaller& SetMaxRetries(int max_retries) {
     options_.max_retries = max_retries;
     return *this;

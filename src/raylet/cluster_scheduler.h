@@ -1,0 +1,79 @@
+// ClusterScheduler: which node should run a lease request (issue 5). The raylet asks it before
+// queueing a request locally; a request for another node is answered with spillback (the
+// requester asks that node's raylet). It decides from a cluster view the GCS returns for each of
+// this raylet's resource reports (so at least once a second, and 50 ms after a local change) and
+// from this node's own, always fresh, resources.
+//
+// Policies (proto::SchedulingStrategy):
+// - DEFAULT: stay local while this node is less than half busy and has the resources free; else
+//   the least-loaded node that has them free (this one on a tie); else, if none has them free,
+//   wait here if this node can ever run it, or on the least-loaded node that can; if no node can
+//   ever run it, here (where it shows as an infeasible demand).
+// - SPREAD: round-robin over the nodes that have the resources free (else that can ever run it).
+// - NODE_AFFINITY: on the given node if it is alive and can ever run it; otherwise an error
+//   (hard) or DEFAULT (soft).
+// Load is the busiest resource's used share (CPU, GPU, custom; memory excluded).
+//
+//   ClusterScheduler scheduler(local_node_id);
+//   scheduler.UpdateView(cluster);                        // from the GCS
+//   auto d = scheduler.Pick(asked, strategy, total, available);
+//   if (!d.error.empty()) reject; else if (d.local) queue here; else spill to d.node
+//
+// Thread model: the raylet's event loop only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gcs.pb.h"
+
+namespace moray::raylet {
+
+class ClusterScheduler {
+ public:
+  using Resources = std::map<std::string, double>;
+  struct Decision {
+    bool local = true;
+    proto::NodeInfo node;  // when !local: where to send the request
+    std::string error;     // non-empty: the request cannot be placed (hard affinity)
+  };
+
+  explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}
+
+  void UpdateView(const proto::GetClusterStatusReply& view);
+  Decision Pick(const Resources& asked, const proto::SchedulingStrategy& strategy,
+                const Resources& local_total, const Resources& local_available);
+  // Alive nodes in the view other than this one (tests, status).
+  size_t num_remote_nodes() const { return remote_.size(); }
+
+ private:
+  struct Candidate {
+    std::string node_id;
+    const proto::NodeInfo* info = nullptr;  // null for the local node
+    const Resources* total = nullptr;
+    const Resources* available = nullptr;
+  };
+  std::vector<Candidate> Candidates(const Resources& local_total,
+                                    const Resources& local_available) const;
+  Decision Default(const Resources& asked, const std::vector<Candidate>& nodes) const;
+  Decision To(const Candidate& c) const;
+  // The least-loaded of `nodes` that has `asked` free now (or, !free_now, in total); the first
+  // wins ties; nullptr if none.
+  static const Candidate* LeastLoaded(const std::vector<Candidate>& nodes, const Resources& asked,
+                                      bool free_now);
+
+  const std::string local_;
+  struct Remote {
+    proto::NodeInfo info;
+    Resources total;
+    Resources available;
+  };
+  std::map<std::string, Remote> remote_;  // alive nodes other than this one, by id
+  size_t spread_next_ = 0;
+};
+
+// Whether `have` holds at least `asked` of every resource.
+bool FitsIn(const ClusterScheduler::Resources& asked, const ClusterScheduler::Resources& have);
+
+}  // namespace moray::raylet

@@ -1,0 +1,106 @@
+#include "raylet/cluster_scheduler.h"
+
+#include <set>
+
+#include "gtest/gtest.h"
+
+namespace moray::raylet {
+namespace {
+
+using Resources = ClusterScheduler::Resources;
+
+// A view with the local node "L" and remote nodes "A" and "B"; A alone has "gpu".
+proto::GetClusterStatusReply View(double a_cpu_free, double b_cpu_free) {
+  proto::GetClusterStatusReply view;
+  auto add = [&](const std::string& id, double cpus, double free, bool gpu) {
+    auto* node = view.add_nodes();
+    node->set_node_id(id);
+    node->set_node_ip("10.0.0." + id);
+    node->set_raylet_port(1000 + id[0]);
+    node->set_state(proto::NODE_ALIVE);
+    auto* report = view.add_reports();
+    report->set_node_id(id);
+    (*report->mutable_resources_total())["CPU"] = cpus;
+    (*report->mutable_resources_available())["CPU"] = free;
+    if (gpu) {
+      (*report->mutable_resources_total())["gpu"] = 1;
+      (*report->mutable_resources_available())["gpu"] = 1;
+    }
+  };
+  add("L", 4, 4, false);  // the local node: its own fresh numbers win over these
+  add("A", 4, a_cpu_free, true);
+  add("B", 4, b_cpu_free, false);
+  auto* dead = view.add_nodes();
+  dead->set_node_id("D");
+  dead->set_state(proto::NODE_DEAD);
+  return view;
+}
+
+proto::SchedulingStrategy Strategy(proto::SchedulingStrategy::Kind kind, std::string node = "",
+                                   bool soft = false) {
+  proto::SchedulingStrategy s;
+  s.set_kind(kind);
+  s.set_node_id(node);
+  s.set_soft(soft);
+  return s;
+}
+
+const Resources kOneCpu = {{"CPU", 1}};
+const Resources kLocalTotal = {{"CPU", 4}};
+
+TEST(ClusterSchedulerTest, DefaultStaysLocalUntilHalfBusyThenLeastLoaded) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/3));
+  EXPECT_EQ(s.num_remote_nodes(), 2u);  // the dead node does not count
+  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 3}});  // 25% busy
+  EXPECT_TRUE(d.local);
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 1}});  // 75% busy: B (25%) is less loaded
+  ASSERT_FALSE(d.local);
+  EXPECT_EQ(d.node.node_id(), "B");
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here
+  EXPECT_EQ(d.node.node_id(), "B");
+}
+
+TEST(ClusterSchedulerTest, DefaultWaitsLocallyWhenNobodyIsFreeAndGoesWhereItCanEverRun) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(0, 0));
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
+  auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
+  ASSERT_FALSE(gpu.local);
+  EXPECT_EQ(gpu.node.node_id(), "A");
+  EXPECT_TRUE(s.Pick({{"tpu", 1}}, {}, kLocalTotal, {{"CPU", 4}}).local)  // infeasible anywhere
+      << "stays here as an infeasible demand";
+}
+
+TEST(ClusterSchedulerTest, SpreadRotatesOverNodesWithRoom) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(4, 4));
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) {
+    auto d = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::SPREAD), kLocalTotal,
+                    {{"CPU", 4}});
+    seen.insert(d.local ? "L" : d.node.node_id());
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"L", "A", "B"}));
+}
+
+TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(4, 4));
+  auto on_b = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
+                     kLocalTotal, {{"CPU", 4}});
+  EXPECT_EQ(on_b.node.node_id(), "B");
+  auto dead = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D"),
+                     kLocalTotal, {{"CPU", 4}});
+  EXPECT_NE(dead.error.find("is not alive"), std::string::npos) << dead.error;
+  auto too_big = s.Pick({{"CPU", 64}}, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
+                        kLocalTotal, {{"CPU", 4}});
+  EXPECT_NE(too_big.error.find("can never provide"), std::string::npos) << too_big.error;
+  auto soft = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D", true),
+                     kLocalTotal, {{"CPU", 4}});
+  EXPECT_TRUE(soft.error.empty());
+  EXPECT_TRUE(soft.local);
+}
+
+}  // namespace
+}  // namespace moray::raylet
