@@ -168,10 +168,16 @@ std::shared_ptr<rpc::Connection> NormalTaskSubmitter::RemoteRaylet(const proto::
   std::string where = absl::StrCat(address.ip(), ":", address.port());
   auto it = remote_raylets_.find(where);
   if (it != remote_raylets_.end() && !it->second->closed()) return it->second;
+  auto down = unreachable_until_.find(where);
+  if (down != unreachable_until_.end() && absl::Now() < down->second) return nullptr;
   auto conn = rpc::Connection::Connect(context_->loop, address.ip(), address.port(),
                                        absl::Seconds(5));
   if (!conn.ok()) {
-    spdlog::warn("cannot reach the raylet at {} (spillback): {}", where, conn.status().ToString());
+    // Probably a node that just died and the cluster view does not say so yet: do not try it
+    // again for a while (the work queues at the local raylet meanwhile).
+    spdlog::warn("cannot reach the raylet at {} (spillback): {}; not trying it for 2 s", where,
+                 conn.status().ToString());
+    unreachable_until_[where] = absl::Now() + absl::Seconds(2);
     return nullptr;
   }
   (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},

@@ -105,6 +105,7 @@ class NormalTaskSubmitter {
   std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
   std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> remote_raylets_;  // by ip:port
+  std::unordered_map<std::string, absl::Time> unreachable_until_;  // by ip:port
 };
 
 }  // namespace moray::core

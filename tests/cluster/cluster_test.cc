@@ -33,7 +33,13 @@ std::string SlowNodeOf(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return NodeOf();
 }
-RAY_REMOTE(Twice, NodeOf, SlowNodeOf);
+class Where {
+ public:
+  static Where* Create() { return new Where(); }
+  std::string Node() { return NodeOf(); }
+  bool Restarted() { return ray::WasCurrentActorRestarted(); }
+};
+RAY_REMOTE(Twice, NodeOf, SlowNodeOf, Where::Create, &Where::Node, &Where::Restarted);
 
 // A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
 // driver on the head.
@@ -98,6 +104,53 @@ TEST_F(SchedulingTest, BusyNodeSpillsToOthers) {
   std::set<std::string> nodes;
   for (auto& node : ray::Get(refs, 60000)) nodes.insert(*node);
   EXPECT_GE(nodes.size(), 2u) << "six 1-second tasks on three 1-CPU nodes all ran on one node";
+}
+
+TEST_F(SchedulingTest, KillingANodeMidwayLosesNoResults) {
+  std::vector<ray::ObjectRef<std::string>> refs;
+  for (int i = 0; i < 1000; ++i) {
+    refs.push_back(ray::Task(SlowNodeOf)
+                       .SetSchedulingStrategy(ray::SpreadSchedulingStrategy{})
+                       .SetMaxRetries(-1)
+                       .Remote(2));
+  }
+  // Once n2 has run some of them, its raylet (and so its workers) dies.
+  ASSERT_TRUE(WaitFor([&] {
+    auto ready = ray::Wait(refs, 1, 0).ready;
+    for (auto& r : ready) {
+      if (*r.Get() == ids_["n2"]) return true;
+    }
+    return false;
+  })) << "n2 ran none of the tasks";
+  ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
+  std::map<std::string, int> per_node;
+  for (auto& node : ray::Get(refs, 120000)) ++per_node[*node];
+  int total = 0;
+  for (const auto& [node, n] : per_node) total += n;
+  EXPECT_EQ(total, 1000);
+  EXPECT_GT(per_node[ids_["head"]] + per_node[ids_["n3"]], 0);
+}
+
+TEST_F(SchedulingTest, AnActorOnAKilledNodeRestartsOnAnother) {
+  auto actor = ray::Actor(Where::Create)
+                   .SetMaxRestarts(1)
+                   .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"], true})
+                   .Remote();
+  ASSERT_EQ(*actor.Task(&Where::Node).Remote().Get(30000), ids_["n2"]);
+  ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
+  std::string node;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        try {
+          node = *actor.Task(&Where::Node).Remote().Get(5000);
+          return node != ids_["n2"];
+        } catch (const ray::internal::RayException&) {
+          return false;  // calls that raced the crash
+        }
+      },
+      std::chrono::seconds(60)));
+  EXPECT_TRUE(node == ids_["head"] || node == ids_["n3"]) << node;
+  EXPECT_TRUE(*actor.Task(&Where::Restarted).Remote().Get(10000));
 }
 
 TEST_F(SchedulingTest, NodeAffinityHardAndSoft) {
