@@ -196,6 +196,53 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     for (size_t slot : slots) lost(slot, "this process has no object store to read it from");
     return absl::OkStatus();
   }
+  // Objects sealed on other nodes come over first: the raylet pulls them into this node's store.
+  std::vector<std::pair<size_t, std::shared_ptr<std::promise<std::string>>>> pulls;
+  for (size_t slot : slots) {
+    const StoredObject& o = (*objects)[slot];
+    if (o.node_id.empty() || o.node_id == context_.node_id || plasma_->Contains(ids[slot])) {
+      continue;
+    }
+    auto done = std::make_shared<std::promise<std::string>>();
+    proto::PullObjectRequest pull;
+    pull.set_object_id(ids[slot]);
+    pull.set_node_id(o.node_id);
+    pull.set_size(o.size);
+    context_.raylet->Call(proto::PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
+      proto::PullObjectReply reply;
+      if (!s.ok()) {
+        done->set_value("the local raylet went away");
+      } else if (!frame.ParseBody(&reply).ok()) {
+        done->set_value("malformed reply from the local raylet");
+      } else {
+        done->set_value(reply.error());
+      }
+    });
+    pulls.emplace_back(slot, std::move(done));
+  }
+  for (auto& [slot, done] : pulls) {
+    auto future = done->get_future();
+    if (deadline != absl::InfiniteFuture() &&
+        future.wait_until(absl::ToChronoTime(deadline)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("Get timed out fetching an object from another node");
+    }
+    std::string error = future.get();
+    if (!error.empty()) {
+      lost(slot, absl::StrCat("it could not be fetched from node ",
+                              ToHex((*objects)[slot].node_id), ": ", error));
+    }
+  }
+  std::vector<size_t> still;
+  std::vector<std::string> still_wanted;
+  for (size_t k = 0; k < slots.size(); ++k) {
+    if ((*objects)[slots[k]].in_plasma) {
+      still.push_back(slots[k]);
+      still_wanted.push_back(wanted[k]);
+    }
+  }
+  slots.swap(still);
+  wanted.swap(still_wanted);
+  if (wanted.empty()) return absl::OkStatus();
   absl::Duration wait = deadline == absl::InfiniteFuture()
                             ? absl::InfiniteDuration()
                             : std::max(absl::ZeroDuration(), deadline - absl::Now());

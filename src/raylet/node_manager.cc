@@ -137,6 +137,19 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->ReportObjects(std::move(snapshot));
       return;
     }
+    case proto::PULL_OBJECT:
+    case proto::READ_OBJECT_CHUNK: {
+      if (!options_.objects) {
+        client.conn->Reply(frame, proto::PullObjectReply());  // parses as "not found" either way
+        return;
+      }
+      if (frame.method == proto::PULL_OBJECT) {
+        options_.objects->HandlePull(client.conn, std::move(frame));
+      } else {
+        options_.objects->HandleReadChunk(client.conn, std::move(frame));
+      }
+      return;
+    }
     case proto::HEALTH_CHECK:
       client.conn->Reply(frame, proto::HealthCheckReply());
       return;
@@ -267,6 +280,15 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
 
 void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
   scheduler_.UpdateView(view);
+  if (options_.objects) {
+    std::map<std::string, std::pair<std::string, int>> addresses;
+    for (const auto& node : view.nodes()) {
+      if (node.state() == proto::NODE_ALIVE) {
+        addresses[node.node_id()] = {node.node_ip(), node.raylet_port()};
+      }
+    }
+    options_.objects->SetNodeAddresses(std::move(addresses));
+  }
   if (scheduler_.num_remote_nodes() == 0) return;
   leases_->ReplaceInfeasible([this](const proto::RequestWorkerLeaseRequest& request,
                                     const LeaseManager::ReplyFn& reply) {

@@ -25,6 +25,7 @@
 #include "store.pb.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/cluster_scheduler.h"
+#include "raylet/object_manager.h"
 #include "raylet/lease_manager.h"
 #include "raylet/resources.h"
 #include "raylet/worker_pool.h"
@@ -42,6 +43,8 @@ struct NodeManagerOptions {
   std::string store_socket;  // the object store's socket, told to registering clients
   // The object store's usage for reports (any thread); null: no store.
   std::function<proto::StoreStats()> store_stats;
+  // Moves objects between nodes (not owned; outlives the node manager); null: no transfers.
+  ObjectManager* objects = nullptr;
   absl::Duration report_period = absl::Seconds(1);
   absl::Duration report_debounce = absl::Milliseconds(50);
 };

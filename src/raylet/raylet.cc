@@ -127,6 +127,12 @@ absl::Status Raylet::Start() {
   nm.pool.register_timeout = options_.worker_register_timeout;
   nm.store_socket = store_socket_;
   nm.store_stats = [store = store_.get()] { return store->Stats(); };
+  objects_ = std::make_unique<ObjectManager>(store_socket_, node_id_);
+  if (auto started = objects_->Start(); !started.ok()) {
+    return absl::Status(started.code(), absl::StrCat("cannot start the object manager: ",
+                                                     started.message()));
+  }
+  nm.objects = objects_.get();
 
   GcsThread::Options gcs_thread_options;
   gcs_thread_options.on_cluster_view = [this](proto::GetClusterStatusReply view) {
@@ -223,6 +229,8 @@ void Raylet::Stop() {
   node_manager_.reset();
   loop_.reset();
   gcs_thread_.reset();
+  if (objects_) objects_->Stop();
+  objects_.reset();
   store_.reset();  // after the workers are gone; removes the socket and the spill files
   spdlog::info("raylet {} stopped", ToHex(node_id_));
 }

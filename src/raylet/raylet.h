@@ -22,6 +22,7 @@
 #include "raylet/gcs_accessor.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/node_manager.h"
+#include "raylet/object_manager.h"
 #include "raylet/raylet_options.h"
 #include "rpc/event_loop.h"
 
@@ -60,6 +61,7 @@ class Raylet {
   bool registered_ = false;  // with the GCS
   // Destroyed in reverse order: the node manager before the threads it uses.
   std::unique_ptr<object_store::StoreServer> store_;
+  std::unique_ptr<ObjectManager> objects_;  // after store_: it is a client of the store
   std::unique_ptr<GcsThread> gcs_thread_;
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<NodeManager> node_manager_;
