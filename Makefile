@@ -28,6 +28,7 @@ test: build
 bench: build
 	@mkdir -p $(BUILD)/bench
 	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json
+	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)

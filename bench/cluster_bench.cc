@@ -1,0 +1,245 @@
+// The cluster benchmark (issue 5): several raylets on this machine under one GCS, started with
+// the real CLI (`moray start`) in a private session root, and this program as their driver.
+//   loopback_tcp_gigabytes          1 GiB through one TCP connection on 127.0.0.1 (the ceiling)
+//   cross_node_transfer_1gib_gigabytes  a 1 GiB object sealed on node B, pulled to the driver's
+//                                   node A by Get (timed from ready-on-B to readable-on-A)
+//   tasks_across_{2,4}_nodes        no-op tasks from one client task per node, all at once
+//   dead_node_detection_s           SIGKILL of a raylet -> the GCS lists the node DEAD
+// Usage: cluster_bench [--json PATH]. Needs the moray binary (MORAY_BIN or beside libmoray).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/report.h"
+#include "moray/byte_view.h"
+#include "ray/api.h"
+
+namespace {
+
+using moray::bench::Clock;
+using moray::bench::Report;
+using moray::bench::SecondsSince;
+
+int Noop() { return 0; }
+int Client(int n) {
+  std::vector<ray::ObjectRef<int>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(ray::Task(Noop).Remote());
+  ray::Get(refs);
+  return n;
+}
+std::vector<uint8_t> Make(int64_t size) { return std::vector<uint8_t>(size, 7); }
+RAY_REMOTE(Noop, Client, Make);
+
+std::string Run(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = popen((command + " 2>&1").c_str(), "r")) {
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, got);
+    pclose(pipe);
+  }
+  return out;
+}
+
+std::string Moray() {
+  const char* bin = std::getenv("MORAY_BIN");
+  if (bin && *bin) return bin;
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::filesystem::path dir = std::filesystem::path(std::string(self, n > 0 ? n : 0)).parent_path();
+  return (dir / "moray").string();
+}
+
+// Starts a head and `nodes - 1` more raylets (1 CPU and `store` bytes each); returns the GCS
+// address and appends each raylet's pid.
+std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets) {
+  std::string common = " --num-cpus=1 --object-store-memory=" + std::to_string(store);
+  std::string out = Run(Moray() + " start --head --port=0" + common);
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("GCS address: (\\S+)"))) {
+    std::fprintf(stderr, "cannot start the head: %s\n", out.c_str());
+    std::exit(1);
+  }
+  std::string address = m[1];
+  auto note = [&](const std::string& text) {
+    std::smatch s;
+    if (std::regex_search(text, s, std::regex("Session directory: (\\S+)"))) {
+      FILE* f = std::fopen((s[1].str() + "/pids").c_str(), "r");
+      int pid;
+      char name[64];
+      while (f && std::fscanf(f, "%d %63s", &pid, name) == 2) {
+        if (std::string(name) == "raylet") raylets->push_back(pid);
+      }
+      if (f) std::fclose(f);
+    }
+  };
+  note(out);
+  for (int i = 1; i < nodes; ++i) {
+    out = Run(Moray() + " start --address=" + address + " --node-name=node" + std::to_string(i) +
+              common);
+    note(out);
+  }
+  return address;
+}
+
+void StopCluster() { Run(Moray() + " stop"); }
+
+// The local raylet learns new nodes from the GCS at its next resource report (<= 1 s): until
+// then a hard affinity to them is refused. Setup only.
+void AwaitNodeKnown(const std::string& node_id) {
+  auto start = Clock::now();
+  while (SecondsSince(start) < 30) {
+    try {
+      ray::Task(Noop).SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{node_id}).Remote().Get();
+      return;
+    } catch (const ray::internal::RayException&) {
+      usleep(100 * 1000);
+    }
+  }
+}
+
+double LoopbackGigabytes(int64_t bytes) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  listen(listener, 1);
+  std::thread reader([&] {
+    int fd = accept(listener, nullptr, nullptr);
+    std::vector<char> buf(8 << 20);
+    int64_t got = 0;
+    while (got < bytes) {
+      ssize_t n = read(fd, buf.data(), buf.size());
+      if (n <= 0) break;
+      got += n;
+    }
+    close(fd);
+  });
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  std::vector<char> buf(8 << 20, 1);
+  auto start = Clock::now();
+  int64_t sent = 0;
+  while (sent < bytes) {
+    ssize_t n = write(fd, buf.data(), std::min<int64_t>(buf.size(), bytes - sent));
+    if (n <= 0) break;
+    sent += n;
+  }
+  close(fd);
+  reader.join();
+  double seconds = SecondsSince(start);
+  close(listener);
+  return bytes / seconds / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--json") json = argv[i + 1];
+  }
+  if (std::getenv("MORAY_WORKER_MODE") == nullptr) {
+    // A private session root: nothing of this run meets other clusters on the machine.
+    char dir[] = "/tmp/moray-cluster-bench-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    setenv("MORAY_TMPDIR", dir, 1);
+  } else {
+    ray::Init();  // a worker: never returns
+  }
+  std::printf("%-44s %14s   %-10s %s\n", "metric", "value", "± std", "unit");
+  std::vector<double> loopback;
+  for (int i = 0; i < 3; ++i) loopback.push_back(LoopbackGigabytes(1ll << 30));
+  Report({"loopback_tcp_gigabytes", moray::bench::Mean(loopback), moray::bench::StdDev(loopback),
+          "GB/s", "1 GiB over one TCP connection on 127.0.0.1, 3 rounds"});
+
+  // Two nodes: the 1 GiB transfer and dead-node detection.
+  {
+    std::vector<pid_t> raylets;
+    std::string address = StartCluster(2, 1536ll << 20, &raylets);
+    ray::RayConfig config;
+    config.address = address;
+    ray::Init(config);
+    std::string other;
+    for (const auto& node : ray::Nodes()) {
+      if (!node.is_head) other = node.node_id;
+    }
+    AwaitNodeKnown(other);
+    std::vector<double> rates;
+    for (int round = 0; round < 3; ++round) {
+      auto made = ray::Task(Make)
+                      .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{other})
+                      .Remote(1ll << 30);
+      ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, -1);  // sealed on B
+      ray::ObjectRef<moray::ByteView> view_ref(made.BinaryID());
+      auto start = Clock::now();
+      auto view = view_ref.Get();  // pulled to A, then a zero-copy view
+      rates.push_back(view->size() / SecondsSince(start) / 1e9);
+    }
+    Report({"cross_node_transfer_1gib_gigabytes", moray::bench::Mean(rates),
+            moray::bench::StdDev(rates), "GB/s", "node B's store -> node A's store, 3 rounds"});
+    ray::Shutdown();
+    auto start = Clock::now();
+    kill(raylets.back(), SIGKILL);
+    double detected = -1;
+    while (SecondsSince(start) < 30) {
+      std::string nodes = Run(Moray() + " list nodes --address " + address);
+      if (nodes.find("DEAD") != std::string::npos) {
+        detected = SecondsSince(start);
+        break;
+      }
+      usleep(50 * 1000);  // polling the CLI: this measures detection, it is not a hot path
+    }
+    Report({"dead_node_detection_s", detected, -1, "s",
+            "SIGKILL of a raylet -> DEAD in `moray list nodes` (checks every 1 s, 5 failures)"});
+    StopCluster();
+  }
+
+  for (int nodes : {2, 4}) {
+    std::vector<pid_t> raylets;
+    std::string address = StartCluster(nodes, 128ll << 20, &raylets);
+    ray::RayConfig config;
+    config.address = address;
+    ray::Init(config);
+    std::vector<std::string> ids;
+    for (const auto& node : ray::Nodes()) ids.push_back(node.node_id);
+    for (const auto& id : ids) AwaitNodeKnown(id);
+    std::vector<double> rates;
+    constexpr int kPerClient = 5000;
+    for (int round = 0; round < 4; ++round) {
+      auto start = Clock::now();
+      std::vector<ray::ObjectRef<int>> clients;
+      for (const auto& id : ids) {
+        clients.push_back(ray::Task(Client)
+                              .SetResource("CPU", 0.01)
+                              .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{id})
+                              .Remote(kPerClient));
+      }
+      ray::Get(clients);
+      if (round > 0) rates.push_back(kPerClient * ids.size() / SecondsSince(start));  // 0: warm-up
+    }
+    Report({"tasks_across_" + std::to_string(nodes) + "_nodes", moray::bench::Mean(rates),
+            moray::bench::StdDev(rates), "tasks/s",
+            "one client task per node (1 CPU each) submitting no-op tasks"});
+    ray::Shutdown();
+    StopCluster();
+  }
+  if (!json.empty()) moray::bench::WriteJson(json);
+  std::filesystem::remove_all(std::getenv("MORAY_TMPDIR"));
+  return 0;
+}
