@@ -189,6 +189,7 @@ void CoreWorker::Shutdown() {
 }
 
 void CoreWorker::OnObjectFreed(const std::string& id) {
+  submitter_->DropLineage(id);
   {
     std::lock_guard<std::mutex> lock(observed_mutex_);
     if (owned_actors_.erase(id) > 0) {
@@ -237,19 +238,29 @@ void CoreWorker::SetBlocked(bool blocked) {
 
 absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std::string>& ids,
                                                           absl::Duration timeout) {
-  StartFetches(ids, nullptr);
-  auto ready = store_.WaitAll(ids, absl::InfinitePast());
-  if (!ready) {
-    // Blocking: a worker inside a task lends its CPU to the scheduler while it waits.
-    bool lend = executor_ && executor_->InTask();
-    if (lend) SetBlocked(true);
-    ready = store_.WaitAll(ids, DeadlineFor(timeout));
-    if (lend) SetBlocked(false);
-  }
-  if (ready) {
-    if (auto resolved = ResolvePlasma(ids, &*ready, DeadlineFor(timeout)); !resolved.ok()) {
+  const absl::Time deadline = DeadlineFor(timeout);
+  std::optional<std::vector<StoredObject>> ready;
+  // More than one round only when objects lost with a node are being rebuilt from lineage.
+  for (int round = 0; round < kMaxReconstructionRounds; ++round) {
+    StartFetches(ids, nullptr);
+    ready = store_.WaitAll(ids, absl::InfinitePast());
+    if (!ready) {
+      // Blocking: a worker inside a task lends its CPU to the scheduler while it waits.
+      bool lend = executor_ && executor_->InTask();
+      if (lend) SetBlocked(true);
+      ready = store_.WaitAll(ids, deadline);
+      if (lend) SetBlocked(false);
+    }
+    if (!ready) break;
+    bool rebuilding = false;
+    const bool last_round = round + 1 == kMaxReconstructionRounds;
+    if (auto resolved = ResolvePlasma(ids, &*ready, deadline, last_round ? nullptr : &rebuilding);
+        !resolved.ok()) {
       return resolved;
     }
+    if (!rebuilding) break;
+  }
+  if (ready) {
     for (size_t i = 0; i < ids.size(); ++i) {
       if ((*ready)[i].is_error() && references_.IsOwned(ids[i])) {
         std::lock_guard<std::mutex> lock(observed_mutex_);

@@ -149,9 +149,12 @@ class CoreWorker : public TaskExecutionHost {
   std::string NewPutId();
   absl::StatusOr<std::string> PutImpl(size_t size, std::string* data,
                                       const std::function<void(char*)>* write);
-  // Replaces object-store markers in `objects` with views into shared memory.
+  // Replaces object-store markers in `objects` with views into shared memory, pulling objects
+  // sealed on other nodes first. An owned object whose only copy was lost with its node is
+  // rebuilt from lineage: its task runs again, `*rebuilding` is set and the caller waits again.
   absl::Status ResolvePlasma(const std::vector<std::string>& ids, std::vector<StoredObject>* objects,
-                             absl::Time deadline);
+                             absl::Time deadline, bool* rebuilding = nullptr);
+  static constexpr int kMaxReconstructionRounds = 4;
   // The owner freed `id`: drop it, and log an error nobody ever retrieved (it would vanish silently).
   void OnObjectFreed(const std::string& id);
 

@@ -176,7 +176,8 @@ void CoreWorker::OnOwnerConnectionClosed(const std::string& owner_key) {
 }
 
 absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
-                                       std::vector<StoredObject>* objects, absl::Time deadline) {
+                                       std::vector<StoredObject>* objects, absl::Time deadline,
+                                       bool* rebuilding) {
   std::vector<size_t> slots;
   std::vector<std::string> wanted;
   for (size_t i = 0; i < objects->size(); ++i) {
@@ -227,10 +228,23 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
       return absl::DeadlineExceededError("Get timed out fetching an object from another node");
     }
     std::string error = future.get();
-    if (!error.empty()) {
-      lost(slot, absl::StrCat("it could not be fetched from node ",
-                              ToHex((*objects)[slot].node_id), ": ", error));
+    if (error.empty()) continue;
+    const std::string& id = ids[slot];
+    if (rebuilding && references_.IsOwned(id) && submitter_->HasLineage(id)) {
+      // Made by a task here: run it again (the stale location goes first, so the new value is
+      // what the next wait sees).
+      store_.Delete(id);
+      if (submitter_->Resubmit(id)) {
+        *rebuilding = true;
+        (*objects)[slot].in_plasma = false;  // nothing to read this round
+        continue;
+      }
     }
+    lost(slot, absl::StrCat("it could not be fetched from node ",
+                            ToHex((*objects)[slot].node_id), ": ", error,
+                            references_.IsOwned(id)
+                                ? " (it was put, not made by a task, so it cannot be rebuilt)"
+                                : ""));
   }
   std::vector<size_t> still;
   std::vector<std::string> still_wanted;

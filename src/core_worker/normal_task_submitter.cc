@@ -376,6 +376,24 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
   tasks_.erase(it);
   const proto::ErrorInfo* failure = error;
   if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
+  bool in_plasma = false;
+  if (!failure && reply) {
+    for (const auto& ret : reply->returns()) in_plasma = in_plasma || ret.in_plasma();
+  }
+  if (in_plasma) {
+    // Lineage: the return lives in one node's store; if that node dies, running the task again
+    // rebuilds it. Its arguments stay held for that.
+    for (const auto& arg : task.spec.args()) {
+      if (!arg.object_id().empty()) context_->references->AddSubmittedTaskReference(arg.object_id());
+    }
+    for (const auto& ref : task.spec.nested_refs()) {
+      context_->references->AddSubmittedTaskReference(ref.object_id());
+    }
+    std::lock_guard<std::mutex> lock(lineage_mutex_);
+    for (const auto& ret : reply->returns()) {
+      if (ret.in_plasma()) lineage_[ret.object_id()] = task.spec;
+    }
+  }
   StoreTaskReturns(context_, task.spec, reply, error);
   if (failure) {
     RecordState(task, proto::FAILED, false, failure);
@@ -398,6 +416,42 @@ void NormalTaskSubmitter::FailAll(const std::string& reason) {
     auto workers = queue.workers;
     for (auto& w : workers) w->conn->Close();
   }
+}
+
+bool NormalTaskSubmitter::Resubmit(const std::string& object_id) {
+  proto::TaskSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(lineage_mutex_);
+    auto it = lineage_.find(object_id);
+    if (it == lineage_.end()) return false;
+    spec = it->second;
+    // The new attempt gets a fresh lineage entry if its return lands in a store again.
+    it->second.set_attempt_number(it->second.attempt_number() + 1);
+  }
+  spdlog::info("re-running task {} ({}) to rebuild object {} lost with its node", spec.name(),
+               ToHex(spec.task_id()), ToHex(object_id));
+  spec.set_attempt_number(spec.attempt_number() + 1);
+  // The new attempt holds its arguments like any submitted task (released when it completes).
+  for (const auto& arg : spec.args()) {
+    if (!arg.object_id().empty()) context_->references->AddSubmittedTaskReference(arg.object_id());
+  }
+  for (const auto& ref : spec.nested_refs()) {
+    context_->references->AddSubmittedTaskReference(ref.object_id());
+  }
+  Submit(std::move(spec));
+  return true;
+}
+
+void NormalTaskSubmitter::DropLineage(const std::string& object_id) {
+  proto::TaskSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(lineage_mutex_);
+    auto it = lineage_.find(object_id);
+    if (it == lineage_.end()) return;
+    spec = std::move(it->second);
+    lineage_.erase(it);
+  }
+  ReleaseTaskArgs(context_, spec);
 }
 
 std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const std::string& task_id) const {

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -41,6 +42,18 @@ class NormalTaskSubmitter {
   void Submit(proto::TaskSpec spec);
   // Fails everything pending (the raylet is gone or the process is shutting down).
   void FailAll(const std::string& reason);  // loop thread
+  // Lineage (any thread): a finished task with a return in a node's object store is kept, with
+  // its arguments held, while its returns are owned here. Resubmit re-runs the task that made
+  // `object_id` (a new attempt with the same return ids) when its only copy was lost with a
+  // node; false if there is no lineage for it (a put, or freed). DropLineage when the object is
+  // freed.
+  bool Resubmit(const std::string& object_id);
+  bool HasLineage(const std::string& object_id) {
+    std::lock_guard<std::mutex> lock(lineage_mutex_);
+    return lineage_.contains(object_id);
+  }
+  void DropLineage(const std::string& object_id);
+
   // The last state recorded for a task still pending here; nullopt once it is done or before
   // the loop took it (loop thread; for object snapshots).
   std::optional<proto::TaskState> StateOf(const std::string& task_id) const;
@@ -98,6 +111,8 @@ class NormalTaskSubmitter {
   static std::string KeyOf(const proto::TaskSpec& spec);
   int InFlightLimit(const KeyQueue& queue) const;
 
+  std::mutex lineage_mutex_;
+  std::unordered_map<std::string, proto::TaskSpec> lineage_;  // by return object id; guarded
   CoreContext* const context_;  // not owned; outlives this
   const SubmitterOptions options_;
   int64_t next_lease_id_ = 1;

@@ -83,6 +83,18 @@ void Store::Delete(const std::string& id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
   ObjectEntry* entry = it->second.get();
+  if (entry->state == ObjectState::kCreated && !entry->primary) {
+    // An unsealed secondary copy: a transfer from another node that failed. Its creator's pin
+    // goes with it, so the id can be created again (e.g. by the task that rebuilds the object).
+    auto pins = client_pins_.find(entry->creator);
+    if (pins != client_pins_.end()) {
+      auto held = pins->second.find(id);
+      if (held != pins->second.end()) {
+        entry->pins -= held->second;
+        pins->second.erase(held);
+      }
+    }
+  }
   if (entry->pins > 0) {
     entry->delete_pending = true;
     return;

@@ -64,6 +64,8 @@ class Store {
   // Drops one of `client`'s pins on `id` (no-op if it holds none).
   void Release(ClientId client, const std::string& id);
   // The owner frees `id`: now if unpinned, else when the last pin goes. Spilled: drops the extent.
+  // An unsealed secondary copy (a failed transfer) is aborted at once: its creator's pin goes,
+  // a later Seal fails. An unsealed primary goes when its writer seals it.
   void Delete(const std::string& id);
   // Releases every pin `client` holds and aborts the objects it created but never sealed.
   void DisconnectClient(ClientId client);

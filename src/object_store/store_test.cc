@@ -220,5 +220,16 @@ TEST_F(StoreTest, SealWakesTheCallbackUnlessDeleted) {
   EXPECT_EQ(store_->Stats().num_objects(), 1u);
 }
 
+TEST_F(StoreTest, DeletingAnUnsealedSecondaryCopyAbortsItAndFreesTheId) {
+  ASSERT_TRUE(store_->Create(kWriter, Id(3), 10, {}, /*primary=*/false).ok());
+  store_->Delete(Id(3));  // the transfer failed
+  EXPECT_FALSE(store_->IsReady(Id(3)));
+  EXPECT_FALSE(store_->Seal(kWriter, Id(3)).ok());
+  // The id is free again: the task that rebuilds the object can store it here.
+  ASSERT_TRUE(store_->Create(kWriter, Id(3), 10, {}, /*primary=*/true).ok());
+  ASSERT_TRUE(store_->Seal(kWriter, Id(3)).ok());
+  EXPECT_TRUE(store_->IsReady(Id(3)));
+}
+
 }  // namespace
 }  // namespace moray::object_store

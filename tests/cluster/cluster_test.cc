@@ -52,6 +52,11 @@ std::string CheckOn(std::vector<uint8_t> bytes) {
   return NodeOf() + ":" + std::to_string(bytes.size()) + ":" + std::to_string(FirstMismatch(bytes));
 }
 
+// A put made on the node this runs on (owned by this worker), handed back inside a value.
+std::vector<ray::ObjectRef<std::vector<uint8_t>>> PutHere(int64_t size) {
+  return {ray::Put(MakePattern(size))};
+}
+
 class Where {
  public:
   static Where* Create() { return new Where(); }
@@ -59,7 +64,7 @@ class Where {
   bool Restarted() { return ray::WasCurrentActorRestarted(); }
 };
 RAY_REMOTE(Twice, NodeOf, SlowNodeOf, Where::Create, &Where::Node, &Where::Restarted, MakePattern,
-           CheckOn);
+           CheckOn, PutHere);
 
 // A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
 // driver on the head.
@@ -186,6 +191,25 @@ TEST_F(SchedulingTest, ObjectsMoveBetweenNodesOnDemand) {
   auto bytes = made.Get(60000);
   ASSERT_EQ(static_cast<int64_t>(bytes->size()), size);
   EXPECT_EQ(FirstMismatch(*bytes), -1);
+}
+
+TEST_F(SchedulingTest, ObjectsLostWithANodeAreRebuiltFromLineageButPutsAreNot) {
+  const int64_t size = 8ll << 20;
+  auto made = ray::Task(MakePattern)
+                  .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"], true})
+                  .Remote(size);
+  auto put_holder = ray::Task(PutHere)
+                        .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"]})
+                        .Remote(size);
+  auto put = (*put_holder.Get(30000))[0];
+  ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000);  // sealed on n2
+  ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
+  // Its only copy died with n2: the task runs again elsewhere and the value comes back intact.
+  auto bytes = made.Get(60000);
+  ASSERT_EQ(static_cast<int64_t>(bytes->size()), size);
+  EXPECT_EQ(FirstMismatch(*bytes), -1);
+  // The put's owner (a worker on n2) and its only copy are gone: nothing can rebuild it.
+  EXPECT_THROW(put.Get(30000), ray::internal::UnreconstructableException);
 }
 
 TEST_F(SchedulingTest, NodeAffinityHardAndSoft) {
