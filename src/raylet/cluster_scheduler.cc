@@ -41,6 +41,7 @@ void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
   std::map<std::string, const proto::NodeResourceReport*> reports;
   for (const auto& report : view.reports()) reports[report.node_id()] = &report;
   std::map<std::string, Remote> remote;
+  for (const auto& node : view.nodes()) known_[node.node_id()] = node.state() == proto::NODE_ALIVE;
   for (const auto& node : view.nodes()) {
     if (node.state() != proto::NODE_ALIVE || node.node_id() == local_) continue;
     Remote& r = remote[node.node_id()];
@@ -117,6 +118,9 @@ ClusterScheduler::Decision ClusterScheduler::Pick(const Resources& asked,
       }
       if (strategy.soft()) return Default(asked, nodes);
       Decision d;
+      if (!known_.contains(strategy.node_id()) && strategy.node_id() != local_) {
+        d.wait_for_view = true;
+      }
       d.error = absl::StrCat("node affinity: node ", ToHex(strategy.node_id()), " ", problem);
       return d;
     }

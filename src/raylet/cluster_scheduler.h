@@ -37,6 +37,9 @@ class ClusterScheduler {
     bool local = true;
     proto::NodeInfo node;  // when !local: where to send the request
     std::string error;     // non-empty: the request cannot be placed (hard affinity)
+    // Hard affinity to a node the view does not know yet (neither alive nor dead): it may have
+    // just joined; decide again after the next view.
+    bool wait_for_view = false;
   };
 
   explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}
@@ -70,6 +73,7 @@ class ClusterScheduler {
     Resources available;
   };
   std::map<std::string, Remote> remote_;  // alive nodes other than this one, by id
+  std::map<std::string, bool> known_;     // every node id in the view -> alive
   size_t spread_next_ = 0;
 };
 

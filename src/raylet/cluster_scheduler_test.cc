@@ -93,6 +93,11 @@ TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
   auto dead = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D"),
                      kLocalTotal, {{"CPU", 4}});
   EXPECT_NE(dead.error.find("is not alive"), std::string::npos) << dead.error;
+  EXPECT_FALSE(dead.wait_for_view) << "a node the view knows as dead is final";
+  auto unknown = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "N"),
+                        kLocalTotal, {{"CPU", 4}});
+  EXPECT_TRUE(unknown.wait_for_view) << "a node not in the view yet may just have joined";
+  EXPECT_FALSE(unknown.error.empty());
   auto too_big = s.Pick({{"CPU", 64}}, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
                         kLocalTotal, {{"CPU", 4}});
   EXPECT_NE(too_big.error.find("can never provide"), std::string::npos) << too_big.error;

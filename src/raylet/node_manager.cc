@@ -10,6 +10,10 @@
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
+namespace {
+// How long a request naming a node that is not in the cluster view waits for it to appear.
+constexpr absl::Duration kAwaitNodeInView = absl::Seconds(3);
+}  // namespace
 
 NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOptions options)
     : loop_(loop), gcs_(gcs), options_(std::move(options)) {
@@ -280,6 +284,14 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
 
 void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
   scheduler_.UpdateView(view);
+  // Requests that named a node this raylet did not know yet: decide again (they wait at most
+  // kAwaitNodeInView for it to appear).
+  std::vector<AwaitingView> waiting;
+  waiting.swap(awaiting_view_);
+  for (auto& w : waiting) {
+    if (clients_.find(w.client_id) == clients_.end()) continue;  // the requester left
+    PlaceLease(w.client_id, w.conn, w.header, w.request, w.give_up);
+  }
   if (options_.objects) {
     std::map<std::string, std::pair<std::string, int>> addresses;
     for (const auto& node : view.nodes()) {
@@ -300,7 +312,7 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
 }
 
 std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
-    const proto::RequestWorkerLeaseRequest& request) {
+    const proto::RequestWorkerLeaseRequest& request, bool* wait_for_view) {
   std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
   if (asked.empty()) asked["CPU"] = 1;
   std::map<std::string, double> available;
@@ -310,6 +322,10 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
   auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available);
   proto::RequestWorkerLeaseReply reply;
   reply.set_lease_id(request.lease_id());
+  if (decision.wait_for_view && wait_for_view) {
+    *wait_for_view = true;
+    return std::nullopt;
+  }
   if (!decision.error.empty()) {
     reply.set_error(decision.error);
     return reply;
@@ -347,17 +363,31 @@ void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
   rpc::Frame header;
   header.method = frame.method;
   header.seq = frame.seq;
+  PlaceLease(client.id, client.conn, header, request, absl::Now() + kAwaitNodeInView);
+}
+
+void NodeManager::PlaceLease(uint64_t client_id, const std::shared_ptr<rpc::Connection>& conn,
+                             const rpc::Frame& header,
+                             const proto::RequestWorkerLeaseRequest& request,
+                             absl::Time give_up) {
   if (!request.spilled()) {
     // Which node: here, or spillback to another raylet (the requester asks it directly).
-    if (auto spill = Spillback(request)) {
-      client.conn->Reply(frame, *spill);
+    // Past give_up, a node still missing from the view is an error rather than a wait.
+    bool wait = false;
+    auto spill = Spillback(request, absl::Now() < give_up ? &wait : nullptr);
+    if (wait) {
+      awaiting_view_.push_back({client_id, conn, header, request, give_up});
+      return;
+    }
+    if (spill) {
+      conn->Reply(header, *spill);
       return;
     }
   }
   const bool for_actor = !request.actor_id().empty();
   const bool detached = request.detached_actor();
-  leases_->RequestLease(client.id, request,
-                        [this, conn = client.conn, header, for_actor,
+  leases_->RequestLease(client_id, request,
+                        [this, conn, header, for_actor,
                          detached](const proto::RequestWorkerLeaseReply& reply) {
                           if (for_actor && reply.granted()) {
                             pool_->MarkActorWorker(reply.worker_address().worker_id(), detached);

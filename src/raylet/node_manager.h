@@ -110,7 +110,20 @@ class NodeManager {
   // Where `request` should go instead of here: a spillback reply (or a rejection for a placement
   // that cannot be), or nullopt to queue it here.
   std::optional<proto::RequestWorkerLeaseReply> Spillback(
-      const proto::RequestWorkerLeaseRequest& request);
+      const proto::RequestWorkerLeaseRequest& request, bool* wait_for_view = nullptr);
+  // Places a parsed request: spillback, a wait for the next cluster view (until give_up), or
+  // the local queue.
+  void PlaceLease(uint64_t client_id, const std::shared_ptr<rpc::Connection>& conn,
+                  const rpc::Frame& header, const proto::RequestWorkerLeaseRequest& request,
+                  absl::Time give_up);
+  struct AwaitingView {
+    uint64_t client_id;
+    std::shared_ptr<rpc::Connection> conn;
+    rpc::Frame header;
+    proto::RequestWorkerLeaseRequest request;
+    absl::Time give_up;
+  };
+  std::vector<AwaitingView> awaiting_view_;  // requests naming a node not in the view yet
   std::string gcs_actor_address_;
   ClusterScheduler scheduler_{options_.node.node_id()};
   uint64_t next_client_id_ = 1;

@@ -1,0 +1,96 @@
+// A cluster of real separate hosts on this machine (issue 5): three network namespaces joined by
+// veth pairs to a bridge, each with its own address; a head in the first, two nodes joining from
+// the others, and a driver in the first. Needs root (CAP_NET_ADMIN) and `ip`; skipped with a
+// message otherwise. Traffic never leaves the machine.
+#include <unistd.h>
+
+#include <regex>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/test_env.h"
+
+namespace {
+
+using moray::testing::RunMoray;
+using moray::testing::RunShell;
+
+class NetnsCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "network namespaces need root; skipped";
+    if (RunShell("ip netns list").exit_code != 0) GTEST_SKIP() << "no usable `ip netns`; skipped";
+    // Names and subnet unique to this process, so concurrent runs never meet.
+    tag_ = std::to_string(getpid() % 100000);
+    subnet_ = "10.213." + std::to_string(getpid() % 250) + ".";
+    std::string script = "set -e; ip link add br" + tag_ + " type bridge; ip addr add " +
+                         subnet_ + "254/24 dev br" + tag_ + "; ip link set br" + tag_ + " up;";
+    for (int i = 1; i <= 3; ++i) {
+      std::string n = std::to_string(i);
+      std::string ns = Ns(i), host = "v" + n + "_" + tag_, peer = "p" + n + "_" + tag_;
+      script += "ip netns add " + ns + "; ip link add " + host + " type veth peer name " + peer +
+                "; ip link set " + peer + " netns " + ns + "; ip link set " + host + " master br" +
+                tag_ + "; ip link set " + host + " up; ip netns exec " + ns +
+                " ip addr add " + subnet_ + n + "/24 dev " + peer + "; ip netns exec " + ns +
+                " ip link set " + peer + " up; ip netns exec " + ns + " ip link set lo up;";
+    }
+    created_ = true;
+    auto made = RunShell(script);
+    if (made.exit_code != 0) GTEST_SKIP() << "cannot create network namespaces: " << made.err;
+  }
+  void TearDown() override {
+    if (!created_) return;
+    RunMoray({"stop"});
+    std::string script = "ip link del br" + tag_ + " 2>/dev/null;";
+    for (int i = 1; i <= 3; ++i) {
+      script += "ip netns del " + Ns(i) + " 2>/dev/null; ip link del v" + std::to_string(i) + "_" +
+                tag_ + " 2>/dev/null;";
+    }
+    RunShell(script);
+  }
+  std::string Ns(int i) const { return "mn" + std::to_string(i) + "_" + tag_; }
+  std::string InNs(int i, const std::string& command) const {
+    return "ip netns exec " + Ns(i) + " " + command;
+  }
+  std::string Moray() const {
+    const char* bin = std::getenv("MORAY_BIN");
+    return bin ? bin : "moray";
+  }
+
+  std::string tag_, subnet_;
+  bool created_ = false;
+};
+
+TEST_F(NetnsCluster, HostsWithTheirOwnAddressesFormOneCluster) {
+  const std::string common = " --num-cpus=1 --object-store-memory=268435456";
+  auto head = RunShell(InNs(1, Moray() + " start --head --port=0 --node-ip-address=" + subnet_ +
+                                   "1 --node-name=ns1" + common));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(head.out, m, std::regex("GCS address: (\\S+)")))
+      << head.out << head.err;
+  const std::string address = m[1];
+  EXPECT_EQ(address.rfind(subnet_ + "1:", 0), 0u) << address;
+  for (int i = 2; i <= 3; ++i) {
+    std::string n = std::to_string(i);
+    auto joined = RunShell(InNs(i, Moray() + " start --address=" + address +
+                                       " --node-ip-address=" + subnet_ + n + " --node-name=ns" +
+                                       n + common));
+    ASSERT_EQ(joined.exit_code, 0) << joined.out << joined.err;
+  }
+  auto nodes = RunShell(InNs(1, Moray() + " list nodes --address " + address));
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_NE(nodes.out.find(subnet_ + std::to_string(i)), std::string::npos) << nodes.out;
+  }
+  auto driver = RunShell(InNs(1, std::string(NETNS_DRIVER) + " " + address));
+  for (int i = 1; i <= 3; ++i) {
+    const std::string ip = subnet_ + std::to_string(i);
+    EXPECT_NE(driver.out.find(ip + ":" + ip + ","), std::string::npos)
+        << "a task pinned to " << ip << " ran there\n" << driver.out << driver.err;
+  }
+  EXPECT_NE(driver.out.find("ips=" + subnet_ + "1," + subnet_ + "2," + subnet_ + "3,"),
+            std::string::npos)
+      << driver.out << driver.err;
+  EXPECT_NE(driver.out.find("transfer_ok"), std::string::npos) << driver.out << driver.err;
+}
+
+}  // namespace
