@@ -182,9 +182,21 @@ TEST_F(TasksTest, UnregisteredFunctionFailsAtTask) {
 
 TEST_F(TasksTest, InvalidResourcesFailAtRemote) {
   EXPECT_THROW(ray::Task(Return1).SetResource("", 1).Remote(), ray::internal::RayException);
-  EXPECT_THROW(ray::Task(Return1).SetResource("CPU", 0).Remote(), ray::internal::RayException);
+  EXPECT_THROW(ray::Task(Return1).SetResource("CPU", -1).Remote(), ray::internal::RayException);
   EXPECT_THROW(ray::Task(Return1).SetResource("GPU", 1.5).Remote(), ray::internal::RayException);
   EXPECT_EQ(*ray::Task(Return1).SetResource("CPU", 0.5).Remote().Get(), 1);
+}
+
+TEST_F(TasksTest, AZeroCpuTaskRunsWhileEveryCpuIsBusy) {
+  std::vector<ray::ObjectRef<int>> busy;
+  for (int i = 0; i < 2; ++i) busy.push_back(ray::Task(SleepMs).Remote(3000));
+  auto zero = ray::Task(Return1).SetResource("CPU", 0).Remote();
+  std::vector<ray::ObjectRef<int>> all = {zero, busy[0], busy[1]};
+  auto first = ray::Wait(all, 1, 30000);
+  ASSERT_EQ(first.ready.size(), 1u);
+  EXPECT_EQ(first.ready.front().ID(), zero.ID()) << "it did not wait for a CPU";
+  EXPECT_EQ(*zero.Get(), 1);
+  ray::Get(busy);
 }
 
 TEST_F(TasksTest, InfeasibleTaskStaysPending) {

@@ -116,10 +116,11 @@ TEST_F(TaskCallerTest, EmptyRefArgumentIsRejected) {
 TEST_F(TaskCallerTest, ResourceValidation) {
   EXPECT_EQ(ResourceError({{"CPU", 1}, {"GPU", 2}, {"custom", 0.25}}), "no error");
   EXPECT_THAT(ResourceError({{"", 1}}), ::testing::HasSubstr("name must not be empty"));
-  EXPECT_EQ(ResourceError({{"CPU", 0}}), "Resource CPU must be a positive quantity, got 0");
-  EXPECT_EQ(ResourceError({{"CPU", -1}}), "Resource CPU must be a positive quantity, got -1");
+  EXPECT_EQ(ResourceError({{"CPU", 0}}), "no error");  // takes no CPU
+  EXPECT_EQ(ResourceError({{"CPU", -1}}), "Resource CPU must be a non-negative quantity, got -1");
+  EXPECT_EQ(ResourceError({{"CPU", NAN}}), "Resource CPU must be a non-negative quantity, got nan");
   EXPECT_EQ(ResourceError({{"GPU", 1.5}}), "Resource GPU above 1 must be a whole number, got 1.5");
-  EXPECT_EQ(fake_->tasks.size(), 1u);  // only the valid one was submitted
+  EXPECT_EQ(fake_->tasks.size(), 2u);  // only the valid ones were submitted
 }
 
 TEST_F(TaskCallerTest, PutGetAndWaitGoThroughTheRuntime) {

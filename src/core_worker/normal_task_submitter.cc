@@ -16,11 +16,15 @@ NormalTaskSubmitter::NormalTaskSubmitter(CoreContext* context, SubmitterOptions 
 
 NormalTaskSubmitter::~NormalTaskSubmitter() = default;
 
-std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec) {
-  // The scheduling key: the function and its resource shape, sorted (protobuf maps have no order).
+std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec,
+                                       const std::string& preferred_node) {
+  // The scheduling key: the function and its resource shape, sorted (protobuf maps have no order),
+  // the strategy, and the node holding most of the arguments, so a worker leased near one
+  // task's data is not reused for a task whose data is elsewhere.
   std::map<std::string, double> sorted(spec.resources().begin(), spec.resources().end());
   std::string key = absl::StrCat(spec.function_name(), "|",
                                  absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
+  if (!preferred_node.empty()) absl::StrAppend(&key, "|near:", ToHex(preferred_node));
   const auto& strategy = spec.scheduling_strategy();
   if (strategy.kind() != proto::SchedulingStrategy::DEFAULT) {
     absl::StrAppend(&key, "|", strategy.kind(), ":", ToHex(strategy.node_id()), ":",
@@ -43,14 +47,8 @@ void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
 void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   std::string task_id = spec.task_id();
   PendingTask task;
-  task.key = KeyOf(spec);
   task.retries_left = spec.max_retries();
   task.spec = std::move(spec);
-  auto& queue = queues_[task.key];
-  if (queue.resources.empty()) {
-    queue.resources.insert(task.spec.resources().begin(), task.spec.resources().end());
-    queue.strategy = task.spec.scheduling_strategy();
-  }
   RecordState(task, proto::PENDING_ARGS_AVAIL, /*descriptive=*/true);
   tasks_.emplace(task_id, std::move(task));
   ResolveDependencies(task_id);
@@ -88,8 +86,17 @@ void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
     return;
   }
   RecordState(task, proto::PENDING_NODE_ASSIGNMENT);
+  // Keyed once its arguments are known: where they are is part of the key.
+  const std::string preferred_node = LargestArgumentsNode(task.spec);
+  task.key = KeyOf(task.spec, preferred_node);
   std::string key = task.key;
-  queues_[key].ready.push_back(task_id);
+  auto& queue = queues_[key];
+  if (queue.resources.empty()) {
+    queue.resources.insert(task.spec.resources().begin(), task.spec.resources().end());
+    queue.strategy = task.spec.scheduling_strategy();
+    queue.preferred_node = preferred_node;
+  }
+  queue.ready.push_back(task_id);
   Dispatch(key);
 }
 
@@ -157,11 +164,33 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   request.set_scheduling_key(key);
   *request.mutable_strategy() = queue.strategy;
   request.set_spilled(spilled);
+  if (!spilled) request.set_preferred_node_id(queue.preferred_node);
   if (job) *request.mutable_job() = *job;
   raylet->Call(proto::REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
                  OnLeaseReply(key, lease_id, raylet, status, std::move(frame));
                });
+}
+
+std::string NormalTaskSubmitter::LargestArgumentsNode(const proto::TaskSpec& spec) const {
+  // Only arguments owned here have a known place (the node whose store got the value).
+  std::map<std::string, int64_t> bytes;
+  for (const auto& arg : spec.args()) {
+    if (!arg.is_ref() || arg.owner().worker_id() != context_->worker_id) continue;
+    auto object = context_->store->Find(arg.object_id());
+    if (object && object->in_plasma && !object->node_id.empty()) {
+      bytes[object->node_id] += object->size;
+    }
+  }
+  std::string best;
+  int64_t most = 0;
+  for (const auto& [node, size] : bytes) {
+    if (size > most) {
+      best = node;
+      most = size;
+    }
+  }
+  return best;
 }
 
 std::shared_ptr<rpc::Connection> NormalTaskSubmitter::RemoteRaylet(const proto::Address& address) {

@@ -2,7 +2,8 @@
 // arguments, leases workers from the raylet per scheduling key (the resource shape), pushes tasks
 // straight to leased workers in batches (up to max_in_flight per worker), stores the returns,
 // retries tasks whose worker died, and returns leases after an idle period. A scheduling key is
-// the function plus its resource shape, so pipelining can follow each function's task length.
+// the function plus its resource shape, strategy and the node holding most of its arguments'
+// bytes (leases are asked near the data), so pipelining can follow each function's task length.
 //
 // Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
 #pragma once
@@ -80,6 +81,7 @@ class NormalTaskSubmitter {
   struct KeyQueue {
     std::map<std::string, double> resources;
     proto::SchedulingStrategy strategy;
+    std::string preferred_node;  // holds the most argument bytes of this key's tasks; may be empty
     double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished
     std::deque<std::string> ready;  // task ids with arguments resolved
     std::unordered_map<int64_t, std::shared_ptr<rpc::Connection>> pending_leases;  // -> raylet
@@ -97,6 +99,8 @@ class NormalTaskSubmitter {
   void OnLeaseReply(const std::string& key, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);
+  // The node whose object store holds the most bytes of `spec`'s arguments; empty if none.
+  std::string LargestArgumentsNode(const proto::TaskSpec& spec) const;
   // A connection to another node's raylet (cached; loop thread); nullptr if unreachable.
   std::shared_ptr<rpc::Connection> RemoteRaylet(const proto::Address& address);
   void OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker, rpc::Frame&& frame);
@@ -108,7 +112,7 @@ class NormalTaskSubmitter {
                 const proto::ErrorInfo* error);
   void RecordState(PendingTask& task, proto::TaskState state, bool descriptive = false,
                    const proto::ErrorInfo* error = nullptr);
-  static std::string KeyOf(const proto::TaskSpec& spec);
+  static std::string KeyOf(const proto::TaskSpec& spec, const std::string& preferred_node);
   int InFlightLimit(const KeyQueue& queue) const;
 
   std::mutex lineage_mutex_;

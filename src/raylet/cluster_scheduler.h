@@ -5,7 +5,9 @@
 // from this node's own, always fresh, resources.
 //
 // Policies (proto::SchedulingStrategy):
-// - DEFAULT: stay local while this node is less than half busy and has the resources free; else
+// - DEFAULT: on the preferred node (the one holding the task's largest arguments) while it is
+//   less than half busy and has the resources free; else stay local while this node is less
+//   than half busy and has the resources free; else
 //   the least-loaded node that has them free (this one on a tie); else, if none has them free,
 //   wait here if this node can ever run it, or on the least-loaded node that can; if no node can
 //   ever run it, here (where it shows as an infeasible demand).
@@ -16,7 +18,7 @@
 //
 //   ClusterScheduler scheduler(local_node_id);
 //   scheduler.UpdateView(cluster);                        // from the GCS
-//   auto d = scheduler.Pick(asked, strategy, total, available);
+//   auto d = scheduler.Pick(asked, strategy, total, available, preferred_node);
 //   if (!d.error.empty()) reject; else if (d.local) queue here; else spill to d.node
 //
 // Thread model: the raylet's event loop only.
@@ -45,8 +47,10 @@ class ClusterScheduler {
   explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}
 
   void UpdateView(const proto::GetClusterStatusReply& view);
+  // `preferred_node` (may be empty): DEFAULT's choice when it has room (see above).
   Decision Pick(const Resources& asked, const proto::SchedulingStrategy& strategy,
-                const Resources& local_total, const Resources& local_available);
+                const Resources& local_total, const Resources& local_available,
+                const std::string& preferred_node = "");
   // Alive nodes in the view other than this one (tests, status).
   size_t num_remote_nodes() const { return remote_.size(); }
 
@@ -59,7 +63,8 @@ class ClusterScheduler {
   };
   std::vector<Candidate> Candidates(const Resources& local_total,
                                     const Resources& local_available) const;
-  Decision Default(const Resources& asked, const std::vector<Candidate>& nodes) const;
+  Decision Default(const Resources& asked, const std::vector<Candidate>& nodes,
+                   const std::string& preferred_node) const;
   Decision To(const Candidate& c) const;
   // The least-loaded of `nodes` that has `asked` free now (or, !free_now, in total); the first
   // wins ties; nullptr if none.

@@ -61,6 +61,18 @@ TEST(ClusterSchedulerTest, DefaultStaysLocalUntilHalfBusyThenLeastLoaded) {
   EXPECT_EQ(d.node.node_id(), "B");
 }
 
+TEST(ClusterSchedulerTest, DefaultGoesToThePreferredNodeWhileItHasRoom) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(/*a_cpu_free=*/4, /*b_cpu_free=*/1));
+  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "A");  // idle here, but data on A
+  ASSERT_FALSE(d.local);
+  EXPECT_EQ(d.node.node_id(), "A");
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "B").local)  // B is 75% busy
+      << "a busy preferred node is not waited for";
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "D").local);  // dead: ignored
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "L").local);
+}
+
 TEST(ClusterSchedulerTest, DefaultWaitsLocallyWhenNobodyIsFreeAndGoesWhereItCanEverRun) {
   ClusterScheduler s("L");
   s.UpdateView(View(0, 0));

@@ -319,7 +319,8 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
   for (const auto& [name, units] : leases_->total().units()) {
     available[name] = leases_->available().Get(name);
   }
-  auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available);
+  auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available,
+                                  request.preferred_node_id());
   proto::RequestWorkerLeaseReply reply;
   reply.set_lease_id(request.lease_id());
   if (decision.wait_for_view && wait_for_view) {

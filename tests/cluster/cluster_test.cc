@@ -56,6 +56,8 @@ std::string CheckOn(std::vector<uint8_t> bytes) {
 std::vector<ray::ObjectRef<std::vector<uint8_t>>> PutHere(int64_t size) {
   return {ray::Put(MakePattern(size))};
 }
+// Where a task with two arguments ran.
+std::string NodeOfBoth(std::vector<uint8_t> a, std::vector<uint8_t> b) { return NodeOf(); }
 
 class Where {
  public:
@@ -64,7 +66,7 @@ class Where {
   bool Restarted() { return ray::WasCurrentActorRestarted(); }
 };
 RAY_REMOTE(Twice, NodeOf, SlowNodeOf, Where::Create, &Where::Node, &Where::Restarted, MakePattern,
-           CheckOn, PutHere);
+           CheckOn, PutHere, NodeOfBoth);
 
 // A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
 // driver on the head.
@@ -210,6 +212,28 @@ TEST_F(SchedulingTest, ObjectsLostWithANodeAreRebuiltFromLineageButPutsAreNot) {
   EXPECT_EQ(FirstMismatch(*bytes), -1);
   // The put's owner (a worker on n2) and its only copy are gone: nothing can rebuild it.
   EXPECT_THROW(put.Get(30000), ray::internal::UnreconstructableException);
+}
+
+TEST_F(SchedulingTest, ATaskRunsWhereItsLargestArgumentIs) {
+  // The driver's node is idle, so without locality each task would stay here. The data is made
+  // by tasks that take no CPU, so their leases (kept a moment for reuse) leave the data's node
+  // idle too (a busy one would send the task elsewhere).
+  const int64_t size = 8 << 20;
+  auto on = [&](const char* name, int64_t bytes) {
+    return ray::Task(MakePattern)
+        .SetResource("CPU", 0)
+        .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_[name]})
+        .Remote(bytes);
+  };
+  for (const char* name : {"n3", "n2"}) {
+    auto data = on(name, size);
+    auto ran = ray::Task(CheckOn).Remote(data);
+    EXPECT_EQ(*ran.Get(30000), ids_[name] + ":" + std::to_string(size) + ":-1") << name;
+    EXPECT_EQ(*ray::Task(NodeOf).Remote().Get(30000), ids_["head"]) << "no arguments: stays local";
+  }
+  // Two arguments on two nodes: the one with more bytes wins.
+  auto big = on("n2", size), smaller = on("n3", size / 4);
+  EXPECT_EQ(*ray::Task(NodeOfBoth).Remote(smaller, big).Get(30000), ids_["n2"]) << ids_["n3"];
 }
 
 TEST_F(SchedulingTest, NodeAffinityHardAndSoft) {

@@ -62,8 +62,9 @@ struct CheckArgument {
   static constexpr bool kOk = true;
 };
 
-// Throws RayException unless every resource has a non-empty name and a positive quantity that is
-// a whole number when above 1.
+// Throws RayException unless every resource has a non-empty name and a non-negative quantity
+// that is a whole number when above 1. Zero asks for none of it (SetResource("CPU", 0): a task
+// that takes no CPU slot, as num_cpus=0 in Ray).
 inline void ValidateResources(const std::unordered_map<std::string, double>& resources) {
   for (const auto& [name, value] : resources) {
     std::ostringstream quantity;
@@ -71,8 +72,8 @@ inline void ValidateResources(const std::unordered_map<std::string, double>& res
     if (name.empty()) {
       throw RayException("Resource name must not be empty (quantity " + quantity.str() + ")");
     }
-    if (!(value > 0)) {
-      throw RayException("Resource " + name + " must be a positive quantity, got " +
+    if (!(value >= 0) || std::isinf(value)) {
+      throw RayException("Resource " + name + " must be a non-negative quantity, got " +
                          quantity.str());
     }
     if (value > 1 && value != std::floor(value)) {
