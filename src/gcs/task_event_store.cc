@@ -1,7 +1,7 @@
 #include "gcs/task_event_store.h"
 
 #include <algorithm>
-#include <vector>
+#include <cstring>
 
 #include "absl/time/clock.h"
 #include "gcs/task_columns.h"
@@ -16,6 +16,25 @@ bool IsTerminal(proto::TaskState state) {
 // The enum is declared in lifecycle order, so the numeric value is the rank.
 int Rank(proto::TaskState state) { return static_cast<int>(state); }
 
+// How many recently used shared values are compared before making a new one.
+constexpr size_t kRecentShared = 4;
+
+// Finds a recent value equal to what `equal` looks for, moving it to the front; or puts
+// `make()` in front (dropping the least recently used past kRecentShared).
+template <typename T, typename Equal, typename Make>
+std::shared_ptr<const T> Share(std::vector<std::shared_ptr<const T>>& recent, Equal equal,
+                               Make make) {
+  for (size_t i = 0; i < recent.size(); ++i) {
+    if (!equal(*recent[i])) continue;
+    std::rotate(recent.begin(), recent.begin() + static_cast<long>(i),
+                recent.begin() + static_cast<long>(i) + 1);
+    return recent.front();
+  }
+  if (recent.size() == kRecentShared) recent.pop_back();
+  recent.insert(recent.begin(), std::make_shared<const T>(make()));
+  return recent.front();
+}
+
 }  // namespace
 
 TaskEventStore::TaskEventStore(TaskEventStoreOptions options)
@@ -26,73 +45,134 @@ void TaskEventStore::AddEvents(const google::protobuf::RepeatedPtrField<proto::T
   absl::MutexLock lock(&mu_);
   num_dropped_ += std::max<int64_t>(0, dropped_by_reporter);
   for (const auto& event : events) {
-    if (event.task_id().empty()) {
+    const std::string& id = event.task_id();
+    if (id.empty() || id.size() > kMaxTaskIdSize) {
       ++num_dropped_;  // malformed: nothing to merge it into
       continue;
     }
-    Merge(event);
+    Key key;
+    std::memcpy(key.id.data(), id.data(), id.size());
+    key.id_size = static_cast<uint8_t>(id.size());
+    key.attempt = event.attempt_number();
+    Merge(event, key);
   }
 }
 
-TaskEventStore::Entry& TaskEventStore::FindOrInsert(const proto::TaskEvent& event) {
-  Key key(event.task_id(), event.attempt_number());
-  auto it = records_.find(key);
-  if (it != records_.end()) return it->second;
+std::pair<uint64_t, TaskEventStore::Record*> TaskEventStore::FindOrInsert(const Key& key) {
+  auto it = index_.find(key);
+  if (it != index_.end()) return {it->second, &records_.at(it->second)};
   if (records_.size() >= options_.max_records) EvictOne();
-  Entry& entry = records_[key];
-  entry.seq = next_seq_++;
-  entry.record.set_task_id(event.task_id());
-  entry.record.set_attempt_number(event.attempt_number());
-  by_seq_.emplace(entry.seq, std::move(key));
-  return entry;
+  const uint64_t seq = next_seq_++;
+  index_.emplace(key, seq);
+  Record& record = records_.emplace_hint(records_.end(), seq, Record{})->second;
+  record.key = key;
+  return {seq, &record};
 }
 
 void TaskEventStore::EvictOne() {
-  uint64_t victim = finished_seqs_.empty() ? by_seq_.begin()->first : *finished_seqs_.begin();
-  auto it = by_seq_.find(victim);
-  records_.erase(it->second);
-  by_seq_.erase(it);
+  uint64_t victim = finished_seqs_.empty() ? records_.begin()->first : *finished_seqs_.begin();
+  auto it = records_.find(victim);
+  index_.erase(it->second.key);
+  records_.erase(it);
   finished_seqs_.erase(victim);
   ++num_dropped_;
 }
 
-void TaskEventStore::Merge(const proto::TaskEvent& event) {
-  Entry& entry = FindOrInsert(event);
-  proto::TaskRecord& r = entry.record;
-  if (!event.job_id().empty()) r.set_job_id(event.job_id());
-  if (event.has_descriptive_fields()) {
-    r.set_name(event.name());
-    r.set_func_or_class_name(event.func_or_class_name());
-    r.set_type(event.type());
-    r.set_parent_task_id(event.parent_task_id());
-    r.set_actor_id(event.actor_id());
-    *r.mutable_required_resources() = event.required_resources();
-  }
-  if (!event.node_id().empty()) r.set_node_id(event.node_id());
-  if (!event.worker_id().empty()) r.set_worker_id(event.worker_id());
-  if (event.worker_pid() != 0) r.set_worker_pid(event.worker_pid());
-  if (!event.error_type().empty()) r.set_error_type(event.error_type());
-  if (!event.error_message().empty()) r.set_error_message(event.error_message());
+std::shared_ptr<const TaskEventStore::Descriptive> TaskEventStore::ShareDescriptive(
+    const proto::TaskEvent& e) {
+  auto equal = [&e](const Descriptive& d) {
+    if (d.type != e.type() || d.name != e.name() || d.func_or_class_name != e.func_or_class_name() ||
+        d.parent_task_id != e.parent_task_id() || d.actor_id != e.actor_id() ||
+        d.resources.size() != e.required_resources().size()) {
+      return false;
+    }
+    for (const auto& [name, amount] : d.resources) {
+      auto it = e.required_resources().find(name);
+      if (it == e.required_resources().end() || it->second != amount) return false;
+    }
+    return true;
+  };
+  auto make = [&e] {
+    Descriptive d{e.name(), e.func_or_class_name(), e.parent_task_id(), e.actor_id(), e.type(), {}};
+    d.resources.assign(e.required_resources().begin(), e.required_resources().end());
+    std::sort(d.resources.begin(), d.resources.end());
+    return d;
+  };
+  return Share(recent_descriptive_, equal, make);
+}
 
+std::shared_ptr<const TaskEventStore::Execution> TaskEventStore::ShareExecution(Execution wanted) {
+  auto equal = [&wanted](const Execution& x) {
+    return x.worker_pid == wanted.worker_pid && x.node_id == wanted.node_id &&
+           x.worker_id == wanted.worker_id;
+  };
+  return Share(recent_execution_, equal, [&wanted] { return std::move(wanted); });
+}
+
+void TaskEventStore::Merge(const proto::TaskEvent& event, const Key& key) {
+  auto [seq, record] = FindOrInsert(key);
+  Record& r = *record;
+  if (!event.job_id().empty()) r.job_id = event.job_id();
+  if (event.has_descriptive_fields()) r.descriptive = ShareDescriptive(event);
+  if (!event.node_id().empty() || !event.worker_id().empty() || event.worker_pid() != 0) {
+    Execution x = r.execution ? *r.execution : Execution{};
+    if (!event.node_id().empty()) x.node_id = event.node_id();
+    if (!event.worker_id().empty()) x.worker_id = event.worker_id();
+    if (event.worker_pid() != 0) x.worker_pid = event.worker_pid();
+    r.execution = ShareExecution(std::move(x));
+  }
+  if (!event.error_type().empty() || !event.error_message().empty()) {
+    if (!r.error) r.error = std::make_unique<std::pair<std::string, std::string>>();
+    if (!event.error_type().empty()) r.error->first = event.error_type();
+    if (!event.error_message().empty()) r.error->second = event.error_message();
+  }
   for (const auto& [state, ts] : event.earlier_states()) {
-    ApplyState(entry, static_cast<proto::TaskState>(state), ts);
+    ApplyState(seq, r, static_cast<proto::TaskState>(state), ts);
   }
   if (event.state() == proto::TASK_STATE_NIL) return;
-  ApplyState(entry, event.state(),
+  ApplyState(seq, r, event.state(),
              event.timestamp_ns() != 0 ? event.timestamp_ns() : absl::GetCurrentTimeNanos());
 }
 
-void TaskEventStore::ApplyState(Entry& entry, proto::TaskState state, int64_t ts) {
+void TaskEventStore::ApplyState(uint64_t seq, Record& r, proto::TaskState state, int64_t ts) {
   if (!proto::TaskState_IsValid(state) || state == proto::TASK_STATE_NIL) return;
-  proto::TaskRecord& r = entry.record;
-  auto& times = *r.mutable_state_times_ns();
-  const std::string& state_name = TaskStateName(state);
-  auto time_it = times.find(state_name);
-  if (time_it == times.end() || ts < time_it->second) times[state_name] = ts;
-  if (Rank(state) > Rank(r.state())) {
-    r.set_state(state);
-    if (IsTerminal(r.state())) finished_seqs_.insert(entry.seq);
+  int64_t& first = r.first_ns[static_cast<size_t>(state)];
+  if (first == 0 || ts < first) first = ts;
+  if (Rank(state) > Rank(r.state)) {
+    r.state = state;
+    if (IsTerminal(r.state)) finished_seqs_.insert(seq);
   }
+}
+
+proto::TaskRecord TaskEventStore::ToProto(const Record& r) {
+  proto::TaskRecord out;
+  out.set_task_id(std::string(r.key.task_id()));
+  out.set_attempt_number(r.key.attempt);
+  out.set_state(r.state);
+  out.set_job_id(r.job_id);
+  if (const Descriptive* d = r.descriptive.get()) {
+    out.set_name(d->name);
+    out.set_func_or_class_name(d->func_or_class_name);
+    out.set_type(d->type);
+    out.set_parent_task_id(d->parent_task_id);
+    out.set_actor_id(d->actor_id);
+    out.mutable_required_resources()->insert(d->resources.begin(), d->resources.end());
+  }
+  if (const Execution* x = r.execution.get()) {
+    out.set_node_id(x->node_id);
+    out.set_worker_id(x->worker_id);
+    out.set_worker_pid(x->worker_pid);
+  }
+  if (r.error) {
+    out.set_error_type(r.error->first);
+    out.set_error_message(r.error->second);
+  }
+  for (int state = 0; state < task_event_store_internal::kNumStates; ++state) {
+    if (r.first_ns[state] == 0) continue;
+    (*out.mutable_state_times_ns())[TaskStateName(static_cast<proto::TaskState>(state))] =
+        r.first_ns[state];
+  }
+  return out;
 }
 
 absl::StatusOr<proto::GetTasksReply> TaskEventStore::GetTasks(
@@ -108,13 +188,13 @@ absl::StatusOr<proto::GetTasksReply> TaskEventStore::GetTasks(
   proto::GetTasksReply reply;
   int64_t total = 0;
   absl::MutexLock lock(&mu_);
-  for (const auto& [seq, key] : by_seq_) {
-    const proto::TaskRecord& record = records_.at(key).record;
+  for (const auto& [seq, stored] : records_) {
+    proto::TaskRecord record = ToProto(stored);
     bool match = std::all_of(filters.begin(), filters.end(),
                              [&](const TaskFilter& f) { return f.Matches(record); });
     if (!match) continue;
     ++total;
-    if (limit <= 0 || reply.tasks_size() < limit) *reply.add_tasks() = record;
+    if (limit <= 0 || reply.tasks_size() < limit) *reply.add_tasks() = std::move(record);
   }
   reply.set_total(total);
   reply.set_num_truncated(total - reply.tasks_size());

@@ -1,13 +1,18 @@
 // Task events behind `moray list tasks` / `moray summary tasks`: merges the events of each task
-// attempt (owners report submission, executors report execution) into one TaskRecord.
+// attempt (owners report submission, executors report execution) into one record.
 //
 // Merge rules: descriptive fields come from events with has_descriptive_fields; execution fields
 // (node, worker, pid, error) from any event that sets them; the state is the furthest along the
-// lifecycle seen so far, so a late RUNNING never undoes FINISHED; state_times_ns keeps the first
+// lifecycle seen so far, so a late RUNNING never undoes FINISHED; state times keep the first
 // time each state was reached.
 //
 // Memory is bounded: past `max_records` the oldest finished (FINISHED/FAILED) record is evicted
 // first, else the oldest record; evictions are counted and reported as dropped.
+//
+// Every task event of the cluster passes through here, so records are compact: descriptive and
+// execution fields are shared between records with the same values (a driver's many calls of
+// one function, a worker's many tasks), state times are an array, and a record becomes a
+// proto::TaskRecord only when listed.
 //
 //   TaskEventStore store({.max_records = 100000});
 //   store.AddEvents(request.events(), request.dropped());
@@ -16,13 +21,17 @@
 // Thread model: thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <map>
-#include <set>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -35,12 +44,55 @@ struct TaskEventStoreOptions {
   size_t max_records = 100000;
 };
 
+namespace task_event_store_internal {
+
+inline constexpr size_t kMaxTaskIdSize = 24;  // task ids are 16 bytes
+
+// (task id, attempt), without a heap allocation.
+struct Key {
+  std::array<char, kMaxTaskIdSize> id{};
+  uint8_t id_size = 0;
+  int32_t attempt = 0;
+  std::string_view task_id() const { return {id.data(), id_size}; }
+  bool operator==(const Key& o) const {
+    return attempt == o.attempt && task_id() == o.task_id();
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const Key& k) {
+    return H::combine(std::move(h), k.task_id(), k.attempt);
+  }
+};
+// Fields set at submission, alike for many tasks: shared by their records.
+struct Descriptive {
+  std::string name, func_or_class_name, parent_task_id, actor_id;
+  proto::TaskType type = proto::NORMAL_TASK;
+  std::vector<std::pair<std::string, double>> resources;  // sorted by name
+};
+// Where an attempt ran, alike for a worker's tasks: shared by their records.
+struct Execution {
+  std::string node_id, worker_id;
+  int32_t worker_pid = 0;
+};
+inline constexpr int kNumStates = proto::TaskState_ARRAYSIZE;
+struct Record {
+  Key key;
+  proto::TaskState state = proto::TASK_STATE_NIL;
+  std::string job_id;
+  std::shared_ptr<const Descriptive> descriptive;
+  std::shared_ptr<const Execution> execution;
+  std::unique_ptr<std::pair<std::string, std::string>> error;  // type, message; rare
+  std::array<int64_t, kNumStates> first_ns{};                  // 0: not reached
+};
+
+}  // namespace task_event_store_internal
+
 class TaskEventStore {
  public:
   explicit TaskEventStore(TaskEventStoreOptions options = {});
 
   // Merges `events`. `dropped_by_reporter` counts events a reporter could not send (its buffer
-  // was full); it adds to the dropped count GetTasks reports.
+  // was full); it adds to the dropped count GetTasks reports. An event without a task id, or
+  // with one longer than kMaxTaskIdSize, is malformed and counted as dropped.
   void AddEvents(const google::protobuf::RepeatedPtrField<proto::TaskEvent>& events,
                  int64_t dropped_by_reporter);
 
@@ -51,23 +103,34 @@ class TaskEventStore {
 
   size_t size() const;
 
- private:
-  using Key = std::pair<std::string, int32_t>;  // (task_id, attempt_number)
-  struct Entry {
-    uint64_t seq = 0;  // insertion order; smaller is older
-    proto::TaskRecord record;
-  };
+  static constexpr size_t kMaxTaskIdSize = task_event_store_internal::kMaxTaskIdSize;
 
-  void Merge(const proto::TaskEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyState(Entry& entry, proto::TaskState state, int64_t ts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Entry& FindOrInsert(const proto::TaskEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+ private:
+  using Key = task_event_store_internal::Key;
+  using Descriptive = task_event_store_internal::Descriptive;
+  using Execution = task_event_store_internal::Execution;
+  using Record = task_event_store_internal::Record;
+
+  void Merge(const proto::TaskEvent& event, const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyState(uint64_t seq, Record& record, proto::TaskState state, int64_t ts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::pair<uint64_t, Record*> FindOrInsert(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvictOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A shared Descriptive / Execution equal to the wanted fields: one recently used, or new.
+  std::shared_ptr<const Descriptive> ShareDescriptive(const proto::TaskEvent& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<const Execution> ShareExecution(Execution wanted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static proto::TaskRecord ToProto(const Record& record);
 
   const TaskEventStoreOptions options_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<Key, Entry> records_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, Key> by_seq_ ABSL_GUARDED_BY(mu_);
-  std::set<uint64_t> finished_seqs_ ABSL_GUARDED_BY(mu_);
+  absl::btree_map<uint64_t, Record> records_ ABSL_GUARDED_BY(mu_);  // by insertion order
+  absl::flat_hash_map<Key, uint64_t> index_ ABSL_GUARDED_BY(mu_);    // -> its seq
+  absl::btree_set<uint64_t> finished_seqs_ ABSL_GUARDED_BY(mu_);
+  // The few Descriptive / Execution values used last (most recent first).
+  std::vector<std::shared_ptr<const Descriptive>> recent_descriptive_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<const Execution>> recent_execution_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t num_dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -214,5 +214,39 @@ TEST(TaskEventStoreTest, EvictsFinishedRecordsFirstAndCountsDrops) {
   EXPECT_EQ(store.size(), 3u);
 }
 
+TEST(TaskEventStoreTest, RecordsSharingFieldsKeepTheirOwnValues) {
+  // More distinct names and workers than the store keeps at hand, interleaved.
+  TaskEventStore store;
+  std::vector<proto::TaskEvent> events;
+  for (int i = 0; i < 60; ++i) {
+    std::string id = Id('a');
+    id[0] = static_cast<char>(i);
+    events.push_back(Submitted(id, 0, "f" + std::to_string(i % 7)));
+    auto running = StateEvent(id, 0, proto::RUNNING, 200 + i);
+    running.set_worker_id(Id(static_cast<char>('A' + i % 5)));
+    running.set_worker_pid(100 + i % 5);
+    events.push_back(running);
+  }
+  Add(store, events);
+  auto reply = Get(store);
+  ASSERT_EQ(reply.tasks_size(), 60);
+  for (int i = 0; i < 60; ++i) {
+    const auto& r = reply.tasks(i);
+    EXPECT_EQ(r.name(), "f" + std::to_string(i % 7));
+    EXPECT_EQ(r.worker_id(), Id(static_cast<char>('A' + i % 5)));
+    EXPECT_EQ(r.worker_pid(), 100 + i % 5);
+    EXPECT_EQ(r.state_times_ns().at("RUNNING"), 200 + i);
+    EXPECT_EQ(r.required_resources().at("CPU"), 1.0);
+  }
+}
+
+TEST(TaskEventStoreTest, AnOverlongTaskIdIsDroppedAsMalformed) {
+  TaskEventStore store;
+  Add(store, {Submitted(std::string(40, 'x'), 0, "f"), Submitted("", 0, "g")});
+  auto reply = Get(store);
+  EXPECT_EQ(reply.tasks_size(), 0);
+  EXPECT_EQ(reply.num_dropped(), 2);
+}
+
 }  // namespace
 }  // namespace moray::gcs

@@ -336,6 +336,7 @@ void Connection::HandleReadable() {
   }
   if (read_offset_ == read_buffer_.size()) {
     read_buffer_.clear();
+    if (read_buffer_.capacity() > kKeptBufferCapacity) std::string().swap(read_buffer_);
     read_offset_ = 0;
   } else if (read_offset_ > (1 << 20)) {
     read_buffer_.erase(0, read_offset_);
@@ -346,12 +347,12 @@ void Connection::HandleReadable() {
 
 void Connection::FlushWrites() {
   if (!watching_) return;  // SetHandlers flushes once registered
-  std::string pending;
+  std::string& pending = sending_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     flush_posted_ = false;
     if (closed_ || write_buffer_.empty()) return;
-    pending.swap(write_buffer_);
+    pending.swap(write_buffer_);  // write_buffer_ gets the emptied buffer of the last flush
   }
   size_t written = 0;
   while (written < pending.size()) {
@@ -375,6 +376,8 @@ void Connection::FlushWrites() {
     }
     more = !write_buffer_.empty();
   }
+  pending.clear();
+  if (pending.capacity() > kKeptBufferCapacity) std::string().swap(pending);
   bool need_out = more;
   if (need_out != want_write_) {
     want_write_ = need_out;

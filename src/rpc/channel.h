@@ -51,6 +51,8 @@ struct Frame {
 
 inline constexpr size_t kFrameHeaderSize = 16;
 inline constexpr uint32_t kMaxFrameBody = 1u << 30;
+// A connection's read and write buffers keep up to this much capacity between uses.
+inline constexpr size_t kKeptBufferCapacity = 1u << 20;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -113,6 +115,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   mutable std::mutex mutex_;
   std::string write_buffer_;  // guarded by mutex_: frames not yet written
+  // Loop thread: the frames being written now. It and write_buffer_ trade places at each flush
+  // and keep their capacity (up to kKeptBufferCapacity), so steady traffic allocates nothing.
+  std::string sending_;
   bool flush_posted_ = false; // guarded by mutex_
   bool closed_ = false;       // guarded by mutex_
   uint64_t next_seq_ = 1;     // guarded by mutex_
