@@ -164,15 +164,10 @@ void CoreWorker::Shutdown() {
     context_.shutting_down = true;
     if (flush_timer_) loop_.CancelTimer(flush_timer_);
     if (objects_timer_) loop_.CancelTimer(objects_timer_);
-    int64_t dropped = 0;
-    auto batch = events_.TakeBatch(&dropped);
     if (context_.raylet) {
-      if (!batch.empty()) {
-        proto::ReportTaskEventsRequest report;
-        for (auto& e : batch) *report.add_events() = std::move(e);
-        report.set_dropped(dropped);
-        EventSink()->Send(proto::REPORT_TASK_EVENTS, report);
-      }
+      events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
+        EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
+      });
       proto::DisconnectClientRequest bye;
       bye.set_reason("intended exit");
       context_.raylet->Send(proto::DISCONNECT_CLIENT, bye);
@@ -451,15 +446,9 @@ std::shared_ptr<rpc::Connection> CoreWorker::EventSink() {
 }
 
 void CoreWorker::FlushEvents() {
-  int64_t dropped = 0;
-  auto batch = events_.TakeBatch(&dropped);
-  if (!batch.empty() || dropped > 0) {
-    proto::ReportTaskEventsRequest report;
-    report.mutable_events()->Reserve(static_cast<int>(batch.size()));
-    for (auto& e : batch) *report.add_events() = std::move(e);
-    report.set_dropped(dropped);
-    EventSink()->Send(proto::REPORT_TASK_EVENTS, report);
-  }
+  events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
+    EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
+  });
   if (!context_.shutting_down) {
     flush_timer_ = loop_.RunAfter(options_.event_flush_interval, [this] { FlushEvents(); });
   }
@@ -491,19 +480,18 @@ void CoreWorker::ReportObjects() {
 }
 
 void CoreWorker::RecordDriverTask(proto::TaskState state) {
-  proto::TaskEvent event;
-  event.set_task_id(driver_task_id_);
-  event.set_job_id(context_.job_id);
-  event.set_state(state);
-  event.set_timestamp_ns(NowNs());
-  event.set_has_descriptive_fields(true);
-  event.set_name("driver");
-  event.set_func_or_class_name("driver");
-  event.set_type(proto::DRIVER_TASK);
-  event.set_node_id(context_.node_id);
-  event.set_worker_id(context_.worker_id);
-  event.set_worker_pid(context_.pid);
-  events_.Record(std::move(event));
+  events_.Record(driver_task_id_, 0, [&](proto::TaskEvent& event) {
+    event.set_job_id(context_.job_id);
+    event.set_state(state);
+    event.set_timestamp_ns(NowNs());
+    event.set_has_descriptive_fields(true);
+    event.set_name("driver");
+    event.set_func_or_class_name("driver");
+    event.set_type(proto::DRIVER_TASK);
+    event.set_node_id(context_.node_id);
+    event.set_worker_id(context_.worker_id);
+    event.set_worker_pid(context_.pid);
+  });
 }
 
 }  // namespace moray::core

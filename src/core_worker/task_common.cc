@@ -120,26 +120,25 @@ void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
 
 void RecordTaskEvent(CoreContext* context, const proto::TaskSpec& spec, proto::TaskState state,
                      bool descriptive, const proto::ErrorInfo* error) {
-  proto::TaskEvent event;
-  event.set_task_id(spec.task_id());
-  event.set_attempt_number(spec.attempt_number());
-  event.set_job_id(spec.job_id());
-  event.set_state(state);
-  event.set_timestamp_ns(NowNs());
-  if (descriptive) {
-    event.set_has_descriptive_fields(true);
-    event.set_name(spec.name());
-    event.set_func_or_class_name(spec.function_name());
-    event.set_type(spec.type());
-    event.set_parent_task_id(spec.parent_task_id());
-    event.set_actor_id(spec.actor_id());
-    event.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
-  }
-  if (error) {
-    event.set_error_type(proto::ErrorType_Name(error->type()));
-    event.set_error_message(error->message());
-  }
-  context->events->Record(std::move(event));
+  context->events->Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& event) {
+    event.set_job_id(spec.job_id());
+    event.set_state(state);
+    event.set_timestamp_ns(NowNs());
+    if (descriptive) {
+      event.set_has_descriptive_fields(true);
+      event.set_name(spec.name());
+      event.set_func_or_class_name(spec.function_name());
+      event.set_type(spec.type());
+      event.set_parent_task_id(spec.parent_task_id());
+      event.set_actor_id(spec.actor_id());
+      event.mutable_required_resources()->clear();
+      event.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
+    }
+    if (error) {
+      event.set_error_type(proto::ErrorType_Name(error->type()));
+      event.set_error_message(error->message());
+    }
+  });
 }
 
 }  // namespace moray::core

@@ -4,63 +4,43 @@
 
 namespace moray::core {
 
-namespace {
-
-// Folds `later` (a later change of the same attempt) into `into`.
-void Coalesce(proto::TaskEvent& into, proto::TaskEvent&& later) {
-  auto& earlier = *into.mutable_earlier_states();
-  if (into.state() != proto::TASK_STATE_NIL && !earlier.contains(into.state())) {
-    earlier[into.state()] = into.timestamp_ns();
-  }
-  for (const auto& [state, ts] : later.earlier_states()) earlier.insert({state, ts});
-  into.set_state(later.state());
-  into.set_timestamp_ns(later.timestamp_ns());
-  if (later.has_descriptive_fields()) {
-    into.set_has_descriptive_fields(true);
-    into.set_name(std::move(*later.mutable_name()));
-    into.set_func_or_class_name(std::move(*later.mutable_func_or_class_name()));
-    into.set_type(later.type());
-    into.set_parent_task_id(std::move(*later.mutable_parent_task_id()));
-    into.set_actor_id(std::move(*later.mutable_actor_id()));
-    *into.mutable_required_resources() = std::move(*later.mutable_required_resources());
-  }
-  if (!later.node_id().empty()) into.set_node_id(std::move(*later.mutable_node_id()));
-  if (!later.worker_id().empty()) into.set_worker_id(std::move(*later.mutable_worker_id()));
-  if (later.worker_pid() != 0) into.set_worker_pid(later.worker_pid());
-  if (!later.error_type().empty()) into.set_error_type(std::move(*later.mutable_error_type()));
-  if (!later.error_message().empty()) {
-    into.set_error_message(std::move(*later.mutable_error_message()));
-  }
-}
-
-}  // namespace
-
-void TaskEventBuffer::Record(proto::TaskEvent event) {
-  std::string key = event.task_id();
-  const int32_t attempt = event.attempt_number();
-  key.append(reinterpret_cast<const char*>(&attempt), sizeof(attempt));
+void TaskEventBuffer::Record(const std::string& task_id, int32_t attempt,
+                             absl::FunctionRef<void(proto::TaskEvent&)> fill) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = index_.find(key);
+  auto it = index_.find(std::pair<std::string_view, int32_t>(task_id, attempt));
   if (it != index_.end()) {
-    Coalesce(events_[it->second], std::move(event));
+    // A later change of the same attempt: its current state becomes an earlier one.
+    proto::TaskEvent& event = *building_.mutable_events(it->second);
+    if (event.state() != proto::TASK_STATE_NIL) {
+      event.mutable_earlier_states()->insert({event.state(), event.timestamp_ns()});
+    }
+    fill(event);
     return;
   }
-  if (events_.size() >= capacity_) {
+  if (static_cast<size_t>(building_.events_size()) >= capacity_) {
     ++dropped_;
     return;
   }
-  index_.emplace(std::move(key), events_.size());
-  events_.push_back(std::move(event));
+  proto::TaskEvent& event = *building_.add_events();  // a cleared event of an earlier batch
+  event.set_task_id(task_id);
+  event.set_attempt_number(attempt);
+  fill(event);
+  // The key views the id stored in the event, which stays put until the batch is flushed.
+  index_.emplace(std::pair<std::string_view, int32_t>(event.task_id(), attempt),
+                 building_.events_size() - 1);
 }
 
-std::vector<proto::TaskEvent> TaskEventBuffer::TakeBatch(int64_t* dropped) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  *dropped = dropped_;
-  dropped_ = 0;
-  std::vector<proto::TaskEvent> batch;
-  batch.swap(events_);
-  index_.clear();
-  return batch;
+void TaskEventBuffer::Flush(absl::FunctionRef<void(const proto::ReportTaskEventsRequest&)> send) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (building_.events_size() == 0 && dropped_ == 0) return;
+    building_.set_dropped(dropped_);
+    dropped_ = 0;
+    index_.clear();
+    building_.Swap(&sending_);  // building_ gets the last batch's cleared events to reuse
+  }
+  send(sending_);
+  sending_.Clear();  // keeps the event objects for reuse
 }
 
 int64_t NowNs() {

@@ -1,18 +1,30 @@
-// TaskEventBuffer: task state changes recorded by this core worker, sent to its raylet in batches
-// (the raylet forwards them to the GCS), so nothing per task touches the GCS synchronously.
-// Changes of one task attempt recorded between two batches travel as one event (the earlier
-// states in TaskEvent::earlier_states): most tasks cost one event per process, not one per state.
+// TaskEventBuffer: task state changes recorded by this core worker, sent in batches (straight to
+// the GCS, or through the raylet), so nothing per task touches the GCS synchronously. Changes of
+// one task attempt recorded between two batches travel as one event (the earlier states in
+// TaskEvent::earlier_states): most tasks cost one event per process, not one per state.
 //
-// Thread model: Record is thread-safe and cheap (a lock and a push); TakeBatch runs on the I/O loop.
+// Events are written in place into the batch being built, and the event objects of a sent batch
+// are reused (with their strings' capacity) by the next ones: recording allocates little.
+//
+//   buffer.Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& e) {
+//     e.set_state(proto::RUNNING);
+//     e.set_timestamp_ns(NowNs());
+//   });
+//   buffer.Flush([&](const proto::ReportTaskEventsRequest& batch) { send(batch); });
+//
+// Thread model: Record is thread-safe and cheap (a lock and in-place writes); Flush runs on one
+// thread (the I/O loop).
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
+#include <string_view>
+#include <utility>
 
-#include "common.pb.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "node.pb.h"
 
 namespace moray::core {
 
@@ -20,17 +32,26 @@ class TaskEventBuffer {
  public:
   explicit TaskEventBuffer(size_t capacity = 200000) : capacity_(capacity) {}
 
-  void Record(proto::TaskEvent event);
-  // Moves out everything recorded so far and the number of events dropped since the last batch.
-  std::vector<proto::TaskEvent> TakeBatch(int64_t* dropped);
+  // Records a change of the attempt (task_id, attempt). `fill` sets the state, timestamp and the
+  // fields it knows on the attempt's event: a fresh one, or the one recorded since the last
+  // batch (its state has then moved to earlier_states). `fill` only sets fields, never clears
+  // them; setting has_descriptive_fields replaces the descriptive ones. Past `capacity` events
+  // in a batch, new attempts are counted as dropped.
+  void Record(const std::string& task_id, int32_t attempt,
+              absl::FunctionRef<void(proto::TaskEvent&)> fill);
+
+  // Hands everything recorded since the last Flush (and the number of events dropped) to `send`,
+  // unless there is nothing at all.
+  void Flush(absl::FunctionRef<void(const proto::ReportTaskEventsRequest&)> send);
 
  private:
   const size_t capacity_;
   std::mutex mutex_;
-  std::vector<proto::TaskEvent> events_;  // guarded by mutex_
-  // (task id, attempt) -> its event in events_; guarded by mutex_.
-  std::unordered_map<std::string, size_t> index_;
-  int64_t dropped_ = 0;                   // guarded by mutex_
+  proto::ReportTaskEventsRequest building_;  // guarded by mutex_
+  // (task id, attempt) -> its event's index in building_ (the id viewed in the event itself).
+  absl::flat_hash_map<std::pair<std::string_view, int32_t>, int> index_;  // guarded by mutex_
+  int64_t dropped_ = 0;                                                  // guarded by mutex_
+  proto::ReportTaskEventsRequest sending_;  // Flush's thread: the last batch, cleared for reuse
 };
 
 // Nanoseconds since the epoch, for event timestamps.

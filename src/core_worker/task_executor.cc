@@ -243,20 +243,18 @@ bool TaskExecutor::InTask() const { return !CurrentTaskId().empty(); }
 
 void TaskExecutor::RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                                const proto::ErrorInfo* error) {
-  proto::TaskEvent event;
-  event.set_task_id(spec.task_id());
-  event.set_attempt_number(spec.attempt_number());
-  event.set_job_id(spec.job_id());
-  event.set_state(state);
-  event.set_timestamp_ns(NowNs());
-  event.set_node_id(context_->node_id);
-  event.set_worker_id(context_->worker_id);
-  event.set_worker_pid(context_->pid);
-  if (error) {
-    event.set_error_type(proto::ErrorType_Name(error->type()));
-    event.set_error_message(error->message());
-  }
-  context_->events->Record(std::move(event));
+  context_->events->Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& event) {
+    event.set_job_id(spec.job_id());
+    event.set_state(state);
+    event.set_timestamp_ns(NowNs());
+    event.set_node_id(context_->node_id);
+    event.set_worker_id(context_->worker_id);
+    event.set_worker_pid(context_->pid);
+    if (error) {
+      event.set_error_type(proto::ErrorType_Name(error->type()));
+      event.set_error_message(error->message());
+    }
+  });
 }
 
 }  // namespace moray::core
