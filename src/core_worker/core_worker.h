@@ -108,7 +108,10 @@ class CoreWorker : public TaskExecutionHost {
   void OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame);
   void ServeGetObject(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
   // Starts fetching borrowed objects that are not local yet (loop thread).
-  void FetchFromOwner(const std::string& id, const proto::Address& owner);
+  // `lost_on_node`: the copy this process was told of could not be read from that node; the
+  // owner rebuilds it if it can.
+  void FetchFromOwner(const std::string& id, const proto::Address& owner,
+                      const std::string& lost_on_node = "");
   void OnOwnerConnectionClosed(const std::string& owner_key);
   void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
   void FlushEvents();

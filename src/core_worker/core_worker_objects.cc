@@ -102,7 +102,8 @@ void CoreWorker::StartFetches(const std::vector<std::string>& ids,
   }
 }
 
-void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& owner) {
+void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& owner,
+                                const std::string& lost_on_node) {
   if (store_.Find(id) || !fetch_started_.insert(id).second) return;
   std::string key = AddressToString(owner);
   auto lost = [this, id, key](const std::string& why) {
@@ -124,6 +125,7 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
   proto::GetObjectRequest request;
   request.set_object_id(id);
   *request.mutable_requester() = context_.address;
+  request.set_lost_on_node(lost_on_node);
   conn->Call(proto::GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
     proto::GetObjectReply reply;
     if (!status.ok()) {
@@ -240,6 +242,20 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
         continue;
       }
     }
+    if (rebuilding && !references_.IsOwned(id)) {
+      if (auto owner = references_.OwnerOf(id)) {
+        // Borrowed: the owner may rebuild it. Ask again, saying which copy was lost; the next
+        // wait sees its answer (the new copy, or why it is gone for good).
+        store_.Delete(id);
+        loop_.Post([this, id, owner = *owner, node = (*objects)[slot].node_id] {
+          fetch_started_.erase(id);
+          FetchFromOwner(id, owner, node);
+        });
+        *rebuilding = true;
+        (*objects)[slot].in_plasma = false;
+        continue;
+      }
+    }
     lost(slot, absl::StrCat("it could not be fetched from node ",
                             ToHex((*objects)[slot].node_id), ": ", error,
                             references_.IsOwned(id)
@@ -323,7 +339,25 @@ void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
                             });
     }
   };
-  if (auto object = store_.Find(request.object_id())) {
+  const std::string& id = request.object_id();
+  auto object = store_.Find(id);
+  if (object && object->in_plasma && !request.lost_on_node().empty() &&
+      object->node_id == request.lost_on_node()) {
+    // A borrower could not read the only copy we know of: rebuild it from lineage, or say it is
+    // gone for good.
+    store_.Delete(id);
+    if (submitter_->HasLineage(id) && submitter_->Resubmit(id)) {
+      store_.OnReady(id, respond);
+    } else {
+      StoredObject gone;
+      gone.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
+      gone.error.set_message(absl::StrCat(
+          "Object ", ToHex(id), " was lost with node ", ToHex(request.lost_on_node()),
+          "; it was put, not made by a task, so it cannot be rebuilt."));
+      store_.Put(id, gone);
+      respond(gone);
+    }
+  } else if (object) {
     respond(*object);
   } else if (references_.IsOwned(request.object_id())) {
     store_.OnReady(request.object_id(), respond);  // replies once the producing task finishes

@@ -56,6 +56,10 @@ std::string CheckOn(std::vector<uint8_t> bytes) {
 std::vector<ray::ObjectRef<std::vector<uint8_t>>> PutHere(int64_t size) {
   return {ray::Put(MakePattern(size))};
 }
+// Reads an object it borrows (a ref inside its argument is not resolved for it) and checks it.
+std::string CheckBorrowed(std::vector<ray::ObjectRef<std::vector<uint8_t>>> refs) {
+  return CheckOn(*refs.at(0).Get());
+}
 // Where a task with two arguments ran.
 std::string NodeOfBoth(std::vector<uint8_t> a, std::vector<uint8_t> b) { return NodeOf(); }
 
@@ -66,7 +70,7 @@ class Where {
   bool Restarted() { return ray::WasCurrentActorRestarted(); }
 };
 RAY_REMOTE(Twice, NodeOf, SlowNodeOf, Where::Create, &Where::Node, &Where::Restarted, MakePattern,
-           CheckOn, PutHere, NodeOfBoth);
+           CheckOn, PutHere, NodeOfBoth, CheckBorrowed);
 
 // A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
 // driver on the head.
@@ -212,6 +216,21 @@ TEST_F(SchedulingTest, ObjectsLostWithANodeAreRebuiltFromLineageButPutsAreNot) {
   EXPECT_EQ(FirstMismatch(*bytes), -1);
   // The put's owner (a worker on n2) and its only copy are gone: nothing can rebuild it.
   EXPECT_THROW(put.Get(30000), ray::internal::UnreconstructableException);
+}
+
+TEST_F(SchedulingTest, ABorrowerReadsAnObjectLostWithANodeAfterItsOwnerRebuildsIt) {
+  const int64_t size = 8ll << 20;
+  auto made = ray::Task(MakePattern)
+                  .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"], true})
+                  .Remote(size);
+  ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000);  // sealed on n2
+  ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
+  // A task on n3 is told the object is on n2, cannot pull it from there, and asks the owner
+  // (this driver), which runs the task again and hands out the new copy.
+  auto checked = ray::Task(CheckBorrowed)
+                     .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n3"]})
+                     .Remote(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made});
+  EXPECT_EQ(*checked.Get(60000), ids_["n3"] + ":" + std::to_string(size) + ":-1");
 }
 
 TEST_F(SchedulingTest, ATaskRunsWhereItsLargestArgumentIs) {
