@@ -101,10 +101,11 @@ void HealthChecker::Failed(const std::string& node_id, const std::string& why) {
   auto it = peers_.find(node_id);
   if (it == peers_.end()) return;
   Peer& peer = it->second;
-  if (peer.conn) {
-    peer.conn->Close();
-    peer.conn.reset();
-  }
+  // The failed check is over: neither its late answer nor the close below (which fails its
+  // pending call right here) may count it again.
+  peer.in_flight = false;
+  peer.check_id = 0;
+  if (auto conn = std::move(peer.conn)) conn->Close();
   if (++peer.failures < options_.failure_threshold) return;
   peers_.erase(it);
   std::string reason = absl::StrCat("health check failed ", options_.failure_threshold,

@@ -135,7 +135,10 @@ void GcsThread::Run() {
     if (fn) fn(*gcs_);
     if (report) {
       auto cluster = gcs_->ReportResources(*report);
-      if (!cluster.ok()) {
+      if (!cluster.ok() && absl::IsFailedPrecondition(cluster.status()) &&
+          options_.on_declared_dead) {
+        options_.on_declared_dead(std::string(cluster.status().message()));
+      } else if (!cluster.ok()) {
         spdlog::warn("ReportResources failed: {}", cluster.status().ToString());
       } else if (options_.on_cluster_view) {
         options_.on_cluster_view(*std::move(cluster));

@@ -37,6 +37,9 @@ class GcsThread {
     size_t max_buffered_events = 100000;                    // beyond this, events are dropped
     // Receives the cluster view the GCS returns for each report (on the GCS thread).
     std::function<void(proto::GetClusterStatusReply)> on_cluster_view;
+    // Called (on the GCS thread) when the GCS refuses a report because it declared this node
+    // dead, with its reason.
+    std::function<void(const std::string&)> on_declared_dead;
   };
 
   // `gcs` must outlive this object.

@@ -159,10 +159,13 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       return;
     case proto::NODE_DIED: {
       proto::NodeInfo node;
-      if (parse(&node)) {
-        spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
-                     node.state_message());
+      if (!parse(&node)) return;
+      if (node.node_id() == options_.node.node_id()) {
+        if (options_.on_declared_dead) options_.on_declared_dead(node.state_message());
+        return;
       }
+      spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
+                   node.state_message());
       return;
     }
     case proto::DISCONNECT_CLIENT:

@@ -47,6 +47,8 @@ struct NodeManagerOptions {
   ObjectManager* objects = nullptr;
   absl::Duration report_period = absl::Seconds(1);
   absl::Duration report_debounce = absl::Milliseconds(50);
+  // Called when the GCS says this very node is dead (NODE_DIED naming it), with the reason.
+  std::function<void(const std::string&)> on_declared_dead;
 };
 
 class NodeManager {

@@ -143,6 +143,8 @@ absl::Status Raylet::Start() {
       });
     }
   };
+  gcs_thread_options.on_declared_dead = [this](const std::string& reason) { DeclaredDead(reason); };
+  nm.on_declared_dead = [this](const std::string& reason) { DeclaredDead(reason); };
   gcs_thread_ = std::make_unique<GcsThread>(gcs_.get(), std::move(gcs_thread_options));
   gcs_thread_->Start();
   loop_ = std::make_unique<rpc::EventLoop>();
@@ -203,6 +205,12 @@ void Raylet::RunOnLoop(const std::function<void(const NodeManager&)>& fn) {
     done.Notify();
   });
   done.WaitForNotification();
+}
+
+void Raylet::DeclaredDead(const std::string& reason) {
+  if (declared_dead_.exchange(true)) return;
+  spdlog::error("the GCS declared this node ({}) dead: {}; stopping", ToHex(node_id_), reason);
+  if (on_declared_dead_) on_declared_dead_(reason);
 }
 
 void Raylet::Stop() {

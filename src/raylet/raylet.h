@@ -13,6 +13,7 @@
 // and the object store's loop and prefault threads. RunOnLoop lets a test inspect state on the loop thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,13 @@ class Raylet {
   // Runs `fn` on the loop thread with the node manager and waits for it (tests, diagnostics).
   void RunOnLoop(const std::function<void(const NodeManager&)>& fn);
 
+  // The GCS declared this node dead (it missed health checks, e.g. while paused or cut off):
+  // the rest of the cluster has moved on without it, so it must stop. `on_declared_dead` (set
+  // before Start; called once, from one of the raylet's threads) tells the process.
+  void set_on_declared_dead(std::function<void(const std::string&)> fn) {
+    on_declared_dead_ = std::move(fn);
+  }
+
  private:
   const RayletOptions options_;
   std::unique_ptr<GcsAccessor> gcs_;
@@ -58,6 +66,9 @@ class Raylet {
   int port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
+  std::function<void(const std::string&)> on_declared_dead_;
+  std::atomic<bool> declared_dead_{false};
+  void DeclaredDead(const std::string& reason);
   bool registered_ = false;  // with the GCS
   // Destroyed in reverse order: the node manager before the threads it uses.
   std::unique_ptr<object_store::StoreServer> store_;

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -61,6 +62,12 @@ int RunRaylet(const RayletOptions& options) {
     return 1;
   }
   Raylet raylet(options, std::make_unique<GcsClientAccessor>(*std::move(client)));
+  // Declared dead by the GCS: stop as on SIGTERM, but exit with an error.
+  std::atomic<bool> declared_dead{false};
+  raylet.set_on_declared_dead([&declared_dead](const std::string&) {
+    declared_dead = true;
+    kill(getpid(), SIGTERM);
+  });
   absl::Status started = raylet.Start();
   if (!started.ok()) {
     spdlog::error("raylet cannot start: {}", started.ToString());
@@ -91,7 +98,7 @@ int RunRaylet(const RayletOptions& options) {
   raylet.Stop();
   if (owner_fd >= 0) close(owner_fd);
   if (signal_fd >= 0) close(signal_fd);
-  return 0;
+  return declared_dead ? 1 : 0;
 }
 
 }  // namespace moray::raylet

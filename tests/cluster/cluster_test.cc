@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -383,6 +384,42 @@ TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
   EXPECT_NE(nodes.find("ALIVE"), std::string::npos) << nodes;
   EXPECT_NE(nodes.find("DEAD"), std::string::npos) << nodes;
   std::printf("dead node detected after %.2f s\n", seconds);
+}
+
+// Whether `pid` has exited (gone, or a zombie nobody reaped yet).
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  if (!(stat >> pid_field >> comm >> state)) return true;
+  return state == "Z" || state == "X";
+}
+
+TEST(ClusterTest, ANodeDeclaredDeadWhileItWasPausedStopsWhenItWakes) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start({{.num_cpus = 1}, {.num_cpus = 1, .node_name = "paused"}}))
+      << cluster.error();
+  pid_t raylet = cluster.raylet_pid(1);
+  ASSERT_GT(raylet, 0);
+  ASSERT_EQ(kill(raylet, SIGSTOP), 0);
+  std::string nodes;
+  bool dead = WaitFor(
+      [&] {
+        nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
+                          "node_name=paused"}).out;
+        return nodes.find("DEAD") != std::string::npos;
+      },
+      std::chrono::seconds(20));
+  ASSERT_EQ(kill(raylet, SIGCONT), 0);
+  ASSERT_TRUE(dead) << nodes;
+  // Alive but silent: its checks timed out (each counted once).
+  EXPECT_NE(nodes.find("did not answer a health check"), std::string::npos) << nodes;
+  // The cluster moved on without it: awake again, it learns so and stops instead of running
+  // work nobody will collect.
+  EXPECT_TRUE(WaitFor([&] { return Exited(raylet); }, std::chrono::seconds(15)));
+  auto logs = moray::testing::RunShell("grep -h 'declared this node' " +
+                                       moray::testing::PrivateTmpDir::path() +
+                                       "/session_*/logs/raylet.log");
+  EXPECT_NE(logs.out.find("dead"), std::string::npos) << logs.out;
 }
 
 // Issue 5's transfer test: 1 GiB produced on one node arrives intact on another.
