@@ -345,6 +345,18 @@ TEST(ClusterTest, ANodeAddedLaterJoinsTheRunningCluster) {
   EXPECT_EQ(CountMatches(nodes, "ALIVE"), 1) << nodes;
 }
 
+// Waits until `moray list nodes` shows the node named `name` DEAD; `nodes` gets the last listing.
+bool WaitForDeadNode(const LocalCluster& cluster, const std::string& name,
+                     std::chrono::seconds timeout, std::string* nodes) {
+  return WaitFor(
+      [&] {
+        *nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
+                           "node_name=" + name}).out;
+        return nodes->find("DEAD") != std::string::npos;
+      },
+      timeout);
+}
+
 TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start({{.num_cpus = 1}, {.num_cpus = 1, .node_name = "doomed"}}))
@@ -355,14 +367,7 @@ TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
   ASSERT_EQ(kill(raylet, SIGKILL), 0);
   std::string nodes;
   // Default checks: every 1 s, 5 failures in a row -> well within 10 s.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
-                          "node_name=doomed"}).out;
-        return nodes.find("DEAD") != std::string::npos;
-      },
-      std::chrono::seconds(10)))
-      << nodes;
+  ASSERT_TRUE(WaitForDeadNode(cluster, "doomed", std::chrono::seconds(10), &nodes)) << nodes;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_LT(seconds, 10.0);
   EXPECT_NE(nodes.find("health check failed"), std::string::npos) << nodes;
@@ -402,13 +407,7 @@ TEST(ClusterTest, ANodeDeclaredDeadWhileItWasPausedStopsWhenItWakes) {
   ASSERT_GT(raylet, 0);
   ASSERT_EQ(kill(raylet, SIGSTOP), 0);
   std::string nodes;
-  bool dead = WaitFor(
-      [&] {
-        nodes = RunMoray({"list", "nodes", "--address", cluster.address(), "--filter",
-                          "node_name=paused"}).out;
-        return nodes.find("DEAD") != std::string::npos;
-      },
-      std::chrono::seconds(20));
+  bool dead = WaitForDeadNode(cluster, "paused", std::chrono::seconds(20), &nodes);
   ASSERT_EQ(kill(raylet, SIGCONT), 0);
   ASSERT_TRUE(dead) << nodes;
   // Alive but silent: its checks timed out (each counted once).
