@@ -158,17 +158,18 @@ void ObjectManager::OnChunk(const std::string& object_id, int64_t offset, absl::
   Transfer& transfer = it->second;
   --transfer.in_flight;
   proto::ReadChunkReply reply;
-  if (!status.ok() || !frame.ParseBody(&reply).ok()) {
+  std::string_view data;
+  if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &data).ok()) {
     Finish(object_id, "the source node's raylet went away during the transfer");
     return;
   }
   if (!reply.found() || reply.size() != transfer.size ||
-      offset + static_cast<int64_t>(reply.data().size()) > transfer.size) {
+      offset + static_cast<int64_t>(data.size()) > transfer.size) {
     Finish(object_id, "the source node no longer has the object");
     return;
   }
-  std::memcpy(transfer.dest.data() + offset, reply.data().data(), reply.data().size());
-  transfer.received += static_cast<int64_t>(reply.data().size());
+  std::memcpy(transfer.dest.data() + offset, data.data(), data.size());
+  transfer.received += static_cast<int64_t>(data.size());
   if (transfer.received >= transfer.size) {
     Finish(object_id, "");
     return;
@@ -186,6 +187,11 @@ void ObjectManager::Finish(const std::string& object_id, const std::string& erro
     if (auto sealed = store_->Seal(object_id); !sealed.ok()) {
       reply.set_error(std::string(sealed.message()));
     }
+    if (transfer.size >= kChunkBytes) {
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - transfer.started);
+      spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", ToHex(object_id),
+                   transfer.size, seconds, static_cast<double>(transfer.size) / seconds / 1e9);
+    }
   } else {
     (void)store_->Delete({object_id});  // the unsealed copy goes
     reply.set_error(error);
@@ -197,6 +203,8 @@ void ObjectManager::ReadChunk(const std::shared_ptr<rpc::Connection>& conn,
                               const rpc::Frame& frame) {
   proto::ReadChunkRequest request;
   proto::ReadChunkReply reply;
+  std::string_view data;
+  std::shared_ptr<ray::internal::Buffer> pinned;  // held until the bytes are in the write buffer
   if (frame.ParseBody(&request).ok()) {
     auto buffers = store_->Get({request.object_id()}, absl::ZeroDuration());
     if (buffers.ok() && (*buffers)[0]) {
@@ -206,10 +214,12 @@ void ObjectManager::ReadChunk(const std::shared_ptr<rpc::Connection>& conn,
       int64_t length = std::clamp<int64_t>(request.length(), 0, size - offset);
       reply.set_found(true);
       reply.set_size(size);
-      reply.set_data(buffer->Data() + offset, static_cast<size_t>(length));
+      pinned = buffer;
+      data = std::string_view(reinterpret_cast<const char*>(buffer->Data()) + offset,
+                              static_cast<size_t>(length));
     }
   }
-  conn->Reply(frame, reply);
+  conn->ReplyWithPayload(frame, reply, data);
 }
 
 }  // namespace moray::raylet

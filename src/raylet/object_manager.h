@@ -61,6 +61,7 @@ class ObjectManager {
     int in_flight = 0;
     std::shared_ptr<rpc::Connection> source;
     std::vector<Waiter> waiters;
+    absl::Time started = absl::Now();
   };
 
   void Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);

@@ -74,6 +74,21 @@ absl::Status Frame::ParseBody(google::protobuf::MessageLite* message) const {
   return absl::OkStatus();
 }
 
+absl::Status Frame::ParseBodyWithPayload(google::protobuf::MessageLite* message,
+                                         std::string_view* payload) const {
+  uint32_t size = 0;
+  if (body.size() < sizeof(size)) {
+    return absl::InvalidArgumentError(absl::StrCat("short payload frame for method ", method));
+  }
+  std::memcpy(&size, body.data(), sizeof(size));
+  if (body.size() - sizeof(size) < size ||
+      !message->ParseFromArray(body.data() + sizeof(size), static_cast<int>(size))) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed message for method ", method));
+  }
+  *payload = std::string_view(body).substr(sizeof(size) + size);
+  return absl::OkStatus();
+}
+
 Connection::Connection(EventLoop* loop, int fd, std::string peer)
     : loop_(loop), fd_(fd), peer_(std::move(peer)) {}
 
@@ -186,8 +201,10 @@ void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
 }
 
 bool Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
-                         const google::protobuf::MessageLite& message) {
-  size_t body = message.ByteSizeLong();
+                         const google::protobuf::MessageLite& message, bool with_payload,
+                         std::string_view payload) {
+  const size_t message_size = message.ByteSizeLong();
+  const size_t body = message_size + (with_payload ? sizeof(uint32_t) + payload.size() : 0);
   if (body > kMaxFrameBody) {
     spdlog::error("channel {}: a message of {} bytes (method {}) exceeds the {}-byte frame limit; "
                   "not sent",
@@ -206,7 +223,13 @@ bool Connection::Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
     p[6] = static_cast<char>(flags);
     p[7] = 0;
     PutU64(p + 8, seq);
-    message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + kFrameHeaderSize));
+    p += kFrameHeaderSize;
+    if (with_payload) {
+      PutU32(p, static_cast<uint32_t>(message_size));
+      p += sizeof(uint32_t);
+    }
+    message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p));
+    if (!payload.empty()) std::memcpy(p + message_size, payload.data(), payload.size());
     if (!flush_posted_) {
       flush_posted_ = true;
       post = true;
@@ -264,6 +287,11 @@ void Connection::Reply(const Frame& request, const google::protobuf::MessageLite
   Enqueue(request.method, Frame::kReply, request.seq, reply);
 }
 
+void Connection::ReplyWithPayload(const Frame& request, const google::protobuf::MessageLite& reply,
+                                  std::string_view payload) {
+  Enqueue(request.method, Frame::kReply, request.seq, reply, /*with_payload=*/true, payload);
+}
+
 void Connection::Close() {
   auto self = shared_from_this();
   if (loop_->InLoopThread()) {
@@ -288,9 +316,68 @@ void Connection::HandleReadable() {
   char chunk[64 * 1024];
   bool peer_closed = false;
   while (true) {
+    if (large_) {
+      // The rest of a large frame's body goes straight into place.
+      std::string& body = large_->body;
+      ssize_t n = read(fd_, body.data() + large_filled_, body.size() - large_filled_);
+      if (n > 0) {
+        large_filled_ += static_cast<size_t>(n);
+        if (large_filled_ < body.size()) continue;
+        Frame frame = std::move(*large_);
+        large_.reset();
+        Dispatch(std::move(frame));
+        if (closed()) return;
+        continue;
+      }
+      if (n == 0) {
+        peer_closed = true;
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        peer_closed = true;
+      }
+      break;
+    }
     ssize_t n = read(fd_, chunk, sizeof(chunk));
     if (n > 0) {
       read_buffer_.append(chunk, static_cast<size_t>(n));
+      // Every complete frame; a large incomplete one continues in place (above).
+      while (read_buffer_.size() - read_offset_ >= kFrameHeaderSize) {
+        const char* p = read_buffer_.data() + read_offset_;
+        uint32_t body = Load<uint32_t>(p);
+        if (body > kMaxFrameBody) {
+          spdlog::error("channel {}: frame of {} bytes exceeds the limit; closing", peer_, body);
+          CloseOnLoop();
+          return;
+        }
+        const size_t have = read_buffer_.size() - read_offset_ - kFrameHeaderSize;
+        if (have < body && body < kDirectReadBody) break;
+        Frame frame;
+        frame.method = Load<uint16_t>(p + 4);
+        frame.flags = static_cast<uint8_t>(p[6]);
+        frame.seq = Load<uint64_t>(p + 8);
+        if (have < body) {
+          frame.body.resize(body);
+          std::memcpy(frame.body.data(), p + kFrameHeaderSize, have);
+          large_ = std::move(frame);
+          large_filled_ = have;
+          read_offset_ = read_buffer_.size();
+          break;
+        }
+        frame.body.assign(p + kFrameHeaderSize, body);
+        read_offset_ += kFrameHeaderSize + body;
+        Dispatch(std::move(frame));
+        if (closed()) return;
+      }
+      if (read_offset_ == read_buffer_.size()) {
+        read_buffer_.clear();
+        if (read_buffer_.capacity() > kKeptBufferCapacity) std::string().swap(read_buffer_);
+        read_offset_ = 0;
+      } else if (read_offset_ > (1 << 20)) {
+        read_buffer_.erase(0, read_offset_);
+        read_offset_ = 0;
+      }
+      if (large_) continue;
       if (static_cast<size_t>(n) < sizeof(chunk)) break;
       continue;
     }
@@ -302,47 +389,24 @@ void Connection::HandleReadable() {
     if (errno != EAGAIN && errno != EWOULDBLOCK) peer_closed = true;
     break;
   }
-  // Dispatch every complete frame.
-  while (read_buffer_.size() - read_offset_ >= kFrameHeaderSize) {
-    const char* p = read_buffer_.data() + read_offset_;
-    uint32_t body = Load<uint32_t>(p);
-    if (body > kMaxFrameBody) {
-      spdlog::error("channel {}: frame of {} bytes exceeds the limit; closing", peer_, body);
-      CloseOnLoop();
-      return;
-    }
-    if (read_buffer_.size() - read_offset_ < kFrameHeaderSize + body) break;
-    Frame frame;
-    frame.method = Load<uint16_t>(p + 4);
-    frame.flags = static_cast<uint8_t>(p[6]);
-    frame.seq = Load<uint64_t>(p + 8);
-    frame.body.assign(p + kFrameHeaderSize, body);
-    read_offset_ += kFrameHeaderSize + body;
-    if (frame.flags & Frame::kReply) {
-      ReplyCallback callback;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto it = pending_calls_.find(frame.seq);
-        if (it != pending_calls_.end()) {
-          callback = std::move(it->second);
-          pending_calls_.erase(it);
-        }
-      }
-      if (callback) callback(absl::OkStatus(), std::move(frame));
-    } else if (on_message_) {
-      on_message_(shared_from_this(), std::move(frame));
-    }
-    if (closed()) return;
-  }
-  if (read_offset_ == read_buffer_.size()) {
-    read_buffer_.clear();
-    if (read_buffer_.capacity() > kKeptBufferCapacity) std::string().swap(read_buffer_);
-    read_offset_ = 0;
-  } else if (read_offset_ > (1 << 20)) {
-    read_buffer_.erase(0, read_offset_);
-    read_offset_ = 0;
-  }
   if (peer_closed) CloseOnLoop();
+}
+
+void Connection::Dispatch(Frame&& frame) {
+  if (frame.flags & Frame::kReply) {
+    ReplyCallback callback;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = pending_calls_.find(frame.seq);
+      if (it != pending_calls_.end()) {
+        callback = std::move(it->second);
+        pending_calls_.erase(it);
+      }
+    }
+    if (callback) callback(absl::OkStatus(), std::move(frame));
+  } else if (on_message_) {
+    on_message_(shared_from_this(), std::move(frame));
+  }
 }
 
 void Connection::FlushWrites() {

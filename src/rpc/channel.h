@@ -24,8 +24,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
@@ -47,12 +49,18 @@ struct Frame {
 
   // Parses the body into `message`; InvalidArgument if it does not parse.
   absl::Status ParseBody(google::protobuf::MessageLite* message) const;
+  // For a body sent by ReplyWithPayload: parses the message and points `payload` at the raw
+  // bytes after it (inside `body`, no copy).
+  absl::Status ParseBodyWithPayload(google::protobuf::MessageLite* message,
+                                    std::string_view* payload) const;
 };
 
 inline constexpr size_t kFrameHeaderSize = 16;
 inline constexpr uint32_t kMaxFrameBody = 1u << 30;
 // A connection's read and write buffers keep up to this much capacity between uses.
 inline constexpr size_t kKeptBufferCapacity = 1u << 20;
+// A frame body at least this large is read straight into the frame (not through the buffer).
+inline constexpr size_t kDirectReadBody = 256u << 10;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -86,6 +94,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // closes first.
   void Call(uint16_t method, const google::protobuf::MessageLite& request, ReplyCallback on_reply);
   void Reply(const Frame& request, const google::protobuf::MessageLite& reply);
+  // A reply carrying raw bytes after the message (bulk data: copied once, straight into the
+  // write buffer; no protobuf bytes field). The caller reads it with ParseBodyWithPayload.
+  void ReplyWithPayload(const Frame& request, const google::protobuf::MessageLite& reply,
+                        std::string_view payload);
   void Close();
 
   bool closed() const;
@@ -96,8 +108,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   Connection(EventLoop* loop, int fd, std::string peer);
   // False (and nothing queued) if the message exceeds kMaxFrameBody.
+  // `payload` (with_payload): raw bytes after the message, whose size leads the body.
   bool Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
-               const google::protobuf::MessageLite& message);
+               const google::protobuf::MessageLite& message, bool with_payload = false,
+               std::string_view payload = {});
+  // Hands a complete frame to its reply callback or the message handler.
+  void Dispatch(Frame&& frame);
   void OnEvents(uint32_t events);
   void HandleReadable();
   void FlushWrites();
@@ -110,6 +126,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   CloseHandler on_close_;      // loop thread
   std::string read_buffer_;    // loop thread
   size_t read_offset_ = 0;     // loop thread
+  // Loop thread: a large frame whose body is being read straight into place.
+  std::optional<Frame> large_;
+  size_t large_filled_ = 0;
   bool watching_ = false;      // loop thread
   bool want_write_ = false;    // loop thread
 

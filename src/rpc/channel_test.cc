@@ -42,6 +42,13 @@ class ChannelTest : public ::testing::Test {
               ASSERT_TRUE(frame.ParseBody(&request).ok());
               proto::GetObjectReply reply;
               reply.set_found(true);
+              if (request.object_id().rfind("payload:", 0) == 0) {
+                // Raw bytes after the reply: as many as asked, a pattern.
+                std::string payload(std::stoul(request.object_id().substr(8)), '\0');
+                for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+                conn->ReplyWithPayload(frame, reply, payload);
+                return;
+              }
               reply.mutable_object()->set_data("echo:" + request.object_id());
               conn->Reply(frame, reply);
             } else if (frame.method == proto::PUSH_TASKS) {
@@ -109,6 +116,39 @@ TEST_F(ChannelTest, OneWayMessagesArriveInOrderAcrossLargeFrames) {
   ASSERT_TRUE(received_latch_.WaitFor(kMessages, std::chrono::seconds(30)));
   std::lock_guard<std::mutex> lock(mutex_);
   for (int i = 0; i < kMessages; ++i) ASSERT_EQ(received_[i], std::to_string(i));
+}
+
+TEST_F(ChannelTest, RepliesWithRawPayloadsOfEverySizeArriveIntact) {
+  auto conn = Connection::Connect(&client_loop_, "127.0.0.1", server_->port(), absl::Seconds(5));
+  ASSERT_TRUE(conn.ok());
+  (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
+  // Small ones (through the buffer) and large ones (read straight into place), interleaved.
+  const std::vector<size_t> sizes = {0, 10, 300 << 10, 5 << 20, 1, kDirectReadBody, 9 << 20, 64};
+  Latch done;
+  std::vector<std::string> errors(sizes.size());
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    proto::GetObjectRequest request;
+    request.set_object_id("payload:" + std::to_string(sizes[k]));
+    (*conn)->Call(proto::GET_OBJECT, request, [&, k](absl::Status status, Frame&& frame) {
+      proto::GetObjectReply reply;
+      std::string_view payload;
+      if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &payload).ok() || !reply.found()) {
+        errors[k] = "no reply";
+      } else if (payload.size() != sizes[k]) {
+        errors[k] = "size " + std::to_string(payload.size());
+      } else {
+        for (size_t i = 0; i < payload.size(); ++i) {
+          if (payload[i] != static_cast<char>(i * 7)) {
+            errors[k] = "byte " + std::to_string(i);
+            break;
+          }
+        }
+      }
+      done.Set();
+    });
+  }
+  ASSERT_TRUE(done.WaitFor(static_cast<int>(sizes.size()), std::chrono::seconds(30)));
+  for (size_t k = 0; k < sizes.size(); ++k) EXPECT_EQ(errors[k], "") << sizes[k] << " bytes";
 }
 
 TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
