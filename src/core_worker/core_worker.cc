@@ -207,7 +207,16 @@ void CoreWorker::OnObjectFreed(const std::string& id) {
                     ToHex(id), object->error.message());
     }
   }
-  if (object && object->in_plasma && plasma_) (void)plasma_->Delete({id});
+  if (object && object->in_plasma) {
+    if (plasma_) (void)plasma_->Delete({id});  // the copy on this node, if any
+    if (!object->node_id.empty() && object->node_id != context_.node_id && context_.raylet) {
+      // The copy where it was made: that node's raylet drops it (via ours, which knows where).
+      proto::FreeObjectsRequest free;
+      free.set_node_id(object->node_id);
+      free.add_object_ids(id);
+      context_.raylet->Send(proto::FREE_OBJECTS, free);
+    }
+  }
   store_.Delete(id);
 }
 

@@ -141,6 +141,9 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->ReportObjects(std::move(snapshot));
       return;
     }
+    case proto::FREE_OBJECTS:
+      if (options_.objects) options_.objects->HandleFree(std::move(frame));
+      return;
     case proto::PULL_OBJECT:
     case proto::READ_OBJECT_CHUNK: {
       if (!options_.objects) {

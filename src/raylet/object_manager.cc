@@ -51,6 +51,26 @@ void ObjectManager::HandleReadChunk(std::shared_ptr<rpc::Connection> conn, rpc::
   });
 }
 
+void ObjectManager::HandleFree(rpc::Frame frame) {
+  auto shared = std::make_shared<rpc::Frame>(std::move(frame));
+  loop_.Post([this, shared, alive = alive_] {
+    if (!*alive) return;
+    proto::FreeObjectsRequest request;
+    if (!shared->ParseBody(&request).ok()) return;
+    std::vector<std::string> ids;
+    for (const auto& id : request.object_ids()) {
+      // A copy still arriving stays (its transfer writes into it); sealed, it is evictable.
+      if (!transfers_.contains(id)) ids.push_back(id);
+    }
+    if (!ids.empty()) (void)store_->Delete(ids);  // deferred by the store while pinned
+    if (request.node_id().empty() || request.node_id() == node_id_) return;
+    std::string error;
+    if (auto conn = SourceConnection(request.node_id(), &error)) {
+      conn->Send(proto::FREE_OBJECTS, request);
+    }
+  });
+}
+
 std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::string& node_id,
                                                                  std::string* error) {
   auto it = sources_.find(node_id);

@@ -3,7 +3,8 @@
 // manager creates a secondary copy in the local store and reads the object from the source
 // node's raylet in chunks (READ_OBJECT_CHUNK, 8 MiB, 4 in flight), then seals it and answers.
 // Concurrent pulls of one object share one transfer. It also serves chunks of local objects to
-// other nodes. Where a node is comes from the raylet's cluster view.
+// other nodes, and drops copies an owner freed (FREE_OBJECTS, passed on to the node that made
+// the object). Where a node is comes from the raylet's cluster view.
 //
 //   ObjectManager objects(store_socket, node_id);
 //   objects.Start();
@@ -46,6 +47,9 @@ class ObjectManager {
   void SetNodeAddresses(std::map<std::string, std::pair<std::string, int>> addresses);
   void HandlePull(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
   void HandleReadChunk(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
+  // FREE_OBJECTS: drops this node's copies of the objects, and passes the request on to the
+  // node it names when that is another one (a dead or unknown node has nothing to free).
+  void HandleFree(rpc::Frame frame);
 
  private:
   struct Waiter {

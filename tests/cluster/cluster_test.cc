@@ -234,6 +234,31 @@ TEST_F(SchedulingTest, ABorrowerReadsAnObjectLostWithANodeAfterItsOwnerRebuildsI
   EXPECT_EQ(*checked.Get(60000), ids_["n3"] + ":" + std::to_string(size) + ":-1");
 }
 
+// The object store usage of node `name` in `moray status -v` ("8.00MiB/256.00MiB"), or "".
+std::string StoreUsageOf(const std::string& address, const std::string& name) {
+  auto status = RunMoray({"status", "-v", "--address", address}).out;
+  std::smatch m;
+  std::regex usage("\\(" + name + ", [^)]*\\)\n Usage:\n(?:  .*\n)*?  (\\S+) object_store_memory");
+  return std::regex_search(status, m, usage) ? m[1].str() : "";
+}
+
+TEST_F(SchedulingTest, FreeingAnObjectFreesItsCopyOnTheNodeThatMadeIt) {
+  {
+    auto made = ray::Task(MakePattern)
+                    .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n3"]})
+                    .Remote(int64_t{8} << 20);
+    EXPECT_EQ(made.Get(30000)->size(), 8u << 20);  // pulled here too: a copy on each node
+    EXPECT_TRUE(WaitFor([&] {
+      return StoreUsageOf(cluster_.address(), "n3").rfind("8.00MiB/", 0) == 0;
+    })) << StoreUsageOf(cluster_.address(), "n3");
+  }  // the last reference goes: the owner frees the object
+  EXPECT_TRUE(WaitFor([&] { return StoreUsageOf(cluster_.address(), "n3").rfind("0B/", 0) == 0; }))
+      << StoreUsageOf(cluster_.address(), "n3");
+  EXPECT_TRUE(WaitFor([&] {
+    return StoreUsageOf(cluster_.address(), "head").rfind("0B/", 0) == 0;
+  })) << StoreUsageOf(cluster_.address(), "head");
+}
+
 TEST_F(SchedulingTest, ATaskRunsWhereItsLargestArgumentIs) {
   // The driver's node is idle, so without locality each task would stay here. The data is made
   // by tasks that take no CPU, so their leases (kept a moment for reuse) leave the data's node
