@@ -83,7 +83,7 @@ void CoreWorker::StartFetches(const std::vector<std::string>& ids,
                               const std::vector<proto::Address>* owners) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& id = ids[i];
-    if (store_.Find(id) || references_.IsOwned(id)) continue;
+    if (references_.IsOwned(id) || store_.Contains(id)) continue;
     proto::Address owner;
     if (owners) {
       owner = (*owners)[i];
@@ -104,7 +104,7 @@ void CoreWorker::StartFetches(const std::vector<std::string>& ids,
 
 void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& owner,
                                 const std::string& lost_on_node) {
-  if (store_.Find(id) || !fetch_started_.insert(id).second) return;
+  if (store_.Contains(id) || !fetch_started_.insert(id).second) return;
   std::string key = AddressToString(owner);
   auto lost = [this, id, key](const std::string& why) {
     fetch_started_.erase(id);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 namespace moray::core {
 
 void MemoryStore::Put(const std::string& id, StoredObject object) {
@@ -23,6 +25,11 @@ void MemoryStore::Put(const std::string& id, StoredObject object) {
     }
   }
   for (auto& callback : callbacks) callback(object);
+}
+
+bool MemoryStore::Contains(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return objects_.count(id) > 0;
 }
 
 std::optional<StoredObject> MemoryStore::Find(const std::string& id) const {
@@ -86,8 +93,11 @@ std::optional<std::vector<StoredObject>> MemoryStore::WaitAll(const std::vector<
   Waiter waiter;
   // Count distinct missing ids: a repeated id becomes ready once.
   std::vector<std::string> missing;
+  const bool no_wait = deadline <= absl::Now();
   for (const auto& id : ids) {
-    if (!objects_.count(id)) missing.push_back(id);
+    if (objects_.count(id)) continue;
+    if (no_wait) return std::nullopt;  // a poll: nothing to register
+    missing.push_back(id);
   }
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());

@@ -45,6 +45,8 @@ class MemoryStore {
 
   // The object if ready.
   std::optional<StoredObject> Find(const std::string& id) const;
+  // Whether it is ready (no copy).
+  bool Contains(const std::string& id) const;
 
   // Runs `callback` once `id` is ready — right away (on this thread) if it already is.
   void OnReady(const std::string& id, ReadyCallback callback);

@@ -39,6 +39,18 @@ TEST(MemoryStoreTest, WaitAllTimesOut) {
   EXPECT_TRUE(store.WaitAll({"missing"}, absl::InfinitePast()).has_value());
 }
 
+TEST(MemoryStoreTest, APollWithAPastDeadlineAnswersAtOnce) {
+  MemoryStore store;
+  store.Put("a", Value("1"));
+  EXPECT_FALSE(store.WaitAll({"a", "missing"}, absl::InfinitePast()).has_value());
+  EXPECT_TRUE(store.Contains("a"));
+  EXPECT_FALSE(store.Contains("missing"));
+  store.Put("missing", Value("2"));
+  auto both = store.WaitAll({"a", "missing"}, absl::InfinitePast());
+  ASSERT_TRUE(both.has_value());
+  EXPECT_EQ(std::string((*both)[1].data->Data(), 1), "2");
+}
+
 TEST(MemoryStoreTest, FirstPutWinsAndCallbacksRunOnce) {
   MemoryStore store;
   int calls = 0;
