@@ -339,30 +339,19 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
     actor.queue.pop_front();
     actor.in_flight[call.spec.sequence_number()] = task_id;
     RecordTaskEvent(context_, call.spec, proto::SUBMITTED_TO_WORKER);
-    if (actor.info.max_task_retries() == 0) {
-      // Never resent: the batch takes the spec; what completion needs stays.
-      proto::TaskSpec* sent = batch.add_tasks();
-      sent->Swap(&call.spec);
-      KeepForCompletion(*sent, &call.spec);
-    } else {
-      *batch.add_tasks() = call.spec;
-    }
+    // Lent to the batch, not copied: Send serializes it right away, then the call takes it back.
+    batch.mutable_tasks()->UnsafeArenaAddAllocated(&call.spec);
   }
   if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
-}
-
-void ActorTaskSubmitter::KeepForCompletion(const proto::TaskSpec& sent, proto::TaskSpec* kept) {
-  kept->set_task_id(sent.task_id());
-  kept->set_job_id(sent.job_id());
-  kept->set_actor_id(sent.actor_id());
-  kept->set_attempt_number(sent.attempt_number());
-  kept->set_num_returns(sent.num_returns());
-  kept->set_sequence_number(sent.sequence_number());
-  kept->set_name(sent.name());
-  for (const auto& arg : sent.args()) {
-    if (!arg.object_id().empty()) kept->add_args()->set_object_id(arg.object_id());
+  const bool never_resent = actor.info.max_task_retries() == 0;
+  while (batch.tasks_size() > 0) {
+    proto::TaskSpec* spec = batch.mutable_tasks()->UnsafeArenaReleaseLast();
+    if (!never_resent) continue;
+    // Completion needs ids and argument refs, not the values sent inline: free the large ones.
+    for (auto& arg : *spec->mutable_args()) {
+      if (arg.value().size() > 256) std::string().swap(*arg.mutable_value());
+    }
   }
-  *kept->mutable_nested_refs() = sent.nested_refs();
 }
 
 void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {

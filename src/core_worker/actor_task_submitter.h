@@ -88,8 +88,6 @@ class ActorTaskSubmitter {
   void Connect(const std::string& actor_id, Actor& actor);
   void ScheduleFlush(const std::string& actor_id, Actor& actor);
   void Flush(const std::string& actor_id, Actor& actor);
-  // What a sent call's completion needs of its spec (ids, returns, argument refs to release).
-  static void KeepForCompletion(const proto::TaskSpec& sent, proto::TaskSpec* kept);
   void OnReplies(const std::string& actor_id, rpc::Frame&& frame);
   void OnDisconnected(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
   // Calls lost with a dropped connection: resubmitted if the actor comes back and retries allow,

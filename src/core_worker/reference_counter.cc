@@ -159,6 +159,8 @@ bool ReferenceCounter::HoldForTask(const std::string& id, const proto::Address& 
 }
 
 void ReferenceCounter::MaybeRelease(const std::string& id, std::vector<Release>* out) {
+  // Most calls find the object still referenced: answer those without allocating.
+  if (auto it = entries_.find(id); it == entries_.end() || InUse(it->second)) return;
   // Iterative: releasing a container may release what it held.
   std::vector<std::string> pending{id};
   while (!pending.empty()) {
@@ -167,7 +169,7 @@ void ReferenceCounter::MaybeRelease(const std::string& id, std::vector<Release>*
     auto it = entries_.find(current);
     if (it == entries_.end()) continue;
     Entry& e = it->second;
-    if (e.local > 0 || e.submitted > 0 || e.contained > 0 || !e.borrowers.empty()) continue;
+    if (InUse(e)) continue;
     out->push_back({current, e.owned, e.owner, e.held});
     std::vector<std::string> nested = std::move(e.nested);
     entries_.erase(it);

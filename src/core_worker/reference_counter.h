@@ -115,6 +115,9 @@ class ReferenceCounter {
     std::unordered_map<std::string, int64_t> borrowers;  // owned only
     std::vector<std::string> nested;                     // refs inside this object's value
   };
+  static bool InUse(const Entry& e) {
+    return e.local > 0 || e.submitted > 0 || e.contained > 0 || !e.borrowers.empty();
+  }
   struct Release {
     std::string id;
     bool owned;
