@@ -73,16 +73,23 @@ std::string NewTaskId(std::string_view job_id) {
   return id;
 }
 
-std::string ObjectIdForReturn(std::string_view task_id, uint32_t index) {
-  std::string id(task_id);
+namespace {
+// task id + little-endian index, in one allocation.
+std::string ObjectIdOf(std::string_view task_id, uint32_t index) {
+  std::string id;
+  id.reserve(task_id.size() + sizeof(index));
+  id.append(task_id);
   AppendLittleEndian(id, index);
   return id;
 }
+}  // namespace
+
+std::string ObjectIdForReturn(std::string_view task_id, uint32_t index) {
+  return ObjectIdOf(task_id, index);
+}
 
 std::string ObjectIdForPut(std::string_view task_id, uint32_t put_index) {
-  std::string id(task_id);
-  AppendLittleEndian(id, kPutIndexBase + put_index);
-  return id;
+  return ObjectIdOf(task_id, kPutIndexBase + put_index);
 }
 
 std::string_view TaskIdOfObject(std::string_view object_id) {
