@@ -18,6 +18,42 @@
 #include "gtest/gtest.h"
 #include "ray/api.h"
 
+// A value whose converter deserializes another value inside it (as ObjectRef and handle
+// converters may), then reads more of its own object: the nested call must not free it.
+struct Wrapped {
+  std::vector<std::string> inner;  // carried as msgpack bytes inside the outer array
+  std::vector<int> after;
+};
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+  template <>
+  struct convert<Wrapped> {
+    const msgpack::object& operator()(const msgpack::object& o, Wrapped& v) const {
+      if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) throw msgpack::type_error();
+      const msgpack::object& bytes = o.via.array.ptr[0];
+      v.inner = ray::internal::Serializer::Deserialize<std::vector<std::string>>(
+          bytes.via.bin.ptr, bytes.via.bin.size);
+      o.via.array.ptr[1].convert(v.after);
+      return o;
+    }
+  };
+  template <>
+  struct pack<Wrapped> {
+    template <typename Stream>
+    packer<Stream>& operator()(packer<Stream>& p, const Wrapped& v) const {
+      std::string inner = ray::internal::Serializer::Serialize(v.inner);
+      p.pack_array(2);
+      p.pack_bin(static_cast<uint32_t>(inner.size()));
+      p.pack_bin_body(inner.data(), static_cast<uint32_t>(inner.size()));
+      p.pack(v.after);
+      return p;
+    }
+  };
+  }  // namespace adaptor
+}
+}  // namespace msgpack
+
 namespace moray::api {
 namespace {
 
@@ -186,6 +222,18 @@ TEST(ObjectRefTest, DestroyingAfterShutdownIsHarmless) {
   ref.reset();  // no runtime: must neither crash nor throw
   EXPECT_EQ(ray::internal::GetRuntimeOrNull(), nullptr);
   EXPECT_THROW(ray::internal::GetRuntime(), ray::internal::RayException);
+}
+
+TEST(SerializerTest, ADeserializationInsideAConverterLeavesTheOuterValueIntact) {
+  Wrapped value;
+  for (int i = 0; i < 200; ++i) value.inner.push_back(std::string(100, static_cast<char>('a' + i % 26)));
+  for (int i = 0; i < 1000; ++i) value.after.push_back(i * 3);
+  for (int round = 0; round < 3; ++round) {  // the thread's zone is reused between calls
+    std::string bytes = Serializer::Serialize(value);
+    Wrapped back = Serializer::Deserialize<Wrapped>(bytes.data(), bytes.size());
+    EXPECT_EQ(back.inner, value.inner);
+    EXPECT_EQ(back.after, value.after);
+  }
 }
 
 }  // namespace
