@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/client_tasks.h"
 #include "bench/report.h"
 #include "moray/byte_view.h"
 #include "ray/api.h"
@@ -31,16 +32,10 @@ using moray::bench::Clock;
 using moray::bench::Report;
 using moray::bench::SecondsSince;
 
-int Noop() { return 0; }
-int Client(int n) {
-  std::vector<ray::ObjectRef<int>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(ray::Task(Noop).Remote());
-  ray::Get(refs);
-  return n;
-}
+using moray::bench::ClientBatch;
+using moray::bench::Noop;
 std::vector<uint8_t> Make(int64_t size) { return std::vector<uint8_t>(size, 7); }
-RAY_REMOTE(Noop, Client, Make);
+RAY_REMOTE(Noop, ClientBatch, Make);
 
 std::string Run(const std::string& command) {
   std::string out;
@@ -96,19 +91,6 @@ std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets
 
 void StopCluster() { Run(Moray() + " stop"); }
 
-// The local raylet learns new nodes from the GCS at its next resource report (<= 1 s): until
-// then a hard affinity to them is refused. Setup only.
-void AwaitNodeKnown(const std::string& node_id) {
-  auto start = Clock::now();
-  while (SecondsSince(start) < 30) {
-    try {
-      ray::Task(Noop).SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{node_id}).Remote().Get();
-      return;
-    } catch (const ray::internal::RayException&) {
-      usleep(100 * 1000);
-    }
-  }
-}
 
 double LoopbackGigabytes(int64_t bytes) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -179,7 +161,6 @@ int main(int argc, char** argv) {
     for (const auto& node : ray::Nodes()) {
       if (!node.is_head) other = node.node_id;
     }
-    AwaitNodeKnown(other);
     std::vector<double> rates;
     for (int round = 0; round < 3; ++round) {
       auto made = ray::Task(Make)
@@ -218,14 +199,13 @@ int main(int argc, char** argv) {
     ray::Init(config);
     std::vector<std::string> ids;
     for (const auto& node : ray::Nodes()) ids.push_back(node.node_id);
-    for (const auto& id : ids) AwaitNodeKnown(id);
     std::vector<double> rates;
     constexpr int kPerClient = 5000;
     for (int round = 0; round < 4; ++round) {
       auto start = Clock::now();
       std::vector<ray::ObjectRef<int>> clients;
       for (const auto& id : ids) {
-        clients.push_back(ray::Task(Client)
+        clients.push_back(ray::Task(ClientBatch)
                               .SetResource("CPU", 0.01)
                               .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{id})
                               .Remote(kPerClient));

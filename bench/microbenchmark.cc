@@ -29,22 +29,14 @@
 #ifndef MORAY_BENCH_RAY_API_ONLY
 #include "moray_figures.h"
 #endif
+#include "client_tasks.h"
 #include "report.h"
 
 // ---------------------------------------------------------------------------------------------
 // Remote functions.
 
-int Noop() { return 0; }
-
-// A "client": submits `n` no-op tasks from inside a worker, then gets them all (Ray's benchmark
-// does this from actors; any process that owns tasks is a client).
-int ClientBatch(int n) {
-  std::vector<ray::ObjectRef<int>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(ray::Task(Noop).Remote());
-  ray::Get(refs);
-  return n;
-}
+using moray::bench::ClientBatch;
+using moray::bench::Noop;
 
 // Sizes of the large-object metrics (decimal: 1 GB = 1e9 bytes).
 constexpr size_t kSinglePutBytes = 800'000'000;  // single_client_put_gigabytes: one 800 MB buffer
