@@ -14,7 +14,9 @@ namespace moray::core {
 NormalTaskSubmitter::NormalTaskSubmitter(CoreContext* context, SubmitterOptions options)
     : context_(context), options_(options) {}
 
-NormalTaskSubmitter::~NormalTaskSubmitter() = default;
+NormalTaskSubmitter::~NormalTaskSubmitter() {
+  *releasing_args_ = false;  // the process is going: lineage entries just go
+}
 
 std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec,
                                        const std::string& preferred_node) {
@@ -411,16 +413,22 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
   }
   if (in_plasma) {
     // Lineage: the return lives in one node's store; if that node dies, running the task again
-    // rebuilds it. Its arguments stay held for that.
-    for (const auto& arg : task.spec.args()) {
-      if (!arg.object_id().empty()) context_->references->AddSubmittedTaskReference(arg.object_id());
-    }
-    for (const auto& ref : task.spec.nested_refs()) {
-      context_->references->AddSubmittedTaskReference(ref.object_id());
-    }
+    // rebuilds it. Its arguments stay held for that, once per task, until its last stored return
+    // is freed (or replaced by a rebuilt attempt's lineage).
+    HoldTaskArgs(context_, task.spec);
+    std::shared_ptr<proto::TaskSpec> lineage(new proto::TaskSpec(task.spec),
+                                             [context = context_, live = releasing_args_](
+                                                 proto::TaskSpec* spec) {
+                                               if (*live) ReleaseTaskArgs(context, *spec);
+                                               delete spec;
+                                             });
+    std::vector<std::shared_ptr<proto::TaskSpec>> replaced;  // released after the lock
     std::lock_guard<std::mutex> lock(lineage_mutex_);
     for (const auto& ret : reply->returns()) {
-      if (ret.in_plasma()) lineage_[ret.object_id()] = task.spec;
+      if (!ret.in_plasma()) continue;
+      auto& slot = lineage_[ret.object_id()];
+      replaced.push_back(std::move(slot));
+      slot = lineage;
     }
   }
   StoreTaskReturns(context_, task.spec, reply, error);
@@ -453,34 +461,28 @@ bool NormalTaskSubmitter::Resubmit(const std::string& object_id) {
     std::lock_guard<std::mutex> lock(lineage_mutex_);
     auto it = lineage_.find(object_id);
     if (it == lineage_.end()) return false;
-    spec = it->second;
-    // The new attempt gets a fresh lineage entry if its return lands in a store again.
-    it->second.set_attempt_number(it->second.attempt_number() + 1);
+    spec = *it->second;
+    // A second rebuild before this one completes gets the next attempt number.
+    it->second->set_attempt_number(it->second->attempt_number() + 1);
   }
   spdlog::info("re-running task {} ({}) to rebuild object {} lost with its node", spec.name(),
                ToHex(spec.task_id()), ToHex(object_id));
   spec.set_attempt_number(spec.attempt_number() + 1);
   // The new attempt holds its arguments like any submitted task (released when it completes).
-  for (const auto& arg : spec.args()) {
-    if (!arg.object_id().empty()) context_->references->AddSubmittedTaskReference(arg.object_id());
-  }
-  for (const auto& ref : spec.nested_refs()) {
-    context_->references->AddSubmittedTaskReference(ref.object_id());
-  }
+  HoldTaskArgs(context_, spec);
   Submit(std::move(spec));
   return true;
 }
 
 void NormalTaskSubmitter::DropLineage(const std::string& object_id) {
-  proto::TaskSpec spec;
+  std::shared_ptr<proto::TaskSpec> dropped;  // its arguments go when the task's last entry does
   {
     std::lock_guard<std::mutex> lock(lineage_mutex_);
     auto it = lineage_.find(object_id);
     if (it == lineage_.end()) return;
-    spec = std::move(it->second);
+    dropped = std::move(it->second);
     lineage_.erase(it);
   }
-  ReleaseTaskArgs(context_, spec);
 }
 
 std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const std::string& task_id) const {

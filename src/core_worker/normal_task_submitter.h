@@ -8,6 +8,7 @@
 // Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -116,7 +117,12 @@ class NormalTaskSubmitter {
   int InFlightLimit(const KeyQueue& queue) const;
 
   std::mutex lineage_mutex_;
-  std::unordered_map<std::string, proto::TaskSpec> lineage_;  // by return object id; guarded
+  // By return object id; the returns of one task share its spec, whose deleter releases the
+  // arguments it holds. Guarded; never destroy an entry under the lock (the release may call
+  // back into DropLineage).
+  std::unordered_map<std::string, std::shared_ptr<proto::TaskSpec>> lineage_;
+  // False once this submitter is being destroyed: lineage deleters then release nothing.
+  std::shared_ptr<std::atomic<bool>> releasing_args_ = std::make_shared<std::atomic<bool>>(true);
   CoreContext* const context_;  // not owned; outlives this
   const SubmitterOptions options_;
   int64_t next_lease_id_ = 1;

@@ -118,6 +118,15 @@ void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
   }
 }
 
+void HoldTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
+  for (const auto& arg : spec.args()) {
+    if (!arg.object_id().empty()) context->references->AddSubmittedTaskReference(arg.object_id());
+  }
+  for (const auto& ref : spec.nested_refs()) {
+    context->references->AddSubmittedTaskReference(ref.object_id());
+  }
+}
+
 void RecordTaskEvent(CoreContext* context, const proto::TaskSpec& spec, proto::TaskState state,
                      bool descriptive, const proto::ErrorInfo* error) {
   context->events->Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& event) {

@@ -35,6 +35,8 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
 
 // Releases the task's hold on its arguments (by reference and nested in values).
 void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec);
+// The opposite: holds the spec's argument refs (and refs nested in by-value arguments) once more.
+void HoldTaskArgs(CoreContext* context, const proto::TaskSpec& spec);
 
 // Records one state change of the task's current attempt; `descriptive` adds the fields that
 // describe the task (name, type, resources, ...), sent once per attempt.

@@ -38,18 +38,23 @@ void HealthChecker::Shutdown() {
 
 void HealthChecker::Round() {
   timer_ = 0;
+  const std::vector<proto::NodeInfo> nodes = nodes_->GetAllNodes();
   std::unordered_map<std::string, Peer> kept;
-  for (const auto& node : nodes_->GetAllNodes()) {
+  for (const auto& node : nodes) {
     if (node.state() != proto::NODE_ALIVE) continue;
     auto it = peers_.find(node.node_id());
     Peer peer = it == peers_.end() ? Peer{} : std::move(it->second);
     kept[node.node_id()] = std::move(peer);
   }
-  for (auto& [id, peer] : peers_) {  // nodes no longer alive (unregistered): forget them
-    if (!kept.contains(id) && peer.conn) peer.conn->Close();
+  // Nodes no longer alive (unregistered): forget them. Their connections close after peers_ no
+  // longer holds them, so a check failed by the close finds no peer to count against.
+  std::vector<std::shared_ptr<rpc::Connection>> dropped;
+  for (auto& [id, peer] : peers_) {
+    if (!kept.contains(id) && peer.conn) dropped.push_back(std::move(peer.conn));
   }
   peers_ = std::move(kept);
-  for (const auto& node : nodes_->GetAllNodes()) {
+  for (auto& conn : dropped) conn->Close();
+  for (const auto& node : nodes) {
     auto it = peers_.find(node.node_id());
     if (it != peers_.end()) Check(node, it->second);
   }

@@ -189,6 +189,10 @@ absl::StatusOr<proto::GetTasksReply> TaskEventStore::GetTasks(
   int64_t total = 0;
   absl::MutexLock lock(&mu_);
   for (const auto& [seq, stored] : records_) {
+    if (filters.empty() && limit > 0 && reply.tasks_size() >= limit) {
+      ++total;  // past the limit and nothing to match: only counted, never built
+      continue;
+    }
     proto::TaskRecord record = ToProto(stored);
     bool match = std::all_of(filters.begin(), filters.end(),
                              [&](const TaskFilter& f) { return f.Matches(record); });

@@ -146,6 +146,7 @@ void ObjectManager::Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc
   transfer.size = request.size();
   transfer.dest = *dest;
   transfer.source = source;
+  transfer.generation = next_generation_++;
   transfer.waiters.push_back({conn, header});
   if (transfer.size == 0) {
     Finish(id, "");
@@ -165,16 +166,18 @@ void ObjectManager::RequestChunks(Transfer& transfer) {
     ++transfer.in_flight;
     transfer.source->Call(
         proto::READ_OBJECT_CHUNK, chunk,
-        [this, id = transfer.object_id, offset, alive = alive_](absl::Status s, rpc::Frame&& f) {
-          if (*alive) OnChunk(id, offset, s, std::move(f));
+        [this, id = transfer.object_id, generation = transfer.generation, offset,
+         alive = alive_](absl::Status s, rpc::Frame&& f) {
+          if (*alive) OnChunk(id, generation, offset, s, std::move(f));
         });
   }
 }
 
-void ObjectManager::OnChunk(const std::string& object_id, int64_t offset, absl::Status status,
-                            rpc::Frame&& frame) {
+void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
+                            absl::Status status, rpc::Frame&& frame) {
   auto it = transfers_.find(object_id);
-  if (it == transfers_.end()) return;  // failed already
+  // Failed already, or a late chunk of a failed transfer that a new pull of the id replaced.
+  if (it == transfers_.end() || it->second.generation != generation) return;
   Transfer& transfer = it->second;
   --transfer.in_flight;
   proto::ReadChunkReply reply;

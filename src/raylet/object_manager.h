@@ -15,6 +15,7 @@
 // raylet's scheduling loop; Handle* and SetNodeAddresses may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,12 +67,14 @@ class ObjectManager {
     std::shared_ptr<rpc::Connection> source;
     std::vector<Waiter> waiters;
     absl::Time started = absl::Now();
+    uint64_t generation = 0;  // tells a late chunk of an earlier transfer of the same object
   };
 
   void Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
   void ReadChunk(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
   void RequestChunks(Transfer& transfer);
-  void OnChunk(const std::string& object_id, int64_t offset, absl::Status status,
+  void OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
+               absl::Status status,
                rpc::Frame&& frame);
   void Finish(const std::string& object_id, const std::string& error);
   std::shared_ptr<rpc::Connection> SourceConnection(const std::string& node_id, std::string* error);
@@ -81,10 +84,12 @@ class ObjectManager {
   rpc::EventLoop loop_;
   std::unique_ptr<object_store::StoreClient> store_;  // loop thread after Start
   std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
+  uint64_t next_generation_ = 1;                          // loop thread
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> sources_;  // by node id
   std::mutex mutex_;
   std::map<std::string, std::pair<std::string, int>> addresses_;  // guarded by mutex_
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Written by Stop (any thread), read by callbacks on the loop thread.
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace moray::raylet
