@@ -209,7 +209,8 @@ TEST_F(SchedulingTest, ObjectsLostWithANodeAreRebuiltFromLineageButPutsAreNot) {
                         .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"]})
                         .Remote(size);
   auto put = (*put_holder.Get(30000))[0];
-  ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000);  // sealed on n2
+  ASSERT_EQ(ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000).ready.size(),
+            1u);  // sealed on n2
   ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
   // Its only copy died with n2: the task runs again elsewhere and the value comes back intact.
   auto bytes = made.Get(60000);
@@ -224,7 +225,8 @@ TEST_F(SchedulingTest, ABorrowerReadsAnObjectLostWithANodeAfterItsOwnerRebuildsI
   auto made = ray::Task(MakePattern)
                   .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{ids_["n2"], true})
                   .Remote(size);
-  ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000);  // sealed on n2
+  ASSERT_EQ(ray::Wait(std::vector<ray::ObjectRef<std::vector<uint8_t>>>{made}, 1, 30000).ready.size(),
+            1u);  // sealed on n2
   ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
   // A task on n3 is told the object is on n2, cannot pull it from there, and asks the owner
   // (this driver), which runs the task again and hands out the new copy.
@@ -251,6 +253,9 @@ TEST_F(SchedulingTest, FreeingAnObjectFreesItsCopyOnTheNodeThatMadeIt) {
     EXPECT_TRUE(WaitFor([&] {
       return StoreUsageOf(cluster_.address(), "n3").rfind("8.00MiB/", 0) == 0;
     })) << StoreUsageOf(cluster_.address(), "n3");
+    EXPECT_TRUE(WaitFor([&] {
+      return StoreUsageOf(cluster_.address(), "head").rfind("8.00MiB/", 0) == 0;
+    })) << StoreUsageOf(cluster_.address(), "head");
   }  // the last reference goes: the owner frees the object
   EXPECT_TRUE(WaitFor([&] { return StoreUsageOf(cluster_.address(), "n3").rfind("0B/", 0) == 0; }))
       << StoreUsageOf(cluster_.address(), "n3");
@@ -416,14 +421,6 @@ TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
   std::printf("dead node detected after %.2f s\n", seconds);
 }
 
-// Whether `pid` has exited (gone, or a zombie nobody reaped yet).
-bool Exited(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_field, comm, state;
-  if (!(stat >> pid_field >> comm >> state)) return true;
-  return state == "Z" || state == "X";
-}
-
 TEST(ClusterTest, ANodeDeclaredDeadWhileItWasPausedStopsWhenItWakes) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start({{.num_cpus = 1}, {.num_cpus = 1, .node_name = "paused"}}))
@@ -439,7 +436,7 @@ TEST(ClusterTest, ANodeDeclaredDeadWhileItWasPausedStopsWhenItWakes) {
   EXPECT_NE(nodes.find("did not answer a health check"), std::string::npos) << nodes;
   // The cluster moved on without it: awake again, it learns so and stops instead of running
   // work nobody will collect.
-  EXPECT_TRUE(WaitFor([&] { return Exited(raylet); }, std::chrono::seconds(15)));
+  EXPECT_TRUE(WaitFor([&] { return !moray::testing::ProcessAlive(raylet); }, std::chrono::seconds(15)));
   auto logs = moray::testing::RunShell("grep -h 'declared this node' " +
                                        moray::testing::PrivateTmpDir::path() +
                                        "/session_*/logs/raylet.log");

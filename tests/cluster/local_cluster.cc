@@ -33,7 +33,10 @@ bool LocalCluster::Start(const std::vector<NodeSpec>& nodes) {
     return false;
   }
   address_ = m[1];
-  NoteRaylet(head.out);
+  if (!NoteRaylet(head.out)) {
+    error_ = "head: no raylet pid in its session: " + head.out;
+    return false;
+  }
   for (size_t i = 1; i < nodes.size(); ++i) {
     if (!AddNode(nodes[i])) return false;
   }
@@ -48,11 +51,14 @@ bool LocalCluster::AddNode(const NodeSpec& node) {
     error_ = "worker node: " + joined.out + joined.err;
     return false;
   }
-  NoteRaylet(joined.out);
+  if (!NoteRaylet(joined.out)) {
+    error_ = "worker node: no raylet pid in its session: " + joined.out;
+    return false;
+  }
   return true;
 }
 
-void LocalCluster::NoteRaylet(const std::string& start_output) {
+bool LocalCluster::NoteRaylet(const std::string& start_output) {
   std::smatch m;
   pid_t raylet = -1;
   if (std::regex_search(start_output, m, std::regex("Session directory: (\\S+)"))) {
@@ -64,6 +70,7 @@ void LocalCluster::NoteRaylet(const std::string& start_output) {
     }
   }
   raylet_pids_.push_back(raylet);
+  return raylet > 0;  // tests signal it: never let -1 (every process) through
 }
 
 void LocalCluster::Stop() {

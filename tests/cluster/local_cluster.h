@@ -39,13 +39,13 @@ class LocalCluster {
 
   const std::string& address() const { return address_; }
   // The raylet process of node `i` (0: the head), in start order.
-  pid_t raylet_pid(size_t i) const { return i < raylet_pids_.size() ? raylet_pids_[i] : -1; }
+  pid_t raylet_pid(size_t i) const { return raylet_pids_.at(i); }  // always > 0
   const std::string& error() const { return error_; }
 
  private:
   std::vector<std::string> Args(const NodeSpec& node) const;
   // Records the raylet pid from the session directory `moray start` printed.
-  void NoteRaylet(const std::string& start_output);
+  bool NoteRaylet(const std::string& start_output);  // false: no raylet pid found
 
   std::string address_;
   std::string error_;
