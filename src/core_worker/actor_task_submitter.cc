@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "common/id.h"
@@ -342,16 +343,19 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
     // Lent to the batch, not copied: Send serializes it right away, then the call takes it back.
     batch.mutable_tasks()->UnsafeArenaAddAllocated(&call.spec);
   }
-  if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
+  // The calls take their specs back however Send ends (the batch must never delete them).
   const bool never_resent = actor.info.max_task_retries() == 0;
-  while (batch.tasks_size() > 0) {
-    proto::TaskSpec* spec = batch.mutable_tasks()->UnsafeArenaReleaseLast();
-    if (!never_resent) continue;
-    // Completion needs ids and argument refs, not the values sent inline: free the large ones.
-    for (auto& arg : *spec->mutable_args()) {
-      if (arg.value().size() > 256) std::string().swap(*arg.mutable_value());
+  absl::Cleanup give_back = [&batch, never_resent] {
+    while (batch.tasks_size() > 0) {
+      proto::TaskSpec* spec = batch.mutable_tasks()->UnsafeArenaReleaseLast();
+      if (!never_resent) continue;
+      // Completion needs ids and argument refs, not the values sent inline: free the large ones.
+      for (auto& arg : *spec->mutable_args()) {
+        if (arg.value().size() > 256) std::string().swap(*arg.mutable_value());
+      }
     }
-  }
+  };
+  if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
 }
 
 void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {

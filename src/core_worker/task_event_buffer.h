@@ -35,7 +35,8 @@ class TaskEventBuffer {
   // Records a change of the attempt (task_id, attempt). `fill` sets the state, timestamp and the
   // fields it knows on the attempt's event: a fresh one, or the one recorded since the last
   // batch (its state has then moved to earlier_states). `fill` only sets fields, never clears
-  // them; setting has_descriptive_fields replaces the descriptive ones. Past `capacity` events
+  // them, and never touches task_id or attempt_number (the index views the stored id); setting
+  // has_descriptive_fields replaces the descriptive ones. Past `capacity` events
   // in a batch, new attempts are counted as dropped.
   void Record(const std::string& task_id, int32_t attempt,
               absl::FunctionRef<void(proto::TaskEvent&)> fill);

@@ -41,7 +41,8 @@ void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
   std::map<std::string, const proto::NodeResourceReport*> reports;
   for (const auto& report : view.reports()) reports[report.node_id()] = &report;
   std::map<std::string, Remote> remote;
-  for (const auto& node : view.nodes()) known_[node.node_id()] = node.state() == proto::NODE_ALIVE;
+  known_.clear();
+  for (const auto& node : view.nodes()) known_.insert(node.node_id());
   for (const auto& node : view.nodes()) {
     if (node.state() != proto::NODE_ALIVE || node.node_id() == local_) continue;
     Remote& r = remote[node.node_id()];

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,7 +79,7 @@ class ClusterScheduler {
     Resources available;
   };
   std::map<std::string, Remote> remote_;  // alive nodes other than this one, by id
-  std::map<std::string, bool> known_;     // every node id in the view -> alive
+  std::set<std::string> known_;           // every node id in the view, alive or dead
   size_t spread_next_ = 0;
 };
 
