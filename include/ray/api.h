@@ -116,7 +116,9 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& objects) {
 }
 
 // Waits until `num_objects` of `objects` are ready (an error counts as ready) or `timeout_ms`
-// passed (-1: forever). Both lists of the result keep the input order. Throws RayException unless
+// passed (-1: forever). At most `num_objects` are marked ready, as in Ray: when that many or more
+// are ready, `ready` holds exactly the first `num_objects` of them in input order and every other
+// object is in `unready` (also in input order), ready or not. Throws RayException unless
 // 0 <= num_objects <= objects.size().
 template <typename T>
 WaitResult<T> Wait(const std::vector<ObjectRef<T>>& objects, int num_objects, int timeout_ms) {
@@ -130,7 +132,8 @@ WaitResult<T> Wait(const std::vector<ObjectRef<T>>& objects, int num_objects, in
   std::vector<bool> ready = internal::GetRuntime().Wait(ids, num_objects, timeout_ms);
   WaitResult<T> result;
   for (size_t i = 0; i < objects.size(); ++i) {
-    (ready.at(i) ? result.ready : result.unready).push_back(objects[i]);
+    const bool marked = ready.at(i) && result.ready.size() < static_cast<size_t>(num_objects);
+    (marked ? result.ready : result.unready).push_back(objects[i]);
   }
   return result;
 }

@@ -155,7 +155,17 @@ TEST_F(LocalModeTest, WaitKeepsInputOrder) {
   // Time is up before 4 are ready: returns what is ready.
   result = ray::Wait(refs, 4, 50);
   EXPECT_EQ(result.ready.size(), 2u);
-  EXPECT_EQ(ray::Wait(refs, 0, 0).ready.size(), 2u);
+  // Two are ready but one is asked for: only the first ready one in input order is marked ready
+  // (as Ray does); the other ready one is listed as unready, in its input position.
+  result = ray::Wait(refs, 1, 0);
+  ASSERT_EQ(result.ready.size(), 1u);
+  EXPECT_EQ(result.ready.front(), refs[1]);
+  ASSERT_EQ(result.unready.size(), 3u);
+  EXPECT_EQ(std::vector<ray::ObjectRef<int>>(result.unready.begin(), result.unready.end()),
+            (std::vector<ray::ObjectRef<int>>{refs[0], refs[2], refs[3]}));
+  result = ray::Wait(refs, 0, 0);
+  EXPECT_TRUE(result.ready.empty());
+  EXPECT_EQ(result.unready.size(), 4u);
 }
 
 TEST_F(LocalModeTest, TaskExceptionMessage) {

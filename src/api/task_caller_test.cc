@@ -144,6 +144,12 @@ TEST_F(TaskCallerTest, PutGetAndWaitGoThroughTheRuntime) {
   auto result = ray::Wait(refs, 2, 0);
   EXPECT_EQ(result.ready.size(), 2u);
   EXPECT_TRUE(result.unready.empty());
+  // Both are ready, one is asked for: exactly one is marked ready, the first in input order.
+  result = ray::Wait(refs, 1, 0);
+  ASSERT_EQ(result.ready.size(), 1u);
+  EXPECT_EQ(result.ready.front(), refs[0]);
+  ASSERT_EQ(result.unready.size(), 1u);
+  EXPECT_EQ(result.unready.front(), refs[1]);
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ TEST_F(SchedulingTest, KillingANodeMidwayLosesNoResults) {
   }
   // Once n2 has run some of them, its raylet (and so its workers) dies.
   ASSERT_TRUE(WaitFor([&] {
-    auto ready = ray::Wait(refs, 1, 0).ready;
+    auto ready = ray::Wait(refs, static_cast<int>(refs.size()), 0).ready;  // every ready one
     for (auto& r : ready) {
       if (*r.Get() == ids_["n2"]) return true;
     }
@@ -266,8 +266,12 @@ TEST_F(SchedulingTest, FreeingAnObjectFreesItsCopyOnTheNodeThatMadeIt) {
 
 TEST_F(SchedulingTest, ATaskRunsWhereItsLargestArgumentIs) {
   // The driver's node is idle, so without locality each task would stay here. The data is made
-  // by tasks that take no CPU, so their leases (kept a moment for reuse) leave the data's node
-  // idle too (a busy one would send the task elsewhere).
+  // by tasks that take no CPU, so their leases leave the data's node idle too. A busy data node
+  // rightly sends the task elsewhere, so each check starts once every CPU is free again (a
+  // finished task's lease is kept a moment for reuse, e.g. SetUp's task on n3).
+  auto all_cpus_free = [] {
+    return moray::testing::WaitFor([] { return ray::AvailableResources()["CPU"] == 3; });
+  };
   const int64_t size = 8 << 20;
   auto on = [&](const char* name, int64_t bytes) {
     return ray::Task(MakePattern)
@@ -277,12 +281,14 @@ TEST_F(SchedulingTest, ATaskRunsWhereItsLargestArgumentIs) {
   };
   for (const char* name : {"n3", "n2"}) {
     auto data = on(name, size);
+    ASSERT_TRUE(all_cpus_free());
     auto ran = ray::Task(CheckOn).Remote(data);
     EXPECT_EQ(*ran.Get(30000), ids_[name] + ":" + std::to_string(size) + ":-1") << name;
     EXPECT_EQ(*ray::Task(NodeOf).Remote().Get(30000), ids_["head"]) << "no arguments: stays local";
   }
   // Two arguments on two nodes: the one with more bytes wins.
   auto big = on("n2", size), smaller = on("n3", size / 4);
+  ASSERT_TRUE(all_cpus_free());
   EXPECT_EQ(*ray::Task(NodeOfBoth).Remote(smaller, big).Get(30000), ids_["n2"]) << ids_["n3"];
 }
 
