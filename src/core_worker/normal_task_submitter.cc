@@ -153,10 +153,12 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
 
 void NormalTaskSubmitter::RequestLease(const std::string& key,
                                        std::shared_ptr<rpc::Connection> raylet,
-                                       const proto::JobInfo* job) {
+                                       const proto::JobInfo* job, bool spilled) {
   KeyQueue& queue = queues_.at(key);
-  const bool spilled = raylet != nullptr;
-  if (!raylet) raylet = context_->raylet;
+  if (!raylet) {
+    raylet = context_->raylet;
+    spilled = false;
+  }
   int64_t lease_id = next_lease_id_++;
   queue.pending_leases[lease_id] = raylet;
   proto::RequestWorkerLeaseRequest request;
@@ -242,9 +244,10 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     }
     auto remote = RemoteRaylet(reply.retry_at_raylet());
     if (remote) {
-      RequestLease(key, remote, &reply.job());
+      // Sent to its arguments' node: that raylet decides (not spilled) whether it has room.
+      RequestLease(key, remote, &reply.job(), /*spilled=*/!reply.near_arguments());
     } else {
-      RequestLease(key, context_->raylet);  // unreachable: queue locally instead (spilled)
+      RequestLease(key, context_->raylet, nullptr, /*spilled=*/true);  // unreachable: queue here
     }
     return;
   }

@@ -94,9 +94,10 @@ class NormalTaskSubmitter {
   void OnDependenciesResolved(const std::string& task_id);
   void Dispatch(const std::string& key);
   // Asks `raylet` (default: the local one) for a lease; `job` goes along to a raylet that
-  // spillback pointed at (it may not know the job yet).
+  // spillback pointed at (it may not know the job yet). A `spilled` request is granted or queued
+  // where it is sent; an unspilled one may be placed elsewhere by that raylet.
   void RequestLease(const std::string& key, std::shared_ptr<rpc::Connection> raylet = nullptr,
-                    const proto::JobInfo* job = nullptr);
+                    const proto::JobInfo* job = nullptr, bool spilled = true);
   void OnLeaseReply(const std::string& key, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);

@@ -93,9 +93,17 @@ const ClusterScheduler::Candidate* ClusterScheduler::LeastLoaded(
 ClusterScheduler::Decision ClusterScheduler::Default(const Resources& asked,
                                                      const std::vector<Candidate>& nodes,
                                                      const std::string& preferred_node) const {
-  // Where the arguments are, if that node has room: saves moving them.
+  // Where the arguments are, if that node has room: saves moving them. Whether another node
+  // has room is its own raylet's call: this view of it may be a second old, so the request goes
+  // there to be decided with its fresh resources (it runs it or places it as usual).
   for (const auto& c : nodes) {
     if (c.node_id != preferred_node || preferred_node.empty()) continue;
+    if (c.info) {
+      if (!FitsIn(asked, *c.total)) break;  // can never run it there
+      Decision d = To(c);
+      d.near_arguments = true;
+      return d;
+    }
     if (FitsIn(asked, *c.available) && Load(*c.total, *c.available) < kStayLocalBelow) {
       return To(c);
     }

@@ -6,8 +6,10 @@
 //
 // Policies (proto::SchedulingStrategy):
 // - DEFAULT: on the preferred node (the one holding the task's largest arguments) while it is
-//   less than half busy and has the resources free; else stay local while this node is less
-//   than half busy and has the resources free; else
+//   less than half busy and has the resources free — for another node that is decided there:
+//   the request is sent to its raylet as a first placement (`near_arguments`), which runs it or
+//   places it by these same rules with its own fresh resources; else stay local while this node
+//   is less than half busy and has the resources free; else
 //   the least-loaded node that has them free (this one on a tie); else, if none has them free,
 //   wait here if this node can ever run it, or on the least-loaded node that can; if no node can
 //   ever run it, here (where it shows as an infeasible demand).
@@ -43,6 +45,9 @@ class ClusterScheduler {
     // Hard affinity to a node the view does not know yet (neither alive nor dead): it may have
     // just joined; decide again after the next view.
     bool wait_for_view = false;
+    // `node` holds the task's arguments: its raylet decides whether it has room (the request
+    // goes there unspilled, so it may still place it elsewhere).
+    bool near_arguments = false;
   };
 
   explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}

@@ -67,10 +67,23 @@ TEST(ClusterSchedulerTest, DefaultGoesToThePreferredNodeWhileItHasRoom) {
   auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "A");  // idle here, but data on A
   ASSERT_FALSE(d.local);
   EXPECT_EQ(d.node.node_id(), "A");
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "B").local)  // B is 75% busy
-      << "a busy preferred node is not waited for";
+  EXPECT_TRUE(d.near_arguments);
+  // B looks 75% busy, but this view may be stale: B's raylet decides (with fresh resources)
+  // whether it has room, so the request still goes there as a first placement.
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "B");
+  ASSERT_FALSE(d.local);
+  EXPECT_EQ(d.node.node_id(), "B");
+  EXPECT_TRUE(d.near_arguments);
+  // A node that can never run it is not asked.
+  EXPECT_TRUE(s.Pick({{"CPU", 8}}, {}, {{"CPU", 8}}, {{"CPU", 8}}, "A").local);
   EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "D").local);  // dead: ignored
   EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "L").local);
+  // The preferred node is this one: decided here with its own resources. Busy here, the task
+  // goes where there is room rather than waiting for its data's node.
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}, "L");
+  ASSERT_FALSE(d.local);
+  EXPECT_FALSE(d.near_arguments);
+  EXPECT_EQ(d.node.node_id(), "A");
 }
 
 TEST(ClusterSchedulerTest, DefaultWaitsLocallyWhenNobodyIsFreeAndGoesWhereItCanEverRun) {

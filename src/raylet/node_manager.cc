@@ -341,6 +341,7 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
   reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
   reply.mutable_retry_at_raylet()->set_port(decision.node.raylet_port());
   reply.mutable_retry_at_raylet()->set_node_id(decision.node.node_id());
+  reply.set_near_arguments(decision.near_arguments);
   if (const proto::JobInfo* job = pool_->JobInfoOf(request.job_id())) *reply.mutable_job() = *job;
   return reply;
 }
