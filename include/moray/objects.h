@@ -19,6 +19,10 @@ struct LocalObjectStats {
   size_t borrowed = 0;  // objects owned elsewhere that this process still reaches
   size_t in_memory = 0; // values (or errors) held in this process's memory store
   size_t store_used = 0;  // bytes in use in this node's shared-memory object store (all owners)
+  // Memory those in_memory values take here (their bytes plus a per-entry estimate). Small
+  // values stay in memory only up to the node's --inline-object-memory; past it they go to the
+  // shared-memory store.
+  size_t in_memory_bytes = 0;
 };
 
 // Where this process maps its node's shared-memory object store (large objects live there).
@@ -38,7 +42,7 @@ inline ObjectStoreMapping GetObjectStoreMapping() {
 // Throws ray::internal::RayException if ray::Init has not been called.
 inline LocalObjectStats GetLocalObjectStats() {
   auto counts = ray::internal::GetRuntime().LocalObjectCounts();
-  return {counts.at(0), counts.at(1), counts.at(2), counts.at(3)};
+  return {counts.at(0), counts.at(1), counts.at(2), counts.at(3), counts.at(4)};
 }
 
 }  // namespace moray

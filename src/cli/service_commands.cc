@@ -83,6 +83,9 @@ void AddServiceCommands(CLI::App& app) {
                      "Where a full object store spills (default: <session-dir>/spill)");
   raylet->add_option("--object-store-prefault", raylet_options->object_store_prefault_bytes,
                      "Bytes of the store to fault in at start (-1: min(capacity, 2 GiB))");
+  raylet->add_option("--inline-object-memory", raylet_options->inline_object_memory,
+                     "Bytes of small values each driver/worker keeps in its own memory; past it "
+                     "they go to the object store (-1: a quarter of the store, at most 256 MiB)");
   raylet->add_option("--ready-fd", raylet_options->ready_fd, "Write the port here once ready");
   raylet->add_option("--owner-pid", raylet_options->owner_pid, "Exit when this process exits");
   raylet->callback([raylet_options, resources, labels] {

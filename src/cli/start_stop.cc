@@ -25,6 +25,7 @@ struct StartFlags {
   double num_gpus = 0;
   std::string resources;
   int64_t object_store_memory = 0;
+  int64_t inline_object_memory = -1;
   std::string object_spilling_directory;
   std::string node_ip = "127.0.0.1";
   std::string node_name;
@@ -85,6 +86,7 @@ int RunStart(const StartFlags& flags) {
   options.num_cpus = flags.num_cpus;
   options.num_gpus = flags.num_gpus;
   options.object_store_memory = flags.object_store_memory;
+  options.inline_object_memory = flags.inline_object_memory;
   options.object_spilling_directory = flags.object_spilling_directory;
   options.detach = true;
   if (!flags.resources.empty()) {
@@ -171,6 +173,11 @@ void AddStartStopCommands(CLI::App& app) {
                     "Custom resources as a JSON object, e.g. '{\"custom\": 2}'");
   start->add_option("--object-store-memory", flags->object_store_memory,
                     "Bytes of shared memory for the object store")
+      ->check(CLI::NonNegativeNumber);
+  start->add_option("--inline-object-memory", flags->inline_object_memory,
+                    "Bytes of small objects (<= 100 KiB) each driver or worker keeps in its own "
+                    "memory; past it new ones go to the object store (default: a quarter of the "
+                    "store, at most 256 MiB; 0: every object goes to the store)")
       ->check(CLI::NonNegativeNumber);
   start->add_option("--object-spilling-directory", flags->object_spilling_directory,
                     "Where a full object store spills objects (default: <session>/spill)");

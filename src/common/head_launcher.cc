@@ -212,6 +212,10 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       if (!absl::SimpleAtoi(value, &options->object_store_prefault) ||
           options->object_store_prefault < 0)
         return bad();
+    } else if (flag == "--inline-object-memory") {
+      if (!absl::SimpleAtoi(value, &options->inline_object_memory) ||
+          options->inline_object_memory < 0)
+        return bad();
     } else if (flag == "--object-spilling-directory") {
       if (value.empty()) return bad();
       options->object_spilling_directory = value;
@@ -237,6 +241,7 @@ absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* op
       return absl::InvalidArgumentError(absl::StrCat(
           "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
           "--resources, --object-store-memory, --object-store-prefault, --object-spilling-directory, "
+          "--inline-object-memory, "
           "--node-ip-address, --health-check-period-ms, --health-check-timeout-ms, "
           "--health-check-failure-threshold)"));
     }
@@ -298,6 +303,9 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
   int64_t prefault = options.object_store_prefault;
   if (prefault < 0 && options.owner_pid > 0) prefault = kEmbeddedPrefault;
   if (prefault >= 0) raylet_argv.push_back(absl::StrCat("--object-store-prefault=", prefault));
+  if (options.inline_object_memory >= 0) {
+    raylet_argv.push_back(absl::StrCat("--inline-object-memory=", options.inline_object_memory));
+  }
   if (!options.object_spilling_directory.empty()) {
     raylet_argv.push_back(
         absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));

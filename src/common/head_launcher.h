@@ -33,6 +33,9 @@ struct HeadOptions {
   // `moray start`; kEmbeddedPrefault for the embedded cluster of ray::Init, which is often
   // short-lived and shares the machine with others (tests, several drivers).
   int64_t object_store_prefault = -1;
+  // Bytes of small values each driver/worker keeps in its own memory before putting new ones in
+  // the store; -1: the raylet's default (a quarter of the store, at most 256 MiB).
+  int64_t inline_object_memory = -1;
   int owner_pid = 0;      // > 0: the services exit when that process exits (the embedded cluster)
   bool detach = false;    // new session, so the services outlive the starting terminal
   std::string session_dir;  // empty: a fresh one

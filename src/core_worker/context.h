@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -32,8 +34,17 @@ struct CoreContext {
   ReferenceCounter* references = nullptr;
   TaskEventBuffer* events = nullptr;
   object_store::StoreClient* plasma = nullptr;  // the node's object store; null if it has none
+  // Bytes of small values this process keeps in its own memory store (MemoryStore::bytes());
+  // past it, new ones go to the node's object store. Set at registration (the raylet's
+  // --inline-object-memory).
+  int64_t inline_object_memory = std::numeric_limits<int64_t>::max();
   std::atomic<bool> shutting_down{false};
 };
+
+// Whether a value of `size` bytes is kept in this process's memory store rather than in the
+// node's shared-memory object store: small values are, while the memory store is within
+// `inline_object_memory` (a process without an object store keeps everything).
+bool KeepInMemory(const CoreContext& context, size_t size);
 
 // "ip:port:worker_id_hex" <-> Address.
 std::string AddressToString(const proto::Address& address);

@@ -138,6 +138,7 @@ absl::Status CoreWorker::Connect() {
     }
     plasma_ = std::move(*plasma);
     context_.plasma = plasma_.get();
+    context_.inline_object_memory = reply.inline_object_memory();
   }
 
   loop_.Post([this] { FlushEvents(); });
@@ -412,7 +413,8 @@ std::vector<size_t> CoreWorker::LocalObjectCounts() const {
     auto stats = plasma_->Stats();
     if (stats.ok()) store_used = static_cast<size_t>(stats->used());
   }
-  return {owned, tracked > owned ? tracked - owned : 0, store_.size(), store_used};
+  return {owned, tracked > owned ? tracked - owned : 0, store_.size(), store_used,
+          static_cast<size_t>(std::max<int64_t>(0, store_.bytes()))};
 }
 
 void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {

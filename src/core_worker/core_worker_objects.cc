@@ -47,8 +47,9 @@ absl::StatusOr<std::string> CoreWorker::PutImpl(size_t size, std::string* data,
                                                 const std::function<void(char*)>* write) {
   std::string id = NewPutId();
   StoredObject object;
-  if (plasma_ && size > kInlineLimit) {
-    // Large: written once, straight into shared memory.
+  if (!KeepInMemory(context_, size)) {
+    // Large (or this process's memory for small values is used up): written once, straight
+    // into shared memory, where the store's capacity, spilling and full-store error apply.
     absl::Status status;
     if (data) {
       status = plasma_->Put(id, data->data(), size, context_.address);

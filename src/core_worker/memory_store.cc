@@ -5,12 +5,20 @@
 #include "absl/time/clock.h"
 
 namespace moray::core {
+namespace {
+// Only values held here count: a marker of a value in the shared-memory store cannot move
+// there, so it does not use up the budget for small values.
+int64_t BytesOf(const StoredObject& object) {
+  return object.data ? kEntryOverhead + static_cast<int64_t>(object.data->Size()) : 0;
+}
+}  // namespace
 
 void MemoryStore::Put(const std::string& id, StoredObject object) {
   std::vector<ReadyCallback> callbacks;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!objects_.emplace(id, object).second) return;
+    bytes_.fetch_add(BytesOf(object), std::memory_order_relaxed);
     auto it = callbacks_.find(id);
     if (it != callbacks_.end()) {
       callbacks.swap(it->second);
@@ -141,7 +149,10 @@ std::vector<bool> MemoryStore::WaitSome(const std::vector<std::string>& ids, int
 
 void MemoryStore::Delete(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  objects_.erase(id);
+  auto it = objects_.find(id);
+  if (it == objects_.end()) return;
+  bytes_.fetch_sub(BytesOf(it->second), std::memory_order_relaxed);
+  objects_.erase(it);
 }
 
 void MemoryStore::Shutdown() {

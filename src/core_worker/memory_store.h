@@ -5,7 +5,9 @@
 // readiness callbacks (OnReady) run on the thread that makes the object ready (usually the I/O loop).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -34,6 +36,9 @@ struct StoredObject {
 // Values larger than this live in the node's shared-memory object store, not inline in RPCs and
 // memory stores.
 inline constexpr size_t kInlineLimit = 100 * 1024;
+// What one entry costs this process besides its value's bytes (map node, id, buffer, error),
+// estimated; counted so that a million tiny values are not free.
+inline constexpr int64_t kEntryOverhead = 256;
 
 class MemoryStore {
  public:
@@ -64,6 +69,10 @@ class MemoryStore {
   void Shutdown();
   bool shut_down() const;
   size_t size() const;
+  // Memory the values held here take: their bytes plus kEntryOverhead each (markers of values
+  // in the shared-memory store and errors do not count). Lock-free, may lag a concurrent
+  // Put/Delete.
+  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   // One blocked Get/Wait call: woken when `needed` more of its objects became ready.
@@ -80,6 +89,7 @@ class MemoryStore {
   std::unordered_map<std::string, StoredObject> objects_;               // guarded by mutex_
   std::unordered_map<std::string, std::vector<Waiter*>> waiters_;       // guarded by mutex_
   bool shut_down_ = false;                                              // guarded by mutex_
+  std::atomic<int64_t> bytes_{0};  // written under mutex_
   std::unordered_map<std::string, std::vector<ReadyCallback>> callbacks_;  // guarded by mutex_
 };
 

@@ -29,6 +29,25 @@ TEST(MemoryStoreTest, WaitAllReturnsInInputOrderOnceEverythingIsReady) {
   EXPECT_EQ(std::string((*objects)[3].data->Data(), 1), "1");
 }
 
+TEST(MemoryStoreTest, BytesCountValuesAndEntriesUntilDeleted) {
+  MemoryStore store;
+  EXPECT_EQ(store.bytes(), 0);
+  store.Put("a", Value(std::string(1000, 'x')));
+  EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
+  store.Put("a", Value(std::string(5000, 'y')));  // ignored: the first result wins
+  EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
+  StoredObject in_plasma;
+  in_plasma.in_plasma = true;
+  in_plasma.size = 1 << 20;  // its bytes live in the shared-memory store
+  store.Put("b", in_plasma);
+  EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
+  store.Delete("a");
+  store.Delete("a");  // a second delete changes nothing
+  EXPECT_EQ(store.bytes(), 0);
+  store.Delete("b");
+  EXPECT_EQ(store.bytes(), 0);
+}
+
 TEST(MemoryStoreTest, WaitAllTimesOut) {
   MemoryStore store;
   absl::Time start = absl::Now();

@@ -4,6 +4,8 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/id.h"
 
 namespace moray::core {
@@ -73,6 +75,25 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
   }
 }
 
+namespace {
+StoredObject PutReturnInStore(CoreContext* context, const proto::TaskSpec& spec,
+                              const std::string& id, const std::string& data) {
+  StoredObject object;
+  absl::Status put = context->plasma->Put(id, data.data(), data.size(), context->address);
+  if (put.ok() || absl::IsAlreadyExists(put)) {  // already there: an earlier reply stored it
+    object.in_plasma = true;
+    object.size = static_cast<int64_t>(data.size());
+    object.node_id = context->node_id;
+    return object;
+  }
+  object.error.set_type(absl::IsResourceExhausted(put) ? proto::OBJECT_STORE_FULL
+                                                       : proto::OBJECT_UNRECONSTRUCTABLE);
+  object.error.set_message(absl::StrCat("Could not store the return value of ", spec.name(),
+                                        " (", data.size(), " bytes): ", put.message()));
+  return object;
+}
+}  // namespace
+
 void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
                       const proto::TaskReply* reply, const proto::ErrorInfo* error) {
   const proto::ErrorInfo* failure = error;
@@ -81,6 +102,7 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
   for (int i = 0; i < num_returns; ++i) {
     std::string id = ObjectIdForReturn(spec.task_id(), static_cast<uint32_t>(i + 1));
     StoredObject object;
+    const std::string* stored_elsewhere = nullptr;  // a small value bound for the object store
     if (failure) {
       object.error = *failure;
     } else if (reply && i < reply->returns_size()) {
@@ -91,8 +113,10 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
         object.in_plasma = true;
         object.size = ret.size();
         object.node_id = ret.node_id();
-      } else {
+      } else if (KeepInMemory(*context, ret.data().size())) {
         object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
+      } else {
+        stored_elsewhere = &ret.data();
       }
     } else {
       object.error.set_type(proto::WORKER_DIED);
@@ -104,6 +128,11 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
                                         context->address_string);
     }
     if (!context->references->IsOwned(id)) continue;  // every handle is gone already
+    if (stored_elsewhere) {
+      // This process holds as many small values as it may: the return goes to the node's
+      // store instead (one copy, from the reply), as a large return would have.
+      object = PutReturnInStore(context, spec, id, *stored_elsewhere);
+    }
     context->store->Put(id, std::move(object));
   }
   ReleaseTaskArgs(context, spec);

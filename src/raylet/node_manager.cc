@@ -215,18 +215,24 @@ void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
   client.worker_id = request.worker_id();
   client.job_id = *job_id;
   client.pid = request.pid();
-  reply.set_ok(true);
-  reply.set_node_id(options_.node.node_id());
-  reply.set_job_id(*job_id);
-  reply.set_gcs_address(options_.pool.gcs_address);
-  reply.set_gcs_actor_address(gcs_actor_address_);
-  reply.set_session_dir(options_.node.session_dir());
-  reply.set_store_socket(options_.store_socket);
+  FillRegistration(*job_id, &reply);
   client.conn->Reply(frame, reply);
   spdlog::info("worker {} pid {} registered for job {}", ToHex(client.worker_id), client.pid,
                ToHex(client.job_id));
   leases_->Schedule();
   MarkDirty();
+}
+
+void NodeManager::FillRegistration(const std::string& job_id,
+                                   proto::RegisterClientReply* reply) const {
+  reply->set_ok(true);
+  reply->set_node_id(options_.node.node_id());
+  reply->set_job_id(job_id);
+  reply->set_gcs_address(options_.pool.gcs_address);
+  reply->set_gcs_actor_address(gcs_actor_address_);
+  reply->set_session_dir(options_.node.session_dir());
+  reply->set_store_socket(options_.store_socket);
+  reply->set_inline_object_memory(options_.inline_object_memory);
 }
 
 void NodeManager::RegisterDriver(Client& client, const rpc::Frame& frame,
@@ -275,13 +281,7 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
   job.set_job_id(*job_id);
   pool_->AddJob(*job_id, job);
   pool_->AddDriver(client.worker_id, *job_id, client.pid);
-  reply.set_ok(true);
-  reply.set_node_id(options_.node.node_id());
-  reply.set_job_id(*job_id);
-  reply.set_gcs_address(options_.pool.gcs_address);
-  reply.set_gcs_actor_address(gcs_actor_address_);
-  reply.set_session_dir(options_.node.session_dir());
-  reply.set_store_socket(options_.store_socket);
+  FillRegistration(*job_id, &reply);
   client.conn->Reply(frame, reply);
   spdlog::info("driver pid {} registered job {}", client.pid, ToHex(*job_id));
   if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);

@@ -41,6 +41,7 @@ struct NodeManagerOptions {
   int prestart_per_job = 0;
   WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`
   std::string store_socket;  // the object store's socket, told to registering clients
+  int64_t inline_object_memory = 0;  // told to registering clients (RayletOptions)
   // The object store's usage for reports (any thread); null: no store.
   std::function<proto::StoreStats()> store_stats;
   // Moves objects between nodes (not owned; outlives the node manager); null: no transfers.
@@ -93,6 +94,8 @@ class NodeManager {
 
   void HandleRegister(Client& client, const rpc::Frame& frame);
   void RegisterDriver(Client& client, const rpc::Frame& frame, proto::RegisterClientRequest request);
+  // What every accepted registration (worker or driver) is told about this node.
+  void FillRegistration(const std::string& job_id, proto::RegisterClientReply* reply) const;
   void OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto::JobInfo job,
                   absl::StatusOr<std::string> job_id);
   void HandleRequestLease(Client& client, const rpc::Frame& frame);

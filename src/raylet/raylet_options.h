@@ -24,6 +24,10 @@ struct RayletOptions {
   int64_t object_store_memory = 0;    // bytes, 0: default (30% of RAM capped by /dev/shm size)
   std::string object_spilling_directory;     // empty: <session_dir>/spill
   int64_t object_store_prefault_bytes = -1;  // faulted in at start; -1: min(capacity, 2 GiB)
+  // Bytes of small values each driver or worker of this node keeps in its own memory before
+  // new ones go to the object store; -1: a quarter of the store, at most 256 MiB. 0: every
+  // object goes to the store.
+  int64_t inline_object_memory = -1;
   std::string moray_binary;           // path of the moray executable (for generic workers)
   int ready_fd = -1;                  // write "<port>\n" once registered with the GCS, then close
   int owner_pid = 0;                  // > 0: exit (killing workers) when that process exits

@@ -135,9 +135,9 @@ class RayRuntime {
   }
 
   // Objects this process tracks, for moray::GetLocalObjectStats (include/moray/objects.h):
-  // {owned, borrowed, values held in memory, bytes used in the node's object store}. Runtimes
-  // without the notion report zeros.
-  virtual std::vector<size_t> LocalObjectCounts() { return {0, 0, 0, 0}; }
+  // {owned, borrowed, values held in memory, bytes used in the node's object store, bytes
+  // those in-memory values take}. Runtimes without the notion report zeros.
+  virtual std::vector<size_t> LocalObjectCounts() { return {0, 0, 0, 0, 0}; }
   // This process's mapping of its node's shared-memory object store: {base, size}; {nullptr, 0}
   // when there is none.
   virtual std::pair<const char*, size_t> ObjectStoreMapping() { return {nullptr, 0}; }
