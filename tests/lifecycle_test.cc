@@ -535,9 +535,10 @@ TEST_F(LifecycleTest, MorayStartRejectsBadInputAndLeavesNothingRunning) {
   std::vector<Case> cases = {
       {{"--num-cpus=abc"}, "--num-cpus"},
       {{"--num-cpus=-2"}, "--num-cpus"},
-      {{"--resources", "{bad json"}, "invalid --resources '{bad json'"},
-      {{"--resources", "{\"x\": -1}"}, "the value of 'x' must be a number >= 0"},
-      {{"--resources", "[1, 2]"}, "expected a JSON object"},
+      {{"--resources", "{bad json"},
+       "--resources must be a JSON object of amounts such as '{\"custom\": 2}', not '{bad json'"},
+      {{"--resources", "{\"x\": -1}"}, "the amount of 'x' must be a number, 0 or more, not -1"},
+      {{"--resources", "[1, 2]"}, "--resources must be a JSON object"},
       {{"--port=70000"}, "--port"},
   };
   auto sessions_before = SessionDirs();

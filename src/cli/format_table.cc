@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/format_yaml.h"
+#include "common/option_values.h"
 
 namespace moray::cli {
 namespace {
@@ -67,13 +68,12 @@ std::string Render(const std::vector<Column>& columns, size_t num_rows) {
 }  // namespace
 
 absl::StatusOr<OutputFormat> ParseOutputFormat(std::string_view text) {
-  std::string lower = absl::AsciiStrToLower(std::string(text));
-  if (lower == "default") return OutputFormat::kDefault;
-  if (lower == "table") return OutputFormat::kTable;
-  if (lower == "json") return OutputFormat::kJson;
-  if (lower == "yaml") return OutputFormat::kYaml;
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid format '", std::string(text), "': expected default, table, json or yaml"));
+  auto format = ParseChoice("--format", text, {"default", "table", "json", "yaml"});
+  if (!format.ok()) return format.status();
+  if (*format == "table") return OutputFormat::kTable;
+  if (*format == "json") return OutputFormat::kJson;
+  if (*format == "yaml") return OutputFormat::kYaml;
+  return OutputFormat::kDefault;
 }
 
 std::string FormatIndexedTable(const std::vector<std::string>& columns,

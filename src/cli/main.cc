@@ -1,8 +1,11 @@
 // `moray`: the command line and every service process. Subcommands are registered by group:
 // start/stop (start_stop.cc), the internal service processes (service_commands.cc) and the state
-// queries list/summary/get/status (state_commands.cc).
+// queries list/summary/get/status (state_commands.cc); options.cc turns usage errors into one line.
+#include <iostream>
+
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/state_commands.h"
 
 int main(int argc, char** argv) {
@@ -12,10 +15,5 @@ int main(int argc, char** argv) {
   moray::cli::AddStartStopCommands(app);
   moray::cli::AddServiceCommands(app);
   moray::cli::AddStateCommands(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  return 0;
+  return moray::cli::Run(app, argc, argv, std::cout, std::cerr);
 }

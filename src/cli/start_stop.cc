@@ -11,29 +11,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "common/head_launcher.h"
 #include "common/session.h"
 
 namespace moray::cli {
 namespace {
 
+// What `moray start` was given besides the node options.
 struct StartFlags {
   bool head = false;
   std::string address;
-  int port = 6379;
-  double num_cpus = -1;
-  double num_gpus = 0;
-  std::string resources;
-  int64_t object_store_memory = 0;
-  int64_t inline_object_memory = -1;
-  std::string object_spilling_directory;
-  std::string node_ip = "127.0.0.1";
-  std::string node_name;
-  std::string labels;
-  int node_manager_port = 0;
-  int health_check_period_ms = 0;
-  int health_check_timeout_ms = 0;
-  int health_check_failure_threshold = 0;
 };
 
 int JoinCluster(const StartFlags& flags, const HeadOptions& options) {
@@ -48,7 +36,7 @@ int JoinCluster(const StartFlags& flags, const HeadOptions& options) {
               << node.status().message() << "\n";
     return 1;
   }
-  std::cout << "Local node IP: " << flags.node_ip << "\n\n"
+  std::cout << "Local node IP: " << options.node_ip << "\n\n"
             << "--------------------\n"
             << "Moray runtime started (worker node).\n"
             << "--------------------\n\n"
@@ -61,50 +49,31 @@ int JoinCluster(const StartFlags& flags, const HeadOptions& options) {
   return 0;
 }
 
-int RunStart(const StartFlags& flags) {
+// `given`: the node options given on the command line.
+int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std::string>& given) {
   if (flags.head == !flags.address.empty()) {
     std::cerr << "moray start: give either --head (start a new cluster) or --address=HOST:PORT "
                  "(join the cluster whose GCS is there)\n";
     return 2;
   }
-  HeadOptions options;
-  options.node_name = flags.node_name;
-  options.raylet_port = flags.node_manager_port;
-  options.health_check_period_ms = flags.health_check_period_ms;
-  options.health_check_timeout_ms = flags.health_check_timeout_ms;
-  options.health_check_failure_threshold = flags.health_check_failure_threshold;
-  if (!flags.labels.empty()) {
-    auto labels = ParseLabelsJson(flags.labels);
-    if (!labels.ok()) {
-      std::cerr << "moray start: " << labels.status().message() << "\n";
-      return 2;
-    }
-    options.labels = *labels;
-  }
-  options.node_ip = flags.node_ip;
-  options.gcs_port = flags.port;
-  options.num_cpus = flags.num_cpus;
-  options.num_gpus = flags.num_gpus;
-  options.object_store_memory = flags.object_store_memory;
-  options.inline_object_memory = flags.inline_object_memory;
-  options.object_spilling_directory = flags.object_spilling_directory;
   options.detach = true;
-  if (!flags.resources.empty()) {
-    auto resources = ParseResourcesJson(flags.resources);
-    if (!resources.ok()) {
-      std::cerr << "moray start: " << resources.status().message() << "\n";
-      return 2;
+  if (!flags.head) {
+    for (const auto& name : given) {
+      if (FindNodeOption(name)->HeadOnly()) {
+        std::cerr << "moray start: " << name
+                  << " is for the head node (--head); a node joining a cluster has no GCS\n";
+        return 2;
+      }
     }
-    options.resources = *resources;
+    return JoinCluster(flags, options);
   }
-  if (!flags.address.empty()) return JoinCluster(flags, options);
   auto head = StartHead(options);
   if (!head.ok()) {
     std::cerr << "moray start: " << head.status().message() << "\n";
     return 1;
   }
   (void)WriteCurrentCluster(head->gcs_address);
-  std::cout << "Local node IP: " << flags.node_ip << "\n\n"
+  std::cout << "Local node IP: " << options.node_ip << "\n\n"
             << "--------------------\n"
             << "Moray runtime started.\n"
             << "--------------------\n\n"
@@ -160,52 +129,31 @@ int RunStop(bool force, int grace_s) {
 
 void AddStartStopCommands(CLI::App& app) {
   auto flags = std::make_shared<StartFlags>();
+  auto options = std::make_shared<HeadOptions>();
+  options->gcs_port = 6379;  // `moray start`'s default; ray::Init's embedded cluster takes any
   auto* start = app.add_subcommand("start", "Start Moray processes on this machine");
   start->add_flag("--head", flags->head, "Start the head node (GCS + raylet)");
-  start->add_option("--address", flags->address, "Join the cluster at HOST:PORT (worker node)");
-  start->add_option("--port", flags->port, "GCS port of the head node (0: any free port)")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  start->add_option("--num-cpus", flags->num_cpus, "Logical CPUs of this node (default: all)")
-      ->check(CLI::NonNegativeNumber);
-  start->add_option("--num-gpus", flags->num_gpus, "GPUs of this node")->check(CLI::NonNegativeNumber);
-  start->add_option("--resources", flags->resources,
-                    "Custom resources as a JSON object, e.g. '{\"custom\": 2}'");
-  start->add_option("--object-store-memory", flags->object_store_memory,
-                    "Bytes of shared memory for the object store")
-      ->check(CLI::NonNegativeNumber);
-  start->add_option("--inline-object-memory", flags->inline_object_memory,
-                    "Bytes of small objects (<= 100 KiB) each driver or worker keeps in its own "
-                    "memory; past it new ones go to the object store (default: a quarter of the "
-                    "store, at most 256 MiB; 0: every object goes to the store)")
-      ->check(CLI::NonNegativeNumber);
-  start->add_option("--object-spilling-directory", flags->object_spilling_directory,
-                    "Where a full object store spills objects (default: <session>/spill)");
-  start->add_option("--node-ip-address", flags->node_ip, "Address the services bind and advertise")
-      ->capture_default_str();
-  start->add_option("--node-name", flags->node_name, "This node's name (default: its IP address)");
-  start->add_option("--labels", flags->labels,
-                    "Node labels as a JSON object of strings, e.g. '{\"zone\": \"a\"}'");
-  start->add_option("--health-check-period-ms", flags->health_check_period_ms,
-                    "Head: how often the GCS checks each raylet (default 1000)")
-      ->check(CLI::Range(10, 3600000));
-  start->add_option("--health-check-timeout-ms", flags->health_check_timeout_ms,
-                    "Head: how long one check may take (default 1000)")
-      ->check(CLI::Range(10, 3600000));
-  start->add_option("--health-check-failure-threshold", flags->health_check_failure_threshold,
-                    "Head: failed checks in a row before a node is dead (default 5)")
-      ->check(CLI::Range(1, 1000));
-  start->add_option("--node-manager-port", flags->node_manager_port,
-                    "The raylet's port (0: any free port)")
-      ->check(CLI::Range(0, 65535));
-  start->callback([flags] { std::exit(RunStart(*flags)); });
+  AddOption(start, "--address", "Join the cluster at HOST:PORT, or `auto` (worker node)",
+            "HOST:PORT", [flags](std::string_view text) {
+              flags->address = text;  // checked when resolved, as `auto` may be given
+              return absl::OkStatus();
+            });
+  AddNodeOptions(start, kStartFlag, options.get());
+  start->callback([start, flags, options] {
+    std::vector<std::string> given;
+    for (const auto& name : NodeOptionNames(kStartFlag)) {
+      if (start->count(name) > 0) given.push_back(name);
+    }
+    std::exit(RunStart(*flags, *options, given));
+  });
 
   auto force = std::make_shared<bool>(false);
   auto grace = std::make_shared<int>(10);
   auto* stop = app.add_subcommand("stop", "Stop every Moray process started on this machine");
   stop->add_flag("-f,--force", *force, "Kill at once (SIGKILL)");
-  stop->add_option("-g,--grace-period", *grace, "Seconds to wait before SIGKILL")
-      ->capture_default_str();
+  AddWholeNumberOption(stop, "-g,--grace-period", "Seconds to wait before SIGKILL", "SECONDS",
+                       {.min = 0, .max = 3600, .unit = "seconds"}, grace.get())
+      ->default_str("10");
   stop->callback([force, grace] { std::exit(RunStop(*force, *grace)); });
 }
 

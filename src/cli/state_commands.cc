@@ -13,6 +13,7 @@
 #include "cli/format_summary.h"
 #include "cli/format_table.h"
 #include "cli/format_yaml.h"
+#include "cli/options.h"
 #include "cli/state_filter.h"
 #include "cli/state_resources.h"
 #include "common/session.h"
@@ -167,14 +168,24 @@ void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   list_cmd->add_option("resource", list->resource, "What to list: " + StateResourceNames())
       ->required();
   AddAddressOption(list_cmd, &list->address);
-  list_cmd
-      ->add_option("-f,--filter", list->filters,
-                   "KEY=VALUE or KEY!=VALUE; repeat to AND several; values compare "
-                   "case-insensitively")
-      ->allow_extra_args(false);
-  list_cmd->add_option("--limit", list->limit, "Show at most this many rows (default 100)")
-      ->check(CLI::PositiveNumber);
-  list_cmd->add_option("--format", list->format, "default, table, json or yaml");
+  AddOption(
+      list_cmd, "-f,--filter",
+      "KEY=VALUE or KEY!=VALUE; repeat to AND several; values compare case-insensitively",
+      "KEY=VALUE",
+      [list](std::string_view text) -> absl::Status {
+        if (auto filter = ParseFilter(text); !filter.ok()) return filter.status();
+        list->filters.emplace_back(text);
+        return absl::OkStatus();
+      },
+      /*repeatable=*/true);
+  AddWholeNumberOption(list_cmd, "--limit", "Show at most this many rows (default 100)", "N",
+                       {.min = 1}, &list->limit);
+  AddOption(list_cmd, "--format", "default, table, json or yaml", "FORMAT",
+            [list](std::string_view text) -> absl::Status {
+              if (auto format = ParseOutputFormat(text); !format.ok()) return format.status();
+              list->format = text;
+              return absl::OkStatus();
+            });
   list_cmd->add_flag("--detail", list->detail, "Show more columns");
   list_cmd->callback([io, list] { RunList(io, *list); });
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/options.h"
 #include "common/id.h"
 #include "gcs/gcs_client.h"
 #include "gcs/gcs_server.h"
@@ -35,11 +36,7 @@ Result RunMoray(std::vector<std::string> args) {
   std::vector<const char*> argv{"moray"};
   for (const auto& a : args) argv.push_back(a.c_str());
   Result result;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    result.code = app.exit(e, out, err);
-  }
+  result.code = Run(app, static_cast<int>(argv.size()), argv.data(), out, err);
   result.out = out.str();
   result.err = err.str();
   return result;
@@ -426,8 +423,15 @@ TEST_F(StateCommandsTest, ClearErrors) {
     EXPECT_THAT(r.err, HasSubstr(message));
     EXPECT_EQ(r.out, "");
   };
-  expect_error({"list", "tasks", "--address", address_, "--filter", "foo"},
-               "Error: invalid filter 'foo': expected KEY=VALUE or KEY!=VALUE");
+  // Bad usage is caught while parsing (exit 2); the rest fails while running (exit 1).
+  auto expect_usage_error = [](const std::vector<std::string>& args, const std::string& line) {
+    Result r = RunMoray(args);
+    EXPECT_EQ(r.code, 2) << line;
+    EXPECT_EQ(r.err, line + "\n");
+    EXPECT_EQ(r.out, "");
+  };
+  expect_usage_error({"list", "tasks", "--address", address_, "--filter", "foo"},
+                     "moray list: --filter must be KEY=VALUE or KEY!=VALUE, not 'foo'");
   expect_error({"list", "tasks", "--address", address_, "--filter", "colour=red"},
                "unknown filter key 'colour' for tasks");
   expect_error({"list", "nodes", "--address", address_, "--filter", "colour=red"},
@@ -438,13 +442,15 @@ TEST_F(StateCommandsTest, ClearErrors) {
                "unknown filter key 'colour' for actors");
   expect_error({"list", "bogus", "--address", address_},
                "Error: unknown resource 'bogus' for moray list; choose one of: actors, tasks");
-  expect_error({"list", "tasks", "--address", address_, "--format", "xml"},
-               "Error: invalid format 'xml'");
+  expect_usage_error(
+      {"list", "tasks", "--address", address_, "--format", "xml"},
+      "moray list: --format must be one of default, table, json or yaml, not 'xml'");
   expect_error({"summary", "bogus", "--address", address_}, "unknown resource 'bogus'");
   expect_error({"list", "objects", "--address", address_, "--filter", "colour=red"},
                "unknown filter key 'colour' for objects");
   expect_error({"list", "tasks", "--address", "nonsense"}, "Error: invalid address 'nonsense'");
-  expect_error({"list", "tasks", "--address", address_, "--limit", "0"}, "--limit");
+  expect_usage_error({"list", "tasks", "--address", address_, "--limit", "0"},
+                     "moray list: --limit must be a whole number, 1 or more, not 0");
 }
 
 TEST(StateCommandsAddressTest, UnreachableAndMissingClusters) {

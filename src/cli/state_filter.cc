@@ -13,7 +13,7 @@ absl::StatusOr<proto::StateFilter> ParseFilter(std::string_view text) {
   const std::string input(text);
   auto invalid = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid filter '", input, "': expected KEY=VALUE or KEY!=VALUE"));
+        absl::StrCat("--filter must be KEY=VALUE or KEY!=VALUE, not '", input, "'"));
   };
   const size_t eq = input.find('=');
   if (eq == std::string::npos) return invalid();

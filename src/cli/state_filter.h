@@ -16,7 +16,7 @@
 
 namespace moray::cli {
 
-// InvalidArgument "invalid filter 'foo': expected KEY=VALUE or KEY!=VALUE" for text without an
+// InvalidArgument "--filter must be KEY=VALUE or KEY!=VALUE, not 'foo'" for text without an
 // operator or with an empty key. Keys are lower-cased; key and value are trimmed.
 absl::StatusOr<proto::StateFilter> ParseFilter(std::string_view text);
 absl::StatusOr<std::vector<proto::StateFilter>> ParseFilters(const std::vector<std::string>& texts);

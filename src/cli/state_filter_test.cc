@@ -37,7 +37,7 @@ TEST(ParseFilterTest, RejectsMissingOperatorOrKey) {
     EXPECT_EQ(filter.status().code(), absl::StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(ParseFilter("foo").status().message(),
-            "invalid filter 'foo': expected KEY=VALUE or KEY!=VALUE");
+            "--filter must be KEY=VALUE or KEY!=VALUE, not 'foo'");
 }
 
 TEST(RowMatchesTest, CaseInsensitiveAndAnded) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -21,7 +22,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/session.h"
-#include "nlohmann/json.hpp"
 
 namespace moray {
 namespace fs = std::filesystem;
@@ -132,122 +132,7 @@ bool AliveAndNotZombie(pid_t pid) {
          stat[close_paren + 2] != 'Z';
 }
 
-bool ParseNumber(const std::string& text, double* value) {
-  return absl::SimpleAtod(text, value) && *value >= 0;
-}
-
 }  // namespace
-
-absl::StatusOr<std::map<std::string, double>> ParseResourcesJson(const std::string& json) {
-  nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid --resources '", json, "': expected a JSON object such as '{\"custom\": 2}'"));
-  }
-  std::map<std::string, double> out;
-  for (auto& [name, value] : parsed.items()) {
-    if (!value.is_number() || value.get<double>() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid --resources '", json, "': the value of '", name, "' must be a number >= 0"));
-    }
-    if (name.empty()) return absl::InvalidArgumentError("invalid --resources: empty resource name");
-    if (name == "CPU" || name == "GPU") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid --resources: use --num-cpus / --num-gpus instead of '", name, "'"));
-    }
-    out[name] = value.get<double>();
-  }
-  return out;
-}
-
-absl::StatusOr<std::map<std::string, std::string>> ParseLabelsJson(const std::string& json) {
-  nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid --labels '", json, "': expected a JSON object such as '{\"zone\": \"a\"}'"));
-  }
-  std::map<std::string, std::string> out;
-  for (auto& [name, value] : parsed.items()) {
-    if (!value.is_string() || name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid --labels '", json, "': keys must be non-empty and values strings"));
-    }
-    out[name] = value.get<std::string>();
-  }
-  return out;
-}
-
-absl::Status ParseHeadArgs(const std::vector<std::string>& args, HeadOptions* options) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    auto eq = flag.find('=');
-    if (eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (flag == "--head") {
-      continue;
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("head argument ", flag, " needs a value"));
-    }
-    auto bad = [&] {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid value '", value, "' for head argument ", flag));
-    };
-    if (flag == "--port") {
-      if (!absl::SimpleAtoi(value, &options->gcs_port) || options->gcs_port < 0 ||
-          options->gcs_port > 65535)
-        return bad();
-    } else if (flag == "--num-cpus") {
-      if (!ParseNumber(value, &options->num_cpus)) return bad();
-    } else if (flag == "--num-gpus") {
-      if (!ParseNumber(value, &options->num_gpus)) return bad();
-    } else if (flag == "--object-store-memory") {
-      if (!absl::SimpleAtoi(value, &options->object_store_memory) ||
-          options->object_store_memory < 0)
-        return bad();
-    } else if (flag == "--object-store-prefault") {
-      if (!absl::SimpleAtoi(value, &options->object_store_prefault) ||
-          options->object_store_prefault < 0)
-        return bad();
-    } else if (flag == "--inline-object-memory") {
-      if (!absl::SimpleAtoi(value, &options->inline_object_memory) ||
-          options->inline_object_memory < 0)
-        return bad();
-    } else if (flag == "--object-spilling-directory") {
-      if (value.empty()) return bad();
-      options->object_spilling_directory = value;
-    } else if (flag == "--node-ip-address") {
-      options->node_ip = value;
-    } else if (flag == "--health-check-period-ms") {
-      if (!absl::SimpleAtoi(value, &options->health_check_period_ms) ||
-          options->health_check_period_ms < 10)
-        return bad();
-    } else if (flag == "--health-check-timeout-ms") {
-      if (!absl::SimpleAtoi(value, &options->health_check_timeout_ms) ||
-          options->health_check_timeout_ms < 10)
-        return bad();
-    } else if (flag == "--health-check-failure-threshold") {
-      if (!absl::SimpleAtoi(value, &options->health_check_failure_threshold) ||
-          options->health_check_failure_threshold < 1)
-        return bad();
-    } else if (flag == "--resources") {
-      auto resources = ParseResourcesJson(value);
-      if (!resources.ok()) return resources.status();
-      options->resources = *resources;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unsupported head argument '", args[i], "' (supported: --port, --num-cpus, --num-gpus, "
-          "--resources, --object-store-memory, --object-store-prefault, --object-spilling-directory, "
-          "--inline-object-memory, "
-          "--node-ip-address, --health-check-period-ms, --health-check-timeout-ms, "
-          "--health-check-failure-threshold)"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 std::string FindMorayBinary() {
   const char* env = std::getenv("MORAY_BIN");
@@ -278,41 +163,36 @@ std::string FindMorayBinary() {
 
 namespace {
 
+absl::StatusOr<std::string> FindServiceBinary() {
+  std::string moray = FindMorayBinary();
+  if (moray.find('/') == std::string::npos) {
+    return absl::NotFoundError(
+        "cannot find the moray executable: it is not installed beside libmoray (<prefix>/bin/moray)"
+        " nor on PATH; set MORAY_BIN to its path");
+  }
+  if (access(moray.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
+                                            " (set MORAY_BIN to its path)"));
+  }
+  return moray;
+}
+
 // Starts the raylet of `node` (its gcs_address and session_dir set) and waits until it is
 // registered; fills raylet_pid/host/port.
 absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, bool is_head,
                          StartedHead* node) {
-  std::vector<std::string> raylet_argv = {moray, "raylet",
-                                          absl::StrCat("--node-ip-address=", options.node_ip),
-                                          absl::StrCat("--port=", options.raylet_port),
-                                          absl::StrCat("--gcs-address=", node->gcs_address),
-                                          absl::StrCat("--session-dir=", node->session_dir),
-                                          absl::StrCat("--num-cpus=", options.num_cpus),
-                                          absl::StrCat("--num-gpus=", options.num_gpus),
-                                          absl::StrCat("--object-store-memory=",
-                                                       options.object_store_memory)};
-  if (is_head) raylet_argv.push_back("--head");
-  if (!options.node_name.empty()) raylet_argv.push_back("--node-name=" + options.node_name);
-  if (!options.labels.empty()) {
-    raylet_argv.push_back(absl::StrCat("--labels=", nlohmann::json(options.labels).dump()));
+  HeadOptions raylet_options = options;
+  if (raylet_options.object_store_prefault < 0 && options.owner_pid > 0) {
+    raylet_options.object_store_prefault = kEmbeddedPrefault;
   }
-  if (!options.resources.empty()) {
-    nlohmann::json resources(options.resources);
-    raylet_argv.push_back(absl::StrCat("--resources=", resources.dump()));
-  }
-  int64_t prefault = options.object_store_prefault;
-  if (prefault < 0 && options.owner_pid > 0) prefault = kEmbeddedPrefault;
-  if (prefault >= 0) raylet_argv.push_back(absl::StrCat("--object-store-prefault=", prefault));
-  if (options.inline_object_memory >= 0) {
-    raylet_argv.push_back(absl::StrCat("--inline-object-memory=", options.inline_object_memory));
-  }
-  if (!options.object_spilling_directory.empty()) {
-    raylet_argv.push_back(
-        absl::StrCat("--object-spilling-directory=", options.object_spilling_directory));
-  }
-  if (options.owner_pid > 0) raylet_argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
+  std::vector<std::string> argv = {moray, "raylet",
+                                   absl::StrCat("--gcs-address=", node->gcs_address),
+                                   absl::StrCat("--session-dir=", node->session_dir)};
+  if (is_head) argv.push_back("--head");
+  if (options.owner_pid > 0) argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
+  for (auto& arg : ServiceArgs(raylet_options, NodeService::kRaylet)) argv.push_back(arg);
   std::string raylet_log = node->session_dir + "/logs/raylet.out";
-  auto raylet = Spawn(raylet_argv, raylet_log, options.detach);
+  auto raylet = Spawn(argv, raylet_log, options.detach);
   if (!raylet.ok()) return raylet.status();
   node->raylet_pid = raylet->pid;
   auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
@@ -326,81 +206,64 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
-  StartedHead head;
-  head.session_dir = options.session_dir;
-  if (head.session_dir.empty()) {
-    auto dir = CreateSessionDir();
-    if (!dir.ok()) return dir.status();
-    head.session_dir = *dir;
-  }
-  std::string moray = FindMorayBinary();
-  if (moray.find('/') == std::string::npos) {
-    return absl::NotFoundError(
-        "cannot find the moray executable: it is not installed beside libmoray (<prefix>/bin/moray)"
-        " nor on PATH; set MORAY_BIN to its path");
-  }
-  if (access(moray.c_str(), X_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
-                                            " (set MORAY_BIN to its path)"));
-  }
-  std::string owner = options.owner_pid > 0 ? absl::StrCat("--owner-pid=", options.owner_pid) : "";
-  std::vector<std::string> gcs_argv = {moray, "gcs-server",
-                                       absl::StrCat("--host=", options.node_ip),
-                                       absl::StrCat("--port=", options.gcs_port),
-                                       absl::StrCat("--session-dir=", head.session_dir)};
-  if (!owner.empty()) gcs_argv.push_back(owner);
-  if (options.health_check_period_ms > 0) {
-    gcs_argv.push_back(absl::StrCat("--health-check-period-ms=", options.health_check_period_ms));
-  }
-  if (options.health_check_timeout_ms > 0) {
-    gcs_argv.push_back(
-        absl::StrCat("--health-check-timeout-ms=", options.health_check_timeout_ms));
-  }
-  if (options.health_check_failure_threshold > 0) {
-    gcs_argv.push_back(absl::StrCat("--health-check-failure-threshold=",
-                                    options.health_check_failure_threshold));
-  }
-  std::string gcs_log = head.session_dir + "/logs/gcs_server.out";
-  auto gcs = Spawn(gcs_argv, gcs_log, options.detach);
+// Starts the GCS and the head's raylet in `head->session_dir`; on failure nothing runs.
+absl::Status StartHeadServices(const HeadOptions& options, const std::string& moray,
+                               StartedHead* head) {
+  std::vector<std::string> argv = {moray, "gcs-server",
+                                   absl::StrCat("--session-dir=", head->session_dir)};
+  if (options.owner_pid > 0) argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
+  for (auto& arg : ServiceArgs(options, NodeService::kGcs)) argv.push_back(arg);
+  std::string gcs_log = head->session_dir + "/logs/gcs_server.out";
+  auto gcs = Spawn(argv, gcs_log, options.detach);
   if (!gcs.ok()) return gcs.status();
-  head.gcs_pid = gcs->pid;
+  head->gcs_pid = gcs->pid;
   auto gcs_port = AwaitReady(*gcs, "the GCS server", gcs_log, absl::Seconds(30));
   if (!gcs_port.ok()) {
-    StopProcesses({head.gcs_pid}, absl::Seconds(2));
+    StopProcesses({head->gcs_pid}, absl::Seconds(2));
     return gcs_port.status();
   }
-  head.gcs_address = absl::StrCat(options.node_ip, ":", *gcs_port);
-  (void)RecordPid(head.session_dir, head.gcs_pid, "gcs_server");
+  head->gcs_address = absl::StrCat(options.node_ip, ":", *gcs_port);
+  (void)RecordPid(head->session_dir, head->gcs_pid, "gcs_server");
 
-  if (auto started = StartRaylet(options, moray, /*is_head=*/true, &head); !started.ok()) {
-    StopProcesses({head.gcs_pid}, absl::Seconds(2));
+  if (auto started = StartRaylet(options, moray, /*is_head=*/true, head); !started.ok()) {
+    StopProcesses({head->gcs_pid}, absl::Seconds(2));
     return started;
   }
-  return head;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
-                                            const std::string& gcs_address) {
+// Runs `start` in `options.session_dir`, or in a fresh session directory.
+absl::StatusOr<StartedHead> StartInSession(
+    const HeadOptions& options, const std::function<absl::Status(StartedHead*)>& start) {
   StartedHead node;
-  node.gcs_address = gcs_address;
   node.session_dir = options.session_dir;
   if (node.session_dir.empty()) {
     auto dir = CreateSessionDir();
     if (!dir.ok()) return dir.status();
     node.session_dir = *dir;
   }
-  std::string moray = FindMorayBinary();
-  if (moray.find('/') == std::string::npos || access(moray.c_str(), X_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("cannot execute the moray binary at ", moray,
-                                            " (set MORAY_BIN to its path)"));
-  }
-  if (auto started = StartRaylet(options, moray, /*is_head=*/false, &node); !started.ok()) {
-    return started;
-  }
+  if (absl::Status started = start(&node); !started.ok()) return started;
   return node;
+}
+
+}  // namespace
+
+absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
+  auto moray = FindServiceBinary();
+  if (!moray.ok()) return moray.status();
+  return StartInSession(options, [&](StartedHead* head) {
+    return StartHeadServices(options, *moray, head);
+  });
+}
+
+absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
+                                            const std::string& gcs_address) {
+  auto moray = FindServiceBinary();
+  if (!moray.ok()) return moray.status();
+  return StartInSession(options, [&](StartedHead* node) {
+    node->gcs_address = gcs_address;
+    return StartRaylet(options, *moray, /*is_head=*/false, node);
+  });
 }
 
 void StopProcesses(const std::vector<pid_t>& pids, absl::Duration grace) {

@@ -394,7 +394,8 @@ TEST(ClusterTest, JoiningAWrongAddressFailsClearlyAndLeavesNothing) {
   EXPECT_NE(both.err.find("either --head"), std::string::npos) << both.err;
   auto labels = RunMoray({"start", "--address=127.0.0.1:1", "--labels=zone"});
   EXPECT_EQ(labels.exit_code, 2);
-  EXPECT_NE(labels.err.find("invalid --labels"), std::string::npos) << labels.err;
+  EXPECT_NE(labels.err.find("--labels must be a JSON object of strings"), std::string::npos)
+      << labels.err;
   EXPECT_TRUE(WaitFor([] { return moray::testing::ProcessesOfThisTest().empty(); }));
 }
 
