@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "gtest/gtest.h"
@@ -13,7 +14,9 @@
 namespace {
 
 using moray::testing::Lines;
+using moray::testing::ListeningSocket;
 using moray::testing::PrivateTmpDir;
+using moray::testing::RecordedServicePids;
 using moray::testing::RunMoray;
 using moray::testing::WaitFor;
 namespace fs = std::filesystem;
@@ -194,6 +197,58 @@ TEST_F(CliTest, BadInputGetsAClearErrorAndNonZeroExit) {
   auto malformed = RunMoray({"status", "--address", "nonsense"});
   EXPECT_NE(malformed.exit_code, 0);
   EXPECT_NE(malformed.err.find("nonsense"), std::string::npos) << malformed.err;
+}
+
+// A second head on the port of a running cluster, or a raylet port something else holds: one
+// line saying so, a non-zero exit, and nothing started or written (the cluster runs on).
+TEST_F(CliTest, StartOnAPortInUseSaysSoInOneLineAndStartsNothing) {
+  const std::string port = address_.substr(address_.rfind(':') + 1);
+  const auto entries = RootEntries();
+  const auto pids = RecordedServicePids();
+  auto again = RunMoray({"start", "--head", "--port", port});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err, "moray start: port " + port +
+                           " on 127.0.0.1 is already in use by the Moray cluster running there "
+                           "(`moray stop` ends it; or choose another --port, 0 for any free "
+                           "port)\n");
+  EXPECT_EQ(again.out, "");
+
+  ListeningSocket taken;
+  ASSERT_TRUE(taken.listening());
+  const std::string held = std::to_string(taken.port());
+  auto raylet = RunMoray({"start", "--head", "--port=0", "--node-manager-port", held});
+  EXPECT_EQ(raylet.exit_code, 1);
+  EXPECT_EQ(raylet.err, "moray start: port " + held +
+                            " on 127.0.0.1 is already in use by another process (choose another "
+                            "--node-manager-port, 0 for any free port)\n");
+  auto join = RunMoray({"start", "--address", address_, "--node-manager-port", held});
+  EXPECT_EQ(join.exit_code, 1);
+  EXPECT_NE(join.err.find("already in use by another process"), std::string::npos) << join.err;
+  EXPECT_EQ(std::count(join.err.begin(), join.err.end(), '\n'), 1) << join.err;
+
+  EXPECT_EQ(RootEntries(), entries);
+  EXPECT_EQ(RecordedServicePids(), pids);
+  EXPECT_EQ(RunMoray({"status", "--address", address_}).exit_code, 0);
+}
+
+// The GCS itself checks its port before gRPC binds it: a port in use is one sentence in its log,
+// and gRPC's error dump is nowhere.
+TEST_F(CliTest, GcsServerOnAPortInUseSaysSoWithoutGrpcsDump) {
+  ListeningSocket taken;
+  ASSERT_TRUE(taken.listening());
+  const std::string dir = PrivateTmpDir::path() + "/gcs_on_a_port_in_use";
+  fs::create_directories(dir + "/logs");
+  auto r = RunMoray({"gcs-server", "--port=" + std::to_string(taken.port()), "--session-dir=" + dir});
+  EXPECT_EQ(r.exit_code, 1);
+  std::ifstream in(dir + "/logs/gcs_server.log");
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("port " + std::to_string(taken.port()) + " on 127.0.0.1 is already in use"),
+            std::string::npos)
+      << log;
+  for (const std::string& text : {log, r.err, r.out}) {
+    EXPECT_EQ(text.find("No address added"), std::string::npos) << text;
+  }
+  fs::remove_all(dir);
 }
 
 // Bad flags of every command read as one sentence: what is wrong and what is allowed.

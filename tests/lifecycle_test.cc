@@ -29,6 +29,7 @@
 namespace {
 namespace fs = std::filesystem;
 using moray::testing::Lines;
+using moray::testing::ListeningSocket;
 using moray::testing::PrivateTmpDir;
 using moray::testing::ProcessAlive;
 using moray::testing::RunMoray;
@@ -422,12 +423,17 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
   auto services = ServicesOf(session);
   ASSERT_EQ(services.size(), 2u);
   const pid_t raylet = services["raylet"];
-  // A second head on the same port fails with the reason and leaves the first one alone.
+  // A second head on the same port fails with the reason in one line, leaves the first one alone
+  // and makes no session of its own.
   auto twice = RunMoray({"start", "--head", "--port=" + address.substr(address.rfind(':') + 1)});
   EXPECT_NE(twice.exit_code, 0);
-  EXPECT_NE(twice.err.find("Address already in use"), std::string::npos) << twice.err;
+  EXPECT_NE(twice.err.find("is already in use by the Moray cluster running there"),
+            std::string::npos)
+      << twice.err;
+  EXPECT_EQ(std::count(twice.err.begin(), twice.err.end(), '\n'), 1) << twice.err;
   EXPECT_EQ(Others().size(), 2u) << Describe(Others());
   size_t sessions = SessionDirs().size();
+  EXPECT_EQ(sessions, sessions_before.size() + 1);
 
   std::set<pid_t> workers;
   auto join = [&](const std::string& how, auto init) {
@@ -555,6 +561,42 @@ TEST_F(LifecycleTest, MorayStartRejectsBadInputAndLeavesNothingRunning) {
   // Nothing to stop is not an error.
   auto stopped = RunMoray({"stop"});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+}
+
+// ray::Init's embedded cluster on a port in use, or with a head_args value out of range, fails
+// with one sentence and starts nothing.
+TEST_F(LifecycleTest, EmbeddedClusterOnAPortInUseOrWithBadHeadArgsFailsInOneSentence) {
+  ListeningSocket taken;
+  ASSERT_TRUE(taken.listening());
+  const std::string port = std::to_string(taken.port());
+  struct Case {
+    std::vector<std::string> head_args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--port=" + port},
+       "could not start a local Moray cluster: port " + port +
+           " on 127.0.0.1 is already in use by another process (choose another --port, 0 for any "
+           "free port)"},
+      {{"--port", "70000"}, "in head_args, --port must be a whole number from 0 to 65535, not 70000"},
+      {{"--num-cpus"}, "in head_args, --num-cpus needs a value: a number, 0 or more"},
+  };
+  const auto sessions = SessionDirs();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.message);
+    ray::RayConfig config;
+    config.head_args = c.head_args;
+    try {
+      ray::Init(config);
+      ADD_FAILURE() << "Init succeeded";
+      ray::Shutdown();
+    } catch (const ray::internal::RayException& e) {
+      EXPECT_EQ(std::string(e.what()), c.message);
+    }
+    EXPECT_FALSE(ray::IsInitialized());
+    EXPECT_TRUE(NothingRunning()) << Describe(Others());
+  }
+  EXPECT_EQ(SessionDirs(), sessions);
 }
 
 }  // namespace

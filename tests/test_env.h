@@ -46,4 +46,20 @@ bool ProcessAlive(pid_t pid);
 // Pids of live processes whose environment has MORAY_TMPDIR == our root (workers included).
 std::vector<pid_t> ProcessesOfThisTest();
 
+// A TCP socket listening on 127.0.0.1 while it lives: a port in use. Port 0: any free one.
+class ListeningSocket {
+ public:
+  explicit ListeningSocket(int port = 0);
+  ~ListeningSocket();
+  ListeningSocket(const ListeningSocket&) = delete;
+  ListeningSocket& operator=(const ListeningSocket&) = delete;
+  int port() const { return port_; }
+  bool listening() const { return listening_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  bool listening_ = false;
+};
+
 }  // namespace moray::testing

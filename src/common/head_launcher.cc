@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/ports.h"
 #include "common/session.h"
 
 namespace moray {
@@ -107,9 +108,11 @@ absl::StatusOr<int> AwaitReady(const Spawned& s, const std::string& name, const 
     char buf[64];
     ssize_t n = read(s.ready_fd, buf, sizeof(buf));
     if (n <= 0) {
+      // Waits for the exit, so the log is complete, but leaves the zombie for the caller's
+      // StopProcesses to reap: the pid it signals is still ours.
       close(s.ready_fd);
-      int status = 0;
-      waitpid(s.pid, &status, 0);
+      siginfo_t info;
+      waitid(P_PID, static_cast<id_t>(s.pid), &info, WEXITED | WNOWAIT);
       return absl::UnavailableError(absl::StrCat(name, " exited during startup; log ", log, ":\n",
                                                  LogTail(log)));
     }
@@ -163,6 +166,42 @@ std::string FindMorayBinary() {
 
 namespace {
 
+// A fixed port the services cannot use, as one sentence that says what to do about it.
+absl::Status CheckServicePort(const std::string& host, int port, const std::string& flag) {
+  absl::Status free = CheckPortFree(host, port);
+  if (free.ok()) return free;
+  if (absl::IsInvalidArgument(free)) {
+    return absl::InvalidArgumentError(absl::StrCat("--node-ip-address ", free.message()));
+  }
+  if (!absl::IsAlreadyExists(free)) return free;
+  std::string by = flag == "--port" && IsRecordedCluster(absl::StrCat(host, ":", port))
+                       ? " by the Moray cluster running there (`moray stop` ends it; or choose"
+                       : " by another process (choose";
+  return absl::AlreadyExistsError(
+      absl::StrCat(free.message(), by, " another ", flag, ", 0 for any free port)"));
+}
+
+// Checked before anything starts, so a port in use leaves no session and no process behind.
+absl::Status CheckFixedPorts(const HeadOptions& options, bool is_head) {
+  if (is_head && options.gcs_port != 0 && options.gcs_port == options.raylet_port) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--port and --node-manager-port must differ, not both be ", options.gcs_port));
+  }
+  if (is_head) {
+    if (auto s = CheckServicePort(options.node_ip, options.gcs_port, "--port"); !s.ok()) return s;
+  }
+  return CheckServicePort(options.node_ip, options.raylet_port, "--node-manager-port");
+}
+
+// Why a service with a fixed port failed to start: if the port is taken now (someone bound it
+// between CheckFixedPorts and the service's bind), that, in one sentence; else `failure` with its
+// log. Call once the service has exited, so it is not its own port that is taken.
+absl::Status ExplainStartFailure(absl::Status failure, const std::string& host, int port,
+                                 const std::string& flag) {
+  absl::Status taken = CheckServicePort(host, port, flag);
+  return absl::IsAlreadyExists(taken) ? taken : failure;
+}
+
 absl::StatusOr<std::string> FindServiceBinary() {
   std::string moray = FindMorayBinary();
   if (moray.find('/') == std::string::npos) {
@@ -198,7 +237,8 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
   auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
   if (!raylet_port.ok()) {
     StopProcesses({node->raylet_pid}, absl::Seconds(2));
-    return raylet_port.status();
+    return ExplainStartFailure(raylet_port.status(), options.node_ip, options.raylet_port,
+                               "--node-manager-port");
   }
   node->raylet_host = options.node_ip;
   node->raylet_port = *raylet_port;
@@ -220,7 +260,7 @@ absl::Status StartHeadServices(const HeadOptions& options, const std::string& mo
   auto gcs_port = AwaitReady(*gcs, "the GCS server", gcs_log, absl::Seconds(30));
   if (!gcs_port.ok()) {
     StopProcesses({head->gcs_pid}, absl::Seconds(2));
-    return gcs_port.status();
+    return ExplainStartFailure(gcs_port.status(), options.node_ip, options.gcs_port, "--port");
   }
   head->gcs_address = absl::StrCat(options.node_ip, ":", *gcs_port);
   (void)RecordPid(head->session_dir, head->gcs_pid, "gcs_server");
@@ -232,7 +272,8 @@ absl::Status StartHeadServices(const HeadOptions& options, const std::string& mo
   return absl::OkStatus();
 }
 
-// Runs `start` in `options.session_dir`, or in a fresh session directory.
+// Runs `start` in `options.session_dir`, or in a fresh session directory that is removed again if
+// the start fails for a port in use (its logs hold nothing to read then).
 absl::StatusOr<StartedHead> StartInSession(
     const HeadOptions& options, const std::function<absl::Status(StartedHead*)>& start) {
   StartedHead node;
@@ -242,13 +283,18 @@ absl::StatusOr<StartedHead> StartInSession(
     if (!dir.ok()) return dir.status();
     node.session_dir = *dir;
   }
-  if (absl::Status started = start(&node); !started.ok()) return started;
-  return node;
+  absl::Status started = start(&node);
+  if (started.ok()) return node;
+  if (options.session_dir.empty() && absl::IsAlreadyExists(started)) {
+    RemoveSessionDir(node.session_dir);
+  }
+  return started;
 }
 
 }  // namespace
 
 absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
+  if (auto ports = CheckFixedPorts(options, /*is_head=*/true); !ports.ok()) return ports;
   auto moray = FindServiceBinary();
   if (!moray.ok()) return moray.status();
   return StartInSession(options, [&](StartedHead* head) {
@@ -258,6 +304,7 @@ absl::StatusOr<StartedHead> StartHead(const HeadOptions& options) {
 
 absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
                                             const std::string& gcs_address) {
+  if (auto ports = CheckFixedPorts(options, /*is_head=*/false); !ports.ok()) return ports;
   auto moray = FindServiceBinary();
   if (!moray.ok()) return moray.status();
   return StartInSession(options, [&](StartedHead* node) {

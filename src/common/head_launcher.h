@@ -31,13 +31,17 @@ struct StartedHead {
 };
 
 // Starts the GCS, then a raylet registered with it; waits until both are ready (a few seconds at
-// most) and returns their addresses. On failure nothing is left running and the error carries the
-// tail of the failing service's log.
+// most) and returns their addresses. On failure nothing is left running. A port that cannot be
+// used (--port, --node-manager-port, or --node-ip-address not of this machine) is one sentence —
+// AlreadyExists for a port in use, checked before anything starts and again if a service loses
+// the race to it — and leaves no session directory; other failures carry the tail of the failing
+// service's log.
 absl::StatusOr<StartedHead> StartHead(const HeadOptions& options);
 
 // Starts a raylet (own session directory, store and ports) that joins the cluster whose GCS is at
 // `gcs_address` (host:port); `options.gcs_port` is ignored. The result has gcs_pid -1.
-// Unavailable with the raylet's log tail if it cannot register (wrong address, GCS down).
+// Unavailable with the raylet's log tail if it cannot register (wrong address, GCS down); ports as
+// for StartHead.
 absl::StatusOr<StartedHead> StartWorkerNode(const HeadOptions& options,
                                             const std::string& gcs_address);
 

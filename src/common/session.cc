@@ -50,6 +50,15 @@ absl::StatusOr<std::string> CreateSessionDir() {
   return dir;
 }
 
+void RemoveSessionDir(const std::string& dir) {
+  std::error_code ec;
+  std::string latest = SessionRoot() + "/session_latest";
+  if (fs::is_symlink(latest, ec) && fs::read_symlink(latest, ec) == fs::path(dir)) {
+    fs::remove(latest, ec);
+  }
+  fs::remove_all(dir, ec);
+}
+
 std::string CurrentClusterFile() { return SessionRoot() + "/moray_current_cluster"; }
 
 namespace {
@@ -141,6 +150,13 @@ absl::Status WriteCurrentCluster(const std::string& gcs_address, int owner_pid) 
 void ClearCurrentCluster(const std::string& gcs_address) {
   RecordsLock lock;
   (void)WriteClusterRecords(LiveRecordsExcept(gcs_address));
+}
+
+bool IsRecordedCluster(const std::string& gcs_address) {
+  for (const auto& record : ReadClusterRecords()) {
+    if (record.gcs_address == gcs_address && OwnerAlive(record.owner_pid)) return true;
+  }
+  return false;
 }
 
 absl::Status ParseHostPort(const std::string& address, std::string* host, int* port) {

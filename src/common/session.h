@@ -21,6 +21,9 @@ std::string SessionRoot();
 
 // Creates a fresh session directory (with logs/) under SessionRoot() and returns its path.
 absl::StatusOr<std::string> CreateSessionDir();
+// Removes a session directory that never served a cluster (a start that failed), and the
+// session_latest link if it points there.
+void RemoveSessionDir(const std::string& dir);
 
 // The file naming the GCS address of the cluster that `auto` refers to.
 std::string CurrentClusterFile();
@@ -32,6 +35,8 @@ std::string CurrentClusterFile();
 // embedded cluster does not hide the `moray start` cluster from `auto` after it ends.
 absl::Status WriteCurrentCluster(const std::string& gcs_address, int owner_pid = 0);
 void ClearCurrentCluster(const std::string& gcs_address);
+// Whether `gcs_address` is recorded as a cluster that is still running (its owner, if any, alive).
+bool IsRecordedCluster(const std::string& gcs_address);
 
 // Turns what a user gave (flag value, may be empty) into a GCS address "host:port":
 //   ""      -> $RAY_ADDRESS if set, else NotFound

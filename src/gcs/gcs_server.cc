@@ -4,6 +4,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "common/ports.h"
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
 
@@ -22,6 +23,9 @@ GcsServer::GcsServer(GcsServerConfig config)
 GcsServer::~GcsServer() { Stop(absl::ZeroDuration()); }
 
 absl::Status GcsServer::Start() {
+  // gRPC reports a port in use only by logging a dump to stderr: say it in a sentence first. A
+  // bind racing this check still fails below, and the launcher then checks again.
+  if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
   actor_loop_.StartThread("gcs_actors");
   absl::Status listening;
   {
@@ -70,6 +74,8 @@ absl::Status GcsServer::Start() {
   server_ = builder.BuildAndStart();
   if (!server_ || selected_port == 0) {
     server_.reset();
+    // Taken since the check above? Then say that rather than guess.
+    if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
     return absl::UnavailableError(absl::StrCat("the GCS could not listen on ", address,
                                                " (address in use or not local?)"));
   }

@@ -318,7 +318,9 @@ TEST(GcsServerStartTest, PortInUseIsAnError) {
   ASSERT_TRUE(first.Start().ok());
   GcsServer second({.host = "127.0.0.1", .port = first.port()});
   auto status = second.Start();
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(std::string(status.message()),
+            "port " + std::to_string(first.port()) + " on 127.0.0.1 is already in use");
 }
 
 }  // namespace
