@@ -1,7 +1,7 @@
 #include "cli/options.h"
 
 #include <algorithm>
-#include <climits>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -27,6 +27,21 @@ void AddOptionsFeeding(CLI::App* command, NodeService service, Target* target) {
 // "--grace-period" of "-g,--grace-period".
 std::string LongName(const std::string& names) {
   return names.substr(names.rfind(',') == std::string::npos ? 0 : names.rfind(',') + 1);
+}
+
+template <typename T>
+CLI::Option* AddWholeNumber(CLI::App* command, const std::string& names, const std::string& help,
+                            const std::string& value_name, NumberRange range, T* target) {
+  range.min = std::max<int64_t>(range.min, std::numeric_limits<T>::min());
+  range.max = std::min<int64_t>(range.max, std::numeric_limits<T>::max());
+  std::string name = LongName(names);
+  return AddOption(command, names, help, value_name,
+                   [name, range, target](std::string_view text) -> absl::Status {
+                     auto value = ParseWholeNumber(name, text, range);
+                     if (!value.ok()) return value.status();
+                     *target = static_cast<T>(*value);
+                     return absl::OkStatus();
+                   });
 }
 
 // The command being parsed when the error came: the deepest subcommand given, else `app`.
@@ -150,30 +165,13 @@ CLI::Option* AddOption(CLI::App* command, const std::string& names, const std::s
 CLI::Option* AddWholeNumberOption(CLI::App* command, const std::string& names,
                                   const std::string& help, const std::string& value_name,
                                   const NumberRange& range, int64_t* target) {
-  std::string name = LongName(names);
-  return AddOption(command, names, help, value_name,
-                   [name, range, target](std::string_view text) -> absl::Status {
-                     auto value = ParseWholeNumber(name, text, range);
-                     if (!value.ok()) return value.status();
-                     *target = *value;
-                     return absl::OkStatus();
-                   });
+  return AddWholeNumber(command, names, help, value_name, range, target);
 }
 
 CLI::Option* AddWholeNumberOption(CLI::App* command, const std::string& names,
                                   const std::string& help, const std::string& value_name,
                                   const NumberRange& range, int* target) {
-  NumberRange narrowed = range;
-  narrowed.min = std::max<int64_t>(range.min, INT_MIN);
-  narrowed.max = std::min<int64_t>(range.max, INT_MAX);
-  std::string name = LongName(names);
-  return AddOption(command, names, help, value_name,
-                   [name, narrowed, target](std::string_view text) -> absl::Status {
-                     auto value = ParseWholeNumber(name, text, narrowed);
-                     if (!value.ok()) return value.status();
-                     *target = static_cast<int>(*value);
-                     return absl::OkStatus();
-                   });
+  return AddWholeNumber(command, names, help, value_name, range, target);
 }
 
 CLI::Option* AddTextOption(CLI::App* command, const std::string& names, const std::string& help,
