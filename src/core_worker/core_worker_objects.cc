@@ -200,26 +200,35 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     for (size_t slot : slots) lost(slot, "this process has no object store to read it from");
     return absl::OkStatus();
   }
-  // Objects sealed on other nodes come over first: the raylet pulls them into this node's store.
-  std::vector<std::pair<size_t, std::shared_ptr<std::promise<std::string>>>> pulls;
+  // Objects sealed on other nodes come over first: the raylet pulls them into this node's store,
+  // retrying what may pass until the deadline; it says "lost" only when the copy is gone for good.
+  struct PullOutcome {
+    std::string error;  // empty: here now
+    bool lost = false;
+    bool timed_out = false;
+  };
+  std::vector<std::pair<size_t, std::shared_ptr<std::promise<PullOutcome>>>> pulls;
   for (size_t slot : slots) {
     const StoredObject& o = (*objects)[slot];
     if (o.node_id.empty() || o.node_id == context_.node_id || plasma_->Contains(ids[slot])) {
       continue;
     }
-    auto done = std::make_shared<std::promise<std::string>>();
+    auto done = std::make_shared<std::promise<PullOutcome>>();
     proto::PullObjectRequest pull;
     pull.set_object_id(ids[slot]);
     pull.set_node_id(o.node_id);
     pull.set_size(o.size);
+    if (deadline != absl::InfiniteFuture()) {
+      pull.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
+    }
     context_.raylet->Call(proto::PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
       proto::PullObjectReply reply;
       if (!s.ok()) {
-        done->set_value("the local raylet went away");
+        done->set_value({"the local raylet went away"});
       } else if (!frame.ParseBody(&reply).ok()) {
-        done->set_value("malformed reply from the local raylet");
+        done->set_value({"malformed reply from the local raylet"});
       } else {
-        done->set_value(reply.error());
+        done->set_value({reply.error(), reply.lost(), reply.timed_out()});
       }
     });
     pulls.emplace_back(slot, std::move(done));
@@ -230,9 +239,18 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
         future.wait_until(absl::ToChronoTime(deadline)) != std::future_status::ready) {
       return absl::DeadlineExceededError("Get timed out fetching an object from another node");
     }
-    std::string error = future.get();
-    if (error.empty()) continue;
+    PullOutcome outcome = future.get();
+    if (outcome.error.empty()) continue;
     const std::string& id = ids[slot];
+    const std::string from = ToHex((*objects)[slot].node_id);
+    if (outcome.timed_out) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "Get timed out fetching object ", ToHex(id), " from node ", from, ": ", outcome.error));
+    }
+    if (!outcome.lost) {  // nothing is lost, but this node cannot take it (its raylet or store)
+      return absl::UnavailableError(absl::StrCat("Could not fetch object ", ToHex(id),
+                                                 " from node ", from, ": ", outcome.error));
+    }
     if (rebuilding && references_.IsOwned(id) && submitter_->HasLineage(id)) {
       // Made by a task here: run it again (the stale location goes first, so the new value is
       // what the next wait sees).
@@ -257,8 +275,7 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
         continue;
       }
     }
-    lost(slot, absl::StrCat("it could not be fetched from node ",
-                            ToHex((*objects)[slot].node_id), ": ", error,
+    lost(slot, absl::StrCat("it could not be fetched from node ", from, ": ", outcome.error,
                             references_.IsOwned(id)
                                 ? " (it was put, not made by a task, so it cannot be rebuilt)"
                                 : ""));

@@ -44,7 +44,10 @@ void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
   known_.clear();
   for (const auto& node : view.nodes()) known_.insert(node.node_id());
   for (const auto& node : view.nodes()) {
-    if (node.state() != proto::NODE_ALIVE || node.node_id() == local_) continue;
+    if (node.state() != proto::NODE_ALIVE || node.node_id() == local_ ||
+        dead_.contains(node.node_id())) {
+      continue;
+    }
     Remote& r = remote[node.node_id()];
     r.info = node;
     auto it = reports.find(node.node_id());
@@ -58,6 +61,11 @@ void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
     }
   }
   remote_ = std::move(remote);
+}
+
+void ClusterScheduler::ForgetNode(const std::string& node_id) {
+  dead_.insert(node_id);
+  remote_.erase(node_id);
 }
 
 std::vector<ClusterScheduler::Candidate> ClusterScheduler::Candidates(

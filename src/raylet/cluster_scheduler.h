@@ -53,6 +53,9 @@ class ClusterScheduler {
   explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}
 
   void UpdateView(const proto::GetClusterStatusReply& view);
+  // The GCS declared the node dead (NODE_DIED): no longer a candidate, ahead of the next view
+  // and whatever a view sent before its death says.
+  void ForgetNode(const std::string& node_id);
   // `preferred_node` (may be empty): DEFAULT's choice when it has room (see above).
   Decision Pick(const Resources& asked, const proto::SchedulingStrategy& strategy,
                 const Resources& local_total, const Resources& local_available,
@@ -85,6 +88,7 @@ class ClusterScheduler {
   };
   std::map<std::string, Remote> remote_;  // alive nodes other than this one, by id
   std::set<std::string> known_;           // every node id in the view, alive or dead
+  std::set<std::string> dead_;            // declared dead by NODE_DIED
   size_t spread_next_ = 0;
 };
 

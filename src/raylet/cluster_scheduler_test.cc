@@ -132,5 +132,19 @@ TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
   EXPECT_TRUE(soft.local);
 }
 
+TEST(ClusterSchedulerTest, ANodeDeclaredDeadIsNoCandidateEvenIfAnOlderViewSaysAlive) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(4, 4));
+  s.ForgetNode("A");  // NODE_DIED, before the next view
+  EXPECT_EQ(s.num_remote_nodes(), 1u);
+  auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
+  EXPECT_TRUE(gpu.local) << "only A had a gpu: " << gpu.node.node_id();
+  s.UpdateView(View(4, 4));  // a view sent before A died
+  EXPECT_EQ(s.num_remote_nodes(), 1u);
+  auto soft = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "A", true),
+                     kLocalTotal, {{"CPU", 0}});
+  EXPECT_NE(soft.node.node_id(), "A");
+}
+
 }  // namespace
 }  // namespace moray::raylet

@@ -169,6 +169,10 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       }
       spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
                    node.state_message());
+      // Before the next view: no more spillback there, and pulls from it fail as lost — in
+      // that order, so a task rebuilding an object lost with it is not sent back there.
+      scheduler_.ForgetNode(node.node_id());
+      if (options_.objects) options_.objects->MarkNodeDead(node.node_id());
       return;
     }
     case proto::DISCONNECT_CLIENT:
@@ -299,13 +303,12 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
     PlaceLease(w.client_id, w.conn, w.header, w.request, w.give_up);
   }
   if (options_.objects) {
-    std::map<std::string, std::pair<std::string, int>> addresses;
+    std::map<std::string, ObjectManager::NodeAddress> nodes;
     for (const auto& node : view.nodes()) {
-      if (node.state() == proto::NODE_ALIVE) {
-        addresses[node.node_id()] = {node.node_ip(), node.raylet_port()};
-      }
+      nodes[node.node_id()] = {node.node_ip(), node.raylet_port(),
+                               node.state() == proto::NODE_ALIVE};
     }
-    options_.objects->SetNodeAddresses(std::move(addresses));
+    options_.objects->SetClusterView(std::move(nodes));
   }
   if (scheduler_.num_remote_nodes() == 0) return;
   leases_->ReplaceInfeasible([this](const proto::RequestWorkerLeaseRequest& request,

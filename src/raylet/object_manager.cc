@@ -32,9 +32,60 @@ void ObjectManager::Stop() {
   loop_.Stop();
 }
 
-void ObjectManager::SetNodeAddresses(std::map<std::string, std::pair<std::string, int>> addresses) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  addresses_ = std::move(addresses);
+void ObjectManager::SetClusterView(std::map<std::string, NodeAddress> nodes) {
+  auto view = std::make_shared<std::map<std::string, NodeAddress>>(std::move(nodes));
+  loop_.Post([this, view, alive = alive_] {
+    if (!*alive) return;
+    for (const auto& [id, node] : nodes_) {
+      if (node.alive) continue;
+      auto [it, added] = view->try_emplace(id, node);
+      it->second.alive = false;
+    }
+    std::vector<std::string> news;  // nodes that appeared, or died
+    for (const auto& [id, node] : *view) {
+      auto known = nodes_.find(id);
+      if (known == nodes_.end() || known->second.alive != node.alive) news.push_back(id);
+    }
+    nodes_ = std::move(*view);
+    for (const auto& id : news) OnNodeNews(id);
+  });
+}
+
+void ObjectManager::MarkNodeDead(const std::string& node_id) {
+  loop_.Post([this, node_id, alive = alive_] {
+    if (!*alive) return;
+    NodeAddress& node = nodes_[node_id];
+    if (!node.alive) return;
+    node.alive = false;
+    OnNodeNews(node_id);
+  });
+}
+
+void ObjectManager::OnNodeNews(const std::string& node_id) {
+  const bool dead = !nodes_.at(node_id).alive;
+  std::vector<std::string> ids;
+  for (const auto& [id, transfer] : transfers_) {
+    if (transfer.node_id == node_id) ids.push_back(id);
+  }
+  for (const auto& id : ids) {
+    auto it = transfers_.find(id);
+    if (it == transfers_.end()) continue;
+    if (dead) {
+      Finish(id, DeadNode(node_id), /*lost=*/true);
+    } else if (it->second.retry_timer != 0) {
+      loop_.CancelTimer(it->second.retry_timer);
+      Attempt(it->second);
+    }
+  }
+  if (auto source = sources_.find(node_id); dead && source != sources_.end()) {
+    auto conn = std::move(source->second);
+    sources_.erase(source);
+    conn->Close();
+  }
+}
+
+std::string ObjectManager::DeadNode(const std::string& node_id) {
+  return absl::StrCat("node ", ToHex(node_id), " died (the GCS declared it dead)");
 }
 
 void ObjectManager::HandlePull(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame) {
@@ -75,17 +126,17 @@ std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::stri
                                                                  std::string* error) {
   auto it = sources_.find(node_id);
   if (it != sources_.end() && !it->second->closed()) return it->second;
-  std::pair<std::string, int> address;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = addresses_.find(node_id);
-    if (found == addresses_.end()) {
-      *error = absl::StrCat("node ", ToHex(node_id), " is not alive (or not known yet)");
-      return nullptr;
-    }
-    address = found->second;
+  auto node = nodes_.find(node_id);
+  if (node == nodes_.end()) {
+    *error = absl::StrCat("node ", ToHex(node_id), " is not in this raylet's cluster view yet");
+    return nullptr;
   }
-  auto conn = rpc::Connection::Connect(&loop_, address.first, address.second, absl::Seconds(5));
+  if (!node->second.alive) {
+    *error = DeadNode(node_id);
+    return nullptr;
+  }
+  // Blocking, on this loop: short, as a failure is tried again anyway.
+  auto conn = rpc::Connection::Connect(&loop_, node->second.ip, node->second.port, kConnectTimeout);
   if (!conn.ok()) {
     *error = absl::StrCat("cannot reach the raylet of node ", ToHex(node_id), ": ",
                           conn.status().message());
@@ -108,10 +159,13 @@ void ObjectManager::Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc
     conn->Reply(header, reply);
     return;
   }
+  Waiter waiter{conn, header, request.node_id(),
+                request.timeout_ms() > 0 ? absl::Now() + absl::Milliseconds(request.timeout_ms())
+                                         : absl::InfiniteFuture()};
   const std::string& id = request.object_id();
   auto existing = transfers_.find(id);
-  if (existing != transfers_.end()) {
-    existing->second.waiters.push_back({conn, header});
+  if (existing != transfers_.end()) {  // shared, even if it names another copy (see Finish)
+    existing->second.waiters.push_back(std::move(waiter));
     return;
   }
   if (store_->Contains(id)) {
@@ -120,39 +174,110 @@ void ObjectManager::Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc
   }
   if (request.node_id() == node_id_) {
     reply.set_error("the object is not in this node's store (it was freed or lost)");
-    conn->Reply(header, reply);
-    return;
-  }
-  std::string error;
-  auto source = SourceConnection(request.node_id(), &error);
-  if (!source) {
-    reply.set_error(error);
-    conn->Reply(header, reply);
-    return;
-  }
-  auto dest = store_->Create(id, static_cast<uint64_t>(request.size()), {}, /*secondary=*/true);
-  if (!dest.ok()) {
-    if (store_->Contains(id)) {  // sealed here meanwhile
-      conn->Reply(header, reply);
-      return;
-    }
-    reply.set_error(absl::StrCat("no room for a copy in this node's store: ",
-                                 dest.status().message()));
+    reply.set_lost(true);
     conn->Reply(header, reply);
     return;
   }
   Transfer& transfer = transfers_[id];
   transfer.object_id = id;
+  transfer.node_id = request.node_id();
   transfer.size = request.size();
-  transfer.dest = *dest;
-  transfer.source = source;
+  transfer.waiters.push_back(std::move(waiter));
+  Attempt(transfer);
+}
+
+void ObjectManager::Attempt(Transfer& transfer) {
+  transfer.retry_timer = 0;
+  const std::string id = transfer.object_id;
+  if (store_->Contains(id)) {  // sealed here meanwhile (e.g. by a task that rebuilt it)
+    Finish(id, "", false);
+    return;
+  }
+  auto node = nodes_.find(transfer.node_id);
+  if (node != nodes_.end() && !node->second.alive) {
+    Finish(id, DeadNode(transfer.node_id), /*lost=*/true);
+    return;
+  }
+  std::string error;
+  auto source = SourceConnection(transfer.node_id, &error);
+  if (!source) {
+    Retry(transfer, std::move(error));
+    return;
+  }
+  auto dest = store_->Create(id, static_cast<uint64_t>(transfer.size), {}, /*secondary=*/true);
+  if (!dest.ok()) {
+    if (store_->Contains(id)) {
+      Finish(id, "", false);
+    } else if (absl::IsAlreadyExists(dest.status())) {
+      Retry(transfer, "another copy of it is being written into this node's store");
+    } else if (absl::IsResourceExhausted(dest.status())) {
+      Retry(transfer, absl::StrCat("no room for a copy in this node's store yet: ",
+                                   dest.status().message()));
+    } else {
+      Finish(id, absl::StrCat("cannot make a copy in this node's store: ", dest.status().message()),
+             false);
+    }
+    return;
+  }
   transfer.generation = next_generation_++;
-  transfer.waiters.push_back({conn, header});
+  transfer.dest = *dest;
+  transfer.source = std::move(source);
+  transfer.next_offset = 0;
+  transfer.received = 0;
+  transfer.in_flight = 0;
   if (transfer.size == 0) {
-    Finish(id, "");
+    Finish(id, "", false);
     return;
   }
   RequestChunks(transfer);
+}
+
+void ObjectManager::AbortAttempt(Transfer& transfer) {
+  if (transfer.generation == 0) return;
+  transfer.generation = 0;  // its late chunks are ignored
+  transfer.dest = {};
+  transfer.source.reset();
+  transfer.in_flight = 0;
+  (void)store_->Delete({transfer.object_id});  // the unsealed copy goes at once
+}
+
+void ObjectManager::Retry(Transfer& transfer, std::string why) {
+  AbortAttempt(transfer);
+  const absl::Time now = absl::Now();
+  const std::string source = ToHex(transfer.node_id);
+  absl::Time wake = now + transfer.backoff;
+  std::vector<Waiter> waiting;
+  for (auto& waiter : transfer.waiters) {
+    if (waiter.conn->closed()) continue;
+    if (waiter.deadline <= now) {
+      proto::PullObjectReply reply;
+      reply.set_error(absl::StrCat("it did not arrive from node ", source, " in time: ", why));
+      reply.set_timed_out(true);
+      waiter.conn->Reply(waiter.request, reply);
+      continue;
+    }
+    wake = std::min(wake, waiter.deadline);
+    waiting.push_back(std::move(waiter));
+  }
+  transfer.waiters.swap(waiting);
+  if (transfer.waiters.empty()) {  // nobody waits for it any more
+    transfers_.erase(transfer.object_id);
+    return;
+  }
+  const absl::Duration delay = wake - now;
+  if (why != transfer.waiting_for) {
+    spdlog::info("pull of object {} from node {} waits: {}; trying again in {}",
+                 ToHex(transfer.object_id), source, why, absl::FormatDuration(delay));
+  }
+  transfer.waiting_for = std::move(why);
+  transfer.backoff = std::min(transfer.backoff * 2, kMaxRetry);
+  auto timer = std::make_shared<uint64_t>(0);
+  *timer = loop_.RunAfter(delay, [this, id = transfer.object_id, timer, alive = alive_] {
+    if (!*alive) return;
+    auto it = transfers_.find(id);
+    if (it != transfers_.end() && it->second.retry_timer == *timer) Attempt(it->second);
+  });
+  transfer.retry_timer = *timer;
 }
 
 void ObjectManager::RequestChunks(Transfer& transfer) {
@@ -176,50 +301,95 @@ void ObjectManager::RequestChunks(Transfer& transfer) {
 void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
                             absl::Status status, rpc::Frame&& frame) {
   auto it = transfers_.find(object_id);
-  // Failed already, or a late chunk of a failed transfer that a new pull of the id replaced.
+  // Ended already, or a late chunk of an attempt given up (or of a transfer a new one replaced).
   if (it == transfers_.end() || it->second.generation != generation) return;
   Transfer& transfer = it->second;
   --transfer.in_flight;
   proto::ReadChunkReply reply;
   std::string_view data;
   if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &data).ok()) {
-    Finish(object_id, "the source node's raylet went away during the transfer");
+    // The node may well be alive (a dropped connection, a raylet restarting its listener): if it
+    // died, the GCS says so and the retry ends the transfer.
+    Retry(transfer, absl::StrCat("the connection to its raylet failed during the transfer (",
+                                 status.ok() ? "malformed chunk" : status.message(), ")"));
     return;
   }
-  if (!reply.found() || reply.size() != transfer.size ||
-      offset + static_cast<int64_t>(data.size()) > transfer.size) {
-    Finish(object_id, "the source node no longer has the object");
+  const std::string source = ToHex(transfer.node_id);
+  if (!reply.found()) {
+    Finish(object_id, absl::StrCat("node ", source, " no longer has the object"), true);
+    return;
+  }
+  if (reply.size() != transfer.size || offset + static_cast<int64_t>(data.size()) > transfer.size) {
+    Finish(object_id,
+           absl::StrCat("node ", source, " holds ", reply.size(), " bytes under the object's id, not ",
+                        transfer.size),
+           true);
     return;
   }
   std::memcpy(transfer.dest.data() + offset, data.data(), data.size());
   transfer.received += static_cast<int64_t>(data.size());
   if (transfer.received >= transfer.size) {
-    Finish(object_id, "");
+    Finish(object_id, "", false);
     return;
   }
   RequestChunks(transfer);
 }
 
-void ObjectManager::Finish(const std::string& object_id, const std::string& error) {
+void ObjectManager::Finish(const std::string& object_id, const std::string& error, bool lost) {
   auto it = transfers_.find(object_id);
   if (it == transfers_.end()) return;
+  if (lost) {
+    // Only requesters that named this copy learn that it is lost. One that named another copy
+    // (an owner that rebuilt the object elsewhere told it so) reads that one.
+    Transfer& live = it->second;
+    std::vector<Waiter> told, others;
+    for (auto& waiter : live.waiters) {
+      (waiter.node_id == live.node_id ? told : others).push_back(std::move(waiter));
+    }
+    live.waiters = std::move(others);
+    if (!live.waiters.empty()) {
+      Answer(live, told, error, lost);
+      if (live.retry_timer != 0) loop_.CancelTimer(live.retry_timer);
+      AbortAttempt(live);
+      live.node_id = live.waiters.front().node_id;
+      live.backoff = kFirstRetry;
+      live.waiting_for.clear();
+      Attempt(live);
+      return;
+    }
+    live.waiters = std::move(told);
+  }
   Transfer transfer = std::move(it->second);
   transfers_.erase(it);
+  if (transfer.retry_timer != 0) loop_.CancelTimer(transfer.retry_timer);
   proto::PullObjectReply reply;
   if (error.empty()) {
-    if (auto sealed = store_->Seal(object_id); !sealed.ok()) {
-      reply.set_error(std::string(sealed.message()));
+    if (transfer.generation != 0) {  // the copy this transfer wrote
+      if (auto sealed = store_->Seal(object_id); !sealed.ok()) {
+        reply.set_error(std::string(sealed.message()));
+      }
     }
     if (transfer.size >= kChunkBytes) {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - transfer.started);
       spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", ToHex(object_id),
                    transfer.size, seconds, static_cast<double>(transfer.size) / seconds / 1e9);
     }
-  } else {
-    (void)store_->Delete({object_id});  // the unsealed copy goes
-    reply.set_error(error);
+    for (auto& waiter : transfer.waiters) waiter.conn->Reply(waiter.request, reply);
+    return;
   }
-  for (auto& waiter : transfer.waiters) waiter.conn->Reply(waiter.request, reply);
+  AbortAttempt(transfer);
+  Answer(transfer, transfer.waiters, error, lost);
+}
+
+void ObjectManager::Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
+                           const std::string& error, bool lost) {
+  if (waiters.empty()) return;
+  proto::PullObjectReply reply;
+  reply.set_error(error);
+  reply.set_lost(lost);
+  spdlog::info("pull of object {} from node {} failed: {}{}", ToHex(transfer.object_id),
+               ToHex(transfer.node_id), error, lost ? " (that copy is lost)" : "");
+  for (const auto& waiter : waiters) waiter.conn->Reply(waiter.request, reply);
 }
 
 void ObjectManager::ReadChunk(const std::shared_ptr<rpc::Connection>& conn,

@@ -4,21 +4,31 @@
 // node's raylet in chunks (READ_OBJECT_CHUNK, 8 MiB, 4 in flight), then seals it and answers.
 // Concurrent pulls of one object share one transfer. It also serves chunks of local objects to
 // other nodes, and drops copies an owner freed (FREE_OBJECTS, passed on to the node that made
-// the object). Where a node is comes from the raylet's cluster view.
+// the object). Where a node is, and whether it is dead, comes from the raylet's cluster view and
+// the GCS's NODE_DIED.
+//
+// A pull answers "lost" only when the copy is gone for good: the GCS declared its node dead, or
+// the node says it no longer has the object. Anything that may pass — the node not in this
+// raylet's view yet, a connection that fails or drops while the node is alive, no room here yet,
+// another copy of the id being written here — is retried with back-off (kFirstRetry doubling to
+// kMaxRetry; a view naming the node, or its death, retries at once) until the requesters' time
+// runs out. A source that stops answering mid-transfer is waited for: it resumes, or the GCS
+// declares it dead (its health checks time out) and the transfer fails as lost.
 //
 //   ObjectManager objects(store_socket, node_id);
 //   objects.Start();
-//   objects.SetNodeAddresses(addresses);              // after each cluster view
+//   objects.SetClusterView(nodes);                    // after each cluster view
+//   objects.MarkNodeDead(node_id);                    // NODE_DIED
 //   objects.HandlePull(conn, std::move(frame));       // from the raylet's loop
 //
 // Thread model: its own event-loop thread ("raylet_objects"), so copies never hold up the
-// raylet's scheduling loop; Handle* and SetNodeAddresses may be called from any thread.
+// raylet's scheduling loop; Handle*, SetClusterView and MarkNodeDead may be called from any
+// thread (they post to that loop, in order).
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -26,6 +36,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "node.pb.h"
 #include "object_store/store_client.h"
 #include "rpc/channel.h"
@@ -37,6 +48,15 @@ class ObjectManager {
  public:
   static constexpr int64_t kChunkBytes = 8ll << 20;
   static constexpr int kChunksInFlight = 4;
+  static constexpr absl::Duration kFirstRetry = absl::Milliseconds(100);
+  static constexpr absl::Duration kMaxRetry = absl::Seconds(2);
+  static constexpr absl::Duration kConnectTimeout = absl::Seconds(2);
+
+  struct NodeAddress {
+    std::string ip;
+    int port = 0;
+    bool alive = true;  // false: the GCS declared it dead
+  };
 
   ObjectManager(std::string store_socket, std::string node_id);
   ~ObjectManager();
@@ -44,8 +64,10 @@ class ObjectManager {
   absl::Status Start();
   void Stop();
 
-  // node id -> (ip, raylet port), every alive node.
-  void SetNodeAddresses(std::map<std::string, std::pair<std::string, int>> addresses);
+  // Every node of the cluster view, dead ones included (by node id).
+  void SetClusterView(std::map<std::string, NodeAddress> nodes);
+  // The GCS declared the node dead: pulls from it fail as lost now.
+  void MarkNodeDead(const std::string& node_id);
   void HandlePull(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
   void HandleReadChunk(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
   // FREE_OBJECTS: drops this node's copies of the objects, and passes the request on to the
@@ -56,27 +78,52 @@ class ObjectManager {
   struct Waiter {
     std::shared_ptr<rpc::Connection> conn;
     rpc::Frame request;  // header only: method and seq, for the reply
+    std::string node_id;  // the copy it asked for
+    absl::Time deadline = absl::InfiniteFuture();
   };
   struct Transfer {
     std::string object_id;
+    std::string node_id;  // the source
     int64_t size = 0;
+    std::vector<Waiter> waiters;
+    absl::Time started = absl::Now();
+    // The attempt under way (generation != 0): where it writes, what it asked and received.
+    // A late chunk of an earlier attempt carries another generation and is ignored.
+    uint64_t generation = 0;
     std::span<char> dest;
+    std::shared_ptr<rpc::Connection> source;
     int64_t next_offset = 0;
     int64_t received = 0;
     int in_flight = 0;
-    std::shared_ptr<rpc::Connection> source;
-    std::vector<Waiter> waiters;
-    absl::Time started = absl::Now();
-    uint64_t generation = 0;  // tells a late chunk of an earlier transfer of the same object
+    // Between attempts: the timer of the next one, the back-off after it, and why the last one
+    // did not finish.
+    uint64_t retry_timer = 0;
+    absl::Duration backoff = kFirstRetry;
+    std::string waiting_for;
   };
 
   void Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  // Starts an attempt, or ends the transfer when the object is here or known lost.
+  void Attempt(Transfer& transfer);
+  // The attempt failed in a way that may pass: drops it, answers requesters whose time ran out,
+  // and tries again after the back-off (or forgets the transfer when nobody waits any more).
+  void Retry(Transfer& transfer, std::string why);
+  void AbortAttempt(Transfer& transfer);
+  // The node appeared in the view, or died: pulls from it waiting to try again try now; pulls
+  // from a dead node fail as lost.
+  void OnNodeNews(const std::string& node_id);
+  static std::string DeadNode(const std::string& node_id);  // the error for a dead source
   void ReadChunk(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
   void RequestChunks(Transfer& transfer);
   void OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
                absl::Status status,
                rpc::Frame&& frame);
-  void Finish(const std::string& object_id, const std::string& error);
+  // Answers every requester and forgets the transfer: success when `error` is empty. A lost
+  // copy is told only to those that asked for it; the transfer goes on for any others.
+  void Finish(const std::string& object_id, const std::string& error, bool lost);
+  // Fails `waiters` (of `transfer`) with `error`.
+  void Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
+              const std::string& error, bool lost);
   std::shared_ptr<rpc::Connection> SourceConnection(const std::string& node_id, std::string* error);
 
   const std::string store_socket_;
@@ -86,8 +133,9 @@ class ObjectManager {
   std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
   uint64_t next_generation_ = 1;                          // loop thread
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> sources_;  // by node id
-  std::mutex mutex_;
-  std::map<std::string, std::pair<std::string, int>> addresses_;  // guarded by mutex_
+  // Loop thread: the last view's nodes, and every node ever declared dead (which stays dead,
+  // whatever an older view that arrives late says).
+  std::map<std::string, NodeAddress> nodes_;
   // Written by Stop (any thread), read by callbacks on the loop thread.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
