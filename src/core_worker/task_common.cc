@@ -6,7 +6,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/id.h"
+#include "spdlog/spdlog.h"
 
 namespace moray::core {
 
@@ -76,23 +78,59 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
 }
 
 namespace {
+// On the I/O loop: no waiting for another writer (none of this process's writes can be in
+// progress, and an earlier reply's copy is sealed).
 StoredObject PutReturnInStore(CoreContext* context, const proto::TaskSpec& spec,
                               const std::string& id, const std::string& data) {
   StoredObject object;
-  absl::Status put = context->plasma->Put(id, data.data(), data.size(), context->address);
-  if (put.ok() || absl::IsAlreadyExists(put)) {  // already there: an earlier reply stored it
-    object.in_plasma = true;
-    object.size = static_cast<int64_t>(data.size());
-    object.node_id = context->node_id;
+  auto stored = StoreReturnValue(*context->plasma, id, data, spec, context->address,
+                                 absl::ZeroDuration());
+  if (!stored.ok()) {
+    object.error = ReturnStoreError(spec, data.size(), stored.status());
     return object;
   }
-  object.error.set_type(absl::IsResourceExhausted(put) ? proto::OBJECT_STORE_FULL
-                                                       : proto::OBJECT_UNRECONSTRUCTABLE);
-  object.error.set_message(absl::StrCat("Could not store the return value of ", spec.name(),
-                                        " (", data.size(), " bytes): ", put.message()));
+  object.in_plasma = true;
+  object.size = *stored;
+  object.node_id = context->node_id;
   return object;
 }
 }  // namespace
+
+absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const std::string& id,
+                                         const std::string& data, const proto::TaskSpec& spec,
+                                         const proto::Address& owner, absl::Duration unsealed_wait) {
+  const absl::Time give_up = absl::Now() + unsealed_wait;
+  while (true) {
+    absl::Status put = store.Put(id, data.data(), data.size(), owner);
+    if (put.ok()) return static_cast<int64_t>(data.size());
+    if (!absl::IsAlreadyExists(put)) return put;
+    // Sealed: at once. Unsealed: wait a while for it (never longer than we may).
+    auto existing = store.Get({id}, std::min(absl::Seconds(1), unsealed_wait));
+    if (!existing.ok()) return existing.status();
+    if (const auto& buffer = (*existing)[0]) {
+      const auto size = static_cast<int64_t>(buffer->Size());
+      spdlog::info("the return value of {} (attempt {}) is already in this node's store ({} "
+                   "bytes; this attempt made {}): keeping that copy",
+                   spec.name(), spec.attempt_number(), size, data.size());
+      return size;
+    }
+    if (absl::Now() >= give_up) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "object ", ToHex(id), " is in this node's store but its writer has not sealed it in ",
+          absl::FormatDuration(unsealed_wait)));
+    }
+  }
+}
+
+proto::ErrorInfo ReturnStoreError(const proto::TaskSpec& spec, size_t size,
+                                  const absl::Status& status) {
+  proto::ErrorInfo error;
+  error.set_type(absl::IsResourceExhausted(status) ? proto::OBJECT_STORE_FULL
+                                                   : proto::OBJECT_UNRECONSTRUCTABLE);
+  error.set_message(absl::StrCat("Could not store the return value of ", spec.name(), " (", size,
+                                 " bytes): ", status.message()));
+  return error;
+}
 
 void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
                       const proto::TaskReply* reply, const proto::ErrorInfo* error) {

@@ -4,9 +4,12 @@
 // Thread model: the core worker's I/O loop thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core_worker/context.h"
 #include "node.pb.h"
 
@@ -32,6 +35,20 @@ bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
 // the reply's error) in every return slot. Then releases the task's hold on its arguments.
 void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
                       const proto::TaskReply* reply, const proto::ErrorInfo* error);
+
+// Puts a return value `id` of `spec` into the node's store on `owner`'s behalf and returns the
+// stored value's size. The id may be there already: an earlier attempt sealed it before its
+// reply was lost, or a copy was pulled here before the task ran again to rebuild the object.
+// That copy is the object's value (readers may have seen it), so it stays and this succeeds. A
+// copy still being written (a transfer, another attempt) is waited for up to `unsealed_wait`;
+// one abandoned meanwhile is replaced. Blocks on the store: not for the I/O loop unless
+// `unsealed_wait` is zero.
+absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const std::string& id,
+                                         const std::string& data, const proto::TaskSpec& spec,
+                                         const proto::Address& owner, absl::Duration unsealed_wait);
+// The error a return holds when it could not be stored (OBJECT_STORE_FULL when the store is).
+proto::ErrorInfo ReturnStoreError(const proto::TaskSpec& spec, size_t size,
+                                  const absl::Status& status);
 
 // Releases the task's hold on its arguments (by reference and nested in values).
 void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec);

@@ -5,47 +5,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "object_store/store_client.h"
 #include "common/id.h"
+#include "core_worker/task_common.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
 
 namespace {
-thread_local std::string tl_current_task;  // the task running on this thread
-
 // How long a return waits for another writer's unsealed copy of its id before failing.
 constexpr absl::Duration kUnsealedCopyWait = absl::Seconds(60);
+thread_local std::string tl_current_task;  // the task running on this thread
 
-// Seals a task's large return `id` in this node's store and returns the stored value's size.
-// The id may be there already: an earlier attempt of the task sealed it before its reply was
-// lost, or a copy was pulled here before the task ran again to rebuild the object. That copy is
-// the object's value (readers may have seen it), so it stays and the attempt succeeds. A copy
-// still being written (a transfer, another attempt) is waited for; one abandoned meanwhile is
-// replaced.
-absl::StatusOr<int64_t> StoreReturn(object_store::StoreClient& store, const std::string& id,
-                                    const std::string& data, const proto::TaskSpec& spec) {
-  const absl::Time give_up = absl::Now() + kUnsealedCopyWait;
-  while (true) {
-    absl::Status put = store.Put(id, data.data(), data.size(), spec.owner());
-    if (put.ok()) return static_cast<int64_t>(data.size());
-    if (!absl::IsAlreadyExists(put)) return put;
-    auto existing = store.Get({id}, absl::Seconds(1));  // sealed: at once
-    if (!existing.ok()) return existing.status();
-    if (const auto& buffer = (*existing)[0]) {
-      const auto size = static_cast<int64_t>(buffer->Size());
-      spdlog::info("the return value of {} (attempt {}) is already in this node's store ({} "
-                   "bytes; this attempt made {}): keeping that copy",
-                   spec.name(), spec.attempt_number(), size, data.size());
-      return size;
-    }
-    if (absl::Now() >= give_up) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "object ", ToHex(id), " is in this node's store but its writer has not sealed it in ",
-          absl::FormatDuration(kUnsealedCopyWait)));
-    }
-  }
-}
 }  // namespace
 
 TaskExecutor::TaskExecutor(CoreContext* context, TaskExecutionHost* host)
@@ -235,13 +205,10 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   } else {
     if (context_->plasma && result.data.size() > kInlineLimit) {
       // A large return is sealed here, in this node's object store, on the owner's behalf.
-      auto stored = StoreReturn(*context_->plasma, ret->object_id(), result.data, spec);
+      auto stored = StoreReturnValue(*context_->plasma, ret->object_id(), result.data, spec,
+                                     spec.owner(), kUnsealedCopyWait);
       if (!stored.ok()) {
-        proto::ErrorInfo error;
-        error.set_type(absl::IsResourceExhausted(stored.status()) ? proto::OBJECT_STORE_FULL
-                                                                  : proto::OBJECT_UNRECONSTRUCTABLE);
-        error.set_message(absl::StrCat("Could not store the return value of ", spec.name(), " (",
-                                       result.data.size(), " bytes): ", stored.status().message()));
+        proto::ErrorInfo error = ReturnStoreError(spec, result.data.size(), stored.status());
         *ret->mutable_error() = error;
         RecordState(spec, proto::FAILED, &error);
         return reply;
