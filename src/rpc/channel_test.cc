@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "node.pb.h"
@@ -40,6 +41,10 @@ class ChannelTest : public ::testing::Test {
             if (frame.method == proto::GET_OBJECT) {
               proto::GetObjectRequest request;
               ASSERT_TRUE(frame.ParseBody(&request).ok());
+              if (request.object_id() == "no-reply") {  // left pending: the test closes
+                held_latch_.Set();
+                return;
+              }
               proto::GetObjectReply reply;
               reply.set_found(true);
               if (request.object_id().rfind("payload:", 0) == 0) {
@@ -78,6 +83,7 @@ class ChannelTest : public ::testing::Test {
   std::vector<std::string> received_;
   Latch received_latch_;
   Latch closed_latch_;
+  Latch held_latch_;  // the server received a "no-reply" request
 };
 
 TEST_F(ChannelTest, CallGetsItsReply) {
@@ -157,15 +163,37 @@ TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
   Latch client_closed;
   (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {},
                        [&](const std::shared_ptr<Connection>&) { client_closed.Set(); });
-  // Wait until the server has the connection, then close it from the server side.
+  // Three calls the server received and will never answer, then the server closes.
   proto::GetObjectRequest request;
-  Latch first;
-  (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) { first.Set(); });
-  ASSERT_TRUE(first.WaitFor(1));
+  request.set_object_id("no-reply");
+  Latch pending_failed;
+  std::mutex seen_mutex;
+  std::vector<absl::Status> pending_seen;
+  for (int i = 0; i < 3; ++i) {
+    (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) {
+      {
+        std::lock_guard<std::mutex> lock(seen_mutex);
+        pending_seen.push_back(s);
+      }
+      pending_failed.Set();
+    });
+  }
+  ASSERT_TRUE(held_latch_.WaitFor(3));
+  {
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    EXPECT_TRUE(pending_seen.empty()) << "a call was answered before the close";
+  }
   server_loop_.Post([this] {
     for (auto& c : server_conns_) c->Close();
   });
+  ASSERT_TRUE(pending_failed.WaitFor(3));
   ASSERT_TRUE(client_closed.WaitFor(1));
+  {
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    ASSERT_EQ(pending_seen.size(), 3u);
+    for (const auto& s : pending_seen) EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  }
+  // A call made after the close fails too, at once.
   Latch failed;
   absl::Status seen;
   (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) {
@@ -173,7 +201,7 @@ TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
     failed.Set();
   });
   ASSERT_TRUE(failed.WaitFor(1));
-  EXPECT_EQ(seen.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(seen.code(), absl::StatusCode::kUnavailable) << seen;
   EXPECT_TRUE(closed_latch_.WaitFor(1));
 }
 
