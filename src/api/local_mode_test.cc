@@ -1,8 +1,13 @@
 // Local mode end to end through the public API only (plus LocalModeRuntime's test accessors).
 // Compiled as C++17 to check that the public headers need nothing newer.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -58,16 +63,51 @@ int Flaky(int failures) {
   if (flaky_calls++ < failures) throw std::runtime_error("flaky");
   return flaky_calls.load();
 }
+std::atomic<int> counted_plus_runs{0};
+int CountedPlus(int a, int b) {
+  ++counted_plus_runs;
+  return a + b;
+}
+std::atomic<int> debug_evaluations{0};
+int Evaluated() { return ++debug_evaluations; }
 int LogAndReturn(int x) {
   RAYLOG(INFO) << "LogAndReturn got " << x;
-  RAYLOG(DEBUG) << "debug line";
+  RAYLOG(DEBUG) << "debug line " << Evaluated();
   return x;
+}
+
+// What `body` writes to this process's stdout and stderr (file descriptors 1 and 2): RAYLOG's
+// sink in a driver that set up no logging of its own is spdlog's default logger, on stdout.
+std::string CaptureOutput(const std::function<void()>& body) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  char path[] = "/tmp/moray-output-XXXXXX";
+  int file = mkstemp(path);
+  if (file < 0) return "mkstemp failed";
+  unlink(path);
+  int saved_out = dup(1), saved_err = dup(2);
+  dup2(file, 1);
+  dup2(file, 2);
+  body();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  lseek(file, 0, SEEK_SET);
+  while ((n = read(file, buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  close(file);
+  return text;
 }
 
 void CallsShutdown() { ray::Shutdown(); }
 
 RAY_REMOTE(WaitGate, Plus, Concat, Depth, Throws, VoidThrows, Touch, SumRefs, GetBorrowed, Flaky,
-           LogAndReturn, CallsShutdown);
+           CountedPlus, LogAndReturn, CallsShutdown);
 
 moray::api::LocalModeRuntime& Runtime() {
   return dynamic_cast<moray::api::LocalModeRuntime&>(ray::internal::GetRuntime());
@@ -178,13 +218,15 @@ TEST_F(LocalModeTest, TaskExceptionMessage) {
                  "An exception was thrown while executing function(Throws): std::runtime_error: boom");
   }
   // A dependent task does not run; its output holds the upstream error.
-  auto dependent = ray::Task(Plus).Remote(ref, 1);
+  counted_plus_runs = 0;
+  auto dependent = ray::Task(CountedPlus).Remote(ref, 1);
   try {
     dependent.Get();
     FAIL() << "expected RayTaskException";
   } catch (const ray::internal::RayTaskException& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("function(Throws)"));
   }
+  EXPECT_EQ(counted_plus_runs.load(), 0) << "the dependent ran";
   ray::ObjectRef<void> void_ref = ray::Task(VoidThrows).Remote();
   EXPECT_THROW(ray::Get(void_ref), ray::internal::RayTaskException);
   touched = 0;
@@ -236,7 +278,16 @@ TEST_F(LocalModeTest, ShutdownInsideATaskFailsThatTask) {
   EXPECT_TRUE(ray::IsInitialized());
 }
 
-TEST_F(LocalModeTest, RaylogFromTasks) { EXPECT_EQ(*ray::Task(LogAndReturn).Remote(5).Get(), 5); }
+TEST_F(LocalModeTest, RaylogFromTasks) {
+  debug_evaluations = 0;
+  int got = 0;
+  std::string log = CaptureOutput([&] { got = *ray::Task(LogAndReturn).Remote(5).Get(); });
+  EXPECT_EQ(got, 5);
+  EXPECT_THAT(log, ::testing::HasSubstr("LogAndReturn got 5"));
+  // DEBUG is below the default level: not written, and its stream not even evaluated.
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("debug line")));
+  EXPECT_EQ(debug_evaluations.load(), 0);
+}
 
 TEST(LocalModeInitTest, InitIsIdempotentAndWorksAfterShutdown) {
   ray::RayConfig config;
