@@ -9,7 +9,6 @@
 #include <optional>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "gtest/gtest.h"
 #include "ray/api.h"
@@ -22,13 +21,7 @@ using moray::testing::RunMoray;
 using moray::testing::WaitFor;
 
 // Finishes once `path` exists (at most a minute): a dependency the test makes ready at will.
-bool WaitForFile(std::string path) {
-  for (int i = 0; i < 6000; ++i) {
-    if (access(path.c_str(), F_OK) == 0) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
+bool WaitForFile(std::string path) { return moray::testing::AwaitFile(path); }
 size_t Combine(bool ready, std::string big) { return ready ? big.size() : 0; }
 RAY_REMOTE(WaitForFile, Combine);
 

@@ -62,7 +62,8 @@ CommandResult RunShell(const std::string& command) {
   int err_fd = mkstemp(err_tmpl);
   close(out_fd);
   close(err_fd);
-  std::string full = command + " >" + out_tmpl + " 2>" + err_tmpl + " </dev/null";
+  // A subshell, so that the redirections apply to every command of a list ("a; b"), not the last.
+  std::string full = "(" + command + "\n) >" + out_tmpl + " 2>" + err_tmpl + " </dev/null";
   int status = std::system(full.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -88,6 +89,27 @@ CommandResult RunMoray(const std::vector<std::string>& args) {
     command += " " + quoted + "'";
   }
   return RunShell(command);
+}
+
+nlohmann::json RunMorayJson(const std::vector<std::string>& args, std::string* error) {
+  std::vector<std::string> full = args;
+  full.insert(full.end(), {"--format", "json"});
+  CommandResult result = RunMoray(full);
+  nlohmann::json parsed = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+  if (result.exit_code == 0 && !parsed.is_discarded()) return parsed;
+  if (error) *error = "exit " + std::to_string(result.exit_code) + ": " + result.out + result.err;
+  return nullptr;
+}
+
+void Touch(const std::string& path) { std::ofstream(path, std::ios::app).flush(); }
+
+bool FileExists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+bool AwaitFile(const std::string& path, std::chrono::milliseconds timeout) {
+  return WaitFor([&] { return FileExists(path); }, timeout);
 }
 
 std::vector<std::string> Lines(const std::string& text) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace moray::testing {
 
@@ -36,6 +37,18 @@ struct CommandResult {
 CommandResult RunMoray(const std::vector<std::string>& args);
 // Runs any command line through /bin/sh.
 CommandResult RunShell(const std::string& command);
+
+// `moray <args> --format json` parsed (a list command's array of rows); null when the command
+// fails or prints something else (`error`, if given, then says what it printed).
+nlohmann::json RunMorayJson(const std::vector<std::string>& args, std::string* error = nullptr);
+
+// Files through which a test and the tasks or actors it starts meet across processes: a task
+// touches one to say it started, or waits for one the test creates when it may go on.
+void Touch(const std::string& path);
+bool FileExists(const std::string& path);
+// Waits up to `timeout` for `path` to exist; false if it never did. The bound makes a broken
+// test fail instead of hanging.
+bool AwaitFile(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // The lines of `text`.
 std::vector<std::string> Lines(const std::string& text);
