@@ -16,4 +16,8 @@ function(moray_cc_test)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
     ENVIRONMENT "MORAY_BIN=${CMAKE_BINARY_DIR}/bin/moray")
+  if(T_DRIVER)
+    # tests/test_main.cc exits with 77 when every test skipped itself: CTest says "Skipped".
+    set_tests_properties(${T_NAME} PROPERTIES SKIP_RETURN_CODE 77)
+  endif()
 endfunction()

@@ -15,6 +15,10 @@
 
 namespace moray::testing {
 
+// The exit code of a test binary all of whose tests skipped themselves; CTest's SKIP_RETURN_CODE
+// (cmake/MorayHelpers.cmake) must match.
+inline constexpr int kAllSkippedExitCode = 77;
+
 // Points MORAY_TMPDIR at a fresh directory for the whole test binary and removes it at the end.
 class PrivateTmpDir : public ::testing::Environment {
  public:
