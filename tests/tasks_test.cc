@@ -47,12 +47,44 @@ int DieOnce(std::string marker) {
   }
   return 7;
 }
-int AlwaysDie() { _exit(1); }
+// Notes each attempt in `log` (one line), then dies.
+int AlwaysDie(std::string log) {
+  std::ofstream(log, std::ios::app) << "attempt\n";
+  _exit(1);
+}
 int NotRegistered(int x) { return x; }
 void NoReturn(int) {}
+// Says it started (touches `started`, if given), then returns 1 once `gate` exists — or 0 if it
+// never does: the test decides when the task ends.
+int AwaitGate(std::string started, std::string gate) {
+  if (!started.empty()) moray::testing::Touch(started);
+  return moray::testing::AwaitFile(gate) ? 1 : 0;
+}
+// Dependents of a failed task: each leaves a file behind if it ever runs.
+int SquareAndMark(std::string marker, int x) {
+  moray::testing::Touch(marker);
+  return x * x;
+}
+int PlusAndMark(std::string marker, int a, int b) {
+  moray::testing::Touch(marker);
+  return a + b;
+}
 
 RAY_REMOTE(Return1, Plus, Square, Concat, Range, SleepMs, Throws, Recurse, FanOutChild,
-           FanOutParent, Pid, SelfExe, DieOnce, AlwaysDie, NoReturn);
+           FanOutParent, Pid, SelfExe, DieOnce, AlwaysDie, NoReturn, AwaitGate, SquareAndMark,
+           PlusAndMark);
+
+// A path in this test binary's private directory.
+std::string Scratch(const std::string& name) {
+  return moray::testing::PrivateTmpDir::path() + "/" + name;
+}
+
+int LineCount(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines;
+}
 
 class TasksTest : public ::testing::Test {
  protected:
@@ -100,15 +132,19 @@ TEST_F(TasksTest, PutAndGetInOrder) {
 }
 
 TEST_F(TasksTest, GetWithTimeoutRaises) {
-  auto slow = ray::Task(SleepMs).Remote(1000);
+  // The task cannot end before the gate opens, so only the timeout can end the first Get.
+  const std::string gate = Scratch("get-timeout-gate");
+  auto gated = ray::Task(AwaitGate).Remote(std::string(), gate);
   auto start = std::chrono::steady_clock::now();
-  EXPECT_THROW(ray::Get(slow, 100), ray::internal::RayTimeoutException);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
-  EXPECT_EQ(*ray::Get(slow, -1), 1000);  // the timeout did not cancel the task
+  EXPECT_THROW(ray::Get(gated, 100), ray::internal::RayTimeoutException);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  moray::testing::Touch(gate);
+  EXPECT_EQ(*ray::Get(gated, -1), 1);  // the timeout did not cancel the task
 }
 
 TEST_F(TasksTest, WaitKeepsInputOrder) {
-  auto slow = ray::Task(SleepMs).Remote(2000);
+  const std::string gate = Scratch("wait-order-gate");
+  auto slow = ray::Task(AwaitGate).Remote(std::string(), gate);  // not ready until the gate opens
   auto fast1 = ray::Task(SleepMs).Remote(0);
   auto fast2 = ray::Put(5);
   std::vector<ray::ObjectRef<int>> refs{slow, fast1, fast2};
@@ -120,6 +156,8 @@ TEST_F(TasksTest, WaitKeepsInputOrder) {
   EXPECT_EQ(result.unready.front().ID(), slow.ID());
   auto none = ray::Wait(std::vector<ray::ObjectRef<int>>{slow}, 1, 10);
   EXPECT_TRUE(none.ready.empty());
+  moray::testing::Touch(gate);
+  EXPECT_EQ(*slow.Get(), 1);
 }
 
 TEST_F(TasksTest, TenThousandTasksFanOutAndGather) {
@@ -159,15 +197,39 @@ TEST_F(TasksTest, UserExceptionBecomesRayTaskException) {
 }
 
 TEST_F(TasksTest, UpstreamFailureReachesDependentsWithoutRunningThem) {
+  const std::string marker1 = Scratch("dependent1-ran"), marker2 = Scratch("dependent2-ran");
   auto failed = ray::Task(Throws).Remote(1);
-  auto dependent = ray::Task(Square).Remote(failed);
-  auto dependent2 = ray::Task(Plus).Remote(dependent, 1);
-  EXPECT_THROW(dependent2.Get(), ray::internal::RayTaskException);
-  try {
-    dependent2.Get();
-  } catch (const ray::internal::RayTaskException& e) {
-    EXPECT_NE(std::string(e.what()).find("function(Throws)"), std::string::npos) << e.what();
+  auto dependent = ray::Task(SquareAndMark).Remote(marker1, failed);
+  auto dependent2 = ray::Task(PlusAndMark).Remote(marker2, dependent, 1);
+  for (auto* ref : {&dependent, &dependent2}) {
+    try {
+      ref->Get();
+      ADD_FAILURE() << "expected RayTaskException";
+    } catch (const ray::internal::RayTaskException& e) {
+      EXPECT_NE(std::string(e.what()).find("function(Throws)"), std::string::npos) << e.what();
+    }
   }
+  // Neither ran: no worker took them (the state API shows each attempt failed without ever
+  // reaching RUNNING, and no worker), and neither body left its file.
+  for (const char* function : {"SquareAndMark", "PlusAndMark"}) {
+    SCOPED_TRACE(function);
+    nlohmann::json tasks;
+    std::string error;
+    EXPECT_TRUE(moray::testing::WaitFor([&] {
+      tasks = moray::testing::RunMorayJson({"list", "tasks", "--address", "auto", "--detail",
+                                            "--filter", std::string("func_or_class_name=") + function},
+                                           &error);
+      return tasks.is_array() && tasks.size() == 1 && tasks[0]["state"] == "FAILED";
+    })) << tasks.dump(2) << error;
+    for (const auto& task : tasks) {
+      EXPECT_EQ(task["attempt_number"], 0);
+      EXPECT_TRUE(task["worker_pid"].is_null()) << task.dump(2);
+      EXPECT_FALSE(task["state_times_ns"].contains("RUNNING")) << task.dump(2);
+      EXPECT_FALSE(task["state_times_ns"].contains("SUBMITTED_TO_WORKER")) << task.dump(2);
+    }
+  }
+  EXPECT_FALSE(moray::testing::FileExists(marker1));
+  EXPECT_FALSE(moray::testing::FileExists(marker2));
 }
 
 TEST_F(TasksTest, UnregisteredFunctionFailsAtTask) {
@@ -188,15 +250,19 @@ TEST_F(TasksTest, InvalidResourcesFailAtRemote) {
 }
 
 TEST_F(TasksTest, AZeroCpuTaskRunsWhileEveryCpuIsBusy) {
+  // Two tasks hold both CPUs (they have started) and cannot end before the gate opens.
+  const std::string gate = Scratch("busy-gate");
   std::vector<ray::ObjectRef<int>> busy;
-  for (int i = 0; i < 2; ++i) busy.push_back(ray::Task(SleepMs).Remote(3000));
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(ray::Task(AwaitGate).Remote(Scratch("busy-" + std::to_string(i)), gate));
+  }
+  ASSERT_TRUE(moray::testing::AwaitFile(Scratch("busy-0")));
+  ASSERT_TRUE(moray::testing::AwaitFile(Scratch("busy-1")));
   auto zero = ray::Task(Return1).SetResource("CPU", 0).Remote();
-  std::vector<ray::ObjectRef<int>> all = {zero, busy[0], busy[1]};
-  auto first = ray::Wait(all, 1, 30000);
-  ASSERT_EQ(first.ready.size(), 1u);
-  EXPECT_EQ(first.ready.front().ID(), zero.ID()) << "it did not wait for a CPU";
-  EXPECT_EQ(*zero.Get(), 1);
-  ray::Get(busy);
+  EXPECT_EQ(*zero.Get(30000), 1) << "it waited for a CPU";
+  EXPECT_TRUE(ray::Wait(busy, 1, 0).ready.empty()) << "a busy task ended before the gate opened";
+  moray::testing::Touch(gate);
+  for (auto& ended : ray::Get(busy)) EXPECT_EQ(*ended, 1);
 }
 
 TEST_F(TasksTest, InfeasibleTaskStaysPending) {
@@ -212,10 +278,14 @@ TEST_F(TasksTest, WorkerDeathIsRetried) {
 }
 
 TEST_F(TasksTest, WorkerDeathWithoutRetriesRaisesRayWorkerException) {
-  auto ref = ray::Task(AlwaysDie).SetMaxRetries(0).Remote();
+  const std::string once = Scratch("die-no-retries"), thrice = Scratch("die-two-retries");
+  auto ref = ray::Task(AlwaysDie).SetMaxRetries(0).Remote(once);
   EXPECT_THROW(ref.Get(), ray::internal::RayWorkerException);
-  auto retried = ray::Task(AlwaysDie).SetMaxRetries(2).Remote();
+  EXPECT_EQ(LineCount(once), 1) << "max_retries 0: one attempt";
+  // Retries run and are counted: the first attempt and two retries, then the error.
+  auto retried = ray::Task(AlwaysDie).SetMaxRetries(2).Remote(thrice);
   EXPECT_THROW(retried.Get(), ray::internal::RayWorkerException);
+  EXPECT_EQ(LineCount(thrice), 3);
 }
 
 TEST_F(TasksTest, ArgumentMismatchSeenByTheWorkerSaysSo) {
