@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <set>
 #include <thread>
@@ -23,21 +25,22 @@ using moray::testing::RunShell;
 using moray::testing::WaitFor;
 
 // Threaded-actor probe: Meet() returns true only if `parties` calls are inside it at once
-// (within 3 s).
+// (waiting up to `patience_ms` for the others).
 class Meeting {
  public:
-  static Meeting* Create(int parties) { return new Meeting(parties); }
-  explicit Meeting(int parties) : parties_(parties) {}
+  static Meeting* Create(int parties, int patience_ms) { return new Meeting(parties, patience_ms); }
+  Meeting(int parties, int patience_ms) : parties_(parties), patience_(patience_ms) {}
   bool Meet() {
     std::unique_lock<std::mutex> lock(mu_);
     ++arrived_;
     cv_.notify_all();
-    return cv_.wait_for(lock, std::chrono::seconds(3), [&] { return arrived_ >= parties_; });
+    return cv_.wait_for(lock, patience_, [&] { return arrived_ >= parties_; });
   }
-  // Concurrency groups: Block waits (in group "slow") until Release runs (in group "fast").
+  // Concurrency groups: Block waits (in group "slow") until Release runs (in group "fast"), or
+  // gives up after a minute so that a broken actor fails the test instead of hanging it.
   bool Block() {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return released_; });
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return released_; });
   }
   bool Release() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -50,6 +53,7 @@ class Meeting {
   std::mutex mu_;
   std::condition_variable cv_;
   int parties_;
+  std::chrono::milliseconds patience_;
   int arrived_ = 0;
   bool released_ = false;
 };
@@ -73,10 +77,36 @@ class Derived : public Other, public Base {
   std::string Describe() override { return "derived"; }
 };
 
+// Its factory throws `why` once `gate` exists (at once when `gate` is empty).
 class Failing {
  public:
-  static Failing* Create(std::string why) { throw std::runtime_error(why); }
+  static Failing* Create(std::string why, std::string gate) {
+    if (!gate.empty()) moray::testing::AwaitFile(gate);
+    throw std::runtime_error(why);
+  }
   int Nothing() { return 0; }
+};
+
+// An actor whose calls a test can see start and can hold: Hold touches `started`, then returns
+// the actor's pid once `gate` exists (0 if it never does, after a minute); Mark touches `ran`.
+// Files, because the process that ran a call may be dead when the test looks.
+class Gated {
+ public:
+  static Gated* Create() { return new Gated(); }
+  int Hold(std::string started, std::string gate) {
+    moray::testing::Touch(started);
+    return moray::testing::AwaitFile(gate) ? static_cast<int>(getpid()) : 0;
+  }
+  int Mark(std::string ran) {
+    moray::testing::Touch(ran);
+    return static_cast<int>(getpid());
+  }
+  int Add(int x) { return value_ += x; }
+  int Pid() { return static_cast<int>(getpid()); }
+  bool Restarted() { return ray::WasCurrentActorRestarted(); }
+
+ private:
+  int value_ = 0;
 };
 
 Counter* CounterFromRef(int start) { return new Counter(start); }
@@ -117,7 +147,8 @@ int SumFromTask(int n) {
 RAY_REMOTE(Meeting::Create, &Meeting::Meet, &Meeting::Block, &Meeting::Release, Derived::Create,
            &Base::Describe, &Base::BaseValue, Failing::Create, &Failing::Nothing, CounterFromRef,
            AddThroughHandle, MakeCounter, SumFromTask, AddLater, Forwarder::Create,
-           &Forwarder::Forward, &Forwarder::ForwardTo, UseCpus);
+           &Forwarder::Forward, &Forwarder::ForwardTo, UseCpus, Gated::Create, &Gated::Hold,
+           &Gated::Mark, &Gated::Add, &Gated::Pid, &Gated::Restarted);
 
 template <typename F>
 std::string ActorErrorOf(F&& f) {
@@ -129,6 +160,21 @@ std::string ActorErrorOf(F&& f) {
     return std::string("wrong exception: ") + e.what();
   }
   return "no exception";
+}
+// True if `error` (from ActorErrorOf) is a RayActorException's message.
+bool IsActorError(const std::string& error) {
+  return error != "no exception" && error.rfind("wrong exception: ", 0) != 0;
+}
+
+// A fresh directory for one test's files (the gates and marks of Gated, Failing).
+std::string ScratchDir(const std::string& name) {
+  std::string dir = moray::testing::PrivateTmpDir::path() + "/" + name;
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+// Waits until `pid` (an actor's worker we killed) is gone, so it cannot see a gate opened after.
+bool Gone(int pid) {
+  return WaitFor([&] { return !moray::testing::ProcessAlive(pid); });
 }
 
 class ActorsTest : public ::testing::Test {
@@ -185,12 +231,13 @@ TEST_F(ActorsTest, CallsFromOneCallerRunInSubmissionOrder) {
 }
 
 TEST_F(ActorsTest, MaxConcurrencyRunsCallsTogether) {
-  auto three = ray::Actor(Meeting::Create).SetMaxConcurrency(3).Remote(3);
+  // Meet waits as long as it takes the others to arrive (a minute at most).
+  auto three = ray::Actor(Meeting::Create).SetMaxConcurrency(3).Remote(3, 60000);
   std::vector<ray::ObjectRef<bool>> met;
   for (int i = 0; i < 3; ++i) met.push_back(three.Task(&Meeting::Meet).Remote());
-  for (auto& r : ray::Get(met, 10000)) EXPECT_TRUE(*r);
+  for (auto& r : ray::Get(met, 60000)) EXPECT_TRUE(*r);
 
-  auto two = ray::Actor(Meeting::Create).SetMaxConcurrency(2).Remote(3);
+  auto two = ray::Actor(Meeting::Create).SetMaxConcurrency(2).Remote(3, 3000);
   std::vector<ray::ObjectRef<bool>> stuck;
   for (int i = 0; i < 3; ++i) stuck.push_back(two.Task(&Meeting::Meet).Remote());
   // Two calls at a time can never all meet: nothing finishes until a Meet gives up (3 s).
@@ -201,11 +248,13 @@ TEST_F(ActorsTest, MaxConcurrencyRunsCallsTogether) {
 }
 
 TEST_F(ActorsTest, ConcurrencyGroupsHaveTheirOwnThreads) {
-  auto actor = ray::Actor(Meeting::Create).SetConcurrencyGroups({{"slow", 1}, {"fast", 1}}).Remote(1);
+  auto actor =
+      ray::Actor(Meeting::Create).SetConcurrencyGroups({{"slow", 1}, {"fast", 1}}).Remote(1, 0);
   auto blocked = actor.Task(&Meeting::Block).SetConcurrencyGroup("slow").Remote();
   auto released = actor.Task(&Meeting::Release).SetConcurrencyGroup("fast").Remote();
-  EXPECT_TRUE(*released.Get(5000));
-  EXPECT_TRUE(*blocked.Get(10000));
+  // Sharing one thread, Release would wait for Block to give up (a minute).
+  EXPECT_TRUE(*released.Get(30000));
+  EXPECT_TRUE(*blocked.Get(30000));
 }
 
 TEST_F(ActorsTest, BaseClassMethodsReachTheRightSubobject) {
@@ -272,79 +321,148 @@ TEST_F(ActorsTest, ActorDiesWhenNoHandleRemains) {
 }
 
 TEST_F(ActorsTest, KillFailsPendingAndLaterCalls) {
-  auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
-  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
-  counter.Kill();
-  std::string error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
-  EXPECT_NE(error.find("killed"), std::string::npos) << error;
+  const std::string dir = ScratchDir("kill");
+  auto actor = ray::Actor(Gated::Create).Remote();
+  // One call running (held at a gate that never opens) and five queued behind it.
+  auto running = actor.Task(&Gated::Hold).Remote(dir + "/held", dir + "/never");
+  ASSERT_TRUE(moray::testing::AwaitFile(dir + "/held"));
+  std::vector<ray::ObjectRef<int>> queued;
+  for (int i = 0; i < 5; ++i) {
+    queued.push_back(actor.Task(&Gated::Mark).Remote(dir + "/queued-" + std::to_string(i)));
+  }
+  actor.Kill();
+  std::string error = ActorErrorOf([&] { running.Get(30000); });
+  EXPECT_NE(error.find("killed"), std::string::npos) << "the running call: " << error;
+  for (auto& call : queued) {
+    error = ActorErrorOf([&] { call.Get(30000); });
+    EXPECT_NE(error.find("killed"), std::string::npos) << "a queued call: " << error;
+  }
+  error = ActorErrorOf([&] { actor.Task(&Gated::Pid).Remote().Get(30000); });
+  EXPECT_NE(error.find("killed"), std::string::npos) << "a later call: " << error;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(moray::testing::FileExists(dir + "/queued-" + std::to_string(i))) << i << " ran";
+  }
 }
 
 TEST_F(ActorsTest, ExitActorEndsTheActor) {
+  const std::string dir = ScratchDir("exit");
   auto counter = ray::Actor(Counter::FactoryCreate).Remote(0);
-  std::string error = ActorErrorOf([&] { counter.Task(&Counter::Exit).Remote().Get(10000); });
+  auto exit = counter.Task(&Counter::Exit).Remote();
+  std::vector<ray::ObjectRef<int>> queued;  // behind the exit: they never run
+  for (int i = 0; i < 3; ++i) queued.push_back(counter.Task(&Counter::Add).Remote(1));
+  std::string error = ActorErrorOf([&] { exit.Get(30000); });
   EXPECT_NE(error.find("exited"), std::string::npos) << error;
-  error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
+  for (auto& call : queued) {
+    error = ActorErrorOf([&] { call.Get(30000); });
+    EXPECT_NE(error.find("exited"), std::string::npos) << "a queued call: " << error;
+  }
+  error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(30000); });
   EXPECT_NE(error.find("exited"), std::string::npos) << error;
 }
 
 TEST_F(ActorsTest, FactoryErrorReachesEveryCall) {
-  auto failing = ray::Actor(Failing::Create).Remote(std::string("no resources for you"));
-  std::string error = ActorErrorOf([&] { failing.Task(&Failing::Nothing).Remote().Get(10000); });
+  // The factory fails only once the calls are waiting for it.
+  const std::string gate = ScratchDir("factory") + "/fail-now";
+  auto failing = ray::Actor(Failing::Create)
+                     .SetName("failing-factory")
+                     .Remote(std::string("no resources for you"), gate);
+  std::vector<ray::ObjectRef<int>> calls;
+  for (int i = 0; i < 5; ++i) calls.push_back(failing.Task(&Failing::Nothing).Remote());
+  moray::testing::Touch(gate);
+  calls.push_back(failing.Task(&Failing::Nothing).Remote());
+  for (auto& call : calls) {
+    std::string error = ActorErrorOf([&] { call.Get(30000); });
+    EXPECT_NE(error.find("no resources for you"), std::string::npos) << error;
+  }
+  // And a call made once the failure is known.
+  ASSERT_TRUE(WaitFor([&] {
+    return ListActors("name=failing-factory").find("DEAD") != std::string::npos;
+  })) << ListActors("name=failing-factory");
+  std::string error = ActorErrorOf([&] { failing.Task(&Failing::Nothing).Remote().Get(30000); });
   EXPECT_NE(error.find("no resources for you"), std::string::npos) << error;
 }
 
 TEST_F(ActorsTest, RestartsAfterSigkillWithinMaxRestarts) {
-  auto counter = ray::Actor(Counter::FactoryCreate).SetMaxRestarts(1).Remote(0);
-  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(5).Get(), 5);
-  int pid = *counter.Task(&Counter::Pid).Remote().Get();
+  const std::string dir = ScratchDir("restart");
+  auto actor = ray::Actor(Gated::Create).SetMaxRestarts(1).Remote();
+  EXPECT_EQ(*actor.Task(&Gated::Add).Remote(5).Get(), 5);
+  int pid = *actor.Task(&Gated::Pid).Remote().Get();
+  // A call in flight when the process dies fails (max_task_retries 0: at most once), even
+  // though the actor restarts. The gate opens once the process is gone, so a call wrongly
+  // retried would return a pid.
+  auto in_flight = actor.Task(&Gated::Hold).Remote(dir + "/held", dir + "/go");
+  ASSERT_TRUE(moray::testing::AwaitFile(dir + "/held"));
   ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(Gone(pid));
+  moray::testing::Touch(dir + "/go");
+  std::string error = ActorErrorOf([&] { in_flight.Get(60000); });
+  EXPECT_TRUE(IsActorError(error)) << "the call in flight: " << error;
   // The next call reaches the new instance: the factory ran again, state starts over.
   int new_pid = 0;
   ASSERT_TRUE(WaitFor([&] {
     try {
-      new_pid = *counter.Task(&Counter::Pid).Remote().Get(10000);
+      new_pid = *actor.Task(&Gated::Pid).Remote().Get(10000);
       return new_pid != pid;
     } catch (const ray::internal::RayActorException&) {
       return false;  // a call that raced the crash
     }
   }));
-  EXPECT_TRUE(*counter.Task(&Counter::Restarted).Remote().Get());
-  EXPECT_EQ(*counter.Task(&Counter::Add).Remote(1).Get(), 1);
+  EXPECT_TRUE(*actor.Task(&Gated::Restarted).Remote().Get());
+  EXPECT_EQ(*actor.Task(&Gated::Add).Remote(1).Get(), 1);
   // No restarts left: the next crash is final, and says so.
   ASSERT_EQ(kill(new_pid, SIGKILL), 0);
-  std::string error;
   ASSERT_TRUE(WaitFor([&] {
-    error = ActorErrorOf([&] { counter.Task(&Counter::Get).Remote().Get(10000); });
+    error = ActorErrorOf([&] { actor.Task(&Gated::Pid).Remote().Get(10000); });
     return error != "no exception";
   }));
   EXPECT_NE(error.find("died unexpectedly"), std::string::npos) << error;
 }
 
 TEST_F(ActorsTest, MaxTaskRetriesResubmitsCallsLostToARestart) {
-  auto counter =
-      ray::Actor(Counter::FactoryCreate).SetMaxRestarts(-1).SetMaxTaskRetries(-1).Remote(0);
-  int pid = *counter.Task(&Counter::Pid).Remote().Get();
-  auto killed = counter.Task(&Counter::Exit);  // unused; keeps the API surface honest
-  (void)killed;
+  const std::string dir = ScratchDir("retries");
+  auto actor = ray::Actor(Gated::Create).SetMaxRestarts(-1).SetMaxTaskRetries(-1).Remote();
+  EXPECT_EQ(*actor.Task(&Gated::Add).Remote(100).Get(), 100);  // state the crash will lose
+  int pid = *actor.Task(&Gated::Pid).Remote().Get();
+  // A call running when the process dies, and calls queued behind it: all are lost with the
+  // process. The gate opens only once the process is gone, so the first attempt cannot answer.
+  auto lost = actor.Task(&Gated::Hold).Remote(dir + "/held", dir + "/go");
+  ASSERT_TRUE(moray::testing::AwaitFile(dir + "/held"));
+  std::vector<ray::ObjectRef<int>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(actor.Task(&Gated::Add).Remote(1));
   ASSERT_EQ(kill(pid, SIGKILL), 0);
-  // Calls made around the crash all succeed on the restarted actor.
-  std::vector<ray::ObjectRef<int>> refs;
-  for (int i = 0; i < 20; ++i) refs.push_back(counter.Task(&Counter::Add).Remote(1));
-  auto results = ray::Get(refs, 30000);
-  EXPECT_EQ(*results.back(), 20);
+  ASSERT_TRUE(Gone(pid));
+  moray::testing::Touch(dir + "/go");
+  // Each is retried on the restarted actor and answers once, from there.
+  int reran_in = *lost.Get(60000);
+  EXPECT_NE(reran_in, pid) << "the lost call answered from the dead process";
+  EXPECT_NE(reran_in, 0) << "the retried call never saw the gate";
+  std::vector<int> sums;
+  for (auto& call : ray::Get(queued, 60000)) sums.push_back(*call);
+  std::sort(sums.begin(), sums.end());
+  EXPECT_EQ(sums, (std::vector<int>{1, 2, 3, 4, 5})) << "state started over; each ran once";
+  EXPECT_TRUE(*actor.Task(&Gated::Restarted).Remote().Get(30000));
+  EXPECT_EQ(*actor.Task(&Gated::Pid).Remote().Get(30000), reran_in);
 }
 
 TEST_F(ActorsTest, KillWithRestartRestarts) {
-  auto counter = ray::Actor(Counter::FactoryCreate).SetMaxRestarts(1).Remote(0);
-  int pid = *counter.Task(&Counter::Pid).Remote().Get();
-  counter.Kill(false);
+  const std::string dir = ScratchDir("kill-restart");
+  auto actor = ray::Actor(Gated::Create).SetMaxRestarts(1).Remote();
+  EXPECT_EQ(*actor.Task(&Gated::Add).Remote(5).Get(), 5);
+  int pid = *actor.Task(&Gated::Pid).Remote().Get();
+  auto in_flight = actor.Task(&Gated::Hold).Remote(dir + "/held", dir + "/never");
+  ASSERT_TRUE(moray::testing::AwaitFile(dir + "/held"));
+  actor.Kill(false);
+  std::string error = ActorErrorOf([&] { in_flight.Get(30000); });
+  EXPECT_TRUE(IsActorError(error)) << "the call in flight: " << error;
   ASSERT_TRUE(WaitFor([&] {
     try {
-      return *counter.Task(&Counter::Pid).Remote().Get(10000) != pid;
+      return *actor.Task(&Gated::Pid).Remote().Get(10000) != pid;
     } catch (const ray::internal::RayActorException&) {
       return false;
     }
   }));
+  EXPECT_TRUE(*actor.Task(&Gated::Restarted).Remote().Get(30000));
+  EXPECT_EQ(*actor.Task(&Gated::Add).Remote(1).Get(30000), 1) << "the factory ran again";
 }
 
 TEST_F(ActorsTest, HandlesTravelToTasksAndBackFromActors) {
