@@ -15,6 +15,10 @@ int SumAll(std::vector<ray::ObjectRef<int>> refs) {
   for (auto& ref : refs) sum += *ref.Get();
   return sum;
 }
+// SumAll once `gate` exists (-1 if it never does).
+int SumAllAfter(std::vector<ray::ObjectRef<int>> refs, std::string gate) {
+  return moray::testing::AwaitFile(gate) ? SumAll(std::move(refs)) : -1;
+}
 
 // Returns a ref to an object this worker puts (and so owns).
 ray::ObjectRef<int> MakeOwned(int value) { return ray::Put(value); }
@@ -29,7 +33,7 @@ std::pair<int, ray::ObjectRef<int>> MakeOwnedWithPid(int value) {
 
 int Read(ray::ObjectRef<int> ref) { return *ref.Get(); }
 
-RAY_REMOTE(SumAll, MakeOwned, PassThrough, MakeOwnedWithPid, Read);
+RAY_REMOTE(SumAll, SumAllAfter, MakeOwned, PassThrough, MakeOwnedWithPid, Read);
 
 class ReferencesTest : public ::testing::Test {
  protected:
@@ -42,11 +46,13 @@ class ReferencesTest : public ::testing::Test {
 };
 
 TEST_F(ReferencesTest, RefsNestedInArgumentsStayAliveAfterTheCallerDropsThem) {
+  const std::string gate = moray::testing::PrivateTmpDir::path() + "/nested-refs-gate";
   ray::ObjectRef<int> sum;
   {
     std::vector<ray::ObjectRef<int>> refs{ray::Put(1), ray::Put(2), ray::Put(3)};
-    sum = ray::Task(SumAll).Remote(refs);
-  }  // the driver's handles are gone; the pending task still reaches the objects
+    sum = ray::Task(SumAllAfter).Remote(refs, gate);
+  }  // the driver's handles are gone; the task reads the objects only after that
+  moray::testing::Touch(gate);
   EXPECT_EQ(*sum.Get(), 6);
 }
 
