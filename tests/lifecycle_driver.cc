@@ -1,6 +1,7 @@
 // A driver program that lifecycle_test.cc runs as a child process, to see what a driver leaves
 // behind when it ends without ray::Shutdown():
-//   lifecycle_driver exit   Init (embedded cluster), run a task, return from main
+//   lifecycle_driver exit   Init (embedded cluster), run a task, then return from main once
+//                           stdin closes (the test first looks at what the cluster holds)
 //   lifecycle_driver wait   Init, run a task, then block until killed
 // It prints "driver_pid=<pid>", "worker_pid=<pid of the worker that ran the task>" and "READY".
 // Workers re-execute this program; ray::Init() turns them into workers and never returns there.
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   if (std::strcmp(mode, "wait") == 0) {
     while (true) pause();
+  }
+  char buf[64];
+  while (read(0, buf, sizeof(buf)) > 0) {
   }
   return 0;  // "exit": no ray::Shutdown()
 }

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,31 +132,111 @@ std::set<int> ListeningPortsOf(const std::vector<pid_t>& pids) {
   return ports;
 }
 
-// /dev/shm entries that look like Moray's.
-std::set<std::string> MorayShmFiles() {
-  std::set<std::string> names;
-  for (const auto& entry : ListDir("/dev/shm")) {
-    std::string name = entry.filename().string();
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (lower.find("moray") != std::string::npos || lower.find("plasma") != std::string::npos) {
-      names.insert(name);
+// A node's object store is one memfd (src/object_store/shared_memory.cc), shown in /proc as
+// "/memfd:moray-object-store (deleted)". Its memory is freed when no process holds a descriptor
+// or a mapping of it any more, so that is what "nothing left behind" means for the store. Memfds
+// are told apart by inode (concurrent tests have stores of the same name).
+constexpr char kStoreMemfd[] = "/memfd:moray-object-store";
+
+// Inodes of the store memfds `pid` has open or mapped.
+std::set<ino_t> StoreMemfdsHeldBy(pid_t pid) {
+  std::set<ino_t> inodes;
+  const fs::path proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& fd : ListDir(proc / "fd")) {
+    struct stat st;
+    if (fs::read_symlink(fd, ec).string().rfind(kStoreMemfd, 0) == 0 &&
+        stat(fd.c_str(), &st) == 0) {
+      inodes.insert(st.st_ino);
     }
   }
-  return names;
+  // "address perms offset dev inode path"
+  for (const auto& line : Lines(ReadFile(proc / "maps"))) {
+    std::istringstream in(line);
+    std::string address, perms, offset, dev, path;
+    unsigned long inode = 0;
+    in >> address >> perms >> offset >> dev >> inode;
+    std::getline(in >> std::ws, path);
+    if (path.rfind(kStoreMemfd, 0) == 0) inodes.insert(static_cast<ino_t>(inode));
+  }
+  return inodes;
 }
 
-// True if some live process has `path` open or mapped.
-bool InUseByAnyProcess(const std::string& path) {
-  std::error_code ec;
+// Every live process on the machine that holds one of `inodes` (open or mapped).
+std::vector<pid_t> HoldersOf(const std::set<ino_t>& inodes) {
+  std::vector<pid_t> holders;
   for (pid_t pid : AllPids()) {
-    fs::path proc = "/proc/" + std::to_string(pid);
-    for (const auto& fd : ListDir(proc / "fd")) {
-      if (fs::read_symlink(fd, ec).string() == path) return true;
+    if (!ProcessAlive(pid)) continue;
+    for (ino_t inode : StoreMemfdsHeldBy(pid)) {
+      if (inodes.count(inode)) {
+        holders.push_back(pid);
+        break;
+      }
     }
-    if (ReadFile(proc / "maps").find(path) != std::string::npos) return true;
   }
-  return false;
+  return holders;
+}
+
+// The Unix sockets a session's processes listen on: in its directory, or, when that path is too
+// long for a socket address, /tmp/moray-<uid>/ named by node id (src/raylet/raylet.cc).
+std::set<std::string> SocketFilesOf(const std::string& session_dir,
+                                    const std::vector<std::string>& node_ids) {
+  std::set<std::string> sockets;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(session_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_socket(ec)) sockets.insert(it->path().string());
+  }
+  for (const auto& entry : ListDir("/tmp/moray-" + std::to_string(getuid()))) {
+    for (const auto& node : node_ids) {
+      if (entry.filename().string().find(node) != std::string::npos &&
+          fs::is_socket(entry, ec)) {
+        sockets.insert(entry.string());
+      }
+    }
+  }
+  return sockets;
+}
+std::vector<std::string> Existing(const std::set<std::string>& paths) {
+  std::vector<std::string> existing;
+  for (const auto& path : paths) {
+    if (fs::exists(path)) existing.push_back(path);
+  }
+  return existing;
+}
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += item + "\n";
+  return out;
+}
+
+// The ids of the nodes of the cluster "auto" finds.
+std::vector<std::string> NodeIds() {
+  std::vector<std::string> ids;
+  for (const auto& node : moray::testing::RunMorayJson({"list", "nodes", "--address", "auto"})) {
+    ids.push_back(node["node_id"].get<std::string>());
+  }
+  return ids;
+}
+
+// What a running cluster holds that must go with it: its store memfds, and its socket files.
+struct Leftovers {
+  std::set<ino_t> memfds;
+  std::set<std::string> sockets;
+};
+Leftovers HeldBy(const std::string& session_dir, pid_t raylet,
+                 const std::vector<std::string>& node_ids) {
+  return {StoreMemfdsHeldBy(raylet), SocketFilesOf(session_dir, node_ids)};
+}
+// Expects everything in `held` to be gone (memfds: once every holder has exited or unmapped).
+void ExpectReleased(const Leftovers& held) {
+  std::vector<pid_t> holders;
+  EXPECT_TRUE(WaitFor([&] {
+    holders = HoldersOf(held.memfds);
+    return holders.empty();
+  }, std::chrono::seconds(10))) << "still holding the object store's memory:\n" << Describe(holders);
+  EXPECT_TRUE(Existing(held.sockets).empty()) << "sockets left behind:\n"
+                                              << Join(Existing(held.sockets));
 }
 
 std::vector<std::string> SessionDirs() {
@@ -222,12 +303,13 @@ class LifecycleTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleTest, EmbeddedClusterLeavesNoProcessesSocketsOrSharedMemory) {
-  std::set<std::string> shm_before = MorayShmFiles();
   auto sessions_before = SessionDirs();
   EXPECT_FALSE(ray::IsInitialized());
   ray::Init();
   EXPECT_TRUE(ray::IsInitialized());
   int worker = *ray::Task(Pid).Remote().Get();
+  auto large = ray::Put(std::vector<uint8_t>(1 << 20, 7));  // into the store: the driver maps it
+  EXPECT_EQ(large.Get()->size(), 1u << 20);
 
   std::string session = NewSession(sessions_before);
   ASSERT_FALSE(session.empty());
@@ -244,6 +326,18 @@ TEST_F(LifecycleTest, EmbeddedClusterLeavesNoProcessesSocketsOrSharedMemory) {
   std::set<int> ports = ListeningPortsOf(running);
   EXPECT_FALSE(ListeningPortsOf({gcs}).empty());
   EXPECT_FALSE(ListeningPortsOf({raylet}).empty());
+  // The store's memfd: the raylet holds it, and so do this driver and the worker, its clients.
+  const std::vector<std::string> nodes = NodeIds();
+  ASSERT_EQ(nodes.size(), 1u);
+  Leftovers held = HeldBy(session, raylet, nodes);
+  ASSERT_EQ(held.memfds.size(), 1u);
+  EXPECT_EQ(StoreMemfdsHeldBy(getpid()), held.memfds);
+  EXPECT_EQ(StoreMemfdsHeldBy(worker), held.memfds);
+  const std::vector<pid_t> holders = HoldersOf(held.memfds);
+  for (pid_t pid : {raylet, getpid(), static_cast<pid_t>(worker)}) {
+    EXPECT_NE(std::find(holders.begin(), holders.end(), pid), holders.end()) << pid;
+  }
+  EXPECT_FALSE(held.sockets.empty()) << "no socket files under " << session;
 
   // The CLI finds the running embedded cluster by "auto".
   auto status = RunMoray({"status", "--address", "auto"});
@@ -251,10 +345,12 @@ TEST_F(LifecycleTest, EmbeddedClusterLeavesNoProcessesSocketsOrSharedMemory) {
   EXPECT_NE(status.out.find("Healthy:"), std::string::npos) << status.out;
   EXPECT_TRUE(std::regex_search(status.out, std::regex(" 1 node_[0-9a-f]{32}"))) << status.out;
 
-  auto start = std::chrono::steady_clock::now();
   ray::Shutdown();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_FALSE(ray::IsInitialized());
+  // Asked to stop, the services stopped to the end, not killed once a grace period ran out.
+  EXPECT_NE(ReadFile(session + "/logs/raylet.log").find("raylet " + nodes[0] + " stopped"),
+            std::string::npos)
+      << ReadFile(session + "/logs/raylet.log");
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
   EXPECT_TRUE(AllExit(running)) << Describe(running);
   EXPECT_TRUE(ListeningPortsOf(running).empty());
@@ -262,11 +358,8 @@ TEST_F(LifecycleTest, EmbeddedClusterLeavesNoProcessesSocketsOrSharedMemory) {
   // sockets are closed; a port still listening would mean an inherited descriptor survived).
   std::set<int> still = ListeningPortsOf(AllPids());
   for (int port : ports) EXPECT_EQ(still.count(port), 0u) << "port " << port << " still listens";
-  for (const auto& name : MorayShmFiles()) {
-    // A concurrent test's live cluster may have files there: those are still in use.
-    EXPECT_TRUE(shm_before.count(name) || InUseByAnyProcess("/dev/shm/" + name))
-        << "/dev/shm/" << name << " left behind";
-  }
+  // No process, this driver included, holds the store's memory; its sockets are gone.
+  ExpectReleased(held);
   // "auto" no longer names the stopped cluster.
   auto after = RunMoray({"status", "--address", "auto"});
   EXPECT_NE(after.exit_code, 0);
@@ -320,18 +413,23 @@ TEST_F(LifecycleTest, ArgvFlagsShapeTheEmbeddedClusterAndTheJob) {
 struct ChildDriver {
   pid_t pid = -1;
   std::map<std::string, std::string> report;  // driver_pid, worker_pid
+  int stdin_fd = -1;  // closing it lets a driver in mode "exit" return from main
 };
 ChildDriver StartChildDriver(const std::string& mode) {
   ChildDriver child;
-  int fds[2];
+  int fds[2], in[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return child;
+  if (pipe2(in, O_CLOEXEC) != 0) return child;
   child.pid = fork();
   if (child.pid == 0) {
     dup2(fds[1], 1);
+    dup2(in[0], 0);
     execl(LIFECYCLE_DRIVER, LIFECYCLE_DRIVER, mode.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
+  close(in[0]);
+  child.stdin_fd = in[1];
   std::string text;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (text.find("READY\n") == std::string::npos) {
@@ -367,12 +465,19 @@ TEST_F(LifecycleTest, DriverExitingWithoutShutdownLeavesNothingBehind) {
   ASSERT_GT(child.pid, 0);
   ASSERT_TRUE(child.report.count("worker_pid")) << "the child driver did not report";
   pid_t worker = std::stoi(child.report["worker_pid"]);
+  const std::string session = NewSession(sessions_before);
+  auto services = ServicesOf(session);
+  ASSERT_EQ(services.size(), 2u);
+  Leftovers held = HeldBy(session, services["raylet"], NodeIds());
+  EXPECT_EQ(held.memfds.size(), 1u);
+  EXPECT_EQ(StoreMemfdsHeldBy(child.pid), held.memfds);
+  EXPECT_FALSE(held.sockets.empty()) << "no socket files under " << session;
+  close(child.stdin_fd);  // the driver returns from main
   int status = WaitExit(child.pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  auto services = ServicesOf(NewSession(sessions_before));
-  ASSERT_EQ(services.size(), 2u);
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
   EXPECT_TRUE(AllExit({worker, services["gcs_server"], services["raylet"]}));
+  ExpectReleased(held);
   // "auto" does not name the dead cluster.
   auto after = RunMoray({"status", "--address", "auto"});
   EXPECT_NE(after.exit_code, 0);
@@ -384,6 +489,7 @@ TEST_F(LifecycleTest, SigkilledDriverLeavesNothingBehind) {
   auto sessions_before = SessionDirs();
   ChildDriver child = StartChildDriver("wait");
   ASSERT_GT(child.pid, 0);
+  close(child.stdin_fd);  // unused in mode "wait"
   struct Reap {  // never leave the child behind, even when an assertion fails
     pid_t pid;
     ~Reap() {
@@ -392,17 +498,22 @@ TEST_F(LifecycleTest, SigkilledDriverLeavesNothingBehind) {
   } reap{child.pid};
   ASSERT_TRUE(child.report.count("worker_pid")) << "the child driver did not report";
   pid_t worker = std::stoi(child.report["worker_pid"]);
-  auto services = ServicesOf(NewSession(sessions_before));
+  const std::string session = NewSession(sessions_before);
+  auto services = ServicesOf(session);
   ASSERT_EQ(services.size(), 2u);
   EXPECT_TRUE(ProcessAlive(worker));
   // While it runs, the CLI finds its cluster.
   EXPECT_EQ(RunMoray({"status", "--address", "auto"}).exit_code, 0);
+  Leftovers held = HeldBy(session, services["raylet"], NodeIds());
+  EXPECT_EQ(held.memfds.size(), 1u);
+  EXPECT_FALSE(held.sockets.empty()) << "no socket files under " << session;
 
   kill(child.pid, SIGKILL);
   int status = WaitExit(child.pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   EXPECT_TRUE(WaitFor(NothingRunning, std::chrono::seconds(10))) << Describe(Others());
   EXPECT_TRUE(AllExit({worker, services["gcs_server"], services["raylet"]}));
+  ExpectReleased(held);
   auto after = RunMoray({"status", "--address", "auto"});
   EXPECT_NE(after.exit_code, 0);
   EXPECT_NE(after.err.find("could not find a running Moray cluster"), std::string::npos)
@@ -493,8 +604,10 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
   EXPECT_TRUE(AllExit(all)) << Describe(all);
 }
 
-// Init with an address where no cluster is: a RayException saying what is wrong, within seconds,
-// nothing started, and the process can still Init afterwards.
+// Init with an address where no cluster is: a RayException saying what is wrong, nothing started,
+// and the process can still Init afterwards. Fast: none waits for a deadline (a refused
+// connection is an answer, and says so; GcsClientConnectTest checks it returns before its
+// deadline). How long it takes is not asserted: a loaded machine is slow.
 TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
   const std::string closed = "127.0.0.1:" + std::to_string(FreePort());
   struct Case {
@@ -503,6 +616,7 @@ TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
   };
   std::vector<Case> cases = {
       {closed, closed},
+      {closed, "connection refused"},
       {"nonsense", "invalid address 'nonsense'"},
       {"127.0.0.1:99999", "the port must be a number between 1 and 65535"},
       {"auto", "could not find a running Moray cluster"},
@@ -511,7 +625,6 @@ TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
     SCOPED_TRACE(c.address);
     ray::RayConfig config;
     config.address = c.address;
-    auto start = std::chrono::steady_clock::now();
     try {
       ray::Init(config);
       ADD_FAILURE() << "Init succeeded";
@@ -519,7 +632,6 @@ TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
     } catch (const ray::internal::RayException& e) {
       EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
     EXPECT_FALSE(ray::IsInitialized());
     EXPECT_TRUE(NothingRunning()) << Describe(Others());
   }
