@@ -1,6 +1,7 @@
 #include "tests/test_env.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -22,11 +23,20 @@ std::string& Root() {
   return root;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 }  // namespace
+
+std::string ReadFile(const std::string& path) {
+  // read(2), not a stream: a /proc file of a process that exits while it is read fails with
+  // ESRCH, which std::filebuf turns into an exception.
+  std::string text;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return text;
+}
 
 void PrivateTmpDir::SetUp() {
   char tmpl[] = "/tmp/moray-test-XXXXXX";

@@ -54,6 +54,10 @@ bool FileExists(const std::string& path);
 // test fail instead of hanging.
 bool AwaitFile(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// The contents of `path`; what could be read of it if it vanishes meanwhile (a /proc file of a
+// process that exits), or "" if it cannot be opened.
+std::string ReadFile(const std::string& path);
+
 // The lines of `text`.
 std::vector<std::string> Lines(const std::string& text);
 
