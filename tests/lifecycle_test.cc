@@ -640,6 +640,36 @@ TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
   ray::Shutdown();
 }
 
+// MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER sets how many short tasks an owner pipelines to one worker
+// (the benchmarks set 1, Ray's default): a bad value fails Init before anything starts, a good
+// one reaches the cluster's processes (which inherit it and check it too) and tasks run.
+TEST_F(LifecycleTest, TasksInFlightPerWorkerComesFromTheEnvironment) {
+  constexpr const char* kVar = "MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER";
+  for (const char* bad : {"0", "-1", "abc", "2x", ""}) {
+    SCOPED_TRACE(bad);
+    setenv(kVar, bad, 1);
+    try {
+      ray::Init();
+      if (*bad) ADD_FAILURE() << "Init succeeded";
+      ray::Shutdown();
+    } catch (const ray::internal::RayException& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(kVar) +
+                                           " must be a whole number of at least 1, not '" + bad),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(ray::IsInitialized());
+    EXPECT_TRUE(NothingRunning()) << Describe(Others());
+  }
+  setenv(kVar, "1", 1);
+  ray::Init();
+  std::vector<ray::ObjectRef<int>> sums;
+  for (int i = 0; i < 200; ++i) sums.push_back(ray::Task(Plus).Remote(i, 1));
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(*sums[i].Get(), i + 1);
+  ray::Shutdown();
+  unsetenv(kVar);
+}
+
 TEST_F(LifecycleTest, MorayStartRejectsBadInputAndLeavesNothingRunning) {
   struct Case {
     std::vector<std::string> args;

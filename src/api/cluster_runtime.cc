@@ -10,6 +10,7 @@
 #include <optional>
 #include <variant>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/actor_exit.h"
@@ -193,6 +194,22 @@ std::string SelfExe() {
 std::string EnvOr(const char* name, const std::string& fallback = "") {
   const char* value = std::getenv(name);
   return value ? value : fallback;
+}
+
+// MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER (a whole number >= 1): how many short tasks this process,
+// as an owner, pipelines to one leased worker (SubmitterOptions; Ray's default is 1). Read here
+// once per process; the processes of a cluster a driver starts inherit its environment.
+absl::Status ApplySubmitterEnv(core::SubmitterOptions* options) {
+  constexpr const char* kVar = "MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER";
+  std::string value = EnvOr(kVar);
+  if (value.empty()) return absl::OkStatus();
+  int n = 0;
+  if (!absl::SimpleAtoi(value, &n) || n < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kVar, " must be a whole number of at least 1, not '", value, "'"));
+  }
+  options->max_tasks_in_flight_per_worker = n;
+  return absl::OkStatus();
 }
 
 void AddArgs(std::vector<ray::internal::TaskArgument>& args, proto::TaskSpec* spec) {
@@ -491,6 +508,10 @@ absl::StatusOr<std::pair<std::string, int>> FindLocalRaylet(const std::string& g
 
 std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
   InitLogging("driver", "");
+  core::SubmitterOptions submitter;
+  if (auto s = ApplySubmitterEnv(&submitter); !s.ok()) {
+    throw ray::internal::RayException(std::string(s.message()));
+  }
   std::optional<StartedHead> embedded;
   std::string gcs_address;
   std::string raylet_host;
@@ -531,6 +552,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   }
 
   core::CoreWorkerOptions options;
+  options.submitter = submitter;
   options.is_driver = true;
   options.raylet_host = raylet_host;
   options.raylet_port = raylet_port;
@@ -576,6 +598,10 @@ void RunWorkerProcess() {
   InitLogging("worker", "");
   core::CoreWorkerOptions options;
   options.is_driver = false;
+  if (auto s = ApplySubmitterEnv(&options.submitter); !s.ok()) {
+    std::fprintf(stderr, "moray worker: %s\n", std::string(s.message()).c_str());
+    std::_Exit(2);
+  }
   std::string raylet = EnvOr("MORAY_RAYLET_ADDRESS");
   if (auto s = ParseHostPort(raylet, &options.raylet_host, &options.raylet_port); !s.ok()) {
     std::fprintf(stderr, "moray worker: bad MORAY_RAYLET_ADDRESS: %s\n", s.ToString().c_str());
