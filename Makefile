@@ -27,7 +27,8 @@ test: build
 
 bench: build
 	@mkdir -p $(BUILD)/bench
-	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json
+	@rm -f $(BUILD)/bench/latest.jsonl  # one line per result as measured, kept if the run dies
+	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json --jsonl $(BUILD)/bench/latest.jsonl
 	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
 
 install: build

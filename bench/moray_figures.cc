@@ -1,7 +1,6 @@
 #include "moray_figures.h"
 
 #include <dirent.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include <moray/objects.h>
 #include <ray/api.h>
 
+#include "harness.h"
 #include "report.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -135,47 +135,11 @@ std::set<int> WorkerPids(const ClusterPids& cluster) {
 // ---------------------------------------------------------------------------------------------
 // Moray figures.
 
-// Runs this program as a fresh driver with `--child=<mode>`: it starts its own private cluster.
-// Returns the results it printed (empty if it failed) and, in *first_line_ms, the time from
-// before fork+exec until its first line of output.
-std::vector<Result> RunChild(const std::string& mode, double* first_line_ms = nullptr) {
-  int fds[2];
-  if (pipe(fds) != 0) return {};
-  std::string flag = "--child=" + mode;
-  auto start = Clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execl("/proc/self/exe", "microbenchmark", flag.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
-    out.append(buf, n);
-    if (first_line_ms && *first_line_ms < 0 && out.find('\n') != std::string::npos) {
-      *first_line_ms = SecondsSince(start) * 1000;
-    }
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::vector<Result> parsed = ParseChildResults(out);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::printf("(child driver --child=%s failed: status %d)\n", mode.c_str(), status);
-  }
-  return parsed;
-}
-
 void MeasureStartToFirstTask() {
   std::vector<double> inside, outside;
   for (int i = 0; i < 5; ++i) {
     double exec_ms = -1;
-    auto child = RunChild("first-task", &exec_ms);
+    auto child = RunChild({"--child=first-task"}, {}, nullptr, &exec_ms);
     if (child.empty()) continue;
     inside.push_back(child[0].value);
     outside.push_back(exec_ms);
@@ -350,7 +314,7 @@ void RunMorayFigures(const std::string& filter, bool after_other_metrics) {
   if (wanted("start")) MeasureStartToFirstTask();
   // On a fresh cluster, so "at rest" means at rest.
   if (wanted("worker") || wanted("rss") || wanted("queued")) {
-    for (Result& r : RunChild("figures")) Report(std::move(r));
+    for (Result& r : RunChild({"--child=figures"})) Report(std::move(r));
   }
 }
 
