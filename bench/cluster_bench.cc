@@ -57,6 +57,8 @@ std::string Moray() {
   return (dir / "moray").string();
 }
 
+void StopCluster();
+
 // Starts a head and `nodes - 1` more raylets (1 CPU and `store` bytes each); returns the GCS
 // address and appends each raylet's pid.
 std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets) {
@@ -85,6 +87,12 @@ std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets
     out = Run(Moray() + " start --address=" + address + " --node-name=node" + std::to_string(i) +
               common);
     note(out);
+  }
+  if (static_cast<int>(raylets->size()) != nodes) {
+    std::fprintf(stderr, "cluster_bench: started %d nodes but found %zu raylet pids in their "
+                 "sessions' pids files\n", nodes, raylets->size());
+    StopCluster();
+    std::exit(1);
   }
   return address;
 }
@@ -177,14 +185,27 @@ int main(int argc, char** argv) {
     ray::Shutdown();
     auto start = Clock::now();
     kill(raylets.back(), SIGKILL);
+    constexpr double kDetectionLimitS = 30;
     double detected = -1;
-    while (SecondsSince(start) < 30) {
-      std::string nodes = Run(Moray() + " list nodes --address " + address);
+    std::string nodes;
+    while (SecondsSince(start) < kDetectionLimitS) {
+      nodes = Run(Moray() + " list nodes --address " + address);
       if (nodes.find("DEAD") != std::string::npos) {
         detected = SecondsSince(start);
         break;
       }
       usleep(50 * 1000);  // polling the CLI: this measures detection, it is not a hot path
+    }
+    if (detected < 0) {
+      // Not a figure: a cluster that never notices a dead node is a failure of the benchmark.
+      std::fprintf(stderr,
+                   "cluster_bench: FAILED: the raylet (pid %d) was SIGKILLed, but `moray list "
+                   "nodes` showed no DEAD node within %.0f s; last listing:\n%s\n",
+                   static_cast<int>(raylets.back()), kDetectionLimitS, nodes.c_str());
+      StopCluster();
+      if (!json.empty()) moray::bench::WriteJson(json);  // what was measured before
+      std::filesystem::remove_all(std::getenv("MORAY_TMPDIR"));
+      return 1;
     }
     Report({"dead_node_detection_s", detected, -1, "s",
             "SIGKILL of a raylet -> DEAD in `moray list nodes` (checks every 1 s, 5 failures)"});
