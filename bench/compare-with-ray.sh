@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Moray and Ray side by side on this machine, in one run (issue 6).
+# Moray and Ray side by side on this machine, in one run (issues 6 and 10).
 #
-#   bench/compare-with-ray.sh [--quick] [--windows N] [--window-seconds S] [--filter TEXT]
-#                             [--cpus N] [--moray-build DIR] [--micro-timeout SECONDS]
+#   bench/compare-with-ray.sh [--quick] [--windows N] [--window-seconds S] [--warmup-seconds S]
+#                             [--filter TEXT] [--cpus N] [--moray-build DIR]
+#                             [--metric-timeout SECONDS] [--micro-timeout SECONDS]
 #                             [--no-ray-microbenchmark]
 #
 # 1. Creates a throwaway Python virtual environment OUTSIDE the source tree
 #    ($MORAY_COMPARE_CACHE, default ~/.cache/moray-compare) and installs ray[cpp]==$RAY_VERSION
 #    from the Python package registry. If the registry cannot be reached it says so and exits 0.
-# 2. Builds bench/microbenchmark.cc + bench/report.cc (the Ray-API-only metrics and harness,
-#    -DMORAY_BENCH_RAY_API_ONLY) twice:
+# 2. Builds bench/{microbenchmark,ray_metrics,harness,report}.cc (the Ray-API-only metrics and
+#    harness, -DMORAY_BENCH_RAY_API_ONLY) twice:
 #    - against an installed Moray: by default a clean `git archive` snapshot of HEAD, built
 #      (targets moray, moray_bin) and installed with `cmake --install` into the cache;
 #      --moray-build DIR installs an existing build tree instead (it may hold uncommitted work);
 #    - against ray-cpp, as Ray's C++ users do: with its ABI flag (-D_GLIBCXX_USE_CXX11_ABI=0), a
 #      driver executable plus the same code as a shared library that Ray's default_worker loads
 #      from --ray_code_search_path.
-# 3. Starts Ray (`ray start --head`, dashboard off, --num-cpus=$CPUS, 4 GiB object store), runs
-#    the Ray build, `ray stop`; then runs the Moray build (its private cluster with the same CPU
+# 3. Starts Ray (`ray start --head`, dashboard off, --num-cpus=$CPUS, 4 GiB object store) and runs
+#    the Ray build, then `ray stop`; then the Moray build (a private cluster per driver, same CPU
 #    count and store size); then Ray's own `ray microbenchmark` (Python), bounded in time.
-# 4. Prints a table: metric, Moray, Ray (C++), Moray/Ray, and Ray's Python figure where the
-#    metric has one. Results and logs stay in $WORK (printed at the end).
+#    Each metric runs in a driver process of its own (`--metric NAME`, bounded by
+#    --metric-timeout), which appends its result to a JSON-lines file the moment it is measured:
+#    a metric that crashes, throws or hangs is recorded as failed, with the reason, and every
+#    other metric keeps its figure.
+# 4. Prints a table: metric, Moray, Ray (C++), Moray/Ray, Ray's Python figure where the metric
+#    has one; no ratio where the two runtimes do different work under the same name; then each
+#    runtime's figures as ratios to the same-run TCP round trip and memcpy. Results and logs stay
+#    in $WORK (printed at the end).
 #
 # Ray is the yardstick here and nothing more: nothing of it is linked into Moray, and this script
 # and its virtual environment are no part of the build, the install or the tests.
@@ -32,18 +39,22 @@ CACHE=${MORAY_COMPARE_CACHE:-$HOME/.cache/moray-compare}
 CPUS=2
 WINDOWS=4            # as `ray microbenchmark`: 4 windows of >= 2 s after a warm-up
 WINDOW_SECONDS=2
+WARMUP_SECONDS=2     # each metric's driver is fresh: its first calls start the workers
+METRIC_TIMEOUT=300   # per metric (one driver process each)
 FILTER=""
 MORAY_BUILD=""
 MICRO_TIMEOUT=420    # enough for the task/put/get figures, which `ray microbenchmark` runs first
 RUN_MICRO=1
 STORE_BYTES=4294967296
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) WINDOWS=2; WINDOW_SECONDS=1; MICRO_TIMEOUT=150 ;;
     --windows) WINDOWS=$2; shift ;;
     --window-seconds) WINDOW_SECONDS=$2; shift ;;
+    --warmup-seconds) WARMUP_SECONDS=$2; shift ;;
+    --metric-timeout) METRIC_TIMEOUT=$2; shift ;;
     --filter) FILTER=$2; shift ;;
     --cpus) CPUS=$2; shift ;;
     --moray-build) MORAY_BUILD=$(cd "$2" && pwd); shift ;;
@@ -113,10 +124,11 @@ else
 fi
 
 # --- 3. the same benchmark source, built twice ---------------------------------------------------
-BENCH_SRCS=("$SRC/bench/microbenchmark.cc" "$SRC/bench/report.cc")
+BENCH_SRCS=("$SRC/bench/microbenchmark.cc" "$SRC/bench/ray_metrics.cc" "$SRC/bench/harness.cc"
+            "$SRC/bench/report.cc")
 CXXFLAGS_BENCH=(-std=c++17 -O2 -g -DMORAY_BENCH_RAY_API_ONLY)
 log "building the benchmark against Moray ($MORAY_PREFIX)"
-mkdir -p "$WORK/moray"
+mkdir -p "$WORK/moray" "$WORK/logs"
 # shellcheck disable=SC2046
 g++ "${CXXFLAGS_BENCH[@]}" "${BENCH_SRCS[@]}" -o "$WORK/moray/microbenchmark" \
   $(PKG_CONFIG_PATH="$MORAY_PREFIX/lib/pkgconfig" pkg-config --cflags --libs moray)
@@ -134,8 +146,46 @@ done
 g++ "${objs[@]}" -o "$WORK/ray/microbenchmark" "${RAY_LINK[@]}"                  # the driver
 g++ -shared "${objs[@]}" -o "$WORK/ray/code/libmicrobenchmark.so" "${RAY_LINK[@]}"  # for workers
 
-BENCH_ARGS=(--windows "$WINDOWS" --window-seconds "$WINDOW_SECONDS")
-[ -n "$FILTER" ] && BENCH_ARGS+=(--filter "$FILTER")
+# The metrics, in the order the benchmark runs them; --filter keeps those containing the text.
+METRICS=()
+while IFS= read -r name; do
+  if [ -z "$FILTER" ] || [[ "$name" == *"$FILTER"* ]]; then METRICS+=("$name"); fi
+done < <("$WORK/moray/microbenchmark" --list)
+[ ${#METRICS[@]} -gt 0 ] || { echo "no metric matches --filter '$FILTER'" >&2; exit 2; }
+BENCH_ARGS=(--windows "$WINDOWS" --window-seconds "$WINDOW_SECONDS" --warmup-seconds "$WARMUP_SECONDS")
+
+# run_metrics RUNTIME DIR [driver args...]: each metric in a driver process of its own, appending
+# to $WORK/RUNTIME.jsonl; a metric the driver did not report (it crashed, timed out or failed to
+# start) is appended as failed, with the reason from its exit status and its log.
+run_metrics() {
+  local runtime=$1 dir=$2; shift 2
+  local jsonl=$WORK/$runtime.jsonl metric_log rc reason
+  : > "$jsonl"
+  for metric in "${METRICS[@]}"; do
+    metric_log=$WORK/logs/$runtime-$metric.log
+    printf '%s %s %s\n' "$runtime" "$metric" "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
+    rc=0
+    (cd "$dir" && timeout --kill-after=15 "$METRIC_TIMEOUT" ./microbenchmark "$@" \
+       "${BENCH_ARGS[@]}" --metric "$metric" --jsonl "$jsonl") > "$metric_log" 2>&1 || rc=$?
+    grep -v '^\[' "$metric_log" | grep -E '^[a-z0-9_]+ +([0-9.]+ |FAILED)' >&2 || true
+    if ! grep -q "\"metric\": \"$metric\"" "$jsonl"; then
+      case $rc in
+        124|137) reason="no result within ${METRIC_TIMEOUT}s (timed out)" ;;
+        0) reason="the driver exited without reporting it" ;;
+        *) if [ "$rc" -gt 128 ]; then reason="the driver was killed by signal $((rc - 128))"
+           else reason="the driver exited with status $rc"; fi ;;
+      esac
+      # The last line that says what went wrong (an exception's what(), a check, an error).
+      local why
+      why=$(grep -v '^ *$' "$metric_log" | grep -iE "exception|what\(\)|error|fail|check|abort" \
+              | tail -1 | cut -c1-300 || true)
+      [ -n "$why" ] && reason="$reason: $why"
+      python3 -c 'import json, sys; print(json.dumps({"metric": sys.argv[1], "failed": sys.argv[2]}))' \
+        "$metric" "$reason (log: $metric_log)" >> "$jsonl"
+      printf '%-44s %14s   %s\n' "$metric" FAILED "$reason" >&2
+    fi
+  done
+}
 
 # --- 4. Ray, then Moray, one after the other -----------------------------------------------------
 ray_started=0
@@ -148,31 +198,28 @@ if pgrep -f '/ray/core/src/ray/(raylet/raylet|gcs/gcs_server)' > /dev/null; then
 fi
 NODE_IP=$("$VENV/bin/python" -c "import ray._private.services as s; print(s.get_node_ip_address())" 2>/dev/null || hostname -I | awk '{print $1}')
 RAY_PORT=${RAY_PORT:-6379}
+START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting Ray $RAY_VERSION: --num-cpus=$CPUS, dashboard off, node $NODE_IP:$RAY_PORT"
 ray_started=1
 ray start --head --node-ip-address="$NODE_IP" --port="$RAY_PORT" --num-cpus="$CPUS" \
   --include-dashboard=false --object-store-memory="$STORE_BYTES" --disable-usage-stats \
   > "$WORK/ray-start.log" 2>&1
-log "running the benchmark on Ray (log: $WORK/ray.log)"
-(cd "$WORK/ray" && ./microbenchmark --ray_address="$NODE_IP:$RAY_PORT" \
-   --ray_node_ip_address="$NODE_IP" --ray_code_search_path="$WORK/ray/code" \
-   "${BENCH_ARGS[@]}" --json "$WORK/ray.json") > "$WORK/ray.out" 2> "$WORK/ray.log" \
-  || echo "the Ray run failed (exit $?); see $WORK/ray.log" >&2
-grep -v '^\[' "$WORK/ray.out" >&2 || true
+log "running the benchmark on Ray, one driver per metric (logs: $WORK/logs/ray-*.log)"
+run_metrics ray "$WORK/ray" --ray_address="$NODE_IP:$RAY_PORT" \
+  --ray_node_ip_address="$NODE_IP" --ray_code_search_path="$WORK/ray/code"
 ray stop --force > "$WORK/ray-stop.log" 2>&1 || true
 ray_started=0
 
-log "running the benchmark on Moray (log: $WORK/moray.log)"
-(cd "$WORK/moray" && ./microbenchmark \
-   --ray_head_args="--num-cpus=$CPUS --object-store-memory=$STORE_BYTES" \
-   "${BENCH_ARGS[@]}" --json "$WORK/moray.json") > "$WORK/moray.out" 2> "$WORK/moray.log" \
-  || echo "the Moray run failed (exit $?); see $WORK/moray.log" >&2
-cat "$WORK/moray.out" >&2
+log "running the benchmark on Moray, one driver per metric (logs: $WORK/logs/moray-*.log)"
+run_metrics moray "$WORK/moray" \
+  --ray_head_args="--num-cpus=$CPUS --object-store-memory=$STORE_BYTES"
 
 # --- 5. Ray's own microbenchmark (Python), bounded -----------------------------------------------
 : > "$WORK/ray-microbenchmark.out"
 if [ "$RUN_MICRO" = 1 ]; then
   log "running Ray's own 'ray microbenchmark' (Python) for at most ${MICRO_TIMEOUT}s"
+  printf 'ray-python - %s\n' "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
   ray_started=1
   (cd "$WORK" && TESTS_TO_RUN="${FILTER//_/ }" timeout --kill-after=30 "$MICRO_TIMEOUT" \
      ray microbenchmark) > "$WORK/ray-microbenchmark.out" 2> "$WORK/ray-microbenchmark.log" \
@@ -184,56 +231,8 @@ if [ "$RUN_MICRO" = 1 ]; then
 fi
 
 # --- 6. the table ------------------------------------------------------------------------------
-python3 - "$WORK/moray.json" "$WORK/ray.json" "$WORK/ray-microbenchmark.out" <<'EOF'
-import json, os, re, sys
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-moray, ray = load(sys.argv[1]), load(sys.argv[2])
-py = {}
-if os.path.exists(sys.argv[3]):
-    for line in open(sys.argv[3]):
-        m = re.match(r"(.*) per second ([0-9.e+-]+) \+- ([0-9.e+-]+)", line.strip())
-        if m:
-            name = re.sub(r" \(.*\)$", "", m.group(1)).replace(" ", "_").replace(":", "_")
-            py[name] = float(m.group(2))
-
-def fmt(r):
-    if not r:
-        return "—"
-    v, s = r["value"], r.get("std")
-    d = 3 if v < 10 else 1
-    return f"{v:,.{d}f} ± {s:,.{d}f}" if s is not None else f"{v:,.{d}f}"
-
-names = list(moray) + [n for n in ray if n not in moray]
-rows = []
-for n in names:
-    m, r = moray.get(n), ray.get(n)
-    unit = (m or r)["unit"]
-    ratio, note = "—", ""
-    if m and r and r["value"] > 0:
-        x = m["value"] / r["value"]
-        ratio = f"{x:,.2f}×"
-        if "baseline" in n:
-            note = "baseline (memcpy, no runtime)"
-        elif x < 1:
-            note = "MORAY SLOWER"
-    p = py.get(n)
-    rows.append((n, fmt(m), fmt(r), ratio, f"{p:,.1f}" if p is not None else "—", unit, note))
-
-head = ("metric", "Moray", "Ray (C++)", "Moray/Ray", "Ray (Python)", "unit", "")
-w = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
-print()
-print("  ".join(str(h).ljust(w[i]) if i in (0, 5, 6) else str(h).rjust(w[i]) for i, h in enumerate(head)).rstrip())
-for row in rows:
-    print("  ".join(str(c).ljust(w[i]) if i in (0, 5, 6) else str(c).rjust(w[i]) for i, c in enumerate(row)).rstrip())
-print("\nMoray/Ray: rates, so > 1 means Moray is faster. Ray (Python): `ray microbenchmark`, same machine, same run.")
-EOF
+python3 "$SRC/bench/compare_table.py" "$WORK/moray.jsonl" "$WORK/ray.jsonl" \
+  "$WORK/ray-microbenchmark.out" "$WORK/load.txt" "$(nproc)" | tee "$WORK/table.txt"
 echo
-echo "Moray $MORAY_COMMIT; Ray $RAY_VERSION; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); $(date -u '+%Y-%m-%d %H:%M UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Moray $MORAY_COMMIT; Ray $RAY_VERSION; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); started $START_TIME (load average $START_LOAD), ended $(date -u '+%Y-%m-%d %H:%M UTC') (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "results and logs: $WORK"
