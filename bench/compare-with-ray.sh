@@ -40,7 +40,8 @@ CPUS=2
 WINDOWS=4            # as `ray microbenchmark`: 4 windows of >= 2 s after a warm-up
 WINDOW_SECONDS=2
 WARMUP_SECONDS=2     # each metric's driver is fresh: its first calls start the workers
-METRIC_TIMEOUT=300   # per metric (one driver process each)
+METRIC_TIMEOUT=600   # per metric (one driver process each); Ray C++ multi_client_tasks_async at
+                     # ~650 tasks/s needs ~5 min for its 5 batches of 40k
 FILTER=""
 MORAY_BUILD=""
 MICRO_TIMEOUT=420    # enough for the task/put/get figures, which `ray microbenchmark` runs first
