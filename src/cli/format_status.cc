@@ -102,7 +102,27 @@ std::string UsageLines(const std::map<std::string, Usage>& usage, const std::str
   return out;
 }
 
-// `moray status -v`: each ALIVE node's own usage.
+// (infeasible, shape) -> pending requests.
+using DemandCounts = std::map<std::tuple<bool, std::string>, int64_t>;
+
+void AddDemands(const proto::NodeResourceReport& report, DemandCounts* demands) {
+  for (const auto& demand : report.demands()) {
+    std::map<std::string, double> shape(demand.shape().begin(), demand.shape().end());
+    (*demands)[{demand.infeasible(), FormatResourceShape(shape)}] += demand.num_ready_requests();
+  }
+}
+
+std::string DemandLines(const DemandCounts& demands, const std::string& indent) {
+  std::string out;
+  for (const auto& [key, count] : demands) {
+    const auto& [infeasible, shape] = key;
+    absl::StrAppend(&out, indent, shape, ": ", count, "+ pending tasks/actors",
+                    infeasible ? " (infeasible: no node can ever satisfy it)" : "", "\n");
+  }
+  return out;
+}
+
+// `moray status -v`: each ALIVE node's own usage, and the requests waiting at it.
 std::string NodeUsageSection(const proto::GetClusterStatusReply& status) {
   std::string out = absl::StrCat("\nNode usage\n", kStatusDashes, "\n");
   for (const auto& node : status.nodes()) {
@@ -110,6 +130,11 @@ std::string NodeUsageSection(const proto::GetClusterStatusReply& status) {
     absl::StrAppend(&out, "Node: ", ToHex(node.node_id()), " (", node.node_name(), ", ",
                     node.node_ip(), node.is_head_node() ? ", head" : "", ")\n Usage:\n",
                     UsageLines(SumUsage(status, &node.node_id()), "  "));
+    DemandCounts demands;
+    for (const auto& report : status.reports()) {
+      if (report.node_id() == node.node_id()) AddDemands(report, &demands);
+    }
+    if (!demands.empty()) absl::StrAppend(&out, " Demands:\n", DemandLines(demands, "  "));
   }
   return out;
 }
@@ -121,21 +146,13 @@ std::string ResourceSection(const proto::GetClusterStatusReply& status) {
   // Demands of alive nodes, merged by shape across nodes.
   absl::flat_hash_map<std::string, bool> alive;
   for (const auto& node : status.nodes()) alive[node.node_id()] = node.state() == proto::NODE_ALIVE;
-  std::map<std::tuple<bool, std::string>, int64_t> demands;  // (infeasible, shape) -> count
+  DemandCounts demands;
   for (const auto& report : status.reports()) {
-    if (!alive[report.node_id()]) continue;
-    for (const auto& demand : report.demands()) {
-      std::map<std::string, double> shape(demand.shape().begin(), demand.shape().end());
-      demands[{demand.infeasible(), FormatResourceShape(shape)}] += demand.num_ready_requests();
-    }
+    if (alive[report.node_id()]) AddDemands(report, &demands);
   }
   out += "\nDemands:\n";
   if (demands.empty()) out += " (no resource demands)\n";
-  for (const auto& [key, count] : demands) {
-    const auto& [infeasible, shape] = key;
-    absl::StrAppend(&out, " ", shape, ": ", count, "+ pending tasks/actors",
-                    infeasible ? " (infeasible: no node can ever satisfy it)" : "", "\n");
-  }
+  out += DemandLines(demands, " ");
   return out;
 }
 

@@ -95,7 +95,10 @@ TEST(FormatClusterStatusTest, VerboseShowsEachAliveNodesUsage) {
   EXPECT_THAT(std::vector<std::string>(at + 2, lines.end()),
               ElementsAre("Node: 01010101010101010101010101010101 (head-node, 127.0.0.1, head)",
                           " Usage:", "  1.0/2.0 CPU", "  0.0/1.0 GPU", "  0.5/4.0 custom",
-                          "  20.00MiB/4.05GiB object_store_memory",
+                          "  20.00MiB/4.05GiB object_store_memory", " Demands:",
+                          "  {'CPU': 1.0}: 3+ pending tasks/actors",
+                          "  {'CPU': 64.0, 'GPU': 1.0}: 1+ pending tasks/actors (infeasible: no "
+                          "node can ever satisfy it)",
                           "Node: 03030303030303030303030303030303 (worker-1, 127.0.0.1)",
                           " Usage:", "  0.0/4.0 CPU"));
   // The summary still counts both nodes.

@@ -68,6 +68,15 @@ void ClusterScheduler::ForgetNode(const std::string& node_id) {
   remote_.erase(node_id);
 }
 
+void ClusterScheduler::Charge(const std::string& node_id, const Resources& asked) {
+  auto it = remote_.find(node_id);
+  if (it == remote_.end()) return;
+  for (const auto& [name, amount] : asked) {
+    auto have = it->second.available.find(name);
+    if (have != it->second.available.end()) have->second = std::max(0.0, have->second - amount);
+  }
+}
+
 std::vector<ClusterScheduler::Candidate> ClusterScheduler::Candidates(
     const Resources& local_total, const Resources& local_available) const {
   std::vector<Candidate> nodes;

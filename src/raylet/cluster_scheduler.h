@@ -56,6 +56,9 @@ class ClusterScheduler {
   // The GCS declared the node dead (NODE_DIED): no longer a candidate, ahead of the next view
   // and whatever a view sent before its death says.
   void ForgetNode(const std::string& node_id);
+  // A request for `asked` was sent to remote node `node_id`: until the next view, its resources
+  // count as taken there, so requests placed meanwhile do not all pick the same free node.
+  void Charge(const std::string& node_id, const Resources& asked);
   // `preferred_node` (may be empty): DEFAULT's choice when it has room (see above).
   Decision Pick(const Resources& asked, const proto::SchedulingStrategy& strategy,
                 const Resources& local_total, const Resources& local_available,

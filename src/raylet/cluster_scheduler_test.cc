@@ -146,5 +146,18 @@ TEST(ClusterSchedulerTest, ANodeDeclaredDeadIsNoCandidateEvenIfAnOlderViewSaysAl
   EXPECT_NE(soft.node.node_id(), "A");
 }
 
+TEST(ClusterSchedulerTest, ARequestSentToANodeCountsAgainstItUntilTheNextView) {
+  ClusterScheduler s("L");
+  s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/0));
+  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here: A has one free
+  ASSERT_FALSE(d.local);
+  EXPECT_EQ(d.node.node_id(), "A");
+  s.Charge("A", kOneCpu);
+  // A's one CPU is spoken for: the next request waits here rather than also going to A.
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
+  s.UpdateView(View(1, 0));  // the next view says what A really has
+  EXPECT_EQ(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).node.node_id(), "A");
+}
+
 }  // namespace
 }  // namespace moray::raylet

@@ -217,10 +217,13 @@ void LeaseManager::Schedule() {
   if (granted_any) Changed();
 }
 
-void LeaseManager::ReplaceInfeasible(const PlaceFn& place) {
+void LeaseManager::ReplaceWaiting(const PlaceFn& place) {
   bool changed = false;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (total_.Contains(it->resources) || it->request.spilled() || !place(it->request, it->reply)) {
+    const bool feasible = total_.Contains(it->resources);
+    const bool stays = it->request.spilled() || (feasible && it->for_actor) ||
+                       available_.Contains(it->resources);  // only waits for a worker
+    if (stays || !place(it->request, it->reply)) {
       ++it;
       continue;
     }

@@ -68,12 +68,14 @@ class LeaseManager {
   // Tries to grant queued requests (after workers became idle or resources were freed).
   void Schedule();
 
-  // Queued requests this node can never run (not sent here by another raylet), for another look
-  // when the cluster view changes: `place` returns true if it took the request elsewhere (its
-  // reply then ran), false to keep it queued here.
+  // Queued requests that cannot be granted here now — this node can never run them, or their
+  // resources are in use — for another look when the cluster view changes (another node may
+  // have joined, or freed up): `place` returns true if it took the request elsewhere (its reply
+  // then ran), false to keep it queued here. Requests another raylet sent here (`spilled`) stay,
+  // and so do feasible actor requests (the GCS chose this node).
   using PlaceFn = std::function<bool(const proto::RequestWorkerLeaseRequest& request,
                                      const ReplyFn& reply)>;
-  void ReplaceInfeasible(const PlaceFn& place);
+  void ReplaceWaiting(const PlaceFn& place);
 
   const ResourceSet& total() const { return total_; }
   const ResourceSet& available() const { return available_; }

@@ -226,6 +226,43 @@ TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
   EXPECT_FALSE(replies_.contains(2));
 }
 
+TEST_F(LeaseManagerTest, ReplaceWaitingOffersOnlyRequestsThatCannotRunHereNow) {
+  MakeNode({{"CPU", 1}});
+  workers_.AddIdle("J", "w1");
+  Request(1, 1, {});                 // granted: takes the CPU
+  Request(1, 2, {});                 // waits for the CPU
+  Request(1, 3, {{"GPU", 1}});       // can never run here
+  Request(1, 4, {{"CPU", 0}});       // its resources are free: it only waits for a worker
+  auto queue = [&](int64_t lease_id, bool spilled, bool actor) {
+    proto::RequestWorkerLeaseRequest request;
+    request.set_lease_id(lease_id);
+    request.set_job_id("J");
+    request.set_spilled(spilled);
+    if (actor) request.set_actor_id("A");
+    manager_->RequestLease(1, request, [this](const proto::RequestWorkerLeaseReply& reply) {
+      replies_[reply.lease_id()] = reply;
+    });
+  };
+  queue(5, /*spilled=*/true, /*actor=*/false);  // sent here by another raylet: stays
+  queue(6, /*spilled=*/false, /*actor=*/true);  // an actor the GCS placed here: stays
+  ASSERT_TRUE(Granted(1));
+  std::vector<int64_t> offered;
+  manager_->ReplaceWaiting([&](const proto::RequestWorkerLeaseRequest& request,
+                               const LeaseManager::ReplyFn& reply) {
+    offered.push_back(request.lease_id());
+    if (request.lease_id() != 2) return false;  // only 2 finds a node with room
+    proto::RequestWorkerLeaseReply spill;
+    spill.set_lease_id(2);
+    spill.mutable_retry_at_raylet()->set_port(7);
+    reply(spill);
+    return true;
+  });
+  EXPECT_EQ(offered, (std::vector<int64_t>{2, 3}));
+  ASSERT_TRUE(replies_.contains(2));
+  EXPECT_EQ(replies_[2].retry_at_raylet().port(), 7);
+  EXPECT_EQ(manager_->num_queued(), 4u) << "2 left the queue; 3 to 6 wait here";
+}
+
 TEST_F(LeaseManagerTest, DuplicateLeaseIdIsRejected) {
   MakeNode({{"CPU", 1}});
   Request(1, 1, {{"CPU", 1}});

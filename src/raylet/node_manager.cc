@@ -311,7 +311,7 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
     options_.objects->SetClusterView(std::move(nodes));
   }
   if (scheduler_.num_remote_nodes() == 0) return;
-  leases_->ReplaceInfeasible([this](const proto::RequestWorkerLeaseRequest& request,
+  leases_->ReplaceWaiting([this](const proto::RequestWorkerLeaseRequest& request,
                                     const LeaseManager::ReplyFn& reply) {
     auto spill = Spillback(request);
     if (!spill) return false;
@@ -341,6 +341,7 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
     return reply;
   }
   if (decision.local) return std::nullopt;
+  scheduler_.Charge(decision.node.node_id(), asked);
   reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
   reply.mutable_retry_at_raylet()->set_port(decision.node.raylet_port());
   reply.mutable_retry_at_raylet()->set_node_id(decision.node.node_id());

@@ -176,9 +176,9 @@ TEST_F(SchedulingTest, KillingANodeMidwayLosesNoResults) {
   ASSERT_GT(early_per_node[ids_["n2"]], 0) << "n2 ran none of the first tasks";
 
   // Tasks held at a gate, sent to n2 (a soft affinity: elsewhere once n2 is gone): one runs
-  // there and the others wait for its CPU when its raylet (and so its workers) dies. (SPREAD
-  // cannot be relied on to use n2 here: a lease request queued at a busy node is not moved to a
-  // node that frees up later, so under load the held tasks could all wait at the head and n3.)
+  // there and the others wait for its CPU when its raylet (and so its workers) dies. (With SPREAD,
+  // under load all the held tasks could be placed on the head and n3 before n2's view shows it
+  // free; the affinity makes n2 certain to run one.)
   const std::string dir = moray::testing::PrivateTmpDir::path() + "/midway";
   std::filesystem::create_directories(dir);
   std::vector<ray::ObjectRef<std::string>> held;
@@ -591,6 +591,38 @@ TEST(ClusterTest, AGibibyteObjectCrossesNodesIntact) {
   bytes.reset();
   made = ray::ObjectRef<std::vector<uint8_t>>();
   ray::Shutdown();
+}
+
+// A task waiting at a busy node moves to a node that joins later (before, a request that could
+// run where it waited stayed there until that node freed up; only requests no node could run
+// were placed again when the cluster changed).
+TEST(ClusterChangeTest, AWaitingTaskMovesToANodeThatJoins) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start({{.num_cpus = 1, .node_name = "head"}})) << cluster.error();
+  ray::RayConfig config;
+  config.address = cluster.address();
+  ray::Init(config);
+  struct ShutdownAtEnd {  // before `cluster` stops, even when an assertion ends the test
+    ~ShutdownAtEnd() { ray::Shutdown(); }
+  } shutdown_at_end;
+  const std::string gate = moray::testing::PrivateTmpDir::path() + "/joins";
+  std::filesystem::create_directories(gate);
+  auto held = ray::Task(HeldNodeOf).Remote(gate, 0);
+  ASSERT_TRUE(WaitFor([&] { return !StartsIn(gate).empty(); }, std::chrono::seconds(60)));
+  // The head's only CPU is taken and there is no other node: this one waits at the head.
+  auto moved = ray::Task(NodeOf).Remote();
+  ASSERT_TRUE(WaitFor([&] {
+    return RunMoray({"status", "--address", cluster.address()}).out.find(
+               "{'CPU': 1.0}: 1+ pending tasks/actors") != std::string::npos;
+  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(cluster.AddNode({.num_cpus = 1, .node_name = "n2"})) << cluster.error();
+  std::string n2;
+  for (const auto& node : ray::Nodes()) {
+    if (node.node_name == "n2") n2 = node.node_id;
+  }
+  EXPECT_EQ(*moved.Get(60000), n2) << "it waited for the busy head although n2 was free";
+  moray::testing::Touch(gate + "/go");
+  EXPECT_FALSE(held.Get(60000)->empty());
 }
 
 }  // namespace
