@@ -18,21 +18,20 @@
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/cluster/local_cluster.h"
+#include "tests/cluster/pattern.h"
 #include "tests/test_env.h"
 
 namespace {
 
+using moray::testing::FirstMismatch;
 using moray::testing::LocalCluster;
+using moray::testing::MakePattern;
+using moray::testing::NodeOf;
 using moray::testing::NodeSpec;
 using moray::testing::RunMoray;
 using moray::testing::WaitFor;
 
 int Twice(int x) { return 2 * x; }
-// The node this task runs on (hex), from the worker's environment.
-std::string NodeOf() {
-  const char* id = std::getenv("MORAY_NODE_ID");
-  return id ? id : "";
-}
 std::string SlowNodeOf(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return NodeOf();
@@ -60,20 +59,6 @@ std::vector<Start> StartsIn(const std::string& dir) {
     starts.push_back({std::stoi(m[1]), m[2], static_cast<pid_t>(std::stoi(m[3]))});
   }
   return starts;
-}
-// A deterministic byte pattern, so any copy can be checked byte for byte.
-uint8_t PatternByte(int64_t i) { return static_cast<uint8_t>((i * 131 + (i >> 20) + 7) & 0xFF); }
-std::vector<uint8_t> MakePattern(int64_t size) {
-  std::vector<uint8_t> out(static_cast<size_t>(size));
-  for (int64_t i = 0; i < size; ++i) out[i] = PatternByte(i);
-  return out;
-}
-// Where the first byte that differs from the pattern is; -1 when all match.
-int64_t FirstMismatch(const std::vector<uint8_t>& bytes) {
-  for (int64_t i = 0; i < static_cast<int64_t>(bytes.size()); ++i) {
-    if (bytes[i] != PatternByte(i)) return i;
-  }
-  return -1;
 }
 // Runs where it is placed: checks the object it was given, and says where it ran.
 std::string CheckOn(std::vector<uint8_t> bytes) {
