@@ -155,10 +155,7 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
                                        std::shared_ptr<rpc::Connection> raylet,
                                        const proto::JobInfo* job, bool spilled) {
   KeyQueue& queue = queues_.at(key);
-  if (!raylet) {
-    raylet = context_->raylet;
-    spilled = false;
-  }
+  if (!raylet) raylet = context_->raylet;
   int64_t lease_id = next_lease_id_++;
   queue.pending_leases[lease_id] = raylet;
   proto::RequestWorkerLeaseRequest request;

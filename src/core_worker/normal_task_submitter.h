@@ -97,7 +97,7 @@ class NormalTaskSubmitter {
   // spillback pointed at (it may not know the job yet). A `spilled` request is granted or queued
   // where it is sent; an unspilled one may be placed elsewhere by that raylet.
   void RequestLease(const std::string& key, std::shared_ptr<rpc::Connection> raylet = nullptr,
-                    const proto::JobInfo* job = nullptr, bool spilled = true);
+                    const proto::JobInfo* job = nullptr, bool spilled = false);
   void OnLeaseReply(const std::string& key, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);

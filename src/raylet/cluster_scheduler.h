@@ -56,6 +56,8 @@ class ClusterScheduler {
   // The GCS declared the node dead (NODE_DIED): no longer a candidate, ahead of the next view
   // and whatever a view sent before its death says.
   void ForgetNode(const std::string& node_id);
+  // Every node declared dead by NODE_DIED, which stays dead whatever a late view says.
+  const std::set<std::string>& declared_dead() const { return dead_; }
   // A request for `asked` was sent to remote node `node_id`: until the next view, its resources
   // count as taken there, so requests placed meanwhile do not all pick the same free node.
   void Charge(const std::string& node_id, const Resources& asked);

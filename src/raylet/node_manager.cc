@@ -303,10 +303,13 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
     PlaceLease(w.client_id, w.conn, w.header, w.request, w.give_up);
   }
   if (options_.objects) {
+    // Dead is final: a node NODE_DIED named stays dead for pulls too, whatever this view says.
     std::map<std::string, ObjectManager::NodeAddress> nodes;
+    for (const auto& id : scheduler_.declared_dead()) nodes[id].alive = false;
     for (const auto& node : view.nodes()) {
-      nodes[node.node_id()] = {node.node_ip(), node.raylet_port(),
-                               node.state() == proto::NODE_ALIVE};
+      auto [it, added] = nodes.try_emplace(node.node_id());
+      it->second = {node.node_ip(), node.raylet_port(),
+                    added && node.state() == proto::NODE_ALIVE};
     }
     options_.objects->SetClusterView(std::move(nodes));
   }

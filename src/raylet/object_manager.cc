@@ -36,11 +36,6 @@ void ObjectManager::SetClusterView(std::map<std::string, NodeAddress> nodes) {
   auto view = std::make_shared<std::map<std::string, NodeAddress>>(std::move(nodes));
   loop_.Post([this, view, alive = alive_] {
     if (!*alive) return;
-    for (const auto& [id, node] : nodes_) {
-      if (node.alive) continue;
-      auto [it, added] = view->try_emplace(id, node);
-      it->second.alive = false;
-    }
     std::vector<std::string> news;  // nodes that appeared, or died
     for (const auto& [id, node] : *view) {
       auto known = nodes_.find(id);

@@ -64,7 +64,8 @@ class ObjectManager {
   absl::Status Start();
   void Stop();
 
-  // Every node of the cluster view, dead ones included (by node id).
+  // Every node of the cluster view, dead ones included (by node id). The caller keeps a node
+  // NODE_DIED named dead in every later view.
   void SetClusterView(std::map<std::string, NodeAddress> nodes);
   // The GCS declared the node dead: pulls from it fail as lost now.
   void MarkNodeDead(const std::string& node_id);
@@ -133,8 +134,7 @@ class ObjectManager {
   std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
   uint64_t next_generation_ = 1;                          // loop thread
   std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> sources_;  // by node id
-  // Loop thread: the last view's nodes, and every node ever declared dead (which stays dead,
-  // whatever an older view that arrives late says).
+  // Loop thread: the last view's nodes (and MarkNodeDead's since).
   std::map<std::string, NodeAddress> nodes_;
   // Written by Stop (any thread), read by callbacks on the loop thread.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

@@ -128,7 +128,8 @@ absl::Status Raylet::Start() {
   nm.store_socket = store_socket_;
   nm.inline_object_memory = options_.inline_object_memory >= 0
                                 ? options_.inline_object_memory
-                                : std::min<int64_t>(ObjectStoreMemory(options_) / 4, 256ll << 20);
+                                : std::min<int64_t>(node_info_.object_store_memory() / 4,
+                                                    256ll << 20);
   nm.store_stats = [store = store_.get()] { return store->Stats(); };
   objects_ = std::make_unique<ObjectManager>(store_socket_, node_id_);
   if (auto started = objects_->Start(); !started.ok()) {
