@@ -10,12 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message_lite.h"
+#include "rpc.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::rpc {
@@ -49,23 +51,41 @@ absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
   return addr;
 }
 
-absl::StatusOr<sockaddr_in> Resolve(const std::string& host, int port) {
+// An IPv4 address, not a name: resolving may block, and this runs on event loops.
+absl::StatusOr<sockaddr_in> Address(const std::string& ip, int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1) return addr;
+  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1) return addr;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", ip, "' is not an IPv4 address (the channel does not resolve names on its event loop; "
+      "resolve them first with rpc::ResolveAddress)"));
+}
+
+// Logs the first few refusals of each kind in full, then one in 1000: a port scanner must not
+// fill the log.
+bool ShouldLogRefusal() {
+  static std::atomic<uint64_t> refusals{0};
+  uint64_t n = refusals.fetch_add(1);
+  return n < 10 || n % 1000 == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveAddress(const std::string& host) {
+  in_addr parsed{};
+  if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) return host;
   addrinfo hints{};
   hints.ai_family = AF_INET;
   addrinfo* result = nullptr;
   if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("cannot resolve host '", host, "'"));
   }
-  addr.sin_addr = reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr;
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr, buf, sizeof(buf));
   freeaddrinfo(result);
-  return addr;
+  return std::string(buf);
 }
-
-}  // namespace
 
 absl::Status Frame::ParseBody(google::protobuf::MessageLite* message) const {
   if (!message->ParseFromString(body)) {
@@ -95,38 +115,66 @@ Connection::Connection(EventLoop* loop, int fd, std::string peer)
 Connection::~Connection() { close(fd_); }
 
 absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
-                                                                const std::string& host, int port,
+                                                                const std::string& ip, int port,
                                                                 absl::Duration timeout) {
-  auto addr = Resolve(host, port);
-  if (!addr.ok()) return addr.status();
+  std::string peer = absl::StrCat(ip, ":", port);
+  auto addr = Address(ip, port);
+  if (!addr.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot connect to ", peer, ": ",
+                                                   addr.status().message()));
+  }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  std::string peer = absl::StrCat(host, ":", port);
   int rc = connect(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr));
   if (rc != 0 && errno != EINPROGRESS) {
     int err = errno;
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to ", peer, ": ", std::strerror(err)));
   }
-  if (rc != 0) {
-    pollfd pfd{fd, POLLOUT, 0};
-    int ready = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (ready <= 0) {
-      close(fd);
-      return absl::DeadlineExceededError(
-          absl::StrCat("timed out connecting to ", peer, " after ", absl::FormatDuration(timeout)));
-    }
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      close(fd);
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to ", peer, ": ", std::strerror(err)));
-    }
-  }
   SetSocketOptions(fd, /*tcp=*/true);
-  return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
+  std::shared_ptr<Connection> conn(new Connection(loop, fd, peer));
+  conn->connecting_ = rc != 0;
+  conn->connected_ = rc == 0;
+  conn->connect_timeout_ = timeout;
+  conn->SendHello();
+  return conn;
+}
+
+void Connection::SendHello() {
+  LocalIdentity identity = GetLocalIdentity();
+  proto::Hello hello;
+  hello.set_version(identity.version);
+  hello.set_token(identity.token);
+  hello.set_role(identity.role);
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Call(kHelloMethod, hello, [weak](absl::Status status, Frame&&) {
+    if (status.ok() || absl::IsUnavailable(status)) return;  // accepted, or closed anyway
+    if (auto self = weak.lock()) {
+      self->CloseWithStatus(absl::Status(
+          status.code(), absl::StrCat(self->peer_, " refused the connection: ", status.message())));
+    }
+  });
+}
+
+void Connection::FinishConnect() {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err == EINPROGRESS || err == EALREADY) return;
+  if (connect_timer_ != 0) {
+    loop_->CancelTimer(connect_timer_);
+    connect_timer_ = 0;
+  }
+  if (err != 0) {
+    CloseWithStatus(absl::UnavailableError(
+        absl::StrCat("cannot connect to ", peer_, ": ", std::strerror(err))));
+    return;
+  }
+  connecting_ = false;
+  connected_ = true;
+  want_write_ = false;
+  loop_->Modify(fd_, EPOLLIN | EPOLLRDHUP);
+  FlushWrites();  // asks for EPOLLOUT again if the queue does not fit the socket
 }
 
 absl::StatusOr<std::shared_ptr<Connection>> Connection::ConnectUnix(EventLoop* loop,
@@ -161,7 +209,8 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::ConnectUnix(EventLoop* l
   return std::shared_ptr<Connection>(new Connection(loop, fd, absl::StrCat("unix:", path)));
 }
 
-std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd) {
+std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd,
+                                             std::shared_ptr<const Accepting> accepting) {
   sockaddr_storage storage{};
   socklen_t len = sizeof(storage);
   std::string peer = "unknown";
@@ -178,7 +227,9 @@ std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd) {
     }
   }
   SetSocketOptions(fd, tcp);
-  return std::shared_ptr<Connection>(new Connection(loop, fd, peer));
+  std::shared_ptr<Connection> conn(new Connection(loop, fd, peer));
+  conn->accepting_ = std::move(accepting);
+  return conn;
 }
 
 void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
@@ -189,8 +240,21 @@ void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
     if (self->closed()) return;
     self->watching_ = true;
     // The watch holds the connection alive until CloseOnLoop unwatches it.
-    self->loop_->Watch(self->fd_, EPOLLIN | EPOLLRDHUP,
+    self->want_write_ = self->connecting_;  // a connect completes when the socket is writable
+    self->loop_->Watch(self->fd_, EPOLLIN | EPOLLRDHUP | (self->connecting_ ? EPOLLOUT : 0),
                        [self](uint32_t events) { self->OnEvents(events); });
+    if (self->connecting_) {
+      std::weak_ptr<Connection> weak = self;
+      self->connect_timer_ = self->loop_->RunAfter(self->connect_timeout_, [weak] {
+        auto conn = weak.lock();
+        if (!conn || !conn->connecting_) return;
+        conn->connect_timer_ = 0;
+        conn->CloseWithStatus(absl::DeadlineExceededError(
+            absl::StrCat("timed out connecting to ", conn->peer_, " after ",
+                         absl::FormatDuration(conn->connect_timeout_))));
+      });
+      return;
+    }
     self->FlushWrites();
   };
   if (loop_->InLoopThread()) {
@@ -249,10 +313,12 @@ void Connection::Send(uint16_t method, const google::protobuf::MessageLite& mess
 void Connection::Call(uint16_t method, const google::protobuf::MessageLite& request,
                       ReplyCallback on_reply) {
   uint64_t seq;
+  absl::Status reason;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closed_) {
       seq = 0;
+      reason = close_status_;
     } else {
       seq = next_seq_++;
       pending_calls_.emplace(seq, std::move(on_reply));
@@ -260,10 +326,7 @@ void Connection::Call(uint16_t method, const google::protobuf::MessageLite& requ
   }
   if (seq == 0) {
     auto callback = std::make_shared<ReplyCallback>(std::move(on_reply));
-    std::string peer = peer_;
-    loop_->Post([callback, peer] {
-      (*callback)(absl::UnavailableError(absl::StrCat("connection to ", peer, " is closed")), Frame{});
-    });
+    loop_->Post([callback, reason] { (*callback)(reason, Frame{}); });
     return;
   }
   if (!Enqueue(method, 0, seq, request)) {
@@ -292,7 +355,23 @@ void Connection::ReplyWithPayload(const Frame& request, const google::protobuf::
   Enqueue(request.method, Frame::kReply, request.seq, reply, /*with_payload=*/true, payload);
 }
 
+void Connection::ReplyError(const Frame& request, const absl::Status& status) {
+  proto::RpcStatus body;
+  body.set_code(static_cast<int32_t>(status.code()));
+  body.set_message(std::string(status.message()));
+  Enqueue(request.method, Frame::kReply | Frame::kError, request.seq, body);
+}
+
 void Connection::Close() {
+  CloseWithStatus(absl::UnavailableError(absl::StrCat("connection to ", peer_, " closed")));
+}
+
+void Connection::CloseWithStatus(absl::Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_ || !close_status_.ok()) return;
+    close_status_ = std::move(status);
+  }
   auto self = shared_from_this();
   if (loop_->InLoopThread()) {
     CloseOnLoop();
@@ -306,8 +385,17 @@ bool Connection::closed() const {
   return closed_;
 }
 
+absl::Status Connection::close_status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closed_ ? close_status_ : absl::OkStatus();
+}
+
 void Connection::OnEvents(uint32_t events) {
   auto self = shared_from_this();  // handlers may drop the last outside reference
+  if (connecting_) {
+    FinishConnect();
+    if (connecting_ || closed()) return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) HandleReadable();
   if ((events & EPOLLOUT) && !closed()) FlushWrites();
 }
@@ -392,7 +480,37 @@ void Connection::HandleReadable() {
   if (peer_closed) CloseOnLoop();
 }
 
+bool Connection::AcceptHello(const Frame& frame) {
+  proto::Hello hello;
+  absl::Status status;
+  if (frame.method != kHelloMethod || (frame.flags & Frame::kReply) != 0 ||
+      !hello.ParseFromString(frame.body)) {
+    status = absl::UnauthenticatedError(absl::StrCat(
+        "the first frame from ", peer_, " (method ", frame.method,
+        ") is not a Moray handshake: is it a Moray process of this version?"));
+  } else {
+    status = CheckHello(hello, accepting_->identity, accepting_->roles, peer_);
+  }
+  if (!status.ok()) {
+    if (ShouldLogRefusal()) spdlog::warn("refused a connection: {}", std::string(status.message()));
+    if (frame.seq != 0) ReplyError(frame, status);
+    FlushWrites();  // the refusal goes out before the close, where the socket has room
+    CloseWithStatus(status);
+    return false;
+  }
+  accepting_.reset();
+  peer_role_ = hello.role();
+  proto::HelloReply reply;
+  reply.set_version(std::string(MorayVersion()));
+  Reply(frame, reply);
+  return true;
+}
+
 void Connection::Dispatch(Frame&& frame) {
+  if (accepting_) {
+    AcceptHello(frame);
+    return;
+  }
   if (frame.flags & Frame::kReply) {
     ReplyCallback callback;
     {
@@ -403,14 +521,24 @@ void Connection::Dispatch(Frame&& frame) {
         pending_calls_.erase(it);
       }
     }
-    if (callback) callback(absl::OkStatus(), std::move(frame));
+    if (!callback) return;
+    if (frame.flags & Frame::kError) {
+      proto::RpcStatus error;
+      absl::Status status =
+          !error.ParseFromString(frame.body) || error.code() == 0
+              ? absl::InternalError(absl::StrCat("malformed error reply from ", peer_))
+              : absl::Status(static_cast<absl::StatusCode>(error.code()), error.message());
+      callback(std::move(status), Frame{});
+      return;
+    }
+    callback(absl::OkStatus(), std::move(frame));
   } else if (on_message_) {
     on_message_(shared_from_this(), std::move(frame));
   }
 }
 
 void Connection::FlushWrites() {
-  if (!watching_) return;  // SetHandlers flushes once registered
+  if (!watching_ || connecting_) return;  // SetHandlers / FinishConnect flush later
   std::string& pending = sending_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -451,21 +579,31 @@ void Connection::FlushWrites() {
 
 void Connection::CloseOnLoop() {
   std::unordered_map<uint64_t, ReplyCallback> calls;
+  absl::Status reason;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closed_) return;
     closed_ = true;
+    if (close_status_.ok()) {
+      close_status_ = absl::UnavailableError(absl::StrCat("connection to ", peer_, " closed"));
+    }
+    reason = close_status_;
     calls.swap(pending_calls_);
     write_buffer_.clear();
   }
   auto self = shared_from_this();
+  if (connect_timer_ != 0) {
+    loop_->CancelTimer(connect_timer_);
+    connect_timer_ = 0;
+  }
+  connecting_ = false;
   if (watching_) {
     watching_ = false;
     loop_->Unwatch(fd_);
   }
   shutdown(fd_, SHUT_RDWR);
   for (auto& [seq, callback] : calls) {
-    callback(absl::UnavailableError(absl::StrCat("connection to ", peer_, " closed")), Frame{});
+    callback(reason, Frame{});
   }
   if (on_close_) {
     auto on_close = std::move(on_close_);
@@ -494,8 +632,9 @@ Server::Server(EventLoop* loop, int fd, int port, std::string unix_path,
       handlers_(std::move(handlers)) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
-                                                       int port, AcceptHandler on_accept) {
-  auto addr = Resolve(host, port);
+                                                       int port, AcceptHandler on_accept,
+                                                       Roles roles) {
+  auto addr = Address(host, port);
   if (!addr.ok()) return addr.status();
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
@@ -511,8 +650,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const st
   socklen_t len = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   int bound_port = ntohs(bound.sin_port);
-  std::unique_ptr<Server> server(
-      new Server(loop, fd, bound_port, "", MakeHandlers(std::move(on_accept), nullptr)));
+  auto handlers = MakeHandlers(std::move(on_accept), nullptr);
+  handlers->accepting = std::make_shared<const Connection::Accepting>(
+      Connection::Accepting{GetLocalIdentity(), roles});
+  std::unique_ptr<Server> server(new Server(loop, fd, bound_port, "", std::move(handlers)));
   server->StartWatching();
   return server;
 }
@@ -611,7 +752,7 @@ bool Server::AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
         continue;
       }
     }
-    handlers.on_accept(Connection::Adopt(loop, fd));
+    handlers.on_accept(Connection::Adopt(loop, fd, handlers.accepting));
   }
 }
 

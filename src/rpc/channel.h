@@ -7,12 +7,18 @@
 // body. `method` is a moray.proto.Method; `seq` pairs a reply with its request (flag kReply).
 //
 //   auto server = Server::Listen(&loop, "127.0.0.1", 0, on_accept);  // port 0: any free port
-//   auto conn = Connection::Connect(&loop, "127.0.0.1", port, absl::Seconds(5));
+//   auto conn = Connection::Connect(&loop, "127.0.0.1", port, absl::Seconds(5));  // never blocks
 //   (*conn)->SetHandlers(on_message, on_close);
 //   (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [](absl::Status s, Frame reply) {...});
 //   (*conn)->Send(proto::PUSH_TASKS, batch);   // one-way
 //   auto local = Server::ListenUnix(&loop, "/tmp/s/store.sock", on_accept);  // same, Unix socket
 //   auto conn2 = Connection::ConnectUnix(&loop, "/tmp/s/store.sock", absl::Seconds(5));
+//
+// Every TCP connection starts with the handshake of rpc/handshake.h (version, token, role): the
+// connecting side queues its Hello first; the accepting side dispatches nothing before it has
+// checked it, and refuses a bad one with an error reply and a close — which fails every call the
+// peer queued with that status. Unix-socket connections (the node's object store, inside the
+// session directory) have no handshake.
 //
 // Thread model: a Connection belongs to one EventLoop. Send, Call, Reply and Close may be called
 // from any thread; messages queued before the loop next runs go out in one write (natural
@@ -33,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "rpc/event_loop.h"
+#include "rpc/handshake.h"
 
 namespace google::protobuf {
 class MessageLite;
@@ -42,6 +49,9 @@ namespace moray::rpc {
 
 struct Frame {
   static constexpr uint8_t kReply = 1;
+  // With kReply: the body is a proto::RpcStatus, not the reply message (Connection::ReplyError);
+  // the caller's callback gets that status.
+  static constexpr uint8_t kError = 2;
   uint16_t method = 0;
   uint8_t flags = 0;
   uint64_t seq = 0;
@@ -71,9 +81,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // file descriptor with SCM_RIGHTS). An error drops the socket.
   using SocketHook = std::function<absl::Status(int fd)>;
 
-  // Connects (blocking, up to `timeout`) and registers with `loop` once handlers are set.
-  // Unavailable with a clear message if nothing listens there.
-  static absl::StatusOr<std::shared_ptr<Connection>> Connect(EventLoop* loop, const std::string& host,
+  // Starts connecting to `ip`:`port` and returns at once; the loop completes the connect once
+  // handlers are set. Frames sent meanwhile (the Hello first) are queued. If the connect fails
+  // (refused, unreachable, no answer within `timeout`) the connection closes with that status:
+  // pending calls fail with it and the close handler runs. `ip` must be an IPv4 address — names
+  // are resolved off the loop, by ResolveAddress. Errors known at once (not an address, no
+  // socket, refused by the local stack) are returned.
+  static absl::StatusOr<std::shared_ptr<Connection>> Connect(EventLoop* loop, const std::string& ip,
                                                              int port, absl::Duration timeout);
   // Connects to a Unix domain socket at `path` (blocking, up to `timeout`), runs `hook` (if any)
   // on the socket, then wraps it. Unavailable if nothing listens there.
@@ -81,8 +95,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                                  const std::string& path,
                                                                  absl::Duration timeout,
                                                                  SocketHook hook = nullptr);
-  // Wraps an accepted socket (used by Server).
-  static std::shared_ptr<Connection> Adopt(EventLoop* loop, int fd);
+  // What an accepted TCP connection must show in its Hello (from the Server).
+  struct Accepting {
+    LocalIdentity identity;  // the server's own, when it started listening
+    Roles roles = kAnyMember;
+  };
+  // Wraps an accepted socket (used by Server). With `accepting`, nothing is dispatched before a
+  // Hello that passes CheckHello.
+  static std::shared_ptr<Connection> Adopt(EventLoop* loop, int fd,
+                                           std::shared_ptr<const Accepting> accepting = nullptr);
 
   ~Connection();
 
@@ -98,15 +119,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // write buffer; no protobuf bytes field). The caller reads it with ParseBodyWithPayload.
   void ReplyWithPayload(const Frame& request, const google::protobuf::MessageLite& reply,
                         std::string_view payload);
+  // An error reply: the caller's callback gets `status` (not OK) instead of a reply message.
+  void ReplyError(const Frame& request, const absl::Status& status);
   void Close();
+  // Closes with `status` as the reason every pending call and later Call fails with.
+  void CloseWithStatus(absl::Status status);
 
   bool closed() const;
+  // Why the connection closed (Unavailable for a plain close); OK while open.
+  absl::Status close_status() const;
   std::string peer() const { return peer_; }
+  // The role the peer showed in its Hello (accepted connections); ROLE_UNKNOWN otherwise.
+  // Loop thread.
+  proto::PeerRole peer_role() const { return peer_role_; }
+  // The connect completed at some point (a refused or timed-out connect never did). Loop thread.
+  bool ever_connected() const { return connected_; }
   // Free slot for the owner of the connection (e.g. the raylet's client record). Loop thread only.
   void* user_data = nullptr;
 
  private:
   Connection(EventLoop* loop, int fd, std::string peer);
+  void SendHello();
+  // The accepting side's first frame: the Hello, checked; false if the connection was refused.
+  bool AcceptHello(const Frame& frame);
+  // A connect in progress became writable or failed (loop thread).
+  void FinishConnect();
   // False (and nothing queued) if the message exceeds kMaxFrameBody.
   // `payload` (with_payload): raw bytes after the message, whose size leads the body.
   bool Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
@@ -131,6 +168,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t large_filled_ = 0;
   bool watching_ = false;      // loop thread
   bool want_write_ = false;    // loop thread
+  // Connecting side: the non-blocking connect has not completed yet (set before the loop sees
+  // the connection, then loop thread), its deadline, and the timer that enforces it.
+  bool connecting_ = false;
+  absl::Duration connect_timeout_ = absl::ZeroDuration();
+  uint64_t connect_timer_ = 0;
+  bool connected_ = false;
+  // Accepting side: set until the peer's Hello passed (loop thread).
+  std::shared_ptr<const Accepting> accepting_;
+  proto::PeerRole peer_role_ = proto::ROLE_UNKNOWN;  // loop thread
 
   mutable std::mutex mutex_;
   std::string write_buffer_;  // guarded by mutex_: frames not yet written
@@ -139,6 +185,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string sending_;
   bool flush_posted_ = false; // guarded by mutex_
   bool closed_ = false;       // guarded by mutex_
+  absl::Status close_status_; // guarded by mutex_: why it closed
   uint64_t next_seq_ = 1;     // guarded by mutex_
   std::unordered_map<uint64_t, ReplyCallback> pending_calls_;  // guarded by mutex_
 };
@@ -148,9 +195,12 @@ class Server {
   using AcceptHandler = std::function<void(std::shared_ptr<Connection>)>;
 
   // Listens on host:port (port 0: any free port) and hands each accepted connection to
-  // `on_accept` on the loop thread (which must call SetHandlers on it).
+  // `on_accept` on the loop thread (which must call SetHandlers on it). Its frames reach the
+  // handlers only after a Hello from one of `roles`, checked against this process's identity
+  // as it is now (GetLocalIdentity).
   static absl::StatusOr<std::unique_ptr<Server>> Listen(EventLoop* loop, const std::string& host,
-                                                        int port, AcceptHandler on_accept);
+                                                        int port, AcceptHandler on_accept,
+                                                        Roles roles = kAnyMember);
   // Listens on a Unix domain socket at `path` (parent directories are created, a stale socket
   // file is replaced; the path must fit sockaddr_un: < 108 bytes). `hook` runs on each accepted
   // socket (loop thread) before it becomes a Connection. The socket file is removed by ~Server.
@@ -165,6 +215,7 @@ class Server {
   struct Handlers {
     AcceptHandler on_accept;
     Connection::SocketHook hook;
+    std::shared_ptr<const Connection::Accepting> accepting;  // TCP: the handshake's terms
     std::atomic<bool> closed{false};  // set by ~Server: a pending re-arm must not watch again
   };
 
@@ -184,5 +235,9 @@ class Server {
   const std::string unix_path_;  // empty for TCP
   std::shared_ptr<Handlers> handlers_;
 };
+
+// Resolves `host` (a name or an IPv4 address) to an IPv4 address, blocking: call it off every
+// event loop (the CLI, a driver's Init). InvalidArgument naming the host if it does not resolve.
+absl::StatusOr<std::string> ResolveAddress(const std::string& host);
 
 }  // namespace moray::rpc

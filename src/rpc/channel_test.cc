@@ -212,10 +212,34 @@ TEST_F(ChannelTest, ConnectToAClosedPortFailsClearly) {
   Latch flushed;
   server_loop_.Post([&] { flushed.Set(); });
   ASSERT_TRUE(flushed.WaitFor(1));
+  // Refused at once by the local stack, or when the loop completes the connect: either way the
+  // error names the address.
+  absl::Status status;
   auto conn = Connection::Connect(&client_loop_, "127.0.0.1", port, absl::Seconds(2));
+  if (!conn.ok()) {
+    status = conn.status();
+  } else {
+    Latch failed;
+    (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
+    (*conn)->Call(proto::GET_OBJECT, proto::GetObjectRequest(), [&](absl::Status s, Frame&&) {
+      status = s;
+      failed.Set();
+    });
+    ASSERT_TRUE(failed.WaitFor(1));
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("cannot connect to 127.0.0.1:"), std::string::npos) << status;
+}
+
+TEST_F(ChannelTest, ANameIsNotResolvedOnTheLoop) {
+  auto conn = Connection::Connect(&client_loop_, "localhost", server_->port(), absl::Seconds(2));
   ASSERT_FALSE(conn.ok());
-  EXPECT_NE(conn.status().message().find("cannot connect to 127.0.0.1:"), std::string::npos)
-      << conn.status();
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(conn.status().message().find("not an IPv4 address"), std::string::npos);
+  auto resolved = ResolveAddress("localhost");
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(*resolved, "127.0.0.1");
+  EXPECT_FALSE(ResolveAddress("no-such-host.invalid").ok());
 }
 
 }  // namespace
