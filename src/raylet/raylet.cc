@@ -122,6 +122,7 @@ absl::Status Raylet::Start() {
       options_.prestart_workers < 0 ? cpus : std::min(cpus, options_.prestart_workers);
   nm.pool.gcs_address = options_.gcs_address;
   nm.pool.moray_binary = options_.moray_binary;
+  nm.pool.worker_env = options_.worker_env;
   nm.pool.max_starting = std::max(1, cpus);
   nm.pool.idle_timeout = options_.idle_worker_timeout;
   nm.pool.register_timeout = options_.worker_register_timeout;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -214,6 +215,28 @@ TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
   EXPECT_EQ(reply->worker_address().worker_id().size(), kUniqueIdSize);
   EXPECT_FALSE(ProcessGone(reply->worker_pid()));
   EXPECT_EQ(AliveWorkers().size(), 2u);  // no extra start
+}
+
+// The node's auth reaches its workers through their environment (not this process's: the
+// raylet's options carry it), and never their command line.
+TEST_F(RayletTest, WorkersGetTheNodesAuthInTheirEnvironmentOnly) {
+  const std::string token = "raylet-test-token-0123456789";
+  options_.worker_env = {{"RAY_AUTH_MODE", "token"}, {"RAY_AUTH_TOKEN", token}};
+  options_.prestart_workers = 1;
+  StartRaylet();
+  NewDriver();
+  ASSERT_TRUE(WaitUntil([&] { return AliveWorkers().size() == 1; }));
+  const std::string proc = "/proc/" + std::to_string(AliveWorkers()[0].pid());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // Entries are NUL-terminated: "...\0NAME=value\0".
+  const std::string environ_text = std::string(1, '\0') + read(proc + "/environ");
+  const std::string nul(1, '\0');
+  EXPECT_NE(environ_text.find(nul + "RAY_AUTH_TOKEN=" + token + nul), std::string::npos);
+  EXPECT_NE(environ_text.find(nul + "RAY_AUTH_MODE=token" + nul), std::string::npos);
+  EXPECT_EQ(read(proc + "/cmdline").find(token), std::string::npos);
 }
 
 TEST_F(RayletTest, ReusesAReturnedWorker) {
