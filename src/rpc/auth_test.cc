@@ -137,7 +137,8 @@ TEST_F(AuthTest, ASourceSetButEmptyIsAnErrorNamingIt) {
   SetEnv("RAY_AUTH_TOKEN_PATH", blank.string());
   config = LoadAuthConfig();
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(config.status().message(), HasSubstr(blank.string() + " (RAY_AUTH_TOKEN_PATH) is empty"));
+  EXPECT_THAT(config.status().message(),
+              HasSubstr(blank.string() + " (RAY_AUTH_TOKEN_PATH) is empty"));
   unsetenv("RAY_AUTH_TOKEN_PATH");
 
   WriteDefault("\n");
@@ -189,7 +190,8 @@ TEST_F(AuthTest, ATokenPathThatDoesNotExistIsAnErrorNotAPlaceToWrite) {
   auto config = LoadAuthConfig();
   EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(config.status().message(),
-              HasSubstr("RAY_AUTH_TOKEN_PATH names " + missing.string() + ", which does not exist"));
+              HasSubstr("RAY_AUTH_TOKEN_PATH names " + missing.string() +
+                        ", which does not exist"));
   EXPECT_FALSE(EnsureAuthToken().ok());
   EXPECT_FALSE(fs::exists(missing));
   EXPECT_FALSE(fs::exists(DefaultFile()));
@@ -338,7 +340,8 @@ TEST_F(AuthTest, EnsureFailsNamingTheDirectoryItCannotCreate) {
   auto config = EnsureAuthToken();
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(config.status().message(),
-              HasSubstr("cannot create the directory " + (home_ / "missing_home" / ".ray").string()));
+              HasSubstr("cannot create the directory " +
+                        (home_ / "missing_home" / ".ray").string()));
 }
 
 TEST(TokensEqualTest, ComparesWholeStrings) {
