@@ -299,10 +299,13 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
       {{"worker", "--bogus"},
        "moray worker: unknown option --bogus (`moray worker --help` shows the usage)"},
       {{"frobnicate"},
-       "moray: unknown command 'frobnicate'; the commands are start, stop, list, get, summary "
-       "and status"},
-      {{}, "moray: give a command: start, stop, list, get, summary or status (`moray --help` "
-           "describes them)"},
+       "moray: unknown command 'frobnicate'; the commands are start, stop, list, get, summary, "
+       "status and get-auth-token"},
+      {{}, "moray: give a command: start, stop, list, get, summary, status or get-auth-token "
+           "(`moray --help` describes them)"},
+      {{"get-auth-token", "--force"},
+       "moray get-auth-token: unknown option --force (`moray get-auth-token --help` shows the "
+       "usage)"},
   };
   const auto entries = RootEntries();
   for (const auto& c : cases) {

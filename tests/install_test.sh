@@ -16,6 +16,10 @@ work="$(mktemp -d /tmp/moray-install-test-XXXXXX)"
 prefix="$work/prefix"
 export MORAY_TMPDIR="$work/sessions"
 mkdir -p "$MORAY_TMPDIR"
+# The programs' embedded clusters create ~/.ray/auth_token when no token is set: this test's HOME
+# (given to them alone: the build steps keep the real HOME, where ccache's settings live).
+home="$work/home"
+mkdir -m 0700 "$home"
 cleanup() {
   # Whatever a failed step left running goes first (only processes of this test's session root).
   pkill -KILL -f -- "--session-dir=$MORAY_TMPDIR" 2>/dev/null || true
@@ -26,7 +30,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
 # The installed artifacts must stand on their own: no build-tree binary, library or session root.
-unset MORAY_BIN RAY_ADDRESS LD_LIBRARY_PATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH
+unset MORAY_BIN RAY_ADDRESS RAY_AUTH_TOKEN RAY_AUTH_TOKEN_PATH LD_LIBRARY_PATH PKG_CONFIG_PATH \
+  CMAKE_PREFIX_PATH
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 if command -v moray >/dev/null; then
   fail "a moray executable is on PATH ($(command -v moray)); this test needs a clean PATH"
@@ -81,10 +86,11 @@ cmake -S "$source/examples/hello" -B "$work/hello" -DCMAKE_PREFIX_PATH="$prefix"
   || { cat "$work/hello-configure.log"; fail "configure examples/hello"; }
 cmake --build "$work/hello" >"$work/hello-build.log" 2>&1 \
   || { cat "$work/hello-build.log"; fail "build examples/hello"; }
-out="$(timeout 60 "$work/hello/hello")" || { echo "$out"; fail "examples/hello exited non-zero"; }
+out="$(HOME="$home" timeout 60 "$work/hello/hello")" || { echo "$out"; fail "examples/hello exited non-zero"; }
 echo "$out"
 expect_output "$out" "examples/hello"
 expect_nothing_left "examples/hello"
+[ "$(stat -c %a "$home/.ray/auth_token")" = 600 ] || fail "examples/hello: no 0600 token in \$HOME/.ray"
 # Its services can only have run from <prefix>/bin/moray: MORAY_BIN is unset and PATH has no
 # moray, so libmoray found the executable beside itself (FindMorayBinary).
 
@@ -95,7 +101,7 @@ flags="$(pkg-config --cflags --libs moray)" || fail "pkg-config moray"
 # shellcheck disable=SC2086
 g++ -o "$work/hello-pc" "$source/examples/hello/main.cc" $flags 2>"$work/pc-build.log" \
   || { cat "$work/pc-build.log"; fail "g++ with pkg-config flags"; }
-out="$(timeout 60 "$work/hello-pc")" || { echo "$out"; fail "the pkg-config build exited non-zero"; }
+out="$(HOME="$home" timeout 60 "$work/hello-pc")" || { echo "$out"; fail "the pkg-config build exited non-zero"; }
 echo "$out"
 expect_output "$out" "pkg-config build"
 expect_nothing_left "pkg-config build"

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,14 @@ void PrivateTmpDir::SetUp() {
   Root() = mkdtemp(tmpl);
   setenv("MORAY_TMPDIR", Root().c_str(), 1);
   unsetenv("RAY_ADDRESS");
+  // `moray start --head` and the embedded cluster write ~/.ray/auth_token when no source has a
+  // token: that must be this binary's file, never the user's. Tokens from outside are dropped, so
+  // every test begins from "no token anywhere" (a test may set its own).
+  const std::string home = Root() + "/home";
+  mkdir(home.c_str(), 0700);
+  setenv("HOME", home.c_str(), 1);
+  unsetenv("RAY_AUTH_TOKEN");
+  unsetenv("RAY_AUTH_TOKEN_PATH");
 }
 
 void PrivateTmpDir::TearDown() {

@@ -19,7 +19,10 @@ namespace moray::testing {
 // (cmake/MorayHelpers.cmake) must match.
 inline constexpr int kAllSkippedExitCode = 77;
 
-// Points MORAY_TMPDIR at a fresh directory for the whole test binary and removes it at the end.
+// Points MORAY_TMPDIR at a fresh directory for the whole test binary and removes it at the end;
+// HOME is <that directory>/home (so the cluster token, ~/.ray/auth_token, is the test's own) and
+// RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH are unset. RAY_AUTH_MODE is kept: the suite can be run with
+// authentication disabled.
 class PrivateTmpDir : public ::testing::Environment {
  public:
   void SetUp() override;

@@ -24,6 +24,9 @@
 #include "gcs/gcs_client.h"
 #include "ray/api/function_manager.h"
 #include "ray/api/ray_exception.h"
+#include "rpc/auth.h"
+#include "rpc/handshake.h"
+#include "spdlog/spdlog.h"
 
 namespace moray::api {
 namespace {
@@ -506,6 +509,11 @@ absl::StatusOr<std::pair<std::string, int>> FindLocalRaylet(const std::string& g
   return std::make_pair(best->node_ip(), best->raylet_port());
 }
 
+rpc::AuthConfig AuthOrThrow(absl::StatusOr<rpc::AuthConfig> auth, const char* context) {
+  if (!auth.ok()) throw ray::internal::RayException(absl::StrCat(context, auth.status().message()));
+  return *std::move(auth);
+}
+
 std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
   InitLogging("driver", "");
   core::SubmitterOptions submitter;
@@ -523,6 +531,15 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
       throw ray::internal::RayException(std::string(s.message()));
     }
     head.owner_pid = getpid();
+    // No setup needed: without a token anywhere, one is made in ~/.ray/auth_token (as by
+    // `moray start --head`), so the CLI of this user reaches this cluster too.
+    bool created = false;
+    rpc::AuthConfig auth =
+        AuthOrThrow(rpc::EnsureAuthToken(&created), "could not start a local Moray cluster: ");
+    if (created) spdlog::info("created a cluster auth token in {} (mode 0600)", auth.source);
+    head.service_env = rpc::AuthEnvironment(auth);
+    rpc::SetProcessAuth(std::move(auth));
+    rpc::SetProcessRole(proto::ROLE_DRIVER);
     auto started = StartHead(head);
     if (!started.ok()) {
       throw ray::internal::RayException(
@@ -536,6 +553,8 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     // it ends (a SIGKILLed driver clears nothing).
     (void)WriteCurrentCluster(gcs_address, getpid());
   } else {
+    rpc::SetProcessAuth(AuthOrThrow(rpc::LoadAuthConfig(), "cannot connect to a Moray cluster: "));
+    rpc::SetProcessRole(proto::ROLE_DRIVER);
     auto resolved = ResolveGcsAddress(address);
     if (!resolved.ok()) throw ray::internal::RayException(std::string(resolved.status().message()));
     gcs_address = *resolved;
@@ -602,6 +621,14 @@ void RunWorkerProcess() {
     std::fprintf(stderr, "moray worker: %s\n", std::string(s.message()).c_str());
     std::_Exit(2);
   }
+  // The raylet put the cluster's auth in this process's environment (rpc::AuthEnvironment).
+  absl::StatusOr<rpc::AuthConfig> auth = rpc::LoadAuthConfig();
+  if (!auth.ok()) {
+    std::fprintf(stderr, "moray worker: %s\n", std::string(auth.status().message()).c_str());
+    std::_Exit(2);
+  }
+  rpc::SetProcessAuth(*std::move(auth));
+  rpc::SetProcessRole(proto::ROLE_WORKER);
   std::string raylet = EnvOr("MORAY_RAYLET_ADDRESS");
   if (auto s = ParseHostPort(raylet, &options.raylet_host, &options.raylet_port); !s.ok()) {
     std::fprintf(stderr, "moray worker: bad MORAY_RAYLET_ADDRESS: %s\n", s.ToString().c_str());

@@ -10,5 +10,7 @@ void AddStartStopCommands(CLI::App& app);
 // Internal: gcs-server, raylet, worker — the processes `start` and the raylet launch
 // (service_commands.cc).
 void AddServiceCommands(CLI::App& app);
+// get-auth-token (auth_commands.cc).
+void AddAuthCommands(CLI::App& app);
 
 }  // namespace moray::cli

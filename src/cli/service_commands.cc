@@ -14,6 +14,8 @@
 #include "common/session.h"
 #include "gcs/gcs_server_main.h"
 #include "raylet/raylet_main.h"
+#include "rpc/auth.h"
+#include "rpc/handshake.h"
 
 namespace moray::cli {
 namespace fs = std::filesystem;
@@ -42,6 +44,21 @@ bool LoadUserLibraries(const std::string& search_path) {
   return ok;
 }
 
+// The service's auth, from the environment its starter gave it (RAY_AUTH_TOKEN; see
+// rpc::AuthEnvironment), installed as the process's before anything connects. Without it the
+// service cannot serve anyone: the reason goes to stderr (the service's .out log, whose tail the
+// starter shows) and the process exits 1.
+rpc::AuthConfig InstallAuthOrExit(const char* command, proto::PeerRole role) {
+  absl::StatusOr<rpc::AuthConfig> auth = rpc::LoadAuthConfig();
+  if (!auth.ok()) {
+    std::fprintf(stderr, "moray %s: %s\n", command, std::string(auth.status().message()).c_str());
+    std::exit(1);
+  }
+  rpc::SetProcessAuth(*auth);
+  rpc::SetProcessRole(role);
+  return *std::move(auth);
+}
+
 }  // namespace
 
 void AddServiceCommands(CLI::App& app) {
@@ -57,7 +74,10 @@ void AddServiceCommands(CLI::App& app) {
                        &gcs_options->ready_fd);
   AddWholeNumberOption(gcs, "--owner-pid", "Exit when this process exits", "PID", {},
                        &gcs_options->owner_pid);
-  gcs->callback([gcs_options] { std::exit(gcs::RunGcsServer(*gcs_options)); });
+  gcs->callback([gcs_options] {
+    InstallAuthOrExit("gcs-server", proto::ROLE_GCS);
+    std::exit(gcs::RunGcsServer(*gcs_options));
+  });
 
   auto raylet_options = std::make_shared<raylet::RayletOptions>();
   auto* raylet = app.add_subcommand("raylet", "(internal) Run a raylet process");
@@ -77,6 +97,8 @@ void AddServiceCommands(CLI::App& app) {
   AddWholeNumberOption(raylet, "--owner-pid", "Exit when this process exits", "PID", {},
                        &raylet_options->owner_pid);
   raylet->callback([raylet_options] {
+    // Workers get the raylet's auth as it was given to the raylet, not from their own sources.
+    raylet_options->worker_env = rpc::AuthEnvironment(InstallAuthOrExit("raylet", proto::ROLE_RAYLET));
     raylet_options->moray_binary = FindMorayBinary();
     std::exit(raylet::RunRaylet(*raylet_options));
   });

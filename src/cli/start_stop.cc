@@ -1,4 +1,5 @@
 // `moray start` and `moray stop`.
+#include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -6,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -14,9 +16,49 @@
 #include "cli/options.h"
 #include "common/head_launcher.h"
 #include "common/session.h"
+#include "rpc/auth.h"
+#include "rpc/handshake.h"
 
 namespace moray::cli {
 namespace {
+
+// Whether services bound to `host` are reachable from this machine only.
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// The auth of the services `moray start` starts, and of this process: a head makes a token in
+// ~/.ray/auth_token when no source has one (and says where, never what); a node joining a
+// cluster needs the cluster's token already. Disabled auth on an address others can reach gets a
+// warning on stderr. Prints its own error; nullopt then (exit 1).
+std::optional<rpc::AuthConfig> StartAuth(bool head, const std::string& node_ip) {
+  bool created = false;
+  absl::StatusOr<rpc::AuthConfig> auth =
+      head ? rpc::EnsureAuthToken(&created) : rpc::LoadAuthConfig();
+  if (!auth.ok()) {
+    std::cerr << "moray start: " << auth.status().message() << "\n";
+    return std::nullopt;
+  }
+  if (created) {
+    std::cout << "Created a cluster auth token in " << auth->source
+              << " (mode 0600); drivers and the CLI of this user find it there.\n";
+  }
+  if (auth->mode == rpc::AuthMode::kDisabled && !IsLoopback(node_ip)) {
+    std::cerr << "WARNING: authentication is disabled (RAY_AUTH_MODE=disabled) and services listen "
+                 "on "
+              << node_ip << ":\n"
+              << "  anyone who can reach these ports can run code on this cluster.\n"
+              << "  Unset RAY_AUTH_MODE to use token authentication (the default), or bind to a "
+                 "loopback address.\n";
+  }
+  rpc::SetProcessAuth(*auth);
+  rpc::SetProcessRole(proto::ROLE_CLI);
+  return *std::move(auth);
+}
 
 // What `moray start` was given besides the node options.
 struct StartFlags {
@@ -65,8 +107,14 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
         return 2;
       }
     }
+    auto auth = StartAuth(/*head=*/false, options.node_ip);
+    if (!auth) return 1;
+    options.service_env = rpc::AuthEnvironment(*auth);
     return JoinCluster(flags, options);
   }
+  auto auth = StartAuth(/*head=*/true, options.node_ip);
+  if (!auth) return 1;
+  options.service_env = rpc::AuthEnvironment(*auth);
   auto head = StartHead(options);
   if (!head.ok()) {
     std::cerr << "moray start: " << head.status().message() << "\n";

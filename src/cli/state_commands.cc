@@ -18,6 +18,8 @@
 #include "cli/state_resources.h"
 #include "common/session.h"
 #include "gcs/gcs_client.h"
+#include "rpc/auth.h"
+#include "rpc/handshake.h"
 
 namespace moray::cli {
 namespace {
@@ -46,6 +48,9 @@ std::unique_ptr<gcs::GcsClient> ConnectOrFail(const Streams& io, const std::stri
   const char* env = std::getenv("RAY_ADDRESS");
   if (given.empty() && (env == nullptr || *env == '\0')) given = "auto";
   std::string address = OrFail(io, ResolveGcsAddress(given));
+  // The token this command presents; without one it fails saying where it looked.
+  rpc::SetProcessAuth(OrFail(io, rpc::LoadAuthConfig()));
+  rpc::SetProcessRole(proto::ROLE_CLI);
   return OrFail(io, gcs::GcsClient::Connect(address, kConnectTimeout));
 }
 

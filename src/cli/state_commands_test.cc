@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "rpc/auth.h"
 
 namespace moray::cli {
 namespace {
@@ -51,6 +52,9 @@ std::vector<std::string> Lines(const std::string& text) {
 class StateCommandsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // The commands load the token as `moray` does; this one precedes any file (the real ~/.ray is
+    // never read).
+    setenv("RAY_AUTH_TOKEN", rpc::GenerateToken().c_str(), 1);
     server_ = new gcs::GcsServer({.host = "127.0.0.1", .port = 0});
     ASSERT_TRUE(server_->Start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());

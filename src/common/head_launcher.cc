@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/environment.h"
 #include "common/ports.h"
 #include "common/session.h"
 
@@ -34,15 +35,21 @@ struct Spawned {
 };
 
 // Forks and execs `argv` with stdout/stderr to `log_path` and the write end of a pipe as fd 3
-// (passed as --ready-fd=3).
+// (passed as --ready-fd=3), in this process's environment with `options.service_env` set.
 absl::StatusOr<Spawned> Spawn(std::vector<std::string> argv, const std::string& log_path,
-                              bool detach) {
+                              const HeadOptions& options) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(std::strerror(errno));
   argv.push_back("--ready-fd=3");
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  // Built before fork: a driver has other threads, so the child may not allocate.
+  std::vector<std::string> env = EnvironmentWith(EnvironmentEntries(options.service_env));
+  std::vector<char*> cenv;
+  for (auto& var : env) cenv.push_back(var.data());
+  cenv.push_back(nullptr);
+  const bool detach = options.detach;
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
@@ -68,7 +75,7 @@ absl::StatusOr<Spawned> Spawn(std::vector<std::string> argv, const std::string& 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(cargv[0], cargv.data());
+    execve(cargv[0], cargv.data(), cenv.data());
     dprintf(2, "cannot execute %s: %s\n", cargv[0], std::strerror(errno));
     _exit(127);
   }
@@ -231,7 +238,7 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
   if (options.owner_pid > 0) argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
   for (auto& arg : ServiceArgs(raylet_options, NodeService::kRaylet)) argv.push_back(arg);
   std::string raylet_log = node->session_dir + "/logs/raylet.out";
-  auto raylet = Spawn(argv, raylet_log, options.detach);
+  auto raylet = Spawn(argv, raylet_log, options);
   if (!raylet.ok()) return raylet.status();
   node->raylet_pid = raylet->pid;
   auto raylet_port = AwaitReady(*raylet, "the raylet", raylet_log, absl::Seconds(30));
@@ -254,7 +261,7 @@ absl::Status StartHeadServices(const HeadOptions& options, const std::string& mo
   if (options.owner_pid > 0) argv.push_back(absl::StrCat("--owner-pid=", options.owner_pid));
   for (auto& arg : ServiceArgs(options, NodeService::kGcs)) argv.push_back(arg);
   std::string gcs_log = head->session_dir + "/logs/gcs_server.out";
-  auto gcs = Spawn(argv, gcs_log, options.detach);
+  auto gcs = Spawn(argv, gcs_log, options);
   if (!gcs.ok()) return gcs.status();
   head->gcs_pid = gcs->pid;
   auto gcs_port = AwaitReady(*gcs, "the GCS server", gcs_log, absl::Seconds(30));

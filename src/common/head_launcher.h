@@ -5,6 +5,7 @@
 //
 //   HeadOptions options;                      // defaults: loopback, free ports, all CPUs
 //   options.owner_pid = getpid();             // embedded: exit when this process does
+//   options.service_env = rpc::AuthEnvironment(*rpc::EnsureAuthToken());  // the cluster's token
 //   absl::StatusOr<StartedHead> head = StartHead(options);
 //   ...
 //   StopProcesses({head->raylet_pid, head->gcs_pid}, absl::Seconds(5));
@@ -30,6 +31,9 @@ struct StartedHead {
   pid_t raylet_pid = -1;
 };
 
+// The services run in this process's environment with `options.service_env` set: that is how they
+// get the cluster's auth token (never on their command lines, which any user can read).
+//
 // Starts the GCS, then a raylet registered with it; waits until both are ready (a few seconds at
 // most) and returns their addresses. On failure nothing is left running. A port that cannot be
 // used (--port, --node-manager-port, or --node-ip-address not of this machine) is one sentence —

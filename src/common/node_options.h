@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -51,6 +52,10 @@ struct HeadOptions {
   int health_check_period_ms = 0;
   int health_check_timeout_ms = 0;
   int health_check_failure_threshold = 0;
+  // Set in the services' environment (over the starter's own), never on their command lines: the
+  // cluster's auth (rpc::AuthEnvironment), which the GCS and the raylet load and pass on to
+  // workers. Not a node option: the starter fills it (`moray start`, ray::Init).
+  std::vector<std::pair<std::string, std::string>> service_env;
 };
 
 inline constexpr int64_t kEmbeddedPrefault = 256ll << 20;

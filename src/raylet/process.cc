@@ -12,8 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 
-extern char** environ;
-
 namespace moray::raylet {
 namespace {
 
@@ -116,25 +114,6 @@ absl::StatusOr<Child> Spawn(const SpawnSpec& spec) {
   }
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);
   return Child{pid, pidfd};
-}
-
-std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides) {
-  std::vector<std::string> env;
-  auto overridden = [&](const char* var) {
-    const char* eq = strchr(var, '=');
-    const size_t name_len = eq ? static_cast<size_t>(eq - var) : strlen(var);
-    for (const std::string& o : overrides) {
-      if (o.size() > name_len && o[name_len] == '=' && o.compare(0, name_len, var, name_len) == 0) {
-        return true;
-      }
-    }
-    return false;
-  };
-  for (char** var = environ; var != nullptr && *var != nullptr; ++var) {
-    if (!overridden(*var)) env.emplace_back(*var);
-  }
-  env.insert(env.end(), overrides.begin(), overrides.end());
-  return env;
 }
 
 void SignalProcessGroup(pid_t pid, int signal) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/environment.h"  // EnvironmentWith, for SpawnSpec::env
 
 namespace moray::raylet {
 
@@ -35,9 +36,6 @@ struct Child {
 // process group, has stdin on /dev/null, default signal dispositions and an empty signal mask,
 // and no inherited descriptors beyond 0-2. Fails (with the errno text) if exec fails.
 [[nodiscard]] absl::StatusOr<Child> Spawn(const SpawnSpec& spec);
-
-// The current environment with `overrides` ("NAME=value") replacing same-named entries.
-std::vector<std::string> EnvironmentWith(const std::vector<std::string>& overrides);
 
 // Sends `signal` to the child's process group (falling back to the pid alone).
 void SignalProcessGroup(pid_t pid, int signal);

@@ -1,5 +1,7 @@
 #include "raylet/raylet.h"
 
+#include "rpc/auth.h"
+
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -122,6 +124,9 @@ absl::Status Raylet::Start() {
       options_.prestart_workers < 0 ? cpus : std::min(cpus, options_.prestart_workers);
   nm.pool.gcs_address = options_.gcs_address;
   nm.pool.moray_binary = options_.moray_binary;
+  // Workers use this node's auth (in-process tests that leave worker_env empty: the process's).
+  nm.pool.worker_env = options_.worker_env.empty() ? rpc::AuthEnvironment(rpc::ProcessAuth())
+                                                   : options_.worker_env;
   nm.pool.max_starting = std::max(1, cpus);
   nm.pool.idle_timeout = options_.idle_worker_timeout;
   nm.pool.register_timeout = options_.worker_register_timeout;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -29,6 +31,9 @@ struct RayletOptions {
   // object goes to the store.
   int64_t inline_object_memory = -1;
   std::string moray_binary;           // path of the moray executable (for generic workers)
+  // Set in every worker's environment: the node's auth (rpc::AuthEnvironment of the config its
+  // main loaded), so workers use the raylet's token whatever their own sources say.
+  std::vector<std::pair<std::string, std::string>> worker_env;
   int ready_fd = -1;                  // write "<port>\n" once registered with the GCS, then close
   int owner_pid = 0;                  // > 0: exit (killing workers) when that process exits
   int prestart_workers = -1;          // per job, at driver registration; -1: num_cpus

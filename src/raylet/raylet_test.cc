@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/id.h"
 #include "gtest/gtest.h"
+#include "rpc/auth.h"
 #include "node.pb.h"
 #include "object_store/store_client.h"
 #include "raylet/fake_gcs_accessor.h"
@@ -214,6 +216,29 @@ TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
   EXPECT_EQ(reply->worker_address().worker_id().size(), kUniqueIdSize);
   EXPECT_FALSE(ProcessGone(reply->worker_pid()));
   EXPECT_EQ(AliveWorkers().size(), 2u);  // no extra start
+}
+
+// The node's auth reaches its workers through their environment, never their command line; a
+// worker with it registers (the raylet's handshake checks it).
+TEST_F(RayletTest, WorkersGetTheNodesAuthInTheirEnvironmentOnly) {
+  const std::string token = rpc::ProcessAuth().token;
+  ASSERT_FALSE(token.empty());
+  options_.worker_env = rpc::AuthEnvironment(rpc::ProcessAuth());
+  options_.prestart_workers = 1;
+  StartRaylet();
+  NewDriver();
+  ASSERT_TRUE(WaitUntil([&] { return AliveWorkers().size() == 1; }));
+  const std::string proc = "/proc/" + std::to_string(AliveWorkers()[0].pid());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // Entries are NUL-terminated: "...\0NAME=value\0".
+  const std::string environ_text = std::string(1, '\0') + read(proc + "/environ");
+  const std::string nul(1, '\0');
+  EXPECT_NE(environ_text.find(nul + "RAY_AUTH_TOKEN=" + token + nul), std::string::npos);
+  EXPECT_NE(environ_text.find(nul + "RAY_AUTH_MODE=token" + nul), std::string::npos);
+  EXPECT_EQ(read(proc + "/cmdline").find(token), std::string::npos);
 }
 
 TEST_F(RayletTest, ReusesAReturnedWorker) {

@@ -122,7 +122,7 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
     spec.stdout_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".out");
     spec.stderr_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".err");
   }
-  spec.env = EnvironmentWith({
+  std::vector<std::string> env = {
       "MORAY_WORKER_MODE=1",
       absl::StrCat("MORAY_RAYLET_ADDRESS=", options_.node_ip, ":", options_.raylet_port),
       absl::StrCat("MORAY_WORKER_ID=", hex),
@@ -133,7 +133,9 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
       absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
       absl::StrCat("MORAY_CODE_SEARCH_PATH=", absl::StrJoin(info.code_search_path(), ":")),
       absl::StrCat("MORAY_NAMESPACE=", info.ray_namespace()),
-  });
+  };
+  for (std::string& var : EnvironmentEntries(options_.worker_env)) env.push_back(std::move(var));
+  spec.env = EnvironmentWith(env);
   absl::StatusOr<Child> child = Spawn(spec);
   if (!child.ok()) return child.status();
 

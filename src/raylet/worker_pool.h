@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,6 +45,9 @@ struct WorkerPoolOptions {
   std::string gcs_address;
   std::string session_dir;   // worker logs go to <session_dir>/logs
   std::string moray_binary;  // for `moray worker` (jobs with a code search path)
+  // Set in every worker's environment (over the raylet's own): the node's auth
+  // (rpc::AuthEnvironment), so workers present the raylet's token. Never on their command line.
+  std::vector<std::pair<std::string, std::string>> worker_env;
   int max_starting = 1;      // concurrent starts, node-wide
   int keep_idle_per_job = 0;  // idle workers kept beyond idle_timeout (the prestart count)
   absl::Duration idle_timeout = absl::Seconds(1);

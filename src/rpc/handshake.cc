@@ -1,5 +1,6 @@
 #include "rpc/handshake.h"
 
+#include <atomic>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -10,23 +11,32 @@
 
 namespace moray::rpc {
 namespace {
-std::mutex identity_mutex;
-LocalIdentity& Identity() {
-  static LocalIdentity* identity = new LocalIdentity();
-  return *identity;
+std::atomic<proto::PeerRole> process_role{proto::ROLE_UNKNOWN};
+std::mutex version_mutex;
+std::string& TestVersion() {
+  static auto* version = new std::string();
+  return *version;
 }
 }  // namespace
 
 std::string_view MorayVersion() { return MORAY_VERSION; }
 
-void SetLocalIdentity(LocalIdentity identity) {
-  std::lock_guard<std::mutex> lock(identity_mutex);
-  Identity() = std::move(identity);
+void SetProcessRole(proto::PeerRole role) { process_role.store(role); }
+
+void SetVersionForTesting(std::string version) {
+  std::lock_guard<std::mutex> lock(version_mutex);
+  TestVersion() = std::move(version);
 }
 
 LocalIdentity GetLocalIdentity() {
-  std::lock_guard<std::mutex> lock(identity_mutex);
-  return Identity();
+  LocalIdentity identity;
+  identity.role = process_role.load();
+  const AuthConfig& auth = ProcessAuth();
+  identity.require_token = auth.mode == AuthMode::kToken;
+  identity.token = auth.token;
+  std::lock_guard<std::mutex> lock(version_mutex);
+  if (!TestVersion().empty()) identity.version = TestVersion();
+  return identity;
 }
 
 const char* RoleName(proto::PeerRole role) {
@@ -38,17 +48,6 @@ const char* RoleName(proto::PeerRole role) {
     case proto::ROLE_CLI: return "CLI";
     default: return "unknown peer";
   }
-}
-
-bool TokensEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
-  }
-  // Keep the compiler from turning the loop into an early-exit compare.
-  volatile unsigned char result = diff;
-  return result == 0;
 }
 
 absl::Status CheckHello(const proto::Hello& hello, const LocalIdentity& local, Roles accepted,

@@ -3,11 +3,11 @@
 // them before it dispatches anything else, and refuses (error reply, then close) a peer of another
 // version, without the cluster's token, or in a role the port does not accept.
 //
-//   rpc::SetLocalIdentity({.role = proto::ROLE_RAYLET, .token = auth.token,
-//                          .require_token = auth.mode == AuthMode::kToken});  // once, in main
+//   rpc::SetProcessAuth(*rpc::LoadAuthConfig());   // rpc/auth.h: the token and the mode
+//   rpc::SetProcessRole(proto::ROLE_RAYLET);        // what this process is
 //
-// Thread model: SetLocalIdentity is called by a process's composition root before it connects or
-// listens; LocalIdentity() returns a copy and is thread-safe.
+// Thread model: a process's composition root sets both before it connects or listens;
+// GetLocalIdentity() returns a copy and is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "rpc.pb.h"
+#include "rpc/auth.h"
 
 namespace moray::rpc {
 
@@ -32,8 +33,11 @@ struct LocalIdentity {
   bool require_token = true;   // token mode: a peer without the matching token is refused
   std::string version = std::string(MorayVersion());
 };
-void SetLocalIdentity(LocalIdentity identity);
+void SetProcessRole(proto::PeerRole role);
+// The process's role, ProcessAuth()'s token and mode, and the version.
 LocalIdentity GetLocalIdentity();
+// Tests: Hellos of this process claim `version` from now on ("" restores the real one).
+void SetVersionForTesting(std::string version);
 
 // A set of roles (bit 1 << role). kAnyMember: every role but unknown.
 using Roles = uint32_t;
@@ -43,9 +47,6 @@ inline constexpr Roles kAnyMember = RoleBit(proto::ROLE_DRIVER) | RoleBit(proto:
                                     RoleBit(proto::ROLE_CLI);
 inline constexpr Roles kCoreWorkers = RoleBit(proto::ROLE_DRIVER) | RoleBit(proto::ROLE_WORKER);
 const char* RoleName(proto::PeerRole role);
-
-// Constant-time equality: the time taken depends only on the lengths.
-bool TokensEqual(std::string_view a, std::string_view b);
 
 // The accepting side's check of a Hello, against `local` (the identity the server was started
 // with) and the roles its port accepts. OK, or the status the refusal carries: Unauthenticated

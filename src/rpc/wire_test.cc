@@ -69,7 +69,7 @@ class CallResult {
 class WireTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    identity_ = GetLocalIdentity();
+    auth_ = ProcessAuth();
     server_loop_.StartThread("server");
     client_loop_.StartThread("client");
     service_.Sync<proto::GetObjectRequest, proto::GetObjectReply>(
@@ -88,7 +88,8 @@ class WireTest : public ::testing::Test {
     Listen(kAnyMember);
   }
   void TearDown() override {
-    SetLocalIdentity(identity_);
+    SetProcessAuth(auth_);
+    SetVersionForTesting("");
     OnLoop(&server_loop_, [this] {
       server_.reset();
       for (auto& c : accepted_) c->Close();
@@ -127,7 +128,7 @@ class WireTest : public ::testing::Test {
     return result.Wait();
   }
 
-  LocalIdentity identity_;
+  AuthConfig auth_;  // this process's, restored after each test
   EventLoop server_loop_;
   EventLoop client_loop_;
   Service service_{"test"};
@@ -145,31 +146,25 @@ TEST_F(WireTest, TheRightTokenIsServedAndAnErrorReplyCarriesItsStatus) {
 }
 
 TEST_F(WireTest, AWrongTokenIsRefusedAndTheCallSaysSoWithoutTheToken) {
-  LocalIdentity wrong = identity_;
-  wrong.token = "not-the-cluster-token";
-  SetLocalIdentity(wrong);
+  SetProcessAuth({AuthMode::kToken, "not-the-cluster-token", "test"});
   auto conn = Connect();
   absl::Status status = Get(conn);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
   EXPECT_NE(status.message().find("not this cluster's"), std::string::npos) << status;
   EXPECT_EQ(status.message().find("not-the-cluster-token"), std::string::npos) << status;
-  EXPECT_EQ(status.message().find(identity_.token), std::string::npos) << status;
+  EXPECT_EQ(status.message().find(auth_.token), std::string::npos) << status;
   EXPECT_EQ(conn->close_status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(WireTest, NoTokenIsRefused) {
-  LocalIdentity none = identity_;
-  none.token.clear();
-  SetLocalIdentity(none);
+  SetProcessAuth({AuthMode::kToken, "", "test"});
   absl::Status status = Get(Connect());
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
   EXPECT_NE(status.message().find("sent no auth token"), std::string::npos) << status;
 }
 
 TEST_F(WireTest, AnotherVersionIsRefusedNamingBoth) {
-  LocalIdentity other = identity_;
-  other.version = "0.0.1-other";
-  SetLocalIdentity(other);
+  SetVersionForTesting("0.0.1-other");
   absl::Status status = Get(Connect());
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_NE(status.message().find("0.0.1-other"), std::string::npos) << status;
@@ -183,13 +178,8 @@ TEST_F(WireTest, APortRefusesARoleItDoesNotServe) {
 }
 
 TEST_F(WireTest, DisabledAuthServesAPeerWithoutToken) {
-  LocalIdentity open = identity_;
-  open.require_token = false;
-  SetLocalIdentity(open);
+  SetProcessAuth({AuthMode::kDisabled, "", ""});
   Listen(kAnyMember);  // the server takes the identity it has when it listens
-  LocalIdentity none = open;
-  none.token.clear();
-  SetLocalIdentity(none);
   EXPECT_TRUE(Get(Connect()).ok());
 }
 
@@ -305,7 +295,10 @@ TEST_F(WireTest, ThePoolSharesOneConnectionTellsItsUsersWhenItClosesAndBacksOff)
   }
   // A new Get reconnects; after the server is gone, a failed connect backs off.
   OnLoop(&client_loop_, [&] { EXPECT_NE(*pool.Get(endpoint), first); });
-  OnLoop(&server_loop_, [&] { server_.reset(); });
+  OnLoop(&server_loop_, [&] {
+    server_.reset();
+    for (auto& c : accepted_) c->Close();
+  });
   absl::Status refused;
   // The first failure is the connect itself (at once or from the loop); the next Get, within
   // the back-off, does not try again.
@@ -337,13 +330,6 @@ TEST(BackoffTest, GrowsToItsCapWithJitter) {
   EXPECT_LE(capped, absl::Milliseconds(1200));
   backoff.Reset();
   EXPECT_LE(backoff.Next(), absl::Milliseconds(120));
-}
-
-TEST(HandshakeTest, TokensCompareByContent) {
-  EXPECT_TRUE(TokensEqual("abc", "abc"));
-  EXPECT_FALSE(TokensEqual("abc", "abd"));
-  EXPECT_FALSE(TokensEqual("abc", "abcd"));
-  EXPECT_FALSE(TokensEqual("", "a"));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "node.pb.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
+#include "rpc/handshake.h"
 
 namespace {
 
@@ -31,6 +32,11 @@ int main() {
   int port = 0;
   if (!ParseHostPort(Env("MORAY_RAYLET_ADDRESS"), &host, &port).ok()) return 10;
 
+  // The raylet gave this process the node's auth in its environment, as it does a real worker.
+  auto auth = rpc::LoadAuthConfig();
+  if (!auth.ok()) return 14;
+  rpc::SetProcessAuth(*auth);
+  rpc::SetProcessRole(proto::ROLE_WORKER);
   rpc::EventLoop loop;
   loop.StartThread("fake-worker");
   auto server = rpc::Server::Listen(&loop, "127.0.0.1", 0, [](std::shared_ptr<rpc::Connection> c) {
