@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
-  iproute2 procps
+  libssl-dev openssl iproute2 nftables procps
 )
 
 missing=()

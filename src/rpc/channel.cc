@@ -18,6 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message_lite.h"
 #include "rpc.pb.h"
+#include "rpc/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include "spdlog/spdlog.h"
 
 namespace moray::rpc {
@@ -112,7 +116,91 @@ absl::Status Frame::ParseBodyWithPayload(google::protobuf::MessageLite* message,
 Connection::Connection(EventLoop* loop, int fd, std::string peer)
     : loop_(loop), fd_(fd), peer_(std::move(peer)) {}
 
-Connection::~Connection() { close(fd_); }
+Connection::~Connection() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  close(fd_);
+}
+
+absl::Status Connection::StartTls(bool connecting) {
+  absl::StatusOr<SSL_CTX*> context = ProcessTlsContext();
+  if (!context.ok()) return context.status();
+  if (*context == nullptr) return absl::OkStatus();  // TLS is off
+  ssl_ = SSL_new(*context);
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+    return absl::InternalError(absl::StrCat("cannot start TLS with ", peer_));
+  }
+  if (connecting) {
+    SSL_set_connect_state(ssl_);
+  } else {
+    SSL_set_accept_state(ssl_);
+  }
+  tls_handshaking_ = true;
+  return absl::OkStatus();
+}
+
+void Connection::DriveTlsHandshake() {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    tls_handshaking_ = false;
+    WantWrite(false);
+    FlushWrites();
+    HandleReadable();  // the peer's first frames may have come with its last handshake record
+    return;
+  }
+  int error = SSL_get_error(ssl_, rc);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    WantWrite(error == SSL_ERROR_WANT_WRITE);
+    return;
+  }
+  unsigned long code = ERR_get_error();
+  char reason[256] = "the peer closed the connection";
+  if (code != 0) ERR_error_string_n(code, reason, sizeof(reason));
+  ERR_clear_error();
+  CloseWithStatus(absl::UnauthenticatedError(
+      absl::StrCat("the TLS handshake with ", peer_, " failed: ", reason,
+                   " (both sides need RAY_USE_TLS and certificates from the same CA)")));
+}
+
+void Connection::WantWrite(bool want) {
+  if (want == want_write_ || !watching_) return;
+  want_write_ = want;
+  loop_->Modify(fd_, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+}
+
+ssize_t Connection::ReadSome(char* buffer, size_t size) {
+  if (ssl_ == nullptr) return read(fd_, buffer, size);
+  ERR_clear_error();
+  int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+  if (n > 0) return n;
+  int error = SSL_get_error(ssl_, n);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+    return 0;  // the peer closed
+  }
+  ERR_clear_error();
+  errno = ECONNRESET;
+  return -1;
+}
+
+ssize_t Connection::WriteSome(const char* data, size_t size) {
+  // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE that kills us.
+  if (ssl_ == nullptr) return send(fd_, data, size, MSG_NOSIGNAL);
+  ERR_clear_error();
+  int n = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+  if (n > 0) return n;
+  int error = SSL_get_error(ssl_, n);
+  if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
+    errno = EAGAIN;
+    return -1;
+  }
+  ERR_clear_error();
+  errno = EPIPE;
+  return -1;
+}
 
 absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
                                                                 const std::string& ip, int port,
@@ -133,6 +221,7 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
   }
   SetSocketOptions(fd, /*tcp=*/true);
   std::shared_ptr<Connection> conn(new Connection(loop, fd, peer));
+  if (absl::Status tls = conn->StartTls(/*connecting=*/true); !tls.ok()) return tls;
   conn->connecting_ = rc != 0;
   conn->connected_ = rc == 0;
   conn->connect_timeout_ = timeout;
@@ -172,8 +261,11 @@ void Connection::FinishConnect() {
   }
   connecting_ = false;
   connected_ = true;
-  want_write_ = false;
-  loop_->Modify(fd_, EPOLLIN | EPOLLRDHUP);
+  if (tls_handshaking_) {
+    DriveTlsHandshake();
+    return;
+  }
+  WantWrite(false);
   FlushWrites();  // asks for EPOLLOUT again if the queue does not fit the socket
 }
 
@@ -228,6 +320,12 @@ std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd,
   }
   SetSocketOptions(fd, tcp);
   std::shared_ptr<Connection> conn(new Connection(loop, fd, peer));
+  if (accepting != nullptr && tcp) {
+    if (absl::Status tls = conn->StartTls(/*connecting=*/false); !tls.ok()) {
+      spdlog::error("channel {}: {}; closing", peer, std::string(tls.message()));
+      conn->CloseWithStatus(tls);
+    }
+  }
   conn->accepting_ = std::move(accepting);
   return conn;
 }
@@ -253,6 +351,10 @@ void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
             absl::StrCat("timed out connecting to ", conn->peer_, " after ",
                          absl::FormatDuration(conn->connect_timeout_))));
       });
+      return;
+    }
+    if (self->tls_handshaking_) {
+      self->DriveTlsHandshake();
       return;
     }
     self->FlushWrites();
@@ -396,6 +498,10 @@ void Connection::OnEvents(uint32_t events) {
     FinishConnect();
     if (connecting_ || closed()) return;
   }
+  if (tls_handshaking_) {
+    DriveTlsHandshake();
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) HandleReadable();
   if ((events & EPOLLOUT) && !closed()) FlushWrites();
 }
@@ -407,7 +513,7 @@ void Connection::HandleReadable() {
     if (large_) {
       // The rest of a large frame's body goes straight into place.
       std::string& body = large_->body;
-      ssize_t n = read(fd_, body.data() + large_filled_, body.size() - large_filled_);
+      ssize_t n = ReadSome(body.data() + large_filled_, body.size() - large_filled_);
       if (n > 0) {
         large_filled_ += static_cast<size_t>(n);
         if (large_filled_ < body.size()) continue;
@@ -426,7 +532,7 @@ void Connection::HandleReadable() {
       }
       break;
     }
-    ssize_t n = read(fd_, chunk, sizeof(chunk));
+    ssize_t n = ReadSome(chunk, sizeof(chunk));
     if (n > 0) {
       read_buffer_.append(chunk, static_cast<size_t>(n));
       // Every complete frame; a large incomplete one continues in place (above).
@@ -466,7 +572,9 @@ void Connection::HandleReadable() {
         read_offset_ = 0;
       }
       if (large_) continue;
-      if (static_cast<size_t>(n) < sizeof(chunk)) break;
+      // A short read drained the socket; TLS returns one record per read, and may hold more
+      // decrypted bytes than epoll knows of, so it reads on until it would block.
+      if (ssl_ == nullptr && static_cast<size_t>(n) < sizeof(chunk)) break;
       continue;
     }
     if (n == 0) {
@@ -538,7 +646,8 @@ void Connection::Dispatch(Frame&& frame) {
 }
 
 void Connection::FlushWrites() {
-  if (!watching_ || connecting_) return;  // SetHandlers / FinishConnect flush later
+  // SetHandlers / FinishConnect / the end of the TLS handshake flush later.
+  if (!watching_ || connecting_ || tls_handshaking_) return;
   std::string& pending = sending_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -548,8 +657,7 @@ void Connection::FlushWrites() {
   }
   size_t written = 0;
   while (written < pending.size()) {
-    // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE that kills us.
-    ssize_t n = send(fd_, pending.data() + written, pending.size() - written, MSG_NOSIGNAL);
+    ssize_t n = WriteSome(pending.data() + written, pending.size() - written);
     if (n > 0) {
       written += static_cast<size_t>(n);
       continue;
@@ -634,6 +742,7 @@ Server::Server(EventLoop* loop, int fd, int port, std::string unix_path,
 absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
                                                        int port, AcceptHandler on_accept,
                                                        Roles roles) {
+  if (absl::StatusOr<SSL_CTX*> tls = ProcessTlsContext(); !tls.ok()) return tls.status();
   auto addr = Address(host, port);
   if (!addr.ok()) return addr.status();
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -44,6 +44,7 @@
 namespace google::protobuf {
 class MessageLite;
 }
+typedef struct ssl_st SSL;
 
 namespace moray::rpc {
 
@@ -144,6 +145,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool AcceptHello(const Frame& frame);
   // A connect in progress became writable or failed (loop thread).
   void FinishConnect();
+  // TLS (rpc/tls.h): starts the session on this socket, as the connecting or accepting side.
+  absl::Status StartTls(bool connecting);
+  // Advances the TLS handshake; once done, queued frames go out (loop thread).
+  void DriveTlsHandshake();
+  // read/send through TLS when it is on; errno semantics (EAGAIN: try again on the next event).
+  ssize_t ReadSome(char* buffer, size_t size);
+  ssize_t WriteSome(const char* data, size_t size);
+  // Sets the epoll interest: always input, output when asked (loop thread).
+  void WantWrite(bool want);
   // False (and nothing queued) if the message exceeds kMaxFrameBody.
   // `payload` (with_payload): raw bytes after the message, whose size leads the body.
   bool Enqueue(uint16_t method, uint8_t flags, uint64_t seq,
@@ -174,6 +184,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Duration connect_timeout_ = absl::ZeroDuration();
   uint64_t connect_timer_ = 0;
   bool connected_ = false;
+  SSL* ssl_ = nullptr;             // TLS session, when TLS is on (TCP only)
+  bool tls_handshaking_ = false;   // loop thread (set before the loop sees the connection)
   // Accepting side: set until the peer's Hello passed (loop thread).
   std::shared_ptr<const Accepting> accepting_;
   proto::PeerRole peer_role_ = proto::ROLE_UNKNOWN;  // loop thread
