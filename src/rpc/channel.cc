@@ -337,6 +337,20 @@ void Connection::SetHandlers(MessageHandler on_message, CloseHandler on_close) {
     self->on_close_ = std::move(on_close);
     if (self->closed()) return;
     self->watching_ = true;
+    if (self->accepting_) {
+      std::weak_ptr<Connection> weak = self;
+      const absl::Duration timeout = self->accepting_->hello_timeout;
+      self->loop_->RunAfter(timeout, [weak, timeout] {
+        auto conn = weak.lock();
+        if (!conn || !conn->accepting_ || conn->closed()) return;
+        if (ShouldLogRefusal()) {
+          spdlog::warn("dropped a connection from {}: no handshake within {}", conn->peer_,
+                       absl::FormatDuration(timeout));
+        }
+        conn->CloseWithStatus(absl::DeadlineExceededError(absl::StrCat(
+            "no handshake from ", conn->peer_, " within ", absl::FormatDuration(timeout))));
+      });
+    }
     // The watch holds the connection alive until CloseOnLoop unwatches it.
     self->want_write_ = self->connecting_;  // a connect completes when the socket is writable
     self->loop_->Watch(self->fd_, EPOLLIN | EPOLLRDHUP | (self->connecting_ ? EPOLLOUT : 0),
@@ -741,7 +755,8 @@ Server::Server(EventLoop* loop, int fd, int port, std::string unix_path,
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
                                                        int port, AcceptHandler on_accept,
-                                                       Roles roles) {
+                                                       Roles roles,
+                                                       absl::Duration hello_timeout) {
   if (absl::StatusOr<SSL_CTX*> tls = ProcessTlsContext(); !tls.ok()) return tls.status();
   auto addr = Address(host, port);
   if (!addr.ok()) return addr.status();
@@ -761,7 +776,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const st
   int bound_port = ntohs(bound.sin_port);
   auto handlers = MakeHandlers(std::move(on_accept), nullptr);
   handlers->accepting = std::make_shared<const Connection::Accepting>(
-      Connection::Accepting{GetLocalIdentity(), roles});
+      Connection::Accepting{GetLocalIdentity(), roles, hello_timeout});
   std::unique_ptr<Server> server(new Server(loop, fd, bound_port, "", std::move(handlers)));
   server->StartWatching();
   return server;

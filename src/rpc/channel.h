@@ -100,6 +100,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Accepting {
     LocalIdentity identity;  // the server's own, when it started listening
     Roles roles = kAnyMember;
+    // A peer that has not passed its Hello (and TLS) by then is dropped: an idle or slow
+    // connection must not hold a server's resources.
+    absl::Duration hello_timeout = absl::Seconds(10);
   };
   // Wraps an accepted socket (used by Server). With `accepting`, nothing is dispatched before a
   // Hello that passes CheckHello.
@@ -212,7 +215,9 @@ class Server {
   // as it is now (GetLocalIdentity).
   static absl::StatusOr<std::unique_ptr<Server>> Listen(EventLoop* loop, const std::string& host,
                                                         int port, AcceptHandler on_accept,
-                                                        Roles roles = kAnyMember);
+                                                        Roles roles = kAnyMember,
+                                                        absl::Duration hello_timeout =
+                                                            absl::Seconds(10));
   // Listens on a Unix domain socket at `path` (parent directories are created, a stale socket
   // file is replaced; the path must fit sockaddr_un: < 108 bytes). `hook` runs on each accepted
   // socket (loop thread) before it becomes a Connection. The socket file is removed by ~Server.

@@ -98,7 +98,7 @@ class WireTest : public ::testing::Test {
     server_loop_.Stop();
     client_loop_.Stop();
   }
-  void Listen(Roles roles) {
+  void Listen(Roles roles, absl::Duration hello_timeout = absl::Seconds(10)) {
     OnLoop(&server_loop_, [&] {
       server_.reset();
       auto server = Server::Listen(
@@ -109,7 +109,7 @@ class WireTest : public ::testing::Test {
                                   Frame&& frame) { service_.Dispatch(conn, std::move(frame)); },
                            nullptr);
           },
-          roles);
+          roles, hello_timeout);
       ASSERT_TRUE(server.ok()) << server.status();
       server_ = std::move(*server);
     });
@@ -203,6 +203,21 @@ TEST_F(WireTest, GarbageIsRefusedAndNeverDispatched) {
   close(fd);
   EXPECT_EQ(n, 0) << "the server closes the connection";
   EXPECT_NE(got.find("not a Moray handshake"), std::string::npos);
+}
+
+TEST_F(WireTest, APeerThatNeverSaysHelloIsDropped) {
+  Listen(kAnyMember, absl::Milliseconds(200));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{10, 0};  // the test fails rather than hangs
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  char buf[64];
+  EXPECT_EQ(read(fd, buf, sizeof(buf)), 0) << "the server closes the silent connection";
+  close(fd);
 }
 
 TEST_F(WireTest, ServicePolicyUnknownMalformedAndRoleRefusedCallsGetErrorsAndTheConnectionStays) {
