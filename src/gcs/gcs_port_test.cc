@@ -1,7 +1,11 @@
 // The GCS's one port as the cluster sees it: the handshake (no token, a wrong token), roles per
 // method, the bad-frame policy, deadlines and reconnects of GcsClient, NODE_DIED pushed to core
 // workers, and the two loops — a handler blocked on the service loop never holds up the health
-// checks on the actor loop.
+// checks on the actor loop, nor does a raylet whose connect hangs.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -360,6 +364,74 @@ TEST(GcsLoopsTest, ANodeDeclaredDeadIsPushedToCoreWorkersOnly) {
   auto none = cli.WaitForPush<proto::NodeInfo>(
       proto::NODE_DIED, [](const proto::NodeInfo&) { return true; }, absl::Milliseconds(200));
   EXPECT_FALSE(none.ok()) << "the CLI got NODE_DIED";
+}
+
+// A port whose connects hang: its listener's accept queue (backlog 0) is full, so the kernel drops
+// every further SYN, as a host that drops packets would — all on loopback.
+class HangingPort {
+ public:
+  HangingPort() {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(listener_, 0) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    filler_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(filler_, reinterpret_cast<sockaddr*>(&addr), len) != 0) return;
+    port_ = ntohs(addr.sin_port);
+  }
+  ~HangingPort() {
+    close(filler_);
+    close(listener_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int listener_ = -1;
+  int filler_ = -1;
+  int port_ = 0;
+};
+
+// Nothing on the actor loop waits for a connect: a raylet whose SYNs go unanswered fails one check
+// per period (its queued check times out), so it is declared dead on the usual schedule — long
+// before its connect would time out — while a healthy node next to it is checked all along.
+TEST(GcsLoopsTest, ARayletWhoseConnectHangsIsDeadOnTimeAndOthersAreStillChecked) {
+  const HealthCheckOptions checks{.period = absl::Milliseconds(50),
+                                  .timeout = absl::Milliseconds(100),
+                                  .failure_threshold = 5};
+  GcsServer server({.host = "127.0.0.1", .port = 0, .health_check = checks});
+  ASSERT_TRUE(server.Start().ok());
+  HangingPort hanging;
+  ASSERT_GT(hanging.port(), 0);
+  FakeRaylet healthy;
+  testing::FramedPeer worker;
+  ASSERT_TRUE(worker.Connect(server.port()).ok());
+  ASSERT_TRUE(worker.CallRaw(proto::GET_ALL_NODES, proto::GetAllNodesRequest()).ok());
+  auto raylet = ConnectAs(proto::ROLE_RAYLET, server.port());
+  ASSERT_TRUE(raylet.ok());
+  ASSERT_TRUE((*raylet)->RegisterNode(NodeAt('k', healthy.port())).ok());
+  ASSERT_TRUE(healthy.WaitForChecks(1, absl::Seconds(10)));
+  const absl::Time registered = absl::Now();
+  ASSERT_TRUE((*raylet)->RegisterNode(NodeAt('h', hanging.port())).ok());
+  auto died = worker.WaitForPush<proto::NodeInfo>(
+      proto::NODE_DIED, [](const proto::NodeInfo& n) { return n.node_id() == std::string(16, 'h'); },
+      absl::Seconds(20));
+  ASSERT_TRUE(died.ok()) << died.status();
+  const absl::Duration took = absl::Now() - registered;
+  // About period * threshold + timeout (0.35 s); the pool's connect timeout is 5 s.
+  EXPECT_LT(took, absl::Seconds(4)) << "the verdict waited for the connect";
+  EXPECT_THAT(died->state_message(), HasSubstr("did not answer a health check"));
+  const int before = healthy.checks();
+  EXPECT_TRUE(healthy.WaitForChecks(before + 5, absl::Seconds(10)));
+  auto nodes = (*raylet)->GetAllNodes();
+  ASSERT_TRUE(nodes.ok());
+  for (const auto& node : *nodes) {
+    if (node.node_id() == std::string(16, 'k')) EXPECT_EQ(node.state(), proto::NODE_ALIVE);
+  }
 }
 
 }  // namespace

@@ -33,10 +33,14 @@ GcsServer::GcsServer(GcsServerConfig config)
       task_events_({.max_records = config_.max_task_records}),
       actors_(storage_.get()),
       port_(config_.port) {
-  scheduler_ = std::make_unique<ActorScheduler>(&actor_loop_, &actors_, &nodes_, &jobs_);
+  pool_ = std::make_unique<rpc::ConnectionPool>(&actor_loop_, &pool_service_);
+  scheduler_ =
+      std::make_unique<ActorScheduler>(&actor_loop_, pool_.get(), &actors_, &nodes_, &jobs_);
+  scheduler_->AddMethods(&pool_service_);
   actor_service_ = std::make_unique<ActorService>(&actor_loop_, &actors_, scheduler_.get());
   health_ = std::make_unique<HealthChecker>(
-      &actor_loop_, &nodes_, &objects_, config_.health_check, [this](const proto::NodeInfo& node) {
+      &actor_loop_, pool_.get(), &nodes_, &objects_, config_.health_check,
+      [this](const proto::NodeInfo& node) {
         // Everyone is told: core workers on their connections to the GCS port, raylets on
         // their health-check connections.
         PublishNodeDead(node);
@@ -112,6 +116,7 @@ void GcsServer::Stop() {
     health_->Shutdown();
     actor_service_->Shutdown();
     scheduler_->Shutdown();
+    pool_.reset();  // closes the GCS's own connections, here on their loop
   });
   RunOnLoop(service_loop_, [this] {
     server_.reset();

@@ -35,6 +35,7 @@
 #include "gcs/object_snapshot_store.h"
 #include "gcs/task_event_store.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
 
@@ -89,7 +90,11 @@ class GcsServer {
   std::unordered_set<std::shared_ptr<rpc::Connection>> connections_;  // service loop
 
   rpc::EventLoop actor_loop_;
-  // Used on the actor loop only (built before it runs, destroyed after it stopped).
+  // Used on the actor loop only (built before it runs; the pool is dropped on it when stopping).
+  // The GCS's own connections, to raylets and actor workers, one per endpoint, and what their
+  // peers send back on them (a worker's creation reply, ACTOR_EXITING).
+  rpc::Service pool_service_{"GCS (outgoing)"};
+  std::unique_ptr<rpc::ConnectionPool> pool_;
   std::unique_ptr<ActorScheduler> scheduler_;
   std::unique_ptr<ActorService> actor_service_;
   std::unique_ptr<HealthChecker> health_;
