@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache mold
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler
   libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
   libssl-dev openssl iproute2 nftables procps

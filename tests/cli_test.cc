@@ -231,9 +231,9 @@ TEST_F(CliTest, StartOnAPortInUseSaysSoInOneLineAndStartsNothing) {
   EXPECT_EQ(RunMoray({"status", "--address", address_}).exit_code, 0);
 }
 
-// The GCS itself checks its port before gRPC binds it: a port in use is one sentence in its log,
-// and gRPC's error dump is nowhere.
-TEST_F(CliTest, GcsServerOnAPortInUseSaysSoWithoutGrpcsDump) {
+// The GCS itself checks its port before it binds: a port in use is one sentence in its log, and
+// no library's error dump (gRPC's "No address added", when the GCS served gRPC) is anywhere.
+TEST_F(CliTest, GcsServerOnAPortInUseSaysSoInOneSentence) {
   ListeningSocket taken;
   ASSERT_TRUE(taken.listening());
   const std::string dir = PrivateTmpDir::path() + "/gcs_on_a_port_in_use";

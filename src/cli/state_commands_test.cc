@@ -1,5 +1,6 @@
-// The state commands end to end: a GcsServer on loopback seeded through GcsClient, and the
-// commands parsed by CLI11 exactly as `moray` parses them, with their output captured.
+// The state commands end to end: a GcsServer on loopback seeded through GcsClient (as a raylet)
+// and its actor table, and the commands parsed by CLI11 exactly as `moray` parses them, with
+// their output captured.
 #include "cli/state_commands.h"
 
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "rpc/auth.h"
+#include "rpc/handshake.h"
 
 namespace moray::cli {
 namespace {
@@ -55,12 +57,19 @@ class StateCommandsTest : public ::testing::Test {
     // The commands load the token as `moray` does; this one precedes any file (the real ~/.ray is
     // never read).
     setenv("RAY_AUTH_TOKEN", rpc::GenerateToken().c_str(), 1);
+    // The GCS serves the cluster with that token (it takes the process's when it starts).
+    auto auth = rpc::LoadAuthConfig();
+    ASSERT_TRUE(auth.ok()) << auth.status();
+    rpc::SetProcessAuth(*auth);
     server_ = new gcs::GcsServer({.host = "127.0.0.1", .port = 0});
     ASSERT_TRUE(server_->Start().ok());
     address_ = "127.0.0.1:" + std::to_string(server_->port());
+    // Nodes, jobs and object snapshots come from raylets.
+    rpc::SetProcessRole(proto::ROLE_RAYLET);
     auto client = gcs::GcsClient::Connect(address_);
     ASSERT_TRUE(client.ok()) << client.status();
     Seed(**client);
+    SeedActors(server_->actors_for_testing());
   }
   static void TearDownTestSuite() { delete server_; }
 
@@ -105,7 +114,7 @@ class StateCommandsTest : public ::testing::Test {
       if (i == 0) first_task_hex_ = ToHex(e.task_id());
       events.push_back(e);
     }
-    ASSERT_TRUE(client.AddTaskEvents(events).ok());
+    ASSERT_TRUE(client.ReportTaskEvents(events).ok());
 
     // Objects: a driver with a small put and a large pending-task argument, and a worker that
     // borrows the large one.
@@ -136,7 +145,11 @@ class StateCommandsTest : public ::testing::Test {
     add(borrower, '\x02', 2 << 20, "BORROWED");
     ASSERT_TRUE(client.ReportObjects({driver, borrower}, {}).ok());
 
-    // Actors: an alive named Counter, a pending anonymous Counter, a dead detached Logger.
+  }
+
+  // Actors: an alive named Counter, a pending anonymous Counter, a dead detached Logger. Straight
+  // into the table: only a real worker could make an actor ALIVE through the GCS port.
+  static void SeedActors(gcs::ActorManager& actors) {
     auto actor = [&](char id, const std::string& cls, const std::string& name) {
       proto::ActorInfo a;
       a.set_actor_id(std::string(16, id));
@@ -146,25 +159,25 @@ class StateCommandsTest : public ::testing::Test {
       a.set_job_id(job_id_);
       return a;
     };
-    ASSERT_TRUE(client.RegisterActor(actor('\xa1', "Counter", "counter")).ok());
-    ASSERT_TRUE(client.RegisterActor(actor('\xa2', "Counter", "")).ok());
+    ASSERT_TRUE(actors.Register(actor('\xa1', "Counter", "counter")).ok());
+    ASSERT_TRUE(actors.Register(actor('\xa2', "Counter", "")).ok());
     proto::ActorInfo logger = actor('\xa3', "Logger", "log");
     logger.set_is_detached(true);
-    ASSERT_TRUE(client.RegisterActor(logger).ok());
+    ASSERT_TRUE(actors.Register(logger).ok());
     proto::UpdateActorRequest alive;
     alive.set_actor_id(std::string(16, '\xa1'));
     alive.set_state(proto::ALIVE);
     alive.mutable_address()->set_ip("127.0.0.1");
-    alive.mutable_address()->set_node_id(node.node_id());
+    alive.mutable_address()->set_node_id(std::string(16, '\xab'));
     alive.mutable_address()->set_worker_id(std::string(16, '\xee'));
     alive.set_pid(555);
-    ASSERT_TRUE(client.UpdateActor(alive).ok());
+    ASSERT_TRUE(actors.Update(alive).ok());
     proto::UpdateActorRequest dead;
     dead.set_actor_id(logger.actor_id());
     dead.set_state(proto::DEAD);
     dead.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_KILLED);
     dead.mutable_death_cause()->set_message("killed by moray test");
-    ASSERT_TRUE(client.UpdateActor(dead).ok());
+    ASSERT_TRUE(actors.Update(dead).ok());
   }
 
   static gcs::GcsServer* server_;

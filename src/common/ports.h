@@ -1,6 +1,5 @@
-// Whether a service can listen on a TCP port, asked before it tries: gRPC reports a port in use
-// only as an error dump on stderr, and a user starting a second cluster on the same port should
-// read one sentence instead.
+// Whether a service can listen on a TCP port, asked before it tries: a user starting a second
+// cluster on the same port should read one sentence, whoever reports the bind failure later.
 //
 //   if (auto free = CheckPortFree("127.0.0.1", 6379); !free.ok()) return free;
 #pragma once

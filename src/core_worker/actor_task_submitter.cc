@@ -67,8 +67,10 @@ absl::StatusOr<rpc::Frame> ActorTaskSubmitter::CallGcs(
       return;
     }
     gcs->Call(method, *request, [promise](absl::Status s, rpc::Frame&& frame) {
-      if (!s.ok()) {
+      if (absl::IsUnavailable(s)) {
         promise->set_value(absl::UnavailableError("the GCS closed the actor channel"));
+      } else if (!s.ok()) {
+        promise->set_value(s);  // the GCS's answer, with its code
       } else {
         promise->set_value(std::move(frame));
       }
@@ -91,12 +93,6 @@ absl::StatusOr<proto::ActorInfo> ActorTaskSubmitter::CreateActor(const proto::Ta
   if (!frame.ok()) return frame.status();
   proto::CreateActorReply reply;
   if (auto parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
-  if (!reply.error().empty()) {
-    if (reply.error().find("already exists") != std::string::npos) {
-      return absl::AlreadyExistsError(reply.error());
-    }
-    return absl::InvalidArgumentError(reply.error());
-  }
   // The GCS subscribed this process to the actor.
   std::string actor_id = reply.actor().actor_id();
   context_->loop->Post([this, actor_id, alive = alive_] {
@@ -111,6 +107,7 @@ absl::StatusOr<std::optional<proto::ActorInfo>> ActorTaskSubmitter::GetNamedActo
   request->set_name(name);
   request->set_ray_namespace(ray_namespace);
   auto frame = CallGcs(proto::GET_NAMED_ACTOR, request);
+  if (absl::IsNotFound(frame.status())) return std::optional<proto::ActorInfo>();
   if (!frame.ok()) return frame.status();
   proto::GetNamedActorReply reply;
   if (auto parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;

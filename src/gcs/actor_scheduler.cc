@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kMaxCreationAttempts = 3;  // workers lost before the factory returned
 constexpr absl::Duration kRetryDelay = absl::Milliseconds(500);
+// Frames on a connection the GCS opened itself (to the worker a raylet leased): the peer sent no
+// handshake, so its role is unknown; it is whoever listens where the raylet said the worker is.
+constexpr rpc::Roles kDialedPeer = rpc::RoleBit(proto::ROLE_UNKNOWN);
 
 bool Fits(const google::protobuf::Map<std::string, double>& asked,
           const google::protobuf::Map<std::string, double>& have) {
@@ -30,20 +33,37 @@ double Available(const proto::NodeResourceReport& report, const std::string& nam
 
 }  // namespace
 
-ActorScheduler::ActorScheduler(rpc::EventLoop* loop, ActorManager* actors, NodeManager* nodes,
-                               JobManager* jobs)
-    : loop_(loop), actors_(actors), nodes_(nodes), jobs_(jobs) {}
+ActorScheduler::ActorScheduler(rpc::EventLoop* loop, rpc::ConnectionPool* pool,
+                               ActorManager* actors, NodeManager* nodes, JobManager* jobs)
+    : loop_(loop), pool_(pool), actors_(actors), nodes_(nodes), jobs_(jobs) {}
 
 ActorScheduler::~ActorScheduler() { *alive_ = false; }
 
+void ActorScheduler::AddMethods(rpc::Service* pool_service) {
+  pool_service->OneWay<proto::TaskRepliesRequest>(
+      proto::TASK_REPLIES, kDialedPeer,
+      [this, alive = alive_](const rpc::Peer& peer, proto::TaskRepliesRequest&& replies) {
+        std::string actor_id;
+        if (!*alive || !RecordOfWorker(peer.conn, &actor_id) || replies.replies_size() == 0) {
+          return;
+        }
+        OnCreationReply(actor_id, replies.replies(0));
+      });
+  pool_service->OneWay<proto::ActorExitingRequest>(
+      proto::ACTOR_EXITING, kDialedPeer,
+      [this, alive = alive_](const rpc::Peer& peer, proto::ActorExitingRequest&& request) {
+        std::string actor_id;
+        if (!*alive || !RecordOfWorker(peer.conn, &actor_id)) return;
+        MarkDead(actor_id, proto::ACTOR_DEATH_EXITED,
+                 request.reason().empty() ? "The actor exited (ray::ExitActor)."
+                                          : request.reason());
+      });
+}
+
 void ActorScheduler::Shutdown() {
   *alive_ = false;
-  for (auto& [id, record] : records_) {
-    if (record.worker) record.worker->Close();
-  }
-  for (auto& [id, conn] : raylets_) conn->Close();
   records_.clear();
-  raylets_.clear();
+  workers_.clear();
 }
 
 void ActorScheduler::Schedule(proto::TaskSpec spec) {
@@ -161,22 +181,12 @@ void ActorScheduler::Place(const std::string& actor_id) {
 }
 
 std::shared_ptr<rpc::Connection> ActorScheduler::RayletConnection(const proto::NodeInfo& node) {
-  auto it = raylets_.find(node.node_id());
-  if (it != raylets_.end() && !it->second->closed()) return it->second;
-  auto conn = rpc::Connection::Connect(loop_, node.node_ip(), node.raylet_port(), absl::Seconds(5));
+  auto conn = pool_->Get(rpc::Endpoint{node.node_ip(), node.raylet_port()});
   if (!conn.ok()) {
-    spdlog::warn("cannot reach the raylet of node {} at {}:{}: {}", ToHex(node.node_id()),
-                 node.node_ip(), node.raylet_port(), conn.status().ToString());
+    spdlog::warn("cannot reach the raylet of node {}: {}", ToHex(node.node_id()),
+                 conn.status().ToString());
     return nullptr;
   }
-  std::string node_id = node.node_id();
-  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                       [this, node_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
-                         if (!*alive) return;
-                         auto found = raylets_.find(node_id);
-                         if (found != raylets_.end() && found->second == c) raylets_.erase(found);
-                       });
-  raylets_[node_id] = *conn;
   return *conn;
 }
 
@@ -217,8 +227,8 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
     return;
   }
   record.lease_granted = true;
-  auto worker = rpc::Connection::Connect(loop_, reply.worker_address().ip(),
-                                         reply.worker_address().port(), absl::Seconds(5));
+  const rpc::Endpoint endpoint{reply.worker_address().ip(), reply.worker_address().port()};
+  auto worker = pool_->Get(endpoint);
   if (!worker.ok()) {
     spdlog::warn("cannot reach the worker leased for actor {}: {}", ToHex(actor_id),
                  worker.status().ToString());
@@ -227,15 +237,15 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
     return;
   }
   record.worker = *worker;
+  record.worker_endpoint = endpoint;
   record.worker_address = reply.worker_address();
   record.worker_pid = reply.worker_pid();
-  record.worker->SetHandlers(
-      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
-        if (*alive) OnWorkerMessage(actor_id, c, std::move(f));
-      },
-      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
-        if (*alive) OnWorkerClosed(actor_id, c);
+  workers_[endpoint] = actor_id;
+  pool_->OnClose(
+      endpoint, [this, actor_id, conn = record.worker, alive = alive_](const absl::Status&) {
+        if (*alive) OnWorkerClosed(actor_id, conn);
       });
+  if (!records_.contains(actor_id) || !record.worker) return;  // closed already
   auto info = actors_->Get(actor_id);
   proto::PushTasksRequest push;
   proto::TaskSpec* spec = push.add_tasks();
@@ -246,29 +256,16 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
   record.worker->Send(proto::PUSH_TASKS, push);
 }
 
-void ActorScheduler::OnWorkerMessage(const std::string& actor_id,
-                                     const std::shared_ptr<rpc::Connection>& conn,
-                                     rpc::Frame&& frame) {
-  auto it = records_.find(actor_id);
-  if (it == records_.end() || it->second.worker != conn) return;
-  switch (frame.method) {
-    case proto::TASK_REPLIES: {
-      proto::TaskRepliesRequest replies;
-      if (!frame.ParseBody(&replies).ok() || replies.replies_size() == 0) return;
-      OnCreationReply(actor_id, replies.replies(0));
-      return;
-    }
-    case proto::ACTOR_EXITING: {
-      proto::ActorExitingRequest request;
-      (void)frame.ParseBody(&request);
-      MarkDead(actor_id, proto::ACTOR_DEATH_EXITED,
-               request.reason().empty() ? "The actor exited (ray::ExitActor)." : request.reason());
-      return;
-    }
-    default:
-      spdlog::warn("unexpected method {} from the worker of actor {}", frame.method,
-                   ToHex(actor_id));
-  }
+ActorScheduler::Record* ActorScheduler::RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn,
+                                                       std::string* actor_id) {
+  auto endpoint = rpc::Endpoint::Parse(conn->peer());
+  if (!endpoint.ok()) return nullptr;
+  auto worker = workers_.find(*endpoint);
+  if (worker == workers_.end()) return nullptr;
+  auto it = records_.find(worker->second);
+  if (it == records_.end() || it->second.worker != conn) return nullptr;
+  *actor_id = it->first;
+  return &it->second;
 }
 
 void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply) {
@@ -317,6 +314,9 @@ void ActorScheduler::OnWorkerClosed(const std::string& actor_id,
   if (it == records_.end() || it->second.worker != conn) return;
   Record& record = it->second;
   record.worker.reset();
+  if (auto w = workers_.find(record.worker_endpoint); w != workers_.end() && w->second == actor_id) {
+    workers_.erase(w);
+  }
   // The raylet frees a held lease when the process exits; forget it here.
   record.lease_id = 0;
   record.lease_granted = false;

@@ -4,7 +4,12 @@
 // address. It watches the worker's connection: when it closes, the actor restarts on a fresh
 // lease (within max_restarts) or becomes DEAD with the cause. Kill and ExitActor end up here too.
 //
-//   ActorScheduler scheduler(&loop, &actors, &nodes, &jobs);
+// Its connections to raylets and workers come from the GCS's one pool (shared with the health
+// checks): connects never block the loop, a raylet that refuses is backed off, and the frames a
+// worker sends back (the creation's TASK_REPLIES, ACTOR_EXITING) arrive through the pool's service.
+//
+//   ActorScheduler scheduler(&loop, &pool, &actors, &nodes, &jobs);
+//   scheduler.AddMethods(&pool_service);        // what workers send back on pooled connections
 //   scheduler.Schedule(creation_spec);          // after ActorManager::Register
 //   scheduler.Kill(actor_id, /*no_restart=*/true, proto::ACTOR_DEATH_KILLED);
 //   scheduler.OnActorChanged(info);             // from the ActorManager listener
@@ -26,15 +31,21 @@
 #include "gcs/node_manager.h"
 #include "node.pb.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 
 namespace moray::gcs {
 
 class ActorScheduler {
  public:
-  // Everything must outlive the scheduler.
-  ActorScheduler(rpc::EventLoop* loop, ActorManager* actors, NodeManager* nodes, JobManager* jobs);
+  // Everything must outlive the scheduler. `pool` belongs to `loop`.
+  ActorScheduler(rpc::EventLoop* loop, rpc::ConnectionPool* pool, ActorManager* actors,
+                 NodeManager* nodes, JobManager* jobs);
   ~ActorScheduler();
+
+  // Adds TASK_REPLIES and ACTOR_EXITING (from an actor's worker) to the service of `pool`.
+  void AddMethods(rpc::Service* pool_service);
 
   // Starts creating the registered actor `spec.actor_id()` (an ACTOR_CREATION_TASK).
   void Schedule(proto::TaskSpec spec);
@@ -43,7 +54,7 @@ class ActorScheduler {
   void Kill(const std::string& actor_id, bool no_restart, proto::ActorDeathReason reason);
   // Follows the table: a DEAD actor's worker is told to exit and its pending lease is withdrawn.
   void OnActorChanged(const proto::ActorInfo& info);
-  // Closes every connection (before the loop stops).
+  // Stops acting on anything (before the loop stops; the pool closes the connections).
   void Shutdown();
 
  private:
@@ -52,7 +63,8 @@ class ActorScheduler {
     int64_t lease_id = 0;  // the lease requested or held for this actor; 0: none
     bool lease_granted = false;
     std::shared_ptr<rpc::Connection> raylet;  // where the lease was requested
-    std::shared_ptr<rpc::Connection> worker;  // the actor's worker, once leased
+    std::shared_ptr<rpc::Connection> worker;  // the actor's worker, once leased (pooled)
+    rpc::Endpoint worker_endpoint;
     proto::Address worker_address;
     int worker_pid = 0;
     std::string restart_reason;  // set by Kill(no_restart=false): why the worker goes away
@@ -65,25 +77,27 @@ class ActorScheduler {
   void OnLeaseReply(const std::string& actor_id, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);
-  void OnWorkerMessage(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn,
-                       rpc::Frame&& frame);
+  // The actor whose worker is at the other end of `conn`, or nullptr.
+  Record* RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn, std::string* actor_id);
   void OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply);
   void OnWorkerClosed(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
   void MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
                 const std::string& message);
   // Frees the lease (returned to the raylet, or withdrawn if still pending).
   void ReleaseLease(Record& record, bool kill_worker);
-  // A connection to the raylet of `node` (cached), or nullptr.
+  // The pooled connection to the raylet of `node`, or nullptr (backing off after a failure).
   std::shared_ptr<rpc::Connection> RayletConnection(const proto::NodeInfo& node);
 
   rpc::EventLoop* const loop_;
+  rpc::ConnectionPool* const pool_;
   ActorManager* const actors_;
   NodeManager* const nodes_;
   JobManager* const jobs_;
   int64_t next_lease_id_ = 1;
   size_t spread_next_ = 0;  // SPREAD actors: round-robin
   std::unordered_map<std::string, Record> records_;  // by actor id
-  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> raylets_;  // by node id
+  // Actor workers by where they listen (a worker serves one actor).
+  std::unordered_map<rpc::Endpoint, std::string, absl::Hash<rpc::Endpoint>> workers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,14 +1,21 @@
-// A synchronous client of the GCS: one method per GcsService RPC, each with a deadline. Raylets,
-// drivers and the state CLI use it.
+// A synchronous client of the GCS: one method per GCS method (proto/gcs.proto), each with a
+// deadline, over the framed channel (docs/wire.md). Raylets, drivers and the state CLI use it.
 //
 //   auto client = GcsClient::Connect("127.0.0.1:6379", absl::Seconds(5));
 //   if (!client.ok()) { ...client.status().message() says what failed and where... }
 //   auto nodes = (*client)->GetAllNodes();
 //   (*client)->KvPut("ns", "key", "value", /*overwrite=*/true);
 //
-// Errors: gRPC failures come back as absl::Status with the same canonical code (Unavailable when
-// the GCS is gone, DeadlineExceeded when it did not answer in time) and a message naming the RPC.
-// Thread model: thread-safe; concurrent calls share one HTTP/2 connection.
+// Errors keep the GCS's canonical code (an error reply's status) with a message naming the method
+// and the address: Unavailable when the GCS cannot be reached or the connection closed before the
+// reply (a call in flight is not retried: it may have been applied), DeadlineExceeded when it did
+// not answer in time, Unauthenticated when the GCS refused this process's token (the message says
+// what was missing or wrong), PermissionDenied for a method this process's role may not call.
+// After the connection closes, the next call reconnects; while connects keep failing, calls fail
+// at once until the back-off (rpc::Backoff) allows the next attempt.
+//
+// Thread model: thread-safe; calls block the calling thread (never call from an event loop) and
+// share one connection, whose I/O runs on the client's own event-loop thread.
 #pragma once
 
 #include <cstdint>
@@ -20,27 +27,41 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gcs.grpc.pb.h"
+#include "gcs.pb.h"
+#include "rpc/connection_pool.h"
+#include "rpc/event_loop.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
 
 namespace moray::gcs {
 
 struct GcsClientOptions {
-  absl::Duration rpc_timeout = absl::Seconds(10);  // deadline of every call
+  absl::Duration rpc_timeout = absl::Seconds(10);     // deadline of every call
+  absl::Duration connect_timeout = absl::Seconds(5);  // of each reconnect
+  rpc::Backoff::Options reconnect_backoff;            // spacing of failed reconnects
 };
 
 class GcsClient {
  public:
-  // Connects to `address` ("host:port") and checks with a cheap RPC that a GCS answers. Fails
-  // within about `timeout` with Unavailable and a message such as "could not connect to the Moray
-  // GCS at 127.0.0.1:1234: connection refused. Is a cluster running there?".
+  // Resolves the host of `address` ("host:port"; on the calling thread), connects and checks with
+  // a cheap call that a GCS answers. Fails within about `timeout`: Unavailable with a message such
+  // as "could not connect to the Moray GCS at 127.0.0.1:1234: connection refused. Is a cluster
+  // running there?"; the handshake's code (Unauthenticated, PermissionDenied, FailedPrecondition)
+  // when the GCS refused this process, with the GCS's reason; InvalidArgument for a malformed
+  // address.
   static absl::StatusOr<std::unique_ptr<GcsClient>> Connect(
       const std::string& address, absl::Duration timeout = absl::Seconds(5),
       GcsClientOptions options = {});
+  ~GcsClient();
+  GcsClient(const GcsClient&) = delete;
+  GcsClient& operator=(const GcsClient&) = delete;
 
   const std::string& address() const { return address_; }
 
-  // Nodes.
-  // `actor_port` (if given) receives the port of the GCS's actor channel.
+  // Nodes (RegisterNode, UnregisterNode, ReportResources: raylets only).
+  // `actor_port` (if given) receives the port core workers use at the GCS (the GCS's port).
   absl::Status RegisterNode(const proto::NodeInfo& node, int* actor_port = nullptr);
   absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
   // `cluster` (if given) receives the GCS's view of every node after the report.
@@ -48,7 +69,8 @@ class GcsClient {
                                proto::GetClusterStatusReply* cluster = nullptr);
   absl::StatusOr<std::vector<proto::NodeInfo>> GetAllNodes();
 
-  // Jobs. AddJob returns the id the GCS assigned (JobIdFromInt(n), n = 1, 2, ...).
+  // Jobs (AddJob, MarkJobFinished: raylets only). AddJob returns the id the GCS assigned
+  // (JobIdFromInt(n), n = 1, 2, ...).
   absl::StatusOr<std::string> AddJob(const proto::JobInfo& job);
   absl::Status MarkJobFinished(std::string_view job_id);
   absl::StatusOr<std::vector<proto::JobInfo>> GetAllJobs();
@@ -61,26 +83,25 @@ class GcsClient {
   absl::StatusOr<int64_t> KvDel(std::string_view ns, std::string_view key, bool by_prefix);
   absl::StatusOr<std::vector<std::string>> KvKeys(std::string_view ns, std::string_view prefix);
 
-  // Task events. `dropped` counts events the caller had to drop.
-  absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped = 0);
+  // Task events (REPORT_TASK_EVENTS as a call: core workers and raylets). `dropped` counts events
+  // the caller had to drop.
+  absl::Status ReportTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped = 0);
   // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
   absl::StatusOr<proto::GetTasksReply> GetTasks(const std::vector<proto::StateFilter>& filters,
                                                 int64_t limit);
 
   absl::StatusOr<proto::GetClusterStatusReply> GetClusterStatus();
 
-  // Object snapshots: each replaces its worker's previous one; then `dead_worker_ids` are dropped.
+  // Object snapshots (raylets only): each replaces its worker's previous one; then
+  // `dead_worker_ids` are dropped.
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
                              const std::vector<std::string>& dead_worker_ids);
   // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
   absl::StatusOr<proto::GetObjectsReply> GetObjects(const std::vector<proto::StateFilter>& filters,
                                                     int64_t limit);
 
-  // Actors. RegisterActor: AlreadyExists for a duplicate id or a name taken in its namespace.
-  // UpdateActor: FailedPrecondition for a transition the actor state machine refuses; returns the
-  // updated record. GetActor / GetNamedActor: NotFound when unknown (or, by name, DEAD).
-  absl::Status RegisterActor(const proto::ActorInfo& actor);
-  absl::StatusOr<proto::ActorInfo> UpdateActor(const proto::UpdateActorRequest& request);
+  // Actors, read only (core workers create and kill them on their own connection). NotFound when
+  // unknown (or, by name, DEAD).
   absl::StatusOr<proto::ActorInfo> GetActor(std::string_view actor_id);
   absl::StatusOr<proto::ActorInfo> GetNamedActor(std::string_view name,
                                                  std::string_view ray_namespace);
@@ -89,12 +110,23 @@ class GcsClient {
                                                   int64_t limit);
 
  private:
-  GcsClient(std::string address, std::unique_ptr<proto::GcsService::Stub> stub,
-            GcsClientOptions options);
+  struct Link;  // the connection and its reconnect state, shared with the loop's callbacks
 
-  std::string address_;
-  std::unique_ptr<proto::GcsService::Stub> stub_;
-  GcsClientOptions options_;
+  GcsClient(std::string address, rpc::Endpoint endpoint, GcsClientOptions options);
+  // One call: `reply` parsed from the answer; the status says why not. `name` is the method's
+  // name for messages.
+  absl::Status Call(uint16_t method, const char* name, const google::protobuf::MessageLite& request,
+                    google::protobuf::MessageLite* reply, absl::Duration timeout);
+  absl::Status Call(uint16_t method, const char* name, const google::protobuf::MessageLite& request,
+                    google::protobuf::MessageLite* reply) {
+    return Call(method, name, request, reply, options_.rpc_timeout);
+  }
+
+  const std::string address_;     // as given, for messages
+  const rpc::Endpoint endpoint_;  // resolved
+  const GcsClientOptions options_;
+  rpc::EventLoop loop_;
+  std::shared_ptr<Link> link_;
 };
 
 }  // namespace moray::gcs

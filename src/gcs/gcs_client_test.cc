@@ -1,5 +1,6 @@
 // GcsClient::Connect against a GCS that answers slowly: a loaded machine can take hundreds of
-// milliseconds for a connection's TCP and HTTP/2 handshakes, which must not read as "no GCS".
+// milliseconds to accept a connection and answer its handshake (Hello) and first call, which must
+// not read as "no GCS" while the caller's timeout lasts.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -92,7 +93,8 @@ class SlowRelay {
 TEST(GcsClientTest, ConnectWaitsForASlowHandshake) {
   GcsServer server({.host = "127.0.0.1", .port = 0, .max_task_records = 10});
   ASSERT_TRUE(server.Start().ok());
-  // Well beyond the 100 ms that gRPC was once told a connection attempt may take.
+  // Well beyond the 100 ms that the gRPC client was once told a connection attempt may take: only
+  // the caller's timeout bounds the first contact.
   SlowRelay relay(server.port(), std::chrono::milliseconds(600));
   ASSERT_GT(relay.port(), 0);
   auto client = GcsClient::Connect("127.0.0.1:" + std::to_string(relay.port()), absl::Seconds(20));

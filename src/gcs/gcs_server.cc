@@ -1,104 +1,133 @@
 #include "gcs/gcs_server.h"
 
-#include <chrono>
-#include <future>
-
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/ports.h"
-#include "grpcpp/grpcpp.h"
+#include "gcs/gcs_service.h"
+#include "node.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
+namespace {
+
+// Runs `fn` on `loop` and waits for it.
+template <typename F>
+void RunOnLoop(rpc::EventLoop& loop, F fn) {
+  absl::Notification done;
+  loop.Post([&] {
+    fn();
+    done.Notify();
+  });
+  done.WaitForNotification();
+}
+
+}  // namespace
 
 GcsServer::GcsServer(GcsServerConfig config)
     : config_(std::move(config)),
-      storage_(std::make_unique<InMemoryTableStorage>()),
+      storage_(config_.storage ? std::move(config_.storage)
+                               : std::make_unique<InMemoryTableStorage>()),
       nodes_(storage_.get()),
       jobs_(storage_.get()),
       kv_(storage_.get()),
       task_events_({.max_records = config_.max_task_records}),
       actors_(storage_.get()),
-      service_(&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_) {}
-
-GcsServer::~GcsServer() { Stop(absl::ZeroDuration()); }
-
-absl::Status GcsServer::Start() {
-  // gRPC reports a port in use only by logging a dump to stderr: say it in a sentence first. A
-  // bind racing this check still fails below, and the launcher then checks again.
-  if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
-  actor_loop_.StartThread("gcs_actors");
-  absl::Status listening;
-  {
-    std::promise<void> done;
-    actor_loop_.Post([&] {
-      scheduler_ = std::make_unique<ActorScheduler>(&actor_loop_, &actors_, &nodes_, &jobs_);
-      channel_ = std::make_unique<WorkerChannel>(&actor_loop_, &actors_, scheduler_.get(),
-                                                 &task_events_);
-      listening = channel_->Listen(config_.host);
-      actor_port_ = channel_->port();
-      health_ = std::make_unique<HealthChecker>(
-          &actor_loop_, &nodes_, &objects_, config_.health_check,
-          [this](const proto::NodeInfo& node) {
-            // Everyone is told: core workers on the worker channel, raylets on their
-            // health-check connections.
-            channel_->PublishNodeDead(node);
-            health_->SendToRaylets(proto::NODE_DIED, node);
-          });
-      health_->Start();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-  if (!listening.ok()) {
-    return absl::UnavailableError(absl::StrCat("the GCS could not open its actor channel on ",
-                                               config_.host, ": ", listening.message()));
-  }
+      port_(config_.port) {
+  pool_ = std::make_unique<rpc::ConnectionPool>(&actor_loop_, &pool_service_);
+  scheduler_ =
+      std::make_unique<ActorScheduler>(&actor_loop_, pool_.get(), &actors_, &nodes_, &jobs_);
+  scheduler_->AddMethods(&pool_service_);
+  actor_service_ = std::make_unique<ActorService>(&actor_loop_, &actors_, scheduler_.get());
+  health_ = std::make_unique<HealthChecker>(
+      &actor_loop_, pool_.get(), &nodes_, &objects_, config_.health_check,
+      [this](const proto::NodeInfo& node) {
+        // Everyone is told: core workers on their connections to the GCS port, raylets on
+        // their health-check connections.
+        PublishNodeDead(node);
+        health_->SendToRaylets(proto::NODE_DIED, node);
+      });
   actors_.SetListener([this](const proto::ActorInfo& info) {
     actor_loop_.Post([this, info] {
-      if (channel_) channel_->Publish(info);
-      if (scheduler_) scheduler_->OnActorChanged(info);
+      actor_service_->Publish(info);
+      scheduler_->OnActorChanged(info);
     });
   });
-  service_.set_actor_port(actor_port_);
-  const std::string address = absl::StrCat(config_.host, ":", config_.port);
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
-  // gRPC turns SO_REUSEPORT on by default, which would let a second GCS "bind" a port that is
-  // already serving a cluster and silently split its traffic.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Task-event batches and full task listings can exceed the 4 MiB default.
-  builder.SetMaxReceiveMessageSize(-1);
-  builder.SetMaxSendMessageSize(-1);
-  builder.RegisterService(&service_);
-  server_ = builder.BuildAndStart();
-  if (!server_ || selected_port == 0) {
-    server_.reset();
-    // Taken since the check above? Then say that rather than guess.
+  AddGcsMethods({&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_}, &port_, &service_);
+  actor_service_->Register(&service_);
+}
+
+GcsServer::~GcsServer() { Stop(); }
+
+absl::Status GcsServer::Start() {
+  // One sentence for a port in use (or a host not of this machine) rather than errno's words. A
+  // bind racing this check still fails below, and the launcher then checks again.
+  if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
+  service_loop_.StartThread("gcs_service");
+  actor_loop_.StartThread("gcs_actors");
+  running_ = true;
+  absl::StatusOr<std::unique_ptr<rpc::Server>> server;
+  RunOnLoop(service_loop_, [&] {
+    server = rpc::Server::Listen(
+        &service_loop_, config_.host, config_.port,
+        [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); },
+        rpc::kAnyMember);
+    if (server.ok()) server_ = *std::move(server);
+  });
+  if (!server.ok()) {
+    Stop();
     if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
-    return absl::UnavailableError(absl::StrCat("the GCS could not listen on ", address,
-                                               " (address in use or not local?)"));
+    return absl::UnavailableError(absl::StrCat("the GCS could not listen on ", config_.host, ":",
+                                               config_.port, ": ", server.status().message()));
   }
-  port_ = selected_port;
-  spdlog::info("GCS listening on {}:{} (actor channel on port {})", config_.host, port_, actor_port_);
+  port_ = server_->port();
+  actor_loop_.Post([this] { health_->Start(); });
+  spdlog::info("GCS listening on {}:{}", config_.host, port_.load());
   return absl::OkStatus();
 }
 
-void GcsServer::Stop(absl::Duration grace) {
-  if (!server_) return;
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
-  server_->Wait();
-  server_.reset();
-  std::promise<void> done;
-  actor_loop_.Post([&] {
-    if (health_) health_->Shutdown();
-    if (channel_) channel_->Shutdown();
-    if (scheduler_) scheduler_->Shutdown();
-    done.set_value();
+void GcsServer::OnAccept(std::shared_ptr<rpc::Connection> conn) {
+  connections_.insert(conn);
+  conn->SetHandlers(
+      [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& frame) {
+        service_.Dispatch(c, std::move(frame));
+      },
+      [this](const std::shared_ptr<rpc::Connection>& c) {
+        connections_.erase(c);
+        actor_service_->OnClosed(c);
+      });
+}
+
+void GcsServer::PublishNodeDead(const proto::NodeInfo& node) {
+  service_loop_.Post([this, node] {
+    for (const auto& conn : connections_) {
+      if ((rpc::RoleBit(conn->peer_role()) & rpc::kCoreWorkers) != 0) {
+        conn->Send(proto::NODE_DIED, node);
+      }
+    }
   });
-  done.get_future().wait();
+}
+
+void GcsServer::Stop() {
+  if (!running_) return;
+  running_ = false;
+  // The actor side first: the closes below must not read as owners dying (their actors stay as
+  // they are in storage), and nothing posted to the actor loop from now on runs.
+  RunOnLoop(actor_loop_, [this] {
+    health_->Shutdown();
+    actor_service_->Shutdown();
+    scheduler_->Shutdown();
+    pool_.reset();  // closes the GCS's own connections, here on their loop
+  });
+  RunOnLoop(service_loop_, [this] {
+    server_.reset();
+    // Close handlers erase from the set: close from a copy.
+    auto connections = std::move(connections_);
+    connections_.clear();
+    for (const auto& conn : connections) conn->Close();
+  });
+  service_loop_.Stop();
   actor_loop_.Stop();
-  spdlog::info("GCS on port {} stopped", port_);
+  spdlog::info("GCS on port {} stopped", port_.load());
 }
 
 }  // namespace moray::gcs

@@ -120,7 +120,7 @@ int RunGcsServer(const GcsServerOptions& options) {
       break;
     }
   }
-  server.Stop(absl::Milliseconds(500));
+  server.Stop();
   if (owner_fd >= 0) close(owner_fd);
   return 0;
 }

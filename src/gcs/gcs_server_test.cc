@@ -1,5 +1,6 @@
-// The GCS over real gRPC on loopback: a GcsServer on port 0 and a GcsClient talking to it, plus
-// the RunGcsServer process entry (ready fd, SIGTERM, owner exit) in forked children.
+// The GCS on loopback: a GcsServer on port 0 and a GcsClient talking to it as a raylet, a core
+// worker's actor methods by hand (FramedPeer), plus the RunGcsServer process entry (ready fd,
+// SIGTERM, owner exit) in forked children.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,8 +17,10 @@
 #include "gcs/gcs_client.h"
 #include "gcs/gcs_server.h"
 #include "gcs/gcs_server_main.h"
+#include "gcs/testing/framed_peer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rpc/handshake.h"
 
 namespace moray::gcs {
 namespace {
@@ -74,7 +77,7 @@ std::pair<pid_t, int> ForkGcs(int owner_pid) {
   return {pid, port};
 }
 
-// These two run first, before this process creates any gRPC state a fork would inherit.
+// These two run first, before this process starts any thread a fork would not take along.
 TEST(RunGcsServerTest, ReportsPortAndExitsCleanlyOnSigterm) {
   auto [pid, port] = ForkGcs(/*owner_pid=*/0);
   ASSERT_GT(port, 0);
@@ -101,11 +104,15 @@ TEST(RunGcsServerTest, ExitsWhenTheOwnerExits) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// The client is a raylet's (the role that registers nodes and jobs); the test process is a
+// driver otherwise (unit_test_main.cc).
 class GcsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok());
+    rpc::SetProcessRole(proto::ROLE_RAYLET);
     auto client = GcsClient::Connect("127.0.0.1:" + std::to_string(server_.port()), absl::Seconds(5));
+    rpc::SetProcessRole(proto::ROLE_DRIVER);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
   }
@@ -197,7 +204,7 @@ TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
     e.set_func_or_class_name(e.name());
     events.push_back(e);
   }
-  ASSERT_TRUE(client_->AddTaskEvents(events, /*dropped=*/2).ok());
+  ASSERT_TRUE(client_->ReportTaskEvents(events, /*dropped=*/2).ok());
 
   proto::StateFilter running;
   running.set_key("state");
@@ -222,69 +229,137 @@ TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(GcsServerTest, Actors) {
+// CREATE_ACTOR from a core worker (a driver here): registered PENDING_CREATION with the sender
+// subscribed; a taken name is an AlreadyExists error reply; get_if_exists answers with the taken
+// one. No node runs it, so it stays pending until killed or its owner goes.
+proto::CreateActorRequest Creation(char id, const std::string& name, const std::string& ns,
+                                   const std::string& job_id, bool detached = false) {
+  proto::CreateActorRequest request;
+  request.mutable_spec()->set_actor_id(std::string(16, id));
+  request.mutable_spec()->set_job_id(job_id);
+  request.mutable_spec()->set_type(proto::ACTOR_CREATION_TASK);
+  (*request.mutable_spec()->mutable_resources())["CPU"] = 1;
+  proto::ActorInfo& actor = *request.mutable_actor();
+  actor.set_class_name("Counter");
+  actor.set_name(name);
+  actor.set_ray_namespace(ns);
+  actor.set_job_id(job_id);
+  actor.set_is_detached(detached);
+  (*actor.mutable_required_resources())["CPU"] = 1;
+  return request;
+}
+
+TEST_F(GcsServerTest, ActorsAreCreatedByCoreWorkersAndReadByAnyone) {
   auto job = client_->AddJob(proto::JobInfo());
   ASSERT_TRUE(job.ok());
-  proto::ActorInfo actor;
-  actor.set_actor_id(std::string(16, 'a'));
-  actor.set_class_name("Counter");
-  actor.set_name("counter");
-  actor.set_ray_namespace("ns");
-  actor.set_job_id(*job);
-  (*actor.mutable_required_resources())["CPU"] = 1;
-  ASSERT_TRUE(client_->RegisterActor(actor).ok());
+  testing::FramedPeer owner;
+  ASSERT_TRUE(owner.Connect(server_.port()).ok());
+  auto created =
+      owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR, Creation('a', "counter", "ns", *job));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->actor().actor_id(), std::string(16, 'a'));
+  EXPECT_EQ(created->actor().state(), proto::PENDING_CREATION);
+  // The owner is subscribed: the registration itself is pushed.
+  auto pushed = owner.WaitForPush<proto::ActorInfo>(
+      proto::ACTOR_UPDATE, [](const proto::ActorInfo& a) { return a.actor_id() == std::string(16, 'a'); });
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
 
-  proto::ActorInfo twin = actor;
-  twin.set_actor_id(std::string(16, 'b'));
-  auto dup = client_->RegisterActor(twin);
-  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_THAT(std::string(dup.message()),
+  auto dup = owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                 Creation('b', "counter", "ns", *job));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(dup.status().message()),
               HasSubstr("an actor named 'counter' already exists in namespace 'ns'"));
-  twin.set_ray_namespace("other");
-  ASSERT_TRUE(client_->RegisterActor(twin).ok());
+  proto::CreateActorRequest again = Creation('b', "counter", "ns", *job);
+  again.set_get_if_exists(true);
+  auto existing = owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR, again);
+  ASSERT_TRUE(existing.ok()) << existing.status();
+  EXPECT_EQ(existing->actor().actor_id(), std::string(16, 'a'));
+  ASSERT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                  Creation('b', "counter", "other", *job))
+                  .ok());
 
-  auto got = client_->GetActor(actor.actor_id());
+  auto got = client_->GetActor(std::string(16, 'a'));
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(got->state(), proto::PENDING_CREATION);
   EXPECT_EQ(got->required_resources().at("CPU"), 1);
-  EXPECT_EQ(client_->GetNamedActor("counter", "other")->actor_id(), twin.actor_id());
+  EXPECT_EQ(client_->GetNamedActor("counter", "other")->actor_id(), std::string(16, 'b'));
   EXPECT_EQ(client_->GetNamedActor("counter", "none").status().code(),
             absl::StatusCode::kNotFound);
-
-  proto::UpdateActorRequest alive;
-  alive.set_actor_id(actor.actor_id());
-  alive.set_state(proto::ALIVE);
-  alive.mutable_address()->set_ip("127.0.0.1");
-  alive.mutable_address()->set_node_id(std::string(16, 'n'));
-  alive.set_pid(777);
-  auto updated = client_->UpdateActor(alive);
-  ASSERT_TRUE(updated.ok()) << updated.status();
-  EXPECT_EQ(updated->pid(), 777);
-  auto again = client_->UpdateActor(alive);
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(again.status().message()), HasSubstr("UpdateActor"));
-
-  proto::StateFilter alive_filter;
-  alive_filter.set_key("state");
-  alive_filter.set_op("=");
-  alive_filter.set_value("alive");
-  auto list = client_->GetActors({alive_filter}, 10);
-  ASSERT_TRUE(list.ok());
-  EXPECT_EQ(list->total(), 1);
-  list = client_->GetActors({}, 1);
+  proto::StateFilter pending;
+  pending.set_key("state");
+  pending.set_op("=");
+  pending.set_value("pending_creation");
+  auto list = client_->GetActors({pending}, 1);
+  ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->total(), 2);
   EXPECT_EQ(list->actors_size(), 1);
   EXPECT_EQ(list->num_truncated(), 1);
 
+  // Kill: DEAD with the reason, pushed to the subscriber.
+  proto::KillActorRequest kill;
+  kill.set_actor_id(std::string(16, 'b'));
+  kill.set_no_restart(true);
+  owner.Send(proto::KILL_ACTOR, kill);
+  auto dead = owner.WaitForPush<proto::ActorInfo>(proto::ACTOR_UPDATE, [](const proto::ActorInfo& a) {
+    return a.actor_id() == std::string(16, 'b') && a.state() == proto::DEAD;
+  });
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_EQ(dead->death_cause().reason(), proto::ACTOR_DEATH_KILLED);
+
   // The job finishing takes its non-detached actors with it, and frees their names.
   ASSERT_TRUE(client_->MarkJobFinished(*job).ok());
-  got = client_->GetActor(actor.actor_id());
+  got = client_->GetActor(std::string(16, 'a'));
   EXPECT_EQ(got->state(), proto::DEAD);
   EXPECT_EQ(got->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
   EXPECT_EQ(got->death_cause().message(), "owner job finished");
   EXPECT_EQ(client_->GetNamedActor("counter", "ns").status().code(), absl::StatusCode::kNotFound);
-  actor.set_actor_id(std::string(16, 'c'));
-  EXPECT_TRUE(client_->RegisterActor(actor).ok());
+  EXPECT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                  Creation('c', "counter", "ns", *job))
+                  .ok());
+}
+
+TEST_F(GcsServerTest, AnOwnersActorsDieWithItsConnectionButNotDetachedOnes) {
+  auto job = client_->AddJob(proto::JobInfo());
+  ASSERT_TRUE(job.ok());
+  testing::FramedPeer watcher;
+  ASSERT_TRUE(watcher.Connect(server_.port()).ok());
+  {
+    testing::FramedPeer owner;
+    ASSERT_TRUE(owner.Connect(server_.port()).ok());
+    ASSERT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                    Creation('o', "", "ns", *job))
+                    .ok());
+    ASSERT_TRUE(owner.Call<proto::CreateActorReply>(
+                         proto::CREATE_ACTOR, Creation('d', "keeper", "ns", *job, /*detached=*/true))
+                    .ok());
+    // Another core worker follows the owned one.
+    proto::SubscribeActorRequest subscribe;
+    subscribe.set_actor_id(std::string(16, 'o'));
+    watcher.Send(proto::SUBSCRIBE_ACTOR, subscribe);
+    ASSERT_TRUE(watcher
+                    .WaitForPush<proto::ActorInfo>(proto::ACTOR_UPDATE,
+                                                   [](const proto::ActorInfo& a) {
+                                                     return a.state() == proto::PENDING_CREATION;
+                                                   })
+                    .ok());
+  }  // the owner's connection closes
+  auto dead = watcher.WaitForPush<proto::ActorInfo>(
+      proto::ACTOR_UPDATE, [](const proto::ActorInfo& a) { return a.state() == proto::DEAD; });
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_EQ(dead->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
+  EXPECT_EQ(client_->GetActor(std::string(16, 'd'))->state(), proto::PENDING_CREATION);
+}
+
+TEST_F(GcsServerTest, SubscribingToAnUnknownActorAnswersDead) {
+  testing::FramedPeer peer;
+  ASSERT_TRUE(peer.Connect(server_.port()).ok());
+  proto::SubscribeActorRequest subscribe;
+  subscribe.set_actor_id(std::string(16, 'z'));
+  peer.Send(proto::SUBSCRIBE_ACTOR, subscribe);
+  auto update = peer.WaitForPush<proto::ActorInfo>(
+      proto::ACTOR_UPDATE, [](const proto::ActorInfo& a) { return a.actor_id() == std::string(16, 'z'); });
+  ASSERT_TRUE(update.ok()) << update.status();
+  EXPECT_EQ(update->state(), proto::DEAD);
+  EXPECT_THAT(update->death_cause().message(), HasSubstr("unknown to the GCS"));
 }
 
 TEST(GcsClientConnectTest, FailsFastAndClearlyWhenNothingListens) {

@@ -1,174 +1,199 @@
 #include "gcs/gcs_service.h"
 
-#include "gcs/status_util.h"
+#include <utility>
+
+#include "google/protobuf/arena.h"
 
 namespace moray::gcs {
+namespace {
 
-grpc::Status GcsServiceImpl::RegisterNode(grpc::ServerContext*,
-                                          const proto::RegisterNodeRequest* request,
-                                          proto::RegisterNodeReply* reply) {
-  reply->set_actor_port(actor_port_);
-  return ToGrpcStatus(nodes_->RegisterNode(request->node()));
+constexpr rpc::Roles kRaylets = rpc::RoleBit(proto::ROLE_RAYLET);
+constexpr rpc::Roles kEventReporters = rpc::kCoreWorkers | kRaylets;
+
+// Nodes and cluster status.
+void AddNodeMethods(const GcsManagers& m, const std::atomic<int>* port, rpc::Service* service) {
+  service->Sync<proto::RegisterNodeRequest, proto::RegisterNodeReply>(
+      proto::REGISTER_NODE, kRaylets,
+      [m, port](const rpc::Peer&, const proto::RegisterNodeRequest& request,
+                proto::RegisterNodeReply* reply) {
+        // Core workers reach the GCS on the port the raylet registered on (one port since
+        // issue 11); the field stays so the raylet need not know.
+        reply->set_actor_port(port->load());
+        return m.nodes->RegisterNode(request.node());
+      });
+  service->Sync<proto::UnregisterNodeRequest, proto::UnregisterNodeReply>(
+      proto::UNREGISTER_NODE, kRaylets,
+      [m](const rpc::Peer&, const proto::UnregisterNodeRequest& request,
+          proto::UnregisterNodeReply*) {
+        absl::Status status = m.nodes->UnregisterNode(request.node_id(), request.reason());
+        if (status.ok()) m.objects->DropNode(request.node_id());  // its workers are gone with it
+        return status;
+      });
+  service->Sync<proto::ReportResourcesRequest, proto::ReportResourcesReply>(
+      proto::REPORT_RESOURCES, kRaylets,
+      [m](const rpc::Peer&, const proto::ReportResourcesRequest& request,
+          proto::ReportResourcesReply* reply) {
+        absl::Status status = m.nodes->ReportResources(request.report());
+        if (status.ok()) *reply->mutable_cluster() = m.nodes->GetClusterStatus();
+        return status;
+      });
+  service->Sync<proto::GetAllNodesRequest, proto::GetAllNodesReply>(
+      proto::GET_ALL_NODES, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetAllNodesRequest&, proto::GetAllNodesReply* reply) {
+        for (auto& node : m.nodes->GetAllNodes()) *reply->add_nodes() = std::move(node);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::GetClusterStatusRequest, proto::GetClusterStatusReply>(
+      proto::GET_CLUSTER_STATUS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetClusterStatusRequest&,
+          proto::GetClusterStatusReply* reply) {
+        *reply = m.nodes->GetClusterStatus();
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status GcsServiceImpl::UnregisterNode(grpc::ServerContext*,
-                                            const proto::UnregisterNodeRequest* request,
-                                            proto::UnregisterNodeReply*) {
-  absl::Status status = nodes_->UnregisterNode(request->node_id(), request->reason());
-  if (status.ok()) objects_->DropNode(request->node_id());  // its workers are gone with it
-  return ToGrpcStatus(status);
+void AddJobMethods(const GcsManagers& m, rpc::Service* service) {
+  service->Sync<proto::AddJobRequest, proto::AddJobReply>(
+      proto::ADD_JOB, kRaylets,
+      [m](const rpc::Peer&, const proto::AddJobRequest& request, proto::AddJobReply* reply) {
+        auto job_id = m.jobs->AddJob(request.job());
+        if (!job_id.ok()) return job_id.status();
+        reply->set_job_id(*std::move(job_id));
+        return absl::OkStatus();
+      });
+  service->Sync<proto::MarkJobFinishedRequest, proto::MarkJobFinishedReply>(
+      proto::MARK_JOB_FINISHED, kRaylets,
+      [m](const rpc::Peer&, const proto::MarkJobFinishedRequest& request,
+          proto::MarkJobFinishedReply*) {
+        absl::Status status = m.jobs->MarkJobFinished(request.job_id());
+        m.objects->DropJob(request.job_id());
+        // Its non-detached actors die with it (the actor scheduler follows and stops their
+        // workers).
+        auto dead = m.actors->OnJobFinished(request.job_id());
+        if (status.ok() && !dead.ok()) status = dead.status();
+        return status;
+      });
+  service->Sync<proto::GetAllJobsRequest, proto::GetAllJobsReply>(
+      proto::GET_ALL_JOBS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetAllJobsRequest&, proto::GetAllJobsReply* reply) {
+        auto jobs = m.jobs->GetAllJobs();
+        if (!jobs.ok()) return jobs.status();
+        for (auto& job : *jobs) *reply->add_jobs() = std::move(job);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status GcsServiceImpl::ReportResources(grpc::ServerContext*,
-                                             const proto::ReportResourcesRequest* request,
-                                             proto::ReportResourcesReply* reply) {
-  absl::Status status = nodes_->ReportResources(request->report());
-  if (status.ok()) *reply->mutable_cluster() = nodes_->GetClusterStatus();
-  return ToGrpcStatus(status);
+void AddKvMethods(const GcsManagers& m, rpc::Service* service) {
+  service->Sync<proto::KvPutRequest, proto::KvPutReply>(
+      proto::KV_PUT, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::KvPutRequest& request, proto::KvPutReply* reply) {
+        auto added = m.kv->Put(request.ns(), request.key(), request.value(), request.overwrite());
+        if (!added.ok()) return added.status();
+        reply->set_added(*added);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::KvGetRequest, proto::KvGetReply>(
+      proto::KV_GET, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::KvGetRequest& request, proto::KvGetReply* reply) {
+        auto value = m.kv->Get(request.ns(), request.key());
+        if (!value.ok()) return value.status();
+        reply->set_found(value->has_value());
+        if (value->has_value()) reply->set_value(std::move(**value));
+        return absl::OkStatus();
+      });
+  service->Sync<proto::KvDelRequest, proto::KvDelReply>(
+      proto::KV_DEL, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::KvDelRequest& request, proto::KvDelReply* reply) {
+        auto deleted = m.kv->Del(request.ns(), request.key(), request.by_prefix());
+        if (!deleted.ok()) return deleted.status();
+        reply->set_deleted(*deleted);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::KvKeysRequest, proto::KvKeysReply>(
+      proto::KV_KEYS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::KvKeysRequest& request, proto::KvKeysReply* reply) {
+        auto keys = m.kv->Keys(request.ns(), request.prefix());
+        if (!keys.ok()) return keys.status();
+        for (auto& key : *keys) reply->add_keys(std::move(key));
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status GcsServiceImpl::GetAllNodes(grpc::ServerContext*, const proto::GetAllNodesRequest*,
-                                         proto::GetAllNodesReply* reply) {
-  for (auto& node : nodes_->GetAllNodes()) *reply->add_nodes() = std::move(node);
-  return grpc::Status::OK;
+// Task events, object snapshots and the state queries over them and the actor table.
+void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
+  // Raw: a batch holds thousands of events, parsed on an arena and freed at once. One-way from
+  // core workers; a call from a raylet, which wants to know the batch arrived.
+  service->Raw(proto::REPORT_TASK_EVENTS, kEventReporters,
+               [m, service](const rpc::Peer& peer, rpc::Frame&& frame) {
+                 google::protobuf::Arena arena;
+                 auto* request =
+                     google::protobuf::Arena::CreateMessage<proto::ReportTaskEventsRequest>(&arena);
+                 if (auto parsed = frame.ParseBody(request); !parsed.ok()) {
+                   service->Malformed(peer, frame, parsed);
+                   return;
+                 }
+                 m.task_events->AddEvents(request->events(), request->dropped());
+                 if (frame.seq != 0) peer.conn->Reply(frame, proto::ReportTaskEventsReply());
+               });
+  service->Sync<proto::GetTasksRequest, proto::GetTasksReply>(
+      proto::GET_TASKS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetTasksRequest& request, proto::GetTasksReply* reply) {
+        auto tasks = m.task_events->GetTasks(request);
+        if (!tasks.ok()) return tasks.status();
+        *reply = *std::move(tasks);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::ReportObjectsRequest, proto::ReportObjectsReply>(
+      proto::REPORT_OBJECT_SNAPSHOTS, kRaylets,
+      [m](const rpc::Peer&, const proto::ReportObjectsRequest& request,
+          proto::ReportObjectsReply*) {
+        m.objects->Report(request);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::GetObjectsRequest, proto::GetObjectsReply>(
+      proto::GET_OBJECTS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetObjectsRequest& request,
+          proto::GetObjectsReply* reply) {
+        auto objects = m.objects->GetObjects(request);
+        if (!objects.ok()) return objects.status();
+        *reply = *std::move(objects);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::GetActorRequest, proto::GetActorReply>(
+      proto::GET_ACTOR, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetActorRequest& request, proto::GetActorReply* reply) {
+        auto actor = m.actors->Get(request.actor_id());
+        if (!actor.ok()) return actor.status();
+        *reply->mutable_actor() = *std::move(actor);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::GetNamedActorRequest, proto::GetNamedActorReply>(
+      proto::GET_NAMED_ACTOR, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetNamedActorRequest& request,
+          proto::GetNamedActorReply* reply) {
+        auto actor = m.actors->GetNamed(request.name(), request.ray_namespace());
+        if (!actor.ok()) return actor.status();
+        *reply->mutable_actor() = *std::move(actor);
+        return absl::OkStatus();
+      });
+  service->Sync<proto::GetActorsRequest, proto::GetActorsReply>(
+      proto::GET_ACTORS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::GetActorsRequest& request, proto::GetActorsReply* reply) {
+        auto actors = m.actors->GetActors(request);
+        if (!actors.ok()) return actors.status();
+        *reply = *std::move(actors);
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status GcsServiceImpl::AddJob(grpc::ServerContext*, const proto::AddJobRequest* request,
-                                    proto::AddJobReply* reply) {
-  auto job_id = jobs_->AddJob(request->job());
-  if (!job_id.ok()) return ToGrpcStatus(job_id.status());
-  reply->set_job_id(*job_id);
-  return grpc::Status::OK;
-}
+}  // namespace
 
-grpc::Status GcsServiceImpl::MarkJobFinished(grpc::ServerContext*,
-                                             const proto::MarkJobFinishedRequest* request,
-                                             proto::MarkJobFinishedReply*) {
-  absl::Status status = jobs_->MarkJobFinished(request->job_id());
-  objects_->DropJob(request->job_id());
-  // Its non-detached actors die with it (the actor scheduler follows and stops their workers).
-  auto dead = actors_->OnJobFinished(request->job_id());
-  if (status.ok() && !dead.ok()) status = dead.status();
-  return ToGrpcStatus(status);
-}
-
-grpc::Status GcsServiceImpl::GetAllJobs(grpc::ServerContext*, const proto::GetAllJobsRequest*,
-                                        proto::GetAllJobsReply* reply) {
-  auto jobs = jobs_->GetAllJobs();
-  if (!jobs.ok()) return ToGrpcStatus(jobs.status());
-  for (auto& job : *jobs) *reply->add_jobs() = std::move(job);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::KvPut(grpc::ServerContext*, const proto::KvPutRequest* request,
-                                   proto::KvPutReply* reply) {
-  auto added = kv_->Put(request->ns(), request->key(), request->value(), request->overwrite());
-  if (!added.ok()) return ToGrpcStatus(added.status());
-  reply->set_added(*added);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::KvGet(grpc::ServerContext*, const proto::KvGetRequest* request,
-                                   proto::KvGetReply* reply) {
-  auto value = kv_->Get(request->ns(), request->key());
-  if (!value.ok()) return ToGrpcStatus(value.status());
-  reply->set_found(value->has_value());
-  if (value->has_value()) reply->set_value(std::move(**value));
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::KvDel(grpc::ServerContext*, const proto::KvDelRequest* request,
-                                   proto::KvDelReply* reply) {
-  auto deleted = kv_->Del(request->ns(), request->key(), request->by_prefix());
-  if (!deleted.ok()) return ToGrpcStatus(deleted.status());
-  reply->set_deleted(*deleted);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::KvKeys(grpc::ServerContext*, const proto::KvKeysRequest* request,
-                                    proto::KvKeysReply* reply) {
-  auto keys = kv_->Keys(request->ns(), request->prefix());
-  if (!keys.ok()) return ToGrpcStatus(keys.status());
-  for (auto& key : *keys) reply->add_keys(std::move(key));
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::AddTaskEvents(grpc::ServerContext*,
-                                           const proto::AddTaskEventsRequest* request,
-                                           proto::AddTaskEventsReply*) {
-  task_events_->AddEvents(request->events(), request->dropped());
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetTasks(grpc::ServerContext*, const proto::GetTasksRequest* request,
-                                      proto::GetTasksReply* reply) {
-  auto tasks = task_events_->GetTasks(*request);
-  if (!tasks.ok()) return ToGrpcStatus(tasks.status());
-  *reply = *std::move(tasks);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetClusterStatus(grpc::ServerContext*,
-                                              const proto::GetClusterStatusRequest*,
-                                              proto::GetClusterStatusReply* reply) {
-  *reply = nodes_->GetClusterStatus();
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::ReportObjects(grpc::ServerContext*,
-                                           const proto::ReportObjectsRequest* request,
-                                           proto::ReportObjectsReply*) {
-  objects_->Report(*request);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetObjects(grpc::ServerContext*,
-                                        const proto::GetObjectsRequest* request,
-                                        proto::GetObjectsReply* reply) {
-  auto objects = objects_->GetObjects(*request);
-  if (!objects.ok()) return ToGrpcStatus(objects.status());
-  *reply = *std::move(objects);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::RegisterActor(grpc::ServerContext*,
-                                           const proto::RegisterActorRequest* request,
-                                           proto::RegisterActorReply*) {
-  return ToGrpcStatus(actors_->Register(request->actor()));
-}
-
-grpc::Status GcsServiceImpl::UpdateActor(grpc::ServerContext*,
-                                         const proto::UpdateActorRequest* request,
-                                         proto::UpdateActorReply* reply) {
-  auto actor = actors_->Update(*request);
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
-  *reply->mutable_actor() = *std::move(actor);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetActor(grpc::ServerContext*, const proto::GetActorRequest* request,
-                                      proto::GetActorReply* reply) {
-  auto actor = actors_->Get(request->actor_id());
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
-  *reply->mutable_actor() = *std::move(actor);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetNamedActor(grpc::ServerContext*,
-                                           const proto::GetNamedActorRequest* request,
-                                           proto::GetNamedActorReply* reply) {
-  auto actor = actors_->GetNamed(request->name(), request->ray_namespace());
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
-  *reply->mutable_actor() = *std::move(actor);
-  return grpc::Status::OK;
-}
-
-grpc::Status GcsServiceImpl::GetActors(grpc::ServerContext*, const proto::GetActorsRequest* request,
-                                       proto::GetActorsReply* reply) {
-  auto actors = actors_->GetActors(*request);
-  if (!actors.ok()) return ToGrpcStatus(actors.status());
-  *reply = *std::move(actors);
-  return grpc::Status::OK;
+void AddGcsMethods(const GcsManagers& managers, const std::atomic<int>* port,
+                   rpc::Service* service) {
+  AddNodeMethods(managers, port, service);
+  AddJobMethods(managers, service);
+  AddKvMethods(managers, service);
+  AddStateMethods(managers, service);
 }
 
 }  // namespace moray::gcs

@@ -1,88 +1,49 @@
-// The gRPC face of the GCS: translates each GcsService RPC into a call on the manager that owns
-// the concept. No logic lives here beyond request validation and status mapping.
+// The GCS's methods (proto/gcs.proto, GcsMethod) as typed handlers of one rpc::Service, served on
+// the GCS's one port. Each handler delegates to the manager that owns the concept; nothing here
+// but request plumbing, the role each method admits, and statuses (an error is an error reply
+// with its canonical code, never a field of the reply).
 //
-// Thread model: gRPC's sync server calls these from its thread pool concurrently; the managers
-// are thread-safe.
+//   GcsManagers managers{&nodes, &jobs, &kv, &task_events, &objects, &actors};
+//   rpc::Service service("GCS");
+//   AddGcsMethods(managers, &port, &service);  // nodes, jobs, KV, task events, state queries
+//   actor_service.Register(&service);           // the actor methods (actor_service.h)
+//
+// Roles (docs/wire.md): a raylet registers its node, reports resources and object snapshots, and
+// adds and finishes jobs (a driver's job is registered by its raylet); core workers and raylets
+// report task events (a raylet relays those its core workers sent it); reads and the KV are open
+// to every member, the CLI included.
+//
+// Thread model: the handlers run on the loop of the GCS port's connections (the service loop);
+// the managers are thread-safe. A state query over a large table (GetTasks, GetObjects,
+// GetActors) therefore delays other calls to the GCS port but never the actor loop, which runs
+// the health checks of every node (gcs_server.h).
 #pragma once
 
 #include <atomic>
 
-#include "gcs.grpc.pb.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
 #include "gcs/task_event_store.h"
+#include "rpc/service.h"
 
 namespace moray::gcs {
 
-class GcsServiceImpl final : public proto::GcsService::Service {
- public:
-  // All pointers are borrowed and must outlive the service.
-  GcsServiceImpl(NodeManager* nodes, JobManager* jobs, KvStore* kv, TaskEventStore* task_events,
-                 ObjectSnapshotStore* objects, ActorManager* actors)
-      : nodes_(nodes),
-        jobs_(jobs),
-        kv_(kv),
-        task_events_(task_events),
-        objects_(objects),
-        actors_(actors) {}
-
-  // The port of the GCS's actor channel, told to raylets when they register.
-  void set_actor_port(int port) { actor_port_ = port; }
-
-  grpc::Status RegisterNode(grpc::ServerContext*, const proto::RegisterNodeRequest* request,
-                            proto::RegisterNodeReply* reply) override;
-  grpc::Status UnregisterNode(grpc::ServerContext*, const proto::UnregisterNodeRequest* request,
-                              proto::UnregisterNodeReply* reply) override;
-  grpc::Status ReportResources(grpc::ServerContext*, const proto::ReportResourcesRequest* request,
-                               proto::ReportResourcesReply* reply) override;
-  grpc::Status GetAllNodes(grpc::ServerContext*, const proto::GetAllNodesRequest* request,
-                           proto::GetAllNodesReply* reply) override;
-  grpc::Status AddJob(grpc::ServerContext*, const proto::AddJobRequest* request,
-                      proto::AddJobReply* reply) override;
-  grpc::Status MarkJobFinished(grpc::ServerContext*, const proto::MarkJobFinishedRequest* request,
-                               proto::MarkJobFinishedReply* reply) override;
-  grpc::Status GetAllJobs(grpc::ServerContext*, const proto::GetAllJobsRequest* request,
-                          proto::GetAllJobsReply* reply) override;
-  grpc::Status KvPut(grpc::ServerContext*, const proto::KvPutRequest* request,
-                     proto::KvPutReply* reply) override;
-  grpc::Status KvGet(grpc::ServerContext*, const proto::KvGetRequest* request,
-                     proto::KvGetReply* reply) override;
-  grpc::Status KvDel(grpc::ServerContext*, const proto::KvDelRequest* request,
-                     proto::KvDelReply* reply) override;
-  grpc::Status KvKeys(grpc::ServerContext*, const proto::KvKeysRequest* request,
-                      proto::KvKeysReply* reply) override;
-  grpc::Status AddTaskEvents(grpc::ServerContext*, const proto::AddTaskEventsRequest* request,
-                             proto::AddTaskEventsReply* reply) override;
-  grpc::Status GetTasks(grpc::ServerContext*, const proto::GetTasksRequest* request,
-                        proto::GetTasksReply* reply) override;
-  grpc::Status GetClusterStatus(grpc::ServerContext*, const proto::GetClusterStatusRequest* request,
-                                proto::GetClusterStatusReply* reply) override;
-  grpc::Status ReportObjects(grpc::ServerContext*, const proto::ReportObjectsRequest* request,
-                             proto::ReportObjectsReply* reply) override;
-  grpc::Status GetObjects(grpc::ServerContext*, const proto::GetObjectsRequest* request,
-                          proto::GetObjectsReply* reply) override;
-  grpc::Status RegisterActor(grpc::ServerContext*, const proto::RegisterActorRequest* request,
-                             proto::RegisterActorReply* reply) override;
-  grpc::Status UpdateActor(grpc::ServerContext*, const proto::UpdateActorRequest* request,
-                           proto::UpdateActorReply* reply) override;
-  grpc::Status GetActor(grpc::ServerContext*, const proto::GetActorRequest* request,
-                        proto::GetActorReply* reply) override;
-  grpc::Status GetNamedActor(grpc::ServerContext*, const proto::GetNamedActorRequest* request,
-                             proto::GetNamedActorReply* reply) override;
-  grpc::Status GetActors(grpc::ServerContext*, const proto::GetActorsRequest* request,
-                         proto::GetActorsReply* reply) override;
-
- private:
-  NodeManager* nodes_;
-  JobManager* jobs_;
-  KvStore* kv_;
-  TaskEventStore* task_events_;
-  ObjectSnapshotStore* objects_;
-  ActorManager* actors_;
-  std::atomic<int> actor_port_{0};
+// The managers the handlers delegate to (borrowed; they outlive the service).
+struct GcsManagers {
+  NodeManager* nodes;
+  JobManager* jobs;
+  KvStore* kv;
+  TaskEventStore* task_events;
+  ObjectSnapshotStore* objects;
+  ActorManager* actors;
 };
+
+// Adds every GCS method except the actor methods of ActorService to `service`. `port` (borrowed)
+// is the GCS port, told to registering raylets as the port for core workers.
+void AddGcsMethods(const GcsManagers& managers, const std::atomic<int>* port,
+                   rpc::Service* service);
 
 }  // namespace moray::gcs

@@ -7,10 +7,10 @@
 
 namespace moray::gcs {
 
-HealthChecker::HealthChecker(rpc::EventLoop* loop, NodeManager* nodes,
+HealthChecker::HealthChecker(rpc::EventLoop* loop, rpc::ConnectionPool* pool, NodeManager* nodes,
                              ObjectSnapshotStore* objects, HealthCheckOptions options,
                              DeadFn on_dead)
-    : loop_(loop), nodes_(nodes), objects_(objects), options_(options),
+    : loop_(loop), pool_(pool), nodes_(nodes), objects_(objects), options_(options),
       on_dead_(std::move(on_dead)) {}
 
 HealthChecker::~HealthChecker() { *alive_ = false; }
@@ -23,16 +23,13 @@ void HealthChecker::Start() {
 
 void HealthChecker::SendToRaylets(uint16_t method, const google::protobuf::MessageLite& message) {
   for (auto& [id, peer] : peers_) {
-    if (peer.conn && !peer.conn->closed()) peer.conn->Send(method, message);
+    if (auto conn = pool_->Get(peer.raylet); conn.ok()) (*conn)->Send(method, message);
   }
 }
 
 void HealthChecker::Shutdown() {
   *alive_ = false;
   if (timer_) loop_->CancelTimer(timer_);
-  for (auto& [id, peer] : peers_) {
-    if (peer.conn) peer.conn->Close();
-  }
   peers_.clear();
 }
 
@@ -44,16 +41,18 @@ void HealthChecker::Round() {
     if (node.state() != proto::NODE_ALIVE) continue;
     auto it = peers_.find(node.node_id());
     Peer peer = it == peers_.end() ? Peer{} : std::move(it->second);
+    peer.raylet = rpc::Endpoint{node.node_ip(), node.raylet_port()};
     kept[node.node_id()] = std::move(peer);
   }
-  // Nodes no longer alive (unregistered): forget them. Their connections close after peers_ no
-  // longer holds them, so a check failed by the close finds no peer to count against.
-  std::vector<std::shared_ptr<rpc::Connection>> dropped;
+  // Nodes no longer alive (unregistered): forget them, and close their raylets' connections
+  // after peers_ no longer holds them, so a check failed by the close finds no peer to count
+  // against.
+  std::vector<rpc::Endpoint> dropped;
   for (auto& [id, peer] : peers_) {
-    if (!kept.contains(id) && peer.conn) dropped.push_back(std::move(peer.conn));
+    if (!kept.contains(id)) dropped.push_back(peer.raylet);
   }
   peers_ = std::move(kept);
-  for (auto& conn : dropped) conn->Close();
+  for (const auto& raylet : dropped) pool_->Close(raylet);
   for (const auto& node : nodes) {
     auto it = peers_.find(node.node_id());
     if (it != peers_.end()) Check(node, it->second);
@@ -64,34 +63,31 @@ void HealthChecker::Round() {
 void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
   const std::string node_id = node.node_id();
   if (peer.in_flight) return;  // the last check is still within its timeout
-  if (!peer.conn || peer.conn->closed()) {
-    auto conn = rpc::Connection::Connect(loop_, node.node_ip(), node.raylet_port(),
-                                         options_.timeout);
-    if (!conn.ok()) {
-      Failed(node_id, absl::StrCat("its raylet at ", node.node_ip(), ":", node.raylet_port(),
-                                   " cannot be reached (", conn.status().message(), ")"));
-      return;
-    }
-    peer.conn = *conn;
-    peer.conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                           [](const std::shared_ptr<rpc::Connection>&) {});
+  // The pooled connection, opening or open; a connect in progress is completed by the loop, and
+  // the check waits in its queue like any call.
+  auto conn = pool_->Get(peer.raylet);
+  if (!conn.ok()) {
+    Failed(node_id, absl::StrCat("its raylet at ", peer.raylet.ToString(), " cannot be reached (",
+                                 conn.status().message(), ")"));
+    return;
   }
   peer.in_flight = true;
   const uint64_t check_id = next_check_id_++;
   peer.check_id = check_id;
   proto::HealthCheckRequest request;
-  peer.conn->Call(proto::HEALTH_CHECK, request,
-                  [this, node_id, check_id, alive = alive_](absl::Status s, rpc::Frame&&) {
-                    if (!*alive) return;
-                    auto it = peers_.find(node_id);
-                    if (it == peers_.end() || it->second.check_id != check_id) return;
-                    it->second.in_flight = false;
-                    if (s.ok()) {
-                      it->second.failures = 0;
-                    } else {
-                      Failed(node_id, "the connection to its raylet closed");
-                    }
-                  });
+  (*conn)->Call(proto::HEALTH_CHECK, request,
+                [this, node_id, check_id, alive = alive_](absl::Status s, rpc::Frame&&) {
+                  if (!*alive) return;
+                  auto it = peers_.find(node_id);
+                  if (it == peers_.end() || it->second.check_id != check_id) return;
+                  it->second.in_flight = false;
+                  if (s.ok()) {
+                    it->second.failures = 0;
+                  } else {
+                    Failed(node_id, absl::StrCat("the check to its raylet failed (", s.message(),
+                                                 ")"));
+                  }
+                });
   loop_->RunAfter(options_.timeout, [this, node_id, check_id, alive = alive_] {
     if (!*alive) return;
     auto it = peers_.find(node_id);
@@ -106,13 +102,15 @@ void HealthChecker::Failed(const std::string& node_id, const std::string& why) {
   auto it = peers_.find(node_id);
   if (it == peers_.end()) return;
   Peer& peer = it->second;
-  // The failed check is over: neither its late answer nor the close below (which fails its
-  // pending call right here) may count it again.
+  // The failed check is over: its late answer may not count again. The connection stays: it is
+  // shared, and a slow raylet's next answer on it counts as healthy.
   peer.in_flight = false;
   peer.check_id = 0;
-  if (auto conn = std::move(peer.conn)) conn->Close();
   if (++peer.failures < options_.failure_threshold) return;
+  const rpc::Endpoint raylet = peer.raylet;
   peers_.erase(it);
+  // Dead is final: its connection goes too (leases pending there fail and are placed again).
+  pool_->Close(raylet);
   std::string reason = absl::StrCat("health check failed ", options_.failure_threshold,
                                     " times in a row: ", why);
   if (auto s = nodes_->UnregisterNode(node_id, reason); !s.ok()) return;

@@ -1,7 +1,9 @@
 // HealthChecker: the GCS's view of which raylets are alive (issue 5). Every `period` it sends a
-// HEALTH_CHECK to each ALIVE node's raylet over the framed channel (one connection per node); a
-// check fails when the raylet does not answer within `timeout`, its connection closes, or it
-// cannot be reached. After `failure_threshold` failures in a row the node is DEAD: the node
+// HEALTH_CHECK to each ALIVE node's raylet over the framed channel, on the pooled connection to
+// that raylet (shared with the actor scheduler); a check fails when the raylet does not answer
+// within `timeout`, the connection closes, or it cannot be reached (the pool backing off after a
+// failed connect). Nothing here waits on the network: a raylet whose connect hangs fails one
+// check per period like any other, so detection keeps its timing. After `failure_threshold` failures in a row the node is DEAD: the node
 // table records why, its object snapshots go, and `on_dead` tells the rest of the GCS (which
 // tells raylets and core workers). A raylet that comes back registers as a new node (a new id).
 //
@@ -20,6 +22,7 @@
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 
 namespace moray::gcs {
@@ -34,19 +37,19 @@ class HealthChecker {
  public:
   using DeadFn = std::function<void(const proto::NodeInfo& node)>;
 
-  // Everything must outlive the checker.
-  HealthChecker(rpc::EventLoop* loop, NodeManager* nodes, ObjectSnapshotStore* objects,
-                HealthCheckOptions options, DeadFn on_dead);
+  // Everything must outlive the checker. `pool` belongs to `loop`.
+  HealthChecker(rpc::EventLoop* loop, rpc::ConnectionPool* pool, NodeManager* nodes,
+                ObjectSnapshotStore* objects, HealthCheckOptions options, DeadFn on_dead);
   ~HealthChecker();
 
   void Start();     // arms the first round
-  // Sends a one-way message to every raylet it is connected to.
+  // Sends a one-way message to the raylet of every node it checks.
   void SendToRaylets(uint16_t method, const google::protobuf::MessageLite& message);
-  void Shutdown();  // closes the connections; no more rounds
+  void Shutdown();  // no more rounds (the pool closes the connections)
 
  private:
   struct Peer {
-    std::shared_ptr<rpc::Connection> conn;
+    rpc::Endpoint raylet;
     int failures = 0;
     bool in_flight = false;
     uint64_t check_id = 0;  // the outstanding check
@@ -57,6 +60,7 @@ class HealthChecker {
   void Failed(const std::string& node_id, const std::string& why);
 
   rpc::EventLoop* const loop_;
+  rpc::ConnectionPool* const pool_;
   NodeManager* const nodes_;
   ObjectSnapshotStore* const objects_;
   const HealthCheckOptions options_;

@@ -30,7 +30,7 @@ absl::Status GcsClientAccessor::MarkJobFinished(const std::string& job_id) {
 
 absl::Status GcsClientAccessor::AddTaskEvents(std::vector<proto::TaskEvent> events,
                                               int64_t dropped) {
-  return client_->AddTaskEvents(std::move(events), dropped);
+  return client_->ReportTaskEvents(std::move(events), dropped);
 }
 
 absl::Status GcsClientAccessor::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,

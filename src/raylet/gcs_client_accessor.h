@@ -1,5 +1,6 @@
-// GcsClientAccessor: the GcsAccessor of a real raylet, over moray::gcs::GcsClient (sync gRPC).
-// Thread model: as GcsClient — thread-safe, blocking; the raylet calls it from its GCS thread.
+// GcsClientAccessor: the GcsAccessor of a real raylet, over moray::gcs::GcsClient (blocking calls on
+// the framed channel). Thread model: as GcsClient — thread-safe, blocking; the raylet calls it from
+// its GCS thread.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,4 @@
-// GcsThread: the raylet's one background thread for GCS calls. GCS calls are blocking gRPC round
+// GcsThread: the raylet's one background thread for GCS calls. GCS calls are blocking round
 // trips; the event loop must never wait on them, so it hands them here.
 //
 //   GcsThread gcs_thread(gcs_accessor, options);

@@ -102,7 +102,7 @@ class TestClient {
     request.set_disconnect_worker(disconnect);
     conn_->Send(proto::RETURN_WORKER, request);
   }
-  void Send(proto::Method method, const google::protobuf::MessageLite& message) {
+  void Send(uint16_t method, const google::protobuf::MessageLite& message) {
     conn_->Send(method, message);
   }
   void Close() { conn_->Close(); }

@@ -1,7 +1,6 @@
 // The framed channel: length-prefixed protobuf messages over a TCP stream (or a Unix domain
-// socket, for the node's object store), for the hot paths
-// (worker leases between core workers and raylets, task push between core workers). gRPC serves
-// the GCS; this serves what happens per task, where gRPC's per-call cost would dominate.
+// socket, for the node's object store). Every cluster member speaks it to every other, the GCS
+// included (docs/wire.md): one protocol, one handshake, one status model.
 //
 // Frame layout (little-endian): u32 body_length | u16 method | u8 flags | u8 reserved | u64 seq |
 // body. `method` is a moray.proto.Method; `seq` pairs a reply with its request (flag kReply).
