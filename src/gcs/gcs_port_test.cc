@@ -21,6 +21,7 @@
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
 #include "rpc/service.h"
+#include "rpc/testing/loopback.h"
 
 namespace moray::gcs {
 namespace {
@@ -366,36 +367,6 @@ TEST(GcsLoopsTest, ANodeDeclaredDeadIsPushedToCoreWorkersOnly) {
   EXPECT_FALSE(none.ok()) << "the CLI got NODE_DIED";
 }
 
-// A port whose connects hang: its listener's accept queue (backlog 0) is full, so the kernel drops
-// every further SYN, as a host that drops packets would — all on loopback.
-class HangingPort {
- public:
-  HangingPort() {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(listener_, 0) != 0 ||
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return;
-    }
-    filler_ = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(filler_, reinterpret_cast<sockaddr*>(&addr), len) != 0) return;
-    port_ = ntohs(addr.sin_port);
-  }
-  ~HangingPort() {
-    close(filler_);
-    close(listener_);
-  }
-  int port() const { return port_; }
-
- private:
-  int listener_ = -1;
-  int filler_ = -1;
-  int port_ = 0;
-};
-
 // Nothing on the actor loop waits for a connect: a raylet whose SYNs go unanswered fails one check
 // per period (its queued check times out), so it is declared dead on the usual schedule — long
 // before its connect would time out — while a healthy node next to it is checked all along.
@@ -405,7 +376,7 @@ TEST(GcsLoopsTest, ARayletWhoseConnectHangsIsDeadOnTimeAndOthersAreStillChecked)
                                   .failure_threshold = 5};
   GcsServer server({.host = "127.0.0.1", .port = 0, .health_check = checks});
   ASSERT_TRUE(server.Start().ok());
-  HangingPort hanging;
+  rpc::testing::HangingPort hanging;
   ASSERT_GT(hanging.port(), 0);
   FakeRaylet healthy;
   testing::FramedPeer worker;

@@ -20,6 +20,7 @@
 #include "gcs/testing/framed_peer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rpc/testing/loopback.h"
 #include "rpc/handshake.h"
 
 namespace moray::gcs {
@@ -363,16 +364,9 @@ TEST_F(GcsServerTest, SubscribingToAnUnknownActorAnswersDead) {
 }
 
 TEST(GcsClientConnectTest, FailsFastAndClearlyWhenNothingListens) {
-  // A port that was just free: bind to 0, read the port, close.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  close(fd);
+  const int port = rpc::testing::UnusedLoopbackPort();
+  ASSERT_NE(port, 0);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
 
   // A refused connection is an answer: Connect returns with it, long before its deadline.
   const absl::Duration deadline = absl::Minutes(2);
@@ -384,6 +378,7 @@ TEST(GcsClientConnectTest, FailsFastAndClearlyWhenNothingListens) {
   EXPECT_THAT(std::string(client.status().message()),
               HasSubstr("could not connect to the Moray GCS at " + address));
   EXPECT_THAT(std::string(client.status().message()), HasSubstr("Is a cluster running there?"));
+  EXPECT_THAT(std::string(client.status().message()), HasSubstr("onnection refused"));
   EXPECT_LT(took, deadline) << "it waited for the deadline";
 }
 

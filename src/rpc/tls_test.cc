@@ -22,45 +22,19 @@
 #include "rpc/channel.h"
 #include "rpc/auth.h"
 #include "rpc/service.h"
+#include "rpc/testing/loopback.h"
 #include "rpc/testing/test_certs.h"
 
 namespace moray::rpc {
 namespace {
 
-int ListenLoopback(int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  listen(fd, 4);
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-// A blocking client socket whose reads give up after 10 s: a test fails rather than hangs.
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+using testing::ConnectLoopback;
 
 // A TCP relay that records what the client sends: proof of what crosses the wire.
 class Relay {
  public:
   explicit Relay(int target_port) : target_port_(target_port) {
-    listen_fd_ = ListenLoopback(&port_);
+    listen_fd_ = testing::ListenLoopback(4, &port_);
     thread_ = std::thread([this] { Run(); });
   }
   ~Relay() {

@@ -13,6 +13,7 @@
 #include "rpc/connection_pool.h"
 #include "rpc/handshake.h"
 #include "rpc/service.h"
+#include "rpc/testing/loopback.h"
 
 namespace moray::rpc {
 namespace {
@@ -184,12 +185,8 @@ TEST_F(WireTest, DisabledAuthServesAPeerWithoutToken) {
 }
 
 TEST_F(WireTest, GarbageIsRefusedAndNeverDispatched) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = testing::ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
   // A well-formed frame header for GET_OBJECT, before any Hello.
   char frame[16] = {0};
   frame[4] = static_cast<char>(proto::GET_OBJECT);
@@ -207,14 +204,8 @@ TEST_F(WireTest, GarbageIsRefusedAndNeverDispatched) {
 
 TEST_F(WireTest, APeerThatNeverSaysHelloIsDropped) {
   Listen(kAnyMember, absl::Milliseconds(200));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{10, 0};  // the test fails rather than hangs
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = testing::ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
   char buf[64];
   EXPECT_EQ(read(fd, buf, sizeof(buf)), 0) << "the server closes the silent connection";
   close(fd);
@@ -243,24 +234,11 @@ TEST_F(WireTest, ServicePolicyUnknownMalformedAndRoleRefusedCallsGetErrorsAndThe
 }
 
 TEST_F(WireTest, AConnectThePeerNeverAnswersDoesNotBlockTheLoop) {
-  // A listener whose accept queue is full drops further SYNs: the connect stays in progress.
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener, 0), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    fillers.push_back(fd);
-  }
+  testing::HangingPort hanging;
+  ASSERT_NE(hanging.port(), 0);
   std::shared_ptr<Connection> conn;
   OnLoop(&client_loop_, [&] {
-    auto c = Connection::Connect(&client_loop_, "127.0.0.1", ntohs(addr.sin_port),
+    auto c = Connection::Connect(&client_loop_, "127.0.0.1", hanging.port(),
                                  absl::Milliseconds(1500));
     ASSERT_TRUE(c.ok()) << c.status();
     conn = *c;
@@ -273,8 +251,6 @@ TEST_F(WireTest, AConnectThePeerNeverAnswersDoesNotBlockTheLoop) {
   absl::Status status = call.Wait();
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_NE(status.message().find("timed out connecting to 127.0.0.1:"), std::string::npos);
-  for (int fd : fillers) close(fd);
-  close(listener);
 }
 
 TEST_F(WireTest, ThePoolSharesOneConnectionTellsItsUsersWhenItClosesAndBacksOff) {
