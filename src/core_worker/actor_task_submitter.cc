@@ -295,7 +295,7 @@ void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
   actor.conn_worker_id = address.worker_id();
   actor.conn->SetHandlers(
       [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
-        if (*alive && f.method == proto::TASK_REPLIES) OnReplies(actor_id, std::move(f));
+        if (*alive && f.method == proto::WORKER_TASK_REPLIES) OnReplies(actor_id, std::move(f));
       },
       [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
         if (*alive) OnDisconnected(actor_id, c);
@@ -355,7 +355,7 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
       }
     }
   };
-  if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
+  if (batch.tasks_size() > 0) actor.conn->Send(proto::WORKER_PUSH_TASKS, batch);
 }
 
 void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {

@@ -103,7 +103,7 @@ absl::Status CoreWorker::Connect() {
   if (context_.is_driver) *request.mutable_job() = options_.job;
   auto promise = std::make_shared<std::promise<std::pair<absl::Status, rpc::Frame>>>();
   auto future = promise->get_future();
-  context_.raylet->Call(proto::REGISTER_CLIENT, request,
+  context_.raylet->Call(proto::RAYLET_REGISTER_CLIENT, request,
                         [promise](absl::Status status, rpc::Frame&& frame) {
                           promise->set_value({status, std::move(frame)});
                         });
@@ -167,11 +167,11 @@ void CoreWorker::Shutdown() {
     if (objects_timer_) loop_.CancelTimer(objects_timer_);
     if (context_.raylet) {
       events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
-        EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
+        EventSink()->Send(proto::RAYLET_REPORT_TASK_EVENTS, batch);
       });
       proto::DisconnectClientRequest bye;
       bye.set_reason("intended exit");
-      context_.raylet->Send(proto::DISCONNECT_CLIENT, bye);
+      context_.raylet->Send(proto::RAYLET_DISCONNECT_CLIENT, bye);
     }
     server_.reset();
     flushed->set_value();
@@ -215,7 +215,7 @@ void CoreWorker::OnObjectFreed(const std::string& id) {
       proto::FreeObjectsRequest free;
       free.set_node_id(object->node_id);
       free.add_object_ids(id);
-      context_.raylet->Send(proto::FREE_OBJECTS, free);
+      context_.raylet->Send(proto::RAYLET_FREE_OBJECTS, free);
     }
   }
   store_.Delete(id);
@@ -238,7 +238,7 @@ absl::StatusOr<std::vector<StoredObject>> CoreWorker::GetArgs(
 void CoreWorker::SetBlocked(bool blocked) {
   proto::BlockedRequest request;
   request.set_worker_id(context_.worker_id);
-  context_.raylet->Send(blocked ? proto::NOTIFY_BLOCKED : proto::NOTIFY_UNBLOCKED, request);
+  context_.raylet->Send(blocked ? proto::RAYLET_NOTIFY_BLOCKED : proto::RAYLET_NOTIFY_UNBLOCKED, request);
 }
 
 absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std::string>& ids,
@@ -423,17 +423,17 @@ void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {
 
 void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame) {
   switch (frame.method) {
-    case proto::PUSH_TASKS:
+    case proto::WORKER_PUSH_TASKS:
       if (executor_) {
         executor_->OnPushTasks(conn, std::move(frame));
       } else {
         spdlog::warn("a driver received pushed tasks from {}; ignored", conn->peer());
       }
       break;
-    case proto::GET_OBJECT:
+    case proto::WORKER_GET_OBJECT:
       ServeGetObject(conn, frame);
       break;
-    case proto::EXIT_WORKER: {
+    case proto::WORKER_EXIT: {
       // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
       proto::ExitWorkerRequest request;
       (void)frame.ParseBody(&request);
@@ -441,8 +441,8 @@ void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::F
       std::fflush(nullptr);
       std::_Exit(0);
     }
-    case proto::ADD_BORROWER:
-    case proto::REMOVE_BORROWER:
+    case proto::WORKER_ADD_BORROWER:
+    case proto::WORKER_REMOVE_BORROWER:
       OnBorrowerMessage(conn, frame);
       break;
     default:
@@ -458,7 +458,7 @@ std::shared_ptr<rpc::Connection> CoreWorker::EventSink() {
 
 void CoreWorker::FlushEvents() {
   events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
-    EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
+    EventSink()->Send(proto::RAYLET_REPORT_TASK_EVENTS, batch);
   });
   if (!context_.shutting_down) {
     flush_timer_ = loop_.RunAfter(options_.event_flush_interval, [this] { FlushEvents(); });
@@ -484,7 +484,7 @@ void CoreWorker::ReportObjects() {
   bool nothing_yet = last_objects_report_.empty() && snapshot.objects_size() == 0 &&
                      snapshot.num_truncated() == 0;
   if (serialized != last_objects_report_ && !nothing_yet) {
-    context_.raylet->Send(proto::REPORT_OBJECTS, snapshot);
+    context_.raylet->Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
     last_objects_report_ = std::move(serialized);
   }
   objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });

@@ -41,7 +41,7 @@ void CoreWorker::RegisterBorrowerAsync(const std::string& id, const proto::Addre
     *request.mutable_borrower() = borrower;
     request.set_count(1);
     *request.mutable_sender() = context_.address;
-    conn->Call(proto::ADD_BORROWER, request, [done](absl::Status status, rpc::Frame&& frame) {
+    conn->Call(proto::WORKER_ADD_BORROWER, request, [done](absl::Status status, rpc::Frame&& frame) {
       proto::BorrowerReply reply;
       done(status.ok() && frame.ParseBody(&reply).ok() && reply.found());
     });
@@ -84,7 +84,7 @@ void CoreWorker::OnBorrowedReleased(const std::string& id, const proto::Address&
     *request.mutable_borrower() = context_.address;
     request.set_count(held);
     *request.mutable_sender() = context_.address;
-    conn->Send(proto::REMOVE_BORROWER, request);
+    conn->Send(proto::WORKER_REMOVE_BORROWER, request);
   });
 }
 
@@ -96,7 +96,7 @@ void CoreWorker::OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
   if (request.borrower().worker_id() == request.sender().worker_id()) {
     borrower_conns_[conn.get()] = borrower_key;
   }
-  if (frame.method == proto::ADD_BORROWER) {
+  if (frame.method == proto::WORKER_ADD_BORROWER) {
     proto::BorrowerReply reply;
     reply.set_found(references_.AddBorrower(request.object_id(), borrower_key, request.count()));
     conn->Reply(frame, reply);

@@ -127,7 +127,7 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
   request.set_object_id(id);
   *request.mutable_requester() = context_.address;
   request.set_lost_on_node(lost_on_node);
-  conn->Call(proto::GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
+  conn->Call(proto::WORKER_GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
     proto::GetObjectReply reply;
     if (!status.ok()) {
       lost("has died");
@@ -221,7 +221,7 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     if (deadline != absl::InfiniteFuture()) {
       pull.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
     }
-    context_.raylet->Call(proto::PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
+    context_.raylet->Call(proto::RAYLET_PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
       proto::PullObjectReply reply;
       if (!s.ok()) {
         done->set_value({"the local raylet went away"});

@@ -133,7 +133,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
         context_->loop->CancelTimer(worker->idle_timer);
         worker->idle_timer = 0;
       }
-      worker->conn->Send(proto::PUSH_TASKS, batch->second);
+      worker->conn->Send(proto::WORKER_PUSH_TASKS, batch->second);
     } else {
       MaybeScheduleIdleReturn(worker);
     }
@@ -145,7 +145,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
     for (const auto& [lease_id, raylet] : queue.pending_leases) {
       proto::CancelWorkerLeaseRequest cancel;
       cancel.set_lease_id(lease_id);
-      raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+      raylet->Send(proto::RAYLET_CANCEL_WORKER_LEASE, cancel);
     }
     queue.pending_leases.clear();
   }
@@ -167,7 +167,7 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   request.set_spilled(spilled);
   if (!spilled) request.set_preferred_node_id(queue.preferred_node);
   if (job) *request.mutable_job() = *job;
-  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+  raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
                  OnLeaseReply(key, lease_id, raylet, status, std::move(frame));
                });
@@ -276,7 +276,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(lease_id);
     ret.set_disconnect_worker(true);
-    raylet->Send(proto::RETURN_WORKER, ret);
+    raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     Dispatch(key);
     return;
   }
@@ -284,7 +284,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   std::weak_ptr<LeasedWorker> weak = worker;
   worker->conn->SetHandlers(
       [this, weak](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
-        if (auto w = weak.lock(); w && f.method == proto::TASK_REPLIES) OnTaskReplies(w, std::move(f));
+        if (auto w = weak.lock(); w && f.method == proto::WORKER_TASK_REPLIES) OnTaskReplies(w, std::move(f));
       },
       [this, weak](const std::shared_ptr<rpc::Connection>&) {
         if (auto w = weak.lock()) OnWorkerDisconnected(w);
@@ -343,7 +343,7 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(worker->lease_id);
     ret.set_disconnect_worker(true);
-    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RETURN_WORKER, ret);
+    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
   }
   // Retry in submission order: push back to the front in reverse.
   std::sort(lost.begin(), lost.end());
@@ -384,7 +384,7 @@ void NormalTaskSubmitter::ReturnLease(const std::shared_ptr<LeasedWorker>& worke
   proto::ReturnWorkerRequest ret;
   ret.set_lease_id(worker->lease_id);
   ret.set_disconnect_worker(disconnect);
-  worker->raylet->Send(proto::RETURN_WORKER, ret);
+  worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
   worker->conn->Close();
 }
 

@@ -131,7 +131,7 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
   tl_current_task.clear();
   proto::TaskRepliesRequest replies;
   *replies.add_replies() = std::move(reply);
-  item.owner->Send(proto::TASK_REPLIES, replies);
+  item.owner->Send(proto::WORKER_TASK_REPLIES, replies);
   host_->ReleaseTaskRefs(item.spec);
   if (exit_actor) {
     // ray::ExitActor: the caller has its answer; tell the GCS why the actor ends, then stop.
@@ -141,7 +141,7 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
       exiting.set_reason(replies.replies(0).returns_size() > 0
                              ? replies.replies(0).returns(0).error().message()
                              : std::string("The actor exited (ray::ExitActor)."));
-      creator_->Send(proto::ACTOR_EXITING, exiting);
+      creator_->Send(proto::WORKER_ACTOR_EXITING, exiting);
     }
     spdlog::info("the actor exits (ray::ExitActor)");
     Stop();

@@ -153,7 +153,7 @@ void ActorScheduler::Place(const std::string& actor_id) {
       if (job.job_id() == record.spec.job_id()) *request.mutable_job() = job;
     }
   }
-  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+  raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, actor_id, lease_id = record.lease_id, raylet, alive = alive_](
                    absl::Status s, rpc::Frame&& frame) {
                  if (*alive) OnLeaseReply(actor_id, lease_id, raylet, s, std::move(frame));
@@ -192,7 +192,7 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
       proto::ReturnWorkerRequest ret;
       ret.set_lease_id(lease_id);
       ret.set_disconnect_worker(true);
-      raylet->Send(proto::RETURN_WORKER, ret);
+      raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     }
     return;
   }
@@ -243,7 +243,7 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
   int restarts = info.ok() ? info->num_restarts() : 0;
   spec->mutable_actor_creation()->set_num_restarts(restarts);
   spec->set_attempt_number(restarts + record.creation_attempts);
-  record.worker->Send(proto::PUSH_TASKS, push);
+  record.worker->Send(proto::WORKER_PUSH_TASKS, push);
 }
 
 void ActorScheduler::OnWorkerMessage(const std::string& actor_id,
@@ -252,13 +252,13 @@ void ActorScheduler::OnWorkerMessage(const std::string& actor_id,
   auto it = records_.find(actor_id);
   if (it == records_.end() || it->second.worker != conn) return;
   switch (frame.method) {
-    case proto::TASK_REPLIES: {
+    case proto::WORKER_TASK_REPLIES: {
       proto::TaskRepliesRequest replies;
       if (!frame.ParseBody(&replies).ok() || replies.replies_size() == 0) return;
       OnCreationReply(actor_id, replies.replies(0));
       return;
     }
-    case proto::ACTOR_EXITING: {
+    case proto::WORKER_ACTOR_EXITING: {
       proto::ActorExitingRequest request;
       (void)frame.ParseBody(&request);
       MarkDead(actor_id, proto::ACTOR_DEATH_EXITED,
@@ -293,7 +293,7 @@ void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::T
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(record.lease_id);
     ret.set_keep_worker(true);
-    record.raylet->Send(proto::RETURN_WORKER, ret);
+    record.raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     record.lease_id = 0;
     record.lease_granted = false;
   }
@@ -379,7 +379,7 @@ void ActorScheduler::Kill(const std::string& actor_id, bool no_restart,
   it->second.restart_reason = "The actor was killed (ActorHandle::Kill(no_restart=false))";
   proto::ExitWorkerRequest exit;
   exit.set_reason(it->second.restart_reason);
-  it->second.worker->Send(proto::EXIT_WORKER, exit);
+  it->second.worker->Send(proto::WORKER_EXIT, exit);
 }
 
 void ActorScheduler::MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
@@ -406,7 +406,7 @@ void ActorScheduler::OnActorChanged(const proto::ActorInfo& info) {
   if (record.worker) {
     proto::ExitWorkerRequest exit;
     exit.set_reason(info.death_cause().message());
-    record.worker->Send(proto::EXIT_WORKER, exit);
+    record.worker->Send(proto::WORKER_EXIT, exit);
     // The record goes when the worker's connection closes.
   } else {
     ReleaseLease(record, /*kill_worker=*/true);
@@ -420,11 +420,11 @@ void ActorScheduler::ReleaseLease(Record& record, bool kill_worker) {
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(record.lease_id);
     ret.set_disconnect_worker(kill_worker);
-    record.raylet->Send(proto::RETURN_WORKER, ret);
+    record.raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
   } else {
     proto::CancelWorkerLeaseRequest cancel;
     cancel.set_lease_id(record.lease_id);
-    record.raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+    record.raylet->Send(proto::RAYLET_CANCEL_WORKER_LEASE, cancel);
   }
   record.lease_id = 0;
   record.lease_granted = false;

@@ -42,7 +42,7 @@ absl::Status GcsServer::Start() {
             // Everyone is told: core workers on the worker channel, raylets on their
             // health-check connections.
             channel_->PublishNodeDead(node);
-            health_->SendToRaylets(proto::NODE_DIED, node);
+            health_->SendToRaylets(proto::RAYLET_NODE_DIED, node);
           });
       health_->Start();
       done.set_value();

@@ -80,7 +80,7 @@ void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
   const uint64_t check_id = next_check_id_++;
   peer.check_id = check_id;
   proto::HealthCheckRequest request;
-  peer.conn->Call(proto::HEALTH_CHECK, request,
+  peer.conn->Call(proto::RAYLET_HEALTH_CHECK, request,
                   [this, node_id, check_id, alive = alive_](absl::Status s, rpc::Frame&&) {
                     if (!*alive) return;
                     auto it = peers_.find(node_id);

@@ -51,7 +51,7 @@ void WorkerChannel::OnAccept(std::shared_ptr<rpc::Connection> conn) {
 
 void WorkerChannel::OnMessage(Client& client, rpc::Frame&& frame) {
   switch (frame.method) {
-    case proto::REPORT_TASK_EVENTS: {
+    case proto::RAYLET_REPORT_TASK_EVENTS: {
       // Parsed on an arena: thousands of events per batch, freed at once.
       google::protobuf::Arena arena;
       auto* request = google::protobuf::Arena::CreateMessage<proto::ReportTaskEventsRequest>(&arena);
@@ -155,7 +155,7 @@ void WorkerChannel::Publish(const proto::ActorInfo& info) {
 }
 
 void WorkerChannel::PublishNodeDead(const proto::NodeInfo& node) {
-  for (auto& [key, client] : clients_) client.conn->Send(proto::NODE_DIED, node);
+  for (auto& [key, client] : clients_) client.conn->Send(proto::WORKER_NODE_DIED, node);
 }
 
 void WorkerChannel::OnClose(rpc::Connection* key) {

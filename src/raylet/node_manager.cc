@@ -87,18 +87,18 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
     return status.ok();
   };
   switch (frame.method) {
-    case proto::REGISTER_CLIENT:
+    case proto::RAYLET_REGISTER_CLIENT:
       HandleRegister(client, frame);
       return;
-    case proto::REQUEST_WORKER_LEASE:
+    case proto::RAYLET_REQUEST_WORKER_LEASE:
       HandleRequestLease(client, frame);
       return;
-    case proto::CANCEL_WORKER_LEASE: {
+    case proto::RAYLET_CANCEL_WORKER_LEASE: {
       proto::CancelWorkerLeaseRequest request;
       if (parse(&request)) leases_->CancelLease(client.id, request.lease_id());
       return;
     }
-    case proto::RETURN_WORKER: {
+    case proto::RAYLET_RETURN_WORKER: {
       proto::ReturnWorkerRequest request;
       if (parse(&request)) {
         leases_->ReturnWorker(client.id, request.lease_id(), request.disconnect_worker(),
@@ -106,20 +106,20 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       }
       return;
     }
-    case proto::NOTIFY_BLOCKED:
-    case proto::NOTIFY_UNBLOCKED: {
+    case proto::RAYLET_NOTIFY_BLOCKED:
+    case proto::RAYLET_NOTIFY_UNBLOCKED: {
       proto::BlockedRequest request;
       if (!parse(&request)) return;
       const std::string& worker_id =
           request.worker_id().empty() ? client.worker_id : request.worker_id();
-      if (frame.method == proto::NOTIFY_BLOCKED) {
+      if (frame.method == proto::RAYLET_NOTIFY_BLOCKED) {
         leases_->NotifyBlocked(worker_id);
       } else {
         leases_->NotifyUnblocked(worker_id);
       }
       return;
     }
-    case proto::REPORT_TASK_EVENTS: {
+    case proto::RAYLET_REPORT_TASK_EVENTS: {
       proto::ReportTaskEventsRequest request;
       if (!parse(&request)) return;
       std::vector<proto::TaskEvent> events;
@@ -128,7 +128,7 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->AddTaskEvents(std::move(events), request.dropped());
       return;
     }
-    case proto::REPORT_OBJECTS: {
+    case proto::RAYLET_REPORT_OBJECTS: {
       proto::WorkerObjects snapshot;
       if (!parse(&snapshot) || client.worker_id.empty()) return;
       // The raylet's view of who sent it wins over what the message says.
@@ -141,26 +141,27 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       gcs_->ReportObjects(std::move(snapshot));
       return;
     }
-    case proto::FREE_OBJECTS:
+    case proto::RAYLET_FREE_OBJECTS:
+    case proto::TRANSFER_FREE_OBJECTS:
       if (options_.objects) options_.objects->HandleFree(std::move(frame));
       return;
-    case proto::PULL_OBJECT:
-    case proto::READ_OBJECT_CHUNK: {
+    case proto::RAYLET_PULL_OBJECT:
+    case proto::TRANSFER_READ_OBJECT_CHUNK: {
       if (!options_.objects) {
         client.conn->Reply(frame, proto::PullObjectReply());  // parses as "not found" either way
         return;
       }
-      if (frame.method == proto::PULL_OBJECT) {
+      if (frame.method == proto::RAYLET_PULL_OBJECT) {
         options_.objects->HandlePull(client.conn, std::move(frame));
       } else {
         options_.objects->HandleReadChunk(client.conn, std::move(frame));
       }
       return;
     }
-    case proto::HEALTH_CHECK:
+    case proto::RAYLET_HEALTH_CHECK:
       client.conn->Reply(frame, proto::HealthCheckReply());
       return;
-    case proto::NODE_DIED: {
+    case proto::RAYLET_NODE_DIED: {
       proto::NodeInfo node;
       if (!parse(&node)) return;
       if (node.node_id() == options_.node.node_id()) {
@@ -175,7 +176,7 @@ void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
       if (options_.objects) options_.objects->MarkNodeDead(node.node_id());
       return;
     }
-    case proto::DISCONNECT_CLIENT:
+    case proto::RAYLET_DISCONNECT_CLIENT:
       if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
       return;
     default:

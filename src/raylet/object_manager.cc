@@ -112,7 +112,7 @@ void ObjectManager::HandleFree(rpc::Frame frame) {
     if (request.node_id().empty() || request.node_id() == node_id_) return;
     std::string error;
     if (auto conn = SourceConnection(request.node_id(), &error)) {
-      conn->Send(proto::FREE_OBJECTS, request);
+      conn->Send(proto::TRANSFER_FREE_OBJECTS, request);
     }
   });
 }
@@ -285,7 +285,7 @@ void ObjectManager::RequestChunks(Transfer& transfer) {
     transfer.next_offset += chunk.length();
     ++transfer.in_flight;
     transfer.source->Call(
-        proto::READ_OBJECT_CHUNK, chunk,
+        proto::TRANSFER_READ_OBJECT_CHUNK, chunk,
         [this, id = transfer.object_id, generation = transfer.generation, offset,
          alive = alive_](absl::Status s, rpc::Frame&& f) {
           if (*alive) OnChunk(id, generation, offset, s, std::move(f));

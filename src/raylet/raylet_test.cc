@@ -62,7 +62,7 @@ class TestClient {
     *request.mutable_job() = job;
     proto::RegisterClientReply reply;
     absl::Notification done;
-    conn_->Call(proto::REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
+    conn_->Call(proto::RAYLET_REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
       EXPECT_TRUE(status.ok()) << status;
       EXPECT_TRUE(frame.ParseBody(&reply).ok());
       done.Notify();
@@ -77,7 +77,7 @@ class TestClient {
     request.set_lease_id(lease_id);
     request.set_job_id(job_id_);
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
-    conn_->Call(proto::REQUEST_WORKER_LEASE, request, [this](absl::Status status, rpc::Frame&& f) {
+    conn_->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request, [this](absl::Status status, rpc::Frame&& f) {
       proto::RequestWorkerLeaseReply reply;
       if (!status.ok() || !f.ParseBody(&reply).ok()) return;
       absl::MutexLock lock(&mutex_);
@@ -100,9 +100,9 @@ class TestClient {
     proto::ReturnWorkerRequest request;
     request.set_lease_id(lease_id);
     request.set_disconnect_worker(disconnect);
-    conn_->Send(proto::RETURN_WORKER, request);
+    conn_->Send(proto::RAYLET_RETURN_WORKER, request);
   }
-  void Send(proto::Method method, const google::protobuf::MessageLite& message) {
+  void Send(uint16_t method, const google::protobuf::MessageLite& message) {
     conn_->Send(method, message);
   }
   void Close() { conn_->Close(); }
@@ -336,10 +336,10 @@ TEST_F(RayletTest, BlockedWorkerLetsANestedLeaseThrough) {
   driver.RequestLease(2, {{"CPU", 1}});
   proto::BlockedRequest blocked;
   blocked.set_worker_id(outer->worker_address().worker_id());
-  driver.Send(proto::NOTIFY_BLOCKED, blocked);
+  driver.Send(proto::RAYLET_NOTIFY_BLOCKED, blocked);
   auto inner = driver.WaitReply(2);
   ASSERT_TRUE(inner && inner->granted());
-  driver.Send(proto::NOTIFY_UNBLOCKED, blocked);
+  driver.Send(proto::RAYLET_NOTIFY_UNBLOCKED, blocked);
   EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == -1; }));
   driver.ReturnWorker(2);
   driver.ReturnWorker(1);
@@ -426,7 +426,7 @@ TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {
   ASSERT_TRUE(conn.ok());
   (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
                        [](const std::shared_ptr<rpc::Connection>&) {});
-  (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [&](absl::Status, rpc::Frame&& frame) {
+  (*conn)->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request, [&](absl::Status, rpc::Frame&& frame) {
     proto::RequestWorkerLeaseReply reply;
     (void)frame.ParseBody(&reply);
     error = reply.error();
@@ -463,7 +463,7 @@ TEST_F(RayletTest, TwentyDeepNestingOnTwoCpusDoesNotDeadlock) {
     ASSERT_TRUE(reply && reply->granted()) << "depth " << depth;
     proto::BlockedRequest blocked;
     blocked.set_worker_id(reply->worker_address().worker_id());
-    driver.Send(proto::NOTIFY_BLOCKED, blocked);
+    driver.Send(proto::RAYLET_NOTIFY_BLOCKED, blocked);
   }
   EXPECT_EQ(AliveWorkers().size(), 20u);
 }
@@ -475,7 +475,7 @@ TEST_F(RayletTest, TaskEventsReachTheGcs) {
   request.add_events()->set_task_id("t1");
   request.add_events()->set_task_id("t2");
   request.set_dropped(4);
-  driver.Send(proto::REPORT_TASK_EVENTS, request);
+  driver.Send(proto::RAYLET_REPORT_TASK_EVENTS, request);
   EXPECT_TRUE(gcs_->WaitFor(
       [](const FakeGcsAccessor::State& s) {
         return s.task_events.size() == 2 && s.dropped_task_events == 4;
@@ -490,9 +490,9 @@ TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
   snapshot.set_worker_id("claims to be someone else");
   snapshot.set_ip("127.0.0.1");
   snapshot.add_objects()->set_object_id("o1");
-  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  driver.Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
   snapshot.add_objects()->set_object_id("o2");
-  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  driver.Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
   // The latest snapshot wins; the raylet fills in who sent it.
   std::string worker_id;
   ASSERT_TRUE(gcs_->WaitFor(

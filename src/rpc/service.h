@@ -3,12 +3,12 @@
 //
 //   rpc::Service service("raylet");
 //   service.Unary<proto::RequestWorkerLeaseRequest, proto::RequestWorkerLeaseReply>(
-//       proto::REQUEST_WORKER_LEASE, rpc::kCoreWorkers,
+//       proto::RAYLET_REQUEST_WORKER_LEASE, rpc::kCoreWorkers,
 //       [this](const rpc::Peer& peer, proto::RequestWorkerLeaseRequest&& request,
 //              rpc::Responder<proto::RequestWorkerLeaseReply> respond) {
 //         ... respond(reply) now or later, or respond.Fail(absl::InvalidArgumentError(...)) ...
 //       });
-//   service.OneWay<proto::ReturnWorkerRequest>(proto::RETURN_WORKER, rpc::kCoreWorkers,
+//   service.OneWay<proto::ReturnWorkerRequest>(proto::RAYLET_RETURN_WORKER, rpc::kCoreWorkers,
 //       [this](const rpc::Peer& peer, proto::ReturnWorkerRequest&& request) { ... });
 //   conn->SetHandlers([&](auto& c, rpc::Frame&& f) { service.Dispatch(c, std::move(f)); }, ...);
 //

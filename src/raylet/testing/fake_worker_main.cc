@@ -57,7 +57,7 @@ int main() {
   request.mutable_address()->set_port((*server)->port());
   int exit_code = 0;
   absl::Notification replied;
-  (*conn)->Call(proto::REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
+  (*conn)->Call(proto::RAYLET_REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
     proto::RegisterClientReply reply;
     if (!status.ok() || !frame.ParseBody(&reply).ok() || !reply.ok()) exit_code = 13;
     replied.Notify();
