@@ -16,6 +16,7 @@
 #include "object_store/store_client.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 
 namespace moray::core {
 

@@ -112,16 +112,20 @@ absl::Status CoreWorker::Connect() {
         absl::StrCat("the raylet at ", raylet, " did not answer the registration within 60 s"));
   }
   auto [status, frame] = future.get();
+  if (rpc::IsConnectionFailure(*context_.raylet, status)) {
+    // Refused at the handshake (token, version, role), or gone: the code says which.
+    return absl::Status(status.code(),
+                        absl::StrCat("the raylet at ", raylet,
+                                     " closed the connection during registration: ",
+                                     status.message()));
+  }
   if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the raylet at ", raylet, " closed the connection during registration"));
+    return absl::Status(status.code(), absl::StrCat("the raylet at ", raylet,
+                                                    " refused the registration: ",
+                                                    status.message()));
   }
   proto::RegisterClientReply reply;
   if (auto parsed = frame.ParseBody(&reply); !parsed.ok()) return parsed;
-  if (!reply.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the raylet at ", raylet, " refused the registration: ", reply.error()));
-  }
   context_.node_id = reply.node_id();
   context_.address.set_node_id(reply.node_id());
   if (context_.is_driver) context_.job_id = reply.job_id();

@@ -221,14 +221,16 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     if (deadline != absl::InfiniteFuture()) {
       pull.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
     }
-    context_.raylet->Call(proto::RAYLET_PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
-      proto::PullObjectReply reply;
-      if (!s.ok()) {
+    auto raylet = context_.raylet;
+    raylet->Call(proto::RAYLET_PULL_OBJECT, pull, [done, raylet](absl::Status s, rpc::Frame&&) {
+      if (rpc::IsConnectionFailure(*raylet, s)) {
         done->set_value({"the local raylet went away"});
-      } else if (!frame.ParseBody(&reply).ok()) {
-        done->set_value({"malformed reply from the local raylet"});
+      } else if (!s.ok()) {
+        // NotFound: that copy is gone for good; DeadlineExceeded: the time ran out first.
+        done->set_value({std::string(s.message()), absl::IsNotFound(s),
+                         absl::IsDeadlineExceeded(s)});
       } else {
-        done->set_value({reply.error(), reply.lost(), reply.timed_out()});
+        done->set_value({});
       }
     });
     pulls.emplace_back(slot, std::move(done));

@@ -221,6 +221,18 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
                                        absl::Status status, rpc::Frame&& frame) {
   KeyQueue& queue = queues_[key];
   bool wanted = queue.pending_leases.erase(lease_id) > 0;
+  if (!status.ok() && !rpc::IsConnectionFailure(*raylet, status)) {
+    // The raylet rejected the request (bad resources, a placement that cannot be, workers of
+    // this job that cannot start): the tasks waiting for such a lease fail with its reason.
+    spdlog::warn("lease request rejected by the raylet: {}", status.ToString());
+    proto::ErrorInfo error;
+    error.set_type(proto::WORKER_DIED);
+    error.set_message(absl::StrCat("The raylet could not run the task: ", status.message()));
+    std::deque<std::string> failed;
+    failed.swap(queue.ready);
+    for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
+    return;
+  }
   if (!status.ok()) {
     if (raylet != context_->raylet) {
       // Another node's raylet went away before answering: place the work again.
@@ -246,16 +258,6 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     } else {
       RequestLease(key, context_->raylet, nullptr, /*spilled=*/true);  // unreachable: queue here
     }
-    return;
-  }
-  if (!reply.error().empty()) {
-    spdlog::warn("lease request rejected by the raylet: {}", reply.error());
-    proto::ErrorInfo error;
-    error.set_type(proto::WORKER_DIED);
-    error.set_message(absl::StrCat("The raylet could not run the task: ", reply.error()));
-    std::deque<std::string> failed;
-    failed.swap(queue.ready);
-    for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
     return;
   }
   if (!reply.granted()) {

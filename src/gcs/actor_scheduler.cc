@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
+#include "rpc/service.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
@@ -197,18 +198,18 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
     return;
   }
   Record& record = it->second;
+  if (!status.ok() && !rpc::IsConnectionFailure(*raylet, status)) {
+    record.lease_id = 0;
+    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+             absl::StrCat("The actor could not be created: no worker could be leased for it: ",
+                          status.message()));
+    return;
+  }
   if (!parsed) {
     // The raylet went away before answering: place the actor again.
     record.lease_id = 0;
     record.raylet.reset();
     RetryLater(actor_id);
-    return;
-  }
-  if (!reply.error().empty()) {
-    record.lease_id = 0;
-    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
-             absl::StrCat("The actor could not be created: no worker could be leased for it: ",
-                          reply.error()));
     return;
   }
   if (!reply.granted()) {
