@@ -36,10 +36,62 @@ CoreWorker::CoreWorker(CoreWorkerOptions options)
   context_.store = &store_;
   context_.references = &references_;
   context_.events = &events_;
+  pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
+  context_.pool = pool_.get();
+  context_.service = &service_;
   submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options_.submitter);
   if (!options_.is_driver) {
     executor_ = std::make_unique<TaskExecutor>(&context_, this);
   }
+  RegisterMethods();
+}
+
+void CoreWorker::RegisterMethods() {
+  using rpc::Peer;
+  constexpr rpc::Roles kGcs = rpc::RoleBit(proto::ROLE_GCS);
+  if (executor_) {
+    // From owners, and from the GCS: an actor's creation task.
+    service_.Raw(proto::WORKER_PUSH_TASKS, rpc::kCoreWorkers | kGcs,
+                 [this](const Peer& peer, rpc::Frame&& frame) {
+                   executor_->OnPushTasks(peer, std::move(frame));
+                 });
+    // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
+    service_.OneWay<proto::ExitWorkerRequest>(
+        proto::WORKER_EXIT, kGcs, [](const Peer&, proto::ExitWorkerRequest&& request) {
+          spdlog::info("the GCS ends this actor: {}", request.reason());
+          std::fflush(nullptr);
+          std::_Exit(0);
+        });
+  }
+  // Replies of the workers and actors this process pushed tasks to, on its own connections.
+  service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
+               [this](const Peer& peer, rpc::Frame&& frame) {
+                 if (submitter_->OnTaskReplies(peer, frame)) return;
+                 if (actor_submitter_ && actor_submitter_->OnTaskReplies(peer, frame)) return;
+                 // Replies of a lease given up (its tasks went elsewhere): nobody waits for them.
+               });
+  service_.Unary<proto::GetObjectRequest, proto::GetObjectReply>(
+      proto::WORKER_GET_OBJECT, rpc::kCoreWorkers,
+      [this](const Peer&, proto::GetObjectRequest&& request,
+             rpc::Responder<proto::GetObjectReply> respond) {
+        ServeGetObject(request, std::move(respond));
+      });
+  service_.Sync<proto::BorrowerRequest, proto::BorrowerReply>(
+      proto::WORKER_ADD_BORROWER, rpc::kCoreWorkers,
+      [this](const Peer& peer, const proto::BorrowerRequest& request, proto::BorrowerReply*) {
+        if (OnBorrowerMessage(peer.conn, request, /*add=*/true)) return absl::OkStatus();
+        return absl::NotFoundError(absl::StrCat("object ", ToHex(request.object_id()),
+                                                " is no longer owned here"));
+      });
+  service_.OneWay<proto::BorrowerRequest>(
+      proto::WORKER_REMOVE_BORROWER, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::BorrowerRequest&& request) {
+        OnBorrowerMessage(peer.conn, request, /*add=*/false);
+      });
+  // The GCS's news of a dead node, on this process's connection to its actor channel. What it
+  // means for this process's work arrives as its connections close.
+  service_.OneWay<proto::NodeInfo>(proto::WORKER_NODE_DIED, rpc::kCalledPeer,
+                                   [](const Peer&, proto::NodeInfo&&) {});
 }
 
 absl::StatusOr<std::unique_ptr<CoreWorker>> CoreWorker::Create(CoreWorkerOptions options) {
@@ -50,11 +102,12 @@ absl::StatusOr<std::unique_ptr<CoreWorker>> CoreWorker::Create(CoreWorkerOptions
 
 absl::Status CoreWorker::Connect() {
   loop_.StartThread(context_.is_driver ? "moray_driver_io" : "moray_worker_io");
+  // Other core workers (owners pushing tasks, borrowers fetching) and the GCS (actors).
   auto server = rpc::Server::Listen(&loop_, options_.node_ip, 0,
                                     [this](std::shared_ptr<rpc::Connection> conn) {
                                       conn->SetHandlers(
                                           [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
-                                            OnIncoming(c, std::move(f));
+                                            service_.Dispatch(c, std::move(f));
                                           },
                                           [this](const std::shared_ptr<rpc::Connection>& c) {
                                             if (executor_) executor_->OnOwnerDisconnected(c);
@@ -66,7 +119,8 @@ absl::Status CoreWorker::Connect() {
                                               references_.DropBorrower(key);
                                             }
                                           });
-                                    });
+                                    },
+                                    rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_GCS));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   context_.address.set_ip(options_.node_ip);
@@ -82,7 +136,9 @@ absl::Status CoreWorker::Connect() {
   }
   context_.raylet = *conn;
   context_.raylet->SetHandlers(
-      [](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+      [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
+        service_.Dispatch(c, std::move(f));
+      },
       [this, raylet](const std::shared_ptr<rpc::Connection>&) {
         if (context_.shutting_down) return;
         if (executor_) {
@@ -423,35 +479,6 @@ std::vector<size_t> CoreWorker::LocalObjectCounts() const {
 
 void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {
   if (executor_) executor_->RunLoop(execute);
-}
-
-void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame) {
-  switch (frame.method) {
-    case proto::WORKER_PUSH_TASKS:
-      if (executor_) {
-        executor_->OnPushTasks(conn, std::move(frame));
-      } else {
-        spdlog::warn("a driver received pushed tasks from {}; ignored", conn->peer());
-      }
-      break;
-    case proto::WORKER_GET_OBJECT:
-      ServeGetObject(conn, frame);
-      break;
-    case proto::WORKER_EXIT: {
-      // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
-      proto::ExitWorkerRequest request;
-      (void)frame.ParseBody(&request);
-      spdlog::info("the GCS ends this actor: {}", request.reason());
-      std::fflush(nullptr);
-      std::_Exit(0);
-    }
-    case proto::WORKER_ADD_BORROWER:
-    case proto::WORKER_REMOVE_BORROWER:
-      OnBorrowerMessage(conn, frame);
-      break;
-    default:
-      spdlog::warn("unexpected method {} from {}", frame.method, conn->peer());
-  }
 }
 
 std::shared_ptr<rpc::Connection> CoreWorker::EventSink() {

@@ -30,10 +30,11 @@ TaskExecutor::~TaskExecutor() {
   }
 }
 
-void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame) {
+void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
+  const std::shared_ptr<rpc::Connection>& owner = peer.conn;
   proto::PushTasksRequest push;
-  if (!frame.ParseBody(&push).ok()) {
-    spdlog::error("malformed task push from {}", owner->peer());
+  if (absl::Status parsed = frame.ParseBody(&push); !parsed.ok()) {
+    context_->service->Malformed(peer, frame, parsed);
     return;
   }
   for (auto& spec : *push.mutable_tasks()) {

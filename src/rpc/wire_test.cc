@@ -76,13 +76,11 @@ class WireTest : public ::testing::Test {
         proto::WORKER_GET_OBJECT, kAnyMember,
         [](const Peer&, const proto::GetObjectRequest& request, proto::GetObjectReply* reply) {
           if (request.object_id() == "fail") return absl::NotFoundError("no object 'fail'");
-          reply->set_found(true);
           return absl::OkStatus();
         });
     service_.Sync<proto::FreeObjectsRequest, proto::BorrowerReply>(
         proto::TRANSFER_FREE_OBJECTS, RoleBit(proto::ROLE_GCS),
         [](const Peer&, const proto::FreeObjectsRequest&, proto::BorrowerReply* reply) {
-          reply->set_found(true);
           return absl::OkStatus();
         });
     Listen(kAnyMember);
