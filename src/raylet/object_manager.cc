@@ -18,6 +18,9 @@ absl::Status ObjectManager::Start() {
   auto store = object_store::StoreClient::Connect(store_socket_);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
+  rpc::ConnectionPool::Options pool;
+  pool.connect_timeout = kConnectTimeout;
+  sources_ = std::make_unique<rpc::ConnectionPool>(&loop_, nullptr, pool);
   loop_.StartThread("raylet_objects");
   return absl::OkStatus();
 }
@@ -25,10 +28,7 @@ absl::Status ObjectManager::Start() {
 void ObjectManager::Stop() {
   if (!*alive_) return;
   *alive_ = false;
-  loop_.Post([this] {
-    for (auto& [id, conn] : sources_) conn->Close();
-    sources_.clear();
-  });
+  loop_.Post([this] { sources_.reset(); });  // closes its connections
   loop_.Stop();
 }
 
@@ -72,10 +72,8 @@ void ObjectManager::OnNodeNews(const std::string& node_id) {
       Attempt(it->second);
     }
   }
-  if (auto source = sources_.find(node_id); dead && source != sources_.end()) {
-    auto conn = std::move(source->second);
-    sources_.erase(source);
-    conn->Close();
+  if (auto node = nodes_.find(node_id); dead && node != nodes_.end() && sources_) {
+    sources_->Close(rpc::Endpoint{node->second.ip, node->second.port});
   }
 }
 
@@ -130,8 +128,6 @@ void ObjectManager::Free(const proto::FreeObjectsRequest& request, bool pass_on)
 
 std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::string& node_id,
                                                                  std::string* error) {
-  auto it = sources_.find(node_id);
-  if (it != sources_.end() && !it->second->closed()) return it->second;
   auto node = nodes_.find(node_id);
   if (node == nodes_.end()) {
     *error = absl::StrCat("node ", ToHex(node_id), " is not in this raylet's cluster view yet");
@@ -141,16 +137,12 @@ std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::stri
     *error = std::string(DeadNode(node_id).message());
     return nullptr;
   }
-  // Blocking, on this loop: short, as a failure is tried again anyway.
-  auto conn = rpc::Connection::Connect(&loop_, node->second.ip, node->second.port, kConnectTimeout);
+  auto conn = sources_->Get(rpc::Endpoint{node->second.ip, node->second.port});
   if (!conn.ok()) {
     *error = absl::StrCat("cannot reach the raylet of node ", ToHex(node_id), ": ",
                           conn.status().message());
     return nullptr;
   }
-  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                       [](const std::shared_ptr<rpc::Connection>&) {});
-  sources_[node_id] = *conn;
   return *conn;
 }
 

@@ -42,6 +42,7 @@
 #include "transfer.pb.h"
 #include "object_store/store_client.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
 
@@ -130,6 +131,9 @@ class ObjectManager {
   // Fails `waiters` (of `transfer`) with `status`.
   void Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
               const absl::Status& status);
+  // The pooled connection to `node_id`'s raylet (it may still be connecting: a failure arrives
+  // as failed calls), or nullptr and why (not in the view, dead, or the pool backs off from it
+  // after a failed connect).
   std::shared_ptr<rpc::Connection> SourceConnection(const std::string& node_id, std::string* error);
 
   const std::string store_socket_;
@@ -138,7 +142,8 @@ class ObjectManager {
   std::unique_ptr<object_store::StoreClient> store_;  // loop thread after Start
   std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
   uint64_t next_generation_ = 1;                          // loop thread
-  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> sources_;  // by node id
+  // Loop thread: connections to other raylets (frames they send back are only replies).
+  std::unique_ptr<rpc::ConnectionPool> sources_;
   // Loop thread: the last view's nodes (and MarkNodeDead's since).
   std::map<std::string, NodeAddress> nodes_;
   // Written by Stop (any thread), read by callbacks on the loop thread.
