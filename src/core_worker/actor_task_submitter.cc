@@ -137,8 +137,7 @@ void ActorTaskSubmitter::KillActor(const std::string& actor_id, bool no_restart,
     actor.info.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_KILLED);
     actor.info.mutable_death_cause()->set_message("The actor was killed (ActorHandle::Kill).");
     if (actor.conn) {
-      auto old = std::move(actor.conn);
-      old->Close();
+      OnDisconnected(actor_id, actor.conn, absl::CancelledError("the actor was killed"));
     }
     FailPending(actor, DeathMessage(actor_id, actor));
   });
@@ -234,8 +233,8 @@ void ActorTaskSubmitter::OnActorUpdate(const proto::ActorInfo& info) {
     case proto::ALIVE:
       if (actor.conn && actor.conn_worker_id != info.address().worker_id()) {
         // A new incarnation: whatever was in flight on the old one is lost.
-        auto old = std::move(actor.conn);
-        old->Close();
+        OnDisconnected(actor_id, actor.conn,
+                       absl::UnavailableError("the actor moved to a new worker"));
       }
       if (!actor.lost.empty() && actor.conn_worker_id != info.address().worker_id()) {
         SettleLost(actor_id, actor, /*restarted=*/true);
@@ -253,8 +252,7 @@ void ActorTaskSubmitter::OnActorUpdate(const proto::ActorInfo& info) {
         ReleaseTaskArgs(context_, creation);
       }
       if (actor.conn) {
-        auto old = std::move(actor.conn);
-        old->Close();
+        OnDisconnected(actor_id, actor.conn, absl::UnavailableError("the actor is dead"));
       }
       FailPending(actor, DeathMessage(actor_id, actor));
       return;
@@ -269,34 +267,54 @@ void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
     context_->loop->CancelTimer(actor.connect_timer);
     actor.connect_timer = 0;
   }
-  const proto::Address& address = actor.info.address();
-  auto conn = rpc::Connection::Connect(context_->loop, address.ip(), address.port(),
-                                       absl::Seconds(5));
-  if (!conn.ok()) {
-    spdlog::warn("cannot reach actor {} at {}:{}: {}", ToHex(actor_id), address.ip(),
-                 address.port(), conn.status().ToString());
-    actor.connect_timer = context_->loop->RunAfter(kReconnectDelay, [this, actor_id,
-                                                                     alive = alive_] {
-      if (!*alive) return;
-      auto a = actors_.find(actor_id);
-      if (a == actors_.end()) return;
-      a->second.connect_timer = 0;
-      if (!a->second.conn && a->second.info.state() == proto::ALIVE) {
-        Connect(actor_id, a->second);
-        Flush(actor_id, a->second);
-      }
-    });
+  actor.endpoint = EndpointOf(actor.info.address());
+  auto conn = context_->pool->Get(actor.endpoint);
+  if (!conn.ok()) {  // it failed to connect lately: the pool backs off
+    if (actor.connect_failures++ == 0) {
+      spdlog::warn("cannot reach actor {} at {}: {}", ToHex(actor_id), actor.endpoint.ToString(),
+                   conn.status().ToString());
+    }
+    ScheduleConnect(actor_id, actor);
     return;
   }
   actor.conn = *conn;
-  actor.conn_worker_id = address.worker_id();
-  actor.conn->SetHandlers(
-      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
-        if (*alive && f.method == proto::TASK_REPLIES) OnReplies(actor_id, std::move(f));
-      },
-      [this, actor_id, alive = alive_](const std::shared_ptr<rpc::Connection>& c) {
-        if (*alive) OnDisconnected(actor_id, c);
+  actor.conn_worker_id = actor.info.address().worker_id();
+  by_conn_[actor.conn.get()] = actor_id;
+  actor.close_id = context_->pool->OnClose(
+      actor.endpoint, [this, actor_id, conn = actor.conn, alive = alive_](const absl::Status& why) {
+        if (*alive) OnDisconnected(actor_id, conn, why);
       });
+}
+
+void ActorTaskSubmitter::ScheduleConnect(const std::string& actor_id, Actor& actor) {
+  if (actor.connect_timer) return;
+  actor.connect_timer = context_->loop->RunAfter(kReconnectDelay, [this, actor_id,
+                                                                   alive = alive_] {
+    if (!*alive) return;
+    auto a = actors_.find(actor_id);
+    if (a == actors_.end()) return;
+    a->second.connect_timer = 0;
+    if (!a->second.conn && a->second.info.state() == proto::ALIVE) {
+      Connect(actor_id, a->second);
+      Flush(actor_id, a->second);
+    }
+  });
+}
+
+bool ActorTaskSubmitter::OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame) {
+  auto by = by_conn_.find(peer.conn.get());
+  if (by == by_conn_.end()) return false;
+  auto it = actors_.find(by->second);
+  if (it == actors_.end()) return false;
+  // Parsed on an arena: a batch of replies is freed at once.
+  google::protobuf::Arena arena;
+  auto& replies = *google::protobuf::Arena::CreateMessage<proto::TaskRepliesRequest>(&arena);
+  if (absl::Status parsed = frame.ParseBody(&replies); !parsed.ok()) {
+    context_->service->Malformed(peer, frame, parsed);
+    return true;
+  }
+  OnReplies(it->second, replies);
+  return true;
 }
 
 void ActorTaskSubmitter::ScheduleFlush(const std::string& actor_id, Actor& actor) {
@@ -352,20 +370,10 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
       }
     }
   };
-  if (batch.tasks_size() > 0) actor.conn->Send(proto::PUSH_TASKS, batch);
+  if (batch.tasks_size() > 0) actor.conn->Send(proto::WORKER_PUSH_TASKS, batch);
 }
 
-void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& frame) {
-  auto it = actors_.find(actor_id);
-  if (it == actors_.end()) return;
-  Actor& actor = it->second;
-  // Parsed on an arena: a batch of replies is freed at once.
-  google::protobuf::Arena arena;
-  auto& replies = *google::protobuf::Arena::CreateMessage<proto::TaskRepliesRequest>(&arena);
-  if (!frame.ParseBody(&replies).ok()) {
-    spdlog::error("malformed replies from actor {}", ToHex(actor_id));
-    return;
-  }
+void ActorTaskSubmitter::OnReplies(Actor& actor, const proto::TaskRepliesRequest& replies) {
   for (const auto& reply : replies.replies()) {
     auto call = actor.calls.find(reply.task_id());
     if (call == actor.calls.end() || call->second.spec.attempt_number() != reply.attempt_number()) {
@@ -376,13 +384,33 @@ void ActorTaskSubmitter::OnReplies(const std::string& actor_id, rpc::Frame&& fra
   }
 }
 
+// `conn` is a copy: it may be actor.conn, which this resets.
 void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
-                                        const std::shared_ptr<rpc::Connection>& conn) {
+                                        std::shared_ptr<rpc::Connection> conn,
+                                        const absl::Status& why) {
   auto it = actors_.find(actor_id);
   if (it == actors_.end()) return;
   Actor& actor = it->second;
-  if (actor.conn == conn) actor.conn.reset();
+  if (actor.conn != conn) return;  // a connection given up before
+  if (actor.close_id != 0) context_->pool->CancelOnClose(actor.endpoint, actor.close_id);
+  actor.close_id = 0;
+  by_conn_.erase(conn.get());
+  actor.conn.reset();
   if (context_->shutting_down) return;
+  if (!conn->ever_connected() && conn->closed()) {
+    // The calls sent on it never reached the actor: first in line again, retries untouched.
+    if (actor.connect_failures++ == 0) {
+      spdlog::warn("cannot reach actor {} at {}: {}", ToHex(actor_id), actor.endpoint.ToString(),
+                   why.ToString());
+    }
+    for (auto in = actor.in_flight.rbegin(); in != actor.in_flight.rend(); ++in) {
+      actor.queue.push_front(in->second);
+    }
+    actor.in_flight.clear();
+    if (actor.info.state() == proto::ALIVE) ScheduleConnect(actor_id, actor);
+    return;
+  }
+  actor.connect_failures = 0;
   if (actor.in_flight.empty()) return;
   // Wait for the GCS to say whether the actor restarts or died (and why).
   actor.lost.merge(actor.in_flight);

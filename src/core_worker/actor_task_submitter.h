@@ -9,6 +9,10 @@
 // restart resubmits them within max_task_retries (or fails them), death fails them with the
 // cause (RayActorException).
 //
+// The connection to an actor's worker comes from the context's pool (non-blocking; the pool says
+// when it closes). Calls sent on a connection that never opened never reached the actor: they are
+// queued again and the submitter reconnects after a pause.
+//
 // Thread model: CreateActor/GetNamedActor block the calling (non-loop) thread; Submit/Kill post;
 // everything else runs on the I/O loop.
 #pragma once
@@ -23,7 +27,8 @@
 
 #include "absl/status/statusor.h"
 #include "core_worker/context.h"
-#include "node.pb.h"
+#include "worker.pb.h"
+#include "worker.pb.h"
 
 namespace moray::core {
 
@@ -52,6 +57,9 @@ class ActorTaskSubmitter {
   // The connection to the GCS's worker channel, connected on first use (loop thread); nullptr
   // if it cannot be reached (then tried again at most once a second).
   std::shared_ptr<rpc::Connection> GcsChannel() { return Gcs(); }
+  // WORKER_TASK_REPLIES that came on `peer.conn` (loop thread): handled, and true, when that is
+  // the connection to an actor called from here; false (frame untouched) otherwise.
+  bool OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame);
 
  private:
   struct Call {
@@ -64,7 +72,10 @@ class ActorTaskSubmitter {
     proto::ActorInfo info;  // the latest the GCS published; state DEPENDENCIES_UNREADY until then
     bool known = false;
     bool subscribed = false;
-    std::shared_ptr<rpc::Connection> conn;  // to the actor's current worker
+    std::shared_ptr<rpc::Connection> conn;  // to the actor's current worker (pooled)
+    rpc::Endpoint endpoint;                 // where conn goes
+    uint64_t close_id = 0;                  // the pool's OnClose registration for conn
+    int connect_failures = 0;               // in a row; the first is logged
     std::string conn_worker_id;
     int64_t next_seq = 0;
     std::unordered_map<std::string, Call> calls;  // every call not finished yet
@@ -88,8 +99,13 @@ class ActorTaskSubmitter {
   void Connect(const std::string& actor_id, Actor& actor);
   void ScheduleFlush(const std::string& actor_id, Actor& actor);
   void Flush(const std::string& actor_id, Actor& actor);
-  void OnReplies(const std::string& actor_id, rpc::Frame&& frame);
-  void OnDisconnected(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
+  // Reconnects after a pause (loop thread).
+  void ScheduleConnect(const std::string& actor_id, Actor& actor);
+  void OnReplies(Actor& actor, const proto::TaskRepliesRequest& replies);
+  // The actor's connection `conn` closed (`why`), or is given up (a new incarnation, or death):
+  // calls in flight on it are lost (or, if it never opened, queued again). It stays pooled.
+  void OnDisconnected(const std::string& actor_id, std::shared_ptr<rpc::Connection> conn,
+                      const absl::Status& why);
   // Calls lost with a dropped connection: resubmitted if the actor comes back and retries allow,
   // failed otherwise.
   void SettleLost(const std::string& actor_id, Actor& actor, bool restarted);
@@ -106,6 +122,7 @@ class ActorTaskSubmitter {
   bool gcs_error_logged_ = false;                      // loop thread
   std::unordered_map<std::string, Actor> actors_;  // loop thread
   std::unordered_map<std::string, proto::TaskSpec> creation_specs_;  // loop thread
+  std::unordered_map<rpc::Connection*, std::string> by_conn_;  // loop thread: actor id by conn
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

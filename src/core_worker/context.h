@@ -1,5 +1,6 @@
 // CoreContext: what the parts of a core worker share — its identity, its I/O loop, its raylet
-// connection, its objects and its event buffer. Owned by CoreWorker, which outlives every part
+// connection, its connections to other peers (one pool), its service, its objects and its event
+// buffer. Owned by CoreWorker, which outlives every part
 // that borrows it.
 #pragma once
 
@@ -15,7 +16,9 @@
 #include "core_worker/task_event_buffer.h"
 #include "object_store/store_client.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 
 namespace moray::core {
 
@@ -29,7 +32,13 @@ struct CoreContext {
   int pid = 0;
 
   rpc::EventLoop* loop = nullptr;                 // the I/O loop
-  std::shared_ptr<rpc::Connection> raylet;        // the local raylet
+  std::shared_ptr<rpc::Connection> raylet;        // the local raylet (its own connection)
+  // Every other peer (leased workers, actors, owners, other raylets), one connection each; a
+  // user learns that a connection closed through pool->OnClose. Loop thread only.
+  rpc::ConnectionPool* pool = nullptr;
+  // This process's methods (worker.proto), on its port and on pooled connections. Raw handlers
+  // answer a malformed frame with service->Malformed.
+  rpc::Service* service = nullptr;
   MemoryStore* store = nullptr;
   ReferenceCounter* references = nullptr;
   TaskEventBuffer* events = nullptr;
@@ -45,6 +54,11 @@ struct CoreContext {
 // node's shared-memory object store: small values are, while the memory store is within
 // `inline_object_memory` (a process without an object store keeps everything).
 bool KeepInMemory(const CoreContext& context, size_t size);
+
+// Where a core worker or raylet at `address` listens.
+inline rpc::Endpoint EndpointOf(const proto::Address& address) {
+  return rpc::Endpoint{address.ip(), address.port()};
+}
 
 // "ip:port:worker_id_hex" <-> Address.
 std::string AddressToString(const proto::Address& address);

@@ -36,10 +36,62 @@ CoreWorker::CoreWorker(CoreWorkerOptions options)
   context_.store = &store_;
   context_.references = &references_;
   context_.events = &events_;
+  pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
+  context_.pool = pool_.get();
+  context_.service = &service_;
   submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options_.submitter);
   if (!options_.is_driver) {
     executor_ = std::make_unique<TaskExecutor>(&context_, this);
   }
+  RegisterMethods();
+}
+
+void CoreWorker::RegisterMethods() {
+  using rpc::Peer;
+  constexpr rpc::Roles kGcs = rpc::RoleBit(proto::ROLE_GCS);
+  if (executor_) {
+    // From owners, and from the GCS: an actor's creation task.
+    service_.Raw(proto::WORKER_PUSH_TASKS, rpc::kCoreWorkers | kGcs,
+                 [this](const Peer& peer, rpc::Frame&& frame) {
+                   executor_->OnPushTasks(peer, std::move(frame));
+                 });
+    // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
+    service_.OneWay<proto::ExitWorkerRequest>(
+        proto::WORKER_EXIT, kGcs, [](const Peer&, proto::ExitWorkerRequest&& request) {
+          spdlog::info("the GCS ends this actor: {}", request.reason());
+          std::fflush(nullptr);
+          std::_Exit(0);
+        });
+  }
+  // Replies of the workers and actors this process pushed tasks to, on its own connections.
+  service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
+               [this](const Peer& peer, rpc::Frame&& frame) {
+                 if (submitter_->OnTaskReplies(peer, frame)) return;
+                 if (actor_submitter_ && actor_submitter_->OnTaskReplies(peer, frame)) return;
+                 // Replies of a lease given up (its tasks went elsewhere): nobody waits for them.
+               });
+  service_.Unary<proto::GetObjectRequest, proto::GetObjectReply>(
+      proto::WORKER_GET_OBJECT, rpc::kCoreWorkers,
+      [this](const Peer&, proto::GetObjectRequest&& request,
+             rpc::Responder<proto::GetObjectReply> respond) {
+        ServeGetObject(request, std::move(respond));
+      });
+  service_.Sync<proto::BorrowerRequest, proto::BorrowerReply>(
+      proto::WORKER_ADD_BORROWER, rpc::kCoreWorkers,
+      [this](const Peer& peer, const proto::BorrowerRequest& request, proto::BorrowerReply*) {
+        if (OnBorrowerMessage(peer.conn, request, /*add=*/true)) return absl::OkStatus();
+        return absl::NotFoundError(absl::StrCat("object ", ToHex(request.object_id()),
+                                                " is no longer owned here"));
+      });
+  service_.OneWay<proto::BorrowerRequest>(
+      proto::WORKER_REMOVE_BORROWER, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::BorrowerRequest&& request) {
+        OnBorrowerMessage(peer.conn, request, /*add=*/false);
+      });
+  // The GCS's news of a dead node, on this process's connection to its actor channel. What it
+  // means for this process's work arrives as its connections close.
+  service_.OneWay<proto::NodeInfo>(proto::WORKER_NODE_DIED, rpc::kCalledPeer,
+                                   [](const Peer&, proto::NodeInfo&&) {});
 }
 
 absl::StatusOr<std::unique_ptr<CoreWorker>> CoreWorker::Create(CoreWorkerOptions options) {
@@ -50,11 +102,12 @@ absl::StatusOr<std::unique_ptr<CoreWorker>> CoreWorker::Create(CoreWorkerOptions
 
 absl::Status CoreWorker::Connect() {
   loop_.StartThread(context_.is_driver ? "moray_driver_io" : "moray_worker_io");
+  // Other core workers (owners pushing tasks, borrowers fetching) and the GCS (actors).
   auto server = rpc::Server::Listen(&loop_, options_.node_ip, 0,
                                     [this](std::shared_ptr<rpc::Connection> conn) {
                                       conn->SetHandlers(
                                           [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
-                                            OnIncoming(c, std::move(f));
+                                            service_.Dispatch(c, std::move(f));
                                           },
                                           [this](const std::shared_ptr<rpc::Connection>& c) {
                                             if (executor_) executor_->OnOwnerDisconnected(c);
@@ -66,7 +119,8 @@ absl::Status CoreWorker::Connect() {
                                               references_.DropBorrower(key);
                                             }
                                           });
-                                    });
+                                    },
+                                    rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_GCS));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
   context_.address.set_ip(options_.node_ip);
@@ -82,7 +136,9 @@ absl::Status CoreWorker::Connect() {
   }
   context_.raylet = *conn;
   context_.raylet->SetHandlers(
-      [](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
+      [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
+        service_.Dispatch(c, std::move(f));
+      },
       [this, raylet](const std::shared_ptr<rpc::Connection>&) {
         if (context_.shutting_down) return;
         if (executor_) {
@@ -103,7 +159,7 @@ absl::Status CoreWorker::Connect() {
   if (context_.is_driver) *request.mutable_job() = options_.job;
   auto promise = std::make_shared<std::promise<std::pair<absl::Status, rpc::Frame>>>();
   auto future = promise->get_future();
-  context_.raylet->Call(proto::REGISTER_CLIENT, request,
+  context_.raylet->Call(proto::RAYLET_REGISTER_CLIENT, request,
                         [promise](absl::Status status, rpc::Frame&& frame) {
                           promise->set_value({status, std::move(frame)});
                         });
@@ -112,16 +168,20 @@ absl::Status CoreWorker::Connect() {
         absl::StrCat("the raylet at ", raylet, " did not answer the registration within 60 s"));
   }
   auto [status, frame] = future.get();
+  if (rpc::IsConnectionFailure(*context_.raylet, status)) {
+    // Refused at the handshake (token, version, role), or gone: the code says which.
+    return absl::Status(status.code(),
+                        absl::StrCat("the raylet at ", raylet,
+                                     " closed the connection during registration: ",
+                                     status.message()));
+  }
   if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the raylet at ", raylet, " closed the connection during registration"));
+    return absl::Status(status.code(), absl::StrCat("the raylet at ", raylet,
+                                                    " refused the registration: ",
+                                                    status.message()));
   }
   proto::RegisterClientReply reply;
   if (auto parsed = frame.ParseBody(&reply); !parsed.ok()) return parsed;
-  if (!reply.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the raylet at ", raylet, " refused the registration: ", reply.error()));
-  }
   context_.node_id = reply.node_id();
   context_.address.set_node_id(reply.node_id());
   if (context_.is_driver) context_.job_id = reply.job_id();
@@ -166,12 +226,10 @@ void CoreWorker::Shutdown() {
     if (flush_timer_) loop_.CancelTimer(flush_timer_);
     if (objects_timer_) loop_.CancelTimer(objects_timer_);
     if (context_.raylet) {
-      events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
-        EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
-      });
+      events_.Flush([this](const proto::ReportTaskEventsRequest& batch) { SendEvents(batch); });
       proto::DisconnectClientRequest bye;
       bye.set_reason("intended exit");
-      context_.raylet->Send(proto::DISCONNECT_CLIENT, bye);
+      context_.raylet->Send(proto::RAYLET_DISCONNECT_CLIENT, bye);
     }
     server_.reset();
     flushed->set_value();
@@ -215,7 +273,7 @@ void CoreWorker::OnObjectFreed(const std::string& id) {
       proto::FreeObjectsRequest free;
       free.set_node_id(object->node_id);
       free.add_object_ids(id);
-      context_.raylet->Send(proto::FREE_OBJECTS, free);
+      context_.raylet->Send(proto::RAYLET_FREE_OBJECTS, free);
     }
   }
   store_.Delete(id);
@@ -238,7 +296,7 @@ absl::StatusOr<std::vector<StoredObject>> CoreWorker::GetArgs(
 void CoreWorker::SetBlocked(bool blocked) {
   proto::BlockedRequest request;
   request.set_worker_id(context_.worker_id);
-  context_.raylet->Send(blocked ? proto::NOTIFY_BLOCKED : proto::NOTIFY_UNBLOCKED, request);
+  context_.raylet->Send(blocked ? proto::RAYLET_NOTIFY_BLOCKED : proto::RAYLET_NOTIFY_UNBLOCKED, request);
 }
 
 absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std::string>& ids,
@@ -421,45 +479,18 @@ void CoreWorker::RunTaskLoop(const TaskExecutor::ExecuteFn& execute) {
   if (executor_) executor_->RunLoop(execute);
 }
 
-void CoreWorker::OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame) {
-  switch (frame.method) {
-    case proto::PUSH_TASKS:
-      if (executor_) {
-        executor_->OnPushTasks(conn, std::move(frame));
-      } else {
-        spdlog::warn("a driver received pushed tasks from {}; ignored", conn->peer());
-      }
-      break;
-    case proto::GET_OBJECT:
-      ServeGetObject(conn, frame);
-      break;
-    case proto::EXIT_WORKER: {
-      // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
-      proto::ExitWorkerRequest request;
-      (void)frame.ParseBody(&request);
-      spdlog::info("the GCS ends this actor: {}", request.reason());
-      std::fflush(nullptr);
-      std::_Exit(0);
-    }
-    case proto::ADD_BORROWER:
-    case proto::REMOVE_BORROWER:
-      OnBorrowerMessage(conn, frame);
-      break;
-    default:
-      spdlog::warn("unexpected method {} from {}", frame.method, conn->peer());
+void CoreWorker::SendEvents(const proto::ReportTaskEventsRequest& batch) {
+  // Straight to the GCS; through the raylet (which relays them) if the GCS cannot be reached.
+  auto gcs = actor_submitter_ ? actor_submitter_->GcsChannel() : nullptr;
+  if (gcs) {
+    gcs->Send(proto::REPORT_TASK_EVENTS, batch);
+  } else {
+    context_.raylet->Send(proto::RAYLET_REPORT_TASK_EVENTS, batch);
   }
 }
 
-std::shared_ptr<rpc::Connection> CoreWorker::EventSink() {
-  // Straight to the GCS; through the raylet if the GCS's worker channel cannot be reached.
-  auto gcs = actor_submitter_ ? actor_submitter_->GcsChannel() : nullptr;
-  return gcs ? gcs : context_.raylet;
-}
-
 void CoreWorker::FlushEvents() {
-  events_.Flush([this](const proto::ReportTaskEventsRequest& batch) {
-    EventSink()->Send(proto::REPORT_TASK_EVENTS, batch);
-  });
+  events_.Flush([this](const proto::ReportTaskEventsRequest& batch) { SendEvents(batch); });
   if (!context_.shutting_down) {
     flush_timer_ = loop_.RunAfter(options_.event_flush_interval, [this] { FlushEvents(); });
   }
@@ -484,7 +515,7 @@ void CoreWorker::ReportObjects() {
   bool nothing_yet = last_objects_report_.empty() && snapshot.objects_size() == 0 &&
                      snapshot.num_truncated() == 0;
   if (serialized != last_objects_report_ && !nothing_yet) {
-    context_.raylet->Send(proto::REPORT_OBJECTS, snapshot);
+    context_.raylet->Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
     last_objects_report_ = std::move(serialized);
   }
   objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });

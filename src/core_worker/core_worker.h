@@ -25,6 +25,7 @@
 #include "core_worker/normal_task_submitter.h"
 #include "core_worker/task_executor.h"
 #include "gcs.pb.h"
+#include "worker.pb.h"
 
 namespace moray::core {
 
@@ -105,18 +106,20 @@ class CoreWorker : public TaskExecutionHost {
  private:
   explicit CoreWorker(CoreWorkerOptions options);
   absl::Status Connect();
-  void OnIncoming(const std::shared_ptr<rpc::Connection>& conn, rpc::Frame&& frame);
-  void ServeGetObject(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  // The methods of service_ (worker.proto), each with the roles that call it.
+  void RegisterMethods();
+  void ServeGetObject(const proto::GetObjectRequest& request,
+                      rpc::Responder<proto::GetObjectReply> respond);
   // Starts fetching borrowed objects that are not local yet (loop thread).
   // `lost_on_node`: the copy this process was told of could not be read from that node; the
   // owner rebuilds it if it can.
   void FetchFromOwner(const std::string& id, const proto::Address& owner,
                       const std::string& lost_on_node = "");
-  void OnOwnerConnectionClosed(const std::string& owner_key);
   void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
   void FlushEvents();
-  // Where task events go (loop thread).
-  std::shared_ptr<rpc::Connection> EventSink();
+  // Sends a batch of task events to the GCS, or through the raylet when the GCS cannot be
+  // reached (loop thread).
+  void SendEvents(const proto::ReportTaskEventsRequest& batch);
   // Sends this process's object snapshot to the raylet if it changed (loop thread, on a timer).
   void ReportObjects();
 
@@ -136,9 +139,12 @@ class CoreWorker : public TaskExecutionHost {
                              const proto::Address& borrower, std::function<void(bool)> done);
   // Registers `receiver` for each ref before a value holding them is sent to it.
   void RegisterReceiver(const std::vector<proto::NestedRef>& refs, const proto::Address& receiver);
-  void OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  // ADD_BORROWER / REMOVE_BORROWER from `conn`: false if the object is not owned here any more.
+  bool OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
+                         const proto::BorrowerRequest& request, bool add);
   void OnBorrowedReleased(const std::string& id, const proto::Address& owner, int64_t held);
-  // A connection to `owner` (loop thread); nullptr if it cannot be reached.
+  // The pooled connection to `owner` (loop thread); nullptr while the pool backs off from it
+  // after a failed connect (then it has probably died).
   std::shared_ptr<rpc::Connection> OwnerConnection(const proto::Address& owner);
   void RecordDriverTask(proto::TaskState state);
   std::string CurrentTaskId() const;
@@ -167,6 +173,8 @@ class CoreWorker : public TaskExecutionHost {
   TaskEventBuffer events_;
   ReferenceCounter references_;
   CoreContext context_;
+  rpc::Service service_{"core worker"};
+  std::unique_ptr<rpc::ConnectionPool> pool_;  // on loop_; frames back go to service_
   std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<object_store::StoreClient> plasma_;
   std::unique_ptr<NormalTaskSubmitter> submitter_;
@@ -186,8 +194,7 @@ class CoreWorker : public TaskExecutionHost {
   std::unordered_set<std::string> owned_actors_;     // guarded by observed_mutex_
 
 
-  // Loop thread only: connections to owners of borrowed objects, and fetches in flight.
-  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> owner_conns_;
+  // Loop thread only: fetches in flight.
   std::unordered_map<std::string, std::unordered_set<std::string>> fetching_;  // owner -> ids
   std::unordered_set<std::string> fetch_started_;
   // Incoming connections of processes that registered themselves as borrowers here.

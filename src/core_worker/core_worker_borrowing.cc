@@ -41,10 +41,9 @@ void CoreWorker::RegisterBorrowerAsync(const std::string& id, const proto::Addre
     *request.mutable_borrower() = borrower;
     request.set_count(1);
     *request.mutable_sender() = context_.address;
-    conn->Call(proto::ADD_BORROWER, request, [done](absl::Status status, rpc::Frame&& frame) {
-      proto::BorrowerReply reply;
-      done(status.ok() && frame.ParseBody(&reply).ok() && reply.found());
-    });
+    // NotFound: the owner no longer has the object; other failures: it cannot be reached.
+    conn->Call(proto::WORKER_ADD_BORROWER, request,
+               [done](absl::Status status, rpc::Frame&&) { done(status.ok()); });
   });
 }
 
@@ -75,34 +74,27 @@ void CoreWorker::OnBorrowedReleased(const std::string& id, const proto::Address&
   store_.Delete(id);  // the cached copy
   if (held <= 0 || context_.shutting_down) return;
   loop_.Post([this, id, owner, held] {
-    auto it = owner_conns_.find(AddressToString(owner));
-    std::shared_ptr<rpc::Connection> conn =
-        it != owner_conns_.end() && !it->second->closed() ? it->second : OwnerConnection(owner);
+    auto conn = OwnerConnection(owner);
     if (!conn) return;  // the owner is gone, and its registrations with it
     proto::BorrowerRequest request;
     request.set_object_id(id);
     *request.mutable_borrower() = context_.address;
     request.set_count(held);
     *request.mutable_sender() = context_.address;
-    conn->Send(proto::REMOVE_BORROWER, request);
+    conn->Send(proto::WORKER_REMOVE_BORROWER, request);
   });
 }
 
-void CoreWorker::OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
-                                   const rpc::Frame& frame) {
-  proto::BorrowerRequest request;
-  if (!frame.ParseBody(&request).ok()) return;
+bool CoreWorker::OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
+                                   const proto::BorrowerRequest& request, bool add) {
   std::string borrower_key = AddressToString(request.borrower());
   if (request.borrower().worker_id() == request.sender().worker_id()) {
+    // The borrower's own connection: when it closes, the borrower died.
     borrower_conns_[conn.get()] = borrower_key;
   }
-  if (frame.method == proto::ADD_BORROWER) {
-    proto::BorrowerReply reply;
-    reply.set_found(references_.AddBorrower(request.object_id(), borrower_key, request.count()));
-    conn->Reply(frame, reply);
-  } else {
-    references_.RemoveBorrower(request.object_id(), borrower_key, request.count());
-  }
+  if (add) return references_.AddBorrower(request.object_id(), borrower_key, request.count());
+  references_.RemoveBorrower(request.object_id(), borrower_key, request.count());
+  return true;
 }
 
 void CoreWorker::AcquireTaskRefs(const proto::TaskSpec& spec) {

@@ -127,14 +127,23 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
   request.set_object_id(id);
   *request.mutable_requester() = context_.address;
   request.set_lost_on_node(lost_on_node);
-  conn->Call(proto::GET_OBJECT, request, [this, id, lost](absl::Status status, rpc::Frame&& frame) {
+  conn->Call(proto::WORKER_GET_OBJECT, request, [this, id, lost, conn](absl::Status status,
+                                                                        rpc::Frame&& frame) {
     proto::GetObjectReply reply;
-    if (!status.ok()) {
+    if (rpc::IsConnectionFailure(*conn, status)) {
       lost("has died");
       return;
     }
-    if (!frame.ParseBody(&reply).ok() || !reply.found()) {
+    if (absl::IsNotFound(status)) {
       lost("no longer has it (it was freed)");
+      return;
+    }
+    if (!status.ok()) {
+      lost(absl::StrCat("refused the request (", status.ToString(), ")"));
+      return;
+    }
+    if (absl::Status parsed = frame.ParseBody(&reply); !parsed.ok()) {
+      lost(absl::StrCat("sent a malformed reply (", parsed.message(), ")"));
       return;
     }
     StoredObject object;
@@ -157,25 +166,8 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
 }
 
 std::shared_ptr<rpc::Connection> CoreWorker::OwnerConnection(const proto::Address& owner) {
-  std::string key = AddressToString(owner);
-  auto& conn = owner_conns_[key];
-  if (!conn || conn->closed()) {
-    auto connected = rpc::Connection::Connect(&loop_, owner.ip(), owner.port(), absl::Seconds(5));
-    if (!connected.ok()) {
-      owner_conns_.erase(key);
-      return nullptr;
-    }
-    conn = *connected;
-    conn->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                      [this, key](const std::shared_ptr<rpc::Connection>&) {
-                        OnOwnerConnectionClosed(key);
-                      });
-  }
-  return conn;
-}
-
-void CoreWorker::OnOwnerConnectionClosed(const std::string& owner_key) {
-  owner_conns_.erase(owner_key);
+  auto conn = pool_->Get(EndpointOf(owner));
+  return conn.ok() ? *conn : nullptr;
 }
 
 absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
@@ -221,14 +213,16 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     if (deadline != absl::InfiniteFuture()) {
       pull.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
     }
-    context_.raylet->Call(proto::PULL_OBJECT, pull, [done](absl::Status s, rpc::Frame&& frame) {
-      proto::PullObjectReply reply;
-      if (!s.ok()) {
+    auto raylet = context_.raylet;
+    raylet->Call(proto::RAYLET_PULL_OBJECT, pull, [done, raylet](absl::Status s, rpc::Frame&&) {
+      if (rpc::IsConnectionFailure(*raylet, s)) {
         done->set_value({"the local raylet went away"});
-      } else if (!frame.ParseBody(&reply).ok()) {
-        done->set_value({"malformed reply from the local raylet"});
+      } else if (!s.ok()) {
+        // NotFound: that copy is gone for good; DeadlineExceeded: the time ran out first.
+        done->set_value({std::string(s.message()), absl::IsNotFound(s),
+                         absl::IsDeadlineExceeded(s)});
       } else {
-        done->set_value({reply.error(), reply.lost(), reply.timed_out()});
+        done->set_value({});
       }
     });
     pulls.emplace_back(slot, std::move(done));
@@ -314,20 +308,16 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
   return absl::OkStatus();
 }
 
-void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
-                                const rpc::Frame& frame) {
-  proto::GetObjectRequest request;
-  if (!frame.ParseBody(&request).ok()) return;
-  rpc::Frame header{frame.method, frame.flags, frame.seq, {}};
+void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
+                                rpc::Responder<proto::GetObjectReply> responder) {
   proto::Address requester = request.requester();
-  auto respond = [this, conn, header, requester, id = request.object_id()](const StoredObject& object) {
+  auto respond = [this, responder, requester, id = request.object_id()](const StoredObject& object) {
     auto reply = std::make_shared<proto::GetObjectReply>();
-    reply->set_found(true);
     auto* out = reply->mutable_object();
     out->set_object_id(id);
     if (object.is_error()) {
       *out->mutable_error() = object.error;
-      conn->Reply(header, *reply);
+      responder(*reply);
       return;
     }
     if (object.in_plasma) {
@@ -346,14 +336,14 @@ void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
       if (!references_.AddBorrower(ref.object_id(), requester_key, 1)) remote.push_back(ref);
     }
     if (remote.empty()) {
-      conn->Reply(header, *reply);
+      responder(*reply);
       return;
     }
     auto left = std::make_shared<size_t>(remote.size());
     for (const auto& ref : remote) {
       RegisterBorrowerAsync(ref.object_id(), ref.owner(), requester,
-                            [conn, header, reply, left](bool) {
-                              if (--*left == 0) conn->Reply(header, *reply);
+                            [responder, reply, left](bool) {
+                              if (--*left == 0) responder(*reply);
                             });
     }
   };
@@ -380,9 +370,8 @@ void CoreWorker::ServeGetObject(const std::shared_ptr<rpc::Connection>& conn,
   } else if (references_.IsOwned(request.object_id())) {
     store_.OnReady(request.object_id(), respond);  // replies once the producing task finishes
   } else {
-    proto::GetObjectReply reply;
-    reply.set_found(false);
-    conn->Reply(header, reply);
+    responder.Fail(absl::NotFoundError(absl::StrCat(
+        "object ", ToHex(id), " is not owned here (it was freed, or never existed)")));
   }
 }
 

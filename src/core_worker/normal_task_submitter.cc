@@ -133,7 +133,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
         context_->loop->CancelTimer(worker->idle_timer);
         worker->idle_timer = 0;
       }
-      worker->conn->Send(proto::PUSH_TASKS, batch->second);
+      worker->conn->Send(proto::WORKER_PUSH_TASKS, batch->second);
     } else {
       MaybeScheduleIdleReturn(worker);
     }
@@ -145,7 +145,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
     for (const auto& [lease_id, raylet] : queue.pending_leases) {
       proto::CancelWorkerLeaseRequest cancel;
       cancel.set_lease_id(lease_id);
-      raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+      raylet->Send(proto::RAYLET_CANCEL_WORKER_LEASE, cancel);
     }
     queue.pending_leases.clear();
   }
@@ -167,7 +167,7 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   request.set_spilled(spilled);
   if (!spilled) request.set_preferred_node_id(queue.preferred_node);
   if (job) *request.mutable_job() = *job;
-  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+  raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
                  OnLeaseReply(key, lease_id, raylet, status, std::move(frame));
                });
@@ -194,33 +194,23 @@ std::string NormalTaskSubmitter::LargestArgumentsNode(const proto::TaskSpec& spe
   return best;
 }
 
-std::shared_ptr<rpc::Connection> NormalTaskSubmitter::RemoteRaylet(const proto::Address& address) {
-  std::string where = absl::StrCat(address.ip(), ":", address.port());
-  auto it = remote_raylets_.find(where);
-  if (it != remote_raylets_.end() && !it->second->closed()) return it->second;
-  auto down = unreachable_until_.find(where);
-  if (down != unreachable_until_.end() && absl::Now() < down->second) return nullptr;
-  auto conn = rpc::Connection::Connect(context_->loop, address.ip(), address.port(),
-                                       absl::Seconds(5));
-  if (!conn.ok()) {
-    // Probably a node that just died and the cluster view does not say so yet: do not try it
-    // again for a while (the work queues at the local raylet meanwhile).
-    spdlog::warn("cannot reach the raylet at {} (spillback): {}; not trying it for 2 s", where,
-                 conn.status().ToString());
-    unreachable_until_[where] = absl::Now() + absl::Seconds(2);
-    return nullptr;
-  }
-  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                       [](const std::shared_ptr<rpc::Connection>&) {});
-  remote_raylets_[where] = *conn;
-  return *conn;
-}
-
 void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
                                        const std::shared_ptr<rpc::Connection>& raylet,
                                        absl::Status status, rpc::Frame&& frame) {
   KeyQueue& queue = queues_[key];
   bool wanted = queue.pending_leases.erase(lease_id) > 0;
+  if (!status.ok() && !rpc::IsConnectionFailure(*raylet, status)) {
+    // The raylet rejected the request (bad resources, a placement that cannot be, workers of
+    // this job that cannot start): the tasks waiting for such a lease fail with its reason.
+    spdlog::warn("lease request rejected by the raylet: {}", status.ToString());
+    proto::ErrorInfo error;
+    error.set_type(proto::WORKER_DIED);
+    error.set_message(absl::StrCat("The raylet could not run the task: ", status.message()));
+    std::deque<std::string> failed;
+    failed.swap(queue.ready);
+    for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
+    return;
+  }
   if (!status.ok()) {
     if (raylet != context_->raylet) {
       // Another node's raylet went away before answering: place the work again.
@@ -239,23 +229,18 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
       Dispatch(key);
       return;
     }
-    auto remote = RemoteRaylet(reply.retry_at_raylet());
-    if (remote) {
-      // Sent to its arguments' node: that raylet decides (not spilled) whether it has room.
-      RequestLease(key, remote, &reply.job(), /*spilled=*/!reply.near_arguments());
+    auto remote = context_->pool->Get(EndpointOf(reply.retry_at_raylet()));
+    if (remote.ok()) {
+      // Sent to its arguments' node: that raylet decides (not spilled) whether it has room. If
+      // it cannot be reached, the call fails and the work is placed again.
+      RequestLease(key, *remote, &reply.job(), /*spilled=*/!reply.near_arguments());
     } else {
-      RequestLease(key, context_->raylet, nullptr, /*spilled=*/true);  // unreachable: queue here
+      // It failed to connect lately (probably a node that just died and the cluster view does
+      // not say so yet): the pool backs off from it, and the work queues here meanwhile.
+      spdlog::warn("cannot reach the raylet at {} (spillback): {}",
+                   EndpointOf(reply.retry_at_raylet()).ToString(), remote.status().ToString());
+      RequestLease(key, context_->raylet, nullptr, /*spilled=*/true);
     }
-    return;
-  }
-  if (!reply.error().empty()) {
-    spdlog::warn("lease request rejected by the raylet: {}", reply.error());
-    proto::ErrorInfo error;
-    error.set_type(proto::WORKER_DIED);
-    error.set_message(absl::StrCat("The raylet could not run the task: ", reply.error()));
-    std::deque<std::string> failed;
-    failed.swap(queue.ready);
-    for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
     return;
   }
   if (!reply.granted()) {
@@ -268,27 +253,27 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   worker->pid = reply.worker_pid();
   worker->key = key;
   worker->raylet = raylet;
-  auto conn = rpc::Connection::Connect(context_->loop, reply.worker_address().ip(),
-                                       reply.worker_address().port(), absl::Seconds(10));
+  worker->endpoint = EndpointOf(reply.worker_address());
+  auto conn = context_->pool->Get(worker->endpoint);
   if (!conn.ok()) {
     spdlog::warn("cannot reach leased worker {}: {}", ToHex(worker->worker_id),
                  conn.status().ToString());
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(lease_id);
     ret.set_disconnect_worker(true);
-    raylet->Send(proto::RETURN_WORKER, ret);
+    raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     Dispatch(key);
     return;
   }
   worker->conn = *conn;
+  by_conn_[worker->conn.get()] = worker;
   std::weak_ptr<LeasedWorker> weak = worker;
-  worker->conn->SetHandlers(
-      [this, weak](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& f) {
-        if (auto w = weak.lock(); w && f.method == proto::TASK_REPLIES) OnTaskReplies(w, std::move(f));
-      },
-      [this, weak](const std::shared_ptr<rpc::Connection>&) {
-        if (auto w = weak.lock()) OnWorkerDisconnected(w);
-      });
+  worker->close_id = context_->pool->OnClose(worker->endpoint, [this, weak](const absl::Status& why) {
+    if (auto w = weak.lock()) {
+      w->close_id = 0;
+      OnWorkerDisconnected(w, why);
+    }
+  });
   queue.workers.push_back(worker);
   if (!wanted && queue.ready.empty()) {
     ReturnLease(worker, false);
@@ -297,15 +282,24 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   Dispatch(key);
 }
 
-void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
-                                        rpc::Frame&& frame) {
+bool NormalTaskSubmitter::OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame) {
+  auto it = by_conn_.find(peer.conn.get());
+  if (it == by_conn_.end()) return false;
+  auto worker = it->second.lock();
+  if (!worker) return false;
   // Parsed on an arena: a batch of replies is freed at once.
   google::protobuf::Arena arena;
   auto& replies = *google::protobuf::Arena::CreateMessage<proto::TaskRepliesRequest>(&arena);
-  if (!frame.ParseBody(&replies).ok()) {
-    spdlog::error("malformed task replies from worker {}", ToHex(worker->worker_id));
-    return;
+  if (absl::Status parsed = frame.ParseBody(&replies); !parsed.ok()) {
+    context_->service->Malformed(peer, frame, parsed);
+    return true;
   }
+  HandleTaskReplies(worker, replies);
+  return true;
+}
+
+void NormalTaskSubmitter::HandleTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
+                                            const proto::TaskRepliesRequest& replies) {
   KeyQueue& queue = queues_[worker->key];
   for (const auto& reply : replies.replies()) {
     worker->in_flight.erase(reply.task_id());
@@ -331,19 +325,49 @@ void NormalTaskSubmitter::OnTaskReplies(const std::shared_ptr<LeasedWorker>& wor
   Dispatch(worker->key);
 }
 
-void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker) {
+void NormalTaskSubmitter::Detach(LeasedWorker& worker) {
+  if (worker.close_id != 0) context_->pool->CancelOnClose(worker.endpoint, worker.close_id);
+  worker.close_id = 0;
+  auto it = by_conn_.find(worker.conn.get());
+  if (it != by_conn_.end() && it->second.lock().get() == &worker) by_conn_.erase(it);
+}
+
+void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker,
+                                               const absl::Status& why) {
+  Detach(*worker);
   auto& queue = queues_[worker->key];
   queue.workers.erase(std::remove(queue.workers.begin(), queue.workers.end(), worker),
                       queue.workers.end());
   if (worker->idle_timer) context_->loop->CancelTimer(worker->idle_timer);
   std::vector<std::string> lost(worker->in_flight.begin(), worker->in_flight.end());
   worker->in_flight.clear();
+  if (!worker->conn->ever_connected()) {
+    // The connection never opened: the tasks never reached the worker. They go back to the
+    // queue as they were (no retry used up), and the lease goes back unused.
+    spdlog::warn("cannot reach leased worker {} at {}: {}", ToHex(worker->worker_id),
+                 worker->endpoint.ToString(), why.ToString());
+    proto::ReturnWorkerRequest ret;
+    ret.set_lease_id(worker->lease_id);
+    ret.set_disconnect_worker(true);
+    if (worker->raylet && !context_->shutting_down) {
+      worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
+    }
+    std::sort(lost.begin(), lost.end());
+    for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
+      auto task = tasks_.find(*it);
+      if (task == tasks_.end()) continue;
+      RecordState(task->second, proto::PENDING_NODE_ASSIGNMENT);
+      queue.ready.push_front(*it);
+    }
+    if (!context_->shutting_down) Dispatch(worker->key);
+    return;
+  }
   if (!lost.empty()) {
     // Tell the raylet not to reuse it (it may already know the process exited).
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(worker->lease_id);
     ret.set_disconnect_worker(true);
-    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RETURN_WORKER, ret);
+    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
   }
   // Retry in submission order: push back to the front in reverse.
   std::sort(lost.begin(), lost.end());
@@ -384,8 +408,10 @@ void NormalTaskSubmitter::ReturnLease(const std::shared_ptr<LeasedWorker>& worke
   proto::ReturnWorkerRequest ret;
   ret.set_lease_id(worker->lease_id);
   ret.set_disconnect_worker(disconnect);
-  worker->raylet->Send(proto::RETURN_WORKER, ret);
-  worker->conn->Close();
+  worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
+  // The connection stays in the pool: this process may lease the worker again, or fetch from
+  // it, and a borrower's connection to an owner must not close while it borrows.
+  Detach(*worker);
 }
 
 void NormalTaskSubmitter::MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker) {
@@ -450,8 +476,11 @@ void NormalTaskSubmitter::FailAll(const std::string& reason) {
   for (auto& [key, queue] : queues_) {
     queue.ready.clear();
     queue.pending_leases.clear();
-    auto workers = queue.workers;
-    for (auto& w : workers) w->conn->Close();
+    for (auto& w : queue.workers) {
+      if (w->idle_timer) context_->loop->CancelTimer(w->idle_timer);
+      Detach(*w);
+    }
+    queue.workers.clear();
   }
 }
 

@@ -5,6 +5,11 @@
 // the function plus its resource shape, strategy and the node holding most of its arguments'
 // bytes (leases are asked near the data), so pipelining can follow each function's task length.
 //
+// Connections: the local raylet's is the context's own; leased workers and the raylets that
+// spillback names come from the context's pool, which says when one closes. A worker whose
+// connection closes with tasks in flight died (they are retried); one that never connected never
+// got them (they are queued again, retries untouched). Nothing here waits on the network.
+//
 // Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
 #pragma once
 
@@ -21,7 +26,8 @@
 
 #include "absl/time/time.h"
 #include "core_worker/context.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "worker.pb.h"
 
 namespace moray::core {
 
@@ -60,6 +66,10 @@ class NormalTaskSubmitter {
   // the loop took it (loop thread; for object snapshots).
   std::optional<proto::TaskState> StateOf(const std::string& task_id) const;
 
+  // WORKER_TASK_REPLIES that came on `peer.conn` (loop thread): handled, and true, when that is
+  // the connection of a worker leased here; false (frame untouched) otherwise.
+  bool OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame);
+
  private:
   struct PendingTask {
     proto::TaskSpec spec;
@@ -69,7 +79,9 @@ class NormalTaskSubmitter {
     proto::TaskState state = proto::TASK_STATE_NIL;  // the last one recorded
   };
   struct LeasedWorker {
-    std::shared_ptr<rpc::Connection> conn;
+    std::shared_ptr<rpc::Connection> conn;    // pooled
+    rpc::Endpoint endpoint;                   // where the worker listens
+    uint64_t close_id = 0;                    // the pool's OnClose registration
     std::shared_ptr<rpc::Connection> raylet;  // the raylet that granted the lease
     int64_t lease_id = 0;
     std::string worker_id;
@@ -103,10 +115,11 @@ class NormalTaskSubmitter {
                     rpc::Frame&& frame);
   // The node whose object store holds the most bytes of `spec`'s arguments; empty if none.
   std::string LargestArgumentsNode(const proto::TaskSpec& spec) const;
-  // A connection to another node's raylet (cached; loop thread); nullptr if unreachable.
-  std::shared_ptr<rpc::Connection> RemoteRaylet(const proto::Address& address);
-  void OnTaskReplies(const std::shared_ptr<LeasedWorker>& worker, rpc::Frame&& frame);
-  void OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker);
+  void HandleTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
+                         const proto::TaskRepliesRequest& replies);
+  void OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker, const absl::Status& why);
+  // Stops listening to the worker's connection (it stays in the pool for others).
+  void Detach(LeasedWorker& worker);
   void ReturnLease(const std::shared_ptr<LeasedWorker>& worker, bool disconnect);
   void MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker);
   // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
@@ -130,8 +143,8 @@ class NormalTaskSubmitter {
   std::string raylet_lost_;  // loop thread; non-empty once the raylet is gone: why tasks fail
   std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
   std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
-  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> remote_raylets_;  // by ip:port
-  std::unordered_map<std::string, absl::Time> unreachable_until_;  // by ip:port
+  // Loop thread: the worker leased here on each connection, for its replies.
+  std::unordered_map<rpc::Connection*, std::weak_ptr<LeasedWorker>> by_conn_;
 };
 
 }  // namespace moray::core

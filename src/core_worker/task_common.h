@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core_worker/context.h"
-#include "node.pb.h"
+#include "worker.pb.h"
 
 namespace moray::core {
 

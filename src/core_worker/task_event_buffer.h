@@ -24,7 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
-#include "node.pb.h"
+#include "gcs.pb.h"
 
 namespace moray::core {
 

@@ -30,10 +30,11 @@ TaskExecutor::~TaskExecutor() {
   }
 }
 
-void TaskExecutor::OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame) {
+void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
+  const std::shared_ptr<rpc::Connection>& owner = peer.conn;
   proto::PushTasksRequest push;
-  if (!frame.ParseBody(&push).ok()) {
-    spdlog::error("malformed task push from {}", owner->peer());
+  if (absl::Status parsed = frame.ParseBody(&push); !parsed.ok()) {
+    context_->service->Malformed(peer, frame, parsed);
     return;
   }
   for (auto& spec : *push.mutable_tasks()) {
@@ -131,7 +132,7 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
   tl_current_task.clear();
   proto::TaskRepliesRequest replies;
   *replies.add_replies() = std::move(reply);
-  item.owner->Send(proto::TASK_REPLIES, replies);
+  item.owner->Send(proto::WORKER_TASK_REPLIES, replies);
   host_->ReleaseTaskRefs(item.spec);
   if (exit_actor) {
     // ray::ExitActor: the caller has its answer; tell the GCS why the actor ends, then stop.
@@ -141,7 +142,7 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
       exiting.set_reason(replies.replies(0).returns_size() > 0
                              ? replies.replies(0).returns(0).error().message()
                              : std::string("The actor exited (ray::ExitActor)."));
-      creator_->Send(proto::ACTOR_EXITING, exiting);
+      creator_->Send(proto::WORKER_ACTOR_EXITING, exiting);
     }
     spdlog::info("the actor exits (ray::ExitActor)");
     Stop();

@@ -25,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "core_worker/context.h"
-#include "node.pb.h"
+#include "worker.pb.h"
 
 namespace moray::core {
 
@@ -61,7 +61,8 @@ class TaskExecutor {
   TaskExecutor(CoreContext* context, TaskExecutionHost* host);
   ~TaskExecutor();
 
-  void OnPushTasks(const std::shared_ptr<rpc::Connection>& owner, rpc::Frame&& frame);
+  // WORKER_PUSH_TASKS from `peer` (an owner, or the GCS for an actor's creation).
+  void OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame);
   void OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner);
 
   // Runs tasks until Stop().

@@ -12,10 +12,6 @@ namespace {
 
 constexpr int kMaxCreationAttempts = 3;  // workers lost before the factory returned
 constexpr absl::Duration kRetryDelay = absl::Milliseconds(500);
-// Frames on a connection the GCS opened itself (to the worker a raylet leased): the peer sent no
-// handshake, so its role is unknown; it is whoever listens where the raylet said the worker is.
-constexpr rpc::Roles kDialedPeer = rpc::RoleBit(proto::ROLE_UNKNOWN);
-
 bool Fits(const google::protobuf::Map<std::string, double>& asked,
           const google::protobuf::Map<std::string, double>& have) {
   for (const auto& [name, amount] : asked) {
@@ -41,7 +37,7 @@ ActorScheduler::~ActorScheduler() { *alive_ = false; }
 
 void ActorScheduler::AddMethods(rpc::Service* pool_service) {
   pool_service->OneWay<proto::TaskRepliesRequest>(
-      proto::TASK_REPLIES, kDialedPeer,
+      proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
       [this, alive = alive_](const rpc::Peer& peer, proto::TaskRepliesRequest&& replies) {
         std::string actor_id;
         if (!*alive || !RecordOfWorker(peer.conn, &actor_id) || replies.replies_size() == 0) {
@@ -50,7 +46,7 @@ void ActorScheduler::AddMethods(rpc::Service* pool_service) {
         OnCreationReply(actor_id, replies.replies(0));
       });
   pool_service->OneWay<proto::ActorExitingRequest>(
-      proto::ACTOR_EXITING, kDialedPeer,
+      proto::WORKER_ACTOR_EXITING, rpc::kCalledPeer,
       [this, alive = alive_](const rpc::Peer& peer, proto::ActorExitingRequest&& request) {
         std::string actor_id;
         if (!*alive || !RecordOfWorker(peer.conn, &actor_id)) return;
@@ -173,7 +169,7 @@ void ActorScheduler::Place(const std::string& actor_id) {
       if (job.job_id() == record.spec.job_id()) *request.mutable_job() = job;
     }
   }
-  raylet->Call(proto::REQUEST_WORKER_LEASE, request,
+  raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, actor_id, lease_id = record.lease_id, raylet, alive = alive_](
                    absl::Status s, rpc::Frame&& frame) {
                  if (*alive) OnLeaseReply(actor_id, lease_id, raylet, s, std::move(frame));
@@ -202,23 +198,23 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
       proto::ReturnWorkerRequest ret;
       ret.set_lease_id(lease_id);
       ret.set_disconnect_worker(true);
-      raylet->Send(proto::RETURN_WORKER, ret);
+      raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     }
     return;
   }
   Record& record = it->second;
+  if (!status.ok() && !rpc::IsConnectionFailure(*raylet, status)) {
+    record.lease_id = 0;
+    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+             absl::StrCat("The actor could not be created: no worker could be leased for it: ",
+                          status.message()));
+    return;
+  }
   if (!parsed) {
     // The raylet went away before answering: place the actor again.
     record.lease_id = 0;
     record.raylet.reset();
     RetryLater(actor_id);
-    return;
-  }
-  if (!reply.error().empty()) {
-    record.lease_id = 0;
-    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
-             absl::StrCat("The actor could not be created: no worker could be leased for it: ",
-                          reply.error()));
     return;
   }
   if (!reply.granted()) {
@@ -253,7 +249,7 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
   int restarts = info.ok() ? info->num_restarts() : 0;
   spec->mutable_actor_creation()->set_num_restarts(restarts);
   spec->set_attempt_number(restarts + record.creation_attempts);
-  record.worker->Send(proto::PUSH_TASKS, push);
+  record.worker->Send(proto::WORKER_PUSH_TASKS, push);
 }
 
 ActorScheduler::Record* ActorScheduler::RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn,
@@ -290,7 +286,7 @@ void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::T
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(record.lease_id);
     ret.set_keep_worker(true);
-    record.raylet->Send(proto::RETURN_WORKER, ret);
+    record.raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
     record.lease_id = 0;
     record.lease_granted = false;
   }
@@ -379,7 +375,7 @@ void ActorScheduler::Kill(const std::string& actor_id, bool no_restart,
   it->second.restart_reason = "The actor was killed (ActorHandle::Kill(no_restart=false))";
   proto::ExitWorkerRequest exit;
   exit.set_reason(it->second.restart_reason);
-  it->second.worker->Send(proto::EXIT_WORKER, exit);
+  it->second.worker->Send(proto::WORKER_EXIT, exit);
 }
 
 void ActorScheduler::MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
@@ -406,7 +402,7 @@ void ActorScheduler::OnActorChanged(const proto::ActorInfo& info) {
   if (record.worker) {
     proto::ExitWorkerRequest exit;
     exit.set_reason(info.death_cause().message());
-    record.worker->Send(proto::EXIT_WORKER, exit);
+    record.worker->Send(proto::WORKER_EXIT, exit);
     // The record goes when the worker's connection closes.
   } else {
     ReleaseLease(record, /*kill_worker=*/true);
@@ -420,11 +416,11 @@ void ActorScheduler::ReleaseLease(Record& record, bool kill_worker) {
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(record.lease_id);
     ret.set_disconnect_worker(kill_worker);
-    record.raylet->Send(proto::RETURN_WORKER, ret);
+    record.raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
   } else {
     proto::CancelWorkerLeaseRequest cancel;
     cancel.set_lease_id(record.lease_id);
-    record.raylet->Send(proto::CANCEL_WORKER_LEASE, cancel);
+    record.raylet->Send(proto::RAYLET_CANCEL_WORKER_LEASE, cancel);
   }
   record.lease_id = 0;
   record.lease_granted = false;

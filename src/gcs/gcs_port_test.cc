@@ -17,7 +17,8 @@
 #include "gcs/testing/framed_peer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "worker.pb.h"
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
 #include "rpc/service.h"
@@ -214,7 +215,7 @@ class FakeRaylet {
   FakeRaylet() {
     loop_.StartThread("fake_raylet");
     service_.Sync<proto::HealthCheckRequest, proto::HealthCheckReply>(
-        proto::HEALTH_CHECK, rpc::kAnyMember,
+        proto::RAYLET_HEALTH_CHECK, rpc::kAnyMember,
         [this](const rpc::Peer&, const proto::HealthCheckRequest&, proto::HealthCheckReply*) {
           absl::MutexLock lock(&mu_);
           ++checks_;
@@ -357,13 +358,13 @@ TEST(GcsLoopsTest, ANodeDeclaredDeadIsPushedToCoreWorkersOnly) {
   }
   ASSERT_TRUE((*raylet)->RegisterNode(NodeAt('d', dead_port)).ok());
   auto died = worker.WaitForPush<proto::NodeInfo>(
-      proto::NODE_DIED, [](const proto::NodeInfo& n) { return n.node_id() == std::string(16, 'd'); },
+      proto::WORKER_NODE_DIED, [](const proto::NodeInfo& n) { return n.node_id() == std::string(16, 'd'); },
       absl::Seconds(20));
   ASSERT_TRUE(died.ok()) << died.status();
   EXPECT_EQ(died->state(), proto::NODE_DEAD);
   EXPECT_THAT(died->state_message(), HasSubstr("health check failed"));
   auto none = cli.WaitForPush<proto::NodeInfo>(
-      proto::NODE_DIED, [](const proto::NodeInfo&) { return true; }, absl::Milliseconds(200));
+      proto::WORKER_NODE_DIED, [](const proto::NodeInfo&) { return true; }, absl::Milliseconds(200));
   EXPECT_FALSE(none.ok()) << "the CLI got NODE_DIED";
 }
 
@@ -389,7 +390,7 @@ TEST(GcsLoopsTest, ARayletWhoseConnectHangsIsDeadOnTimeAndOthersAreStillChecked)
   const absl::Time registered = absl::Now();
   ASSERT_TRUE((*raylet)->RegisterNode(NodeAt('h', hanging.port())).ok());
   auto died = worker.WaitForPush<proto::NodeInfo>(
-      proto::NODE_DIED, [](const proto::NodeInfo& n) { return n.node_id() == std::string(16, 'h'); },
+      proto::WORKER_NODE_DIED, [](const proto::NodeInfo& n) { return n.node_id() == std::string(16, 'h'); },
       absl::Seconds(20));
   ASSERT_TRUE(died.ok()) << died.status();
   const absl::Duration took = absl::Now() - registered;

@@ -4,7 +4,8 @@
 #include "absl/synchronization/notification.h"
 #include "common/ports.h"
 #include "gcs/gcs_service.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "worker.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
@@ -44,7 +45,7 @@ GcsServer::GcsServer(GcsServerConfig config)
         // Everyone is told: core workers on their connections to the GCS port, raylets on
         // their health-check connections.
         PublishNodeDead(node);
-        health_->SendToRaylets(proto::NODE_DIED, node);
+        health_->SendToRaylets(proto::RAYLET_NODE_DIED, node);
       });
   actors_.SetListener([this](const proto::ActorInfo& info) {
     actor_loop_.Post([this, info] {
@@ -101,7 +102,7 @@ void GcsServer::PublishNodeDead(const proto::NodeInfo& node) {
   service_loop_.Post([this, node] {
     for (const auto& conn : connections_) {
       if ((rpc::RoleBit(conn->peer_role()) & rpc::kCoreWorkers) != 0) {
-        conn->Send(proto::NODE_DIED, node);
+        conn->Send(proto::WORKER_NODE_DIED, node);
       }
     }
   });

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
@@ -75,7 +75,7 @@ void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
   const uint64_t check_id = next_check_id_++;
   peer.check_id = check_id;
   proto::HealthCheckRequest request;
-  (*conn)->Call(proto::HEALTH_CHECK, request,
+  (*conn)->Call(proto::RAYLET_HEALTH_CHECK, request,
                 [this, node_id, check_id, alive = alive_](absl::Status s, rpc::Frame&&) {
                   if (!*alive) return;
                   auto it = peers_.find(node_id);

@@ -16,6 +16,7 @@
 #include "object_store/shared_memory.h"
 #include "object_store/store_handshake.h"
 #include "rpc/channel.h"
+#include "rpc/service.h"
 #include "rpc/event_loop.h"
 
 #ifndef MADV_POPULATE_READ
@@ -25,10 +26,6 @@
 namespace moray::object_store {
 namespace {
 
-absl::Status FromProto(const proto::StoreStatus& status) {
-  if (status.code() == 0) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.code()), status.message());
-}
 
 
 }  // namespace
@@ -50,7 +47,12 @@ class StoreClient::State {
       rpc::Frame frame ABSL_GUARDED_BY(mutex);
     };
     auto result = std::make_shared<Result>();
-    conn->Call(method, request, [result](absl::Status status, rpc::Frame&& frame) {
+    rpc::Connection* raw = conn.get();
+    conn->Call(method, request, [result, raw](absl::Status status, rpc::Frame&& frame) {
+      if (rpc::IsConnectionFailure(*raw, status)) {
+        status = absl::UnavailableError(
+            absl::StrCat("lost the object store connection: ", status.message()));
+      }
       absl::MutexLock lock(&result->mutex);
       result->status = std::move(status);
       result->frame = std::move(frame);
@@ -58,10 +60,7 @@ class StoreClient::State {
     });
     absl::MutexLock lock(&result->mutex);
     result->mutex.Await(absl::Condition(&result->done));
-    if (!result->status.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("lost the object store connection: ", result->status.message()));
-    }
+    if (!result->status.ok()) return result->status;  // the store's error, or the connection's
     return std::move(result->frame);
   }
 
@@ -181,7 +180,6 @@ absl::StatusOr<std::span<char>> StoreClient::Create(const std::string& id, uint6
   if (!frame.ok()) return frame.status();
   proto::StoreCreateReply reply;
   if (absl::Status parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
-  if (absl::Status status = FromProto(reply.status()); !status.ok()) return status;
   if (reply.offset() + size > state_->memory->size()) {
     return absl::InternalError("the object store returned an offset outside its region");
   }
@@ -227,7 +225,6 @@ absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> StoreClient:
   if (!frame.ok()) return frame.status();
   proto::StoreGetReply reply;
   if (absl::Status parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
-  if (absl::Status status = FromProto(reply.status()); !status.ok()) return status;
   if (static_cast<size_t>(reply.objects_size()) != ids.size()) {
     return absl::InternalError("the object store answered GET with the wrong number of objects");
   }

@@ -13,24 +13,17 @@
 namespace moray::object_store {
 
 struct StoreServer::PendingGet {
+  explicit PendingGet(rpc::Responder<proto::StoreGetReply> respond) : respond(std::move(respond)) {}
+  rpc::Responder<proto::StoreGetReply> respond;
   ClientId client = 0;
-  std::shared_ptr<rpc::Connection> conn;
-  rpc::Frame request;  // method and seq, for the reply
   std::vector<std::string> ids;
   uint64_t timer = 0;
   bool done = false;
 };
 
-namespace {
-
-void SetStatus(const absl::Status& status, proto::StoreStatus* out) {
-  out->set_code(static_cast<int>(status.code()));
-  out->set_message(std::string(status.message()));
+StoreServer::StoreServer(StoreServerOptions options) : options_(std::move(options)) {
+  RegisterMethods();
 }
-
-}  // namespace
-
-StoreServer::StoreServer(StoreServerOptions options) : options_(std::move(options)) {}
 
 StoreServer::~StoreServer() { Stop(); }
 
@@ -155,10 +148,12 @@ void StoreServer::OnAccept(std::shared_ptr<rpc::Connection> conn) {
   auto client = std::make_unique<Client>();
   client->id = id;
   client->conn = conn;
+  conn->user_data = client.get();
   clients_.emplace(id, std::move(client));
   conn->SetHandlers(
-      [this, id](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& frame) {
-        OnMessage(id, std::move(frame));
+      [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& frame) {
+        service_.Dispatch(c, std::move(frame));
+        PublishStats();
       },
       [this, id](const std::shared_ptr<rpc::Connection>&) { OnClose(id); });
 }
@@ -168,6 +163,7 @@ void StoreServer::OnClose(ClientId id) {
   if (it == clients_.end()) return;
   std::unique_ptr<Client> client = std::move(it->second);
   clients_.erase(it);
+  client->conn->user_data = nullptr;
   for (auto& get : client->gets) {
     get->done = true;
     loop_->CancelTimer(get->timer);
@@ -177,87 +173,67 @@ void StoreServer::OnClose(ClientId id) {
   PublishStats();
 }
 
-void StoreServer::OnMessage(ClientId id, rpc::Frame&& frame) {
-  auto it = clients_.find(id);
-  if (it == clients_.end()) return;
-  Client& client = *it->second;
-  switch (frame.method) {
-    case proto::STORE_CREATE:
-      HandleCreate(client, frame);
-      break;
-    case proto::STORE_SEAL: {
-      proto::StoreSealRequest request;
-      if (!frame.ParseBody(&request).ok()) break;
-      absl::Status sealed = store_->Seal(id, request.object_id());
-      if (!sealed.ok()) spdlog::debug("object store: SEAL: {}", sealed.ToString());
-      break;
-    }
-    case proto::STORE_GET:
-      HandleGet(client, frame);
-      break;
-    case proto::STORE_RELEASE: {
-      proto::StoreReleaseRequest request;
-      if (!frame.ParseBody(&request).ok()) break;
-      for (const auto& object_id : request.object_ids()) store_->Release(id, object_id);
-      break;
-    }
-    case proto::STORE_DELETE: {
-      proto::StoreDeleteRequest request;
-      if (!frame.ParseBody(&request).ok()) break;
-      for (const auto& object_id : request.object_ids()) store_->Delete(object_id);
-      break;
-    }
-    case proto::STORE_STATS: {
-      proto::StoreStats stats = store_->Stats();
-      stats.set_prefaulted_bytes(memory_->prefaulted_bytes());
-      client.conn->Reply(frame, stats);
-      break;
-    }
-    case proto::STORE_CONTAINS: {
-      proto::StoreContainsRequest request;
-      proto::StoreContainsReply reply;
-      if (frame.ParseBody(&request).ok()) reply.set_contains(store_->IsReady(request.object_id()));
-      client.conn->Reply(frame, reply);
-      break;
-    }
-    default:
-      spdlog::warn("object store: unknown method {} from client {}; closing it", frame.method, id);
-      client.conn->Close();
-      return;
-  }
-  PublishStats();
+void StoreServer::RegisterMethods() {
+  using rpc::Peer;
+  // Every client is a core worker or the raylet on this node: the socket sits in the session
+  // directory, and Unix-socket peers pass the service's role check.
+  constexpr rpc::Roles kNode = rpc::kAnyMember;
+  service_.Unary<proto::StoreCreateRequest, proto::StoreCreateReply>(
+      proto::STORE_CREATE, kNode,
+      [this](const Peer& peer, proto::StoreCreateRequest&& request,
+             rpc::Responder<proto::StoreCreateReply> respond) {
+        absl::StatusOr<uint64_t> offset =
+            store_->Create(ClientOf(peer).id, request.object_id(), request.size(), request.owner(),
+                           !request.secondary());
+        if (!offset.ok()) {
+          respond.Fail(offset.status());
+          return;
+        }
+        proto::StoreCreateReply reply;
+        reply.set_offset(*offset);
+        respond(reply);
+      });
+  service_.OneWay<proto::StoreSealRequest>(
+      proto::STORE_SEAL, kNode, [this](const Peer& peer, proto::StoreSealRequest&& request) {
+        absl::Status sealed = store_->Seal(ClientOf(peer).id, request.object_id());
+        if (!sealed.ok()) spdlog::debug("object store: SEAL: {}", sealed.ToString());
+      });
+  service_.Unary<proto::StoreGetRequest, proto::StoreGetReply>(
+      proto::STORE_GET, kNode,
+      [this](const Peer& peer, proto::StoreGetRequest&& request,
+             rpc::Responder<proto::StoreGetReply> respond) {
+        HandleGet(ClientOf(peer), request, std::move(respond));
+      });
+  service_.OneWay<proto::StoreReleaseRequest>(
+      proto::STORE_RELEASE, kNode, [this](const Peer& peer, proto::StoreReleaseRequest&& request) {
+        for (const auto& object_id : request.object_ids()) {
+          store_->Release(ClientOf(peer).id, object_id);
+        }
+      });
+  service_.OneWay<proto::StoreDeleteRequest>(
+      proto::STORE_DELETE, kNode, [this](const Peer&, proto::StoreDeleteRequest&& request) {
+        for (const auto& object_id : request.object_ids()) store_->Delete(object_id);
+      });
+  service_.Sync<proto::StoreStatsRequest, proto::StoreStats>(
+      proto::STORE_STATS, kNode,
+      [this](const Peer&, const proto::StoreStatsRequest&, proto::StoreStats* stats) {
+        *stats = store_->Stats();
+        stats->set_prefaulted_bytes(memory_->prefaulted_bytes());
+        return absl::OkStatus();
+      });
+  service_.Sync<proto::StoreContainsRequest, proto::StoreContainsReply>(
+      proto::STORE_CONTAINS, kNode,
+      [this](const Peer&, const proto::StoreContainsRequest& request,
+             proto::StoreContainsReply* reply) {
+        reply->set_contains(store_->IsReady(request.object_id()));
+        return absl::OkStatus();
+      });
 }
 
-void StoreServer::HandleCreate(Client& client, const rpc::Frame& frame) {
-  proto::StoreCreateRequest request;
-  proto::StoreCreateReply reply;
-  if (absl::Status parsed = frame.ParseBody(&request); !parsed.ok()) {
-    SetStatus(parsed, reply.mutable_status());
-  } else {
-    absl::StatusOr<uint64_t> offset = store_->Create(client.id, request.object_id(), request.size(),
-                                                     request.owner(), !request.secondary());
-    if (offset.ok()) {
-      reply.set_offset(*offset);
-    } else {
-      SetStatus(offset.status(), reply.mutable_status());
-    }
-  }
-  client.conn->Reply(frame, reply);
-}
-
-void StoreServer::HandleGet(Client& client, const rpc::Frame& frame) {
-  proto::StoreGetRequest request;
-  auto get = std::make_shared<PendingGet>();
+void StoreServer::HandleGet(Client& client, const proto::StoreGetRequest& request,
+                            rpc::Responder<proto::StoreGetReply> respond) {
+  auto get = std::make_shared<PendingGet>(std::move(respond));
   get->client = client.id;
-  get->conn = client.conn;
-  get->request.method = frame.method;
-  get->request.seq = frame.seq;
-  if (absl::Status parsed = frame.ParseBody(&request); !parsed.ok()) {
-    proto::StoreGetReply reply;
-    SetStatus(parsed, reply.mutable_status());
-    client.conn->Reply(frame, reply);
-    return;
-  }
   get->ids.assign(request.object_ids().begin(), request.object_ids().end());
   bool ready = true;
   for (const auto& id : get->ids) ready = ready && store_->IsReady(id);
@@ -317,10 +293,10 @@ void StoreServer::AnswerGet(const std::shared_ptr<PendingGet>& get) {
   if (!failure.ok()) {
     // All or nothing: the client gets an error and holds no pins from this request.
     for (const auto& id : pinned) store_->Release(get->client, id);
-    reply.Clear();
-    SetStatus(failure, reply.mutable_status());
+    get->respond.Fail(failure);
+    return;
   }
-  get->conn->Reply(get->request, reply);
+  get->respond(reply);
 }
 
 void StoreServer::ForgetGet(const std::shared_ptr<PendingGet>& get) {

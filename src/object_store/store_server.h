@@ -11,7 +11,8 @@
 //   (*server)->Stop();                           // or destroy it
 //
 // Protocol (proto/store.proto): on accept the server sends the region size and its memfd in one
-// sendmsg (SCM_RIGHTS), then serves StoreMethod frames. GET waits (per request, no polling) until
+// sendmsg (SCM_RIGHTS), then serves StoreMethod frames on an rpc::Service (a failure is an error
+// reply with its status; a bad frame gets the service's policy). GET waits (per request, no polling) until
 // every id is sealed or the timeout passes. A closed connection releases all its pins and aborts
 // the objects it created but never sealed.
 //
@@ -31,6 +32,7 @@
 #include "object_store/store.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 #include "store.pb.h"
 
 namespace moray::object_store {
@@ -68,11 +70,15 @@ class StoreServer {
   explicit StoreServer(StoreServerOptions options);
   absl::Status Listen();  // loop thread
   absl::Status SendRegion(int fd) const;
+  void RegisterMethods();  // constructor
   void OnAccept(std::shared_ptr<rpc::Connection> conn);
-  void OnMessage(ClientId client, rpc::Frame&& frame);
   void OnClose(ClientId client);
-  void HandleCreate(Client& client, const rpc::Frame& frame);
-  void HandleGet(Client& client, const rpc::Frame& frame);
+  // The record of the connection a frame came on (its user_data while open).
+  static Client& ClientOf(const rpc::Peer& peer) {
+    return *static_cast<Client*>(peer.conn->user_data);
+  }
+  void HandleGet(Client& client, const proto::StoreGetRequest& request,
+                 rpc::Responder<proto::StoreGetReply> respond);
   void OnSealed(const std::string& id);
   void AnswerGet(const std::shared_ptr<PendingGet>& get);
   void ForgetGet(const std::shared_ptr<PendingGet>& get);
@@ -81,6 +87,7 @@ class StoreServer {
   const StoreServerOptions options_;
   std::unique_ptr<SharedMemory> memory_;
   std::unique_ptr<rpc::EventLoop> loop_;
+  rpc::Service service_{"object store"};  // methods registered by the constructor
   // Loop thread only from here on.
   std::unique_ptr<Store> store_;
   std::unique_ptr<rpc::Server> server_;

@@ -14,20 +14,17 @@ LeaseManager::LeaseManager(ResourceSet total, WorkerSource* workers,
 
 void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request,
                                 ReplyFn reply) {
-  proto::RequestWorkerLeaseReply rejection;
-  rejection.set_lease_id(request.lease_id());
   std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
   if (asked.empty()) asked[kCPU] = 1;
   absl::StatusOr<ResourceSet> resources = ResourceSet::FromMap(asked);
   if (!resources.ok()) {
-    rejection.set_error(absl::StrCat("invalid lease request: ", resources.status().message()));
-    reply(rejection);
+    reply(absl::InvalidArgumentError(
+        absl::StrCat("invalid lease request: ", resources.status().message())));
     return;
   }
   const Key key{client, request.lease_id()};
   if (queued_.contains(key) || leases_.contains(key)) {
-    rejection.set_error(absl::StrCat("lease id ", request.lease_id(), " is already in use"));
-    reply(rejection);
+    reply(absl::AlreadyExistsError(absl::StrCat("lease id ", request.lease_id(), " is already in use")));
     return;
   }
   queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply),
@@ -154,12 +151,7 @@ void LeaseManager::FailJobRequests(const std::string& job_id, const std::string&
       ++it;
     }
   }
-  for (Pending& pending : failed) {
-    proto::RequestWorkerLeaseReply reply;
-    reply.set_lease_id(pending.key.second);
-    reply.set_error(error);
-    pending.reply(reply);
-  }
+  for (Pending& pending : failed) pending.reply(absl::FailedPreconditionError(error));
   if (!failed.empty()) Changed();
 }
 

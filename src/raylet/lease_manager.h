@@ -3,9 +3,7 @@
 // resources of every granted lease until it is returned or its worker dies.
 //
 //   LeaseManager leases(total, &worker_pool, [&] { report_soon(); });
-//   leases.RequestLease(client_id, request, [conn, frame](const auto& reply) {
-//     conn->Reply(frame, reply);
-//   });
+//   leases.RequestLease(client_id, request, [respond](const auto& reply) { respond(reply); });
 //   ...
 //   leases.ReturnWorker(client_id, lease_id, /*disconnect_worker=*/false);
 //
@@ -32,7 +30,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "node.pb.h"
+#include "absl/status/statusor.h"
+#include "raylet.pb.h"
 #include "raylet/resources.h"
 #include "raylet/worker_source.h"
 
@@ -41,13 +40,16 @@ namespace moray::raylet {
 class LeaseManager {
  public:
   using ClientId = uint64_t;  // a requester connection, chosen by the caller
-  using ReplyFn = std::function<void(const proto::RequestWorkerLeaseReply&)>;
+  // The reply (granted, or canceled), or why the request was rejected: InvalidArgument (bad
+  // resources), AlreadyExists (the lease id is in use), FailedPrecondition (the job's workers
+  // cannot be started; FailJobRequests).
+  using ReplyFn = std::function<void(const absl::StatusOr<proto::RequestWorkerLeaseReply>&)>;
 
   // `workers` must outlive this object. `on_change` runs after any change of available
   // resources, queue or leases (for reporting).
   LeaseManager(ResourceSet total, WorkerSource* workers, std::function<void()> on_change);
 
-  // Queues a request; `reply` runs exactly once: granted, rejected (error), or canceled — unless
+  // Queues a request; `reply` runs exactly once: granted, rejected (a status), or canceled — unless
   // the requester disconnects first. Empty resources mean {CPU: 1}.
   void RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request, ReplyFn reply);
   // Drops a queued request (its reply says canceled). No effect on a granted lease.

@@ -59,18 +59,20 @@ class LeaseManagerTest : public ::testing::Test {
     request.set_lease_id(lease_id);
     request.set_job_id(job);
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
-    manager_->RequestLease(client, request, [this](const proto::RequestWorkerLeaseReply& reply) {
-      EXPECT_FALSE(replies_.contains(reply.lease_id())) << "replied twice";
-      replies_[reply.lease_id()] = reply;
+    manager_->RequestLease(client, request, [this, lease_id](const Reply& reply) {
+      EXPECT_FALSE(replies_.contains(lease_id)) << "replied twice";
+      replies_.emplace(lease_id, reply);
     });
   }
   bool Granted(int64_t lease_id) {
-    return replies_.contains(lease_id) && replies_[lease_id].granted();
+    auto it = replies_.find(lease_id);
+    return it != replies_.end() && it->second.ok() && it->second->granted();
   }
 
   FakeWorkers workers_;
   std::unique_ptr<LeaseManager> manager_;
-  std::map<int64_t, proto::RequestWorkerLeaseReply> replies_;
+  using Reply = absl::StatusOr<proto::RequestWorkerLeaseReply>;
+  std::map<int64_t, Reply> replies_;  // by lease id
   int changes_ = 0;
 };
 
@@ -83,8 +85,8 @@ TEST_F(LeaseManagerTest, GrantsInFifoOrderAndAgainOnReturn) {
   EXPECT_TRUE(Granted(1));
   EXPECT_TRUE(Granted(2));
   EXPECT_FALSE(replies_.contains(3));
-  EXPECT_EQ(replies_[1].worker_address().port(), 2000 + '1');
-  EXPECT_EQ(replies_[1].worker_pid(), 1000 + '1');
+  EXPECT_EQ(replies_.at(1)->worker_address().port(), 2000 + '1');
+  EXPECT_EQ(replies_.at(1)->worker_pid(), 1000 + '1');
   EXPECT_EQ(manager_->available().Get("CPU"), 0);
   ASSERT_EQ(manager_->Demands().size(), 1u);
   EXPECT_EQ(manager_->Demands()[0].num_ready_requests(), 1);
@@ -131,10 +133,11 @@ TEST_F(LeaseManagerTest, RejectsMalformedRequests) {
   Request(1, 1, {{"CPU", -1}});
   Request(1, 2, {{"CPU", 0.00001}});
   ASSERT_TRUE(replies_.contains(1));
-  EXPECT_FALSE(replies_[1].granted());
-  EXPECT_NE(replies_[1].error().find("CPU"), std::string::npos) << replies_[1].error();
+  EXPECT_EQ(replies_.at(1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(replies_.at(1).status().message().find("CPU"), std::string::npos) << replies_.at(1).status();
   ASSERT_TRUE(replies_.contains(2));
-  EXPECT_NE(replies_[2].error().find("0.0001"), std::string::npos) << replies_[2].error();
+  EXPECT_NE(replies_.at(2).status().message().find("0.0001"), std::string::npos)
+      << replies_.at(2).status();
   EXPECT_EQ(manager_->num_queued(), 0u);
 }
 
@@ -182,7 +185,7 @@ TEST_F(LeaseManagerTest, CancelRepliesCanceledOnlyWhileQueued) {
   Request(1, 2, {{"CPU", 1}});
   manager_->CancelLease(1, 2);
   ASSERT_TRUE(replies_.contains(2));
-  EXPECT_TRUE(replies_[2].canceled());
+  EXPECT_TRUE(replies_.at(2)->canceled());
   manager_->CancelLease(1, 1);  // granted already: nothing happens
   EXPECT_TRUE(Granted(1));
   EXPECT_EQ(manager_->num_leases(), 1u);
@@ -213,7 +216,7 @@ TEST_F(LeaseManagerTest, WorkerDeathFreesItsLease) {
   Request(1, 2, {{"CPU", 1}});
   manager_->OnWorkerDied("w1");
   EXPECT_TRUE(Granted(2));
-  EXPECT_EQ(replies_[2].worker_pid(), 1000 + '2');
+  EXPECT_EQ(replies_.at(2)->worker_pid(), 1000 + '2');
 }
 
 TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
@@ -222,7 +225,8 @@ TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
   Request(1, 2, {{"CPU", 1}}, "B");
   manager_->FailJobRequests("A", "could not start a worker for job A: boom");
   ASSERT_TRUE(replies_.contains(1));
-  EXPECT_EQ(replies_[1].error(), "could not start a worker for job A: boom");
+  EXPECT_EQ(replies_.at(1).status(),
+            absl::FailedPreconditionError("could not start a worker for job A: boom"));
   EXPECT_FALSE(replies_.contains(2));
 }
 
@@ -239,8 +243,8 @@ TEST_F(LeaseManagerTest, ReplaceWaitingOffersOnlyRequestsThatCannotRunHereNow) {
     request.set_job_id("J");
     request.set_spilled(spilled);
     if (actor) request.set_actor_id("A");
-    manager_->RequestLease(1, request, [this](const proto::RequestWorkerLeaseReply& reply) {
-      replies_[reply.lease_id()] = reply;
+    manager_->RequestLease(1, request, [this, lease_id](const Reply& reply) {
+      replies_.emplace(lease_id, reply);
     });
   };
   queue(5, /*spilled=*/true, /*actor=*/false);  // sent here by another raylet: stays
@@ -259,7 +263,8 @@ TEST_F(LeaseManagerTest, ReplaceWaitingOffersOnlyRequestsThatCannotRunHereNow) {
   });
   EXPECT_EQ(offered, (std::vector<int64_t>{2, 3}));
   ASSERT_TRUE(replies_.contains(2));
-  EXPECT_EQ(replies_[2].retry_at_raylet().port(), 7);
+  ASSERT_TRUE(replies_.at(2).ok());
+  EXPECT_EQ(replies_.at(2)->retry_at_raylet().port(), 7);
   EXPECT_EQ(manager_->num_queued(), 4u) << "2 left the queue; 3 to 6 wait here";
 }
 
@@ -269,9 +274,10 @@ TEST_F(LeaseManagerTest, DuplicateLeaseIdIsRejected) {
   proto::RequestWorkerLeaseRequest request;
   request.set_lease_id(1);
   request.set_job_id("J");
-  std::string error;
-  manager_->RequestLease(1, request, [&](const auto& reply) { error = reply.error(); });
-  EXPECT_NE(error.find("already in use"), std::string::npos);
+  absl::Status error;
+  manager_->RequestLease(1, request, [&](const auto& reply) { error = reply.status(); });
+  EXPECT_EQ(error.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(error.message().find("already in use"), std::string::npos);
 }
 
 }  // namespace

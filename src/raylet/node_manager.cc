@@ -36,6 +36,7 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   };
   pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks));
   leases_ = std::make_unique<LeaseManager>(options_.total, pool_.get(), [this] { MarkDirty(); });
+  RegisterMethods();
 }
 
 NodeManager::~NodeManager() {
@@ -45,9 +46,12 @@ NodeManager::~NodeManager() {
 }
 
 absl::Status NodeManager::Start() {
+  // Core workers (drivers and workers), other raylets (object transfers) and the GCS (health
+  // checks, NODE_DIED, actor leases); each method narrows this further.
   absl::StatusOr<std::unique_ptr<rpc::Server>> server = rpc::Server::Listen(
       loop_, options_.node.node_ip(), options_.port,
-      [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); });
+      [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); },
+      rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_RAYLET) | rpc::RoleBit(proto::ROLE_GCS));
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   port_ = server_->port();
@@ -55,6 +59,87 @@ absl::Status NodeManager::Start() {
   pool_->set_raylet_port(port_);
   ArmPeriodicReport();
   return absl::OkStatus();
+}
+
+void NodeManager::RegisterMethods() {
+  using rpc::Peer;
+  constexpr rpc::Roles kGcs = rpc::RoleBit(proto::ROLE_GCS);
+  service_.Unary<proto::RegisterClientRequest, proto::RegisterClientReply>(
+      proto::RAYLET_REGISTER_CLIENT, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::RegisterClientRequest&& request, RegisterResponder respond) {
+        HandleRegister(ClientOf(peer), std::move(request), std::move(respond));
+      });
+  // From core workers, and from the GCS for actors.
+  service_.Unary<proto::RequestWorkerLeaseRequest, proto::RequestWorkerLeaseReply>(
+      proto::RAYLET_REQUEST_WORKER_LEASE, rpc::kCoreWorkers | kGcs,
+      [this](const Peer& peer, proto::RequestWorkerLeaseRequest&& request,
+             LeaseResponder respond) {
+        HandleRequestLease(ClientOf(peer), request, std::move(respond));
+      });
+  service_.OneWay<proto::CancelWorkerLeaseRequest>(
+      proto::RAYLET_CANCEL_WORKER_LEASE, rpc::kCoreWorkers | kGcs,
+      [this](const Peer& peer, proto::CancelWorkerLeaseRequest&& request) {
+        leases_->CancelLease(ClientOf(peer).id, request.lease_id());
+      });
+  service_.OneWay<proto::ReturnWorkerRequest>(
+      proto::RAYLET_RETURN_WORKER, rpc::kCoreWorkers | kGcs,
+      [this](const Peer& peer, proto::ReturnWorkerRequest&& request) {
+        leases_->ReturnWorker(ClientOf(peer).id, request.lease_id(), request.disconnect_worker(),
+                              request.keep_worker());
+      });
+  for (uint16_t method : {proto::RAYLET_NOTIFY_BLOCKED, proto::RAYLET_NOTIFY_UNBLOCKED}) {
+    const bool blocked = method == proto::RAYLET_NOTIFY_BLOCKED;
+    service_.OneWay<proto::BlockedRequest>(
+        method, rpc::kCoreWorkers, [this, blocked](const Peer& peer, proto::BlockedRequest&& request) {
+          const std::string& worker_id =
+              request.worker_id().empty() ? ClientOf(peer).worker_id : request.worker_id();
+          if (blocked) {
+            leases_->NotifyBlocked(worker_id);
+          } else {
+            leases_->NotifyUnblocked(worker_id);
+          }
+        });
+  }
+  service_.OneWay<proto::ReportTaskEventsRequest>(
+      proto::RAYLET_REPORT_TASK_EVENTS, rpc::kCoreWorkers,
+      [this](const Peer&, proto::ReportTaskEventsRequest&& request) {
+        std::vector<proto::TaskEvent> events;
+        events.reserve(request.events_size());
+        for (auto& event : *request.mutable_events()) events.push_back(std::move(event));
+        gcs_->AddTaskEvents(std::move(events), request.dropped());
+      });
+  service_.OneWay<proto::WorkerObjects>(
+      proto::RAYLET_REPORT_OBJECTS, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::WorkerObjects&& snapshot) {
+        Client& client = ClientOf(peer);
+        if (client.worker_id.empty()) return;  // not registered
+        // The raylet's view of who sent it wins over what the message says.
+        snapshot.set_worker_id(client.worker_id);
+        snapshot.set_node_id(options_.node.node_id());
+        if (!client.job_id.empty()) snapshot.set_job_id(client.job_id);
+        if (client.pid != 0) snapshot.set_pid(client.pid);
+        snapshot.set_is_driver(client.kind == Kind::kDriver);
+        client.reported_objects = true;
+        gcs_->ReportObjects(std::move(snapshot));
+      });
+  service_.OneWay<proto::DisconnectClientRequest>(
+      proto::RAYLET_DISCONNECT_CLIENT, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::DisconnectClientRequest&&) {
+        Client& client = ClientOf(peer);
+        if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
+      });
+  service_.Sync<proto::HealthCheckRequest, proto::HealthCheckReply>(
+      proto::RAYLET_HEALTH_CHECK, kGcs,
+      [](const Peer&, const proto::HealthCheckRequest&, proto::HealthCheckReply*) {
+        return absl::OkStatus();
+      });
+  // Only the GCS declares nodes dead: anyone else naming this node would stop it.
+  service_.OneWay<proto::NodeInfo>(proto::RAYLET_NODE_DIED, kGcs,
+                                   [this](const Peer&, proto::NodeInfo&& node) {
+                                     HandleNodeDied(node);
+                                   });
+  // Pulls and frees from core workers, chunk reads and frees from other raylets.
+  if (options_.objects) options_.objects->RegisterMethods(&service_);
 }
 
 void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
@@ -65,143 +150,39 @@ void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
   auto client = std::make_unique<Client>();
   client->id = next_client_id_++;
   client->conn = conn;
+  conn->user_data = client.get();
   const uint64_t id = client->id;
   clients_[id] = std::move(client);
   conn->SetHandlers(
-      [this, id](const std::shared_ptr<rpc::Connection>&, rpc::Frame&& frame) {
-        auto it = clients_.find(id);
-        if (it != clients_.end()) OnMessage(*it->second, std::move(frame));
+      [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& frame) {
+        service_.Dispatch(c, std::move(frame));
       },
       [this, id, alive = alive_](const std::shared_ptr<rpc::Connection>&) {
         if (*alive) OnClose(id);
       });
 }
 
-void NodeManager::OnMessage(Client& client, rpc::Frame&& frame) {
-  auto parse = [&](google::protobuf::MessageLite* message) {
-    absl::Status status = frame.ParseBody(message);
-    if (!status.ok()) {
-      spdlog::warn("bad {} message from {}: {}", frame.method, client.conn->peer(),
-                   status.ToString());
-    }
-    return status.ok();
-  };
-  switch (frame.method) {
-    case proto::REGISTER_CLIENT:
-      HandleRegister(client, frame);
-      return;
-    case proto::REQUEST_WORKER_LEASE:
-      HandleRequestLease(client, frame);
-      return;
-    case proto::CANCEL_WORKER_LEASE: {
-      proto::CancelWorkerLeaseRequest request;
-      if (parse(&request)) leases_->CancelLease(client.id, request.lease_id());
-      return;
-    }
-    case proto::RETURN_WORKER: {
-      proto::ReturnWorkerRequest request;
-      if (parse(&request)) {
-        leases_->ReturnWorker(client.id, request.lease_id(), request.disconnect_worker(),
-                              request.keep_worker());
-      }
-      return;
-    }
-    case proto::NOTIFY_BLOCKED:
-    case proto::NOTIFY_UNBLOCKED: {
-      proto::BlockedRequest request;
-      if (!parse(&request)) return;
-      const std::string& worker_id =
-          request.worker_id().empty() ? client.worker_id : request.worker_id();
-      if (frame.method == proto::NOTIFY_BLOCKED) {
-        leases_->NotifyBlocked(worker_id);
-      } else {
-        leases_->NotifyUnblocked(worker_id);
-      }
-      return;
-    }
-    case proto::REPORT_TASK_EVENTS: {
-      proto::ReportTaskEventsRequest request;
-      if (!parse(&request)) return;
-      std::vector<proto::TaskEvent> events;
-      events.reserve(request.events_size());
-      for (auto& event : *request.mutable_events()) events.push_back(std::move(event));
-      gcs_->AddTaskEvents(std::move(events), request.dropped());
-      return;
-    }
-    case proto::REPORT_OBJECTS: {
-      proto::WorkerObjects snapshot;
-      if (!parse(&snapshot) || client.worker_id.empty()) return;
-      // The raylet's view of who sent it wins over what the message says.
-      snapshot.set_worker_id(client.worker_id);
-      snapshot.set_node_id(options_.node.node_id());
-      if (!client.job_id.empty()) snapshot.set_job_id(client.job_id);
-      if (client.pid != 0) snapshot.set_pid(client.pid);
-      snapshot.set_is_driver(client.kind == Kind::kDriver);
-      client.reported_objects = true;
-      gcs_->ReportObjects(std::move(snapshot));
-      return;
-    }
-    case proto::FREE_OBJECTS:
-      if (options_.objects) options_.objects->HandleFree(std::move(frame));
-      return;
-    case proto::PULL_OBJECT:
-    case proto::READ_OBJECT_CHUNK: {
-      if (!options_.objects) {
-        client.conn->Reply(frame, proto::PullObjectReply());  // parses as "not found" either way
-        return;
-      }
-      if (frame.method == proto::PULL_OBJECT) {
-        options_.objects->HandlePull(client.conn, std::move(frame));
-      } else {
-        options_.objects->HandleReadChunk(client.conn, std::move(frame));
-      }
-      return;
-    }
-    case proto::HEALTH_CHECK:
-      client.conn->Reply(frame, proto::HealthCheckReply());
-      return;
-    case proto::NODE_DIED: {
-      proto::NodeInfo node;
-      if (!parse(&node)) return;
-      if (node.node_id() == options_.node.node_id()) {
-        if (options_.on_declared_dead) options_.on_declared_dead(node.state_message());
-        return;
-      }
-      spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
-                   node.state_message());
-      // Before the next view: no more spillback there, and pulls from it fail as lost — in
-      // that order, so a task rebuilding an object lost with it is not sent back there.
-      scheduler_.ForgetNode(node.node_id());
-      if (options_.objects) options_.objects->MarkNodeDead(node.node_id());
-      return;
-    }
-    case proto::DISCONNECT_CLIENT:
-      if (client.kind == Kind::kWorker) pool_->MarkIntendedExit(client.worker_id);
-      return;
-    default:
-      spdlog::warn("unexpected method {} from {}; closing the connection", frame.method,
-                   client.conn->peer());
-      client.conn->Close();  // runs OnClose: `client` is gone after this
-      return;
-  }
-}
-
-void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
-  proto::RegisterClientRequest request;
-  proto::RegisterClientReply reply;
-  absl::Status parsed = frame.ParseBody(&request);
-  if (!parsed.ok()) {
-    reply.set_error(std::string(parsed.message()));
-    client.conn->Reply(frame, reply);
+void NodeManager::HandleNodeDied(const proto::NodeInfo& node) {
+  if (node.node_id() == options_.node.node_id()) {
+    if (options_.on_declared_dead) options_.on_declared_dead(node.state_message());
     return;
   }
+  spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
+               node.state_message());
+  // Before the next view: no more spillback there, and pulls from it fail as lost — in
+  // that order, so a task rebuilding an object lost with it is not sent back there.
+  scheduler_.ForgetNode(node.node_id());
+  if (options_.objects) options_.objects->MarkNodeDead(node.node_id());
+}
+
+void NodeManager::HandleRegister(Client& client, proto::RegisterClientRequest request,
+                                 RegisterResponder respond) {
   if (client.kind != Kind::kUnregistered) {
-    reply.set_error("this connection is already registered");
-    client.conn->Reply(frame, reply);
+    respond.Fail(absl::FailedPreconditionError("this connection is already registered"));
     return;
   }
   if (request.is_driver()) {
-    RegisterDriver(client, frame, std::move(request));
+    RegisterDriver(client, std::move(request), std::move(respond));
     return;
   }
   proto::Address address = request.address();
@@ -211,16 +192,16 @@ void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
   absl::StatusOr<std::string> job_id =
       pool_->RegisterWorker(request.worker_id(), request.pid(), address);
   if (!job_id.ok()) {
-    reply.set_error(std::string(job_id.status().message()));
-    client.conn->Reply(frame, reply);
+    respond.Fail(job_id.status());
     return;
   }
   client.kind = Kind::kWorker;
   client.worker_id = request.worker_id();
   client.job_id = *job_id;
   client.pid = request.pid();
+  proto::RegisterClientReply reply;
   FillRegistration(*job_id, &reply);
-  client.conn->Reply(frame, reply);
+  respond(reply);
   spdlog::info("worker {} pid {} registered for job {}", ToHex(client.worker_id), client.pid,
                ToHex(client.job_id));
   leases_->Schedule();
@@ -229,7 +210,6 @@ void NodeManager::HandleRegister(Client& client, const rpc::Frame& frame) {
 
 void NodeManager::FillRegistration(const std::string& job_id,
                                    proto::RegisterClientReply* reply) const {
-  reply->set_ok(true);
   reply->set_node_id(options_.node.node_id());
   reply->set_job_id(job_id);
   reply->set_gcs_address(options_.pool.gcs_address);
@@ -239,8 +219,8 @@ void NodeManager::FillRegistration(const std::string& job_id,
   reply->set_inline_object_memory(options_.inline_object_memory);
 }
 
-void NodeManager::RegisterDriver(Client& client, const rpc::Frame& frame,
-                                 proto::RegisterClientRequest request) {
+void NodeManager::RegisterDriver(Client& client, proto::RegisterClientRequest request,
+                                 RegisterResponder respond) {
   client.kind = Kind::kDriverPending;
   client.worker_id = request.worker_id();
   client.pid = request.pid();
@@ -252,19 +232,16 @@ void NodeManager::RegisterDriver(Client& client, const rpc::Frame& frame,
   }
   if (job.start_time_ms() == 0) job.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
   // The reply waits for the GCS; the loop does not.
-  rpc::Frame header;
-  header.method = frame.method;
-  header.seq = frame.seq;
-  gcs_->Post([this, loop = loop_, alive = alive_, id = client.id, header, job](GcsAccessor& gcs) {
+  gcs_->Post([this, loop = loop_, alive = alive_, id = client.id, respond, job](GcsAccessor& gcs) {
     absl::StatusOr<std::string> job_id = gcs.AddJob(job);
-    loop->Post([this, alive, id, header, job, job_id = std::move(job_id)]() mutable {
-      if (*alive) OnJobAdded(id, header, std::move(job), std::move(job_id));
+    loop->Post([this, alive, id, respond, job, job_id = std::move(job_id)]() mutable {
+      if (*alive) OnJobAdded(id, respond, std::move(job), std::move(job_id));
     });
   });
 }
 
-void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto::JobInfo job,
-                             absl::StatusOr<std::string> job_id) {
+void NodeManager::OnJobAdded(uint64_t client_id, const RegisterResponder& respond,
+                             proto::JobInfo job, absl::StatusOr<std::string> job_id) {
   auto it = clients_.find(client_id);
   if (it == clients_.end() || shut_down_) {
     // The driver left while the GCS was adding its job.
@@ -272,12 +249,11 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
     return;
   }
   Client& client = *it->second;
-  proto::RegisterClientReply reply;
   if (!job_id.ok()) {
     client.kind = Kind::kUnregistered;
-    reply.set_error(absl::StrCat("could not register the job with the GCS: ",
-                                 job_id.status().message()));
-    client.conn->Reply(frame, reply);
+    respond.Fail(absl::Status(job_id.status().code(),
+                              absl::StrCat("could not register the job with the GCS: ",
+                                           job_id.status().message())));
     return;
   }
   client.kind = Kind::kDriver;
@@ -285,8 +261,9 @@ void NodeManager::OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto:
   job.set_job_id(*job_id);
   pool_->AddJob(*job_id, job);
   pool_->AddDriver(client.worker_id, *job_id, client.pid);
+  proto::RegisterClientReply reply;
   FillRegistration(*job_id, &reply);
-  client.conn->Reply(frame, reply);
+  respond(reply);
   spdlog::info("driver pid {} registered job {}", client.pid, ToHex(*job_id));
   if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);
   MarkDirty();
@@ -300,7 +277,7 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
   waiting.swap(awaiting_view_);
   for (auto& w : waiting) {
     if (clients_.find(w.client_id) == clients_.end()) continue;  // the requester left
-    PlaceLease(w.client_id, w.conn, w.header, w.request, w.give_up);
+    PlaceLease(w.client_id, w.respond, w.request, w.give_up);
   }
   if (options_.objects) {
     // Dead is final: a node NODE_DIED named stays dead for pulls too, whatever this view says.
@@ -323,7 +300,7 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
   });
 }
 
-std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
+std::optional<absl::StatusOr<proto::RequestWorkerLeaseReply>> NodeManager::Spillback(
     const proto::RequestWorkerLeaseRequest& request, bool* wait_for_view) {
   std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
   if (asked.empty()) asked["CPU"] = 1;
@@ -333,18 +310,15 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
   }
   auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available,
                                   request.preferred_node_id());
-  proto::RequestWorkerLeaseReply reply;
-  reply.set_lease_id(request.lease_id());
   if (decision.wait_for_view && wait_for_view) {
     *wait_for_view = true;
     return std::nullopt;
   }
-  if (!decision.error.empty()) {
-    reply.set_error(decision.error);
-    return reply;
-  }
+  if (!decision.error.empty()) return absl::FailedPreconditionError(decision.error);
   if (decision.local) return std::nullopt;
   scheduler_.Charge(decision.node.node_id(), asked);
+  proto::RequestWorkerLeaseReply reply;
+  reply.set_lease_id(request.lease_id());
   reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
   reply.mutable_retry_at_raylet()->set_port(decision.node.raylet_port());
   reply.mutable_retry_at_raylet()->set_node_id(decision.node.node_id());
@@ -353,15 +327,9 @@ std::optional<proto::RequestWorkerLeaseReply> NodeManager::Spillback(
   return reply;
 }
 
-void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
-  proto::RequestWorkerLeaseRequest request;
-  proto::RequestWorkerLeaseReply rejection;
-  absl::Status parsed = frame.ParseBody(&request);
-  if (!parsed.ok()) {
-    rejection.set_error(std::string(parsed.message()));
-    client.conn->Reply(frame, rejection);
-    return;
-  }
+void NodeManager::HandleRequestLease(Client& client,
+                                     const proto::RequestWorkerLeaseRequest& request,
+                                     LeaseResponder respond) {
   if (!pool_->HasJob(request.job_id()) && request.job().job_id() == request.job_id() &&
       !request.job_id().empty()) {
     // An actor lease from the GCS for a job that has no driver here (a detached actor
@@ -369,20 +337,15 @@ void NodeManager::HandleRequestLease(Client& client, const rpc::Frame& frame) {
     pool_->AddJob(request.job_id(), request.job());
   }
   if (!pool_->HasJob(request.job_id())) {
-    rejection.set_lease_id(request.lease_id());
-    rejection.set_error(absl::StrCat("unknown job ", ToHex(request.job_id()),
-                                     ": no driver of this job is registered with this raylet"));
-    client.conn->Reply(frame, rejection);
+    respond.Fail(absl::FailedPreconditionError(
+        absl::StrCat("unknown job ", ToHex(request.job_id()),
+                     ": no driver of this job is registered with this raylet")));
     return;
   }
-  rpc::Frame header;
-  header.method = frame.method;
-  header.seq = frame.seq;
-  PlaceLease(client.id, client.conn, header, request, absl::Now() + kAwaitNodeInView);
+  PlaceLease(client.id, respond, request, absl::Now() + kAwaitNodeInView);
 }
 
-void NodeManager::PlaceLease(uint64_t client_id, const std::shared_ptr<rpc::Connection>& conn,
-                             const rpc::Frame& header,
+void NodeManager::PlaceLease(uint64_t client_id, const LeaseResponder& respond,
                              const proto::RequestWorkerLeaseRequest& request,
                              absl::Time give_up) {
   if (!request.spilled()) {
@@ -391,24 +354,25 @@ void NodeManager::PlaceLease(uint64_t client_id, const std::shared_ptr<rpc::Conn
     bool wait = false;
     auto spill = Spillback(request, absl::Now() < give_up ? &wait : nullptr);
     if (wait) {
-      awaiting_view_.push_back({client_id, conn, header, request, give_up});
+      awaiting_view_.push_back({client_id, respond, request, give_up});
       return;
     }
     if (spill) {
-      conn->Reply(header, *spill);
+      respond(*spill);
       return;
     }
   }
   const bool for_actor = !request.actor_id().empty();
   const bool detached = request.detached_actor();
-  leases_->RequestLease(client_id, request,
-                        [this, conn, header, for_actor,
-                         detached](const proto::RequestWorkerLeaseReply& reply) {
-                          if (for_actor && reply.granted()) {
-                            pool_->MarkActorWorker(reply.worker_address().worker_id(), detached);
-                          }
-                          conn->Reply(header, reply);
-                        });
+  leases_->RequestLease(
+      client_id, request,
+      [this, respond, for_actor,
+       detached](const absl::StatusOr<proto::RequestWorkerLeaseReply>& reply) {
+        if (for_actor && reply.ok() && reply->granted()) {
+          pool_->MarkActorWorker(reply->worker_address().worker_id(), detached);
+        }
+        respond(reply);
+      });
 }
 
 void NodeManager::OnClose(uint64_t client_id) {
@@ -416,6 +380,7 @@ void NodeManager::OnClose(uint64_t client_id) {
   if (it == clients_.end()) return;
   std::unique_ptr<Client> client = std::move(it->second);
   clients_.erase(it);
+  client->conn->user_data = nullptr;
   if (client->reported_objects) gcs_->DropObjects(client->worker_id);
   switch (client->kind) {
     case Kind::kWorker:

@@ -1,7 +1,9 @@
-// NodeManager: the raylet's local server. Accepts core workers and drivers on the framed channel
-// (proto/node.proto), registers them, routes lease traffic to the LeaseManager and worker
-// lifecycle to the WorkerPool, and reports the node's resources to the GCS (every report_period
-// and report_debounce after any change).
+// NodeManager: the raylet's local server. Accepts core workers and drivers, the GCS and other
+// raylets on one port of the framed channel; its rpc::Service serves proto/raylet.proto (and the
+// object manager's proto/transfer.proto), each method to the roles that send it. It registers
+// clients, routes lease traffic to the LeaseManager and worker lifecycle to the WorkerPool, and
+// reports the node's resources to the GCS (every report_period and report_debounce after any
+// change).
 //
 //   NodeManager manager(&loop, &gcs_thread, options);   // on the loop thread from here on:
 //   absl::Status listening = manager.Start();             // binds options.port (0: any free)
@@ -21,7 +23,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
 #include "store.pb.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/cluster_scheduler.h"
@@ -30,6 +32,7 @@
 #include "raylet/resources.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
+#include "rpc/service.h"
 #include "rpc/event_loop.h"
 
 namespace moray::raylet {
@@ -88,17 +91,29 @@ class NodeManager {
     bool reported_objects = false;  // sent an object snapshot: drop it at the GCS on close
   };
 
-  void OnAccept(std::shared_ptr<rpc::Connection> conn);
-  void OnMessage(Client& client, rpc::Frame&& frame);
-  void OnClose(uint64_t client_id);
+  using RegisterResponder = rpc::Responder<proto::RegisterClientReply>;
+  using LeaseResponder = rpc::Responder<proto::RequestWorkerLeaseReply>;
 
-  void HandleRegister(Client& client, const rpc::Frame& frame);
-  void RegisterDriver(Client& client, const rpc::Frame& frame, proto::RegisterClientRequest request);
+  // The methods of service_ (constructor).
+  void RegisterMethods();
+  void OnAccept(std::shared_ptr<rpc::Connection> conn);
+  void OnClose(uint64_t client_id);
+  // The record of the connection a frame came on (its user_data; set while it is open).
+  static Client& ClientOf(const rpc::Peer& peer) {
+    return *static_cast<Client*>(peer.conn->user_data);
+  }
+
+  void HandleRegister(Client& client, proto::RegisterClientRequest request,
+                      RegisterResponder respond);
+  void RegisterDriver(Client& client, proto::RegisterClientRequest request,
+                      RegisterResponder respond);
   // What every accepted registration (worker or driver) is told about this node.
   void FillRegistration(const std::string& job_id, proto::RegisterClientReply* reply) const;
-  void OnJobAdded(uint64_t client_id, const rpc::Frame& frame, proto::JobInfo job,
+  void OnJobAdded(uint64_t client_id, const RegisterResponder& respond, proto::JobInfo job,
                   absl::StatusOr<std::string> job_id);
-  void HandleRequestLease(Client& client, const rpc::Frame& frame);
+  void HandleRequestLease(Client& client, const proto::RequestWorkerLeaseRequest& request,
+                          LeaseResponder respond);
+  void HandleNodeDied(const proto::NodeInfo& node);
   void MarkJobFinished(const std::string& job_id);
 
   void MarkDirty();
@@ -110,21 +125,20 @@ class NodeManager {
   NodeManagerOptions options_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
+  rpc::Service service_{"raylet"};
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;
-  // Where `request` should go instead of here: a spillback reply (or a rejection for a placement
-  // that cannot be), or nullopt to queue it here.
-  std::optional<proto::RequestWorkerLeaseReply> Spillback(
+  // Where `request` should go instead of here: a spillback reply (or FailedPrecondition for a
+  // placement that cannot be), or nullopt to queue it here.
+  std::optional<absl::StatusOr<proto::RequestWorkerLeaseReply>> Spillback(
       const proto::RequestWorkerLeaseRequest& request, bool* wait_for_view = nullptr);
   // Places a parsed request: spillback, a wait for the next cluster view (until give_up), or
   // the local queue.
-  void PlaceLease(uint64_t client_id, const std::shared_ptr<rpc::Connection>& conn,
-                  const rpc::Frame& header, const proto::RequestWorkerLeaseRequest& request,
-                  absl::Time give_up);
+  void PlaceLease(uint64_t client_id, const LeaseResponder& respond,
+                  const proto::RequestWorkerLeaseRequest& request, absl::Time give_up);
   struct AwaitingView {
     uint64_t client_id;
-    std::shared_ptr<rpc::Connection> conn;
-    rpc::Frame header;
+    LeaseResponder respond;
     proto::RequestWorkerLeaseRequest request;
     absl::Time give_up;
   };

@@ -18,6 +18,9 @@ absl::Status ObjectManager::Start() {
   auto store = object_store::StoreClient::Connect(store_socket_);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
+  rpc::ConnectionPool::Options pool;
+  pool.connect_timeout = kConnectTimeout;
+  sources_ = std::make_unique<rpc::ConnectionPool>(&loop_, nullptr, pool);
   loop_.StartThread("raylet_objects");
   return absl::OkStatus();
 }
@@ -25,10 +28,7 @@ absl::Status ObjectManager::Start() {
 void ObjectManager::Stop() {
   if (!*alive_) return;
   *alive_ = false;
-  loop_.Post([this] {
-    for (auto& [id, conn] : sources_) conn->Close();
-    sources_.clear();
-  });
+  loop_.Post([this] { sources_.reset(); });  // closes its connections
   loop_.Stop();
 }
 
@@ -66,95 +66,88 @@ void ObjectManager::OnNodeNews(const std::string& node_id) {
     auto it = transfers_.find(id);
     if (it == transfers_.end()) continue;
     if (dead) {
-      Finish(id, DeadNode(node_id), /*lost=*/true);
+      Finish(id, DeadNode(node_id));
     } else if (it->second.retry_timer != 0) {
       loop_.CancelTimer(it->second.retry_timer);
       Attempt(it->second);
     }
   }
-  if (auto source = sources_.find(node_id); dead && source != sources_.end()) {
-    auto conn = std::move(source->second);
-    sources_.erase(source);
-    conn->Close();
+  if (auto node = nodes_.find(node_id); dead && node != nodes_.end() && sources_) {
+    sources_->Close(rpc::Endpoint{node->second.ip, node->second.port});
   }
 }
 
-std::string ObjectManager::DeadNode(const std::string& node_id) {
-  return absl::StrCat("node ", ToHex(node_id), " died (the GCS declared it dead)");
+absl::Status ObjectManager::DeadNode(const std::string& node_id) {
+  return absl::NotFoundError(
+      absl::StrCat("node ", ToHex(node_id), " died (the GCS declared it dead)"));
 }
 
-void ObjectManager::HandlePull(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame) {
-  auto shared = std::make_shared<rpc::Frame>(std::move(frame));
-  loop_.Post([this, conn, shared, alive = alive_] {
-    if (*alive) Pull(conn, *shared);
-  });
+void ObjectManager::RegisterMethods(rpc::Service* service) {
+  using rpc::Peer;
+  // Parsed on the service's loop (small messages), handled on this one.
+  service->Unary<proto::PullObjectRequest, proto::PullObjectReply>(
+      proto::RAYLET_PULL_OBJECT, rpc::kCoreWorkers,
+      [this](const Peer&, proto::PullObjectRequest&& request, PullResponder respond) {
+        loop_.Post([this, request = std::move(request), respond, alive = alive_] {
+          if (*alive) Pull(request, respond);
+        });
+      });
+  service->Unary<proto::ReadChunkRequest, proto::ReadChunkReply>(
+      proto::TRANSFER_READ_OBJECT_CHUNK, rpc::RoleBit(proto::ROLE_RAYLET),
+      [this](const Peer&, proto::ReadChunkRequest&& request, ChunkResponder respond) {
+        loop_.Post([this, request = std::move(request), respond, alive = alive_] {
+          if (*alive) ReadChunk(request, respond);
+        });
+      });
+  for (uint16_t method : {static_cast<uint16_t>(proto::RAYLET_FREE_OBJECTS),
+                          static_cast<uint16_t>(proto::TRANSFER_FREE_OBJECTS)}) {
+    const bool from_owner = method == proto::RAYLET_FREE_OBJECTS;
+    service->OneWay<proto::FreeObjectsRequest>(
+        method, from_owner ? rpc::kCoreWorkers : rpc::RoleBit(proto::ROLE_RAYLET),
+        [this, from_owner](const Peer&, proto::FreeObjectsRequest&& request) {
+          loop_.Post([this, request = std::move(request), from_owner, alive = alive_] {
+            if (*alive) Free(request, /*pass_on=*/from_owner);
+          });
+        });
+  }
 }
 
-void ObjectManager::HandleReadChunk(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame) {
-  auto shared = std::make_shared<rpc::Frame>(std::move(frame));
-  loop_.Post([this, conn, shared, alive = alive_] {
-    if (*alive) ReadChunk(conn, *shared);
-  });
-}
-
-void ObjectManager::HandleFree(rpc::Frame frame) {
-  auto shared = std::make_shared<rpc::Frame>(std::move(frame));
-  loop_.Post([this, shared, alive = alive_] {
-    if (!*alive) return;
-    proto::FreeObjectsRequest request;
-    if (!shared->ParseBody(&request).ok()) return;
-    std::vector<std::string> ids;
-    for (const auto& id : request.object_ids()) {
-      // A copy still arriving stays (its transfer writes into it); sealed, it is evictable.
-      if (!transfers_.contains(id)) ids.push_back(id);
-    }
-    if (!ids.empty()) (void)store_->Delete(ids);  // deferred by the store while pinned
-    if (request.node_id().empty() || request.node_id() == node_id_) return;
-    std::string error;
-    if (auto conn = SourceConnection(request.node_id(), &error)) {
-      conn->Send(proto::FREE_OBJECTS, request);
-    }
-  });
+void ObjectManager::Free(const proto::FreeObjectsRequest& request, bool pass_on) {
+  std::vector<std::string> ids;
+  for (const auto& id : request.object_ids()) {
+    // A copy still arriving stays (its transfer writes into it); sealed, it is evictable.
+    if (!transfers_.contains(id)) ids.push_back(id);
+  }
+  if (!ids.empty()) (void)store_->Delete(ids);  // deferred by the store while pinned
+  if (!pass_on || request.node_id().empty() || request.node_id() == node_id_) return;
+  std::string error;
+  if (auto conn = SourceConnection(request.node_id(), &error)) {
+    conn->Send(proto::TRANSFER_FREE_OBJECTS, request);
+  }
 }
 
 std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::string& node_id,
                                                                  std::string* error) {
-  auto it = sources_.find(node_id);
-  if (it != sources_.end() && !it->second->closed()) return it->second;
   auto node = nodes_.find(node_id);
   if (node == nodes_.end()) {
     *error = absl::StrCat("node ", ToHex(node_id), " is not in this raylet's cluster view yet");
     return nullptr;
   }
   if (!node->second.alive) {
-    *error = DeadNode(node_id);
+    *error = std::string(DeadNode(node_id).message());
     return nullptr;
   }
-  // Blocking, on this loop: short, as a failure is tried again anyway.
-  auto conn = rpc::Connection::Connect(&loop_, node->second.ip, node->second.port, kConnectTimeout);
+  auto conn = sources_->Get(rpc::Endpoint{node->second.ip, node->second.port});
   if (!conn.ok()) {
     *error = absl::StrCat("cannot reach the raylet of node ", ToHex(node_id), ": ",
                           conn.status().message());
     return nullptr;
   }
-  (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
-                       [](const std::shared_ptr<rpc::Connection>&) {});
-  sources_[node_id] = *conn;
   return *conn;
 }
 
-void ObjectManager::Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame) {
-  proto::PullObjectRequest request;
-  proto::PullObjectReply reply;
-  rpc::Frame header;
-  header.method = frame.method;
-  header.seq = frame.seq;
-  if (auto parsed = frame.ParseBody(&request); !parsed.ok()) {
-    reply.set_error(std::string(parsed.message()));
-    conn->Reply(header, reply);
-    return;
-  }
-  Waiter waiter{conn, header, request.node_id(),
+void ObjectManager::Pull(const proto::PullObjectRequest& request, const PullResponder& respond) {
+  Waiter waiter{respond, request.node_id(),
                 request.timeout_ms() > 0 ? absl::Now() + absl::Milliseconds(request.timeout_ms())
                                          : absl::InfiniteFuture()};
   const std::string& id = request.object_id();
@@ -164,13 +157,12 @@ void ObjectManager::Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc
     return;
   }
   if (store_->Contains(id)) {
-    conn->Reply(header, reply);
+    respond(proto::PullObjectReply());
     return;
   }
   if (request.node_id() == node_id_) {
-    reply.set_error("the object is not in this node's store (it was freed or lost)");
-    reply.set_lost(true);
-    conn->Reply(header, reply);
+    respond.Fail(
+        absl::NotFoundError("the object is not in this node's store (it was freed or lost)"));
     return;
   }
   Transfer& transfer = transfers_[id];
@@ -185,12 +177,12 @@ void ObjectManager::Attempt(Transfer& transfer) {
   transfer.retry_timer = 0;
   const std::string id = transfer.object_id;
   if (store_->Contains(id)) {  // sealed here meanwhile (e.g. by a task that rebuilt it)
-    Finish(id, "", false);
+    Finish(id, absl::OkStatus());
     return;
   }
   auto node = nodes_.find(transfer.node_id);
   if (node != nodes_.end() && !node->second.alive) {
-    Finish(id, DeadNode(transfer.node_id), /*lost=*/true);
+    Finish(id, DeadNode(transfer.node_id));
     return;
   }
   std::string error;
@@ -202,15 +194,16 @@ void ObjectManager::Attempt(Transfer& transfer) {
   auto dest = store_->Create(id, static_cast<uint64_t>(transfer.size), {}, /*secondary=*/true);
   if (!dest.ok()) {
     if (store_->Contains(id)) {
-      Finish(id, "", false);
+      Finish(id, absl::OkStatus());
     } else if (absl::IsAlreadyExists(dest.status())) {
       Retry(transfer, "another copy of it is being written into this node's store");
     } else if (absl::IsResourceExhausted(dest.status())) {
       Retry(transfer, absl::StrCat("no room for a copy in this node's store yet: ",
                                    dest.status().message()));
     } else {
-      Finish(id, absl::StrCat("cannot make a copy in this node's store: ", dest.status().message()),
-             false);
+      Finish(id, absl::Status(dest.status().code(),
+                              absl::StrCat("cannot make a copy in this node's store: ",
+                                           dest.status().message())));
     }
     return;
   }
@@ -221,7 +214,7 @@ void ObjectManager::Attempt(Transfer& transfer) {
   transfer.received = 0;
   transfer.in_flight = 0;
   if (transfer.size == 0) {
-    Finish(id, "", false);
+    Finish(id, absl::OkStatus());
     return;
   }
   RequestChunks(transfer);
@@ -243,12 +236,10 @@ void ObjectManager::Retry(Transfer& transfer, std::string why) {
   absl::Time wake = now + transfer.backoff;
   std::vector<Waiter> waiting;
   for (auto& waiter : transfer.waiters) {
-    if (waiter.conn->closed()) continue;
+    if (waiter.respond.connection()->closed()) continue;
     if (waiter.deadline <= now) {
-      proto::PullObjectReply reply;
-      reply.set_error(absl::StrCat("it did not arrive from node ", source, " in time: ", why));
-      reply.set_timed_out(true);
-      waiter.conn->Reply(waiter.request, reply);
+      waiter.respond.Fail(absl::DeadlineExceededError(
+          absl::StrCat("it did not arrive from node ", source, " in time: ", why)));
       continue;
     }
     wake = std::min(wake, waiter.deadline);
@@ -285,7 +276,7 @@ void ObjectManager::RequestChunks(Transfer& transfer) {
     transfer.next_offset += chunk.length();
     ++transfer.in_flight;
     transfer.source->Call(
-        proto::READ_OBJECT_CHUNK, chunk,
+        proto::TRANSFER_READ_OBJECT_CHUNK, chunk,
         [this, id = transfer.object_id, generation = transfer.generation, offset,
          alive = alive_](absl::Status s, rpc::Frame&& f) {
           if (*alive) OnChunk(id, generation, offset, s, std::move(f));
@@ -300,6 +291,12 @@ void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, i
   if (it == transfers_.end() || it->second.generation != generation) return;
   Transfer& transfer = it->second;
   --transfer.in_flight;
+  const std::string source = ToHex(transfer.node_id);
+  if (absl::IsNotFound(status)) {  // the source answered: it does not have the object
+    Finish(object_id, absl::NotFoundError(
+                          absl::StrCat("node ", source, " no longer has the object")));
+    return;
+  }
   proto::ReadChunkReply reply;
   std::string_view data;
   if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &data).ok()) {
@@ -309,31 +306,25 @@ void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, i
                                  status.ok() ? "malformed chunk" : status.message(), ")"));
     return;
   }
-  const std::string source = ToHex(transfer.node_id);
-  if (!reply.found()) {
-    Finish(object_id, absl::StrCat("node ", source, " no longer has the object"), true);
-    return;
-  }
   if (reply.size() != transfer.size || offset + static_cast<int64_t>(data.size()) > transfer.size) {
-    Finish(object_id,
-           absl::StrCat("node ", source, " holds ", reply.size(), " bytes under the object's id, not ",
-                        transfer.size),
-           true);
+    Finish(object_id, absl::NotFoundError(absl::StrCat("node ", source, " holds ", reply.size(),
+                                                       " bytes under the object's id, not ",
+                                                       transfer.size)));
     return;
   }
   std::memcpy(transfer.dest.data() + offset, data.data(), data.size());
   transfer.received += static_cast<int64_t>(data.size());
   if (transfer.received >= transfer.size) {
-    Finish(object_id, "", false);
+    Finish(object_id, absl::OkStatus());
     return;
   }
   RequestChunks(transfer);
 }
 
-void ObjectManager::Finish(const std::string& object_id, const std::string& error, bool lost) {
+void ObjectManager::Finish(const std::string& object_id, const absl::Status& status) {
   auto it = transfers_.find(object_id);
   if (it == transfers_.end()) return;
-  if (lost) {
+  if (absl::IsNotFound(status)) {
     // Only requesters that named this copy learn that it is lost. One that named another copy
     // (an owner that rebuilt the object elsewhere told it so) reads that one.
     Transfer& live = it->second;
@@ -343,7 +334,7 @@ void ObjectManager::Finish(const std::string& object_id, const std::string& erro
     }
     live.waiters = std::move(others);
     if (!live.waiters.empty()) {
-      Answer(live, told, error, lost);
+      Answer(live, told, status);
       if (live.retry_timer != 0) loop_.CancelTimer(live.retry_timer);
       AbortAttempt(live);
       live.node_id = live.waiters.front().node_id;
@@ -357,57 +348,54 @@ void ObjectManager::Finish(const std::string& object_id, const std::string& erro
   Transfer transfer = std::move(it->second);
   transfers_.erase(it);
   if (transfer.retry_timer != 0) loop_.CancelTimer(transfer.retry_timer);
-  proto::PullObjectReply reply;
-  if (error.empty()) {
-    if (transfer.generation != 0) {  // the copy this transfer wrote
-      if (auto sealed = store_->Seal(object_id); !sealed.ok()) {
-        reply.set_error(std::string(sealed.message()));
-      }
-    }
-    if (transfer.size >= kChunkBytes) {
+  if (status.ok()) {
+    absl::Status sealed;
+    if (transfer.generation != 0) sealed = store_->Seal(object_id);  // the copy it wrote
+    if (transfer.size >= kChunkBytes && sealed.ok()) {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - transfer.started);
       spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", ToHex(object_id),
                    transfer.size, seconds, static_cast<double>(transfer.size) / seconds / 1e9);
     }
-    for (auto& waiter : transfer.waiters) waiter.conn->Reply(waiter.request, reply);
+    for (auto& waiter : transfer.waiters) {
+      if (sealed.ok()) {
+        waiter.respond(proto::PullObjectReply());
+      } else {
+        waiter.respond.Fail(sealed);
+      }
+    }
     return;
   }
   AbortAttempt(transfer);
-  Answer(transfer, transfer.waiters, error, lost);
+  Answer(transfer, transfer.waiters, status);
 }
 
 void ObjectManager::Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
-                           const std::string& error, bool lost) {
+                           const absl::Status& status) {
   if (waiters.empty()) return;
-  proto::PullObjectReply reply;
-  reply.set_error(error);
-  reply.set_lost(lost);
   spdlog::info("pull of object {} from node {} failed: {}{}", ToHex(transfer.object_id),
-               ToHex(transfer.node_id), error, lost ? " (that copy is lost)" : "");
-  for (const auto& waiter : waiters) waiter.conn->Reply(waiter.request, reply);
+               ToHex(transfer.node_id), std::string(status.message()),
+               absl::IsNotFound(status) ? " (that copy is lost)" : "");
+  for (const auto& waiter : waiters) waiter.respond.Fail(status);
 }
 
-void ObjectManager::ReadChunk(const std::shared_ptr<rpc::Connection>& conn,
-                              const rpc::Frame& frame) {
-  proto::ReadChunkRequest request;
-  proto::ReadChunkReply reply;
-  std::string_view data;
-  std::shared_ptr<ray::internal::Buffer> pinned;  // held until the bytes are in the write buffer
-  if (frame.ParseBody(&request).ok()) {
-    auto buffers = store_->Get({request.object_id()}, absl::ZeroDuration());
-    if (buffers.ok() && (*buffers)[0]) {
-      const auto& buffer = (*buffers)[0];
-      int64_t size = static_cast<int64_t>(buffer->Size());
-      int64_t offset = std::clamp<int64_t>(request.offset(), 0, size);
-      int64_t length = std::clamp<int64_t>(request.length(), 0, size - offset);
-      reply.set_found(true);
-      reply.set_size(size);
-      pinned = buffer;
-      data = std::string_view(reinterpret_cast<const char*>(buffer->Data()) + offset,
-                              static_cast<size_t>(length));
-    }
+void ObjectManager::ReadChunk(const proto::ReadChunkRequest& request,
+                              const ChunkResponder& respond) {
+  auto buffers = store_->Get({request.object_id()}, absl::ZeroDuration());
+  if (!buffers.ok() || !(*buffers)[0]) {
+    respond.Fail(absl::NotFoundError(
+        absl::StrCat("object ", ToHex(request.object_id()), " is not in this node's store")));
+    return;
   }
-  conn->ReplyWithPayload(frame, reply, data);
+  // Pinned until the bytes are in the connection's write buffer (ReplyWithPayload copies them).
+  const auto& buffer = (*buffers)[0];
+  int64_t size = static_cast<int64_t>(buffer->Size());
+  int64_t offset = std::clamp<int64_t>(request.offset(), 0, size);
+  int64_t length = std::clamp<int64_t>(request.length(), 0, size - offset);
+  proto::ReadChunkReply reply;
+  reply.set_size(size);
+  respond.ReplyWithPayload(reply, std::string_view(reinterpret_cast<const char*>(buffer->Data()) +
+                                                       offset,
+                                                   static_cast<size_t>(length)));
 }
 
 }  // namespace moray::raylet

@@ -19,11 +19,12 @@
 //   objects.Start();
 //   objects.SetClusterView(nodes);                    // after each cluster view
 //   objects.MarkNodeDead(node_id);                    // NODE_DIED
-//   objects.HandlePull(conn, std::move(frame));       // from the raylet's loop
+//   objects.RegisterMethods(&raylet_service);         // PULL_OBJECT, READ_OBJECT_CHUNK, frees
 //
 // Thread model: its own event-loop thread ("raylet_objects"), so copies never hold up the
-// raylet's scheduling loop; Handle*, SetClusterView and MarkNodeDead may be called from any
-// thread (they post to that loop, in order).
+// raylet's scheduling loop. The handlers RegisterMethods adds run on the service's loop and hand
+// the request over to this loop; SetClusterView and MarkNodeDead may be called from any thread
+// (they post to that loop, in order).
 #pragma once
 
 #include <atomic>
@@ -37,10 +38,13 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "transfer.pb.h"
 #include "object_store/store_client.h"
 #include "rpc/channel.h"
+#include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 
 namespace moray::raylet {
 
@@ -69,16 +73,17 @@ class ObjectManager {
   void SetClusterView(std::map<std::string, NodeAddress> nodes);
   // The GCS declared the node dead: pulls from it fail as lost now.
   void MarkNodeDead(const std::string& node_id);
-  void HandlePull(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
-  void HandleReadChunk(std::shared_ptr<rpc::Connection> conn, rpc::Frame frame);
-  // FREE_OBJECTS: drops this node's copies of the objects, and passes the request on to the
-  // node it names when that is another one (a dead or unknown node has nothing to free).
-  void HandleFree(rpc::Frame frame);
+  // Serves, on `service`: RAYLET_PULL_OBJECT and RAYLET_FREE_OBJECTS (from core workers),
+  // TRANSFER_READ_OBJECT_CHUNK and TRANSFER_FREE_OBJECTS (from other raylets). A free drops
+  // this node's copies of the objects, and a core worker's is passed on to the node it names
+  // when that is another one (a dead or unknown node has nothing to free).
+  void RegisterMethods(rpc::Service* service);
 
  private:
+  using PullResponder = rpc::Responder<proto::PullObjectReply>;
+  using ChunkResponder = rpc::Responder<proto::ReadChunkReply>;
   struct Waiter {
-    std::shared_ptr<rpc::Connection> conn;
-    rpc::Frame request;  // header only: method and seq, for the reply
+    PullResponder respond;
     std::string node_id;  // the copy it asked for
     absl::Time deadline = absl::InfiniteFuture();
   };
@@ -103,7 +108,8 @@ class ObjectManager {
     std::string waiting_for;
   };
 
-  void Pull(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  void Pull(const proto::PullObjectRequest& request, const PullResponder& respond);
+  void Free(const proto::FreeObjectsRequest& request, bool pass_on);
   // Starts an attempt, or ends the transfer when the object is here or known lost.
   void Attempt(Transfer& transfer);
   // The attempt failed in a way that may pass: drops it, answers requesters whose time ran out,
@@ -113,18 +119,21 @@ class ObjectManager {
   // The node appeared in the view, or died: pulls from it waiting to try again try now; pulls
   // from a dead node fail as lost.
   void OnNodeNews(const std::string& node_id);
-  static std::string DeadNode(const std::string& node_id);  // the error for a dead source
-  void ReadChunk(const std::shared_ptr<rpc::Connection>& conn, const rpc::Frame& frame);
+  static absl::Status DeadNode(const std::string& node_id);  // the error for a dead source
+  void ReadChunk(const proto::ReadChunkRequest& request, const ChunkResponder& respond);
   void RequestChunks(Transfer& transfer);
   void OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
                absl::Status status,
                rpc::Frame&& frame);
-  // Answers every requester and forgets the transfer: success when `error` is empty. A lost
-  // copy is told only to those that asked for it; the transfer goes on for any others.
-  void Finish(const std::string& object_id, const std::string& error, bool lost);
-  // Fails `waiters` (of `transfer`) with `error`.
+  // Answers every requester and forgets the transfer: success when `status` is OK. A lost copy
+  // (NotFound) is told only to those that asked for it; the transfer goes on for any others.
+  void Finish(const std::string& object_id, const absl::Status& status);
+  // Fails `waiters` (of `transfer`) with `status`.
   void Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
-              const std::string& error, bool lost);
+              const absl::Status& status);
+  // The pooled connection to `node_id`'s raylet (it may still be connecting: a failure arrives
+  // as failed calls), or nullptr and why (not in the view, dead, or the pool backs off from it
+  // after a failed connect).
   std::shared_ptr<rpc::Connection> SourceConnection(const std::string& node_id, std::string* error);
 
   const std::string store_socket_;
@@ -133,7 +142,8 @@ class ObjectManager {
   std::unique_ptr<object_store::StoreClient> store_;  // loop thread after Start
   std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
   uint64_t next_generation_ = 1;                          // loop thread
-  std::unordered_map<std::string, std::shared_ptr<rpc::Connection>> sources_;  // by node id
+  // Loop thread: connections to other raylets (frames they send back are only replies).
+  std::unique_ptr<rpc::ConnectionPool> sources_;
   // Loop thread: the last view's nodes (and MarkNodeDead's since).
   std::map<std::string, NodeAddress> nodes_;
   // Written by Stop (any thread), read by callbacks on the loop thread.

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <functional>
@@ -19,11 +20,14 @@
 #include "common/id.h"
 #include "gtest/gtest.h"
 #include "rpc/auth.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "transfer.pb.h"
+#include "worker.pb.h"
 #include "object_store/store_client.h"
 #include "raylet/fake_gcs_accessor.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
 
 namespace moray::raylet {
 namespace {
@@ -62,7 +66,7 @@ class TestClient {
     *request.mutable_job() = job;
     proto::RegisterClientReply reply;
     absl::Notification done;
-    conn_->Call(proto::REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
+    conn_->Call(proto::RAYLET_REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
       EXPECT_TRUE(status.ok()) << status;
       EXPECT_TRUE(frame.ParseBody(&reply).ok());
       done.Notify();
@@ -77,20 +81,31 @@ class TestClient {
     request.set_lease_id(lease_id);
     request.set_job_id(job_id_);
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
-    conn_->Call(proto::REQUEST_WORKER_LEASE, request, [this](absl::Status status, rpc::Frame&& f) {
-      proto::RequestWorkerLeaseReply reply;
-      if (!status.ok() || !f.ParseBody(&reply).ok()) return;
-      absl::MutexLock lock(&mutex_);
-      replies_[reply.lease_id()] = reply;
-    });
+    conn_->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
+                [this, lease_id, conn = conn_.get()](absl::Status status, rpc::Frame&& f) {
+                  // Closing: this client may be gone already.
+                  if (rpc::IsConnectionFailure(*conn, status)) return;
+                  proto::RequestWorkerLeaseReply reply;
+                  if (status.ok() && !f.ParseBody(&reply).ok()) return;
+                  absl::MutexLock lock(&mutex_);
+                  replies_[lease_id] = reply;  // not granted when it is an error reply
+                  errors_[lease_id] = status;
+                });
   }
-  // The reply to `lease_id` once it arrives (nullopt after `timeout`).
+  // The reply to `lease_id` once it arrives (nullopt after `timeout`); an error reply reads as
+  // not granted, and ErrorOf says why.
   std::optional<proto::RequestWorkerLeaseReply> WaitReply(int64_t lease_id,
                                                           absl::Duration timeout = kTimeout) {
     absl::MutexLock lock(&mutex_);
     auto arrived = [&] { return replies_.contains(lease_id); };
     if (!mutex_.AwaitWithTimeout(absl::Condition(&arrived), timeout)) return std::nullopt;
     return replies_[lease_id];
+  }
+  // The error reply to `lease_id` (OK when it was a reply, or none came).
+  absl::Status ErrorOf(int64_t lease_id) {
+    absl::MutexLock lock(&mutex_);
+    auto it = errors_.find(lease_id);
+    return it == errors_.end() ? absl::OkStatus() : it->second;
   }
   bool HasReply(int64_t lease_id) {
     absl::MutexLock lock(&mutex_);
@@ -100,11 +115,23 @@ class TestClient {
     proto::ReturnWorkerRequest request;
     request.set_lease_id(lease_id);
     request.set_disconnect_worker(disconnect);
-    conn_->Send(proto::RETURN_WORKER, request);
+    conn_->Send(proto::RAYLET_RETURN_WORKER, request);
   }
   void Send(uint16_t method, const google::protobuf::MessageLite& message) {
     conn_->Send(method, message);
   }
+  // Calls `method` and waits: the status of the answer (OK for a reply).
+  absl::Status CallStatus(uint16_t method, const google::protobuf::MessageLite& message) {
+    absl::Status result = absl::DeadlineExceededError("no answer within the test's timeout");
+    absl::Notification done;
+    conn_->Call(method, message, [&](absl::Status status, rpc::Frame&&) {
+      result = std::move(status);
+      done.Notify();
+    });
+    done.WaitForNotificationWithTimeout(kTimeout);
+    return result;
+  }
+  bool closed() const { return conn_->closed(); }
   void Close() { conn_->Close(); }
   const std::string& job_id() const { return job_id_; }
 
@@ -113,6 +140,7 @@ class TestClient {
   std::string job_id_;
   absl::Mutex mutex_;
   std::map<int64_t, proto::RequestWorkerLeaseReply> replies_;
+  std::map<int64_t, absl::Status> errors_;
 };
 
 class RayletTest : public ::testing::Test {
@@ -149,7 +177,6 @@ class RayletTest : public ::testing::Test {
   TestClient& NewDriver(const proto::JobInfo& job = Job()) {
     drivers_.push_back(std::make_unique<TestClient>(&client_loop_, raylet_->port()));
     proto::RegisterClientReply reply = drivers_.back()->RegisterDriver(job);
-    EXPECT_TRUE(reply.ok()) << reply.error();
     EXPECT_EQ(reply.node_id(), raylet_->node_id());
     EXPECT_EQ(reply.session_dir(), session_dir_);
     EXPECT_EQ(reply.store_socket(), raylet_->store_socket());
@@ -209,7 +236,7 @@ TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
   driver.RequestLease(1, {});
   auto reply = driver.WaitReply(1);
   ASSERT_TRUE(reply.has_value());
-  ASSERT_TRUE(reply->granted()) << reply->error();
+  ASSERT_TRUE(reply->granted()) << driver.ErrorOf(1);
   EXPECT_TRUE(prestarted.contains(reply->worker_pid()));
   EXPECT_GT(reply->worker_address().port(), 0);
   EXPECT_EQ(reply->worker_address().node_id(), raylet_->node_id());
@@ -246,7 +273,7 @@ TEST_F(RayletTest, ReusesAReturnedWorker) {
   TestClient& driver = NewDriver();
   driver.RequestLease(1, {{"CPU", 1}});
   auto first = driver.WaitReply(1);
-  ASSERT_TRUE(first && first->granted()) << (first ? first->error() : "no reply");
+  ASSERT_TRUE(first && first->granted()) << driver.ErrorOf(1);
   driver.ReturnWorker(1);
   driver.RequestLease(2, {{"CPU", 1}});
   auto second = driver.WaitReply(2);
@@ -309,7 +336,7 @@ TEST_F(RayletTest, KillingALeasedWorkerFreesItsResources) {
   EXPECT_FALSE(driver.HasReply(2));
   ASSERT_EQ(kill(first->worker_pid(), SIGKILL), 0);
   auto second = driver.WaitReply(2);
-  ASSERT_TRUE(second && second->granted()) << (second ? second->error() : "no reply");
+  ASSERT_TRUE(second && second->granted()) << driver.ErrorOf(2);
   EXPECT_NE(second->worker_pid(), first->worker_pid());
   EXPECT_TRUE(WaitUntil([&] { return ProcessGone(first->worker_pid()); }));
   // The report lists it as dead by a system error.
@@ -336,10 +363,10 @@ TEST_F(RayletTest, BlockedWorkerLetsANestedLeaseThrough) {
   driver.RequestLease(2, {{"CPU", 1}});
   proto::BlockedRequest blocked;
   blocked.set_worker_id(outer->worker_address().worker_id());
-  driver.Send(proto::NOTIFY_BLOCKED, blocked);
+  driver.Send(proto::RAYLET_NOTIFY_BLOCKED, blocked);
   auto inner = driver.WaitReply(2);
   ASSERT_TRUE(inner && inner->granted());
-  driver.Send(proto::NOTIFY_UNBLOCKED, blocked);
+  driver.Send(proto::RAYLET_NOTIFY_UNBLOCKED, blocked);
   EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == -1; }));
   driver.ReturnWorker(2);
   driver.ReturnWorker(1);
@@ -374,7 +401,8 @@ TEST_F(RayletTest, MissingDriverBinaryFailsTheLeaseClearly) {
   auto reply = driver.WaitReply(1);
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->granted());
-  EXPECT_EQ(reply->error(), "could not start a worker for job " + ToHex(driver.job_id()) +
+  EXPECT_EQ(driver.ErrorOf(1).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(driver.ErrorOf(1).message(), "could not start a worker for job " + ToHex(driver.job_id()) +
                                 ": exec /nonexistent/moray_driver: No such file or directory");
   EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 2; }));
 }
@@ -386,8 +414,9 @@ TEST_F(RayletTest, WorkersThatExitBeforeRegisteringFailTheLease) {
   auto reply = driver.WaitReply(1);
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->granted());
-  EXPECT_NE(reply->error().find("exited before registering (exit code 1)"), std::string::npos)
-      << reply->error();
+  EXPECT_NE(driver.ErrorOf(1).message().find("exited before registering (exit code 1)"),
+            std::string::npos)
+      << driver.ErrorOf(1);
 }
 
 TEST_F(RayletTest, IdleWorkersAboveThePrestartCountAreStopped) {
@@ -414,26 +443,26 @@ TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {
   driver.RequestLease(1, {{"CPU", -2}});
   auto bad = driver.WaitReply(1);
   ASSERT_TRUE(bad.has_value());
-  EXPECT_NE(bad->error().find("CPU"), std::string::npos) << bad->error();
+  EXPECT_EQ(driver.ErrorOf(1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(driver.ErrorOf(1).message().find("CPU"), std::string::npos) << driver.ErrorOf(1);
 
   proto::RequestWorkerLeaseRequest request;
   request.set_lease_id(5);
   request.set_job_id(JobIdFromInt(99));
-  std::string error;
+  absl::Status error;
   absl::Notification done;
   // A client that registered no driver asks for a job this node does not know.
   auto conn = rpc::Connection::Connect(&client_loop_, "127.0.0.1", raylet_->port(), kTimeout);
   ASSERT_TRUE(conn.ok());
   (*conn)->SetHandlers([](const std::shared_ptr<rpc::Connection>&, rpc::Frame&&) {},
                        [](const std::shared_ptr<rpc::Connection>&) {});
-  (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [&](absl::Status, rpc::Frame&& frame) {
-    proto::RequestWorkerLeaseReply reply;
-    (void)frame.ParseBody(&reply);
-    error = reply.error();
+  (*conn)->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request, [&](absl::Status status, rpc::Frame&&) {
+    error = status;
     done.Notify();
   });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
-  EXPECT_NE(error.find("unknown job"), std::string::npos) << error;
+  EXPECT_EQ(error.code(), absl::StatusCode::kFailedPrecondition) << error;
+  EXPECT_NE(error.message().find("unknown job"), std::string::npos) << error;
   (*conn)->Close();
 }
 
@@ -449,8 +478,8 @@ TEST_F(RayletTest, WorkersThatNeverRegisterTimeOut) {
   auto reply = driver.WaitReply(1);
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->granted());
-  EXPECT_NE(reply->error().find("did not register within 200ms"), std::string::npos)
-      << reply->error();
+  EXPECT_NE(driver.ErrorOf(1).message().find("did not register within 200ms"), std::string::npos)
+      << driver.ErrorOf(1);
 }
 
 TEST_F(RayletTest, TwentyDeepNestingOnTwoCpusDoesNotDeadlock) {
@@ -463,7 +492,7 @@ TEST_F(RayletTest, TwentyDeepNestingOnTwoCpusDoesNotDeadlock) {
     ASSERT_TRUE(reply && reply->granted()) << "depth " << depth;
     proto::BlockedRequest blocked;
     blocked.set_worker_id(reply->worker_address().worker_id());
-    driver.Send(proto::NOTIFY_BLOCKED, blocked);
+    driver.Send(proto::RAYLET_NOTIFY_BLOCKED, blocked);
   }
   EXPECT_EQ(AliveWorkers().size(), 20u);
 }
@@ -475,7 +504,7 @@ TEST_F(RayletTest, TaskEventsReachTheGcs) {
   request.add_events()->set_task_id("t1");
   request.add_events()->set_task_id("t2");
   request.set_dropped(4);
-  driver.Send(proto::REPORT_TASK_EVENTS, request);
+  driver.Send(proto::RAYLET_REPORT_TASK_EVENTS, request);
   EXPECT_TRUE(gcs_->WaitFor(
       [](const FakeGcsAccessor::State& s) {
         return s.task_events.size() == 2 && s.dropped_task_events == 4;
@@ -490,9 +519,9 @@ TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
   snapshot.set_worker_id("claims to be someone else");
   snapshot.set_ip("127.0.0.1");
   snapshot.add_objects()->set_object_id("o1");
-  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  driver.Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
   snapshot.add_objects()->set_object_id("o2");
-  driver.Send(proto::REPORT_OBJECTS, snapshot);
+  driver.Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
   // The latest snapshot wins; the raylet fills in who sent it.
   std::string worker_id;
   ASSERT_TRUE(gcs_->WaitFor(
@@ -541,6 +570,74 @@ TEST_F(RayletTest, ServesTheObjectStoreAndReportsItsUsage) {
   EXPECT_EQ(report.object_store_spilled(), static_cast<int64_t>(data.size()));
   struct stat spill_dir;
   EXPECT_EQ(stat((session_dir_ + "/spill").c_str(), &spill_dir), 0);
+}
+
+// Only the GCS declares nodes dead. Anyone else that names this node in NODE_DIED — a driver (an
+// authenticated member in the wrong role) or a process without the cluster's token — is refused,
+// and the raylet keeps serving. The GCS's own NODE_DIED does stop it.
+TEST_F(RayletTest, AForgedNodeDiedDoesNotStopTheRaylet) {
+  std::atomic<bool> declared_dead{false};
+  StartRaylet();
+  raylet_->set_on_declared_dead([&](const std::string&) { declared_dead = true; });
+  proto::NodeInfo me;
+  me.set_node_id(raylet_->node_id());
+  me.set_state_message("forged");
+
+  TestClient& driver = NewDriver();
+  absl::Status refused = driver.CallStatus(proto::RAYLET_NODE_DIED, me);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  driver.Send(proto::RAYLET_NODE_DIED, me);  // one-way, as the GCS sends it: dropped too
+
+  const rpc::AuthConfig auth = rpc::ProcessAuth();
+  rpc::SetProcessAuth({rpc::AuthMode::kToken, "not-the-cluster-token", "test"});
+  rpc::SetProcessRole(proto::ROLE_GCS);  // claiming to be the GCS does not help without the token
+  TestClient stranger(&client_loop_, raylet_->port());
+  rpc::SetProcessAuth(auth);
+  rpc::SetProcessRole(proto::ROLE_DRIVER);
+  absl::Status unauthenticated = stranger.CallStatus(proto::RAYLET_NODE_DIED, me);
+  EXPECT_EQ(unauthenticated.code(), absl::StatusCode::kUnauthenticated) << unauthenticated;
+
+  // Still serving: the driver's connection is up and a lease is granted.
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto granted = driver.WaitReply(1);
+  ASSERT_TRUE(granted && granted->granted()) << driver.ErrorOf(1);
+  EXPECT_FALSE(driver.closed());
+  EXPECT_FALSE(declared_dead);
+
+  rpc::SetProcessRole(proto::ROLE_GCS);
+  TestClient gcs(&client_loop_, raylet_->port());
+  rpc::SetProcessRole(proto::ROLE_DRIVER);
+  EXPECT_TRUE(gcs.CallStatus(proto::RAYLET_HEALTH_CHECK, proto::HealthCheckRequest()).ok());
+  me.set_state_message("missed its health checks");
+  gcs.Send(proto::RAYLET_NODE_DIED, me);
+  EXPECT_TRUE(WaitUntil([&] { return declared_dead.load(); }));
+}
+
+// The service's one policy on the raylet's port: an unknown method, a body that does not parse
+// and a method of another role get error replies, and the connection keeps serving.
+TEST_F(RayletTest, BadFramesGetErrorRepliesAndTheConnectionStays) {
+  StartRaylet();
+  TestClient& driver = NewDriver();
+  absl::Status unknown = driver.CallStatus(199, proto::HealthCheckRequest());
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kUnimplemented) << unknown;
+  // A RequestWorkerLeaseRequest's field 3 is a map entry; GetObjectRequest's field 3 (bytes)
+  // puts bytes there whose first tag has field number 0, which does not parse.
+  proto::GetObjectRequest garbage;
+  garbage.set_lost_on_node(std::string("\0\0", 2));
+  absl::Status malformed = driver.CallStatus(proto::RAYLET_REQUEST_WORKER_LEASE, garbage);
+  EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument) << malformed;
+  EXPECT_NE(malformed.message().find("malformed request"), std::string::npos) << malformed;
+  absl::Status health = driver.CallStatus(proto::RAYLET_HEALTH_CHECK, proto::HealthCheckRequest());
+  EXPECT_EQ(health.code(), absl::StatusCode::kPermissionDenied) << health;
+  proto::ReadChunkRequest chunk;
+  chunk.set_object_id(std::string(kObjectIdSize, 'x'));
+  absl::Status read = driver.CallStatus(proto::TRANSFER_READ_OBJECT_CHUNK, chunk);
+  EXPECT_EQ(read.code(), absl::StatusCode::kPermissionDenied) << read;
+
+  EXPECT_FALSE(driver.closed());
+  driver.RequestLease(1, {{"CPU", 1}});
+  auto granted = driver.WaitReply(1);
+  ASSERT_TRUE(granted && granted->granted()) << driver.ErrorOf(1);
 }
 
 TEST(StoreSocketPathTest, FallsBackToAShortPathWhenTheSessionPathIsTooLong) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "node.pb.h"
+#include "worker.pb.h"
 
 namespace moray::rpc {
 namespace {
@@ -38,7 +38,7 @@ class ChannelTest : public ::testing::Test {
       server_conns_.push_back(c);
       c->SetHandlers(
           [this](const std::shared_ptr<Connection>& conn, Frame&& frame) {
-            if (frame.method == proto::GET_OBJECT) {
+            if (frame.method == proto::WORKER_GET_OBJECT) {
               proto::GetObjectRequest request;
               ASSERT_TRUE(frame.ParseBody(&request).ok());
               if (request.object_id() == "no-reply") {  // left pending: the test closes
@@ -46,7 +46,6 @@ class ChannelTest : public ::testing::Test {
                 return;
               }
               proto::GetObjectReply reply;
-              reply.set_found(true);
               if (request.object_id().rfind("payload:", 0) == 0) {
                 // Raw bytes after the reply: as many as asked, a pattern.
                 std::string payload(std::stoul(request.object_id().substr(8)), '\0');
@@ -56,7 +55,7 @@ class ChannelTest : public ::testing::Test {
               }
               reply.mutable_object()->set_data("echo:" + request.object_id());
               conn->Reply(frame, reply);
-            } else if (frame.method == proto::PUSH_TASKS) {
+            } else if (frame.method == proto::WORKER_PUSH_TASKS) {
               proto::PushTasksRequest push;
               ASSERT_TRUE(frame.ParseBody(&push).ok());
               std::lock_guard<std::mutex> lock(mutex_);
@@ -95,7 +94,7 @@ TEST_F(ChannelTest, CallGetsItsReply) {
   for (int i = 0; i < 100; ++i) {
     proto::GetObjectRequest request;
     request.set_object_id(std::to_string(i));
-    (*conn)->Call(proto::GET_OBJECT, request, [&, i](absl::Status status, Frame&& frame) {
+    (*conn)->Call(proto::WORKER_GET_OBJECT, request, [&, i](absl::Status status, Frame&& frame) {
       ASSERT_TRUE(status.ok());
       proto::GetObjectReply reply;
       ASSERT_TRUE(frame.ParseBody(&reply).ok());
@@ -117,7 +116,7 @@ TEST_F(ChannelTest, OneWayMessagesArriveInOrderAcrossLargeFrames) {
     auto* task = push.add_tasks();
     task->set_name(std::to_string(i));
     if (i % 500 == 0) task->set_function_name(std::string(3 << 20, 'x'));  // a 3 MiB frame
-    (*conn)->Send(proto::PUSH_TASKS, push);
+    (*conn)->Send(proto::WORKER_PUSH_TASKS, push);
   }
   ASSERT_TRUE(received_latch_.WaitFor(kMessages, std::chrono::seconds(30)));
   std::lock_guard<std::mutex> lock(mutex_);
@@ -135,10 +134,10 @@ TEST_F(ChannelTest, RepliesWithRawPayloadsOfEverySizeArriveIntact) {
   for (size_t k = 0; k < sizes.size(); ++k) {
     proto::GetObjectRequest request;
     request.set_object_id("payload:" + std::to_string(sizes[k]));
-    (*conn)->Call(proto::GET_OBJECT, request, [&, k](absl::Status status, Frame&& frame) {
+    (*conn)->Call(proto::WORKER_GET_OBJECT, request, [&, k](absl::Status status, Frame&& frame) {
       proto::GetObjectReply reply;
       std::string_view payload;
-      if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &payload).ok() || !reply.found()) {
+      if (!status.ok() || !frame.ParseBodyWithPayload(&reply, &payload).ok()) {
         errors[k] = "no reply";
       } else if (payload.size() != sizes[k]) {
         errors[k] = "size " + std::to_string(payload.size());
@@ -170,7 +169,7 @@ TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
   std::mutex seen_mutex;
   std::vector<absl::Status> pending_seen;
   for (int i = 0; i < 3; ++i) {
-    (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) {
+    (*conn)->Call(proto::WORKER_GET_OBJECT, request, [&](absl::Status s, Frame&&) {
       {
         std::lock_guard<std::mutex> lock(seen_mutex);
         pending_seen.push_back(s);
@@ -196,7 +195,7 @@ TEST_F(ChannelTest, PendingCallsFailWhenThePeerCloses) {
   // A call made after the close fails too, at once.
   Latch failed;
   absl::Status seen;
-  (*conn)->Call(proto::GET_OBJECT, request, [&](absl::Status s, Frame&&) {
+  (*conn)->Call(proto::WORKER_GET_OBJECT, request, [&](absl::Status s, Frame&&) {
     seen = s;
     failed.Set();
   });
@@ -221,7 +220,7 @@ TEST_F(ChannelTest, ConnectToAClosedPortFailsClearly) {
   } else {
     Latch failed;
     (*conn)->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
-    (*conn)->Call(proto::GET_OBJECT, proto::GetObjectRequest(), [&](absl::Status s, Frame&&) {
+    (*conn)->Call(proto::WORKER_GET_OBJECT, proto::GetObjectRequest(), [&](absl::Status s, Frame&&) {
       status = s;
       failed.Set();
     });

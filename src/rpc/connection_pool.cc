@@ -44,7 +44,12 @@ ConnectionPool::~ConnectionPool() {
 
 absl::StatusOr<std::shared_ptr<Connection>> ConnectionPool::Get(const Endpoint& endpoint) {
   auto it = entries_.find(endpoint);
-  if (it != entries_.end() && !it->second.conn->closed()) return it->second.conn;
+  if (it != entries_.end()) {
+    if (!it->second.conn->closed()) return it->second.conn;
+    // Closed, and its close handler has not run yet (Get from a failed call's callback, which
+    // runs first): its users are told now, not when a new connection closes.
+    OnClosed(endpoint, it->second.conn);
+  }
   auto failed = failures_.find(endpoint);
   const absl::Time now = absl::Now();
   if (failed != failures_.end() && now < failed->second.retry_at) {

@@ -3,12 +3,12 @@
 //
 //   rpc::Service service("raylet");
 //   service.Unary<proto::RequestWorkerLeaseRequest, proto::RequestWorkerLeaseReply>(
-//       proto::REQUEST_WORKER_LEASE, rpc::kCoreWorkers,
+//       proto::RAYLET_REQUEST_WORKER_LEASE, rpc::kCoreWorkers,
 //       [this](const rpc::Peer& peer, proto::RequestWorkerLeaseRequest&& request,
 //              rpc::Responder<proto::RequestWorkerLeaseReply> respond) {
 //         ... respond(reply) now or later, or respond.Fail(absl::InvalidArgumentError(...)) ...
 //       });
-//   service.OneWay<proto::ReturnWorkerRequest>(proto::RETURN_WORKER, rpc::kCoreWorkers,
+//   service.OneWay<proto::ReturnWorkerRequest>(proto::RAYLET_RETURN_WORKER, rpc::kCoreWorkers,
 //       [this](const rpc::Peer& peer, proto::ReturnWorkerRequest&& request) { ... });
 //   conn->SetHandlers([&](auto& c, rpc::Frame&& f) { service.Dispatch(c, std::move(f)); }, ...);
 //
@@ -25,10 +25,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "rpc/channel.h"
 
 namespace moray::rpc {
@@ -52,6 +54,18 @@ class Responder {
   void Fail(const absl::Status& status) const {
     if (seq_ != 0) conn_->ReplyError(RequestHeader(), status);
   }
+  // The reply followed by raw bytes (Connection::ReplyWithPayload; bulk data).
+  void ReplyWithPayload(const Reply& reply, std::string_view payload) const {
+    if (seq_ != 0) conn_->ReplyWithPayload(RequestHeader(), reply, payload);
+  }
+  // The reply, or the status when it is not OK.
+  void operator()(const absl::StatusOr<Reply>& reply) const {
+    if (reply.ok()) {
+      (*this)(*reply);
+    } else {
+      Fail(reply.status());
+    }
+  }
   const std::shared_ptr<Connection>& connection() const { return conn_; }
 
  private:
@@ -65,6 +79,18 @@ class Responder {
   uint16_t method_;
   uint64_t seq_;
 };
+
+// Frames that come back on a connection this process opened (a pool's, say) carry no role: the
+// peer is the one this process chose to call. Methods served on such connections (replies pushed
+// back, like task replies) accept this.
+inline constexpr Roles kCalledPeer = RoleBit(proto::ROLE_UNKNOWN);
+
+// Whether `status`, how a call on `conn` failed, is the connection's failure (it closed, or never
+// opened, so the request or its answer was lost) rather than an error reply from the peer (the
+// peer answered; the connection stays up). Call it from the call's callback.
+inline bool IsConnectionFailure(const Connection& conn, const absl::Status& status) {
+  return !status.ok() && conn.closed() && conn.close_status() == status;
+}
 
 class Service {
  public:

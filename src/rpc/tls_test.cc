@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "node.pb.h"
+#include "worker.pb.h"
 #include "rpc/channel.h"
 #include "rpc/auth.h"
 #include "rpc/service.h"
@@ -113,10 +113,9 @@ class TlsTest : public ::testing::Test {
     server_loop_.StartThread("server");
     client_loop_.StartThread("client");
     service_.Sync<proto::GetObjectRequest, proto::GetObjectReply>(
-        proto::GET_OBJECT, kAnyMember,
+        proto::WORKER_GET_OBJECT, kAnyMember,
         [this](const Peer&, const proto::GetObjectRequest& request, proto::GetObjectReply* reply) {
           ++served_;
-          reply->set_found(true);
           reply->mutable_object()->set_data("echo:" + request.object_id());
           return absl::OkStatus();
         });
@@ -162,7 +161,7 @@ class TlsTest : public ::testing::Test {
     for (int i = 0; i < count; ++i) {
       proto::GetObjectRequest request;
       request.set_object_id(std::to_string(i) + std::string(id_size, 'q'));
-      (*conn)->Call(proto::GET_OBJECT, request, [&, i](absl::Status status, Frame&& frame) {
+      (*conn)->Call(proto::WORKER_GET_OBJECT, request, [&, i](absl::Status status, Frame&& frame) {
         proto::GetObjectReply reply;
         std::lock_guard<std::mutex> lock(mutex);
         if (!status.ok()) {

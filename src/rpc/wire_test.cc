@@ -8,7 +8,9 @@
 #include <mutex>
 
 #include "gtest/gtest.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
+#include "worker.pb.h"
+#include "transfer.pb.h"
 #include "rpc/channel.h"
 #include "rpc/connection_pool.h"
 #include "rpc/handshake.h"
@@ -74,16 +76,14 @@ class WireTest : public ::testing::Test {
     server_loop_.StartThread("server");
     client_loop_.StartThread("client");
     service_.Sync<proto::GetObjectRequest, proto::GetObjectReply>(
-        proto::GET_OBJECT, kAnyMember,
+        proto::WORKER_GET_OBJECT, kAnyMember,
         [](const Peer&, const proto::GetObjectRequest& request, proto::GetObjectReply* reply) {
           if (request.object_id() == "fail") return absl::NotFoundError("no object 'fail'");
-          reply->set_found(true);
           return absl::OkStatus();
         });
     service_.Sync<proto::FreeObjectsRequest, proto::BorrowerReply>(
-        proto::FREE_OBJECTS, RoleBit(proto::ROLE_GCS),
+        proto::TRANSFER_FREE_OBJECTS, RoleBit(proto::ROLE_GCS),
         [](const Peer&, const proto::FreeObjectsRequest&, proto::BorrowerReply* reply) {
-          reply->set_found(true);
           return absl::OkStatus();
         });
     Listen(kAnyMember);
@@ -125,7 +125,7 @@ class WireTest : public ::testing::Test {
     proto::GetObjectRequest request;
     request.set_object_id(id);
     CallResult result;
-    conn->Call(proto::GET_OBJECT, request, result.Callback());
+    conn->Call(proto::WORKER_GET_OBJECT, request, result.Callback());
     return result.Wait();
   }
 
@@ -189,7 +189,7 @@ TEST_F(WireTest, GarbageIsRefusedAndNeverDispatched) {
   ASSERT_GE(fd, 0);
   // A well-formed frame header for GET_OBJECT, before any Hello.
   char frame[16] = {0};
-  frame[4] = static_cast<char>(proto::GET_OBJECT);
+  frame[4] = static_cast<char>(proto::WORKER_GET_OBJECT);
   frame[8] = 1;
   ASSERT_EQ(write(fd, frame, sizeof(frame)), 16);
   // The server answers with an error reply and closes: read until EOF.
@@ -214,7 +214,7 @@ TEST_F(WireTest, APeerThatNeverSaysHelloIsDropped) {
 TEST_F(WireTest, ServicePolicyUnknownMalformedAndRoleRefusedCallsGetErrorsAndTheConnectionStays) {
   auto conn = Connect();
   CallResult unknown;
-  conn->Call(proto::PUSH_TASKS, proto::PushTasksRequest(), unknown.Callback());
+  conn->Call(proto::WORKER_PUSH_TASKS, proto::PushTasksRequest(), unknown.Callback());
   EXPECT_EQ(unknown.Wait().code(), absl::StatusCode::kUnimplemented);
 
   // A body that does not parse as GetObjectRequest: its field 2 (an Address) made of bytes
@@ -222,13 +222,13 @@ TEST_F(WireTest, ServicePolicyUnknownMalformedAndRoleRefusedCallsGetErrorsAndThe
   proto::RpcStatus garbage;
   garbage.set_message(std::string("\0\0", 2));
   CallResult malformed;
-  conn->Call(proto::GET_OBJECT, garbage, malformed.Callback());
+  conn->Call(proto::WORKER_GET_OBJECT, garbage, malformed.Callback());
   absl::Status bad = malformed.Wait();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
   EXPECT_NE(bad.message().find("malformed request"), std::string::npos) << bad;
 
   CallResult role;
-  conn->Call(proto::FREE_OBJECTS, proto::FreeObjectsRequest(), role.Callback());
+  conn->Call(proto::TRANSFER_FREE_OBJECTS, proto::FreeObjectsRequest(), role.Callback());
   EXPECT_EQ(role.Wait().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(Get(conn).ok()) << "refusals leave the connection up";
 }
@@ -245,7 +245,7 @@ TEST_F(WireTest, AConnectThePeerNeverAnswersDoesNotBlockTheLoop) {
     conn->SetHandlers([](const std::shared_ptr<Connection>&, Frame&&) {}, nullptr);
   });
   CallResult call;
-  conn->Call(proto::GET_OBJECT, proto::GetObjectRequest(), call.Callback());
+  conn->Call(proto::WORKER_GET_OBJECT, proto::GetObjectRequest(), call.Callback());
   // While the connect hangs, the loop runs other work.
   for (int i = 0; i < 20; ++i) OnLoop(&client_loop_, [] {});
   absl::Status status = call.Wait();

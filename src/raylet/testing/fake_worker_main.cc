@@ -11,7 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/id.h"
 #include "common/session.h"
-#include "node.pb.h"
+#include "raylet.pb.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
 #include "rpc/handshake.h"
@@ -57,9 +57,9 @@ int main() {
   request.mutable_address()->set_port((*server)->port());
   int exit_code = 0;
   absl::Notification replied;
-  (*conn)->Call(proto::REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
+  (*conn)->Call(proto::RAYLET_REGISTER_CLIENT, request, [&](absl::Status status, rpc::Frame&& frame) {
     proto::RegisterClientReply reply;
-    if (!status.ok() || !frame.ParseBody(&reply).ok() || !reply.ok()) exit_code = 13;
+    if (!status.ok() || !frame.ParseBody(&reply).ok()) exit_code = 13;
     replied.Notify();
   });
   replied.WaitForNotification();
