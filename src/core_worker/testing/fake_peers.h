@@ -22,82 +22,18 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "raylet.pb.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
+#include "rpc/testing/fake_server.h"
 #include "worker.pb.h"
 
 namespace moray::core::testing {
 
-// Runs `fn` on `loop`'s thread and waits for it (at once when called there).
-inline void OnLoop(rpc::EventLoop* loop, const std::function<void()>& fn) {
-  if (loop->InLoopThread()) {
-    fn();
-    return;
-  }
-  absl::Notification done;
-  loop->Post([&] {
-    fn();
-    done.Notify();
-  });
-  done.WaitForNotification();
-}
-
-// Polls `condition` until it holds or `timeout` passes.
-inline bool WaitUntil(const std::function<bool()>& condition,
-                      absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
-}
-
-// A server on 127.0.0.1 (any free port) whose connections go to `service`; it remembers them so
-// that a test can drop them all at once.
-class FakeServer {
- public:
-  FakeServer(rpc::EventLoop* loop, rpc::Service* service) : loop_(loop), service_(service) {
-    OnLoop(loop_, [this] {
-      auto server = rpc::Server::Listen(loop_, "127.0.0.1", 0,
-                                        [this](std::shared_ptr<rpc::Connection> conn) {
-                                          accepted_.push_back(conn);
-                                          conn->SetHandlers(
-                                              [this](const std::shared_ptr<rpc::Connection>& c,
-                                                     rpc::Frame&& frame) {
-                                                service_->Dispatch(c, std::move(frame));
-                                              },
-                                              nullptr);
-                                        });
-      if (server.ok()) server_ = std::move(*server);
-    });
-  }
-  ~FakeServer() {
-    OnLoop(loop_, [this] {
-      server_.reset();
-      for (auto& conn : accepted_) conn->Close();
-      accepted_.clear();
-    });
-  }
-  int port() const { return server_ ? server_->port() : 0; }
-  // Drops every connection accepted so far (the peer crashed, or the network cut them).
-  void CloseConnections() {
-    OnLoop(loop_, [this] {
-      for (auto& conn : accepted_) conn->Close();
-      accepted_.clear();
-    });
-  }
-
- private:
-  rpc::EventLoop* const loop_;
-  rpc::Service* const service_;
-  std::unique_ptr<rpc::Server> server_;                  // loop thread
-  std::vector<std::shared_ptr<rpc::Connection>> accepted_;  // loop thread
-};
+using rpc::testing::FakeServer;
+using rpc::testing::OnLoop;
+using rpc::testing::WaitUntil;
 
 // A worker: WORKER_PUSH_TASKS from anyone; what it does with a batch is `on_push`'s to say
 // (default: every task answered at once, its value the task's name).
