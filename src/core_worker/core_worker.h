@@ -195,7 +195,6 @@ class CoreWorker : public TaskExecutionHost {
 
 
   // Loop thread only: fetches in flight.
-  std::unordered_map<std::string, std::unordered_set<std::string>> fetching_;  // owner -> ids
   std::unordered_set<std::string> fetch_started_;
   // Incoming connections of processes that registered themselves as borrowers here.
   std::unordered_map<rpc::Connection*, std::string> borrower_conns_;

@@ -311,7 +311,8 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
 void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
                                 rpc::Responder<proto::GetObjectReply> responder) {
   proto::Address requester = request.requester();
-  auto respond = [this, responder, requester, id = request.object_id()](const StoredObject& object) {
+  auto respond = [this, responder, requester,
+                  id = request.object_id()](const StoredObject& object) {
     auto reply = std::make_shared<proto::GetObjectReply>();
     auto* out = reply->mutable_object();
     out->set_object_id(id);

@@ -268,12 +268,13 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   worker->conn = *conn;
   by_conn_[worker->conn.get()] = worker;
   std::weak_ptr<LeasedWorker> weak = worker;
-  worker->close_id = context_->pool->OnClose(worker->endpoint, [this, weak](const absl::Status& why) {
-    if (auto w = weak.lock()) {
-      w->close_id = 0;
-      OnWorkerDisconnected(w, why);
-    }
-  });
+  worker->close_id =
+      context_->pool->OnClose(worker->endpoint, [this, weak](const absl::Status& why) {
+        if (auto w = weak.lock()) {
+          w->close_id = 0;
+          OnWorkerDisconnected(w, why);
+        }
+      });
   queue.workers.push_back(worker);
   if (!wanted && queue.ready.empty()) {
     ReturnLease(worker, false);
@@ -367,7 +368,9 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(worker->lease_id);
     ret.set_disconnect_worker(true);
-    if (worker->raylet && !context_->shutting_down) worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
+    if (worker->raylet && !context_->shutting_down) {
+      worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
+    }
   }
   // Retry in submission order: push back to the front in reverse.
   std::sort(lost.begin(), lost.end());

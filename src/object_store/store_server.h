@@ -12,7 +12,8 @@
 //
 // Protocol (proto/store.proto): on accept the server sends the region size and its memfd in one
 // sendmsg (SCM_RIGHTS), then serves StoreMethod frames on an rpc::Service (a failure is an error
-// reply with its status; a bad frame gets the service's policy). GET waits (per request, no polling) until
+// reply with its status; a bad frame gets the service's policy). GET waits (per request, no
+// polling) until
 // every id is sealed or the timeout passes. A closed connection releases all its pins and aborts
 // the objects it created but never sealed.
 //

@@ -8,8 +8,8 @@
 //   auto server = Server::Listen(&loop, "127.0.0.1", 0, on_accept);  // port 0: any free port
 //   auto conn = Connection::Connect(&loop, "127.0.0.1", port, absl::Seconds(5));  // never blocks
 //   (*conn)->SetHandlers(on_message, on_close);
-//   (*conn)->Call(proto::REQUEST_WORKER_LEASE, request, [](absl::Status s, Frame reply) {...});
-//   (*conn)->Send(proto::PUSH_TASKS, batch);   // one-way
+//   (*conn)->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request, [](absl::Status s, Frame reply) {...});
+//   (*conn)->Send(proto::WORKER_PUSH_TASKS, batch);   // one-way
 //   auto local = Server::ListenUnix(&loop, "/tmp/s/store.sock", on_accept);  // same, Unix socket
 //   auto conn2 = Connection::ConnectUnix(&loop, "/tmp/s/store.sock", absl::Seconds(5));
 //

@@ -1,0 +1,269 @@
+// ActorTaskSubmitter against in-process peers over real loopback connections: a fake GCS actor
+// channel whose ACTOR_UPDATEs the test publishes, and fake actor workers (testing/fake_peers.h).
+// Replies out of order, an actor's worker dropping the connection mid-call (then a restart
+// elsewhere, or death), and an actor address that cannot be reached.
+#include "core_worker/actor_task_submitter.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/id.h"
+#include "core_worker/testing/fake_peers.h"
+#include "gtest/gtest.h"
+#include "gcs.pb.h"
+#include "worker.pb.h"
+
+namespace moray::core {
+namespace {
+
+using testing::FakeServer;
+using testing::FakeWorker;
+using testing::OnLoop;
+using testing::WaitUntil;
+
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The GCS's actor channel, as far as callers see it: subscriptions, and the updates the test
+// publishes to every subscriber.
+class FakeGcs {
+ public:
+  explicit FakeGcs(rpc::EventLoop* loop) : loop_(loop), service_("fake gcs") {
+    service_.OneWay<proto::SubscribeActorRequest>(
+        proto::SUBSCRIBE_ACTOR, rpc::kAnyMember,
+        [this](const rpc::Peer& peer, proto::SubscribeActorRequest&&) {
+          subscribers_.push_back(peer.conn);
+          ++subscriptions_;
+          if (!latest_.actor_id().empty()) peer.conn->Send(proto::ACTOR_UPDATE, latest_);
+        });
+    server_ = std::make_unique<FakeServer>(loop, &service_);
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+  // Every subscriber (now and later) gets `info`.
+  void Publish(const proto::ActorInfo& info) {
+    OnLoop(loop_, [&] {
+      latest_ = info;
+      for (auto& conn : subscribers_) conn->Send(proto::ACTOR_UPDATE, info);
+    });
+  }
+  int subscriptions() const { return subscriptions_; }
+
+ private:
+  rpc::EventLoop* const loop_;
+  rpc::Service service_;
+  proto::ActorInfo latest_;                                    // loop thread
+  std::vector<std::shared_ptr<rpc::Connection>> subscribers_;  // loop thread
+  std::atomic<int> subscriptions_{0};
+  std::unique_ptr<FakeServer> server_;  // last: it stops dispatching before the rest goes
+};
+
+// A caller: a core worker's context around the actor submitter.
+class Caller {
+ public:
+  explicit Caller(const std::string& gcs_address)
+      : references_(ReferenceCounter::Callbacks{[](const std::string&) {},
+                                                [](const std::string&, const proto::Address&,
+                                                   int64_t) {}}) {
+    loop_.StartThread("caller_io");
+    context_.job_id = JobIdFromInt(1);
+    context_.worker_id = RandomBytes(kUniqueIdSize);
+    context_.address.set_ip("127.0.0.1");
+    context_.address.set_port(1);
+    context_.address.set_worker_id(context_.worker_id);
+    context_.loop = &loop_;
+    context_.store = &store_;
+    context_.references = &references_;
+    context_.events = &events_;
+    context_.service = &service_;
+    OnLoop(&loop_, [&] {
+      pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
+      context_.pool = pool_.get();
+      submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, gcs_address);
+      service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
+                   [this](const rpc::Peer& peer, rpc::Frame&& frame) {
+                     submitter_->OnTaskReplies(peer, frame);
+                   });
+    });
+    references_.AddOwned(actor_id_);
+    references_.AddLocalReference(actor_id_);
+  }
+  ~Caller() {
+    OnLoop(&loop_, [&] {
+      context_.shutting_down = true;
+      pool_.reset();
+      submitter_.reset();
+    });
+    loop_.Stop();
+    store_.Shutdown();
+  }
+
+  const std::string& actor_id() const { return actor_id_; }
+  // Calls method `name` of the actor; returns the call's return object id.
+  std::string Call(const std::string& name) {
+    proto::TaskSpec spec;
+    spec.set_type(proto::ACTOR_TASK);
+    spec.set_task_id(NewTaskId(context_.job_id));
+    spec.set_job_id(context_.job_id);
+    spec.set_actor_id(actor_id_);
+    spec.set_name(name);
+    spec.set_function_name(name);
+    spec.set_num_returns(1);
+    *spec.mutable_owner() = context_.address;
+    std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+    references_.AddOwned(return_id);
+    references_.AddSubmittedTaskReference(actor_id_);
+    submitter_->Submit(std::move(spec));
+    return return_id;
+  }
+  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
+    auto objects = store_.WaitAll({id}, absl::Now() + timeout);
+    if (!objects) return "(not ready)";
+    const StoredObject& object = (*objects)[0];
+    if (object.is_error()) return "error: " + object.error.message();
+    return std::string(reinterpret_cast<const char*>(object.data->Data()), object.data->Size());
+  }
+  bool Ready(const std::string& id) { return store_.Contains(id); }
+
+ private:
+  const std::string actor_id_ = NewTaskId(JobIdFromInt(1));
+  rpc::EventLoop loop_;
+  MemoryStore store_;
+  TaskEventBuffer events_;
+  ReferenceCounter references_;
+  rpc::Service service_{"caller"};
+  CoreContext context_;
+  std::unique_ptr<rpc::ConnectionPool> pool_;       // loop thread
+  std::unique_ptr<ActorTaskSubmitter> submitter_;   // loop thread after construction
+};
+
+class ActorTaskSubmitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fakes_.StartThread("fakes"); }
+  void TearDown() override { fakes_.Stop(); }
+
+  static proto::ActorInfo Info(const std::string& actor_id, proto::ActorState state,
+                               const proto::Address& address = {}, int max_task_retries = 0) {
+    proto::ActorInfo info;
+    info.set_actor_id(actor_id);
+    info.set_state(state);
+    info.set_class_name("Counter");
+    *info.mutable_address() = address;
+    info.set_max_task_retries(max_task_retries);
+    return info;
+  }
+
+  rpc::EventLoop fakes_;
+};
+
+// Calls go out in submission order; the actor answers them in reverse, each in its own frame.
+TEST_F(ActorTaskSubmitterTest, RepliesOutOfOrderReachTheirCalls) {
+  FakeWorker actor(&fakes_);
+  std::vector<proto::TaskSpec> held;  // fakes' loop
+  actor.set_on_push([&](FakeWorker&, const std::shared_ptr<rpc::Connection>& caller,
+                        const proto::PushTasksRequest& push) {
+    for (const auto& spec : push.tasks()) held.push_back(spec);
+    if (held.size() < 3) return;
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+      FakeWorker::Reply(caller, {FakeWorker::Ok(*it, it->name())});
+    }
+  });
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.address());
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));
+  std::string a = caller.Call("a");
+  std::string b = caller.Call("b");
+  std::string c = caller.Call("c");
+  EXPECT_EQ(caller.Result(a), "a");
+  EXPECT_EQ(caller.Result(b), "b");
+  EXPECT_EQ(caller.Result(c), "c");
+  EXPECT_EQ(actor.received(), (std::vector<std::string>{"a#0", "b#0", "c#0"}));
+}
+
+// The actor's worker drops the connection while a call runs; the GCS then reports a restart
+// on another worker: the call runs again there (max_task_retries=1).
+TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionRunsAgainAfterARestart) {
+  FakeWorker first(&fakes_);
+  first.set_on_push([](FakeWorker& self, const auto&, const proto::PushTasksRequest&) {
+    self.CloseConnections();  // the worker dies mid-call
+  });
+  FakeWorker second(&fakes_);
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.address());
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address(), /*max_task_retries=*/1));
+  std::string a = caller.Call("a");
+  ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
+  gcs.Publish(Info(caller.actor_id(), proto::RESTARTING, {}, 1));
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, second.address(), 1));
+  EXPECT_EQ(caller.Result(a), "a");
+  EXPECT_EQ(second.received(), std::vector<std::string>{"a#1"});
+}
+
+TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionFailsWithoutRetries) {
+  FakeWorker first(&fakes_);
+  first.set_on_push([](FakeWorker& self, const auto&, const proto::PushTasksRequest&) {
+    self.CloseConnections();
+  });
+  FakeWorker second(&fakes_);
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.address());
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address()));
+  std::string a = caller.Call("a");
+  ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
+  // The restart may reach the caller before or after it sees the connection drop.
+  gcs.Publish(Info(caller.actor_id(), proto::RESTARTING));
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, second.address()));
+  std::string result = caller.Result(a);
+  EXPECT_NE(result.find("died while running the call"), std::string::npos) << result;
+  EXPECT_NE(result.find("max_task_retries=0"), std::string::npos) << result;
+  // A later call goes to the restarted actor.
+  EXPECT_EQ(caller.Result(caller.Call("b")), "b");
+  EXPECT_TRUE(second.received() == std::vector<std::string>{"b#0"});
+}
+
+TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionFailsWithTheDeathCause) {
+  FakeWorker first(&fakes_);
+  first.set_on_push([](FakeWorker& self, const auto&, const proto::PushTasksRequest&) {
+    self.CloseConnections();
+  });
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.address());
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address(), 3));
+  std::string a = caller.Call("a");
+  ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
+  proto::ActorInfo dead = Info(caller.actor_id(), proto::DEAD, {}, 3);
+  dead.mutable_death_cause()->set_message("its node died");
+  gcs.Publish(dead);
+  std::string result = caller.Result(a);
+  EXPECT_NE(result.find("(Counter) is dead: its node died"), std::string::npos) << result;
+}
+
+// The actor's address does not answer: the connect fails on the caller's loop, later. The calls
+// never reached an actor, so they wait (no retry used) and go out once the actor is reachable.
+TEST_F(ActorTaskSubmitterTest, AnActorThatCannotBeReachedYetGetsItsCallsOnceItCanBe) {
+  FakeWorker actor(&fakes_);
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.address());
+  proto::Address nowhere = actor.address();
+  nowhere.set_port(ClosedPort());
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, nowhere));
+  std::string a = caller.Call("a");
+  absl::SleepFor(absl::Milliseconds(300));  // connects are refused meanwhile
+  EXPECT_FALSE(caller.Ready(a));
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));
+  EXPECT_EQ(caller.Result(a), "a");
+  EXPECT_EQ(actor.received(), std::vector<std::string>{"a#0"});
+}
+
+}  // namespace
+}  // namespace moray::core

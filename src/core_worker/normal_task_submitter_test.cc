@@ -1,0 +1,298 @@
+// NormalTaskSubmitter against in-process peers (testing/fake_peers.h) over real loopback
+// connections: a worker that dies before it answers, replies out of order, a worker or a
+// spillback raylet that cannot be reached, a raylet that drops the connection mid-call or
+// rejects the lease.
+#include "core_worker/normal_task_submitter.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "common/id.h"
+#include "core_worker/testing/fake_peers.h"
+#include "gtest/gtest.h"
+
+namespace moray::core {
+namespace {
+
+using testing::FakeRaylet;
+using testing::FakeWorker;
+using testing::OnLoop;
+using testing::WaitUntil;
+
+// A port on 127.0.0.1 where nothing listens (bound, then closed).
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The owner's side: a core worker's context around the submitter, with its own I/O loop, a
+// connection to the (fake) local raylet and the pool for everything else.
+class Owner {
+ public:
+  Owner(int raylet_port, SubmitterOptions options)
+      : references_(ReferenceCounter::Callbacks{[](const std::string&) {},
+                                                [](const std::string&, const proto::Address&,
+                                                   int64_t) {}}) {
+    loop_.StartThread("owner_io");
+    context_.job_id = JobIdFromInt(1);
+    context_.worker_id = RandomBytes(kUniqueIdSize);
+    context_.address.set_ip("127.0.0.1");
+    context_.address.set_port(1);
+    context_.address.set_worker_id(context_.worker_id);
+    context_.loop = &loop_;
+    context_.store = &store_;
+    context_.references = &references_;
+    context_.events = &events_;
+    context_.service = &service_;
+    OnLoop(&loop_, [&] {
+      pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
+      context_.pool = pool_.get();
+      submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options);
+      service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
+                   [this](const rpc::Peer& peer, rpc::Frame&& frame) {
+                     submitter_->OnTaskReplies(peer, frame);
+                   });
+      auto raylet = rpc::Connection::Connect(&loop_, "127.0.0.1", raylet_port, absl::Seconds(5));
+      ASSERT_TRUE(raylet.ok()) << raylet.status();
+      context_.raylet = *raylet;
+      context_.raylet->SetHandlers(
+          [this](const std::shared_ptr<rpc::Connection>& c, rpc::Frame&& f) {
+            service_.Dispatch(c, std::move(f));
+          },
+          nullptr);
+    });
+  }
+  ~Owner() {
+    OnLoop(&loop_, [&] {
+      context_.shutting_down = true;
+      pool_.reset();
+      context_.raylet->Close();
+      submitter_.reset();
+    });
+    loop_.Stop();
+    store_.Shutdown();
+  }
+
+  // Submits a task called `name`; returns its return object's id.
+  std::string Submit(const std::string& name, int max_retries = 0) {
+    proto::TaskSpec spec;
+    spec.set_task_id(NewTaskId(context_.job_id));
+    spec.set_job_id(context_.job_id);
+    spec.set_name(name);
+    spec.set_function_name("f");
+    spec.set_num_returns(1);
+    spec.set_max_retries(max_retries);
+    (*spec.mutable_resources())["CPU"] = 1;
+    *spec.mutable_owner() = context_.address;
+    std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+    references_.AddOwned(return_id);
+    submitter_->Submit(std::move(spec));
+    return return_id;
+  }
+  // The stored return: its value, or "error: <message>".
+  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
+    auto objects = store_.WaitAll({id}, absl::Now() + timeout);
+    if (!objects) return "(not ready)";
+    const StoredObject& object = (*objects)[0];
+    if (object.is_error()) return "error: " + object.error.message();
+    return std::string(reinterpret_cast<const char*>(object.data->Data()), object.data->Size());
+  }
+
+ private:
+  rpc::EventLoop loop_;
+  MemoryStore store_;
+  TaskEventBuffer events_;
+  ReferenceCounter references_;
+  rpc::Service service_{"owner"};
+  CoreContext context_;
+  std::unique_ptr<rpc::ConnectionPool> pool_;          // loop thread
+  std::unique_ptr<NormalTaskSubmitter> submitter_;     // loop thread after construction
+};
+
+class NormalTaskSubmitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fakes_.StartThread("fakes"); }
+  void TearDown() override { fakes_.Stop(); }
+
+  static SubmitterOptions Options() {
+    SubmitterOptions options;
+    options.max_pending_lease_requests = 1;
+    options.lease_idle_timeout = absl::Seconds(30);  // a lease stays while a test runs
+    return options;
+  }
+
+  rpc::EventLoop fakes_;
+};
+
+TEST_F(NormalTaskSubmitterTest, RunsATaskOnALeasedWorker) {
+  FakeWorker worker(&fakes_);
+  FakeRaylet raylet(&fakes_, {&worker});
+  Owner owner(raylet.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a")), "a");
+  EXPECT_EQ(worker.received(), std::vector<std::string>{"a#0"});
+}
+
+// The worker takes the task and dies before it answers: the reply is lost with the connection.
+// The task runs again (a new attempt, on the next worker leased), within max_retries.
+TEST_F(NormalTaskSubmitterTest, AWorkerThatDiesBeforeReplyingHasItsTaskRetried) {
+  FakeWorker dying(&fakes_);
+  FakeWorker healthy(&fakes_);
+  dying.set_on_push([](FakeWorker& self, const auto&, const proto::PushTasksRequest&) {
+    self.CloseConnections();  // no reply, ever
+  });
+  FakeRaylet raylet(&fakes_, {&dying, &healthy});
+  Owner owner(raylet.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a", /*max_retries=*/1)), "a");
+  EXPECT_EQ(dying.received(), std::vector<std::string>{"a#0"});
+  EXPECT_EQ(healthy.received(), std::vector<std::string>{"a#1"});
+  // The owner told the raylet not to reuse the worker that died.
+  ASSERT_TRUE(WaitUntil([&] { return !raylet.returned().empty(); }));
+  EXPECT_TRUE(raylet.returned()[0].disconnect);
+}
+
+TEST_F(NormalTaskSubmitterTest, AWorkerThatDiesBeforeReplyingFailsATaskWithoutRetries) {
+  FakeWorker dying(&fakes_);
+  dying.set_on_push([](FakeWorker& self, const auto&, const proto::PushTasksRequest&) {
+    self.CloseConnections();
+  });
+  FakeRaylet raylet(&fakes_, {&dying});
+  Owner owner(raylet.port(), Options());
+  std::string result = owner.Result(owner.Submit("a", /*max_retries=*/0));
+  EXPECT_NE(result.find("died unexpectedly"), std::string::npos) << result;
+  EXPECT_NE(result.find("max_retries=0"), std::string::npos) << result;
+}
+
+// Pipelined tasks answered in another order than they were sent, each in a frame of its own,
+// with a stale reply (an unknown task) among them: each return goes to its own task.
+TEST_F(NormalTaskSubmitterTest, RepliesOutOfOrderReachTheirTasks) {
+  FakeWorker worker(&fakes_);
+  std::shared_ptr<rpc::Connection> owner_conn;
+  std::vector<proto::TaskSpec> held;  // fakes' loop
+  worker.set_on_push([&](FakeWorker&, const std::shared_ptr<rpc::Connection>& owner,
+                         const proto::PushTasksRequest& push) {
+    for (const auto& spec : push.tasks()) {
+      if (spec.name() == "first") {
+        FakeWorker::Reply(owner, {FakeWorker::Ok(spec, "first")});
+        continue;
+      }
+      held.push_back(spec);
+    }
+    if (held.size() < 3) return;
+    proto::TaskSpec stranger = held[0];
+    stranger.set_task_id(NewTaskId(JobIdFromInt(1)));
+    FakeWorker::Reply(owner, {FakeWorker::Ok(stranger, "nobody's")});
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+      FakeWorker::Reply(owner, {FakeWorker::Ok(*it, it->name())});
+    }
+  });
+  FakeRaylet raylet(&fakes_, {&worker});
+  SubmitterOptions options = Options();
+  options.pipeline_below = absl::Hours(1);  // every task counts as short: up to 32 in flight
+  Owner owner(raylet.port(), options);
+  // The first reply tells the submitter how long the function's tasks take.
+  ASSERT_EQ(owner.Result(owner.Submit("first")), "first");
+  std::string b = owner.Submit("b");
+  std::string c = owner.Submit("c");
+  std::string d = owner.Submit("d");
+  EXPECT_EQ(owner.Result(b), "b");
+  EXPECT_EQ(owner.Result(c), "c");
+  EXPECT_EQ(owner.Result(d), "d");
+  EXPECT_EQ(raylet.requests(), 1) << "one lease served them all";
+}
+
+// A lease on a worker whose port does not answer: the connect fails later, on the owner's loop.
+// The task never reached a worker, so it goes to the next lease with its retries untouched, and
+// the unusable lease is returned.
+TEST_F(NormalTaskSubmitterTest, AWorkerThatCannotBeReachedCostsNoRetry) {
+  FakeWorker worker(&fakes_);
+  FakeRaylet raylet(&fakes_, {&worker});
+  proto::Address nowhere;
+  nowhere.set_ip("127.0.0.1");
+  nowhere.set_port(ClosedPort());
+  nowhere.set_worker_id("unreachable");
+  std::atomic<int> leases{0};
+  raylet.set_on_lease([&](const proto::RequestWorkerLeaseRequest& request,
+                          const FakeRaylet::Responder& respond) {
+    if (leases++ > 0) return false;  // later ones: the real worker
+    respond(FakeRaylet::Grant(request.lease_id(), nowhere));
+    return true;
+  });
+  Owner owner(raylet.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a", /*max_retries=*/0)), "a");
+  EXPECT_EQ(worker.received(), std::vector<std::string>{"a#0"});
+  ASSERT_TRUE(WaitUntil([&] { return !raylet.returned().empty(); }));
+  EXPECT_EQ(raylet.returned()[0].lease_id, 1);
+  EXPECT_TRUE(raylet.returned()[0].disconnect);
+}
+
+// Spillback to another raylet that drops the connection while the lease request is in flight
+// (or cannot be reached at all): the work is placed again through the local raylet.
+TEST_F(NormalTaskSubmitterTest, ASpillbackRayletThatClosesMidCallGetsTheWorkPlacedAgain) {
+  FakeWorker worker(&fakes_);
+  FakeRaylet local(&fakes_, {&worker});
+  FakeRaylet remote(&fakes_, {});
+  remote.set_on_lease([&](const proto::RequestWorkerLeaseRequest&, const FakeRaylet::Responder&) {
+    remote.CloseConnections();  // mid-call: no answer
+    return true;
+  });
+  std::atomic<int> asked{0};
+  local.set_on_lease([&](const proto::RequestWorkerLeaseRequest& request,
+                         const FakeRaylet::Responder& respond) {
+    if (asked++ > 0) return false;  // the second time: granted here
+    proto::RequestWorkerLeaseReply spill;
+    spill.set_lease_id(request.lease_id());
+    *spill.mutable_retry_at_raylet() = remote.address();
+    respond(spill);
+    return true;
+  });
+  Owner owner(local.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a")), "a");
+  EXPECT_EQ(remote.requests(), 1);
+  EXPECT_GE(local.requests(), 2);
+}
+
+TEST_F(NormalTaskSubmitterTest, ASpillbackRayletThatCannotBeReachedGetsTheWorkPlacedAgain) {
+  FakeWorker worker(&fakes_);
+  FakeRaylet local(&fakes_, {&worker});
+  const int nowhere = ClosedPort();
+  std::atomic<int> asked{0};
+  local.set_on_lease([&](const proto::RequestWorkerLeaseRequest& request,
+                         const FakeRaylet::Responder& respond) {
+    if (asked++ > 0) return false;
+    proto::RequestWorkerLeaseReply spill;
+    spill.set_lease_id(request.lease_id());
+    spill.mutable_retry_at_raylet()->set_ip("127.0.0.1");
+    spill.mutable_retry_at_raylet()->set_port(nowhere);
+    respond(spill);
+    return true;
+  });
+  Owner owner(local.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a")), "a");
+  EXPECT_EQ(worker.received(), std::vector<std::string>{"a#0"});
+}
+
+// A rejection is an error reply: the tasks waiting for such a lease fail with its reason.
+TEST_F(NormalTaskSubmitterTest, ALeaseRejectionFailsTheTasksWithTheRayletsReason) {
+  FakeWorker worker(&fakes_);
+  FakeRaylet raylet(&fakes_, {&worker});
+  raylet.set_on_lease([](const proto::RequestWorkerLeaseRequest&,
+                         const FakeRaylet::Responder& respond) {
+    respond.Fail(absl::FailedPreconditionError("could not start a worker for job 01: boom"));
+    return true;
+  });
+  Owner owner(raylet.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a")),
+            "error: The raylet could not run the task: could not start a worker for job 01: boom");
+  EXPECT_TRUE(worker.received().empty());
+}
+
+}  // namespace
+}  // namespace moray::core
