@@ -25,6 +25,7 @@
 
 #include "gtest/gtest.h"
 #include "ray/api.h"
+#include "rpc/testing/loopback.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -267,17 +268,6 @@ std::string NewSession(const std::vector<std::string>& before) {
   return found;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);  // nothing listens there any more
-  return ntohs(addr.sin_port);
-}
 
 // Every test starts and ends with nothing of ours running; a failed test's leftovers are stopped
 // so that the next test starts clean.
@@ -605,7 +595,7 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
 // and the process can still Init afterwards. How long it takes is not asserted (a loaded machine
 // is slow); GcsClientConnectTest checks that a refused connection returns before its deadline.
 TEST_F(LifecycleTest, WrongAddressesFailFastWithAClearMessage) {
-  const std::string closed = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string closed = "127.0.0.1:" + std::to_string(moray::rpc::testing::UnusedLoopbackPort());
   struct Case {
     std::string address;
     std::string message;

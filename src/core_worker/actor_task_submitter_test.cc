@@ -10,7 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
+#include "core_worker/testing/core_harness.h"
 #include "core_worker/testing/fake_peers.h"
+#include "rpc/testing/loopback.h"
 #include "gtest/gtest.h"
 #include "gcs.pb.h"
 #include "worker.pb.h"
@@ -23,17 +25,6 @@ using testing::FakeWorker;
 using testing::OnLoop;
 using testing::WaitUntil;
 
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The GCS's actor channel, as far as callers see it: subscriptions, and the updates the test
 // publishes to every subscriber.
@@ -69,26 +60,10 @@ class FakeGcs {
 };
 
 // A caller: a core worker's context around the actor submitter.
-class Caller {
+class Caller : public testing::CoreHarness {
  public:
-  explicit Caller(const std::string& gcs_address)
-      : references_(ReferenceCounter::Callbacks{[](const std::string&) {},
-                                                [](const std::string&, const proto::Address&,
-                                                   int64_t) {}}) {
-    loop_.StartThread("caller_io");
-    context_.job_id = JobIdFromInt(1);
-    context_.worker_id = RandomBytes(kUniqueIdSize);
-    context_.address.set_ip("127.0.0.1");
-    context_.address.set_port(1);
-    context_.address.set_worker_id(context_.worker_id);
-    context_.loop = &loop_;
-    context_.store = &store_;
-    context_.references = &references_;
-    context_.events = &events_;
-    context_.service = &service_;
+  explicit Caller(const std::string& gcs_address) : CoreHarness("caller") {
     OnLoop(&loop_, [&] {
-      pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
-      context_.pool = pool_.get();
       submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, gcs_address);
       service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
                    [this](const rpc::Peer& peer, rpc::Frame&& frame) {
@@ -104,8 +79,6 @@ class Caller {
       pool_.reset();
       submitter_.reset();
     });
-    loop_.Stop();
-    store_.Shutdown();
   }
 
   const std::string& actor_id() const { return actor_id_; }
@@ -137,13 +110,6 @@ class Caller {
 
  private:
   const std::string actor_id_ = NewTaskId(JobIdFromInt(1));
-  rpc::EventLoop loop_;
-  MemoryStore store_;
-  TaskEventBuffer events_;
-  ReferenceCounter references_;
-  rpc::Service service_{"caller"};
-  CoreContext context_;
-  std::unique_ptr<rpc::ConnectionPool> pool_;       // loop thread
   std::unique_ptr<ActorTaskSubmitter> submitter_;   // loop thread after construction
 };
 
@@ -255,7 +221,7 @@ TEST_F(ActorTaskSubmitterTest, AnActorThatCannotBeReachedYetGetsItsCallsOnceItCa
   FakeGcs gcs(&fakes_);
   Caller caller(gcs.address());
   proto::Address nowhere = actor.address();
-  nowhere.set_port(ClosedPort());
+  nowhere.set_port(rpc::testing::UnusedLoopbackPort());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, nowhere));
   std::string a = caller.Call("a");
   absl::SleepFor(absl::Milliseconds(300));  // connects are refused meanwhile

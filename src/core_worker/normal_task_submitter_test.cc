@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "common/id.h"
+#include "core_worker/testing/core_harness.h"
 #include "core_worker/testing/fake_peers.h"
+#include "rpc/testing/loopback.h"
 #include "gtest/gtest.h"
 
 namespace moray::core {
@@ -20,41 +22,13 @@ using testing::FakeWorker;
 using testing::OnLoop;
 using testing::WaitUntil;
 
-// A port on 127.0.0.1 where nothing listens (bound, then closed).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The owner's side: a core worker's context around the submitter, with its own I/O loop, a
 // connection to the (fake) local raylet and the pool for everything else.
-class Owner {
+class Owner : public testing::CoreHarness {
  public:
-  Owner(int raylet_port, SubmitterOptions options)
-      : references_(ReferenceCounter::Callbacks{[](const std::string&) {},
-                                                [](const std::string&, const proto::Address&,
-                                                   int64_t) {}}) {
-    loop_.StartThread("owner_io");
-    context_.job_id = JobIdFromInt(1);
-    context_.worker_id = RandomBytes(kUniqueIdSize);
-    context_.address.set_ip("127.0.0.1");
-    context_.address.set_port(1);
-    context_.address.set_worker_id(context_.worker_id);
-    context_.loop = &loop_;
-    context_.store = &store_;
-    context_.references = &references_;
-    context_.events = &events_;
-    context_.service = &service_;
+  Owner(int raylet_port, SubmitterOptions options) : CoreHarness("owner") {
     OnLoop(&loop_, [&] {
-      pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
-      context_.pool = pool_.get();
       submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options);
       service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
                    [this](const rpc::Peer& peer, rpc::Frame&& frame) {
@@ -77,8 +51,6 @@ class Owner {
       context_.raylet->Close();
       submitter_.reset();
     });
-    loop_.Stop();
-    store_.Shutdown();
   }
 
   // Submits a task called `name`; returns its return object's id.
@@ -107,13 +79,6 @@ class Owner {
   }
 
  private:
-  rpc::EventLoop loop_;
-  MemoryStore store_;
-  TaskEventBuffer events_;
-  ReferenceCounter references_;
-  rpc::Service service_{"owner"};
-  CoreContext context_;
-  std::unique_ptr<rpc::ConnectionPool> pool_;          // loop thread
   std::unique_ptr<NormalTaskSubmitter> submitter_;     // loop thread after construction
 };
 
@@ -216,7 +181,7 @@ TEST_F(NormalTaskSubmitterTest, AWorkerThatCannotBeReachedCostsNoRetry) {
   FakeRaylet raylet(&fakes_, {&worker});
   proto::Address nowhere;
   nowhere.set_ip("127.0.0.1");
-  nowhere.set_port(ClosedPort());
+  nowhere.set_port(rpc::testing::UnusedLoopbackPort());
   nowhere.set_worker_id("unreachable");
   std::atomic<int> leases{0};
   raylet.set_on_lease([&](const proto::RequestWorkerLeaseRequest& request,
@@ -262,7 +227,7 @@ TEST_F(NormalTaskSubmitterTest, ASpillbackRayletThatClosesMidCallGetsTheWorkPlac
 TEST_F(NormalTaskSubmitterTest, ASpillbackRayletThatCannotBeReachedGetsTheWorkPlacedAgain) {
   FakeWorker worker(&fakes_);
   FakeRaylet local(&fakes_, {&worker});
-  const int nowhere = ClosedPort();
+  const int nowhere = rpc::testing::UnusedLoopbackPort();
   std::atomic<int> asked{0};
   local.set_on_lease([&](const proto::RequestWorkerLeaseRequest& request,
                          const FakeRaylet::Responder& respond) {
