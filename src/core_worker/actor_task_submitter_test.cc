@@ -99,13 +99,6 @@ class Caller : public testing::CoreHarness {
     submitter_->Submit(std::move(spec));
     return return_id;
   }
-  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
-    auto objects = store_.WaitAll({id}, absl::Now() + timeout);
-    if (!objects) return "(not ready)";
-    const StoredObject& object = (*objects)[0];
-    if (object.is_error()) return "error: " + object.error.message();
-    return std::string(reinterpret_cast<const char*>(object.data->Data()), object.data->Size());
-  }
   bool Ready(const std::string& id) { return store_.Contains(id); }
 
  private:

@@ -347,12 +347,7 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     // queue as they were (no retry used up), and the lease goes back unused.
     spdlog::warn("cannot reach leased worker {} at {}: {}", ToHex(worker->worker_id),
                  worker->endpoint.ToString(), why.ToString());
-    proto::ReturnWorkerRequest ret;
-    ret.set_lease_id(worker->lease_id);
-    ret.set_disconnect_worker(true);
-    if (worker->raylet && !context_->shutting_down) {
-      worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
-    }
+    DiscardLease(*worker);
     std::sort(lost.begin(), lost.end());
     for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
       auto task = tasks_.find(*it);
@@ -364,13 +359,7 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     return;
   }
   if (!lost.empty()) {
-    // Tell the raylet not to reuse it (it may already know the process exited).
-    proto::ReturnWorkerRequest ret;
-    ret.set_lease_id(worker->lease_id);
-    ret.set_disconnect_worker(true);
-    if (worker->raylet && !context_->shutting_down) {
-      worker->raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
-    }
+    DiscardLease(*worker);  // it may already know the process exited
   }
   // Retry in submission order: push back to the front in reverse.
   std::sort(lost.begin(), lost.end());
@@ -415,6 +404,14 @@ void NormalTaskSubmitter::ReturnLease(const std::shared_ptr<LeasedWorker>& worke
   // The connection stays in the pool: this process may lease the worker again, or fetch from
   // it, and a borrower's connection to an owner must not close while it borrows.
   Detach(*worker);
+}
+
+void NormalTaskSubmitter::DiscardLease(const LeasedWorker& worker) {
+  if (!worker.raylet || context_->shutting_down) return;
+  proto::ReturnWorkerRequest ret;
+  ret.set_lease_id(worker.lease_id);
+  ret.set_disconnect_worker(true);
+  worker.raylet->Send(proto::RAYLET_RETURN_WORKER, ret);
 }
 
 void NormalTaskSubmitter::MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker) {

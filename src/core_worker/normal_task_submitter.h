@@ -121,6 +121,8 @@ class NormalTaskSubmitter {
   // Stops listening to the worker's connection (it stays in the pool for others).
   void Detach(LeasedWorker& worker);
   void ReturnLease(const std::shared_ptr<LeasedWorker>& worker, bool disconnect);
+  // Tells the worker's raylet that its lease is over and the worker must not be reused.
+  void DiscardLease(const LeasedWorker& worker);
   void MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker);
   // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
   void Complete(const std::string& task_id, const proto::TaskReply* reply,

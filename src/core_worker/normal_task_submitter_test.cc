@@ -69,14 +69,6 @@ class Owner : public testing::CoreHarness {
     submitter_->Submit(std::move(spec));
     return return_id;
   }
-  // The stored return: its value, or "error: <message>".
-  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
-    auto objects = store_.WaitAll({id}, absl::Now() + timeout);
-    if (!objects) return "(not ready)";
-    const StoredObject& object = (*objects)[0];
-    if (object.is_error()) return "error: " + object.error.message();
-    return std::string(reinterpret_cast<const char*>(object.data->Data()), object.data->Size());
-  }
 
  private:
   std::unique_ptr<NormalTaskSubmitter> submitter_;     // loop thread after construction

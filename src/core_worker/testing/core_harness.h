@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/clock.h"
+
 #include "common/id.h"
 #include "core_worker/context.h"
 #include "core_worker/memory_store.h"
@@ -46,6 +48,19 @@ class CoreHarness {
     loop_.Stop();
     store_.Shutdown();
   }
+
+ public:
+  // The stored object `id` (a task's return): its value, or "error: <message>", or
+  // "(not ready)" after `timeout`.
+  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
+    auto objects = store_.WaitAll({id}, absl::Now() + timeout);
+    if (!objects) return "(not ready)";
+    const StoredObject& object = (*objects)[0];
+    if (object.is_error()) return "error: " + object.error.message();
+    return std::string(reinterpret_cast<const char*>(object.data->Data()), object.data->Size());
+  }
+
+ protected:
 
   rpc::EventLoop loop_;
   MemoryStore store_;
