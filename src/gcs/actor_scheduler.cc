@@ -313,9 +313,11 @@ void ActorScheduler::OnWorkerClosed(const std::string& actor_id,
   if (auto w = workers_.find(record.worker_endpoint); w != workers_.end() && w->second == actor_id) {
     workers_.erase(w);
   }
-  // The raylet frees a held lease when the process exits; forget it here.
-  record.lease_id = 0;
-  record.lease_granted = false;
+  // A lease still held goes back marked broken: the connection may have closed with the process
+  // still running (a dropped network, a refused handshake), and the raylet must kill it and free
+  // its resources. If the process did exit, the raylet has freed the lease already and ignores
+  // this.
+  ReleaseLease(record, /*kill_worker=*/true);
   record.raylet.reset();
   auto info = actors_->Get(actor_id);
   if (!info.ok() || info->state() == proto::DEAD || record.dead) {

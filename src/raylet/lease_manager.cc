@@ -51,7 +51,9 @@ void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconne
                                 bool keep_worker) {
   auto it = leases_.find({client, lease_id});
   if (it == leases_.end()) {
-    spdlog::warn("ReturnWorker for unknown lease {} of client {}", lease_id, client);
+    // Expected in a race: the GCS returns the lease of an actor worker whose connection closed,
+    // while this raylet freed it already because the process exited.
+    spdlog::debug("ReturnWorker for unknown lease {} of client {}", lease_id, client);
     return;
   }
   Lease lease = std::move(it->second);
