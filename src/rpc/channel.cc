@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,15 +14,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message_lite.h"
 #include "rpc.pb.h"
+#include "rpc/sockets.h"
 #include "rpc/tls.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+
 #include "spdlog/spdlog.h"
 
 namespace moray::rpc {
@@ -37,35 +37,6 @@ T Load(const char* p) {
   return v;
 }
 
-void SetSocketOptions(int fd, bool tcp) {
-  int one = 1;
-  if (tcp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  int flags = fcntl(fd, F_GETFL, 0);
-  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("Unix socket path '", path, "' is empty or longer than ",
-                                                   sizeof(addr.sun_path) - 1, " bytes"));
-  }
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  return addr;
-}
-
-// An IPv4 address, not a name: resolving may block, and this runs on event loops.
-absl::StatusOr<sockaddr_in> Address(const std::string& ip, int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1) return addr;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "'", ip, "' is not an IPv4 address (the channel does not resolve names on its event loop; "
-      "resolve them first with rpc::ResolveAddress)"));
-}
-
 // Logs the first few refusals of each kind in full, then one in 1000: a port scanner must not
 // fill the log.
 bool ShouldLogRefusal() {
@@ -75,21 +46,6 @@ bool ShouldLogRefusal() {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> ResolveAddress(const std::string& host) {
-  in_addr parsed{};
-  if (inet_pton(AF_INET, host.c_str(), &parsed) == 1) return host;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host '", host, "'"));
-  }
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr, buf, sizeof(buf));
-  freeaddrinfo(result);
-  return std::string(buf);
-}
 
 absl::Status Frame::ParseBody(google::protobuf::MessageLite* message) const {
   if (!message->ParseFromString(body)) {
@@ -119,87 +75,6 @@ Connection::Connection(EventLoop* loop, int fd, std::string peer)
 Connection::~Connection() {
   if (ssl_ != nullptr) SSL_free(ssl_);
   close(fd_);
-}
-
-absl::Status Connection::StartTls(bool connecting) {
-  absl::StatusOr<SSL_CTX*> context = ProcessTlsContext();
-  if (!context.ok()) return context.status();
-  if (*context == nullptr) return absl::OkStatus();  // TLS is off
-  ssl_ = SSL_new(*context);
-  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
-    return absl::InternalError(absl::StrCat("cannot start TLS with ", peer_));
-  }
-  if (connecting) {
-    SSL_set_connect_state(ssl_);
-  } else {
-    SSL_set_accept_state(ssl_);
-  }
-  tls_handshaking_ = true;
-  return absl::OkStatus();
-}
-
-void Connection::DriveTlsHandshake() {
-  ERR_clear_error();
-  int rc = SSL_do_handshake(ssl_);
-  if (rc == 1) {
-    tls_handshaking_ = false;
-    WantWrite(false);
-    FlushWrites();
-    HandleReadable();  // the peer's first frames may have come with its last handshake record
-    return;
-  }
-  int error = SSL_get_error(ssl_, rc);
-  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-    WantWrite(error == SSL_ERROR_WANT_WRITE);
-    return;
-  }
-  unsigned long code = ERR_get_error();
-  char reason[256] = "the peer closed the connection";
-  if (code != 0) ERR_error_string_n(code, reason, sizeof(reason));
-  ERR_clear_error();
-  CloseWithStatus(absl::UnauthenticatedError(
-      absl::StrCat("the TLS handshake with ", peer_, " failed: ", reason,
-                   " (both sides need RAY_USE_TLS and certificates from the same CA)")));
-}
-
-void Connection::WantWrite(bool want) {
-  if (want == want_write_ || !watching_) return;
-  want_write_ = want;
-  loop_->Modify(fd_, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
-}
-
-ssize_t Connection::ReadSome(char* buffer, size_t size) {
-  if (ssl_ == nullptr) return read(fd_, buffer, size);
-  ERR_clear_error();
-  int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<size_t>(size, 1 << 30)));
-  if (n > 0) return n;
-  int error = SSL_get_error(ssl_, n);
-  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-    errno = EAGAIN;
-    return -1;
-  }
-  if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
-    return 0;  // the peer closed
-  }
-  ERR_clear_error();
-  errno = ECONNRESET;
-  return -1;
-}
-
-ssize_t Connection::WriteSome(const char* data, size_t size) {
-  // MSG_NOSIGNAL: a peer that went away is an error to handle, not a SIGPIPE that kills us.
-  if (ssl_ == nullptr) return send(fd_, data, size, MSG_NOSIGNAL);
-  ERR_clear_error();
-  int n = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, 1 << 30)));
-  if (n > 0) return n;
-  int error = SSL_get_error(ssl_, n);
-  if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
-    errno = EAGAIN;
-    return -1;
-  }
-  ERR_clear_error();
-  errno = EPIPE;
-  return -1;
 }
 
 absl::StatusOr<std::shared_ptr<Connection>> Connection::Connect(EventLoop* loop,
@@ -733,151 +608,6 @@ void Connection::CloseOnLoop() {
     on_close(self);
   }
   on_message_ = nullptr;
-}
-
-namespace {
-std::shared_ptr<Server::Handlers> MakeHandlers(Server::AcceptHandler on_accept,
-                                               Connection::SocketHook hook) {
-  auto handlers = std::make_shared<Server::Handlers>();
-  handlers->on_accept = std::move(on_accept);
-  handlers->hook = std::move(hook);
-  return handlers;
-}
-}  // namespace
-
-Server::Server(EventLoop* loop, int fd, int port, std::string unix_path,
-               std::shared_ptr<Handlers> handlers)
-    : loop_(loop),
-      fd_(fd),
-      port_(port),
-      unix_path_(std::move(unix_path)),
-      handlers_(std::move(handlers)) {}
-
-absl::StatusOr<std::unique_ptr<Server>> Server::Listen(EventLoop* loop, const std::string& host,
-                                                       int port, AcceptHandler on_accept,
-                                                       Roles roles,
-                                                       absl::Duration hello_timeout) {
-  if (absl::StatusOr<SSL_CTX*> tls = ProcessTlsContext(); !tls.ok()) return tls.status();
-  auto addr = Address(host, port);
-  if (!addr.ok()) return addr.status();
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr)) != 0 || listen(fd, 1024) != 0) {
-    int err = errno;
-    close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port, ": ", std::strerror(err)));
-  }
-  sockaddr_in bound{};
-  socklen_t len = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  int bound_port = ntohs(bound.sin_port);
-  auto handlers = MakeHandlers(std::move(on_accept), nullptr);
-  handlers->accepting = std::make_shared<const Connection::Accepting>(
-      Connection::Accepting{GetLocalIdentity(), roles, hello_timeout});
-  std::unique_ptr<Server> server(new Server(loop, fd, bound_port, "", std::move(handlers)));
-  server->StartWatching();
-  return server;
-}
-
-absl::StatusOr<std::unique_ptr<Server>> Server::ListenUnix(EventLoop* loop, const std::string& path,
-                                                           AcceptHandler on_accept,
-                                                           Connection::SocketHook hook) {
-  auto addr = UnixAddress(path);
-  if (!addr.ok()) return addr.status();
-  std::error_code ec;
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create the directory of socket ", path, ": ", ec.message()));
-  }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  unlink(path.c_str());  // a stale socket from a process that died
-  if (bind(fd, reinterpret_cast<sockaddr*>(&*addr), sizeof(*addr)) != 0 || listen(fd, 1024) != 0) {
-    int err = errno;
-    close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", path, ": ", std::strerror(err)));
-  }
-  std::unique_ptr<Server> server(
-      new Server(loop, fd, 0, path, MakeHandlers(std::move(on_accept), std::move(hook))));
-  server->StartWatching();
-  return server;
-}
-
-void Server::StartWatching() {
-  // The watch shares the handlers, not the Server, so an event racing with ~Server is harmless.
-  auto handlers = handlers_;
-  EventLoop* loop = loop_;
-  int fd = fd_;
-  std::string name = unix_path_.empty() ? absl::StrCat("port ", port_) : unix_path_;
-  auto watch = [loop, fd, name, handlers] { Arm(loop, fd, name, handlers); };
-  if (loop->InLoopThread()) {
-    watch();
-  } else {
-    loop->Post(watch);
-  }
-}
-
-void Server::Arm(EventLoop* loop, int listen_fd, const std::string& name,
-                 const std::shared_ptr<Handlers>& handlers) {
-  loop->Watch(listen_fd, EPOLLIN, [loop, listen_fd, name, handlers](uint32_t) {
-    if (AcceptAll(loop, listen_fd, name, *handlers)) return;
-    // Out of descriptors: the socket stays readable, so stop watching it for a moment instead of
-    // spinning, and try again once some connections may have closed.
-    loop->Unwatch(listen_fd);
-    loop->RunAfter(absl::Milliseconds(100), [loop, listen_fd, name, handlers] {
-      if (!handlers->closed.load()) Arm(loop, listen_fd, name, handlers);
-    });
-  });
-}
-
-Server::~Server() {
-  handlers_->closed.store(true);
-  if (!unix_path_.empty()) unlink(unix_path_.c_str());
-  // Unwatch on the loop thread; the fd is closed there too so no callback sees a reused fd.
-  int fd = fd_;
-  EventLoop* loop = loop_;
-  if (loop->InLoopThread()) {
-    loop->Unwatch(fd);
-    close(fd);
-  } else {
-    loop->Post([loop, fd] {
-      loop->Unwatch(fd);
-      close(fd);
-    });
-  }
-}
-
-bool Server::AcceptAll(EventLoop* loop, int listen_fd, const std::string& name,
-                       const Handlers& handlers) {
-  while (true) {
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        spdlog::warn("accept on {}: out of file descriptors ({}); pausing for 100 ms", name,
-                     std::strerror(errno));
-        return false;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        spdlog::warn("accept on {} failed: {}", name, std::strerror(errno));
-      }
-      return true;
-    }
-    if (handlers.hook) {
-      absl::Status hooked = handlers.hook(fd);
-      if (!hooked.ok()) {
-        spdlog::warn("dropping a connection on {}: {}", name, hooked.ToString());
-        close(fd);
-        continue;
-      }
-    }
-    handlers.on_accept(Connection::Adopt(loop, fd, handlers.accepting));
-  }
 }
 
 }  // namespace moray::rpc
