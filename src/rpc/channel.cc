@@ -173,7 +173,9 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::ConnectUnix(EventLoop* l
     }
   }
   SetSocketOptions(fd, /*tcp=*/false);
-  return std::shared_ptr<Connection>(new Connection(loop, fd, absl::StrCat("unix:", path)));
+  std::shared_ptr<Connection> conn(new Connection(loop, fd, absl::StrCat("unix:", path)));
+  conn->unix_socket_ = true;
+  return conn;
 }
 
 std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd,
@@ -195,6 +197,7 @@ std::shared_ptr<Connection> Connection::Adopt(EventLoop* loop, int fd,
   }
   SetSocketOptions(fd, tcp);
   std::shared_ptr<Connection> conn(new Connection(loop, fd, peer));
+  conn->unix_socket_ = storage.ss_family == AF_UNIX;
   if (accepting != nullptr && tcp) {
     if (absl::Status tls = conn->StartTls(/*connecting=*/false); !tls.ok()) {
       spdlog::error("channel {}: {}; closing", peer, std::string(tls.message()));

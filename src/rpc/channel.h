@@ -132,6 +132,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Why the connection closed (Unavailable for a plain close); OK while open.
   absl::Status close_status() const;
   std::string peer() const { return peer_; }
+  // A Unix-socket connection (the node's object store): local to the node, no handshake.
+  bool unix_socket() const { return unix_socket_; }
   // The role the peer showed in its Hello (accepted connections); ROLE_UNKNOWN otherwise.
   // Loop thread.
   proto::PeerRole peer_role() const { return peer_role_; }
@@ -186,6 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Duration connect_timeout_ = absl::ZeroDuration();
   uint64_t connect_timer_ = 0;
   bool connected_ = false;
+  bool unix_socket_ = false;  // set before the loop sees the connection
   SSL* ssl_ = nullptr;             // TLS session, when TLS is on (TCP only)
   bool tls_handshaking_ = false;   // loop thread (set before the loop sees the connection)
   // Accepting side: set until the peer's Hello passed (loop thread).

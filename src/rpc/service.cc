@@ -33,9 +33,8 @@ void Service::Dispatch(const std::shared_ptr<Connection>& conn, Frame&& frame) {
            kUnknownMethod);
     return;
   }
-  // Unix-socket peers (no handshake, role unknown) are local to the node and pass.
-  const bool unix_peer = peer.role == proto::ROLE_UNKNOWN && conn->peer().rfind("unix", 0) == 0;
-  if (!unix_peer && (it->second.roles & RoleBit(peer.role)) == 0) {
+  // Unix-socket peers (no handshake) are local to the node and pass.
+  if (!conn->unix_socket() && (it->second.roles & RoleBit(peer.role)) == 0) {
     Refuse(peer, frame,
            absl::PermissionDeniedError(absl::StrCat("a ", RoleName(peer.role),
                                                     " may not call method ", frame.method,
