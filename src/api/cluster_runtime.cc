@@ -53,6 +53,20 @@ using ray::internal::Buffer;
   }
 }
 
+// The public API carries ids as their bytes: an object's (20), or an actor's (16), whose handles
+// are counted under ActorHandleId.
+ObjectId RefIdOf(const std::string& id) {
+  if (id.size() == ActorId::kSize) return ActorHandleId(ActorId::FromBinary(id));
+  return ObjectId::FromBinary(id);
+}
+
+std::vector<ObjectId> ObjectIdsOf(const std::vector<std::string>& ids) {
+  std::vector<ObjectId> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.push_back(ObjectId::FromBinary(id));
+  return out;
+}
+
 absl::Duration TimeoutOf(int timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteDuration() : absl::Milliseconds(timeout_ms);
 }
@@ -234,15 +248,16 @@ proto::SchedulingStrategy ToProto(const ray::SchedulingStrategy& strategy) {
   if (std::holds_alternative<ray::SpreadSchedulingStrategy>(strategy)) {
     out.set_kind(proto::SchedulingStrategy::SPREAD);
   } else if (const auto* affinity = std::get_if<ray::NodeAffinitySchedulingStrategy>(&strategy)) {
-    std::string node_id = FromHex(affinity->node_id);
-    if (node_id.size() != kUniqueIdSize) {
-      throw ray::internal::RayException(
-          absl::StrCat("NodeAffinitySchedulingStrategy: '", affinity->node_id,
-                       "' is not a node id (", 2 * kUniqueIdSize, " hex digits, as ray::Nodes() "
-                       "gives them)"));
+    const std::optional<NodeId> node_id = NodeId::FromHex(affinity->node_id);
+    if (!node_id || node_id->IsNil()) {
+      throw ray::internal::RayException(absl::StrCat("NodeAffinitySchedulingStrategy: '",
+                                                     affinity->node_id, "' is not a node id (",
+                                                     2 * NodeId::kSize,
+                                                     " hex digits, as ray::Nodes() "
+                                                     "gives them)"));
     }
     out.set_kind(proto::SchedulingStrategy::NODE_AFFINITY);
-    out.set_node_id(node_id);
+    out.set_node_id(node_id->Binary());
     out.set_soft(affinity->soft);
   }
   return out;
@@ -275,17 +290,17 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   std::string PutWith(size_t size, const std::function<void(char*)>& write) override {
     return Check(worker_->PutWith(size, write));
   }
-  static std::string Check(absl::StatusOr<std::string> id) {
+  static std::string Check(absl::StatusOr<ObjectId> id) {
     if (!id.ok()) {
       std::string prefix = absl::IsResourceExhausted(id.status()) ? "ObjectStoreFullError: " : "";
       throw ray::internal::RayException(prefix + std::string(id.status().message()));
     }
-    return *id;
+    return id->Binary();
   }
 
   std::vector<std::shared_ptr<Buffer>> Get(const std::vector<std::string>& ids,
                                            int timeout_ms) override {
-    auto objects = worker_->Get(ids, TimeoutOf(timeout_ms));
+    auto objects = worker_->Get(ObjectIdsOf(ids), TimeoutOf(timeout_ms));
     if (!objects.ok()) {
       if (absl::IsDeadlineExceeded(objects.status())) {
         throw ray::internal::RayTimeoutException(std::string(objects.status().message()));
@@ -308,7 +323,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
           "Wait: num_objects (", num_objects, ") must be between 0 and the number of refs (",
           ids.size(), ")"));
     }
-    return worker_->Wait(ids, num_objects, TimeoutOf(timeout_ms));
+    return worker_->Wait(ObjectIdsOf(ids), num_objects, TimeoutOf(timeout_ms));
   }
 
   std::string SubmitTask(const std::string& function_name,
@@ -323,7 +338,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy);
     AddArgs(args, &spec);
-    return worker_->SubmitTask(std::move(spec));
+    return worker_->SubmitTask(std::move(spec)).Binary();
   }
 
   std::string CreateActor(const std::string& factory_name,
@@ -371,7 +386,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
       throw ray::internal::RayException(
           absl::StrCat("could not create the actor ", class_name, ": ", id.status().message()));
     }
-    return *id;
+    return id->Binary();
   }
 
   std::string SubmitActorTask(const std::string& actor_id, const std::string& method_name,
@@ -385,7 +400,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_adjuster_key(adjuster.key);
     spec.set_concurrency_group(options.concurrency_group);
     AddArgs(args, &spec);
-    return worker_->SubmitActorTask(std::move(spec));
+    return worker_->SubmitActorTask(std::move(spec)).Binary();
   }
 
   std::optional<std::string> GetActor(const std::string& name,
@@ -401,7 +416,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
   void KillActor(const std::string& actor_id, bool no_restart) override {
-    worker_->KillActor(actor_id, no_restart);
+    worker_->KillActor(ActorId::FromBinary(actor_id), no_restart);
   }
 
   void ExitActor() override {
@@ -445,11 +460,17 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     return available;
   }
 
-  void AddLocalReference(const std::string& id) override { worker_->AddLocalReference(id); }
-  void RemoveLocalReference(const std::string& id) override { worker_->RemoveLocalReference(id); }
-  std::string GetOwnerAddress(const std::string& id) override { return worker_->OwnerAddressOf(id); }
+  void AddLocalReference(const std::string& id) override {
+    worker_->AddLocalReference(RefIdOf(id));
+  }
+  void RemoveLocalReference(const std::string& id) override {
+    worker_->RemoveLocalReference(RefIdOf(id));
+  }
+  std::string GetOwnerAddress(const std::string& id) override {
+    return worker_->OwnerAddressOf(RefIdOf(id));
+  }
   void RegisterBorrowedReference(const std::string& id, const std::string& owner) override {
-    worker_->RegisterBorrowedReference(id, owner);
+    worker_->RegisterBorrowedReference(RefIdOf(id), owner);
   }
   std::vector<size_t> LocalObjectCounts() override { return worker_->LocalObjectCounts(); }
   std::pair<const char*, size_t> ObjectStoreMapping() override {
@@ -635,8 +656,14 @@ void RunWorkerProcess() {
     std::_Exit(2);
   }
   options.node_ip = EnvOr("MORAY_NODE_IP", options.raylet_host);
-  options.worker_id = FromHex(EnvOr("MORAY_WORKER_ID"));
-  options.job_id = FromHex(EnvOr("MORAY_JOB_ID"));
+  const std::optional<WorkerId> worker_id = WorkerId::FromHex(EnvOr("MORAY_WORKER_ID"));
+  const std::optional<JobId> job_id = JobId::FromHex(EnvOr("MORAY_JOB_ID"));
+  if (!worker_id || worker_id->IsNil() || !job_id || job_id->IsNil()) {
+    std::fprintf(stderr, "moray worker: MORAY_WORKER_ID and MORAY_JOB_ID must be ids in hex\n");
+    std::_Exit(2);
+  }
+  options.worker_id = *worker_id;
+  options.job_id = *job_id;
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
     std::fprintf(stderr, "moray worker: %s\n", worker.status().ToString().c_str());

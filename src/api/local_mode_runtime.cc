@@ -90,7 +90,7 @@ void LocalModeRuntime::ThrowIfShuttingDownLocked() const {
 std::string LocalModeRuntime::Put(std::string data) {
   std::lock_guard<std::mutex> lock(mu_);
   ThrowIfShuttingDownLocked();
-  std::string id = ObjectIdForPut(driver_task_id_, next_put_index_++);
+  std::string id = ObjectIdForPut(driver_task_id_, next_put_index_++).Binary();
   Object& object = objects_[id];
   object.ready = true;
   object.value = std::make_shared<StringBuffer>(std::move(data));
@@ -173,7 +173,7 @@ std::string LocalModeRuntime::SubmitTask(const std::string& function_name,
   task->function_name = function_name;
   task->args = std::move(args);
   task->options = options;
-  task->return_id = ObjectIdForReturn(NewTaskId(job_id_), 1);
+  task->return_id = ObjectIdForReturn(NewTaskId(job_id_), 1).Binary();
   // One count per unresolved argument plus one for this function; whoever drops it to zero posts.
   auto unresolved = std::make_shared<std::atomic<int>>(1);
   auto post_when_resolved = [this, task, unresolved] {
@@ -316,7 +316,7 @@ void LocalModeRuntime::RegisterBorrowedReference(const std::string& /*id*/,
 std::string LocalModeRuntime::StoreResult(std::string value, std::exception_ptr error) {
   std::lock_guard<std::mutex> lock(mu_);
   ThrowIfShuttingDownLocked();
-  std::string id = ObjectIdForReturn(NewTaskId(job_id_), 1);
+  std::string id = ObjectIdForReturn(NewTaskId(job_id_), 1).Binary();
   Object& object = objects_[id];
   object.ready = true;
   if (error) {
@@ -372,7 +372,7 @@ std::string LocalModeRuntime::CreateActor(const std::string& factory_name,
   actor->name = options.name;
   actor->ray_namespace = options.ray_namespace.empty() ? namespace_ : options.ray_namespace;
   actor->max_concurrency = options.max_concurrency;
-  const std::string actor_id = NewTaskId(job_id_);  // 16 unique bytes
+  const std::string actor_id = NewActorId(job_id_).Binary();
   {
     std::lock_guard<std::mutex> lock(mu_);
     ThrowIfShuttingDownLocked();

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "api/task_pool.h"
+#include "common/id.h"
 #include "ray/api/function_manager.h"
 #include "ray/api/ray_runtime.h"
 
@@ -135,8 +136,9 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
                                        const std::string& cause);  // requires mu_
   void ThrowIfShuttingDownLocked() const;     // requires mu_
 
-  const std::string job_id_;
-  const std::string driver_task_id_;  // parent of Put objects
+  // Ids here are the public API's (their bytes): local mode implements that interface directly.
+  const JobId job_id_;
+  const TaskId driver_task_id_;  // parent of Put objects
   const std::string namespace_;
 
   mutable std::mutex mu_;

@@ -103,8 +103,8 @@ class StateCommandsTest : public ::testing::Test {
     std::vector<proto::TaskEvent> events;
     for (int i = 0; i < 150; ++i) {
       proto::TaskEvent e;
-      e.set_task_id(NewTaskId(job_id_));
-      e.set_job_id(job_id_);
+      e.set_task_id(NewTaskId(job_id_).Binary());
+      e.set_job_id(job_id_.Binary());
       e.set_state(i < 120 ? proto::FINISHED : proto::RUNNING);
       e.set_timestamp_ns(absl::GetCurrentTimeNanos());
       e.set_has_descriptive_fields(true);
@@ -121,7 +121,7 @@ class StateCommandsTest : public ::testing::Test {
     proto::WorkerObjects driver;
     driver.set_worker_id(std::string(16, '\x11'));
     driver.set_node_id(node.node_id());
-    driver.set_job_id(job_id_);
+    driver.set_job_id(job_id_.Binary());
     driver.set_pid(99);
     driver.set_ip("127.0.0.1");
     driver.set_is_driver(true);
@@ -156,7 +156,7 @@ class StateCommandsTest : public ::testing::Test {
       a.set_class_name(cls);
       a.set_name(name);
       a.set_ray_namespace("app");
-      a.set_job_id(job_id_);
+      a.set_job_id(job_id_.Binary());
       return a;
     };
     ASSERT_TRUE(actors.Register(actor('\xa1', "Counter", "counter")).ok());
@@ -182,13 +182,13 @@ class StateCommandsTest : public ::testing::Test {
 
   static gcs::GcsServer* server_;
   static std::string address_;
-  static std::string job_id_;
+  static JobId job_id_;
   static std::string first_task_hex_;
 };
 
 gcs::GcsServer* StateCommandsTest::server_ = nullptr;
 std::string StateCommandsTest::address_;
-std::string StateCommandsTest::job_id_;
+JobId StateCommandsTest::job_id_;
 std::string StateCommandsTest::first_task_hex_;
 
 TEST_F(StateCommandsTest, ListNodesDefaultLayout) {
@@ -322,7 +322,7 @@ TEST_F(StateCommandsTest, ListObjectsDefaultLayoutAndFilters) {
   EXPECT_EQ(json[0]["reference_type"], "BORROWED");
   EXPECT_EQ(json[0]["is_owner"], false);
   EXPECT_EQ(json[0]["worker_id"], "22222222222222222222222222222222");
-  EXPECT_EQ(json[0]["job_id"], ToHex(job_id_));
+  EXPECT_EQ(json[0]["job_id"], job_id_.Hex());
 
   r = RunMoray({"list", "objects", "--address", address_, "--filter",
                 "object_id=0202020202020202020202020202020202020202", "--limit", "1"});

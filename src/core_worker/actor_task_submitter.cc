@@ -21,22 +21,21 @@ constexpr size_t kSendAtOnceBelow = 4;  // calls in flight
 
 }  // namespace
 
-ActorTaskSubmitter::ActorTaskSubmitter(CoreContext* context, std::string gcs_actor_address)
-    : context_(context), gcs_address_(std::move(gcs_actor_address)) {}
+ActorTaskSubmitter::ActorTaskSubmitter(CoreContext* context, rpc::Endpoint gcs)
+    : context_(context), gcs_endpoint_(std::move(gcs)) {}
 
 ActorTaskSubmitter::~ActorTaskSubmitter() { *alive_ = false; }
 
 std::shared_ptr<rpc::Connection> ActorTaskSubmitter::Gcs() {
   if (gcs_ && !gcs_->closed()) return gcs_;
-  std::string host;
-  int port = 0;
-  if (gcs_address_.empty() || !ParseHostPort(gcs_address_, &host, &port).ok()) return nullptr;
+  if (gcs_endpoint_.empty()) return nullptr;
   if (absl::Now() < gcs_retry_after_) return nullptr;
-  auto conn = rpc::Connection::Connect(context_->loop, host, port, absl::Seconds(10));
+  auto conn = rpc::Connection::Connect(context_->loop, gcs_endpoint_.ip, gcs_endpoint_.port,
+                                       absl::Seconds(10));
   if (!conn.ok()) {
     gcs_retry_after_ = absl::Now() + absl::Seconds(1);
     if (!gcs_error_logged_) {
-      spdlog::error("cannot reach the GCS worker channel at {}: {}", gcs_address_,
+      spdlog::error("cannot reach the GCS worker channel at {}: {}", gcs_endpoint_.ToString(),
                     conn.status().ToString());
       gcs_error_logged_ = true;
     }
@@ -49,7 +48,8 @@ std::shared_ptr<rpc::Connection> ActorTaskSubmitter::Gcs() {
       },
       [this, alive = alive_](const std::shared_ptr<rpc::Connection>&) {
         if (!*alive || context_->shutting_down) return;
-        spdlog::error("lost the connection to the GCS actor channel at {}", gcs_address_);
+        spdlog::error("lost the connection to the GCS actor channel at {}",
+                      gcs_endpoint_.ToString());
         for (auto& [id, actor] : actors_) actor.subscribed = false;
       });
   return gcs_;
@@ -63,7 +63,7 @@ absl::StatusOr<rpc::Frame> ActorTaskSubmitter::CallGcs(
     auto gcs = Gcs();
     if (!gcs) {
       promise->set_value(absl::UnavailableError(
-          absl::StrCat("cannot reach the GCS actor channel at '", gcs_address_, "'")));
+          absl::StrCat("cannot reach the GCS actor channel at ", gcs_endpoint_.ToString())));
       return;
     }
     gcs->Call(method, *request, [promise](absl::Status s, rpc::Frame&& frame) {
@@ -94,7 +94,7 @@ absl::StatusOr<proto::ActorInfo> ActorTaskSubmitter::CreateActor(const proto::Ta
   proto::CreateActorReply reply;
   if (auto parsed = frame->ParseBody(&reply); !parsed.ok()) return parsed;
   // The GCS subscribed this process to the actor.
-  std::string actor_id = reply.actor().actor_id();
+  const ActorId actor_id = ActorId::FromBinary(reply.actor().actor_id());
   context_->loop->Post([this, actor_id, alive = alive_] {
     if (*alive) actors_[actor_id].subscribed = true;
   });
@@ -115,14 +115,14 @@ absl::StatusOr<std::optional<proto::ActorInfo>> ActorTaskSubmitter::GetNamedActo
   return std::optional<proto::ActorInfo>(reply.actor());
 }
 
-void ActorTaskSubmitter::KillActor(const std::string& actor_id, bool no_restart,
+void ActorTaskSubmitter::KillActor(const ActorId& actor_id, bool no_restart,
                                    proto::ActorDeathReason reason) {
   context_->loop->Post([this, actor_id, no_restart, reason, alive = alive_] {
     if (!*alive) return;
     auto gcs = Gcs();
     if (!gcs) return;
     proto::KillActorRequest request;
-    request.set_actor_id(actor_id);
+    request.set_actor_id(actor_id.Binary());
     request.set_no_restart(no_restart);
     request.set_reason(reason);
     gcs->Send(proto::KILL_ACTOR, request);
@@ -132,7 +132,7 @@ void ActorTaskSubmitter::KillActor(const std::string& actor_id, bool no_restart,
     // publishes next (the actor may still answer a call that is already running).
     Actor& actor = it->second;
     actor.known = true;
-    actor.info.set_actor_id(actor_id);
+    actor.info.set_actor_id(actor_id.Binary());
     actor.info.set_state(proto::DEAD);
     actor.info.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_KILLED);
     actor.info.mutable_death_cause()->set_message("The actor was killed (ActorHandle::Kill).");
@@ -147,12 +147,13 @@ void ActorTaskSubmitter::HoldCreationArgs(const proto::TaskSpec& creation_spec) 
   auto shared = std::make_shared<proto::TaskSpec>(creation_spec);
   context_->loop->Post([this, shared, alive = alive_] {
     if (!*alive) return;
-    auto it = actors_.find(shared->actor_id());
+    const ActorId actor_id = ActorId::FromBinary(shared->actor_id());
+    auto it = actors_.find(actor_id);
     if (it != actors_.end() && it->second.known && it->second.info.state() == proto::DEAD) {
       ReleaseTaskArgs(context_, *shared);  // dead already
       return;
     }
-    creation_specs_[shared->actor_id()] = std::move(*shared);
+    creation_specs_[actor_id] = std::move(*shared);
   });
 }
 
@@ -164,8 +165,8 @@ void ActorTaskSubmitter::Submit(proto::TaskSpec spec) {
 }
 
 void ActorTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
-  const std::string actor_id = spec.actor_id();
-  const std::string task_id = spec.task_id();
+  const ActorId actor_id = ActorId::FromBinary(spec.actor_id());
+  const TaskId task_id = TaskId::FromBinary(spec.task_id());
   Actor& actor = actors_[actor_id];
   if (!actor.subscribed) Subscribe(actor_id, actor);
   spec.set_sequence_number(actor.next_seq++);
@@ -197,18 +198,18 @@ void ActorTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
       });
 }
 
-void ActorTaskSubmitter::Subscribe(const std::string& actor_id, Actor& actor) {
+void ActorTaskSubmitter::Subscribe(const ActorId& actor_id, Actor& actor) {
   auto gcs = Gcs();
   if (!gcs) {
     actor.known = true;
-    actor.info.set_actor_id(actor_id);
+    actor.info.set_actor_id(actor_id.Binary());
     actor.info.set_state(proto::DEAD);
     actor.info.mutable_death_cause()->set_message(
-        absl::StrCat("the GCS actor channel at '", gcs_address_, "' cannot be reached"));
+        absl::StrCat("the GCS actor channel at ", gcs_endpoint_.ToString(), " cannot be reached"));
     return;
   }
   proto::SubscribeActorRequest request;
-  request.set_actor_id(actor_id);
+  request.set_actor_id(actor_id.Binary());
   gcs->Send(proto::SUBSCRIBE_ACTOR, request);
   actor.subscribed = true;
 }
@@ -223,25 +224,27 @@ void ActorTaskSubmitter::OnGcsMessage(rpc::Frame&& frame) {
 void ActorTaskSubmitter::OnActorUpdate(const proto::ActorInfo& info) {
   // Updates come only for actors this process subscribed to (CREATE_ACTOR subscribes too, and
   // its first update may arrive before the creating thread is back).
-  const std::string actor_id = info.actor_id();
+  const ActorId actor_id = ActorId::FromBinary(info.actor_id());
   Actor& actor = actors_[actor_id];
   actor.subscribed = true;
   if (actor.known && actor.info.state() == proto::DEAD) return;  // final
   actor.info = info;
   actor.known = true;
   switch (info.state()) {
-    case proto::ALIVE:
-      if (actor.conn && actor.conn_worker_id != info.address().worker_id()) {
+    case proto::ALIVE: {
+      const WorkerId worker_id = WorkerId::FromBinary(info.address().worker_id());
+      if (actor.conn && actor.conn_worker_id != worker_id) {
         // A new incarnation: whatever was in flight on the old one is lost.
         OnDisconnected(actor_id, actor.conn,
                        absl::UnavailableError("the actor moved to a new worker"));
       }
-      if (!actor.lost.empty() && actor.conn_worker_id != info.address().worker_id()) {
+      if (!actor.lost.empty() && actor.conn_worker_id != worker_id) {
         SettleLost(actor_id, actor, /*restarted=*/true);
       }
       if (!actor.conn) Connect(actor_id, actor);
       Flush(actor_id, actor);
       return;
+    }
     case proto::RESTARTING:
       if (!actor.lost.empty()) SettleLost(actor_id, actor, /*restarted=*/true);
       return;
@@ -262,23 +265,23 @@ void ActorTaskSubmitter::OnActorUpdate(const proto::ActorInfo& info) {
   }
 }
 
-void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
+void ActorTaskSubmitter::Connect(const ActorId& actor_id, Actor& actor) {
   if (actor.connect_timer) {
     context_->loop->CancelTimer(actor.connect_timer);
     actor.connect_timer = 0;
   }
-  actor.endpoint = EndpointOf(actor.info.address());
+  actor.endpoint = rpc::EndpointOf(actor.info.address());
   auto conn = context_->pool->Get(actor.endpoint);
   if (!conn.ok()) {  // it failed to connect lately: the pool backs off
     if (actor.connect_failures++ == 0) {
-      spdlog::warn("cannot reach actor {} at {}: {}", ToHex(actor_id), actor.endpoint.ToString(),
+      spdlog::warn("cannot reach actor {} at {}: {}", actor_id.Hex(), actor.endpoint.ToString(),
                    conn.status().ToString());
     }
     ScheduleConnect(actor_id, actor);
     return;
   }
   actor.conn = *conn;
-  actor.conn_worker_id = actor.info.address().worker_id();
+  actor.conn_worker_id = WorkerId::FromBinary(actor.info.address().worker_id());
   by_conn_[actor.conn.get()] = actor_id;
   actor.close_id = context_->pool->OnClose(
       actor.endpoint, [this, actor_id, conn = actor.conn, alive = alive_](const absl::Status& why) {
@@ -286,7 +289,7 @@ void ActorTaskSubmitter::Connect(const std::string& actor_id, Actor& actor) {
       });
 }
 
-void ActorTaskSubmitter::ScheduleConnect(const std::string& actor_id, Actor& actor) {
+void ActorTaskSubmitter::ScheduleConnect(const ActorId& actor_id, Actor& actor) {
   if (actor.connect_timer) return;
   actor.connect_timer = context_->loop->RunAfter(kReconnectDelay, [this, actor_id,
                                                                    alive = alive_] {
@@ -317,7 +320,7 @@ bool ActorTaskSubmitter::OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame)
   return true;
 }
 
-void ActorTaskSubmitter::ScheduleFlush(const std::string& actor_id, Actor& actor) {
+void ActorTaskSubmitter::ScheduleFlush(const ActorId& actor_id, Actor& actor) {
   // An idle actor gets the call at once. One that is busy gets the calls submitted meanwhile in
   // one PUSH_TASKS: the flush runs after every submit already posted to the loop.
   if (actor.in_flight.size() < kSendAtOnceBelow && !actor.flush_scheduled) {
@@ -335,14 +338,14 @@ void ActorTaskSubmitter::ScheduleFlush(const std::string& actor_id, Actor& actor
   });
 }
 
-void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
+void ActorTaskSubmitter::Flush(const ActorId& actor_id, Actor& actor) {
   if (actor.known && actor.info.state() == proto::DEAD) {
     FailPending(actor, DeathMessage(actor_id, actor));
     return;
   }
   proto::PushTasksRequest batch;
   while (!actor.queue.empty()) {
-    const std::string task_id = actor.queue.front();
+    const TaskId task_id = actor.queue.front();
     Call& call = actor.calls.at(task_id);
     if (!call.resolved) break;  // later calls wait behind it
     if (call.dependency_error.type() != proto::ERROR_NONE) {
@@ -375,17 +378,18 @@ void ActorTaskSubmitter::Flush(const std::string& actor_id, Actor& actor) {
 
 void ActorTaskSubmitter::OnReplies(Actor& actor, const proto::TaskRepliesRequest& replies) {
   for (const auto& reply : replies.replies()) {
-    auto call = actor.calls.find(reply.task_id());
+    const TaskId task_id = TaskId::FromBinary(reply.task_id());
+    auto call = actor.calls.find(task_id);
     if (call == actor.calls.end() || call->second.spec.attempt_number() != reply.attempt_number()) {
       continue;
     }
     actor.in_flight.erase(call->second.spec.sequence_number());
-    Complete(actor, reply.task_id(), &reply, nullptr);
+    Complete(actor, task_id, &reply, nullptr);
   }
 }
 
 // `conn` is a copy: it may be actor.conn, which this resets.
-void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
+void ActorTaskSubmitter::OnDisconnected(const ActorId& actor_id,
                                         std::shared_ptr<rpc::Connection> conn,
                                         const absl::Status& why) {
   auto it = actors_.find(actor_id);
@@ -400,7 +404,7 @@ void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
   if (!conn->ever_connected() && conn->closed()) {
     // The calls sent on it never reached the actor: first in line again, retries untouched.
     if (actor.connect_failures++ == 0) {
-      spdlog::warn("cannot reach actor {} at {}: {}", ToHex(actor_id), actor.endpoint.ToString(),
+      spdlog::warn("cannot reach actor {} at {}: {}", actor_id.Hex(), actor.endpoint.ToString(),
                    why.ToString());
     }
     for (auto in = actor.in_flight.rbegin(); in != actor.in_flight.rend(); ++in) {
@@ -426,11 +430,11 @@ void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
       auto a = actors_.find(actor_id);
       if (a == actors_.end()) return;
       a->second.lost_timer = 0;
-      std::map<int64_t, std::string> lost;
+      std::map<int64_t, TaskId> lost;
       lost.swap(a->second.lost);
       for (const auto& [seq, task_id] : lost) {
         Fail(a->second, task_id,
-             absl::StrCat("The connection to actor ", ToHex(actor_id),
+             absl::StrCat("The connection to actor ", actor_id.Hex(),
                           " was lost while the call ran, and the GCS did not report a restart "
                           "within 10 s."));
       }
@@ -438,15 +442,15 @@ void ActorTaskSubmitter::OnDisconnected(const std::string& actor_id,
   }
 }
 
-void ActorTaskSubmitter::SettleLost(const std::string& actor_id, Actor& actor, bool restarted) {
+void ActorTaskSubmitter::SettleLost(const ActorId& actor_id, Actor& actor, bool restarted) {
   if (actor.lost_timer) {
     context_->loop->CancelTimer(actor.lost_timer);
     actor.lost_timer = 0;
   }
-  std::map<int64_t, std::string> lost;
+  std::map<int64_t, TaskId> lost;
   lost.swap(actor.lost);
   const int max_retries = actor.info.max_task_retries();
-  std::vector<std::string> retry;
+  std::vector<TaskId> retry;
   for (const auto& [seq, task_id] : lost) {
     Call& call = actor.calls.at(task_id);
     int used = call.spec.attempt_number();
@@ -457,7 +461,7 @@ void ActorTaskSubmitter::SettleLost(const std::string& actor_id, Actor& actor, b
       retry.push_back(task_id);
     } else {
       Fail(actor, task_id,
-           absl::StrCat("The actor ", ToHex(actor_id),
+           absl::StrCat("The actor ", actor_id.Hex(),
                         " died while running the call (its process exited; the actor ",
                         restarted ? "is restarting" : "is dead",
                         "), and the call has no retries left (max_task_retries=", max_retries,
@@ -468,8 +472,7 @@ void ActorTaskSubmitter::SettleLost(const std::string& actor_id, Actor& actor, b
   for (auto it = retry.rbegin(); it != retry.rend(); ++it) actor.queue.push_front(*it);
 }
 
-void ActorTaskSubmitter::Fail(Actor& actor, const std::string& task_id,
-                              const std::string& message) {
+void ActorTaskSubmitter::Fail(Actor& actor, const TaskId& task_id, const std::string& message) {
   proto::ErrorInfo error;
   error.set_type(proto::ACTOR_DIED);
   error.set_message(message);
@@ -477,7 +480,7 @@ void ActorTaskSubmitter::Fail(Actor& actor, const std::string& task_id,
 }
 
 void ActorTaskSubmitter::FailPending(Actor& actor, const std::string& message) {
-  std::vector<std::string> ids;
+  std::vector<TaskId> ids;
   for (const auto& [seq, id] : actor.lost) ids.push_back(id);
   for (const auto& [seq, id] : actor.in_flight) ids.push_back(id);
   for (const auto& id : actor.queue) ids.push_back(id);
@@ -491,7 +494,7 @@ void ActorTaskSubmitter::FailPending(Actor& actor, const std::string& message) {
   for (const auto& id : ids) Fail(actor, id, message);
 }
 
-void ActorTaskSubmitter::Complete(Actor& actor, const std::string& task_id,
+void ActorTaskSubmitter::Complete(Actor& actor, const TaskId& task_id,
                                   const proto::TaskReply* reply, const proto::ErrorInfo* error) {
   auto it = actor.calls.find(task_id);
   if (it == actor.calls.end()) return;
@@ -506,15 +509,15 @@ void ActorTaskSubmitter::Complete(Actor& actor, const std::string& task_id,
   }
   RecordTaskEvent(context_, call.spec, failure ? proto::FAILED : proto::FINISHED, false, failure);
   // The call no longer keeps the actor reachable.
-  context_->references->RemoveSubmittedTaskReference(call.spec.actor_id());
+  context_->references->RemoveSubmittedTaskReference(
+      ActorHandleId(ActorId::FromBinary(call.spec.actor_id())));
 }
 
-std::string ActorTaskSubmitter::DeathMessage(const std::string& actor_id,
-                                             const Actor& actor) const {
-  std::string what = actor.info.class_name().empty()
-                         ? absl::StrCat("The actor ", ToHex(actor_id))
-                         : absl::StrCat("The actor ", ToHex(actor_id), " (",
-                                        actor.info.class_name(), ")");
+std::string ActorTaskSubmitter::DeathMessage(const ActorId& actor_id, const Actor& actor) const {
+  std::string what =
+      actor.info.class_name().empty()
+          ? absl::StrCat("The actor ", actor_id.Hex())
+          : absl::StrCat("The actor ", actor_id.Hex(), " (", actor.info.class_name(), ")");
   const std::string& cause = actor.info.death_cause().message();
   return absl::StrCat(what, " is dead: ", cause.empty() ? "unknown cause" : cause);
 }

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/id.h"
 #include "core_worker/context.h"
-#include "worker.pb.h"
 #include "worker.pb.h"
 
 namespace moray::core {
@@ -35,7 +35,8 @@ namespace moray::core {
 class ActorTaskSubmitter {
  public:
   // `gcs_actor_address`: host:port of the GCS's actor channel (empty: actors are unavailable).
-  ActorTaskSubmitter(CoreContext* context, std::string gcs_actor_address);
+  // `gcs`: the GCS port core workers create and watch actors on (empty: actors are unavailable).
+  ActorTaskSubmitter(CoreContext* context, rpc::Endpoint gcs);
   ~ActorTaskSubmitter();
 
   // Registers the actor with the GCS, which schedules its creation task `spec`. Returns the
@@ -46,7 +47,7 @@ class ActorTaskSubmitter {
   // The live actor named `name` in `ray_namespace`, or nullopt.
   absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,
                                                                 const std::string& ray_namespace);
-  void KillActor(const std::string& actor_id, bool no_restart, proto::ActorDeathReason reason);
+  void KillActor(const ActorId& actor_id, bool no_restart, proto::ActorDeathReason reason);
   // Keeps the creation task's arguments held until the actor is DEAD (a restart runs the factory
   // again with them).
   void HoldCreationArgs(const proto::TaskSpec& creation_spec);
@@ -76,12 +77,12 @@ class ActorTaskSubmitter {
     rpc::Endpoint endpoint;                 // where conn goes
     uint64_t close_id = 0;                  // the pool's OnClose registration for conn
     int connect_failures = 0;               // in a row; the first is logged
-    std::string conn_worker_id;
+    WorkerId conn_worker_id;
     int64_t next_seq = 0;
-    std::unordered_map<std::string, Call> calls;  // every call not finished yet
-    std::deque<std::string> queue;                 // not sent yet, in submission order
-    std::map<int64_t, std::string> in_flight;      // sent, by sequence number
-    std::map<int64_t, std::string> lost;           // in flight when the connection dropped
+    std::unordered_map<TaskId, Call> calls;  // every call not finished yet
+    std::deque<TaskId> queue;                // not sent yet, in submission order
+    std::map<int64_t, TaskId> in_flight;     // sent, by sequence number
+    std::map<int64_t, TaskId> lost;          // in flight when the connection dropped
     uint64_t lost_timer = 0;
     uint64_t connect_timer = 0;
     bool flush_scheduled = false;
@@ -93,36 +94,36 @@ class ActorTaskSubmitter {
   absl::StatusOr<rpc::Frame> CallGcs(uint16_t method,
                                      std::shared_ptr<const google::protobuf::MessageLite> request);
   void SubmitOnLoop(proto::TaskSpec spec);
-  void Subscribe(const std::string& actor_id, Actor& actor);
+  void Subscribe(const ActorId& actor_id, Actor& actor);
   void OnGcsMessage(rpc::Frame&& frame);
   void OnActorUpdate(const proto::ActorInfo& info);
-  void Connect(const std::string& actor_id, Actor& actor);
-  void ScheduleFlush(const std::string& actor_id, Actor& actor);
-  void Flush(const std::string& actor_id, Actor& actor);
+  void Connect(const ActorId& actor_id, Actor& actor);
+  void ScheduleFlush(const ActorId& actor_id, Actor& actor);
+  void Flush(const ActorId& actor_id, Actor& actor);
   // Reconnects after a pause (loop thread).
-  void ScheduleConnect(const std::string& actor_id, Actor& actor);
+  void ScheduleConnect(const ActorId& actor_id, Actor& actor);
   void OnReplies(Actor& actor, const proto::TaskRepliesRequest& replies);
   // The actor's connection `conn` closed (`why`), or is given up (a new incarnation, or death):
   // calls in flight on it are lost (or, if it never opened, queued again). It stays pooled.
-  void OnDisconnected(const std::string& actor_id, std::shared_ptr<rpc::Connection> conn,
+  void OnDisconnected(const ActorId& actor_id, std::shared_ptr<rpc::Connection> conn,
                       const absl::Status& why);
   // Calls lost with a dropped connection: resubmitted if the actor comes back and retries allow,
   // failed otherwise.
-  void SettleLost(const std::string& actor_id, Actor& actor, bool restarted);
-  void Fail(Actor& actor, const std::string& task_id, const std::string& message);
+  void SettleLost(const ActorId& actor_id, Actor& actor, bool restarted);
+  void Fail(Actor& actor, const TaskId& task_id, const std::string& message);
   void FailPending(Actor& actor, const std::string& message);
-  void Complete(Actor& actor, const std::string& task_id, const proto::TaskReply* reply,
+  void Complete(Actor& actor, const TaskId& task_id, const proto::TaskReply* reply,
                 const proto::ErrorInfo* error);
-  std::string DeathMessage(const std::string& actor_id, const Actor& actor) const;
+  std::string DeathMessage(const ActorId& actor_id, const Actor& actor) const;
 
   CoreContext* const context_;  // not owned; outlives this
-  const std::string gcs_address_;
+  const rpc::Endpoint gcs_endpoint_;
   std::shared_ptr<rpc::Connection> gcs_;  // loop thread
   absl::Time gcs_retry_after_ = absl::InfinitePast();  // loop thread
   bool gcs_error_logged_ = false;                      // loop thread
-  std::unordered_map<std::string, Actor> actors_;  // loop thread
-  std::unordered_map<std::string, proto::TaskSpec> creation_specs_;  // loop thread
-  std::unordered_map<rpc::Connection*, std::string> by_conn_;  // loop thread: actor id by conn
+  std::unordered_map<ActorId, Actor> actors_;          // loop thread
+  std::unordered_map<ActorId, proto::TaskSpec> creation_specs_;  // loop thread
+  std::unordered_map<rpc::Connection*, ActorId> by_conn_;        // loop thread: actor by conn
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -40,7 +40,7 @@ class FakeGcs {
         });
     server_ = std::make_unique<FakeServer>(loop, &service_);
   }
-  std::string address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+  rpc::Endpoint endpoint() const { return rpc::Endpoint{"127.0.0.1", server_->port()}; }
   // Every subscriber (now and later) gets `info`.
   void Publish(const proto::ActorInfo& info) {
     OnLoop(loop_, [&] {
@@ -62,16 +62,16 @@ class FakeGcs {
 // A caller: a core worker's context around the actor submitter.
 class Caller : public testing::CoreHarness {
  public:
-  explicit Caller(const std::string& gcs_address) : CoreHarness("caller") {
+  explicit Caller(const rpc::Endpoint& gcs) : CoreHarness("caller") {
     OnLoop(&loop_, [&] {
-      submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, gcs_address);
+      submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, gcs);
       service_.Raw(proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
                    [this](const rpc::Peer& peer, rpc::Frame&& frame) {
                      submitter_->OnTaskReplies(peer, frame);
                    });
     });
-    references_.AddOwned(actor_id_);
-    references_.AddLocalReference(actor_id_);
+    references_.AddOwned(ActorHandleId(actor_id_));
+    references_.AddLocalReference(ActorHandleId(actor_id_));
   }
   ~Caller() {
     OnLoop(&loop_, [&] {
@@ -81,28 +81,29 @@ class Caller : public testing::CoreHarness {
     });
   }
 
-  const std::string& actor_id() const { return actor_id_; }
+  const ActorId& actor_id() const { return actor_id_; }
   // Calls method `name` of the actor; returns the call's return object id.
-  std::string Call(const std::string& name) {
+  ObjectId Call(const std::string& name) {
     proto::TaskSpec spec;
     spec.set_type(proto::ACTOR_TASK);
-    spec.set_task_id(NewTaskId(context_.job_id));
-    spec.set_job_id(context_.job_id);
-    spec.set_actor_id(actor_id_);
+    const TaskId task_id = NewTaskId(context_.job_id);
+    spec.set_task_id(task_id.Binary());
+    spec.set_job_id(context_.job_id.Binary());
+    spec.set_actor_id(actor_id_.Binary());
     spec.set_name(name);
     spec.set_function_name(name);
     spec.set_num_returns(1);
-    *spec.mutable_owner() = context_.address;
-    std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+    *spec.mutable_owner() = context_.address_proto;
+    const ObjectId return_id = ObjectIdForReturn(task_id, 1);
     references_.AddOwned(return_id);
-    references_.AddSubmittedTaskReference(actor_id_);
+    references_.AddSubmittedTaskReference(ActorHandleId(actor_id_));
     submitter_->Submit(std::move(spec));
     return return_id;
   }
-  bool Ready(const std::string& id) { return store_.Contains(id); }
+  bool Ready(const ObjectId& id) { return store_.Contains(id); }
 
  private:
-  const std::string actor_id_ = NewTaskId(JobIdFromInt(1));
+  const ActorId actor_id_ = NewActorId(JobIdFromInt(1));
   std::unique_ptr<ActorTaskSubmitter> submitter_;   // loop thread after construction
 };
 
@@ -111,10 +112,10 @@ class ActorTaskSubmitterTest : public ::testing::Test {
   void SetUp() override { fakes_.StartThread("fakes"); }
   void TearDown() override { fakes_.Stop(); }
 
-  static proto::ActorInfo Info(const std::string& actor_id, proto::ActorState state,
+  static proto::ActorInfo Info(const ActorId& actor_id, proto::ActorState state,
                                const proto::Address& address = {}, int max_task_retries = 0) {
     proto::ActorInfo info;
-    info.set_actor_id(actor_id);
+    info.set_actor_id(actor_id.Binary());
     info.set_state(state);
     info.set_class_name("Counter");
     *info.mutable_address() = address;
@@ -138,11 +139,11 @@ TEST_F(ActorTaskSubmitterTest, RepliesOutOfOrderReachTheirCalls) {
     }
   });
   FakeGcs gcs(&fakes_);
-  Caller caller(gcs.address());
+  Caller caller(gcs.endpoint());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));
-  std::string a = caller.Call("a");
-  std::string b = caller.Call("b");
-  std::string c = caller.Call("c");
+  ObjectId a = caller.Call("a");
+  ObjectId b = caller.Call("b");
+  ObjectId c = caller.Call("c");
   EXPECT_EQ(caller.Result(a), "a");
   EXPECT_EQ(caller.Result(b), "b");
   EXPECT_EQ(caller.Result(c), "c");
@@ -158,9 +159,9 @@ TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionRunsAgainAfterARestart)
   });
   FakeWorker second(&fakes_);
   FakeGcs gcs(&fakes_);
-  Caller caller(gcs.address());
+  Caller caller(gcs.endpoint());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address(), /*max_task_retries=*/1));
-  std::string a = caller.Call("a");
+  ObjectId a = caller.Call("a");
   ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
   gcs.Publish(Info(caller.actor_id(), proto::RESTARTING, {}, 1));
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, second.address(), 1));
@@ -175,9 +176,9 @@ TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionFailsWithoutRetries) {
   });
   FakeWorker second(&fakes_);
   FakeGcs gcs(&fakes_);
-  Caller caller(gcs.address());
+  Caller caller(gcs.endpoint());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address()));
-  std::string a = caller.Call("a");
+  ObjectId a = caller.Call("a");
   ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
   // The restart may reach the caller before or after it sees the connection drop.
   gcs.Publish(Info(caller.actor_id(), proto::RESTARTING));
@@ -196,9 +197,9 @@ TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionFailsWithTheDeathCause)
     self.CloseConnections();
   });
   FakeGcs gcs(&fakes_);
-  Caller caller(gcs.address());
+  Caller caller(gcs.endpoint());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, first.address(), 3));
-  std::string a = caller.Call("a");
+  ObjectId a = caller.Call("a");
   ASSERT_TRUE(WaitUntil([&] { return first.received().size() == 1; }));
   proto::ActorInfo dead = Info(caller.actor_id(), proto::DEAD, {}, 3);
   dead.mutable_death_cause()->set_message("its node died");
@@ -212,11 +213,11 @@ TEST_F(ActorTaskSubmitterTest, ACallLostWithTheConnectionFailsWithTheDeathCause)
 TEST_F(ActorTaskSubmitterTest, AnActorThatCannotBeReachedYetGetsItsCallsOnceItCanBe) {
   FakeWorker actor(&fakes_);
   FakeGcs gcs(&fakes_);
-  Caller caller(gcs.address());
+  Caller caller(gcs.endpoint());
   proto::Address nowhere = actor.address();
   nowhere.set_port(rpc::testing::UnusedLoopbackPort());
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, nowhere));
-  std::string a = caller.Call("a");
+  ObjectId a = caller.Call("a");
   absl::SleepFor(absl::Milliseconds(300));  // connects are refused meanwhile
   EXPECT_FALSE(caller.Ready(a));
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common.pb.h"
+#include "common/id.h"
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
 #include "core_worker/task_event_buffer.h"
@@ -24,11 +25,12 @@ namespace moray::core {
 
 struct CoreContext {
   bool is_driver = false;
-  std::string job_id;      // binary
-  std::string worker_id;   // binary
-  std::string node_id;     // binary
-  proto::Address address;  // where this core worker listens
-  std::string address_string;  // "ip:port:worker_id_hex", carried inside serialized refs
+  JobId job_id;
+  WorkerId worker_id;
+  NodeId node_id;
+  rpc::Address address;          // where this core worker listens, and who it is
+  proto::Address address_proto;  // the same, as messages carry it
+  std::string address_string;    // the same, as serialized refs carry it (rpc::Address::ToString)
   int pid = 0;
 
   rpc::EventLoop* loop = nullptr;                 // the I/O loop
@@ -54,14 +56,5 @@ struct CoreContext {
 // node's shared-memory object store: small values are, while the memory store is within
 // `inline_object_memory` (a process without an object store keeps everything).
 bool KeepInMemory(const CoreContext& context, size_t size);
-
-// Where a core worker or raylet at `address` listens.
-inline rpc::Endpoint EndpointOf(const proto::Address& address) {
-  return rpc::Endpoint{address.ip(), address.port()};
-}
-
-// "ip:port:worker_id_hex" <-> Address.
-std::string AddressToString(const proto::Address& address);
-bool AddressFromString(const std::string& text, proto::Address* address);
 
 }  // namespace moray::core

@@ -24,12 +24,12 @@ absl::Time DeadlineFor(absl::Duration timeout) {
 CoreWorker::CoreWorker(CoreWorkerOptions options)
     : options_(std::move(options)),
       references_(ReferenceCounter::Callbacks{
-          [this](const std::string& id) { OnObjectFreed(id); },
-          [this](const std::string& id, const proto::Address& owner, int64_t held) {
+          [this](const ObjectId& id) { OnObjectFreed(id); },
+          [this](const ObjectId& id, const rpc::Address& owner, int64_t held) {
             OnBorrowedReleased(id, owner, held);
           }}) {
   context_.is_driver = options_.is_driver;
-  context_.worker_id = options_.worker_id.empty() ? RandomBytes(kUniqueIdSize) : options_.worker_id;
+  context_.worker_id = options_.worker_id.IsNil() ? WorkerId::FromRandom() : options_.worker_id;
   context_.job_id = options_.job_id;
   context_.pid = getpid();
   context_.loop = &loop_;
@@ -66,18 +66,18 @@ absl::Status CoreWorker::Connect() {
                                             auto b = borrower_conns_.find(c.get());
                                             if (b != borrower_conns_.end()) {
                                               // A borrower died: its registrations go too.
-                                              std::string key = b->second;
+                                              const rpc::Address borrower = b->second;
                                               borrower_conns_.erase(b);
-                                              references_.DropBorrower(key);
+                                              references_.DropBorrower(borrower);
                                             }
                                           });
                                     },
                                     rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_GCS));
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
-  context_.address.set_ip(options_.node_ip);
-  context_.address.set_port(server_->port());
-  context_.address.set_worker_id(context_.worker_id);
+  context_.address.endpoint = rpc::Endpoint{options_.node_ip, server_->port()};
+  context_.address.worker_id = context_.worker_id;
+  context_.address_proto = context_.address.ToProto();
 
   std::string raylet = absl::StrCat(options_.raylet_host, ":", options_.raylet_port);
   auto conn = rpc::Connection::Connect(&loop_, options_.raylet_host, options_.raylet_port,
@@ -105,9 +105,9 @@ absl::Status CoreWorker::Connect() {
 
   proto::RegisterClientRequest request;
   request.set_is_driver(context_.is_driver);
-  request.set_worker_id(context_.worker_id);
+  request.set_worker_id(context_.worker_id.Binary());
   request.set_pid(context_.pid);
-  *request.mutable_address() = context_.address;
+  *request.mutable_address() = context_.address_proto;
   if (context_.is_driver) *request.mutable_job() = options_.job;
   auto promise = std::make_shared<std::promise<std::pair<absl::Status, rpc::Frame>>>();
   auto future = promise->get_future();
@@ -134,12 +134,26 @@ absl::Status CoreWorker::Connect() {
   }
   proto::RegisterClientReply reply;
   if (auto parsed = frame.ParseBody(&reply); !parsed.ok()) return parsed;
-  context_.node_id = reply.node_id();
-  context_.address.set_node_id(reply.node_id());
-  if (context_.is_driver) context_.job_id = reply.job_id();
-  context_.address_string = AddressToString(context_.address);
+  context_.node_id = NodeId::FromBinary(reply.node_id());
+  context_.address.node_id = context_.node_id;
+  context_.address_proto = context_.address.ToProto();
+  context_.address_string = context_.address.ToString();
+  if (context_.is_driver) context_.job_id = JobId::FromBinary(reply.job_id());
+  if (context_.node_id.IsNil() || context_.job_id.IsNil()) {
+    return absl::InternalError(absl::StrCat("the raylet at ", raylet,
+                                            " answered the registration without a node or job id"));
+  }
   gcs_address_ = reply.gcs_address();
-  actor_submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, reply.gcs_actor_address());
+  rpc::Endpoint gcs_actors;
+  if (!reply.gcs_actor_address().empty()) {
+    auto parsed = rpc::Endpoint::Parse(reply.gcs_actor_address());
+    if (!parsed.ok()) {
+      return absl::InternalError(absl::StrCat("the raylet at ", raylet, " gave a GCS address ",
+                                              parsed.status().message()));
+    }
+    gcs_actors = *std::move(parsed);
+  }
+  actor_submitter_ = std::make_unique<ActorTaskSubmitter>(&context_, std::move(gcs_actors));
   session_dir_ = reply.session_dir();
   if (!reply.store_socket().empty()) {
     auto plasma = object_store::StoreClient::Connect(reply.store_socket());
@@ -168,7 +182,7 @@ CoreWorker::~CoreWorker() { Shutdown(); }
 
 void CoreWorker::Shutdown() {
   if (shut_down_.exchange(true)) return;
-  if (context_.is_driver && !driver_task_id_.empty()) RecordDriverTask(proto::FINISHED);
+  if (context_.is_driver && !driver_task_id_.IsNil()) RecordDriverTask(proto::FINISHED);
   if (executor_) executor_->Stop();
   // Flush what is buffered and say goodbye on the loop, then wait for a barrier posted after the
   // writes, so they reach the socket before the loop stops.
@@ -194,14 +208,14 @@ void CoreWorker::Shutdown() {
   store_.Shutdown();
 }
 
-void CoreWorker::OnObjectFreed(const std::string& id) {
+void CoreWorker::OnObjectFreed(const ObjectId& id) {
   submitter_->DropLineage(id);
   {
     std::lock_guard<std::mutex> lock(observed_mutex_);
-    if (owned_actors_.erase(id) > 0) {
+    if (auto actor = ActorOfHandle(id); actor && owned_actors_.erase(*actor) > 0) {
       // The last handle anywhere is gone: a non-detached actor ends (the GCS decides).
       if (actor_submitter_ && !context_.shutting_down) {
-        actor_submitter_->KillActor(id, /*no_restart=*/true, proto::ACTOR_DEATH_OUT_OF_SCOPE);
+        actor_submitter_->KillActor(*actor, /*no_restart=*/true, proto::ACTOR_DEATH_OUT_OF_SCOPE);
       }
       return;
     }
@@ -214,45 +228,46 @@ void CoreWorker::OnObjectFreed(const std::string& id) {
       observed = observed_errors_.erase(id) > 0;
     }
     if (!observed) {
-      spdlog::error("Unhandled error in object {} (its last reference was released without a Get): {}",
-                    ToHex(id), object->error.message());
+      spdlog::error(
+          "Unhandled error in object {} (its last reference was released without a Get): {}",
+          id.Hex(), object->error.message());
     }
   }
   if (object && object->in_plasma) {
     if (plasma_) (void)plasma_->Delete({id});  // the copy on this node, if any
-    if (!object->node_id.empty() && object->node_id != context_.node_id && context_.raylet) {
+    if (!object->node_id.IsNil() && object->node_id != context_.node_id && context_.raylet) {
       // The copy where it was made: that node's raylet drops it (via ours, which knows where).
       proto::FreeObjectsRequest free;
-      free.set_node_id(object->node_id);
-      free.add_object_ids(id);
+      free.set_node_id(object->node_id.Binary());
+      free.add_object_ids(id.Binary());
       context_.raylet->Send(proto::RAYLET_FREE_OBJECTS, free);
     }
   }
   store_.Delete(id);
 }
 
-std::string CoreWorker::CurrentTaskId() const {
+TaskId CoreWorker::CurrentTaskId() const {
   if (executor_) {
-    std::string current = executor_->CurrentTaskId();
-    if (!current.empty()) return current;
+    const TaskId current = executor_->CurrentTaskId();
+    if (!current.IsNil()) return current;
   }
   return driver_task_id_;
 }
 
 absl::StatusOr<std::vector<StoredObject>> CoreWorker::GetArgs(
-    const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) {
+    const std::vector<ObjectId>& ids, const std::vector<rpc::Address>& owners) {
   StartFetches(ids, &owners);
   return Get(ids, absl::InfiniteDuration());
 }
 
 void CoreWorker::SetBlocked(bool blocked) {
   proto::BlockedRequest request;
-  request.set_worker_id(context_.worker_id);
+  request.set_worker_id(context_.worker_id.Binary());
   context_.raylet->Send(blocked ? proto::RAYLET_NOTIFY_BLOCKED : proto::RAYLET_NOTIFY_UNBLOCKED,
                         request);
 }
 
-absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std::string>& ids,
+absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<ObjectId>& ids,
                                                           absl::Duration timeout) {
   const absl::Time deadline = DeadlineFor(timeout);
   std::optional<std::vector<StoredObject>> ready;
@@ -291,7 +306,7 @@ absl::StatusOr<std::vector<StoredObject>> CoreWorker::Get(const std::vector<std:
   return std::move(*ready);
 }
 
-std::vector<bool> CoreWorker::Wait(const std::vector<std::string>& ids, int num_objects,
+std::vector<bool> CoreWorker::Wait(const std::vector<ObjectId>& ids, int num_objects,
                                    absl::Duration timeout) {
   StartFetches(ids, nullptr);
   auto ready = store_.WaitSome(ids, num_objects, absl::InfinitePast());
@@ -304,10 +319,10 @@ std::vector<bool> CoreWorker::Wait(const std::vector<std::string>& ids, int num_
 }
 
 void CoreWorker::FillTaskIdentity(proto::TaskSpec* spec) {
-  spec->set_task_id(NewTaskId(context_.job_id));
-  spec->set_job_id(context_.job_id);
-  spec->set_parent_task_id(CurrentTaskId());
-  *spec->mutable_owner() = context_.address;
+  spec->set_task_id(NewTaskId(context_.job_id).Binary());
+  spec->set_job_id(context_.job_id.Binary());
+  spec->set_parent_task_id(CurrentTaskId().Binary());
+  *spec->mutable_owner() = context_.address_proto;
   if (spec->num_returns() == 0) spec->set_num_returns(1);
 }
 
@@ -319,16 +334,17 @@ void CoreWorker::PrepareArgs(proto::TaskSpec* spec) {
       if (id.ok()) {
         arg.clear_value();
         arg.set_is_ref(true);
-        arg.set_object_id(*id);
+        arg.set_object_id(id->Binary());
       }
     }
     if (!arg.is_ref()) continue;
-    if (references_.IsOwned(arg.object_id())) {
-      *arg.mutable_owner() = context_.address;
-      references_.AddSubmittedTaskReference(arg.object_id());
-    } else if (auto owner = references_.OwnerOf(arg.object_id())) {
-      *arg.mutable_owner() = *owner;
-      references_.AddSubmittedTaskReference(arg.object_id());
+    const ObjectId id = ObjectId::FromBinary(arg.object_id());
+    if (references_.IsOwned(id)) {
+      *arg.mutable_owner() = context_.address_proto;
+      references_.AddSubmittedTaskReference(id);
+    } else if (auto owner = references_.OwnerOf(id)) {
+      owner->ToProto(arg.mutable_owner());
+      references_.AddSubmittedTaskReference(id);
     }
   }
   // Refs inside by-value arguments stay reachable until the task is done: their in-transit
@@ -336,43 +352,45 @@ void CoreWorker::PrepareArgs(proto::TaskSpec* spec) {
   for (auto& ref : TakeSerializedRefs()) *spec->add_nested_refs() = std::move(ref);
 }
 
-std::string CoreWorker::SubmitTask(proto::TaskSpec spec) {
+ObjectId CoreWorker::SubmitTask(proto::TaskSpec spec) {
   FillTaskIdentity(&spec);
   if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
   PrepareArgs(&spec);
-  const std::string& task_id = spec.task_id();
-  std::string return_id = ObjectIdForReturn(task_id, 1);
+  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
   references_.AddOwned(return_id);
   submitter_->Submit(std::move(spec));
   return return_id;
 }
 
-absl::StatusOr<std::string> CoreWorker::CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
-                                                    bool get_if_exists) {
+absl::StatusOr<ActorId> CoreWorker::CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
+                                                bool get_if_exists) {
   if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
   FillTaskIdentity(&spec);
-  const std::string actor_id = NewTaskId(context_.job_id);
+  const ActorId actor_id = NewActorId(context_.job_id);
+  const ObjectId handle = ActorHandleId(actor_id);
   spec.set_type(proto::ACTOR_CREATION_TASK);
-  spec.set_actor_id(actor_id);
+  spec.set_actor_id(actor_id.Binary());
   PrepareArgs(&spec);
-  info.set_actor_id(actor_id);
-  info.set_job_id(context_.job_id);
-  *info.mutable_owner_address() = context_.address;
+  info.set_actor_id(actor_id.Binary());
+  info.set_job_id(context_.job_id.Binary());
+  *info.mutable_owner_address() = context_.address_proto;
   info.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
   // Owned from the start, so a handle made from the id counts at once.
-  references_.AddOwned(actor_id);
+  references_.AddOwned(handle);
   auto created = actor_submitter_->CreateActor(spec, info, get_if_exists);
-  if (!created.ok() || created->actor_id() != actor_id) {
+  const ActorId created_id = created.ok() ? ActorId::FromBinary(created->actor_id()) : ActorId();
+  if (!created.ok() || created_id != actor_id) {
     // Not created here: nothing will run the creation task, so release what it held, and the id.
     ReleaseTaskArgs(&context_, spec);
-    references_.AddLocalReference(actor_id);
-    references_.RemoveLocalReference(actor_id);
+    references_.AddLocalReference(handle);
+    references_.RemoveLocalReference(handle);
   }
   if (!created.ok()) return created.status();
-  if (created->actor_id() != actor_id) {
+  if (created_id != actor_id) {
     // get_if_exists found another live actor: borrowed, not owned.
-    references_.AddBorrowed(created->actor_id(), created->owner_address());
-    return created->actor_id();
+    references_.AddBorrowed(ActorHandleId(created_id),
+                            rpc::Address::FromProto(created->owner_address()));
+    return created_id;
   }
   {
     std::lock_guard<std::mutex> lock(observed_mutex_);
@@ -384,19 +402,19 @@ absl::StatusOr<std::string> CoreWorker::CreateActor(proto::TaskSpec spec, proto:
   return actor_id;
 }
 
-std::string CoreWorker::SubmitActorTask(proto::TaskSpec spec) {
+ObjectId CoreWorker::SubmitActorTask(proto::TaskSpec spec) {
   FillTaskIdentity(&spec);
   spec.set_type(proto::ACTOR_TASK);
   PrepareArgs(&spec);
-  std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
   references_.AddOwned(return_id);
   // A pending call keeps the actor reachable.
-  references_.AddSubmittedTaskReference(spec.actor_id());
+  references_.AddSubmittedTaskReference(ActorHandleId(ActorId::FromBinary(spec.actor_id())));
   actor_submitter_->Submit(std::move(spec));
   return return_id;
 }
 
-void CoreWorker::KillActor(const std::string& actor_id, bool no_restart) {
+void CoreWorker::KillActor(const ActorId& actor_id, bool no_restart) {
   if (actor_submitter_) actor_submitter_->KillActor(actor_id, no_restart, proto::ACTOR_DEATH_KILLED);
 }
 
@@ -405,16 +423,15 @@ absl::StatusOr<std::optional<proto::ActorInfo>> CoreWorker::GetNamedActor(
   if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
   auto found = actor_submitter_->GetNamedActor(name, ray_namespace);
   if (found.ok() && found->has_value()) {
-    references_.AddBorrowed((*found)->actor_id(), (*found)->owner_address());
+    references_.AddBorrowed(ActorHandleId(ActorId::FromBinary((*found)->actor_id())),
+                            rpc::Address::FromProto((*found)->owner_address()));
   }
   return found;
 }
 
-void CoreWorker::AddLocalReference(const std::string& id) { references_.AddLocalReference(id); }
+void CoreWorker::AddLocalReference(const ObjectId& id) { references_.AddLocalReference(id); }
 
-void CoreWorker::RemoveLocalReference(const std::string& id) {
-  references_.RemoveLocalReference(id);
-}
+void CoreWorker::RemoveLocalReference(const ObjectId& id) { references_.RemoveLocalReference(id); }
 
 std::vector<size_t> CoreWorker::LocalObjectCounts() const {
   size_t owned = references_.NumOwned();
@@ -453,15 +470,14 @@ void CoreWorker::ReportObjects() {
   objects_timer_ = 0;
   if (context_.shutting_down) return;
   proto::WorkerObjects snapshot = BuildObjectSnapshot(
-      references_, store_,
-      [this](const std::string& task_id) { return submitter_->StateOf(task_id); },
+      references_, store_, [this](const TaskId& task_id) { return submitter_->StateOf(task_id); },
       options_.max_reported_objects);
   // Identity: the raylet overrides worker, node, job and pid with what it registered.
-  snapshot.set_worker_id(context_.worker_id);
-  snapshot.set_node_id(context_.node_id);
-  snapshot.set_job_id(context_.job_id);
+  snapshot.set_worker_id(context_.worker_id.Binary());
+  snapshot.set_node_id(context_.node_id.Binary());
+  snapshot.set_job_id(context_.job_id.Binary());
   snapshot.set_pid(context_.pid);
-  snapshot.set_ip(context_.address.ip());
+  snapshot.set_ip(context_.address.endpoint.ip);
   snapshot.set_is_driver(context_.is_driver);
   std::string serialized = snapshot.SerializeAsString();
   // A process that never tracked an object sends nothing at all.
@@ -476,15 +492,15 @@ void CoreWorker::ReportObjects() {
 
 void CoreWorker::RecordDriverTask(proto::TaskState state) {
   events_.Record(driver_task_id_, 0, [&](proto::TaskEvent& event) {
-    event.set_job_id(context_.job_id);
+    event.set_job_id(context_.job_id.Binary());
     event.set_state(state);
     event.set_timestamp_ns(NowNs());
     event.set_has_descriptive_fields(true);
     event.set_name("driver");
     event.set_func_or_class_name("driver");
     event.set_type(proto::DRIVER_TASK);
-    event.set_node_id(context_.node_id);
-    event.set_worker_id(context_.worker_id);
+    event.set_node_id(context_.node_id.Binary());
+    event.set_worker_id(context_.worker_id.Binary());
     event.set_worker_pid(context_.pid);
   });
 }

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "core_worker/actor_task_submitter.h"
 #include "core_worker/context.h"
 #include "core_worker/normal_task_submitter.h"
@@ -34,8 +35,8 @@ struct CoreWorkerOptions {
   std::string raylet_host = "127.0.0.1";
   int raylet_port = 0;
   std::string node_ip = "127.0.0.1";  // where this core worker listens
-  std::string worker_id;              // binary; empty: a fresh random id
-  std::string job_id;                 // workers: the job they serve (drivers get one at registration)
+  WorkerId worker_id;                 // nil: a fresh random id
+  JobId job_id;  // workers: the job they serve (drivers get one at registration)
   proto::JobInfo job;                 // drivers: the job to register
   SubmitterOptions submitter;
   absl::Duration event_flush_interval = absl::Milliseconds(100);
@@ -57,41 +58,40 @@ class CoreWorker : public TaskExecutionHost {
 
   // Small values stay in this process; larger ones go to the node's object store (one copy).
   // ResourceExhausted when the object store is full of pinned data.
-  absl::StatusOr<std::string> Put(std::string data);
+  absl::StatusOr<ObjectId> Put(std::string data);
   // As Put, for `size` bytes that `write` produces directly in the object's memory.
-  absl::StatusOr<std::string> PutWith(size_t size, const std::function<void(char*)>& write);
+  absl::StatusOr<ObjectId> PutWith(size_t size, const std::function<void(char*)>& write);
   // DeadlineExceeded if not all ready within `timeout` (InfiniteDuration: no limit).
-  absl::StatusOr<std::vector<StoredObject>> Get(const std::vector<std::string>& ids,
+  absl::StatusOr<std::vector<StoredObject>> Get(const std::vector<ObjectId>& ids,
                                                 absl::Duration timeout);
-  std::vector<bool> Wait(const std::vector<std::string>& ids, int num_objects,
-                         absl::Duration timeout);
+  std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, absl::Duration timeout);
 
   // Fills in the ids, owner and lineage of `spec`, submits it, and returns its return object id.
-  std::string SubmitTask(proto::TaskSpec spec);
+  ObjectId SubmitTask(proto::TaskSpec spec);
 
   // Actors (docs/actors.md). CreateActor fills in the creation task `spec` (type, ids, owner) and
   // `info` (owner, job), registers the actor with the GCS and returns its id: this process owns
   // it (the id is counted like an object's; when nothing reaches it, a non-detached actor is
   // killed). With get_if_exists, a live actor of the same name may be returned instead.
   // AlreadyExists for a taken name.
-  absl::StatusOr<std::string> CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
-                                          bool get_if_exists);
+  absl::StatusOr<ActorId> CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
+                                      bool get_if_exists);
   // Submits a method call (an ACTOR_TASK spec with function_name, args, actor_id); returns its
   // return object id.
-  std::string SubmitActorTask(proto::TaskSpec spec);
-  void KillActor(const std::string& actor_id, bool no_restart);
+  ObjectId SubmitActorTask(proto::TaskSpec spec);
+  void KillActor(const ActorId& actor_id, bool no_restart);
   // The live actor called `name` in `ray_namespace`, if any.
   absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,
                                                                 const std::string& ray_namespace);
   // Inside an actor: whether this incarnation is a restart.
   bool ActorRestarted() const { return executor_ && executor_->ActorRestarted(); }
 
-  void AddLocalReference(const std::string& id);
-  void RemoveLocalReference(const std::string& id);
+  void AddLocalReference(const ObjectId& id);
+  void RemoveLocalReference(const ObjectId& id);
   // "ip:port:worker" of the object's owner. Called while a ref is serialized into a value: the
   // ref is remembered (per thread) so the message carrying the value can list it.
-  std::string OwnerAddressOf(const std::string& id);
-  void RegisterBorrowedReference(const std::string& id, const std::string& owner_address);
+  std::string OwnerAddressOf(const ObjectId& id);
+  void RegisterBorrowedReference(const ObjectId& id, const std::string& owner_address);
   // {owned, borrowed, values in the memory store}.
   std::vector<size_t> LocalObjectCounts() const;
   const object_store::StoreClient* plasma() const { return plasma_.get(); }
@@ -113,9 +113,9 @@ class CoreWorker : public TaskExecutionHost {
   // Starts fetching borrowed objects that are not local yet (loop thread).
   // `lost_on_node`: the copy this process was told of could not be read from that node; the
   // owner rebuilds it if it can.
-  void FetchFromOwner(const std::string& id, const proto::Address& owner,
-                      const std::string& lost_on_node = "");
-  void StartFetches(const std::vector<std::string>& ids, const std::vector<proto::Address>* owners);
+  void FetchFromOwner(const ObjectId& id, const rpc::Address& owner,
+                      const NodeId& lost_on_node = NodeId());
+  void StartFetches(const std::vector<ObjectId>& ids, const std::vector<rpc::Address>* owners);
   void FlushEvents();
   // Sends a batch of task events to the GCS, or through the raylet when the GCS cannot be
   // reached (loop thread).
@@ -125,29 +125,29 @@ class CoreWorker : public TaskExecutionHost {
 
   // TaskExecutionHost.
   absl::StatusOr<std::vector<StoredObject>> GetArgs(
-      const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) override;
+      const std::vector<ObjectId>& ids, const std::vector<rpc::Address>& owners) override;
   void AcquireTaskRefs(const proto::TaskSpec& spec) override;
   void ReleaseTaskRefs(const proto::TaskSpec& spec) override;
-  std::vector<proto::NestedRef> TakeReturnRefs(const proto::Address& receiver) override;
+  std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) override;
 
   // Borrower registrations at owners (framed channel). The synchronous form blocks the calling
   // (non-loop) thread until the owner answers; false if the owner no longer has the object or
   // cannot be reached.
-  bool RegisterBorrowerSync(const std::string& id, const proto::Address& owner,
-                            const proto::Address& borrower);
-  void RegisterBorrowerAsync(const std::string& id, const proto::Address& owner,
-                             const proto::Address& borrower, std::function<void(bool)> done);
+  bool RegisterBorrowerSync(const ObjectId& id, const rpc::Address& owner,
+                            const rpc::Address& borrower);
+  void RegisterBorrowerAsync(const ObjectId& id, const rpc::Address& owner,
+                             const rpc::Address& borrower, std::function<void(bool)> done);
   // Registers `receiver` for each ref before a value holding them is sent to it.
-  void RegisterReceiver(const std::vector<proto::NestedRef>& refs, const proto::Address& receiver);
+  void RegisterReceiver(const std::vector<proto::NestedRef>& refs, const rpc::Address& receiver);
   // ADD_BORROWER / REMOVE_BORROWER from `conn`: false if the object is not owned here any more.
   bool OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
                          const proto::BorrowerRequest& request, bool add);
-  void OnBorrowedReleased(const std::string& id, const proto::Address& owner, int64_t held);
+  void OnBorrowedReleased(const ObjectId& id, const rpc::Address& owner, int64_t held);
   // The pooled connection to `owner` (loop thread); nullptr while the pool backs off from it
   // after a failed connect (then it has probably died).
-  std::shared_ptr<rpc::Connection> OwnerConnection(const proto::Address& owner);
+  std::shared_ptr<rpc::Connection> OwnerConnection(const rpc::Address& owner);
   void RecordDriverTask(proto::TaskState state);
-  std::string CurrentTaskId() const;
+  TaskId CurrentTaskId() const;
   void SetBlocked(bool blocked);
   // Prepares the arguments of a spec to submit: large values are put, references get their owner
   // and are held until the task is done, refs serialized into values become nested refs.
@@ -155,17 +155,17 @@ class CoreWorker : public TaskExecutionHost {
   // Fills in the ids, job, parent and owner of a spec to submit.
   void FillTaskIdentity(proto::TaskSpec* spec);
   // A new owned put id, with the refs serialized into its value (this thread) as nested refs.
-  std::string NewPutId();
-  absl::StatusOr<std::string> PutImpl(size_t size, std::string* data,
-                                      const std::function<void(char*)>* write);
+  ObjectId NewPutId();
+  absl::StatusOr<ObjectId> PutImpl(size_t size, std::string* data,
+                                   const std::function<void(char*)>* write);
   // Replaces object-store markers in `objects` with views into shared memory, pulling objects
   // sealed on other nodes first. An owned object whose only copy was lost with its node is
   // rebuilt from lineage: its task runs again, `*rebuilding` is set and the caller waits again.
-  absl::Status ResolvePlasma(const std::vector<std::string>& ids, std::vector<StoredObject>* objects,
+  absl::Status ResolvePlasma(const std::vector<ObjectId>& ids, std::vector<StoredObject>* objects,
                              absl::Time deadline, bool* rebuilding = nullptr);
   static constexpr int kMaxReconstructionRounds = 4;
   // The owner freed `id`: drop it, and log an error nobody ever retrieved (it would vanish silently).
-  void OnObjectFreed(const std::string& id);
+  void OnObjectFreed(const ObjectId& id);
 
   CoreWorkerOptions options_;
   rpc::EventLoop loop_;
@@ -182,7 +182,7 @@ class CoreWorker : public TaskExecutionHost {
   std::unique_ptr<TaskExecutor> executor_;
   std::string gcs_address_;
   std::string session_dir_;
-  std::string driver_task_id_;
+  TaskId driver_task_id_;
   std::atomic<uint32_t> put_index_{0};
   std::atomic<bool> shut_down_{false};
   uint64_t flush_timer_ = 0;  // loop thread
@@ -190,14 +190,13 @@ class CoreWorker : public TaskExecutionHost {
   std::string last_objects_report_;  // loop thread: the last snapshot sent, serialized
 
   std::mutex observed_mutex_;
-  std::unordered_set<std::string> observed_errors_;  // guarded by observed_mutex_
-  std::unordered_set<std::string> owned_actors_;     // guarded by observed_mutex_
-
+  std::unordered_set<ObjectId> observed_errors_;  // guarded by observed_mutex_
+  std::unordered_set<ActorId> owned_actors_;      // guarded by observed_mutex_
 
   // Loop thread only: fetches in flight.
-  std::unordered_set<std::string> fetch_started_;
+  std::unordered_set<ObjectId> fetch_started_;
   // Incoming connections of processes that registered themselves as borrowers here.
-  std::unordered_map<rpc::Connection*, std::string> borrower_conns_;
+  std::unordered_map<rpc::Connection*, rpc::Address> borrower_conns_;
 };
 
 }  // namespace moray::core

@@ -21,40 +21,39 @@ proto::ErrorInfo MakeError(proto::ErrorType type, std::string message) {
 }
 }  // namespace
 
-std::string CoreWorker::NewPutId() {
-  std::string task_id = CurrentTaskId();
-  if (task_id.empty()) task_id = NewTaskId(context_.job_id);
-  std::string id = ObjectIdForPut(task_id, put_index_.fetch_add(1));
+ObjectId CoreWorker::NewPutId() {
+  TaskId task_id = CurrentTaskId();
+  if (task_id.IsNil()) task_id = NewTaskId(context_.job_id);
+  const ObjectId id = ObjectIdForPut(task_id, put_index_.fetch_add(1));
   references_.AddOwned(id);
-  std::vector<std::string> nested;
+  std::vector<ObjectId> nested;
   auto refs = TakeSerializedRefs();
-  for (const auto& ref : refs) nested.push_back(ref.object_id());
+  for (const auto& ref : refs) nested.push_back(ObjectId::FromBinary(ref.object_id()));
   references_.SetNested(id, nested);
-  for (const auto& ref : refs) references_.RemoveSubmittedTaskReference(ref.object_id());
+  for (const ObjectId& ref : nested) references_.RemoveSubmittedTaskReference(ref);
   return id;
 }
 
-absl::StatusOr<std::string> CoreWorker::Put(std::string data) {
+absl::StatusOr<ObjectId> CoreWorker::Put(std::string data) {
   return PutImpl(data.size(), &data, nullptr);
 }
 
-absl::StatusOr<std::string> CoreWorker::PutWith(size_t size,
-                                                const std::function<void(char*)>& write) {
+absl::StatusOr<ObjectId> CoreWorker::PutWith(size_t size, const std::function<void(char*)>& write) {
   return PutImpl(size, nullptr, &write);
 }
 
-absl::StatusOr<std::string> CoreWorker::PutImpl(size_t size, std::string* data,
-                                                const std::function<void(char*)>* write) {
-  std::string id = NewPutId();
+absl::StatusOr<ObjectId> CoreWorker::PutImpl(size_t size, std::string* data,
+                                             const std::function<void(char*)>* write) {
+  const ObjectId id = NewPutId();
   StoredObject object;
   if (!KeepInMemory(context_, size)) {
     // Large (or this process's memory for small values is used up): written once, straight
     // into shared memory, where the store's capacity, spilling and full-store error apply.
     absl::Status status;
     if (data) {
-      status = plasma_->Put(id, data->data(), size, context_.address);
+      status = plasma_->Put(id, data->data(), size, context_.address_proto);
     } else {
-      auto span = plasma_->Create(id, size, context_.address);
+      auto span = plasma_->Create(id, size, context_.address_proto);
       status = span.status();
       if (span.ok()) {
         (*write)(span->data());
@@ -80,21 +79,22 @@ absl::StatusOr<std::string> CoreWorker::PutImpl(size_t size, std::string* data,
   return id;
 }
 
-void CoreWorker::StartFetches(const std::vector<std::string>& ids,
-                              const std::vector<proto::Address>* owners) {
+void CoreWorker::StartFetches(const std::vector<ObjectId>& ids,
+                              const std::vector<rpc::Address>* owners) {
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string& id = ids[i];
+    const ObjectId& id = ids[i];
     if (references_.IsOwned(id) || store_.Contains(id)) continue;
-    proto::Address owner;
+    rpc::Address owner;
     if (owners) {
       owner = (*owners)[i];
     } else {
       auto known = references_.OwnerOf(id);
       if (!known) {
-        store_.Put(id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
-                                           absl::StrCat("Object ", ToHex(id),
-                                                        " is unknown to this process and has no "
-                                                        "known owner; it was freed or never existed."))});
+        store_.Put(
+            id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
+                                    absl::StrCat("Object ", id.Hex(),
+                                                 " is unknown to this process and has no "
+                                                 "known owner; it was freed or never existed."))});
         continue;
       }
       owner = *known;
@@ -103,18 +103,18 @@ void CoreWorker::StartFetches(const std::vector<std::string>& ids,
   }
 }
 
-void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& owner,
-                                const std::string& lost_on_node) {
+void CoreWorker::FetchFromOwner(const ObjectId& id, const rpc::Address& owner,
+                                const NodeId& lost_on_node) {
   if (store_.Contains(id) || !fetch_started_.insert(id).second) return;
-  std::string key = AddressToString(owner);
+  std::string key = owner.ToString();
   auto lost = [this, id, key](const std::string& why) {
     fetch_started_.erase(id);
-    store_.Put(id, {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
-                                       absl::StrCat("Failed to get object ", ToHex(id),
-                                                    ": its owner (", key, ") ", why,
-                                                    ". The object is lost."))});
+    store_.Put(id,
+               {nullptr, MakeError(proto::OBJECT_UNRECONSTRUCTABLE,
+                                   absl::StrCat("Failed to get object ", id.Hex(), ": its owner (",
+                                                key, ") ", why, ". The object is lost."))});
   };
-  if (owner.worker_id() == context_.worker_id) {
+  if (owner.worker_id == context_.worker_id) {
     lost("is this process, which no longer holds it (all references were released)");
     return;
   }
@@ -124,9 +124,9 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
     return;
   }
   proto::GetObjectRequest request;
-  request.set_object_id(id);
-  *request.mutable_requester() = context_.address;
-  request.set_lost_on_node(lost_on_node);
+  request.set_object_id(id.Binary());
+  *request.mutable_requester() = context_.address_proto;
+  request.set_lost_on_node(lost_on_node.Binary());
   conn->Call(proto::WORKER_GET_OBJECT, request, [this, id, lost, conn](absl::Status status,
                                                                         rpc::Frame&& frame) {
     proto::GetObjectReply reply;
@@ -152,29 +152,29 @@ void CoreWorker::FetchFromOwner(const std::string& id, const proto::Address& own
     } else if (reply.object().in_plasma()) {
       object.in_plasma = true;
       object.size = reply.object().size();
-      object.node_id = reply.object().node_id();
+      object.node_id = NodeId::FromBinary(reply.object().node_id());
     } else {
       object.data = std::make_shared<ray::internal::StringBuffer>(
           std::move(*reply.mutable_object()->mutable_data()));
     }
     fetch_started_.erase(id);
     // The owner registered this process for the refs inside the value before replying.
-    references_.AcceptNested(id, reply.object().nested_refs(), context_.address_string);
+    references_.AcceptNested(id, reply.object().nested_refs(), context_.address);
     store_.Put(id, std::move(object));
     if (!references_.Tracks(id)) store_.Delete(id);  // released while the fetch was in flight
   });
 }
 
-std::shared_ptr<rpc::Connection> CoreWorker::OwnerConnection(const proto::Address& owner) {
-  auto conn = pool_->Get(EndpointOf(owner));
+std::shared_ptr<rpc::Connection> CoreWorker::OwnerConnection(const rpc::Address& owner) {
+  auto conn = pool_->Get(owner.endpoint);
   return conn.ok() ? *conn : nullptr;
 }
 
-absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
+absl::Status CoreWorker::ResolvePlasma(const std::vector<ObjectId>& ids,
                                        std::vector<StoredObject>* objects, absl::Time deadline,
                                        bool* rebuilding) {
   std::vector<size_t> slots;
-  std::vector<std::string> wanted;
+  std::vector<ObjectId> wanted;
   for (size_t i = 0; i < objects->size(); ++i) {
     if ((*objects)[i].in_plasma) {
       slots.push_back(i);
@@ -186,7 +186,7 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     StoredObject& o = (*objects)[slot];
     o.in_plasma = false;
     o.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
-    o.error.set_message(absl::StrCat("Failed to get object ", ToHex(ids[slot]), ": ", why));
+    o.error.set_message(absl::StrCat("Failed to get object ", ids[slot].Hex(), ": ", why));
   };
   if (!plasma_) {
     for (size_t slot : slots) lost(slot, "this process has no object store to read it from");
@@ -202,13 +202,13 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
   std::vector<std::pair<size_t, std::shared_ptr<std::promise<PullOutcome>>>> pulls;
   for (size_t slot : slots) {
     const StoredObject& o = (*objects)[slot];
-    if (o.node_id.empty() || o.node_id == context_.node_id || plasma_->Contains(ids[slot])) {
+    if (o.node_id.IsNil() || o.node_id == context_.node_id || plasma_->Contains(ids[slot])) {
       continue;
     }
     auto done = std::make_shared<std::promise<PullOutcome>>();
     proto::PullObjectRequest pull;
-    pull.set_object_id(ids[slot]);
-    pull.set_node_id(o.node_id);
+    pull.set_object_id(ids[slot].Binary());
+    pull.set_node_id(o.node_id.Binary());
     pull.set_size(o.size);
     if (deadline != absl::InfiniteFuture()) {
       pull.set_timeout_ms(std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
@@ -235,15 +235,15 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
     }
     PullOutcome outcome = future.get();
     if (outcome.error.empty()) continue;
-    const std::string& id = ids[slot];
-    const std::string from = ToHex((*objects)[slot].node_id);
+    const ObjectId& id = ids[slot];
+    const std::string from = (*objects)[slot].node_id.Hex();
     if (outcome.timed_out) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "Get timed out fetching object ", ToHex(id), " from node ", from, ": ", outcome.error));
+      return absl::DeadlineExceededError(absl::StrCat("Get timed out fetching object ", id.Hex(),
+                                                      " from node ", from, ": ", outcome.error));
     }
     if (!outcome.lost) {  // nothing is lost, but this node cannot take it (its raylet or store)
-      return absl::UnavailableError(absl::StrCat("Could not fetch object ", ToHex(id),
-                                                 " from node ", from, ": ", outcome.error));
+      return absl::UnavailableError(absl::StrCat("Could not fetch object ", id.Hex(), " from node ",
+                                                 from, ": ", outcome.error));
     }
     if (rebuilding && references_.IsOwned(id) && submitter_->HasLineage(id)) {
       // Made by a task here: run it again (the stale location goes first, so the new value is
@@ -275,7 +275,7 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
                                 : ""));
   }
   std::vector<size_t> still;
-  std::vector<std::string> still_wanted;
+  std::vector<ObjectId> still_wanted;
   for (size_t k = 0; k < slots.size(); ++k) {
     if ((*objects)[slots[k]].in_plasma) {
       still.push_back(slots[k]);
@@ -310,12 +310,12 @@ absl::Status CoreWorker::ResolvePlasma(const std::vector<std::string>& ids,
 
 void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
                                 rpc::Responder<proto::GetObjectReply> responder) {
-  proto::Address requester = request.requester();
-  auto respond = [this, responder, requester,
-                  id = request.object_id()](const StoredObject& object) {
+  const rpc::Address requester = rpc::Address::FromProto(request.requester());
+  const ObjectId id = ObjectId::FromBinary(request.object_id());
+  auto respond = [this, responder, requester, id](const StoredObject& object) {
     auto reply = std::make_shared<proto::GetObjectReply>();
     auto* out = reply->mutable_object();
-    out->set_object_id(id);
+    out->set_object_id(id.Binary());
     if (object.is_error()) {
       *out->mutable_error() = object.error;
       responder(*reply);
@@ -324,17 +324,18 @@ void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
     if (object.in_plasma) {
       out->set_in_plasma(true);
       out->set_size(object.size);
-      out->set_node_id(object.node_id);
+      out->set_node_id(object.node_id.Binary());
     } else {
       out->set_data(object.data->Data(), object.data->Size());
     }
     // Register the requester for every ref inside the value before it can see them.
-    auto nested = references_.NestedOf(id, context_.address);
-    std::string requester_key = AddressToString(requester);
+    auto nested = references_.NestedOf(id, context_.address_proto);
     std::vector<proto::NestedRef> remote;
     for (auto& ref : nested) {
       *out->add_nested_refs() = ref;
-      if (!references_.AddBorrower(ref.object_id(), requester_key, 1)) remote.push_back(ref);
+      if (!references_.AddBorrower(ObjectId::FromBinary(ref.object_id()), requester, 1)) {
+        remote.push_back(ref);
+      }
     }
     if (remote.empty()) {
       responder(*reply);
@@ -342,16 +343,16 @@ void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
     }
     auto left = std::make_shared<size_t>(remote.size());
     for (const auto& ref : remote) {
-      RegisterBorrowerAsync(ref.object_id(), ref.owner(), requester,
+      RegisterBorrowerAsync(ObjectId::FromBinary(ref.object_id()),
+                            rpc::Address::FromProto(ref.owner()), requester,
                             [responder, reply, left](bool) {
                               if (--*left == 0) responder(*reply);
                             });
     }
   };
-  const std::string& id = request.object_id();
+  const NodeId lost_on_node = NodeId::FromBinary(request.lost_on_node());
   auto object = store_.Find(id);
-  if (object && object->in_plasma && !request.lost_on_node().empty() &&
-      object->node_id == request.lost_on_node()) {
+  if (object && object->in_plasma && !lost_on_node.IsNil() && object->node_id == lost_on_node) {
     // A borrower could not read the only copy we know of: rebuild it from lineage, or say it is
     // gone for good.
     store_.Delete(id);
@@ -360,19 +361,19 @@ void CoreWorker::ServeGetObject(const proto::GetObjectRequest& request,
     } else {
       StoredObject gone;
       gone.error.set_type(proto::OBJECT_UNRECONSTRUCTABLE);
-      gone.error.set_message(absl::StrCat(
-          "Object ", ToHex(id), " was lost with node ", ToHex(request.lost_on_node()),
-          "; it was put, not made by a task, so it cannot be rebuilt."));
+      gone.error.set_message(
+          absl::StrCat("Object ", id.Hex(), " was lost with node ", lost_on_node.Hex(),
+                       "; it was put, not made by a task, so it cannot be rebuilt."));
       store_.Put(id, gone);
       respond(gone);
     }
   } else if (object) {
     respond(*object);
-  } else if (references_.IsOwned(request.object_id())) {
-    store_.OnReady(request.object_id(), respond);  // replies once the producing task finishes
+  } else if (references_.IsOwned(id)) {
+    store_.OnReady(id, respond);  // replies once the producing task finishes
   } else {
-    responder.Fail(absl::NotFoundError(absl::StrCat(
-        "object ", ToHex(id), " is not owned here (it was freed, or never existed)")));
+    responder.Fail(absl::NotFoundError(
+        absl::StrCat("object ", id.Hex(), " is not owned here (it was freed, or never existed)")));
   }
 }
 

@@ -13,7 +13,7 @@ int64_t BytesOf(const StoredObject& object) {
 }
 }  // namespace
 
-void MemoryStore::Put(const std::string& id, StoredObject object) {
+void MemoryStore::Put(const ObjectId& id, StoredObject object) {
   std::vector<ReadyCallback> callbacks;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -35,19 +35,19 @@ void MemoryStore::Put(const std::string& id, StoredObject object) {
   for (auto& callback : callbacks) callback(object);
 }
 
-bool MemoryStore::Contains(const std::string& id) const {
+bool MemoryStore::Contains(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return objects_.count(id) > 0;
 }
 
-std::optional<StoredObject> MemoryStore::Find(const std::string& id) const {
+std::optional<StoredObject> MemoryStore::Find(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = objects_.find(id);
   if (it == objects_.end()) return std::nullopt;
   return it->second;
 }
 
-void MemoryStore::OnReady(const std::string& id, ReadyCallback callback) {
+void MemoryStore::OnReady(const ObjectId& id, ReadyCallback callback) {
   std::optional<StoredObject> ready;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -61,9 +61,9 @@ void MemoryStore::OnReady(const std::string& id, ReadyCallback callback) {
   callback(*ready);
 }
 
-bool MemoryStore::Block(std::unique_lock<std::mutex>& lock, const std::vector<std::string>& ids,
+bool MemoryStore::Block(std::unique_lock<std::mutex>& lock, const std::vector<ObjectId>& ids,
                         Waiter& waiter, absl::Time deadline) {
-  std::vector<const std::string*> registered;
+  std::vector<const ObjectId*> registered;
   for (const auto& id : ids) {
     if (!objects_.count(id)) {
       waiters_[id].push_back(&waiter);
@@ -85,7 +85,7 @@ bool MemoryStore::Block(std::unique_lock<std::mutex>& lock, const std::vector<st
     }
   }
   // Unregister from ids that did not become ready (Put erases the lists of those that did).
-  for (const std::string* id : registered) {
+  for (const ObjectId* id : registered) {
     auto it = waiters_.find(*id);
     if (it == waiters_.end()) continue;
     auto& list = it->second;
@@ -95,12 +95,12 @@ bool MemoryStore::Block(std::unique_lock<std::mutex>& lock, const std::vector<st
   return satisfied;
 }
 
-std::optional<std::vector<StoredObject>> MemoryStore::WaitAll(const std::vector<std::string>& ids,
+std::optional<std::vector<StoredObject>> MemoryStore::WaitAll(const std::vector<ObjectId>& ids,
                                                               absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
   Waiter waiter;
   // Count distinct missing ids: a repeated id becomes ready once.
-  std::vector<std::string> missing;
+  std::vector<ObjectId> missing;
   const bool no_wait = deadline <= absl::Now();
   for (const auto& id : ids) {
     if (objects_.count(id)) continue;
@@ -123,10 +123,10 @@ std::optional<std::vector<StoredObject>> MemoryStore::WaitAll(const std::vector<
   return out;
 }
 
-std::vector<bool> MemoryStore::WaitSome(const std::vector<std::string>& ids, int num_ready,
+std::vector<bool> MemoryStore::WaitSome(const std::vector<ObjectId>& ids, int num_ready,
                                         absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
-  std::vector<std::string> missing;
+  std::vector<ObjectId> missing;
   int ready = 0;
   for (const auto& id : ids) {
     if (objects_.count(id)) {
@@ -147,7 +147,7 @@ std::vector<bool> MemoryStore::WaitSome(const std::vector<std::string>& ids, int
   return flags;
 }
 
-void MemoryStore::Delete(const std::string& id) {
+void MemoryStore::Delete(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = objects_.find(id);
   if (it == objects_.end()) return;

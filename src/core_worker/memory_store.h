@@ -18,6 +18,7 @@
 
 #include "absl/time/time.h"
 #include "common.pb.h"
+#include "common/id.h"
 #include "ray/api/ray_runtime.h"
 
 namespace moray::core {
@@ -29,7 +30,7 @@ struct StoredObject {
   proto::ErrorInfo error;  // error.type() != ERROR_NONE: the object is an error
   bool in_plasma = false;
   int64_t size = 0;        // of a value in the object store
-  std::string node_id;     // the node whose object store holds it
+  NodeId node_id;          // the node whose object store holds it
   bool is_error() const { return error.type() != proto::ERROR_NONE; }
 };
 
@@ -46,25 +47,25 @@ class MemoryStore {
 
   // Makes `id` ready. A second Put of the same id is ignored (the first result wins: a retried
   // task's output is delivered exactly once). Runs the id's OnReady callbacks.
-  void Put(const std::string& id, StoredObject object);
+  void Put(const ObjectId& id, StoredObject object);
 
   // The object if ready.
-  std::optional<StoredObject> Find(const std::string& id) const;
+  std::optional<StoredObject> Find(const ObjectId& id) const;
   // Whether it is ready (no copy).
-  bool Contains(const std::string& id) const;
+  bool Contains(const ObjectId& id) const;
 
   // Runs `callback` once `id` is ready — right away (on this thread) if it already is.
-  void OnReady(const std::string& id, ReadyCallback callback);
+  void OnReady(const ObjectId& id, ReadyCallback callback);
 
   // Waits until all `ids` are ready or `deadline` passes. Returns the objects in input order, or
   // nullopt on timeout or shutdown (see Shutdown).
-  std::optional<std::vector<StoredObject>> WaitAll(const std::vector<std::string>& ids,
+  std::optional<std::vector<StoredObject>> WaitAll(const std::vector<ObjectId>& ids,
                                                    absl::Time deadline);
   // Waits until at least `num_ready` of `ids` are ready or `deadline` passes; returns readiness
   // flags in input order.
-  std::vector<bool> WaitSome(const std::vector<std::string>& ids, int num_ready, absl::Time deadline);
+  std::vector<bool> WaitSome(const std::vector<ObjectId>& ids, int num_ready, absl::Time deadline);
 
-  void Delete(const std::string& id);
+  void Delete(const ObjectId& id);
   // Wakes every waiter and makes later waits return at once (as timed out); for shutdown.
   void Shutdown();
   bool shut_down() const;
@@ -82,15 +83,15 @@ class MemoryStore {
   };
   // Registers `waiter` on each id of `ids` not yet ready and blocks until it is satisfied or the
   // deadline passes. Returns false on timeout. Needs the lock held.
-  bool Block(std::unique_lock<std::mutex>& lock, const std::vector<std::string>& ids,
-             Waiter& waiter, absl::Time deadline);
+  bool Block(std::unique_lock<std::mutex>& lock, const std::vector<ObjectId>& ids, Waiter& waiter,
+             absl::Time deadline);
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, StoredObject> objects_;               // guarded by mutex_
-  std::unordered_map<std::string, std::vector<Waiter*>> waiters_;       // guarded by mutex_
+  std::unordered_map<ObjectId, StoredObject> objects_;                  // guarded by mutex_
+  std::unordered_map<ObjectId, std::vector<Waiter*>> waiters_;          // guarded by mutex_
   bool shut_down_ = false;                                              // guarded by mutex_
   std::atomic<int64_t> bytes_{0};  // written under mutex_
-  std::unordered_map<std::string, std::vector<ReadyCallback>> callbacks_;  // guarded by mutex_
+  std::unordered_map<ObjectId, std::vector<ReadyCallback>> callbacks_;  // guarded by mutex_
 };
 
 }  // namespace moray::core

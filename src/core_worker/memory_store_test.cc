@@ -3,10 +3,13 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::core {
 namespace {
+
+ObjectId O(std::string_view name) { return moray::testing::NamedId<ObjectId>(name); }
 
 StoredObject Value(const std::string& s) {
   return {std::make_shared<ray::internal::StringBuffer>(s), {}};
@@ -14,12 +17,12 @@ StoredObject Value(const std::string& s) {
 
 TEST(MemoryStoreTest, WaitAllReturnsInInputOrderOnceEverythingIsReady) {
   MemoryStore store;
-  store.Put("a", Value("1"));
+  store.Put(O("a"), Value("1"));
   std::thread producer([&] {
-    store.Put("c", Value("3"));
-    store.Put("b", Value("2"));
+    store.Put(O("c"), Value("3"));
+    store.Put(O("b"), Value("2"));
   });
-  auto objects = store.WaitAll({"c", "a", "b", "a"}, absl::InfiniteFuture());
+  auto objects = store.WaitAll({O("c"), O("a"), O("b"), O("a")}, absl::InfiniteFuture());
   producer.join();
   ASSERT_TRUE(objects.has_value());
   ASSERT_EQ(objects->size(), 4u);
@@ -32,40 +35,40 @@ TEST(MemoryStoreTest, WaitAllReturnsInInputOrderOnceEverythingIsReady) {
 TEST(MemoryStoreTest, BytesCountValuesAndEntriesUntilDeleted) {
   MemoryStore store;
   EXPECT_EQ(store.bytes(), 0);
-  store.Put("a", Value(std::string(1000, 'x')));
+  store.Put(O("a"), Value(std::string(1000, 'x')));
   EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
-  store.Put("a", Value(std::string(5000, 'y')));  // ignored: the first result wins
+  store.Put(O("a"), Value(std::string(5000, 'y')));  // ignored: the first result wins
   EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
   StoredObject in_plasma;
   in_plasma.in_plasma = true;
   in_plasma.size = 1 << 20;  // its bytes live in the shared-memory store
-  store.Put("b", in_plasma);
+  store.Put(O("b"), in_plasma);
   EXPECT_EQ(store.bytes(), 1000 + kEntryOverhead);
-  store.Delete("a");
-  store.Delete("a");  // a second delete changes nothing
+  store.Delete(O("a"));
+  store.Delete(O("a"));  // a second delete changes nothing
   EXPECT_EQ(store.bytes(), 0);
-  store.Delete("b");
+  store.Delete(O("b"));
   EXPECT_EQ(store.bytes(), 0);
 }
 
 TEST(MemoryStoreTest, WaitAllTimesOut) {
   MemoryStore store;
   absl::Time start = absl::Now();
-  EXPECT_FALSE(store.WaitAll({"missing"}, absl::Now() + absl::Milliseconds(50)).has_value());
+  EXPECT_FALSE(store.WaitAll({O("missing")}, absl::Now() + absl::Milliseconds(50)).has_value());
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(45));
   // The timed-out waiter must be unregistered: a later Put cannot touch it.
-  store.Put("missing", Value("x"));
-  EXPECT_TRUE(store.WaitAll({"missing"}, absl::InfinitePast()).has_value());
+  store.Put(O("missing"), Value("x"));
+  EXPECT_TRUE(store.WaitAll({O("missing")}, absl::InfinitePast()).has_value());
 }
 
 TEST(MemoryStoreTest, APollWithAPastDeadlineAnswersAtOnce) {
   MemoryStore store;
-  store.Put("a", Value("1"));
-  EXPECT_FALSE(store.WaitAll({"a", "missing"}, absl::InfinitePast()).has_value());
-  EXPECT_TRUE(store.Contains("a"));
-  EXPECT_FALSE(store.Contains("missing"));
-  store.Put("missing", Value("2"));
-  auto both = store.WaitAll({"a", "missing"}, absl::InfinitePast());
+  store.Put(O("a"), Value("1"));
+  EXPECT_FALSE(store.WaitAll({O("a"), O("missing")}, absl::InfinitePast()).has_value());
+  EXPECT_TRUE(store.Contains(O("a")));
+  EXPECT_FALSE(store.Contains(O("missing")));
+  store.Put(O("missing"), Value("2"));
+  auto both = store.WaitAll({O("a"), O("missing")}, absl::InfinitePast());
   ASSERT_TRUE(both.has_value());
   EXPECT_EQ(std::string((*both)[1].data->Data(), 1), "2");
 }
@@ -74,25 +77,25 @@ TEST(MemoryStoreTest, FirstPutWinsAndCallbacksRunOnce) {
   MemoryStore store;
   int calls = 0;
   std::string seen;
-  store.OnReady("x", [&](const StoredObject& o) {
+  store.OnReady(O("x"), [&](const StoredObject& o) {
     ++calls;
     seen.assign(o.data->Data(), o.data->Size());
   });
-  store.Put("x", Value("first"));
-  store.Put("x", Value("second"));
+  store.Put(O("x"), Value("first"));
+  store.Put(O("x"), Value("second"));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(seen, "first");
-  store.OnReady("x", [&](const StoredObject&) { ++calls; });  // already ready: runs now
+  store.OnReady(O("x"), [&](const StoredObject&) { ++calls; });  // already ready: runs now
   EXPECT_EQ(calls, 2);
 }
 
 TEST(MemoryStoreTest, WaitSomeReturnsWhenEnoughAreReady) {
   MemoryStore store;
-  std::thread producer([&] { store.Put("b", Value("2")); });
-  auto flags = store.WaitSome({"a", "b", "c"}, 1, absl::Now() + absl::Seconds(10));
+  std::thread producer([&] { store.Put(O("b"), Value("2")); });
+  auto flags = store.WaitSome({O("a"), O("b"), O("c")}, 1, absl::Now() + absl::Seconds(10));
   producer.join();
   EXPECT_EQ(flags, (std::vector<bool>{false, true, false}));
-  flags = store.WaitSome({"a", "b"}, 2, absl::Now() + absl::Milliseconds(20));
+  flags = store.WaitSome({O("a"), O("b")}, 2, absl::Now() + absl::Milliseconds(20));
   EXPECT_EQ(flags, (std::vector<bool>{false, true}));
 }
 
@@ -100,8 +103,8 @@ TEST(MemoryStoreTest, ErrorsAreReadyObjects) {
   MemoryStore store;
   StoredObject error;
   error.error.set_type(proto::WORKER_DIED);
-  store.Put("e", error);
-  auto objects = store.WaitAll({"e"}, absl::InfinitePast());
+  store.Put(O("e"), error);
+  auto objects = store.WaitAll({O("e")}, absl::InfinitePast());
   ASSERT_TRUE(objects);
   EXPECT_TRUE((*objects)[0].is_error());
 }

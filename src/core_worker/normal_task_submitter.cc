@@ -18,15 +18,14 @@ NormalTaskSubmitter::~NormalTaskSubmitter() {
   *releasing_args_ = false;  // the process is going: lineage entries just go
 }
 
-std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec,
-                                       const std::string& preferred_node) {
+std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec, const NodeId& preferred_node) {
   // The scheduling key: the function and its resource shape, sorted (protobuf maps have no order),
   // the strategy, and the node holding most of the arguments, so a worker leased near one
   // task's data is not reused for a task whose data is elsewhere.
   std::map<std::string, double> sorted(spec.resources().begin(), spec.resources().end());
   std::string key = absl::StrCat(spec.function_name(), "|",
                                  absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
-  if (!preferred_node.empty()) absl::StrAppend(&key, "|near:", ToHex(preferred_node));
+  if (!preferred_node.IsNil()) absl::StrAppend(&key, "|near:", preferred_node.Hex());
   const auto& strategy = spec.scheduling_strategy();
   if (strategy.kind() != proto::SchedulingStrategy::DEFAULT) {
     absl::StrAppend(&key, "|", strategy.kind(), ":", ToHex(strategy.node_id()), ":",
@@ -47,7 +46,7 @@ void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
 }
 
 void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
-  std::string task_id = spec.task_id();
+  const TaskId task_id = TaskId::FromBinary(spec.task_id());
   PendingTask task;
   task.retries_left = spec.max_retries();
   task.spec = std::move(spec);
@@ -56,7 +55,7 @@ void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   ResolveDependencies(task_id);
 }
 
-void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
+void NormalTaskSubmitter::ResolveDependencies(const TaskId& task_id) {
   PendingTask& task = tasks_.at(task_id);
   ResolveLocalDependencies(
       context_, &task.spec,
@@ -72,7 +71,7 @@ void NormalTaskSubmitter::ResolveDependencies(const std::string& task_id) {
       });
 }
 
-void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
+void NormalTaskSubmitter::OnDependenciesResolved(const TaskId& task_id) {
   PendingTask& task = tasks_.at(task_id);
   if (task.dependency_error.type() != proto::ERROR_NONE) {
     // An upstream task failed: this one never runs and its output holds the upstream error.
@@ -89,7 +88,7 @@ void NormalTaskSubmitter::OnDependenciesResolved(const std::string& task_id) {
   }
   RecordState(task, proto::PENDING_NODE_ASSIGNMENT);
   // Keyed once its arguments are known: where they are is part of the key.
-  const std::string preferred_node = LargestArgumentsNode(task.spec);
+  const NodeId preferred_node = LargestArgumentsNode(task.spec);
   task.key = KeyOf(task.spec, preferred_node);
   std::string key = task.key;
   auto& queue = queues_[key];
@@ -118,7 +117,7 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
       if (!target || worker->in_flight.size() < target->in_flight.size()) target = worker.get();
     }
     if (!target) break;
-    std::string task_id = std::move(queue.ready.front());
+    const TaskId task_id = queue.ready.front();
     queue.ready.pop_front();
     PendingTask& task = tasks_.at(task_id);
     *batches[target].add_tasks() = task.spec;
@@ -160,12 +159,12 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   queue.pending_leases[lease_id] = raylet;
   proto::RequestWorkerLeaseRequest request;
   request.set_lease_id(lease_id);
-  request.set_job_id(context_->job_id);
+  request.set_job_id(context_->job_id.Binary());
   request.mutable_resources()->insert(queue.resources.begin(), queue.resources.end());
   request.set_scheduling_key(key);
   *request.mutable_strategy() = queue.strategy;
   request.set_spilled(spilled);
-  if (!spilled) request.set_preferred_node_id(queue.preferred_node);
+  if (!spilled) request.set_preferred_node_id(queue.preferred_node.Binary());
   if (job) *request.mutable_job() = *job;
   raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
@@ -173,17 +172,19 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
                });
 }
 
-std::string NormalTaskSubmitter::LargestArgumentsNode(const proto::TaskSpec& spec) const {
+NodeId NormalTaskSubmitter::LargestArgumentsNode(const proto::TaskSpec& spec) const {
   // Only arguments owned here have a known place (the node whose store got the value).
-  std::map<std::string, int64_t> bytes;
+  std::map<NodeId, int64_t> bytes;
   for (const auto& arg : spec.args()) {
-    if (!arg.is_ref() || arg.owner().worker_id() != context_->worker_id) continue;
-    auto object = context_->store->Find(arg.object_id());
-    if (object && object->in_plasma && !object->node_id.empty()) {
+    if (!arg.is_ref() || WorkerId::FromBinary(arg.owner().worker_id()) != context_->worker_id) {
+      continue;
+    }
+    auto object = context_->store->Find(ObjectId::FromBinary(arg.object_id()));
+    if (object && object->in_plasma && !object->node_id.IsNil()) {
       bytes[object->node_id] += object->size;
     }
   }
-  std::string best;
+  NodeId best;
   int64_t most = 0;
   for (const auto& [node, size] : bytes) {
     if (size > most) {
@@ -206,7 +207,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     proto::ErrorInfo error;
     error.set_type(proto::WORKER_DIED);
     error.set_message(absl::StrCat("The raylet could not run the task: ", status.message()));
-    std::deque<std::string> failed;
+    std::deque<TaskId> failed;
     failed.swap(queue.ready);
     for (const auto& task_id : failed) Complete(task_id, nullptr, &error);
     return;
@@ -229,7 +230,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
       Dispatch(key);
       return;
     }
-    auto remote = context_->pool->Get(EndpointOf(reply.retry_at_raylet()));
+    auto remote = context_->pool->Get(rpc::EndpointOf(reply.retry_at_raylet()));
     if (remote.ok()) {
       // Sent to its arguments' node: that raylet decides (not spilled) whether it has room. If
       // it cannot be reached, the call fails and the work is placed again.
@@ -238,7 +239,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
       // It failed to connect lately (probably a node that just died and the cluster view does
       // not say so yet): the pool backs off from it, and the work queues here meanwhile.
       spdlog::warn("cannot reach the raylet at {} (spillback): {}",
-                   EndpointOf(reply.retry_at_raylet()).ToString(), remote.status().ToString());
+                   rpc::EndpointOf(reply.retry_at_raylet()).ToString(), remote.status().ToString());
       RequestLease(key, context_->raylet, nullptr, /*spilled=*/true);
     }
     return;
@@ -249,14 +250,14 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   }
   auto worker = std::make_shared<LeasedWorker>();
   worker->lease_id = lease_id;
-  worker->worker_id = reply.worker_address().worker_id();
+  worker->worker_id = WorkerId::FromBinary(reply.worker_address().worker_id());
   worker->pid = reply.worker_pid();
   worker->key = key;
   worker->raylet = raylet;
-  worker->endpoint = EndpointOf(reply.worker_address());
+  worker->endpoint = rpc::EndpointOf(reply.worker_address());
   auto conn = context_->pool->Get(worker->endpoint);
   if (!conn.ok()) {
-    spdlog::warn("cannot reach leased worker {}: {}", ToHex(worker->worker_id),
+    spdlog::warn("cannot reach leased worker {}: {}", worker->worker_id.Hex(),
                  conn.status().ToString());
     proto::ReturnWorkerRequest ret;
     ret.set_lease_id(lease_id);
@@ -303,11 +304,12 @@ void NormalTaskSubmitter::HandleTaskReplies(const std::shared_ptr<LeasedWorker>&
                                             const proto::TaskRepliesRequest& replies) {
   KeyQueue& queue = queues_[worker->key];
   for (const auto& reply : replies.replies()) {
-    worker->in_flight.erase(reply.task_id());
+    const TaskId task_id = TaskId::FromBinary(reply.task_id());
+    worker->in_flight.erase(task_id);
     double ns = static_cast<double>(reply.execution_ns());
     queue.mean_execution_ns =
         queue.mean_execution_ns < 0 ? ns : 0.8 * queue.mean_execution_ns + 0.2 * ns;
-    auto it = tasks_.find(reply.task_id());
+    auto it = tasks_.find(task_id);
     if (it == tasks_.end() || it->second.spec.attempt_number() != reply.attempt_number()) continue;
     PendingTask& task = it->second;
     if (reply.retryable_app_error() && task.spec.retry_exceptions() && task.retries_left != 0) {
@@ -315,10 +317,10 @@ void NormalTaskSubmitter::HandleTaskReplies(const std::shared_ptr<LeasedWorker>&
       RecordState(task, proto::FAILED, false, &reply.error());
       task.spec.set_attempt_number(task.spec.attempt_number() + 1);
       RecordState(task, proto::PENDING_NODE_ASSIGNMENT, true);
-      queues_[task.key].ready.push_front(reply.task_id());
+      queues_[task.key].ready.push_front(task_id);
       continue;
     }
-    Complete(reply.task_id(), &reply, nullptr);
+    Complete(task_id, &reply, nullptr);
   }
   if (queue.strategy.kind() == proto::SchedulingStrategy::SPREAD && worker->in_flight.empty()) {
     ReturnLease(worker, false);  // the next SPREAD task gets a lease (and a node) of its own
@@ -340,12 +342,12 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
   queue.workers.erase(std::remove(queue.workers.begin(), queue.workers.end(), worker),
                       queue.workers.end());
   if (worker->idle_timer) context_->loop->CancelTimer(worker->idle_timer);
-  std::vector<std::string> lost(worker->in_flight.begin(), worker->in_flight.end());
+  std::vector<TaskId> lost(worker->in_flight.begin(), worker->in_flight.end());
   worker->in_flight.clear();
   if (!worker->conn->ever_connected()) {
     // The connection never opened: the tasks never reached the worker. They go back to the
     // queue as they were (no retry used up), and the lease goes back unused.
-    spdlog::warn("cannot reach leased worker {} at {}: {}", ToHex(worker->worker_id),
+    spdlog::warn("cannot reach leased worker {} at {}: {}", worker->worker_id.Hex(),
                  worker->endpoint.ToString(), why.ToString());
     DiscardLease(*worker);
     std::sort(lost.begin(), lost.end());
@@ -425,7 +427,7 @@ void NormalTaskSubmitter::MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWo
   });
 }
 
-void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::TaskReply* reply,
+void NormalTaskSubmitter::Complete(const TaskId& task_id, const proto::TaskReply* reply,
                                    const proto::ErrorInfo* error) {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
@@ -452,7 +454,7 @@ void NormalTaskSubmitter::Complete(const std::string& task_id, const proto::Task
     std::lock_guard<std::mutex> lock(lineage_mutex_);
     for (const auto& ret : reply->returns()) {
       if (!ret.in_plasma()) continue;
-      auto& slot = lineage_[ret.object_id()];
+      auto& slot = lineage_[ObjectId::FromBinary(ret.object_id())];
       replaced.push_back(std::move(slot));
       slot = lineage;
     }
@@ -470,7 +472,7 @@ void NormalTaskSubmitter::FailAll(const std::string& reason) {
   proto::ErrorInfo error;
   error.set_type(proto::WORKER_DIED);
   error.set_message(reason);
-  std::vector<std::string> ids;
+  std::vector<TaskId> ids;
   for (const auto& [id, task] : tasks_) ids.push_back(id);
   for (const auto& id : ids) Complete(id, nullptr, &error);
   for (auto& [key, queue] : queues_) {
@@ -484,7 +486,7 @@ void NormalTaskSubmitter::FailAll(const std::string& reason) {
   }
 }
 
-bool NormalTaskSubmitter::Resubmit(const std::string& object_id) {
+bool NormalTaskSubmitter::Resubmit(const ObjectId& object_id) {
   proto::TaskSpec spec;
   {
     std::lock_guard<std::mutex> lock(lineage_mutex_);
@@ -495,7 +497,7 @@ bool NormalTaskSubmitter::Resubmit(const std::string& object_id) {
     it->second->set_attempt_number(it->second->attempt_number() + 1);
   }
   spdlog::info("re-running task {} ({}) to rebuild object {} lost with its node", spec.name(),
-               ToHex(spec.task_id()), ToHex(object_id));
+               ToHex(spec.task_id()), object_id.Hex());
   spec.set_attempt_number(spec.attempt_number() + 1);
   // The new attempt holds its arguments like any submitted task (released when it completes).
   HoldTaskArgs(context_, spec);
@@ -503,7 +505,7 @@ bool NormalTaskSubmitter::Resubmit(const std::string& object_id) {
   return true;
 }
 
-void NormalTaskSubmitter::DropLineage(const std::string& object_id) {
+void NormalTaskSubmitter::DropLineage(const ObjectId& object_id) {
   std::shared_ptr<proto::TaskSpec> dropped;  // its arguments go when the task's last entry does
   {
     std::lock_guard<std::mutex> lock(lineage_mutex_);
@@ -514,7 +516,7 @@ void NormalTaskSubmitter::DropLineage(const std::string& object_id) {
   }
 }
 
-std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const std::string& task_id) const {
+std::optional<proto::TaskState> NormalTaskSubmitter::StateOf(const TaskId& task_id) const {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return std::nullopt;
   return it->second.state;

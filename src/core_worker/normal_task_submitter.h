@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "core_worker/context.h"
 #include "raylet.pb.h"
 #include "worker.pb.h"
@@ -55,16 +56,16 @@ class NormalTaskSubmitter {
   // `object_id` (a new attempt with the same return ids) when its only copy was lost with a
   // node; false if there is no lineage for it (a put, or freed). DropLineage when the object is
   // freed.
-  bool Resubmit(const std::string& object_id);
-  bool HasLineage(const std::string& object_id) {
+  bool Resubmit(const ObjectId& object_id);
+  bool HasLineage(const ObjectId& object_id) {
     std::lock_guard<std::mutex> lock(lineage_mutex_);
     return lineage_.contains(object_id);
   }
-  void DropLineage(const std::string& object_id);
+  void DropLineage(const ObjectId& object_id);
 
   // The last state recorded for a task still pending here; nullopt once it is done or before
   // the loop took it (loop thread; for object snapshots).
-  std::optional<proto::TaskState> StateOf(const std::string& task_id) const;
+  std::optional<proto::TaskState> StateOf(const TaskId& task_id) const;
 
   // WORKER_TASK_REPLIES that came on `peer.conn` (loop thread): handled, and true, when that is
   // the connection of a worker leased here; false (frame untouched) otherwise.
@@ -84,26 +85,26 @@ class NormalTaskSubmitter {
     uint64_t close_id = 0;                    // the pool's OnClose registration
     std::shared_ptr<rpc::Connection> raylet;  // the raylet that granted the lease
     int64_t lease_id = 0;
-    std::string worker_id;
+    WorkerId worker_id;
     int pid = 0;
     std::string key;
-    std::unordered_set<std::string> in_flight;  // task ids
+    std::unordered_set<TaskId> in_flight;
     uint64_t idle_timer = 0;
     bool used = false;  // SPREAD: a lease runs one task, then goes back
   };
   struct KeyQueue {
     std::map<std::string, double> resources;
     proto::SchedulingStrategy strategy;
-    std::string preferred_node;  // holds the most argument bytes of this key's tasks; may be empty
+    NodeId preferred_node;          // holds the most argument bytes of this key's tasks; may be nil
     double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished
-    std::deque<std::string> ready;  // task ids with arguments resolved
+    std::deque<TaskId> ready;       // tasks with arguments resolved
     std::unordered_map<int64_t, std::shared_ptr<rpc::Connection>> pending_leases;  // -> raylet
     std::vector<std::shared_ptr<LeasedWorker>> workers;
   };
 
   void SubmitOnLoop(proto::TaskSpec spec);
-  void ResolveDependencies(const std::string& task_id);
-  void OnDependenciesResolved(const std::string& task_id);
+  void ResolveDependencies(const TaskId& task_id);
+  void OnDependenciesResolved(const TaskId& task_id);
   void Dispatch(const std::string& key);
   // Asks `raylet` (default: the local one) for a lease; `job` goes along to a raylet that
   // spillback pointed at (it may not know the job yet). A `spilled` request is granted or queued
@@ -113,8 +114,8 @@ class NormalTaskSubmitter {
   void OnLeaseReply(const std::string& key, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);
-  // The node whose object store holds the most bytes of `spec`'s arguments; empty if none.
-  std::string LargestArgumentsNode(const proto::TaskSpec& spec) const;
+  // The node whose object store holds the most bytes of `spec`'s arguments; nil if none.
+  NodeId LargestArgumentsNode(const proto::TaskSpec& spec) const;
   void HandleTaskReplies(const std::shared_ptr<LeasedWorker>& worker,
                          const proto::TaskRepliesRequest& replies);
   void OnWorkerDisconnected(const std::shared_ptr<LeasedWorker>& worker, const absl::Status& why);
@@ -125,25 +126,25 @@ class NormalTaskSubmitter {
   void DiscardLease(const LeasedWorker& worker);
   void MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker);
   // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
-  void Complete(const std::string& task_id, const proto::TaskReply* reply,
+  void Complete(const TaskId& task_id, const proto::TaskReply* reply,
                 const proto::ErrorInfo* error);
   void RecordState(PendingTask& task, proto::TaskState state, bool descriptive = false,
                    const proto::ErrorInfo* error = nullptr);
-  static std::string KeyOf(const proto::TaskSpec& spec, const std::string& preferred_node);
+  static std::string KeyOf(const proto::TaskSpec& spec, const NodeId& preferred_node);
   int InFlightLimit(const KeyQueue& queue) const;
 
   std::mutex lineage_mutex_;
   // By return object id; the returns of one task share its spec, whose deleter releases the
   // arguments it holds. Guarded; never destroy an entry under the lock (the release may call
   // back into DropLineage).
-  std::unordered_map<std::string, std::shared_ptr<proto::TaskSpec>> lineage_;
+  std::unordered_map<ObjectId, std::shared_ptr<proto::TaskSpec>> lineage_;
   // False once this submitter is being destroyed: lineage deleters then release nothing.
   std::shared_ptr<std::atomic<bool>> releasing_args_ = std::make_shared<std::atomic<bool>>(true);
   CoreContext* const context_;  // not owned; outlives this
   const SubmitterOptions options_;
   int64_t next_lease_id_ = 1;
   std::string raylet_lost_;  // loop thread; non-empty once the raylet is gone: why tasks fail
-  std::unordered_map<std::string, PendingTask> tasks_;  // loop thread
+  std::unordered_map<TaskId, PendingTask> tasks_;       // loop thread
   std::unordered_map<std::string, KeyQueue> queues_;    // loop thread
   // Loop thread: the worker leased here on each connection, for its replies.
   std::unordered_map<rpc::Connection*, std::weak_ptr<LeasedWorker>> by_conn_;

@@ -54,17 +54,18 @@ class Owner : public testing::CoreHarness {
   }
 
   // Submits a task called `name`; returns its return object's id.
-  std::string Submit(const std::string& name, int max_retries = 0) {
+  ObjectId Submit(const std::string& name, int max_retries = 0) {
     proto::TaskSpec spec;
-    spec.set_task_id(NewTaskId(context_.job_id));
-    spec.set_job_id(context_.job_id);
+    const TaskId task_id = NewTaskId(context_.job_id);
+    spec.set_task_id(task_id.Binary());
+    spec.set_job_id(context_.job_id.Binary());
     spec.set_name(name);
     spec.set_function_name("f");
     spec.set_num_returns(1);
     spec.set_max_retries(max_retries);
     (*spec.mutable_resources())["CPU"] = 1;
-    *spec.mutable_owner() = context_.address;
-    std::string return_id = ObjectIdForReturn(spec.task_id(), 1);
+    *spec.mutable_owner() = context_.address_proto;
+    const ObjectId return_id = ObjectIdForReturn(task_id, 1);
     references_.AddOwned(return_id);
     submitter_->Submit(std::move(spec));
     return return_id;
@@ -144,7 +145,7 @@ TEST_F(NormalTaskSubmitterTest, RepliesOutOfOrderReachTheirTasks) {
     }
     if (held.size() < 3) return;
     proto::TaskSpec stranger = held[0];
-    stranger.set_task_id(NewTaskId(JobIdFromInt(1)));
+    stranger.set_task_id(NewTaskId(JobIdFromInt(1)).Binary());
     FakeWorker::Reply(owner, {FakeWorker::Ok(stranger, "nobody's")});
     for (auto it = held.rbegin(); it != held.rend(); ++it) {
       FakeWorker::Reply(owner, {FakeWorker::Ok(*it, it->name())});
@@ -156,9 +157,9 @@ TEST_F(NormalTaskSubmitterTest, RepliesOutOfOrderReachTheirTasks) {
   Owner owner(raylet.port(), options);
   // The first reply tells the submitter how long the function's tasks take.
   ASSERT_EQ(owner.Result(owner.Submit("first")), "first");
-  std::string b = owner.Submit("b");
-  std::string c = owner.Submit("c");
-  std::string d = owner.Submit("d");
+  ObjectId b = owner.Submit("b");
+  ObjectId c = owner.Submit("c");
+  ObjectId d = owner.Submit("d");
   EXPECT_EQ(owner.Result(b), "b");
   EXPECT_EQ(owner.Result(c), "c");
   EXPECT_EQ(owner.Result(d), "d");

@@ -8,12 +8,9 @@ namespace moray::core {
 namespace {
 
 // Whether `id` is a put (its index counts from kPutIndexBase) rather than a task return.
-bool IsPut(const std::string& id) {
-  if (id.size() != kObjectIdSize) return false;
+bool IsPut(const ObjectId& id) {
   uint32_t index = 0;
-  for (int i = 3; i >= 0; --i) {
-    index = (index << 8) | static_cast<unsigned char>(id[kUniqueIdSize + i]);
-  }
+  for (int i = 3; i >= 0; --i) index = (index << 8) | id.data()[TaskId::kSize + i];
   return index >= kPutIndexBase;
 }
 
@@ -39,7 +36,7 @@ proto::WorkerObjects BuildObjectSnapshot(const ReferenceCounter& references,
   out.mutable_objects()->Reserve(static_cast<int>(counts.size()));
   for (const auto& c : counts) {
     proto::ObjectRecord* o = out.add_objects();
-    o->set_object_id(c.id);
+    o->set_object_id(c.id.Binary());
     o->set_is_owner(c.owned);
     o->set_local_refs(c.local);
     o->set_submitted_task_refs(c.submitted);
@@ -66,8 +63,7 @@ proto::WorkerObjects BuildObjectSnapshot(const ReferenceCounter& references,
       continue;
     }
     // A pending return: the submitter's state; before the loop took the task, its first state.
-    std::optional<proto::TaskState> state =
-        task_state ? task_state(std::string(TaskIdOfObject(c.id))) : std::nullopt;
+    std::optional<proto::TaskState> state = task_state ? task_state(TaskIdOf(c.id)) : std::nullopt;
     o->set_task_status(proto::TaskState_Name(state && *state != proto::TASK_STATE_NIL
                                                  ? *state
                                                  : proto::PENDING_ARGS_AVAIL));

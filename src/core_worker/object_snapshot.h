@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 
+#include "common/id.h"
 #include "core_worker/memory_store.h"
 #include "core_worker/reference_counter.h"
 #include "gcs.pb.h"
@@ -35,7 +36,7 @@
 namespace moray::core {
 
 // The state of a pending task owned here (nullopt: not pending).
-using TaskStateLookup = std::function<std::optional<proto::TaskState>(const std::string& task_id)>;
+using TaskStateLookup = std::function<std::optional<proto::TaskState>(const TaskId& task_id)>;
 
 // The reference type of one object's counts (see above).
 std::string ReferenceTypeOf(const ReferenceCounter::Counts& counts);

@@ -3,52 +3,52 @@
 #include <map>
 
 #include "common/id.h"
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::core {
 namespace {
 
-const std::string kJob("\x01\0\0\0", 4);
+const JobId kJob = JobIdFromInt(1);
+using moray::testing::NamedId;
+ObjectId O(std::string_view name) { return NamedId<ObjectId>(name); }
+rpc::Address Who(std::string_view worker) {
+  return rpc::Address{rpc::Endpoint{"127.0.0.1", 1}, NodeId(), NamedId<WorkerId>(worker)};
+}
 
 StoredObject Value(size_t size) {
   return {std::make_shared<ray::internal::StringBuffer>(std::string(size, 'x')), {}};
 }
 
-proto::Address Owner() {
-  proto::Address a;
-  a.set_ip("127.0.0.1");
-  a.set_port(1);
-  a.set_worker_id(std::string(16, 'o'));
-  return a;
-}
+rpc::Address Owner() { return Who("o"); }
 
-std::map<std::string, proto::ObjectRecord> ById(const proto::WorkerObjects& snapshot) {
-  std::map<std::string, proto::ObjectRecord> out;
-  for (const auto& o : snapshot.objects()) out[o.object_id()] = o;
+std::map<ObjectId, proto::ObjectRecord> ById(const proto::WorkerObjects& snapshot) {
+  std::map<ObjectId, proto::ObjectRecord> out;
+  for (const auto& o : snapshot.objects()) out[ObjectId::FromBinary(o.object_id())] = o;
   return out;
 }
 
 TEST(ReferenceCounterSnapshotTest, CopiesTheCountsUpToTheBound) {
   ReferenceCounter refs({});
-  refs.AddOwned("a");
-  refs.AddLocalReference("a");
-  refs.AddLocalReference("a");
-  refs.AddSubmittedTaskReference("a");
-  EXPECT_TRUE(refs.AddBorrower("a", "b1", 1));
-  EXPECT_TRUE(refs.AddBorrower("a", "b2", 3));
-  refs.AddBorrowed("b", Owner());
-  refs.AddLocalReference("b");
+  refs.AddOwned(O("a"));
+  refs.AddLocalReference(O("a"));
+  refs.AddLocalReference(O("a"));
+  refs.AddSubmittedTaskReference(O("a"));
+  EXPECT_TRUE(refs.AddBorrower(O("a"), Who("b1"), 1));
+  EXPECT_TRUE(refs.AddBorrower(O("a"), Who("b2"), 3));
+  refs.AddBorrowed(O("b"), Owner());
+  refs.AddLocalReference(O("b"));
   size_t total = 0;
   auto counts = refs.Snapshot(10, &total);
   EXPECT_EQ(total, 2u);
   ASSERT_EQ(counts.size(), 2u);
-  auto& a = counts[0].id == "a" ? counts[0] : counts[1];
+  auto& a = counts[0].id == O("a") ? counts[0] : counts[1];
   EXPECT_TRUE(a.owned);
   EXPECT_EQ(a.local, 2);
   EXPECT_EQ(a.submitted, 1);
   EXPECT_EQ(a.contained, 0);
   EXPECT_EQ(a.num_borrowers, 2);  // processes, not registrations
-  auto& b = counts[0].id == "b" ? counts[0] : counts[1];
+  auto& b = counts[0].id == O("b") ? counts[0] : counts[1];
   EXPECT_FALSE(b.owned);
   EXPECT_EQ(b.local, 1);
 
@@ -81,18 +81,18 @@ TEST(ObjectSnapshotTest, ReferenceTypesFollowTheDocumentedPrecedence) {
 TEST(ObjectSnapshotTest, SizesStatusesAndReferenceTypesFromTheCountersAndTheStore) {
   ReferenceCounter refs({});
   MemoryStore store;
-  const std::string task = NewTaskId(kJob);
-  const std::string pending_task = NewTaskId(kJob);
-  const std::string queued_task = NewTaskId(kJob);
-  const std::string small = ObjectIdForPut(task, 0);
-  const std::string large = ObjectIdForPut(task, 1);
-  const std::string failed = ObjectIdForReturn(task, 1);
-  const std::string pending = ObjectIdForReturn(pending_task, 1);
-  const std::string queued = ObjectIdForReturn(queued_task, 1);
-  const std::string container = ObjectIdForPut(task, 2);
-  const std::string lent = ObjectIdForPut(task, 3);
-  const std::string borrowed = std::string(20, 'b');
-  const std::string fetched = std::string(20, 'f');
+  const TaskId task = NewTaskId(kJob);
+  const TaskId pending_task = NewTaskId(kJob);
+  const TaskId queued_task = NewTaskId(kJob);
+  const ObjectId small = ObjectIdForPut(task, 0);
+  const ObjectId large = ObjectIdForPut(task, 1);
+  const ObjectId failed = ObjectIdForReturn(task, 1);
+  const ObjectId pending = ObjectIdForReturn(pending_task, 1);
+  const ObjectId queued = ObjectIdForReturn(queued_task, 1);
+  const ObjectId container = ObjectIdForPut(task, 2);
+  const ObjectId lent = ObjectIdForPut(task, 3);
+  const ObjectId borrowed = ObjectId::FromBinary(std::string(20, 'b'));
+  const ObjectId fetched = ObjectId::FromBinary(std::string(20, 'f'));
 
   // A small put held by a handle and by a pending task (the handle wins).
   refs.AddOwned(small);
@@ -126,7 +126,7 @@ TEST(ObjectSnapshotTest, SizesStatusesAndReferenceTypesFromTheCountersAndTheStor
   refs.AddLocalReference(container);
   refs.SetNested(container, {lent});
   store.Put(container, Value(20));
-  EXPECT_TRUE(refs.AddBorrower(lent, "elsewhere", 1));
+  EXPECT_TRUE(refs.AddBorrower(lent, Who("elsewhere"), 1));
   refs.RemoveLocalReference(lent);
   // A borrowed ref held by a running task (no copy here), and one fetched and held by a handle.
   refs.HoldForTask(borrowed, Owner());
@@ -134,7 +134,7 @@ TEST(ObjectSnapshotTest, SizesStatusesAndReferenceTypesFromTheCountersAndTheStor
   refs.AddLocalReference(fetched);
   store.Put(fetched, Value(7));
 
-  auto lookup = [&](const std::string& task_id) -> std::optional<proto::TaskState> {
+  auto lookup = [&](const TaskId& task_id) -> std::optional<proto::TaskState> {
     if (task_id == pending_task) return proto::PENDING_NODE_ASSIGNMENT;
     return std::nullopt;
   };
@@ -145,9 +145,9 @@ TEST(ObjectSnapshotTest, SizesStatusesAndReferenceTypesFromTheCountersAndTheStor
     EXPECT_LT(snapshot.objects(i - 1).object_id(), snapshot.objects(i).object_id());
   }
   auto objects = ById(snapshot);
-  auto expect = [&](const std::string& id, int64_t size, const std::string& status,
+  auto expect = [&](const ObjectId& id, int64_t size, const std::string& status,
                     const std::string& ref_type, bool owner) {
-    SCOPED_TRACE(ToHex(id));
+    SCOPED_TRACE(id.Hex());
     const proto::ObjectRecord& o = objects.at(id);
     EXPECT_EQ(o.object_size(), size);
     EXPECT_EQ(o.task_status(), status);
@@ -185,7 +185,7 @@ TEST(ObjectSnapshotTest, EqualContentsSerializeEqually) {
   ReferenceCounter refs({});
   MemoryStore store;
   for (int i = 0; i < 50; ++i) {
-    std::string id = ObjectIdForPut(std::string(16, 't'), i);
+    const ObjectId id = ObjectIdForPut(NamedId<TaskId>("t"), i);
     refs.AddOwned(id);
     refs.AddLocalReference(id);
     store.Put(id, Value(i));
@@ -193,7 +193,7 @@ TEST(ObjectSnapshotTest, EqualContentsSerializeEqually) {
   auto first = BuildObjectSnapshot(refs, store, nullptr, 100).SerializeAsString();
   auto second = BuildObjectSnapshot(refs, store, nullptr, 100).SerializeAsString();
   EXPECT_EQ(first, second);
-  refs.RemoveLocalReference(ObjectIdForPut(std::string(16, 't'), 7));
+  refs.RemoveLocalReference(ObjectIdForPut(NamedId<TaskId>("t"), 7));
   EXPECT_NE(BuildObjectSnapshot(refs, store, nullptr, 100).SerializeAsString(), first);
 }
 

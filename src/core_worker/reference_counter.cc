@@ -4,37 +4,37 @@
 
 namespace moray::core {
 
-void ReferenceCounter::AddOwned(const std::string& id) {
+void ReferenceCounter::AddOwned(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   entries_[id].owned = true;
 }
 
-bool ReferenceCounter::IsOwned(const std::string& id) const {
+bool ReferenceCounter::IsOwned(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   return it != entries_.end() && it->second.owned;
 }
 
-void ReferenceCounter::AddBorrowed(const std::string& id, const proto::Address& owner) {
+void ReferenceCounter::AddBorrowed(const ObjectId& id, const rpc::Address& owner) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = entries_.try_emplace(id);
   if (inserted) it->second.owner = owner;
 }
 
-std::optional<proto::Address> ReferenceCounter::OwnerOf(const std::string& id) const {
+std::optional<rpc::Address> ReferenceCounter::OwnerOf(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   if (it == entries_.end() || it->second.owned) return std::nullopt;
   return it->second.owner;
 }
 
-bool ReferenceCounter::Tracks(const std::string& id) const {
+bool ReferenceCounter::Tracks(const ObjectId& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return entries_.count(id) > 0;
 }
 
 template <typename Fn>
-void ReferenceCounter::Update(const std::string& id, Fn&& change) {
+void ReferenceCounter::Update(const ObjectId& id, Fn&& change) {
   std::vector<Release> releases;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -46,32 +46,31 @@ void ReferenceCounter::Update(const std::string& id, Fn&& change) {
   Run(releases);
 }
 
-void ReferenceCounter::AddLocalReference(const std::string& id) {
+void ReferenceCounter::AddLocalReference(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   if (it != entries_.end()) ++it->second.local;
 }
 
-void ReferenceCounter::RemoveLocalReference(const std::string& id) {
+void ReferenceCounter::RemoveLocalReference(const ObjectId& id) {
   Update(id, [](Entry& e) {
     if (e.local > 0) --e.local;
   });
 }
 
-void ReferenceCounter::AddSubmittedTaskReference(const std::string& id) {
+void ReferenceCounter::AddSubmittedTaskReference(const ObjectId& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   if (it != entries_.end()) ++it->second.submitted;
 }
 
-void ReferenceCounter::RemoveSubmittedTaskReference(const std::string& id) {
+void ReferenceCounter::RemoveSubmittedTaskReference(const ObjectId& id) {
   Update(id, [](Entry& e) {
     if (e.submitted > 0) --e.submitted;
   });
 }
 
-void ReferenceCounter::SetNested(const std::string& container,
-                                 const std::vector<std::string>& nested) {
+void ReferenceCounter::SetNested(const ObjectId& container, const std::vector<ObjectId>& nested) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(container);
   if (it == entries_.end()) return;
@@ -83,7 +82,7 @@ void ReferenceCounter::SetNested(const std::string& container,
   }
 }
 
-bool ReferenceCounter::AddBorrower(const std::string& id, const std::string& borrower_key,
+bool ReferenceCounter::AddBorrower(const ObjectId& id, const rpc::Address& borrower_key,
                                    int64_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
@@ -92,7 +91,7 @@ bool ReferenceCounter::AddBorrower(const std::string& id, const std::string& bor
   return true;
 }
 
-void ReferenceCounter::RemoveBorrower(const std::string& id, const std::string& borrower_key,
+void ReferenceCounter::RemoveBorrower(const ObjectId& id, const rpc::Address& borrower_key,
                                       int64_t count) {
   Update(id, [&](Entry& e) {
     auto b = e.borrowers.find(borrower_key);
@@ -102,11 +101,11 @@ void ReferenceCounter::RemoveBorrower(const std::string& id, const std::string& 
   });
 }
 
-void ReferenceCounter::DropBorrower(const std::string& borrower_key) {
+void ReferenceCounter::DropBorrower(const rpc::Address& borrower_key) {
   std::vector<Release> releases;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<std::string> touched;
+    std::vector<ObjectId> touched;
     for (auto& [id, e] : entries_) {
       if (e.borrowers.erase(borrower_key) > 0) touched.push_back(id);
     }
@@ -115,28 +114,29 @@ void ReferenceCounter::DropBorrower(const std::string& borrower_key) {
   Run(releases);
 }
 
-void ReferenceCounter::AddHeld(const std::string& id, int64_t count) {
+void ReferenceCounter::AddHeld(const ObjectId& id, int64_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(id);
   if (it != entries_.end() && !it->second.owned) it->second.held += count;
 }
 
 void ReferenceCounter::AcceptNested(
-    const std::string& container,
-    const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested, const std::string& self_key) {
+    const ObjectId& container, const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
+    const rpc::Address& self_key) {
   std::vector<Release> releases;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto c = entries_.find(container);
     bool contain = c != entries_.end();
     for (const auto& ref : nested) {
-      auto [it, inserted] = entries_.try_emplace(ref.object_id());
+      const ObjectId id = ObjectId::FromBinary(ref.object_id());
+      auto [it, inserted] = entries_.try_emplace(id);
       Entry& e = it->second;
-      if (inserted) e.owner = ref.owner();
+      if (inserted) e.owner = rpc::Address::FromProto(ref.owner());
       if (contain) {
         ++e.contained;
         c = entries_.find(container);  // try_emplace may rehash
-        c->second.nested.push_back(ref.object_id());
+        c->second.nested.push_back(id);
       }
       if (e.owned) {
         auto b = e.borrowers.find(self_key);
@@ -145,12 +145,12 @@ void ReferenceCounter::AcceptNested(
         ++e.held;
       }
     }
-    for (const auto& ref : nested) MaybeRelease(ref.object_id(), &releases);
+    for (const auto& ref : nested) MaybeRelease(ObjectId::FromBinary(ref.object_id()), &releases);
   }
   Run(releases);
 }
 
-bool ReferenceCounter::HoldForTask(const std::string& id, const proto::Address& owner) {
+bool ReferenceCounter::HoldForTask(const ObjectId& id, const rpc::Address& owner) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = entries_.try_emplace(id);
   if (inserted) it->second.owner = owner;
@@ -158,20 +158,20 @@ bool ReferenceCounter::HoldForTask(const std::string& id, const proto::Address& 
   return inserted;
 }
 
-void ReferenceCounter::MaybeRelease(const std::string& id, std::vector<Release>* out) {
+void ReferenceCounter::MaybeRelease(const ObjectId& id, std::vector<Release>* out) {
   // Most calls find the object still referenced: answer those without allocating.
   if (auto it = entries_.find(id); it == entries_.end() || InUse(it->second)) return;
   // Iterative: releasing a container may release what it held.
-  std::vector<std::string> pending{id};
+  std::vector<ObjectId> pending{id};
   while (!pending.empty()) {
-    std::string current = std::move(pending.back());
+    const ObjectId current = pending.back();
     pending.pop_back();
     auto it = entries_.find(current);
     if (it == entries_.end()) continue;
     Entry& e = it->second;
     if (InUse(e)) continue;
     out->push_back({current, e.owned, e.owner, e.held});
-    std::vector<std::string> nested = std::move(e.nested);
+    std::vector<ObjectId> nested = std::move(e.nested);
     entries_.erase(it);
     for (const auto& n : nested) {
       auto child = entries_.find(n);
@@ -192,7 +192,7 @@ void ReferenceCounter::Run(const std::vector<Release>& releases) {
   }
 }
 
-std::vector<proto::NestedRef> ReferenceCounter::NestedOf(const std::string& container,
+std::vector<proto::NestedRef> ReferenceCounter::NestedOf(const ObjectId& container,
                                                          const proto::Address& self) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<proto::NestedRef> out;
@@ -202,8 +202,12 @@ std::vector<proto::NestedRef> ReferenceCounter::NestedOf(const std::string& cont
     auto n = entries_.find(id);
     if (n == entries_.end()) continue;
     proto::NestedRef ref;
-    ref.set_object_id(id);
-    *ref.mutable_owner() = n->second.owned ? self : n->second.owner;
+    ref.set_object_id(id.Binary());
+    if (n->second.owned) {
+      *ref.mutable_owner() = self;
+    } else {
+      n->second.owner.ToProto(ref.mutable_owner());
+    }
     out.push_back(std::move(ref));
   }
   return out;

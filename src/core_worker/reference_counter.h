@@ -27,7 +27,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "common.pb.h"
+#include "common/id.h"
+#include "rpc/address.h"
 
 namespace moray::core {
 
@@ -35,57 +38,57 @@ class ReferenceCounter {
  public:
   struct Callbacks {
     // An owned object that nothing reaches any more: free its value everywhere.
-    std::function<void(const std::string& id)> on_free_owned;
+    std::function<void(const ObjectId& id)> on_free_owned;
     // A borrowed object this process no longer reaches: drop the cached copy and return
     // `held` registrations to `owner` (when held > 0).
-    std::function<void(const std::string& id, const proto::Address& owner, int64_t held)>
+    std::function<void(const ObjectId& id, const rpc::Address& owner, int64_t held)>
         on_release_borrowed;
   };
 
   explicit ReferenceCounter(Callbacks callbacks) : callbacks_(std::move(callbacks)) {}
 
   // Starts tracking an object this process owns (a put or a task return), with no references yet.
-  void AddOwned(const std::string& id);
-  bool IsOwned(const std::string& id) const;
+  void AddOwned(const ObjectId& id);
+  bool IsOwned(const ObjectId& id) const;
   // Starts tracking a borrowed object (no counts) if it is not known yet.
-  void AddBorrowed(const std::string& id, const proto::Address& owner);
+  void AddBorrowed(const ObjectId& id, const rpc::Address& owner);
   // The owner of a borrowed object.
-  std::optional<proto::Address> OwnerOf(const std::string& id) const;
+  std::optional<rpc::Address> OwnerOf(const ObjectId& id) const;
   // Whether this process tracks `id` at all (owned, or borrowed and still reachable here).
-  bool Tracks(const std::string& id) const;
+  bool Tracks(const ObjectId& id) const;
 
-  void AddLocalReference(const std::string& id);
-  void RemoveLocalReference(const std::string& id);
-  void AddSubmittedTaskReference(const std::string& id);
-  void RemoveSubmittedTaskReference(const std::string& id);
+  void AddLocalReference(const ObjectId& id);
+  void RemoveLocalReference(const ObjectId& id);
+  void AddSubmittedTaskReference(const ObjectId& id);
+  void RemoveSubmittedTaskReference(const ObjectId& id);
 
   // `container`'s value holds refs to `nested`: they stay reachable while `container` does.
   // Nested ids must be tracked already (owned or borrowed).
-  void SetNested(const std::string& container, const std::vector<std::string>& nested);
+  void SetNested(const ObjectId& container, const std::vector<ObjectId>& nested);
 
-  // Owned objects: registrations of borrower `borrower_key`. Returns false if `id` is not owned
+  // Owned objects: registrations of `borrower`. Returns false if `id` is not owned
   // (or already freed).
-  bool AddBorrower(const std::string& id, const std::string& borrower_key, int64_t count);
-  void RemoveBorrower(const std::string& id, const std::string& borrower_key, int64_t count);
+  bool AddBorrower(const ObjectId& id, const rpc::Address& borrower, int64_t count);
+  void RemoveBorrower(const ObjectId& id, const rpc::Address& borrower, int64_t count);
   // A borrower process died: drop all its registrations.
-  void DropBorrower(const std::string& borrower_key);
+  void DropBorrower(const rpc::Address& borrower);
 
   // Borrowed objects: the owner now keeps `count` more registrations for this process.
-  void AddHeld(const std::string& id, int64_t count);
+  void AddHeld(const ObjectId& id, int64_t count);
 
   // This process received `nested` refs inside the value of `container`, each registered for it
-  // (as `self_key`) by the sender. Borrowed refs gain a held registration; for refs owned here
+  // (as `self`) by the sender. Borrowed refs gain a held registration; for refs owned here
   // the self-registration turns into containment. Refs stay while `container` is tracked.
-  void AcceptNested(const std::string& container,
+  void AcceptNested(const ObjectId& container,
                     const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
-                    const std::string& self_key);
+                    const rpc::Address& self);
 
   // The executor holds `id` for the task it is about to run (submitted + 1). Returns true if
   // `id` was not tracked here before, i.e. this process has no registration at the owner yet.
-  bool HoldForTask(const std::string& id, const proto::Address& owner);
+  bool HoldForTask(const ObjectId& id, const rpc::Address& owner);
 
   // The refs inside `container`'s value, with their owners (`self` for refs owned here).
-  std::vector<proto::NestedRef> NestedOf(const std::string& container,
+  std::vector<proto::NestedRef> NestedOf(const ObjectId& container,
                                          const proto::Address& self) const;
 
   size_t NumOwned() const;
@@ -93,7 +96,7 @@ class ReferenceCounter {
 
   // What reaches one tracked object, for the state API (`moray list objects`).
   struct Counts {
-    std::string id;
+    ObjectId id;
     bool owned = false;
     int64_t local = 0;
     int64_t submitted = 0;
@@ -107,32 +110,32 @@ class ReferenceCounter {
  private:
   struct Entry {
     bool owned = false;
-    proto::Address owner;  // borrowed only
+    rpc::Address owner;  // borrowed only
     int64_t local = 0;
     int64_t submitted = 0;
     int64_t contained = 0;
     int64_t held = 0;                                    // borrowed only
-    std::unordered_map<std::string, int64_t> borrowers;  // owned only
-    std::vector<std::string> nested;                     // refs inside this object's value
+    absl::flat_hash_map<rpc::Address, int64_t> borrowers;  // owned only
+    std::vector<ObjectId> nested;                          // refs inside this object's value
   };
   static bool InUse(const Entry& e) {
     return e.local > 0 || e.submitted > 0 || e.contained > 0 || !e.borrowers.empty();
   }
   struct Release {
-    std::string id;
+    ObjectId id;
     bool owned;
-    proto::Address owner;
+    rpc::Address owner;
     int64_t held;
   };
   // Erases `id` if nothing reaches it, queueing callbacks and releasing what it contained.
-  void MaybeRelease(const std::string& id, std::vector<Release>* out);
+  void MaybeRelease(const ObjectId& id, std::vector<Release>* out);
   void Run(const std::vector<Release>& releases);
   template <typename Fn>
-  void Update(const std::string& id, Fn&& change);
+  void Update(const ObjectId& id, Fn&& change);
 
   const Callbacks callbacks_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
+  std::unordered_map<ObjectId, Entry> entries_;  // guarded by mutex_
 };
 
 }  // namespace moray::core

@@ -2,123 +2,125 @@
 
 #include <vector>
 
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::core {
 namespace {
 
+using moray::testing::NamedId;
+
+ObjectId O(std::string_view name) { return NamedId<ObjectId>(name); }
+// The process called `worker`.
+rpc::Address Who(std::string_view worker) {
+  return rpc::Address{rpc::Endpoint{"127.0.0.1", 1}, NodeId(), NamedId<WorkerId>(worker)};
+}
+proto::Address Owner(std::string_view worker) { return Who(worker).ToProto(); }
+
 struct Recorder {
-  std::vector<std::string> freed;
-  std::vector<std::pair<std::string, int64_t>> released;  // id, held
+  std::vector<ObjectId> freed;
+  std::vector<std::pair<ObjectId, int64_t>> released;  // id, held
   ReferenceCounter::Callbacks callbacks() {
-    return {[this](const std::string& id) { freed.push_back(id); },
-            [this](const std::string& id, const proto::Address&, int64_t held) {
+    return {[this](const ObjectId& id) { freed.push_back(id); },
+            [this](const ObjectId& id, const rpc::Address&, int64_t held) {
               released.emplace_back(id, held);
             }};
   }
 };
 
-proto::Address Owner(const std::string& worker) {
-  proto::Address a;
-  a.set_ip("127.0.0.1");
-  a.set_port(1);
-  a.set_worker_id(worker);
-  return a;
-}
-
 TEST(ReferenceCounterTest, FreesWhenTheLastLocalAndTaskReferenceIsGone) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("x");
-  refs.AddLocalReference("x");
-  refs.AddLocalReference("x");
-  refs.AddSubmittedTaskReference("x");
-  refs.RemoveLocalReference("x");
-  refs.RemoveLocalReference("x");
+  refs.AddOwned(O("x"));
+  refs.AddLocalReference(O("x"));
+  refs.AddLocalReference(O("x"));
+  refs.AddSubmittedTaskReference(O("x"));
+  refs.RemoveLocalReference(O("x"));
+  refs.RemoveLocalReference(O("x"));
   EXPECT_TRUE(r.freed.empty());  // a pending task still takes it
-  refs.RemoveSubmittedTaskReference("x");
-  EXPECT_EQ(r.freed, std::vector<std::string>{"x"});
-  EXPECT_FALSE(refs.IsOwned("x"));
+  refs.RemoveSubmittedTaskReference(O("x"));
+  EXPECT_EQ(r.freed, std::vector<ObjectId>{O("x")});
+  EXPECT_FALSE(refs.IsOwned(O("x")));
 }
 
 TEST(ReferenceCounterTest, BorrowersKeepOwnedObjects) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("x");
-  refs.AddLocalReference("x");
-  EXPECT_TRUE(refs.AddBorrower("x", "b1", 2));
-  refs.RemoveLocalReference("x");
+  refs.AddOwned(O("x"));
+  refs.AddLocalReference(O("x"));
+  EXPECT_TRUE(refs.AddBorrower(O("x"), Who("b1"), 2));
+  refs.RemoveLocalReference(O("x"));
   EXPECT_TRUE(r.freed.empty());
-  refs.RemoveBorrower("x", "b1", 1);
+  refs.RemoveBorrower(O("x"), Who("b1"), 1);
   EXPECT_TRUE(r.freed.empty());
-  refs.RemoveBorrower("x", "b1", 1);
-  EXPECT_EQ(r.freed, std::vector<std::string>{"x"});
-  EXPECT_FALSE(refs.AddBorrower("x", "b1", 1));  // freed: the owner says so
+  refs.RemoveBorrower(O("x"), Who("b1"), 1);
+  EXPECT_EQ(r.freed, std::vector<ObjectId>{O("x")});
+  EXPECT_FALSE(refs.AddBorrower(O("x"), Who("b1"), 1));  // freed: the owner says so
 }
 
 TEST(ReferenceCounterTest, DeadBorrowersAreDropped) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("x");
-  refs.AddBorrower("x", "b1", 1);
-  refs.DropBorrower("b1");
-  EXPECT_EQ(r.freed, std::vector<std::string>{"x"});
+  refs.AddOwned(O("x"));
+  refs.AddBorrower(O("x"), Who("b1"), 1);
+  refs.DropBorrower(Who("b1"));
+  EXPECT_EQ(r.freed, std::vector<ObjectId>{O("x")});
 }
 
 TEST(ReferenceCounterTest, ContainedRefsLiveAsLongAsTheirContainer) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("inner");
-  refs.AddLocalReference("inner");
-  refs.AddOwned("outer");
-  refs.AddLocalReference("outer");
-  refs.SetNested("outer", {"inner"});
-  refs.RemoveLocalReference("inner");
+  refs.AddOwned(O("inner"));
+  refs.AddLocalReference(O("inner"));
+  refs.AddOwned(O("outer"));
+  refs.AddLocalReference(O("outer"));
+  refs.SetNested(O("outer"), {O("inner")});
+  refs.RemoveLocalReference(O("inner"));
   EXPECT_TRUE(r.freed.empty());
-  refs.RemoveLocalReference("outer");
-  EXPECT_EQ(r.freed, (std::vector<std::string>{"outer", "inner"}));
+  refs.RemoveLocalReference(O("outer"));
+  EXPECT_EQ(r.freed, (std::vector<ObjectId>{O("outer"), O("inner")}));
 }
 
 TEST(ReferenceCounterTest, ReceivedBorrowedRefsReturnTheirRegistrations) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("ret");
-  refs.AddLocalReference("ret");
+  refs.AddOwned(O("ret"));
+  refs.AddLocalReference(O("ret"));
   google::protobuf::RepeatedPtrField<proto::NestedRef> nested;
   auto* ref = nested.Add();
-  ref->set_object_id("b");
+  ref->set_object_id(O("b").Binary());
   *ref->mutable_owner() = Owner("other");
-  refs.AcceptNested("ret", nested, "me");
-  refs.AddLocalReference("b");  // the user deserialized it
-  refs.RemoveLocalReference("ret");
-  EXPECT_EQ(r.freed, std::vector<std::string>{"ret"});
+  refs.AcceptNested(O("ret"), nested, Who("me"));
+  refs.AddLocalReference(O("b"));  // the user deserialized it
+  refs.RemoveLocalReference(O("ret"));
+  EXPECT_EQ(r.freed, std::vector<ObjectId>{O("ret")});
   EXPECT_TRUE(r.released.empty());
-  refs.RemoveLocalReference("b");
+  refs.RemoveLocalReference(O("b"));
   ASSERT_EQ(r.released.size(), 1u);
-  EXPECT_EQ(r.released[0], std::make_pair(std::string("b"), int64_t{1}));
+  EXPECT_EQ(r.released[0], std::make_pair(O("b"), int64_t{1}));
 }
 
 TEST(ReferenceCounterTest, SelfRegistrationTurnsIntoContainment) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  refs.AddOwned("mine");
-  refs.AddBorrower("mine", "me", 1);  // a worker registered us for our own object
-  refs.AddOwned("ret");
-  refs.AddLocalReference("ret");
+  refs.AddOwned(O("mine"));
+  refs.AddBorrower(O("mine"), Who("me"), 1);  // a worker registered us for our own object
+  refs.AddOwned(O("ret"));
+  refs.AddLocalReference(O("ret"));
   google::protobuf::RepeatedPtrField<proto::NestedRef> nested;
-  nested.Add()->set_object_id("mine");
-  refs.AcceptNested("ret", nested, "me");
+  nested.Add()->set_object_id(O("mine").Binary());
+  refs.AcceptNested(O("ret"), nested, Who("me"));
   EXPECT_TRUE(r.freed.empty());
-  refs.RemoveLocalReference("ret");
-  EXPECT_EQ(r.freed, (std::vector<std::string>{"ret", "mine"}));
+  refs.RemoveLocalReference(O("ret"));
+  EXPECT_EQ(r.freed, (std::vector<ObjectId>{O("ret"), O("mine")}));
 }
 
 TEST(ReferenceCounterTest, UntrackedContainerReleasesReceivedRefsAtOnce) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
   google::protobuf::RepeatedPtrField<proto::NestedRef> nested;
-  nested.Add()->set_object_id("b");
-  refs.AcceptNested("gone", nested, "me");
+  nested.Add()->set_object_id(O("b").Binary());
+  refs.AcceptNested(O("gone"), nested, Who("me"));
   ASSERT_EQ(r.released.size(), 1u);
   EXPECT_EQ(r.released[0].second, 1);
 }
@@ -126,12 +128,12 @@ TEST(ReferenceCounterTest, UntrackedContainerReleasesReceivedRefsAtOnce) {
 TEST(ReferenceCounterTest, HoldForTaskReportsWhetherARegistrationIsNeeded) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());
-  EXPECT_TRUE(refs.HoldForTask("b", Owner("o")));
-  EXPECT_FALSE(refs.HoldForTask("b", Owner("o")));
-  refs.AddHeld("b", 1);
-  refs.RemoveSubmittedTaskReference("b");
+  EXPECT_TRUE(refs.HoldForTask(O("b"), Who("o")));
+  EXPECT_FALSE(refs.HoldForTask(O("b"), Who("o")));
+  refs.AddHeld(O("b"), 1);
+  refs.RemoveSubmittedTaskReference(O("b"));
   EXPECT_TRUE(r.released.empty());
-  refs.RemoveSubmittedTaskReference("b");
+  refs.RemoveSubmittedTaskReference(O("b"));
   ASSERT_EQ(r.released.size(), 1u);
   EXPECT_EQ(r.released[0].second, 1);
 }

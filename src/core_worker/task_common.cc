@@ -15,8 +15,10 @@ namespace moray::core {
 bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
                               proto::ErrorInfo* error) {
   for (auto& arg : *spec->mutable_args()) {
-    if (!arg.is_ref() || arg.owner().worker_id() != context->worker_id) continue;
-    auto ready = context->store->Find(arg.object_id());
+    if (!arg.is_ref() || WorkerId::FromBinary(arg.owner().worker_id()) != context->worker_id) {
+      continue;
+    }
+    auto ready = context->store->Find(ObjectId::FromBinary(arg.object_id()));
     if (!ready) return false;  // pending: the slow path takes it from here (inlined stay so)
     if (ready->is_error()) {
       if (error->type() == proto::ERROR_NONE) *error = ready->error;
@@ -48,16 +50,19 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
       arg->set_value(object.data->Data(), object.data->Size());
     }
   };
-  std::vector<std::pair<int, std::string>> waiting;
+  std::vector<std::pair<int, ObjectId>> waiting;
   for (int i = 0; i < spec->args_size(); ++i) {
     proto::TaskArg* arg = spec->mutable_args(i);
-    if (!arg->is_ref() || arg->owner().worker_id() != context->worker_id) continue;
-    auto ready = context->store->Find(arg->object_id());
+    if (!arg->is_ref() || WorkerId::FromBinary(arg->owner().worker_id()) != context->worker_id) {
+      continue;
+    }
+    const ObjectId id = ObjectId::FromBinary(arg->object_id());
+    auto ready = context->store->Find(id);
     if (ready) {
       inline_value(arg, *ready, &state->error);
       continue;
     }
-    waiting.emplace_back(i, arg->object_id());
+    waiting.emplace_back(i, id);
   }
   state->unresolved = static_cast<int>(waiting.size());
   if (waiting.empty()) {
@@ -80,10 +85,10 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
 namespace {
 // On the I/O loop: no waiting for another writer (none of this process's writes can be in
 // progress, and an earlier reply's copy is sealed).
-StoredObject PutReturnInStore(CoreContext* context, const proto::TaskSpec& spec,
-                              const std::string& id, const std::string& data) {
+StoredObject PutReturnInStore(CoreContext* context, const proto::TaskSpec& spec, const ObjectId& id,
+                              const std::string& data) {
   StoredObject object;
-  auto stored = StoreReturnValue(*context->plasma, id, data, spec, context->address,
+  auto stored = StoreReturnValue(*context->plasma, id, data, spec, context->address_proto,
                                  absl::ZeroDuration());
   if (!stored.ok()) {
     object.error = ReturnStoreError(spec, data.size(), stored.status());
@@ -96,9 +101,10 @@ StoredObject PutReturnInStore(CoreContext* context, const proto::TaskSpec& spec,
 }
 }  // namespace
 
-absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const std::string& id,
+absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const ObjectId& id,
                                          const std::string& data, const proto::TaskSpec& spec,
-                                         const proto::Address& owner, absl::Duration unsealed_wait) {
+                                         const proto::Address& owner,
+                                         absl::Duration unsealed_wait) {
   const absl::Time give_up = absl::Now() + unsealed_wait;
   while (true) {
     absl::Status put = store.Put(id, data.data(), data.size(), owner);
@@ -116,7 +122,7 @@ absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const
     }
     if (absl::Now() >= give_up) {
       return absl::AlreadyExistsError(absl::StrCat(
-          "object ", ToHex(id), " is in this node's store but its writer has not sealed it in ",
+          "object ", id.Hex(), " is in this node's store but its writer has not sealed it in ",
           absl::FormatDuration(unsealed_wait)));
     }
   }
@@ -137,8 +143,9 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
   const proto::ErrorInfo* failure = error;
   if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
   int num_returns = std::max(spec.num_returns(), 1);
+  const TaskId task_id = TaskId::FromBinary(spec.task_id());
   for (int i = 0; i < num_returns; ++i) {
-    std::string id = ObjectIdForReturn(spec.task_id(), static_cast<uint32_t>(i + 1));
+    const ObjectId id = ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1));
     StoredObject object;
     const std::string* stored_elsewhere = nullptr;  // a small value bound for the object store
     if (failure) {
@@ -150,7 +157,7 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
       } else if (ret.in_plasma()) {
         object.in_plasma = true;
         object.size = ret.size();
-        object.node_id = ret.node_id();
+        object.node_id = NodeId::FromBinary(ret.node_id());
       } else if (KeepInMemory(*context, ret.data().size())) {
         object.data = std::make_shared<ray::internal::StringBuffer>(ret.data());
       } else {
@@ -162,8 +169,7 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
     }
     if (reply && i < reply->returns_size() && reply->returns(i).nested_refs_size() > 0) {
       // The worker registered this process for the refs inside the value.
-      context->references->AcceptNested(id, reply->returns(i).nested_refs(),
-                                        context->address_string);
+      context->references->AcceptNested(id, reply->returns(i).nested_refs(), context->address);
     }
     if (!context->references->IsOwned(id)) continue;  // every handle is gone already
     if (stored_elsewhere) {
@@ -178,43 +184,49 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
 
 void ReleaseTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
   for (const auto& arg : spec.args()) {
-    if (!arg.object_id().empty()) context->references->RemoveSubmittedTaskReference(arg.object_id());
+    if (!arg.object_id().empty()) {
+      context->references->RemoveSubmittedTaskReference(ObjectId::FromBinary(arg.object_id()));
+    }
   }
   for (const auto& ref : spec.nested_refs()) {
-    context->references->RemoveSubmittedTaskReference(ref.object_id());
+    context->references->RemoveSubmittedTaskReference(ObjectId::FromBinary(ref.object_id()));
   }
 }
 
 void HoldTaskArgs(CoreContext* context, const proto::TaskSpec& spec) {
   for (const auto& arg : spec.args()) {
-    if (!arg.object_id().empty()) context->references->AddSubmittedTaskReference(arg.object_id());
+    if (!arg.object_id().empty()) {
+      context->references->AddSubmittedTaskReference(ObjectId::FromBinary(arg.object_id()));
+    }
   }
   for (const auto& ref : spec.nested_refs()) {
-    context->references->AddSubmittedTaskReference(ref.object_id());
+    context->references->AddSubmittedTaskReference(ObjectId::FromBinary(ref.object_id()));
   }
 }
 
 void RecordTaskEvent(CoreContext* context, const proto::TaskSpec& spec, proto::TaskState state,
                      bool descriptive, const proto::ErrorInfo* error) {
-  context->events->Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& event) {
-    event.set_job_id(spec.job_id());
-    event.set_state(state);
-    event.set_timestamp_ns(NowNs());
-    if (descriptive) {
-      event.set_has_descriptive_fields(true);
-      event.set_name(spec.name());
-      event.set_func_or_class_name(spec.function_name());
-      event.set_type(spec.type());
-      event.set_parent_task_id(spec.parent_task_id());
-      event.set_actor_id(spec.actor_id());
-      event.mutable_required_resources()->clear();
-      event.mutable_required_resources()->insert(spec.resources().begin(), spec.resources().end());
-    }
-    if (error) {
-      event.set_error_type(proto::ErrorType_Name(error->type()));
-      event.set_error_message(error->message());
-    }
-  });
+  context->events->Record(TaskId::FromBinary(spec.task_id()), spec.attempt_number(),
+                          [&](proto::TaskEvent& event) {
+                            event.set_job_id(spec.job_id());
+                            event.set_state(state);
+                            event.set_timestamp_ns(NowNs());
+                            if (descriptive) {
+                              event.set_has_descriptive_fields(true);
+                              event.set_name(spec.name());
+                              event.set_func_or_class_name(spec.function_name());
+                              event.set_type(spec.type());
+                              event.set_parent_task_id(spec.parent_task_id());
+                              event.set_actor_id(spec.actor_id());
+                              event.mutable_required_resources()->clear();
+                              event.mutable_required_resources()->insert(spec.resources().begin(),
+                                                                         spec.resources().end());
+                            }
+                            if (error) {
+                              event.set_error_type(proto::ErrorType_Name(error->type()));
+                              event.set_error_message(error->message());
+                            }
+                          });
 }
 
 }  // namespace moray::core

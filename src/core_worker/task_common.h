@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "core_worker/context.h"
 #include "worker.pb.h"
 
@@ -43,7 +44,7 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
 // copy still being written (a transfer, another attempt) is waited for up to `unsealed_wait`;
 // one abandoned meanwhile is replaced. Blocks on the store: not for the I/O loop unless
 // `unsealed_wait` is zero.
-absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const std::string& id,
+absl::StatusOr<int64_t> StoreReturnValue(object_store::StoreClient& store, const ObjectId& id,
                                          const std::string& data, const proto::TaskSpec& spec,
                                          const proto::Address& owner, absl::Duration unsealed_wait);
 // The error a return holds when it could not be stored (OBJECT_STORE_FULL when the store is).

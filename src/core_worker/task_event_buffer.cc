@@ -4,10 +4,10 @@
 
 namespace moray::core {
 
-void TaskEventBuffer::Record(const std::string& task_id, int32_t attempt,
+void TaskEventBuffer::Record(const TaskId& task_id, int32_t attempt,
                              absl::FunctionRef<void(proto::TaskEvent&)> fill) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = index_.find(std::pair<std::string_view, int32_t>(task_id, attempt));
+  auto it = index_.find(std::pair<TaskId, int32_t>(task_id, attempt));
   if (it != index_.end()) {
     // A later change of the same attempt: its current state becomes an earlier one.
     proto::TaskEvent& event = *building_.mutable_events(it->second);
@@ -22,12 +22,10 @@ void TaskEventBuffer::Record(const std::string& task_id, int32_t attempt,
     return;
   }
   proto::TaskEvent& event = *building_.add_events();  // a cleared event of an earlier batch
-  event.set_task_id(task_id);
+  event.set_task_id(task_id.Binary());
   event.set_attempt_number(attempt);
   fill(event);
-  // The key views the id stored in the event, which stays put until the batch is flushed.
-  index_.emplace(std::pair<std::string_view, int32_t>(event.task_id(), attempt),
-                 building_.events_size() - 1);
+  index_.emplace(std::pair<TaskId, int32_t>(task_id, attempt), building_.events_size() - 1);
 }
 
 void TaskEventBuffer::Flush(absl::FunctionRef<void(const proto::ReportTaskEventsRequest&)> send) {

@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 
 namespace moray::core {
@@ -35,10 +36,10 @@ class TaskEventBuffer {
   // Records a change of the attempt (task_id, attempt). `fill` sets the state, timestamp and the
   // fields it knows on the attempt's event: a fresh one, or the one recorded since the last
   // batch (its state has then moved to earlier_states). `fill` only sets fields, never clears
-  // them, and never touches task_id or attempt_number (the index views the stored id); setting
+  // them, and never touches task_id or attempt_number; setting
   // has_descriptive_fields replaces the descriptive ones. Past `capacity` events
   // in a batch, new attempts are counted as dropped.
-  void Record(const std::string& task_id, int32_t attempt,
+  void Record(const TaskId& task_id, int32_t attempt,
               absl::FunctionRef<void(proto::TaskEvent&)> fill);
 
   // Hands everything recorded since the last Flush (and the number of events dropped) to `send`,
@@ -49,9 +50,9 @@ class TaskEventBuffer {
   const size_t capacity_;
   std::mutex mutex_;
   proto::ReportTaskEventsRequest building_;  // guarded by mutex_
-  // (task id, attempt) -> its event's index in building_ (the id viewed in the event itself).
-  absl::flat_hash_map<std::pair<std::string_view, int32_t>, int> index_;  // guarded by mutex_
-  int64_t dropped_ = 0;                                                  // guarded by mutex_
+  // (task id, attempt) -> its event's index in building_.
+  absl::flat_hash_map<std::pair<TaskId, int32_t>, int> index_;  // guarded by mutex_
+  int64_t dropped_ = 0;                                         // guarded by mutex_
   proto::ReportTaskEventsRequest sending_;  // Flush's thread: the last batch, cleared for reuse
 };
 

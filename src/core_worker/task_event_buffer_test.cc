@@ -1,13 +1,16 @@
 #include "core_worker/task_event_buffer.h"
 
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::core {
 namespace {
 
-void Set(TaskEventBuffer& buffer, const std::string& task, int attempt, proto::TaskState state,
+TaskId T(std::string_view name) { return moray::testing::NamedId<TaskId>(name); }
+
+void Set(TaskEventBuffer& buffer, std::string_view task, int attempt, proto::TaskState state,
          int64_t ts) {
-  buffer.Record(task, attempt, [&](proto::TaskEvent& e) {
+  buffer.Record(T(task), attempt, [&](proto::TaskEvent& e) {
     e.set_state(state);
     e.set_timestamp_ns(ts);
   });
@@ -21,7 +24,7 @@ proto::ReportTaskEventsRequest Take(TaskEventBuffer& buffer) {
 
 TEST(TaskEventBufferTest, ChangesOfOneAttemptBetweenBatchesTravelAsOneEvent) {
   TaskEventBuffer buffer;
-  buffer.Record("t1", 0, [](proto::TaskEvent& e) {
+  buffer.Record(T("t1"), 0, [](proto::TaskEvent& e) {
     e.set_state(proto::PENDING_NODE_ASSIGNMENT);
     e.set_timestamp_ns(10);
     e.set_has_descriptive_fields(true);
@@ -29,7 +32,7 @@ TEST(TaskEventBufferTest, ChangesOfOneAttemptBetweenBatchesTravelAsOneEvent) {
   });
   Set(buffer, "t2", 0, proto::RUNNING, 15);
   Set(buffer, "t1", 0, proto::SUBMITTED_TO_WORKER, 20);
-  buffer.Record("t1", 0, [](proto::TaskEvent& e) {
+  buffer.Record(T("t1"), 0, [](proto::TaskEvent& e) {
     e.set_state(proto::FINISHED);
     e.set_timestamp_ns(30);
     e.set_worker_pid(7);
@@ -38,7 +41,7 @@ TEST(TaskEventBufferTest, ChangesOfOneAttemptBetweenBatchesTravelAsOneEvent) {
   auto batch = Take(buffer);
   ASSERT_EQ(batch.events_size(), 3);
   const auto& t1 = batch.events(0);
-  EXPECT_EQ(t1.task_id(), "t1");
+  EXPECT_EQ(t1.task_id(), T("t1").Binary());
   EXPECT_EQ(t1.state(), proto::FINISHED);
   EXPECT_EQ(t1.timestamp_ns(), 30);
   EXPECT_TRUE(t1.has_descriptive_fields()) << "a later change keeps what an earlier one said";
@@ -46,14 +49,14 @@ TEST(TaskEventBufferTest, ChangesOfOneAttemptBetweenBatchesTravelAsOneEvent) {
   EXPECT_EQ(t1.worker_pid(), 7);
   EXPECT_EQ(t1.earlier_states().at(proto::PENDING_NODE_ASSIGNMENT), 10);
   EXPECT_EQ(t1.earlier_states().at(proto::SUBMITTED_TO_WORKER), 20);
-  EXPECT_EQ(batch.events(1).task_id(), "t2");
+  EXPECT_EQ(batch.events(1).task_id(), T("t2").Binary());
   EXPECT_EQ(batch.events(2).attempt_number(), 1);
   EXPECT_EQ(Take(buffer).events_size(), 0);
 }
 
 TEST(TaskEventBufferTest, ReusedEventsStartEmpty) {
   TaskEventBuffer buffer;
-  buffer.Record("a", 0, [](proto::TaskEvent& e) {
+  buffer.Record(T("a"), 0, [](proto::TaskEvent& e) {
     e.set_state(proto::FAILED);
     e.set_error_message("boom");
     e.set_has_descriptive_fields(true);
@@ -63,7 +66,7 @@ TEST(TaskEventBufferTest, ReusedEventsStartEmpty) {
   Set(buffer, "b", 0, proto::RUNNING, 50);  // written into a's old event object
   auto batch = Take(buffer);
   ASSERT_EQ(batch.events_size(), 1);
-  EXPECT_EQ(batch.events(0).task_id(), "b");
+  EXPECT_EQ(batch.events(0).task_id(), T("b").Binary());
   EXPECT_TRUE(batch.events(0).error_message().empty());
   EXPECT_FALSE(batch.events(0).has_descriptive_fields());
   EXPECT_TRUE(batch.events(0).earlier_states().empty());

@@ -14,7 +14,7 @@ namespace moray::core {
 namespace {
 // How long a return waits for another writer's unsealed copy of its id before failing.
 constexpr absl::Duration kUnsealedCopyWait = absl::Seconds(60);
-thread_local std::string tl_current_task;  // the task running on this thread
+thread_local TaskId tl_current_task;  // the task running on this thread
 
 }  // namespace
 
@@ -59,7 +59,7 @@ void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
 void TaskExecutor::SetUpActor(const std::shared_ptr<rpc::Connection>& creator,
                               const proto::TaskSpec& spec) {
   creator_ = creator;
-  actor_id_ = spec.actor_id();
+  actor_id_ = ActorId::FromBinary(spec.actor_id());
   actor_restarted_ = spec.actor_creation().num_restarts() > 0;
   const auto& creation = spec.actor_creation();
   if (creation.max_concurrency() <= 1 && creation.concurrency_groups().empty()) return;
@@ -91,7 +91,7 @@ bool TaskExecutor::Next(Pool& pool, Queued* item) {
   if (stopped_) return false;
   *item = std::move(pool.queue.front());
   pool.queue.pop_front();
-  if (&pool == &main_) current_task_id_ = item->spec.task_id();
+  if (&pool == &main_) current_task_id_ = TaskId::FromBinary(item->spec.task_id());
   return true;
 }
 
@@ -102,7 +102,7 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
     RunOne(item, execute);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      current_task_id_.clear();
+      current_task_id_ = TaskId();
     }
     if (item.spec.type() == proto::ACTOR_CREATION_TASK) {
       // The actor exists now: start the threads of a threaded actor's pools.
@@ -125,11 +125,11 @@ void TaskExecutor::PoolThread(Pool* pool) {
 }
 
 void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
-  tl_current_task = item.spec.task_id();
+  tl_current_task = TaskId::FromBinary(item.spec.task_id());
   host_->AcquireTaskRefs(item.spec);
   bool exit_actor = false;
   proto::TaskReply reply = Execute(item, execute, &exit_actor);
-  tl_current_task.clear();
+  tl_current_task = TaskId();
   proto::TaskRepliesRequest replies;
   *replies.add_replies() = std::move(reply);
   item.owner->Send(proto::WORKER_TASK_REPLIES, replies);
@@ -138,7 +138,7 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
     // ray::ExitActor: the caller has its answer; tell the GCS why the actor ends, then stop.
     if (creator_ && item.owner != creator_) {
       proto::ActorExitingRequest exiting;
-      exiting.set_actor_id(actor_id_);
+      exiting.set_actor_id(actor_id_.Binary());
       exiting.set_reason(replies.replies(0).returns_size() > 0
                              ? replies.replies(0).returns(0).error().message()
                              : std::string("The actor exited (ray::ExitActor)."));
@@ -157,18 +157,19 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   reply.set_task_id(spec.task_id());
   reply.set_attempt_number(spec.attempt_number());
   auto* ret = reply.add_returns();
-  ret->set_object_id(ObjectIdForReturn(spec.task_id(), 1));
+  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
+  ret->set_object_id(return_id.Binary());
 
   // Arguments: inline values as they are; references fetched from their owners.
   std::vector<std::shared_ptr<ray::internal::Buffer>> args(spec.args_size());
-  std::vector<std::string> ref_ids;
-  std::vector<proto::Address> ref_owners;
+  std::vector<ObjectId> ref_ids;
+  std::vector<rpc::Address> ref_owners;
   std::vector<int> ref_slots;
   for (int i = 0; i < spec.args_size(); ++i) {
     const auto& arg = spec.args(i);
     if (arg.is_ref()) {
-      ref_ids.push_back(arg.object_id());
-      ref_owners.push_back(arg.owner());
+      ref_ids.push_back(ObjectId::FromBinary(arg.object_id()));
+      ref_owners.push_back(rpc::Address::FromProto(arg.owner()));
       ref_slots.push_back(i);
     } else {
       args[i] = std::make_shared<ray::internal::StringBuffer>(arg.value());
@@ -206,8 +207,8 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   } else {
     if (context_->plasma && result.data.size() > kInlineLimit) {
       // A large return is sealed here, in this node's object store, on the owner's behalf.
-      auto stored = StoreReturnValue(*context_->plasma, ret->object_id(), result.data, spec,
-                                     spec.owner(), kUnsealedCopyWait);
+      auto stored = StoreReturnValue(*context_->plasma, return_id, result.data, spec, spec.owner(),
+                                     kUnsealedCopyWait);
       if (!stored.ok()) {
         proto::ErrorInfo error = ReturnStoreError(spec, result.data.size(), stored.status());
         *ret->mutable_error() = error;
@@ -216,11 +217,13 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
       }
       ret->set_in_plasma(true);
       ret->set_size(*stored);
-      ret->set_node_id(context_->node_id);
+      ret->set_node_id(context_->node_id.Binary());
     } else {
       ret->set_data(std::move(result.data));
     }
-    for (auto& ref : host_->TakeReturnRefs(spec.owner())) *ret->add_nested_refs() = std::move(ref);
+    for (auto& ref : host_->TakeReturnRefs(rpc::Address::FromProto(spec.owner()))) {
+      *ret->add_nested_refs() = std::move(ref);
+    }
     RecordState(spec, proto::FINISHED);
   }
   return reply;
@@ -235,22 +238,23 @@ void TaskExecutor::Stop() {
   }
 }
 
-std::string TaskExecutor::CurrentTaskId() const {
-  if (!tl_current_task.empty()) return tl_current_task;
+TaskId TaskExecutor::CurrentTaskId() const {
+  if (!tl_current_task.IsNil()) return tl_current_task;
   std::lock_guard<std::mutex> lock(mutex_);
   return current_task_id_;
 }
 
-bool TaskExecutor::InTask() const { return !CurrentTaskId().empty(); }
+bool TaskExecutor::InTask() const { return !CurrentTaskId().IsNil(); }
 
 void TaskExecutor::RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                                const proto::ErrorInfo* error) {
-  context_->events->Record(spec.task_id(), spec.attempt_number(), [&](proto::TaskEvent& event) {
+  const TaskId task_id = TaskId::FromBinary(spec.task_id());
+  context_->events->Record(task_id, spec.attempt_number(), [&](proto::TaskEvent& event) {
     event.set_job_id(spec.job_id());
     event.set_state(state);
     event.set_timestamp_ns(NowNs());
-    event.set_node_id(context_->node_id);
-    event.set_worker_id(context_->worker_id);
+    event.set_node_id(context_->node_id.Binary());
+    event.set_worker_id(context_->worker_id.Binary());
     event.set_worker_pid(context_->pid);
     if (error) {
       event.set_error_type(proto::ErrorType_Name(error->type()));

@@ -16,15 +16,17 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/id.h"
 #include "core_worker/context.h"
+#include "rpc/address.h"
 #include "worker.pb.h"
 
 namespace moray::core {
@@ -43,14 +45,14 @@ class TaskExecutionHost {
   virtual ~TaskExecutionHost() = default;
   // Fetches argument values from their owners, blocking.
   virtual absl::StatusOr<std::vector<StoredObject>> GetArgs(
-      const std::vector<std::string>& ids, const std::vector<proto::Address>& owners) = 0;
+      const std::vector<ObjectId>& ids, const std::vector<rpc::Address>& owners) = 0;
   // Before the task runs: hold its by-reference and nested arguments here (registering this
   // process as a borrower where needed), and start collecting refs the task's return holds.
   virtual void AcquireTaskRefs(const proto::TaskSpec& spec) = 0;
   // After the reply is sent.
   virtual void ReleaseTaskRefs(const proto::TaskSpec& spec) = 0;
   // The refs serialized into the return value, each registered for `receiver` with its owner.
-  virtual std::vector<proto::NestedRef> TakeReturnRefs(const proto::Address& receiver) = 0;
+  virtual std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) = 0;
 };
 
 class TaskExecutor {
@@ -70,7 +72,7 @@ class TaskExecutor {
   void Stop();
 
   // The task running now on this thread (or, from other threads, on the main thread), or empty.
-  std::string CurrentTaskId() const;
+  TaskId CurrentTaskId() const;
   bool InTask() const;
   // The actor this worker hosts: whether its current incarnation is a restart.
   bool ActorRestarted() const { return actor_restarted_; }
@@ -102,10 +104,10 @@ class TaskExecutor {
   Pool main_;                    // queue guarded by mutex_
   std::map<std::string, std::unique_ptr<Pool>> actor_pools_;  // threaded actors: by group name
   bool stopped_ = false;         // guarded by mutex_
-  std::string current_task_id_;  // guarded by mutex_: the main thread's task
+  TaskId current_task_id_;       // guarded by mutex_: the main thread's task
   ExecuteFn execute_;            // set by RunLoop before any pool thread starts
   std::shared_ptr<rpc::Connection> creator_;  // the GCS connection that created the actor
-  std::string actor_id_;
+  ActorId actor_id_;
   std::atomic<bool> actor_restarted_{false};
 };
 

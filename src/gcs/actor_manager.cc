@@ -55,11 +55,11 @@ ActorManager::ActorManager(GcsTableStorage* storage) : storage_(storage) {
   absl::MutexLock lock(&mu_);
   for (auto& info : loaded) {
     const uint64_t seq = next_seq_++;
-    by_seq_[seq] = info.actor_id();
+    const ActorId id = ActorId::FromBinary(info.actor_id());
+    by_seq_[seq] = id;
     if (!info.name().empty() && info.state() != proto::DEAD) {
-      names_[{info.ray_namespace(), info.name()}] = info.actor_id();
+      names_[{info.ray_namespace(), info.name()}] = id;
     }
-    std::string id = info.actor_id();
     actors_[id] = Entry{seq, std::move(info)};
   }
 }
@@ -71,8 +71,8 @@ absl::Status ActorManager::Store(const proto::ActorInfo& info) {
 }
 
 absl::Status ActorManager::Register(proto::ActorInfo actor) {
-  if (actor.actor_id().empty()) {
-    return absl::InvalidArgumentError("RegisterActor needs an actor_id");
+  if (ActorId::FromBinary(actor.actor_id()).IsNil()) {
+    return absl::InvalidArgumentError("RegisterActor needs an actor_id (16 bytes)");
   }
   {
     absl::MutexLock lock(&mu_);
@@ -84,9 +84,10 @@ absl::Status ActorManager::Register(proto::ActorInfo actor) {
 
 absl::Status ActorManager::RegisterLocked(proto::ActorInfo* actor_ptr) {
   proto::ActorInfo& actor = *actor_ptr;
-  if (actors_.contains(actor.actor_id())) {
+  const ActorId id = ActorId::FromBinary(actor.actor_id());
+  if (actors_.contains(id)) {
     return absl::AlreadyExistsError(
-        absl::StrCat(Describe(actors_[actor.actor_id()].info), " is already registered"));
+        absl::StrCat(Describe(actors_[id].info), " is already registered"));
   }
   if (!actor.name().empty()) {
     auto it = names_.find(NameKey{actor.ray_namespace(), actor.name()});
@@ -105,18 +106,18 @@ absl::Status ActorManager::RegisterLocked(proto::ActorInfo* actor_ptr) {
   actor.clear_death_cause();
   if (auto s = Store(actor); !s.ok()) return s;
   const uint64_t seq = next_seq_++;
-  by_seq_[seq] = actor.actor_id();
-  if (!actor.name().empty()) names_[{actor.ray_namespace(), actor.name()}] = actor.actor_id();
+  by_seq_[seq] = id;
+  if (!actor.name().empty()) names_[{actor.ray_namespace(), actor.name()}] = id;
   spdlog::info("{} registered (name '{}', namespace '{}')", Describe(actor), actor.name(),
                actor.ray_namespace());
-  actors_[actor.actor_id()] = Entry{seq, actor};
+  actors_[id] = Entry{seq, actor};
   return absl::OkStatus();
 }
 
 void ActorManager::ReleaseName(const proto::ActorInfo& info) {
   if (info.name().empty()) return;
   auto it = names_.find(NameKey{info.ray_namespace(), info.name()});
-  if (it != names_.end() && it->second == info.actor_id()) names_.erase(it);
+  if (it != names_.end() && it->second == ActorId::FromBinary(info.actor_id())) names_.erase(it);
 }
 
 absl::StatusOr<proto::ActorInfo> ActorManager::Update(const proto::UpdateActorRequest& request) {
@@ -131,7 +132,7 @@ absl::StatusOr<proto::ActorInfo> ActorManager::Update(const proto::UpdateActorRe
 
 absl::StatusOr<proto::ActorInfo> ActorManager::UpdateLocked(
     const proto::UpdateActorRequest& request) {
-  auto it = actors_.find(request.actor_id());
+  auto it = actors_.find(ActorId::FromBinary(request.actor_id()));
   if (it == actors_.end()) {
     return absl::NotFoundError(absl::StrCat("no actor with id ", ToHex(request.actor_id())));
   }
@@ -179,11 +180,11 @@ absl::StatusOr<proto::ActorInfo> ActorManager::UpdateLocked(
   return entry.info;
 }
 
-absl::StatusOr<proto::ActorInfo> ActorManager::Get(std::string_view actor_id) const {
+absl::StatusOr<proto::ActorInfo> ActorManager::Get(const ActorId& actor_id) const {
   absl::MutexLock lock(&mu_);
-  auto it = actors_.find(std::string(actor_id));
+  auto it = actors_.find(actor_id);
   if (it == actors_.end()) {
-    return absl::NotFoundError(absl::StrCat("no actor with id ", ToHex(actor_id)));
+    return absl::NotFoundError(absl::StrCat("no actor with id ", actor_id.Hex()));
   }
   return it->second.info;
 }
@@ -223,7 +224,7 @@ absl::StatusOr<proto::GetActorsReply> ActorManager::GetActors(
   return reply;
 }
 
-absl::StatusOr<int64_t> ActorManager::OnJobFinished(std::string_view job_id) {
+absl::StatusOr<int64_t> ActorManager::OnJobFinished(const JobId& job_id) {
   std::vector<proto::ActorInfo> changed;
   absl::Status status;
   {
@@ -235,12 +236,12 @@ absl::StatusOr<int64_t> ActorManager::OnJobFinished(std::string_view job_id) {
   return static_cast<int64_t>(changed.size());
 }
 
-absl::Status ActorManager::JobFinishedLocked(std::string_view job_id,
+absl::Status ActorManager::JobFinishedLocked(const JobId& job_id,
                                              std::vector<proto::ActorInfo>* changed) {
   int64_t count = 0;
   for (const auto& [seq, id] : by_seq_) {
     Entry& entry = actors_.at(id);
-    if (entry.info.job_id() != job_id || entry.info.is_detached() ||
+    if (JobId::FromBinary(entry.info.job_id()) != job_id || entry.info.is_detached() ||
         entry.info.state() == proto::DEAD) {
       continue;
     }
@@ -255,7 +256,7 @@ absl::Status ActorManager::JobFinishedLocked(std::string_view job_id,
     changed->push_back(std::move(info));
     ++count;
   }
-  if (count > 0) spdlog::info("job {} finished: {} actor(s) now DEAD", ToHex(job_id), count);
+  if (count > 0) spdlog::info("job {} finished: {} actor(s) now DEAD", job_id.Hex(), count);
   return absl::OkStatus();
 }
 

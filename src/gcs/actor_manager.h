@@ -32,6 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "gcs/gcs_table_storage.h"
 
@@ -55,7 +56,7 @@ class ActorManager {
   // FailedPrecondition for a transition the state machine refuses.
   absl::StatusOr<proto::ActorInfo> Update(const proto::UpdateActorRequest& request);
   // NotFound when unknown.
-  absl::StatusOr<proto::ActorInfo> Get(std::string_view actor_id) const;
+  absl::StatusOr<proto::ActorInfo> Get(const ActorId& actor_id) const;
   // The live (not DEAD) actor called `name` in `ray_namespace`; NotFound otherwise.
   absl::StatusOr<proto::ActorInfo> GetNamed(std::string_view name,
                                             std::string_view ray_namespace) const;
@@ -64,7 +65,7 @@ class ActorManager {
   absl::StatusOr<proto::GetActorsReply> GetActors(const proto::GetActorsRequest& request) const;
   // The job's non-detached actors that are not DEAD become DEAD (OWNER_DIED, "owner job
   // finished"). Returns how many.
-  absl::StatusOr<int64_t> OnJobFinished(std::string_view job_id);
+  absl::StatusOr<int64_t> OnJobFinished(const JobId& job_id);
 
  private:
   struct Entry {
@@ -76,7 +77,7 @@ class ActorManager {
   absl::Status RegisterLocked(proto::ActorInfo* actor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<proto::ActorInfo> UpdateLocked(const proto::UpdateActorRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status JobFinishedLocked(std::string_view job_id, std::vector<proto::ActorInfo>* changed)
+  absl::Status JobFinishedLocked(const JobId& job_id, std::vector<proto::ActorInfo>* changed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Notify(const proto::ActorInfo& info) const {
     if (listener_) listener_(info);
@@ -88,9 +89,9 @@ class ActorManager {
   GcsTableStorage* storage_;
   Listener listener_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> actors_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, std::string> by_seq_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<NameKey, std::string> names_ ABSL_GUARDED_BY(mu_);  // -> actor_id
+  absl::flat_hash_map<ActorId, Entry> actors_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, ActorId> by_seq_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<NameKey, ActorId> names_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

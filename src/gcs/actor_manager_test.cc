@@ -16,7 +16,7 @@ proto::ActorInfo Actor(char id, const std::string& name = "", const std::string&
   a.set_class_name("Counter");
   a.set_name(name);
   a.set_ray_namespace(ns);
-  a.set_job_id(JobIdFromInt(job));
+  a.set_job_id(JobIdFromInt(job).Binary());
   return a;
 }
 
@@ -54,7 +54,7 @@ TEST_F(ActorManagerTest, RegisterStoresPendingCreation) {
   proto::ActorInfo a = Actor('a', "counter");
   a.set_state(proto::ALIVE);  // ignored
   ASSERT_TRUE(actors_.Register(a).ok());
-  auto got = actors_.Get(a.actor_id());
+  auto got = actors_.Get(ActorId::FromBinary(a.actor_id()));
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->state(), proto::PENDING_CREATION);
   EXPECT_GT(got->register_time_ms(), 0);
@@ -63,7 +63,8 @@ TEST_F(ActorManagerTest, RegisterStoresPendingCreation) {
   EXPECT_EQ(actors_.Register(proto::ActorInfo()).code(), absl::StatusCode::kInvalidArgument);
   auto again = actors_.Register(Actor('a'));
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(actors_.Get(std::string(16, 'z')).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(std::string(16, 'z'))).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(ActorManagerTest, DuplicateNameInANamespaceIsRejectedClearly) {
@@ -72,7 +73,8 @@ TEST_F(ActorManagerTest, DuplicateNameInANamespaceIsRejectedClearly) {
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(dup.message()),
               HasSubstr("an actor named 'counter' already exists in namespace 'ns'"));
-  EXPECT_EQ(actors_.Get(std::string(16, 'b')).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(std::string(16, 'b'))).status().code(),
+            absl::StatusCode::kNotFound);
   // Anonymous actors never collide.
   EXPECT_TRUE(actors_.Register(Actor('c')).ok());
   EXPECT_TRUE(actors_.Register(Actor('d')).ok());
@@ -100,7 +102,7 @@ TEST_F(ActorManagerTest, NameIsFreedWhenTheActorIsDeadDetachedOrNot) {
   EXPECT_TRUE(actors_.Register(Actor('d', "tmp")).ok());
   EXPECT_EQ(actors_.GetNamed("svc", "ns")->actor_id(), std::string(16, 'c'));
   // The dead one keeps its record, name and cause.
-  auto old = actors_.Get(std::string(16, 'a'));
+  auto old = actors_.Get(ActorId::FromBinary(std::string(16, 'a')));
   EXPECT_EQ(old->state(), proto::DEAD);
   EXPECT_EQ(old->name(), "svc");
   EXPECT_EQ(old->death_cause().reason(), proto::ACTOR_DEATH_KILLED);
@@ -159,7 +161,7 @@ TEST_F(ActorManagerTest, UnlimitedRestarts) {
     ASSERT_TRUE(actors_.Update(To('a', proto::RESTARTING)).ok());
     ASSERT_TRUE(actors_.Update(Alive('a', 2 + i)).ok());
   }
-  EXPECT_EQ(actors_.Get(a.actor_id())->num_restarts(), 5);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(a.actor_id()))->num_restarts(), 5);
 }
 
 TEST_F(ActorManagerTest, TransitionTable) {
@@ -191,15 +193,18 @@ TEST_F(ActorManagerTest, JobFinishKillsItsNonDetachedActors) {
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 2);
   for (char id : {'a', 'b'}) {
-    auto actor = actors_.Get(std::string(16, id));
+    auto actor = actors_.Get(ActorId::FromBinary(std::string(16, id)));
     EXPECT_EQ(actor->state(), proto::DEAD);
     EXPECT_EQ(actor->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
     EXPECT_EQ(actor->death_cause().message(), "owner job finished");
   }
-  EXPECT_EQ(actors_.Get(std::string(16, 'c'))->state(), proto::PENDING_CREATION);
-  EXPECT_EQ(actors_.Get(std::string(16, 'd'))->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(std::string(16, 'c')))->state(),
+            proto::PENDING_CREATION);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(std::string(16, 'd')))->state(),
+            proto::PENDING_CREATION);
   // An actor already dead keeps its own cause.
-  EXPECT_EQ(actors_.Get(std::string(16, 'e'))->death_cause().reason(), proto::ACTOR_DEATH_KILLED);
+  EXPECT_EQ(actors_.Get(ActorId::FromBinary(std::string(16, 'e')))->death_cause().reason(),
+            proto::ACTOR_DEATH_KILLED);
   // Names of the dead are free; the detached one keeps its name.
   EXPECT_TRUE(actors_.Register(Actor('f', "alive", "ns", 3)).ok());
   EXPECT_EQ(actors_.Register(Actor('g', "svc", "ns", 3)).code(), absl::StatusCode::kAlreadyExists);
@@ -250,7 +255,7 @@ TEST_F(ActorManagerTest, ReloadsFromStorage) {
   ASSERT_TRUE(actors_.Update(Dead('b', proto::ACTOR_DEATH_KILLED, "")).ok());
   ActorManager reloaded(&storage_);
   EXPECT_EQ(reloaded.GetNamed("kept", "ns")->actor_id(), std::string(16, 'a'));
-  EXPECT_EQ(reloaded.Get(std::string(16, 'b'))->state(), proto::DEAD);
+  EXPECT_EQ(reloaded.Get(ActorId::FromBinary(std::string(16, 'b')))->state(), proto::DEAD);
   EXPECT_TRUE(reloaded.Register(Actor('c', "freed")).ok());
   EXPECT_EQ(reloaded.Register(Actor('d', "kept")).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(reloaded.GetActors({})->total(), 3);

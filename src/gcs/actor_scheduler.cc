@@ -39,7 +39,7 @@ void ActorScheduler::AddMethods(rpc::Service* pool_service) {
   pool_service->OneWay<proto::TaskRepliesRequest>(
       proto::WORKER_TASK_REPLIES, rpc::kCalledPeer,
       [this, alive = alive_](const rpc::Peer& peer, proto::TaskRepliesRequest&& replies) {
-        std::string actor_id;
+        ActorId actor_id;
         if (!*alive || !RecordOfWorker(peer.conn, &actor_id) || replies.replies_size() == 0) {
           return;
         }
@@ -48,7 +48,7 @@ void ActorScheduler::AddMethods(rpc::Service* pool_service) {
   pool_service->OneWay<proto::ActorExitingRequest>(
       proto::WORKER_ACTOR_EXITING, rpc::kCalledPeer,
       [this, alive = alive_](const rpc::Peer& peer, proto::ActorExitingRequest&& request) {
-        std::string actor_id;
+        ActorId actor_id;
         if (!*alive || !RecordOfWorker(peer.conn, &actor_id)) return;
         MarkDead(actor_id, proto::ACTOR_DEATH_EXITED,
                  request.reason().empty() ? "The actor exited (ray::ExitActor)."
@@ -63,19 +63,19 @@ void ActorScheduler::Shutdown() {
 }
 
 void ActorScheduler::Schedule(proto::TaskSpec spec) {
-  std::string actor_id = spec.actor_id();
+  const ActorId actor_id = ActorId::FromBinary(spec.actor_id());
   Record& record = records_[actor_id];
   record.spec = std::move(spec);
   Place(actor_id);
 }
 
-void ActorScheduler::RetryLater(const std::string& actor_id) {
+void ActorScheduler::RetryLater(const ActorId& actor_id) {
   loop_->RunAfter(kRetryDelay, [this, actor_id, alive = alive_] {
     if (*alive) Place(actor_id);
   });
 }
 
-void ActorScheduler::Place(const std::string& actor_id) {
+void ActorScheduler::Place(const ActorId& actor_id) {
   auto it = records_.find(actor_id);
   if (it == records_.end() || it->second.dead) return;
   Record& record = it->second;
@@ -88,14 +88,15 @@ void ActorScheduler::Place(const std::string& actor_id) {
   // A node that has the resources free now (most free CPU first); else one that could ever host
   // the actor; else any live node, where the request waits as an infeasible demand.
   proto::GetClusterStatusReply status = nodes_->GetClusterStatus();
-  std::unordered_map<std::string, const proto::NodeResourceReport*> reports;
-  for (const auto& report : status.reports()) reports[report.node_id()] = &report;
+  absl::flat_hash_map<NodeId, const proto::NodeResourceReport*> reports;
+  for (const auto& report : status.reports())
+    reports[NodeId::FromBinary(report.node_id())] = &report;
   const proto::NodeInfo* best = nullptr;
   int best_rank = -1;
   double best_cpu = -1;
   for (const auto& node : status.nodes()) {
     if (node.state() != proto::NODE_ALIVE) continue;
-    auto rep = reports.find(node.node_id());
+    auto rep = reports.find(NodeId::FromBinary(node.node_id()));
     int rank = 0;
     double cpu = 0;
     if (Fits(record.spec.resources(), node.resources_total())) rank = 1;
@@ -133,7 +134,7 @@ void ActorScheduler::Place(const std::string& actor_id) {
     for (int wanted_rank : {2, 1}) {
       for (const auto& node : status.nodes()) {
         if (node.state() != proto::NODE_ALIVE) continue;
-        auto rep = reports.find(node.node_id());
+        auto rep = reports.find(NodeId::FromBinary(node.node_id()));
         bool fits = wanted_rank == 2
                         ? rep != reports.end() &&
                               Fits(record.spec.resources(), rep->second->resources_available())
@@ -162,7 +163,7 @@ void ActorScheduler::Place(const std::string& actor_id) {
   request.mutable_resources()->insert(record.spec.resources().begin(),
                                       record.spec.resources().end());
   request.set_scheduling_key(absl::StrCat("actor ", record.spec.function_name()));
-  request.set_actor_id(actor_id);
+  request.set_actor_id(actor_id.Binary());
   request.set_detached_actor(record.spec.actor_creation().detached());
   if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
     for (const auto& job : *jobs) {
@@ -186,7 +187,7 @@ std::shared_ptr<rpc::Connection> ActorScheduler::RayletConnection(const proto::N
   return *conn;
 }
 
-void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
+void ActorScheduler::OnLeaseReply(const ActorId& actor_id, int64_t lease_id,
                                   const std::shared_ptr<rpc::Connection>& raylet,
                                   absl::Status status, rpc::Frame&& frame) {
   auto it = records_.find(actor_id);
@@ -223,18 +224,17 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
     return;
   }
   record.lease_granted = true;
-  const rpc::Endpoint endpoint{reply.worker_address().ip(), reply.worker_address().port()};
+  const rpc::Endpoint endpoint = rpc::EndpointOf(reply.worker_address());
   auto worker = pool_->Get(endpoint);
   if (!worker.ok()) {
-    spdlog::warn("cannot reach the worker leased for actor {}: {}", ToHex(actor_id),
+    spdlog::warn("cannot reach the worker leased for actor {}: {}", actor_id.Hex(),
                  worker.status().ToString());
     ReleaseLease(record, /*kill_worker=*/true);
     RetryLater(actor_id);
     return;
   }
   record.worker = *worker;
-  record.worker_endpoint = endpoint;
-  record.worker_address = reply.worker_address();
+  record.worker_address = rpc::Address::FromProto(reply.worker_address());
   record.worker_pid = reply.worker_pid();
   workers_[endpoint] = actor_id;
   pool_->OnClose(
@@ -253,7 +253,7 @@ void ActorScheduler::OnLeaseReply(const std::string& actor_id, int64_t lease_id,
 }
 
 ActorScheduler::Record* ActorScheduler::RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn,
-                                                       std::string* actor_id) {
+                                                       ActorId* actor_id) {
   auto endpoint = rpc::Endpoint::Parse(conn->peer());
   if (!endpoint.ok()) return nullptr;
   auto worker = workers_.find(*endpoint);
@@ -264,7 +264,7 @@ ActorScheduler::Record* ActorScheduler::RecordOfWorker(const std::shared_ptr<rpc
   return &it->second;
 }
 
-void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply) {
+void ActorScheduler::OnCreationReply(const ActorId& actor_id, const proto::TaskReply& reply) {
   Record& record = records_.at(actor_id);
   const proto::ErrorInfo* error = nullptr;
   if (reply.error().type() != proto::ERROR_NONE) error = &reply.error();
@@ -292,25 +292,26 @@ void ActorScheduler::OnCreationReply(const std::string& actor_id, const proto::T
   }
   record.creation_attempts = 0;
   proto::UpdateActorRequest update;
-  update.set_actor_id(actor_id);
+  update.set_actor_id(actor_id.Binary());
   update.set_state(proto::ALIVE);
-  *update.mutable_address() = record.worker_address;
+  record.worker_address.ToProto(update.mutable_address());
   update.set_pid(record.worker_pid);
   auto updated = actors_->Update(update);
   if (!updated.ok()) {
     // Killed meanwhile (DEAD cannot become ALIVE): OnActorChanged has told the worker to exit.
-    spdlog::info("actor {} finished creation but cannot become ALIVE: {}", ToHex(actor_id),
+    spdlog::info("actor {} finished creation but cannot become ALIVE: {}", actor_id.Hex(),
                  updated.status().ToString());
   }
 }
 
-void ActorScheduler::OnWorkerClosed(const std::string& actor_id,
+void ActorScheduler::OnWorkerClosed(const ActorId& actor_id,
                                     const std::shared_ptr<rpc::Connection>& conn) {
   auto it = records_.find(actor_id);
   if (it == records_.end() || it->second.worker != conn) return;
   Record& record = it->second;
   record.worker.reset();
-  if (auto w = workers_.find(record.worker_endpoint); w != workers_.end() && w->second == actor_id) {
+  if (auto w = workers_.find(record.worker_address.endpoint);
+      w != workers_.end() && w->second == actor_id) {
     workers_.erase(w);
   }
   // A lease still held goes back marked broken: the connection may have closed with the process
@@ -348,17 +349,17 @@ void ActorScheduler::OnWorkerClosed(const std::string& actor_id,
     return;
   }
   proto::UpdateActorRequest update;
-  update.set_actor_id(actor_id);
+  update.set_actor_id(actor_id.Binary());
   update.set_state(proto::RESTARTING);
   if (auto s = actors_->Update(update); !s.ok()) {
-    spdlog::warn("cannot restart actor {}: {}", ToHex(actor_id), s.status().ToString());
+    spdlog::warn("cannot restart actor {}: {}", actor_id.Hex(), s.status().ToString());
     return;
   }
-  spdlog::info("actor {} restarting: {}", ToHex(actor_id), why);
+  spdlog::info("actor {} restarting: {}", actor_id.Hex(), why);
   Place(actor_id);
 }
 
-void ActorScheduler::Kill(const std::string& actor_id, bool no_restart,
+void ActorScheduler::Kill(const ActorId& actor_id, bool no_restart,
                           proto::ActorDeathReason reason) {
   auto info = actors_->Get(actor_id);
   if (!info.ok() || info->state() == proto::DEAD) return;
@@ -380,16 +381,16 @@ void ActorScheduler::Kill(const std::string& actor_id, bool no_restart,
   it->second.worker->Send(proto::WORKER_EXIT, exit);
 }
 
-void ActorScheduler::MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
+void ActorScheduler::MarkDead(const ActorId& actor_id, proto::ActorDeathReason reason,
                               const std::string& message) {
   proto::UpdateActorRequest update;
-  update.set_actor_id(actor_id);
+  update.set_actor_id(actor_id.Binary());
   update.set_state(proto::DEAD);
   update.mutable_death_cause()->set_reason(reason);
   update.mutable_death_cause()->set_message(message);
   auto updated = actors_->Update(update);
   if (!updated.ok()) {
-    spdlog::debug("actor {}: {}", ToHex(actor_id), updated.status().ToString());
+    spdlog::debug("actor {}: {}", actor_id.Hex(), updated.status().ToString());
     return;
   }
   OnActorChanged(*updated);  // act now; the listener's later call finds nothing left to do
@@ -397,7 +398,7 @@ void ActorScheduler::MarkDead(const std::string& actor_id, proto::ActorDeathReas
 
 void ActorScheduler::OnActorChanged(const proto::ActorInfo& info) {
   if (info.state() != proto::DEAD) return;
-  auto it = records_.find(info.actor_id());
+  auto it = records_.find(ActorId::FromBinary(info.actor_id()));
   if (it == records_.end() || it->second.dead) return;
   Record& record = it->second;
   record.dead = true;

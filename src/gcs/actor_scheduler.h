@@ -26,15 +26,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/id.h"
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/node_manager.h"
 #include "raylet.pb.h"
-#include "worker.pb.h"
 #include "rpc/channel.h"
 #include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
+#include "worker.pb.h"
 
 namespace moray::gcs {
 
@@ -52,7 +53,7 @@ class ActorScheduler {
   void Schedule(proto::TaskSpec spec);
   // Kills the actor: DEAD with `reason` (no_restart), or its worker exits and it restarts if it
   // has restarts left. No effect on a dead or unknown actor.
-  void Kill(const std::string& actor_id, bool no_restart, proto::ActorDeathReason reason);
+  void Kill(const ActorId& actor_id, bool no_restart, proto::ActorDeathReason reason);
   // Follows the table: a DEAD actor's worker is told to exit and its pending lease is withdrawn.
   void OnActorChanged(const proto::ActorInfo& info);
   // Stops acting on anything (before the loop stops; the pool closes the connections).
@@ -65,24 +66,23 @@ class ActorScheduler {
     bool lease_granted = false;
     std::shared_ptr<rpc::Connection> raylet;  // where the lease was requested
     std::shared_ptr<rpc::Connection> worker;  // the actor's worker, once leased (pooled)
-    rpc::Endpoint worker_endpoint;
-    proto::Address worker_address;
+    rpc::Address worker_address;
     int worker_pid = 0;
     std::string restart_reason;  // set by Kill(no_restart=false): why the worker goes away
     int creation_attempts = 0;   // workers lost before the factory finished
     bool dead = false;
   };
 
-  void Place(const std::string& actor_id);
-  void RetryLater(const std::string& actor_id);
-  void OnLeaseReply(const std::string& actor_id, int64_t lease_id,
+  void Place(const ActorId& actor_id);
+  void RetryLater(const ActorId& actor_id);
+  void OnLeaseReply(const ActorId& actor_id, int64_t lease_id,
                     const std::shared_ptr<rpc::Connection>& raylet, absl::Status status,
                     rpc::Frame&& frame);
   // The actor whose worker is at the other end of `conn`, or nullptr.
-  Record* RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn, std::string* actor_id);
-  void OnCreationReply(const std::string& actor_id, const proto::TaskReply& reply);
-  void OnWorkerClosed(const std::string& actor_id, const std::shared_ptr<rpc::Connection>& conn);
-  void MarkDead(const std::string& actor_id, proto::ActorDeathReason reason,
+  Record* RecordOfWorker(const std::shared_ptr<rpc::Connection>& conn, ActorId* actor_id);
+  void OnCreationReply(const ActorId& actor_id, const proto::TaskReply& reply);
+  void OnWorkerClosed(const ActorId& actor_id, const std::shared_ptr<rpc::Connection>& conn);
+  void MarkDead(const ActorId& actor_id, proto::ActorDeathReason reason,
                 const std::string& message);
   // Frees the lease (returned to the raylet, or withdrawn if still pending).
   void ReleaseLease(Record& record, bool kill_worker);
@@ -96,9 +96,9 @@ class ActorScheduler {
   JobManager* const jobs_;
   int64_t next_lease_id_ = 1;
   size_t spread_next_ = 0;  // SPREAD actors: round-robin
-  std::unordered_map<std::string, Record> records_;  // by actor id
+  std::unordered_map<ActorId, Record> records_;
   // Actor workers by where they listen (a worker serves one actor).
-  std::unordered_map<rpc::Endpoint, std::string, absl::Hash<rpc::Endpoint>> workers_;
+  std::unordered_map<rpc::Endpoint, ActorId, absl::Hash<rpc::Endpoint>> workers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -56,21 +56,21 @@ class ActorSchedulerTest : public ::testing::Test {
   void Create(int max_restarts = 0) {
     proto::ActorInfo info;
     info.set_actor_id(kActor);
-    info.set_job_id(JobIdFromInt(1));
+    info.set_job_id(JobIdFromInt(1).Binary());
     info.set_class_name("Counter");
     ASSERT_TRUE(actors_.Register(info).ok());
     proto::TaskSpec spec;
     spec.set_type(proto::ACTOR_CREATION_TASK);
-    spec.set_task_id(NewTaskId(JobIdFromInt(1)));
-    spec.set_job_id(JobIdFromInt(1));
+    spec.set_task_id(NewTaskId(JobIdFromInt(1)).Binary());
+    spec.set_job_id(JobIdFromInt(1).Binary());
     spec.set_actor_id(kActor);
     spec.set_name("Counter.__init__");
     spec.mutable_actor_creation()->set_max_restarts(max_restarts);
     OnLoop(&loop_, [&] { scheduler_->Schedule(spec); });
   }
-  proto::ActorInfo Actor() { return *actors_.Get(kActor); }
+  proto::ActorInfo Actor() { return *actors_.Get(ActorId::FromBinary(kActor)); }
   bool StateIs(proto::ActorState state) {
-    auto info = actors_.Get(kActor);
+    auto info = actors_.Get(ActorId::FromBinary(kActor));
     return info.ok() && info->state() == state;
   }
 

@@ -24,7 +24,7 @@ void ActorService::Register(rpc::Service* service) {
   service->OneWay<proto::SubscribeActorRequest>(
       proto::SUBSCRIBE_ACTOR, rpc::kCoreWorkers,
       [this](const rpc::Peer& peer, proto::SubscribeActorRequest&& request) {
-        OnActorLoop([this, conn = peer.conn, actor_id = std::move(*request.mutable_actor_id())] {
+        OnActorLoop([this, conn = peer.conn, actor_id = ActorId::FromBinary(request.actor_id())] {
           Subscribe(conn, actor_id);
         });
       });
@@ -35,7 +35,7 @@ void ActorService::Register(rpc::Service* service) {
           proto::ActorDeathReason reason = request.reason() == proto::ACTOR_DEATH_UNSPECIFIED
                                                ? proto::ACTOR_DEATH_KILLED
                                                : request.reason();
-          scheduler_->Kill(request.actor_id(), request.no_restart(), reason);
+          scheduler_->Kill(ActorId::FromBinary(request.actor_id()), request.no_restart(), reason);
         });
       });
 }
@@ -57,15 +57,15 @@ void ActorService::Create(const std::shared_ptr<rpc::Connection>& conn,
                           const rpc::Responder<proto::CreateActorReply>& respond) {
   if (conn->closed()) return;  // its owner is gone already: nothing to create for it
   proto::ActorInfo info = request.actor();
-  const std::string actor_id = request.spec().actor_id();
-  info.set_actor_id(actor_id);
+  const ActorId actor_id = ActorId::FromBinary(request.spec().actor_id());
+  info.set_actor_id(actor_id.Binary());
   proto::CreateActorReply reply;
   absl::Status registered = actors_->Register(info);
   if (!registered.ok()) {
     if (absl::IsAlreadyExists(registered) && request.get_if_exists() && !info.name().empty()) {
       auto existing = actors_->GetNamed(info.name(), info.ray_namespace());
       if (existing.ok()) {
-        Subscribe(conn, existing->actor_id());
+        Subscribe(conn, ActorId::FromBinary(existing->actor_id()));
         *reply.mutable_actor() = *std::move(existing);
         respond(reply);
         return;
@@ -86,7 +86,7 @@ void ActorService::Create(const std::shared_ptr<rpc::Connection>& conn,
 }
 
 void ActorService::Subscribe(const std::shared_ptr<rpc::Connection>& conn,
-                             const std::string& actor_id) {
+                             const ActorId& actor_id) {
   ClientOf(conn);
   subscribers_[actor_id].insert(conn.get());
   auto info = actors_->Get(actor_id);
@@ -95,15 +95,15 @@ void ActorService::Subscribe(const std::shared_ptr<rpc::Connection>& conn,
     return;
   }
   proto::ActorInfo unknown;
-  unknown.set_actor_id(actor_id);
+  unknown.set_actor_id(actor_id.Binary());
   unknown.set_state(proto::DEAD);
   unknown.mutable_death_cause()->set_message(
-      absl::StrCat("The actor ", ToHex(actor_id), " is unknown to the GCS."));
+      absl::StrCat("The actor ", actor_id.Hex(), " is unknown to the GCS."));
   conn->Send(proto::ACTOR_UPDATE, unknown);
 }
 
 void ActorService::Publish(const proto::ActorInfo& info) {
-  auto it = subscribers_.find(info.actor_id());
+  auto it = subscribers_.find(ActorId::FromBinary(info.actor_id()));
   if (it == subscribers_.end()) return;
   for (rpc::Connection* key : it->second) {
     auto client = clients_.find(key);
@@ -128,11 +128,11 @@ void ActorService::Closed(rpc::Connection* key) {
     sub = sub->second.empty() ? subscribers_.erase(sub) : std::next(sub);
   }
   // The owner is gone: its actors go with it.
-  for (const std::string& actor_id : client.owned) {
+  for (const ActorId& actor_id : client.owned) {
     auto info = actors_->Get(actor_id);
     if (!info.ok() || info->state() == proto::DEAD) continue;
     proto::UpdateActorRequest update;
-    update.set_actor_id(actor_id);
+    update.set_actor_id(actor_id.Binary());
     update.set_state(proto::DEAD);
     update.mutable_death_cause()->set_reason(proto::ACTOR_DEATH_OWNER_DIED);
     update.mutable_death_cause()->set_message(absl::StrCat(

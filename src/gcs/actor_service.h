@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "gcs/actor_manager.h"
 #include "gcs/actor_scheduler.h"
@@ -48,13 +49,13 @@ class ActorService {
  private:
   struct Client {
     std::shared_ptr<rpc::Connection> conn;
-    std::unordered_set<std::string> owned;  // non-detached actors it created
+    std::unordered_set<ActorId> owned;  // non-detached actors it created
   };
 
   // Actor loop.
   void Create(const std::shared_ptr<rpc::Connection>& conn, proto::CreateActorRequest request,
               const rpc::Responder<proto::CreateActorReply>& respond);
-  void Subscribe(const std::shared_ptr<rpc::Connection>& conn, const std::string& actor_id);
+  void Subscribe(const std::shared_ptr<rpc::Connection>& conn, const ActorId& actor_id);
   Client& ClientOf(const std::shared_ptr<rpc::Connection>& conn);
   void Closed(rpc::Connection* key);
   // Runs `fn` on the actor loop unless the service has shut down.
@@ -70,7 +71,7 @@ class ActorService {
   ActorScheduler* const scheduler_;
   // Actor loop. A Client holds its connection, so a key is never reused while present.
   std::unordered_map<rpc::Connection*, Client> clients_;
-  std::unordered_map<std::string, std::unordered_set<rpc::Connection*>> subscribers_;
+  std::unordered_map<ActorId, std::unordered_set<rpc::Connection*>> subscribers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // read on the actor loop
 };
 

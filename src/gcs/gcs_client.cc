@@ -206,9 +206,9 @@ absl::Status GcsClient::RegisterNode(const proto::NodeInfo& node, int* actor_por
   return status;
 }
 
-absl::Status GcsClient::UnregisterNode(std::string_view node_id, std::string_view reason) {
+absl::Status GcsClient::UnregisterNode(const NodeId& node_id, std::string_view reason) {
   proto::UnregisterNodeRequest request;
-  request.set_node_id(std::string(node_id));
+  request.set_node_id(node_id.Binary());
   request.set_reason(std::string(reason));
   proto::UnregisterNodeReply reply;
   return MORAY_GCS_CALL(UNREGISTER_NODE, "UnregisterNode", request, &reply);
@@ -231,17 +231,19 @@ absl::StatusOr<std::vector<proto::NodeInfo>> GcsClient::GetAllNodes() {
   return std::vector<proto::NodeInfo>(reply.nodes().begin(), reply.nodes().end());
 }
 
-absl::StatusOr<std::string> GcsClient::AddJob(const proto::JobInfo& job) {
+absl::StatusOr<JobId> GcsClient::AddJob(const proto::JobInfo& job) {
   proto::AddJobRequest request;
   *request.mutable_job() = job;
   proto::AddJobReply reply;
   if (auto s = MORAY_GCS_CALL(ADD_JOB, "AddJob", request, &reply); !s.ok()) return s;
-  return reply.job_id();
+  const JobId id = JobId::FromBinary(reply.job_id());
+  if (id.IsNil()) return absl::InternalError("the GCS answered AddJob without a valid job id");
+  return id;
 }
 
-absl::Status GcsClient::MarkJobFinished(std::string_view job_id) {
+absl::Status GcsClient::MarkJobFinished(const JobId& job_id) {
   proto::MarkJobFinishedRequest request;
-  request.set_job_id(std::string(job_id));
+  request.set_job_id(job_id.Binary());
   proto::MarkJobFinishedReply reply;
   return MORAY_GCS_CALL(MARK_JOB_FINISHED, "MarkJobFinished", request, &reply);
 }
@@ -326,10 +328,10 @@ absl::StatusOr<proto::GetClusterStatusReply> GcsClient::GetClusterStatus() {
 }
 
 absl::Status GcsClient::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
-                                      const std::vector<std::string>& dead_worker_ids) {
+                                      const std::vector<WorkerId>& dead_worker_ids) {
   proto::ReportObjectsRequest request;
   for (const auto& snapshot : snapshots) *request.add_snapshots() = snapshot;
-  for (const auto& id : dead_worker_ids) request.add_dead_worker_ids(id);
+  for (const auto& id : dead_worker_ids) request.add_dead_worker_ids(id.Binary());
   proto::ReportObjectsReply reply;
   return MORAY_GCS_CALL(REPORT_OBJECT_SNAPSHOTS, "ReportObjects", request, &reply);
 }
@@ -344,9 +346,9 @@ absl::StatusOr<proto::GetObjectsReply> GcsClient::GetObjects(
   return reply;
 }
 
-absl::StatusOr<proto::ActorInfo> GcsClient::GetActor(std::string_view actor_id) {
+absl::StatusOr<proto::ActorInfo> GcsClient::GetActor(const ActorId& actor_id) {
   proto::GetActorRequest request;
-  request.set_actor_id(std::string(actor_id));
+  request.set_actor_id(actor_id.Binary());
   proto::GetActorReply reply;
   if (auto s = MORAY_GCS_CALL(GET_ACTOR, "GetActor", request, &reply); !s.ok()) return s;
   return std::move(*reply.mutable_actor());

@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
@@ -63,7 +64,7 @@ class GcsClient {
   // Nodes (RegisterNode, UnregisterNode, ReportResources: raylets only).
   // `actor_port` (if given) receives the port core workers use at the GCS (the GCS's port).
   absl::Status RegisterNode(const proto::NodeInfo& node, int* actor_port = nullptr);
-  absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
+  absl::Status UnregisterNode(const NodeId& node_id, std::string_view reason);
   // `cluster` (if given) receives the GCS's view of every node after the report.
   absl::Status ReportResources(const proto::NodeResourceReport& report,
                                proto::GetClusterStatusReply* cluster = nullptr);
@@ -71,8 +72,8 @@ class GcsClient {
 
   // Jobs (AddJob, MarkJobFinished: raylets only). AddJob returns the id the GCS assigned
   // (JobIdFromInt(n), n = 1, 2, ...).
-  absl::StatusOr<std::string> AddJob(const proto::JobInfo& job);
-  absl::Status MarkJobFinished(std::string_view job_id);
+  absl::StatusOr<JobId> AddJob(const proto::JobInfo& job);
+  absl::Status MarkJobFinished(const JobId& job_id);
   absl::StatusOr<std::vector<proto::JobInfo>> GetAllJobs();
 
   // Internal KV. KvPut returns whether the key was new; KvGet nullopt when absent; KvDel the
@@ -95,14 +96,14 @@ class GcsClient {
   // Object snapshots (raylets only): each replaces its worker's previous one; then
   // `dead_worker_ids` are dropped.
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
-                             const std::vector<std::string>& dead_worker_ids);
+                             const std::vector<WorkerId>& dead_worker_ids);
   // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
   absl::StatusOr<proto::GetObjectsReply> GetObjects(const std::vector<proto::StateFilter>& filters,
                                                     int64_t limit);
 
   // Actors, read only (core workers create and kill them on their own connection). NotFound when
   // unknown (or, by name, DEAD).
-  absl::StatusOr<proto::ActorInfo> GetActor(std::string_view actor_id);
+  absl::StatusOr<proto::ActorInfo> GetActor(const ActorId& actor_id);
   absl::StatusOr<proto::ActorInfo> GetNamedActor(std::string_view name,
                                                  std::string_view ray_namespace);
   // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.

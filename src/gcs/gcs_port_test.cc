@@ -12,17 +12,18 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/testing/named_ids.h"
 #include "gcs/gcs_client.h"
 #include "gcs/gcs_server.h"
 #include "gcs/testing/framed_peer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raylet.pb.h"
-#include "worker.pb.h"
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
 #include "rpc/service.h"
 #include "rpc/testing/loopback.h"
+#include "worker.pb.h"
 
 namespace moray::gcs {
 namespace {
@@ -136,13 +137,13 @@ TEST_F(GcsPortTest, TaskEventsComeOneWayFromCoreWorkersAndAsCallsFromRaylets) {
   testing::FramedPeer worker;
   ASSERT_TRUE(worker.Connect(server_.port()).ok());
   proto::ReportTaskEventsRequest batch;
-  batch.add_events()->set_task_id("task-1");
+  batch.add_events()->set_task_id(moray::testing::NamedId<TaskId>("task-1").Binary());
   batch.set_dropped(3);
   worker.Send(proto::REPORT_TASK_EVENTS, batch);
   auto raylet = ConnectAs(proto::ROLE_RAYLET, server_.port());
   ASSERT_TRUE(raylet.ok()) << raylet.status();
   proto::TaskEvent relayed;
-  relayed.set_task_id("task-2");
+  relayed.set_task_id(moray::testing::NamedId<TaskId>("task-2").Binary());
   ASSERT_TRUE((*raylet)->ReportTaskEvents({relayed}, 1).ok());
   // The one-way batch went first on its own connection; a call on it after proves it arrived.
   ASSERT_TRUE(worker.CallRaw(proto::GET_ALL_NODES, proto::GetAllNodesRequest()).ok());

@@ -151,13 +151,13 @@ TEST_F(GcsServerTest, NodesAndClusterStatus) {
   EXPECT_EQ(status->reports(0).resources_available().at("CPU"), 1);
   EXPECT_TRUE(status->reports(0).demands(0).infeasible());
 
-  ASSERT_TRUE(client_->UnregisterNode(node.node_id(), "test over").ok());
+  ASSERT_TRUE(client_->UnregisterNode(NodeId::FromBinary(node.node_id()), "test over").ok());
   nodes = client_->GetAllNodes();
   EXPECT_EQ((*nodes)[0].state(), proto::NODE_DEAD);
   EXPECT_EQ((*nodes)[0].state_message(), "test over");
 
   // Errors keep their canonical code across the wire.
-  auto missing = client_->UnregisterNode(std::string(16, 'x'), "");
+  auto missing = client_->UnregisterNode(NodeId::FromBinary(std::string(16, 'x')), "");
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(missing.message()), HasSubstr("UnregisterNode"));
 }
@@ -196,8 +196,8 @@ TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
   std::vector<proto::TaskEvent> events;
   for (int i = 0; i < 30; ++i) {
     proto::TaskEvent e;
-    e.set_task_id(NewTaskId(JobIdFromInt(1)));
-    e.set_job_id(JobIdFromInt(1));
+    e.set_task_id(NewTaskId(JobIdFromInt(1)).Binary());
+    e.set_job_id(JobIdFromInt(1).Binary());
     e.set_state(i < 10 ? proto::FINISHED : proto::RUNNING);
     e.set_timestamp_ns(absl::GetCurrentTimeNanos());
     e.set_has_descriptive_fields(true);
@@ -255,8 +255,8 @@ TEST_F(GcsServerTest, ActorsAreCreatedByCoreWorkersAndReadByAnyone) {
   ASSERT_TRUE(job.ok());
   testing::FramedPeer owner;
   ASSERT_TRUE(owner.Connect(server_.port()).ok());
-  auto created =
-      owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR, Creation('a', "counter", "ns", *job));
+  auto created = owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                     Creation('a', "counter", "ns", job->Binary()));
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->actor().actor_id(), std::string(16, 'a'));
   EXPECT_EQ(created->actor().state(), proto::PENDING_CREATION);
@@ -266,20 +266,21 @@ TEST_F(GcsServerTest, ActorsAreCreatedByCoreWorkersAndReadByAnyone) {
   ASSERT_TRUE(pushed.ok()) << pushed.status();
 
   auto dup = owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
-                                                 Creation('b', "counter", "ns", *job));
+                                                 Creation('b', "counter", "ns", job->Binary()));
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(dup.status().message()),
               HasSubstr("an actor named 'counter' already exists in namespace 'ns'"));
-  proto::CreateActorRequest again = Creation('b', "counter", "ns", *job);
+  proto::CreateActorRequest again = Creation('b', "counter", "ns", job->Binary());
   again.set_get_if_exists(true);
   auto existing = owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR, again);
   ASSERT_TRUE(existing.ok()) << existing.status();
   EXPECT_EQ(existing->actor().actor_id(), std::string(16, 'a'));
-  ASSERT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
-                                                  Creation('b', "counter", "other", *job))
+  ASSERT_TRUE(owner
+                  .Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                 Creation('b', "counter", "other", job->Binary()))
                   .ok());
 
-  auto got = client_->GetActor(std::string(16, 'a'));
+  auto got = client_->GetActor(ActorId::FromBinary(std::string(16, 'a')));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->required_resources().at("CPU"), 1);
   EXPECT_EQ(client_->GetNamedActor("counter", "other")->actor_id(), std::string(16, 'b'));
@@ -308,13 +309,14 @@ TEST_F(GcsServerTest, ActorsAreCreatedByCoreWorkersAndReadByAnyone) {
 
   // The job finishing takes its non-detached actors with it, and frees their names.
   ASSERT_TRUE(client_->MarkJobFinished(*job).ok());
-  got = client_->GetActor(std::string(16, 'a'));
+  got = client_->GetActor(ActorId::FromBinary(std::string(16, 'a')));
   EXPECT_EQ(got->state(), proto::DEAD);
   EXPECT_EQ(got->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
   EXPECT_EQ(got->death_cause().message(), "owner job finished");
   EXPECT_EQ(client_->GetNamedActor("counter", "ns").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
-                                                  Creation('c', "counter", "ns", *job))
+  EXPECT_TRUE(owner
+                  .Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                 Creation('c', "counter", "ns", job->Binary()))
                   .ok());
 }
 
@@ -326,11 +328,14 @@ TEST_F(GcsServerTest, AnOwnersActorsDieWithItsConnectionButNotDetachedOnes) {
   {
     testing::FramedPeer owner;
     ASSERT_TRUE(owner.Connect(server_.port()).ok());
-    ASSERT_TRUE(owner.Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
-                                                    Creation('o', "", "ns", *job))
+    ASSERT_TRUE(owner
+                    .Call<proto::CreateActorReply>(proto::CREATE_ACTOR,
+                                                   Creation('o', "", "ns", job->Binary()))
                     .ok());
-    ASSERT_TRUE(owner.Call<proto::CreateActorReply>(
-                         proto::CREATE_ACTOR, Creation('d', "keeper", "ns", *job, /*detached=*/true))
+    ASSERT_TRUE(owner
+                    .Call<proto::CreateActorReply>(
+                        proto::CREATE_ACTOR,
+                        Creation('d', "keeper", "ns", job->Binary(), /*detached=*/true))
                     .ok());
     // Another core worker follows the owned one.
     proto::SubscribeActorRequest subscribe;
@@ -347,7 +352,8 @@ TEST_F(GcsServerTest, AnOwnersActorsDieWithItsConnectionButNotDetachedOnes) {
       proto::ACTOR_UPDATE, [](const proto::ActorInfo& a) { return a.state() == proto::DEAD; });
   ASSERT_TRUE(dead.ok()) << dead.status();
   EXPECT_EQ(dead->death_cause().reason(), proto::ACTOR_DEATH_OWNER_DIED);
-  EXPECT_EQ(client_->GetActor(std::string(16, 'd'))->state(), proto::PENDING_CREATION);
+  EXPECT_EQ(client_->GetActor(ActorId::FromBinary(std::string(16, 'd')))->state(),
+            proto::PENDING_CREATION);
 }
 
 TEST_F(GcsServerTest, SubscribingToAnUnknownActorAnswersDead) {

@@ -25,8 +25,9 @@ void AddNodeMethods(const GcsManagers& m, const std::atomic<int>* port, rpc::Ser
       proto::UNREGISTER_NODE, kRaylets,
       [m](const rpc::Peer&, const proto::UnregisterNodeRequest& request,
           proto::UnregisterNodeReply*) {
-        absl::Status status = m.nodes->UnregisterNode(request.node_id(), request.reason());
-        if (status.ok()) m.objects->DropNode(request.node_id());  // its workers are gone with it
+        const NodeId node_id = NodeId::FromBinary(request.node_id());
+        absl::Status status = m.nodes->UnregisterNode(node_id, request.reason());
+        if (status.ok()) m.objects->DropNode(node_id);  // its workers are gone with it
         return status;
       });
   service->Sync<proto::ReportResourcesRequest, proto::ReportResourcesReply>(
@@ -58,18 +59,19 @@ void AddJobMethods(const GcsManagers& m, rpc::Service* service) {
       [m](const rpc::Peer&, const proto::AddJobRequest& request, proto::AddJobReply* reply) {
         auto job_id = m.jobs->AddJob(request.job());
         if (!job_id.ok()) return job_id.status();
-        reply->set_job_id(*std::move(job_id));
+        reply->set_job_id(job_id->Binary());
         return absl::OkStatus();
       });
   service->Sync<proto::MarkJobFinishedRequest, proto::MarkJobFinishedReply>(
       proto::MARK_JOB_FINISHED, kRaylets,
       [m](const rpc::Peer&, const proto::MarkJobFinishedRequest& request,
           proto::MarkJobFinishedReply*) {
-        absl::Status status = m.jobs->MarkJobFinished(request.job_id());
-        m.objects->DropJob(request.job_id());
+        const JobId job_id = JobId::FromBinary(request.job_id());
+        absl::Status status = m.jobs->MarkJobFinished(job_id);
+        m.objects->DropJob(job_id);
         // Its non-detached actors die with it (the actor scheduler follows and stops their
         // workers).
-        auto dead = m.actors->OnJobFinished(request.job_id());
+        auto dead = m.actors->OnJobFinished(job_id);
         if (status.ok() && !dead.ok()) status = dead.status();
         return status;
       });
@@ -162,7 +164,7 @@ void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
   service->Sync<proto::GetActorRequest, proto::GetActorReply>(
       proto::GET_ACTOR, rpc::kAnyMember,
       [m](const rpc::Peer&, const proto::GetActorRequest& request, proto::GetActorReply* reply) {
-        auto actor = m.actors->Get(request.actor_id());
+        auto actor = m.actors->Get(ActorId::FromBinary(request.actor_id()));
         if (!actor.ok()) return actor.status();
         *reply->mutable_actor() = *std::move(actor);
         return absl::OkStatus();

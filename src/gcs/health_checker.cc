@@ -36,13 +36,13 @@ void HealthChecker::Shutdown() {
 void HealthChecker::Round() {
   timer_ = 0;
   const std::vector<proto::NodeInfo> nodes = nodes_->GetAllNodes();
-  std::unordered_map<std::string, Peer> kept;
+  std::unordered_map<NodeId, Peer> kept;
   for (const auto& node : nodes) {
     if (node.state() != proto::NODE_ALIVE) continue;
-    auto it = peers_.find(node.node_id());
+    auto it = peers_.find(NodeId::FromBinary(node.node_id()));
     Peer peer = it == peers_.end() ? Peer{} : std::move(it->second);
     peer.raylet = rpc::Endpoint{node.node_ip(), node.raylet_port()};
-    kept[node.node_id()] = std::move(peer);
+    kept[NodeId::FromBinary(node.node_id())] = std::move(peer);
   }
   // Nodes no longer alive (unregistered): forget them, and close their raylets' connections
   // after peers_ no longer holds them, so a check failed by the close finds no peer to count
@@ -54,14 +54,14 @@ void HealthChecker::Round() {
   peers_ = std::move(kept);
   for (const auto& raylet : dropped) pool_->Close(raylet);
   for (const auto& node : nodes) {
-    auto it = peers_.find(node.node_id());
+    auto it = peers_.find(NodeId::FromBinary(node.node_id()));
     if (it != peers_.end()) Check(node, it->second);
   }
   Start();
 }
 
 void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
-  const std::string node_id = node.node_id();
+  const NodeId node_id = NodeId::FromBinary(node.node_id());
   if (peer.in_flight) return;  // the last check is still within its timeout
   // The pooled connection, opening or open; a connect in progress is completed by the loop, and
   // the check waits in its queue like any call.
@@ -98,7 +98,7 @@ void HealthChecker::Check(const proto::NodeInfo& node, Peer& peer) {
   });
 }
 
-void HealthChecker::Failed(const std::string& node_id, const std::string& why) {
+void HealthChecker::Failed(const NodeId& node_id, const std::string& why) {
   auto it = peers_.find(node_id);
   if (it == peers_.end()) return;
   Peer& peer = it->second;
@@ -115,9 +115,9 @@ void HealthChecker::Failed(const std::string& node_id, const std::string& why) {
                                     " times in a row: ", why);
   if (auto s = nodes_->UnregisterNode(node_id, reason); !s.ok()) return;
   objects_->DropNode(node_id);
-  spdlog::warn("node {} is DEAD: {}", ToHex(node_id), reason);
+  spdlog::warn("node {} is DEAD: {}", node_id.Hex(), reason);
   for (const auto& node : nodes_->GetAllNodes()) {
-    if (node.node_id() == node_id && on_dead_) on_dead_(node);
+    if (NodeId::FromBinary(node.node_id()) == node_id && on_dead_) on_dead_(node);
   }
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
 #include "rpc/channel.h"
@@ -57,7 +58,7 @@ class HealthChecker {
 
   void Round();
   void Check(const proto::NodeInfo& node, Peer& peer);
-  void Failed(const std::string& node_id, const std::string& why);
+  void Failed(const NodeId& node_id, const std::string& why);
 
   rpc::EventLoop* const loop_;
   rpc::ConnectionPool* const pool_;
@@ -67,7 +68,7 @@ class HealthChecker {
   DeadFn on_dead_;
   uint64_t timer_ = 0;
   uint64_t next_check_id_ = 1;
-  std::unordered_map<std::string, Peer> peers_;  // by node id
+  std::unordered_map<NodeId, Peer> peers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -15,7 +15,7 @@ constexpr std::string_view kJobCounterKey = "job_counter";
 
 }  // namespace
 
-absl::StatusOr<std::string> JobManager::AddJob(proto::JobInfo job) {
+absl::StatusOr<JobId> JobManager::AddJob(proto::JobInfo job) {
   absl::MutexLock lock(&mu_);
   auto stored = storage_->Get(Table::kMeta, kJobCounterKey);
   if (!stored.ok()) return stored.status();
@@ -27,34 +27,35 @@ absl::StatusOr<std::string> JobManager::AddJob(proto::JobInfo job) {
   auto put = storage_->Put(Table::kMeta, kJobCounterKey, absl::StrCat(next), /*overwrite=*/true);
   if (!put.ok()) return put.status();
 
-  std::string job_id = JobIdFromInt(next);
-  job.set_job_id(job_id);
+  const JobId job_id = JobIdFromInt(next);
+  job.set_job_id(job_id.Binary());
   job.set_is_dead(false);
   if (job.start_time_ms() == 0) job.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
-  put = storage_->Put(Table::kJobs, job_id, job.SerializeAsString(), /*overwrite=*/true);
+  put = storage_->Put(Table::kJobs, job_id.Binary(), job.SerializeAsString(), /*overwrite=*/true);
   if (!put.ok()) return put.status();
-  spdlog::info("job {} added (driver pid {}, {})", ToHex(job_id), job.driver_pid(),
+  spdlog::info("job {} added (driver pid {}, {})", job_id.Hex(), job.driver_pid(),
                job.driver_binary());
   return job_id;
 }
 
-absl::Status JobManager::MarkJobFinished(std::string_view job_id) {
+absl::Status JobManager::MarkJobFinished(const JobId& job_id) {
   absl::MutexLock lock(&mu_);
-  auto stored = storage_->Get(Table::kJobs, job_id);
+  auto stored = storage_->Get(Table::kJobs, job_id.Binary());
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no job with id ", ToHex(job_id)));
+    return absl::NotFoundError(absl::StrCat("no job with id ", job_id.Hex()));
   }
   proto::JobInfo job;
   if (!job.ParseFromString(**stored)) {
-    return absl::InternalError(absl::StrCat("corrupt job record ", ToHex(job_id)));
+    return absl::InternalError(absl::StrCat("corrupt job record ", job_id.Hex()));
   }
   if (job.is_dead()) return absl::OkStatus();
   job.set_is_dead(true);
   job.set_end_time_ms(absl::ToUnixMillis(absl::Now()));
-  auto put = storage_->Put(Table::kJobs, job_id, job.SerializeAsString(), /*overwrite=*/true);
+  auto put =
+      storage_->Put(Table::kJobs, job_id.Binary(), job.SerializeAsString(), /*overwrite=*/true);
   if (!put.ok()) return put.status();
-  spdlog::info("job {} finished", ToHex(job_id));
+  spdlog::info("job {} finished", job_id.Hex());
   return absl::OkStatus();
 }
 
@@ -72,7 +73,7 @@ absl::StatusOr<std::vector<proto::JobInfo>> JobManager::GetAllJobs() {
   }
   // Storage orders by the id bytes (little-endian); users expect 1, 2, ..., 10.
   std::sort(jobs.begin(), jobs.end(), [](const proto::JobInfo& a, const proto::JobInfo& b) {
-    return JobIdToInt(a.job_id()) < JobIdToInt(b.job_id());
+    return JobIdToInt(JobId::FromBinary(a.job_id())) < JobIdToInt(JobId::FromBinary(b.job_id()));
   });
   return jobs;
 }

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "gcs/gcs_table_storage.h"
 
@@ -27,10 +28,10 @@ class JobManager {
 
   // Stores `job` under a fresh id (its job_id field is ignored) and returns the id. Fills
   // start_time_ms with now when unset.
-  absl::StatusOr<std::string> AddJob(proto::JobInfo job);
+  absl::StatusOr<JobId> AddJob(proto::JobInfo job);
   // Marks the job dead with end_time_ms now. NotFound for an unknown id; finishing a finished
   // job is a no-op (drivers may report twice when they exit during shutdown).
-  absl::Status MarkJobFinished(std::string_view job_id);
+  absl::Status MarkJobFinished(const JobId& job_id);
   // All jobs in id order.
   absl::StatusOr<std::vector<proto::JobInfo>> GetAllJobs();
 

@@ -27,7 +27,7 @@ TEST(JobManagerTest, AssignsIdsFromOneAndStoresTheJob) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   const auto& job = (*all)[0];
-  EXPECT_EQ(job.job_id(), JobIdFromInt(1));
+  EXPECT_EQ(job.job_id(), JobIdFromInt(1).Binary());
   EXPECT_FALSE(job.is_dead());
   EXPECT_GT(job.start_time_ms(), 0);
   EXPECT_EQ(job.driver_binary(), "/bin/app");
@@ -42,7 +42,8 @@ TEST(JobManagerTest, ListsInNumericOrderPastByteOrder) {
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(jobs.AddJob({}).ok());
   auto all = jobs.GetAllJobs();
   ASSERT_TRUE(all.ok());
-  for (size_t i = 0; i < all->size(); ++i) EXPECT_EQ(JobIdToInt((*all)[i].job_id()), i + 1);
+  for (size_t i = 0; i < all->size(); ++i)
+    EXPECT_EQ(JobIdToInt(JobId::FromBinary((*all)[i].job_id())), i + 1);
 }
 
 TEST(JobManagerTest, CounterSurvivesANewManagerOnTheSameStorage) {

@@ -8,32 +8,32 @@
 namespace moray::gcs {
 
 absl::Status NodeManager::RegisterNode(proto::NodeInfo node) {
-  if (node.node_id().empty()) {
-    return absl::InvalidArgumentError("RegisterNode: the node has no node_id");
+  const NodeId id = NodeId::FromBinary(node.node_id());
+  if (id.IsNil()) {
+    return absl::InvalidArgumentError("RegisterNode: the node has no valid node_id");
   }
   node.set_state(proto::NODE_ALIVE);
   node.clear_state_message();
   node.set_end_time_ms(0);
   if (node.start_time_ms() == 0) node.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
-  const std::string id = node.node_id();
   // Storage is written under mu_ so that it and the in-memory table agree on the last writer.
   absl::MutexLock lock(&mu_);
-  auto put = storage_->Put(Table::kNodes, id, node.SerializeAsString(), /*overwrite=*/true);
+  auto put =
+      storage_->Put(Table::kNodes, id.Binary(), node.SerializeAsString(), /*overwrite=*/true);
   if (!put.ok()) return put.status();
   if (!nodes_.contains(id)) registration_order_.push_back(id);
-  spdlog::info("node {} registered: ip {}, raylet port {}, head {}", ToHex(id), node.node_ip(),
+  spdlog::info("node {} registered: ip {}, raylet port {}, head {}", id.Hex(), node.node_ip(),
                node.raylet_port(), node.is_head_node());
   nodes_[id] = std::move(node);
   reports_.erase(id);  // a revived node starts from a fresh report
   return absl::OkStatus();
 }
 
-absl::Status NodeManager::UnregisterNode(std::string_view node_id_view, std::string_view reason) {
-  const std::string node_id(node_id_view);
+absl::Status NodeManager::UnregisterNode(const NodeId& node_id, std::string_view reason) {
   absl::MutexLock lock(&mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) {
-    return absl::NotFoundError(absl::StrCat("no node with id ", ToHex(node_id)));
+    return absl::NotFoundError(absl::StrCat("no node with id ", node_id.Hex()));
   }
   proto::NodeInfo& node = it->second;
   if (node.state() == proto::NODE_DEAD) return absl::OkStatus();
@@ -49,23 +49,22 @@ absl::Status NodeManager::UnregisterNode(std::string_view node_id_view, std::str
     for (auto& worker : *report->second.mutable_workers()) worker.set_is_alive(false);
     report->second.clear_demands();
   }
-  spdlog::info("node {} is dead: {}", ToHex(node_id), reason);
+  spdlog::info("node {} is dead: {}", node_id.Hex(), reason);
   return absl::OkStatus();
 }
 
 absl::Status NodeManager::ReportResources(proto::NodeResourceReport report) {
   absl::MutexLock lock(&mu_);
-  auto it = nodes_.find(report.node_id());
+  const NodeId id = NodeId::FromBinary(report.node_id());
+  auto it = nodes_.find(id);
   if (it == nodes_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("node ", ToHex(report.node_id()), " reported resources before registering"));
+        absl::StrCat("node ", id.Hex(), " reported resources before registering"));
   }
   if (it->second.state() == proto::NODE_DEAD) {
-    return absl::FailedPreconditionError(absl::StrCat("node ", ToHex(report.node_id()),
-                                                      " was declared dead: ",
-                                                      it->second.state_message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("node ", id.Hex(), " was declared dead: ", it->second.state_message()));
   }
-  std::string id = report.node_id();
   reports_[id] = std::move(report);
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "gcs/gcs_table_storage.h"
 
@@ -30,11 +31,11 @@ class NodeManager {
   explicit NodeManager(GcsTableStorage* storage) : storage_(storage) {}
 
   // Adds the node as ALIVE, or revives a known id (a restarted raylet keeps its place in the
-  // list). InvalidArgument without a node id. Fills start_time_ms with now when unset.
+  // list). InvalidArgument without a node id (16 bytes). Fills start_time_ms with now when unset.
   absl::Status RegisterNode(proto::NodeInfo node);
   // Marks the node DEAD with `reason` as its state message and its workers as not alive.
   // NotFound for an unknown node; a dead node stays dead (no-op).
-  absl::Status UnregisterNode(std::string_view node_id, std::string_view reason);
+  absl::Status UnregisterNode(const NodeId& node_id, std::string_view reason);
   // Replaces the node's latest report. NotFound for an unknown node, FailedPrecondition for a
   // node already declared dead (its raylet should stop).
   absl::Status ReportResources(proto::NodeResourceReport report);
@@ -47,9 +48,9 @@ class NodeManager {
  private:
   GcsTableStorage* storage_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> registration_order_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, proto::NodeResourceReport> reports_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<NodeId, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
+  std::vector<NodeId> registration_order_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<NodeId, proto::NodeResourceReport> reports_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace moray::gcs

@@ -1,5 +1,6 @@
 #include "gcs/node_manager.h"
 
+#include "common/id.h"
 #include "gtest/gtest.h"
 
 namespace moray::gcs {
@@ -36,12 +37,13 @@ TEST(NodeManagerTest, RegisterListInOrderAndUnregisterWithReason) {
   EXPECT_EQ(all[0].state(), proto::NODE_ALIVE);
   EXPECT_GT(all[0].start_time_ms(), 0);
 
-  ASSERT_TRUE(nodes.UnregisterNode(std::string(16, 'a'), "raylet exited").ok());
+  ASSERT_TRUE(nodes.UnregisterNode(NodeId::FromBinary(std::string(16, 'a')), "raylet exited").ok());
   all = nodes.GetAllNodes();
   EXPECT_EQ(all[1].state(), proto::NODE_DEAD);
   EXPECT_EQ(all[1].state_message(), "raylet exited");
   EXPECT_GT(all[1].end_time_ms(), 0);
-  EXPECT_EQ(nodes.UnregisterNode(std::string(16, 'z'), "x").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(nodes.UnregisterNode(NodeId::FromBinary(std::string(16, 'z')), "x").code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(nodes.RegisterNode(proto::NodeInfo()).code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -56,7 +58,7 @@ TEST(NodeManagerTest, KeepsLatestReportAndRejectsStrangers) {
   EXPECT_EQ(status.reports(0).resources_available().at("CPU"), 0.5);
 
   EXPECT_EQ(nodes.ReportResources(Report('x', 1)).code(), absl::StatusCode::kNotFound);
-  ASSERT_TRUE(nodes.UnregisterNode(std::string(16, 'a'), "gone").ok());
+  ASSERT_TRUE(nodes.UnregisterNode(NodeId::FromBinary(std::string(16, 'a')), "gone").ok());
   EXPECT_EQ(nodes.ReportResources(Report('a', 1)).code(), absl::StatusCode::kFailedPrecondition);
   // The dead node's workers are listed as not alive.
   status = nodes.GetClusterStatus();

@@ -10,44 +10,47 @@ namespace moray::gcs {
 void ObjectSnapshotStore::Report(const proto::ReportObjectsRequest& request) {
   absl::MutexLock lock(&mu_);
   for (const auto& snapshot : request.snapshots()) {
-    if (snapshot.worker_id().empty() || finished_jobs_.contains(snapshot.job_id())) continue;
-    auto [it, inserted] = workers_.try_emplace(snapshot.worker_id());
+    const WorkerId worker_id = WorkerId::FromBinary(snapshot.worker_id());
+    if (worker_id.IsNil() || finished_jobs_.contains(JobId::FromBinary(snapshot.job_id())))
+      continue;
+    auto [it, inserted] = workers_.try_emplace(worker_id);
     if (inserted) {
       it->second.seq = next_seq_++;
-      by_seq_.emplace(it->second.seq, snapshot.worker_id());
+      by_seq_.emplace(it->second.seq, worker_id);
     }
     it->second.snapshot = snapshot;
   }
-  for (const auto& worker_id : request.dead_worker_ids()) EraseLocked(worker_id);
+  for (const auto& worker_id : request.dead_worker_ids())
+    EraseLocked(WorkerId::FromBinary(worker_id));
 }
 
-void ObjectSnapshotStore::EraseLocked(const std::string& worker_id) {
+void ObjectSnapshotStore::EraseLocked(const WorkerId& worker_id) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   by_seq_.erase(it->second.seq);
   workers_.erase(it);
 }
 
-void ObjectSnapshotStore::DropWorker(const std::string& worker_id) {
+void ObjectSnapshotStore::DropWorker(const WorkerId& worker_id) {
   absl::MutexLock lock(&mu_);
   EraseLocked(worker_id);
 }
 
-void ObjectSnapshotStore::DropJob(const std::string& job_id) {
+void ObjectSnapshotStore::DropJob(const JobId& job_id) {
   absl::MutexLock lock(&mu_);
   finished_jobs_.insert(job_id);
-  std::vector<std::string> doomed;
+  std::vector<WorkerId> doomed;
   for (const auto& [worker_id, entry] : workers_) {
-    if (entry.snapshot.job_id() == job_id) doomed.push_back(worker_id);
+    if (JobId::FromBinary(entry.snapshot.job_id()) == job_id) doomed.push_back(worker_id);
   }
   for (const auto& worker_id : doomed) EraseLocked(worker_id);
 }
 
-void ObjectSnapshotStore::DropNode(const std::string& node_id) {
+void ObjectSnapshotStore::DropNode(const NodeId& node_id) {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> doomed;
+  std::vector<WorkerId> doomed;
   for (const auto& [worker_id, entry] : workers_) {
-    if (entry.snapshot.node_id() == node_id) doomed.push_back(worker_id);
+    if (NodeId::FromBinary(entry.snapshot.node_id()) == node_id) doomed.push_back(worker_id);
   }
   for (const auto& worker_id : doomed) EraseLocked(worker_id);
 }

@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 
 namespace moray::gcs {
@@ -31,10 +32,10 @@ class ObjectSnapshotStore {
  public:
   // Replaces the snapshot of each reporting worker, then drops those of the dead workers.
   void Report(const proto::ReportObjectsRequest& request);
-  void DropWorker(const std::string& worker_id);
+  void DropWorker(const WorkerId& worker_id);
   // Drops the job's snapshots and ignores its later reports.
-  void DropJob(const std::string& job_id);
-  void DropNode(const std::string& node_id);
+  void DropJob(const JobId& job_id);
+  void DropNode(const NodeId& node_id);
 
   // Objects matching every filter — workers in the order they first reported, each worker's
   // objects in its snapshot's order — at most request.limit() of them (<= 0: all). total counts
@@ -49,12 +50,12 @@ class ObjectSnapshotStore {
     uint64_t seq = 0;
     proto::WorkerObjects snapshot;
   };
-  void EraseLocked(const std::string& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(const WorkerId& worker_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> workers_ ABSL_GUARDED_BY(mu_);  // by worker id
-  std::map<uint64_t, std::string> by_seq_ ABSL_GUARDED_BY(mu_);           // first report order
-  absl::flat_hash_set<std::string> finished_jobs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<WorkerId, Entry> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, WorkerId> by_seq_ ABSL_GUARDED_BY(mu_);  // first report order
+  absl::flat_hash_set<JobId> finished_jobs_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -140,15 +140,15 @@ TEST(ObjectSnapshotStoreTest, DroppedWhenTheWorkerDiesItsJobFinishesOrItsNodeLea
                       {std::string(16, 'w')}));
   EXPECT_THAT(Ids(*store.GetObjects(Query())), ::testing::ElementsAre("61", "63", "65"));
 
-  store.DropJob(kJob1);
+  store.DropJob(JobId::FromBinary(kJob1));
   EXPECT_THAT(Ids(*store.GetObjects(Query())), ::testing::ElementsAre("63", "65"));
   // A late report of the finished job does not bring its objects back.
   store.Report(Report({Worker('d', 'n', kJob1, true, {Object('a', 1, "LOCAL_REFERENCE")})}));
   EXPECT_THAT(Ids(*store.GetObjects(Query())), ::testing::ElementsAre("63", "65"));
 
-  store.DropWorker(std::string(16, 'y'));
+  store.DropWorker(WorkerId::FromBinary(std::string(16, 'y')));
   EXPECT_THAT(Ids(*store.GetObjects(Query())), ::testing::ElementsAre("63"));
-  store.DropNode(std::string(16, 'm'));
+  store.DropNode(NodeId::FromBinary(std::string(16, 'm')));
   EXPECT_EQ(store.GetObjects(Query())->total(), 0);
   EXPECT_EQ(store.num_workers(), 0u);
 }

@@ -45,15 +45,11 @@ void TaskEventStore::AddEvents(const google::protobuf::RepeatedPtrField<proto::T
   absl::MutexLock lock(&mu_);
   num_dropped_ += std::max<int64_t>(0, dropped_by_reporter);
   for (const auto& event : events) {
-    const std::string& id = event.task_id();
-    if (id.empty() || id.size() > kMaxTaskIdSize) {
+    const Key key{TaskId::FromBinary(event.task_id()), event.attempt_number()};
+    if (key.task_id.IsNil()) {
       ++num_dropped_;  // malformed: nothing to merge it into
       continue;
     }
-    Key key;
-    std::memcpy(key.id.data(), id.data(), id.size());
-    key.id_size = static_cast<uint8_t>(id.size());
-    key.attempt = event.attempt_number();
     Merge(event, key);
   }
 }
@@ -81,8 +77,10 @@ void TaskEventStore::EvictOne() {
 std::shared_ptr<const TaskEventStore::Descriptive> TaskEventStore::ShareDescriptive(
     const proto::TaskEvent& e) {
   auto equal = [&e](const Descriptive& d) {
-    if (d.type != e.type() || d.name != e.name() || d.func_or_class_name != e.func_or_class_name() ||
-        d.parent_task_id != e.parent_task_id() || d.actor_id != e.actor_id() ||
+    if (d.type != e.type() || d.name != e.name() ||
+        d.func_or_class_name != e.func_or_class_name() ||
+        d.parent_task_id != TaskId::FromBinary(e.parent_task_id()) ||
+        d.actor_id != ActorId::FromBinary(e.actor_id()) ||
         d.resources.size() != e.required_resources().size()) {
       return false;
     }
@@ -93,7 +91,12 @@ std::shared_ptr<const TaskEventStore::Descriptive> TaskEventStore::ShareDescript
     return true;
   };
   auto make = [&e] {
-    Descriptive d{e.name(), e.func_or_class_name(), e.parent_task_id(), e.actor_id(), e.type(), {}};
+    Descriptive d{e.name(),
+                  e.func_or_class_name(),
+                  TaskId::FromBinary(e.parent_task_id()),
+                  ActorId::FromBinary(e.actor_id()),
+                  e.type(),
+                  {}};
     d.resources.assign(e.required_resources().begin(), e.required_resources().end());
     std::sort(d.resources.begin(), d.resources.end());
     return d;
@@ -112,12 +115,12 @@ std::shared_ptr<const TaskEventStore::Execution> TaskEventStore::ShareExecution(
 void TaskEventStore::Merge(const proto::TaskEvent& event, const Key& key) {
   auto [seq, record] = FindOrInsert(key);
   Record& r = *record;
-  if (!event.job_id().empty()) r.job_id = event.job_id();
+  if (!event.job_id().empty()) r.job_id = JobId::FromBinary(event.job_id());
   if (event.has_descriptive_fields()) r.descriptive = ShareDescriptive(event);
   if (!event.node_id().empty() || !event.worker_id().empty() || event.worker_pid() != 0) {
     Execution x = r.execution ? *r.execution : Execution{};
-    if (!event.node_id().empty()) x.node_id = event.node_id();
-    if (!event.worker_id().empty()) x.worker_id = event.worker_id();
+    if (!event.node_id().empty()) x.node_id = NodeId::FromBinary(event.node_id());
+    if (!event.worker_id().empty()) x.worker_id = WorkerId::FromBinary(event.worker_id());
     if (event.worker_pid() != 0) x.worker_pid = event.worker_pid();
     r.execution = ShareExecution(std::move(x));
   }
@@ -146,21 +149,21 @@ void TaskEventStore::ApplyState(uint64_t seq, Record& r, proto::TaskState state,
 
 proto::TaskRecord TaskEventStore::ToProto(const Record& r) {
   proto::TaskRecord out;
-  out.set_task_id(std::string(r.key.task_id()));
+  out.set_task_id(r.key.task_id.Binary());
   out.set_attempt_number(r.key.attempt);
   out.set_state(r.state);
-  out.set_job_id(r.job_id);
+  out.set_job_id(r.job_id.Binary());
   if (const Descriptive* d = r.descriptive.get()) {
     out.set_name(d->name);
     out.set_func_or_class_name(d->func_or_class_name);
     out.set_type(d->type);
-    out.set_parent_task_id(d->parent_task_id);
-    out.set_actor_id(d->actor_id);
+    out.set_parent_task_id(d->parent_task_id.Binary());
+    out.set_actor_id(d->actor_id.Binary());
     out.mutable_required_resources()->insert(d->resources.begin(), d->resources.end());
   }
   if (const Execution* x = r.execution.get()) {
-    out.set_node_id(x->node_id);
-    out.set_worker_id(x->worker_id);
+    out.set_node_id(x->node_id.Binary());
+    out.set_worker_id(x->worker_id.Binary());
     out.set_worker_pid(x->worker_pid);
   }
   if (r.error) {

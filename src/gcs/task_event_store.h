@@ -24,8 +24,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +35,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 
 namespace moray::gcs {
@@ -46,38 +47,35 @@ struct TaskEventStoreOptions {
 
 namespace task_event_store_internal {
 
-inline constexpr size_t kMaxTaskIdSize = 24;  // task ids are 16 bytes
-
-// (task id, attempt), without a heap allocation.
+// (task id, attempt).
 struct Key {
-  std::array<char, kMaxTaskIdSize> id{};
-  uint8_t id_size = 0;
+  TaskId task_id;
   int32_t attempt = 0;
-  std::string_view task_id() const { return {id.data(), id_size}; }
-  bool operator==(const Key& o) const {
-    return attempt == o.attempt && task_id() == o.task_id();
-  }
+  friend bool operator==(const Key&, const Key&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const Key& k) {
-    return H::combine(std::move(h), k.task_id(), k.attempt);
+    return H::combine(std::move(h), k.task_id, k.attempt);
   }
 };
 // Fields set at submission, alike for many tasks: shared by their records.
 struct Descriptive {
-  std::string name, func_or_class_name, parent_task_id, actor_id;
+  std::string name, func_or_class_name;
+  TaskId parent_task_id;
+  ActorId actor_id;
   proto::TaskType type = proto::NORMAL_TASK;
   std::vector<std::pair<std::string, double>> resources;  // sorted by name
 };
 // Where an attempt ran, alike for a worker's tasks: shared by their records.
 struct Execution {
-  std::string node_id, worker_id;
+  NodeId node_id;
+  WorkerId worker_id;
   int32_t worker_pid = 0;
 };
 inline constexpr int kNumStates = proto::TaskState_ARRAYSIZE;
 struct Record {
   Key key;
   proto::TaskState state = proto::TASK_STATE_NIL;
-  std::string job_id;
+  JobId job_id;
   std::shared_ptr<const Descriptive> descriptive;
   std::shared_ptr<const Execution> execution;
   std::unique_ptr<std::pair<std::string, std::string>> error;  // type, message; rare
@@ -92,7 +90,7 @@ class TaskEventStore {
 
   // Merges `events`. `dropped_by_reporter` counts events a reporter could not send (its buffer
   // was full); it adds to the dropped count GetTasks reports. An event without a task id, or
-  // with one longer than kMaxTaskIdSize, is malformed and counted as dropped.
+  // with one of the wrong size, is malformed and counted as dropped.
   void AddEvents(const google::protobuf::RepeatedPtrField<proto::TaskEvent>& events,
                  int64_t dropped_by_reporter);
 
@@ -102,8 +100,6 @@ class TaskEventStore {
   absl::StatusOr<proto::GetTasksReply> GetTasks(const proto::GetTasksRequest& request) const;
 
   size_t size() const;
-
-  static constexpr size_t kMaxTaskIdSize = task_event_store_internal::kMaxTaskIdSize;
 
  private:
   using Key = task_event_store_internal::Key;

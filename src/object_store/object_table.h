@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common.pb.h"
+#include "common/id.h"
 #include "object_store/spill_files.h"
 
 namespace moray::object_store {
@@ -21,7 +22,7 @@ struct ObjectEntry;
 using LruList = std::list<ObjectEntry*>;
 
 struct ObjectEntry {
-  std::string id;
+  ObjectId id;
   uint64_t size = 0;
   uint64_t offset = 0;          // in shared memory; meaningless when kSpilled
   ObjectState state = ObjectState::kCreated;

@@ -16,10 +16,10 @@ Store::Store(StoreOptions options, char* base)
 
 Store::~Store() = default;
 
-absl::StatusOr<uint64_t> Store::Create(ClientId client, const std::string& id, uint64_t size,
+absl::StatusOr<uint64_t> Store::Create(ClientId client, const ObjectId& id, uint64_t size,
                                        const proto::Address& owner, bool primary) {
   if (objects_.contains(id)) {
-    return absl::AlreadyExistsError(absl::StrCat("object ", ToHex(id), " already exists"));
+    return absl::AlreadyExistsError(absl::StrCat("object ", id.Hex(), " already exists"));
   }
   absl::StatusOr<uint64_t> offset = AllocateWithRoom(size, id);
   if (!offset.ok()) return offset.status();
@@ -37,15 +37,15 @@ absl::StatusOr<uint64_t> Store::Create(ClientId client, const std::string& id, u
   return *offset;
 }
 
-absl::Status Store::Seal(ClientId client, const std::string& id) {
+absl::Status Store::Seal(ClientId client, const ObjectId& id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) {
-    return absl::NotFoundError(absl::StrCat("cannot seal unknown object ", ToHex(id)));
+    return absl::NotFoundError(absl::StrCat("cannot seal unknown object ", id.Hex()));
   }
   ObjectEntry* entry = it->second.get();
   if (entry->state != ObjectState::kCreated || entry->creator != client) {
     return absl::FailedPreconditionError(
-        absl::StrCat("object ", ToHex(id), " is sealed or was created by another client"));
+        absl::StrCat("object ", id.Hex(), " is sealed or was created by another client"));
   }
   entry->state = ObjectState::kSealed;
   const bool deleting = entry->delete_pending;
@@ -54,11 +54,11 @@ absl::Status Store::Seal(ClientId client, const std::string& id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ObjectLocation> Store::Get(ClientId client, const std::string& id) {
+absl::StatusOr<ObjectLocation> Store::Get(ClientId client, const ObjectId& id) {
   auto it = objects_.find(id);
   if (it == objects_.end() || it->second->state == ObjectState::kCreated ||
       it->second->delete_pending) {
-    return absl::NotFoundError(absl::StrCat("object ", ToHex(id), " is not in the store"));
+    return absl::NotFoundError(absl::StrCat("object ", id.Hex(), " is not in the store"));
   }
   ObjectEntry* entry = it->second.get();
   if (entry->state == ObjectState::kSpilled) {
@@ -68,7 +68,7 @@ absl::StatusOr<ObjectLocation> Store::Get(ClientId client, const std::string& id
   return ObjectLocation{entry->offset, entry->size};
 }
 
-void Store::Release(ClientId client, const std::string& id) {
+void Store::Release(ClientId client, const ObjectId& id) {
   auto pins = client_pins_.find(client);
   if (pins == client_pins_.end()) return;
   auto pin = pins->second.find(id);
@@ -79,7 +79,7 @@ void Store::Release(ClientId client, const std::string& id) {
   if (it != objects_.end()) Unpin(it->second.get(), 1);
 }
 
-void Store::Delete(const std::string& id) {
+void Store::Delete(const ObjectId& id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
   ObjectEntry* entry = it->second.get();
@@ -119,7 +119,7 @@ void Store::DisconnectClient(ClientId client) {
   }
 }
 
-bool Store::IsReady(const std::string& id) const {
+bool Store::IsReady(const ObjectId& id) const {
   auto it = objects_.find(id);
   return it != objects_.end() && it->second->state != ObjectState::kCreated &&
          !it->second->delete_pending;
@@ -142,10 +142,10 @@ proto::StoreStats Store::Stats() const {
   return stats;
 }
 
-absl::StatusOr<uint64_t> Store::AllocateWithRoom(uint64_t size, const std::string& for_id) {
+absl::StatusOr<uint64_t> Store::AllocateWithRoom(uint64_t size, const ObjectId& for_id) {
   if (Allocator::Rounded(size) > allocator_.capacity()) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("object store full: object ", ToHex(for_id), " of ", size,
+        absl::StrCat("object store full: object ", for_id.Hex(), " of ", size,
                      " bytes is larger than the object store (", allocator_.capacity(), " bytes)"));
   }
   while (true) {
@@ -165,7 +165,7 @@ absl::StatusOr<uint64_t> Store::AllocateWithRoom(uint64_t size, const std::strin
       continue;
     }
     return absl::ResourceExhaustedError(absl::StrCat(
-        "object store full: no room for object ", ToHex(for_id), " of ", size, " bytes: ",
+        "object store full: no room for object ", for_id.Hex(), " of ", size, " bytes: ",
         pinned_bytes_, " of ", allocator_.capacity(), " bytes are pinned (", num_pinned_,
         " objects in use or being written), largest free block ", allocator_.LargestFreeBlock(),
         " bytes", options_.spill_dir.empty() ? "; spilling is disabled" : ""));
@@ -231,7 +231,7 @@ void Store::Free(ObjectEntry* entry) {
   } else {
     allocator_.Free(entry->offset);
   }
-  const std::string id = entry->id;  // erase destroys *entry
+  const ObjectId id = entry->id;  // erase destroys *entry
   objects_.erase(id);
 }
 

@@ -52,35 +52,34 @@ class Store {
 
   // A new object of `size` bytes, pinned for `client` until Seal. AlreadyExists if the id is
   // known; ResourceExhausted if it cannot fit even after evicting and spilling everything unpinned.
-  [[nodiscard]] absl::StatusOr<uint64_t> Create(ClientId client, const std::string& id,
-                                                uint64_t size, const proto::Address& owner,
-                                                bool primary);
+  [[nodiscard]] absl::StatusOr<uint64_t> Create(ClientId client, const ObjectId& id, uint64_t size,
+                                                const proto::Address& owner, bool primary);
   // Makes a created object immutable and drops its creator's pin. NotFound / FailedPrecondition
   // if `client` did not create it or it is already sealed.
-  [[nodiscard]] absl::Status Seal(ClientId client, const std::string& id);
+  [[nodiscard]] absl::Status Seal(ClientId client, const ObjectId& id);
   // Pins a sealed object for `client` and returns where it is, restoring it first if it was
   // spilled. NotFound if absent, unsealed or deleted; ResourceExhausted if a restore has no room.
-  [[nodiscard]] absl::StatusOr<ObjectLocation> Get(ClientId client, const std::string& id);
+  [[nodiscard]] absl::StatusOr<ObjectLocation> Get(ClientId client, const ObjectId& id);
   // Drops one of `client`'s pins on `id` (no-op if it holds none).
-  void Release(ClientId client, const std::string& id);
+  void Release(ClientId client, const ObjectId& id);
   // The owner frees `id`: now if unpinned, else when the last pin goes. Spilled: drops the extent.
   // An unsealed secondary copy (a failed transfer) is aborted at once: its creator's pin goes,
   // a later Seal fails. An unsealed primary goes when its writer seals it.
-  void Delete(const std::string& id);
+  void Delete(const ObjectId& id);
   // Releases every pin `client` holds and aborts the objects it created but never sealed.
   void DisconnectClient(ClientId client);
 
   // Sealed (in memory or spilled) and not being deleted.
-  bool IsReady(const std::string& id) const;
+  bool IsReady(const ObjectId& id) const;
   proto::StoreStats Stats() const;
   const Allocator& allocator() const { return allocator_; }
   // Called (synchronously) whenever an object becomes sealed.
-  void SetOnSealed(std::function<void(const std::string& id)> on_sealed) {
+  void SetOnSealed(std::function<void(const ObjectId& id)> on_sealed) {
     on_sealed_ = std::move(on_sealed);
   }
 
  private:
-  absl::StatusOr<uint64_t> AllocateWithRoom(uint64_t size, const std::string& for_id);
+  absl::StatusOr<uint64_t> AllocateWithRoom(uint64_t size, const ObjectId& for_id);
   absl::Status Spill(ObjectEntry* entry);
   absl::Status Restore(ObjectEntry* entry);
   void Pin(ClientId client, ObjectEntry* entry);
@@ -93,8 +92,8 @@ class Store {
   char* const base_;  // not owned
   Allocator allocator_;
   SpillFiles spill_;
-  absl::flat_hash_map<std::string, std::unique_ptr<ObjectEntry>> objects_;
-  absl::flat_hash_map<ClientId, absl::flat_hash_map<std::string, int64_t>> client_pins_;
+  absl::flat_hash_map<ObjectId, std::unique_ptr<ObjectEntry>> objects_;
+  absl::flat_hash_map<ClientId, absl::flat_hash_map<ObjectId, int64_t>> client_pins_;
   LruList secondary_lru_;  // front: least recently used
   LruList primary_lru_;
   uint64_t pinned_bytes_ = 0;
@@ -103,7 +102,7 @@ class Store {
   uint64_t evicted_total_ = 0;
   uint64_t spilled_total_ = 0;
   uint64_t restored_total_ = 0;
-  std::function<void(const std::string&)> on_sealed_;
+  std::function<void(const ObjectId&)> on_sealed_;
 };
 
 }  // namespace moray::object_store

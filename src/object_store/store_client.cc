@@ -70,9 +70,9 @@ class StoreClient::State {
     return absl::OkStatus();
   }
 
-  void Release(const std::string& id) {
+  void Release(const ObjectId& id) {
     proto::StoreReleaseRequest request;
-    request.add_object_ids(id);
+    request.add_object_ids(id.Binary());
     conn->Send(proto::STORE_RELEASE, request);
   }
 
@@ -112,7 +112,7 @@ class StoreClient::State {
   std::shared_ptr<rpc::Connection> conn;
   std::unique_ptr<SharedMemory> memory;
   std::mutex created_mutex;
-  absl::flat_hash_set<std::string> created;  // guarded by created_mutex: unsealed, made here
+  absl::flat_hash_set<ObjectId> created;  // guarded by created_mutex: unsealed, made here
   std::mutex populate_mutex;
   std::vector<bool> populated;  // guarded by populate_mutex: per kPopulateChunk
 };
@@ -122,8 +122,7 @@ namespace {
 // A view of one sealed object in the client's mapping; releases its pin when destroyed.
 class StoreBuffer final : public ray::internal::Buffer {
  public:
-  StoreBuffer(std::shared_ptr<StoreClient::State> state, std::string id, const char* data,
-              size_t size)
+  StoreBuffer(std::shared_ptr<StoreClient::State> state, ObjectId id, const char* data, size_t size)
       : state_(std::move(state)), id_(std::move(id)), data_(data), size_(size) {}
   ~StoreBuffer() override { state_->Release(id_); }
   const char* Data() const override { return data_; }
@@ -131,7 +130,7 @@ class StoreBuffer final : public ray::internal::Buffer {
 
  private:
   std::shared_ptr<StoreClient::State> state_;  // keeps the mapping and connection alive
-  const std::string id_;
+  const ObjectId id_;
   const char* const data_;
   const size_t size_;
 };
@@ -169,10 +168,10 @@ StoreClient::~StoreClient() = default;
 const char* StoreClient::base() const { return state_->memory->base(); }
 uint64_t StoreClient::capacity() const { return state_->memory->size(); }
 
-absl::StatusOr<std::span<char>> StoreClient::Create(const std::string& id, uint64_t size,
+absl::StatusOr<std::span<char>> StoreClient::Create(const ObjectId& id, uint64_t size,
                                                     const proto::Address& owner, bool secondary) {
   proto::StoreCreateRequest request;
-  request.set_object_id(id);
+  request.set_object_id(id.Binary());
   request.set_size(size);
   *request.mutable_owner() = owner;
   request.set_secondary(secondary);
@@ -191,20 +190,20 @@ absl::StatusOr<std::span<char>> StoreClient::Create(const std::string& id, uint6
   return std::span<char>(state_->memory->base() + reply.offset(), size);
 }
 
-absl::Status StoreClient::Seal(const std::string& id) {
+absl::Status StoreClient::Seal(const ObjectId& id) {
   {
     std::lock_guard<std::mutex> lock(state_->created_mutex);
     if (state_->created.erase(id) == 0) {
       return absl::FailedPreconditionError(
-          absl::StrCat("object ", ToHex(id), " was not created by this client or is sealed"));
+          absl::StrCat("object ", id.Hex(), " was not created by this client or is sealed"));
     }
   }
   proto::StoreSealRequest request;
-  request.set_object_id(id);
+  request.set_object_id(id.Binary());
   return state_->SendOneWay(proto::STORE_SEAL, request);
 }
 
-absl::Status StoreClient::Put(const std::string& id, const void* data, uint64_t size,
+absl::Status StoreClient::Put(const ObjectId& id, const void* data, uint64_t size,
                               const proto::Address& owner) {
   auto span = Create(id, size, owner);
   if (!span.ok()) return span.status();
@@ -213,9 +212,9 @@ absl::Status StoreClient::Put(const std::string& id, const void* data, uint64_t 
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> StoreClient::Get(
-    const std::vector<std::string>& ids, absl::Duration timeout) {
+    const std::vector<ObjectId>& ids, absl::Duration timeout) {
   proto::StoreGetRequest request;
-  for (const auto& id : ids) request.add_object_ids(id);
+  for (const auto& id : ids) request.add_object_ids(id.Binary());
   if (timeout == absl::InfiniteDuration()) {
     request.set_timeout_ms(-1);
   } else {
@@ -244,9 +243,9 @@ absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> StoreClient:
   return buffers;
 }
 
-absl::Status StoreClient::Delete(const std::vector<std::string>& ids) {
+absl::Status StoreClient::Delete(const std::vector<ObjectId>& ids) {
   proto::StoreDeleteRequest request;
-  for (const auto& id : ids) request.add_object_ids(id);
+  for (const auto& id : ids) request.add_object_ids(id.Binary());
   return state_->SendOneWay(proto::STORE_DELETE, request);
 }
 
@@ -258,9 +257,9 @@ absl::StatusOr<proto::StoreStats> StoreClient::Stats() {
   return stats;
 }
 
-bool StoreClient::Contains(const std::string& id) {
+bool StoreClient::Contains(const ObjectId& id) {
   proto::StoreContainsRequest request;
-  request.set_object_id(id);
+  request.set_object_id(id.Binary());
   auto frame = state_->Call(proto::STORE_CONTAINS, request);
   if (!frame.ok()) return false;
   proto::StoreContainsReply reply;

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "ray/api/ray_runtime.h"
 #include "store.pb.h"
 
@@ -41,25 +42,25 @@ class StoreClient {
   // A new object of `size` bytes: write it through the returned span, then Seal. Pinned by this
   // client until Seal (or until the client disconnects, which aborts it). `secondary`: a copy of
   // an object that lives elsewhere (evictable instead of spillable).
-  absl::StatusOr<std::span<char>> Create(const std::string& id, uint64_t size,
+  absl::StatusOr<std::span<char>> Create(const ObjectId& id, uint64_t size,
                                          const proto::Address& owner = {}, bool secondary = false);
   // Makes the object immutable and visible to Get. FailedPrecondition if this client has no
   // unsealed object `id`. One-way: this client's later calls see it sealed; another client's
   // Get waits for it, but its Contains may still say false for a moment.
-  absl::Status Seal(const std::string& id);
+  absl::Status Seal(const ObjectId& id);
   // Create + one memcpy + Seal.
-  absl::Status Put(const std::string& id, const void* data, uint64_t size,
+  absl::Status Put(const ObjectId& id, const void* data, uint64_t size,
                    const proto::Address& owner = {});
   // One Buffer per id, in order, once every id is sealed, or when `timeout` passes (then ids not
   // sealed yet are null). absl::InfiniteDuration() waits forever; zero does not wait. Spilled
   // objects are restored first. Each Buffer pins its object until destroyed.
   absl::StatusOr<std::vector<std::shared_ptr<ray::internal::Buffer>>> Get(
-      const std::vector<std::string>& ids, absl::Duration timeout);
+      const std::vector<ObjectId>& ids, absl::Duration timeout);
   // The owner frees the objects: now if unpinned, else when the last pin goes.
-  absl::Status Delete(const std::vector<std::string>& ids);
+  absl::Status Delete(const std::vector<ObjectId>& ids);
   absl::StatusOr<proto::StoreStats> Stats();
   // True if `id` is sealed in the store (in memory or spilled). False on a lost connection too.
-  bool Contains(const std::string& id);
+  bool Contains(const ObjectId& id);
 
   // The client's mapping of the store (for tests and diagnostics).
   const char* base() const;

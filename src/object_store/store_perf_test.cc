@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/id.h"
 #include "gtest/gtest.h"
 #include "object_store/store_client.h"
 #include "object_store/store_server.h"
@@ -20,7 +21,8 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-std::string Id(int i) { return absl::StrCat("perf-object-", i, std::string(8, 'x')); }
+// Distinct object ids: the puts of one made-up task.
+ObjectId Id(int i) { return ObjectIdForPut(TaskId::FromBinary(std::string(16, 't')), i); }
 
 TEST(StorePerf, DISABLED_PutGetAndRoundTrips) {
   constexpr uint64_t kCapacity = 1536ull << 20;

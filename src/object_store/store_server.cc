@@ -16,7 +16,7 @@ struct StoreServer::PendingGet {
   explicit PendingGet(rpc::Responder<proto::StoreGetReply> respond) : respond(std::move(respond)) {}
   rpc::Responder<proto::StoreGetReply> respond;
   ClientId client = 0;
-  std::vector<std::string> ids;
+  std::vector<ObjectId> ids;
   uint64_t timer = 0;
   bool done = false;
 };
@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(StoreServerOptio
   store_options.spill_dir = server->options_.spill_dir;
   store_options.spill_file_size = server->options_.spill_file_size;
   server->store_ = std::make_unique<Store>(store_options, server->memory_->base());
-  server->store_->SetOnSealed([raw = server.get()](const std::string& id) { raw->OnSealed(id); });
+  server->store_->SetOnSealed([raw = server.get()](const ObjectId& id) { raw->OnSealed(id); });
   server->PublishStats();
 
   server->loop_ = std::make_unique<rpc::EventLoop>();
@@ -183,8 +183,8 @@ void StoreServer::RegisterMethods() {
       [this](const Peer& peer, proto::StoreCreateRequest&& request,
              rpc::Responder<proto::StoreCreateReply> respond) {
         absl::StatusOr<uint64_t> offset =
-            store_->Create(ClientOf(peer).id, request.object_id(), request.size(), request.owner(),
-                           !request.secondary());
+            store_->Create(ClientOf(peer).id, ObjectId::FromBinary(request.object_id()),
+                           request.size(), request.owner(), !request.secondary());
         if (!offset.ok()) {
           respond.Fail(offset.status());
           return;
@@ -195,7 +195,8 @@ void StoreServer::RegisterMethods() {
       });
   service_.OneWay<proto::StoreSealRequest>(
       proto::STORE_SEAL, kNode, [this](const Peer& peer, proto::StoreSealRequest&& request) {
-        absl::Status sealed = store_->Seal(ClientOf(peer).id, request.object_id());
+        absl::Status sealed =
+            store_->Seal(ClientOf(peer).id, ObjectId::FromBinary(request.object_id()));
         if (!sealed.ok()) spdlog::debug("object store: SEAL: {}", sealed.ToString());
       });
   service_.Unary<proto::StoreGetRequest, proto::StoreGetReply>(
@@ -207,12 +208,13 @@ void StoreServer::RegisterMethods() {
   service_.OneWay<proto::StoreReleaseRequest>(
       proto::STORE_RELEASE, kNode, [this](const Peer& peer, proto::StoreReleaseRequest&& request) {
         for (const auto& object_id : request.object_ids()) {
-          store_->Release(ClientOf(peer).id, object_id);
+          store_->Release(ClientOf(peer).id, ObjectId::FromBinary(object_id));
         }
       });
   service_.OneWay<proto::StoreDeleteRequest>(
       proto::STORE_DELETE, kNode, [this](const Peer&, proto::StoreDeleteRequest&& request) {
-        for (const auto& object_id : request.object_ids()) store_->Delete(object_id);
+        for (const auto& object_id : request.object_ids())
+          store_->Delete(ObjectId::FromBinary(object_id));
       });
   service_.Sync<proto::StoreStatsRequest, proto::StoreStats>(
       proto::STORE_STATS, kNode,
@@ -225,7 +227,7 @@ void StoreServer::RegisterMethods() {
       proto::STORE_CONTAINS, kNode,
       [this](const Peer&, const proto::StoreContainsRequest& request,
              proto::StoreContainsReply* reply) {
-        reply->set_contains(store_->IsReady(request.object_id()));
+        reply->set_contains(store_->IsReady(ObjectId::FromBinary(request.object_id())));
         return absl::OkStatus();
       });
 }
@@ -234,7 +236,8 @@ void StoreServer::HandleGet(Client& client, const proto::StoreGetRequest& reques
                             rpc::Responder<proto::StoreGetReply> respond) {
   auto get = std::make_shared<PendingGet>(std::move(respond));
   get->client = client.id;
-  get->ids.assign(request.object_ids().begin(), request.object_ids().end());
+  get->ids.reserve(request.object_ids_size());
+  for (const auto& id : request.object_ids()) get->ids.push_back(ObjectId::FromBinary(id));
   bool ready = true;
   for (const auto& id : get->ids) ready = ready && store_->IsReady(id);
   if (ready || request.timeout_ms() == 0) {
@@ -257,7 +260,7 @@ void StoreServer::HandleGet(Client& client, const proto::StoreGetRequest& reques
   }
 }
 
-void StoreServer::OnSealed(const std::string& id) {
+void StoreServer::OnSealed(const ObjectId& id) {
   auto it = waiting_.find(id);
   if (it == waiting_.end()) return;
   std::vector<std::shared_ptr<PendingGet>> gets = std::move(it->second);
@@ -275,7 +278,7 @@ void StoreServer::AnswerGet(const std::shared_ptr<PendingGet>& get) {
   if (get->timer != 0) loop_->CancelTimer(get->timer);
   ForgetGet(get);
   proto::StoreGetReply reply;
-  std::vector<std::string> pinned;
+  std::vector<ObjectId> pinned;
   absl::Status failure;
   for (const auto& id : get->ids) {
     proto::StoreObjectLocation* location = reply.add_objects();

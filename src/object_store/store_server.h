@@ -80,7 +80,7 @@ class StoreServer {
   }
   void HandleGet(Client& client, const proto::StoreGetRequest& request,
                  rpc::Responder<proto::StoreGetReply> respond);
-  void OnSealed(const std::string& id);
+  void OnSealed(const ObjectId& id);
   void AnswerGet(const std::shared_ptr<PendingGet>& get);
   void ForgetGet(const std::shared_ptr<PendingGet>& get);
   void PublishStats();
@@ -94,7 +94,7 @@ class StoreServer {
   std::unique_ptr<rpc::Server> server_;
   ClientId next_client_ = 1;
   absl::flat_hash_map<ClientId, std::unique_ptr<Client>> clients_;
-  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<PendingGet>>> waiting_;
+  absl::flat_hash_map<ObjectId, std::vector<std::shared_ptr<PendingGet>>> waiting_;
   bool stopped_ = false;  // controlling thread
 
   mutable std::mutex stats_mutex_;

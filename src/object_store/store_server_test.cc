@@ -1,5 +1,7 @@
 // StoreServer + StoreClient over a real Unix socket: the server on its own loop thread, clients
 // in the test, as a core worker would use them.
+#include "object_store/store_server.h"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,17 +14,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/id.h"
 #include "gtest/gtest.h"
 #include "object_store/store_client.h"
 #include "object_store/store_handshake.h"
-#include "object_store/store_server.h"
 
 namespace moray::object_store {
 namespace {
 
 constexpr uint64_t kCapacity = 64ull << 20;
 
-std::string Id(int i) { return absl::StrCat("object-", i, std::string(12, 'x')); }
+// Distinct object ids: the puts of one made-up task.
+ObjectId Id(int i) { return ObjectIdForPut(TaskId::FromBinary(std::string(16, 't')), i); }
 
 // Deterministic bytes for object `seed`.
 void Fill(char* out, uint64_t size, int seed) {
@@ -224,8 +227,8 @@ TEST_F(StoreServerTest, ClosedConnectionReleasesPinsAndAbortsUnsealedObjects) {
     return reply;
   };
   proto::StoreGetRequest get;
-  get.add_object_ids(Id(1));
-  get.add_object_ids(Id(1));
+  get.add_object_ids(Id(1).Binary());
+  get.add_object_ids(Id(1).Binary());
   get.set_timeout_ms(1000);
   proto::StoreGetReply got;
   ASSERT_TRUE(call(proto::STORE_GET, get).ParseBody(&got).ok());
@@ -234,7 +237,7 @@ TEST_F(StoreServerTest, ClosedConnectionReleasesPinsAndAbortsUnsealedObjects) {
   EXPECT_TRUE(got.objects(0).found());
   EXPECT_EQ(got.objects(0).size(), 3u);
   proto::StoreCreateRequest create;
-  create.set_object_id(Id(2));
+  create.set_object_id(Id(2).Binary());
   create.set_size(100);
   proto::StoreCreateReply created;
   ASSERT_TRUE(call(proto::STORE_CREATE, create).ParseBody(&created).ok());
@@ -293,11 +296,13 @@ TEST_F(StoreServerTest, WorkingSetThreeTimesTheStoreSpillsAndReadsBackByteExact)
   }
   stats = Stats(*reader);
   EXPECT_GT(stats.restored_total(), static_cast<uint64_t>(kCount));
-  ASSERT_TRUE(writer->Delete([&] {
-                std::vector<std::string> ids;
-                for (int i = 0; i < kCount; ++i) ids.push_back(Id(i));
-                return ids;
-              }()).ok());
+  ASSERT_TRUE(writer
+                  ->Delete([&] {
+                    std::vector<ObjectId> ids;
+                    for (int i = 0; i < kCount; ++i) ids.push_back(Id(i));
+                    return ids;
+                  }())
+                  .ok());
   stats = Stats(*writer);
   EXPECT_EQ(stats.num_objects(), 0u);
   EXPECT_EQ(stats.used(), 0u);

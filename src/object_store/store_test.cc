@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/id.h"
 #include "gtest/gtest.h"
 
 namespace moray::object_store {
@@ -17,7 +18,8 @@ constexpr uint64_t kObject = 256 << 10;  // four fit
 constexpr ClientId kWriter = 1;
 constexpr ClientId kReader = 2;
 
-std::string Id(int i) { return absl::StrCat("object-", i, std::string(12, 'x')); }
+// Distinct object ids: the puts of one made-up task.
+ObjectId Id(int i) { return ObjectIdForPut(TaskId::FromBinary(std::string(16, 't')), i); }
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -210,13 +212,13 @@ TEST_F(StoreTest, WithoutASpillDirectoryPrimaryCopiesAreNeverDropped) {
 }
 
 TEST_F(StoreTest, SealWakesTheCallbackUnlessDeleted) {
-  std::vector<std::string> sealed;
-  store_->SetOnSealed([&](const std::string& id) { sealed.push_back(id); });
+  std::vector<ObjectId> sealed;
+  store_->SetOnSealed([&](const ObjectId& id) { sealed.push_back(id); });
   Put(1, 'a');
   ASSERT_TRUE(store_->Create(kWriter, Id(2), 10, {}, true).ok());
   store_->Delete(Id(2));  // deleted while being written
   ASSERT_TRUE(store_->Seal(kWriter, Id(2)).ok());
-  EXPECT_EQ(sealed, std::vector<std::string>{Id(1)});
+  EXPECT_EQ(sealed, std::vector<ObjectId>{Id(1)});
   EXPECT_EQ(store_->Stats().num_objects(), 1u);
 }
 

@@ -38,19 +38,19 @@ bool FitsIn(const ClusterScheduler::Resources& asked, const ClusterScheduler::Re
 }
 
 void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
-  std::map<std::string, const proto::NodeResourceReport*> reports;
-  for (const auto& report : view.reports()) reports[report.node_id()] = &report;
-  std::map<std::string, Remote> remote;
+  std::map<NodeId, const proto::NodeResourceReport*> reports;
+  for (const auto& report : view.reports()) reports[NodeId::FromBinary(report.node_id())] = &report;
+  std::map<NodeId, Remote> remote;
   known_.clear();
-  for (const auto& node : view.nodes()) known_.insert(node.node_id());
+  for (const auto& node : view.nodes()) known_.insert(NodeId::FromBinary(node.node_id()));
   for (const auto& node : view.nodes()) {
-    if (node.state() != proto::NODE_ALIVE || node.node_id() == local_ ||
-        dead_.contains(node.node_id())) {
+    const NodeId node_id = NodeId::FromBinary(node.node_id());
+    if (node.state() != proto::NODE_ALIVE || node_id == local_ || dead_.contains(node_id)) {
       continue;
     }
-    Remote& r = remote[node.node_id()];
+    Remote& r = remote[node_id];
     r.info = node;
-    auto it = reports.find(node.node_id());
+    auto it = reports.find(node_id);
     if (it != reports.end() && !it->second->resources_total().empty()) {
       r.total.insert(it->second->resources_total().begin(), it->second->resources_total().end());
       r.available.insert(it->second->resources_available().begin(),
@@ -63,12 +63,12 @@ void ClusterScheduler::UpdateView(const proto::GetClusterStatusReply& view) {
   remote_ = std::move(remote);
 }
 
-void ClusterScheduler::ForgetNode(const std::string& node_id) {
+void ClusterScheduler::ForgetNode(const NodeId& node_id) {
   dead_.insert(node_id);
   remote_.erase(node_id);
 }
 
-void ClusterScheduler::Charge(const std::string& node_id, const Resources& asked) {
+void ClusterScheduler::Charge(const NodeId& node_id, const Resources& asked) {
   auto it = remote_.find(node_id);
   if (it == remote_.end()) return;
   for (const auto& [name, amount] : asked) {
@@ -109,12 +109,12 @@ const ClusterScheduler::Candidate* ClusterScheduler::LeastLoaded(
 
 ClusterScheduler::Decision ClusterScheduler::Default(const Resources& asked,
                                                      const std::vector<Candidate>& nodes,
-                                                     const std::string& preferred_node) const {
+                                                     const NodeId& preferred_node) const {
   // Where the arguments are, if that node has room: saves moving them. Whether another node
   // has room is its own raylet's call: this view of it may be a second old, so the request goes
   // there to be decided with its fresh resources (it runs it or places it as usual).
   for (const auto& c : nodes) {
-    if (c.node_id != preferred_node || preferred_node.empty()) continue;
+    if (c.node_id != preferred_node || preferred_node.IsNil()) continue;
     if (c.info) {
       if (!FitsIn(asked, *c.total)) break;  // can never run it there
       Decision d = To(c);
@@ -141,22 +141,23 @@ ClusterScheduler::Decision ClusterScheduler::Pick(const Resources& asked,
                                                   const proto::SchedulingStrategy& strategy,
                                                   const Resources& local_total,
                                                   const Resources& local_available,
-                                                  const std::string& preferred_node) {
+                                                  const NodeId& preferred_node) {
   std::vector<Candidate> nodes = Candidates(local_total, local_available);
   switch (strategy.kind()) {
     case proto::SchedulingStrategy::NODE_AFFINITY: {
       std::string problem = "is not alive (dead, or not part of this cluster)";
+      const NodeId wanted = NodeId::FromBinary(strategy.node_id());
       for (const auto& c : nodes) {
-        if (c.node_id != strategy.node_id()) continue;
+        if (c.node_id != wanted) continue;
         if (FitsIn(asked, *c.total)) return To(c);
         problem = "can never provide the requested resources";
       }
       if (strategy.soft()) return Default(asked, nodes, preferred_node);
       Decision d;
-      if (!known_.contains(strategy.node_id()) && strategy.node_id() != local_) {
+      if (!known_.contains(wanted) && wanted != local_) {
         d.wait_for_view = true;
       }
-      d.error = absl::StrCat("node affinity: node ", ToHex(strategy.node_id()), " ", problem);
+      d.error = absl::StrCat("node affinity: node ", wanted.Hex(), " ", problem);
       return d;
     }
     case proto::SchedulingStrategy::SPREAD: {

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "common/id.h"
 #include "gcs.pb.h"
 
 namespace moray::raylet {
@@ -50,27 +51,27 @@ class ClusterScheduler {
     bool near_arguments = false;
   };
 
-  explicit ClusterScheduler(std::string local_node_id) : local_(std::move(local_node_id)) {}
+  explicit ClusterScheduler(NodeId local_node_id) : local_(local_node_id) {}
 
   void UpdateView(const proto::GetClusterStatusReply& view);
   // The GCS declared the node dead (NODE_DIED): no longer a candidate, ahead of the next view
   // and whatever a view sent before its death says.
-  void ForgetNode(const std::string& node_id);
+  void ForgetNode(const NodeId& node_id);
   // Every node declared dead by NODE_DIED, which stays dead whatever a late view says.
-  const std::set<std::string>& declared_dead() const { return dead_; }
+  const std::set<NodeId>& declared_dead() const { return dead_; }
   // A request for `asked` was sent to remote node `node_id`: until the next view, its resources
   // count as taken there, so requests placed meanwhile do not all pick the same free node.
-  void Charge(const std::string& node_id, const Resources& asked);
-  // `preferred_node` (may be empty): DEFAULT's choice when it has room (see above).
+  void Charge(const NodeId& node_id, const Resources& asked);
+  // `preferred_node` (may be nil): DEFAULT's choice when it has room (see above).
   Decision Pick(const Resources& asked, const proto::SchedulingStrategy& strategy,
                 const Resources& local_total, const Resources& local_available,
-                const std::string& preferred_node = "");
+                const NodeId& preferred_node = NodeId());
   // Alive nodes in the view other than this one (tests, status).
   size_t num_remote_nodes() const { return remote_.size(); }
 
  private:
   struct Candidate {
-    std::string node_id;
+    NodeId node_id;
     const proto::NodeInfo* info = nullptr;  // null for the local node
     const Resources* total = nullptr;
     const Resources* available = nullptr;
@@ -78,22 +79,22 @@ class ClusterScheduler {
   std::vector<Candidate> Candidates(const Resources& local_total,
                                     const Resources& local_available) const;
   Decision Default(const Resources& asked, const std::vector<Candidate>& nodes,
-                   const std::string& preferred_node) const;
+                   const NodeId& preferred_node) const;
   Decision To(const Candidate& c) const;
   // The least-loaded of `nodes` that has `asked` free now (or, !free_now, in total); the first
   // wins ties; nullptr if none.
   static const Candidate* LeastLoaded(const std::vector<Candidate>& nodes, const Resources& asked,
                                       bool free_now);
 
-  const std::string local_;
+  const NodeId local_;
   struct Remote {
     proto::NodeInfo info;
     Resources total;
     Resources available;
   };
-  std::map<std::string, Remote> remote_;  // alive nodes other than this one, by id
-  std::set<std::string> known_;           // every node id in the view, alive or dead
-  std::set<std::string> dead_;            // declared dead by NODE_DIED
+  std::map<NodeId, Remote> remote_;  // alive nodes other than this one
+  std::set<NodeId> known_;           // every node id in the view, alive or dead
+  std::set<NodeId> dead_;            // declared dead by NODE_DIED
   size_t spread_next_ = 0;
 };
 

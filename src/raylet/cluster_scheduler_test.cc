@@ -2,24 +2,30 @@
 
 #include <set>
 
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::raylet {
 namespace {
 
 using Resources = ClusterScheduler::Resources;
+using moray::testing::NamedId;
+
+// Node "A" as the runtime sees it, and as messages carry it.
+NodeId Id(std::string_view name) { return NamedId<NodeId>(name); }
+std::string N(std::string_view name) { return Id(name).Binary(); }
 
 // A view with the local node "L" and remote nodes "A" and "B"; A alone has "gpu".
 proto::GetClusterStatusReply View(double a_cpu_free, double b_cpu_free) {
   proto::GetClusterStatusReply view;
   auto add = [&](const std::string& id, double cpus, double free, bool gpu) {
     auto* node = view.add_nodes();
-    node->set_node_id(id);
+    node->set_node_id(N(id));
     node->set_node_ip("10.0.0." + id);
     node->set_raylet_port(1000 + id[0]);
     node->set_state(proto::NODE_ALIVE);
     auto* report = view.add_reports();
-    report->set_node_id(id);
+    report->set_node_id(N(id));
     (*report->mutable_resources_total())["CPU"] = cpus;
     (*report->mutable_resources_available())["CPU"] = free;
     if (gpu) {
@@ -31,7 +37,7 @@ proto::GetClusterStatusReply View(double a_cpu_free, double b_cpu_free) {
   add("A", 4, a_cpu_free, true);
   add("B", 4, b_cpu_free, false);
   auto* dead = view.add_nodes();
-  dead->set_node_id("D");
+  dead->set_node_id(N("D"));
   dead->set_state(proto::NODE_DEAD);
   return view;
 }
@@ -40,7 +46,7 @@ proto::SchedulingStrategy Strategy(proto::SchedulingStrategy::Kind kind, std::st
                                    bool soft = false) {
   proto::SchedulingStrategy s;
   s.set_kind(kind);
-  s.set_node_id(node);
+  s.set_node_id(node.empty() ? "" : N(node));
   s.set_soft(soft);
   return s;
 }
@@ -49,72 +55,72 @@ const Resources kOneCpu = {{"CPU", 1}};
 const Resources kLocalTotal = {{"CPU", 4}};
 
 TEST(ClusterSchedulerTest, DefaultStaysLocalUntilHalfBusyThenLeastLoaded) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/3));
   EXPECT_EQ(s.num_remote_nodes(), 2u);  // the dead node does not count
   auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 3}});  // 25% busy
   EXPECT_TRUE(d.local);
   d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 1}});  // 75% busy: B (25%) is less loaded
   ASSERT_FALSE(d.local);
-  EXPECT_EQ(d.node.node_id(), "B");
+  EXPECT_EQ(d.node.node_id(), N("B"));
   d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here
-  EXPECT_EQ(d.node.node_id(), "B");
+  EXPECT_EQ(d.node.node_id(), N("B"));
 }
 
 TEST(ClusterSchedulerTest, DefaultGoesToThePreferredNodeWhileItHasRoom) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/4, /*b_cpu_free=*/1));
-  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "A");  // idle here, but data on A
+  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("A"));  // idle here, but data on A
   ASSERT_FALSE(d.local);
-  EXPECT_EQ(d.node.node_id(), "A");
+  EXPECT_EQ(d.node.node_id(), N("A"));
   EXPECT_TRUE(d.near_arguments);
   // B looks 75% busy, but this view may be stale: B's raylet decides (with fresh resources)
   // whether it has room, so the request still goes there as a first placement.
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "B");
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("B"));
   ASSERT_FALSE(d.local);
-  EXPECT_EQ(d.node.node_id(), "B");
+  EXPECT_EQ(d.node.node_id(), N("B"));
   EXPECT_TRUE(d.near_arguments);
   // A node that can never run it is not asked.
-  EXPECT_TRUE(s.Pick({{"CPU", 8}}, {}, {{"CPU", 8}}, {{"CPU", 8}}, "A").local);
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "D").local);  // dead: ignored
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, "L").local);
+  EXPECT_TRUE(s.Pick({{"CPU", 8}}, {}, {{"CPU", 8}}, {{"CPU", 8}}, Id("A")).local);
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("D")).local);  // dead: ignored
+  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("L")).local);
   // The preferred node is this one: decided here with its own resources. Busy here, the task
   // goes where there is room rather than waiting for its data's node.
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}, "L");
+  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}, Id("L"));
   ASSERT_FALSE(d.local);
   EXPECT_FALSE(d.near_arguments);
-  EXPECT_EQ(d.node.node_id(), "A");
+  EXPECT_EQ(d.node.node_id(), N("A"));
 }
 
 TEST(ClusterSchedulerTest, DefaultWaitsLocallyWhenNobodyIsFreeAndGoesWhereItCanEverRun) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(0, 0));
   EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
   auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
   ASSERT_FALSE(gpu.local);
-  EXPECT_EQ(gpu.node.node_id(), "A");
+  EXPECT_EQ(gpu.node.node_id(), N("A"));
   EXPECT_TRUE(s.Pick({{"tpu", 1}}, {}, kLocalTotal, {{"CPU", 4}}).local)  // infeasible anywhere
       << "stays here as an infeasible demand";
 }
 
 TEST(ClusterSchedulerTest, SpreadRotatesOverNodesWithRoom) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(4, 4));
   std::set<std::string> seen;
   for (int i = 0; i < 6; ++i) {
     auto d = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::SPREAD), kLocalTotal,
                     {{"CPU", 4}});
-    seen.insert(d.local ? "L" : d.node.node_id());
+    seen.insert(d.local ? N("L") : d.node.node_id());
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"L", "A", "B"}));
+  EXPECT_EQ(seen, (std::set<std::string>{N("L"), N("A"), N("B")}));
 }
 
 TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(4, 4));
   auto on_b = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
                      kLocalTotal, {{"CPU", 4}});
-  EXPECT_EQ(on_b.node.node_id(), "B");
+  EXPECT_EQ(on_b.node.node_id(), N("B"));
   auto dead = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D"),
                      kLocalTotal, {{"CPU", 4}});
   EXPECT_NE(dead.error.find("is not alive"), std::string::npos) << dead.error;
@@ -133,9 +139,9 @@ TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
 }
 
 TEST(ClusterSchedulerTest, ANodeDeclaredDeadIsNoCandidateEvenIfAnOlderViewSaysAlive) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(4, 4));
-  s.ForgetNode("A");  // NODE_DIED, before the next view
+  s.ForgetNode(Id("A"));  // NODE_DIED, before the next view
   EXPECT_EQ(s.num_remote_nodes(), 1u);
   auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
   EXPECT_TRUE(gpu.local) << "only A had a gpu: " << gpu.node.node_id();
@@ -143,20 +149,20 @@ TEST(ClusterSchedulerTest, ANodeDeclaredDeadIsNoCandidateEvenIfAnOlderViewSaysAl
   EXPECT_EQ(s.num_remote_nodes(), 1u);
   auto soft = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "A", true),
                      kLocalTotal, {{"CPU", 0}});
-  EXPECT_NE(soft.node.node_id(), "A");
+  EXPECT_NE(soft.node.node_id(), N("A"));
 }
 
 TEST(ClusterSchedulerTest, ARequestSentToANodeCountsAgainstItUntilTheNextView) {
-  ClusterScheduler s("L");
+  ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/0));
   auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here: A has one free
   ASSERT_FALSE(d.local);
-  EXPECT_EQ(d.node.node_id(), "A");
-  s.Charge("A", kOneCpu);
+  EXPECT_EQ(d.node.node_id(), N("A"));
+  s.Charge(Id("A"), kOneCpu);
   // A's one CPU is spoken for: the next request waits here rather than also going to A.
   EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
   s.UpdateView(View(1, 0));  // the next view says what A really has
-  EXPECT_EQ(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).node.node_id(), "A");
+  EXPECT_EQ(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).node.node_id(), N("A"));
 }
 
 }  // namespace

@@ -25,14 +25,14 @@ class FakeGcsAccessor : public GcsAccessor {
  public:
   struct State {
     std::vector<proto::NodeInfo> registered_nodes;
-    std::vector<std::string> unregistered_nodes;
+    std::vector<NodeId> unregistered_nodes;
     std::vector<proto::NodeResourceReport> reports;
-    std::map<std::string, proto::JobInfo> jobs;  // by job id
-    std::vector<std::string> finished_jobs;
+    std::map<JobId, proto::JobInfo> jobs;
+    std::vector<JobId> finished_jobs;
     std::vector<proto::TaskEvent> task_events;
     int64_t dropped_task_events = 0;
-    std::map<std::string, proto::WorkerObjects> objects;  // latest snapshot by worker id
-    std::vector<std::string> dropped_object_workers;
+    std::map<WorkerId, proto::WorkerObjects> objects;  // latest snapshot of each worker
+    std::vector<WorkerId> dropped_object_workers;
     uint32_t next_job = 1;
     absl::Status add_job_error;  // when not OK, AddJob fails with it
   };
@@ -42,7 +42,7 @@ class FakeGcsAccessor : public GcsAccessor {
     if (!status.ok()) return status;
     return 0;  // no actor channel
   }
-  absl::Status UnregisterNode(const std::string& node_id, const std::string&) override {
+  absl::Status UnregisterNode(const NodeId& node_id, const std::string&) override {
     return Update([&](State& s) { s.unregistered_nodes.push_back(node_id); });
   }
   absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
@@ -51,16 +51,16 @@ class FakeGcsAccessor : public GcsAccessor {
     if (!status.ok()) return status;
     return proto::GetClusterStatusReply();  // no other nodes
   }
-  absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override {
+  absl::StatusOr<JobId> AddJob(const proto::JobInfo& job) override {
     absl::MutexLock lock(&mutex_);
     if (!state_.add_job_error.ok()) return state_.add_job_error;
-    std::string id = JobIdFromInt(state_.next_job++);
+    const JobId id = JobIdFromInt(state_.next_job++);
     proto::JobInfo stored = job;
-    stored.set_job_id(id);
+    stored.set_job_id(id.Binary());
     state_.jobs[id] = stored;
     return id;
   }
-  absl::Status MarkJobFinished(const std::string& job_id) override {
+  absl::Status MarkJobFinished(const JobId& job_id) override {
     return Update([&](State& s) {
       s.finished_jobs.push_back(job_id);
       s.jobs[job_id].set_is_dead(true);
@@ -74,9 +74,11 @@ class FakeGcsAccessor : public GcsAccessor {
   }
 
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
-                             const std::vector<std::string>& dead_worker_ids) override {
+                             const std::vector<WorkerId>& dead_worker_ids) override {
     return Update([&](State& s) {
-      for (const auto& snapshot : snapshots) s.objects[snapshot.worker_id()] = snapshot;
+      for (const auto& snapshot : snapshots) {
+        s.objects[WorkerId::FromBinary(snapshot.worker_id())] = snapshot;
+      }
       for (const auto& id : dead_worker_ids) {
         s.objects.erase(id);
         s.dropped_object_workers.push_back(id);

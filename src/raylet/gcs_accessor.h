@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common.pb.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 
 namespace moray::raylet {
@@ -21,21 +22,21 @@ class GcsAccessor {
 
   // Returns the port of the GCS's actor channel (on the GCS's host).
   [[nodiscard]] virtual absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) = 0;
-  [[nodiscard]] virtual absl::Status UnregisterNode(const std::string& node_id,
+  [[nodiscard]] virtual absl::Status UnregisterNode(const NodeId& node_id,
                                                     const std::string& reason) = 0;
   // Returns the cluster view (every node and its latest report) as of this report.
   [[nodiscard]] virtual absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
       const proto::NodeResourceReport& report) = 0;
   // Registers a job; the GCS assigns and returns its id (kJobIdSize bytes).
-  [[nodiscard]] virtual absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) = 0;
-  [[nodiscard]] virtual absl::Status MarkJobFinished(const std::string& job_id) = 0;
+  [[nodiscard]] virtual absl::StatusOr<JobId> AddJob(const proto::JobInfo& job) = 0;
+  [[nodiscard]] virtual absl::Status MarkJobFinished(const JobId& job_id) = 0;
   [[nodiscard]] virtual absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events,
                                                    int64_t dropped) = 0;
   // Object snapshots of this node's core workers (each replaces the worker's previous one), then
   // the workers whose snapshots are to be dropped.
   [[nodiscard]] virtual absl::Status ReportObjects(
       const std::vector<proto::WorkerObjects>& snapshots,
-      const std::vector<std::string>& dead_worker_ids) = 0;
+      const std::vector<WorkerId>& dead_worker_ids) = 0;
 };
 
 }  // namespace moray::raylet

@@ -8,8 +8,7 @@ absl::StatusOr<int> GcsClientAccessor::RegisterNode(const proto::NodeInfo& node)
   return actor_port;
 }
 
-absl::Status GcsClientAccessor::UnregisterNode(const std::string& node_id,
-                                               const std::string& reason) {
+absl::Status GcsClientAccessor::UnregisterNode(const NodeId& node_id, const std::string& reason) {
   return client_->UnregisterNode(node_id, reason);
 }
 
@@ -20,11 +19,11 @@ absl::StatusOr<proto::GetClusterStatusReply> GcsClientAccessor::ReportResources(
   return cluster;
 }
 
-absl::StatusOr<std::string> GcsClientAccessor::AddJob(const proto::JobInfo& job) {
+absl::StatusOr<JobId> GcsClientAccessor::AddJob(const proto::JobInfo& job) {
   return client_->AddJob(job);
 }
 
-absl::Status GcsClientAccessor::MarkJobFinished(const std::string& job_id) {
+absl::Status GcsClientAccessor::MarkJobFinished(const JobId& job_id) {
   return client_->MarkJobFinished(job_id);
 }
 
@@ -34,7 +33,7 @@ absl::Status GcsClientAccessor::AddTaskEvents(std::vector<proto::TaskEvent> even
 }
 
 absl::Status GcsClientAccessor::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
-                                              const std::vector<std::string>& dead_worker_ids) {
+                                              const std::vector<WorkerId>& dead_worker_ids) {
   return client_->ReportObjects(snapshots, dead_worker_ids);
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/id.h"
 #include "gcs/gcs_client.h"
 #include "raylet/gcs_accessor.h"
 
@@ -15,14 +16,14 @@ class GcsClientAccessor : public GcsAccessor {
   explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client) : client_(std::move(client)) {}
 
   absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) override;
-  absl::Status UnregisterNode(const std::string& node_id, const std::string& reason) override;
+  absl::Status UnregisterNode(const NodeId& node_id, const std::string& reason) override;
   absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
       const proto::NodeResourceReport& report) override;
-  absl::StatusOr<std::string> AddJob(const proto::JobInfo& job) override;
-  absl::Status MarkJobFinished(const std::string& job_id) override;
+  absl::StatusOr<JobId> AddJob(const proto::JobInfo& job) override;
+  absl::Status MarkJobFinished(const JobId& job_id) override;
   absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) override;
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
-                             const std::vector<std::string>& dead_worker_ids) override;
+                             const std::vector<WorkerId>& dead_worker_ids) override;
 
  private:
   std::unique_ptr<gcs::GcsClient> client_;

@@ -47,19 +47,19 @@ void GcsThread::AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t drop
 
 void GcsThread::ReportObjects(proto::WorkerObjects snapshot) {
   absl::MutexLock lock(&mutex_);
-  std::string worker_id = snapshot.worker_id();
+  const WorkerId worker_id = WorkerId::FromBinary(snapshot.worker_id());
   objects_[worker_id] = std::move(snapshot);
 }
 
-void GcsThread::DropObjects(const std::string& worker_id) {
+void GcsThread::DropObjects(const WorkerId& worker_id) {
   absl::MutexLock lock(&mutex_);
   objects_.erase(worker_id);
   dead_object_workers_.push_back(worker_id);
 }
 
 void GcsThread::FlushObjects() {
-  std::map<std::string, proto::WorkerObjects> snapshots;
-  std::vector<std::string> dead;
+  std::map<WorkerId, proto::WorkerObjects> snapshots;
+  std::vector<WorkerId> dead;
   {
     absl::MutexLock lock(&mutex_);
     snapshots.swap(objects_);
@@ -75,7 +75,7 @@ void GcsThread::FlushObjects() {
     // Retried with the next flush, unless newer snapshots or drops of the same workers came in.
     absl::MutexLock lock(&mutex_);
     for (auto& snapshot : batch) {
-      std::string worker_id = snapshot.worker_id();
+      const WorkerId worker_id = WorkerId::FromBinary(snapshot.worker_id());
       bool dropped = std::find(dead_object_workers_.begin(), dead_object_workers_.end(),
                                worker_id) != dead_object_workers_.end();
       if (!dropped) objects_.try_emplace(worker_id, std::move(snapshot));

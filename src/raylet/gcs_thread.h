@@ -19,13 +19,14 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <string>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "raylet/gcs_accessor.h"
 
 namespace moray::raylet {
@@ -57,7 +58,7 @@ class GcsThread {
   // A core worker's object snapshot; replaces one of the same worker not sent yet.
   void ReportObjects(proto::WorkerObjects snapshot);
   // The worker is gone: forgets a snapshot not sent yet and tells the GCS to drop its snapshot.
-  void DropObjects(const std::string& worker_id);
+  void DropObjects(const WorkerId& worker_id);
 
   int64_t dropped_task_events() const;
 
@@ -77,8 +78,8 @@ class GcsThread {
   std::vector<proto::TaskEvent> events_ ABSL_GUARDED_BY(mutex_);
   int64_t events_dropped_unsent_ ABSL_GUARDED_BY(mutex_) = 0;  // dropped, not yet told to the GCS
   int64_t events_dropped_total_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::map<std::string, proto::WorkerObjects> objects_ ABSL_GUARDED_BY(mutex_);  // by worker id
-  std::vector<std::string> dead_object_workers_ ABSL_GUARDED_BY(mutex_);
+  std::map<WorkerId, proto::WorkerObjects> objects_ ABSL_GUARDED_BY(mutex_);
+  std::vector<WorkerId> dead_object_workers_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace moray::raylet

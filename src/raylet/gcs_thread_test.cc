@@ -16,8 +16,8 @@ TEST(GcsThreadTest, RunsPostedCallsInOrderAndFlushesEventsInBatches) {
   FakeGcsAccessor gcs;
   GcsThread thread(&gcs, GcsThread::Options{});
   thread.Start();
-  thread.Post([](GcsAccessor& g) { ASSERT_TRUE(g.MarkJobFinished("a").ok()); });
-  thread.Post([](GcsAccessor& g) { ASSERT_TRUE(g.MarkJobFinished("b").ok()); });
+  thread.Post([](GcsAccessor& g) { ASSERT_TRUE(g.MarkJobFinished(JobIdFromInt(1)).ok()); });
+  thread.Post([](GcsAccessor& g) { ASSERT_TRUE(g.MarkJobFinished(JobIdFromInt(2)).ok()); });
   thread.AddTaskEvents({Event(1), Event(2)}, 3);
   ASSERT_TRUE(gcs.WaitFor(
       [](const FakeGcsAccessor::State& s) {
@@ -25,7 +25,7 @@ TEST(GcsThreadTest, RunsPostedCallsInOrderAndFlushesEventsInBatches) {
       },
       absl::Seconds(5)));
   auto state = gcs.Snapshot();
-  EXPECT_EQ(state.finished_jobs, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(state.finished_jobs, (std::vector<JobId>{JobIdFromInt(1), JobIdFromInt(2)}));
   EXPECT_EQ(state.dropped_task_events, 3);
 }
 

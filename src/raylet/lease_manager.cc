@@ -27,8 +27,8 @@ void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLease
     reply(absl::AlreadyExistsError(absl::StrCat("lease id ", request.lease_id(), " is already in use")));
     return;
   }
-  queue_.push_back(Pending{key, request.job_id(), *std::move(resources), std::move(reply),
-                          !request.actor_id().empty(), request});
+  queue_.push_back(Pending{key, JobId::FromBinary(request.job_id()), *std::move(resources),
+                           std::move(reply), !request.actor_id().empty(), request});
   queued_[key] = std::prev(queue_.end());
   Schedule();
   Changed();
@@ -82,7 +82,7 @@ void LeaseManager::FreeLease(const Lease& lease) {
   available_.Add(held);
 }
 
-void LeaseManager::NotifyBlocked(const std::string& worker_id) {
+void LeaseManager::NotifyBlocked(const WorkerId& worker_id) {
   auto it = lease_of_worker_.find(worker_id);
   if (it == lease_of_worker_.end()) return;  // a driver, or a worker without a lease
   Lease& lease = leases_.at(it->second);
@@ -93,7 +93,7 @@ void LeaseManager::NotifyBlocked(const std::string& worker_id) {
   Changed();
 }
 
-void LeaseManager::NotifyUnblocked(const std::string& worker_id) {
+void LeaseManager::NotifyUnblocked(const WorkerId& worker_id) {
   auto it = lease_of_worker_.find(worker_id);
   if (it == lease_of_worker_.end()) return;
   Lease& lease = leases_.at(it->second);
@@ -114,7 +114,7 @@ void LeaseManager::OnClientDisconnected(ClientId client) {
       ++it;
     }
   }
-  std::vector<std::string> orphans;
+  std::vector<WorkerId> orphans;
   for (auto it = leases_.lower_bound({client, INT64_MIN});
        it != leases_.end() && it->first.first == client;) {
     FreeLease(it->second);
@@ -124,14 +124,14 @@ void LeaseManager::OnClientDisconnected(ClientId client) {
     changed = true;
   }
   // Their owner is gone, so nobody will push tasks to or return these workers.
-  for (const std::string& worker_id : orphans) workers_->KillWorker(worker_id, kSystemError);
+  for (const WorkerId& worker_id : orphans) workers_->KillWorker(worker_id, kSystemError);
   if (changed) {
     Schedule();
     Changed();
   }
 }
 
-void LeaseManager::OnWorkerDied(const std::string& worker_id) {
+void LeaseManager::OnWorkerDied(const WorkerId& worker_id) {
   auto it = lease_of_worker_.find(worker_id);
   if (it == lease_of_worker_.end()) return;
   auto lease = leases_.find(it->second);
@@ -142,7 +142,7 @@ void LeaseManager::OnWorkerDied(const std::string& worker_id) {
   Changed();
 }
 
-void LeaseManager::FailJobRequests(const std::string& job_id, const std::string& error) {
+void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& error) {
   std::vector<Pending> failed;
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (it->job_id == job_id) {
@@ -169,7 +169,7 @@ void LeaseManager::Schedule() {
     // What would remain if every request waiting only for a worker got one: bounds how many
     // workers are worth starting.
     ResourceSet unclaimed = available_;
-    std::map<std::string, int> workers_wanted;  // by job
+    std::map<JobId, int> workers_wanted;
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (!total_.Contains(it->resources)) {
         ++it;  // infeasible
@@ -201,8 +201,8 @@ void LeaseManager::Schedule() {
       *reply.mutable_worker_address() = worker->address;
       reply.set_worker_pid(worker->pid);
       spdlog::debug("granted lease {} of client {} ({}) to worker {} pid {}", pending.key.second,
-                    pending.key.first, pending.resources.DebugString(),
-                    ToHex(worker->worker_id), worker->pid);
+                    pending.key.first, pending.resources.DebugString(), worker->worker_id.Hex(),
+                    worker->pid);
       pending.reply(reply);
     }
     for (const auto& [job_id, wanted] : workers_wanted) workers_->StartWorkers(job_id, wanted);

@@ -31,6 +31,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/id.h"
 #include "raylet.pb.h"
 #include "raylet/resources.h"
 #include "raylet/worker_source.h"
@@ -59,14 +60,14 @@ class LeaseManager {
   void ReturnWorker(ClientId client, int64_t lease_id, bool disconnect_worker,
                     bool keep_worker = false);
   // A leased worker waits in Get: its lease's CPU is released until NotifyUnblocked.
-  void NotifyBlocked(const std::string& worker_id);
-  void NotifyUnblocked(const std::string& worker_id);
+  void NotifyBlocked(const WorkerId& worker_id);
+  void NotifyUnblocked(const WorkerId& worker_id);
   // The requester is gone: its queued requests are dropped and the workers it leased are killed.
   void OnClientDisconnected(ClientId client);
   // A worker died: the lease it held (if any) is freed.
-  void OnWorkerDied(const std::string& worker_id);
+  void OnWorkerDied(const WorkerId& worker_id);
   // Workers of `job_id` cannot be started: every queued request of the job fails with `error`.
-  void FailJobRequests(const std::string& job_id, const std::string& error);
+  void FailJobRequests(const JobId& job_id, const std::string& error);
   // Tries to grant queued requests (after workers became idle or resources were freed).
   void Schedule();
 
@@ -90,14 +91,14 @@ class LeaseManager {
   using Key = std::pair<ClientId, int64_t>;  // (requester, lease id)
   struct Pending {
     Key key;
-    std::string job_id;
+    JobId job_id;
     ResourceSet resources;
     ReplyFn reply;
     bool for_actor = false;  // its worker will be the actor's for good
     proto::RequestWorkerLeaseRequest request;  // as asked (kept for spillback)
   };
   struct Lease {
-    std::string worker_id;
+    WorkerId worker_id;
     ResourceSet resources;
     bool blocked = false;  // its CPU is currently given back
   };
@@ -114,7 +115,7 @@ class LeaseManager {
   std::list<Pending> queue_;  // arrival order
   std::map<Key, std::list<Pending>::iterator> queued_;
   std::map<Key, Lease> leases_;
-  absl::flat_hash_map<std::string, Key> lease_of_worker_;
+  absl::flat_hash_map<WorkerId, Key> lease_of_worker_;
   bool scheduling_ = false;   // Schedule() is on the stack
   bool reschedule_ = false;   // something changed while it was
 };

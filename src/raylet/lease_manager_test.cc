@@ -4,32 +4,44 @@
 #include <map>
 #include <vector>
 
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 
 namespace moray::raylet {
 namespace {
 
+using moray::testing::NamedId;
+WorkerId W(std::string_view name) { return NamedId<WorkerId>(name); }
+JobId J(std::string_view name) { return NamedId<JobId>(name); }
+// The name a test gave an id (its bytes up to the padding).
+template <typename T>
+std::string NameOf(const T& id) {
+  std::string bytes(id.View());
+  return bytes.substr(0, bytes.find('\0'));
+}
+
+// Workers by name ("w1"), of jobs by name ("J").
 class FakeWorkers : public WorkerSource {
  public:
-  std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) override {
-    auto& idle = idle_[job_id];
+  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) override {
+    auto& idle = idle_[NameOf(job_id)];
     if (idle.empty()) return std::nullopt;
     LeasableWorker worker = idle.front();
     idle.pop_front();
     return worker;
   }
-  void StartWorkers(const std::string& job_id, int wanted) override { wanted_[job_id] = wanted; }
-  void ReturnWorker(const std::string& worker_id, bool reuse) override {
-    returned.emplace_back(worker_id, reuse);
-    if (reuse) AddIdle(job_of_.at(worker_id), worker_id);
+  void StartWorkers(const JobId& job_id, int wanted) override { wanted_[NameOf(job_id)] = wanted; }
+  void ReturnWorker(const WorkerId& worker_id, bool reuse) override {
+    returned.emplace_back(NameOf(worker_id), reuse);
+    if (reuse) AddIdle(job_of_.at(NameOf(worker_id)), NameOf(worker_id));
   }
-  void KillWorker(const std::string& worker_id, const std::string&) override {
-    killed.push_back(worker_id);
+  void KillWorker(const WorkerId& worker_id, const std::string&) override {
+    killed.push_back(NameOf(worker_id));
   }
 
   void AddIdle(const std::string& job_id, const std::string& worker_id) {
     LeasableWorker worker;
-    worker.worker_id = worker_id;
+    worker.worker_id = W(worker_id);
     worker.pid = 1000 + static_cast<int>(worker_id.back());
     worker.address.set_port(2000 + static_cast<int>(worker_id.back()));
     job_of_[worker_id] = job_id;
@@ -57,7 +69,7 @@ class LeaseManagerTest : public ::testing::Test {
                const std::map<std::string, double>& resources, const std::string& job = "J") {
     proto::RequestWorkerLeaseRequest request;
     request.set_lease_id(lease_id);
-    request.set_job_id(job);
+    request.set_job_id(J(job).Binary());
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
     manager_->RequestLease(client, request, [this, lease_id](const Reply& reply) {
       EXPECT_FALSE(replies_.contains(lease_id)) << "replied twice";
@@ -157,10 +169,10 @@ TEST_F(LeaseManagerTest, BlockedWorkerLendsItsCpuUntilUnblocked) {
   Request(2, 2, {{"CPU", 1}});  // a nested task the first one waits for
   ASSERT_TRUE(Granted(1));
   ASSERT_FALSE(replies_.contains(2));
-  manager_->NotifyBlocked("w1");
+  manager_->NotifyBlocked(W("w1"));
   EXPECT_TRUE(Granted(2));
   EXPECT_EQ(manager_->available().Get("CPU"), 0);
-  manager_->NotifyUnblocked("w1");
+  manager_->NotifyUnblocked(W("w1"));
   EXPECT_EQ(manager_->available().Get("CPU"), -1);  // oversubscribed for a while
   manager_->ReturnWorker(2, 2, false);
   manager_->ReturnWorker(1, 1, false);
@@ -171,8 +183,8 @@ TEST_F(LeaseManagerTest, ReturnWhileBlockedDoesNotDoubleCount) {
   MakeNode({{"CPU", 1}});
   workers_.AddIdle("J", "w1");
   Request(1, 1, {{"CPU", 1}});
-  manager_->NotifyBlocked("w1");
-  manager_->NotifyBlocked("w1");  // repeated: no effect
+  manager_->NotifyBlocked(W("w1"));
+  manager_->NotifyBlocked(W("w1"));  // repeated: no effect
   EXPECT_EQ(manager_->available().Get("CPU"), 1);
   manager_->ReturnWorker(1, 1, false);
   EXPECT_EQ(manager_->available().Get("CPU"), 1);
@@ -214,7 +226,7 @@ TEST_F(LeaseManagerTest, WorkerDeathFreesItsLease) {
   workers_.AddIdle("J", "w2");
   Request(1, 1, {{"CPU", 1}});
   Request(1, 2, {{"CPU", 1}});
-  manager_->OnWorkerDied("w1");
+  manager_->OnWorkerDied(W("w1"));
   EXPECT_TRUE(Granted(2));
   EXPECT_EQ(replies_.at(2)->worker_pid(), 1000 + '2');
 }
@@ -223,7 +235,7 @@ TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
   MakeNode({{"CPU", 1}});
   Request(1, 1, {{"CPU", 1}}, "A");
   Request(1, 2, {{"CPU", 1}}, "B");
-  manager_->FailJobRequests("A", "could not start a worker for job A: boom");
+  manager_->FailJobRequests(J("A"), "could not start a worker for job A: boom");
   ASSERT_TRUE(replies_.contains(1));
   EXPECT_EQ(replies_.at(1).status(),
             absl::FailedPreconditionError("could not start a worker for job A: boom"));

@@ -18,7 +18,7 @@ constexpr absl::Duration kAwaitNodeInView = absl::Seconds(3);
 NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOptions options)
     : loop_(loop), gcs_(gcs), options_(std::move(options)) {
   WorkerPoolOptions pool_options = options_.pool;
-  pool_options.node_id = options_.node.node_id();
+  pool_options.node_id = node_id_;
   pool_options.node_ip = options_.node.node_ip();
   pool_options.session_dir = options_.node.session_dir();
   pool_options.keep_idle_per_job = options_.prestart_per_job;
@@ -27,10 +27,10 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
     leases_->Schedule();
     MarkDirty();
   };
-  callbacks.on_start_failed = [this](const std::string& job_id, const std::string& error) {
+  callbacks.on_start_failed = [this](const JobId& job_id, const std::string& error) {
     leases_->FailJobRequests(job_id, error);
   };
-  callbacks.on_worker_dead = [this](const std::string& worker_id) {
+  callbacks.on_worker_dead = [this](const WorkerId& worker_id) {
     leases_->OnWorkerDied(worker_id);
     MarkDirty();
   };
@@ -90,9 +90,11 @@ void NodeManager::RegisterMethods() {
   for (uint16_t method : {proto::RAYLET_NOTIFY_BLOCKED, proto::RAYLET_NOTIFY_UNBLOCKED}) {
     const bool blocked = method == proto::RAYLET_NOTIFY_BLOCKED;
     service_.OneWay<proto::BlockedRequest>(
-        method, rpc::kCoreWorkers, [this, blocked](const Peer& peer, proto::BlockedRequest&& request) {
-          const std::string& worker_id =
-              request.worker_id().empty() ? ClientOf(peer).worker_id : request.worker_id();
+        method, rpc::kCoreWorkers,
+        [this, blocked](const Peer& peer, proto::BlockedRequest&& request) {
+          const WorkerId worker_id = request.worker_id().empty()
+                                         ? ClientOf(peer).worker_id
+                                         : WorkerId::FromBinary(request.worker_id());
           if (blocked) {
             leases_->NotifyBlocked(worker_id);
           } else {
@@ -112,11 +114,11 @@ void NodeManager::RegisterMethods() {
       proto::RAYLET_REPORT_OBJECTS, rpc::kCoreWorkers,
       [this](const Peer& peer, proto::WorkerObjects&& snapshot) {
         Client& client = ClientOf(peer);
-        if (client.worker_id.empty()) return;  // not registered
+        if (client.worker_id.IsNil()) return;  // not registered
         // The raylet's view of who sent it wins over what the message says.
-        snapshot.set_worker_id(client.worker_id);
-        snapshot.set_node_id(options_.node.node_id());
-        if (!client.job_id.empty()) snapshot.set_job_id(client.job_id);
+        snapshot.set_worker_id(client.worker_id.Binary());
+        snapshot.set_node_id(node_id_.Binary());
+        snapshot.set_job_id(client.job_id.Binary());
         if (client.pid != 0) snapshot.set_pid(client.pid);
         snapshot.set_is_driver(client.kind == Kind::kDriver);
         client.reported_objects = true;
@@ -163,16 +165,16 @@ void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
 }
 
 void NodeManager::HandleNodeDied(const proto::NodeInfo& node) {
-  if (node.node_id() == options_.node.node_id()) {
+  const NodeId node_id = NodeId::FromBinary(node.node_id());
+  if (node_id == node_id_) {
     if (options_.on_declared_dead) options_.on_declared_dead(node.state_message());
     return;
   }
-  spdlog::warn("node {} ({}) is dead: {}", ToHex(node.node_id()), node.node_ip(),
-               node.state_message());
+  spdlog::warn("node {} ({}) is dead: {}", node_id.Hex(), node.node_ip(), node.state_message());
   // Before the next view: no more spillback there, and pulls from it fail as lost — in
   // that order, so a task rebuilding an object lost with it is not sent back there.
-  scheduler_.ForgetNode(node.node_id());
-  if (options_.objects) options_.objects->MarkNodeDead(node.node_id());
+  scheduler_.ForgetNode(node_id);
+  if (options_.objects) options_.objects->MarkNodeDead(node_id);
 }
 
 void NodeManager::HandleRegister(Client& client, proto::RegisterClientRequest request,
@@ -187,31 +189,30 @@ void NodeManager::HandleRegister(Client& client, proto::RegisterClientRequest re
   }
   proto::Address address = request.address();
   if (address.ip().empty()) address.set_ip(options_.node.node_ip());
-  address.set_worker_id(request.worker_id());
-  address.set_node_id(options_.node.node_id());
-  absl::StatusOr<std::string> job_id =
-      pool_->RegisterWorker(request.worker_id(), request.pid(), address);
+  const WorkerId worker_id = WorkerId::FromBinary(request.worker_id());
+  address.set_worker_id(worker_id.Binary());
+  address.set_node_id(node_id_.Binary());
+  absl::StatusOr<JobId> job_id = pool_->RegisterWorker(worker_id, request.pid(), address);
   if (!job_id.ok()) {
     respond.Fail(job_id.status());
     return;
   }
   client.kind = Kind::kWorker;
-  client.worker_id = request.worker_id();
+  client.worker_id = worker_id;
   client.job_id = *job_id;
   client.pid = request.pid();
   proto::RegisterClientReply reply;
   FillRegistration(*job_id, &reply);
   respond(reply);
-  spdlog::info("worker {} pid {} registered for job {}", ToHex(client.worker_id), client.pid,
-               ToHex(client.job_id));
+  spdlog::info("worker {} pid {} registered for job {}", client.worker_id.Hex(), client.pid,
+               client.job_id.Hex());
   leases_->Schedule();
   MarkDirty();
 }
 
-void NodeManager::FillRegistration(const std::string& job_id,
-                                   proto::RegisterClientReply* reply) const {
-  reply->set_node_id(options_.node.node_id());
-  reply->set_job_id(job_id);
+void NodeManager::FillRegistration(const JobId& job_id, proto::RegisterClientReply* reply) const {
+  reply->set_node_id(node_id_.Binary());
+  reply->set_job_id(job_id.Binary());
   reply->set_gcs_address(options_.pool.gcs_address);
   reply->set_gcs_actor_address(gcs_actor_address_);
   reply->set_session_dir(options_.node.session_dir());
@@ -222,7 +223,7 @@ void NodeManager::FillRegistration(const std::string& job_id,
 void NodeManager::RegisterDriver(Client& client, proto::RegisterClientRequest request,
                                  RegisterResponder respond) {
   client.kind = Kind::kDriverPending;
-  client.worker_id = request.worker_id();
+  client.worker_id = WorkerId::FromBinary(request.worker_id());
   client.pid = request.pid();
   proto::JobInfo job = request.job();
   if (job.driver_pid() == 0) job.set_driver_pid(request.pid());
@@ -233,7 +234,7 @@ void NodeManager::RegisterDriver(Client& client, proto::RegisterClientRequest re
   if (job.start_time_ms() == 0) job.set_start_time_ms(absl::ToUnixMillis(absl::Now()));
   // The reply waits for the GCS; the loop does not.
   gcs_->Post([this, loop = loop_, alive = alive_, id = client.id, respond, job](GcsAccessor& gcs) {
-    absl::StatusOr<std::string> job_id = gcs.AddJob(job);
+    absl::StatusOr<JobId> job_id = gcs.AddJob(job);
     loop->Post([this, alive, id, respond, job, job_id = std::move(job_id)]() mutable {
       if (*alive) OnJobAdded(id, respond, std::move(job), std::move(job_id));
     });
@@ -241,7 +242,7 @@ void NodeManager::RegisterDriver(Client& client, proto::RegisterClientRequest re
 }
 
 void NodeManager::OnJobAdded(uint64_t client_id, const RegisterResponder& respond,
-                             proto::JobInfo job, absl::StatusOr<std::string> job_id) {
+                             proto::JobInfo job, absl::StatusOr<JobId> job_id) {
   auto it = clients_.find(client_id);
   if (it == clients_.end() || shut_down_) {
     // The driver left while the GCS was adding its job.
@@ -258,13 +259,13 @@ void NodeManager::OnJobAdded(uint64_t client_id, const RegisterResponder& respon
   }
   client.kind = Kind::kDriver;
   client.job_id = *job_id;
-  job.set_job_id(*job_id);
+  job.set_job_id(job_id->Binary());
   pool_->AddJob(*job_id, job);
   pool_->AddDriver(client.worker_id, *job_id, client.pid);
   proto::RegisterClientReply reply;
   FillRegistration(*job_id, &reply);
   respond(reply);
-  spdlog::info("driver pid {} registered job {}", client.pid, ToHex(*job_id));
+  spdlog::info("driver pid {} registered job {}", client.pid, job_id->Hex());
   if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);
   MarkDirty();
 }
@@ -281,10 +282,10 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
   }
   if (options_.objects) {
     // Dead is final: a node NODE_DIED named stays dead for pulls too, whatever this view says.
-    std::map<std::string, ObjectManager::NodeAddress> nodes;
+    std::map<NodeId, ObjectManager::NodeAddress> nodes;
     for (const auto& id : scheduler_.declared_dead()) nodes[id].alive = false;
     for (const auto& node : view.nodes()) {
-      auto [it, added] = nodes.try_emplace(node.node_id());
+      auto [it, added] = nodes.try_emplace(NodeId::FromBinary(node.node_id()));
       it->second = {node.node_ip(), node.raylet_port(),
                     added && node.state() == proto::NODE_ALIVE};
     }
@@ -309,34 +310,36 @@ std::optional<absl::StatusOr<proto::RequestWorkerLeaseReply>> NodeManager::Spill
     available[name] = leases_->available().Get(name);
   }
   auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available,
-                                  request.preferred_node_id());
+                                  NodeId::FromBinary(request.preferred_node_id()));
   if (decision.wait_for_view && wait_for_view) {
     *wait_for_view = true;
     return std::nullopt;
   }
   if (!decision.error.empty()) return absl::FailedPreconditionError(decision.error);
   if (decision.local) return std::nullopt;
-  scheduler_.Charge(decision.node.node_id(), asked);
+  scheduler_.Charge(NodeId::FromBinary(decision.node.node_id()), asked);
   proto::RequestWorkerLeaseReply reply;
   reply.set_lease_id(request.lease_id());
   reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
   reply.mutable_retry_at_raylet()->set_port(decision.node.raylet_port());
   reply.mutable_retry_at_raylet()->set_node_id(decision.node.node_id());
   reply.set_near_arguments(decision.near_arguments);
-  if (const proto::JobInfo* job = pool_->JobInfoOf(request.job_id())) *reply.mutable_job() = *job;
+  if (const proto::JobInfo* job = pool_->JobInfoOf(JobId::FromBinary(request.job_id()))) {
+    *reply.mutable_job() = *job;
+  }
   return reply;
 }
 
 void NodeManager::HandleRequestLease(Client& client,
                                      const proto::RequestWorkerLeaseRequest& request,
                                      LeaseResponder respond) {
-  if (!pool_->HasJob(request.job_id()) && request.job().job_id() == request.job_id() &&
-      !request.job_id().empty()) {
+  const JobId job_id = JobId::FromBinary(request.job_id());
+  if (!pool_->HasJob(job_id) && request.job().job_id() == request.job_id() && !job_id.IsNil()) {
     // An actor lease from the GCS for a job that has no driver here (a detached actor
     // restarting after its driver left, or a job started on another node).
-    pool_->AddJob(request.job_id(), request.job());
+    pool_->AddJob(job_id, request.job());
   }
-  if (!pool_->HasJob(request.job_id())) {
+  if (!pool_->HasJob(job_id)) {
     respond.Fail(absl::FailedPreconditionError(
         absl::StrCat("unknown job ", ToHex(request.job_id()),
                      ": no driver of this job is registered with this raylet")));
@@ -369,7 +372,8 @@ void NodeManager::PlaceLease(uint64_t client_id, const LeaseResponder& respond,
       [this, respond, for_actor,
        detached](const absl::StatusOr<proto::RequestWorkerLeaseReply>& reply) {
         if (for_actor && reply.ok() && reply->granted()) {
-          pool_->MarkActorWorker(reply->worker_address().worker_id(), detached);
+          pool_->MarkActorWorker(WorkerId::FromBinary(reply->worker_address().worker_id()),
+                                 detached);
         }
         respond(reply);
       });
@@ -389,7 +393,7 @@ void NodeManager::OnClose(uint64_t client_id) {
       break;
     case Kind::kDriver:
       spdlog::info("driver of job {} disconnected; stopping the job's workers",
-                   ToHex(client->job_id));
+                   client->job_id.Hex());
       pool_->RemoveJob(client->job_id);
       pool_->DriverExited(client->worker_id);
       MarkJobFinished(client->job_id);
@@ -402,11 +406,11 @@ void NodeManager::OnClose(uint64_t client_id) {
   MarkDirty();
 }
 
-void NodeManager::MarkJobFinished(const std::string& job_id) {
+void NodeManager::MarkJobFinished(const JobId& job_id) {
   gcs_->Post([job_id](GcsAccessor& gcs) {
     absl::Status status = gcs.MarkJobFinished(job_id);
     if (!status.ok()) {
-      spdlog::warn("MarkJobFinished({}) failed: {}", ToHex(job_id), status.ToString());
+      spdlog::warn("MarkJobFinished({}) failed: {}", job_id.Hex(), status.ToString());
     }
   });
 }
@@ -427,7 +431,7 @@ void NodeManager::Shutdown(absl::Duration grace) {
 
 proto::NodeResourceReport NodeManager::BuildReport() const {
   proto::NodeResourceReport report;
-  report.set_node_id(options_.node.node_id());
+  report.set_node_id(node_id_.Binary());
   // Every resource of the node appears, including those at zero (fully used).
   for (const auto& [name, units] : leases_->total().units()) {
     (*report.mutable_resources_available())[name] = leases_->available().Get(name);

@@ -23,17 +23,18 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/id.h"
 #include "raylet.pb.h"
-#include "store.pb.h"
-#include "raylet/gcs_thread.h"
 #include "raylet/cluster_scheduler.h"
-#include "raylet/object_manager.h"
+#include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
+#include "raylet/object_manager.h"
 #include "raylet/resources.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
-#include "rpc/service.h"
 #include "rpc/event_loop.h"
+#include "rpc/service.h"
+#include "store.pb.h"
 
 namespace moray::raylet {
 
@@ -85,8 +86,8 @@ class NodeManager {
     uint64_t id = 0;
     std::shared_ptr<rpc::Connection> conn;
     Kind kind = Kind::kUnregistered;
-    std::string worker_id;  // binary, workers and drivers
-    std::string job_id;
+    WorkerId worker_id;  // workers and drivers
+    JobId job_id;
     int pid = 0;
     bool reported_objects = false;  // sent an object snapshot: drop it at the GCS on close
   };
@@ -108,13 +109,13 @@ class NodeManager {
   void RegisterDriver(Client& client, proto::RegisterClientRequest request,
                       RegisterResponder respond);
   // What every accepted registration (worker or driver) is told about this node.
-  void FillRegistration(const std::string& job_id, proto::RegisterClientReply* reply) const;
+  void FillRegistration(const JobId& job_id, proto::RegisterClientReply* reply) const;
   void OnJobAdded(uint64_t client_id, const RegisterResponder& respond, proto::JobInfo job,
-                  absl::StatusOr<std::string> job_id);
+                  absl::StatusOr<JobId> job_id);
   void HandleRequestLease(Client& client, const proto::RequestWorkerLeaseRequest& request,
                           LeaseResponder respond);
   void HandleNodeDied(const proto::NodeInfo& node);
-  void MarkJobFinished(const std::string& job_id);
+  void MarkJobFinished(const JobId& job_id);
 
   void MarkDirty();
   void SendReport();
@@ -123,6 +124,7 @@ class NodeManager {
   rpc::EventLoop* const loop_;  // not owned
   GcsThread* const gcs_;        // not owned
   NodeManagerOptions options_;
+  const NodeId node_id_ = NodeId::FromBinary(options_.node.node_id());
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
   rpc::Service service_{"raylet"};
@@ -144,7 +146,7 @@ class NodeManager {
   };
   std::vector<AwaitingView> awaiting_view_;  // requests naming a node not in the view yet
   std::string gcs_actor_address_;
-  ClusterScheduler scheduler_{options_.node.node_id()};
+  ClusterScheduler scheduler_{node_id_};
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t debounce_timer_ = 0;

@@ -9,8 +9,8 @@
 
 namespace moray::raylet {
 
-ObjectManager::ObjectManager(std::string store_socket, std::string node_id)
-    : store_socket_(std::move(store_socket)), node_id_(std::move(node_id)) {}
+ObjectManager::ObjectManager(std::string store_socket, NodeId node_id)
+    : store_socket_(std::move(store_socket)), node_id_(node_id) {}
 
 ObjectManager::~ObjectManager() { Stop(); }
 
@@ -32,11 +32,11 @@ void ObjectManager::Stop() {
   loop_.Stop();
 }
 
-void ObjectManager::SetClusterView(std::map<std::string, NodeAddress> nodes) {
-  auto view = std::make_shared<std::map<std::string, NodeAddress>>(std::move(nodes));
+void ObjectManager::SetClusterView(std::map<NodeId, NodeAddress> nodes) {
+  auto view = std::make_shared<std::map<NodeId, NodeAddress>>(std::move(nodes));
   loop_.Post([this, view, alive = alive_] {
     if (!*alive) return;
-    std::vector<std::string> news;  // nodes that appeared, or died
+    std::vector<NodeId> news;  // nodes that appeared, or died
     for (const auto& [id, node] : *view) {
       auto known = nodes_.find(id);
       if (known == nodes_.end() || known->second.alive != node.alive) news.push_back(id);
@@ -46,7 +46,7 @@ void ObjectManager::SetClusterView(std::map<std::string, NodeAddress> nodes) {
   });
 }
 
-void ObjectManager::MarkNodeDead(const std::string& node_id) {
+void ObjectManager::MarkNodeDead(const NodeId& node_id) {
   loop_.Post([this, node_id, alive = alive_] {
     if (!*alive) return;
     NodeAddress& node = nodes_[node_id];
@@ -56,9 +56,9 @@ void ObjectManager::MarkNodeDead(const std::string& node_id) {
   });
 }
 
-void ObjectManager::OnNodeNews(const std::string& node_id) {
+void ObjectManager::OnNodeNews(const NodeId& node_id) {
   const bool dead = !nodes_.at(node_id).alive;
-  std::vector<std::string> ids;
+  std::vector<ObjectId> ids;
   for (const auto& [id, transfer] : transfers_) {
     if (transfer.node_id == node_id) ids.push_back(id);
   }
@@ -77,9 +77,9 @@ void ObjectManager::OnNodeNews(const std::string& node_id) {
   }
 }
 
-absl::Status ObjectManager::DeadNode(const std::string& node_id) {
+absl::Status ObjectManager::DeadNode(const NodeId& node_id) {
   return absl::NotFoundError(
-      absl::StrCat("node ", ToHex(node_id), " died (the GCS declared it dead)"));
+      absl::StrCat("node ", node_id.Hex(), " died (the GCS declared it dead)"));
 }
 
 void ObjectManager::RegisterMethods(rpc::Service* service) {
@@ -113,24 +113,26 @@ void ObjectManager::RegisterMethods(rpc::Service* service) {
 }
 
 void ObjectManager::Free(const proto::FreeObjectsRequest& request, bool pass_on) {
-  std::vector<std::string> ids;
-  for (const auto& id : request.object_ids()) {
+  std::vector<ObjectId> ids;
+  for (const auto& bytes : request.object_ids()) {
     // A copy still arriving stays (its transfer writes into it); sealed, it is evictable.
-    if (!transfers_.contains(id)) ids.push_back(id);
+    const ObjectId id = ObjectId::FromBinary(bytes);
+    if (!id.IsNil() && !transfers_.contains(id)) ids.push_back(id);
   }
   if (!ids.empty()) (void)store_->Delete(ids);  // deferred by the store while pinned
-  if (!pass_on || request.node_id().empty() || request.node_id() == node_id_) return;
+  const NodeId source = NodeId::FromBinary(request.node_id());
+  if (!pass_on || source.IsNil() || source == node_id_) return;
   std::string error;
-  if (auto conn = SourceConnection(request.node_id(), &error)) {
+  if (auto conn = SourceConnection(source, &error)) {
     conn->Send(proto::TRANSFER_FREE_OBJECTS, request);
   }
 }
 
-std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::string& node_id,
+std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const NodeId& node_id,
                                                                  std::string* error) {
   auto node = nodes_.find(node_id);
   if (node == nodes_.end()) {
-    *error = absl::StrCat("node ", ToHex(node_id), " is not in this raylet's cluster view yet");
+    *error = absl::StrCat("node ", node_id.Hex(), " is not in this raylet's cluster view yet");
     return nullptr;
   }
   if (!node->second.alive) {
@@ -139,7 +141,7 @@ std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::stri
   }
   auto conn = sources_->Get(rpc::Endpoint{node->second.ip, node->second.port});
   if (!conn.ok()) {
-    *error = absl::StrCat("cannot reach the raylet of node ", ToHex(node_id), ": ",
+    *error = absl::StrCat("cannot reach the raylet of node ", node_id.Hex(), ": ",
                           conn.status().message());
     return nullptr;
   }
@@ -147,10 +149,15 @@ std::shared_ptr<rpc::Connection> ObjectManager::SourceConnection(const std::stri
 }
 
 void ObjectManager::Pull(const proto::PullObjectRequest& request, const PullResponder& respond) {
-  Waiter waiter{respond, request.node_id(),
+  const NodeId source = NodeId::FromBinary(request.node_id());
+  Waiter waiter{respond, source,
                 request.timeout_ms() > 0 ? absl::Now() + absl::Milliseconds(request.timeout_ms())
                                          : absl::InfiniteFuture()};
-  const std::string& id = request.object_id();
+  const ObjectId id = ObjectId::FromBinary(request.object_id());
+  if (id.IsNil()) {
+    respond.Fail(absl::InvalidArgumentError("PullObject needs an object id of 20 bytes"));
+    return;
+  }
   auto existing = transfers_.find(id);
   if (existing != transfers_.end()) {  // shared, even if it names another copy (see Finish)
     existing->second.waiters.push_back(std::move(waiter));
@@ -160,14 +167,14 @@ void ObjectManager::Pull(const proto::PullObjectRequest& request, const PullResp
     respond(proto::PullObjectReply());
     return;
   }
-  if (request.node_id() == node_id_) {
+  if (source == node_id_) {
     respond.Fail(
         absl::NotFoundError("the object is not in this node's store (it was freed or lost)"));
     return;
   }
   Transfer& transfer = transfers_[id];
   transfer.object_id = id;
-  transfer.node_id = request.node_id();
+  transfer.node_id = source;
   transfer.size = request.size();
   transfer.waiters.push_back(std::move(waiter));
   Attempt(transfer);
@@ -175,7 +182,7 @@ void ObjectManager::Pull(const proto::PullObjectRequest& request, const PullResp
 
 void ObjectManager::Attempt(Transfer& transfer) {
   transfer.retry_timer = 0;
-  const std::string id = transfer.object_id;
+  const ObjectId id = transfer.object_id;
   if (store_->Contains(id)) {  // sealed here meanwhile (e.g. by a task that rebuilt it)
     Finish(id, absl::OkStatus());
     return;
@@ -232,7 +239,7 @@ void ObjectManager::AbortAttempt(Transfer& transfer) {
 void ObjectManager::Retry(Transfer& transfer, std::string why) {
   AbortAttempt(transfer);
   const absl::Time now = absl::Now();
-  const std::string source = ToHex(transfer.node_id);
+  const std::string source = transfer.node_id.Hex();
   absl::Time wake = now + transfer.backoff;
   std::vector<Waiter> waiting;
   for (auto& waiter : transfer.waiters) {
@@ -253,7 +260,7 @@ void ObjectManager::Retry(Transfer& transfer, std::string why) {
   const absl::Duration delay = wake - now;
   if (why != transfer.waiting_for) {
     spdlog::info("pull of object {} from node {} waits: {}; trying again in {}",
-                 ToHex(transfer.object_id), source, why, absl::FormatDuration(delay));
+                 transfer.object_id.Hex(), source, why, absl::FormatDuration(delay));
   }
   transfer.waiting_for = std::move(why);
   transfer.backoff = std::min(transfer.backoff * 2, kMaxRetry);
@@ -269,7 +276,7 @@ void ObjectManager::Retry(Transfer& transfer, std::string why) {
 void ObjectManager::RequestChunks(Transfer& transfer) {
   while (transfer.in_flight < kChunksInFlight && transfer.next_offset < transfer.size) {
     proto::ReadChunkRequest chunk;
-    chunk.set_object_id(transfer.object_id);
+    chunk.set_object_id(transfer.object_id.Binary());
     chunk.set_offset(transfer.next_offset);
     chunk.set_length(std::min(kChunkBytes, transfer.size - transfer.next_offset));
     const int64_t offset = transfer.next_offset;
@@ -284,14 +291,14 @@ void ObjectManager::RequestChunks(Transfer& transfer) {
   }
 }
 
-void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
+void ObjectManager::OnChunk(const ObjectId& object_id, uint64_t generation, int64_t offset,
                             absl::Status status, rpc::Frame&& frame) {
   auto it = transfers_.find(object_id);
   // Ended already, or a late chunk of an attempt given up (or of a transfer a new one replaced).
   if (it == transfers_.end() || it->second.generation != generation) return;
   Transfer& transfer = it->second;
   --transfer.in_flight;
-  const std::string source = ToHex(transfer.node_id);
+  const std::string source = transfer.node_id.Hex();
   if (absl::IsNotFound(status)) {  // the source answered: it does not have the object
     Finish(object_id, absl::NotFoundError(
                           absl::StrCat("node ", source, " no longer has the object")));
@@ -321,7 +328,7 @@ void ObjectManager::OnChunk(const std::string& object_id, uint64_t generation, i
   RequestChunks(transfer);
 }
 
-void ObjectManager::Finish(const std::string& object_id, const absl::Status& status) {
+void ObjectManager::Finish(const ObjectId& object_id, const absl::Status& status) {
   auto it = transfers_.find(object_id);
   if (it == transfers_.end()) return;
   if (absl::IsNotFound(status)) {
@@ -353,7 +360,7 @@ void ObjectManager::Finish(const std::string& object_id, const absl::Status& sta
     if (transfer.generation != 0) sealed = store_->Seal(object_id);  // the copy it wrote
     if (transfer.size >= kChunkBytes && sealed.ok()) {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - transfer.started);
-      spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", ToHex(object_id),
+      spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", object_id.Hex(),
                    transfer.size, seconds, static_cast<double>(transfer.size) / seconds / 1e9);
     }
     for (auto& waiter : transfer.waiters) {
@@ -372,15 +379,15 @@ void ObjectManager::Finish(const std::string& object_id, const absl::Status& sta
 void ObjectManager::Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
                            const absl::Status& status) {
   if (waiters.empty()) return;
-  spdlog::info("pull of object {} from node {} failed: {}{}", ToHex(transfer.object_id),
-               ToHex(transfer.node_id), std::string(status.message()),
+  spdlog::info("pull of object {} from node {} failed: {}{}", transfer.object_id.Hex(),
+               transfer.node_id.Hex(), std::string(status.message()),
                absl::IsNotFound(status) ? " (that copy is lost)" : "");
   for (const auto& waiter : waiters) waiter.respond.Fail(status);
 }
 
 void ObjectManager::ReadChunk(const proto::ReadChunkRequest& request,
                               const ChunkResponder& respond) {
-  auto buffers = store_->Get({request.object_id()}, absl::ZeroDuration());
+  auto buffers = store_->Get({ObjectId::FromBinary(request.object_id())}, absl::ZeroDuration());
   if (!buffers.ok() || !(*buffers)[0]) {
     respond.Fail(absl::NotFoundError(
         absl::StrCat("object ", ToHex(request.object_id()), " is not in this node's store")));

@@ -38,13 +38,14 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "raylet.pb.h"
-#include "transfer.pb.h"
+#include "common/id.h"
 #include "object_store/store_client.h"
+#include "raylet.pb.h"
 #include "rpc/channel.h"
 #include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
+#include "transfer.pb.h"
 
 namespace moray::raylet {
 
@@ -62,7 +63,7 @@ class ObjectManager {
     bool alive = true;  // false: the GCS declared it dead
   };
 
-  ObjectManager(std::string store_socket, std::string node_id);
+  ObjectManager(std::string store_socket, NodeId node_id);
   ~ObjectManager();
 
   absl::Status Start();
@@ -70,9 +71,9 @@ class ObjectManager {
 
   // Every node of the cluster view, dead ones included (by node id). The caller keeps a node
   // NODE_DIED named dead in every later view.
-  void SetClusterView(std::map<std::string, NodeAddress> nodes);
+  void SetClusterView(std::map<NodeId, NodeAddress> nodes);
   // The GCS declared the node dead: pulls from it fail as lost now.
-  void MarkNodeDead(const std::string& node_id);
+  void MarkNodeDead(const NodeId& node_id);
   // Serves, on `service`: RAYLET_PULL_OBJECT and RAYLET_FREE_OBJECTS (from core workers),
   // TRANSFER_READ_OBJECT_CHUNK and TRANSFER_FREE_OBJECTS (from other raylets). A free drops
   // this node's copies of the objects, and a core worker's is passed on to the node it names
@@ -84,12 +85,12 @@ class ObjectManager {
   using ChunkResponder = rpc::Responder<proto::ReadChunkReply>;
   struct Waiter {
     PullResponder respond;
-    std::string node_id;  // the copy it asked for
+    NodeId node_id;  // the copy it asked for
     absl::Time deadline = absl::InfiniteFuture();
   };
   struct Transfer {
-    std::string object_id;
-    std::string node_id;  // the source
+    ObjectId object_id;
+    NodeId node_id;  // the source
     int64_t size = 0;
     std::vector<Waiter> waiters;
     absl::Time started = absl::Now();
@@ -118,34 +119,33 @@ class ObjectManager {
   void AbortAttempt(Transfer& transfer);
   // The node appeared in the view, or died: pulls from it waiting to try again try now; pulls
   // from a dead node fail as lost.
-  void OnNodeNews(const std::string& node_id);
-  static absl::Status DeadNode(const std::string& node_id);  // the error for a dead source
+  void OnNodeNews(const NodeId& node_id);
+  static absl::Status DeadNode(const NodeId& node_id);  // the error for a dead source
   void ReadChunk(const proto::ReadChunkRequest& request, const ChunkResponder& respond);
   void RequestChunks(Transfer& transfer);
-  void OnChunk(const std::string& object_id, uint64_t generation, int64_t offset,
-               absl::Status status,
+  void OnChunk(const ObjectId& object_id, uint64_t generation, int64_t offset, absl::Status status,
                rpc::Frame&& frame);
   // Answers every requester and forgets the transfer: success when `status` is OK. A lost copy
   // (NotFound) is told only to those that asked for it; the transfer goes on for any others.
-  void Finish(const std::string& object_id, const absl::Status& status);
+  void Finish(const ObjectId& object_id, const absl::Status& status);
   // Fails `waiters` (of `transfer`) with `status`.
   void Answer(const Transfer& transfer, const std::vector<Waiter>& waiters,
               const absl::Status& status);
   // The pooled connection to `node_id`'s raylet (it may still be connecting: a failure arrives
   // as failed calls), or nullptr and why (not in the view, dead, or the pool backs off from it
   // after a failed connect).
-  std::shared_ptr<rpc::Connection> SourceConnection(const std::string& node_id, std::string* error);
+  std::shared_ptr<rpc::Connection> SourceConnection(const NodeId& node_id, std::string* error);
 
   const std::string store_socket_;
-  const std::string node_id_;
+  const NodeId node_id_;
   rpc::EventLoop loop_;
   std::unique_ptr<object_store::StoreClient> store_;  // loop thread after Start
-  std::unordered_map<std::string, Transfer> transfers_;  // loop thread, by object id
+  std::unordered_map<ObjectId, Transfer> transfers_;  // loop thread
   uint64_t next_generation_ = 1;                          // loop thread
   // Loop thread: connections to other raylets (frames they send back are only replies).
   std::unique_ptr<rpc::ConnectionPool> sources_;
   // Loop thread: the last view's nodes (and MarkNodeDead's since).
-  std::map<std::string, NodeAddress> nodes_;
+  std::map<NodeId, NodeAddress> nodes_;
   // Written by Stop (any thread), read by callbacks on the loop thread.
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };

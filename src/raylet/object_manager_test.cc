@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/id.h"
+#include "common/testing/named_ids.h"
 #include "gtest/gtest.h"
 #include "object_store/store_client.h"
 #include "object_store/store_server.h"
@@ -96,7 +97,7 @@ class ObjectManagerTest : public ::testing::Test {
     auto store = object_store::StoreServer::Start(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    objects_ = std::make_unique<ObjectManager>(store_->socket_path(), "local-node");
+    objects_ = std::make_unique<ObjectManager>(store_->socket_path(), kLocalNode);
     ASSERT_TRUE(objects_->Start().ok());
     fakes_.StartThread("fakes");
     objects_->RegisterMethods(&raylet_service_);
@@ -118,8 +119,8 @@ class ObjectManagerTest : public ::testing::Test {
   }
 
   void SourceAt(int port, bool alive = true) {
-    std::map<std::string, ObjectManager::NodeAddress> nodes;
-    nodes["source-node"] = {"127.0.0.1", port, alive};
+    std::map<NodeId, ObjectManager::NodeAddress> nodes;
+    nodes[kSourceNode] = {"127.0.0.1", port, alive};
     objects_->SetClusterView(nodes);
   }
   // Starts a pull of the object from "source-node"; Wait returns how it ended.
@@ -140,7 +141,7 @@ class ObjectManagerTest : public ::testing::Test {
   Pull StartPull(int64_t timeout_ms = 0) {
     proto::PullObjectRequest request;
     request.set_object_id(object_id_);
-    request.set_node_id("source-node");
+    request.set_node_id(kSourceNode.Binary());
     request.set_size(kSize);
     request.set_timeout_ms(timeout_ms);
     Pull pull;
@@ -158,7 +159,7 @@ class ObjectManagerTest : public ::testing::Test {
   bool HoldsTheObject() {
     auto client = object_store::StoreClient::Connect(store_->socket_path());
     if (!client.ok()) return false;
-    auto buffers = (*client)->Get({object_id_}, absl::ZeroDuration());
+    auto buffers = (*client)->Get({ObjectId::FromBinary(object_id_)}, absl::ZeroDuration());
     if (!buffers.ok() || !(*buffers)[0] || (*buffers)[0]->Size() != kSize) return false;
     const char* data = reinterpret_cast<const char*>((*buffers)[0]->Data());
     for (int64_t i = 0; i < kSize; ++i) {
@@ -168,7 +169,9 @@ class ObjectManagerTest : public ::testing::Test {
   }
 
   std::string dir_;
-  const std::string object_id_ = std::string(kObjectIdSize, 'o');
+  const std::string object_id_ = std::string(ObjectId::kSize, 'o');  // as messages carry it
+  const NodeId kLocalNode = moray::testing::NamedId<NodeId>("local-node");
+  const NodeId kSourceNode = moray::testing::NamedId<NodeId>("source-node");
   std::unique_ptr<object_store::StoreServer> store_;
   std::unique_ptr<ObjectManager> objects_;
   rpc::EventLoop fakes_;
@@ -205,7 +208,7 @@ TEST_F(ObjectManagerTest, ASourceThatClosesMidTransferAndDiesLosesTheCopy) {
   ASSERT_TRUE(WaitUntil([&] { return source.served() >= 3; }));
   absl::SleepFor(absl::Milliseconds(300));  // retries keep the pull alive meanwhile
   EXPECT_FALSE(pull.done());
-  objects_->MarkNodeDead("source-node");
+  objects_->MarkNodeDead(kSourceNode);
   absl::Status lost = pull.Wait();
   EXPECT_EQ(lost.code(), absl::StatusCode::kNotFound) << lost;
   EXPECT_NE(lost.message().find("died (the GCS declared it dead)"), std::string::npos) << lost;

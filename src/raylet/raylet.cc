@@ -79,8 +79,8 @@ absl::Status Raylet::Start() {
   absl::StatusOr<ResourceSet> total = NodeResources(options_);
   if (!total.ok()) return total.status();
 
-  node_id_ = RandomBytes(kUniqueIdSize);
-  node_info_.set_node_id(node_id_);
+  node_id_ = NodeId::FromRandom();
+  node_info_.set_node_id(node_id_.Binary());
   node_info_.set_node_ip(options_.node_ip);
   node_info_.set_node_name(options_.node_name.empty() ? options_.node_ip : options_.node_name);
   node_info_.set_is_head_node(options_.is_head);
@@ -95,13 +95,12 @@ absl::Status Raylet::Start() {
   // The object store first: clients learn its socket when they register.
   object_store::StoreServerOptions store_options;
   store_options.capacity = static_cast<uint64_t>(ObjectStoreMemory(options_));
-  store_options.socket_path = StoreSocketPath(options_.session_dir, ToHex(node_id_));
+  store_options.socket_path = StoreSocketPath(options_.session_dir, node_id_.Hex());
   store_options.spill_dir = options_.object_spilling_directory;
   if (store_options.spill_dir.empty()) {
-    store_options.spill_dir =
-        options_.session_dir.empty()
-            ? absl::StrCat("/tmp/moray-", getuid(), "/spill-", ToHex(node_id_))
-            : absl::StrCat(options_.session_dir, "/spill");
+    store_options.spill_dir = options_.session_dir.empty()
+                                  ? absl::StrCat("/tmp/moray-", getuid(), "/spill-", node_id_.Hex())
+                                  : absl::StrCat(options_.session_dir, "/spill");
   }
   store_options.prefault_bytes =
       options_.object_store_prefault_bytes >= 0
@@ -201,7 +200,7 @@ absl::Status Raylet::Start() {
     });
     set.WaitForNotification();
   }
-  spdlog::info("raylet {} listening on {}:{} with {}", ToHex(node_id_), options_.node_ip, port_,
+  spdlog::info("raylet {} listening on {}:{} with {}", node_id_.Hex(), options_.node_ip, port_,
                total->DebugString());
   return absl::OkStatus();
 }
@@ -218,7 +217,7 @@ void Raylet::RunOnLoop(const std::function<void(const NodeManager&)>& fn) {
 
 void Raylet::DeclaredDead(const std::string& reason) {
   if (declared_dead_.exchange(true)) return;
-  spdlog::error("the GCS declared this node ({}) dead: {}; stopping", ToHex(node_id_), reason);
+  spdlog::error("the GCS declared this node ({}) dead: {}; stopping", node_id_.Hex(), reason);
   if (on_declared_dead_) on_declared_dead_(reason);
 }
 
@@ -249,7 +248,7 @@ void Raylet::Stop() {
   if (objects_) objects_->Stop();
   objects_.reset();
   store_.reset();  // after the workers are gone; removes the socket and the spill files
-  spdlog::info("raylet {} stopped", ToHex(node_id_));
+  spdlog::info("raylet {} stopped", node_id_.Hex());
 }
 
 }  // namespace moray::raylet

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/id.h"
 #include "object_store/store_server.h"
 #include "raylet/gcs_accessor.h"
 #include "raylet/gcs_thread.h"
@@ -41,7 +42,7 @@ class Raylet {
   void Stop();
 
   int port() const { return port_; }
-  const std::string& node_id() const { return node_id_; }
+  const NodeId& node_id() const { return node_id_; }
   // The object store's Unix socket (also in every RegisterClientReply).
   const std::string& store_socket() const { return store_socket_; }
   // The NodeInfo registered with the GCS.
@@ -60,7 +61,7 @@ class Raylet {
  private:
   const RayletOptions options_;
   std::unique_ptr<GcsAccessor> gcs_;
-  std::string node_id_;
+  NodeId node_id_;
   std::string store_socket_;
   proto::NodeInfo node_info_;
   int port_ = 0;

@@ -61,7 +61,7 @@ class TestClient {
   proto::RegisterClientReply RegisterDriver(const proto::JobInfo& job) {
     proto::RegisterClientRequest request;
     request.set_is_driver(true);
-    request.set_worker_id(RandomBytes(kUniqueIdSize));
+    request.set_worker_id(WorkerId::FromRandom().Binary());
     request.set_pid(getpid());
     *request.mutable_job() = job;
     proto::RegisterClientReply reply;
@@ -177,7 +177,7 @@ class RayletTest : public ::testing::Test {
   TestClient& NewDriver(const proto::JobInfo& job = Job()) {
     drivers_.push_back(std::make_unique<TestClient>(&client_loop_, raylet_->port()));
     proto::RegisterClientReply reply = drivers_.back()->RegisterDriver(job);
-    EXPECT_EQ(reply.node_id(), raylet_->node_id());
+    EXPECT_EQ(reply.node_id(), raylet_->node_id().Binary());
     EXPECT_EQ(reply.session_dir(), session_dir_);
     EXPECT_EQ(reply.store_socket(), raylet_->store_socket());
     return *drivers_.back();
@@ -213,7 +213,7 @@ TEST_F(RayletTest, RegistersTheNodeWithItsResources) {
   auto state = gcs_->Snapshot();
   ASSERT_EQ(state.registered_nodes.size(), 1u);
   const proto::NodeInfo& node = state.registered_nodes[0];
-  EXPECT_EQ(node.node_id(), raylet_->node_id());
+  EXPECT_EQ(node.node_id(), raylet_->node_id().Binary());
   EXPECT_EQ(node.raylet_port(), raylet_->port());
   EXPECT_EQ(node.resources_total().at("CPU"), 2);
   EXPECT_EQ(node.resources_total().at("accel"), 0.5);
@@ -221,7 +221,7 @@ TEST_F(RayletTest, RegistersTheNodeWithItsResources) {
   EXPECT_EQ(node.labels().at("zone"), "a");
   EXPECT_EQ(node.object_store_memory(), 1 << 20);
   raylet_->Stop();
-  EXPECT_EQ(gcs_->Snapshot().unregistered_nodes, std::vector<std::string>{raylet_->node_id()});
+  EXPECT_EQ(gcs_->Snapshot().unregistered_nodes, std::vector<NodeId>{raylet_->node_id()});
 }
 
 TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
@@ -239,8 +239,8 @@ TEST_F(RayletTest, PrestartsWorkersAndGrantsOneWithItsAddressAndPid) {
   ASSERT_TRUE(reply->granted()) << driver.ErrorOf(1);
   EXPECT_TRUE(prestarted.contains(reply->worker_pid()));
   EXPECT_GT(reply->worker_address().port(), 0);
-  EXPECT_EQ(reply->worker_address().node_id(), raylet_->node_id());
-  EXPECT_EQ(reply->worker_address().worker_id().size(), kUniqueIdSize);
+  EXPECT_EQ(reply->worker_address().node_id(), raylet_->node_id().Binary());
+  EXPECT_EQ(reply->worker_address().worker_id().size(), WorkerId::kSize);
   EXPECT_FALSE(ProcessGone(reply->worker_pid()));
   EXPECT_EQ(AliveWorkers().size(), 2u);  // no extra start
 }
@@ -387,7 +387,7 @@ TEST_F(RayletTest, DriverDisconnectKillsTheJobsWorkersAndFinishesTheJob) {
   EXPECT_TRUE(WaitUntil([&] { return ProcessGone(a->worker_pid()) && ProcessGone(b->worker_pid()); }));
   EXPECT_TRUE(gcs_->WaitFor(
       [&](const FakeGcsAccessor::State& s) {
-        return s.finished_jobs == std::vector<std::string>{job_id};
+        return s.finished_jobs == std::vector<JobId>{JobId::FromBinary(job_id)};
       },
       kTimeout));
   EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 2; }));
@@ -448,7 +448,7 @@ TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {
 
   proto::RequestWorkerLeaseRequest request;
   request.set_lease_id(5);
-  request.set_job_id(JobIdFromInt(99));
+  request.set_job_id(JobIdFromInt(99).Binary());
   absl::Status error;
   absl::Notification done;
   // A client that registered no driver asks for a job this node does not know.
@@ -523,7 +523,7 @@ TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
   snapshot.add_objects()->set_object_id("o2");
   driver.Send(proto::RAYLET_REPORT_OBJECTS, snapshot);
   // The latest snapshot wins; the raylet fills in who sent it.
-  std::string worker_id;
+  WorkerId worker_id;
   ASSERT_TRUE(gcs_->WaitFor(
       [&](const FakeGcsAccessor::State& s) {
         if (s.objects.size() != 1 || s.objects.begin()->second.objects_size() != 2) return false;
@@ -532,8 +532,9 @@ TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
       },
       kTimeout));
   proto::WorkerObjects stored = gcs_->Snapshot().objects.at(worker_id);
-  EXPECT_NE(worker_id, "claims to be someone else");
-  EXPECT_EQ(stored.node_id(), raylet_->node_id());
+  EXPECT_FALSE(worker_id.IsNil());
+  EXPECT_EQ(stored.worker_id(), worker_id.Binary());  // not "claims to be someone else"
+  EXPECT_EQ(stored.node_id(), raylet_->node_id().Binary());
   EXPECT_EQ(stored.job_id(), driver.job_id());
   EXPECT_EQ(stored.pid(), getpid());
   EXPECT_TRUE(stored.is_driver());
@@ -542,7 +543,7 @@ TEST_F(RayletTest, ObjectSnapshotsReachTheGcsAndGoWithTheirSender) {
   driver.Close();
   EXPECT_TRUE(gcs_->WaitFor(
       [&](const FakeGcsAccessor::State& s) {
-        return s.objects.empty() && s.dropped_object_workers == std::vector<std::string>{worker_id};
+        return s.objects.empty() && s.dropped_object_workers == std::vector<WorkerId>{worker_id};
       },
       kTimeout));
 }
@@ -551,16 +552,28 @@ TEST_F(RayletTest, ServesTheObjectStoreAndReportsItsUsage) {
   options_.object_store_prefault_bytes = 0;
   StartRaylet();
   EXPECT_EQ(raylet_->store_socket(),
-            session_dir_ + "/sockets/store-" + ToHex(raylet_->node_id()) + ".sock");
+            session_dir_ + "/sockets/store-" + raylet_->node_id().Hex() + ".sock");
   NewDriver();
   auto store = object_store::StoreClient::Connect(raylet_->store_socket());
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->capacity(), 1u << 20);
   std::string data(300 << 10, 'x');
-  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'a'), data.data(), data.size()).ok());
-  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'b'), data.data(), data.size()).ok());
-  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'c'), data.data(), data.size()).ok());
-  ASSERT_TRUE((*store)->Put(std::string(kObjectIdSize, 'd'), data.data(), data.size()).ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'a')), data.data(), data.size())
+          .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'b')), data.data(), data.size())
+          .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'c')), data.data(), data.size())
+          .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'd')), data.data(), data.size())
+          .ok());
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->num_spilled(), 1u);  // four 300 KiB objects in a 1 MiB store
@@ -580,7 +593,7 @@ TEST_F(RayletTest, AForgedNodeDiedDoesNotStopTheRaylet) {
   StartRaylet();
   raylet_->set_on_declared_dead([&](const std::string&) { declared_dead = true; });
   proto::NodeInfo me;
-  me.set_node_id(raylet_->node_id());
+  me.set_node_id(raylet_->node_id().Binary());
   me.set_state_message("forged");
 
   TestClient& driver = NewDriver();
@@ -630,7 +643,7 @@ TEST_F(RayletTest, BadFramesGetErrorRepliesAndTheConnectionStays) {
   absl::Status health = driver.CallStatus(proto::RAYLET_HEALTH_CHECK, proto::HealthCheckRequest());
   EXPECT_EQ(health.code(), absl::StatusCode::kPermissionDenied) << health;
   proto::ReadChunkRequest chunk;
-  chunk.set_object_id(std::string(kObjectIdSize, 'x'));
+  chunk.set_object_id(std::string(ObjectId::kSize, 'x'));
   absl::Status read = driver.CallStatus(proto::TRANSFER_READ_OBJECT_CHUNK, chunk);
   EXPECT_EQ(read.code(), absl::StatusCode::kPermissionDenied) << read;
 

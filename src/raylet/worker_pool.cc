@@ -45,18 +45,18 @@ void WorkerPool::Post(std::function<void()> fn) {
   });
 }
 
-void WorkerPool::AddJob(const std::string& job_id, const proto::JobInfo& job) {
+void WorkerPool::AddJob(const JobId& job_id, const proto::JobInfo& job) {
   jobs_[job_id].info = job;
 }
 
-void WorkerPool::MarkActorWorker(const std::string& worker_id, bool detached) {
+void WorkerPool::MarkActorWorker(const WorkerId& worker_id, bool detached) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   it->second->actor = true;
   it->second->detached_actor = detached;
 }
 
-void WorkerPool::RemoveJob(const std::string& job_id) {
+void WorkerPool::RemoveJob(const JobId& job_id) {
   std::vector<Worker*> doomed;
   for (auto& [id, worker] : workers_) {
     if (worker->job_id == job_id && !worker->detached_actor) doomed.push_back(worker.get());
@@ -65,7 +65,7 @@ void WorkerPool::RemoveJob(const std::string& job_id) {
   jobs_.erase(job_id);
 }
 
-std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const std::string& job_id) {
+std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id) {
   auto job = jobs_.find(job_id);
   if (job == jobs_.end() || job->second.idle.empty()) return std::nullopt;
   // Most recently used first: keeps warm workers busy and lets the oldest idle ones time out.
@@ -75,13 +75,13 @@ std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const std::string& job_i
   return LeasableWorker{worker.id, worker.address, worker.pid};
 }
 
-void WorkerPool::StartWorkers(const std::string& job_id, int wanted) {
+void WorkerPool::StartWorkers(const JobId& job_id, int wanted) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     Post([this, job_id] {
-      callbacks_.on_start_failed(job_id, absl::StrCat("could not start a worker for job ",
-                                                      ToHex(job_id),
-                                                      ": the job has no driver on this node"));
+      callbacks_.on_start_failed(job_id,
+                                 absl::StrCat("could not start a worker for job ", job_id.Hex(),
+                                              ": the job has no driver on this node"));
     });
     return;
   }
@@ -90,7 +90,7 @@ void WorkerPool::StartWorkers(const std::string& job_id, int wanted) {
     absl::Status status = StartOne(job_id, job);
     if (!status.ok()) {
       std::string error =
-          absl::StrCat("could not start a worker for job ", ToHex(job_id), ": ", status.message());
+          absl::StrCat("could not start a worker for job ", job_id.Hex(), ": ", status.message());
       spdlog::error("{}", error);
       job.consecutive_failures = 0;
       Post([this, job_id, error] { callbacks_.on_start_failed(job_id, error); });
@@ -99,7 +99,7 @@ void WorkerPool::StartWorkers(const std::string& job_id, int wanted) {
   }
 }
 
-absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
+absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
   const proto::JobInfo& info = job.info;
   SpawnSpec spec;
   if (info.code_search_path_size() > 0) {
@@ -116,8 +116,8 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
     if (spec.argv.empty()) spec.argv.push_back(info.driver_binary());
     spec.argv[0] = info.driver_binary();  // argv[0] is what we execute
   }
-  const std::string worker_id = RandomBytes(kUniqueIdSize);
-  const std::string hex = ToHex(worker_id);
+  const WorkerId worker_id = WorkerId::FromRandom();
+  const std::string hex = worker_id.Hex();
   if (!options_.session_dir.empty()) {
     spec.stdout_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".out");
     spec.stderr_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".err");
@@ -126,8 +126,8 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
       "MORAY_WORKER_MODE=1",
       absl::StrCat("MORAY_RAYLET_ADDRESS=", options_.node_ip, ":", options_.raylet_port),
       absl::StrCat("MORAY_WORKER_ID=", hex),
-      absl::StrCat("MORAY_JOB_ID=", ToHex(job_id)),
-      absl::StrCat("MORAY_NODE_ID=", ToHex(options_.node_id)),
+      absl::StrCat("MORAY_JOB_ID=", job_id.Hex()),
+      absl::StrCat("MORAY_NODE_ID=", options_.node_id.Hex()),
       absl::StrCat("MORAY_NODE_IP=", options_.node_ip),
       absl::StrCat("MORAY_GCS_ADDRESS=", options_.gcs_address),
       absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
@@ -154,7 +154,7 @@ absl::Status WorkerPool::StartOne(const std::string& job_id, Job& job) {
                                               absl::FormatDuration(options_.register_timeout)));
       });
   loop_->Watch(worker->pidfd, EPOLLIN, [this, worker_id](uint32_t) { OnProcessExit(worker_id); });
-  spdlog::info("started worker {} pid {} for job {}: {}", hex, worker->pid, ToHex(job_id),
+  spdlog::info("started worker {} pid {} for job {}: {}", hex, worker->pid, job_id.Hex(),
                absl::StrJoin(spec.argv, " "));
   workers_[worker_id] = std::move(worker);
   ++job.starting;
@@ -176,17 +176,17 @@ void WorkerPool::StopStarting(Worker& worker) {
   Post([this] { callbacks_.on_workers_changed(); });
 }
 
-absl::StatusOr<std::string> WorkerPool::RegisterWorker(const std::string& worker_id, int pid,
-                                                       const proto::Address& address) {
+absl::StatusOr<JobId> WorkerPool::RegisterWorker(const WorkerId& worker_id, int pid,
+                                                 const proto::Address& address) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end() || it->second->state != State::kStarting || it->second->signalled) {
     return absl::NotFoundError(
-        absl::StrCat("no worker ", ToHex(worker_id), " is starting on this node"));
+        absl::StrCat("no worker ", worker_id.Hex(), " is starting on this node"));
   }
   Worker& worker = *it->second;
   if (pid != 0 && pid != worker.pid) {
-    spdlog::warn("worker {} registered with pid {} but was spawned as pid {}", ToHex(worker_id),
-                 pid, worker.pid);
+    spdlog::warn("worker {} registered with pid {} but was spawned as pid {}", worker_id.Hex(), pid,
+                 worker.pid);
   }
   StopStarting(worker);
   worker.address = address;
@@ -201,7 +201,7 @@ absl::StatusOr<std::string> WorkerPool::RegisterWorker(const std::string& worker
   return worker.job_id;
 }
 
-void WorkerPool::ReturnWorker(const std::string& worker_id, bool reuse) {
+void WorkerPool::ReturnWorker(const WorkerId& worker_id, bool reuse) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   Worker& worker = *it->second;
@@ -218,7 +218,7 @@ void WorkerPool::ReturnWorker(const std::string& worker_id, bool reuse) {
   Post([this] { callbacks_.on_workers_changed(); });
 }
 
-void WorkerPool::KillWorker(const std::string& worker_id, const std::string& exit_type) {
+void WorkerPool::KillWorker(const WorkerId& worker_id, const std::string& exit_type) {
   auto it = workers_.find(worker_id);
   if (it != workers_.end()) Terminate(*it->second, exit_type);
 }
@@ -245,17 +245,17 @@ void WorkerPool::Terminate(Worker& worker, const std::string& exit_type) {
     auto it = workers_.find(id);
     if (it == workers_.end()) return;  // exited in time
     it->second->kill_timer = 0;
-    spdlog::warn("worker {} pid {} ignored SIGTERM; sending SIGKILL", ToHex(id), pid);
+    spdlog::warn("worker {} pid {} ignored SIGTERM; sending SIGKILL", id.Hex(), pid);
     SignalProcessGroup(pid, SIGKILL);
   });
 }
 
 void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
   auto job = jobs_.find(worker.job_id);
-  std::string error = absl::StrCat("could not start a worker for job ", ToHex(worker.job_id), ": ",
-                                   reason);
+  std::string error =
+      absl::StrCat("could not start a worker for job ", worker.job_id.Hex(), ": ", reason);
   if (!options_.session_dir.empty()) {
-    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/worker-", ToHex(worker.id),
+    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/worker-", worker.id.Hex(),
                     ".err)");
   }
   spdlog::error("{}", error);
@@ -268,7 +268,7 @@ void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
   StopStarting(worker);
 }
 
-void WorkerPool::OnProcessExit(const std::string& worker_id) {
+void WorkerPool::OnProcessExit(const WorkerId& worker_id) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   Worker& worker = *it->second;
@@ -279,7 +279,7 @@ void WorkerPool::OnProcessExit(const std::string& worker_id) {
   worker.pidfd = -1;
   if (worker.kill_timer != 0) loop_->CancelTimer(worker.kill_timer);
   const std::string how = DescribeWaitStatus(status);
-  spdlog::info("worker {} pid {} exited: {}", ToHex(worker_id), worker.pid, how);
+  spdlog::info("worker {} pid {} exited: {}", worker_id.Hex(), worker.pid, how);
   const State state = worker.state;
   if (state == State::kStarting && !worker.signalled) {
     StartFailed(worker, absl::StrCat("the worker exited before registering (", how, ")"));
@@ -295,14 +295,14 @@ void WorkerPool::OnProcessExit(const std::string& worker_id) {
   }
 }
 
-void WorkerPool::MarkIntendedExit(const std::string& worker_id) {
+void WorkerPool::MarkIntendedExit(const WorkerId& worker_id) {
   auto it = workers_.find(worker_id);
   if (it != workers_.end() && it->second->exit_type.empty()) {
     it->second->exit_type = kIntendedUserExit;
   }
 }
 
-void WorkerPool::OnWorkerDisconnected(const std::string& worker_id) {
+void WorkerPool::OnWorkerDisconnected(const WorkerId& worker_id) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   Worker& worker = *it->second;
@@ -348,7 +348,7 @@ void WorkerPool::ReapIdle() {
         more = true;
         break;
       }
-      spdlog::info("worker {} idle for {}; stopping it", ToHex(oldest.id),
+      spdlog::info("worker {} idle for {}; stopping it", oldest.id.Hex(),
                    absl::FormatDuration(now - oldest.idle_since));
       Terminate(oldest, kIdleExit);  // removes it from job.idle
     }
@@ -356,16 +356,16 @@ void WorkerPool::ReapIdle() {
   if (more) ScheduleReap();
 }
 
-void WorkerPool::AddDriver(const std::string& worker_id, const std::string& job_id, int pid) {
+void WorkerPool::AddDriver(const WorkerId& worker_id, const JobId& job_id, int pid) {
   proto::WorkerInfo& info = drivers_[worker_id];
-  info.set_worker_id(worker_id);
+  info.set_worker_id(worker_id.Binary());
   info.set_pid(pid);
   info.set_is_alive(true);
   info.set_worker_type("DRIVER");
-  info.set_job_id(job_id);
+  info.set_job_id(job_id.Binary());
 }
 
-void WorkerPool::DriverExited(const std::string& worker_id) {
+void WorkerPool::DriverExited(const WorkerId& worker_id) {
   auto it = drivers_.find(worker_id);
   if (it == drivers_.end()) return;
   proto::WorkerInfo info = std::move(it->second);
@@ -382,12 +382,12 @@ void WorkerPool::RecordDead(proto::WorkerInfo info) {
 
 proto::WorkerInfo WorkerPool::InfoOf(const Worker& worker, bool alive) const {
   proto::WorkerInfo info;
-  info.set_worker_id(worker.id);
+  info.set_worker_id(worker.id.Binary());
   info.set_pid(worker.pid);
   info.set_is_alive(alive);
   info.set_worker_type("WORKER");
   if (!alive) info.set_exit_type(worker.exit_type);
-  info.set_job_id(worker.job_id);
+  info.set_job_id(worker.job_id.Binary());
   return info;
 }
 
@@ -400,12 +400,12 @@ std::vector<proto::WorkerInfo> WorkerPool::WorkerInfos() const {
   return infos;
 }
 
-int WorkerPool::num_idle(const std::string& job_id) const {
+int WorkerPool::num_idle(const JobId& job_id) const {
   auto it = jobs_.find(job_id);
   return it == jobs_.end() ? 0 : static_cast<int>(it->second.idle.size());
 }
 
-std::vector<pid_t> WorkerPool::WorkerPids(const std::string& job_id) const {
+std::vector<pid_t> WorkerPool::WorkerPids(const JobId& job_id) const {
   std::vector<pid_t> pids;
   for (const auto& [id, worker] : workers_) {
     if (worker->job_id == job_id) pids.push_back(worker->pid);

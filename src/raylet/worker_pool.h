@@ -32,6 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/id.h"
 #include "gcs.pb.h"
 #include "raylet/worker_source.h"
 #include "rpc/event_loop.h"
@@ -39,7 +40,7 @@
 namespace moray::raylet {
 
 struct WorkerPoolOptions {
-  std::string node_id;  // binary
+  NodeId node_id;
   std::string node_ip;
   int raylet_port = 0;  // where workers connect back; set before the first start
   std::string gcs_address;
@@ -63,9 +64,9 @@ class WorkerPool : public WorkerSource {
     // Scheduling may progress: a worker became idle, or a start slot freed up.
     std::function<void()> on_workers_changed;
     // Workers of the job cannot be started; `error` is the reason to give its requests.
-    std::function<void(const std::string& job_id, const std::string& error)> on_start_failed;
+    std::function<void(const JobId& job_id, const std::string& error)> on_start_failed;
     // A registered worker died or disconnected (its lease, if any, must be freed).
-    std::function<void(const std::string& worker_id)> on_worker_dead;
+    std::function<void(const WorkerId& worker_id)> on_worker_dead;
   };
 
   // `loop` must outlive this object.
@@ -75,35 +76,35 @@ class WorkerPool : public WorkerSource {
   void set_raylet_port(int port) { options_.raylet_port = port; }
 
   // Jobs whose workers may start here. RemoveJob kills the job's workers.
-  void AddJob(const std::string& job_id, const proto::JobInfo& job);
-  bool HasJob(const std::string& job_id) const { return jobs_.contains(job_id); }
+  void AddJob(const JobId& job_id, const proto::JobInfo& job);
+  bool HasJob(const JobId& job_id) const { return jobs_.contains(job_id); }
   // The job's info as registered here; nullptr if unknown.
-  const proto::JobInfo* JobInfoOf(const std::string& job_id) const {
+  const proto::JobInfo* JobInfoOf(const JobId& job_id) const {
     auto it = jobs_.find(job_id);
     return it == jobs_.end() ? nullptr : &it->second.info;
   }
-  void RemoveJob(const std::string& job_id);
+  void RemoveJob(const JobId& job_id);
 
   // WorkerSource.
-  std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) override;
-  void StartWorkers(const std::string& job_id, int wanted) override;
-  void ReturnWorker(const std::string& worker_id, bool reuse) override;
-  void KillWorker(const std::string& worker_id, const std::string& exit_type) override;
+  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) override;
+  void StartWorkers(const JobId& job_id, int wanted) override;
+  void ReturnWorker(const WorkerId& worker_id, bool reuse) override;
+  void KillWorker(const WorkerId& worker_id, const std::string& exit_type) override;
 
   // A spawned worker said hello. NotFound if no starting worker has that id.
-  [[nodiscard]] absl::StatusOr<std::string> RegisterWorker(const std::string& worker_id, int pid,
-                                                           const proto::Address& address);
+  [[nodiscard]] absl::StatusOr<JobId> RegisterWorker(const WorkerId& worker_id, int pid,
+                                                     const proto::Address& address);
   // The worker announced its exit (DISCONNECT_CLIENT).
-  void MarkIntendedExit(const std::string& worker_id);
+  void MarkIntendedExit(const WorkerId& worker_id);
   // The leased worker now hosts an actor: never reused; a detached actor's worker also survives
   // RemoveJob (the job's driver exiting).
-  void MarkActorWorker(const std::string& worker_id, bool detached);
+  void MarkActorWorker(const WorkerId& worker_id, bool detached);
   // The worker's connection closed: it is useless now, so it is killed if still running.
-  void OnWorkerDisconnected(const std::string& worker_id);
+  void OnWorkerDisconnected(const WorkerId& worker_id);
 
   // Drivers are not spawned here but are listed with the workers.
-  void AddDriver(const std::string& worker_id, const std::string& job_id, int pid);
-  void DriverExited(const std::string& worker_id);
+  void AddDriver(const WorkerId& worker_id, const JobId& job_id, int pid);
+  void DriverExited(const WorkerId& worker_id);
 
   // Shutdown: SIGTERM to every worker, waits up to `grace` for them, then SIGKILL. Blocks.
   void KillAll(absl::Duration grace);
@@ -111,15 +112,15 @@ class WorkerPool : public WorkerSource {
   // Live and recently dead workers and drivers, for the node report.
   std::vector<proto::WorkerInfo> WorkerInfos() const;
   int num_starting() const { return num_starting_; }
-  int num_idle(const std::string& job_id) const;
+  int num_idle(const JobId& job_id) const;
   // Pids of live worker processes of a job (tests).
-  std::vector<pid_t> WorkerPids(const std::string& job_id) const;
+  std::vector<pid_t> WorkerPids(const JobId& job_id) const;
 
  private:
   enum class State { kStarting, kIdle, kLeased, kDisconnected };
   struct Worker {
-    std::string id;
-    std::string job_id;
+    WorkerId id;
+    JobId job_id;
     pid_t pid = -1;
     int pidfd = -1;
     State state = State::kStarting;
@@ -135,13 +136,13 @@ class WorkerPool : public WorkerSource {
   };
   struct Job {
     proto::JobInfo info;
-    std::deque<std::string> idle;  // worker ids, oldest first
+    std::deque<WorkerId> idle;  // oldest first
     int starting = 0;
     int consecutive_failures = 0;
   };
 
-  absl::Status StartOne(const std::string& job_id, Job& job);
-  void OnProcessExit(const std::string& worker_id);
+  absl::Status StartOne(const JobId& job_id, Job& job);
+  void OnProcessExit(const WorkerId& worker_id);
   void StartFailed(Worker& worker, const std::string& reason);
   void Terminate(Worker& worker, const std::string& exit_type);
   void LeaveIdle(Worker& worker);
@@ -155,9 +156,9 @@ class WorkerPool : public WorkerSource {
   rpc::EventLoop* const loop_;  // not owned
   WorkerPoolOptions options_;
   Callbacks callbacks_;
-  std::map<std::string, Job> jobs_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Worker>> workers_;  // live processes
-  std::map<std::string, proto::WorkerInfo> drivers_;                   // live drivers
+  std::map<JobId, Job> jobs_;
+  absl::flat_hash_map<WorkerId, std::unique_ptr<Worker>> workers_;  // live processes
+  std::map<WorkerId, proto::WorkerInfo> drivers_;                   // live drivers
   std::deque<proto::WorkerInfo> dead_;  // most recent last
   int num_starting_ = 0;
   uint64_t reap_timer_ = 0;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common.pb.h"
+#include "common/id.h"
 
 namespace moray::raylet {
 
@@ -18,7 +19,7 @@ inline constexpr char kSystemError[] = "SYSTEM_ERROR";
 inline constexpr char kIdleExit[] = "IDLE_EXIT";
 
 struct LeasableWorker {
-  std::string worker_id;  // binary
+  WorkerId worker_id;
   proto::Address address;
   int pid = 0;
 };
@@ -27,15 +28,15 @@ class WorkerSource {
  public:
   virtual ~WorkerSource() = default;
   // Takes an idle registered worker of `job_id` out of the pool, if there is one.
-  virtual std::optional<LeasableWorker> PopIdleWorker(const std::string& job_id) = 0;
+  virtual std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) = 0;
   // Asks for `wanted` workers of `job_id` to be starting (counting those already starting).
   // Completion is asynchronous: the pool re-runs scheduling when a worker registers, and fails
   // the job's requests if workers cannot be started.
-  virtual void StartWorkers(const std::string& job_id, int wanted) = 0;
+  virtual void StartWorkers(const JobId& job_id, int wanted) = 0;
   // Hands a leased worker back: to the idle list, or (reuse == false) killed.
-  virtual void ReturnWorker(const std::string& worker_id, bool reuse) = 0;
+  virtual void ReturnWorker(const WorkerId& worker_id, bool reuse) = 0;
   // Ends a worker process (SIGTERM, then SIGKILL after a grace period).
-  virtual void KillWorker(const std::string& worker_id, const std::string& exit_type) = 0;
+  virtual void KillWorker(const WorkerId& worker_id, const std::string& exit_type) = 0;
 };
 
 }  // namespace moray::raylet

@@ -7,19 +7,6 @@
 
 namespace moray::rpc {
 
-absl::StatusOr<Endpoint> Endpoint::Parse(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", address, "' is not an address of the form ip:port"));
-  }
-  return Endpoint{address.substr(0, colon), port};
-}
-
-std::string Endpoint::ToString() const { return absl::StrCat(ip, ":", port); }
-
 absl::Duration Backoff::Next() {
   double scale = 1.0;
   for (int i = 0; i < failures_ && scale * absl::ToDoubleSeconds(options_.initial) <

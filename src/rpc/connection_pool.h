@@ -20,28 +20,11 @@
 #include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "rpc/address.h"
 #include "rpc/channel.h"
 #include "rpc/service.h"
 
 namespace moray::rpc {
-
-// Where a peer listens: an IPv4 address and a port. The one key type for a peer.
-struct Endpoint {
-  std::string ip;
-  int port = 0;
-
-  // "ip:port".
-  static absl::StatusOr<Endpoint> Parse(const std::string& address);
-  std::string ToString() const;
-  bool operator==(const Endpoint& other) const { return port == other.port && ip == other.ip; }
-  bool operator<(const Endpoint& other) const {
-    return port != other.port ? port < other.port : ip < other.ip;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const Endpoint& e) {
-    return H::combine(std::move(h), e.ip, e.port);
-  }
-};
 
 // Exponential back-off with ±20% jitter: initial, ×multiplier per failure, capped at max.
 class Backoff {

@@ -24,16 +24,15 @@ namespace moray::core::testing {
 class CoreHarness {
  protected:
   explicit CoreHarness(const std::string& name)
-      : references_(ReferenceCounter::Callbacks{[](const std::string&) {},
-                                                [](const std::string&, const proto::Address&,
-                                                   int64_t) {}}),
+      : references_(ReferenceCounter::Callbacks{
+            [](const ObjectId&) {}, [](const ObjectId&, const rpc::Address&, int64_t) {}}),
         service_(name) {
     loop_.StartThread(name + "_io");
     context_.job_id = JobIdFromInt(1);
-    context_.worker_id = RandomBytes(kUniqueIdSize);
-    context_.address.set_ip("127.0.0.1");
-    context_.address.set_port(1);
-    context_.address.set_worker_id(context_.worker_id);
+    context_.worker_id = WorkerId::FromRandom();
+    context_.address = rpc::Address{rpc::Endpoint{"127.0.0.1", 1}, NodeId(), context_.worker_id};
+    context_.address_proto = context_.address.ToProto();
+    context_.address_string = context_.address.ToString();
     context_.loop = &loop_;
     context_.store = &store_;
     context_.references = &references_;
@@ -52,7 +51,7 @@ class CoreHarness {
  public:
   // The stored object `id` (a task's return): its value, or "error: <message>", or
   // "(not ready)" after `timeout`.
-  std::string Result(const std::string& id, absl::Duration timeout = absl::Seconds(20)) {
+  std::string Result(const ObjectId& id, absl::Duration timeout = absl::Seconds(20)) {
     auto objects = store_.WaitAll({id}, absl::Now() + timeout);
     if (!objects) return "(not ready)";
     const StoredObject& object = (*objects)[0];
