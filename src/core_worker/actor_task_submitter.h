@@ -34,7 +34,6 @@ namespace moray::core {
 
 class ActorTaskSubmitter {
  public:
-  // `gcs_actor_address`: host:port of the GCS's actor channel (empty: actors are unavailable).
   // `gcs`: the GCS port core workers create and watch actors on (empty: actors are unavailable).
   ActorTaskSubmitter(CoreContext* context, rpc::Endpoint gcs);
   ~ActorTaskSubmitter();

@@ -144,9 +144,9 @@ absl::Status CoreWorker::Connect() {
                                             " answered the registration without a node or job id"));
   }
   gcs_address_ = reply.gcs_address();
-  rpc::Endpoint gcs_actors;
-  if (!reply.gcs_actor_address().empty()) {
-    auto parsed = rpc::Endpoint::Parse(reply.gcs_actor_address());
+  rpc::Endpoint gcs_actors;  // the GCS's one port serves actors too
+  if (!reply.gcs_address().empty()) {
+    auto parsed = rpc::Endpoint::Parse(reply.gcs_address());
     if (!parsed.ok()) {
       return absl::InternalError(absl::StrCat("the raylet at ", raylet, " gave a GCS address ",
                                               parsed.status().message()));

@@ -197,13 +197,11 @@ absl::Status GcsClient::Call(uint16_t method, const char* name,
 
 #define MORAY_GCS_CALL(method, name, request, reply) Call(proto::method, name, request, reply)
 
-absl::Status GcsClient::RegisterNode(const proto::NodeInfo& node, int* actor_port) {
+absl::Status GcsClient::RegisterNode(const proto::NodeInfo& node) {
   proto::RegisterNodeRequest request;
   *request.mutable_node() = node;
   proto::RegisterNodeReply reply;
-  absl::Status status = MORAY_GCS_CALL(REGISTER_NODE, "RegisterNode", request, &reply);
-  if (status.ok() && actor_port) *actor_port = reply.actor_port();
-  return status;
+  return MORAY_GCS_CALL(REGISTER_NODE, "RegisterNode", request, &reply);
 }
 
 absl::Status GcsClient::UnregisterNode(const NodeId& node_id, std::string_view reason) {

@@ -60,10 +60,11 @@ class GcsClient {
   GcsClient& operator=(const GcsClient&) = delete;
 
   const std::string& address() const { return address_; }
+  // The GCS's address resolved (its name, if it had one, is resolved once at Connect).
+  const rpc::Endpoint& endpoint() const { return endpoint_; }
 
   // Nodes (RegisterNode, UnregisterNode, ReportResources: raylets only).
-  // `actor_port` (if given) receives the port core workers use at the GCS (the GCS's port).
-  absl::Status RegisterNode(const proto::NodeInfo& node, int* actor_port = nullptr);
+  absl::Status RegisterNode(const proto::NodeInfo& node);
   absl::Status UnregisterNode(const NodeId& node_id, std::string_view reason);
   // `cluster` (if given) receives the GCS's view of every node after the report.
   absl::Status ReportResources(const proto::NodeResourceReport& report,

@@ -53,7 +53,7 @@ GcsServer::GcsServer(GcsServerConfig config)
       scheduler_->OnActorChanged(info);
     });
   });
-  AddGcsMethods({&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_}, &port_, &service_);
+  AddGcsMethods({&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_}, &service_);
   actor_service_->Register(&service_);
 }
 

@@ -11,14 +11,10 @@ constexpr rpc::Roles kRaylets = rpc::RoleBit(proto::ROLE_RAYLET);
 constexpr rpc::Roles kEventReporters = rpc::kCoreWorkers | kRaylets;
 
 // Nodes and cluster status.
-void AddNodeMethods(const GcsManagers& m, const std::atomic<int>* port, rpc::Service* service) {
+void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
   service->Sync<proto::RegisterNodeRequest, proto::RegisterNodeReply>(
       proto::REGISTER_NODE, kRaylets,
-      [m, port](const rpc::Peer&, const proto::RegisterNodeRequest& request,
-                proto::RegisterNodeReply* reply) {
-        // Core workers reach the GCS on the port the raylet registered on (one port since
-        // issue 11); the field stays so the raylet need not know.
-        reply->set_actor_port(port->load());
+      [m](const rpc::Peer&, const proto::RegisterNodeRequest& request, proto::RegisterNodeReply*) {
         return m.nodes->RegisterNode(request.node());
       });
   service->Sync<proto::UnregisterNodeRequest, proto::UnregisterNodeReply>(
@@ -190,9 +186,9 @@ void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
 
 }  // namespace
 
-void AddGcsMethods(const GcsManagers& managers, const std::atomic<int>* port,
+void AddGcsMethods(const GcsManagers& managers,
                    rpc::Service* service) {
-  AddNodeMethods(managers, port, service);
+  AddNodeMethods(managers, service);
   AddJobMethods(managers, service);
   AddKvMethods(managers, service);
   AddStateMethods(managers, service);

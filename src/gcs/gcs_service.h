@@ -5,7 +5,7 @@
 //
 //   GcsManagers managers{&nodes, &jobs, &kv, &task_events, &objects, &actors};
 //   rpc::Service service("GCS");
-//   AddGcsMethods(managers, &port, &service);  // nodes, jobs, KV, task events, state queries
+//   AddGcsMethods(managers, &service);  // nodes, jobs, KV, task events, state queries
 //   actor_service.Register(&service);           // the actor methods (actor_service.h)
 //
 // Roles (docs/wire.md): a raylet registers its node, reports resources and object snapshots, and
@@ -19,7 +19,6 @@
 // the health checks of every node (gcs_server.h).
 #pragma once
 
-#include <atomic>
 
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
@@ -41,9 +40,7 @@ struct GcsManagers {
   ActorManager* actors;
 };
 
-// Adds every GCS method except the actor methods of ActorService to `service`. `port` (borrowed)
-// is the GCS port, told to registering raylets as the port for core workers.
-void AddGcsMethods(const GcsManagers& managers, const std::atomic<int>* port,
-                   rpc::Service* service);
+// Adds every GCS method except the actor methods of ActorService to `service`.
+void AddGcsMethods(const GcsManagers& managers, rpc::Service* service);
 
 }  // namespace moray::gcs

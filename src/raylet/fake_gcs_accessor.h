@@ -37,10 +37,8 @@ class FakeGcsAccessor : public GcsAccessor {
     absl::Status add_job_error;  // when not OK, AddJob fails with it
   };
 
-  absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) override {
-    absl::Status status = Update([&](State& s) { s.registered_nodes.push_back(node); });
-    if (!status.ok()) return status;
-    return 0;  // no actor channel
+  absl::Status RegisterNode(const proto::NodeInfo& node) override {
+    return Update([&](State& s) { s.registered_nodes.push_back(node); });
   }
   absl::Status UnregisterNode(const NodeId& node_id, const std::string&) override {
     return Update([&](State& s) { s.unregistered_nodes.push_back(node_id); });

@@ -20,8 +20,7 @@ class GcsAccessor {
  public:
   virtual ~GcsAccessor() = default;
 
-  // Returns the port of the GCS's actor channel (on the GCS's host).
-  [[nodiscard]] virtual absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) = 0;
+  [[nodiscard]] virtual absl::Status RegisterNode(const proto::NodeInfo& node) = 0;
   [[nodiscard]] virtual absl::Status UnregisterNode(const NodeId& node_id,
                                                     const std::string& reason) = 0;
   // Returns the cluster view (every node and its latest report) as of this report.

@@ -2,10 +2,8 @@
 
 namespace moray::raylet {
 
-absl::StatusOr<int> GcsClientAccessor::RegisterNode(const proto::NodeInfo& node) {
-  int actor_port = 0;
-  if (auto s = client_->RegisterNode(node, &actor_port); !s.ok()) return s;
-  return actor_port;
+absl::Status GcsClientAccessor::RegisterNode(const proto::NodeInfo& node) {
+  return client_->RegisterNode(node);
 }
 
 absl::Status GcsClientAccessor::UnregisterNode(const NodeId& node_id, const std::string& reason) {

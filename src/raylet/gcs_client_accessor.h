@@ -15,7 +15,7 @@ class GcsClientAccessor : public GcsAccessor {
  public:
   explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client) : client_(std::move(client)) {}
 
-  absl::StatusOr<int> RegisterNode(const proto::NodeInfo& node) override;
+  absl::Status RegisterNode(const proto::NodeInfo& node) override;
   absl::Status UnregisterNode(const NodeId& node_id, const std::string& reason) override;
   absl::StatusOr<proto::GetClusterStatusReply> ReportResources(
       const proto::NodeResourceReport& report) override;

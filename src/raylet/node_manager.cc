@@ -214,7 +214,6 @@ void NodeManager::FillRegistration(const JobId& job_id, proto::RegisterClientRep
   reply->set_node_id(node_id_.Binary());
   reply->set_job_id(job_id.Binary());
   reply->set_gcs_address(options_.pool.gcs_address);
-  reply->set_gcs_actor_address(gcs_actor_address_);
   reply->set_session_dir(options_.node.session_dir());
   reply->set_store_socket(options_.store_socket);
   reply->set_inline_object_memory(options_.inline_object_memory);

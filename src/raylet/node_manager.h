@@ -66,7 +66,6 @@ class NodeManager {
   int port() const { return port_; }
   const proto::NodeInfo& node_info() const { return options_.node; }
   // host:port of the GCS's actor channel, passed on to core workers at registration.
-  void set_gcs_actor_address(std::string address) { gcs_actor_address_ = std::move(address); }
   // The GCS's view of the cluster (after each resource report), for spillback decisions.
   // Requests waiting here as infeasible get another look: a node that can run them may have
   // joined.
@@ -145,7 +144,6 @@ class NodeManager {
     absl::Time give_up;
   };
   std::vector<AwaitingView> awaiting_view_;  // requests naming a node not in the view yet
-  std::string gcs_actor_address_;
   ClusterScheduler scheduler_{node_id_};
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;

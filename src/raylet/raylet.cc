@@ -174,13 +174,10 @@ absl::Status Raylet::Start() {
   }
 
   absl::Status registered;
-  int gcs_actor_port = 0;
   absl::Notification done;
   gcs_thread_->Post([&](GcsAccessor& gcs) {
-    absl::StatusOr<int> actor_port = gcs.RegisterNode(node_info_);
-    registered = actor_port.status();
+    registered = gcs.RegisterNode(node_info_);
     registered_ = registered.ok();
-    if (registered_) gcs_actor_port = *actor_port;
     done.Notify();
   });
   done.WaitForNotification();
@@ -189,16 +186,6 @@ absl::Status Raylet::Start() {
     return absl::Status(registered.code(), absl::StrCat("could not register the node with the GCS at ",
                                                         options_.gcs_address, ": ",
                                                         registered.message()));
-  }
-  {
-    std::string gcs_host;
-    (void)ParseHostPort(options_.gcs_address, &gcs_host, nullptr);
-    absl::Notification set;
-    loop_->Post([&] {
-      node_manager_->set_gcs_actor_address(absl::StrCat(gcs_host, ":", gcs_actor_port));
-      set.Notify();
-    });
-    set.WaitForNotification();
   }
   spdlog::info("raylet {} listening on {}:{} with {}", node_id_.Hex(), options_.node_ip, port_,
                total->DebugString());

@@ -61,7 +61,10 @@ int RunRaylet(const RayletOptions& options) {
     spdlog::error("raylet cannot start: {}", std::string(client.status().message()));
     return 1;
   }
-  Raylet raylet(options, std::make_unique<GcsClientAccessor>(*std::move(client)));
+  // Workers and drivers are told the GCS's address resolved: their event loops take IP addresses.
+  RayletOptions resolved = options;
+  resolved.gcs_address = (*client)->endpoint().ToString();
+  Raylet raylet(resolved, std::make_unique<GcsClientAccessor>(*std::move(client)));
   // Declared dead by the GCS: stop as on SIGTERM, but exit with an error.
   std::atomic<bool> declared_dead{false};
   raylet.set_on_declared_dead([&declared_dead](const std::string&) {
