@@ -186,8 +186,7 @@ void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
 
 }  // namespace
 
-void AddGcsMethods(const GcsManagers& managers,
-                   rpc::Service* service) {
+void AddGcsMethods(const GcsManagers& managers, rpc::Service* service) {
   AddNodeMethods(managers, service);
   AddJobMethods(managers, service);
   AddKvMethods(managers, service);

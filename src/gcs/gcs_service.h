@@ -19,7 +19,6 @@
 // the health checks of every node (gcs_server.h).
 #pragma once
 
-
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
