@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/id_status.h"
 #include "gtest/gtest.h"
 
 namespace moray {
@@ -63,6 +64,20 @@ TEST(IdTest, NilIsTheAbsentId) {
   EXPECT_TRUE(id);
   EXPECT_EQ(id.Binary().size(), WorkerId::kSize);
   EXPECT_EQ(WorkerId::FromBinary(id.Binary()), id);
+}
+
+TEST(IdTest, RequiredIdNamesTheFieldOfAMalformedId) {
+  auto short_id = RequiredId<ActorId>("abc", "actor_id");
+  EXPECT_EQ(short_id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(short_id.status().message(), "actor_id must be 16 bytes, got 3");
+  auto missing = RequiredId<JobId>("", "job_id");
+  EXPECT_EQ(missing.status().message(), "job_id must be 4 bytes, got 0");
+  auto nil = RequiredId<NodeId>(std::string(16, '\0'), "node_id");
+  EXPECT_EQ(nil.status().message(), "node_id is the nil id");
+  const ActorId actor = NewActorId(JobIdFromInt(7));
+  auto parsed = RequiredId<ActorId>(actor.Binary(), "actor_id");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, actor);
 }
 
 TEST(IdTest, TaskIdsAreUniqueAndCarryTheJob) {

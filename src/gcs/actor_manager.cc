@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/id.h"
+#include "common/id_status.h"
 #include "gcs/actor_columns.h"
 #include "spdlog/spdlog.h"
 
@@ -71,8 +71,8 @@ absl::Status ActorManager::Store(const proto::ActorInfo& info) {
 }
 
 absl::Status ActorManager::Register(proto::ActorInfo actor) {
-  if (ActorId::FromBinary(actor.actor_id()).IsNil()) {
-    return absl::InvalidArgumentError("RegisterActor needs an actor_id (16 bytes)");
+  if (auto id = RequiredId<ActorId>(actor.actor_id(), "RegisterActor: actor_id"); !id.ok()) {
+    return id.status();
   }
   {
     absl::MutexLock lock(&mu_);

@@ -1,7 +1,8 @@
 #include "gcs/actor_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/id.h"
+#include "common/id_status.h"
+#include "spdlog/spdlog.h"
 
 namespace moray::gcs {
 
@@ -24,18 +25,28 @@ void ActorService::Register(rpc::Service* service) {
   service->OneWay<proto::SubscribeActorRequest>(
       proto::SUBSCRIBE_ACTOR, rpc::kCoreWorkers,
       [this](const rpc::Peer& peer, proto::SubscribeActorRequest&& request) {
-        OnActorLoop([this, conn = peer.conn, actor_id = ActorId::FromBinary(request.actor_id())] {
-          Subscribe(conn, actor_id);
-        });
+        auto actor_id = RequiredId<ActorId>(request.actor_id(), "actor_id");
+        if (!actor_id.ok()) {  // a one-way message has no reply to carry the error
+          spdlog::warn("SubscribeActor from {} dropped: {}", peer.conn->peer(),
+                       actor_id.status().ToString());
+          return;
+        }
+        OnActorLoop([this, conn = peer.conn, actor_id = *actor_id] { Subscribe(conn, actor_id); });
       });
   service->OneWay<proto::KillActorRequest>(
       proto::KILL_ACTOR, rpc::kCoreWorkers,
-      [this](const rpc::Peer&, proto::KillActorRequest&& request) {
-        OnActorLoop([this, request = std::move(request)] {
+      [this](const rpc::Peer& peer, proto::KillActorRequest&& request) {
+        auto actor_id = RequiredId<ActorId>(request.actor_id(), "actor_id");
+        if (!actor_id.ok()) {
+          spdlog::warn("KillActor from {} dropped: {}", peer.conn->peer(),
+                       actor_id.status().ToString());
+          return;
+        }
+        OnActorLoop([this, actor_id = *actor_id, request = std::move(request)] {
           proto::ActorDeathReason reason = request.reason() == proto::ACTOR_DEATH_UNSPECIFIED
                                                ? proto::ACTOR_DEATH_KILLED
                                                : request.reason();
-          scheduler_->Kill(ActorId::FromBinary(request.actor_id()), request.no_restart(), reason);
+          scheduler_->Kill(actor_id, request.no_restart(), reason);
         });
       });
 }
@@ -56,8 +67,13 @@ void ActorService::Create(const std::shared_ptr<rpc::Connection>& conn,
                           proto::CreateActorRequest request,
                           const rpc::Responder<proto::CreateActorReply>& respond) {
   if (conn->closed()) return;  // its owner is gone already: nothing to create for it
+  auto parsed = RequiredId<ActorId>(request.spec().actor_id(), "spec.actor_id");
+  if (!parsed.ok()) {
+    respond.Fail(parsed.status());
+    return;
+  }
+  const ActorId actor_id = *parsed;
   proto::ActorInfo info = request.actor();
-  const ActorId actor_id = ActorId::FromBinary(request.spec().actor_id());
   info.set_actor_id(actor_id.Binary());
   proto::CreateActorReply reply;
   absl::Status registered = actors_->Register(info);

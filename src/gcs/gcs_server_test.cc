@@ -356,6 +356,28 @@ TEST_F(GcsServerTest, AnOwnersActorsDieWithItsConnectionButNotDetachedOnes) {
             proto::PENDING_CREATION);
 }
 
+TEST_F(GcsServerTest, AMalformedIdIsAnInvalidArgumentNamingTheField) {
+  testing::FramedPeer peer;
+  ASSERT_TRUE(peer.Connect(server_.port()).ok());
+  proto::GetActorRequest get;
+  get.set_actor_id("abc");
+  auto got = peer.Call<proto::GetActorReply>(proto::GET_ACTOR, get);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(got.status().message(), "actor_id must be 16 bytes, got 3");
+
+  proto::CreateActorRequest create = Creation('a', "", "ns", JobIdFromInt(1).Binary());
+  create.mutable_spec()->set_actor_id("");
+  auto created = peer.Call<proto::CreateActorReply>(proto::CREATE_ACTOR, create);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(created.status().message(), "spec.actor_id must be 16 bytes, got 0");
+  // Nothing was registered, and the connection still serves.
+  auto actors = client_->GetActors({}, 10);
+  ASSERT_TRUE(actors.ok()) << actors.status();
+  EXPECT_EQ(actors->total(), 0);
+  EXPECT_EQ(peer.Call<proto::GetActorReply>(proto::GET_ACTOR, get).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(GcsServerTest, SubscribingToAnUnknownActorAnswersDead) {
   testing::FramedPeer peer;
   ASSERT_TRUE(peer.Connect(server_.port()).ok());

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/id_status.h"
 #include "google/protobuf/arena.h"
 
 namespace moray::gcs {
@@ -21,9 +22,10 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
       proto::UNREGISTER_NODE, kRaylets,
       [m](const rpc::Peer&, const proto::UnregisterNodeRequest& request,
           proto::UnregisterNodeReply*) {
-        const NodeId node_id = NodeId::FromBinary(request.node_id());
-        absl::Status status = m.nodes->UnregisterNode(node_id, request.reason());
-        if (status.ok()) m.objects->DropNode(node_id);  // its workers are gone with it
+        auto node_id = RequiredId<NodeId>(request.node_id(), "node_id");
+        if (!node_id.ok()) return node_id.status();
+        absl::Status status = m.nodes->UnregisterNode(*node_id, request.reason());
+        if (status.ok()) m.objects->DropNode(*node_id);  // its workers are gone with it
         return status;
       });
   service->Sync<proto::ReportResourcesRequest, proto::ReportResourcesReply>(
@@ -62,7 +64,9 @@ void AddJobMethods(const GcsManagers& m, rpc::Service* service) {
       proto::MARK_JOB_FINISHED, kRaylets,
       [m](const rpc::Peer&, const proto::MarkJobFinishedRequest& request,
           proto::MarkJobFinishedReply*) {
-        const JobId job_id = JobId::FromBinary(request.job_id());
+        auto parsed = RequiredId<JobId>(request.job_id(), "job_id");
+        if (!parsed.ok()) return parsed.status();
+        const JobId job_id = *parsed;
         absl::Status status = m.jobs->MarkJobFinished(job_id);
         m.objects->DropJob(job_id);
         // Its non-detached actors die with it (the actor scheduler follows and stops their
@@ -160,7 +164,9 @@ void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
   service->Sync<proto::GetActorRequest, proto::GetActorReply>(
       proto::GET_ACTOR, rpc::kAnyMember,
       [m](const rpc::Peer&, const proto::GetActorRequest& request, proto::GetActorReply* reply) {
-        auto actor = m.actors->Get(ActorId::FromBinary(request.actor_id()));
+        auto actor_id = RequiredId<ActorId>(request.actor_id(), "actor_id");
+        if (!actor_id.ok()) return actor_id.status();
+        auto actor = m.actors->Get(*actor_id);
         if (!actor.ok()) return actor.status();
         *reply->mutable_actor() = *std::move(actor);
         return absl::OkStatus();

@@ -2,16 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/id.h"
+#include "common/id_status.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
 
 absl::Status NodeManager::RegisterNode(proto::NodeInfo node) {
-  const NodeId id = NodeId::FromBinary(node.node_id());
-  if (id.IsNil()) {
-    return absl::InvalidArgumentError("RegisterNode: the node has no valid node_id");
-  }
+  auto parsed = RequiredId<NodeId>(node.node_id(), "RegisterNode: node_id");
+  if (!parsed.ok()) return parsed.status();
+  const NodeId id = *parsed;
   node.set_state(proto::NODE_ALIVE);
   node.clear_state_message();
   node.set_end_time_ms(0);

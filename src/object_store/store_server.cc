@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "common/id.h"
+#include "common/id_status.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::object_store {
@@ -182,9 +182,13 @@ void StoreServer::RegisterMethods() {
       proto::STORE_CREATE, kNode,
       [this](const Peer& peer, proto::StoreCreateRequest&& request,
              rpc::Responder<proto::StoreCreateReply> respond) {
-        absl::StatusOr<uint64_t> offset =
-            store_->Create(ClientOf(peer).id, ObjectId::FromBinary(request.object_id()),
-                           request.size(), request.owner(), !request.secondary());
+        auto id = RequiredId<ObjectId>(request.object_id(), "object_id");
+        if (!id.ok()) {
+          respond.Fail(id.status());
+          return;
+        }
+        absl::StatusOr<uint64_t> offset = store_->Create(ClientOf(peer).id, *id, request.size(),
+                                                         request.owner(), !request.secondary());
         if (!offset.ok()) {
           respond.Fail(offset.status());
           return;

@@ -315,6 +315,15 @@ TEST_F(StoreServerTest, WorkingSetThreeTimesTheStoreSpillsAndReadsBackByteExact)
   EXPECT_EQ(files, 0u);
 }
 
+TEST_F(StoreServerTest, CreatingTheNilIdIsAnInvalidArgument) {
+  auto client = NewClient();
+  auto created = client->Create(ObjectId(), 64);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument) << created.status();
+  EXPECT_NE(created.status().message().find("object_id must be 20 bytes, got 0"), std::string::npos)
+      << created.status();
+  EXPECT_TRUE(client->Create(Id(1), 64).ok());  // the connection still serves
+}
+
 TEST_F(StoreServerTest, FullWhenPinnedDataLeavesNoRoom) {
   auto client = NewClient();
   std::vector<std::shared_ptr<ray::internal::Buffer>> pinned;
