@@ -558,22 +558,10 @@ TEST_F(RayletTest, ServesTheObjectStoreAndReportsItsUsage) {
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->capacity(), 1u << 20);
   std::string data(300 << 10, 'x');
-  ASSERT_TRUE(
-      (*store)
-          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'a')), data.data(), data.size())
-          .ok());
-  ASSERT_TRUE(
-      (*store)
-          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'b')), data.data(), data.size())
-          .ok());
-  ASSERT_TRUE(
-      (*store)
-          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'c')), data.data(), data.size())
-          .ok());
-  ASSERT_TRUE(
-      (*store)
-          ->Put(ObjectId::FromBinary(std::string(ObjectId::kSize, 'd')), data.data(), data.size())
-          .ok());
+  for (char name : {'a', 'b', 'c', 'd'}) {
+    const ObjectId id = ObjectId::FromBinary(std::string(ObjectId::kSize, name));
+    ASSERT_TRUE((*store)->Put(id, data.data(), data.size()).ok()) << name;
+  }
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->num_spilled(), 1u);  // four 300 KiB objects in a 1 MiB store
