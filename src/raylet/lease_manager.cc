@@ -8,15 +8,15 @@
 
 namespace moray::raylet {
 
-LeaseManager::LeaseManager(ResourceSet total, WorkerSource* workers,
+LeaseManager::LeaseManager(scheduling::ResourceSet total, WorkerSource* workers,
                            std::function<void()> on_change)
     : total_(total), available_(total), workers_(workers), on_change_(std::move(on_change)) {}
 
 void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request,
                                 ReplyFn reply) {
   std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
-  if (asked.empty()) asked[kCPU] = 1;
-  absl::StatusOr<ResourceSet> resources = ResourceSet::FromMap(asked);
+  if (asked.empty()) asked[scheduling::kCPU] = 1;
+  absl::StatusOr<scheduling::ResourceSet> resources = scheduling::ResourceSet::FromMap(asked);
   if (!resources.ok()) {
     reply(absl::InvalidArgumentError(
         absl::StrCat("invalid lease request: ", resources.status().message())));
@@ -70,14 +70,14 @@ void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconne
   Changed();
 }
 
-ResourceSet LeaseManager::BlockedPart(const Lease& lease) const {
-  ResourceSet cpu;
-  cpu.SetUnits(kCPU, lease.resources.GetUnits(kCPU));
+scheduling::ResourceSet LeaseManager::BlockedPart(const Lease& lease) const {
+  scheduling::ResourceSet cpu;
+  cpu.SetUnits(scheduling::kCPU, lease.resources.GetUnits(scheduling::kCPU));
   return cpu;
 }
 
 void LeaseManager::FreeLease(const Lease& lease) {
-  ResourceSet held = lease.resources;
+  scheduling::ResourceSet held = lease.resources;
   if (lease.blocked) held.Subtract(BlockedPart(lease));  // already given back
   available_.Add(held);
 }
@@ -168,7 +168,7 @@ void LeaseManager::Schedule() {
     reschedule_ = false;
     // What would remain if every request waiting only for a worker got one: bounds how many
     // workers are worth starting.
-    ResourceSet unclaimed = available_;
+    scheduling::ResourceSet unclaimed = available_;
     std::map<JobId, int> workers_wanted;
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (!total_.Contains(it->resources)) {

@@ -33,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "common/id.h"
 #include "raylet.pb.h"
-#include "raylet/resources.h"
+#include "scheduling/resource_set.h"
 #include "raylet/worker_source.h"
 
 namespace moray::raylet {
@@ -48,7 +48,7 @@ class LeaseManager {
 
   // `workers` must outlive this object. `on_change` runs after any change of available
   // resources, queue or leases (for reporting).
-  LeaseManager(ResourceSet total, WorkerSource* workers, std::function<void()> on_change);
+  LeaseManager(scheduling::ResourceSet total, WorkerSource* workers, std::function<void()> on_change);
 
   // Queues a request; `reply` runs exactly once: granted, rejected (a status), or canceled — unless
   // the requester disconnects first. Empty resources mean {CPU: 1}.
@@ -80,8 +80,8 @@ class LeaseManager {
                                      const ReplyFn& reply)>;
   void ReplaceWaiting(const PlaceFn& place);
 
-  const ResourceSet& total() const { return total_; }
-  const ResourceSet& available() const { return available_; }
+  const scheduling::ResourceSet& total() const { return total_; }
+  const scheduling::ResourceSet& available() const { return available_; }
   // Queued requests grouped by resource shape.
   std::vector<proto::ResourceDemand> Demands() const;
   size_t num_queued() const { return queue_.size(); }
@@ -92,23 +92,23 @@ class LeaseManager {
   struct Pending {
     Key key;
     JobId job_id;
-    ResourceSet resources;
+    scheduling::ResourceSet resources;
     ReplyFn reply;
     bool for_actor = false;  // its worker will be the actor's for good
     proto::RequestWorkerLeaseRequest request;  // as asked (kept for spillback)
   };
   struct Lease {
     WorkerId worker_id;
-    ResourceSet resources;
+    scheduling::ResourceSet resources;
     bool blocked = false;  // its CPU is currently given back
   };
 
   void FreeLease(const Lease& lease);
-  ResourceSet BlockedPart(const Lease& lease) const;
+  scheduling::ResourceSet BlockedPart(const Lease& lease) const;
   void Changed() { on_change_(); }
 
-  const ResourceSet total_;
-  ResourceSet available_;
+  const scheduling::ResourceSet total_;
+  scheduling::ResourceSet available_;
   WorkerSource* const workers_;  // not owned
   std::function<void()> on_change_;
 

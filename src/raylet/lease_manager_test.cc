@@ -61,7 +61,7 @@ class FakeWorkers : public WorkerSource {
 class LeaseManagerTest : public ::testing::Test {
  protected:
   void MakeNode(const std::map<std::string, double>& total) {
-    manager_ = std::make_unique<LeaseManager>(*ResourceSet::FromMap(total), &workers_,
+    manager_ = std::make_unique<LeaseManager>(*scheduling::ResourceSet::FromMap(total), &workers_,
                                               [this] { ++changes_; });
   }
   // Requests a lease; its reply lands in replies_[lease_id].

@@ -29,7 +29,7 @@
 #include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_manager.h"
-#include "raylet/resources.h"
+#include "scheduling/resource_set.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
@@ -40,7 +40,7 @@ namespace moray::raylet {
 
 struct NodeManagerOptions {
   proto::NodeInfo node;    // node_id, node_ip, session_dir, ...; raylet_port is filled by Start
-  ResourceSet total;       // schedulable resources
+  scheduling::ResourceSet total;       // schedulable resources
   int port = 0;            // 0: any free port
   int prestart_per_job = 0;
   WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`

@@ -50,22 +50,22 @@ int64_t ObjectStoreMemory(const RayletOptions& options) {
   return bytes;
 }
 
-absl::StatusOr<ResourceSet> NodeResources(const RayletOptions& options) {
+absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options) {
   std::map<std::string, double> map;
   for (const auto& [name, value] : options.custom_resources) {
-    if (name == kCPU || name == kGPU) {
+    if (name == scheduling::kCPU || name == scheduling::kGPU) {
       return absl::InvalidArgumentError(absl::StrCat(
           "custom resource ", name, ": use num_cpus / num_gpus for CPU and GPU"));
     }
     map[name] = value;
   }
-  map[kCPU] = NumCpus(options);
-  map[kGPU] = options.num_gpus;
-  if (!map.contains(kMemory)) {
+  map[scheduling::kCPU] = NumCpus(options);
+  map[scheduling::kGPU] = options.num_gpus;
+  if (!map.contains(scheduling::kMemory)) {
     const int64_t memory = PhysicalMemory() - ObjectStoreMemory(options);
-    map[kMemory] = static_cast<double>(std::max<int64_t>(0, memory));
+    map[scheduling::kMemory] = static_cast<double>(std::max<int64_t>(0, memory));
   }
-  return ResourceSet::FromMap(map);
+  return scheduling::ResourceSet::FromMap(map);
 }
 
 Raylet::Raylet(RayletOptions options, std::unique_ptr<GcsAccessor> gcs)
@@ -76,7 +76,7 @@ Raylet::~Raylet() { Stop(); }
 absl::Status Raylet::Start() {
   if (started_) return absl::FailedPreconditionError("the raylet was already started");
   started_ = true;
-  absl::StatusOr<ResourceSet> total = NodeResources(options_);
+  absl::StatusOr<scheduling::ResourceSet> total = NodeResources(options_);
   if (!total.ok()) return total.status();
 
   node_id_ = NodeId::FromRandom();

@@ -81,7 +81,7 @@ class Raylet {
 
 // Resolves defaults of `options` into the node's schedulable resources (CPU, GPU, memory,
 // custom). InvalidArgument for negative or malformed quantities.
-[[nodiscard]] absl::StatusOr<ResourceSet> NodeResources(const RayletOptions& options);
+[[nodiscard]] absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options);
 // The object store size to report: options.object_store_memory, or 30% of RAM capped by the
 // size of /dev/shm.
 int64_t ObjectStoreMemory(const RayletOptions& options);

@@ -194,7 +194,7 @@ class RayletTest : public ::testing::Test {
   }
   double AvailableCpu() {
     double cpu = 0;
-    raylet_->RunOnLoop([&](const NodeManager& nm) { cpu = nm.leases().available().Get(kCPU); });
+    raylet_->RunOnLoop([&](const NodeManager& nm) { cpu = nm.leases().available().Get(scheduling::kCPU); });
     return cpu;
   }
 

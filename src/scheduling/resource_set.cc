@@ -1,4 +1,4 @@
-#include "raylet/resources.h"
+#include "scheduling/resource_set.h"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace moray::raylet {
+namespace moray::scheduling {
 
 absl::StatusOr<ResourceSet> ResourceSet::FromMap(const std::map<std::string, double>& map) {
   ResourceSet set;
@@ -81,4 +81,4 @@ std::string ResourceSet::DebugString() const {
       "}");
 }
 
-}  // namespace moray::raylet
+}  // namespace moray::scheduling

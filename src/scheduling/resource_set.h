@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace moray::raylet {
+namespace moray::scheduling {
 
 inline constexpr int64_t kResourceUnit = 10000;  // fixed-point units per 1.0
 inline constexpr char kCPU[] = "CPU";
@@ -55,4 +55,4 @@ class ResourceSet {
   std::map<std::string, int64_t> units_;  // names with a zero quantity are not stored
 };
 
-}  // namespace moray::raylet
+}  // namespace moray::scheduling

@@ -1,8 +1,8 @@
-#include "raylet/resources.h"
+#include "scheduling/resource_set.h"
 
 #include "gtest/gtest.h"
 
-namespace moray::raylet {
+namespace moray::scheduling {
 namespace {
 
 ResourceSet Parse(const std::map<std::string, double>& map) {
@@ -57,4 +57,4 @@ TEST(ResourceSetTest, AvailableMayGoNegative) {
 }
 
 }  // namespace
-}  // namespace moray::raylet
+}  // namespace moray::scheduling
