@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/id.h"
+#include "common/id_status.h"
+#include "scheduling/cluster_view.h"
+#include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
@@ -12,19 +14,17 @@ namespace {
 
 constexpr int kMaxCreationAttempts = 3;  // workers lost before the factory returned
 constexpr absl::Duration kRetryDelay = absl::Milliseconds(500);
-bool Fits(const google::protobuf::Map<std::string, double>& asked,
-          const google::protobuf::Map<std::string, double>& have) {
-  for (const auto& [name, amount] : asked) {
-    if (amount <= 0) continue;
-    auto it = have.find(name);
-    if (it == have.end() || it->second + 1e-9 < amount) return false;
-  }
-  return true;
-}
-
-double Available(const proto::NodeResourceReport& report, const std::string& name) {
-  auto it = report.resources_available().find(name);
-  return it == report.resources_available().end() ? 0 : it->second;
+// What the actor's lease asks: its resources, or, in a placement group, the bundle's
+// group-scoped ones (scheduling/group_resources.h).
+absl::StatusOr<scheduling::ResourceSet> LeaseResources(const proto::TaskSpec& spec) {
+  auto resources = scheduling::ResourceSet::FromMap(
+      std::map<std::string, double>(spec.resources().begin(), spec.resources().end()));
+  if (!resources.ok()) return resources.status();
+  const auto& strategy = spec.scheduling_strategy();
+  if (strategy.kind() != proto::SchedulingStrategy::PLACEMENT_GROUP) return resources;
+  auto group = RequiredId<PlacementGroupId>(strategy.placement_group_id(), "placement_group_id");
+  if (!group.ok()) return group.status();
+  return scheduling::GroupScoped(*resources, *group, strategy.bundle_index());
 }
 
 }  // namespace
@@ -85,71 +85,35 @@ void ActorScheduler::Place(const ActorId& actor_id) {
     records_.erase(it);
     return;
   }
-  // A node that has the resources free now (most free CPU first); else one that could ever host
-  // the actor; else any live node, where the request waits as an infeasible demand.
-  proto::GetClusterStatusReply status = nodes_->GetClusterStatus();
-  absl::flat_hash_map<NodeId, const proto::NodeResourceReport*> reports;
-  for (const auto& report : status.reports())
-    reports[NodeId::FromBinary(report.node_id())] = &report;
-  const proto::NodeInfo* best = nullptr;
-  int best_rank = -1;
-  double best_cpu = -1;
-  for (const auto& node : status.nodes()) {
-    if (node.state() != proto::NODE_ALIVE) continue;
-    auto rep = reports.find(NodeId::FromBinary(node.node_id()));
-    int rank = 0;
-    double cpu = 0;
-    if (Fits(record.spec.resources(), node.resources_total())) rank = 1;
-    if (rank == 1 && rep != reports.end() &&
-        Fits(record.spec.resources(), rep->second->resources_available())) {
-      rank = 2;
-      cpu = Available(*rep->second, "CPU");
-    }
-    if (rank > best_rank || (rank == best_rank && cpu > best_cpu)) {
-      best = &node;
-      best_rank = rank;
-      best_cpu = cpu;
-    }
+  // The cluster's one policy (scheduling/policy.h) over the GCS's view; an actor in a
+  // placement group asks its bundle's group-scoped resources.
+  auto asked = LeaseResources(record.spec);
+  if (!asked.ok()) {
+    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+             absl::StrCat("The actor could not be placed: ", asked.status().message()));
+    return;
   }
   const auto& strategy = record.spec.scheduling_strategy();
-  if (strategy.kind() == proto::SchedulingStrategy::NODE_AFFINITY) {
-    const proto::NodeInfo* wanted = nullptr;
-    for (const auto& node : status.nodes()) {
-      if (node.node_id() == strategy.node_id() && node.state() == proto::NODE_ALIVE &&
-          Fits(record.spec.resources(), node.resources_total())) {
-        wanted = &node;
-      }
-    }
-    if (wanted) {
-      best = wanted;
-    } else if (!strategy.soft()) {
-      MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
-               absl::StrCat("The actor could not be placed: node affinity to node ",
-                            ToHex(strategy.node_id()),
-                            ", which is not alive or can never provide its resources."));
-      return;
-    }
-  } else if (strategy.kind() == proto::SchedulingStrategy::SPREAD) {
-    std::vector<const proto::NodeInfo*> pool;
-    for (int wanted_rank : {2, 1}) {
-      for (const auto& node : status.nodes()) {
-        if (node.state() != proto::NODE_ALIVE) continue;
-        auto rep = reports.find(NodeId::FromBinary(node.node_id()));
-        bool fits = wanted_rank == 2
-                        ? rep != reports.end() &&
-                              Fits(record.spec.resources(), rep->second->resources_available())
-                        : Fits(record.spec.resources(), node.resources_total());
-        if (fits) pool.push_back(&node);
-      }
-      if (!pool.empty()) break;
-    }
-    if (!pool.empty()) best = pool[spread_next_++ % pool.size()];
+  const scheduling::ClusterView view =
+      scheduling::ClusterView::FromStatus(nodes_->GetClusterStatus());
+  const scheduling::Placement placement =
+      policy_.Pick(view, {.resources = *asked, .strategy = strategy});
+  if (!placement.error.empty() && strategy.kind() == proto::SchedulingStrategy::NODE_AFFINITY &&
+      !strategy.soft()) {
+    MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
+             absl::StrCat("The actor could not be placed: ", placement.error, "."));
+    return;
+  }
+  const scheduling::NodeView* best = view.Find(placement.node);
+  if (!best && !placement.feasible && placement.error.empty() && !view.empty()) {
+    // No node can ever host it: it waits at one, where it shows as an infeasible demand.
+    best = &view.nodes().begin()->second;
   }
   if (!best) {
     RetryLater(actor_id);  // no live node yet
     return;
   }
-  auto raylet = RayletConnection(*best);
+  auto raylet = RayletConnection(best->info);
   if (!raylet) {
     RetryLater(actor_id);
     return;
@@ -160,8 +124,9 @@ void ActorScheduler::Place(const ActorId& actor_id) {
   record.raylet = raylet;
   request.set_lease_id(record.lease_id);
   request.set_job_id(record.spec.job_id());
-  request.mutable_resources()->insert(record.spec.resources().begin(),
-                                      record.spec.resources().end());
+  // The raylet queues it (DEFAULT), or answers with another node, which makes the GCS place the
+  // actor again from a fresher view: the GCS's choice, strategy and all, stands.
+  for (const auto& [name, amount] : asked->ToMap()) (*request.mutable_resources())[name] = amount;
   request.set_scheduling_key(absl::StrCat("actor ", record.spec.function_name()));
   request.set_actor_id(actor_id.Binary());
   request.set_detached_actor(record.spec.actor_creation().detached());

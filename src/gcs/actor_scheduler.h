@@ -35,6 +35,7 @@
 #include "rpc/connection_pool.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
+#include "scheduling/policy.h"
 #include "worker.pb.h"
 
 namespace moray::gcs {
@@ -95,7 +96,7 @@ class ActorScheduler {
   NodeManager* const nodes_;
   JobManager* const jobs_;
   int64_t next_lease_id_ = 1;
-  size_t spread_next_ = 0;  // SPREAD actors: round-robin
+  scheduling::SchedulingPolicy policy_;  // the cluster's one placement policy
   std::unordered_map<ActorId, Record> records_;
   // Actor workers by where they listen (a worker serves one actor).
   std::unordered_map<rpc::Endpoint, ActorId, absl::Hash<rpc::Endpoint>> workers_;

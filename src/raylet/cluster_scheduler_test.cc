@@ -1,5 +1,6 @@
 #include "raylet/cluster_scheduler.h"
 
+#include <map>
 #include <set>
 
 #include "common/testing/named_ids.h"
@@ -8,7 +9,15 @@
 namespace moray::raylet {
 namespace {
 
-using Resources = ClusterScheduler::Resources;
+using Resources = std::map<std::string, double>;
+
+scheduling::ResourceSet R(const Resources& map) { return *scheduling::ResourceSet::FromMap(map); }
+
+ClusterScheduler::Decision Pick(ClusterScheduler& s, const Resources& asked,
+                                const proto::SchedulingStrategy& strategy, const Resources& total,
+                                const Resources& available, NodeId preferred = NodeId()) {
+  return s.Pick(R(asked), strategy, R(total), R(available), preferred);
+}
 using moray::testing::NamedId;
 
 // Node "A" as the runtime sees it, and as messages carry it.
@@ -58,35 +67,35 @@ TEST(ClusterSchedulerTest, DefaultStaysLocalUntilHalfBusyThenLeastLoaded) {
   ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/3));
   EXPECT_EQ(s.num_remote_nodes(), 2u);  // the dead node does not count
-  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 3}});  // 25% busy
+  auto d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 3}});  // 25% busy
   EXPECT_TRUE(d.local);
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 1}});  // 75% busy: B (25%) is less loaded
+  d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 1}});  // 75% busy: B (25%) is less loaded
   ASSERT_FALSE(d.local);
   EXPECT_EQ(d.node.node_id(), N("B"));
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here
+  d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here
   EXPECT_EQ(d.node.node_id(), N("B"));
 }
 
 TEST(ClusterSchedulerTest, DefaultGoesToThePreferredNodeWhileItHasRoom) {
   ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/4, /*b_cpu_free=*/1));
-  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("A"));  // idle here, but data on A
+  auto d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("A"));  // idle here, but data on A
   ASSERT_FALSE(d.local);
   EXPECT_EQ(d.node.node_id(), N("A"));
   EXPECT_TRUE(d.near_arguments);
   // B looks 75% busy, but this view may be stale: B's raylet decides (with fresh resources)
   // whether it has room, so the request still goes there as a first placement.
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("B"));
+  d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("B"));
   ASSERT_FALSE(d.local);
   EXPECT_EQ(d.node.node_id(), N("B"));
   EXPECT_TRUE(d.near_arguments);
   // A node that can never run it is not asked.
-  EXPECT_TRUE(s.Pick({{"CPU", 8}}, {}, {{"CPU", 8}}, {{"CPU", 8}}, Id("A")).local);
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("D")).local);  // dead: ignored
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("L")).local);
+  EXPECT_TRUE(Pick(s, {{"CPU", 8}}, {}, {{"CPU", 8}}, {{"CPU", 8}}, Id("A")).local);
+  EXPECT_TRUE(Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("D")).local);  // dead: ignored
+  EXPECT_TRUE(Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 4}}, Id("L")).local);
   // The preferred node is this one: decided here with its own resources. Busy here, the task
   // goes where there is room rather than waiting for its data's node.
-  d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}, Id("L"));
+  d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}}, Id("L"));
   ASSERT_FALSE(d.local);
   EXPECT_FALSE(d.near_arguments);
   EXPECT_EQ(d.node.node_id(), N("A"));
@@ -95,11 +104,11 @@ TEST(ClusterSchedulerTest, DefaultGoesToThePreferredNodeWhileItHasRoom) {
 TEST(ClusterSchedulerTest, DefaultWaitsLocallyWhenNobodyIsFreeAndGoesWhereItCanEverRun) {
   ClusterScheduler s(Id("L"));
   s.UpdateView(View(0, 0));
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
-  auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
+  EXPECT_TRUE(Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
+  auto gpu = Pick(s, {{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
   ASSERT_FALSE(gpu.local);
   EXPECT_EQ(gpu.node.node_id(), N("A"));
-  EXPECT_TRUE(s.Pick({{"tpu", 1}}, {}, kLocalTotal, {{"CPU", 4}}).local)  // infeasible anywhere
+  EXPECT_TRUE(Pick(s, {{"tpu", 1}}, {}, kLocalTotal, {{"CPU", 4}}).local)  // infeasible anywhere
       << "stays here as an infeasible demand";
 }
 
@@ -108,8 +117,8 @@ TEST(ClusterSchedulerTest, SpreadRotatesOverNodesWithRoom) {
   s.UpdateView(View(4, 4));
   std::set<std::string> seen;
   for (int i = 0; i < 6; ++i) {
-    auto d = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::SPREAD), kLocalTotal,
-                    {{"CPU", 4}});
+    auto d =
+        Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::SPREAD), kLocalTotal, {{"CPU", 4}});
     seen.insert(d.local ? N("L") : d.node.node_id());
   }
   EXPECT_EQ(seen, (std::set<std::string>{N("L"), N("A"), N("B")}));
@@ -118,22 +127,22 @@ TEST(ClusterSchedulerTest, SpreadRotatesOverNodesWithRoom) {
 TEST(ClusterSchedulerTest, NodeAffinityHardFailsSoftFallsBack) {
   ClusterScheduler s(Id("L"));
   s.UpdateView(View(4, 4));
-  auto on_b = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
-                     kLocalTotal, {{"CPU", 4}});
+  auto on_b = Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"), kLocalTotal,
+                   {{"CPU", 4}});
   EXPECT_EQ(on_b.node.node_id(), N("B"));
-  auto dead = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D"),
-                     kLocalTotal, {{"CPU", 4}});
+  auto dead = Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D"), kLocalTotal,
+                   {{"CPU", 4}});
   EXPECT_NE(dead.error.find("is not alive"), std::string::npos) << dead.error;
   EXPECT_FALSE(dead.wait_for_view) << "a node the view knows as dead is final";
-  auto unknown = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "N"),
-                        kLocalTotal, {{"CPU", 4}});
+  auto unknown = Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "N"),
+                      kLocalTotal, {{"CPU", 4}});
   EXPECT_TRUE(unknown.wait_for_view) << "a node not in the view yet may just have joined";
   EXPECT_FALSE(unknown.error.empty());
-  auto too_big = s.Pick({{"CPU", 64}}, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
-                        kLocalTotal, {{"CPU", 4}});
+  auto too_big = Pick(s, {{"CPU", 64}}, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "B"),
+                      kLocalTotal, {{"CPU", 4}});
   EXPECT_NE(too_big.error.find("can never provide"), std::string::npos) << too_big.error;
-  auto soft = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D", true),
-                     kLocalTotal, {{"CPU", 4}});
+  auto soft = Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "D", true),
+                   kLocalTotal, {{"CPU", 4}});
   EXPECT_TRUE(soft.error.empty());
   EXPECT_TRUE(soft.local);
 }
@@ -143,26 +152,26 @@ TEST(ClusterSchedulerTest, ANodeDeclaredDeadIsNoCandidateEvenIfAnOlderViewSaysAl
   s.UpdateView(View(4, 4));
   s.ForgetNode(Id("A"));  // NODE_DIED, before the next view
   EXPECT_EQ(s.num_remote_nodes(), 1u);
-  auto gpu = s.Pick({{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
+  auto gpu = Pick(s, {{"gpu", 1}}, {}, kLocalTotal, {{"CPU", 4}});
   EXPECT_TRUE(gpu.local) << "only A had a gpu: " << gpu.node.node_id();
   s.UpdateView(View(4, 4));  // a view sent before A died
   EXPECT_EQ(s.num_remote_nodes(), 1u);
-  auto soft = s.Pick(kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "A", true),
-                     kLocalTotal, {{"CPU", 0}});
+  auto soft = Pick(s, kOneCpu, Strategy(proto::SchedulingStrategy::NODE_AFFINITY, "A", true),
+                   kLocalTotal, {{"CPU", 0}});
   EXPECT_NE(soft.node.node_id(), N("A"));
 }
 
 TEST(ClusterSchedulerTest, ARequestSentToANodeCountsAgainstItUntilTheNextView) {
   ClusterScheduler s(Id("L"));
   s.UpdateView(View(/*a_cpu_free=*/1, /*b_cpu_free=*/0));
-  auto d = s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here: A has one free
+  auto d = Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}});  // full here: A has one free
   ASSERT_FALSE(d.local);
   EXPECT_EQ(d.node.node_id(), N("A"));
-  s.Charge(Id("A"), kOneCpu);
+  s.Charge(Id("A"), R(kOneCpu));
   // A's one CPU is spoken for: the next request waits here rather than also going to A.
-  EXPECT_TRUE(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
+  EXPECT_TRUE(Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).local);
   s.UpdateView(View(1, 0));  // the next view says what A really has
-  EXPECT_EQ(s.Pick(kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).node.node_id(), N("A"));
+  EXPECT_EQ(Pick(s, kOneCpu, {}, kLocalTotal, {{"CPU", 0}}).node.node_id(), N("A"));
 }
 
 }  // namespace

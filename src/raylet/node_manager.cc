@@ -302,21 +302,20 @@ void NodeManager::UpdateClusterView(const proto::GetClusterStatusReply& view) {
 
 std::optional<absl::StatusOr<proto::RequestWorkerLeaseReply>> NodeManager::Spillback(
     const proto::RequestWorkerLeaseRequest& request, bool* wait_for_view) {
-  std::map<std::string, double> asked(request.resources().begin(), request.resources().end());
-  if (asked.empty()) asked["CPU"] = 1;
-  std::map<std::string, double> available;
-  for (const auto& [name, units] : leases_->total().units()) {
-    available[name] = leases_->available().Get(name);
-  }
-  auto decision = scheduler_.Pick(asked, request.strategy(), leases_->total().ToMap(), available,
-                                  NodeId::FromBinary(request.preferred_node_id()));
+  std::map<std::string, double> map(request.resources().begin(), request.resources().end());
+  if (map.empty()) map[scheduling::kCPU] = 1;
+  auto asked = scheduling::ResourceSet::FromMap(map);
+  if (!asked.ok()) return asked.status();
+  auto decision =
+      scheduler_.Pick(*asked, request.strategy(), leases_->total(), leases_->available(),
+                      NodeId::FromBinary(request.preferred_node_id()));
   if (decision.wait_for_view && wait_for_view) {
     *wait_for_view = true;
     return std::nullopt;
   }
   if (!decision.error.empty()) return absl::FailedPreconditionError(decision.error);
   if (decision.local) return std::nullopt;
-  scheduler_.Charge(NodeId::FromBinary(decision.node.node_id()), asked);
+  scheduler_.Charge(NodeId::FromBinary(decision.node.node_id()), *asked);
   proto::RequestWorkerLeaseReply reply;
   reply.set_lease_id(request.lease_id());
   reply.mutable_retry_at_raylet()->set_ip(decision.node.node_ip());
