@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/id.h"
+#include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
@@ -71,8 +73,15 @@ void LeaseManager::ReturnWorker(ClientId client, int64_t lease_id, bool disconne
 }
 
 scheduling::ResourceSet LeaseManager::BlockedPart(const Lease& lease) const {
+  // Its CPU, plain or of a placement group's bundle (so a task blocked on a child in the same
+  // bundle does not starve it).
   scheduling::ResourceSet cpu;
-  cpu.SetUnits(scheduling::kCPU, lease.resources.GetUnits(scheduling::kCPU));
+  for (const auto& [name, units] : lease.resources.units()) {
+    if (name == scheduling::kCPU ||
+        (absl::StartsWith(name, "CPU_group_") && scheduling::IsGroupScoped(name))) {
+      cpu.SetUnits(name, units);
+    }
+  }
   return cpu;
 }
 
@@ -209,6 +218,66 @@ void LeaseManager::Schedule() {
   } while (reschedule_);
   scheduling_ = false;
   if (granted_any) Changed();
+}
+
+bool LeaseManager::Reserve(const scheduling::ResourceSet& resources) {
+  if (!available_.Contains(resources)) return false;
+  available_.Subtract(resources);
+  Changed();
+  return true;
+}
+
+void LeaseManager::Unreserve(const scheduling::ResourceSet& resources) {
+  available_.Add(resources);
+  Schedule();
+  Changed();
+}
+
+void LeaseManager::AddCapacity(const scheduling::ResourceSet& resources) {
+  total_.Add(resources);
+  available_.Add(resources);
+  Schedule();
+  Changed();
+}
+
+void LeaseManager::RemoveCapacity(const scheduling::ResourceSet& resources) {
+  total_.Subtract(resources);
+  available_.Subtract(resources);
+  Changed();
+}
+
+void LeaseManager::EndGroup(const PlacementGroupId& group, const std::string& error) {
+  auto uses = [&](const scheduling::ResourceSet& r) {
+    return !scheduling::OfGroup(r, group).empty();
+  };
+  std::vector<Pending> failed;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (uses(it->resources)) {
+      queued_.erase(it->key);
+      failed.push_back(std::move(*it));
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::vector<WorkerId> killed;
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    if (!uses(it->second.resources)) {
+      ++it;
+      continue;
+    }
+    FreeLease(it->second);
+    lease_of_worker_.erase(it->second.worker_id);
+    killed.push_back(it->second.worker_id);
+    it = leases_.erase(it);
+  }
+  for (Pending& pending : failed) pending.reply(absl::FailedPreconditionError(error));
+  for (const WorkerId& worker_id : killed) workers_->KillWorker(worker_id, kSystemError);
+  if (!failed.empty() || !killed.empty()) {
+    spdlog::info("placement group {}: {} queued requests failed, {} workers killed ({})",
+                 group.Hex(), failed.size(), killed.size(), error);
+    Changed();
+  }
 }
 
 void LeaseManager::ReplaceWaiting(const PlaceFn& place) {

@@ -71,6 +71,17 @@ class LeaseManager {
   // Tries to grant queued requests (after workers became idle or resources were freed).
   void Schedule();
 
+  // Placement-group bundles (bundle_manager.h). Reserve takes `resources` out of the available
+  // set if they are free now (false otherwise); Unreserve gives them back.
+  bool Reserve(const scheduling::ResourceSet& resources);
+  void Unreserve(const scheduling::ResourceSet& resources);
+  // The node's total and available sets grow or shrink by `resources` (committed bundles).
+  void AddCapacity(const scheduling::ResourceSet& resources);
+  void RemoveCapacity(const scheduling::ResourceSet& resources);
+  // Queued requests that ask resources of `group` fail with `error`; the workers of leases that
+  // hold any are killed (their owners see them die) and the leases freed.
+  void EndGroup(const PlacementGroupId& group, const std::string& error);
+
   // Queued requests that cannot be granted here now — this node can never run them, or their
   // resources are in use — for another look when the cluster view changes (another node may
   // have joined, or freed up): `place` returns true if it took the request elsewhere (its reply
@@ -107,7 +118,7 @@ class LeaseManager {
   scheduling::ResourceSet BlockedPart(const Lease& lease) const;
   void Changed() { on_change_(); }
 
-  const scheduling::ResourceSet total_;
+  scheduling::ResourceSet total_;
   scheduling::ResourceSet available_;
   WorkerSource* const workers_;  // not owned
   std::function<void()> on_change_;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/id.h"
+#include "common/id_status.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
@@ -36,6 +36,7 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   };
   pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks));
   leases_ = std::make_unique<LeaseManager>(options_.total, pool_.get(), [this] { MarkDirty(); });
+  bundles_ = std::make_unique<BundleManager>(leases_.get());
   RegisterMethods();
 }
 
@@ -133,6 +134,35 @@ void NodeManager::RegisterMethods() {
   service_.Sync<proto::HealthCheckRequest, proto::HealthCheckReply>(
       proto::RAYLET_HEALTH_CHECK, kGcs,
       [](const Peer&, const proto::HealthCheckRequest&, proto::HealthCheckReply*) {
+        return absl::OkStatus();
+      });
+  // Placement groups' two-phase commit: the GCS only (bundle_manager.h).
+  auto bundles_of = [](const proto::BundlesRequest& request) {
+    return std::vector<proto::Bundle>(request.bundles().begin(), request.bundles().end());
+  };
+  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
+      proto::RAYLET_PREPARE_BUNDLES, kGcs,
+      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
+        auto group =
+            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
+        if (!group.ok()) return group.status();
+        return bundles_->Prepare(*group, bundles_of(request));
+      });
+  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
+      proto::RAYLET_COMMIT_BUNDLES, kGcs,
+      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
+        auto group =
+            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
+        if (!group.ok()) return group.status();
+        return bundles_->Commit(*group, bundles_of(request));
+      });
+  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
+      proto::RAYLET_RETURN_BUNDLES, kGcs,
+      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
+        auto group =
+            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
+        if (!group.ok()) return group.status();
+        bundles_->Return(*group, bundles_of(request), request.group_removed(), request.reason());
         return absl::OkStatus();
       });
   // Only the GCS declares nodes dead: anyone else naming this node would stop it.
@@ -349,6 +379,15 @@ void NodeManager::HandleRequestLease(Client& client,
 void NodeManager::PlaceLease(uint64_t client_id, const LeaseResponder& respond,
                              const proto::RequestWorkerLeaseRequest& request,
                              absl::Time give_up) {
+  // A request of a removed placement group gets its error here and now.
+  auto asked = scheduling::ResourceSet::FromMap(
+      std::map<std::string, double>(request.resources().begin(), request.resources().end()));
+  if (asked.ok()) {
+    if (std::string why = bundles_->RejectionOf(*asked); !why.empty()) {
+      respond.Fail(absl::FailedPreconditionError(why));
+      return;
+    }
+  }
   if (!request.spilled()) {
     // Which node: here, or spillback to another raylet (the requester asks it directly).
     // Past give_up, a node still missing from the view is an error rather than a wait.

@@ -25,15 +25,16 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/id.h"
 #include "raylet.pb.h"
+#include "raylet/bundle_manager.h"
 #include "raylet/cluster_scheduler.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_manager.h"
-#include "scheduling/resource_set.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
 #include "rpc/service.h"
+#include "scheduling/resource_set.h"
 #include "store.pb.h"
 
 namespace moray::raylet {
@@ -126,6 +127,7 @@ class NodeManager {
   const NodeId node_id_ = NodeId::FromBinary(options_.node.node_id());
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
+  std::unique_ptr<BundleManager> bundles_;  // placement groups' bundles on this node
   rpc::Service service_{"raylet"};
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;
