@@ -346,6 +346,21 @@ void ActorScheduler::Kill(const ActorId& actor_id, bool no_restart,
   it->second.worker->Send(proto::WORKER_EXIT, exit);
 }
 
+void ActorScheduler::EndGroupActors(const PlacementGroupId& group, const std::string& reason) {
+  std::vector<ActorId> doomed;
+  for (const auto& [actor_id, record] : records_) {
+    const auto& strategy = record.spec.scheduling_strategy();
+    if (!record.dead && strategy.kind() == proto::SchedulingStrategy::PLACEMENT_GROUP &&
+        PlacementGroupId::FromBinary(strategy.placement_group_id()) == group) {
+      doomed.push_back(actor_id);
+    }
+  }
+  for (const ActorId& actor_id : doomed) {
+    MarkDead(actor_id, proto::ACTOR_DEATH_KILLED,
+             absl::StrCat("The actor is dead because its ", reason, "."));
+  }
+}
+
 void ActorScheduler::MarkDead(const ActorId& actor_id, proto::ActorDeathReason reason,
                               const std::string& message) {
   proto::UpdateActorRequest update;

@@ -55,6 +55,9 @@ class ActorScheduler {
   // Kills the actor: DEAD with `reason` (no_restart), or its worker exits and it restarts if it
   // has restarts left. No effect on a dead or unknown actor.
   void Kill(const ActorId& actor_id, bool no_restart, proto::ActorDeathReason reason);
+  // The actors created in placement group `group` die (no restart): "The actor is dead because
+  // its <reason>." — reason e.g. "placement group <hex> was removed".
+  void EndGroupActors(const PlacementGroupId& group, const std::string& reason);
   // Follows the table: a DEAD actor's worker is told to exit and its pending lease is withdrawn.
   void OnActorChanged(const proto::ActorInfo& info);
   // Stops acting on anything (before the loop stops; the pool closes the connections).

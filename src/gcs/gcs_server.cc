@@ -4,9 +4,10 @@
 #include "absl/synchronization/notification.h"
 #include "common/ports.h"
 #include "gcs/gcs_service.h"
+#include "gcs/placement_group_service.h"
 #include "raylet.pb.h"
-#include "worker.pb.h"
 #include "spdlog/spdlog.h"
+#include "worker.pb.h"
 
 namespace moray::gcs {
 namespace {
@@ -33,12 +34,15 @@ GcsServer::GcsServer(GcsServerConfig config)
       kv_(storage_.get()),
       task_events_({.max_records = config_.max_task_records}),
       actors_(storage_.get()),
+      groups_(storage_.get()),
       port_(config_.port) {
   pool_ = std::make_unique<rpc::ConnectionPool>(&actor_loop_, &pool_service_);
   scheduler_ =
       std::make_unique<ActorScheduler>(&actor_loop_, pool_.get(), &actors_, &nodes_, &jobs_);
   scheduler_->AddMethods(&pool_service_);
   actor_service_ = std::make_unique<ActorService>(&actor_loop_, &actors_, scheduler_.get());
+  groups_scheduler_ = std::make_unique<PlacementGroupScheduler>(&actor_loop_, pool_.get(), &groups_,
+                                                                &nodes_, scheduler_.get());
   health_ = std::make_unique<HealthChecker>(
       &actor_loop_, pool_.get(), &nodes_, &objects_, config_.health_check,
       [this](const proto::NodeInfo& node) {
@@ -46,6 +50,7 @@ GcsServer::GcsServer(GcsServerConfig config)
         // their health-check connections.
         PublishNodeDead(node);
         health_->SendToRaylets(proto::RAYLET_NODE_DIED, node);
+        groups_scheduler_->OnNodeDead(NodeId::FromBinary(node.node_id()));
       });
   actors_.SetListener([this](const proto::ActorInfo& info) {
     actor_loop_.Post([this, info] {
@@ -53,8 +58,22 @@ GcsServer::GcsServer(GcsServerConfig config)
       scheduler_->OnActorChanged(info);
     });
   });
-  AddGcsMethods({&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_}, &service_);
+  GcsManagers managers{&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_};
+  managers.on_job_finished = [this](const JobId& job_id) {
+    for (const PlacementGroupId& id : groups_.OfFinishedJob(job_id)) {
+      (void)RemovePlacementGroup(&groups_, groups_scheduler_.get(), &actor_loop_, id,
+                                 " (its job finished)");
+    }
+  };
+  managers.on_node_gone = [this](const NodeId& node_id) {
+    actor_loop_.Post([this, node_id] { groups_scheduler_->OnNodeDead(node_id); });
+  };
+  managers.on_resources_changed = [this] {
+    actor_loop_.Post([this] { groups_scheduler_->RetryPending(); });
+  };
+  AddGcsMethods(managers, &service_);
   actor_service_->Register(&service_);
+  AddPlacementGroupMethods(&groups_, groups_scheduler_.get(), &actor_loop_, &service_);
 }
 
 GcsServer::~GcsServer() { Stop(); }
@@ -116,6 +135,7 @@ void GcsServer::Stop() {
   RunOnLoop(actor_loop_, [this] {
     health_->Shutdown();
     actor_service_->Shutdown();
+    groups_scheduler_->Shutdown();
     scheduler_->Shutdown();
     pool_.reset();  // closes the GCS's own connections, here on their loop
   });

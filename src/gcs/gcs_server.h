@@ -11,8 +11,9 @@
 // Thread model: Start and Stop from one controlling thread. Two event loops:
 //   gcs_service  the port: accepts, reads every frame, runs the handlers of gcs_service.h (nodes,
 //                jobs, KV, task events, state queries) against the thread-safe managers.
-//   gcs_actors   the actor scheduler, the actor methods' state (actor_service.h), the health
-//                checks, and the GCS's own connections to raylets and actor workers (one pool).
+//   gcs_actors   the actor scheduler, the actor methods' state (actor_service.h), the
+//                placement-group scheduler, the health checks, and the GCS's own connections to
+//                raylets and actor workers (one pool).
 // They are separate so that a long state query (GetTasks over a large table) never delays a
 // health check, which would make a healthy node look dead.
 #pragma once
@@ -33,6 +34,8 @@
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
+#include "gcs/placement_group_manager.h"
+#include "gcs/placement_group_scheduler.h"
 #include "gcs/task_event_store.h"
 #include "rpc/channel.h"
 #include "rpc/connection_pool.h"
@@ -67,6 +70,7 @@ class GcsServer {
 
   // Tests: the actor table, to set up states that only a real worker could reach.
   ActorManager& actors_for_testing() { return actors_; }
+  PlacementGroupManager& groups_for_testing() { return groups_; }
 
  private:
   void OnAccept(std::shared_ptr<rpc::Connection> conn);  // service loop
@@ -81,6 +85,7 @@ class GcsServer {
   TaskEventStore task_events_;
   ObjectSnapshotStore objects_;
   ActorManager actors_;
+  PlacementGroupManager groups_;
   std::atomic<int> port_{0};
   bool running_ = false;  // controlling thread
 
@@ -97,6 +102,7 @@ class GcsServer {
   std::unique_ptr<rpc::ConnectionPool> pool_;
   std::unique_ptr<ActorScheduler> scheduler_;
   std::unique_ptr<ActorService> actor_service_;
+  std::unique_ptr<PlacementGroupScheduler> groups_scheduler_;
   std::unique_ptr<HealthChecker> health_;
 };
 

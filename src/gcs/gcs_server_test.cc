@@ -378,6 +378,79 @@ TEST_F(GcsServerTest, AMalformedIdIsAnInvalidArgumentNamingTheField) {
             absl::StatusCode::kInvalidArgument);
 }
 
+proto::CreatePlacementGroupRequest Group(const std::string& name, int bundles, double cpus = 1) {
+  proto::CreatePlacementGroupRequest request;
+  auto* group = request.mutable_group();
+  group->set_placement_group_id(NewPlacementGroupId(JobIdFromInt(1)).Binary());
+  group->set_name(name);
+  group->set_ray_namespace("ns");
+  group->set_strategy(proto::STRICT_SPREAD);
+  for (int i = 0; i < bundles; ++i) (*group->add_bundles()->mutable_resources())["CPU"] = cpus;
+  return request;
+}
+
+TEST_F(GcsServerTest, PlacementGroupsAreValidatedNamedWaitedForAndRemoved) {
+  testing::FramedPeer peer;
+  ASSERT_TRUE(peer.Connect(server_.port()).ok());
+  auto call = [&](const proto::CreatePlacementGroupRequest& r) {
+    return peer.Call<proto::CreatePlacementGroupReply>(proto::CREATE_PLACEMENT_GROUP, r);
+  };
+  EXPECT_EQ(call(Group("", 0)).status().message(), "placement group: the bundle list is empty");
+  EXPECT_THAT(std::string(call(Group("", 1, 0)).status().message()),
+              HasSubstr("bundle 0 is empty"));
+  EXPECT_THAT(std::string(call(Group("", 1, -1)).status().message()),
+              HasSubstr("must be a finite non-negative number"));
+  auto created = call(Group("trainers", 2));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->group().state(), proto::PG_PENDING);
+  const std::string id = created->group().placement_group_id();
+  EXPECT_EQ(call(Group("trainers", 1)).status().code(), absl::StatusCode::kAlreadyExists);
+
+  proto::GetPlacementGroupRequest by_name;
+  by_name.set_name("trainers");
+  by_name.set_ray_namespace("ns");
+  auto got = peer.Call<proto::GetPlacementGroupReply>(proto::GET_PLACEMENT_GROUP, by_name);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->group().placement_group_id(), id);
+
+  // No node: it stays pending, and a wait answers at its timeout, not before and not much after.
+  proto::WaitPlacementGroupRequest wait;
+  wait.set_placement_group_id(id);
+  wait.set_timeout_ms(300);
+  const absl::Time start = absl::Now();
+  auto waited = peer.Call<proto::WaitPlacementGroupReply>(proto::WAIT_PLACEMENT_GROUP, wait);
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_FALSE(waited->ready());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(290));
+  EXPECT_THAT(waited->group().state_message(), HasSubstr("infeasible"));
+
+  proto::RemovePlacementGroupRequest remove;
+  remove.set_placement_group_id(id);
+  ASSERT_TRUE(
+      peer.Call<proto::RemovePlacementGroupReply>(proto::REMOVE_PLACEMENT_GROUP, remove).ok());
+  ASSERT_TRUE(
+      peer.Call<proto::RemovePlacementGroupReply>(proto::REMOVE_PLACEMENT_GROUP, remove).ok())
+      << "removing twice is harmless";
+  proto::GetPlacementGroupRequest by_id;
+  by_id.set_placement_group_id(id);
+  got = peer.Call<proto::GetPlacementGroupReply>(proto::GET_PLACEMENT_GROUP, by_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->group().state(), proto::PG_REMOVED);
+  EXPECT_THAT(got->group().state_message(), HasSubstr("was removed (ray::RemovePlacementGroup)"));
+  waited = peer.Call<proto::WaitPlacementGroupReply>(proto::WAIT_PLACEMENT_GROUP, wait);
+  EXPECT_FALSE(waited->ready()) << "a removed group is never ready";
+  // Its name is free again; an unknown id is NotFound.
+  EXPECT_TRUE(call(Group("trainers", 1)).ok());
+  by_id.set_placement_group_id(NewPlacementGroupId(JobIdFromInt(1)).Binary());
+  EXPECT_EQ(
+      peer.Call<proto::GetPlacementGroupReply>(proto::GET_PLACEMENT_GROUP, by_id).status().code(),
+      absl::StatusCode::kNotFound);
+  proto::GetPlacementGroupsRequest list;
+  auto all = peer.Call<proto::GetPlacementGroupsReply>(proto::GET_PLACEMENT_GROUPS, list);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total(), 2);
+}
+
 TEST_F(GcsServerTest, SubscribingToAnUnknownActorAnswersDead) {
   testing::FramedPeer peer;
   ASSERT_TRUE(peer.Connect(server_.port()).ok());

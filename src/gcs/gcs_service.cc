@@ -16,7 +16,9 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
   service->Sync<proto::RegisterNodeRequest, proto::RegisterNodeReply>(
       proto::REGISTER_NODE, kRaylets,
       [m](const rpc::Peer&, const proto::RegisterNodeRequest& request, proto::RegisterNodeReply*) {
-        return m.nodes->RegisterNode(request.node());
+        absl::Status status = m.nodes->RegisterNode(request.node());
+        if (status.ok() && m.on_resources_changed) m.on_resources_changed();
+        return status;
       });
   service->Sync<proto::UnregisterNodeRequest, proto::UnregisterNodeReply>(
       proto::UNREGISTER_NODE, kRaylets,
@@ -26,6 +28,7 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
         if (!node_id.ok()) return node_id.status();
         absl::Status status = m.nodes->UnregisterNode(*node_id, request.reason());
         if (status.ok()) m.objects->DropNode(*node_id);  // its workers are gone with it
+        if (status.ok() && m.on_node_gone) m.on_node_gone(*node_id);
         return status;
       });
   service->Sync<proto::ReportResourcesRequest, proto::ReportResourcesReply>(
@@ -34,6 +37,7 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
           proto::ReportResourcesReply* reply) {
         absl::Status status = m.nodes->ReportResources(request.report());
         if (status.ok()) *reply->mutable_cluster() = m.nodes->GetClusterStatus();
+        if (status.ok() && m.on_resources_changed) m.on_resources_changed();
         return status;
       });
   service->Sync<proto::GetAllNodesRequest, proto::GetAllNodesReply>(
@@ -72,6 +76,7 @@ void AddJobMethods(const GcsManagers& m, rpc::Service* service) {
         // Its non-detached actors die with it (the actor scheduler follows and stops their
         // workers).
         auto dead = m.actors->OnJobFinished(job_id);
+        if (m.on_job_finished) m.on_job_finished(job_id);
         if (status.ok() && !dead.ok()) status = dead.status();
         return status;
       });

@@ -19,6 +19,8 @@
 // the health checks of every node (gcs_server.h).
 #pragma once
 
+#include <functional>
+
 #include "gcs/actor_manager.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
@@ -37,6 +39,11 @@ struct GcsManagers {
   TaskEventStore* task_events;
   ObjectSnapshotStore* objects;
   ActorManager* actors;
+  // What else follows these events (the placement-group scheduler); may be empty. They run on
+  // the service loop and must only post work elsewhere.
+  std::function<void(const JobId&)> on_job_finished;
+  std::function<void(const NodeId&)> on_node_gone;  // unregistered
+  std::function<void()> on_resources_changed;       // a node registered or reported
 };
 
 // Adds every GCS method except the actor methods of ActorService to `service`.

@@ -25,8 +25,8 @@
 
 namespace moray::gcs {
 
-enum class Table { kNodes = 0, kJobs = 1, kKv = 2, kMeta = 3, kActors = 4 };
-inline constexpr int kNumTables = 5;
+enum class Table { kNodes = 0, kJobs = 1, kKv = 2, kMeta = 3, kActors = 4, kPlacementGroups = 5 };
+inline constexpr int kNumTables = 6;
 
 class GcsTableStorage {
  public:

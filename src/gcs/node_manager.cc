@@ -68,6 +68,18 @@ absl::Status NodeManager::ReportResources(proto::NodeResourceReport report) {
   return absl::OkStatus();
 }
 
+void NodeManager::UpdateResources(const NodeId& node_id,
+                                  const google::protobuf::Map<std::string, double>& total,
+                                  const google::protobuf::Map<std::string, double>& available) {
+  absl::MutexLock lock(&mu_);
+  auto node = nodes_.find(node_id);
+  if (node == nodes_.end() || node->second.state() == proto::NODE_DEAD) return;
+  proto::NodeResourceReport& report = reports_[node_id];
+  report.set_node_id(node_id.Binary());
+  *report.mutable_resources_total() = total;
+  *report.mutable_resources_available() = available;
+}
+
 std::vector<proto::NodeInfo> NodeManager::GetAllNodes() const {
   absl::MutexLock lock(&mu_);
   std::vector<proto::NodeInfo> out;

@@ -39,6 +39,11 @@ class NodeManager {
   // Replaces the node's latest report. NotFound for an unknown node, FailedPrecondition for a
   // node already declared dead (its raylet should stop).
   absl::Status ReportResources(proto::NodeResourceReport report);
+  // The node's resources as a reply of its raylet just told (placement groups' bundles): the
+  // view is fresh before the node's next report. Nothing for an unknown or dead node.
+  void UpdateResources(const NodeId& node_id,
+                       const google::protobuf::Map<std::string, double>& total,
+                       const google::protobuf::Map<std::string, double>& available);
 
   // All nodes, alive and dead, in registration order.
   std::vector<proto::NodeInfo> GetAllNodes() const;

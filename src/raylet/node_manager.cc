@@ -466,16 +466,21 @@ void NodeManager::Shutdown(absl::Duration grace) {
   SendReport();
 }
 
+template <typename Message>
+void NodeManager::FillResources(Message* message) const {
+  // Every resource of the node appears, including those at zero (fully used).
+  for (const auto& [name, units] : leases_->total().units()) {
+    (*message->mutable_resources_available())[name] = leases_->available().Get(name);
+  }
+  for (const auto& [name, value] : leases_->total().ToMap()) {
+    (*message->mutable_resources_total())[name] = value;
+  }
+}
+
 proto::NodeResourceReport NodeManager::BuildReport() const {
   proto::NodeResourceReport report;
   report.set_node_id(node_id_.Binary());
-  // Every resource of the node appears, including those at zero (fully used).
-  for (const auto& [name, units] : leases_->total().units()) {
-    (*report.mutable_resources_available())[name] = leases_->available().Get(name);
-  }
-  for (const auto& [name, value] : leases_->total().ToMap()) {
-    (*report.mutable_resources_total())[name] = value;
-  }
+  FillResources(&report);
   for (auto& demand : leases_->Demands()) *report.add_demands() = std::move(demand);
   for (auto& worker : pool_->WorkerInfos()) *report.add_workers() = std::move(worker);
   if (options_.store_stats) {

@@ -119,6 +119,9 @@ class NodeManager {
 
   void MarkDirty();
   void SendReport();
+  // The node's total and available resources into a report or a BundlesReply.
+  template <typename Message>
+  void FillResources(Message* message) const;
   void ArmPeriodicReport();
 
   rpc::EventLoop* const loop_;  // not owned
