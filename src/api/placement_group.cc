@@ -109,8 +109,9 @@ bool PlacementGroup::Wait(int timeout_seconds) {
     throw RayException(absl::StrCat("PlacementGroup::Wait: timeout_seconds must be 0 or more, got ",
                                     timeout_seconds));
   }
-  state_ = internal::GetRuntime().WaitPlacementGroup(id_, timeout_seconds);
-  return state_ == CREATED;
+  const PlacementGroupState state = internal::GetRuntime().WaitPlacementGroup(id_, timeout_seconds);
+  if (state != UNRECOGNIZED) state_ = state;
+  return state == CREATED;
 }
 
 PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options) {

@@ -208,7 +208,8 @@ class RayRuntime {
                                                 const std::string& ray_namespace);
   virtual std::vector<ray::PlacementGroup> GetAllPlacementGroups();
   // Blocks until the group is CREATED or REMOVED or `timeout_seconds` passed; returns its state
-  // then. RayException for an unknown group.
+  // then (UNRECOGNIZED: not known, e.g. the cluster did not answer in time). RayException for an
+  // unknown group.
   virtual ray::PlacementGroupState WaitPlacementGroup(const std::string& id, int timeout_seconds);
   // Whether this process knows the group to be removed (no remote call): SetPlacementGroup
   // refuses such a group at once. Default: false.
