@@ -1,6 +1,8 @@
 // Placement groups through the public API in local mode: the group table (create, read back,
 // wait, remove) and every check at the call. Compiled as C++17, with missing-field-initializer
 // warnings as errors, to keep Ray's 3-field aggregate initialisation of the options clean.
+#include <cctype>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <unordered_map>
