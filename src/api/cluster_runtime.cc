@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/actor_exit.h"
+#include "api/cluster_placement_groups.h"
 #include "api/runtime_slot.h"
 #include "api/task_error.h"
 #include "common/head_launcher.h"
@@ -242,10 +243,18 @@ void AddArgs(std::vector<ray::internal::TaskArgument>& args, proto::TaskSpec* sp
   }
 }
 
-// The proto form of a public scheduling strategy; RayException for a malformed node id.
-proto::SchedulingStrategy ToProto(const ray::SchedulingStrategy& strategy) {
+// The proto form of a public scheduling strategy or placement group (the templates refused
+// both at once); RayException for a malformed node id.
+proto::SchedulingStrategy ToProto(const ray::SchedulingStrategy& strategy,
+                                  const ray::internal::PlacementOptions& placement) {
   proto::SchedulingStrategy out;
-  if (std::holds_alternative<ray::SpreadSchedulingStrategy>(strategy)) {
+  if (!placement.group_id.empty()) {
+    out.set_kind(proto::SchedulingStrategy::PLACEMENT_GROUP);
+    out.set_placement_group_id(
+        PlacementGroupId::FromHex(placement.group_id).value_or(PlacementGroupId()).Binary());
+    out.set_bundle_index(placement.bundle_index);
+    out.set_capture_child_tasks(placement.capture_child_tasks);
+  } else if (std::holds_alternative<ray::SpreadSchedulingStrategy>(strategy)) {
     out.set_kind(proto::SchedulingStrategy::SPREAD);
   } else if (const auto* affinity = std::get_if<ray::NodeAffinitySchedulingStrategy>(&strategy)) {
     const std::optional<NodeId> node_id = NodeId::FromHex(affinity->node_id);
@@ -273,7 +282,11 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
  public:
   ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded,
                  ActorDefaults defaults)
-      : worker_(std::move(worker)), embedded_(std::move(embedded)), defaults_(std::move(defaults)) {}
+      : worker_(std::move(worker)),
+        embedded_(std::move(embedded)),
+        defaults_(std::move(defaults)),
+        placement_groups_([this]() -> gcs::GcsClient& { return Gcs(); }, worker_->context().job_id,
+                          defaults_.ray_namespace) {}
 
   ~ClusterRuntime() override {
     worker_->Shutdown();
@@ -336,7 +349,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_max_retries(options.max_retries);
     spec.set_retry_exceptions(options.retry_exceptions);
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
-    *spec.mutable_scheduling_strategy() = ToProto(options.strategy);
+    *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
     AddArgs(args, &spec);
     return worker_->SubmitTask(std::move(spec)).Binary();
   }
@@ -369,7 +382,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     creation->set_name(options.name);
     creation->set_ray_namespace(ray_namespace);
     creation->set_detached(detached);
-    *spec.mutable_scheduling_strategy() = ToProto(options.strategy);
+    *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
     AddArgs(args, &spec);
     proto::ActorInfo info;
     info.set_class_name(class_name);
@@ -460,6 +473,28 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     return available;
   }
 
+  ray::PlacementGroup CreatePlacementGroup(
+      const ray::PlacementGroupCreationOptions& options) override {
+    return placement_groups_.Create(options);
+  }
+  void RemovePlacementGroup(const std::string& id) override { placement_groups_.Remove(id); }
+  ray::PlacementGroup GetPlacementGroupById(const std::string& id) override {
+    return placement_groups_.GetById(id);
+  }
+  ray::PlacementGroup GetPlacementGroup(const std::string& name,
+                                        const std::string& ray_namespace) override {
+    return placement_groups_.GetByName(name, ray_namespace);
+  }
+  std::vector<ray::PlacementGroup> GetAllPlacementGroups() override {
+    return placement_groups_.GetAll();
+  }
+  ray::PlacementGroupState WaitPlacementGroup(const std::string& id, int timeout_seconds) override {
+    return placement_groups_.Wait(id, timeout_seconds);
+  }
+  bool IsPlacementGroupRemoved(const std::string& id) override {
+    return placement_groups_.IsRemoved(id);
+  }
+
   void AddLocalReference(const std::string& id) override {
     worker_->AddLocalReference(RefIdOf(id));
   }
@@ -480,7 +515,9 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
-  proto::GetClusterStatusReply ClusterStatus() {
+  // This process's client of the GCS, connected on first use (the core worker's connection is
+  // its own); thread-safe, and calls on it are not serialized here. RayException if unreachable.
+  gcs::GcsClient& Gcs() {
     std::lock_guard<std::mutex> lock(gcs_mutex_);
     if (!gcs_) {
       auto client = gcs::GcsClient::Connect(worker_->gcs_address(), absl::Seconds(5));
@@ -491,7 +528,11 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
       }
       gcs_ = std::move(*client);
     }
-    auto status = gcs_->GetClusterStatus();
+    return *gcs_;
+  }
+
+  proto::GetClusterStatusReply ClusterStatus() {
+    auto status = Gcs().GetClusterStatus();
     if (!status.ok()) {
       throw ray::internal::RayException(
           absl::StrCat("cannot read the cluster's nodes: ", status.status().message()));
@@ -503,7 +544,9 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
   const ActorDefaults defaults_;
   std::mutex gcs_mutex_;
-  std::unique_ptr<gcs::GcsClient> gcs_;  // for Nodes() / AvailableResources(); guarded by gcs_mutex_
+  // Nodes(), AvailableResources() and placement groups; set once, under gcs_mutex_.
+  std::unique_ptr<gcs::GcsClient> gcs_;
+  ClusterPlacementGroups placement_groups_;  // calls gcs_ through Gcs()
 };
 
 // Finds the raylet on this machine in the cluster whose GCS is at `gcs_address`.

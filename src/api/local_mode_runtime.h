@@ -20,6 +20,9 @@
 // the name, get_if_exists and max_concurrency (resources, lifetime, restarts, groups, runtime env)
 // are accepted and ignored.
 //
+// Placement groups (local_placement_groups.h) are CREATED at once and only checked: tasks and
+// actors in them run as any other.
+//
 // Thread-safe. Destruction fails pending Gets with RayException, drops queued tasks and waits for
 // running ones; it must not happen on a pool thread.
 #pragma once
@@ -37,6 +40,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/local_placement_groups.h"
 #include "api/task_pool.h"
 #include "common/id.h"
 #include "ray/api/function_manager.h"
@@ -82,6 +86,28 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
   void ExitActor() override;
   bool WasCurrentActorRestarted() override;
   std::string GetNamespace() override;
+
+  ray::PlacementGroup CreatePlacementGroup(
+      const ray::PlacementGroupCreationOptions& options) override {
+    return placement_groups_.Create(options);
+  }
+  void RemovePlacementGroup(const std::string& id) override { placement_groups_.Remove(id); }
+  ray::PlacementGroup GetPlacementGroupById(const std::string& id) override {
+    return placement_groups_.GetById(id);
+  }
+  ray::PlacementGroup GetPlacementGroup(const std::string& name,
+                                        const std::string& ray_namespace) override {
+    return placement_groups_.GetByName(name, ray_namespace);
+  }
+  std::vector<ray::PlacementGroup> GetAllPlacementGroups() override {
+    return placement_groups_.GetAll();
+  }
+  ray::PlacementGroupState WaitPlacementGroup(const std::string& id, int) override {
+    return placement_groups_.Wait(id);
+  }
+  bool IsPlacementGroupRemoved(const std::string& id) override {
+    return placement_groups_.IsRemoved(id);
+  }
 
   // For tests: objects currently held, and threads the pool has started.
   size_t NumObjects() const;
@@ -140,6 +166,7 @@ class LocalModeRuntime final : public ray::internal::RayRuntime {
   const JobId job_id_;
   const TaskId driver_task_id_;  // parent of Put objects
   const std::string namespace_;
+  LocalPlacementGroups placement_groups_{job_id_, namespace_};
 
   mutable std::mutex mu_;
   std::condition_variable ready_cv_;  // an object became ready, or shutdown began

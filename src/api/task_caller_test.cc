@@ -123,6 +123,29 @@ TEST_F(TaskCallerTest, ResourceValidation) {
   EXPECT_EQ(fake_->tasks.size(), 2u);  // only the valid ones were submitted
 }
 
+TEST_F(TaskCallerTest, SetPlacementGroupReachesTheRuntime) {
+  ray::PlacementGroup pg(std::string(32, 'a'),
+                         {"pg", {{{"CPU", 1}}, {{"CPU", 4}}}, ray::PlacementStrategy::PACK},
+                         ray::CREATED);
+  ray::Task(Plus).SetPlacementGroup(pg, 1).SetResource("CPU", 3).Remote(1, 2);
+  ray::Task(Plus).SetPlacementGroup(pg, -1, /*capture_child_tasks=*/true).Remote(1, 2);
+  ray::Task(Plus).Remote(1, 2);
+  ASSERT_EQ(fake_->tasks.size(), 3u);
+  const auto& in_bundle = fake_->tasks[0].options.placement;
+  EXPECT_EQ(in_bundle.group_id, pg.GetID());
+  EXPECT_EQ(in_bundle.bundle_index, 1);
+  EXPECT_FALSE(in_bundle.capture_child_tasks);
+  const auto& capturing = fake_->tasks[1].options.placement;
+  EXPECT_EQ(capturing.group_id, pg.GetID());
+  EXPECT_EQ(capturing.bundle_index, -1);
+  EXPECT_TRUE(capturing.capture_child_tasks);
+  EXPECT_EQ(fake_->tasks[2].options.placement.group_id, "");
+  // Resources are checked against the bundle only at Remote(): they may be set afterwards.
+  EXPECT_THROW(ray::Task(Plus).SetPlacementGroup(pg, 0).SetResource("CPU", 2).Remote(1, 2),
+               ray::internal::RayException);
+  EXPECT_EQ(fake_->tasks.size(), 3u);
+}
+
 TEST_F(TaskCallerTest, PutGetAndWaitGoThroughTheRuntime) {
   auto ref = ray::Put(std::string("value"));
   EXPECT_EQ(*ray::Get(ref), "value");

@@ -10,6 +10,7 @@
 #include "core_worker/object_snapshot.h"
 #include "core_worker/serialized_refs.h"
 #include "core_worker/task_common.h"
+#include "core_worker/task_placement.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -354,6 +355,8 @@ void CoreWorker::PrepareArgs(proto::TaskSpec* spec) {
 
 ObjectId CoreWorker::SubmitTask(proto::TaskSpec spec) {
   FillTaskIdentity(&spec);
+  if (executor_)
+    InheritPlacementGroup(executor_->CapturedStrategy(), spec.mutable_scheduling_strategy());
   if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
   PrepareArgs(&spec);
   const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
@@ -366,6 +369,8 @@ absl::StatusOr<ActorId> CoreWorker::CreateActor(proto::TaskSpec spec, proto::Act
                                                 bool get_if_exists) {
   if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
   FillTaskIdentity(&spec);
+  if (executor_)
+    InheritPlacementGroup(executor_->CapturedStrategy(), spec.mutable_scheduling_strategy());
   const ActorId actor_id = NewActorId(context_.job_id);
   const ObjectId handle = ActorHandleId(actor_id);
   spec.set_type(proto::ACTOR_CREATION_TASK);

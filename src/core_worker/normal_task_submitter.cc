@@ -3,10 +3,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "absl/strings/str_join.h"
 #include "common/id.h"
 #include "core_worker/task_common.h"
+#include "core_worker/task_placement.h"
+#include "google/protobuf/arena.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -27,7 +28,11 @@ std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec, const NodeId
                                  absl::StrJoin(sorted, ",", absl::PairFormatter("=")));
   if (!preferred_node.IsNil()) absl::StrAppend(&key, "|near:", preferred_node.Hex());
   const auto& strategy = spec.scheduling_strategy();
-  if (strategy.kind() != proto::SchedulingStrategy::DEFAULT) {
+  if (strategy.kind() == proto::SchedulingStrategy::PLACEMENT_GROUP) {
+    // Leases ask the bundle's group-scoped resources: each group and bundle has its own.
+    absl::StrAppend(&key, "|group:", ToHex(strategy.placement_group_id()), ":",
+                    strategy.bundle_index());
+  } else if (strategy.kind() != proto::SchedulingStrategy::DEFAULT) {
     absl::StrAppend(&key, "|", strategy.kind(), ":", ToHex(strategy.node_id()), ":",
                     strategy.soft());
   }
@@ -91,9 +96,22 @@ void NormalTaskSubmitter::OnDependenciesResolved(const TaskId& task_id) {
   const NodeId preferred_node = LargestArgumentsNode(task.spec);
   task.key = KeyOf(task.spec, preferred_node);
   std::string key = task.key;
-  auto& queue = queues_[key];
-  if (queue.resources.empty()) {
-    queue.resources.insert(task.spec.resources().begin(), task.spec.resources().end());
+  auto [queue_it, new_key] = queues_.try_emplace(key);
+  KeyQueue& queue = queue_it->second;
+  if (new_key) {
+    // Every task of a key asks the same lease: its resources (in a placement group, the
+    // bundle's group-scoped names), its strategy and the preferred node.
+    auto resources = LeaseResources(task.spec);
+    if (!resources.ok()) {
+      queues_.erase(queue_it);
+      proto::ErrorInfo error;
+      error.set_type(proto::WORKER_DIED);
+      error.set_message(
+          absl::StrCat("The task cannot be scheduled: ", resources.status().message()));
+      Complete(task_id, nullptr, &error);
+      return;
+    }
+    queue.resources = *std::move(resources);
     queue.strategy = task.spec.scheduling_strategy();
     queue.preferred_node = preferred_node;
   }

@@ -2,15 +2,18 @@
 // arguments, leases workers from the raylet per scheduling key (the resource shape), pushes tasks
 // straight to leased workers in batches (up to max_in_flight per worker), stores the returns,
 // retries tasks whose worker died, and returns leases after an idle period. A scheduling key is
-// the function plus its resource shape, strategy and the node holding most of its arguments'
-// bytes (leases are asked near the data), so pipelining can follow each function's task length.
+// the function plus its resource shape, strategy (with its placement group and bundle) and the
+// node holding most of its arguments' bytes (leases are asked near the data), so pipelining can
+// follow each function's task length. A task in a placement group leases with the group-scoped
+// resources of its bundle (task_placement.h); its spec keeps the resources as asked.
 //
 // Connections: the local raylet's is the context's own; leased workers and the raylets that
 // spillback names come from the context's pool, which says when one closes. A worker whose
 // connection closes with tasks in flight died (they are retried); one that never connected never
 // got them (they are queued again, retries untouched). Nothing here waits on the network.
 //
-// Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O loop.
+// Thread model: Submit may be called from any thread (it posts); everything else runs on the I/O
+// loop.
 #pragma once
 
 #include <atomic>
@@ -93,7 +96,7 @@ class NormalTaskSubmitter {
     bool used = false;  // SPREAD: a lease runs one task, then goes back
   };
   struct KeyQueue {
-    std::map<std::string, double> resources;
+    std::map<std::string, double> resources;  // what each lease asks (LeaseResources)
     proto::SchedulingStrategy strategy;
     NodeId preferred_node;          // holds the most argument bytes of this key's tasks; may be nil
     double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished

@@ -4,15 +4,18 @@
 // rejects the lease.
 #include "core_worker/normal_task_submitter.h"
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <mutex>
 
 #include "common/id.h"
 #include "core_worker/testing/core_harness.h"
 #include "core_worker/testing/fake_peers.h"
-#include "rpc/testing/loopback.h"
 #include "gtest/gtest.h"
+#include "rpc/testing/loopback.h"
+#include "scheduling/group_resources.h"
 
 namespace moray::core {
 namespace {
@@ -53,8 +56,9 @@ class Owner : public testing::CoreHarness {
     });
   }
 
-  // Submits a task called `name`; returns its return object's id.
-  ObjectId Submit(const std::string& name, int max_retries = 0) {
+  // Submits a task called `name` (with `strategy`); returns its return object's id.
+  ObjectId Submit(const std::string& name, int max_retries = 0,
+                  const proto::SchedulingStrategy& strategy = {}) {
     proto::TaskSpec spec;
     const TaskId task_id = NewTaskId(context_.job_id);
     spec.set_task_id(task_id.Binary());
@@ -64,6 +68,7 @@ class Owner : public testing::CoreHarness {
     spec.set_num_returns(1);
     spec.set_max_retries(max_retries);
     (*spec.mutable_resources())["CPU"] = 1;
+    *spec.mutable_scheduling_strategy() = strategy;
     *spec.mutable_owner() = context_.address_proto;
     const ObjectId return_id = ObjectIdForReturn(task_id, 1);
     references_.AddOwned(return_id);
@@ -250,6 +255,51 @@ TEST_F(NormalTaskSubmitterTest, ALeaseRejectionFailsTheTasksWithTheRayletsReason
   EXPECT_EQ(owner.Result(owner.Submit("a")),
             "error: The raylet could not run the task: could not start a worker for job 01: boom");
   EXPECT_TRUE(worker.received().empty());
+}
+
+// Tasks in a placement group lease with their bundle's group-scoped resources and the strategy;
+// tasks of another group (or bundle) never share their leases.
+TEST_F(NormalTaskSubmitterTest, TasksInAGroupLeaseTheBundlesResources) {
+  FakeWorker first(&fakes_);
+  FakeWorker second(&fakes_);
+  FakeRaylet raylet(&fakes_, {&first, &second});
+  std::mutex mu;
+  std::vector<proto::RequestWorkerLeaseRequest> requests;  // guarded by mu
+  raylet.set_on_lease(
+      [&](const proto::RequestWorkerLeaseRequest& request, const FakeRaylet::Responder&) {
+        std::lock_guard<std::mutex> lock(mu);
+        requests.push_back(request);
+        return false;  // granted as usual
+      });
+  const PlacementGroupId g1 = NewPlacementGroupId(JobIdFromInt(1));
+  const PlacementGroupId g2 = NewPlacementGroupId(JobIdFromInt(1));
+  auto in_group = [](const PlacementGroupId& group, int bundle_index) {
+    proto::SchedulingStrategy strategy;
+    strategy.set_kind(proto::SchedulingStrategy::PLACEMENT_GROUP);
+    strategy.set_placement_group_id(group.Binary());
+    strategy.set_bundle_index(bundle_index);
+    return strategy;
+  };
+  Owner owner(raylet.port(), Options());
+  EXPECT_EQ(owner.Result(owner.Submit("a", 0, in_group(g1, 0))), "a");
+  EXPECT_EQ(owner.Result(owner.Submit("b", 0, in_group(g2, -1))), "b");
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(requests.size(), 2u);  // b could not reuse a's lease
+  const auto cpu = *scheduling::ResourceSet::FromMap({{"CPU", 1}});
+  const auto asked_a = scheduling::GroupScoped(cpu, g1, 0).ToMap();
+  const auto asked_b = scheduling::GroupScoped(cpu, g2, -1).ToMap();
+  auto asked = [&](size_t i) {
+    const auto& resources = requests[i].resources();
+    return std::map<std::string, double>(resources.begin(), resources.end());
+  };
+  EXPECT_EQ(asked(0), asked_a);
+  EXPECT_EQ(asked(1), asked_b);
+  EXPECT_EQ(requests[0].strategy().kind(), proto::SchedulingStrategy::PLACEMENT_GROUP);
+  EXPECT_EQ(requests[0].strategy().placement_group_id(), g1.Binary());
+  EXPECT_EQ(requests[0].strategy().bundle_index(), 0);
+  EXPECT_EQ(requests[1].strategy().placement_group_id(), g2.Binary());
+  EXPECT_EQ(requests[1].strategy().bundle_index(), -1);
+  EXPECT_NE(requests[0].scheduling_key(), requests[1].scheduling_key());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/id.h"
 #include "core_worker/task_common.h"
+#include "core_worker/task_placement.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -15,6 +16,8 @@ namespace {
 // How long a return waits for another writer's unsealed copy of its id before failing.
 constexpr absl::Duration kUnsealedCopyWait = absl::Seconds(60);
 thread_local TaskId tl_current_task;  // the task running on this thread
+// What the task running on this thread passes on (CapturedStrategy); DEFAULT when none.
+thread_local proto::SchedulingStrategy tl_capture;
 
 }  // namespace
 
@@ -61,10 +64,11 @@ void TaskExecutor::SetUpActor(const std::shared_ptr<rpc::Connection>& creator,
   creator_ = creator;
   actor_id_ = ActorId::FromBinary(spec.actor_id());
   actor_restarted_ = spec.actor_creation().num_restarts() > 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  actor_capture_ = moray::core::CapturedStrategy(spec.scheduling_strategy());
   const auto& creation = spec.actor_creation();
   if (creation.max_concurrency() <= 1 && creation.concurrency_groups().empty()) return;
   // Threaded: the default group runs max_concurrency calls at once; each named group its own.
-  std::lock_guard<std::mutex> lock(mutex_);
   actor_pools_[""] = std::make_unique<Pool>();
   for (const auto& [name, limit] : creation.concurrency_groups()) {
     actor_pools_[name] = std::make_unique<Pool>();
@@ -91,7 +95,10 @@ bool TaskExecutor::Next(Pool& pool, Queued* item) {
   if (stopped_) return false;
   *item = std::move(pool.queue.front());
   pool.queue.pop_front();
-  if (&pool == &main_) current_task_id_ = TaskId::FromBinary(item->spec.task_id());
+  if (&pool == &main_) {
+    current_task_id_ = TaskId::FromBinary(item->spec.task_id());
+    current_capture_ = CaptureOfLocked(item->spec);
+  }
   return true;
 }
 
@@ -103,6 +110,7 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_task_id_ = TaskId();
+      current_capture_.Clear();
     }
     if (item.spec.type() == proto::ACTOR_CREATION_TASK) {
       // The actor exists now: start the threads of a threaded actor's pools.
@@ -126,10 +134,15 @@ void TaskExecutor::PoolThread(Pool* pool) {
 
 void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
   tl_current_task = TaskId::FromBinary(item.spec.task_id());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tl_capture = CaptureOfLocked(item.spec);
+  }
   host_->AcquireTaskRefs(item.spec);
   bool exit_actor = false;
   proto::TaskReply reply = Execute(item, execute, &exit_actor);
   tl_current_task = TaskId();
+  tl_capture.Clear();
   proto::TaskRepliesRequest replies;
   *replies.add_replies() = std::move(reply);
   item.owner->Send(proto::WORKER_TASK_REPLIES, replies);
@@ -245,6 +258,18 @@ TaskId TaskExecutor::CurrentTaskId() const {
 }
 
 bool TaskExecutor::InTask() const { return !CurrentTaskId().IsNil(); }
+
+proto::SchedulingStrategy TaskExecutor::CaptureOfLocked(const proto::TaskSpec& spec) const {
+  return spec.type() == proto::ACTOR_TASK
+             ? actor_capture_
+             : moray::core::CapturedStrategy(spec.scheduling_strategy());
+}
+
+proto::SchedulingStrategy TaskExecutor::CapturedStrategy() const {
+  if (!tl_current_task.IsNil()) return tl_capture;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_task_id_.IsNil() ? actor_capture_ : current_capture_;
+}
 
 void TaskExecutor::RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                                const proto::ErrorInfo* error) {

@@ -8,6 +8,10 @@
 // that many threads, and each named concurrency group has a pool of its own. A call that ends the
 // actor (ray::ExitActor) is answered, the GCS is told, and the worker stops.
 //
+// Capture (task_placement.h): a task, or an actor, started in a placement group with
+// capture_child_tasks makes its group the default of what it submits; CapturedStrategy says what
+// the code running now (on this thread, else the main thread's task, else the actor) passes on.
+//
 // Thread model: OnPushTasks/OnOwnerDisconnected run on the I/O loop; RunLoop on the main thread;
 // Stop and CurrentTaskId from any thread.
 #pragma once
@@ -74,6 +78,9 @@ class TaskExecutor {
   // The task running now on this thread (or, from other threads, on the main thread), or empty.
   TaskId CurrentTaskId() const;
   bool InTask() const;
+  // The strategy that work submitted now (from this thread) inherits when it has none of its
+  // own: the captured placement group of the running task or of the actor; DEFAULT if none.
+  proto::SchedulingStrategy CapturedStrategy() const;
   // The actor this worker hosts: whether its current incarnation is a restart.
   bool ActorRestarted() const { return actor_restarted_; }
 
@@ -97,6 +104,9 @@ class TaskExecutor {
   proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute, bool* exit_actor);
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
+  // What `spec`, about to run, passes on to what it submits (its own capture, or for an actor
+  // call the actor's). Requires mutex_.
+  proto::SchedulingStrategy CaptureOfLocked(const proto::TaskSpec& spec) const;
 
   CoreContext* const context_;      // not owned; outlives this
   TaskExecutionHost* const host_;   // not owned; outlives this
@@ -105,6 +115,8 @@ class TaskExecutor {
   std::map<std::string, std::unique_ptr<Pool>> actor_pools_;  // threaded actors: by group name
   bool stopped_ = false;         // guarded by mutex_
   TaskId current_task_id_;       // guarded by mutex_: the main thread's task
+  proto::SchedulingStrategy current_capture_;  // guarded by mutex_: the main thread task's
+  proto::SchedulingStrategy actor_capture_;    // guarded by mutex_: the hosted actor's
   ExecuteFn execute_;            // set by RunLoop before any pool thread starts
   std::shared_ptr<rpc::Connection> creator_;  // the GCS connection that created the actor
   ActorId actor_id_;

@@ -1,5 +1,7 @@
 #include "gcs/gcs_client.h"
 
+#include <algorithm>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -371,6 +373,76 @@ absl::StatusOr<proto::GetActorsReply> GcsClient::GetActors(
   request.set_limit(limit);
   proto::GetActorsReply reply;
   if (auto s = MORAY_GCS_CALL(GET_ACTORS, "GetActors", request, &reply); !s.ok()) return s;
+  return reply;
+}
+
+absl::StatusOr<proto::PlacementGroupInfo> GcsClient::CreatePlacementGroup(
+    const proto::PlacementGroupInfo& group) {
+  proto::CreatePlacementGroupRequest request;
+  *request.mutable_group() = group;
+  proto::CreatePlacementGroupReply reply;
+  if (auto s = MORAY_GCS_CALL(CREATE_PLACEMENT_GROUP, "CreatePlacementGroup", request, &reply);
+      !s.ok()) {
+    return s;
+  }
+  return std::move(*reply.mutable_group());
+}
+
+absl::Status GcsClient::RemovePlacementGroup(const PlacementGroupId& group_id) {
+  proto::RemovePlacementGroupRequest request;
+  request.set_placement_group_id(group_id.Binary());
+  proto::RemovePlacementGroupReply reply;
+  return MORAY_GCS_CALL(REMOVE_PLACEMENT_GROUP, "RemovePlacementGroup", request, &reply);
+}
+
+absl::StatusOr<proto::PlacementGroupInfo> GcsClient::GetPlacementGroup(
+    const PlacementGroupId& group_id) {
+  proto::GetPlacementGroupRequest request;
+  request.set_placement_group_id(group_id.Binary());
+  proto::GetPlacementGroupReply reply;
+  if (auto s = MORAY_GCS_CALL(GET_PLACEMENT_GROUP, "GetPlacementGroup", request, &reply); !s.ok()) {
+    return s;
+  }
+  return std::move(*reply.mutable_group());
+}
+
+absl::StatusOr<proto::PlacementGroupInfo> GcsClient::GetNamedPlacementGroup(
+    std::string_view name, std::string_view ray_namespace) {
+  proto::GetPlacementGroupRequest request;
+  request.set_name(std::string(name));
+  request.set_ray_namespace(std::string(ray_namespace));
+  proto::GetPlacementGroupReply reply;
+  if (auto s = MORAY_GCS_CALL(GET_PLACEMENT_GROUP, "GetPlacementGroup", request, &reply); !s.ok()) {
+    return s;
+  }
+  return std::move(*reply.mutable_group());
+}
+
+absl::StatusOr<proto::GetPlacementGroupsReply> GcsClient::GetPlacementGroups(
+    const std::vector<proto::StateFilter>& filters, int64_t limit) {
+  proto::GetPlacementGroupsRequest request;
+  for (const auto& filter : filters) *request.add_filters() = filter;
+  request.set_limit(limit);
+  proto::GetPlacementGroupsReply reply;
+  if (auto s = MORAY_GCS_CALL(GET_PLACEMENT_GROUPS, "GetPlacementGroups", request, &reply);
+      !s.ok()) {
+    return s;
+  }
+  return reply;
+}
+
+absl::StatusOr<proto::WaitPlacementGroupReply> GcsClient::WaitPlacementGroup(
+    const PlacementGroupId& group_id, absl::Duration timeout) {
+  timeout = std::max(timeout, absl::ZeroDuration());
+  proto::WaitPlacementGroupRequest request;
+  request.set_placement_group_id(group_id.Binary());
+  request.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+  proto::WaitPlacementGroupReply reply;
+  if (auto s = Call(proto::WAIT_PLACEMENT_GROUP, "WaitPlacementGroup", request, &reply,
+                    timeout + kWaitSlack);
+      !s.ok()) {
+    return s;
+  }
   return reply;
 }
 

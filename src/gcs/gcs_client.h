@@ -111,6 +111,25 @@ class GcsClient {
   absl::StatusOr<proto::GetActorsReply> GetActors(const std::vector<proto::StateFilter>& filters,
                                                   int64_t limit);
 
+  // Placement groups (docs/scheduling.md; create and remove: core workers). `group` carries the
+  // id the caller chose; the reply is the group as recorded. AlreadyExists for a name taken in
+  // the namespace. Removing is idempotent. The reads answer NotFound when there is no such group.
+  absl::StatusOr<proto::PlacementGroupInfo> CreatePlacementGroup(
+      const proto::PlacementGroupInfo& group);
+  absl::Status RemovePlacementGroup(const PlacementGroupId& group_id);
+  absl::StatusOr<proto::PlacementGroupInfo> GetPlacementGroup(const PlacementGroupId& group_id);
+  absl::StatusOr<proto::PlacementGroupInfo> GetNamedPlacementGroup(std::string_view name,
+                                                                   std::string_view ray_namespace);
+  // Filtered at the GCS, then limited (limit <= 0: all), in creation order.
+  absl::StatusOr<proto::GetPlacementGroupsReply> GetPlacementGroups(
+      const std::vector<proto::StateFilter>& filters, int64_t limit);
+  // Answered when the group is CREATED (ready) or REMOVED, or at `timeout`, whichever is first.
+  // The call's own deadline is kWaitSlack past `timeout` (for a GCS that does not keep its word:
+  // DeadlineExceeded), not the client's rpc_timeout.
+  static constexpr absl::Duration kWaitSlack = absl::Seconds(1);
+  absl::StatusOr<proto::WaitPlacementGroupReply> WaitPlacementGroup(
+      const PlacementGroupId& group_id, absl::Duration timeout);
+
  private:
   struct Link;  // the connection and its reconnect state, shared with the loop's callbacks
 

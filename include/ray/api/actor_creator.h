@@ -12,6 +12,12 @@
 // invalid resources and for a name already taken in the namespace (unless SetGetIfExists(true)).
 // A factory that throws does not fail Remote(): every call to the actor fails with
 // RayActorException carrying the factory's error.
+//
+// SetPlacementGroup(pg, bundle_index[, capture_child_tasks]) places the actor in a bundle of a
+// placement group, as for tasks (ray/api/task_caller.h): its resources — by default the 1 CPU
+// an actor needs to be scheduled, so an actor for a bundle without CPU asks e.g.
+// SetResource("CPU", 0) or SetResource("GPU", 1) — must fit in the bundle, and with
+// capture_child_tasks the tasks and actors its methods submit go into the group too.
 #pragma once
 
 #include <cxxabi.h>
@@ -27,6 +33,7 @@
 
 #include "ray/api/actor_handle.h"
 #include "ray/api/function_traits.h"
+#include "ray/api/placement_group.h"
 #include "ray/api/ray_config.h"
 #include "ray/api/ray_exception.h"
 #include "ray/api/ray_runtime.h"
@@ -108,6 +115,15 @@ class ActorCreator {
     options_.strategy = std::move(strategy);
     return *this;
   }
+  // Places the actor in bundle `bundle_index` of `group` (-1: any bundle with room); beyond Ray,
+  // `capture_child_tasks` (see the top of this file).
+  ActorCreator& SetPlacementGroup(const PlacementGroup& group, int bundle_index,
+                                  bool capture_child_tasks = false) {
+    CheckPlacementGroupUse(group, bundle_index);
+    placement_group_ = group;
+    options_.placement = {group.GetID(), bundle_index, capture_child_tasks};
+    return *this;
+  }
   // Beyond Ray: with a name, return the live actor of that name instead of failing.
   ActorCreator& SetGetIfExists(bool get_if_exists) {
     options_.get_if_exists = get_if_exists;
@@ -139,6 +155,11 @@ class ActorCreator {
         }
       }
       if (options_.class_name.empty()) options_.class_name = DemangledName<T>();
+      CheckPlacement(placement_group_, options_.placement, options_.strategy,
+                     options_.resources.empty()
+                         ? std::unordered_map<std::string, double>{{"CPU", 1}}
+                         : options_.resources,
+                     "actor " + options_.class_name);
       std::vector<TaskArgument> task_args =
           BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
       std::string id = GetRuntime().CreateActor(factory_name_, std::move(task_args), options_);
@@ -151,6 +172,7 @@ class ActorCreator {
  private:
   std::string factory_name_;
   ActorCreationOptions options_;
+  PlacementGroup placement_group_;  // as given to SetPlacementGroup, for Remote()'s check
 };
 
 }  // namespace ray::internal

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "ray/api/placement_group.h"
 #include "ray/api/ray_exception.h"
 #include "ray/api/scheduling.h"
 
@@ -51,6 +52,13 @@ struct TaskArgument {
   std::string object_id;  // binary object id, when is_ref
 };
 
+// Where a task or actor runs within a placement group (SetPlacementGroup).
+struct PlacementOptions {
+  std::string group_id;              // hex; empty: not in a group
+  int bundle_index = -1;             // -1: any bundle with room
+  bool capture_child_tasks = false;  // what it submits goes in the group too
+};
+
 // Options of one task submission (TaskCaller setters).
 struct TaskOptions {
   std::string name;  // empty: the function name
@@ -58,6 +66,7 @@ struct TaskOptions {
   int max_retries = 3;  // -1: infinite
   bool retry_exceptions = false;
   ray::SchedulingStrategy strategy;
+  PlacementOptions placement;  // not combined with a strategy other than the default
 };
 
 // Options of one actor creation (ActorCreator setters).
@@ -74,6 +83,7 @@ struct ActorCreationOptions {
   std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the job's
   std::string class_name;      // the actor's class, for display (`moray list actors`)
   ray::SchedulingStrategy strategy;
+  PlacementOptions placement;  // not combined with a strategy other than the default
 };
 
 // Options of one actor method call (ActorTaskCaller setters).
@@ -182,6 +192,28 @@ class RayRuntime {
   // reported free. Defaults: this process is the only node (local mode).
   virtual std::vector<ray::Node> Nodes() { return {}; }
   virtual std::unordered_map<std::string, double> AvailableResources() { return {}; }
+
+  // ---- Placement groups (ray/api/placement_group.h). Ids are hex, checked and options
+  // validated by the public functions before they get here. Defaults throw
+  // RayException("placement groups are not supported by this runtime"). ----
+
+  // Starts creating a group (does not wait for it to be placed). RayException for a taken name.
+  virtual ray::PlacementGroup CreatePlacementGroup(
+      const ray::PlacementGroupCreationOptions& options);
+  // Idempotent; unknown ids are fine.
+  virtual void RemovePlacementGroup(const std::string& id);
+  // Empty groups when there is no such group. `ray_namespace` empty: the job's.
+  virtual ray::PlacementGroup GetPlacementGroupById(const std::string& id);
+  virtual ray::PlacementGroup GetPlacementGroup(const std::string& name,
+                                                const std::string& ray_namespace);
+  virtual std::vector<ray::PlacementGroup> GetAllPlacementGroups();
+  // Blocks until the group is CREATED or REMOVED or `timeout_seconds` passed; returns its state
+  // then (UNRECOGNIZED: not known, e.g. the cluster did not answer in time). RayException for an
+  // unknown group.
+  virtual ray::PlacementGroupState WaitPlacementGroup(const std::string& id, int timeout_seconds);
+  // Whether this process knows the group to be removed (no remote call): SetPlacementGroup
+  // refuses such a group at once. Default: false.
+  virtual bool IsPlacementGroupRemoved(const std::string& /*id*/) { return false; }
 };
 
 namespace detail {
@@ -206,6 +238,32 @@ inline void RayRuntime::KillActor(const std::string&, bool) { detail::ActorsNotS
 inline void RayRuntime::ExitActor() { detail::ActorsNotSupported(); }
 inline bool RayRuntime::WasCurrentActorRestarted() { detail::ActorsNotSupported(); }
 inline std::string RayRuntime::GetNamespace() { detail::ActorsNotSupported(); }
+
+namespace detail {
+[[noreturn]] inline void PlacementGroupsNotSupported() {
+  throw RayException("placement groups are not supported by this runtime");
+}
+}  // namespace detail
+
+inline ray::PlacementGroup RayRuntime::CreatePlacementGroup(
+    const ray::PlacementGroupCreationOptions&) {
+  detail::PlacementGroupsNotSupported();
+}
+inline void RayRuntime::RemovePlacementGroup(const std::string&) {
+  detail::PlacementGroupsNotSupported();
+}
+inline ray::PlacementGroup RayRuntime::GetPlacementGroupById(const std::string&) {
+  detail::PlacementGroupsNotSupported();
+}
+inline ray::PlacementGroup RayRuntime::GetPlacementGroup(const std::string&, const std::string&) {
+  detail::PlacementGroupsNotSupported();
+}
+inline std::vector<ray::PlacementGroup> RayRuntime::GetAllPlacementGroups() {
+  detail::PlacementGroupsNotSupported();
+}
+inline ray::PlacementGroupState RayRuntime::WaitPlacementGroup(const std::string&, int) {
+  detail::PlacementGroupsNotSupported();
+}
 
 // The runtime of this process, or nullptr before Init / after Shutdown.
 RayRuntime* GetRuntimeOrNull();

@@ -12,6 +12,17 @@
 // ObjectRef<T> receives the reference itself (borrowed). Other arguments are converted to the
 // parameter type, then msgpack-serialized. Remote() throws RayException for invalid resources
 // (empty name, value <= 0, or a fractional value above 1).
+//
+// In a placement group (ray/api/placement_group.h):
+//
+//   ray::Task(f).SetPlacementGroup(pg, 0).Remote();   // in bundle 0; -1: any bundle with room
+//   ray::Task(f).SetPlacementGroup(pg, -1, /*capture_child_tasks=*/true).Remote();
+//
+// SetPlacementGroup throws RayException for an empty or removed group or an index out of range;
+// Remote() when the task's resources (default {"CPU": 1}) exceed the bundle (for -1: every
+// bundle), or when a scheduling strategy was set too. Beyond Ray's C++ API, capture_child_tasks
+// puts the tasks and actors this task submits without a placement group or strategy of their own
+// in the group as well (any bundle), and so on down.
 #pragma once
 
 #include <cmath>
@@ -21,10 +32,12 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "ray/api/function_traits.h"
 #include "ray/api/object_ref.h"
+#include "ray/api/placement_group.h"
 #include "ray/api/ray_exception.h"
 #include "ray/api/ray_runtime.h"
 #include "ray/api/serializer.h"
@@ -81,6 +94,20 @@ inline void ValidateResources(const std::unordered_map<std::string, double>& res
                          " above 1 must be a whole number, got " + quantity.str());
     }
   }
+}
+
+// Remote()'s checks of a placement group set with SetPlacementGroup: no scheduling strategy on
+// top, and `resources` (what the task or actor will ask) fit in the bundle.
+inline void CheckPlacement(const PlacementGroup& group, const PlacementOptions& placement,
+                           const SchedulingStrategy& strategy,
+                           const std::unordered_map<std::string, double>& resources,
+                           const std::string& who) {
+  if (placement.group_id.empty()) return;
+  if (!std::holds_alternative<DefaultSchedulingStrategy>(strategy)) {
+    throw RayException("SetPlacementGroup and SetSchedulingStrategy cannot be combined (" + who +
+                       ")");
+  }
+  CheckFitsInBundle(group, placement.bundle_index, resources, who);
 }
 
 // Whether every argument matches its parameter (a static_assert per mismatch, naming it).
@@ -157,12 +184,21 @@ class TaskCaller {
     options_.resources[name] = value;
     return *this;
   }
-  // Retries when the worker or node dies (default 3; -1 infinite; 0 none).
   // Beyond Ray's C++ API: where the task may run (ray/api/scheduling.h).
   TaskCaller& SetSchedulingStrategy(SchedulingStrategy strategy) {
     options_.strategy = std::move(strategy);
     return *this;
   }
+  // Runs the task in bundle `bundle_index` of `group` (-1: any bundle with room); beyond Ray,
+  // `capture_child_tasks` (see the top of this file).
+  TaskCaller& SetPlacementGroup(const PlacementGroup& group, int bundle_index,
+                                bool capture_child_tasks = false) {
+    CheckPlacementGroupUse(group, bundle_index);
+    placement_group_ = group;
+    options_.placement = {group.GetID(), bundle_index, capture_child_tasks};
+    return *this;
+  }
+  // Retries when the worker or node dies (default 3; -1 infinite; 0 none).
   TaskCaller& SetMaxRetries(int max_retries) {
     options_.max_retries = max_retries;
     return *this;
@@ -181,6 +217,11 @@ class TaskCaller {
     if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
       static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
       ValidateResources(options_.resources);
+      CheckPlacement(placement_group_, options_.placement, options_.strategy,
+                     options_.resources.empty()
+                         ? std::unordered_map<std::string, double>{{"CPU", 1}}
+                         : options_.resources,
+                     "task " + function_name_);
       std::vector<TaskArgument> task_args =
           BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
       std::string id = GetRuntime().SubmitTask(function_name_, std::move(task_args), options_);
@@ -193,6 +234,7 @@ class TaskCaller {
  private:
   std::string function_name_;
   TaskOptions options_;
+  PlacementGroup placement_group_;  // as given to SetPlacementGroup, for Remote()'s check
 };
 
 }  // namespace ray::internal
