@@ -34,6 +34,7 @@ PlacementGroupScheduler::~PlacementGroupScheduler() { *alive_ = false; }
 
 void PlacementGroupScheduler::Shutdown() {
   *alive_ = false;
+  returning_.clear();
   attempts_.clear();
   waiting_.clear();
   waiting_key_.clear();
@@ -44,6 +45,11 @@ void PlacementGroupScheduler::Schedule(const PlacementGroupId& id) { TryPlace(id
 
 scheduling::ClusterView PlacementGroupScheduler::View() const {
   scheduling::ClusterView view = scheduling::ClusterView::FromStatus(nodes_->GetClusterStatus());
+  for (const auto& [key, resources] : returning_) {
+    if (scheduling::NodeView* node = view.FindMutable(key.second)) {
+      node->available.Add(resources);
+    }
+  }
   for (const auto& [id, attempt] : attempts_) {
     if (attempt.committing) continue;  // prepared: the raylets' replies updated the view
     for (const NodeId& node : attempt.awaiting) {
@@ -334,19 +340,27 @@ void PlacementGroupScheduler::Remove(const PlacementGroupId& id, const std::stri
     backoff_timer_.erase(it);
   }
   backoff_.erase(id);
+  if (auto info = groups_->Get(id); info.ok()) {
+    for (const proto::Bundle& bundle : info->bundles()) {
+      auto resources = ResourcesOf(bundle);
+      if (bundle.node_id().empty() || !resources.ok()) continue;
+      returning_[{id, NodeId::FromBinary(bundle.node_id())}].Add(*resources);
+    }
+  }
   proto::BundlesRequest request;
   request.set_placement_group_id(id.Binary());
   request.set_group_removed(true);
   request.set_reason(reason);
   for (const auto& node : nodes_->GetAllNodes()) {
     if (node.state() != proto::NODE_ALIVE) continue;
-    CallRaylet(NodeId::FromBinary(node.node_id()), proto::RAYLET_RETURN_BUNDLES, request,
-               [this, node_id = NodeId::FromBinary(node.node_id())](absl::Status s,
-                                                                    proto::BundlesReply reply) {
+    const NodeId node_id = NodeId::FromBinary(node.node_id());
+    CallRaylet(node_id, proto::RAYLET_RETURN_BUNDLES, request,
+               [this, id, node_id](absl::Status s, proto::BundlesReply reply) {
                  if (s.ok()) {
                    nodes_->UpdateResources(node_id, reply.resources_total(),
                                            reply.resources_available());
                  }
+                 returning_.erase({id, node_id});  // its reply says what is free now
                  RetryPending();  // what it held may fit a waiting group
                });
   }

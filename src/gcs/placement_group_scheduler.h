@@ -123,6 +123,9 @@ class PlacementGroupScheduler {
   std::map<PlacementGroupId, absl::Duration> backoff_;
   std::map<PlacementGroupId, uint64_t> backoff_timer_;
   std::multimap<PlacementGroupId, Waiter> waiters_;
+  // Bundles of removed groups being returned, counted as free in the view until each node's
+  // reply brings its fresh resources: (group, node) -> their resources.
+  std::map<std::pair<PlacementGroupId, NodeId>, scheduling::ResourceSet> returning_;
   bool retry_posted_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

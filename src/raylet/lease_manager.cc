@@ -284,7 +284,9 @@ void LeaseManager::ReplaceWaiting(const PlaceFn& place) {
   bool changed = false;
   for (auto it = queue_.begin(); it != queue_.end();) {
     const bool feasible = total_.Contains(it->resources);
-    const bool stays = it->request.spilled() || (feasible && it->for_actor) ||
+    // A request another raylet sent here stays if it can run here one day; one that cannot
+    // (its node died while it was being sent: the owner queued it here) must move on.
+    const bool stays = (feasible && (it->request.spilled() || it->for_actor)) ||
                        available_.Contains(it->resources);  // only waits for a worker
     if (stays || !place(it->request, it->reply)) {
       ++it;

@@ -85,8 +85,8 @@ class LeaseManager {
   // Queued requests that cannot be granted here now — this node can never run them, or their
   // resources are in use — for another look when the cluster view changes (another node may
   // have joined, or freed up): `place` returns true if it took the request elsewhere (its reply
-  // then ran), false to keep it queued here. Requests another raylet sent here (`spilled`) stay,
-  // and so do feasible actor requests (the GCS chose this node).
+  // then ran), false to keep it queued here. Requests another raylet sent here (`spilled`) and
+  // actor requests (the GCS chose this node) stay unless this node can never run them.
   using PlaceFn = std::function<bool(const proto::RequestWorkerLeaseRequest& request,
                                      const ReplyFn& reply)>;
   void ReplaceWaiting(const PlaceFn& place);

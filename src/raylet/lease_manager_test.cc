@@ -176,18 +176,22 @@ TEST_F(LeaseManagerTest, ReplaceWaitingOffersOnlyRequestsThatCannotRunHereNow) {
   Request(1, 2, {});                 // waits for the CPU
   Request(1, 3, {{"GPU", 1}});       // can never run here
   Request(1, 4, {{"CPU", 0}});       // its resources are free: it only waits for a worker
-  auto queue = [&](int64_t lease_id, bool spilled, bool actor) {
+  auto queue = [&](int64_t lease_id, bool spilled, bool actor, double gpus = 0) {
     proto::RequestWorkerLeaseRequest request;
     request.set_lease_id(lease_id);
     request.set_job_id("J");
     request.set_spilled(spilled);
     if (actor) request.set_actor_id("A");
+    if (gpus > 0) (*request.mutable_resources())["GPU"] = gpus;
     manager_->RequestLease(1, request, [this, lease_id](const Reply& reply) {
       replies_.emplace(lease_id, reply);
     });
   };
   queue(5, /*spilled=*/true, /*actor=*/false);  // sent here by another raylet: stays
   queue(6, /*spilled=*/false, /*actor=*/true);  // an actor the GCS placed here: stays
+  // Sent here, but this node can never run it (its owner queued it here when the node it was
+  // spilled to could not be reached): offered, so it moves once a node that can run it exists.
+  queue(7, /*spilled=*/true, /*actor=*/false, /*gpus=*/1);
   ASSERT_TRUE(Granted(1));
   std::vector<int64_t> offered;
   manager_->ReplaceWaiting([&](const proto::RequestWorkerLeaseRequest& request,
@@ -200,11 +204,11 @@ TEST_F(LeaseManagerTest, ReplaceWaitingOffersOnlyRequestsThatCannotRunHereNow) {
     reply(spill);
     return true;
   });
-  EXPECT_EQ(offered, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(offered, (std::vector<int64_t>{2, 3, 7}));
   ASSERT_TRUE(replies_.contains(2));
   ASSERT_TRUE(replies_.at(2).ok());
   EXPECT_EQ(replies_.at(2)->retry_at_raylet().port(), 7);
-  EXPECT_EQ(manager_->num_queued(), 4u) << "2 left the queue; 3 to 6 wait here";
+  EXPECT_EQ(manager_->num_queued(), 5u) << "2 left the queue; 3 to 7 wait here";
 }
 
 TEST_F(LeaseManagerTest, DuplicateLeaseIdIsRejected) {
