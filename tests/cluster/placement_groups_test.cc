@@ -251,6 +251,12 @@ TEST(PlacementGroupClusterTest, BundlesOfAKilledNodeArePlacedAgain) {
   // Kill the raylet of a bundle's node that is not the head (the driver lives there).
   size_t victim = names[before[0]] == "head" ? 1 : 0;
   const std::string dead = before[victim];
+  // An actor in the doomed bundle restarts in the bundle's new place (max_restarts 1).
+  auto actor = ray::Actor(Where::Create)
+                   .SetPlacementGroup(pg, static_cast<int>(victim))
+                   .SetMaxRestarts(1)
+                   .Remote();
+  ASSERT_EQ(*actor.Task(&Where::Node).Remote().Get(60000), dead);
   ASSERT_EQ(kill(cluster.raylet_pid(names[dead] == "n2" ? 1 : 2), SIGKILL), 0);
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -261,6 +267,18 @@ TEST(PlacementGroupClusterTest, BundlesOfAKilledNodeArePlacedAgain) {
   std::vector<std::string> after = NodesOfBundles(pg);
   EXPECT_EQ(Distinct(after), 2u);
   EXPECT_EQ(after[1 - victim], before[1 - victim]) << "the surviving bundle stays";
+  std::string restarted_on;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        try {
+          restarted_on = *actor.Task(&Where::Node).Remote().Get(10000);
+          return true;
+        } catch (const ray::internal::RayException&) {
+          return false;  // calls that raced the crash
+        }
+      },
+      std::chrono::seconds(60)));
+  EXPECT_EQ(restarted_on, after[victim]);
   ray::Shutdown();
   cluster.Stop();
 }
