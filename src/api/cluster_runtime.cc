@@ -27,6 +27,7 @@
 #include "ray/api/ray_exception.h"
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
+#include "scheduling/label_selector.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::api {
@@ -268,6 +269,12 @@ proto::SchedulingStrategy ToProto(const ray::SchedulingStrategy& strategy,
     out.set_kind(proto::SchedulingStrategy::NODE_AFFINITY);
     out.set_node_id(node_id->Binary());
     out.set_soft(affinity->soft);
+  } else if (const auto* labels = std::get_if<ray::NodeLabelSchedulingStrategy>(&strategy)) {
+    out.mutable_label_selector()->insert(labels->hard.begin(), labels->hard.end());
+    if (auto valid = scheduling::ValidateLabelSelector(out.label_selector()); !valid.ok()) {
+      throw ray::internal::RayException(
+          absl::StrCat("NodeLabelSchedulingStrategy: ", valid.message()));
+    }
   }
   return out;
 }

@@ -36,6 +36,11 @@ std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec, const NodeId
     absl::StrAppend(&key, "|", strategy.kind(), ":", ToHex(strategy.node_id()), ":",
                     strategy.soft());
   }
+  if (!strategy.label_selector().empty()) {  // workers leased on matching nodes only
+    std::map<std::string, std::string> labels(strategy.label_selector().begin(),
+                                              strategy.label_selector().end());
+    absl::StrAppend(&key, "|labels:", absl::StrJoin(labels, ",", absl::PairFormatter("=")));
+  }
   return key;
 }
 

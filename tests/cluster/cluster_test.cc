@@ -90,9 +90,11 @@ RAY_REMOTE(Twice, NodeOf, SlowNodeOf, HeldNodeOf, Where::Create, &Where::Node, &
 class SchedulingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(cluster_.Start({{.num_cpus = 1, .node_name = "head"},
-                                {.num_cpus = 1, .node_name = "n2"},
-                                {.num_cpus = 1, .resources = R"({"only_n3": 1})",
+    ASSERT_TRUE(cluster_.Start({{.num_cpus = 1, .labels = R"({"zone": "a"})", .node_name = "head"},
+                                {.num_cpus = 1, .labels = R"({"zone": "b"})", .node_name = "n2"},
+                                {.num_cpus = 1,
+                                 .resources = R"({"only_n3": 1})",
+                                 .labels = R"({"zone": "c", "disk": "ssd"})",
                                  .node_name = "n3"}}))
         << cluster_.error();
     ray::RayConfig config;
@@ -402,6 +404,30 @@ TEST_F(SchedulingTest, NodeAffinityHardAndSoft) {
                    .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{"zz", false})
                    .Remote(),
                ray::internal::RayException);
+}
+
+TEST_F(SchedulingTest, LabelSelectorsNarrowTheNodes) {
+  auto on = [](std::unordered_map<std::string, std::string> hard) {
+    return ray::Task(NodeOf)
+        .SetSchedulingStrategy(ray::NodeLabelSchedulingStrategy{std::move(hard)})
+        .Remote();
+  };
+  EXPECT_EQ(*on({{"zone", "b"}}).Get(30000), ids_["n2"]);
+  EXPECT_EQ(*on({{"zone", "!in(a,b)"}}).Get(30000), ids_["n3"]);
+  EXPECT_EQ(*on({{"disk", "ssd"}, {"zone", "!a"}}).Get(30000), ids_["n3"]);
+  auto actor = ray::Actor(Where::Create)
+                   .SetSchedulingStrategy(ray::NodeLabelSchedulingStrategy{{{"zone", "b"}}})
+                   .Remote();
+  EXPECT_EQ(*actor.Task(&Where::Node).Remote().Get(30000), ids_["n2"]);
+  try {
+    on({{"zone", "z"}}).Get(30000);
+    ADD_FAILURE() << "a task no node matches ran";
+  } catch (const ray::internal::RayException& e) {
+    EXPECT_NE(std::string(e.what()).find("no alive node has labels matching {zone: z}"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(on({{"zone", "in(a,"}}), ray::internal::RayException);
 }
 
 int CountMatches(const std::string& text, const std::string& pattern) {

@@ -11,7 +11,12 @@
 // least-loaded node with the resources. SpreadSchedulingStrategy: round-robin over the nodes
 // that can run it, one task per lease. NodeAffinitySchedulingStrategy: on `node_id` (hex, as
 // ray::Nodes() gives it); hard (default) fails the task with RayException-carrying errors if the
-// node is gone or can never run it, soft falls back to the default.
+// node is gone or can never run it, soft falls back to the default. NodeLabelSchedulingStrategy:
+// the default policy over the nodes whose labels (`moray start --labels`) match every entry of
+// `hard`: "v" (equals), "!v" (absent or differs), "in(a,b)" (one of), "!in(a,b)" (none of); a
+// task no alive node matches fails with RayException naming the selector, an actor waits for one.
+//
+//   ray::Task(f).SetSchedulingStrategy(ray::NodeLabelSchedulingStrategy{{{"zone", "in(a,b)"}}});
 #pragma once
 
 #include <string>
@@ -27,8 +32,12 @@ struct NodeAffinitySchedulingStrategy {
   std::string node_id;  // hex
   bool soft = false;
 };
+struct NodeLabelSchedulingStrategy {
+  std::unordered_map<std::string, std::string> hard;  // label -> condition
+};
 using SchedulingStrategy =
-    std::variant<DefaultSchedulingStrategy, SpreadSchedulingStrategy, NodeAffinitySchedulingStrategy>;
+    std::variant<DefaultSchedulingStrategy, SpreadSchedulingStrategy,
+                 NodeAffinitySchedulingStrategy, NodeLabelSchedulingStrategy>;
 
 struct Node {
   std::string node_id;  // hex
