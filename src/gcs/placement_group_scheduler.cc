@@ -150,41 +150,49 @@ void PlacementGroupScheduler::Prepare(const PlacementGroupId& id, proto::Placeme
     Abandon(id, absl::StrCat("raylets did not answer within ",
                              absl::FormatDuration(options_.attempt_timeout)));
   });
+  SendPhase(id, proto::RAYLET_PREPARE_BUNDLES);
+}
+
+void PlacementGroupScheduler::SendPhase(const PlacementGroupId& id, uint16_t method) {
+  Attempt& attempt = attempts_.at(id);
+  const uint64_t attempt_id = attempt.id;
+  for (const auto& [node, bundles] : attempt.by_node) attempt.awaiting.insert(node);
   for (const auto& [node, bundles] : attempt.by_node) {
     proto::BundlesRequest request;
     request.set_placement_group_id(id.Binary());
     for (const auto& b : bundles) *request.add_bundles() = b;
-    CallRaylet(node, proto::RAYLET_PREPARE_BUNDLES, request,
+    CallRaylet(node, method, request,
                [this, id, attempt_id, node](absl::Status s, proto::BundlesReply reply) {
-                 OnPrepared(id, attempt_id, node, s, reply);
+                 OnReply(id, attempt_id, node, s, reply);
                });
   }
 }
 
-void PlacementGroupScheduler::OnPrepared(const PlacementGroupId& id, uint64_t attempt_id,
-                                         const NodeId& node, const absl::Status& status,
-                                         const proto::BundlesReply& reply) {
+void PlacementGroupScheduler::OnReply(const PlacementGroupId& id, uint64_t attempt_id,
+                                      const NodeId& node, const absl::Status& status,
+                                      const proto::BundlesReply& reply) {
   if (status.ok()) {
     nodes_->UpdateResources(node, reply.resources_total(), reply.resources_available());
   }
   auto it = attempts_.find(id);
-  if (it == attempts_.end() || it->second.id != attempt_id || it->second.committing) {
+  if (it == attempts_.end() || it->second.id != attempt_id) {
     return;  // an abandoned attempt: its returns went out when it was abandoned
   }
   Attempt& attempt = it->second;
   attempt.awaiting.erase(node);
-  if (status.ok()) {
-    attempt.prepared.insert(node);
-  } else if (!attempt.failed) {
+  if (status.ok() && !attempt.committing) attempt.prepared.insert(node);
+  if (!status.ok() && !attempt.failed) {
     attempt.failed = true;
     attempt.why = absl::StrCat("node ", node.Hex(), ": ", status.message());
   }
   if (!attempt.awaiting.empty()) return;
   if (attempt.failed) {
     Abandon(id, attempt.why);
-    return;
+  } else if (!attempt.committing) {
+    Commit(id);
+  } else {
+    Created(id);
   }
-  Commit(id);
 }
 
 void PlacementGroupScheduler::Commit(const PlacementGroupId& id) {
@@ -203,43 +211,22 @@ void PlacementGroupScheduler::Commit(const PlacementGroupId& id) {
     return;
   }
   attempt.committing = true;
-  const uint64_t attempt_id = attempt.id;
-  for (const auto& [node, bundles] : attempt.by_node) attempt.awaiting.insert(node);
-  for (const auto& [node, bundles] : attempt.by_node) {
-    proto::BundlesRequest request;
-    request.set_placement_group_id(id.Binary());
-    for (const auto& b : bundles) *request.add_bundles() = b;
-    CallRaylet(node, proto::RAYLET_COMMIT_BUNDLES, request,
-               [this, id, attempt_id, node](absl::Status s, proto::BundlesReply reply) {
-                 OnCommitted(id, attempt_id, node, s, reply);
-               });
-  }
+  SendPhase(id, proto::RAYLET_COMMIT_BUNDLES);
 }
 
-void PlacementGroupScheduler::OnCommitted(const PlacementGroupId& id, uint64_t attempt_id,
-                                          const NodeId& node, const absl::Status& status,
-                                          const proto::BundlesReply& reply) {
-  if (status.ok()) {
-    nodes_->UpdateResources(node, reply.resources_total(), reply.resources_available());
-  }
+void PlacementGroupScheduler::Created(const PlacementGroupId& id) {
   auto it = attempts_.find(id);
-  if (it == attempts_.end() || it->second.id != attempt_id) return;
   Attempt& attempt = it->second;
-  attempt.awaiting.erase(node);
-  if (!status.ok() && !attempt.failed) {
-    attempt.failed = true;
-    attempt.why = absl::StrCat("node ", node.Hex(), ": ", status.message());
-  }
-  if (!attempt.awaiting.empty()) return;
-  if (attempt.failed) {
-    Abandon(id, attempt.why);
-    return;
-  }
   if (attempt.timer) loop_->CancelTimer(attempt.timer);
   attempts_.erase(it);
   backoff_.erase(id);
   auto info = groups_->Get(id);
-  if (!info.ok() || info->state() != proto::PG_PREPARED) return;  // removed, or a node died
+  if (!info.ok() || info->state() == proto::PG_REMOVED) return;
+  if (info->state() != proto::PG_PREPARED) {  // a node died meanwhile: place its bundles again
+    KeepWaiting(id, absl::UnavailableError(info->state_message()));
+    RetryPending();
+    return;
+  }
   info->set_state(proto::PG_CREATED);
   info->set_state_message("");
   info->set_infeasible(false);

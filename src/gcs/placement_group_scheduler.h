@@ -93,11 +93,12 @@ class PlacementGroupScheduler {
 
   void TryPlace(const PlacementGroupId& id);
   void Prepare(const PlacementGroupId& id, proto::PlacementGroupInfo info);
-  void OnPrepared(const PlacementGroupId& id, uint64_t attempt, const NodeId& node,
-                  const absl::Status& status, const proto::BundlesReply& reply);
-  void Commit(const PlacementGroupId& id);
-  void OnCommitted(const PlacementGroupId& id, uint64_t attempt, const NodeId& node,
-                   const absl::Status& status, const proto::BundlesReply& reply);
+  // Sends the attempt's bundles to each of its nodes (prepare or commit); replies go to OnReply.
+  void SendPhase(const PlacementGroupId& id, uint16_t method);
+  void OnReply(const PlacementGroupId& id, uint64_t attempt, const NodeId& node,
+               const absl::Status& status, const proto::BundlesReply& reply);
+  void Commit(const PlacementGroupId& id);   // every node prepared: record, then commit
+  void Created(const PlacementGroupId& id);  // every node committed
   // Undoes an attempt (returns what was prepared) and keeps the group waiting with `why`.
   void Abandon(const PlacementGroupId& id, std::string why);  // by value: may be the attempt's
   void KeepWaiting(const PlacementGroupId& id, const absl::Status& why);
