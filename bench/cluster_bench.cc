@@ -5,7 +5,10 @@
 //                                   node A by Get (timed from ready-on-B to readable-on-A)
 //   tasks_across_{2,4}_nodes        no-op tasks from one client task per node, all at once
 //   dead_node_detection_s           SIGKILL of a raylet -> the GCS lists the node DEAD
-// Usage: cluster_bench [--json PATH]. Needs the moray binary (MORAY_BIN or beside libmoray).
+//   placement_groups_1000x3_{spread,pack}_4_nodes  1000 groups of 3 bundles created at once on a
+//                                   fresh 4-node cluster (groups/s, first create -> all CREATED)
+// Usage: cluster_bench [--json PATH] [--filter TEXT] (only the figures whose name contains TEXT,
+// and what they need). Needs the moray binary (MORAY_BIN or beside libmoray).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,9 +19,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "bench/client_tasks.h"
@@ -59,10 +64,11 @@ std::string Moray() {
 
 void StopCluster();
 
-// Starts a head and `nodes - 1` more raylets (1 CPU and `store` bytes each); returns the GCS
-// address and appends each raylet's pid.
-std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets) {
-  std::string common = " --num-cpus=1 --object-store-memory=" + std::to_string(store);
+// Starts a head and `nodes - 1` more raylets (1 CPU, `store` bytes and `extra` start flags each);
+// returns the GCS address and appends each raylet's pid.
+std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets,
+                         const std::string& extra = "") {
+  std::string common = " --num-cpus=1 --object-store-memory=" + std::to_string(store) + extra;
   std::string out = Run(Moray() + " start --head --port=0" + common);
   std::smatch m;
   if (!std::regex_search(out, m, std::regex("GCS address: (\\S+)"))) {
@@ -99,6 +105,46 @@ std::string StartCluster(int nodes, long long store, std::vector<pid_t>* raylets
 
 void StopCluster() { Run(Moray() + " stop"); }
 
+// The placement-group figure: on a fresh 4-node cluster (each node 100 of the custom resource
+// kGroupResource), kGroups groups of kBundles bundles (0.01 of it each) with `strategy`, all
+// created at once, then each waited for; groups/s from the first create to the last group
+// CREATED. One round per cluster: removing 1000 groups keeps the GCS busy for minutes (see
+// docs/benchmarks.md, "Placement groups"), which a second round would measure instead. A round
+// not done within kDeadlineS is reported as FAILED with the groups' states.
+constexpr const char* kGroupResource = "pg_bench";
+constexpr int kGroups = 1000, kBundles = 3;
+constexpr double kDeadlineS = 120;
+void PlacementGroupsAcrossNodes(ray::PlacementStrategy strategy, const std::string& name) {
+  std::vector<ray::PlacementGroup> groups;
+  groups.reserve(kGroups);
+  const std::vector<std::unordered_map<std::string, double>> bundles(kBundles,
+                                                                     {{kGroupResource, 0.01}});
+  auto start = Clock::now();
+  for (int i = 0; i < kGroups; ++i) {
+    groups.push_back(ray::CreatePlacementGroup({"", bundles, strategy}));
+  }
+  for (auto& group : groups) {
+    int left = static_cast<int>(kDeadlineS - SecondsSince(start));
+    if (left > 0 && group.Wait(left)) continue;
+    std::map<std::string, int> states;
+    const char* names[] = {"PENDING", "PREPARED", "CREATED", "REMOVED", "RESCHEDULING"};
+    for (auto& g : groups) {
+      int state = ray::GetPlacementGroupById(g.GetID()).GetState();
+      ++states[state >= 0 && state <= 4 ? names[state] : "UNRECOGNIZED"];
+    }
+    std::string counts;
+    for (const auto& [state, n] : states) {
+      counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+    }
+    Report(moray::bench::Failed(
+        name, "not all " + std::to_string(kGroups) + " groups created within " +
+                  std::to_string(static_cast<int>(kDeadlineS)) + " s: " + counts));
+    return;
+  }
+  Report({name, kGroups / SecondsSince(start), -1, "groups/s",
+          std::to_string(kGroups) + " groups of " + std::to_string(kBundles) +
+              " bundles created at once, first create -> all CREATED"});
+}
 
 double LoopbackGigabytes(int64_t bytes) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -140,10 +186,12 @@ double LoopbackGigabytes(int64_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string json;
+  std::string json, filter;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--json") json = argv[i + 1];
+    if (std::string(argv[i]) == "--filter") filter = argv[i + 1];
   }
+  auto wanted = [&](const std::string& name) { return name.find(filter) != std::string::npos; };
   if (std::getenv("MORAY_WORKER_MODE") == nullptr) {
     // A private session root: nothing of this run meets other clusters on the machine.
     char dir[] = "/tmp/moray-cluster-bench-XXXXXX";
@@ -153,13 +201,15 @@ int main(int argc, char** argv) {
     ray::Init();  // a worker: never returns
   }
   std::printf("%-44s %14s   %-10s %s\n", "metric", "value", "± std", "unit");
-  std::vector<double> loopback;
-  for (int i = 0; i < 3; ++i) loopback.push_back(LoopbackGigabytes(1ll << 30));
-  Report({"loopback_tcp_gigabytes", moray::bench::Mean(loopback), moray::bench::StdDev(loopback),
-          "GB/s", "1 GiB over one TCP connection on 127.0.0.1, 3 rounds"});
+  if (wanted("loopback_tcp_gigabytes") || wanted("cross_node_transfer_1gib_gigabytes")) {
+    std::vector<double> loopback;
+    for (int i = 0; i < 3; ++i) loopback.push_back(LoopbackGigabytes(1ll << 30));
+    Report({"loopback_tcp_gigabytes", moray::bench::Mean(loopback), moray::bench::StdDev(loopback),
+            "GB/s", "1 GiB over one TCP connection on 127.0.0.1, 3 rounds"});
+  }
 
   // Two nodes: the 1 GiB transfer and dead-node detection.
-  {
+  if (wanted("cross_node_transfer_1gib_gigabytes") || wanted("dead_node_detection_s")) {
     std::vector<pid_t> raylets;
     std::string address = StartCluster(2, 1536ll << 20, &raylets);
     ray::RayConfig config;
@@ -213,6 +263,8 @@ int main(int argc, char** argv) {
   }
 
   for (int nodes : {2, 4}) {
+    const std::string tasks = "tasks_across_" + std::to_string(nodes) + "_nodes";
+    if (!wanted(tasks)) continue;
     std::vector<pid_t> raylets;
     std::string address = StartCluster(nodes, 128ll << 20, &raylets);
     ray::RayConfig config;
@@ -234,13 +286,27 @@ int main(int argc, char** argv) {
       ray::Get(clients);
       if (round > 0) rates.push_back(kPerClient * ids.size() / SecondsSince(start));  // 0: warm-up
     }
-    Report({"tasks_across_" + std::to_string(nodes) + "_nodes", moray::bench::Mean(rates),
-            moray::bench::StdDev(rates), "tasks/s",
+    Report({tasks, moray::bench::Mean(rates), moray::bench::StdDev(rates), "tasks/s",
             "one client task per node (1 CPU each) submitting no-op tasks"});
+    ray::Shutdown();
+    StopCluster();
+  }
+
+  const std::pair<ray::PlacementStrategy, std::string> group_figures[] = {
+      {ray::PlacementStrategy::SPREAD, "placement_groups_1000x3_spread_4_nodes"},
+      {ray::PlacementStrategy::PACK, "placement_groups_1000x3_pack_4_nodes"}};
+  for (const auto& [strategy, name] : group_figures) {
+    if (!wanted(name)) continue;
+    std::vector<pid_t> raylets;
+    ray::RayConfig config;
+    config.address = StartCluster(4, 128ll << 20, &raylets,
+                                  std::string(" --resources='{\"") + kGroupResource + "\": 100}'");
+    ray::Init(config);
+    PlacementGroupsAcrossNodes(strategy, name);
     ray::Shutdown();
     StopCluster();
   }
   if (!json.empty()) moray::bench::WriteJson(json);
   std::filesystem::remove_all(std::getenv("MORAY_TMPDIR"));
-  return 0;
+  return moray::bench::AnyFailed() ? 1 : 0;
 }

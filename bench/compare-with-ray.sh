@@ -17,9 +17,10 @@
 #    - against ray-cpp, as Ray's C++ users do: with its ABI flag (-D_GLIBCXX_USE_CXX11_ABI=0), a
 #      driver executable plus the same code as a shared library that Ray's default_worker loads
 #      from --ray_code_search_path.
-# 3. Starts Ray (`ray start --head`, dashboard off, --num-cpus=$CPUS, 4 GiB object store) and runs
+# 3. Starts Ray (`ray start --head`, dashboard off, --num-cpus=$CPUS, 4 GiB object store, 100 of
+#    the custom resource of placement_group_create/removal) and runs
 #    the Ray build, then `ray stop`; then the Moray build (a private cluster per driver, same CPU
-#    count and store size); then Ray's own `ray microbenchmark` (Python), bounded in time.
+#    count, store size and custom resource); then Ray's own `ray microbenchmark` (Python), bounded in time.
 #    Each metric runs in a driver process of its own (`--metric NAME`, bounded by
 #    --metric-timeout), which appends its result to a JSON-lines file the moment it is measured:
 #    a metric that crashes, throws or hangs is recorded as failed, with the reason, and every
@@ -47,8 +48,11 @@ MORAY_BUILD=""
 MICRO_TIMEOUT=420    # enough for the task/put/get figures, which `ray microbenchmark` runs first
 RUN_MICRO=1
 STORE_BYTES=4294967296
+# placement_group_create/removal: each bundle asks for 0.001 of a custom resource, as in
+# `ray microbenchmark`, which gives its cluster 100 of it; both clusters here get the same.
+PG_RESOURCE_JSON='{"custom":100}'
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) WINDOWS=2; WINDOW_SECONDS=1; MICRO_TIMEOUT=150 ;;
@@ -163,7 +167,7 @@ run_metrics() {
   local jsonl=$WORK/$runtime.jsonl metric_log rc reason
   : > "$jsonl"
   for metric in "${METRICS[@]}"; do
-    metric_log=$WORK/logs/$runtime-$metric.log
+    metric_log=$WORK/logs/$runtime-${metric//\//_}.log   # placement_group_create/removal
     printf '%s %s %s\n' "$runtime" "$metric" "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
     rc=0
     (cd "$dir" && timeout --kill-after=15 "$METRIC_TIMEOUT" ./microbenchmark "$@" \
@@ -204,7 +208,8 @@ START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting Ray $RAY_VERSION: --num-cpus=$CPUS, dashboard off, node $NODE_IP:$RAY_PORT"
 ray_started=1
 ray start --head --node-ip-address="$NODE_IP" --port="$RAY_PORT" --num-cpus="$CPUS" \
-  --include-dashboard=false --object-store-memory="$STORE_BYTES" --disable-usage-stats \
+  --include-dashboard=false --object-store-memory="$STORE_BYTES" --resources="$PG_RESOURCE_JSON" \
+  --disable-usage-stats \
   > "$WORK/ray-start.log" 2>&1
 log "running the benchmark on Ray, one driver per metric (logs: $WORK/logs/ray-*.log)"
 run_metrics ray "$WORK/ray" --ray_address="$NODE_IP:$RAY_PORT" \
@@ -214,7 +219,7 @@ ray_started=0
 
 log "running the benchmark on Moray, one driver per metric (logs: $WORK/logs/moray-*.log)"
 run_metrics moray "$WORK/moray" \
-  --ray_head_args="--num-cpus=$CPUS --object-store-memory=$STORE_BYTES"
+  --ray_head_args="--num-cpus=$CPUS --object-store-memory=$STORE_BYTES --resources=$PG_RESOURCE_JSON"
 
 # --- 5. Ray's own microbenchmark (Python), bounded -----------------------------------------------
 : > "$WORK/ray-microbenchmark.out"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +167,7 @@ std::vector<std::string> MetricNames() {
       "n_n_actor_calls_with_arg_async",
       "actor_creation_100_and_answer",
       "single_client_get_object_containing_10k_refs",
+      "placement_group_create/removal",
   };
   for (const Variant& v : Variants()) {
     for (const auto& m : v.metrics) names.push_back(m + v.suffix);
@@ -394,6 +396,36 @@ void RunObjectMetrics(const Options& opt) {
          kMultiPutClients * kMultiPutsPerClient * kMultiPutBytes / 1e9, "GB/s");
 }
 
+// As Ray's: per iteration, 100 groups of one bundle asking for 0.001 of the custom resource
+// kPlacementGroupResource (PACK, Ray's default strategy) are created one after another, then
+// waited for in turn (up to 30 s each), then removed in turn. The cluster must have the resource
+// (the driver's own cluster does: kDefaultHeadArgs; Ray's benchmark starts one with 100 of it).
+void RunPlacementGroupMetric(const Options& opt) {
+  constexpr int kGroups = 100;
+  Timeit(
+      opt, "placement_group_create/removal",
+      [] {
+        std::vector<ray::PlacementGroup> groups;
+        groups.reserve(kGroups);
+        for (int i = 0; i < kGroups; ++i) {
+          groups.push_back(ray::CreatePlacementGroup(ray::PlacementGroupCreationOptions{
+              "", {{{kPlacementGroupResource, 0.001}}}, ray::PlacementStrategy::PACK}));
+        }
+        bool all_created = true;
+        for (auto& group : groups) {
+          if (all_created && !group.Wait(30)) all_created = false;
+        }
+        for (auto& group : groups) ray::RemovePlacementGroup(group.GetID());
+        if (!all_created) {
+          throw std::runtime_error(
+              std::string("a placement group was not created within 30 s: does the cluster "
+                          "have the custom resource? (head argument ") +
+              kPlacementGroupResourceHeadArg + ")");
+        }
+      },
+      kGroups, "groups/s");
+}
+
 }  // namespace
 
 void RunRayMetrics(const Options& opt) {
@@ -421,6 +453,7 @@ void RunRayMetrics(const Options& opt) {
              1, "gets/s");
     });
   }
+  RunPlacementGroupMetric(opt);
 }
 
 

@@ -11,6 +11,11 @@
 
 namespace moray::bench {
 
+// The custom resource each bundle of placement_group_create/removal asks for (0.001 of it), as in
+// Ray's benchmark; the cluster needs some (kPlacementGroupResourceHeadArg gives it 100).
+inline constexpr const char* kPlacementGroupResource = "custom";
+inline constexpr const char* kPlacementGroupResourceHeadArg = "--resources={\"custom\":100}";
+
 // A metric measured again in a child driver configured as Ray's default is, reported as the
 // metric's name + suffix, so that figure and Ray's are the same work.
 struct Variant {
