@@ -95,7 +95,7 @@ void ActorScheduler::Place(const ActorId& actor_id) {
   }
   const auto& strategy = record.spec.scheduling_strategy();
   const scheduling::ClusterView view =
-      scheduling::ClusterView::FromStatus(nodes_->GetClusterStatus());
+      nodes_->ResourceView(strategy.kind() == proto::SchedulingStrategy::PLACEMENT_GROUP);
   const scheduling::Placement placement =
       policy_.Pick(view, {.resources = *asked, .strategy = strategy});
   if (!placement.error.empty() && strategy.kind() == proto::SchedulingStrategy::NODE_AFFINITY &&

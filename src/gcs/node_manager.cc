@@ -23,8 +23,9 @@ absl::Status NodeManager::RegisterNode(proto::NodeInfo node) {
   if (!nodes_.contains(id)) registration_order_.push_back(id);
   spdlog::info("node {} registered: ip {}, raylet port {}, head {}", id.Hex(), node.node_ip(),
                node.raylet_port(), node.is_head_node());
-  nodes_[id] = std::move(node);
   reports_.erase(id);  // a revived node starts from a fresh report
+  ParseLocked(id, node.resources_total(), node.resources_total());
+  nodes_[id] = std::move(node);
   return absl::OkStatus();
 }
 
@@ -39,6 +40,7 @@ absl::Status NodeManager::UnregisterNode(const NodeId& node_id, std::string_view
   node.set_state(proto::NODE_DEAD);
   node.set_state_message(std::string(reason));
   node.set_end_time_ms(absl::ToUnixMillis(absl::Now()));
+  parsed_.erase(node_id);
   auto put = storage_->Put(Table::kNodes, node.node_id(), node.SerializeAsString(),
                            /*overwrite=*/true);
   if (!put.ok()) return put.status();
@@ -64,6 +66,7 @@ absl::Status NodeManager::ReportResources(proto::NodeResourceReport report) {
     return absl::FailedPreconditionError(
         absl::StrCat("node ", id.Hex(), " was declared dead: ", it->second.state_message()));
   }
+  ParseLocked(id, report.resources_total(), report.resources_available());
   reports_[id] = std::move(report);
   return absl::OkStatus();
 }
@@ -78,6 +81,40 @@ void NodeManager::UpdateResources(const NodeId& node_id,
   report.set_node_id(node_id.Binary());
   *report.mutable_resources_total() = total;
   *report.mutable_resources_available() = available;
+  ParseLocked(node_id, total, available);
+}
+
+void NodeManager::ParseLocked(const NodeId& node_id,
+                              const google::protobuf::Map<std::string, double>& total,
+                              const google::protobuf::Map<std::string, double>& available) {
+  Parsed& parsed = parsed_[node_id];
+  parsed.total = scheduling::ParseResourceMap(total);
+  parsed.available = scheduling::ParseResourceMap(available);
+  parsed.plain_total = scheduling::ParseResourceMap(total, /*with_group_scoped=*/false);
+  parsed.plain_available = scheduling::ParseResourceMap(available, /*with_group_scoped=*/false);
+}
+
+scheduling::ClusterView NodeManager::ResourceView(bool with_group_scoped) const {
+  scheduling::ClusterView view;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, parsed] : parsed_) {
+    const proto::NodeInfo& info = nodes_.at(id);
+    if (info.state() != proto::NODE_ALIVE) continue;
+    scheduling::NodeView node;
+    node.id = id;
+    node.info = info;
+    node.total = with_group_scoped ? parsed.total : parsed.plain_total;
+    node.available = with_group_scoped ? parsed.available : parsed.plain_available;
+    view.Upsert(std::move(node));
+  }
+  return view;
+}
+
+std::optional<proto::NodeInfo> NodeManager::GetAliveNode(const NodeId& node_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || it->second.state() != proto::NODE_ALIVE) return std::nullopt;
+  return it->second;
 }
 
 std::vector<proto::NodeInfo> NodeManager::GetAllNodes() const {

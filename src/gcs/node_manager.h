@@ -11,6 +11,7 @@
 // only (the next report rebuilds them).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "common/id.h"
 #include "gcs.pb.h"
 #include "gcs/gcs_table_storage.h"
+#include "scheduling/cluster_view.h"
 
 namespace moray::gcs {
 
@@ -49,6 +51,12 @@ class NodeManager {
   std::vector<proto::NodeInfo> GetAllNodes() const;
   // All nodes and the latest report of each node that has reported.
   proto::GetClusterStatusReply GetClusterStatus() const;
+  // The alive nodes as the placement policy sees them (src/scheduling), from resources parsed
+  // once per report: with or without the group-scoped names of placement-group bundles (placing
+  // bundles needs only the plain ones; an actor in a group needs its bundle's).
+  scheduling::ClusterView ResourceView(bool with_group_scoped) const;
+  // The node's record if it is alive.
+  std::optional<proto::NodeInfo> GetAliveNode(const NodeId& node_id) const;
 
  private:
   GcsTableStorage* storage_;
@@ -56,6 +64,15 @@ class NodeManager {
   absl::flat_hash_map<NodeId, proto::NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
   std::vector<NodeId> registration_order_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<NodeId, proto::NodeResourceReport> reports_ ABSL_GUARDED_BY(mu_);
+  struct Parsed {
+    scheduling::ResourceSet total, available;              // every name
+    scheduling::ResourceSet plain_total, plain_available;  // without group-scoped names
+  };
+  // Alive nodes' resources: the last report's (or the registered totals, all free).
+  void ParseLocked(const NodeId& node_id, const google::protobuf::Map<std::string, double>& total,
+                   const google::protobuf::Map<std::string, double>& available)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::flat_hash_map<NodeId, Parsed> parsed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace moray::gcs

@@ -44,7 +44,7 @@ void PlacementGroupScheduler::Shutdown() {
 void PlacementGroupScheduler::Schedule(const PlacementGroupId& id) { TryPlace(id); }
 
 scheduling::ClusterView PlacementGroupScheduler::View() const {
-  scheduling::ClusterView view = scheduling::ClusterView::FromStatus(nodes_->GetClusterStatus());
+  scheduling::ClusterView view = nodes_->ResourceView(/*with_group_scoped=*/false);
   for (const auto& [key, resources] : returning_) {
     if (scheduling::NodeView* node = view.FindMutable(key.second)) {
       node->available.Add(resources);
@@ -113,11 +113,7 @@ void PlacementGroupScheduler::TryPlace(const PlacementGroupId& id) {
 void PlacementGroupScheduler::CallRaylet(
     const NodeId& node, uint16_t method, const proto::BundlesRequest& request,
     std::function<void(absl::Status, proto::BundlesReply)> done) {
-  proto::GetClusterStatusReply status = nodes_->GetClusterStatus();
-  const proto::NodeInfo* info = nullptr;
-  for (const auto& n : status.nodes()) {
-    if (n.node_id() == node.Binary() && n.state() == proto::NODE_ALIVE) info = &n;
-  }
+  const std::optional<proto::NodeInfo> info = nodes_->GetAliveNode(node);
   if (!info) {
     done(absl::UnavailableError(absl::StrCat("node ", node.Hex(), " is not alive")), {});
     return;

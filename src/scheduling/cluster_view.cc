@@ -1,25 +1,11 @@
 #include "scheduling/cluster_view.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "scheduling/group_resources.h"
 
 namespace moray::scheduling {
-namespace {
-
-// A map of quantities from a message; entries that do not parse (negative, NaN) are left out
-// (the view is advisory: the node's own raylet checks again).
-ResourceSet FromProtoMap(const google::protobuf::Map<std::string, double>& map) {
-  ResourceSet set;
-  for (const auto& [name, value] : map) {
-    auto one = ResourceSet::FromMap({{name, std::max(0.0, value)}});
-    if (one.ok()) set.Add(*one);
-  }
-  return set;
-}
-
-}  // namespace
-
 ClusterView ClusterView::FromStatus(const proto::GetClusterStatusReply& status,
                                     const std::set<NodeId>& dead) {
   std::map<NodeId, const proto::NodeResourceReport*> reports;
@@ -35,10 +21,10 @@ ClusterView ClusterView::FromStatus(const proto::GetClusterStatusReply& status,
     v.info = node;
     auto it = reports.find(id);
     if (it != reports.end() && !it->second->resources_total().empty()) {
-      v.total = FromProtoMap(it->second->resources_total());
-      v.available = FromProtoMap(it->second->resources_available());
+      v.total = ParseResourceMap(it->second->resources_total());
+      v.available = ParseResourceMap(it->second->resources_available());
     } else {
-      v.total = FromProtoMap(node.resources_total());
+      v.total = ParseResourceMap(node.resources_total());
       v.available = v.total;
     }
   }
@@ -66,6 +52,19 @@ const NodeView* ClusterView::Find(const NodeId& id) const {
 NodeView* ClusterView::FindMutable(const NodeId& id) {
   auto it = nodes_.find(id);
   return it == nodes_.end() ? nullptr : &it->second;
+}
+
+ResourceSet ParseResourceMap(const google::protobuf::Map<std::string, double>& map,
+                             bool with_group_scoped) {
+  ResourceSet set;
+  for (const auto& [name, value] : map) {
+    if (!(value > 0) || !std::isfinite(value)) continue;
+    if (!with_group_scoped && IsGroupScoped(name)) continue;
+    const double scaled = value * kResourceUnit;
+    if (scaled > 9.0e18) continue;
+    set.SetUnits(name, static_cast<int64_t>(std::llround(scaled)));
+  }
+  return set;
 }
 
 double Load(const NodeView& node) {

@@ -48,6 +48,12 @@ class ClusterView {
   std::map<NodeId, NodeView> nodes_;
 };
 
+// The quantities of a message's resource map (entries that are negative, NaN or not a multiple of
+// 0.0001 are left out: a view is advisory, the node's raylet checks again); without the
+// group-scoped names of placement-group bundles unless `with_group_scoped`.
+ResourceSet ParseResourceMap(const google::protobuf::Map<std::string, double>& map,
+                             bool with_group_scoped = true);
+
 // How busy a node is: the largest used share of any resource it has (CPU, GPU, custom), leaving
 // out memory, object store memory and group-scoped resources. 0 idle, 1 full.
 double Load(const NodeView& node);
