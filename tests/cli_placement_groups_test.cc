@@ -131,8 +131,10 @@ TEST_F(CliPlacementGroupsTest, DetailFiltersAndLimit) {
   // Waiting: no room now (the created group holds both CPUs) vs. never (no GPU anywhere).
   EXPECT_EQ(rows[1]["creation_latency_ms"], nullptr);
   EXPECT_EQ(rows[1]["bundles"][0]["node_id"], nullptr);
-  EXPECT_EQ(rows[1]["state_message"].get<std::string>().rfind("no room now", 0), 0u)
-      << rows[1].dump();
+  // The GCS's "no room now for ...", or a raylet's refusal of a prepare that raced a report.
+  const std::string waiting_message = rows[1]["state_message"].get<std::string>();
+  EXPECT_NE(waiting_message.find("no room"), std::string::npos) << rows[1].dump();
+  EXPECT_EQ(waiting_message.find("infeasible"), std::string::npos) << rows[1].dump();
   EXPECT_EQ(rows[2]["strategy"], "STRICT_PACK");
   EXPECT_EQ(rows[2]["state_message"].get<std::string>().rfind("infeasible: ", 0), 0u)
       << rows[2].dump();
