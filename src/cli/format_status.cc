@@ -10,6 +10,7 @@
 #include "cli/format_table.h"
 #include "cli/format_util.h"
 #include "common/id.h"
+#include "scheduling/group_resources.h"
 
 namespace moray::cli {
 namespace {
@@ -26,9 +27,12 @@ bool IsHidden(const std::string& name) {
 }
 
 struct Usage {
-  double used = 0;
+  double used = 0;  // includes what committed bundles reserve
   double total = 0;
   double spilled = 0;  // object store only: bytes on local disk
+  // Of `used`, what placement groups reserve, and how much of that their tasks and actors use.
+  double reserved = 0;
+  double reserved_used = 0;
 };
 
 std::string NodeSection(const proto::GetClusterStatusReply& status) {
@@ -65,13 +69,24 @@ std::map<std::string, Usage> SumUsage(const proto::GetClusterStatusReply& status
                              : node.resources_total();
     for (const auto& [name, total] : totals) {
       if (IsHidden(name)) continue;
-      usage[name].total += total;
-      if (name == kObjectStoreMemory) continue;  // used bytes come from the store, below
+      double free = total;
       if (report) {
         auto available = report->resources_available().find(name);
-        double free = available == report->resources_available().end() ? total : available->second;
-        usage[name].used += std::max(0.0, total - free);
+        if (available != report->resources_available().end()) free = available->second;
       }
+      // A committed bundle's resources are already counted as used of the plain resource; its
+      // group-scoped names say how much of the reservation is in use. The per-group wildcard
+      // name counts each bundle once; the per-bundle names and the markers would count again.
+      if (auto scoped = scheduling::ParseGroupResource(name)) {
+        if (scoped->bundle_index == -1 && scoped->resource != scheduling::kBundleResource) {
+          usage[scoped->resource].reserved += total;
+          usage[scoped->resource].reserved_used += std::max(0.0, total - free);
+        }
+        continue;
+      }
+      usage[name].total += total;
+      if (name == kObjectStoreMemory) continue;  // used bytes come from the store, below
+      usage[name].used += std::max(0.0, total - free);
     }
     if (totals.count(std::string(kObjectStoreMemory)) == 0 && node.object_store_memory() > 0) {
       usage[std::string(kObjectStoreMemory)].total += node.object_store_memory();
@@ -90,14 +105,16 @@ std::string UsageLines(const std::map<std::string, Usage>& usage, const std::str
   std::string out;
   if (usage.empty()) out += indent + "(no resources)\n";
   for (const auto& [name, u] : usage) {
-    if (IsMemory(name)) {
-      absl::StrAppend(&out, indent, FormatBytes(u.used), "/", FormatBytes(u.total), " ", name,
-                      u.spilled > 0 ? absl::StrCat(" (", FormatBytes(u.spilled), " spilled)") : "",
-                      "\n");
-    } else {
-      absl::StrAppend(&out, indent, FormatPyFloat(u.used), "/", FormatPyFloat(u.total), " ", name,
-                      "\n");
+    auto amount = [&](double value) {
+      return IsMemory(name) ? FormatBytes(value) : FormatPyFloat(value);
+    };
+    absl::StrAppend(&out, indent, amount(u.used), "/", amount(u.total), " ", name);
+    if (u.reserved > 0) {
+      absl::StrAppend(&out, " (", amount(u.reserved_used), " used of ", amount(u.reserved),
+                      " reserved in placement groups)");
     }
+    if (u.spilled > 0) absl::StrAppend(&out, " (", FormatBytes(u.spilled), " spilled)");
+    out += "\n";
   }
   return out;
 }
@@ -105,10 +122,36 @@ std::string UsageLines(const std::map<std::string, Usage>& usage, const std::str
 // (infeasible, shape) -> pending requests.
 using DemandCounts = std::map<std::tuple<bool, std::string>, int64_t>;
 
+// A request's shape in plain resource names. A request in a placement group asks group-scoped
+// names (CPU_group_<G>, bundle markers); it is shown as what it asks of its group:
+// "{'CPU': 1.0} (placement group <G>, bundle 0)".
+std::string DemandShape(const proto::ResourceDemand& demand) {
+  std::map<std::string, double> plain;
+  std::string group;
+  int bundle_index = -1;
+  for (const auto& [name, amount] : demand.shape()) {
+    auto scoped = scheduling::ParseGroupResource(name);
+    if (!scoped) {
+      plain[name] = amount;
+      continue;
+    }
+    group = scoped->group.Hex();
+    if (scoped->bundle_index >= 0) bundle_index = scoped->bundle_index;
+    if (scoped->bundle_index == -1 && scoped->resource != scheduling::kBundleResource) {
+      plain[scoped->resource] = amount;
+    }
+  }
+  std::string out = FormatResourceShape(plain);
+  if (!group.empty()) {
+    absl::StrAppend(&out, " (placement group ", group,
+                    bundle_index >= 0 ? absl::StrCat(", bundle ", bundle_index) : "", ")");
+  }
+  return out;
+}
+
 void AddDemands(const proto::NodeResourceReport& report, DemandCounts* demands) {
   for (const auto& demand : report.demands()) {
-    std::map<std::string, double> shape(demand.shape().begin(), demand.shape().end());
-    (*demands)[{demand.infeasible(), FormatResourceShape(shape)}] += demand.num_ready_requests();
+    (*demands)[{demand.infeasible(), DemandShape(demand)}] += demand.num_ready_requests();
   }
 }
 
@@ -118,6 +161,44 @@ std::string DemandLines(const DemandCounts& demands, const std::string& indent) 
     const auto& [infeasible, shape] = key;
     absl::StrAppend(&out, indent, shape, ": ", count, "+ pending tasks/actors",
                     infeasible ? " (infeasible: no node can ever satisfy it)" : "", "\n");
+  }
+  return out;
+}
+
+// The placement groups waiting for room, counted by what they still need.
+std::string GroupDemandLines(const std::vector<proto::PlacementGroupInfo>& groups,
+                             const std::string& indent) {
+  DemandCounts demands;
+  for (const auto& group : groups) {
+    if (group.state() != proto::PG_PENDING && group.state() != proto::PG_RESCHEDULING) continue;
+    // A RESCHEDULING group needs only the bundles it lost.
+    std::vector<std::pair<std::string, int>> shapes;  // first-seen order, with counts
+    for (const auto& bundle : group.bundles()) {
+      if (!bundle.node_id().empty()) continue;
+      std::string shape = FormatResourceShape(
+          std::map<std::string, double>(bundle.resources().begin(), bundle.resources().end()));
+      auto it = std::find_if(shapes.begin(), shapes.end(),
+                             [&](const auto& seen) { return seen.first == shape; });
+      if (it == shapes.end()) {
+        shapes.emplace_back(shape, 1);
+      } else {
+        ++it->second;
+      }
+    }
+    if (shapes.empty()) continue;
+    std::string text;
+    for (const auto& [shape, count] : shapes) {
+      absl::StrAppend(&text, text.empty() ? "" : ", ", shape, " * ", count);
+    }
+    absl::StrAppend(&text, " (", proto::PlacementStrategy_Name(group.strategy()), ")");
+    ++demands[{group.infeasible(), text}];
+  }
+  std::string out;
+  for (const auto& [key, count] : demands) {
+    const auto& [infeasible, text] = key;
+    absl::StrAppend(&out, indent, text, ": ", count, "+ pending placement groups",
+                    infeasible ? " (infeasible: the cluster can never hold it as asked)" : "",
+                    "\n");
   }
   return out;
 }
@@ -139,7 +220,8 @@ std::string NodeUsageSection(const proto::GetClusterStatusReply& status) {
   return out;
 }
 
-std::string ResourceSection(const proto::GetClusterStatusReply& status) {
+std::string ResourceSection(const proto::GetClusterStatusReply& status,
+                            const std::vector<proto::PlacementGroupInfo>& groups) {
   std::string out = absl::StrCat("Resources\n", kStatusDashes, "\n", "Usage:\n");
   out += UsageLines(SumUsage(status), " ");
 
@@ -150,9 +232,8 @@ std::string ResourceSection(const proto::GetClusterStatusReply& status) {
   for (const auto& report : status.reports()) {
     if (alive[report.node_id()]) AddDemands(report, &demands);
   }
-  out += "\nDemands:\n";
-  if (demands.empty()) out += " (no resource demands)\n";
-  out += DemandLines(demands, " ");
+  std::string lines = DemandLines(demands, " ") + GroupDemandLines(groups, " ");
+  absl::StrAppend(&out, "\nDemands:\n", lines.empty() ? " (no resource demands)\n" : lines);
   return out;
 }
 
@@ -167,9 +248,10 @@ std::string FormatResourceShape(const std::map<std::string, double>& shape) {
 }
 
 std::string FormatClusterStatus(const proto::GetClusterStatusReply& status, absl::Time now,
-                                bool verbose) {
+                                bool verbose,
+                                const std::vector<proto::PlacementGroupInfo>& groups) {
   return absl::StrCat(BannerLine("Cluster status", now), "\n", NodeSection(status), "\n",
-                      ResourceSection(status), verbose ? NodeUsageSection(status) : "");
+                      ResourceSection(status, groups), verbose ? NodeUsageSection(status) : "");
 }
 
 }  // namespace moray::cli

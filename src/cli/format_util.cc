@@ -76,13 +76,30 @@ std::string ScalarText(const Row& value) {
   }
 }
 
+// A nested mapping or list on one line, in its own order: "{bundle_index: 0, node_id: ab12}".
+std::string FlowText(const Row& value) {
+  std::string out;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      absl::StrAppend(&out, out.empty() ? "{" : ", ", key, ": ", FlowText(item));
+    }
+    return out.empty() ? "{}" : out + "}";
+  }
+  if (value.is_array()) {
+    for (const auto& item : value) absl::StrAppend(&out, out.empty() ? "[" : ", ", FlowText(item));
+    return out.empty() ? "[]" : out + "]";
+  }
+  return value.is_null() ? "null" : ScalarText(value);  // an empty cell, but not inside a value
+}
+
 }  // namespace
 
 std::string CellText(const Row& value) {
   if (value.is_object()) {
     // Sorted, like the YAML dump Ray puts in a cell.
     std::map<std::string, std::string> sorted;
-    for (const auto& [key, item] : value.items()) sorted[key] = ScalarText(item);
+    for (const auto& [key, item] : value.items())
+      sorted[key] = item.is_structured() ? FlowText(item) : ScalarText(item);
     std::string out;
     for (const auto& [key, text] : sorted) {
       absl::StrAppend(&out, out.empty() ? "" : "\n", key, ": ", text);
@@ -91,7 +108,10 @@ std::string CellText(const Row& value) {
   }
   if (value.is_array()) {
     std::string out;
-    for (const auto& item : value) absl::StrAppend(&out, out.empty() ? "" : "\n", "- ", ScalarText(item));
+    for (const auto& item : value) {
+      absl::StrAppend(&out, out.empty() ? "" : "\n", "- ",
+                      item.is_structured() ? FlowText(item) : ScalarText(item));
+    }
     return out;
   }
   return ScalarText(value);

@@ -27,7 +27,8 @@ std::string FormatPyFloat(double value);
 std::string FormatBytes(double bytes);
 
 // The text of one table cell: null -> "", booleans "True"/"False", floats as FormatPyFloat,
-// mappings as "key: value" lines sorted by key, lists as "- item" lines.
+// mappings as "key: value" lines sorted by key, lists as "- item" lines; values nested in those
+// on one line, null as "null" ("- {bundle_index: 0, node_id: null, unit_resources: {CPU: 1.0}}").
 std::string CellText(const Row& value);
 
 // The text a filter compares against (CellText without the multi-line forms).

@@ -52,5 +52,18 @@ TEST(CellTextTest, ScalarsMapsAndLists) {
   EXPECT_EQ(FilterText(Row(true)), "True");
 }
 
+TEST(CellTextTest, NestedValuesOnOneLineInTheirOwnOrder) {
+  Row bundle = Row::object();
+  bundle["bundle_index"] = 0;
+  bundle["node_id"] = Row();
+  bundle["unit_resources"] = Row::object({{"GPU", 1.0}, {"CPU", 2.0}});
+  Row list = Row::array({bundle, Row::array({1, 2}), Row::object()});
+  EXPECT_EQ(CellText(list),
+            "- {bundle_index: 0, node_id: null, unit_resources: {GPU: 1.0, CPU: 2.0}}\n"
+            "- [1, 2]\n"
+            "- {}");
+  EXPECT_EQ(CellText(Row::object({{"a", Row::array({"x"})}})), "a: [x]");
+}
+
 }  // namespace
 }  // namespace moray::cli

@@ -157,7 +157,15 @@ void RunSummary(const Streams& io, const SummaryOptions& o) {
 void RunStatus(const Streams& io, const std::string& address, bool verbose) {
   auto client = ConnectOrFail(io, address);
   auto status = OrFail(io, client->GetClusterStatus());
-  *io.out << FormatClusterStatus(status, absl::Now(), verbose);
+  // Groups waiting for room (PENDING, or RESCHEDULING lost bundles) are demands; the GCS picks
+  // them out of every group, removed ones included.
+  std::vector<proto::StateFilter> waiting;
+  for (const char* state : {"CREATED", "REMOVED", "PREPARED"}) {
+    waiting.push_back(OrFail(io, ParseFilter(absl::StrCat("state!=", state))));
+  }
+  auto reply = OrFail(io, client->GetPlacementGroups(waiting, /*limit=*/0));
+  std::vector<proto::PlacementGroupInfo> groups(reply.groups().begin(), reply.groups().end());
+  *io.out << FormatClusterStatus(status, absl::Now(), verbose, groups);
 }
 
 }  // namespace

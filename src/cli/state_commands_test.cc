@@ -453,8 +453,10 @@ TEST_F(StateCommandsTest, ClearErrors) {
                "unknown filter key 'colour' for tasks");
   expect_error({"list", "nodes", "--address", address_, "--filter", "colour=red"},
                "Error: unknown filter key 'colour' for nodes; valid keys: node_id");
-  expect_error({"list", "placement-groups", "--address", address_},
-               "Error: moray list placement-groups is not available yet");
+  expect_error({"list", "placement-groups", "--address", address_, "--filter", "colour=red"},
+               "unknown filter key 'colour' for placement groups");
+  expect_error({"get", "placement-groups", std::string(32, '0'), "--address", address_},
+               "Error: no placement-groups with placement_group_id 0000");
   expect_error({"list", "actors", "--address", address_, "--filter", "colour=red"},
                "unknown filter key 'colour' for actors");
   expect_error({"list", "bogus", "--address", address_},

@@ -50,6 +50,19 @@ absl::StatusOr<ListResult> ListActors(gcs::GcsClient& client,
   return result;
 }
 
+absl::StatusOr<ListResult> ListPlacementGroups(gcs::GcsClient& client,
+                                               const std::vector<proto::StateFilter>& filters,
+                                               int64_t limit) {
+  // Filtered by the GCS over every group (removed ones included), then limited.
+  auto reply = client.GetPlacementGroups(filters, limit);
+  if (!reply.ok()) return reply.status();
+  ListResult result{.resource = "placement-groups"};
+  for (const auto& group : reply->groups()) result.rows.push_back(PlacementGroupRow(group));
+  result.total = reply->total();
+  result.num_truncated = reply->num_truncated();
+  return result;
+}
+
 std::vector<StateResource> MakeResources() {
   std::vector<StateResource> resources;
   resources.push_back({
@@ -97,7 +110,15 @@ std::vector<StateResource> MakeResources() {
     for (const auto& node : *nodes) rows.push_back(NodeRow(node));
     return FilterAndLimit(r, std::move(rows), filters, limit);
   };
-  resources.push_back({.name = "placement-groups", .id_column = "placement_group_id"});
+  resources.push_back({
+      .name = "placement-groups",
+      .id_column = "placement_group_id",
+      .default_columns = {"placement_group_id", "name", "creator_job_id", "state"},
+      .detail_columns = {"strategy", "ray_namespace", "is_detached", "bundles", "state_message",
+                         "scheduling_attempts", "creation_latency_ms", "create_time_ms",
+                         "removed_time_ms"},
+      .list = ListPlacementGroups,
+  });
   resources.push_back({
       .name = "workers",
       .id_column = "worker_id",

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/id.h"
 #include "gcs/actor_columns.h"
+#include "gcs/placement_group_columns.h"
 #include "gcs/task_columns.h"
 
 namespace moray::cli {
@@ -134,6 +135,34 @@ Row ActorRow(const proto::ActorInfo& a) {
   row["register_time_ms"] = NonZeroOrNull(a.register_time_ms());
   row["start_time_ms"] = NonZeroOrNull(a.start_time_ms());
   row["end_time_ms"] = NonZeroOrNull(a.end_time_ms());
+  return row;
+}
+
+Row PlacementGroupRow(const proto::PlacementGroupInfo& g) {
+  Row row = Row::object();
+  row["placement_group_id"] = ToHex(g.placement_group_id());
+  row["name"] = g.name();
+  row["creator_job_id"] = HexOrNull(g.creator_job_id());
+  row["state"] = gcs::PlacementGroupStateName(g.state());
+  // --detail
+  row["strategy"] = gcs::PlacementStrategyName(g.strategy());
+  row["ray_namespace"] = g.ray_namespace();
+  row["is_detached"] = g.is_detached();
+  Row bundles = Row::array();
+  for (const auto& b : g.bundles()) {
+    Row bundle = Row::object();
+    bundle["bundle_index"] = b.index();
+    bundle["node_id"] = HexOrNull(b.node_id());
+    bundle["unit_resources"] = MapObject(b.resources());
+    bundles.push_back(std::move(bundle));
+  }
+  row["bundles"] = std::move(bundles);
+  row["state_message"] = g.state_message().empty() ? Row() : Row(g.state_message());
+  row["scheduling_attempts"] = g.scheduling_attempts();
+  auto latency = gcs::CreationLatencyMs(g);
+  row["creation_latency_ms"] = latency ? Row(*latency) : Row();
+  row["create_time_ms"] = NonZeroOrNull(g.create_time_ms());
+  row["removed_time_ms"] = NonZeroOrNull(g.removed_time_ms());
   return row;
 }
 

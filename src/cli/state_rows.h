@@ -16,6 +16,8 @@ Row NodeRow(const proto::NodeInfo& node);
 Row JobRow(const proto::JobInfo& job);
 Row ObjectRow(const proto::ObjectRecord& object);
 Row ActorRow(const proto::ActorInfo& actor);
+// bundles: a list of {bundle_index, node_id (null while not reserved), unit_resources}.
+Row PlacementGroupRow(const proto::PlacementGroupInfo& group);
 // One row per worker of every reported node; node_id and ip come from the node table.
 std::vector<Row> WorkerRows(const proto::GetClusterStatusReply& status);
 

@@ -1,6 +1,9 @@
 // The columns of a placement-group record as the state API shows and filters them (`moray list
-// placement-groups`), one string each: ids in hex, enums by name. The GCS filters with these
-// strings and the CLI prints them, so `--filter state=CREATED` matches what the table shows.
+// placement-groups`), one string each: ids in hex, enums by name, unknown values empty. The GCS
+// filters with these strings and the CLI prints them, so `--filter state=CREATED` matches what
+// the table shows. The bundles (a list of mappings in the CLI) are shown, not filtered.
+//
+//   PlacementGroupColumnValue(group, "state")   // -> "PENDING"
 #pragma once
 
 #include <optional>
@@ -23,8 +26,10 @@ std::optional<std::string> PlacementGroupColumnValue(const proto::PlacementGroup
 
 // "CREATED", "PENDING", ... (Ray's names: without the PG_ prefix of the message enum).
 std::string PlacementGroupStateName(proto::PlacementGroupState state);
-// "{CPU: 1}, {CPU: 1, GPU: 1}"
-std::string DescribeBundles(const proto::PlacementGroupInfo& group);
+// "PACK", "STRICT_SPREAD", ...
+std::string PlacementStrategyName(proto::PlacementStrategy strategy);
+// Milliseconds from creation to the last time it became CREATED; nullopt if it never did.
+std::optional<int64_t> CreationLatencyMs(const proto::PlacementGroupInfo& group);
 
 class PlacementGroupFilter {
  public:

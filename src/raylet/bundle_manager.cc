@@ -38,10 +38,12 @@ absl::Status BundleManager::Prepare(const PlacementGroupId& group,
   }
   if (fresh.empty()) return absl::OkStatus();
   if (!leases_->Reserve(needed)) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("no room for ", fresh.size(), " bundles of placement group ", group.Hex(),
-                     " here: they need ", needed.DebugString(), ", ",
-                     leases_->available().DebugString(), " is free"));
+    // Bundles take plain resources only: other groups' names would bury what is free. The GCS
+    // keeps this as the group's state message (`moray list placement-groups --detail`).
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "no room for ", fresh.size(), " bundles of placement group ", group.Hex(),
+        " here: they need ", needed.DebugString(), ", ",
+        scheduling::WithoutGroupScoped(leases_->available()).DebugString(), " is free"));
   }
   for (auto& [key, resources] : fresh) bundles_[key] = Held{std::move(resources), false};
   spdlog::info("placement group {}: {} bundles prepared ({})", group.Hex(), fresh.size(),

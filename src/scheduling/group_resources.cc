@@ -1,6 +1,7 @@
 #include "scheduling/group_resources.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace moray::scheduling {
@@ -54,6 +55,25 @@ std::optional<PlacementGroupId> GroupOfResource(std::string_view name) {
 }
 
 bool IsGroupScoped(std::string_view name) { return GroupOfResource(name).has_value(); }
+
+std::optional<GroupResourceName> ParseGroupResource(std::string_view name) {
+  auto group = GroupOfResource(name);
+  if (!group) return std::nullopt;
+  const size_t at = name.rfind(kInfix);
+  GroupResourceName parsed{.resource = std::string(name.substr(0, at)), .group = *group};
+  // Between the infix and the id: nothing (wildcard) or "<index>_".
+  std::string_view index = name.substr(at + kInfix.size());
+  index.remove_suffix(2 * PlacementGroupId::kSize);
+  if (!index.empty()) {
+    if (index.back() != '_' ||
+        !absl::SimpleAtoi(absl::string_view(index.data(), index.size() - 1),
+                          &parsed.bundle_index) ||
+        parsed.bundle_index < 0) {
+      return std::nullopt;
+    }
+  }
+  return parsed;
+}
 
 ResourceSet WithoutGroupScoped(const ResourceSet& set) {
   ResourceSet plain;

@@ -32,6 +32,16 @@ ResourceSet CommittedBundle(const ResourceSet& bundle, const PlacementGroupId& g
 // Whether a resource name is group-scoped (any group), and the group it belongs to.
 bool IsGroupScoped(std::string_view name);
 std::optional<PlacementGroupId> GroupOfResource(std::string_view name);
+
+// A group-scoped name taken apart, for showing it to people: "CPU_group_2_<G>" is {"CPU", 2, G},
+// "CPU_group_<G>" is {"CPU", -1, G}; the markers have resource kBundleResource.
+struct GroupResourceName {
+  std::string resource;
+  int bundle_index = -1;  // -1: the wildcard name (any bundle of the group)
+  PlacementGroupId group;
+};
+// nullopt for a name that is not group-scoped.
+std::optional<GroupResourceName> ParseGroupResource(std::string_view name);
 // The part of `set` that is not group-scoped, and the part that belongs to `group`.
 ResourceSet WithoutGroupScoped(const ResourceSet& set);
 ResourceSet OfGroup(const ResourceSet& set, const PlacementGroupId& group);

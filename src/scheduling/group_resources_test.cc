@@ -53,5 +53,20 @@ TEST(GroupResourcesTest, NamesTellTheirGroup) {
   EXPECT_TRUE(OfGroup(mixed, NewPlacementGroupId(JobIdFromInt(3))).empty());
 }
 
+TEST(GroupResourcesTest, NamesTakenApart) {
+  const PlacementGroupId g = NewPlacementGroupId(JobIdFromInt(3));
+  auto wildcard = ParseGroupResource("my_res_group_group_" + g.Hex());
+  ASSERT_TRUE(wildcard.has_value());
+  EXPECT_EQ(wildcard->resource, "my_res_group");
+  EXPECT_EQ(wildcard->bundle_index, -1);
+  EXPECT_EQ(wildcard->group, g);
+  auto indexed = ParseGroupResource("bundle_group_12_" + g.Hex());
+  ASSERT_TRUE(indexed.has_value());
+  EXPECT_EQ(indexed->resource, kBundleResource);
+  EXPECT_EQ(indexed->bundle_index, 12);
+  EXPECT_FALSE(ParseGroupResource("CPU").has_value());
+  EXPECT_FALSE(ParseGroupResource("CPU_group_x_" + g.Hex()).has_value());
+}
+
 }  // namespace
 }  // namespace moray::scheduling
