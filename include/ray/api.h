@@ -197,6 +197,14 @@ inline bool WasCurrentActorRestarted() { return internal::GetRuntime().WasCurren
 // The namespace of this job (RayConfig::ray_namespace, or a random one chosen at Init).
 inline std::string GetNamespace() { return internal::GetRuntime().GetNamespace(); }
 
+// Beyond Ray's C++ API: the GPU ids the calling task or actor holds, as its raylet assigned
+// them. A task or actor that asked for GPU gets distinct ids for whole GPUs (a fraction may
+// share its id with other fractions); its worker's CUDA_VISIBLE_DEVICES lists the same ids
+// while it runs (for an actor, for its whole life). Empty in a driver, in a task or actor
+// without GPUs, and in local mode.
+//   std::vector<int> gpus = ray::GetGpuIds();  // e.g. {1} inside a task with SetResource("GPU", 1)
+inline std::vector<int> GetGpuIds() { return internal::GetRuntime().GetGpuIds(); }
+
 // Beyond Ray's C++ API (ray/api/scheduling.h): the cluster's nodes, its total resources over the
 // alive nodes, and what they last reported free.
 inline std::vector<Node> Nodes() { return internal::GetRuntime().Nodes(); }

@@ -447,6 +447,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
   bool WasCurrentActorRestarted() override { return worker_->ActorRestarted(); }
+  std::vector<int> GetGpuIds() override { return worker_->GpuIds(); }
 
   std::string GetNamespace() override { return defaults_.ray_namespace; }
 

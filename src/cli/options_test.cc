@@ -101,7 +101,7 @@ TEST(OptionsTest, BadValuesReadAsSentences) {
   ExpectUsageError({"start", "--labels={\"zone\": 1}"},
                    "moray start: --labels: the value of 'zone' must be a string, not 1");
   ExpectUsageError({"raylet", "--num-gpus=-2"},
-                   "moray raylet: --num-gpus must be a number, 0 or more, not -2");
+                   "moray raylet: --num-gpus must be a whole number from 0 to 4096, not -2");
   ExpectUsageError({"gcs-server", "--health-check-period-ms=1"},
                    "moray gcs-server: --health-check-period-ms must be a whole number of "
                    "milliseconds from 10 to 3600000, not 1");

@@ -30,12 +30,15 @@ const NodeOption kNodeOptions[] = {
      .value_name = "N",
      .help = "Logical CPUs of this node (default: all)",
      .uses = kStartFlag | kHeadArg,
-     .field = NodeField<double>{.head = &HeadOptions::num_cpus, .raylet = &RayletOptions::num_cpus}},
+     .field =
+         NodeField<double>{.head = &HeadOptions::num_cpus, .raylet = &RayletOptions::num_cpus}},
     {.name = "--num-gpus",
      .value_name = "N",
-     .help = "GPUs of this node",
+     .help = "GPUs of this node (default: those CUDA_VISIBLE_DEVICES lists, else those the NVIDIA "
+             "driver shows)",
      .uses = kStartFlag | kHeadArg,
-     .field = NodeField<double>{.head = &HeadOptions::num_gpus, .raylet = &RayletOptions::num_gpus}},
+     .field = NodeField<int>{.head = &HeadOptions::num_gpus, .raylet = &RayletOptions::num_gpus},
+     .range = {.min = 0, .max = 4096}},
     {.name = "--resources",
      .value_name = "JSON",
      .help = "Custom resources as a JSON object, e.g. '{\"custom\": 2}'",
@@ -91,7 +94,8 @@ const NodeOption kNodeOptions[] = {
      .value_name = "JSON",
      .help = "Node labels as a JSON object of strings, e.g. '{\"zone\": \"a\"}'",
      .uses = kStartFlag,
-     .field = NodeField<NodeLabels>{.head = &HeadOptions::labels, .raylet = &RayletOptions::labels}},
+     .field =
+         NodeField<NodeLabels>{.head = &HeadOptions::labels, .raylet = &RayletOptions::labels}},
     {.name = "--health-check-period-ms",
      .value_name = "MS",
      .help = "Head: how often the GCS checks each raylet (default 1000)",

@@ -31,7 +31,7 @@ struct HeadOptions {
   std::string node_ip = "127.0.0.1";  // every service binds here
   int gcs_port = 0;                   // 0: any free port
   double num_cpus = -1;               // -1: all of this machine's CPUs
-  double num_gpus = 0;
+  int num_gpus = -1;                  // -1: the GPUs the node has (raylet/node_gpus.h)
   std::map<std::string, double> resources;  // custom resources
   int64_t object_store_memory = 0;          // bytes; 0: default
   std::string object_spilling_directory;    // empty: <session_dir>/spill

@@ -85,6 +85,8 @@ class CoreWorker : public TaskExecutionHost {
                                                                 const std::string& ray_namespace);
   // Inside an actor: whether this incarnation is a restart.
   bool ActorRestarted() const { return executor_ && executor_->ActorRestarted(); }
+  // The GPU ids of the task or actor running here (TaskExecutor::GpuIds); empty in a driver.
+  std::vector<int> GpuIds() const { return executor_ ? executor_->GpuIds() : std::vector<int>{}; }
 
   void AddLocalReference(const ObjectId& id);
   void RemoveLocalReference(const ObjectId& id);

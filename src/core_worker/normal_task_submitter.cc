@@ -143,7 +143,11 @@ void NormalTaskSubmitter::Dispatch(const std::string& key) {
     const TaskId task_id = queue.ready.front();
     queue.ready.pop_front();
     PendingTask& task = tasks_.at(task_id);
-    *batches[target].add_tasks() = task.spec;
+    auto [batch, first] = batches.try_emplace(target);
+    if (first) {
+      for (int id : target->gpu_ids) batch->second.add_gpu_ids(id);
+    }
+    *batch->second.add_tasks() = task.spec;
     target->in_flight.insert(task_id);
     target->used = true;
     RecordState(task, proto::SUBMITTED_TO_WORKER);
@@ -275,6 +279,7 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
   worker->lease_id = lease_id;
   worker->worker_id = WorkerId::FromBinary(reply.worker_address().worker_id());
   worker->pid = reply.worker_pid();
+  worker->gpu_ids.assign(reply.gpu_ids().begin(), reply.gpu_ids().end());
   worker->key = key;
   worker->raylet = raylet;
   worker->endpoint = rpc::EndpointOf(reply.worker_address());

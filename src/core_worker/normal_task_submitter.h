@@ -90,6 +90,7 @@ class NormalTaskSubmitter {
     int64_t lease_id = 0;
     WorkerId worker_id;
     int pid = 0;
+    std::vector<int> gpu_ids;  // the lease's GPUs, sent with every batch
     std::string key;
     std::unordered_set<TaskId> in_flight;
     uint64_t idle_timer = 0;

@@ -40,8 +40,9 @@ void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
     context_->service->Malformed(peer, frame, parsed);
     return;
   }
+  const std::vector<int> gpu_ids(push.gpu_ids().begin(), push.gpu_ids().end());
   for (auto& spec : *push.mutable_tasks()) {
-    if (spec.type() == proto::ACTOR_CREATION_TASK) SetUpActor(owner, spec);
+    if (spec.type() == proto::ACTOR_CREATION_TASK) SetUpActor(owner, spec, gpu_ids);
   }
   std::vector<Pool*> woken;
   {
@@ -52,7 +53,7 @@ void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
         auto it = actor_pools_.find(spec.concurrency_group());
         pool = it != actor_pools_.end() ? it->second.get() : actor_pools_.at("").get();
       }
-      pool->queue.push_back({owner, std::move(spec)});
+      pool->queue.push_back({owner, std::move(spec), gpu_ids});
       woken.push_back(pool);  // one wake-up per item: no thundering herd on a threaded actor
     }
   }
@@ -60,12 +61,13 @@ void TaskExecutor::OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame) {
 }
 
 void TaskExecutor::SetUpActor(const std::shared_ptr<rpc::Connection>& creator,
-                              const proto::TaskSpec& spec) {
+                              const proto::TaskSpec& spec, const std::vector<int>& gpu_ids) {
   creator_ = creator;
   actor_id_ = ActorId::FromBinary(spec.actor_id());
   actor_restarted_ = spec.actor_creation().num_restarts() > 0;
   std::lock_guard<std::mutex> lock(mutex_);
   actor_capture_ = moray::core::CapturedStrategy(spec.scheduling_strategy());
+  actor_gpu_ids_ = gpu_ids;
   const auto& creation = spec.actor_creation();
   if (creation.max_concurrency() <= 1 && creation.concurrency_groups().empty()) return;
   // Threaded: the default group runs max_concurrency calls at once; each named group its own.
@@ -98,6 +100,7 @@ bool TaskExecutor::Next(Pool& pool, Queued* item) {
   if (&pool == &main_) {
     current_task_id_ = TaskId::FromBinary(item->spec.task_id());
     current_capture_ = CaptureOfLocked(item->spec);
+    if (item->spec.type() == proto::NORMAL_TASK) current_gpu_ids_ = item->gpu_ids;
   }
   return true;
 }
@@ -106,11 +109,20 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
   execute_ = execute;
   Queued item;
   while (Next(main_, &item)) {
+    // A normal task sees its lease's GPUs while it runs; an actor keeps its own for life (set
+    // before its factory runs and before any of its pool threads start).
+    const bool normal_with_gpus = item.spec.type() == proto::NORMAL_TASK && !item.gpu_ids.empty();
+    if (normal_with_gpus ||
+        (item.spec.type() == proto::ACTOR_CREATION_TASK && !item.gpu_ids.empty())) {
+      devices_.Set(item.gpu_ids);
+    }
     RunOne(item, execute);
+    if (normal_with_gpus) devices_.Restore();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_task_id_ = TaskId();
       current_capture_.Clear();
+      current_gpu_ids_.clear();
     }
     if (item.spec.type() == proto::ACTOR_CREATION_TASK) {
       // The actor exists now: start the threads of a threaded actor's pools.
@@ -255,6 +267,11 @@ TaskId TaskExecutor::CurrentTaskId() const {
   if (!tl_current_task.IsNil()) return tl_current_task;
   std::lock_guard<std::mutex> lock(mutex_);
   return current_task_id_;
+}
+
+std::vector<int> TaskExecutor::GpuIds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return actor_gpu_ids_ ? *actor_gpu_ids_ : current_gpu_ids_;
 }
 
 bool TaskExecutor::InTask() const { return !CurrentTaskId().IsNil(); }

@@ -12,6 +12,10 @@
 // capture_child_tasks makes its group the default of what it submits; CapturedStrategy says what
 // the code running now (on this thread, else the main thread's task, else the actor) passes on.
 //
+// GPUs: a push carries the GPU ids of the lease its tasks run under. A normal task runs with
+// CUDA_VISIBLE_DEVICES set to them (put back afterwards); an actor's creation sets them for the
+// actor's whole life (its calls carry none). GpuIds() says which are the running code's.
+//
 // Thread model: OnPushTasks/OnOwnerDisconnected run on the I/O loop; RunLoop on the main thread;
 // Stop and CurrentTaskId from any thread.
 #pragma once
@@ -23,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "common/id.h"
 #include "core_worker/context.h"
+#include "core_worker/visible_devices.h"
 #include "rpc/address.h"
 #include "worker.pb.h"
 
@@ -83,11 +89,15 @@ class TaskExecutor {
   proto::SchedulingStrategy CapturedStrategy() const;
   // The actor this worker hosts: whether its current incarnation is a restart.
   bool ActorRestarted() const { return actor_restarted_; }
+  // The GPUs of the code running now: the hosted actor's, else the main thread's task's (so
+  // threads a task starts see them too); empty outside tasks and for tasks without GPUs.
+  std::vector<int> GpuIds() const;
 
  private:
   struct Queued {
     std::shared_ptr<rpc::Connection> owner;
     proto::TaskSpec spec;
+    std::vector<int> gpu_ids;  // of the lease it came under
   };
   // A queue of calls and the threads that run them (the main thread has one without threads).
   struct Pool {
@@ -100,7 +110,8 @@ class TaskExecutor {
   void RunOne(Queued& item, const ExecuteFn& execute);
   void PoolThread(Pool* pool);
   // An actor creation arrived: set up its concurrency (loop thread, before its calls can arrive).
-  void SetUpActor(const std::shared_ptr<rpc::Connection>& creator, const proto::TaskSpec& spec);
+  void SetUpActor(const std::shared_ptr<rpc::Connection>& creator, const proto::TaskSpec& spec,
+                  const std::vector<int>& gpu_ids);
   proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute, bool* exit_actor);
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
@@ -117,6 +128,9 @@ class TaskExecutor {
   TaskId current_task_id_;       // guarded by mutex_: the main thread's task
   proto::SchedulingStrategy current_capture_;  // guarded by mutex_: the main thread task's
   proto::SchedulingStrategy actor_capture_;    // guarded by mutex_: the hosted actor's
+  std::vector<int> current_gpu_ids_;           // guarded by mutex_: the main thread's normal task's
+  std::optional<std::vector<int>> actor_gpu_ids_;  // guarded by mutex_: set once hosting an actor
+  VisibleDevices devices_;                         // main thread only (RunLoop)
   ExecuteFn execute_;            // set by RunLoop before any pool thread starts
   std::shared_ptr<rpc::Connection> creator_;  // the GCS connection that created the actor
   ActorId actor_id_;

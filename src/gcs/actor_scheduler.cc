@@ -209,6 +209,7 @@ void ActorScheduler::OnLeaseReply(const ActorId& actor_id, int64_t lease_id,
   if (!records_.contains(actor_id) || !record.worker) return;  // closed already
   auto info = actors_->Get(actor_id);
   proto::PushTasksRequest push;
+  *push.mutable_gpu_ids() = reply.gpu_ids();  // the actor's for its whole life
   proto::TaskSpec* spec = push.add_tasks();
   *spec = record.spec;
   int restarts = info.ok() ? info->num_restarts() : 0;

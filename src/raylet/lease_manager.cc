@@ -10,9 +10,24 @@
 
 namespace moray::raylet {
 
+namespace {
+
+std::vector<int> DefaultGpuIds(const scheduling::ResourceSet& total, std::vector<int> ids) {
+  if (!ids.empty()) return ids;
+  const int64_t count = total.GetUnits(scheduling::kGPU) / scheduling::kResourceUnit;
+  for (int i = 0; i < count; ++i) ids.push_back(i);
+  return ids;
+}
+
+}  // namespace
+
 LeaseManager::LeaseManager(scheduling::ResourceSet total, WorkerSource* workers,
-                           std::function<void()> on_change)
-    : total_(total), available_(total), workers_(workers), on_change_(std::move(on_change)) {}
+                           std::function<void()> on_change, std::vector<int> gpu_ids)
+    : total_(total),
+      available_(total),
+      gpus_(DefaultGpuIds(total, std::move(gpu_ids))),
+      workers_(workers),
+      on_change_(std::move(on_change)) {}
 
 void LeaseManager::RequestLease(ClientId client, const proto::RequestWorkerLeaseRequest& request,
                                 ReplyFn reply) {
@@ -85,7 +100,12 @@ scheduling::ResourceSet LeaseManager::BlockedPart(const Lease& lease) const {
   return cpu;
 }
 
+bool LeaseManager::Fits(const Pending& pending, const scheduling::ResourceSet& unclaimed) const {
+  return unclaimed.Contains(pending.resources) && gpus_.CanAssign(GpuUnitsOf(pending.resources));
+}
+
 void LeaseManager::FreeLease(const Lease& lease) {
+  gpus_.Release(lease.gpus);
   scheduling::ResourceSet held = lease.resources;
   if (lease.blocked) held.Subtract(BlockedPart(lease));  // already given back
   available_.Add(held);
@@ -184,7 +204,7 @@ void LeaseManager::Schedule() {
         ++it;  // infeasible
         continue;
       }
-      if (!unclaimed.Contains(it->resources)) {
+      if (!Fits(*it, unclaimed)) {
         if (it->for_actor) ++workers_wanted[it->job_id];  // its worker starts meanwhile
         ++it;  // waiting for resources
         continue;
@@ -201,7 +221,10 @@ void LeaseManager::Schedule() {
       it = queue_.erase(it);
       available_.Subtract(pending.resources);
       unclaimed.Subtract(pending.resources);
-      leases_[pending.key] = Lease{worker->worker_id, pending.resources, false};
+      // Fits() said the pool can name them, and nothing took any since.
+      GpuAssignment gpus = gpus_.Assign(GpuUnitsOf(pending.resources)).value_or(GpuAssignment{});
+      std::vector<int> gpu_ids = gpus.ids();
+      leases_[pending.key] = Lease{worker->worker_id, pending.resources, false, std::move(gpus)};
       lease_of_worker_[worker->worker_id] = pending.key;
       granted_any = true;
       proto::RequestWorkerLeaseReply reply;
@@ -209,6 +232,7 @@ void LeaseManager::Schedule() {
       reply.set_granted(true);
       *reply.mutable_worker_address() = worker->address;
       reply.set_worker_pid(worker->pid);
+      for (int id : gpu_ids) reply.add_gpu_ids(id);
       spdlog::debug("granted lease {} of client {} ({}) to worker {} pid {}", pending.key.second,
                     pending.key.first, pending.resources.DebugString(), worker->worker_id.Hex(),
                     worker->pid);

@@ -17,6 +17,11 @@
 // error) and are reported as infeasible demands. A worker blocked in Get gives back its lease's
 // CPU until it is unblocked (the node may then be oversubscribed, like Ray).
 //
+// GPUs: a lease holding GPU (plain or group-scoped) is granted only when the GpuPool can name
+// devices for it; the reply carries their ids (`gpu_ids`), and they are the lease's until it
+// ends (returned, its worker dies, its requester disconnects, its group ends). A blocked
+// worker keeps them.
+//
 // Thread model: the raylet's event loop thread only. Reply functions run synchronously inside the
 // call that decides them.
 #pragma once
@@ -33,8 +38,9 @@
 #include "absl/status/statusor.h"
 #include "common/id.h"
 #include "raylet.pb.h"
-#include "scheduling/resource_set.h"
+#include "raylet/gpu_pool.h"
 #include "raylet/worker_source.h"
+#include "scheduling/resource_set.h"
 
 namespace moray::raylet {
 
@@ -47,8 +53,10 @@ class LeaseManager {
   using ReplyFn = std::function<void(const absl::StatusOr<proto::RequestWorkerLeaseReply>&)>;
 
   // `workers` must outlive this object. `on_change` runs after any change of available
-  // resources, queue or leases (for reporting).
-  LeaseManager(scheduling::ResourceSet total, WorkerSource* workers, std::function<void()> on_change);
+  // resources, queue or leases (for reporting). `gpu_ids` name the node's GPUs (as many as
+  // `total` has GPU); empty: 0 .. GPU-1.
+  LeaseManager(scheduling::ResourceSet total, WorkerSource* workers,
+               std::function<void()> on_change, std::vector<int> gpu_ids = {});
 
   // Queues a request; `reply` runs exactly once: granted, rejected (a status), or canceled — unless
   // the requester disconnects first. Empty resources mean {CPU: 1}.
@@ -112,14 +120,18 @@ class LeaseManager {
     WorkerId worker_id;
     scheduling::ResourceSet resources;
     bool blocked = false;  // its CPU is currently given back
+    GpuAssignment gpus;    // the devices it holds (kept while blocked)
   };
 
+  // Whether `pending` could be granted now resource-wise (the worker aside).
+  bool Fits(const Pending& pending, const scheduling::ResourceSet& unclaimed) const;
   void FreeLease(const Lease& lease);
   scheduling::ResourceSet BlockedPart(const Lease& lease) const;
   void Changed() { on_change_(); }
 
   scheduling::ResourceSet total_;
   scheduling::ResourceSet available_;
+  GpuPool gpus_;
   WorkerSource* const workers_;  // not owned
   std::function<void()> on_change_;
 

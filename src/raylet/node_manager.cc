@@ -35,7 +35,8 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
     MarkDirty();
   };
   pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks));
-  leases_ = std::make_unique<LeaseManager>(options_.total, pool_.get(), [this] { MarkDirty(); });
+  leases_ = std::make_unique<LeaseManager>(
+      options_.total, pool_.get(), [this] { MarkDirty(); }, options_.gpu_ids);
   bundles_ = std::make_unique<BundleManager>(leases_.get());
   RegisterMethods();
 }

@@ -42,6 +42,7 @@ namespace moray::raylet {
 struct NodeManagerOptions {
   proto::NodeInfo node;    // node_id, node_ip, session_dir, ...; raylet_port is filled by Start
   scheduling::ResourceSet total;       // schedulable resources
+  std::vector<int> gpu_ids;            // the node's GPUs (as many as total's GPU); empty: 0..n-1
   int port = 0;            // 0: any free port
   int prestart_per_job = 0;
   WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`

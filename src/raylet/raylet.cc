@@ -1,7 +1,5 @@
 #include "raylet/raylet.h"
 
-#include "rpc/auth.h"
-
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -14,6 +12,8 @@
 #include "absl/synchronization/notification.h"
 #include "common/id.h"
 #include "common/session.h"
+#include "raylet/node_gpus.h"
+#include "rpc/auth.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
@@ -50,7 +50,7 @@ int64_t ObjectStoreMemory(const RayletOptions& options) {
   return bytes;
 }
 
-absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options) {
+absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options, int num_gpus) {
   std::map<std::string, double> map;
   for (const auto& [name, value] : options.custom_resources) {
     if (name == scheduling::kCPU || name == scheduling::kGPU) {
@@ -60,7 +60,7 @@ absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& optio
     map[name] = value;
   }
   map[scheduling::kCPU] = NumCpus(options);
-  map[scheduling::kGPU] = options.num_gpus;
+  map[scheduling::kGPU] = num_gpus;
   if (!map.contains(scheduling::kMemory)) {
     const int64_t memory = PhysicalMemory() - ObjectStoreMemory(options);
     map[scheduling::kMemory] = static_cast<double>(std::max<int64_t>(0, memory));
@@ -76,7 +76,10 @@ Raylet::~Raylet() { Stop(); }
 absl::Status Raylet::Start() {
   if (started_) return absl::FailedPreconditionError("the raylet was already started");
   started_ = true;
-  absl::StatusOr<scheduling::ResourceSet> total = NodeResources(options_);
+  absl::StatusOr<std::vector<int>> gpu_ids = NodeGpuIds(options_.num_gpus);
+  if (!gpu_ids.ok()) return gpu_ids.status();
+  absl::StatusOr<scheduling::ResourceSet> total =
+      NodeResources(options_, static_cast<int>(gpu_ids->size()));
   if (!total.ok()) return total.status();
 
   node_id_ = NodeId::FromRandom();
@@ -118,6 +121,7 @@ absl::Status Raylet::Start() {
   NodeManagerOptions nm;
   nm.node = node_info_;
   nm.total = *total;
+  nm.gpu_ids = *gpu_ids;
   nm.port = options_.port;
   nm.prestart_per_job =
       options_.prestart_workers < 0 ? cpus : std::min(cpus, options_.prestart_workers);

@@ -79,9 +79,10 @@ class Raylet {
   std::unique_ptr<NodeManager> node_manager_;
 };
 
-// Resolves defaults of `options` into the node's schedulable resources (CPU, GPU, memory,
-// custom). InvalidArgument for negative or malformed quantities.
-[[nodiscard]] absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options);
+// Resolves defaults of `options` into the node's schedulable resources (CPU, memory, custom;
+// GPU: `num_gpus`, resolved by NodeGpuIds). InvalidArgument for negative or malformed quantities.
+[[nodiscard]] absl::StatusOr<scheduling::ResourceSet> NodeResources(const RayletOptions& options,
+                                                                    int num_gpus);
 // The object store size to report: options.object_store_memory, or 30% of RAM capped by the
 // size of /dev/shm.
 int64_t ObjectStoreMemory(const RayletOptions& options);

@@ -20,7 +20,7 @@ struct RayletOptions {
   std::string node_name;              // default: node_ip
   bool is_head = false;
   double num_cpus = -1;               // -1: hardware concurrency
-  double num_gpus = 0;
+  int num_gpus = -1;                  // -1: the GPUs the node has (node_gpus.h)
   std::map<std::string, double> custom_resources;
   std::map<std::string, std::string> labels;
   int64_t object_store_memory = 0;    // bytes, 0: default (30% of RAM capped by /dev/shm size)

@@ -11,6 +11,7 @@ std::vector<std::string> LocalCluster::Args(const NodeSpec& node) const {
   std::vector<std::string> args = {"start", "--num-cpus=" + std::to_string(node.num_cpus),
                                    "--object-store-memory=" +
                                        std::to_string(node.object_store_memory)};
+  if (node.num_gpus >= 0) args.push_back("--num-gpus=" + std::to_string(node.num_gpus));
   if (!node.resources.empty()) args.push_back("--resources=" + node.resources);
   if (!node.labels.empty()) args.push_back("--labels=" + node.labels);
   if (!node.node_name.empty()) args.push_back("--node-name=" + node.node_name);

@@ -18,6 +18,7 @@ namespace moray::testing {
 
 struct NodeSpec {
   double num_cpus = 1;
+  int num_gpus = -1;      // -1: not given (the GPUs the machine has)
   std::string resources;  // JSON object, e.g. {"custom": 1}; empty: none
   std::string labels;     // JSON object of strings; empty: none
   std::string node_name;  // empty: the default (its IP address)

@@ -188,6 +188,9 @@ class RayRuntime {
   // The job's namespace (RayConfig::ray_namespace, or a random one chosen at Init).
   virtual std::string GetNamespace();
 
+  // The GPU ids the running task or actor holds (ray::GetGpuIds). Default: none (local mode).
+  virtual std::vector<int> GetGpuIds() { return {}; }
+
   // The cluster's nodes (alive and dead) with their totals, and the resources the alive nodes
   // reported free. Defaults: this process is the only node (local mode).
   virtual std::vector<ray::Node> Nodes() { return {}; }

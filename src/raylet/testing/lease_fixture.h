@@ -65,9 +65,11 @@ class FakeWorkers : public WorkerSource {
 
 class LeaseManagerTest : public ::testing::Test {
  protected:
-  void MakeNode(const std::map<std::string, double>& total) {
-    manager_ = std::make_unique<LeaseManager>(*scheduling::ResourceSet::FromMap(total), &workers_,
-                                              [this] { ++changes_; });
+  // `gpu_ids`: the node's GPU ids (empty: 0 .. GPU-1).
+  void MakeNode(const std::map<std::string, double>& total, std::vector<int> gpu_ids = {}) {
+    manager_ = std::make_unique<LeaseManager>(
+        *scheduling::ResourceSet::FromMap(total), &workers_, [this] { ++changes_; },
+        std::move(gpu_ids));
   }
   // Requests a lease; its reply lands in replies_[lease_id].
   void Request(LeaseManager::ClientId client, int64_t lease_id,
@@ -84,6 +86,14 @@ class LeaseManagerTest : public ::testing::Test {
   bool Granted(int64_t lease_id) {
     auto it = replies_.find(lease_id);
     return it != replies_.end() && it->second.ok() && it->second->granted();
+  }
+
+  // The GPU ids a granted lease's reply carries.
+  std::vector<int> GpuIdsOf(int64_t lease_id) {
+    EXPECT_TRUE(Granted(lease_id)) << "lease " << lease_id;
+    if (!Granted(lease_id)) return {};
+    const auto& ids = replies_.at(lease_id)->gpu_ids();
+    return std::vector<int>(ids.begin(), ids.end());
   }
 
   FakeWorkers workers_;
