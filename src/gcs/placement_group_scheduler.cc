@@ -343,8 +343,8 @@ void PlacementGroupScheduler::Remove(const PlacementGroupId& id, const std::stri
                    nodes_->UpdateResources(node_id, reply.resources_total(),
                                            reply.resources_available());
                  }
-                 returning_.erase({id, node_id});  // its reply says what is free now
-                 RetryPending();  // what it held may fit a waiting group
+                 // Its reply says what is free now; what it held may fit a waiting group.
+                 if (returning_.erase({id, node_id}) > 0) RetryPending();
                });
   }
   actors_->EndGroupActors(id, reason);
