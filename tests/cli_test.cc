@@ -38,11 +38,9 @@ RAY_REMOTE(Double, Fail);
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
-    ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));
-    address_ = m[1];
+    std::string error;
+    address_ = moray::testing::StartHead(&error);
+    ASSERT_FALSE(address_.empty()) << error;
     ray::RayConfig config;
     config.address = address_;
     ray::Init(config);

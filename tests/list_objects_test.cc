@@ -157,11 +157,9 @@ void Exercise(const std::vector<std::string>& addr, const std::string& name) {
 }
 
 TEST(ListObjectsTest, StartedCluster) {
-  auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
-  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));
-  const std::string address = m[1];
+  std::string error;
+  const std::string address = moray::testing::StartHead(&error);
+  ASSERT_FALSE(address.empty()) << error;
   ray::RayConfig config;
   config.address = address;
   ray::Init(config);

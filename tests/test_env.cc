@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -200,6 +201,19 @@ ListeningSocket::ListeningSocket(int port) : fd_(socket(AF_INET, SOCK_STREAM | S
 
 ListeningSocket::~ListeningSocket() {
   if (fd_ >= 0) close(fd_);
+}
+
+std::string GcsAddressOf(const CommandResult& started) {
+  std::smatch m;
+  if (!std::regex_search(started.out, m, std::regex("GCS address: (\\S+)"))) return "";
+  return m[1];
+}
+
+std::string StartHead(std::string* error) {
+  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
+  std::string address = started.exit_code == 0 ? GcsAddressOf(started) : "";
+  if (address.empty()) *error = started.out + started.err;
+  return address;
 }
 
 }  // namespace moray::testing
