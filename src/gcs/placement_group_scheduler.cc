@@ -167,7 +167,7 @@ void PlacementGroupScheduler::SendPhase(const PlacementGroupId& id, uint16_t met
 void PlacementGroupScheduler::OnReply(const PlacementGroupId& id, uint64_t attempt_id,
                                       const NodeId& node, const absl::Status& status,
                                       const proto::BundlesReply& reply) {
-  if (status.ok()) {
+  if (status.ok() && !reply.resources_total().empty()) {
     nodes_->UpdateResources(node, reply.resources_total(), reply.resources_available());
   }
   auto it = attempts_.find(id);
@@ -339,7 +339,7 @@ void PlacementGroupScheduler::Remove(const PlacementGroupId& id, const std::stri
     const NodeId node_id = NodeId::FromBinary(node.node_id());
     CallRaylet(node_id, proto::RAYLET_RETURN_BUNDLES, request,
                [this, id, node_id](absl::Status s, proto::BundlesReply reply) {
-                 if (s.ok()) {
+                 if (s.ok() && !reply.resources_total().empty()) {
                    nodes_->UpdateResources(node_id, reply.resources_total(),
                                            reply.resources_available());
                  }

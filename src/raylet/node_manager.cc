@@ -141,31 +141,28 @@ void NodeManager::RegisterMethods() {
   auto bundles_of = [](const proto::BundlesRequest& request) {
     return std::vector<proto::Bundle>(request.bundles().begin(), request.bundles().end());
   };
-  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
-      proto::RAYLET_PREPARE_BUNDLES, kGcs,
-      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
-        auto group =
-            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
-        if (!group.ok()) return group.status();
-        return bundles_->Prepare(*group, bundles_of(request));
-      });
-  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
-      proto::RAYLET_COMMIT_BUNDLES, kGcs,
-      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
-        auto group =
-            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
-        if (!group.ok()) return group.status();
-        return bundles_->Commit(*group, bundles_of(request));
-      });
-  service_.Sync<proto::BundlesRequest, proto::BundlesReply>(
-      proto::RAYLET_RETURN_BUNDLES, kGcs,
-      [this, bundles_of](const Peer&, const proto::BundlesRequest& request, proto::BundlesReply*) {
-        auto group =
-            RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
-        if (!group.ok()) return group.status();
+  // Each reply carries the node's resources after the step, so the GCS's view is fresh at once.
+  auto handler = [this, bundles_of](uint16_t method) {
+    return [this, bundles_of, method](const Peer&, const proto::BundlesRequest& request,
+                                      proto::BundlesReply* reply) {
+      auto group = RequiredId<PlacementGroupId>(request.placement_group_id(), "placement_group_id");
+      if (!group.ok()) return group.status();
+      absl::Status status;
+      if (method == proto::RAYLET_PREPARE_BUNDLES) {
+        status = bundles_->Prepare(*group, bundles_of(request));
+      } else if (method == proto::RAYLET_COMMIT_BUNDLES) {
+        status = bundles_->Commit(*group, bundles_of(request));
+      } else {
         bundles_->Return(*group, bundles_of(request), request.group_removed(), request.reason());
-        return absl::OkStatus();
-      });
+      }
+      FillResources(reply);
+      return status;
+    };
+  };
+  for (auto method : {proto::RAYLET_PREPARE_BUNDLES, proto::RAYLET_COMMIT_BUNDLES,
+                      proto::RAYLET_RETURN_BUNDLES}) {
+    service_.Sync<proto::BundlesRequest, proto::BundlesReply>(method, kGcs, handler(method));
+  }
   // Only the GCS declares nodes dead: anyone else naming this node would stop it.
   service_.OneWay<proto::NodeInfo>(proto::RAYLET_NODE_DIED, kGcs,
                                    [this](const Peer&, proto::NodeInfo&& node) {
