@@ -77,11 +77,9 @@ void NodeManager::UpdateResources(const NodeId& node_id,
   absl::MutexLock lock(&mu_);
   auto node = nodes_.find(node_id);
   if (node == nodes_.end() || node->second.state() == proto::NODE_DEAD) return;
-  proto::NodeResourceReport& report = reports_[node_id];
-  report.set_node_id(node_id.Binary());
-  *report.mutable_resources_total() = total;
-  *report.mutable_resources_available() = available;
-  ParseLocked(node_id, total, available);
+  Parsed& parsed = parsed_[node_id];
+  parsed.plain_total = scheduling::ParseResourceMap(total, /*with_group_scoped=*/false);
+  parsed.plain_available = scheduling::ParseResourceMap(available, /*with_group_scoped=*/false);
 }
 
 void NodeManager::ParseLocked(const NodeId& node_id,

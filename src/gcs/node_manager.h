@@ -41,8 +41,9 @@ class NodeManager {
   // Replaces the node's latest report. NotFound for an unknown node, FailedPrecondition for a
   // node already declared dead (its raylet should stop).
   absl::Status ReportResources(proto::NodeResourceReport report);
-  // The node's resources as a reply of its raylet just told (placement groups' bundles): the
-  // view is fresh before the node's next report. Nothing for an unknown or dead node.
+  // The node's plain resources (no group-scoped names) as a reply of its raylet just told
+  // (placement groups' bundles): the plain view is fresh before the node's next report, which
+  // brings the rest. Nothing for an unknown or dead node.
   void UpdateResources(const NodeId& node_id,
                        const google::protobuf::Map<std::string, double>& total,
                        const google::protobuf::Map<std::string, double>& available);

@@ -193,9 +193,11 @@ TEST_F(PlacementGroupSchedulerTest, StrictSpreadIsPreparedThenCommittedOnDistinc
   EXPECT_EQ(nodes, (std::set<std::string>{na.Binary(), nb.Binary()}));
   EXPECT_GT(Group(id).created_time_ms(), 0);
   // The GCS's view took the raylets' replies: one CPU left on each.
-  const proto::GetClusterStatusReply status = nodes_.GetClusterStatus();
-  for (const auto& report : status.reports()) {
-    EXPECT_EQ(report.resources_available().at("CPU"), 1) << report.DebugString();
+  const scheduling::ClusterView view = nodes_.ResourceView(/*with_group_scoped=*/false);
+  ASSERT_EQ(view.nodes().size(), 2u);
+  for (const auto& [id, node] : view.nodes()) {
+    EXPECT_EQ(node.available.Get("CPU"), 1) << node.available.DebugString();
+    EXPECT_EQ(node.total.Get("CPU"), 2) << node.total.DebugString();
   }
 }
 

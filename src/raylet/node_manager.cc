@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/id_status.h"
+#include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
@@ -155,7 +156,7 @@ void NodeManager::RegisterMethods() {
       } else {
         bundles_->Return(*group, bundles_of(request), request.group_removed(), request.reason());
       }
-      FillResources(reply);
+      FillResources(reply, /*with_group_scoped=*/false);  // what placing bundles needs
       return status;
     };
   };
@@ -465,13 +466,13 @@ void NodeManager::Shutdown(absl::Duration grace) {
 }
 
 template <typename Message>
-void NodeManager::FillResources(Message* message) const {
+void NodeManager::FillResources(Message* message, bool with_group_scoped) const {
   // Every resource of the node appears, including those at zero (fully used).
   for (const auto& [name, units] : leases_->total().units()) {
+    if (!with_group_scoped && scheduling::IsGroupScoped(name)) continue;
     (*message->mutable_resources_available())[name] = leases_->available().Get(name);
-  }
-  for (const auto& [name, value] : leases_->total().ToMap()) {
-    (*message->mutable_resources_total())[name] = value;
+    (*message->mutable_resources_total())[name] =
+        static_cast<double>(units) / scheduling::kResourceUnit;
   }
 }
 

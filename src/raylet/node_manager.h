@@ -122,7 +122,7 @@ class NodeManager {
   void SendReport();
   // The node's total and available resources into a report or a BundlesReply.
   template <typename Message>
-  void FillResources(Message* message) const;
+  void FillResources(Message* message, bool with_group_scoped = true) const;
   void ArmPeriodicReport();
 
   rpc::EventLoop* const loop_;  // not owned
