@@ -107,7 +107,7 @@ void PlacementGroupScheduler::TryPlace(const PlacementGroupId& id) {
     attempt.by_node[node].push_back(info->bundles(index));
   }
   (void)groups_->Update(*info);
-  Prepare(id, *std::move(info));
+  Prepare(id);
 }
 
 void PlacementGroupScheduler::CallRaylet(
@@ -134,7 +134,7 @@ void PlacementGroupScheduler::CallRaylet(
                 });
 }
 
-void PlacementGroupScheduler::Prepare(const PlacementGroupId& id, proto::PlacementGroupInfo info) {
+void PlacementGroupScheduler::Prepare(const PlacementGroupId& id) {
   Attempt& attempt = attempts_.at(id);
   const uint64_t attempt_id = attempt.id;
   for (const auto& [node, bundles] : attempt.by_node) attempt.awaiting.insert(node);

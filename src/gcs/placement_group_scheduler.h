@@ -69,7 +69,6 @@ class PlacementGroupScheduler {
   // Something may have room now (a node joined, resources were freed): pending groups are tried
   // again soon (several calls within a few milliseconds make one pass).
   void RetryPending();
-  bool has_pending() const { return !waiting_.empty(); }
   // Stops acting on anything (before the loop stops).
   void Shutdown();
 
@@ -92,7 +91,7 @@ class PlacementGroupScheduler {
   };
 
   void TryPlace(const PlacementGroupId& id);
-  void Prepare(const PlacementGroupId& id, proto::PlacementGroupInfo info);
+  void Prepare(const PlacementGroupId& id);
   // Sends the attempt's bundles to each of its nodes (prepare or commit); replies go to OnReply.
   void SendPhase(const PlacementGroupId& id, uint16_t method);
   void OnReply(const PlacementGroupId& id, uint64_t attempt, const NodeId& node,
