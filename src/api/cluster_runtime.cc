@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "api/actor_exit.h"
 #include "api/cluster_placement_groups.h"
+#include "api/runtime_env_resolver.h"
 #include "api/runtime_slot.h"
 #include "api/task_error.h"
 #include "common/head_launcher.h"
@@ -288,10 +289,11 @@ struct ActorDefaults {
 class ClusterRuntime final : public ray::internal::RayRuntime {
  public:
   ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded,
-                 ActorDefaults defaults)
+                 ActorDefaults defaults, std::unique_ptr<RuntimeEnvResolver> envs)
       : worker_(std::move(worker)),
         embedded_(std::move(embedded)),
         defaults_(std::move(defaults)),
+        envs_(std::move(envs)),
         placement_groups_([this]() -> gcs::GcsClient& { return Gcs(); }, worker_->context().job_id,
                           defaults_.ray_namespace) {}
 
@@ -357,6 +359,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_retry_exceptions(options.retry_exceptions);
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
+    SetRuntimeEnv(options.runtime_env, &spec);
     AddArgs(args, &spec);
     return worker_->SubmitTask(std::move(spec)).Binary();
   }
@@ -390,6 +393,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     creation->set_ray_namespace(ray_namespace);
     creation->set_detached(detached);
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
+    SetRuntimeEnv(options.runtime_env, &spec);
     AddArgs(args, &spec);
     proto::ActorInfo info;
     info.set_class_name(class_name);
@@ -523,6 +527,14 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
+  // The task's or actor's complete env (merged over this process's, paths resolved) into `spec`;
+  // nothing for the empty env. RayRuntimeEnvException naming what is wrong, at Remote().
+  void SetRuntimeEnv(const std::string& env_json, proto::TaskSpec* spec) {
+    absl::StatusOr<RuntimeEnvResolver::Resolved> env = envs_->Resolve(env_json);
+    if (!env.ok()) throw ray::internal::RayRuntimeEnvException(std::string(env.status().message()));
+    if (*env) *spec->mutable_runtime_env() = **env;
+  }
+
   // This process's client of the GCS, connected on first use (the core worker's connection is
   // its own); thread-safe, and calls on it are not serialized here. RayException if unreachable.
   gcs::GcsClient& Gcs() {
@@ -551,6 +563,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   std::unique_ptr<core::CoreWorker> worker_;
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
   const ActorDefaults defaults_;
+  const std::unique_ptr<RuntimeEnvResolver> envs_;  // this process's base env
   std::mutex gcs_mutex_;
   // Nodes(), AvailableResources() and placement groups; set once, under gcs_mutex_.
   std::unique_ptr<gcs::GcsClient> gcs_;
@@ -586,8 +599,31 @@ rpc::AuthConfig AuthOrThrow(absl::StatusOr<rpc::AuthConfig> auth, const char* co
   return *std::move(auth);
 }
 
+// Packs and uploads a local working_dir for the cluster (src/runtime_env/package.h).
+RuntimeEnvResolver::PackFn PackerFor() {
+  return [](const std::string& path, const std::vector<std::string>&) -> absl::StatusOr<std::string> {
+    return absl::UnimplementedError(
+        absl::StrCat("runtime env working_dir '", path, "': packages are not built yet"));
+  };
+}
+
+// The job's env: RayConfig::runtime_env (or --ray_runtime_env) over MORAY_JOB_RUNTIME_ENV, with
+// a local working_dir uploaded. RayRuntimeEnvException when it is not valid.
+std::unique_ptr<RuntimeEnvResolver> JobEnvResolver(const ray::RayConfig& config) {
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> job = JobEnvOf(
+      EnvOr("MORAY_JOB_RUNTIME_ENV"), config.runtime_env ? config.runtime_env->Serialize() : "");
+  auto resolver = std::make_unique<RuntimeEnvResolver>(runtime_env::RuntimeEnvSpec{}, PackerFor());
+  if (job.ok()) job = resolver->ResolvePaths(*std::move(job));
+  if (!job.ok()) {
+    throw ray::internal::RayRuntimeEnvException(
+        absl::StrCat("the job's runtime env: ", job.status().message()));
+  }
+  return std::make_unique<RuntimeEnvResolver>(*std::move(job), PackerFor());
+}
+
 std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
   InitLogging("driver", "");
+  std::unique_ptr<RuntimeEnvResolver> envs = JobEnvResolver(config);  // before any cluster starts
   core::SubmitterOptions submitter;
   if (auto s = ApplySubmitterEnv(&submitter); !s.ok()) {
     throw ray::internal::RayException(std::string(s.message()));
@@ -667,6 +703,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     job->add_code_search_path(ec ? path : absolute.lexically_normal().string());
   }
   job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
+  if (envs->base()) *job->mutable_runtime_env() = *envs->base();
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
     if (embedded) {
@@ -678,7 +715,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
                      worker.status().message()));
   }
   return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
-                                          std::move(defaults));
+                                          std::move(defaults), std::move(envs));
 }
 
 }  // namespace
@@ -722,7 +759,16 @@ void RunWorkerProcess() {
   }
   ActorDefaults defaults;
   defaults.ray_namespace = EnvOr("MORAY_NAMESPACE");
-  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::nullopt, defaults);
+  // The env this worker runs in (its raylet's MORAY_RUNTIME_ENV): what its submissions inherit.
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> own_env =
+      runtime_env::RuntimeEnvSpec::Parse(EnvOr("MORAY_RUNTIME_ENV"));
+  if (!own_env.ok()) {
+    std::fprintf(stderr, "moray worker: MORAY_RUNTIME_ENV: %s\n", own_env.status().ToString().c_str());
+    std::_Exit(2);
+  }
+  auto runtime = std::make_unique<ClusterRuntime>(
+      std::move(*worker), std::nullopt, defaults,
+      std::make_unique<RuntimeEnvResolver>(*std::move(own_env), PackerFor()));
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
   raw->worker().RunTaskLoop(&ExecuteRegistered);
