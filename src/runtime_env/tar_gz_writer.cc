@@ -131,7 +131,8 @@ absl::Status TarGzWriter::AddSymlink(std::string_view path, std::string_view tar
 
 absl::Status TarGzWriter::AddFile(std::string_view path, uint32_t mode, int fd, uint64_t size) {
   if (auto s = Header(path, mode, size, '0', {}); !s.ok()) return s;
-  std::string buf(256 * 1024, '\0');
+  if (buf_.empty()) buf_.resize(256 * 1024);
+  std::string& buf = buf_;
   uint64_t left = size;
   while (left > 0) {
     ssize_t n = ::read(fd, buf.data(), std::min<uint64_t>(left, buf.size()));

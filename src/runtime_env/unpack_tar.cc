@@ -198,7 +198,8 @@ class TarReader {
   absl::Status File(const std::string& path, uint32_t mode, uint64_t size) {
     auto file = out_.CreateFile(path, mode);
     if (!file.ok()) return file.status();
-    std::string buf(256 * 1024, '\0');
+    if (buf_.empty()) buf_.resize(256 * 1024);
+    std::string& buf = buf_;
     uint64_t left = size;
     while (left > 0) {
       size_t n = std::min<uint64_t>(left, buf.size());
@@ -232,6 +233,7 @@ class TarReader {
 
   GzipReader in_;
   Extractor& out_;
+  std::string buf_;  // file data, reused
   std::string error_;
 };
 
