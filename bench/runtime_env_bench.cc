@@ -42,8 +42,9 @@ void Write(const std::string& path, const std::string& bytes) {
 uint64_t MakeTree(const std::string& root) {
   Rng rng;
   uint64_t total = 0;
-  static const char* kWords[] = {"int ", "return ", "if (", "x", "y", " = ", "; ", "\n",
-                                 "for ", "auto ", "std::string ", "// note ", "{", "}"};
+  static const char* kWords[] = {"int ",         "return ",  "if (", "x",    "y",
+                                 " = ",          "; ",       "\n",   "for ", "auto ",
+                                 "std::string ", "// note ", "{",    "}"};
   // ~20 MB of text in 2,000 files of 4-16 KB over 40 directories.
   for (int i = 0; i < 2000; ++i) {
     std::string text;
@@ -65,7 +66,8 @@ uint64_t MakeTree(const std::string& root) {
   // ~10 MB semi-compressible: runs of a byte, lengths random.
   for (int i = 0; i < 2; ++i) {
     std::string semi;
-    while (semi.size() < (5u << 20)) semi.append(1 + rng.Next() % 32, static_cast<char>(rng.Next()));
+    while (semi.size() < (5u << 20))
+      semi.append(1 + rng.Next() % 32, static_cast<char>(rng.Next()));
     Write(root + "/models/m" + std::to_string(i) + ".dat", semi);
     total += semi.size();
   }
@@ -120,8 +122,8 @@ int main(int argc, char** argv) {
     Report({"runtime_env_working_dir_pack", Mean(pack_rates), StdDev(pack_rates), "MB/s", note});
   }
   if (!unpack_rates.empty()) {
-    Report({"runtime_env_working_dir_unpack", Mean(unpack_rates), StdDev(unpack_rates), "MB/s",
-            note});
+    Report(
+        {"runtime_env_working_dir_unpack", Mean(unpack_rates), StdDev(unpack_rates), "MB/s", note});
     // The same archive through GNU tar, for scale: on a busy ext4 creating the files dominates.
     const std::string archive = root + "/p.tar.gz";
     std::ofstream(archive, std::ios::binary) << package_bytes;
@@ -134,8 +136,8 @@ int main(int argc, char** argv) {
       tar_rates.push_back(mb / SecondsSince(start));
     }
     if (!tar_rates.empty()) {
-      Report({"runtime_env_unpack_gnu_tar_reference", Mean(tar_rates),
-              StdDev(tar_rates), "MB/s", "tar xzf of the same archive (a process start included)"});
+      Report({"runtime_env_unpack_gnu_tar_reference", Mean(tar_rates), StdDev(tar_rates), "MB/s",
+              "tar xzf of the same archive (a process start included)"});
     }
   }
   fs::remove_all(root);

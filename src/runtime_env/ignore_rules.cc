@@ -1,7 +1,7 @@
 #include "runtime_env/ignore_rules.h"
-#include "runtime_env/package_internal.h"
 
 #include "absl/strings/str_split.h"
+#include "runtime_env/package_internal.h"
 
 namespace moray::runtime_env {
 namespace {
