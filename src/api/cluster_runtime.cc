@@ -599,31 +599,21 @@ rpc::AuthConfig AuthOrThrow(absl::StatusOr<rpc::AuthConfig> auth, const char* co
   return *std::move(auth);
 }
 
-// Packs and uploads a local working_dir for the cluster (src/runtime_env/package.h).
-RuntimeEnvResolver::PackFn PackerFor() {
-  return [](const std::string& path, const std::vector<std::string>&) -> absl::StatusOr<std::string> {
-    return absl::UnimplementedError(
-        absl::StrCat("runtime env working_dir '", path, "': packages are not built yet"));
-  };
-}
-
-// The job's env: RayConfig::runtime_env (or --ray_runtime_env) over MORAY_JOB_RUNTIME_ENV, with
-// a local working_dir uploaded. RayRuntimeEnvException when it is not valid.
-std::unique_ptr<RuntimeEnvResolver> JobEnvResolver(const ray::RayConfig& config) {
+// The job's env: RayConfig::runtime_env (or --ray_runtime_env) over MORAY_JOB_RUNTIME_ENV,
+// validated before any cluster starts. RayRuntimeEnvException when it is not valid.
+runtime_env::RuntimeEnvSpec JobEnvOrThrow(const ray::RayConfig& config) {
   absl::StatusOr<runtime_env::RuntimeEnvSpec> job = JobEnvOf(
       EnvOr("MORAY_JOB_RUNTIME_ENV"), config.runtime_env ? config.runtime_env->Serialize() : "");
-  auto resolver = std::make_unique<RuntimeEnvResolver>(runtime_env::RuntimeEnvSpec{}, PackerFor());
-  if (job.ok()) job = resolver->ResolvePaths(*std::move(job));
   if (!job.ok()) {
     throw ray::internal::RayRuntimeEnvException(
         absl::StrCat("the job's runtime env: ", job.status().message()));
   }
-  return std::make_unique<RuntimeEnvResolver>(*std::move(job), PackerFor());
+  return *std::move(job);
 }
 
 std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
   InitLogging("driver", "");
-  std::unique_ptr<RuntimeEnvResolver> envs = JobEnvResolver(config);  // before any cluster starts
+  runtime_env::RuntimeEnvSpec job_env = JobEnvOrThrow(config);  // before any cluster starts
   core::SubmitterOptions submitter;
   if (auto s = ApplySubmitterEnv(&submitter); !s.ok()) {
     throw ray::internal::RayException(std::string(s.message()));
@@ -678,6 +668,23 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     raylet_port = raylet->second;
   }
 
+  // The job env's working_dir is uploaded now (its reference moves to the job once registered),
+  // so the job's info names the package and the driver's raylet can prepare it eagerly.
+  auto uploader = std::make_shared<PackageUploader>(gcs_address, JobId());
+  RuntimeEnvResolver::PackFn pack = PackageUploader::AsPackFn(uploader);
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> resolved_env =
+      RuntimeEnvResolver(runtime_env::RuntimeEnvSpec{}, pack).ResolvePaths(std::move(job_env));
+  if (!resolved_env.ok()) {
+    if (embedded) {
+      ClearCurrentCluster(embedded->gcs_address);
+      StopProcesses({embedded->raylet_pid, embedded->gcs_pid}, absl::Seconds(5));
+    }
+    throw ray::internal::RayRuntimeEnvException(
+        absl::StrCat("the job's runtime env: ", resolved_env.status().message()));
+  }
+  const std::string job_package = resolved_env->working_dir.value_or("");
+  auto envs = std::make_unique<RuntimeEnvResolver>(*std::move(resolved_env), pack);
+
   core::CoreWorkerOptions options;
   options.submitter = submitter;
   options.is_driver = true;
@@ -713,6 +720,10 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     throw ray::internal::RayException(
         absl::StrCat("could not connect to the Moray cluster at ", gcs_address, ": ",
                      worker.status().message()));
+  }
+  if (absl::Status s = uploader->AdoptForJob((*worker)->context().job_id, job_package); !s.ok()) {
+    spdlog::warn("could not reference the job's working_dir package for the job: {}",
+                 s.ToString());
   }
   return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
                                           std::move(defaults), std::move(envs));
@@ -768,7 +779,9 @@ void RunWorkerProcess() {
   }
   auto runtime = std::make_unique<ClusterRuntime>(
       std::move(*worker), std::nullopt, defaults,
-      std::make_unique<RuntimeEnvResolver>(*std::move(own_env), PackerFor()));
+      std::make_unique<RuntimeEnvResolver>(
+          *std::move(own_env), PackageUploader::AsPackFn(std::make_shared<PackageUploader>(
+                                   EnvOr("MORAY_GCS_ADDRESS"), *job_id))));
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
   raw->worker().RunTaskLoop(&ExecuteRegistered);

@@ -4,6 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gcs/gcs_client.h"
+#include "runtime_env/package.h"
+#include "runtime_env/package_store.h"
 
 namespace moray::api {
 
@@ -76,6 +79,61 @@ absl::StatusOr<std::string> RuntimeEnvResolver::PackCached(
   std::lock_guard<std::mutex> lock(mu_);
   packed_[key] = *uri;
   return uri;
+}
+
+PackageUploader::PackageUploader(std::string gcs_address, JobId job)
+    : gcs_address_(std::move(gcs_address)), job_(job) {}
+
+absl::StatusOr<gcs::GcsClient*> PackageUploader::Client() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!client_) {
+    auto client = gcs::GcsClient::Connect(gcs_address_, absl::Seconds(10));
+    if (!client.ok()) return client.status();
+    client_ = *std::move(client);
+  }
+  return client_.get();
+}
+
+absl::StatusOr<std::string> PackageUploader::Upload(const std::string& path,
+                                                    const std::vector<std::string>& excludes) {
+  absl::StatusOr<runtime_env::Package> package =
+      runtime_env::PackWorkingDir(path, excludes, runtime_env::DefaultMaxPackageBytes());
+  if (!package.ok()) return package.status();
+  absl::StatusOr<gcs::GcsClient*> client = Client();
+  if (!client.ok()) return client.status();
+  runtime_env::GcsKvAccess kv(*client);
+  JobId job;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job = job_;
+  }
+  if (absl::Status s = runtime_env::UploadPackage(kv, *package, job); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat("could not upload working_dir ", path, ": ", s.message()));
+  }
+  return runtime_env::PackageUri(package->hash);
+}
+
+absl::Status PackageUploader::AdoptForJob(const JobId& job, const std::string& uri) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = job;
+  }
+  std::optional<std::string> hash = runtime_env::HashOfUri(uri);
+  if (!hash) return absl::OkStatus();
+  absl::StatusOr<gcs::GcsClient*> client = Client();
+  if (!client.ok()) return client.status();
+  runtime_env::GcsKvAccess kv(*client);
+  if (absl::Status s = runtime_env::AddPackageRef(kv, *hash, job); !s.ok()) return s;
+  absl::StatusOr<int64_t> deleted = kv.Del(runtime_env::kPackageNamespace,
+                                           runtime_env::PackageRefKey(*hash, JobId()), false);
+  return deleted.status();
+}
+
+RuntimeEnvResolver::PackFn PackageUploader::AsPackFn(std::shared_ptr<PackageUploader> uploader) {
+  return [uploader](const std::string& path, const std::vector<std::string>& excludes) {
+    return uploader->Upload(path, excludes);
+  };
 }
 
 absl::StatusOr<RuntimeEnvSpec> JobEnvOf(const std::string& env_json,

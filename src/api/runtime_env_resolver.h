@@ -27,7 +27,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "common.pb.h"
+#include "common/id.h"
 #include "runtime_env/runtime_env.h"
+
+namespace moray::gcs {
+class GcsClient;
+}
 
 namespace moray::api {
 
@@ -62,6 +67,30 @@ class RuntimeEnvResolver {
   std::map<std::string, Resolved> by_text_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::vector<std::string>>, std::string> packed_
       ABSL_GUARDED_BY(mu_);
+};
+
+// Packs a working_dir (runtime_env::PackWorkingDir, limit DefaultMaxPackageBytes) and uploads it
+// to the GCS's package store with a reference for the job, over a GCS connection of its own made
+// on first use. Thread-safe. Before the driver's job exists the reference is recorded under the
+// nil job; AdoptForJob moves it to the job once registered.
+class PackageUploader {
+ public:
+  PackageUploader(std::string gcs_address, JobId job);
+  absl::StatusOr<std::string> Upload(const std::string& path,
+                                     const std::vector<std::string>& excludes);
+  // The driver's job now exists: later uploads are referenced by it, and so is `uri` (the job
+  // env's package, uploaded before), whose nil-job reference goes.
+  absl::Status AdoptForJob(const JobId& job, const std::string& uri);
+  // A PackFn uploading through `uploader` (kept alive by the function).
+  static RuntimeEnvResolver::PackFn AsPackFn(std::shared_ptr<PackageUploader> uploader);
+
+ private:
+  absl::StatusOr<gcs::GcsClient*> Client();
+
+  const std::string gcs_address_;
+  std::mutex mu_;
+  JobId job_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<gcs::GcsClient> client_ ABSL_GUARDED_BY(mu_);
 };
 
 // The info of a resolved spec (null when empty).
