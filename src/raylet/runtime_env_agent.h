@@ -60,9 +60,9 @@ struct RuntimeEnvAgentOptions {
   // Fetches the package `uri` (pkg://<hash>) and unpacks it into `dest_dir` (atomically: the
   // directory appears complete or not at all). Blocking, on a preparation thread; waits for a
   // package still being uploaded until `cancelled()` turns true. Null: working_dir is refused.
-  std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
-                             const std::function<bool()>& cancelled)>
-      fetch_package;
+  using FetchFn = std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
+                                             const std::function<bool()>& cancelled)>;
+  FetchFn fetch_package;
   // Reads the raylet's environment for ${VAR}; null: ::getenv.
   std::function<std::optional<std::string>(const std::string&)> getenv;
 };
