@@ -1,6 +1,9 @@
 #include "moray_figures.h"
 
 #include <dirent.h>
+#include <moray/byte_view.h>
+#include <moray/objects.h>
+#include <ray/api.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <moray/byte_view.h>
-#include <moray/objects.h>
-#include <ray/api.h>
 
 #include "harness.h"
 #include "report.h"
@@ -193,8 +192,9 @@ void MeasureRuntimeEnvWorkerStart() {
   std::vector<double> cold, warm;
   for (int i = 0; i < 5; ++i) {
     ray::RuntimeEnv env;
-    env.Set("env_vars", std::map<std::string, std::string>{
-                            {"MORAY_BENCH_ENV", std::to_string(getpid()) + "-" + std::to_string(i)}});
+    env.Set("env_vars",
+            std::map<std::string, std::string>{
+                {"MORAY_BENCH_ENV", std::to_string(getpid()) + "-" + std::to_string(i)}});
     auto start = Clock::now();
     ray::Get(ray::Task(Pid).SetRuntimeEnv(env).SetResource("CPU", 0.01).Remote());
     cold.push_back(SecondsSince(start) * 1000);

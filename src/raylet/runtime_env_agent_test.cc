@@ -153,8 +153,8 @@ TEST_F(RuntimeEnvAgentTest, SetupTimeoutFailsTheRequests) {
     while (!cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return absl::NotFoundError("never uploaded");
   });
-  const auto env = Env(absl::StrCat(R"({"config":{"setup_timeout_seconds":1},"working_dir":")",
-                                    kUri, R"("})"));
+  const auto env =
+      Env(absl::StrCat(R"({"config":{"setup_timeout_seconds":1},"working_dir":")", kUri, R"("})"));
   absl::StatusOr<PreparedEnv> failed = Prepare(JobIdFromInt(1), env).get();
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("timed out after 1 s"), absl::string_view::npos)
