@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "dashboard/http_auth.h"
 #include "jobs/working_dir.h"
+#include "runtime_env/package_store.h"
 #include "gcs/gcs_client.h"
 #include "httplib.h"
 #include "jobs/job_http.h"
@@ -107,6 +108,8 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
     return httplib::Server::HandlerResponse::Handled;
   });
   jobs::AddJobRoutes(server, supervisor, &stopping);
+  runtime_env::GcsKvAccess packages(gcs->get());
+  jobs::AddPackageRoutes(server, packages);
   int port = options.port;
   if (port == 0) {
     port = server.bind_to_any_port(options.host);

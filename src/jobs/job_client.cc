@@ -116,4 +116,23 @@ absl::StatusOr<bool> JobClient::Delete(const std::string& id) {
   return reply->value("deleted", false);
 }
 
+absl::Status JobClient::UploadPackage(const std::string& hash, const std::string& bytes) {
+  const std::string path = "/api/packages/" + hash;
+  httplib::Result has = http_->Get(path);
+  if (has && has->status == 200) return absl::OkStatus();
+  httplib::Client client(base_url_);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(600, 0);
+  client.set_write_timeout(600, 0);
+  if (!token_.empty()) client.set_bearer_token_auth(token_);
+  httplib::Result put = client.Put(path, bytes, "application/octet-stream");
+  if (!put) {
+    return absl::UnavailableError(absl::StrCat("could not upload the working_dir to the Moray "
+                                               "dashboard at ", base_url_, ": ",
+                                               httplib::to_string(put.error())));
+  }
+  if (put->status != 200) return FromHttp(put->status, put->body);
+  return absl::OkStatus();
+}
+
 }  // namespace moray::jobs

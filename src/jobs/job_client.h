@@ -41,6 +41,8 @@ class JobClient {
   absl::Status Tail(const std::string& id, const std::function<void(std::string_view)>& on_output);
   absl::StatusOr<bool> Stop(const std::string& id);
   absl::StatusOr<bool> Delete(const std::string& id);
+  // PUT /api/packages/<hash> unless the store has it already (GET answers 200).
+  absl::Status UploadPackage(const std::string& hash, const std::string& bytes);
 
  private:
   absl::StatusOr<nlohmann::json> Call(const std::string& method, const std::string& path,

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
+#include "runtime_env/package.h"
+#include "runtime_env/package_store.h"
 
 namespace moray::jobs {
 namespace {
@@ -146,6 +148,39 @@ void SetError(httplib::Response& response, const absl::Status& status) {
       response.status = 500;
   }
   SetJson(response, {{"error", std::string(status.message())}});
+}
+
+void AddPackageRoutes(httplib::Server& server, runtime_env::KvAccess& kv) {
+  runtime_env::KvAccess* store = &kv;
+  server.Get(R"(/api/packages/([0-9a-f]{64}))", [store](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    auto has = runtime_env::HasPackage(*store, req.matches[1].str());
+    if (!has.ok()) return SetError(res, has.status());
+    if (!*has) {
+      return SetError(res, absl::NotFoundError("no package " + req.matches[1].str()));
+    }
+    SetJson(res, {{"exists", true}});
+  });
+  server.Put(R"(/api/packages/([0-9a-f]{64}))", [store](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    const std::string hash = req.matches[1];
+    if (runtime_env::Sha256Hex(req.body) != hash) {
+      return SetError(res, absl::InvalidArgumentError(absl::StrCat(
+                               "the uploaded bytes do not hash to ", hash)));
+    }
+    const bool gzip = req.body.size() >= 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
+    const bool zip = req.body.size() >= 2 && req.body[0] == 'P' && req.body[1] == 'K';
+    if (!gzip && !zip) {
+      return SetError(res, absl::InvalidArgumentError("a package is a .tar.gz or .zip archive"));
+    }
+    runtime_env::Package package{.hash = hash, .format = gzip ? "tar.gz" : "zip",
+                                 .bytes = req.body};
+    // The submitter's ref (no Ray job yet), as `moray job submit` records it through the GCS.
+    if (auto up = runtime_env::UploadPackage(*store, package, JobId()); !up.ok()) {
+      return SetError(res, up);
+    }
+    SetJson(res, {{"uploaded", true}});
+  });
 }
 
 void AddJobRoutes(httplib::Server& server, JobSupervisor& supervisor,
