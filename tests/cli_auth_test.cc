@@ -211,7 +211,7 @@ TEST(StartAuthTest, StartHeadCreatesTheTokenAndShowsItNowhere) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   const auto sessions_before = SessionDirs();
-  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=1"});
+  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   EXPECT_NE(started.out.find("Created a cluster auth token in " + TokenFileOf(home) +
                              " (mode 0600); drivers and the CLI of this user find it there.\n"),
@@ -285,7 +285,7 @@ TEST(StartAuthTest, DisabledAuthWritesNoTokenAndWarnsOffLoopback) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   ScopedEnv disabled("RAY_AUTH_MODE", "disabled");
-  CommandResult local = RunMoray({"start", "--head", "--port=0", "--num-cpus=1"});
+  CommandResult local = RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_EQ(local.err.find("WARNING"), std::string::npos) << local.err;
   EXPECT_EQ(local.out.find("auth token"), std::string::npos) << local.out;
@@ -295,7 +295,7 @@ TEST(StartAuthTest, DisabledAuthWritesNoTokenAndWarnsOffLoopback) {
   const std::string ip = NonLoopbackAddress();
   if (ip.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
   CommandResult open = RunMoray({"start", "--head", "--port=0", "--num-cpus=1",
-                                 "--node-ip-address=" + ip});
+                                 "--dashboard-port=0", "--node-ip-address=" + ip});
   ASSERT_EQ(open.exit_code, 0) << open.err;
   EXPECT_NE(open.err.find("WARNING: authentication is disabled (RAY_AUTH_MODE=disabled) and "
                           "services listen on " + ip + ":\n  anyone who can reach these ports "
