@@ -242,7 +242,7 @@ TEST(StartAuthTest, StartHeadCreatesTheTokenAndShowsItNowhere) {
     ASSERT_GT(worker_pid, 0);
     ExpectTokenInEnvironmentOnly(worker_pid, token);
     const auto services = PidsOf(session);
-    ASSERT_EQ(services.size(), 2u);
+    ASSERT_EQ(services.size(), 3u);  // GCS, raylet, dashboard
     for (pid_t pid : services) ExpectTokenInEnvironmentOnly(pid, token);
     ray::Shutdown();
   }
