@@ -211,7 +211,8 @@ TEST(StartAuthTest, StartHeadCreatesTheTokenAndShowsItNowhere) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   const auto sessions_before = SessionDirs();
-  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
+  CommandResult started =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   EXPECT_NE(started.out.find("Created a cluster auth token in " + TokenFileOf(home) +
                              " (mode 0600); drivers and the CLI of this user find it there.\n"),
@@ -285,7 +286,8 @@ TEST(StartAuthTest, DisabledAuthWritesNoTokenAndWarnsOffLoopback) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   ScopedEnv disabled("RAY_AUTH_MODE", "disabled");
-  CommandResult local = RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
+  CommandResult local =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_EQ(local.err.find("WARNING"), std::string::npos) << local.err;
   EXPECT_EQ(local.out.find("auth token"), std::string::npos) << local.out;

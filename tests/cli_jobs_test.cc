@@ -52,7 +52,7 @@ class CliJobsTest : public ::testing::Test {
     std::smatch m;
     std::string out = Job({"status", id}).out;
     return std::regex_search(out, m, std::regex("Status for job '[^']*': (\\S+)")) ? m[1].str()
-                                                                                  : out;
+                                                                                   : out;
   }
   static std::string Dir(const std::string& name) {
     std::string dir = PrivateTmpDir::path() + "/" + name;
@@ -132,8 +132,8 @@ TEST_F(CliJobsTest, LogsFollowSeesLinesAsTheyAppear) {
   const std::string out = dir + "/follow.out";
   int follow_exit = -1;
   std::thread follower([&] {
-    follow_exit = RunShell(std::string(std::getenv("MORAY_BIN")) + " job logs --follow --address=" +
-                           gcs_ + " follow > " + out)
+    follow_exit = RunShell(std::string(std::getenv("MORAY_BIN")) +
+                           " job logs --follow --address=" + gcs_ + " follow > " + out)
                       .exit_code;
   });
   // The first line arrives while the job still runs (it cannot print the second before `go`).
@@ -146,9 +146,9 @@ TEST_F(CliJobsTest, LogsFollowSeesLinesAsTheyAppear) {
 }
 
 TEST_F(CliJobsTest, TheRuntimeEnvsVariablesAndTheClusterAddressReachTheEntrypoint) {
-  CommandResult run = Job({"submit", "--runtime-env-json",
-                           R"({"env_vars": {"GREETING": "hi there"}})", "--",
-                           "echo \"$GREETING|$RAY_ADDRESS|$MORAY_JOB_RUNTIME_ENV\""});
+  CommandResult run =
+      Job({"submit", "--runtime-env-json", R"({"env_vars": {"GREETING": "hi there"}})", "--",
+           "echo \"$GREETING|$RAY_ADDRESS|$MORAY_JOB_RUNTIME_ENV\""});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("hi there|" + gcs_ + R"(|{"env_vars":{"GREETING":"hi there"}})"),
             std::string::npos)
@@ -160,15 +160,15 @@ TEST_F(CliJobsTest, TheWorkingDirIsUploadedAndIsTheEntrypointsDirectory) {
   fs::create_directories(dir + "/data");
   std::ofstream(dir + "/data/input.txt") << "shipped with the job\n";
   std::ofstream(dir + "/big.log") << "left out\n";
-  CommandResult run = Job({"submit", "--working-dir", dir, "--runtime-env-json",
-                           R"({"excludes": ["*.log"]})", "--",
-                           "cat data/input.txt; ls big.log 2>&1 | grep -c 'No such'"});
+  CommandResult run =
+      Job({"submit", "--working-dir", dir, "--runtime-env-json", R"({"excludes": ["*.log"]})", "--",
+           "cat data/input.txt; ls big.log 2>&1 | grep -c 'No such'"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("shipped with the job\n1\n"), std::string::npos) << run.out;
   // Given the dashboard's URL, the CLI uploads through the dashboard instead of the GCS.
   std::ofstream(dir + "/data/input.txt") << "second version\n";
-  CommandResult direct = RunMoray({"job", "submit", "--address=" + url_, "--working-dir", dir,
-                                   "--", "cat data/input.txt"});
+  CommandResult direct = RunMoray(
+      {"job", "submit", "--address=" + url_, "--working-dir", dir, "--", "cat data/input.txt"});
   EXPECT_EQ(direct.exit_code, 0) << direct.out << direct.err;
   EXPECT_NE(direct.out.find("second version"), std::string::npos) << direct.out;
 }
@@ -209,8 +209,7 @@ TEST_F(CliJobsTest, BadInputGetsClearErrors) {
       << malformed.err;
   CommandResult pip = Job({"submit", "--runtime-env-json", R"({"pip": ["numpy"]})", "--", "true"});
   EXPECT_EQ(pip.exit_code, 1);
-  EXPECT_NE(pip.err.find("runtime env field 'pip' is not supported"), std::string::npos)
-      << pip.err;
+  EXPECT_NE(pip.err.find("runtime env field 'pip' is not supported"), std::string::npos) << pip.err;
   CommandResult missing = Job({"submit", "--working-dir", "/no/such/dir", "--", "true"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("/no/such/dir does not exist"), std::string::npos) << missing.err;
@@ -229,8 +228,7 @@ TEST_F(CliJobsTest, BadInputGetsClearErrors) {
   EXPECT_EQ(Job({"stop", "busy"}).exit_code, 0);
   EXPECT_EQ(Job({"delete", "busy"}).exit_code, 0);
   EXPECT_EQ(Job({"status", "busy"}).exit_code, 1);
-  CommandResult unreachable =
-      RunMoray({"job", "list", "--address=http://127.0.0.1:1"});
+  CommandResult unreachable = RunMoray({"job", "list", "--address=http://127.0.0.1:1"});
   EXPECT_EQ(unreachable.exit_code, 1);
   EXPECT_NE(unreachable.err.find("could not reach the Moray dashboard at http://127.0.0.1:1"),
             std::string::npos)
@@ -252,8 +250,8 @@ TEST_F(CliJobsTest, ACxxDriverJobJoinsTheHeadThroughRayAddress) {
 }
 
 TEST_F(CliJobsTest, AClusterWithoutADashboardSaysSo) {
-  CommandResult started = RunMoray(
-      {"start", "--head", "--port=0", "--num-cpus=1", "--include-dashboard=false"});
+  CommandResult started =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--include-dashboard=false"});
   std::string gcs = moray::testing::GcsAddressOf(started);
   ASSERT_FALSE(gcs.empty()) << started.out << started.err;
   EXPECT_EQ(started.out.find("Dashboard:"), std::string::npos);

@@ -286,7 +286,8 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
       {{"summary"},
        "moray summary: the resource argument is missing (`moray summary --help` shows the "
        "usage)"},
-      {{"get", "tasks"}, "moray get: the id argument is missing (`moray get --help` shows the usage)"},
+      {{"get", "tasks"},
+       "moray get: the id argument is missing (`moray get --help` shows the usage)"},
       {{"raylet", "--node-manager-port=x", "--gcs-address=127.0.0.1:1", "--session-dir=/nope"},
        "moray raylet: --node-manager-port must be a whole number from 0 to 65535, not 'x'"},
       {{"raylet", "--session-dir=/nope"}, "moray raylet: --gcs-address is required"},

@@ -511,8 +511,7 @@ TEST_F(LifecycleTest, SigkilledDriverLeavesNothingBehind) {
 // ends all of it, workers included.
 TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop) {
   auto sessions_before = SessionDirs();
-  auto started =
-      RunMoray({"start", "--head", "--port=0", "--num-cpus=2", "--dashboard-port=0"});
+  auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2", "--dashboard-port=0"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));

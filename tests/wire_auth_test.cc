@@ -3,10 +3,10 @@
 // the right token (issue 11). The ports are found from the system (ss), not from what Moray says
 // it listens on, so a port nobody thought of is probed too. The dashboard's port speaks HTTP: it
 // answers 401 without the token, 403 with a wrong one, and serves the right one.
-#include <fstream>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
@@ -78,7 +78,8 @@ TEST(WireAuthTest, EveryListeningPortRefusesAMissingOrWrongTokenAndServesTheRigh
   ASSERT_FALSE(token.empty());
   std::printf("probing %zu listening ports\n", ports.size());
   ASSERT_FALSE(cluster.dashboard().empty());
-  const int dashboard_port = std::stoi(cluster.dashboard().substr(cluster.dashboard().rfind(':') + 1));
+  const int dashboard_port =
+      std::stoi(cluster.dashboard().substr(cluster.dashboard().rfind(':') + 1));
   for (const auto& [ip, port] : ports) {
     SCOPED_TRACE(ip + ":" + std::to_string(port));
     if (port == dashboard_port) {

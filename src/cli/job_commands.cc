@@ -77,8 +77,8 @@ Cluster ConnectOrFail(const std::string& flag) {
   } else {
     std::string address = OrFail(ResolveGcsAddress(given));
     cluster.gcs = OrFail(gcs::GcsClient::Connect(address, absl::Seconds(5)));
-    auto recorded = OrFail(
-        cluster.gcs->KvGet(dashboard::kClusterNamespace, dashboard::kDashboardAddressKey));
+    auto recorded =
+        OrFail(cluster.gcs->KvGet(dashboard::kClusterNamespace, dashboard::kDashboardAddressKey));
     if (!recorded) {
       Fail(absl::NotFoundError(absl::StrCat(
           "the cluster at ", address,
@@ -170,12 +170,10 @@ void RunSubmit(const SubmitOptions& o) {
   }
   Cluster cluster = ConnectOrFail(o.address);
   if (local_dir) {
-    env["working_dir"] =
-        OrFail(jobs::UploadWorkingDir(cluster.gcs.get(), *cluster.jobs, env));
+    env["working_dir"] = OrFail(jobs::UploadWorkingDir(cluster.gcs.get(), *cluster.jobs, env));
     env.erase("excludes");  // applied while packing
   }
-  nlohmann::json request = {{"entrypoint", absl::StrJoin(o.entrypoint, " ")},
-                            {"runtime_env", env}};
+  nlohmann::json request = {{"entrypoint", absl::StrJoin(o.entrypoint, " ")}, {"runtime_env", env}};
   if (!o.submission_id.empty()) request["submission_id"] = o.submission_id;
   if (o.entrypoint_num_cpus > 0) request["entrypoint_num_cpus"] = o.entrypoint_num_cpus;
   if (!o.metadata_json.empty()) request["metadata"] = nlohmann::json::parse(o.metadata_json);
@@ -188,9 +186,8 @@ void RunSubmit(const SubmitOptions& o) {
             << "  Request the job to be stopped:\n    moray job stop " << id << "\n";
   if (o.no_wait) return;
   std::cout << "\nTailing logs until the job exits (disable with --no-wait):\n" << std::flush;
-  absl::Status tailed = cluster.jobs->Tail(id, [](std::string_view text) {
-    std::cout << text << std::flush;
-  });
+  absl::Status tailed =
+      cluster.jobs->Tail(id, [](std::string_view text) { std::cout << text << std::flush; });
   if (!tailed.ok()) Fail(tailed);
   int code = PrintOutcome(id, AwaitTerminal(*cluster.jobs, id), /*stop_asked=*/false);
   std::cout << std::flush;
@@ -211,9 +208,8 @@ void RunLogs(const std::string& address, const std::string& id, bool follow) {
     std::cout << OrFail(cluster.jobs->Logs(id)) << std::flush;
     return;
   }
-  absl::Status tailed = cluster.jobs->Tail(id, [](std::string_view text) {
-    std::cout << text << std::flush;
-  });
+  absl::Status tailed =
+      cluster.jobs->Tail(id, [](std::string_view text) { std::cout << text << std::flush; });
   if (!tailed.ok()) Fail(tailed);
 }
 
@@ -231,8 +227,7 @@ void RunStop(const std::string& address, const std::string& id, bool no_wait) {
     std::cout << "Stop requested for job '" << id << "'\n";
     return;
   }
-  std::cout << "Waiting for job '" << id << "' to exit (disable with --no-wait):\n"
-            << std::flush;
+  std::cout << "Waiting for job '" << id << "' to exit (disable with --no-wait):\n" << std::flush;
   int code = PrintOutcome(id, AwaitTerminal(*cluster.jobs, id), /*stop_asked=*/true);
   if (code != 0) throw CLI::RuntimeError(code);
 }
@@ -286,16 +281,16 @@ void AddJobCommands(CLI::App& app) {
   auto* submit = job->add_subcommand(
       "submit", "Run a command on the cluster as a job: moray job submit [options] -- COMMAND...");
   AddAddressOption(submit, &submit_options->address);
-  AddTextOption(submit, "--working-dir", "Local directory uploaded as the job's working_dir",
-                "DIR", &submit_options->working_dir);
+  AddTextOption(submit, "--working-dir", "Local directory uploaded as the job's working_dir", "DIR",
+                &submit_options->working_dir);
   AddOption(submit, "--runtime-env-json", "The job's runtime env as a JSON object", "JSON",
             [submit_options](std::string_view text) -> absl::Status {
               auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
               if (json.is_discarded() || !json.is_object()) {
-                return absl::InvalidArgumentError(absl::StrCat(
-                    "--runtime-env-json must be a JSON object such as "
-                    "'{\"env_vars\": {\"A\": \"1\"}}', not ",
-                    QuoteValue(text)));
+                return absl::InvalidArgumentError(
+                    absl::StrCat("--runtime-env-json must be a JSON object such as "
+                                 "'{\"env_vars\": {\"A\": \"1\"}}', not ",
+                                 QuoteValue(text)));
               }
               submit_options->runtime_env = std::move(json);
               return absl::OkStatus();
@@ -304,8 +299,8 @@ void AddJobCommands(CLI::App& app) {
             [submit_options](std::string_view text) -> absl::Status {
               auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
               if (json.is_discarded() || !json.is_object()) {
-                return absl::InvalidArgumentError(absl::StrCat(
-                    "--metadata-json must be a JSON object, not ", QuoteValue(text)));
+                return absl::InvalidArgumentError(
+                    absl::StrCat("--metadata-json must be a JSON object, not ", QuoteValue(text)));
               }
               submit_options->metadata_json = std::string(text);
               return absl::OkStatus();
@@ -342,18 +337,16 @@ void AddJobCommands(CLI::App& app) {
   AddAddressOption(logs, &logs_options->address);
   logs->add_option("job-id", logs_options->id, "Submission id")->required();
   logs->add_flag("-f,--follow", logs_options->flag, "Keep printing new output until the job ends");
-  logs->callback([logs_options] {
-    RunLogs(logs_options->address, logs_options->id, logs_options->flag);
-  });
+  logs->callback(
+      [logs_options] { RunLogs(logs_options->address, logs_options->id, logs_options->flag); });
 
   auto stop_options = std::make_shared<IdOptions>();
   auto* stop = job->add_subcommand("stop", "Stop a job (SIGTERM, then SIGKILL after 3 s)");
   AddAddressOption(stop, &stop_options->address);
   stop->add_option("job-id", stop_options->id, "Submission id")->required();
   stop->add_flag("--no-wait", stop_options->flag, "Return without waiting for the job to end");
-  stop->callback([stop_options] {
-    RunStop(stop_options->address, stop_options->id, stop_options->flag);
-  });
+  stop->callback(
+      [stop_options] { RunStop(stop_options->address, stop_options->id, stop_options->flag); });
 
   auto list_options = std::make_shared<IdOptions>();
   auto* list = job->add_subcommand("list", "List the cluster's jobs");
@@ -365,9 +358,7 @@ void AddJobCommands(CLI::App& app) {
   auto* remove = job->add_subcommand("delete", "Delete an ended job's record and log");
   AddAddressOption(remove, &delete_options->address);
   remove->add_option("job-id", delete_options->id, "Submission id")->required();
-  remove->callback([delete_options] {
-    RunDelete(delete_options->address, delete_options->id);
-  });
+  remove->callback([delete_options] { RunDelete(delete_options->address, delete_options->id); });
 }
 
 }  // namespace moray::cli

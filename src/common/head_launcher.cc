@@ -265,16 +265,15 @@ void StartDashboard(const HeadOptions& options, const std::string& moray, Starte
       return;
     }
   }
-  std::vector<std::string> argv = {moray, "dashboard",
-                                   absl::StrCat("--gcs-address=", head->gcs_address),
-                                   absl::StrCat("--session-dir=", head->session_dir),
-                                   absl::StrCat("--host=", options.node_ip)};
+  std::vector<std::string> argv = {
+      moray, "dashboard", absl::StrCat("--gcs-address=", head->gcs_address),
+      absl::StrCat("--session-dir=", head->session_dir), absl::StrCat("--host=", options.node_ip)};
   for (auto& arg : ServiceArgs(options, NodeService::kDashboard)) argv.push_back(arg);
   std::string log = head->session_dir + "/logs/dashboard.out";
   auto dashboard = Spawn(argv, log, options);
   if (!dashboard.ok()) {
-    head->dashboard_error = absl::StrCat("the dashboard was not started: ",
-                                         dashboard.status().message());
+    head->dashboard_error =
+        absl::StrCat("the dashboard was not started: ", dashboard.status().message());
     return;
   }
   head->dashboard_pid = dashboard->pid;

@@ -10,9 +10,9 @@
 namespace moray {
 namespace {
 
+using dashboard::DashboardOptions;
 using gcs::GcsServerOptions;
 using raylet::RayletOptions;
-using dashboard::DashboardOptions;
 
 constexpr NumberRange kPortRange{.min = 0, .max = 65535};
 constexpr NumberRange kBytes{.min = 0, .unit = "bytes"};
@@ -122,8 +122,8 @@ const NodeOption kNodeOptions[] = {
      .value_name = "PORT",
      .help = "Head: the dashboard's HTTP port (the Jobs API of `moray job`; 0: any free port)",
      .uses = kStartFlag,
-     .field = NodeField<int>{.head = &HeadOptions::dashboard_port,
-                             .dashboard = &DashboardOptions::port},
+     .field =
+         NodeField<int>{.head = &HeadOptions::dashboard_port, .dashboard = &DashboardOptions::port},
      .range = kPortRange,
      .show_default = true},
     {.name = "--include-dashboard",
@@ -238,9 +238,12 @@ bool NodeOption::Feeds(NodeService service) const {
   return std::visit(
       [&](const auto& f) {
         switch (service) {
-          case NodeService::kGcs: return f.gcs != nullptr;
-          case NodeService::kRaylet: return f.raylet != nullptr;
-          case NodeService::kDashboard: return f.dashboard != nullptr;
+          case NodeService::kGcs:
+            return f.gcs != nullptr;
+          case NodeService::kRaylet:
+            return f.raylet != nullptr;
+          case NodeService::kDashboard:
+            return f.dashboard != nullptr;
         }
         return false;
       },

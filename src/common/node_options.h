@@ -88,12 +88,13 @@ struct NodeField {
 using ResourceAmounts = std::map<std::string, double>;
 using NodeLabels = std::map<std::string, std::string>;
 
-// The value's kind follows the field's type: bool is true or false, int and int64_t are whole numbers in `range`, double
-// a number in `range`, std::string non-empty text, ResourceAmounts a JSON object of numbers
-// (ParseResourcesJson), NodeLabels a JSON object of strings (ParseLabelsJson).
-using NodeFieldRef = std::variant<NodeField<bool>, NodeField<int>, NodeField<int64_t>, NodeField<double>,
-                                  NodeField<std::string>, NodeField<ResourceAmounts>,
-                                  NodeField<NodeLabels>>;
+// The value's kind follows the field's type: bool is true or false, int and int64_t are whole
+// numbers in `range`, double a number in `range`, std::string non-empty text, ResourceAmounts a
+// JSON object of numbers (ParseResourcesJson), NodeLabels a JSON object of strings
+// (ParseLabelsJson).
+using NodeFieldRef =
+    std::variant<NodeField<bool>, NodeField<int>, NodeField<int64_t>, NodeField<double>,
+                 NodeField<std::string>, NodeField<ResourceAmounts>, NodeField<NodeLabels>>;
 
 struct NodeOption {
   std::string_view name;        // "--port"

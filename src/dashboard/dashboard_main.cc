@@ -13,13 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "dashboard/http_auth.h"
-#include "jobs/working_dir.h"
-#include "runtime_env/package_store.h"
 #include "gcs/gcs_client.h"
 #include "httplib.h"
 #include "jobs/job_http.h"
 #include "jobs/job_store.h"
 #include "jobs/job_supervisor.h"
+#include "jobs/working_dir.h"
+#include "runtime_env/package_store.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::dashboard {
@@ -85,15 +85,16 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   if (!gcs.ok()) return Fail(options, std::string(gcs.status().message()));
 
   jobs::GcsJobStore store(gcs->get());
-  jobs::JobSupervisor supervisor(
-      {.session_dir = options.session_dir,
-       .gcs_address = options.gcs_address,
-       .store = &store,
-       .prepare_working_dir =
-           [&](const std::string& uri) {
-             return jobs::FetchWorkingDir(**gcs, uri, options.session_dir + "/runtime_resources/pkg");
-           },
-       .cluster_cpus = [&] { return ClusterCpus(**gcs); }});
+  jobs::JobSupervisor supervisor({.session_dir = options.session_dir,
+                                  .gcs_address = options.gcs_address,
+                                  .store = &store,
+                                  .prepare_working_dir =
+                                      [&](const std::string& uri) {
+                                        return jobs::FetchWorkingDir(
+                                            **gcs, uri,
+                                            options.session_dir + "/runtime_resources/pkg");
+                                      },
+                                  .cluster_cpus = [&] { return ClusterCpus(**gcs); }});
   if (auto recovered = supervisor.Recover(); !recovered.ok()) {
     spdlog::warn("could not read earlier jobs: {}", recovered.ToString());
   }
@@ -121,8 +122,7 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
                                       std::strerror(errno)));
   }
   const std::string address = absl::StrCat(options.host, ":", port);
-  if (auto put = (*gcs)->KvPut(kClusterNamespace, kDashboardAddressKey, address, true);
-      !put.ok()) {
+  if (auto put = (*gcs)->KvPut(kClusterNamespace, kDashboardAddressKey, address, true); !put.ok()) {
     return Fail(options, absl::StrCat("cannot record the dashboard's address in the GCS: ",
                                       put.status().message()));
   }

@@ -12,12 +12,18 @@ absl::Status FromHttp(int status, const std::string& body) {
                             ? json["error"].get<std::string>()
                             : absl::StrCat("HTTP ", status, ": ", body);
   switch (status) {
-    case 400: return absl::InvalidArgumentError(message);
-    case 401: return absl::UnauthenticatedError(message);
-    case 403: return absl::PermissionDeniedError(message);
-    case 404: return absl::NotFoundError(message);
-    case 503: return absl::UnavailableError(message);
-    default: return absl::InternalError(message);
+    case 400:
+      return absl::InvalidArgumentError(message);
+    case 401:
+      return absl::UnauthenticatedError(message);
+    case 403:
+      return absl::PermissionDeniedError(message);
+    case 404:
+      return absl::NotFoundError(message);
+    case 503:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InternalError(message);
   }
 }
 
@@ -40,14 +46,14 @@ absl::StatusOr<nlohmann::json> JobClient::Call(const std::string& method, const 
                            : method == "DELETE" ? http_->Delete(path)
                                                 : http_->Post(path, body, "application/json");
   if (!result) {
-    return absl::UnavailableError(absl::StrCat("could not reach the Moray dashboard at ",
-                                               base_url_, ": ", httplib::to_string(result.error())));
+    return absl::UnavailableError(absl::StrCat("could not reach the Moray dashboard at ", base_url_,
+                                               ": ", httplib::to_string(result.error())));
   }
   if (result->status != 200) return FromHttp(result->status, result->body);
   nlohmann::json json = nlohmann::json::parse(result->body, nullptr, false);
   if (json.is_discarded()) {
-    return absl::InternalError(absl::StrCat("the dashboard at ", base_url_,
-                                            " answered something that is not JSON"));
+    return absl::InternalError(
+        absl::StrCat("the dashboard at ", base_url_, " answered something that is not JSON"));
   }
   return json;
 }
@@ -96,9 +102,9 @@ absl::Status JobClient::Tail(const std::string& id,
         return true;
       });
   if (!result) {
-    return absl::UnavailableError(absl::StrCat("lost the Moray dashboard at ", base_url_,
-                                               " while following the logs: ",
-                                               httplib::to_string(result.error())));
+    return absl::UnavailableError(
+        absl::StrCat("lost the Moray dashboard at ", base_url_,
+                     " while following the logs: ", httplib::to_string(result.error())));
   }
   if (status != 200) return FromHttp(status, error_body.empty() ? result->body : error_body);
   return absl::OkStatus();
@@ -127,9 +133,10 @@ absl::Status JobClient::UploadPackage(const std::string& hash, const std::string
   if (!token_.empty()) client.set_bearer_token_auth(token_);
   httplib::Result put = client.Put(path, bytes, "application/octet-stream");
   if (!put) {
-    return absl::UnavailableError(absl::StrCat("could not upload the working_dir to the Moray "
-                                               "dashboard at ", base_url_, ": ",
-                                               httplib::to_string(put.error())));
+    return absl::UnavailableError(
+        absl::StrCat("could not upload the working_dir to the Moray "
+                     "dashboard at ",
+                     base_url_, ": ", httplib::to_string(put.error())));
   }
   if (put->status != 200) return FromHttp(put->status, put->body);
   return absl::OkStatus();

@@ -47,9 +47,8 @@ absl::StatusOr<SubmitRequest> ParseSubmit(const std::string& body) {
     }
     request.entrypoint_num_cpus = json["entrypoint_num_cpus"].get<double>();
   }
-  for (const char* unsupported :
-       {"entrypoint_num_gpus", "entrypoint_memory", "entrypoint_resources",
-        "entrypoint_label_selector"}) {
+  for (const char* unsupported : {"entrypoint_num_gpus", "entrypoint_memory",
+                                  "entrypoint_resources", "entrypoint_label_selector"}) {
     if (json.contains(unsupported) && !json[unsupported].is_null() &&
         !(json[unsupported].is_number() && json[unsupported].get<double>() == 0) &&
         !(json[unsupported].is_object() && json[unsupported].empty())) {
@@ -152,29 +151,29 @@ void SetError(httplib::Response& response, const absl::Status& status) {
 
 void AddPackageRoutes(httplib::Server& server, runtime_env::KvAccess& kv) {
   runtime_env::KvAccess* store = &kv;
-  server.Get(R"(/api/packages/([0-9a-f]{64}))", [store](const httplib::Request& req,
-                                                        httplib::Response& res) {
-    auto has = runtime_env::HasPackage(*store, req.matches[1].str());
-    if (!has.ok()) return SetError(res, has.status());
-    if (!*has) {
-      return SetError(res, absl::NotFoundError("no package " + req.matches[1].str()));
-    }
-    SetJson(res, {{"exists", true}});
-  });
+  server.Get(R"(/api/packages/([0-9a-f]{64}))",
+             [store](const httplib::Request& req, httplib::Response& res) {
+               auto has = runtime_env::HasPackage(*store, req.matches[1].str());
+               if (!has.ok()) return SetError(res, has.status());
+               if (!*has) {
+                 return SetError(res, absl::NotFoundError("no package " + req.matches[1].str()));
+               }
+               SetJson(res, {{"exists", true}});
+             });
   server.Put(R"(/api/packages/([0-9a-f]{64}))", [store](const httplib::Request& req,
                                                         httplib::Response& res) {
     const std::string hash = req.matches[1];
     if (runtime_env::Sha256Hex(req.body) != hash) {
-      return SetError(res, absl::InvalidArgumentError(absl::StrCat(
-                               "the uploaded bytes do not hash to ", hash)));
+      return SetError(res, absl::InvalidArgumentError(
+                               absl::StrCat("the uploaded bytes do not hash to ", hash)));
     }
     const bool gzip = req.body.size() >= 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
     const bool zip = req.body.size() >= 2 && req.body[0] == 'P' && req.body[1] == 'K';
     if (!gzip && !zip) {
       return SetError(res, absl::InvalidArgumentError("a package is a .tar.gz or .zip archive"));
     }
-    runtime_env::Package package{.hash = hash, .format = gzip ? "tar.gz" : "zip",
-                                 .bytes = req.body};
+    runtime_env::Package package{
+        .hash = hash, .format = gzip ? "tar.gz" : "zip", .bytes = req.body};
     // The submitter's ref (no Ray job yet), as `moray job submit` records it through the GCS.
     if (auto up = runtime_env::UploadPackage(*store, package, JobId()); !up.ok()) {
       return SetError(res, up);
@@ -203,40 +202,37 @@ void AddJobRoutes(httplib::Server& server, JobSupervisor& supervisor,
     for (const JobRecord& job : *list) body.push_back(ToJson(job));
     SetJson(res, body);
   });
-  server.Get(R"(/api/jobs/([^/]+)/?)", [jobs](const httplib::Request& req,
-                                              httplib::Response& res) {
+  server.Get(R"(/api/jobs/([^/]+)/?)", [jobs](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs->Get(req.matches[1]);
     if (!job.ok()) return SetError(res, job.status());
     SetJson(res, ToJson(*job));
   });
-  server.Get(R"(/api/jobs/([^/]+)/logs/?)", [jobs](const httplib::Request& req,
-                                                   httplib::Response& res) {
-    auto logs = jobs->Logs(req.matches[1]);
-    if (!logs.ok()) return SetError(res, logs.status());
-    SetJson(res, {{"logs", *logs}});
-  });
-  server.Get(R"(/api/jobs/([^/]+)/logs/tail/?)",
-             [jobs, stopping](const httplib::Request& req, httplib::Response& res) {
-               const std::string id = req.matches[1];
-               if (auto job = jobs->Get(id); !job.ok()) return SetError(res, job.status());
-               auto tail = std::make_shared<LogTail>(*jobs, id, stopping);
-               res.set_chunked_content_provider(
-                   "text/plain", [tail](size_t, httplib::DataSink& sink) {
-                     return tail->Next(sink);
-                   });
+  server.Get(R"(/api/jobs/([^/]+)/logs/?)",
+             [jobs](const httplib::Request& req, httplib::Response& res) {
+               auto logs = jobs->Logs(req.matches[1]);
+               if (!logs.ok()) return SetError(res, logs.status());
+               SetJson(res, {{"logs", *logs}});
              });
-  server.Post(R"(/api/jobs/([^/]+)/stop/?)", [jobs](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    auto stopped = jobs->Stop(req.matches[1]);
-    if (!stopped.ok()) return SetError(res, stopped.status());
-    SetJson(res, {{"stopped", *stopped}});
+  server.Get(R"(/api/jobs/([^/]+)/logs/tail/?)", [jobs, stopping](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (auto job = jobs->Get(id); !job.ok()) return SetError(res, job.status());
+    auto tail = std::make_shared<LogTail>(*jobs, id, stopping);
+    res.set_chunked_content_provider(
+        "text/plain", [tail](size_t, httplib::DataSink& sink) { return tail->Next(sink); });
   });
-  server.Delete(R"(/api/jobs/([^/]+)/?)", [jobs](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    auto deleted = jobs->Delete(req.matches[1]);
-    if (!deleted.ok()) return SetError(res, deleted.status());
-    SetJson(res, {{"deleted", *deleted}});
-  });
+  server.Post(R"(/api/jobs/([^/]+)/stop/?)",
+              [jobs](const httplib::Request& req, httplib::Response& res) {
+                auto stopped = jobs->Stop(req.matches[1]);
+                if (!stopped.ok()) return SetError(res, stopped.status());
+                SetJson(res, {{"stopped", *stopped}});
+              });
+  server.Delete(R"(/api/jobs/([^/]+)/?)",
+                [jobs](const httplib::Request& req, httplib::Response& res) {
+                  auto deleted = jobs->Delete(req.matches[1]);
+                  if (!deleted.ok()) return SetError(res, deleted.status());
+                  SetJson(res, {{"deleted", *deleted}});
+                });
 }
 
 }  // namespace moray::jobs

@@ -74,16 +74,16 @@ absl::StatusOr<JobRecord> JobFromJson(const nlohmann::json& json) {
   std::string status;
   int exit_code = 0;
   bool has_exit = json.contains("driver_exit_code") && !json["driver_exit_code"].is_null();
-  for (absl::Status s : {Read(json, "submission_id", &job.submission_id),
-                         Read(json, "status", &status), Read(json, "entrypoint", &job.entrypoint),
-                         Read(json, "message", &job.message, false),
-                         Read(json, "error_type", &job.error_type, false),
-                         Read(json, "start_time", &job.start_time_ms, false),
-                         Read(json, "end_time", &job.end_time_ms, false),
-                         Read(json, "metadata", &job.metadata, false),
-                         Read(json, "runtime_env", &job.runtime_env, false),
-                         Read(json, "driver_exit_code", &exit_code, false),
-                         Read(json, "entrypoint_num_cpus", &job.entrypoint_num_cpus, false)}) {
+  for (absl::Status s :
+       {Read(json, "submission_id", &job.submission_id), Read(json, "status", &status),
+        Read(json, "entrypoint", &job.entrypoint), Read(json, "message", &job.message, false),
+        Read(json, "error_type", &job.error_type, false),
+        Read(json, "start_time", &job.start_time_ms, false),
+        Read(json, "end_time", &job.end_time_ms, false),
+        Read(json, "metadata", &job.metadata, false),
+        Read(json, "runtime_env", &job.runtime_env, false),
+        Read(json, "driver_exit_code", &exit_code, false),
+        Read(json, "entrypoint_num_cpus", &job.entrypoint_num_cpus, false)}) {
     if (!s.ok()) return s;
   }
   auto parsed = ParseJobStatus(status);

@@ -30,7 +30,7 @@ struct JobRecord {
   JobStatus status = JobStatus::kPending;
   std::string entrypoint;
   std::string message;
-  std::string error_type;  // Ray's names: JOB_ENTRYPOINT_COMMAND_ERROR, ...; empty: none
+  std::string error_type;     // Ray's names: JOB_ENTRYPOINT_COMMAND_ERROR, ...; empty: none
   int64_t start_time_ms = 0;  // submission time (Unix ms)
   int64_t end_time_ms = 0;    // 0 until terminal
   nlohmann::json metadata = nlohmann::json::object();     // string -> string

@@ -9,8 +9,7 @@ namespace {
 constexpr const char* kSupported = "env_vars, working_dir, excludes, config";
 
 absl::Status Wrong(const std::string& field, const char* want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("runtime env field '", field, "' must be ", want));
+  return absl::InvalidArgumentError(absl::StrCat("runtime env field '", field, "' must be ", want));
 }
 
 // "${A}x${B}" with A, B looked up; an unterminated "${" stays as written.

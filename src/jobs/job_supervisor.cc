@@ -130,8 +130,8 @@ void JobSupervisor::Launch(const std::string& id) {
     env = jobs_[id].record.runtime_env;
   }
   absl::Status started = absl::OkStatus();
-  std::string cwd = options_.default_cwd.empty() ? fs::current_path().string()
-                                                 : options_.default_cwd;
+  std::string cwd =
+      options_.default_cwd.empty() ? fs::current_path().string() : options_.default_cwd;
   std::string error_type = "JOB_ENTRYPOINT_COMMAND_START_ERROR";
   if (env.contains("working_dir")) {
     const std::string uri = env["working_dir"].get<std::string>();
@@ -142,9 +142,8 @@ void JobSupervisor::Launch(const std::string& id) {
     if (dir.ok()) {
       cwd = *dir;
     } else {
-      started = absl::Status(dir.status().code(),
-                             absl::StrCat("could not set up working_dir ", uri, ": ",
-                                          dir.status().message()));
+      started = absl::Status(dir.status().code(), absl::StrCat("could not set up working_dir ", uri,
+                                                               ": ", dir.status().message()));
       error_type = "RUNTIME_ENV_SETUP_FAILED";
     }
   }

@@ -33,8 +33,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,8 +47,8 @@
 namespace moray::jobs {
 
 struct JobSupervisorOptions {
-  std::string session_dir;  // logs go to <session_dir>/logs
-  std::string gcs_address;  // RAY_ADDRESS of every entrypoint
+  std::string session_dir;    // logs go to <session_dir>/logs
+  std::string gcs_address;    // RAY_ADDRESS of every entrypoint
   JobStore* store = nullptr;  // borrowed; must outlive the supervisor
   // A pkg:// working_dir to a local directory holding its files (downloaded and unpacked once).
   // Unset: a job with a working_dir fails to start, saying so.
@@ -56,7 +56,7 @@ struct JobSupervisorOptions {
   // The cluster's total CPUs (alive nodes), to refuse an entrypoint_num_cpus no node set has.
   // Unset: not checked.
   std::function<absl::StatusOr<double>()> cluster_cpus;
-  std::string default_cwd;  // empty: the supervisor's current directory
+  std::string default_cwd;                       // empty: the supervisor's current directory
   absl::Duration stop_grace = absl::Seconds(3);  // SIGTERM to SIGKILL
 };
 
@@ -131,7 +131,7 @@ class JobSupervisor {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, Job> jobs_;  // every job this supervisor accepted
-  int launching_ = 0;  // Launch threads (detached) not yet done
+  int launching_ = 0;                // Launch threads (detached) not yet done
   bool shutting_down_ = false;
   int wake_fd_ = -1;  // eventfd: the monitor re-reads its work
   std::thread monitor_;

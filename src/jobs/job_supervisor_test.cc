@@ -67,8 +67,9 @@ class JobSupervisorTest : public ::testing::Test {
 TEST_F(JobSupervisorTest, RunsTheEntrypointWithTheJobsVariablesAndRecordsSuccess) {
   setenv("MORAY_JOBS_TEST_OUTER", "outer", 1);
   auto& jobs = Make();
-  auto id = jobs.Submit({.entrypoint = "echo hello $A $RAY_ADDRESS; echo \"$MORAY_JOB_RUNTIME_ENV\"",
-                         .runtime_env = {{"env_vars", {{"A", "a-${MORAY_JOBS_TEST_OUTER}"}}}}});
+  auto id =
+      jobs.Submit({.entrypoint = "echo hello $A $RAY_ADDRESS; echo \"$MORAY_JOB_RUNTIME_ENV\"",
+                   .runtime_env = {{"env_vars", {{"A", "a-${MORAY_JOBS_TEST_OUTER}"}}}}});
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->rfind("raysubmit_", 0), 0u);
   JobRecord job = AwaitEnd(*id);
@@ -77,7 +78,8 @@ TEST_F(JobSupervisorTest, RunsTheEntrypointWithTheJobsVariablesAndRecordsSuccess
   EXPECT_GT(job.end_time_ms, 0);
   auto logs = jobs.Logs(*id);
   ASSERT_TRUE(logs.ok());
-  EXPECT_EQ(*logs, "hello a-outer 127.0.0.1:1\n{\"env_vars\":{\"A\":\"a-${MORAY_JOBS_TEST_OUTER}\"}}\n");
+  EXPECT_EQ(*logs,
+            "hello a-outer 127.0.0.1:1\n{\"env_vars\":{\"A\":\"a-${MORAY_JOBS_TEST_OUTER}\"}}\n");
   EXPECT_TRUE(fs::exists(dir_ + "/logs/job-driver-" + *id + ".log"));
   // The store holds the final state.
   auto stored = store_.Get(*id);
@@ -130,7 +132,8 @@ TEST_F(JobSupervisorTest, StopEndsTheWholeTreeEvenProcessesThatLeftTheGroup) {
 TEST_F(JobSupervisorTest, StopKillsWhatIgnoresSigtermAfterTheGrace) {
   auto& jobs = Make({.stop_grace = absl::Milliseconds(300)});
   const std::string ready = dir_ + "/ready";
-  auto id = jobs.Submit({.entrypoint = "trap '' TERM; touch " + ready + "; while :; do sleep 1; done"});
+  auto id =
+      jobs.Submit({.entrypoint = "trap '' TERM; touch " + ready + "; while :; do sleep 1; done"});
   ASSERT_TRUE(id.ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
@@ -179,12 +182,13 @@ TEST_F(JobSupervisorTest, DeleteOnlyEndedJobs) {
 TEST_F(JobSupervisorTest, RunsInThePreparedWorkingDirOrFailsSayingWhy) {
   fs::create_directories(dir_ + "/pkg/abc");
   std::ofstream(dir_ + "/pkg/abc/data.txt") << "from the package\n";
-  auto& jobs = Make({.prepare_working_dir = [this](const std::string& uri)
-                         -> absl::StatusOr<std::string> {
-    if (uri == "pkg://abc") return dir_ + "/pkg/abc";
-    return absl::NotFoundError("no package " + uri);
-  }});
-  auto id = jobs.Submit({.entrypoint = "cat data.txt", .runtime_env = {{"working_dir", "pkg://abc"}}});
+  auto& jobs =
+      Make({.prepare_working_dir = [this](const std::string& uri) -> absl::StatusOr<std::string> {
+        if (uri == "pkg://abc") return dir_ + "/pkg/abc";
+        return absl::NotFoundError("no package " + uri);
+      }});
+  auto id =
+      jobs.Submit({.entrypoint = "cat data.txt", .runtime_env = {{"working_dir", "pkg://abc"}}});
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(AwaitEnd(*id).status, JobStatus::kSucceeded);
   EXPECT_EQ(*jobs.Logs(*id), "from the package\n");
@@ -197,8 +201,9 @@ TEST_F(JobSupervisorTest, RunsInThePreparedWorkingDirOrFailsSayingWhy) {
 }
 
 TEST_F(JobSupervisorTest, RecoverFailsJobsWhoseSupervisorIsGoneAndShutdownStopsRunningOnes) {
-  ASSERT_TRUE(store_.Put({.submission_id = "orphan", .status = JobStatus::kRunning,
-                          .entrypoint = "x"}).ok());
+  ASSERT_TRUE(
+      store_.Put({.submission_id = "orphan", .status = JobStatus::kRunning, .entrypoint = "x"})
+          .ok());
   auto& jobs = Make();
   ASSERT_TRUE(jobs.Recover().ok());
   JobRecord orphan = *jobs.Get("orphan");
