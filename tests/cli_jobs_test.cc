@@ -260,4 +260,30 @@ TEST_F(CliJobsTest, AClusterWithoutADashboardSaysSo) {
   EXPECT_NE(list.err.find("has no dashboard"), std::string::npos) << list.err;
 }
 
+TEST_F(CliJobsTest, ADashboardPortInUseIsAWarningAndTheClusterStillStarts) {
+  moray::testing::ListeningSocket held;
+  ASSERT_TRUE(held.listening());
+  CommandResult started =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1",
+                "--dashboard-port=" + std::to_string(held.port())});
+  EXPECT_EQ(started.exit_code, 0) << started.out << started.err;
+  EXPECT_FALSE(moray::testing::GcsAddressOf(started).empty());
+  EXPECT_EQ(started.out.find("Dashboard:"), std::string::npos);
+  EXPECT_NE(started.err.find("WARNING: the dashboard was not started: port " +
+                             std::to_string(held.port())),
+            std::string::npos)
+      << started.err;
+  // The dashboard's options are the head's.
+  CommandResult joining =
+      RunMoray({"start", "--address=127.0.0.1:1", "--dashboard-port=0"});
+  EXPECT_EQ(joining.exit_code, 2);
+  EXPECT_NE(joining.err.find("--dashboard-port is for the head node"), std::string::npos)
+      << joining.err;
+  CommandResult bad = RunMoray({"start", "--head", "--include-dashboard=maybe"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--include-dashboard must be one of true or false, not 'maybe'"),
+            std::string::npos)
+      << bad.err;
+}
+
 }  // namespace
