@@ -263,9 +263,8 @@ TEST_F(CliJobsTest, AClusterWithoutADashboardSaysSo) {
 TEST_F(CliJobsTest, ADashboardPortInUseIsAWarningAndTheClusterStillStarts) {
   moray::testing::ListeningSocket held;
   ASSERT_TRUE(held.listening());
-  CommandResult started =
-      RunMoray({"start", "--head", "--port=0", "--num-cpus=1",
-                "--dashboard-port=" + std::to_string(held.port())});
+  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=1",
+                                    "--dashboard-port=" + std::to_string(held.port())});
   EXPECT_EQ(started.exit_code, 0) << started.out << started.err;
   EXPECT_FALSE(moray::testing::GcsAddressOf(started).empty());
   EXPECT_EQ(started.out.find("Dashboard:"), std::string::npos);
@@ -274,8 +273,7 @@ TEST_F(CliJobsTest, ADashboardPortInUseIsAWarningAndTheClusterStillStarts) {
             std::string::npos)
       << started.err;
   // The dashboard's options are the head's.
-  CommandResult joining =
-      RunMoray({"start", "--address=127.0.0.1:1", "--dashboard-port=0"});
+  CommandResult joining = RunMoray({"start", "--address=127.0.0.1:1", "--dashboard-port=0"});
   EXPECT_EQ(joining.exit_code, 2);
   EXPECT_NE(joining.err.find("--dashboard-port is for the head node"), std::string::npos)
       << joining.err;
