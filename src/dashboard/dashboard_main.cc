@@ -25,6 +25,8 @@
 namespace moray::dashboard {
 namespace {
 
+constexpr size_t kHttpThreads = 32;
+
 int g_signal_pipe[2] = {-1, -1};
 
 void OnSignal(int signo) {
@@ -101,6 +103,9 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
 
   std::atomic<bool> stopping{false};
   httplib::Server server;
+  // A log tail holds a worker while its job runs: more workers than httplib's default (8), so a
+  // few followers never starve the other requests.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server.set_pre_routing_handler([&auth](const httplib::Request& req, httplib::Response& res) {
     auto failure = CheckBearer(auth, req.get_header_value("Authorization"));
     if (!failure) return httplib::Server::HandlerResponse::Unhandled;
