@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache mold
   libprotobuf-dev protobuf-compiler
-  libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
   libssl-dev openssl zlib1g-dev iproute2 nftables procps
 )

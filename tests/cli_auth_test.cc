@@ -211,7 +211,8 @@ TEST(StartAuthTest, StartHeadCreatesTheTokenAndShowsItNowhere) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   const auto sessions_before = SessionDirs();
-  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=1"});
+  CommandResult started =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   EXPECT_NE(started.out.find("Created a cluster auth token in " + TokenFileOf(home) +
                              " (mode 0600); drivers and the CLI of this user find it there.\n"),
@@ -242,7 +243,7 @@ TEST(StartAuthTest, StartHeadCreatesTheTokenAndShowsItNowhere) {
     ASSERT_GT(worker_pid, 0);
     ExpectTokenInEnvironmentOnly(worker_pid, token);
     const auto services = PidsOf(session);
-    ASSERT_EQ(services.size(), 2u);
+    ASSERT_EQ(services.size(), 3u);  // GCS, raylet, dashboard
     for (pid_t pid : services) ExpectTokenInEnvironmentOnly(pid, token);
     ray::Shutdown();
   }
@@ -285,7 +286,8 @@ TEST(StartAuthTest, DisabledAuthWritesNoTokenAndWarnsOffLoopback) {
   const std::string home = FreshHome();
   ScopedEnv env("HOME", home);
   ScopedEnv disabled("RAY_AUTH_MODE", "disabled");
-  CommandResult local = RunMoray({"start", "--head", "--port=0", "--num-cpus=1"});
+  CommandResult local =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=1", "--dashboard-port=0"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_EQ(local.err.find("WARNING"), std::string::npos) << local.err;
   EXPECT_EQ(local.out.find("auth token"), std::string::npos) << local.out;
@@ -295,7 +297,7 @@ TEST(StartAuthTest, DisabledAuthWritesNoTokenAndWarnsOffLoopback) {
   const std::string ip = NonLoopbackAddress();
   if (ip.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
   CommandResult open = RunMoray({"start", "--head", "--port=0", "--num-cpus=1",
-                                 "--node-ip-address=" + ip});
+                                 "--dashboard-port=0", "--node-ip-address=" + ip});
   ASSERT_EQ(open.exit_code, 0) << open.err;
   EXPECT_NE(open.err.find("WARNING: authentication is disabled (RAY_AUTH_MODE=disabled) and "
                           "services listen on " + ip + ":\n  anyone who can reach these ports "

@@ -286,7 +286,8 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
       {{"summary"},
        "moray summary: the resource argument is missing (`moray summary --help` shows the "
        "usage)"},
-      {{"get", "tasks"}, "moray get: the id argument is missing (`moray get --help` shows the usage)"},
+      {{"get", "tasks"},
+       "moray get: the id argument is missing (`moray get --help` shows the usage)"},
       {{"raylet", "--node-manager-port=x", "--gcs-address=127.0.0.1:1", "--session-dir=/nope"},
        "moray raylet: --node-manager-port must be a whole number from 0 to 65535, not 'x'"},
       {{"raylet", "--session-dir=/nope"}, "moray raylet: --gcs-address is required"},
@@ -298,9 +299,10 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
        "moray worker: unknown option --bogus (`moray worker --help` shows the usage)"},
       {{"frobnicate"},
        "moray: unknown command 'frobnicate'; the commands are start, stop, list, get, summary, "
-       "status and get-auth-token"},
-      {{}, "moray: give a command: start, stop, list, get, summary, status or get-auth-token "
-           "(`moray --help` describes them)"},
+       "status, job and get-auth-token"},
+      {{},
+       "moray: give a command: start, stop, list, get, summary, status, job or get-auth-token "
+       "(`moray --help` describes them)"},
       {{"get-auth-token", "--force"},
        "moray get-auth-token: unknown option --force (`moray get-auth-token --help` shows the "
        "usage)"},

@@ -511,14 +511,14 @@ TEST_F(LifecycleTest, SigkilledDriverLeavesNothingBehind) {
 // ends all of it, workers included.
 TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop) {
   auto sessions_before = SessionDirs();
-  auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
+  auto started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2", "--dashboard-port=0"});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(started.out, m, std::regex("GCS address: (\\S+)")));
   const std::string address = m[1];
   std::string session = NewSession(sessions_before);
   auto services = ServicesOf(session);
-  ASSERT_EQ(services.size(), 2u);
+  ASSERT_EQ(services.size(), 3u);  // GCS, raylet, dashboard
   const pid_t raylet = services["raylet"];
   // A second head on the same port fails with the reason in one line, leaves the first one alone
   // and makes no session of its own.
@@ -528,7 +528,7 @@ TEST_F(LifecycleTest, DriversJoinAStartedClusterWhichOutlivesThemUntilMorayStop)
             std::string::npos)
       << twice.err;
   EXPECT_EQ(std::count(twice.err.begin(), twice.err.end(), '\n'), 1) << twice.err;
-  EXPECT_EQ(Others().size(), 2u) << Describe(Others());
+  EXPECT_EQ(Others().size(), 3u) << Describe(Others());
   size_t sessions = SessionDirs().size();
   EXPECT_EQ(sessions, sessions_before.size() + 1);
 

@@ -210,7 +210,8 @@ std::string GcsAddressOf(const CommandResult& started) {
 }
 
 std::string StartHead(std::string* error) {
-  CommandResult started = RunMoray({"start", "--head", "--port=0", "--num-cpus=2"});
+  CommandResult started =
+      RunMoray({"start", "--head", "--port=0", "--num-cpus=2", "--dashboard-port=0"});
   std::string address = started.exit_code == 0 ? GcsAddressOf(started) : "";
   if (address.empty()) *error = started.out + started.err;
   return address;

@@ -44,8 +44,8 @@ struct CommandResult {
 CommandResult RunMoray(const std::vector<std::string>& args);
 // The GCS address `moray start --head` printed ("GCS address: ..."), or "" if it printed none.
 std::string GcsAddressOf(const CommandResult& started);
-// `moray start --head --port=0 --num-cpus=2` for a test: the GCS address, or "" with what the
-// command printed in `*error`.
+// `moray start --head --port=0 --num-cpus=2 --dashboard-port=0` for a test: the GCS address, or ""
+// with what the command printed in `*error`.
 std::string StartHead(std::string* error);
 // Runs any command line through /bin/sh.
 CommandResult RunShell(const std::string& command);

@@ -1,16 +1,18 @@
 // Every TCP port a real cluster listens on — the GCS, the raylets, the workers, the driver —
 // refuses a client without the cluster's token and one with a wrong token, and lets in one with
 // the right token (issue 11). The ports are found from the system (ss), not from what Moray says
-// it listens on, so a port nobody thought of is probed too.
-#include <fstream>
+// it listens on, so a port nobody thought of is probed too. The dashboard's port speaks HTTP: it
+// answers 401 without the token, 403 with a wrong one, and serves the right one.
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "ray/api.h"
 #include "rpc/auth.h"
 #include "tests/cluster/local_cluster.h"
@@ -75,8 +77,22 @@ TEST(WireAuthTest, EveryListeningPortRefusesAMissingOrWrongTokenAndServesTheRigh
   const std::string token = moray::rpc::LoadAuthConfig()->token;
   ASSERT_FALSE(token.empty());
   std::printf("probing %zu listening ports\n", ports.size());
+  ASSERT_FALSE(cluster.dashboard().empty());
+  const int dashboard_port =
+      std::stoi(cluster.dashboard().substr(cluster.dashboard().rfind(':') + 1));
   for (const auto& [ip, port] : ports) {
     SCOPED_TRACE(ip + ":" + std::to_string(port));
+    if (port == dashboard_port) {
+      httplib::Client http(cluster.dashboard());
+      auto none = http.Get("/api/jobs/");
+      auto wrong = http.Get("/api/jobs/", {{"Authorization", "Bearer wrong-token"}});
+      auto right = http.Get("/api/jobs/", {{"Authorization", "Bearer " + token}});
+      ASSERT_TRUE(none && wrong && right);
+      EXPECT_EQ(none->status, 401);
+      EXPECT_EQ(wrong->status, 403);
+      EXPECT_EQ(right->status, 200);
+      continue;
+    }
     EXPECT_EQ(Probe(ip, port, "WIRE_PROBE_TOKEN=").rfind("UNAUTHENTICATED", 0), 0u);
     EXPECT_EQ(Probe(ip, port, "WIRE_PROBE_TOKEN=wrong-token").rfind("UNAUTHENTICATED", 0), 0u);
     const std::string served = Probe(ip, port, "WIRE_PROBE_TOKEN=" + token);

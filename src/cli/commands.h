@@ -10,6 +10,8 @@ void AddStartStopCommands(CLI::App& app);
 // Internal: gcs-server, raylet, worker — the processes `start` and the raylet launch
 // (service_commands.cc).
 void AddServiceCommands(CLI::App& app);
+// job submit|status|logs|stop|list|delete (job_commands.cc).
+void AddJobCommands(CLI::App& app);
 // get-auth-token (auth_commands.cc).
 void AddAuthCommands(CLI::App& app);
 

@@ -1,6 +1,7 @@
 // `moray`: the command line and every service process. Subcommands are registered by group:
 // start/stop (start_stop.cc), the internal service processes (service_commands.cc), the state
-// queries list/summary/get/status (state_commands.cc) and get-auth-token (auth_commands.cc);
+// queries list/summary/get/status (state_commands.cc), the job CLI (job_commands.cc) and
+// get-auth-token (auth_commands.cc);
 // options.cc turns usage errors into one line.
 //
 // Each command that connects to a cluster or starts processes loads the auth itself
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   moray::cli::AddStartStopCommands(app);
   moray::cli::AddServiceCommands(app);
   moray::cli::AddStateCommands(app);
+  moray::cli::AddJobCommands(app);
   moray::cli::AddAuthCommands(app);
   return moray::cli::Run(app, argc, argv, std::cout, std::cerr);
 }

@@ -206,6 +206,10 @@ void AddServiceOptions(CLI::App* command, raylet::RayletOptions* target) {
   AddOptionsFeeding(command, NodeService::kRaylet, target);
 }
 
+void AddServiceOptions(CLI::App* command, dashboard::DashboardOptions* target) {
+  AddOptionsFeeding(command, NodeService::kDashboard, target);
+}
+
 std::string UsageMessage(const CLI::App& app, const CLI::Error& e) {
   const CLI::App* command = CurrentCommand(app);
   std::string path = CommandPath(command);

@@ -47,6 +47,7 @@ void AddNodeOptions(CLI::App* command, NodeOptionUse use, HeadOptions* target);
 // Registers the node options the service reads (NodeOption::Feeds) on its internal command.
 void AddServiceOptions(CLI::App* command, gcs::GcsServerOptions* target);
 void AddServiceOptions(CLI::App* command, raylet::RayletOptions* target);
+void AddServiceOptions(CLI::App* command, dashboard::DashboardOptions* target);
 
 // Parses the command line and runs the chosen command's callback. Returns the exit code: 0, or
 // 2 after a usage error (one line on `err`), or a command's own code (CLI::RuntimeError). --help

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "common/head_launcher.h"
 #include "common/session.h"
+#include "dashboard/dashboard_main.h"
 #include "gcs/gcs_server_main.h"
 #include "raylet/raylet_main.h"
 #include "rpc/auth.h"
@@ -101,6 +102,28 @@ void AddServiceCommands(CLI::App& app) {
     raylet_options->worker_env = rpc::AuthEnvironment(InstallAuthOrExit("raylet", proto::ROLE_RAYLET));
     raylet_options->moray_binary = FindMorayBinary();
     std::exit(raylet::RunRaylet(*raylet_options));
+  });
+
+  auto dashboard_options = std::make_shared<dashboard::DashboardOptions>();
+  auto* dashboard = app.add_subcommand("dashboard", "(internal) Run the dashboard (Jobs API)");
+  dashboard->group("");
+  AddServiceOptions(dashboard, dashboard_options.get());
+  AddOption(dashboard, "--gcs-address", "GCS HOST:PORT", "HOST:PORT",
+            [dashboard_options](std::string_view text) {
+              dashboard_options->gcs_address = text;
+              return ParseHostPort(dashboard_options->gcs_address, nullptr, nullptr);
+            })
+      ->required();
+  AddTextOption(dashboard, "--session-dir", "Session directory", "DIR",
+                &dashboard_options->session_dir)
+      ->required();
+  AddTextOption(dashboard, "--host", "HTTP bind address", "ADDRESS", &dashboard_options->host);
+  AddWholeNumberOption(dashboard, "--ready-fd", "Write the port here once serving", "FD", {},
+                       &dashboard_options->ready_fd);
+  dashboard->callback([dashboard_options] {
+    // A client of the GCS like the CLI (reads the nodes, writes the KV).
+    rpc::AuthConfig auth = InstallAuthOrExit("dashboard", proto::ROLE_CLI);
+    std::exit(dashboard::RunDashboard(*dashboard_options, auth));
   });
 
   auto* worker = app.add_subcommand(

@@ -132,10 +132,20 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
             << "    ray::Init(config);\n"
             << "  or run the program with --ray_address=" << head->gcs_address
             << " or RAY_ADDRESS=" << head->gcs_address << "\n\n"
-            << "  To see the cluster:\n    moray status\n\n"
-            << "  To terminate the Moray runtime, run\n    moray stop\n\n"
-            << "  GCS address: " << head->gcs_address << "\n"
-            << "  Session directory: " << head->session_dir << "\n";
+            << "  To see the cluster:\n    moray status\n\n";
+  if (!head->dashboard_address.empty()) {
+    std::cout << "  To submit a job (Ray's Jobs API, on the dashboard):\n"
+              << "    moray job submit -- <command>\n\n";
+  }
+  std::cout << "  To terminate the Moray runtime, run\n    moray stop\n\n"
+            << "  GCS address: " << head->gcs_address << "\n";
+  if (!head->dashboard_address.empty()) {
+    std::cout << "  Dashboard: http://" << head->dashboard_address << "\n";
+  }
+  std::cout << "  Session directory: " << head->session_dir << "\n";
+  if (!head->dashboard_error.empty()) {
+    std::cerr << "WARNING: " << head->dashboard_error << "\n";
+  }
   return 0;
 }
 
@@ -179,8 +189,9 @@ void AddStartStopCommands(CLI::App& app) {
   auto flags = std::make_shared<StartFlags>();
   auto options = std::make_shared<HeadOptions>();
   options->gcs_port = 6379;  // `moray start`'s default; ray::Init's embedded cluster takes any
+  options->include_dashboard = true;  // the embedded cluster has none
   auto* start = app.add_subcommand("start", "Start Moray processes on this machine");
-  start->add_flag("--head", flags->head, "Start the head node (GCS + raylet)");
+  start->add_flag("--head", flags->head, "Start the head node (GCS + raylet + dashboard)");
   AddOption(start, "--address", "Join the cluster at HOST:PORT, or `auto` (worker node)",
             "HOST:PORT", [flags](std::string_view text) {
               flags->address = text;  // checked when resolved, as `auto` may be given

@@ -253,6 +253,41 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
   return absl::OkStatus();
 }
 
+// Starts the dashboard of the head whose GCS runs. A dashboard that cannot start leaves the
+// reason in head->dashboard_error: the cluster works without it.
+void StartDashboard(const HeadOptions& options, const std::string& moray, StartedHead* head) {
+  if (options.dashboard_port != 0) {
+    absl::Status free = CheckPortFree(options.node_ip, options.dashboard_port);
+    if (!free.ok()) {
+      head->dashboard_error = absl::StrCat(
+          "the dashboard was not started: ", free.message(),
+          " (--dashboard-port=0 picks any free port, --include-dashboard=false starts none)");
+      return;
+    }
+  }
+  std::vector<std::string> argv = {
+      moray, "dashboard", absl::StrCat("--gcs-address=", head->gcs_address),
+      absl::StrCat("--session-dir=", head->session_dir), absl::StrCat("--host=", options.node_ip)};
+  for (auto& arg : ServiceArgs(options, NodeService::kDashboard)) argv.push_back(arg);
+  std::string log = head->session_dir + "/logs/dashboard.out";
+  auto dashboard = Spawn(argv, log, options);
+  if (!dashboard.ok()) {
+    head->dashboard_error =
+        absl::StrCat("the dashboard was not started: ", dashboard.status().message());
+    return;
+  }
+  head->dashboard_pid = dashboard->pid;
+  auto port = AwaitReady(*dashboard, "the dashboard", log, absl::Seconds(30));
+  if (!port.ok()) {
+    StopProcesses({head->dashboard_pid}, absl::Seconds(2));
+    head->dashboard_pid = -1;
+    head->dashboard_error = std::string(port.status().message());
+    return;
+  }
+  head->dashboard_address = absl::StrCat(options.node_ip, ":", *port);
+  (void)RecordPid(head->session_dir, head->dashboard_pid, "dashboard");
+}
+
 // Starts the GCS and the head's raylet in `head->session_dir`; on failure nothing runs.
 absl::Status StartHeadServices(const HeadOptions& options, const std::string& moray,
                                StartedHead* head) {
@@ -276,6 +311,7 @@ absl::Status StartHeadServices(const HeadOptions& options, const std::string& mo
     StopProcesses({head->gcs_pid}, absl::Seconds(2));
     return started;
   }
+  if (options.include_dashboard) StartDashboard(options, moray, head);
   return absl::OkStatus();
 }
 

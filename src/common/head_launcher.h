@@ -29,12 +29,18 @@ struct StartedHead {
   std::string session_dir;
   pid_t gcs_pid = -1;
   pid_t raylet_pid = -1;
+  // The dashboard (HeadOptions::include_dashboard): its host:port, or empty with the reason in
+  // dashboard_error (the cluster runs without it: a dashboard that cannot start is a warning).
+  std::string dashboard_address;
+  std::string dashboard_error;
+  pid_t dashboard_pid = -1;
 };
 
 // The services run in this process's environment with `options.service_env` set: that is how they
 // get the cluster's auth token (never on their command lines, which any user can read).
 //
-// Starts the GCS, then a raylet registered with it; waits until both are ready (a few seconds at
+// Starts the GCS, then a raylet registered with it, then (include_dashboard) the dashboard; waits
+// until each is ready (a few seconds at
 // most) and returns their addresses. On failure nothing is left running. A port that cannot be
 // used (--port, --node-manager-port, or --node-ip-address not of this machine) is one sentence —
 // AlreadyExists for a port in use, checked before anything starts and again if a service loses

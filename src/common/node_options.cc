@@ -10,6 +10,7 @@
 namespace moray {
 namespace {
 
+using dashboard::DashboardOptions;
 using gcs::GcsServerOptions;
 using raylet::RayletOptions;
 
@@ -117,6 +118,20 @@ const NodeOption kNodeOptions[] = {
      .field = NodeField<int>{.head = &HeadOptions::health_check_failure_threshold,
                              .gcs = &GcsServerOptions::health_check_failure_threshold},
      .range = {.min = 1, .max = 1000}},
+    {.name = "--dashboard-port",
+     .value_name = "PORT",
+     .help = "Head: the dashboard's HTTP port (the Jobs API of `moray job`; 0: any free port)",
+     .uses = kStartFlag,
+     .field =
+         NodeField<int>{.head = &HeadOptions::dashboard_port, .dashboard = &DashboardOptions::port},
+     .range = kPortRange,
+     .show_default = true},
+    {.name = "--include-dashboard",
+     .value_name = "BOOL",
+     .help = "Head: start the dashboard (true or false)",
+     .uses = kStartFlag,
+     .field = NodeField<bool>{.head = &HeadOptions::include_dashboard},
+     .show_default = true},
     {.name = "--node-manager-port",
      .value_name = "PORT",
      .help = "The raylet's port (0: any free port)",
@@ -141,7 +156,19 @@ T RayletOptions::*MemberIn(const NodeField<T>& field, const RayletOptions*) {
 }
 
 template <typename T>
+T DashboardOptions::*MemberIn(const NodeField<T>& field, const DashboardOptions*) {
+  return field.dashboard;
+}
+
+template <typename T>
 absl::StatusOr<T> ParseValue(const NodeOption& option, std::string_view text);
+
+template <>
+absl::StatusOr<bool> ParseValue<bool>(const NodeOption& option, std::string_view text) {
+  auto choice = ParseChoice(option.name, text, {"true", "false"});
+  if (!choice.ok()) return choice.status();
+  return *choice == "true";
+}
 
 template <>
 absl::StatusOr<int> ParseValue<int>(const NodeOption& option, std::string_view text) {
@@ -175,6 +202,7 @@ absl::StatusOr<NodeLabels> ParseValue<NodeLabels>(const NodeOption&, std::string
   return ParseLabelsJson(std::string(text));
 }
 
+std::string Format(bool value) { return value ? "true" : "false"; }
 std::string Format(int value) { return absl::StrCat(value); }
 std::string Format(int64_t value) { return absl::StrCat(value); }
 std::string Format(double value) {
@@ -209,7 +237,15 @@ absl::Status SetField(const NodeOption& option, std::string_view text, Target* t
 bool NodeOption::Feeds(NodeService service) const {
   return std::visit(
       [&](const auto& f) {
-        return service == NodeService::kGcs ? f.gcs != nullptr : f.raylet != nullptr;
+        switch (service) {
+          case NodeService::kGcs:
+            return f.gcs != nullptr;
+          case NodeService::kRaylet:
+            return f.raylet != nullptr;
+          case NodeService::kDashboard:
+            return f.dashboard != nullptr;
+        }
+        return false;
       },
       field);
 }
@@ -217,6 +253,7 @@ bool NodeOption::Feeds(NodeService service) const {
 std::string NodeOption::Allowed() const {
   struct {
     const NodeOption& option;
+    std::string operator()(const NodeField<bool>&) const { return "true or false"; }
     std::string operator()(const NodeField<int>&) const {
       return DescribeWholeNumber(option.range);
     }
@@ -261,6 +298,10 @@ absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
 }
 absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
                            RayletOptions* target) {
+  return SetField(option, text, target);
+}
+absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
+                           DashboardOptions* target) {
   return SetField(option, text, target);
 }
 

@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/option_values.h"
+#include "dashboard/dashboard_options.h"
 #include "gcs/gcs_server_main.h"
 #include "raylet/raylet_options.h"
 
@@ -52,6 +53,10 @@ struct HeadOptions {
   int health_check_period_ms = 0;
   int health_check_timeout_ms = 0;
   int health_check_failure_threshold = 0;
+  // The dashboard (`moray dashboard`: Ray's Jobs REST API, src/jobs), head only. `moray start
+  // --head` starts it unless --include-dashboard=false; ray::Init's embedded cluster never does.
+  bool include_dashboard = false;
+  int dashboard_port = 8265;  // 0: any free port
   // Set in the services' environment (over the starter's own), never on their command lines: the
   // cluster's auth (rpc::AuthEnvironment), which the GCS and the raylet load and pass on to
   // workers. Not a node option: the starter fills it (`moray start`, ray::Init).
@@ -67,7 +72,7 @@ enum NodeOptionUse : unsigned {
 };
 
 // The service a value is forwarded to, under the option's own name.
-enum class NodeService { kGcs, kRaylet };
+enum class NodeService { kGcs, kRaylet, kDashboard };
 
 // The HeadOptions field an option sets, and the service fields it is forwarded to (nullptr: not
 // that service's). A value equal to HeadOptions{}'s is "not given" and is not forwarded, so the
@@ -77,17 +82,19 @@ struct NodeField {
   T HeadOptions::*head = nullptr;
   T gcs::GcsServerOptions::*gcs = nullptr;
   T raylet::RayletOptions::*raylet = nullptr;
+  T dashboard::DashboardOptions::*dashboard = nullptr;
 };
 
 using ResourceAmounts = std::map<std::string, double>;
 using NodeLabels = std::map<std::string, std::string>;
 
-// The value's kind follows the field's type: int and int64_t are whole numbers in `range`, double
-// a number in `range`, std::string non-empty text, ResourceAmounts a JSON object of numbers
-// (ParseResourcesJson), NodeLabels a JSON object of strings (ParseLabelsJson).
-using NodeFieldRef = std::variant<NodeField<int>, NodeField<int64_t>, NodeField<double>,
-                                  NodeField<std::string>, NodeField<ResourceAmounts>,
-                                  NodeField<NodeLabels>>;
+// The value's kind follows the field's type: bool is true or false, int and int64_t are whole
+// numbers in `range`, double a number in `range`, std::string non-empty text, ResourceAmounts a
+// JSON object of numbers (ParseResourcesJson), NodeLabels a JSON object of strings
+// (ParseLabelsJson).
+using NodeFieldRef =
+    std::variant<NodeField<bool>, NodeField<int>, NodeField<int64_t>, NodeField<double>,
+                 NodeField<std::string>, NodeField<ResourceAmounts>, NodeField<NodeLabels>>;
 
 struct NodeOption {
   std::string_view name;        // "--port"
@@ -100,8 +107,9 @@ struct NodeOption {
 
   // True if the value goes to `service`.
   bool Feeds(NodeService service) const;
-  // Head-only: only the GCS uses it (meaningless for a node joining a cluster).
-  bool HeadOnly() const { return Feeds(NodeService::kGcs) && !Feeds(NodeService::kRaylet); }
+  // Head-only: the raylet does not use it (only the GCS or the dashboard, or `moray start
+  // --head` itself): meaningless for a node joining a cluster.
+  bool HeadOnly() const { return !Feeds(NodeService::kRaylet); }
   // "a whole number from 0 to 65535", "a JSON object such as '{\"custom\": 2}'", ...
   std::string Allowed() const;
 };
@@ -121,6 +129,8 @@ absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
                            gcs::GcsServerOptions* target);
 absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
                            raylet::RayletOptions* target);
+absl::Status SetNodeOption(const NodeOption& option, std::string_view text,
+                           dashboard::DashboardOptions* target);
 
 // The value of `option` in `options` as text that SetNodeOption reads back.
 std::string FormatNodeOption(const NodeOption& option, const HeadOptions& options);

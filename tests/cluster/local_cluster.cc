@@ -26,6 +26,7 @@ bool LocalCluster::Start(const std::vector<NodeSpec>& nodes) {
   auto args = Args(nodes[0]);
   args.push_back("--head");
   args.push_back("--port=0");
+  args.push_back("--dashboard-port=0");  // 8265 may be another test's
   running_ = true;  // whatever started is stopped, even if this fails half way
   auto head = RunMoray(args);
   std::smatch m;
@@ -34,6 +35,7 @@ bool LocalCluster::Start(const std::vector<NodeSpec>& nodes) {
     return false;
   }
   address_ = m[1];
+  if (std::regex_search(head.out, m, std::regex("Dashboard: (\\S+)"))) dashboard_ = m[1];
   if (!NoteRaylet(head.out)) {
     error_ = "head: no raylet pid in its session: " + head.out;
     return false;

@@ -39,6 +39,8 @@ class LocalCluster {
   void Stop();
 
   const std::string& address() const { return address_; }
+  // The head's dashboard ("http://ip:port"; on a free port).
+  const std::string& dashboard() const { return dashboard_; }
   // The raylet process of node `i` (0: the head), in start order.
   pid_t raylet_pid(size_t i) const { return raylet_pids_.at(i); }  // always > 0
   const std::string& error() const { return error_; }
@@ -49,6 +51,7 @@ class LocalCluster {
   bool NoteRaylet(const std::string& start_output);  // false: no raylet pid found
 
   std::string address_;
+  std::string dashboard_;
   std::string error_;
   bool running_ = false;
   std::vector<pid_t> raylet_pids_;

@@ -1,0 +1,161 @@
+#include "dashboard/dashboard_main.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "dashboard/http_auth.h"
+#include "gcs/gcs_client.h"
+#include "httplib.h"
+#include "jobs/job_http.h"
+#include "jobs/job_store.h"
+#include "jobs/job_supervisor.h"
+#include "jobs/working_dir.h"
+#include "runtime_env/package_store.h"
+#include "spdlog/spdlog.h"
+
+namespace moray::dashboard {
+namespace {
+
+constexpr size_t kHttpThreads = 32;
+
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int signo) {
+  int saved = errno;
+  char byte = static_cast<char>(signo);
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+bool InstallSignalHandlers() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}
+
+void ReportReady(int fd, int port) {
+  if (fd < 0) return;
+  std::string line = absl::StrCat(port, "\n");
+  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    spdlog::warn("could not report the dashboard port on fd {}: {}", fd, std::strerror(errno));
+  }
+  close(fd);
+}
+
+// The total CPUs of the alive nodes.
+absl::StatusOr<double> ClusterCpus(gcs::GcsClient& gcs) {
+  auto nodes = gcs.GetAllNodes();
+  if (!nodes.ok()) return nodes.status();
+  double cpus = 0;
+  for (const auto& node : *nodes) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    auto it = node.resources_total().find("CPU");
+    if (it != node.resources_total().end()) cpus += it->second;
+  }
+  return cpus;
+}
+
+int Fail(const DashboardOptions& options, const std::string& message) {
+  spdlog::error("{}", message);
+  std::fprintf(stderr, "moray dashboard: %s\n", message.c_str());
+  if (options.ready_fd >= 0) close(options.ready_fd);  // the starter sees EOF, not a hang
+  return 1;
+}
+
+}  // namespace
+
+int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
+  InitLogging("dashboard",
+              options.session_dir.empty() ? "" : options.session_dir + "/logs/dashboard.log");
+  if (!InstallSignalHandlers()) return Fail(options, "cannot create the signal pipe");
+  auto gcs = gcs::GcsClient::Connect(options.gcs_address, absl::Seconds(10));
+  if (!gcs.ok()) return Fail(options, std::string(gcs.status().message()));
+
+  jobs::GcsJobStore store(gcs->get());
+  jobs::JobSupervisor supervisor({.session_dir = options.session_dir,
+                                  .gcs_address = options.gcs_address,
+                                  .store = &store,
+                                  .prepare_working_dir =
+                                      [&](const std::string& uri) {
+                                        return jobs::FetchWorkingDir(
+                                            **gcs, uri,
+                                            options.session_dir + "/runtime_resources/pkg");
+                                      },
+                                  .cluster_cpus = [&] { return ClusterCpus(**gcs); }});
+  if (auto recovered = supervisor.Recover(); !recovered.ok()) {
+    spdlog::warn("could not read earlier jobs: {}", recovered.ToString());
+  }
+
+  std::atomic<bool> stopping{false};
+  httplib::Server server;
+  // A log tail holds a worker while its job runs: more workers than httplib's default (8), so a
+  // few followers never starve the other requests.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  server.set_pre_routing_handler([&auth](const httplib::Request& req, httplib::Response& res) {
+    auto failure = CheckBearer(auth, req.get_header_value("Authorization"));
+    if (!failure) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = failure->http_status;
+    res.set_content(nlohmann::json{{"error", failure->message}}.dump(), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  jobs::AddJobRoutes(server, supervisor, &stopping);
+  runtime_env::GcsKvAccess packages(gcs->get());
+  jobs::AddPackageRoutes(server, packages);
+  int port = options.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(options.host);
+  } else if (!server.bind_to_port(options.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return Fail(options, absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ",
+                                      std::strerror(errno)));
+  }
+  const std::string address = absl::StrCat(options.host, ":", port);
+  if (auto put = (*gcs)->KvPut(kClusterNamespace, kDashboardAddressKey, address, true); !put.ok()) {
+    return Fail(options, absl::StrCat("cannot record the dashboard's address in the GCS: ",
+                                      put.status().message()));
+  }
+  std::thread http([&server] { server.listen_after_bind(); });
+  spdlog::info("dashboard serving on http://{}", address);
+  ReportReady(options.ready_fd, port);
+
+  while (true) {
+    pollfd pfd{g_signal_pipe[0], POLLIN, 0};
+    int n = poll(&pfd, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0) {
+      char signo = 0;
+      [[maybe_unused]] ssize_t r = read(g_signal_pipe[0], &signo, 1);
+      spdlog::info("received signal {}, shutting down", static_cast<int>(signo));
+    }
+    break;
+  }
+  stopping = true;
+  supervisor.Shutdown();
+  server.stop();
+  http.join();
+  // Only if the address is still ours (a newer dashboard may have replaced it).
+  auto recorded = (*gcs)->KvGet(kClusterNamespace, kDashboardAddressKey);
+  if (recorded.ok() && recorded->has_value() && **recorded == address) {
+    (void)(*gcs)->KvDel(kClusterNamespace, kDashboardAddressKey, false);
+  }
+  return 0;
+}
+
+}  // namespace moray::dashboard
