@@ -26,7 +26,8 @@ for group in tour_pack tour_spread; do
   grep -E "^[0-9]+ .*\b$group\b" <<<"$out" | grep -qw CREATED ||
     { echo "missing: a CREATED row of $group in moray list placement-groups" >&2; exit 1; }
 done
-expect '^11\. ray::Shutdown\(\) stopped the cluster$'
+expect '^11\. a task with a runtime env \(env_vars and working_dir\) -> hello from env_vars, read from data/message\.txt$'
+expect '^12\. ray::Shutdown\(\) stopped the cluster$'
 # Nothing of the cluster may be left running.
 if pgrep -f "session-dir=$MORAY_TMPDIR" >/dev/null; then
   echo "processes left behind:" >&2; pgrep -af "session-dir=$MORAY_TMPDIR" >&2; exit 1
