@@ -23,6 +23,13 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   pool_options.node_ip = options_.node.node_ip();
   pool_options.session_dir = options_.node.session_dir();
   pool_options.keep_idle_per_job = options_.prestart_per_job;
+  if (!options_.node.session_dir().empty()) {
+    code_agent_ = std::make_unique<CodeAgent>(
+        loop_, CodeAgentOptions{.cache_dir = options_.node.session_dir() + "/runtime_resources",
+                                .kv = options_.package_store,
+                                .moray_lib_dir = runtime_env::MorayLibraryDir()});
+    pool_options.code_agent = code_agent_.get();
+  }
   WorkerPool::Callbacks callbacks;
   callbacks.on_workers_changed = [this] {
     leases_->Schedule();

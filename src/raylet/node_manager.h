@@ -56,6 +56,9 @@ struct NodeManagerOptions {
   absl::Duration report_debounce = absl::Milliseconds(50);
   // Called when the GCS says this very node is dead (NODE_DIED naming it), with the reason.
   std::function<void(const std::string&)> on_declared_dead;
+  // The package store for shipped code (thread-safe; outlives the node manager); null: jobs'
+  // code is taken only from this machine (the driver's process, the paths it names).
+  runtime_env::KvAccess* package_store = nullptr;
 };
 
 class NodeManager {
@@ -129,6 +132,7 @@ class NodeManager {
   GcsThread* const gcs_;        // not owned
   NodeManagerOptions options_;
   const NodeId node_id_ = NodeId::FromBinary(options_.node.node_id());
+  std::unique_ptr<CodeAgent> code_agent_;  // used by pool_ (declared first: outlives it)
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<BundleManager> bundles_;  // placement groups' bundles on this node

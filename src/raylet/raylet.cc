@@ -145,6 +145,7 @@ absl::Status Raylet::Start() {
                                                      started.message()));
   }
   nm.objects = objects_.get();
+  nm.package_store = gcs_->PackageStore();
 
   GcsThread::Options gcs_thread_options;
   gcs_thread_options.on_cluster_view = [this](proto::GetClusterStatusReply view) {

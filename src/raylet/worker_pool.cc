@@ -63,6 +63,39 @@ void WorkerPool::RemoveJob(const JobId& job_id) {
   }
   for (Worker* worker : doomed) Terminate(*worker, kIntendedUserExit);
   jobs_.erase(job_id);
+  if (options_.code_agent != nullptr) options_.code_agent->ReleaseJob(job_id);
+}
+
+int WorkerPool::LocalDriverPid(const JobId& job_id) const {
+  for (const auto& [id, info] : drivers_) {
+    if (JobId::FromBinary(info.job_id()) == job_id) return info.pid();
+  }
+  return 0;
+}
+
+bool WorkerPool::CodeReady(const JobId& job_id, Job& job) {
+  if (job.code || job.info.code_size() == 0 || options_.code_agent == nullptr) return true;
+  if (job.preparing_code) return false;
+  job.preparing_code = true;
+  options_.code_agent->Prepare(
+      job_id, job.info, LocalDriverPid(job_id),
+      [this, alive = alive_, job_id](absl::StatusOr<runtime_env::PreparedCode> code) {
+        if (!*alive) return;
+        auto it = jobs_.find(job_id);
+        if (it == jobs_.end()) return;  // the job left meanwhile
+        it->second.preparing_code = false;
+        if (!code.ok()) {
+          // Not remembered: the next request tries again.
+          std::string error = absl::StrCat("could not start a worker for job ", job_id.Hex(),
+                                           ": ", code.status().message());
+          spdlog::error("{}", error);
+          callbacks_.on_start_failed(job_id, error);
+          return;
+        }
+        it->second.code = *std::move(code);
+        callbacks_.on_workers_changed();  // the scheduler asks for the workers again
+      });
+  return false;
 }
 
 std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id) {
@@ -86,6 +119,7 @@ void WorkerPool::StartWorkers(const JobId& job_id, int wanted) {
     return;
   }
   Job& job = it->second;
+  if (!CodeReady(job_id, job)) return;
   while (job.starting < wanted && num_starting_ < options_.max_starting) {
     absl::Status status = StartOne(job_id, job);
     if (!status.ok()) {
@@ -102,7 +136,22 @@ void WorkerPool::StartWorkers(const JobId& job_id, int wanted) {
 absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
   const proto::JobInfo& info = job.info;
   SpawnSpec spec;
-  if (info.code_search_path_size() > 0) {
+  std::string search_path = absl::StrJoin(info.code_search_path(), ":");
+  if (job.code) {
+    // Only from the node cache: the driver's paths may not exist here, or hold other code now.
+    if (job.code->program.empty()) {
+      if (options_.moray_binary.empty()) {
+        return absl::FailedPreconditionError(
+            "the job has a code search path but the raylet knows no moray executable");
+      }
+      spec.argv = {options_.moray_binary, "worker"};
+      search_path = absl::StrJoin(job.code->library_paths, ":");
+    } else {
+      spec.argv.assign(info.driver_argv().begin(), info.driver_argv().end());
+      if (spec.argv.empty()) spec.argv.emplace_back();
+      spec.argv[0] = job.code->program;
+    }
+  } else if (info.code_search_path_size() > 0) {
     if (options_.moray_binary.empty()) {
       return absl::FailedPreconditionError(
           "the job has a code search path but the raylet knows no moray executable");
@@ -131,10 +180,13 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
       absl::StrCat("MORAY_NODE_IP=", options_.node_ip),
       absl::StrCat("MORAY_GCS_ADDRESS=", options_.gcs_address),
       absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
-      absl::StrCat("MORAY_CODE_SEARCH_PATH=", absl::StrJoin(info.code_search_path(), ":")),
+      absl::StrCat("MORAY_CODE_SEARCH_PATH=", search_path),
       absl::StrCat("MORAY_NAMESPACE=", info.ray_namespace()),
   };
   for (std::string& var : EnvironmentEntries(options_.worker_env)) env.push_back(std::move(var));
+  if (job.code) {
+    for (std::string& var : EnvironmentEntries(job.code->env)) env.push_back(std::move(var));
+  }
   spec.env = EnvironmentWith(env);
   absl::StatusOr<Child> child = Spawn(spec);
   if (!child.ok()) return child.status();

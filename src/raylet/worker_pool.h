@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "common/id.h"
 #include "gcs.pb.h"
+#include "raylet/code_agent.h"
 #include "raylet/worker_source.h"
 #include "rpc/event_loop.h"
 
@@ -55,6 +56,9 @@ struct WorkerPoolOptions {
   absl::Duration register_timeout = absl::Seconds(60);
   absl::Duration kill_grace = absl::Seconds(2);  // SIGTERM -> SIGKILL
   int max_start_failures = 3;
+  // Brings jobs' shipped code (JobInfo.code) into the node cache; their workers start only from
+  // there once it is. Null (tests): every job runs its workers from the paths it names.
+  CodeAgent* code_agent = nullptr;  // not owned; outlives the pool
   size_t max_dead_records = 1000;
 };
 
@@ -139,9 +143,15 @@ class WorkerPool : public WorkerSource {
     std::deque<WorkerId> idle;  // oldest first
     int starting = 0;
     int consecutive_failures = 0;
+    // Shipped code: workers start once it is in the node cache (`code` set).
+    std::optional<runtime_env::PreparedCode> code;
+    bool preparing_code = false;
   };
 
   absl::Status StartOne(const JobId& job_id, Job& job);
+  // The job's code is needed and not in the cache yet: asks the agent (once at a time); false.
+  bool CodeReady(const JobId& job_id, Job& job);
+  int LocalDriverPid(const JobId& job_id) const;
   void OnProcessExit(const WorkerId& worker_id);
   void StartFailed(Worker& worker, const std::string& reason);
   void Terminate(Worker& worker, const std::string& exit_type);

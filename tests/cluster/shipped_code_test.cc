@@ -1,0 +1,66 @@
+// Workers run the code their driver started with, from each node's cache, whatever happens to the
+// driver's file (docs/runtime_env.md, "Shipped code"): a two-node cluster on loopback; the driver
+// is a copy of shipped_code_driver in a directory of its own, deleted (or its file replaced) right
+// after ray::Init; then a task and a new actor run on each node. The other node never had the
+// driver's process to copy from: it fetched the code from the package store. (netns_test.cc has
+// the variant where other nodes never see the path at all.)
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/cluster/local_cluster.h"
+#include "tests/cluster/shipped_code_check.h"
+#include "tests/test_env.h"
+
+namespace moray::testing {
+namespace {
+namespace fs = std::filesystem;
+
+class ShippedCode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.Start({{.num_cpus = 1}, {.num_cpus = 1}})) << cluster_.error();
+    dir_ = fs::path(::testing::TempDir()) / ("shipped_" + std::to_string(getpid()) + "_" +
+                                             ::testing::UnitTest::GetInstance()
+                                                 ->current_test_info()
+                                                 ->name());
+    fs::create_directories(dir_);
+    driver_ = (dir_ / "shipped_code_driver").string();
+    fs::copy_file(SHIPPED_CODE_DRIVER, driver_, fs::copy_options::overwrite_existing);
+  }
+  void TearDown() override {
+    cluster_.Stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  CommandResult RunDriver(const std::string& mode) {
+    return RunShell(driver_ + " " + cluster_.address() + " " + mode);
+  }
+
+  LocalCluster cluster_;
+  fs::path dir_;
+  std::string driver_;
+};
+
+TEST_F(ShippedCode, ADeletedDriverStillStartsWorkersOnEveryNode) {
+  CommandResult run = RunDriver("delete");
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_FALSE(fs::exists(dir_)) << "the driver removed its directory";
+  auto path_here = ExpectRanFromTheCache(run.out, 2, driver_);
+  for (const auto& [node, seen] : path_here) {
+    EXPECT_EQ(seen, std::set<std::string>{"0"}) << "the path was gone when " << node << " ran";
+  }
+}
+
+TEST_F(ShippedCode, AReplacedDriverFileDoesNotChangeTheWorkersCode) {
+  CommandResult run = RunDriver("replace");
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  ExpectRanFromTheCache(run.out, 2, driver_);
+  // The path now holds the other program, which the workers did not run.
+  EXPECT_NE(ReadFile(driver_).find("not the code the driver started with"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moray::testing
