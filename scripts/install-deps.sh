@@ -8,7 +8,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libssl-dev openssl iproute2 nftables procps
+  libssl-dev openssl zlib1g-dev iproute2 nftables procps
 )
 
 missing=()
