@@ -81,7 +81,7 @@ std::vector<proto::CodeFile> DescribeDriverCode(const std::vector<std::string>& 
   }
   if (!status.ok()) {
     spdlog::warn("cannot describe this driver's code ({}); workers will run it from its paths",
-                 status.message());
+                 status.ToString());
     code.clear();
   }
   return code;
@@ -133,7 +133,7 @@ void CodeUpload::UploadExecutable(proto::CodeFile exe, JobId job) {
   } else if (!cancelled_) {
     spdlog::warn("cannot upload this driver's executable to the package store: {}; workers on "
                  "other nodes cannot start",
-                 status.message());
+                 status.ToString());
   }
   background_status_ = status;
   gcs_.reset();  // its connection and I/O thread are not needed any more

@@ -59,11 +59,11 @@ absl::Status CopyFile(const std::string& from, const std::string& to) {
   return status;
 }
 
-// Checks the bytes of `tmp`, makes it executable and renames it to `target`. On any failure
-// `tmp` is removed.
+// Checks the bytes of `tmp` (unless `verified` already), makes it executable and renames it to
+// `target`. On any failure `tmp` is removed.
 absl::Status Install(const std::string& tmp, const std::string& target,
-                     const proto::CodeFile& code) {
-  absl::StatusOr<std::string> hash = Sha256OfFile(tmp);
+                     const proto::CodeFile& code, bool verified) {
+  absl::StatusOr<std::string> hash = verified ? code.hash() : Sha256OfFile(tmp);
   std::error_code ec;
   if (!hash.ok() || *hash != code.hash()) {
     fs::remove(tmp, ec);
@@ -109,7 +109,7 @@ absl::StatusOr<std::string> EnsureCode(const proto::CodeFile& code, KvAccess& kv
   for (const std::string& source : local) {
     if (!fs::exists(source, ec)) continue;
     absl::Status copied = CopyFile(source, tmp);
-    if (copied.ok()) copied = Install(tmp, target, code);
+    if (copied.ok()) copied = Install(tmp, target, code, /*verified=*/false);
     if (copied.ok()) {
       spdlog::info("code {} (sha256 {}) cached from {}", code.name(), code.hash(), source);
       return target;
@@ -124,8 +124,8 @@ absl::StatusOr<std::string> EnsureCode(const proto::CodeFile& code, KvAccess& kv
   while (true) {
     absl::StatusOr<bool> present = HasPackage(kv, code.hash());
     if (present.ok() && *present) {
-      last = DownloadPackage(kv, code.hash(), tmp);
-      if (last.ok()) last = Install(tmp, target, code);
+      last = DownloadPackage(kv, code.hash(), tmp);  // its SHA-256 checked
+      if (last.ok()) last = Install(tmp, target, code, /*verified=*/true);
       if (last.ok()) {
         spdlog::info("code {} (sha256 {}, {} bytes) fetched from the package store", code.name(),
                      code.hash(), code.size());
@@ -134,6 +134,7 @@ absl::StatusOr<std::string> EnsureCode(const proto::CodeFile& code, KvAccess& kv
       fs::remove(tmp, ec);
     } else if (!present.ok()) {
       last = present.status();
+      if (absl::IsCancelled(last)) return last;  // the caller is stopping
     }
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;

@@ -7,75 +7,39 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "runtime_env/code_hash.h"
 #include "runtime_env/elf_dynamic.h"
+#include "runtime_env/testing/fake_kv_access.h"
 
 namespace moray::runtime_env {
 namespace {
 namespace fs = std::filesystem;
 
-// An in-memory KV; `on_meta_get` runs (once) when someone first looks for a package's meta.
-class MemoryKv : public KvAccess {
+// The fake store, running `on_meta_get` (once) when someone first looks for a package's meta.
+class MemoryKv : public testing::FakeKvAccess {
  public:
-  absl::StatusOr<bool> Put(std::string_view ns, std::string_view key, std::string_view value,
-                           bool overwrite) override {
-    std::lock_guard lock(mu_);
-    auto [it, added] = data_.try_emplace(Key(ns, key), value);
-    if (!added && overwrite) it->second = value;
-    return added;
-  }
   absl::StatusOr<std::optional<std::string>> Get(std::string_view ns,
                                                  std::string_view key) override {
     std::function<void()> hook;
     {
-      std::lock_guard lock(mu_);
-      if (key.ends_with("/meta")) std::swap(hook, on_meta_get);
+      absl::MutexLock lock(&hook_mu_);
+      if (key.ends_with("/meta")) std::swap(hook, on_meta_get_);
     }
     if (hook) hook();
-    std::lock_guard lock(mu_);
-    auto it = data_.find(Key(ns, key));
-    if (it == data_.end()) return std::nullopt;
-    return it->second;
+    return FakeKvAccess::Get(ns, key);
   }
-  absl::StatusOr<int64_t> Del(std::string_view ns, std::string_view key, bool by_prefix) override {
-    std::lock_guard lock(mu_);
-    int64_t n = 0;
-    for (auto it = data_.begin(); it != data_.end();) {
-      const std::string& k = it->first;
-      const std::string full = Key(ns, key);
-      if (by_prefix ? k.starts_with(full) : k == full) {
-        it = data_.erase(it);
-        ++n;
-      } else {
-        ++it;
-      }
-    }
-    return n;
+  void OnMetaGet(std::function<void()> hook) {
+    absl::MutexLock lock(&hook_mu_);
+    on_meta_get_ = std::move(hook);
   }
-  absl::StatusOr<std::vector<std::string>> Keys(std::string_view ns,
-                                                std::string_view prefix) override {
-    std::lock_guard lock(mu_);
-    std::vector<std::string> keys;
-    const std::string head = Key(ns, "");
-    for (const auto& [k, v] : data_) {
-      if (k.starts_with(Key(ns, prefix))) keys.push_back(k.substr(head.size()));
-    }
-    return keys;
-  }
-  std::function<void()> on_meta_get;  // set before use; guarded by mu_ afterwards
 
  private:
-  static std::string Key(std::string_view ns, std::string_view key) {
-    return std::string(ns) + "\n" + std::string(key);
-  }
-  std::mutex mu_;
-  std::map<std::string, std::string> data_;
+  absl::Mutex hook_mu_;
+  std::function<void()> on_meta_get_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 class CodeCacheTest : public ::testing::Test {
@@ -157,7 +121,7 @@ TEST_F(CodeCacheTest, AnUploadUnderWayIsWaitedFor) {
   code.set_original_path("");
   // The upload starts only once the node has looked for the package and not found it.
   absl::Notification looked;
-  kv_.on_meta_get = [&] { looked.Notify(); };
+  kv_.OnMetaGet([&] { looked.Notify(); });
   std::thread uploader([&] {
     looked.WaitForNotification();
     ASSERT_TRUE(UploadFile(kv_, code.hash(), lib, "so", job_).ok());

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
@@ -77,7 +76,7 @@ absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
     if (d.d_tag == DT_RPATH) rpath = ReadString(in, strtab_offset + d.d_un.d_val);
   }
   const std::string& search = runpath.empty() ? rpath : runpath;
-  for (std::string_view dir : absl::StrSplit(search, ':', absl::SkipEmpty())) {
+  for (absl::string_view dir : absl::StrSplit(search, ':', absl::SkipEmpty())) {
     result.runpath.emplace_back(dir);
   }
   return result;
@@ -86,7 +85,7 @@ absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
 bool FindsNeededLibrary(const ElfDynamic& dynamic, const std::string& origin_dir,
                         std::string_view prefix) {
   for (const std::string& needed : dynamic.needed) {
-    if (!absl::StartsWith(needed, prefix)) continue;
+    if (!needed.starts_with(prefix)) continue;
     bool found = false;
     for (const std::string& dir : dynamic.runpath) {
       const std::string expanded =
