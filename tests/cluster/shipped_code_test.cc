@@ -36,7 +36,9 @@ class ShippedCode : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   CommandResult RunDriver(const std::string& mode) {
-    return RunShell(driver_ + " " + cluster_.address() + " " + mode);
+    CommandResult run = RunShell(driver_ + " " + cluster_.address() + " " + mode);
+    std::printf("%s", run.out.c_str());  // where each worker ran, for the log
+    return run;
   }
 
   LocalCluster cluster_;
@@ -52,6 +54,13 @@ TEST_F(ShippedCode, ADeletedDriverStillStartsWorkersOnEveryNode) {
   for (const auto& [node, seen] : path_here) {
     EXPECT_EQ(seen, std::set<std::string>{"0"}) << "the path was gone when " << node << " ran";
   }
+  // One raylet copied the running driver's inode, the other fetched the code from the store.
+  std::string logs;
+  for (const auto& entry : fs::directory_iterator(PrivateTmpDir::path())) {
+    logs += ReadFile((entry.path() / "logs" / "raylet.log").string());
+  }
+  EXPECT_NE(logs.find("fetched from the package store"), std::string::npos) << logs;
+  EXPECT_NE(logs.find(") cached from /proc/"), std::string::npos) << logs;
 }
 
 TEST_F(ShippedCode, AReplacedDriverFileDoesNotChangeTheWorkersCode) {
