@@ -94,17 +94,19 @@ absl::StatusOr<std::unique_ptr<CodeUpload>> CodeUpload::Start(
     upload->done_.Notify();
     return upload;
   }
-  absl::StatusOr<std::unique_ptr<gcs::GcsClient>> client =
-      gcs::GcsClient::Connect(gcs_address, absl::Seconds(5));
-  if (!client.ok()) return client.status();
-  upload->gcs_ = *std::move(client);
-  CancellableKv kv(upload->gcs_.get(), &upload->cancelled_);
   std::optional<proto::CodeFile> exe;
   for (const proto::CodeFile& file : code) {
     if (file.kind() == proto::CodeFile::EXECUTABLE) {
       exe = file;
       continue;
     }
+    if (!upload->gcs_) {
+      absl::StatusOr<std::unique_ptr<gcs::GcsClient>> client =
+          gcs::GcsClient::Connect(gcs_address, absl::Seconds(5));
+      if (!client.ok()) return client.status();
+      upload->gcs_ = *std::move(client);
+    }
+    CancellableKv kv(upload->gcs_.get(), &upload->cancelled_);
     absl::Status status =
         runtime_env::UploadFile(kv, file.hash(), file.original_path(), FormatOf(file), job);
     if (!status.ok()) {
@@ -118,15 +120,27 @@ absl::StatusOr<std::unique_ptr<CodeUpload>> CodeUpload::Start(
     return upload;
   }
   CodeUpload* raw = upload.get();
-  raw->thread_ = std::thread([raw, exe = *std::move(exe), job] { raw->UploadExecutable(exe, job); });
+  // Connecting is part of the background work too: Init waits for none of it.
+  raw->thread_ = std::thread([raw, exe = *std::move(exe), job, gcs_address] {
+    raw->UploadExecutable(exe, job, gcs_address);
+  });
   return upload;
 }
 
-void CodeUpload::UploadExecutable(proto::CodeFile exe, JobId job) {
-  CancellableKv kv(gcs_.get(), &cancelled_);
+void CodeUpload::UploadExecutable(proto::CodeFile exe, JobId job, std::string gcs_address) {
   const absl::Time start = absl::Now();
-  // The bytes of the running inode, wherever its path went since the process started.
-  absl::Status status = runtime_env::UploadFile(kv, exe.hash(), kSelfExe, FormatOf(exe), job);
+  absl::Status status;
+  if (!gcs_) {
+    absl::StatusOr<std::unique_ptr<gcs::GcsClient>> client =
+        gcs::GcsClient::Connect(gcs_address, absl::Seconds(5));
+    if (client.ok()) gcs_ = *std::move(client);
+    status = client.status();
+  }
+  if (status.ok()) {
+    CancellableKv kv(gcs_.get(), &cancelled_);
+    // The bytes of the running inode, wherever its path went since the process started.
+    status = runtime_env::UploadFile(kv, exe.hash(), kSelfExe, FormatOf(exe), job);
+  }
   if (status.ok()) {
     spdlog::info("code {} (sha256 {}, {} bytes) in the package store after {}", exe.name(),
                  exe.hash(), exe.size(), absl::FormatDuration(absl::Now() - start));

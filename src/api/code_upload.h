@@ -40,9 +40,10 @@ std::vector<proto::CodeFile> DescribeDriverCode(const std::vector<std::string>& 
 
 class CodeUpload {
  public:
-  // Connects to the GCS at `gcs_address`, uploads every LIBRARY of `code` the store lacks
-  // (recording `job`'s reference to each), then starts the EXECUTABLE's upload on a background
-  // thread, read from /proc/self/exe. An error: a library could not be uploaded.
+  // Uploads every LIBRARY of `code` the store lacks (recording `job`'s reference to each) over a
+  // connection of its own to the GCS at `gcs_address`, then starts the EXECUTABLE's upload (its
+  // connect included) on a background thread, read from /proc/self/exe. An error: a library
+  // could not be uploaded.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CodeUpload>> Start(
       const std::string& gcs_address, const JobId& job, const std::vector<proto::CodeFile>& code);
   ~CodeUpload();
@@ -54,7 +55,7 @@ class CodeUpload {
 
  private:
   CodeUpload() = default;
-  void UploadExecutable(proto::CodeFile exe, JobId job);
+  void UploadExecutable(proto::CodeFile exe, JobId job, std::string gcs_address);
 
   std::unique_ptr<gcs::GcsClient> gcs_;
   std::atomic<bool> cancelled_{false};
