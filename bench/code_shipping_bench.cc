@@ -86,8 +86,10 @@ double FirstTaskOnOther() {
     if (node.node_name == "other") other = node.node_id;
   }
   const auto start = Clock::now();
-  ray::Task(Nothing).SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{other}).Remote().Get(
-      300000);
+  ray::Task(Nothing)
+      .SetSchedulingStrategy(ray::NodeAffinitySchedulingStrategy{other})
+      .Remote()
+      .Get(300000);
   return Ms(start);
 }
 

@@ -672,8 +672,8 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     job->add_code_search_path(ec ? path : absolute.lexically_normal().string());
   }
   // The code as content: raylets run workers from their cache copies of it (code_upload.h).
-  for (proto::CodeFile& file : DescribeDriverCode(
-           {job->code_search_path().begin(), job->code_search_path().end()})) {
+  for (proto::CodeFile& file :
+       DescribeDriverCode({job->code_search_path().begin(), job->code_search_path().end()})) {
     *job->add_code() = std::move(file);
   }
   const std::vector<proto::CodeFile> code(job->code().begin(), job->code().end());
@@ -693,8 +693,8 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
                                                   std::move(defaults));
   if (!upload.ok()) {
-    throw ray::internal::RayException(absl::StrCat("could not ship this driver's code: ",
-                                                   upload.status().message()));
+    throw ray::internal::RayException(
+        absl::StrCat("could not ship this driver's code: ", upload.status().message()));
   }
   runtime->set_code_upload(*std::move(upload));
   return runtime;

@@ -64,9 +64,8 @@ std::vector<proto::CodeFile> DescribeDriverCode(const std::vector<std::string>& 
     // A deleted or replaced file reads "<path> (deleted)": the name is only the cache's file name.
     std::string name = std::filesystem::path(path).filename().string();
     if (const auto cut = name.find(" (deleted)"); cut != std::string::npos) name.resize(cut);
-    absl::StatusOr<proto::CodeFile> exe =
-        rt::DescribeCodeFile(kSelfExe, proto::CodeFile::EXECUTABLE, cache,
-                             name.empty() ? "driver" : name, path);
+    absl::StatusOr<proto::CodeFile> exe = rt::DescribeCodeFile(
+        kSelfExe, proto::CodeFile::EXECUTABLE, cache, name.empty() ? "driver" : name, path);
     if (exe.ok()) code.push_back(*std::move(exe));
     status = exe.status();
   } else {
@@ -145,9 +144,10 @@ void CodeUpload::UploadExecutable(proto::CodeFile exe, JobId job, std::string gc
     spdlog::info("code {} (sha256 {}, {} bytes) in the package store after {}", exe.name(),
                  exe.hash(), exe.size(), absl::FormatDuration(absl::Now() - start));
   } else if (!cancelled_) {
-    spdlog::warn("cannot upload this driver's executable to the package store: {}; workers on "
-                 "other nodes cannot start",
-                 status.ToString());
+    spdlog::warn(
+        "cannot upload this driver's executable to the package store: {}; workers on "
+        "other nodes cannot start",
+        status.ToString());
   }
   background_status_ = status;
   gcs_.reset();  // its connection and I/O thread are not needed any more

@@ -56,8 +56,7 @@ CodeAgent::~CodeAgent() {
   thread_.join();
 }
 
-void CodeAgent::Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid,
-                        Done done) {
+void CodeAgent::Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid, Done done) {
   auto work = [this, job_id, job, driver_pid, done = std::move(done)] {
     StopAwareKv kv(options_.kv, &stopped_);
     const absl::Time start = absl::Now();

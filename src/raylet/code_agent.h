@@ -2,13 +2,14 @@
 // loop, so the worker pool can start the job's workers from the cache (runtime_env/code_cache.h),
 // and deletes a job's cached files when the last job using them leaves the node.
 //
-//   CodeAgent agent(&loop, {.cache_dir = session + "/runtime_resources", .kv = gcs->PackageStore()});
-//   agent.Prepare(job_id, job_info, driver_pid, [](absl::StatusOr<PreparedCode> code) { ... });
-//   agent.ReleaseJob(job_id);   // the job left this node
+//   CodeAgent agent(&loop, {.cache_dir = session + "/runtime_resources", .kv =
+//   gcs->PackageStore()}); agent.Prepare(job_id, job_info, driver_pid,
+//   [](absl::StatusOr<PreparedCode> code) { ... }); agent.ReleaseJob(job_id);   // the job left
+//   this node
 //
 // Thread model: Prepare and ReleaseJob on the event loop thread; the preparations run in order on
-// the agent's own thread; `done` is posted to the loop. Destruction (on the loop) cancels a wait for
-// an upload and joins the thread.
+// the agent's own thread; `done` is posted to the loop. Destruction (on the loop) cancels a wait
+// for an upload and joins the thread.
 #pragma once
 
 #include <deque>
@@ -30,10 +31,10 @@
 namespace moray::raylet {
 
 struct CodeAgentOptions {
-  std::string cache_dir;                   // the node cache (<session>/runtime_resources)
-  runtime_env::KvAccess* kv = nullptr;     // the package store (thread-safe; outlives the agent)
+  std::string cache_dir;                // the node cache (<session>/runtime_resources)
+  runtime_env::KvAccess* kv = nullptr;  // the package store (thread-safe; outlives the agent)
   absl::Duration timeout = absl::Minutes(10);  // for one job's code, uploads waited for included
-  std::string moray_lib_dir;               // where this raylet's libmoray is (MorayLibraryDir)
+  std::string moray_lib_dir;                   // where this raylet's libmoray is (MorayLibraryDir)
 };
 
 class CodeAgent {

@@ -86,8 +86,8 @@ bool WorkerPool::CodeReady(const JobId& job_id, Job& job) {
         it->second.preparing_code = false;
         if (!code.ok()) {
           // Not remembered: the next request tries again.
-          std::string error = absl::StrCat("could not start a worker for job ", job_id.Hex(),
-                                           ": ", code.status().message());
+          std::string error = absl::StrCat("could not start a worker for job ", job_id.Hex(), ": ",
+                                           code.status().message());
           spdlog::error("{}", error);
           callbacks_.on_start_failed(job_id, error);
           return;

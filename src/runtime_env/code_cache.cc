@@ -48,8 +48,10 @@ absl::Status CopyFile(const std::string& from, const std::string& to) {
     for (ssize_t done = 0; done < n && status.ok();) {
       const ssize_t w = write(out, buffer.data() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) status = absl::ErrnoToStatus(errno, absl::StrCat("cannot write ", to));
-      else done += w;
+      if (w < 0)
+        status = absl::ErrnoToStatus(errno, absl::StrCat("cannot write ", to));
+      else
+        done += w;
     }
   }
   close(in);
@@ -61,8 +63,8 @@ absl::Status CopyFile(const std::string& from, const std::string& to) {
 
 // Checks the bytes of `tmp` (unless `verified` already), makes it executable and renames it to
 // `target`. On any failure `tmp` is removed.
-absl::Status Install(const std::string& tmp, const std::string& target,
-                     const proto::CodeFile& code, bool verified) {
+absl::Status Install(const std::string& tmp, const std::string& target, const proto::CodeFile& code,
+                     bool verified) {
   absl::StatusOr<std::string> hash = verified ? code.hash() : Sha256OfFile(tmp);
   std::error_code ec;
   if (!hash.ok() || *hash != code.hash()) {
@@ -94,8 +96,8 @@ absl::StatusOr<std::string> EnsureCode(const proto::CodeFile& code, KvAccess& kv
   if (fs::is_regular_file(target, ec)) return target;  // checked when it was stored
   fs::create_directories(dir, ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat("cannot create the code cache ", dir, ": ",
-                                            ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot create the code cache ", dir, ": ", ec.message()));
   }
   const std::string tmp =
       absl::StrCat(dir, "/.", code.name(), ".tmp.", getpid(), ".", ToHex(RandomBytes(4)));
@@ -180,9 +182,9 @@ absl::StatusOr<PreparedCode> PrepareJobCode(const proto::JobInfo& job, KvAccess&
   }
   if (needs_path && !moray_lib_dir.empty()) {
     const char* inherited = std::getenv("LD_LIBRARY_PATH");
-    prepared.env.emplace_back("LD_LIBRARY_PATH",
-                              inherited && *inherited ? absl::StrCat(moray_lib_dir, ":", inherited)
-                                                      : moray_lib_dir);
+    prepared.env.emplace_back("LD_LIBRARY_PATH", inherited && *inherited
+                                                     ? absl::StrCat(moray_lib_dir, ":", inherited)
+                                                     : moray_lib_dir);
   }
   return prepared;
 }

@@ -39,8 +39,8 @@ namespace moray::runtime_env {
 //     `timeout` has passed.
 // Every copy is written to a temporary file beside the target, its SHA-256 checked against
 // `code.hash`, made 0755 and renamed into place; a source whose bytes do not match is skipped.
-// Errors: InvalidArgument for a malformed hash or name; NotFound "code <name> (sha256 <hash>) is not
-// in the cluster's package store" after `timeout`; Internal for a cache that cannot be written.
+// Errors: InvalidArgument for a malformed hash or name; NotFound "code <name> (sha256 <hash>) is
+// not in the cluster's package store" after `timeout`; Internal for a cache that cannot be written.
 [[nodiscard]] absl::StatusOr<std::string> EnsureCode(const proto::CodeFile& code, KvAccess& kv,
                                                      const std::string& cache_dir,
                                                      int driver_pid_if_local,
@@ -53,7 +53,7 @@ struct PreparedCode {
   // Extra variables: LD_LIBRARY_PATH=<moray_lib_dir>[:...] when the cached program's RUNPATH
   // would not find libmoray from the cache (an installed program's $ORIGIN/../lib).
   std::vector<std::pair<std::string, std::string>> env;
-  std::vector<std::string> hashes;         // the cache entries used (for the node's references)
+  std::vector<std::string> hashes;  // the cache entries used (for the node's references)
 };
 
 // EnsureCode for every file of `job.code()` (all within `timeout`). `moray_lib_dir` is the

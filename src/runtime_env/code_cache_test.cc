@@ -45,8 +45,9 @@ class MemoryKv : public testing::FakeKvAccess {
 class CodeCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("code_cache_" + std::to_string(getpid()) + "_" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(::testing::TempDir()) /
+           ("code_cache_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "src");
     cache_ = (dir_ / "cache").string();
@@ -164,8 +165,7 @@ TEST_F(CodeCacheTest, PrepareJobCodeNamesTheCachedFilesAndRemoveDeletesThem) {
   proto::JobInfo job;
   *job.add_code() = Describe(a, proto::CodeFile::LIBRARY);
   *job.add_code() = Describe(b, proto::CodeFile::LIBRARY);
-  absl::StatusOr<PreparedCode> prepared =
-      PrepareJobCode(job, kv_, cache_, 0, absl::Seconds(1), "");
+  absl::StatusOr<PreparedCode> prepared = PrepareJobCode(job, kv_, cache_, 0, absl::Seconds(1), "");
   ASSERT_TRUE(prepared.ok()) << prepared.status();
   EXPECT_TRUE(prepared->program.empty());
   ASSERT_EQ(prepared->library_paths.size(), 2u);

@@ -28,8 +28,9 @@ absl::StatusOr<std::string> StatKey(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(path + " is not a regular file");
   return absl::StrCat(static_cast<uint64_t>(st.st_dev), "-", static_cast<uint64_t>(st.st_ino), "-",
-                      static_cast<int64_t>(st.st_size), "-", static_cast<int64_t>(st.st_mtim.tv_sec),
-                      ".", static_cast<int64_t>(st.st_mtim.tv_nsec));
+                      static_cast<int64_t>(st.st_size), "-",
+                      static_cast<int64_t>(st.st_mtim.tv_sec), ".",
+                      static_cast<int64_t>(st.st_mtim.tv_nsec));
 }
 
 bool IsHexHash(std::string_view hash) {
@@ -99,8 +100,7 @@ absl::StatusOr<proto::CodeFile> DescribeCodeFile(const std::string& path,
   return code;
 }
 
-absl::StatusOr<std::vector<std::string>> LibraryFiles(
-    const std::vector<std::string>& search_path) {
+absl::StatusOr<std::vector<std::string>> LibraryFiles(const std::vector<std::string>& search_path) {
   std::vector<std::string> files;
   for (const std::string& entry : search_path) {
     if (entry.empty()) continue;
@@ -115,8 +115,7 @@ absl::StatusOr<std::vector<std::string>> LibraryFiles(
     } else if (fs::exists(entry, ec)) {
       files.push_back(entry);
     } else {
-      return absl::NotFoundError(
-          absl::StrCat("code search path entry ", entry, " does not exist"));
+      return absl::NotFoundError(absl::StrCat("code search path entry ", entry, " does not exist"));
     }
   }
   return files;

@@ -33,9 +33,9 @@ absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot open " + path);
   Elf64_Ehdr ehdr;
-  if (!ReadAt(in, 0, &ehdr, sizeof(ehdr)) || std::string_view(
-                                                 reinterpret_cast<const char*>(ehdr.e_ident), 4) !=
-                                                 std::string_view(ELFMAG, SELFMAG) ||
+  if (!ReadAt(in, 0, &ehdr, sizeof(ehdr)) ||
+      std::string_view(reinterpret_cast<const char*>(ehdr.e_ident), 4) !=
+          std::string_view(ELFMAG, SELFMAG) ||
       ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
       ehdr.e_phentsize != sizeof(Elf64_Phdr)) {
     return absl::InvalidArgumentError(path + " is not a 64-bit little-endian ELF file");

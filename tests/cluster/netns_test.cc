@@ -83,10 +83,10 @@ class NetnsCluster : public ::testing::Test {
       const std::string start = Moray() + " start --address=" + address +
                                 " --node-ip-address=" + subnet_ + n + " --node-name=ns" + n +
                                 common;
-      auto joined = RunShell(
-          hide_dir.empty() ? InNs(i, start)
-                           : InNs(i, "sh -c 'mount -t tmpfs -o size=1m,mode=0755 none " +
-                                         hide_dir + " && exec " + start + "'"));
+      auto joined =
+          RunShell(hide_dir.empty() ? InNs(i, start)
+                                    : InNs(i, "sh -c 'mount -t tmpfs -o size=1m,mode=0755 none " +
+                                                  hide_dir + " && exec " + start + "'"));
       EXPECT_EQ(joined.exit_code, 0) << joined.out << joined.err;
     }
     return address;

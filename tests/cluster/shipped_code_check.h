@@ -16,8 +16,7 @@ namespace moray::testing {
 // Returns, per node id, the "path_here" values its workers reported (for further checks).
 inline std::map<std::string, std::set<std::string>> ExpectRanFromTheCache(
     const std::string& out, size_t nodes, const std::string& original_path) {
-  const std::regex line(
-      "ran kind=(task|actor) want=(\\S+) on=(\\S*) exe=(\\S*) path_here=([01])");
+  const std::regex line("ran kind=(task|actor) want=(\\S+) on=(\\S*) exe=(\\S*) path_here=([01])");
   std::map<std::string, std::set<std::string>> kinds, path_here;
   for (const std::string& text : Lines(out)) {
     std::smatch m;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
+#include <set>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -22,10 +24,9 @@ class ShippedCode : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(cluster_.Start({{.num_cpus = 1}, {.num_cpus = 1}})) << cluster_.error();
-    dir_ = fs::path(::testing::TempDir()) / ("shipped_" + std::to_string(getpid()) + "_" +
-                                             ::testing::UnitTest::GetInstance()
-                                                 ->current_test_info()
-                                                 ->name());
+    dir_ = fs::path(::testing::TempDir()) /
+           ("shipped_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     driver_ = (dir_ / "shipped_code_driver").string();
     fs::copy_file(SHIPPED_CODE_DRIVER, driver_, fs::copy_options::overwrite_existing);
@@ -69,6 +70,33 @@ TEST_F(ShippedCode, AReplacedDriverFileDoesNotChangeTheWorkersCode) {
   ExpectRanFromTheCache(run.out, 2, driver_);
   // The path now holds the other program, which the workers did not run.
   EXPECT_NE(ReadFile(driver_).find("not the code the driver started with"), std::string::npos);
+}
+
+// Code-search-path libraries too: a copy of the library directory, removed right after Init;
+// `moray worker` on both nodes loads the library from its node's cache.
+TEST_F(ShippedCode, LibrariesReachEveryNodeAfterTheirDirectoryIsGone) {
+  const fs::path libs = dir_ / "libs";
+  fs::create_directories(libs);
+  const fs::path library = fs::path(SHIPPED_CODE_LIBRARY).filename();
+  fs::copy_file(SHIPPED_CODE_LIBRARY, libs / library);
+  CommandResult run = RunShell(std::string(SHIPPED_LIBRARY_DRIVER) + " " + cluster_.address() +
+                               " " + libs.string());
+  std::printf("%s", run.out.c_str());
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_FALSE(fs::exists(libs));
+  const std::regex line("lib want=(\\S+) product=(\\d+) on=(\\S*) lib=(\\S*)");
+  std::set<std::string> nodes;
+  for (const std::string& text : Lines(run.out)) {
+    std::smatch m;
+    if (!std::regex_search(text, m, line)) continue;
+    nodes.insert(m[1]);
+    EXPECT_EQ(m[3], m[1]) << text;
+    EXPECT_EQ(m[2], "42") << text;
+    const std::string loaded = m[4];
+    EXPECT_NE(loaded.find("/runtime_resources/code/"), std::string::npos) << text;
+    EXPECT_TRUE(loaded.ends_with("/" + library.string())) << text;
+  }
+  EXPECT_EQ(nodes.size(), 2u) << run.out << run.err;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // How code reaches workers. Default: the raylet re-executes the driver's own program in worker
-// mode — a copy of it in the node's code cache (docs/runtime_env.md, "Shipped code"). Ray's way: RayConfig::code_search_path (or --ray_code_search_path) names .so files or
-// directories of them, and the generic `moray worker` loads them; the driver links the same
-// library so that ray::Task(f) knows f's name. Each test starts and stops its own embedded cluster.
+// mode — a copy of it in the node's code cache (docs/runtime_env.md, "Shipped code"). Ray's way:
+// RayConfig::code_search_path (or --ray_code_search_path) names .so files or directories of them,
+// and the generic `moray worker` loads them; the driver links the same library so that ray::Task(f)
+// knows f's name. Each test starts and stops its own embedded cluster.
 #include <unistd.h>
 
 #include <filesystem>
