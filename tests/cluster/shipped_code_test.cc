@@ -70,6 +70,21 @@ TEST_F(ShippedCode, AReplacedDriverFileDoesNotChangeTheWorkersCode) {
   ExpectRanFromTheCache(run.out, 2, driver_);
   // The path now holds the other program, which the workers did not run.
   EXPECT_NE(ReadFile(driver_).find("not the code the driver started with"), std::string::npos);
+  // The job ended: its driver's node deleted its copy (the other node ran it by spillback and is
+  // not told that a job ended; docs/runtime_env.md). The cache entries used, one per node:
+  std::set<std::string> entries;
+  const std::regex entry("exe=(\\S+/runtime_resources/code/[0-9a-f]{64})/");
+  for (const std::string& text : Lines(run.out)) {
+    std::smatch m;
+    if (std::regex_search(text, m, entry)) entries.insert(m[1]);
+  }
+  ASSERT_EQ(entries.size(), 2u) << run.out;
+  auto copies = [&] {
+    int n = 0;
+    for (const std::string& path : entries) n += fs::exists(path) ? 1 : 0;
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return copies() == 1; })) << copies() << " copies left";
 }
 
 // Code-search-path libraries too: a copy of the library directory, removed right after Init;
