@@ -30,6 +30,7 @@ bench: build
 	@rm -f $(BUILD)/bench/latest.jsonl  # one line per result as measured, kept if the run dies
 	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json --jsonl $(BUILD)/bench/latest.jsonl
 	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
+	@$(BUILD)/bin/runtime_env_bench --json $(BUILD)/bench/runtime_env.json
 	@$(BUILD)/bin/code_shipping_bench --json $(BUILD)/bench/code_shipping.json
 
 install: build

@@ -16,6 +16,7 @@
 #include "api/actor_exit.h"
 #include "api/cluster_placement_groups.h"
 #include "api/code_upload.h"
+#include "api/runtime_env_resolver.h"
 #include "api/runtime_slot.h"
 #include "api/task_error.h"
 #include "common/head_launcher.h"
@@ -289,10 +290,11 @@ struct ActorDefaults {
 class ClusterRuntime final : public ray::internal::RayRuntime {
  public:
   ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded,
-                 ActorDefaults defaults)
+                 ActorDefaults defaults, std::unique_ptr<RuntimeEnvResolver> envs)
       : worker_(std::move(worker)),
         embedded_(std::move(embedded)),
         defaults_(std::move(defaults)),
+        envs_(std::move(envs)),
         placement_groups_([this]() -> gcs::GcsClient& { return Gcs(); }, worker_->context().job_id,
                           defaults_.ray_namespace) {}
 
@@ -361,6 +363,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_retry_exceptions(options.retry_exceptions);
     for (const auto& [name, amount] : options.resources) (*spec.mutable_resources())[name] = amount;
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
+    SetRuntimeEnv(options.runtime_env, &spec);
     AddArgs(args, &spec);
     return worker_->SubmitTask(std::move(spec)).Binary();
   }
@@ -394,6 +397,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     creation->set_ray_namespace(ray_namespace);
     creation->set_detached(detached);
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
+    SetRuntimeEnv(options.runtime_env, &spec);
     AddArgs(args, &spec);
     proto::ActorInfo info;
     info.set_class_name(class_name);
@@ -527,6 +531,14 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
+  // The task's or actor's complete env (merged over this process's, paths resolved) into `spec`;
+  // nothing for the empty env. RayRuntimeEnvException naming what is wrong, at Remote().
+  void SetRuntimeEnv(const std::string& env_json, proto::TaskSpec* spec) {
+    absl::StatusOr<RuntimeEnvResolver::Resolved> env = envs_->Resolve(env_json);
+    if (!env.ok()) throw ray::internal::RayRuntimeEnvException(std::string(env.status().message()));
+    if (*env) *spec->mutable_runtime_env() = **env;
+  }
+
   // This process's client of the GCS, connected on first use (the core worker's connection is
   // its own); thread-safe, and calls on it are not serialized here. RayException if unreachable.
   gcs::GcsClient& Gcs() {
@@ -555,6 +567,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   std::unique_ptr<core::CoreWorker> worker_;
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
   const ActorDefaults defaults_;
+  const std::unique_ptr<RuntimeEnvResolver> envs_;  // this process's base env
   std::mutex gcs_mutex_;
   // Nodes(), AvailableResources() and placement groups; set once, under gcs_mutex_.
   std::unique_ptr<gcs::GcsClient> gcs_;
@@ -591,8 +604,21 @@ rpc::AuthConfig AuthOrThrow(absl::StatusOr<rpc::AuthConfig> auth, const char* co
   return *std::move(auth);
 }
 
+// The job's env: RayConfig::runtime_env (or --ray_runtime_env) over MORAY_JOB_RUNTIME_ENV,
+// validated before any cluster starts. RayRuntimeEnvException when it is not valid.
+runtime_env::RuntimeEnvSpec JobEnvOrThrow(const ray::RayConfig& config) {
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> job = JobEnvOf(
+      EnvOr("MORAY_JOB_RUNTIME_ENV"), config.runtime_env ? config.runtime_env->Serialize() : "");
+  if (!job.ok()) {
+    throw ray::internal::RayRuntimeEnvException(
+        absl::StrCat("the job's runtime env: ", job.status().message()));
+  }
+  return *std::move(job);
+}
+
 std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
   InitLogging("driver", "");
+  runtime_env::RuntimeEnvSpec job_env = JobEnvOrThrow(config);  // before any cluster starts
   core::SubmitterOptions submitter;
   if (auto s = ApplySubmitterEnv(&submitter); !s.ok()) {
     throw ray::internal::RayException(std::string(s.message()));
@@ -647,6 +673,23 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     raylet_port = raylet->second;
   }
 
+  // The job env's working_dir is uploaded now (its reference moves to the job once registered),
+  // so the job's info names the package and the driver's raylet can prepare it eagerly.
+  auto uploader = std::make_shared<PackageUploader>(gcs_address, JobId());
+  RuntimeEnvResolver::PackFn pack = PackageUploader::AsPackFn(uploader);
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> resolved_env =
+      RuntimeEnvResolver(runtime_env::RuntimeEnvSpec{}, pack).ResolvePaths(std::move(job_env));
+  if (!resolved_env.ok()) {
+    if (embedded) {
+      ClearCurrentCluster(embedded->gcs_address);
+      StopProcesses({embedded->raylet_pid, embedded->gcs_pid}, absl::Seconds(5));
+    }
+    throw ray::internal::RayRuntimeEnvException(
+        absl::StrCat("the job's runtime env: ", resolved_env.status().message()));
+  }
+  const std::string job_package = resolved_env->working_dir.value_or("");
+  auto envs = std::make_unique<RuntimeEnvResolver>(*std::move(resolved_env), pack);
+
   core::CoreWorkerOptions options;
   options.submitter = submitter;
   options.is_driver = true;
@@ -678,6 +721,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   }
   const std::vector<proto::CodeFile> code(job->code().begin(), job->code().end());
   job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
+  if (envs->base()) *job->mutable_runtime_env() = *envs->base();
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
     if (embedded) {
@@ -688,10 +732,14 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
         absl::StrCat("could not connect to the Moray cluster at ", gcs_address, ": ",
                      worker.status().message()));
   }
+  if (absl::Status s = uploader->AdoptForJob((*worker)->context().job_id, job_package); !s.ok()) {
+    spdlog::warn("could not reference the job's working_dir package for the job: {}",
+                 s.ToString());
+  }
   absl::StatusOr<std::unique_ptr<CodeUpload>> upload =
       CodeUpload::Start((*worker)->gcs_address(), (*worker)->context().job_id, code);
   auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
-                                                  std::move(defaults));
+                                                  std::move(defaults), std::move(envs));
   if (!upload.ok()) {
     throw ray::internal::RayException(
         absl::StrCat("could not ship this driver's code: ", upload.status().message()));
@@ -741,7 +789,18 @@ void RunWorkerProcess() {
   }
   ActorDefaults defaults;
   defaults.ray_namespace = EnvOr("MORAY_NAMESPACE");
-  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::nullopt, defaults);
+  // The env this worker runs in (its raylet's MORAY_RUNTIME_ENV): what its submissions inherit.
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> own_env =
+      runtime_env::RuntimeEnvSpec::Parse(EnvOr("MORAY_RUNTIME_ENV"));
+  if (!own_env.ok()) {
+    std::fprintf(stderr, "moray worker: MORAY_RUNTIME_ENV: %s\n", own_env.status().ToString().c_str());
+    std::_Exit(2);
+  }
+  auto runtime = std::make_unique<ClusterRuntime>(
+      std::move(*worker), std::nullopt, defaults,
+      std::make_unique<RuntimeEnvResolver>(
+          *std::move(own_env), PackageUploader::AsPackFn(std::make_shared<PackageUploader>(
+                                   EnvOr("MORAY_GCS_ADDRESS"), *job_id))));
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
   raw->worker().RunTaskLoop(&ExecuteRegistered);

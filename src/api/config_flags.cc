@@ -47,13 +47,15 @@ void Apply(const std::string& flag, const std::string& value, ray::RayConfig& co
     config.ray_namespace = value;
   } else if (flag == "ray_redis_password") {
     config.redis_password_ = value;
+  } else if (flag == "ray_runtime_env") {
+    config.runtime_env = ray::RuntimeEnv::Deserialize(value);
   }
 }
 
 bool IsKnownFlag(const std::string& flag) {
   return flag == "ray_address" || flag == "ray_code_search_path" || flag == "ray_head_args" ||
          flag == "ray_default_actor_lifetime" || flag == "ray_job_namespace" ||
-         flag == "ray_redis_password";
+         flag == "ray_redis_password" || flag == "ray_runtime_env";
 }
 
 }  // namespace

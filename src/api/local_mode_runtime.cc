@@ -12,6 +12,7 @@
 #include "ray/api/function_manager.h"
 #include "ray/api/ray_exception.h"
 #include "ray/api/util.h"
+#include "runtime_env/runtime_env.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::api {
@@ -166,9 +167,22 @@ std::vector<bool> LocalModeRuntime::Wait(const std::vector<std::string>& ids, in
   return ready;
 }
 
+void CheckLocalModeRuntimeEnv(const std::string& env_json) {
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> env = runtime_env::RuntimeEnvSpec::Parse(env_json);
+  if (!env.ok()) throw ray::internal::RayRuntimeEnvException(std::string(env.status().message()));
+  if (!env->Empty()) {
+    // Applying variables or a directory to one task in a shared process would leak into every
+    // other task: refused rather than silently ignored.
+    throw ray::internal::RayRuntimeEnvException(
+        "runtime envs are not applied in local mode (tasks and actors run in the driver's "
+        "process); run against a cluster, or leave the runtime env out");
+  }
+}
+
 std::string LocalModeRuntime::SubmitTask(const std::string& function_name,
                                          std::vector<ray::internal::TaskArgument> args,
                                          const ray::internal::TaskOptions& options) {
+  CheckLocalModeRuntimeEnv(options.runtime_env);
   auto task = std::make_shared<Task>();
   task->function_name = function_name;
   task->args = std::move(args);
@@ -368,6 +382,7 @@ std::shared_ptr<void> LocalModeRuntime::MarkDeadLocked(const std::string& actor_
 std::string LocalModeRuntime::CreateActor(const std::string& factory_name,
                                           std::vector<ray::internal::TaskArgument> args,
                                           const ray::internal::ActorCreationOptions& options) {
+  CheckLocalModeRuntimeEnv(options.runtime_env);
   auto actor = std::make_shared<Actor>();
   actor->name = options.name;
   actor->ray_namespace = options.ray_namespace.empty() ? namespace_ : options.ray_namespace;

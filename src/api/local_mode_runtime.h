@@ -17,8 +17,10 @@
 // mutex unless its max_concurrency > 1 (an actor may call itself). Names are per namespace and
 // freed when the actor dies; actors die when killed, when a method calls ExitActor, when the
 // factory throws, or at shutdown (no restarts, handles are not reference-counted). Options beyond
-// the name, get_if_exists and max_concurrency (resources, lifetime, restarts, groups, runtime env)
-// are accepted and ignored.
+// the name, get_if_exists and max_concurrency (resources, lifetime, restarts, groups) are accepted
+// and ignored. Runtime envs are validated and, when not empty, refused with
+// RayRuntimeEnvException (CheckLocalModeRuntimeEnv): one process cannot give each task its own
+// variables or directory, and an option that silently does nothing is worse than an error.
 //
 // Placement groups (local_placement_groups.h) are CREATED at once and only checked: tasks and
 // actors in them run as any other.
@@ -47,6 +49,9 @@
 #include "ray/api/ray_runtime.h"
 
 namespace moray::api {
+
+// Throws RayRuntimeEnvException unless `env_json` (RuntimeEnv::Serialize text) is valid and empty.
+void CheckLocalModeRuntimeEnv(const std::string& env_json);
 
 class LocalModeRuntime final : public ray::internal::RayRuntime {
  public:

@@ -474,7 +474,11 @@ void ActorTaskSubmitter::SettleLost(const ActorId& actor_id, Actor& actor, bool 
 
 void ActorTaskSubmitter::Fail(Actor& actor, const TaskId& task_id, const std::string& message) {
   proto::ErrorInfo error;
-  error.set_type(proto::ACTOR_DIED);
+  // An actor whose runtime env could not be set up never ran: its calls raise
+  // RayRuntimeEnvException with the cause, not RayActorException.
+  error.set_type(actor.info.death_cause().reason() == proto::ACTOR_DEATH_RUNTIME_ENV_FAILED
+                     ? proto::RUNTIME_ENV_SETUP_FAILED
+                     : proto::ACTOR_DIED);
   error.set_message(message);
   Complete(actor, task_id, nullptr, &error);
 }

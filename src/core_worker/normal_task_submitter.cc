@@ -8,6 +8,7 @@
 #include "core_worker/task_common.h"
 #include "core_worker/task_placement.h"
 #include "google/protobuf/arena.h"
+#include "runtime_env/runtime_env.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -41,6 +42,8 @@ std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec, const NodeId
                                               strategy.label_selector().end());
     absl::StrAppend(&key, "|labels:", absl::StrJoin(labels, ",", absl::PairFormatter("=")));
   }
+  // Workers are pooled per runtime env: a lease of one env never runs another's tasks.
+  if (!spec.runtime_env().hash().empty()) absl::StrAppend(&key, "|env:", spec.runtime_env().hash());
   return key;
 }
 
@@ -119,6 +122,7 @@ void NormalTaskSubmitter::OnDependenciesResolved(const TaskId& task_id) {
     queue.resources = *std::move(resources);
     queue.strategy = task.spec.scheduling_strategy();
     queue.preferred_node = preferred_node;
+    if (task.spec.has_runtime_env()) queue.runtime_env = task.spec.runtime_env();
   }
   queue.ready.push_back(task_id);
   Dispatch(key);
@@ -193,6 +197,7 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   request.set_spilled(spilled);
   if (!spilled) request.set_preferred_node_id(queue.preferred_node.Binary());
   if (job) *request.mutable_job() = *job;
+  if (!queue.runtime_env.hash().empty()) *request.mutable_runtime_env() = queue.runtime_env;
   raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
                  OnLeaseReply(key, lease_id, raylet, status, std::move(frame));
@@ -232,8 +237,13 @@ void NormalTaskSubmitter::OnLeaseReply(const std::string& key, int64_t lease_id,
     // this job that cannot start): the tasks waiting for such a lease fail with its reason.
     spdlog::warn("lease request rejected by the raylet: {}", status.ToString());
     proto::ErrorInfo error;
-    error.set_type(proto::WORKER_DIED);
-    error.set_message(absl::StrCat("The raylet could not run the task: ", status.message()));
+    if (runtime_env::IsSetupFailure(status)) {
+      error.set_type(proto::RUNTIME_ENV_SETUP_FAILED);
+      error.set_message(std::string(status.message()));
+    } else {
+      error.set_type(proto::WORKER_DIED);
+      error.set_message(absl::StrCat("The raylet could not run the task: ", status.message()));
+    }
     std::deque<TaskId> failed;
     failed.swap(queue.ready);
     for (const auto& task_id : failed) Complete(task_id, nullptr, &error);

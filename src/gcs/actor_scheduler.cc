@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "runtime_env/runtime_env.h"
 #include "absl/strings/str_cat.h"
 #include "common/id_status.h"
+#include "runtime_env/runtime_env.h"
 #include "scheduling/cluster_view.h"
 #include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
@@ -130,6 +132,7 @@ void ActorScheduler::Place(const ActorId& actor_id) {
   request.set_scheduling_key(absl::StrCat("actor ", record.spec.function_name()));
   request.set_actor_id(actor_id.Binary());
   request.set_detached_actor(record.spec.actor_creation().detached());
+  if (record.spec.has_runtime_env()) *request.mutable_runtime_env() = record.spec.runtime_env();
   if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
     for (const auto& job : *jobs) {
       if (job.job_id() == record.spec.job_id()) *request.mutable_job() = job;
@@ -171,6 +174,11 @@ void ActorScheduler::OnLeaseReply(const ActorId& actor_id, int64_t lease_id,
   Record& record = it->second;
   if (!status.ok() && !rpc::IsConnectionFailure(*raylet, status)) {
     record.lease_id = 0;
+    if (runtime_env::IsSetupFailure(status)) {
+      MarkDead(actor_id, proto::ACTOR_DEATH_RUNTIME_ENV_FAILED,
+               absl::StrCat("The actor could not be created: its ", status.message()));
+      return;
+    }
     MarkDead(actor_id, proto::ACTOR_DEATH_CREATION_FAILED,
              absl::StrCat("The actor could not be created: no worker could be leased for it: ",
                           status.message()));

@@ -60,6 +60,7 @@ GcsServer::GcsServer(GcsServerConfig config)
   });
   GcsManagers managers{&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_};
   managers.on_job_finished = [this](const JobId& job_id) {
+    package_gc_.OnJobFinished(job_id);
     for (const PlacementGroupId& id : groups_.OfFinishedJob(job_id)) {
       (void)RemovePlacementGroup(&groups_, groups_scheduler_.get(), &actor_loop_, id,
                                  " (its job finished)");
@@ -84,6 +85,7 @@ absl::Status GcsServer::Start() {
   if (auto free = CheckPortFree(config_.host, config_.port); !free.ok()) return free;
   service_loop_.StartThread("gcs_service");
   actor_loop_.StartThread("gcs_actors");
+  package_gc_.Start();
   running_ = true;
   absl::StatusOr<std::unique_ptr<rpc::Server>> server;
   RunOnLoop(service_loop_, [&] {
@@ -148,6 +150,7 @@ void GcsServer::Stop() {
   });
   service_loop_.Stop();
   actor_loop_.Stop();
+  package_gc_.Stop();
   spdlog::info("GCS on port {} stopped", port_.load());
 }
 

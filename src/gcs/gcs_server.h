@@ -34,6 +34,7 @@
 #include "gcs/kv_store.h"
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
+#include "gcs/package_gc.h"
 #include "gcs/placement_group_manager.h"
 #include "gcs/placement_group_scheduler.h"
 #include "gcs/task_event_store.h"
@@ -86,6 +87,7 @@ class GcsServer {
   ObjectSnapshotStore objects_;
   ActorManager actors_;
   PlacementGroupManager groups_;
+  PackageGc package_gc_{&kv_, &jobs_};  // its own thread, between Start and Stop
   std::atomic<int> port_{0};
   bool running_ = false;  // controlling thread
 

@@ -56,18 +56,29 @@ CodeAgent::~CodeAgent() {
   thread_.join();
 }
 
-void CodeAgent::Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid, Done done) {
-  auto work = [this, job_id, job, driver_pid, done = std::move(done)] {
+void CodeAgent::Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid,
+                        absl::Duration timeout, Done done) {
+  JobCode& state = jobs_[job_id];
+  if (state.ready) {
+    loop_->Post([alive = alive_, code = *state.ready, done = std::move(done)] {
+      if (*alive) done(code);
+    });
+    return;
+  }
+  state.waiters.push_back(std::move(done));
+  if (state.waiters.size() > 1) return;  // a preparation is under way: it answers this one too
+  const uint64_t generation = state.generation = next_generation_++;
+  auto work = [this, job_id, job, driver_pid, timeout, generation] {
     StopAwareKv kv(options_.kv, &stopped_);
     const absl::Time start = absl::Now();
     absl::StatusOr<runtime_env::PreparedCode> code = runtime_env::PrepareJobCode(
-        job, kv, options_.cache_dir, driver_pid, options_.timeout, options_.moray_lib_dir);
+        job, kv, options_.cache_dir, driver_pid, timeout, options_.moray_lib_dir);
     if (code.ok()) {
       spdlog::info("code of job {} ready in {}", job_id.Hex(),
                    absl::FormatDuration(absl::Now() - start));
     }
-    loop_->Post([alive = alive_, done, code = std::move(code)]() mutable {
-      if (*alive) done(std::move(code));
+    loop_->Post([this, alive = alive_, job_id, generation, code = std::move(code)]() mutable {
+      if (*alive) Finished(job_id, generation, std::move(code));
     });
   };
   // Counted now, not when done: a removal queued by another job's release runs before this
@@ -83,7 +94,29 @@ void CodeAgent::Prepare(const JobId& job_id, const proto::JobInfo& job, int driv
   queue_.push_back(std::move(work));
 }
 
+void CodeAgent::Finished(const JobId& job_id, uint64_t generation,
+                         absl::StatusOr<runtime_env::PreparedCode> code) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.generation != generation) return;  // released meanwhile
+  std::vector<Done> waiters;
+  waiters.swap(it->second.waiters);
+  if (code.ok()) {
+    it->second.ready = *code;
+  } else {
+    jobs_.erase(it);  // not kept: the next request tries again
+  }
+  for (const Done& done : waiters) done(code);
+}
+
 void CodeAgent::ReleaseJob(const JobId& job_id) {
+  if (auto state = jobs_.find(job_id); state != jobs_.end()) {
+    std::vector<Done> waiters;
+    waiters.swap(state->second.waiters);
+    jobs_.erase(state);
+    for (const Done& done : waiters) {
+      done(absl::FailedPreconditionError("the job left the node while its code was prepared"));
+    }
+  }
   auto it = job_hashes_.find(job_id);
   if (it == job_hashes_.end()) return;
   std::vector<std::string> unused;

@@ -1,20 +1,25 @@
-// CodeAgent: brings each job's shipped code (JobInfo.code) into the node cache off the event
-// loop, so the worker pool can start the job's workers from the cache (runtime_env/code_cache.h),
-// and deletes a job's cached files when the last job using them leaves the node.
+// CodeAgent: the shipped-code step of the RuntimeEnvAgent (runtime_env_agent.h). Brings each
+// job's code (JobInfo.code) into the node cache off the event loop, once per job, so the job's
+// workers start from the cache (runtime_env/code_cache.h), and deletes a job's cached files when
+// the last job using them leaves the node.
 //
-//   CodeAgent agent(&loop, {.cache_dir = session + "/runtime_resources", .kv =
-//   gcs->PackageStore()}); agent.Prepare(job_id, job_info, driver_pid,
-//   [](absl::StatusOr<PreparedCode> code) { ... }); agent.ReleaseJob(job_id);   // the job left
-//   this node
+//   CodeAgent agent(&loop, {.cache_dir = cache, .kv = gcs->PackageStore()});
+//   agent.Prepare(job_id, job_info, driver_pid, absl::Minutes(10),
+//                 [](const absl::StatusOr<PreparedCode>& code) { ... });
+//   agent.ReleaseJob(job_id);  // the job left this node
+//
+// Concurrent Prepare calls for one job share one preparation; a success is kept until the job is
+// released, a failure is not (the next Prepare tries again).
 //
 // Thread model: Prepare and ReleaseJob on the event loop thread; the preparations run in order on
-// the agent's own thread; `done` is posted to the loop. Destruction (on the loop) cancels a wait
-// for an upload and joins the thread.
+// the agent's own thread; `done` runs on the loop. Destruction (on the loop) cancels a wait for an
+// upload and joins the thread; callbacks not run by then never run.
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,26 +38,35 @@ namespace moray::raylet {
 struct CodeAgentOptions {
   std::string cache_dir;                // the node cache (<session>/runtime_resources)
   runtime_env::KvAccess* kv = nullptr;  // the package store (thread-safe; outlives the agent)
-  absl::Duration timeout = absl::Minutes(10);  // for one job's code, uploads waited for included
   std::string moray_lib_dir;                   // where this raylet's libmoray is (MorayLibraryDir)
 };
 
 class CodeAgent {
  public:
-  using Done = std::function<void(absl::StatusOr<runtime_env::PreparedCode>)>;
+  using Done = std::function<void(const absl::StatusOr<runtime_env::PreparedCode>&)>;
 
   // `loop` must outlive this object.
   CodeAgent(rpc::EventLoop* loop, CodeAgentOptions options);
   ~CodeAgent();
 
-  // Makes the job's code present in the cache; `done` (on the loop) gets the paths, or the
-  // error. `driver_pid` > 0: the job's driver runs on this node (its /proc/<pid>/exe is a source).
-  void Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid, Done done);
-  // The job left: its cache entries that no other job here uses are deleted.
+  // Makes the job's code present in the cache (within `timeout`); `done` (on the loop) gets the
+  // paths, or the error. `driver_pid` > 0: the job's driver runs on this node (its
+  // /proc/<pid>/exe is a source).
+  void Prepare(const JobId& job_id, const proto::JobInfo& job, int driver_pid,
+               absl::Duration timeout, Done done);
+  // The job left: waiters get FailedPrecondition; its cache entries that no other job here uses
+  // are deleted.
   void ReleaseJob(const JobId& job_id);
 
  private:
   class StopAwareKv;
+  struct JobCode {
+    std::optional<runtime_env::PreparedCode> ready;
+    std::vector<Done> waiters;
+    uint64_t generation = 0;  // tells a released job's late result from a new preparation's
+  };
+  void Finished(const JobId& job_id, uint64_t generation,
+                absl::StatusOr<runtime_env::PreparedCode> code);
   void Run();
 
   rpc::EventLoop* const loop_;
@@ -60,6 +74,8 @@ class CodeAgent {
   // Loop thread only: the hashes each job here uses, and how many jobs use each hash.
   std::map<JobId, std::vector<std::string>> job_hashes_;
   std::map<std::string, int> hash_jobs_;
+  std::map<JobId, JobCode> jobs_;
+  uint64_t next_generation_ = 1;
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);

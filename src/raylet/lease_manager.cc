@@ -171,10 +171,11 @@ void LeaseManager::OnWorkerDied(const WorkerId& worker_id) {
   Changed();
 }
 
-void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& error) {
+void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& env_hash,
+                                   const std::string& error) {
   std::vector<Pending> failed;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (it->job_id == job_id) {
+    if (it->job_id == job_id && it->request.runtime_env().hash() == env_hash) {
       queued_.erase(it->key);
       failed.push_back(std::move(*it));
       it = queue_.erase(it);
@@ -182,6 +183,8 @@ void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& error
       ++it;
     }
   }
+  // A runtime env's setup failure keeps its own text ("runtime env setup failed: ..."), which
+  // owners recognise.
   for (Pending& pending : failed) pending.reply(absl::FailedPreconditionError(error));
   if (!failed.empty()) Changed();
 }
@@ -198,20 +201,28 @@ void LeaseManager::Schedule() {
     // What would remain if every request waiting only for a worker got one: bounds how many
     // workers are worth starting.
     scheduling::ResourceSet unclaimed = available_;
-    std::map<JobId, int> workers_wanted;
+    // Per (job, env hash): how many workers, and the env (copied: a granted request goes).
+    std::map<std::pair<JobId, std::string>, std::pair<int, proto::RuntimeEnvInfo>> workers_wanted;
+    auto want = [&](const Pending& pending) {
+      auto [w, added] = workers_wanted.try_emplace(
+          std::make_pair(pending.job_id, pending.request.runtime_env().hash()));
+      if (added && pending.request.has_runtime_env()) w->second.second = pending.request.runtime_env();
+      ++w->second.first;
+    };
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (!total_.Contains(it->resources)) {
         ++it;  // infeasible
         continue;
       }
       if (!Fits(*it, unclaimed)) {
-        if (it->for_actor) ++workers_wanted[it->job_id];  // its worker starts meanwhile
+        if (it->for_actor) want(*it);  // its worker starts meanwhile
         ++it;  // waiting for resources
         continue;
       }
-      std::optional<LeasableWorker> worker = workers_->PopIdleWorker(it->job_id);
+      std::optional<LeasableWorker> worker =
+          workers_->PopIdleWorker(it->job_id, it->request.runtime_env().hash());
       if (!worker) {
-        ++workers_wanted[it->job_id];
+        want(*it);
         unclaimed.Subtract(it->resources);
         ++it;
         continue;
@@ -238,7 +249,9 @@ void LeaseManager::Schedule() {
                     worker->pid);
       pending.reply(reply);
     }
-    for (const auto& [job_id, wanted] : workers_wanted) workers_->StartWorkers(job_id, wanted);
+    for (const auto& [key, wanted] : workers_wanted) {
+      workers_->StartWorkers(key.first, wanted.second, wanted.first);
+    }
   } while (reschedule_);
   scheduling_ = false;
   if (granted_any) Changed();

@@ -162,7 +162,7 @@ TEST_F(LeaseManagerTest, FailJobRequestsRepliesWithTheError) {
   MakeNode({{"CPU", 1}});
   Request(1, 1, {{"CPU", 1}}, "A");
   Request(1, 2, {{"CPU", 1}}, "B");
-  manager_->FailJobRequests(J("A"), "could not start a worker for job A: boom");
+  manager_->FailJobRequests(J("A"), "", "could not start a worker for job A: boom");
   ASSERT_TRUE(replies_.contains(1));
   EXPECT_EQ(replies_.at(1).status(),
             absl::FailedPreconditionError("could not start a worker for job A: boom"));

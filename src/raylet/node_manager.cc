@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/id_status.h"
+#include "runtime_env/runtime_env.h"
 #include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
 
@@ -14,6 +15,11 @@ namespace moray::raylet {
 namespace {
 // How long a request naming a node that is not in the cluster view waits for it to appear.
 constexpr absl::Duration kAwaitNodeInView = absl::Seconds(3);
+
+bool EagerInstall(const proto::RuntimeEnvInfo& env) {
+  absl::StatusOr<runtime_env::RuntimeEnvSpec> spec = runtime_env::RuntimeEnvSpec::Parse(env.json());
+  return spec.ok() && spec->EagerInstall();
+}
 }  // namespace
 
 NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOptions options)
@@ -23,26 +29,22 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   pool_options.node_ip = options_.node.node_ip();
   pool_options.session_dir = options_.node.session_dir();
   pool_options.keep_idle_per_job = options_.prestart_per_job;
-  if (!options_.node.session_dir().empty()) {
-    code_agent_ = std::make_unique<CodeAgent>(
-        loop_, CodeAgentOptions{.cache_dir = options_.node.session_dir() + "/runtime_resources",
-                                .kv = options_.package_store,
-                                .moray_lib_dir = runtime_env::MorayLibraryDir()});
-    pool_options.code_agent = code_agent_.get();
-  }
   WorkerPool::Callbacks callbacks;
   callbacks.on_workers_changed = [this] {
     leases_->Schedule();
     MarkDirty();
   };
-  callbacks.on_start_failed = [this](const JobId& job_id, const std::string& error) {
-    leases_->FailJobRequests(job_id, error);
+  callbacks.on_start_failed = [this](const JobId& job_id, const std::string& env_hash,
+                                     const std::string& error) {
+    leases_->FailJobRequests(job_id, env_hash, error);
   };
   callbacks.on_worker_dead = [this](const WorkerId& worker_id) {
     leases_->OnWorkerDied(worker_id);
     MarkDirty();
   };
-  pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks));
+  agent_ = std::make_unique<RuntimeEnvAgent>(loop_, options_.runtime_env);
+  pool_ = std::make_unique<WorkerPool>(loop_, std::move(pool_options), std::move(callbacks),
+                                       agent_.get());
   leases_ = std::make_unique<LeaseManager>(
       options_.total, pool_.get(), [this] { MarkDirty(); }, options_.gpu_ids);
   bundles_ = std::make_unique<BundleManager>(leases_.get());
@@ -301,7 +303,15 @@ void NodeManager::OnJobAdded(uint64_t client_id, const RegisterResponder& respon
   FillRegistration(*job_id, &reply);
   respond(reply);
   spdlog::info("driver pid {} registered job {}", client.pid, job_id->Hex());
-  if (options_.prestart_per_job > 0) pool_->StartWorkers(*job_id, options_.prestart_per_job);
+  // Prestarted workers run in the job's env (what its driver's tasks inherit); with eager_install
+  // the env is prepared now even without them, and without it nothing starts before a request.
+  const proto::RuntimeEnvInfo& env = job.runtime_env();
+  const bool eager = env.hash().empty() || EagerInstall(env);
+  if (eager && options_.prestart_per_job > 0) {
+    pool_->StartWorkers(*job_id, env, options_.prestart_per_job);
+  } else if (eager) {
+    pool_->PrepareJobEnv(*job_id);
+  }
   MarkDirty();
 }
 

@@ -30,6 +30,7 @@
 #include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_manager.h"
+#include "raylet/runtime_env_agent.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
@@ -46,6 +47,7 @@ struct NodeManagerOptions {
   int port = 0;            // 0: any free port
   int prestart_per_job = 0;
   WorkerPoolOptions pool;  // node fields and raylet_port are filled from `node`
+  RuntimeEnvAgentOptions runtime_env;  // the node cache and how packages are fetched
   std::string store_socket;  // the object store's socket, told to registering clients
   int64_t inline_object_memory = 0;  // told to registering clients (RayletOptions)
   // The object store's usage for reports (any thread); null: no store.
@@ -56,9 +58,6 @@ struct NodeManagerOptions {
   absl::Duration report_debounce = absl::Milliseconds(50);
   // Called when the GCS says this very node is dead (NODE_DIED naming it), with the reason.
   std::function<void(const std::string&)> on_declared_dead;
-  // The package store for shipped code (thread-safe; outlives the node manager); null: jobs'
-  // code is taken only from this machine (the driver's process, the paths it names).
-  runtime_env::KvAccess* package_store = nullptr;
 };
 
 class NodeManager {
@@ -132,7 +131,7 @@ class NodeManager {
   GcsThread* const gcs_;        // not owned
   NodeManagerOptions options_;
   const NodeId node_id_ = NodeId::FromBinary(options_.node.node_id());
-  std::unique_ptr<CodeAgent> code_agent_;  // used by pool_ (declared first: outlives it)
+  std::unique_ptr<RuntimeEnvAgent> agent_;  // before pool_: the pool uses it until destroyed
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<BundleManager> bundles_;  // placement groups' bundles on this node

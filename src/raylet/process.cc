@@ -24,7 +24,7 @@ int OpenOrDevNull(const std::string& path, int flags) {
 
 // Only async-signal-safe calls: the parent may have other threads holding locks.
 [[noreturn]] void RunChild(pid_t parent, int out_fd, int err_fd, int in_fd, int errno_fd,
-                           char* const* argv, char* const* envp) {
+                           char* const* argv, char* const* envp, const char* cwd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
   setpgid(0, 0);
@@ -43,6 +43,12 @@ int OpenOrDevNull(const std::string& path, int flags) {
 #ifdef SYS_close_range
   syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
 #endif
+  if (cwd != nullptr && chdir(cwd) != 0) {
+    int err = errno;
+    ssize_t ignored = write(errno_fd, &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+  }
   execve(argv[0], argv, envp);
   int err = errno;
   ssize_t ignored = write(errno_fd, &err, sizeof err);
@@ -78,7 +84,8 @@ absl::StatusOr<Child> Spawn(const SpawnSpec& spec) {
   const pid_t pid = fork();
   if (pid == 0) {
     close(errno_pipe[0]);
-    RunChild(parent, out_fd, err_fd, in_fd, errno_pipe[1], argv.data(), envp.data());
+    RunChild(parent, out_fd, err_fd, in_fd, errno_pipe[1], argv.data(), envp.data(),
+             spec.cwd.empty() ? nullptr : spec.cwd.c_str());
   }
   const int fork_errno = errno;
   close(errno_pipe[1]);

@@ -25,6 +25,7 @@ struct SpawnSpec {
   std::vector<std::string> env;   // "NAME=value", the whole environment
   std::string stdout_path;        // appended to; /dev/null if empty or unopenable
   std::string stderr_path;
+  std::string cwd;  // the child's working directory; empty: the parent's
 };
 
 struct Child {

@@ -127,6 +127,14 @@ absl::Status Raylet::Start() {
       options_.prestart_workers < 0 ? cpus : std::min(cpus, options_.prestart_workers);
   nm.pool.gcs_address = options_.gcs_address;
   nm.pool.moray_binary = options_.moray_binary;
+  nm.runtime_env.moray_binary = options_.moray_binary;
+  nm.runtime_env.fetch_package = options_.fetch_package;
+  nm.runtime_env.package_store = gcs_->PackageStore();
+  nm.runtime_env.moray_lib_dir = runtime_env::MorayLibraryDir();
+  nm.runtime_env.cache_dir =
+      options_.session_dir.empty()
+          ? absl::StrCat("/tmp/moray-", getuid(), "/runtime_resources-", node_id_.Hex())
+          : absl::StrCat(options_.session_dir, "/runtime_resources");
   // Workers use this node's auth (in-process tests that leave worker_env empty: the process's).
   nm.pool.worker_env = options_.worker_env.empty() ? rpc::AuthEnvironment(rpc::ProcessAuth())
                                                    : options_.worker_env;
@@ -145,7 +153,6 @@ absl::Status Raylet::Start() {
                                                      started.message()));
   }
   nm.objects = objects_.get();
-  nm.package_store = gcs_->PackageStore();
 
   GcsThread::Options gcs_thread_options;
   gcs_thread_options.on_cluster_view = [this](proto::GetClusterStatusReply view) {

@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "gcs/gcs_client.h"
 #include "raylet/gcs_client_accessor.h"
+#include "raylet/package_fetcher.h"
 #include "raylet/raylet.h"
 #include "spdlog/spdlog.h"
 
@@ -64,6 +65,7 @@ int RunRaylet(const RayletOptions& options) {
   // Workers and drivers are told the GCS's address resolved: their event loops take IP addresses.
   RayletOptions resolved = options;
   resolved.gcs_address = (*client)->endpoint().ToString();
+  resolved.fetch_package = MakePackageFetcher(resolved.gcs_address);
   Raylet raylet(resolved, std::make_unique<GcsClientAccessor>(*std::move(client)));
   // Declared dead by the GCS: stop as on SIGTERM, but exit with an error.
   std::atomic<bool> declared_dead{false};

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace moray::raylet {
@@ -31,6 +33,11 @@ struct RayletOptions {
   // object goes to the store.
   int64_t inline_object_memory = -1;
   std::string moray_binary;           // path of the moray executable (for generic workers)
+  // Fetches and unpacks a runtime env's working_dir package (RuntimeEnvAgentOptions::
+  // fetch_package); null: envs with a working_dir fail to set up on this node.
+  std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
+                             const std::function<bool()>& cancelled)>
+      fetch_package;
   // Set in every worker's environment: the node's auth (rpc::AuthEnvironment of the config its
   // main loaded), so workers use the raylet's token whatever their own sources say.
   std::vector<std::pair<std::string, std::string>> worker_env;

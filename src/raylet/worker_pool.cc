@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/id.h"
@@ -17,8 +18,9 @@
 
 namespace moray::raylet {
 
-WorkerPool::WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks)
-    : loop_(loop), options_(std::move(options)), callbacks_(std::move(callbacks)) {
+WorkerPool::WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks,
+                       RuntimeEnvAgent* agent)
+    : loop_(loop), agent_(agent), options_(std::move(options)), callbacks_(std::move(callbacks)) {
   options_.max_starting = std::max(1, options_.max_starting);
 }
 
@@ -63,108 +65,108 @@ void WorkerPool::RemoveJob(const JobId& job_id) {
   }
   for (Worker* worker : doomed) Terminate(*worker, kIntendedUserExit);
   jobs_.erase(job_id);
-  if (options_.code_agent != nullptr) options_.code_agent->ReleaseJob(job_id);
+  agent_->RemoveJob(job_id);
 }
 
-int WorkerPool::LocalDriverPid(const JobId& job_id) const {
-  for (const auto& [id, info] : drivers_) {
-    if (JobId::FromBinary(info.job_id()) == job_id) return info.pid();
-  }
-  return 0;
+WorkerPool::EnvPool* WorkerPool::PoolOf(const Worker& worker) {
+  auto job = jobs_.find(worker.job_id);
+  if (job == jobs_.end()) return nullptr;
+  auto pool = job->second.pools.find(worker.env_hash);
+  return pool == job->second.pools.end() ? nullptr : &pool->second;
 }
 
-bool WorkerPool::CodeReady(const JobId& job_id, Job& job) {
-  if (job.code || job.info.code_size() == 0 || options_.code_agent == nullptr) return true;
-  if (job.preparing_code) return false;
-  job.preparing_code = true;
-  options_.code_agent->Prepare(
-      job_id, job.info, LocalDriverPid(job_id),
-      [this, alive = alive_, job_id](absl::StatusOr<runtime_env::PreparedCode> code) {
-        if (!*alive) return;
-        auto it = jobs_.find(job_id);
-        if (it == jobs_.end()) return;  // the job left meanwhile
-        it->second.preparing_code = false;
-        if (!code.ok()) {
-          // Not remembered: the next request tries again.
-          std::string error = absl::StrCat("could not start a worker for job ", job_id.Hex(), ": ",
-                                           code.status().message());
-          spdlog::error("{}", error);
-          callbacks_.on_start_failed(job_id, error);
-          return;
-        }
-        it->second.code = *std::move(code);
-        callbacks_.on_workers_changed();  // the scheduler asks for the workers again
-      });
-  return false;
-}
-
-std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id) {
+std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id,
+                                                        const std::string& env_hash) {
   auto job = jobs_.find(job_id);
-  if (job == jobs_.end() || job->second.idle.empty()) return std::nullopt;
+  if (job == jobs_.end()) return std::nullopt;
+  auto pool = job->second.pools.find(env_hash);
+  if (pool == job->second.pools.end() || pool->second.idle.empty()) return std::nullopt;
   // Most recently used first: keeps warm workers busy and lets the oldest idle ones time out.
-  Worker& worker = *workers_.at(job->second.idle.back());
-  job->second.idle.pop_back();
+  Worker& worker = *workers_.at(pool->second.idle.back());
+  pool->second.idle.pop_back();
   worker.state = State::kLeased;
   return LeasableWorker{worker.id, worker.address, worker.pid};
 }
 
-void WorkerPool::StartWorkers(const JobId& job_id, int wanted) {
+void WorkerPool::PrepareJobEnv(const JobId& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.info.runtime_env().hash().empty()) return;
+  StartWorkers(job_id, it->second.info.runtime_env(), 0);
+}
+
+void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, int wanted) {
+  const std::string& hash = env.hash();
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
-    Post([this, job_id] {
-      callbacks_.on_start_failed(job_id,
+    Post([this, job_id, hash] {
+      callbacks_.on_start_failed(job_id, hash,
                                  absl::StrCat("could not start a worker for job ", job_id.Hex(),
                                               ": the job has no driver on this node"));
     });
     return;
   }
   Job& job = it->second;
-  if (!CodeReady(job_id, job)) return;
-  while (job.starting < wanted && num_starting_ < options_.max_starting) {
-    absl::Status status = StartOne(job_id, job);
+  EnvPool& pool = job.pools[hash];
+  if (!pool.prepared) {
+    if (hash.empty() && !RuntimeEnvAgent::NeedsPreparation(job.info)) {
+      absl::StatusOr<PreparedEnv> program = agent_->ProgramOf(job.info);
+      if (program.ok()) {
+        pool.prepared = *std::move(program);
+      } else {
+        std::string error = absl::StrCat("could not start a worker for job ", job_id.Hex(), ": ",
+                                         program.status().message());
+        spdlog::error("{}", error);
+        Post([this, job_id, hash, error] { callbacks_.on_start_failed(job_id, hash, error); });
+        return;
+      }
+    } else {
+      if (!pool.preparing) {
+        // The workers wait for their env; the agent answers on the loop.
+        pool.preparing = true;
+        pool.env = env;
+        agent_->Prepare(job_id, job.info, env,
+                        [this, alive = alive_, job_id, hash](
+                            const absl::StatusOr<PreparedEnv>& prepared) {
+                          if (*alive) OnEnvPrepared(job_id, hash, prepared);
+                        });
+      }
+      return;
+    }
+  }
+  while (pool.starting < wanted && num_starting_ < options_.max_starting) {
+    absl::Status status = StartOne(job_id, pool);
     if (!status.ok()) {
       std::string error =
           absl::StrCat("could not start a worker for job ", job_id.Hex(), ": ", status.message());
       spdlog::error("{}", error);
-      job.consecutive_failures = 0;
-      Post([this, job_id, error] { callbacks_.on_start_failed(job_id, error); });
+      pool.consecutive_failures = 0;
+      Post([this, job_id, hash, error] { callbacks_.on_start_failed(job_id, hash, error); });
       return;
     }
   }
 }
 
-absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
-  const proto::JobInfo& info = job.info;
-  SpawnSpec spec;
-  std::string search_path = absl::StrJoin(info.code_search_path(), ":");
-  if (job.code) {
-    // Only from the node cache: the driver's paths may not exist here, or hold other code now.
-    if (job.code->program.empty()) {
-      if (options_.moray_binary.empty()) {
-        return absl::FailedPreconditionError(
-            "the job has a code search path but the raylet knows no moray executable");
-      }
-      spec.argv = {options_.moray_binary, "worker"};
-      search_path = absl::StrJoin(job.code->library_paths, ":");
-    } else {
-      spec.argv.assign(info.driver_argv().begin(), info.driver_argv().end());
-      if (spec.argv.empty()) spec.argv.emplace_back();
-      spec.argv[0] = job.code->program;
-    }
-  } else if (info.code_search_path_size() > 0) {
-    if (options_.moray_binary.empty()) {
-      return absl::FailedPreconditionError(
-          "the job has a code search path but the raylet knows no moray executable");
-    }
-    spec.argv = {options_.moray_binary, "worker"};
-  } else {
-    if (info.driver_binary().empty()) {
-      return absl::FailedPreconditionError("the job names no driver binary to run workers from");
-    }
-    spec.argv.assign(info.driver_argv().begin(), info.driver_argv().end());
-    if (spec.argv.empty()) spec.argv.push_back(info.driver_binary());
-    spec.argv[0] = info.driver_binary();  // argv[0] is what we execute
+void WorkerPool::OnEnvPrepared(const JobId& job_id, const std::string& hash,
+                               const absl::StatusOr<PreparedEnv>& prepared) {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return;
+  auto pool = job->second.pools.find(hash);
+  if (pool == job->second.pools.end()) return;
+  pool->second.preparing = false;
+  if (!prepared.ok()) {
+    // Not kept: the next request for this env prepares it again.
+    callbacks_.on_start_failed(job_id, hash, std::string(prepared.status().message()));
+    return;
   }
+  pool->second.prepared = *prepared;
+  callbacks_.on_workers_changed();
+}
+
+absl::Status WorkerPool::StartOne(const JobId& job_id, EnvPool& pool) {
+  const PreparedEnv& prepared = *pool.prepared;
+  SpawnSpec spec;
+  spec.argv = prepared.argv;
+  spec.cwd = prepared.cwd;
   const WorkerId worker_id = WorkerId::FromRandom();
   const std::string hex = worker_id.Hex();
   if (!options_.session_dir.empty()) {
@@ -180,12 +182,18 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
       absl::StrCat("MORAY_NODE_IP=", options_.node_ip),
       absl::StrCat("MORAY_GCS_ADDRESS=", options_.gcs_address),
       absl::StrCat("MORAY_SESSION_DIR=", options_.session_dir),
-      absl::StrCat("MORAY_CODE_SEARCH_PATH=", search_path),
-      absl::StrCat("MORAY_NAMESPACE=", info.ray_namespace()),
+      absl::StrCat("MORAY_CODE_SEARCH_PATH=", absl::StrJoin(prepared.library_paths, ":")),
+      absl::StrCat("MORAY_NAMESPACE=", jobs_.at(job_id).info.ray_namespace()),
   };
   for (std::string& var : EnvironmentEntries(options_.worker_env)) env.push_back(std::move(var));
-  if (job.code) {
-    for (std::string& var : EnvironmentEntries(job.code->env)) env.push_back(std::move(var));
+  // The runtime env's variables and MORAY_RUNTIME_ENV; never over the worker's own settings
+  // above (the first of two same-named entries is the one a process sees).
+  const size_t own = env.size();
+  for (const auto& [name, value] : prepared.env) {
+    const std::string prefix = name + "=";
+    bool taken = false;
+    for (size_t i = 0; i < own && !taken; ++i) taken = absl::StartsWith(env[i], prefix);
+    if (!taken) env.push_back(prefix + value);
   }
   spec.env = EnvironmentWith(env);
   absl::StatusOr<Child> child = Spawn(spec);
@@ -194,6 +202,8 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
   auto worker = std::make_unique<Worker>();
   worker->id = worker_id;
   worker->job_id = job_id;
+  worker->env_hash = pool.env.hash();
+  agent_->AddWorker(worker->env_hash);
   worker->pid = child->pid;
   worker->pidfd = child->pidfd;
   worker->register_timer = loop_->RunAfter(
@@ -209,7 +219,7 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, Job& job) {
   spdlog::info("started worker {} pid {} for job {}: {}", hex, worker->pid, job_id.Hex(),
                absl::StrJoin(spec.argv, " "));
   workers_[worker_id] = std::move(worker);
-  ++job.starting;
+  ++pool.starting;
   ++num_starting_;
   return absl::OkStatus();
 }
@@ -222,8 +232,7 @@ void WorkerPool::StopStarting(Worker& worker) {
     worker.register_timer = 0;
   }
   --num_starting_;
-  auto job = jobs_.find(worker.job_id);
-  if (job != jobs_.end()) --job->second.starting;
+  if (EnvPool* pool = PoolOf(worker)) --pool->starting;
   // A start slot is free: scheduling may want another worker.
   Post([this] { callbacks_.on_workers_changed(); });
 }
@@ -244,10 +253,9 @@ absl::StatusOr<JobId> WorkerPool::RegisterWorker(const WorkerId& worker_id, int 
   worker.address = address;
   worker.state = State::kIdle;
   worker.idle_since = absl::Now();
-  auto job = jobs_.find(worker.job_id);
-  if (job != jobs_.end()) {
-    job->second.consecutive_failures = 0;
-    job->second.idle.push_back(worker_id);
+  if (EnvPool* pool = PoolOf(worker)) {
+    pool->consecutive_failures = 0;
+    pool->idle.push_back(worker_id);
   }
   ScheduleReap();
   return worker.job_id;
@@ -258,14 +266,14 @@ void WorkerPool::ReturnWorker(const WorkerId& worker_id, bool reuse) {
   if (it == workers_.end()) return;
   Worker& worker = *it->second;
   if (worker.state != State::kLeased) return;
-  auto job = jobs_.find(worker.job_id);
-  if (!reuse || job == jobs_.end()) {
+  EnvPool* pool = PoolOf(worker);
+  if (!reuse || pool == nullptr) {
     Terminate(worker, reuse ? kIntendedUserExit : kSystemError);
     return;
   }
   worker.state = State::kIdle;
   worker.idle_since = absl::Now();
-  job->second.idle.push_back(worker_id);
+  pool->idle.push_back(worker_id);
   ScheduleReap();
   Post([this] { callbacks_.on_workers_changed(); });
 }
@@ -277,9 +285,9 @@ void WorkerPool::KillWorker(const WorkerId& worker_id, const std::string& exit_t
 
 void WorkerPool::LeaveIdle(Worker& worker) {
   if (worker.state != State::kIdle) return;
-  auto job = jobs_.find(worker.job_id);
-  if (job == jobs_.end()) return;
-  auto& idle = job->second.idle;
+  EnvPool* pool = PoolOf(worker);
+  if (pool == nullptr) return;
+  auto& idle = pool->idle;
   idle.erase(std::remove(idle.begin(), idle.end(), worker.id), idle.end());
 }
 
@@ -303,7 +311,7 @@ void WorkerPool::Terminate(Worker& worker, const std::string& exit_type) {
 }
 
 void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
-  auto job = jobs_.find(worker.job_id);
+  EnvPool* pool = PoolOf(worker);
   std::string error =
       absl::StrCat("could not start a worker for job ", worker.job_id.Hex(), ": ", reason);
   if (!options_.session_dir.empty()) {
@@ -311,9 +319,11 @@ void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
                     ".err)");
   }
   spdlog::error("{}", error);
-  if (job != jobs_.end() && ++job->second.consecutive_failures >= options_.max_start_failures) {
-    job->second.consecutive_failures = 0;
-    Post([this, job_id = worker.job_id, error] { callbacks_.on_start_failed(job_id, error); });
+  if (pool != nullptr && ++pool->consecutive_failures >= options_.max_start_failures) {
+    pool->consecutive_failures = 0;
+    Post([this, job_id = worker.job_id, hash = worker.env_hash, error] {
+      callbacks_.on_start_failed(job_id, hash, error);
+    });
   }
   worker.exit_type = kSystemError;
   if (worker.pidfd >= 0 && !worker.signalled) Terminate(worker, kSystemError);
@@ -341,7 +351,9 @@ void WorkerPool::OnProcessExit(const WorkerId& worker_id) {
   if (worker.exit_type.empty()) worker.exit_type = kSystemError;
   RecordDead(InfoOf(worker, /*alive=*/false));
   const bool was_registered = state == State::kIdle || state == State::kLeased;
+  const std::string env_hash = worker.env_hash;
   workers_.erase(it);
+  agent_->RemoveWorker(env_hash);
   if (was_registered) {
     Post([this, worker_id] { callbacks_.on_worker_dead(worker_id); });
   }
@@ -393,16 +405,20 @@ void WorkerPool::ReapIdle() {
   const absl::Time now = absl::Now();
   bool more = false;
   for (auto& [job_id, job] : jobs_) {
-    // Oldest idle first; keep the newest keep_idle_per_job.
-    while (static_cast<int>(job.idle.size()) > options_.keep_idle_per_job) {
-      Worker& oldest = *workers_.at(job.idle.front());
-      if (now - oldest.idle_since < options_.idle_timeout) {
-        more = true;
-        break;
+    for (auto& [hash, pool] : job.pools) {
+      // Oldest idle first; keep the newest keep_idle_per_job of the job env's workers (those
+      // prestarted), none of other envs'.
+      const int keep = hash == job.info.runtime_env().hash() ? options_.keep_idle_per_job : 0;
+      while (static_cast<int>(pool.idle.size()) > keep) {
+        Worker& oldest = *workers_.at(pool.idle.front());
+        if (now - oldest.idle_since < options_.idle_timeout) {
+          more = true;
+          break;
+        }
+        spdlog::info("worker {} idle for {}; stopping it", oldest.id.Hex(),
+                     absl::FormatDuration(now - oldest.idle_since));
+        Terminate(oldest, kIdleExit);  // removes it from pool.idle
       }
-      spdlog::info("worker {} idle for {}; stopping it", oldest.id.Hex(),
-                   absl::FormatDuration(now - oldest.idle_since));
-      Terminate(oldest, kIdleExit);  // removes it from job.idle
     }
   }
   if (more) ScheduleReap();
@@ -415,6 +431,7 @@ void WorkerPool::AddDriver(const WorkerId& worker_id, const JobId& job_id, int p
   info.set_is_alive(true);
   info.set_worker_type("DRIVER");
   info.set_job_id(job_id.Binary());
+  agent_->SetLocalDriver(job_id, pid);  // its process is a source of the job's code here
 }
 
 void WorkerPool::DriverExited(const WorkerId& worker_id) {
@@ -454,7 +471,10 @@ std::vector<proto::WorkerInfo> WorkerPool::WorkerInfos() const {
 
 int WorkerPool::num_idle(const JobId& job_id) const {
   auto it = jobs_.find(job_id);
-  return it == jobs_.end() ? 0 : static_cast<int>(it->second.idle.size());
+  if (it == jobs_.end()) return 0;
+  int idle = 0;
+  for (const auto& [hash, pool] : it->second.pools) idle += static_cast<int>(pool.idle.size());
+  return idle;
 }
 
 std::vector<pid_t> WorkerPool::WorkerPids(const JobId& job_id) const {
@@ -492,8 +512,10 @@ void WorkerPool::KillAll(absl::Duration grace) {
   }
   workers_.clear();
   for (auto& [id, job] : jobs_) {
-    job.idle.clear();
-    job.starting = 0;
+    for (auto& [hash, pool] : job.pools) {
+      pool.idle.clear();
+      pool.starting = 0;
+    }
   }
   num_starting_ = 0;
 }

@@ -1,14 +1,19 @@
-// WorkerPool: the node's worker processes, per job. Starts them (re-executing the job's driver
+// WorkerPool: the node's worker processes, per (job, runtime env hash). Starts them (re-executing the job's driver
 // binary, or `moray worker` for jobs with a code search path), matches their registration to the
 // spawned process, keeps idle ones for reuse, reaps idle ones beyond the prestart count, and
 // detects their exit through pidfds watched by the event loop.
 //
 //   WorkerPool pool(&loop, options, callbacks);
 //   pool.AddJob(job_id, job_info);
-//   pool.StartWorkers(job_id, 2);                       // asynchronous
+//   pool.StartWorkers(job_id, env, 2);                  // asynchronous
 //   // ... the worker connects and sends REGISTER_CLIENT:
 //   pool.RegisterWorker(worker_id, pid, address);       // now idle; callbacks.on_workers_changed()
-//   std::optional<LeasableWorker> w = pool.PopIdleWorker(job_id);
+//   std::optional<LeasableWorker> w = pool.PopIdleWorker(job_id, env.hash());
+//
+// Runtime envs: a worker of a non-empty env starts only once the RuntimeEnvAgent prepared the
+// env (its variables, its cwd, MORAY_RUNTIME_ENV); an idle worker is reused only for its own
+// env; a setup failure fails that (job, env)'s requests (on_start_failed). The empty env goes
+// straight to the spawn, as before envs existed.
 //
 // A start fails if exec fails (reported at once), if the worker exits before registering, or if
 // it does not register within register_timeout. After max_start_failures consecutive failures of
@@ -34,7 +39,7 @@
 #include "absl/time/time.h"
 #include "common/id.h"
 #include "gcs.pb.h"
-#include "raylet/code_agent.h"
+#include "raylet/runtime_env_agent.h"
 #include "raylet/worker_source.h"
 #include "rpc/event_loop.h"
 
@@ -56,9 +61,6 @@ struct WorkerPoolOptions {
   absl::Duration register_timeout = absl::Seconds(60);
   absl::Duration kill_grace = absl::Seconds(2);  // SIGTERM -> SIGKILL
   int max_start_failures = 3;
-  // Brings jobs' shipped code (JobInfo.code) into the node cache; their workers start only from
-  // there once it is. Null (tests): every job runs its workers from the paths it names.
-  CodeAgent* code_agent = nullptr;  // not owned; outlives the pool
   size_t max_dead_records = 1000;
 };
 
@@ -67,14 +69,17 @@ class WorkerPool : public WorkerSource {
   struct Callbacks {
     // Scheduling may progress: a worker became idle, or a start slot freed up.
     std::function<void()> on_workers_changed;
-    // Workers of the job cannot be started; `error` is the reason to give its requests.
-    std::function<void(const JobId& job_id, const std::string& error)> on_start_failed;
+    // Workers of (job, env) cannot be started, or the env cannot be set up; `error` is the
+    // reason to give its requests.
+    std::function<void(const JobId& job_id, const std::string& env_hash, const std::string& error)>
+        on_start_failed;
     // A registered worker died or disconnected (its lease, if any, must be freed).
     std::function<void(const WorkerId& worker_id)> on_worker_dead;
   };
 
-  // `loop` must outlive this object.
-  WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks);
+  // `loop` and `agent` must outlive this object.
+  WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks,
+             RuntimeEnvAgent* agent);
   ~WorkerPool();  // SIGKILLs and reaps every remaining worker
 
   void set_raylet_port(int port) { options_.raylet_port = port; }
@@ -90,8 +95,11 @@ class WorkerPool : public WorkerSource {
   void RemoveJob(const JobId& job_id);
 
   // WorkerSource.
-  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) override;
-  void StartWorkers(const JobId& job_id, int wanted) override;
+  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id,
+                                              const std::string& env_hash) override;
+  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, int wanted) override;
+  // eager_install: prepares the job's env now, before any request asks for it.
+  void PrepareJobEnv(const JobId& job_id);
   void ReturnWorker(const WorkerId& worker_id, bool reuse) override;
   void KillWorker(const WorkerId& worker_id, const std::string& exit_type) override;
 
@@ -119,12 +127,14 @@ class WorkerPool : public WorkerSource {
   int num_idle(const JobId& job_id) const;
   // Pids of live worker processes of a job (tests).
   std::vector<pid_t> WorkerPids(const JobId& job_id) const;
+  RuntimeEnvAgent* agent() const { return agent_; }
 
  private:
   enum class State { kStarting, kIdle, kLeased, kDisconnected };
   struct Worker {
     WorkerId id;
     JobId job_id;
+    std::string env_hash;  // "" for the empty env
     pid_t pid = -1;
     int pidfd = -1;
     State state = State::kStarting;
@@ -138,20 +148,24 @@ class WorkerPool : public WorkerSource {
     uint64_t register_timer = 0;
     uint64_t kill_timer = 0;
   };
-  struct Job {
-    proto::JobInfo info;
+  // The workers of one (job, env).
+  struct EnvPool {
+    proto::RuntimeEnvInfo env;
     std::deque<WorkerId> idle;  // oldest first
     int starting = 0;
     int consecutive_failures = 0;
-    // Shipped code: workers start once it is in the node cache (`code` set).
-    std::optional<runtime_env::PreparedCode> code;
-    bool preparing_code = false;
+    bool preparing = false;                // the agent is preparing the env
+    std::optional<PreparedEnv> prepared;   // how its workers start, once known
   };
+  struct Job {
+    proto::JobInfo info;
+    std::map<std::string, EnvPool> pools;  // by env hash
+  };
+  EnvPool* PoolOf(const Worker& worker);
 
-  absl::Status StartOne(const JobId& job_id, Job& job);
-  // The job's code is needed and not in the cache yet: asks the agent (once at a time); false.
-  bool CodeReady(const JobId& job_id, Job& job);
-  int LocalDriverPid(const JobId& job_id) const;
+  absl::Status StartOne(const JobId& job_id, EnvPool& pool);
+  void OnEnvPrepared(const JobId& job_id, const std::string& hash,
+                     const absl::StatusOr<PreparedEnv>& prepared);
   void OnProcessExit(const WorkerId& worker_id);
   void StartFailed(Worker& worker, const std::string& reason);
   void Terminate(Worker& worker, const std::string& exit_type);
@@ -164,6 +178,7 @@ class WorkerPool : public WorkerSource {
   void Post(std::function<void()> fn);
 
   rpc::EventLoop* const loop_;  // not owned
+  RuntimeEnvAgent* const agent_;  // not owned
   WorkerPoolOptions options_;
   Callbacks callbacks_;
   std::map<JobId, Job> jobs_;

@@ -27,12 +27,15 @@ struct LeasableWorker {
 class WorkerSource {
  public:
   virtual ~WorkerSource() = default;
-  // Takes an idle registered worker of `job_id` out of the pool, if there is one.
-  virtual std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) = 0;
-  // Asks for `wanted` workers of `job_id` to be starting (counting those already starting).
-  // Completion is asynchronous: the pool re-runs scheduling when a worker registers, and fails
-  // the job's requests if workers cannot be started.
-  virtual void StartWorkers(const JobId& job_id, int wanted) = 0;
+  // Takes an idle registered worker of `job_id` running in the runtime env `env_hash` ("" for
+  // none) out of the pool, if there is one.
+  virtual std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id,
+                                                      const std::string& env_hash) = 0;
+  // Asks for `wanted` workers of (`job_id`, `env`) to be starting (counting those already
+  // starting); an env is prepared first. Completion is asynchronous: the pool re-runs
+  // scheduling when a worker registers, and fails the (job, env)'s requests if workers cannot
+  // be started or the env cannot be set up.
+  virtual void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, int wanted) = 0;
   // Hands a leased worker back: to the idle list, or (reuse == false) killed.
   virtual void ReturnWorker(const WorkerId& worker_id, bool reuse) = 0;
   // Ends a worker process (SIGTERM, then SIGKILL after a grace period).

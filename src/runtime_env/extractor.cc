@@ -61,7 +61,7 @@ absl::StatusOr<std::string> Extractor::Prepare(std::string_view name) {
     if (!rel.empty()) rel += '/';
     rel.append(parts[i]);
     std::string abs = Cat(root_, "/", rel);
-    struct stat st{};
+    struct stat st {};
     if (::lstat(abs.c_str(), &st) == 0) {
       if (S_ISLNK(st.st_mode)) return Refuse(name, "passes through a symlink");
       if (!S_ISDIR(st.st_mode)) return Refuse(name, "lies below a file");
@@ -85,7 +85,7 @@ absl::Status Extractor::Directory(std::string_view name, uint32_t mode) {
   if (rel->empty()) return absl::OkStatus();
   std::string abs = Cat(root_, "/", *rel);
   mode = (mode & 0777) == 0 ? 0755 : ((mode & 0777) | 0700);  // we must be able to fill it
-  struct stat st{};
+  struct stat st {};
   if (::lstat(abs.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return Refuse(name, "is a directory where another entry is not");
     ::chmod(abs.c_str(), mode);
@@ -102,7 +102,7 @@ absl::StatusOr<OutputFile> Extractor::CreateFile(std::string_view name, uint32_t
   if (rel->empty()) return Refuse(name, "names the root as a file");
   std::string abs = Cat(root_, "/", *rel);
   mode = (mode & 0777) == 0 ? 0644 : (mode & 0777);
-  struct stat st{};
+  struct stat st {};
   if (::lstat(abs.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Refuse(name, "is a file where a directory is");
     ::unlink(abs.c_str());  // a later entry replaces an earlier one, never writes through it
@@ -128,7 +128,7 @@ absl::Status Extractor::Symlink(std::string_view name, std::string_view target) 
     if (depth < 0) return Refuse(name, Cat("links to ", target, ", outside"));
   }
   std::string abs = Cat(root_, "/", *rel);
-  struct stat st{};
+  struct stat st {};
   if (::lstat(abs.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Refuse(name, "is a link where a directory is");
     ::unlink(abs.c_str());

@@ -1,7 +1,7 @@
 #include "runtime_env/ignore_rules.h"
-#include "runtime_env/package_internal.h"
 
 #include "absl/strings/str_split.h"
+#include "runtime_env/package_internal.h"
 
 namespace moray::runtime_env {
 namespace {
@@ -38,33 +38,26 @@ bool MatchClass(std::string_view p, char c, size_t& len) {
   return matched != negate && c != '/';
 }
 
-}  // namespace
-
-bool GlobMatch(std::string_view p, std::string_view t) {
+// `segment_start`: `p` begins a path segment (the pattern's start or just after a '/'), where
+// `**` means "any directories"; elsewhere it is a plain `*`, as in git.
+bool Match(std::string_view p, std::string_view t, bool segment_start) {
   while (!p.empty()) {
-    if (p.substr(0, 2) == "**") {
-      std::string_view rest = p.substr(2);
-      if (rest.empty()) return true;
-      if (rest[0] == '/') {
-        // `**/`: zero or more whole directories.
-        rest.remove_prefix(1);
-        if (GlobMatch(rest, t)) return true;
-        for (size_t i = 0; i < t.size(); ++i) {
-          if (t[i] == '/' && GlobMatch(rest, t.substr(i + 1))) return true;
-        }
-        return false;
-      }
-      // `**` inside a name: any run, slashes included.
-      for (size_t i = 0; i <= t.size(); ++i) {
-        if (GlobMatch(rest, t.substr(i))) return true;
+    if (p.substr(0, 2) == "**" && segment_start && (p.size() == 2 || p[2] == '/')) {
+      if (p.size() == 2) return true;  // a trailing `**`: everything below
+      // `**/`: zero or more whole directories.
+      std::string_view rest = p.substr(3);
+      if (Match(rest, t, true)) return true;
+      for (size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '/' && Match(rest, t.substr(i + 1), true)) return true;
       }
       return false;
     }
     switch (p[0]) {
       case '*': {
         std::string_view rest = p.substr(1);
+        while (!rest.empty() && rest[0] == '*') rest.remove_prefix(1);
         for (size_t i = 0; i <= t.size(); ++i) {
-          if (GlobMatch(rest, t.substr(i))) return true;
+          if (Match(rest, t.substr(i), false)) return true;
           if (i < t.size() && t[i] == '/') return false;
         }
         return false;
@@ -73,6 +66,7 @@ bool GlobMatch(std::string_view p, std::string_view t) {
         if (t.empty() || t[0] == '/') return false;
         p.remove_prefix(1);
         t.remove_prefix(1);
+        segment_start = false;
         continue;
       case '[': {
         if (t.empty()) return false;
@@ -82,6 +76,7 @@ bool GlobMatch(std::string_view p, std::string_view t) {
           if (!ok) return false;
           p.remove_prefix(len);
           t.remove_prefix(1);
+          segment_start = false;
           continue;
         }
         break;  // a literal '['
@@ -93,10 +88,17 @@ bool GlobMatch(std::string_view p, std::string_view t) {
         break;
     }
     if (t.empty() || t[0] != p[0]) return false;
+    segment_start = p[0] == '/';
     p.remove_prefix(1);
     t.remove_prefix(1);
   }
   return t.empty();
+}
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  return Match(pattern, text, true);
 }
 
 std::vector<std::string> ParseIgnoreFile(std::string_view text) {

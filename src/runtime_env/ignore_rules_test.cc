@@ -24,6 +24,10 @@ TEST(GlobMatchTest, Forms) {
   EXPECT_TRUE(GlobMatch("\\*", "*"));
   EXPECT_FALSE(GlobMatch("\\*", "x"));
   EXPECT_TRUE(GlobMatch("[x", "[x"));  // an unclosed class is a literal
+  // `**` not forming a whole segment is a plain `*`, as in git.
+  EXPECT_TRUE(GlobMatch("a**b", "axyb"));
+  EXPECT_FALSE(GlobMatch("a**b", "ax/yb"));
+  EXPECT_TRUE(GlobMatch("**", "x/y/z"));
 }
 
 TEST(ParseIgnoreFileTest, DropsCommentsAndBlanks) {

@@ -24,7 +24,7 @@ constexpr uint64_t kMaxIgnoreFileBytes = 1 << 20;
 
 struct Entry {
   enum Kind { kDir, kFile, kLink } kind;
-  std::string rel;   // relative to the root, '/'-separated
+  std::string rel;  // relative to the root, '/'-separated
   uint32_t mode = 0;
   uint64_t size = 0;
   std::string link;  // kLink: the target as stored
@@ -54,7 +54,7 @@ class Walker {
     for (const std::string& name : names) {
       std::string rel = rel_dir.empty() ? name : Cat(rel_dir, "/", name);
       std::string abs = Cat(abs_dir, "/", name);
-      struct stat st{};
+      struct stat st {};
       if (::lstat(abs.c_str(), &st) != 0) {
         if (errno == ENOENT) continue;  // gone since the listing
         return ErrnoStatus(errno, "could not stat", abs);
@@ -65,8 +65,11 @@ class Walker {
         entries_.push_back({Entry::kDir, rel, static_cast<uint32_t>(st.st_mode & 0777), 0, {}});
         if (auto s = Walk(rel); !s.ok()) return s;
       } else if (S_ISREG(st.st_mode)) {
-        entries_.push_back({Entry::kFile, rel, static_cast<uint32_t>(st.st_mode & 0777),
-                            static_cast<uint64_t>(st.st_size), {}});
+        entries_.push_back({Entry::kFile,
+                            rel,
+                            static_cast<uint32_t>(st.st_mode & 0777),
+                            static_cast<uint64_t>(st.st_size),
+                            {}});
         total_ += st.st_size;
       } else if (S_ISLNK(st.st_mode)) {
         std::string target(st.st_size > 0 ? st.st_size + 1 : 4096, '\0');
@@ -84,7 +87,7 @@ class Walker {
   absl::Status LoadIgnoreFiles(const std::string& abs_dir, const std::string& rel_dir) {
     for (const char* file : kIgnoreFiles) {
       std::string path = Cat(abs_dir, "/", file);
-      struct stat st{};
+      struct stat st {};
       if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       auto text = ReadWholeFile(path, kMaxIgnoreFileBytes);
       if (!text.ok()) return text.status();
@@ -104,7 +107,7 @@ class Walker {
 absl::StatusOr<Package> PackDirectory(const std::string& dir,
                                       const std::vector<std::string>& excludes,
                                       uint64_t max_bytes) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
       return absl::NotFoundError(Cat("working_dir ", dir, " does not exist"));
@@ -122,9 +125,9 @@ absl::StatusOr<Package> PackDirectory(const std::string& dir,
   if (auto s = walker.Walk(""); !s.ok()) return s;
   // Compressing 10 GB to learn it is too big would take minutes: the files alone must fit.
   if (walker.total() > max_bytes) {
-    return absl::ResourceExhaustedError(Cat(
-        "working_dir ", root, " holds ", MiB(walker.total()),
-        " of files (before compression), over the ", MiB(max_bytes), " limit"));
+    return absl::ResourceExhaustedError(Cat("working_dir ", root, " holds ", MiB(walker.total()),
+                                            " of files (before compression), over the ",
+                                            MiB(max_bytes), " limit"));
   }
 
   TarGzWriter writer;
@@ -151,9 +154,8 @@ absl::StatusOr<Package> PackDirectory(const std::string& dir,
   auto bytes = std::move(writer).Finish();
   if (!bytes.ok()) return bytes.status();
   if (bytes->size() > max_bytes) {
-    return absl::ResourceExhaustedError(Cat("working_dir ", root, " packs to ",
-                                                     MiB(bytes->size()), ", over the ",
-                                                     MiB(max_bytes), " limit"));
+    return absl::ResourceExhaustedError(Cat("working_dir ", root, " packs to ", MiB(bytes->size()),
+                                            ", over the ", MiB(max_bytes), " limit"));
   }
   Package package;
   package.format = "tar.gz";

@@ -146,7 +146,8 @@ TEST(PackTest, OversizeNamesPathSizeAndLimit) {
   WriteFile(src2.path() + "/noise", noise);
   auto pkg2 = PackDirectory(src2.path(), {}, noise.size() + 10);
   ASSERT_EQ(pkg2.status().code(), absl::StatusCode::kResourceExhausted) << pkg2.status();
-  EXPECT_NE(pkg2.status().message().find("working_dir " + src2.path() + " packs to 1.0 MiB, over "
+  EXPECT_NE(pkg2.status().message().find("working_dir " + src2.path() +
+                                         " packs to 1.0 MiB, over "
                                          "the 1.0 MiB limit"),
             std::string::npos)
       << pkg2.status();

@@ -70,7 +70,7 @@ std::string MiB(uint64_t bytes) {
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path, uint64_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "could not open", path);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
@@ -78,9 +78,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, uint64_t max_
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return absl::ResourceExhaustedError(Cat("working_dir ", path, " is ",
-                                                     MiB(st.st_size), ", over the ",
-                                                     MiB(max_bytes), " limit"));
+    return absl::ResourceExhaustedError(Cat("working_dir ", path, " is ", MiB(st.st_size),
+                                            ", over the ", MiB(max_bytes), " limit"));
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
@@ -145,9 +144,10 @@ uint64_t DefaultMaxPackageBytes() {
   if (absl::SimpleAtoi(Sv(value), &parsed) && parsed > 0) return parsed;
   static std::once_flag logged;
   std::call_once(logged, [&] {
-    spdlog::warn("MORAY_RUNTIME_ENV_MAX_PACKAGE_BYTES={} is not a positive number of bytes; "
-                 "using the default {}",
-                 value, kDefaultMaxPackageBytes);
+    spdlog::warn(
+        "MORAY_RUNTIME_ENV_MAX_PACKAGE_BYTES={} is not a positive number of bytes; "
+        "using the default {}",
+        value, kDefaultMaxPackageBytes);
   });
   return kDefaultMaxPackageBytes;
 }
@@ -159,8 +159,8 @@ absl::StatusOr<Package> PackageFromArchive(const std::string& path, uint64_t max
   } else if (absl::EndsWith(path, ".tar.gz") || absl::EndsWith(path, ".tgz")) {
     package.format = "tar.gz";
   } else {
-    return absl::InvalidArgumentError(Cat(
-        "working_dir ", path, " is a file but not a .zip, .tar.gz or .tgz archive"));
+    return absl::InvalidArgumentError(
+        Cat("working_dir ", path, " is a file but not a .zip, .tar.gz or .tgz archive"));
   }
   auto bytes = ReadWholeFile(path, max_bytes);
   if (!bytes.ok()) return bytes.status();
@@ -172,7 +172,7 @@ absl::StatusOr<Package> PackageFromArchive(const std::string& path, uint64_t max
 absl::StatusOr<Package> PackWorkingDir(const std::string& path,
                                        const std::vector<std::string>& excludes,
                                        uint64_t max_bytes) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
       return absl::NotFoundError(Cat("working_dir ", path, " does not exist"));

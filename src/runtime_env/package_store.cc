@@ -74,8 +74,7 @@ absl::StatusOr<std::vector<std::string>> GcsKvAccess::Keys(std::string_view ns,
 }
 
 std::string EncodePackageMeta(const PackageMeta& meta) {
-  return Cat("size=", meta.size, "\nchunks=", meta.chunks, "\nformat=", meta.format,
-                      "\n");
+  return Cat("size=", meta.size, "\nchunks=", meta.chunks, "\nformat=", meta.format, "\n");
 }
 
 std::optional<PackageMeta> DecodePackageMeta(std::string_view text) {
@@ -97,9 +96,7 @@ std::optional<PackageMeta> DecodePackageMeta(std::string_view text) {
   return meta;
 }
 
-std::string PackageChunkKey(std::string_view hash, uint64_t n) {
-  return Cat(hash, "/", n);
-}
+std::string PackageChunkKey(std::string_view hash, uint64_t n) { return Cat(hash, "/", n); }
 std::string PackageMetaKey(std::string_view hash) { return Cat(hash, "/meta"); }
 std::string PackageRefKey(std::string_view hash, const JobId& job) {
   return Cat("refs/", hash, "/", job.Hex());
@@ -154,26 +151,26 @@ absl::Status UploadFile(KvAccess& kv, std::string_view hash, const std::string& 
   if (*present) return absl::OkStatus();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "could not open", path);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     return ErrnoStatus(err, "could not stat", path);
   }
-  absl::Status s = WriteChunks(
-      kv, hash, st.st_size, format, [&](std::string& chunk) -> absl::StatusOr<uint64_t> {
-        chunk.resize(kPackageChunkBytes);
-        size_t done = 0;
-        while (done < chunk.size()) {
-          ssize_t n = ::read(fd, chunk.data() + done, chunk.size() - done);
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) return ErrnoStatus(errno, "could not read", path);
-          if (n == 0) break;
-          done += n;
-        }
-        chunk.resize(done);
-        return done;
-      });
+  absl::Status s = WriteChunks(kv, hash, st.st_size, format,
+                               [&](std::string& chunk) -> absl::StatusOr<uint64_t> {
+                                 chunk.resize(kPackageChunkBytes);
+                                 size_t done = 0;
+                                 while (done < chunk.size()) {
+                                   ssize_t n = ::read(fd, chunk.data() + done, chunk.size() - done);
+                                   if (n < 0 && errno == EINTR) continue;
+                                   if (n < 0) return ErrnoStatus(errno, "could not read", path);
+                                   if (n == 0) break;
+                                   done += n;
+                                 }
+                                 chunk.resize(done);
+                                 return done;
+                               });
   ::close(fd);
   return s;
 }
@@ -195,8 +192,8 @@ absl::Status DownloadPackage(KvAccess& kv, std::string_view hash, const std::str
       break;
     }
     if (!chunk->has_value()) {
-      status = absl::DataLossError(
-          Cat("package ", hash, " is incomplete: chunk ", n, " is missing"));
+      status =
+          absl::DataLossError(Cat("package ", hash, " is incomplete: chunk ", n, " is missing"));
       break;
     }
     const std::string& bytes = **chunk;
@@ -217,9 +214,9 @@ absl::Status DownloadPackage(KvAccess& kv, std::string_view hash, const std::str
   if (status.ok()) {
     const std::string actual = sha.HexDigest();
     if (size != meta->size || actual != hash) {
-      status = absl::DataLossError(Cat(
-          "package ", hash, " is corrupt in the package store: its ", size,
-          " bytes hash to ", actual, " (expected ", meta->size, " bytes hashing to its id)"));
+      status = absl::DataLossError(Cat("package ", hash, " is corrupt in the package store: its ",
+                                       size, " bytes hash to ", actual, " (expected ", meta->size,
+                                       " bytes hashing to its id)"));
     }
   }
   if (status.ok() && ::rename(tmp.c_str(), dest_file.c_str()) != 0) {

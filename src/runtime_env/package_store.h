@@ -101,8 +101,8 @@ std::string PackageIndexKey(std::string_view hash);
 [[nodiscard]] absl::Status UploadFile(KvAccess& kv, std::string_view hash, const std::string& path,
                                       std::string_view format, const JobId& job);
 
-// Fetches the package chunk by chunk into `dest_file` + ".tmp.<random>", checks its size and
-// SHA-256, then renames it to `dest_file`. NotFound when there is no meta; DataLoss naming the
+// Fetches the package chunk by chunk into `dest_file` + ".tmp.<random>" (its directory must
+// exist), checks its size and SHA-256, then renames it to `dest_file` (replacing one there). NotFound when there is no meta; DataLoss naming the
 // hash when a chunk is missing or the bytes do not hash to `hash`.
 [[nodiscard]] absl::Status DownloadPackage(KvAccess& kv, std::string_view hash,
                                            const std::string& dest_file);

@@ -1,5 +1,4 @@
 #include "runtime_env/tar_gz_writer.h"
-#include "runtime_env/package_internal.h"
 
 #include <unistd.h>
 
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime_env/package_internal.h"
 
 namespace moray::runtime_env {
 namespace {
@@ -104,8 +104,8 @@ absl::Status TarGzWriter::Header(std::string_view path, uint32_t mode, uint64_t 
   char h[kBlock] = {};
   std::memcpy(h, name.data(), name.size());
   Octal(h + 100, 8, mode & 07777);
-  Octal(h + 108, 8, 0);   // uid
-  Octal(h + 116, 8, 0);   // gid
+  Octal(h + 108, 8, 0);  // uid
+  Octal(h + 116, 8, 0);  // gid
   Octal(h + 124, 12, size);
   Octal(h + 136, 12, 0);  // mtime
   h[156] = type;
@@ -131,18 +131,18 @@ absl::Status TarGzWriter::AddSymlink(std::string_view path, std::string_view tar
 
 absl::Status TarGzWriter::AddFile(std::string_view path, uint32_t mode, int fd, uint64_t size) {
   if (auto s = Header(path, mode, size, '0', {}); !s.ok()) return s;
-  std::string buf(256 * 1024, '\0');
+  if (buf_.empty()) buf_.resize(256 * 1024);
+  std::string& buf = buf_;
   uint64_t left = size;
   while (left > 0) {
     ssize_t n = ::read(fd, buf.data(), std::min<uint64_t>(left, buf.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return status_ = absl::InternalError(
-                 Cat("could not read ", path, ": ", std::strerror(errno)));
+      return status_ =
+                 absl::InternalError(Cat("could not read ", path, ": ", std::strerror(errno)));
     }
     if (n == 0) {
-      return status_ = absl::InternalError(
-                 Cat(path, " shrank while it was being packed"));
+      return status_ = absl::InternalError(Cat(path, " shrank while it was being packed"));
     }
     if (auto s = Write(std::string_view(buf.data(), n)); !s.ok()) return s;
     left -= n;

@@ -50,6 +50,7 @@ class TarGzWriter {
 
   z_stream z_{};
   std::string out_;
+  std::string buf_;  // file reads, reused
   absl::Status status_;
 };
 

@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 bool Exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
 
@@ -53,7 +53,7 @@ absl::Status UnpackArchive(std::string_view bytes, const std::string& dest_dir) 
 
   // A hidden sibling on the same file system, so the rename is atomic.
   std::string tmp = Cat(parent.string(), parent.empty() ? "" : "/", ".",
-                                 fs::path(dest).filename().string(), ".tmp-", RandomSuffix());
+                        fs::path(dest).filename().string(), ".tmp-", RandomSuffix());
   if (::mkdir(tmp.c_str(), 0755) != 0) return ErrnoStatus(errno, "could not create", tmp);
   Extractor out(tmp);
   absl::Status s = gzip ? ExtractTarGz(bytes, out) : ExtractZip(bytes, out);
@@ -74,7 +74,7 @@ absl::Status UnpackArchive(std::string_view bytes, const std::string& dest_dir) 
 absl::Status UnpackArchiveFile(const std::string& archive_path, const std::string& dest_dir) {
   int fd = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "could not open", archive_path);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);

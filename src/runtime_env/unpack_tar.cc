@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <utility>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,9 +25,7 @@ absl::Status Corrupt(std::string_view what) {
 // Inflates a gzip stream held in memory, on demand.
 class GzipReader {
  public:
-  explicit GzipReader(std::string_view in) : rest_(in) {
-    ok_ = inflateInit2(&z_, 15 + 16) == Z_OK;
-  }
+  explicit GzipReader(std::string_view in) : rest_(in) { ok_ = inflateInit2(&z_, 15 + 16) == Z_OK; }
   ~GzipReader() { inflateEnd(&z_); }
 
   // Fills `buf` with exactly `n` bytes; false at the end of the data (`error` set when the
@@ -179,9 +177,7 @@ class TarReader {
 
   static uint64_t Padding(uint64_t size) { return (kBlock - size % kBlock) % kBlock; }
 
-  absl::Status Truncated() {
-    return Corrupt(error_.empty() ? "it ends inside an entry" : error_);
-  }
+  absl::Status Truncated() { return Corrupt(error_.empty() ? "it ends inside an entry" : error_); }
 
   // Skips `size` bytes.
   absl::Status Skip(uint64_t size) {
@@ -198,7 +194,8 @@ class TarReader {
   absl::Status File(const std::string& path, uint32_t mode, uint64_t size) {
     auto file = out_.CreateFile(path, mode);
     if (!file.ok()) return file.status();
-    std::string buf(256 * 1024, '\0');
+    if (buf_.empty()) buf_.resize(256 * 1024);
+    std::string& buf = buf_;
     uint64_t left = size;
     while (left > 0) {
       size_t n = std::min<uint64_t>(left, buf.size());
@@ -232,6 +229,7 @@ class TarReader {
 
   GzipReader in_;
   Extractor& out_;
+  std::string buf_;  // file data, reused
   std::string error_;
 };
 

@@ -127,9 +127,11 @@ TEST(UnpackTest, ZipBuiltByHandStoredDeflatedDirsLinks) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(DescribeTree(dir.path() + "/out"),
             "d/ d750\n"
-            "d/deflated.txt f755 " + std::string(100000, 'z') + "end\n"
-            "d/link -> stored.txt\n"
-            "d/stored.txt f644 stored bytes\n");
+            "d/deflated.txt f755 " +
+                std::string(100000, 'z') +
+                "end\n"
+                "d/link -> stored.txt\n"
+                "d/stored.txt f644 stored bytes\n");
 }
 
 TEST(UnpackTest, ZipWithBadCrcRefused) {
@@ -187,7 +189,8 @@ TEST(UnpackTest, RefusesEntriesEscapingTheDirectory) {
   };
   std::vector<Case> cases = {
       {"dot-dot", CraftTar([](TarGzWriter& w) { (void)AddText(w, "../escaped", "x"); })},
-      {"nested dot-dot", CraftTar([](TarGzWriter& w) { (void)AddText(w, "a/../../escaped", "x"); })},
+      {"nested dot-dot",
+       CraftTar([](TarGzWriter& w) { (void)AddText(w, "a/../../escaped", "x"); })},
       {"absolute", CraftTar([](TarGzWriter& w) { (void)AddText(w, "/tmp/moray_escaped", "x"); })},
       {"link out", CraftTar([](TarGzWriter& w) { (void)w.AddSymlink("l", "../../etc"); })},
       {"absolute link", CraftTar([](TarGzWriter& w) { (void)w.AddSymlink("l", "/etc"); })},
@@ -229,9 +232,10 @@ TEST(UnpackTest, GarbageAndTruncationRefused) {
   TempDir dir;
   EXPECT_EQ(UnpackArchive("hello world", dir.path() + "/a").code(),
             absl::StatusCode::kInvalidArgument);
-  std::string archive = CraftTar([](TarGzWriter& w) { (void)AddText(w, "f", std::string(1 << 20, 'q')); });
-  absl::Status s = UnpackArchive(std::string_view(archive).substr(0, archive.size() / 2),
-                                 dir.path() + "/b");
+  std::string archive =
+      CraftTar([](TarGzWriter& w) { (void)AddText(w, "f", std::string(1 << 20, 'q')); });
+  absl::Status s =
+      UnpackArchive(std::string_view(archive).substr(0, archive.size() / 2), dir.path() + "/b");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/b"));
 }

@@ -92,20 +92,20 @@ absl::Status Inflate(const ZipEntry& e, std::string_view data, Sink sink) {
 absl::Status ExtractEntry(std::string_view zip, const ZipEntry& e, Extractor& out) {
   if (e.flags & 1) return absl::InvalidArgumentError(Cat(e.name, " is encrypted"));
   if (e.method != 0 && e.method != 8) {
-    return absl::InvalidArgumentError(
-        Cat("zip entry ", e.name, " uses compression method ", e.method,
-                     "; only stored and deflated entries are supported"));
+    return absl::InvalidArgumentError(Cat("zip entry ", e.name, " uses compression method ",
+                                          e.method,
+                                          "; only stored and deflated entries are supported"));
   }
   if (e.local_offset + 30 > zip.size() || U32(zip, e.local_offset) != kLocalHeader) {
     return Corrupt(Cat(e.name, ": bad local header"));
   }
-  uint64_t start = e.local_offset + 30 + U16(zip, e.local_offset + 26) +
-                   U16(zip, e.local_offset + 28);
+  uint64_t start =
+      e.local_offset + 30 + U16(zip, e.local_offset + 26) + U16(zip, e.local_offset + 28);
   if (start + e.compressed > zip.size()) return Corrupt(Cat(e.name, ": truncated"));
   std::string_view data = zip.substr(start, e.compressed);
 
-  const bool is_dir = (e.unix_mode != 0 && S_ISDIR(e.unix_mode)) ||
-                      (!e.name.empty() && e.name.back() == '/');
+  const bool is_dir =
+      (e.unix_mode != 0 && S_ISDIR(e.unix_mode)) || (!e.name.empty() && e.name.back() == '/');
   if (is_dir) return out.Directory(e.name, e.unix_mode & 0777);
   if (e.unix_mode != 0 && S_ISLNK(e.unix_mode)) {
     std::string target;

@@ -90,7 +90,7 @@ class ActorCreator {
     options_.max_concurrency = max_concurrency;
     return *this;
   }
-  // Per-actor runtime environment (replaces the job's).
+  // The actor's runtime env, merged over its parent's (as for tasks, ray/api/task_caller.h).
   ActorCreator& SetRuntimeEnv(const RuntimeEnv& runtime_env) {
     options_.runtime_env = runtime_env.Serialize();
     return *this;

@@ -67,6 +67,7 @@ struct TaskOptions {
   bool retry_exceptions = false;
   ray::SchedulingStrategy strategy;
   PlacementOptions placement;  // not combined with a strategy other than the default
+  std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the parent's (job's) env
 };
 
 // Options of one actor creation (ActorCreator setters).
@@ -80,7 +81,7 @@ struct ActorCreationOptions {
   std::optional<bool> detached;  // unset: RayConfig::default_actor_lifetime
   std::unordered_map<std::string, int> concurrency_groups;  // group name -> max concurrency
   bool get_if_exists = false;  // a live actor of that name is returned instead of failing
-  std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the job's
+  std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the parent's (job's) env
   std::string class_name;      // the actor's class, for display (`moray list actors`)
   ray::SchedulingStrategy strategy;
   PlacementOptions placement;  // not combined with a strategy other than the default

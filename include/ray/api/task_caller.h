@@ -40,6 +40,7 @@
 #include "ray/api/placement_group.h"
 #include "ray/api/ray_exception.h"
 #include "ray/api/ray_runtime.h"
+#include "ray/api/runtime_env.h"
 #include "ray/api/serializer.h"
 
 namespace ray::internal {
@@ -196,6 +197,14 @@ class TaskCaller {
     CheckPlacementGroupUse(group, bundle_index);
     placement_group_ = group;
     options_.placement = {group.GetID(), bundle_index, capture_child_tasks};
+    return *this;
+  }
+  // The task's runtime env, merged over its parent's (the job's, or the submitting task's):
+  // field by field, env_vars key by key, this one winning. Remote() throws
+  // RayRuntimeEnvException for an unsupported field (e.g. pip), a working_dir that does not
+  // exist or packs over the size limit.
+  TaskCaller& SetRuntimeEnv(const RuntimeEnv& runtime_env) {
+    options_.runtime_env = runtime_env.Serialize();
     return *this;
   }
   // Retries when the worker or node dies (default 3; -1 infinite; 0 none).

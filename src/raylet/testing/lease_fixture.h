@@ -28,14 +28,16 @@ inline std::string NameOf(const T& id) {
 // Workers by name ("w1"), of jobs by name ("J").
 class FakeWorkers : public WorkerSource {
  public:
-  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id) override {
+  std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id, const std::string&) override {
     auto& idle = idle_[NameOf(job_id)];
     if (idle.empty()) return std::nullopt;
     LeasableWorker worker = idle.front();
     idle.pop_front();
     return worker;
   }
-  void StartWorkers(const JobId& job_id, int wanted) override { wanted_[NameOf(job_id)] = wanted; }
+  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo&, int wanted) override {
+    wanted_[NameOf(job_id)] = wanted;
+  }
   void ReturnWorker(const WorkerId& worker_id, bool reuse) override {
     returned.emplace_back(NameOf(worker_id), reuse);
     if (reuse) AddIdle(job_of_.at(NameOf(worker_id)), NameOf(worker_id));

@@ -58,7 +58,7 @@ inline std::string DescribeTree(const std::string& root) {
        it != std::filesystem::recursive_directory_iterator(); ++it) {
     // Lexically: std::filesystem::relative would resolve a symlink to its target.
     const std::string rel = it->path().lexically_relative(root).string();
-    struct stat st{};
+    struct stat st {};
     ::lstat(it->path().c_str(), &st);
     if (S_ISLNK(st.st_mode)) {
       lines.push_back(rel + " -> " + std::filesystem::read_symlink(it->path()).string());

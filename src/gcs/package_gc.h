@@ -1,0 +1,64 @@
+// Package garbage collection: when a job finishes, the GCS drops the job's package refs
+// (`refs/<hash>/<job hex>` in the KV namespace "packages", src/runtime_env/package_store.h) and
+// deletes every package (chunks, meta, index entry) that no ref names any more.
+//
+//   PackageGc gc(&kv, &jobs);
+//   gc.Start();
+//   managers.on_job_finished = [&](const JobId& id) { gc.OnJobFinished(id); };
+//   ...
+//   gc.Stop();
+//
+// Each collection also drops the refs of every other job the job table says is dead, so refs
+// left by a collection that failed or never ran (the GCS stopped first) go at the next one.
+// An uploader records its ref before it writes anything, so a package being uploaded is never
+// collected. One race remains: a job that finds a package complete and records its ref while a
+// collection has already decided to delete that package loses it; its readers then get NotFound
+// and the submitter's next upload restores it.
+//
+// Thread model: OnJobFinished may be called from any thread; collections run one at a time on
+// the collector's own thread (KV deletions of large packages never hold up a GCS loop).
+// CollectPackages is a plain function over a thread-safe KvStore.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/id.h"
+#include "gcs/job_manager.h"
+#include "gcs/kv_store.h"
+#include "rpc/event_loop.h"
+
+namespace moray::gcs {
+
+struct PackageGcResult {
+  int64_t refs_dropped = 0;
+  int64_t packages_deleted = 0;
+};
+
+// Drops the refs of every job in `dead_jobs`, then deletes the packages no ref names.
+absl::StatusOr<PackageGcResult> CollectPackages(KvStore* kv, const std::vector<JobId>& dead_jobs);
+
+class PackageGc {
+ public:
+  // `kv` and `jobs` are borrowed and must outlive this collector.
+  PackageGc(KvStore* kv, JobManager* jobs) : kv_(kv), jobs_(jobs) {}
+  ~PackageGc() { Stop(); }
+  PackageGc(const PackageGc&) = delete;
+  PackageGc& operator=(const PackageGc&) = delete;
+
+  void Start();
+  // Joins the thread; a collection still queued is skipped (the next one covers its job).
+  void Stop();
+  // Queues a collection for `job` (and every other dead job).
+  void OnJobFinished(const JobId& job);
+
+ private:
+  KvStore* kv_;
+  JobManager* jobs_;
+  rpc::EventLoop loop_;
+  bool running_ = false;  // the controlling thread's
+};
+
+}  // namespace moray::gcs
