@@ -38,7 +38,7 @@ namespace moray::raylet {
 struct CodeAgentOptions {
   std::string cache_dir;                // the node cache (<session>/runtime_resources)
   runtime_env::KvAccess* kv = nullptr;  // the package store (thread-safe; outlives the agent)
-  std::string moray_lib_dir;                   // where this raylet's libmoray is (MorayLibraryDir)
+  std::string moray_lib_dir;            // where this raylet's libmoray is (MorayLibraryDir)
 };
 
 class CodeAgent {

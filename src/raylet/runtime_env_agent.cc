@@ -93,28 +93,28 @@ void RuntimeEnvAgent::Prepare(const JobId& job_id, const proto::JobInfo& job,
   }
   auto driver = local_drivers_.find(job_id);
   const int driver_pid = driver == local_drivers_.end() ? 0 : driver->second;
-  code_->Prepare(
-      job_id, job, driver_pid, CodeTimeout(job),
-      [this, alive = alive_, job_id, job, env,
-       done = std::move(done)](const absl::StatusOr<runtime_env::PreparedCode>& code) {
-        if (!*alive) return;
-        if (!code.ok()) {
-          done(runtime_env::SetupFailure(code.status().message()));
-          return;
-        }
-        Callback with_code = [code = *code, done](const absl::StatusOr<PreparedEnv>& prepared) {
-          if (!prepared.ok()) {
-            done(prepared);
-          } else {
-            done(WithCachedCode(*prepared, code));
-          }
-        };
-        if (env.hash().empty()) {
-          with_code(ProgramOf(job));
-        } else {
-          PrepareEnv(job_id, job, env, std::move(with_code));
-        }
-      });
+  code_->Prepare(job_id, job, driver_pid, CodeTimeout(job),
+                 [this, alive = alive_, job_id, job, env,
+                  done = std::move(done)](const absl::StatusOr<runtime_env::PreparedCode>& code) {
+                   if (!*alive) return;
+                   if (!code.ok()) {
+                     done(runtime_env::SetupFailure(code.status().message()));
+                     return;
+                   }
+                   Callback with_code = [code = *code,
+                                         done](const absl::StatusOr<PreparedEnv>& prepared) {
+                     if (!prepared.ok()) {
+                       done(prepared);
+                     } else {
+                       done(WithCachedCode(*prepared, code));
+                     }
+                   };
+                   if (env.hash().empty()) {
+                     with_code(ProgramOf(job));
+                   } else {
+                     PrepareEnv(job_id, job, env, std::move(with_code));
+                   }
+                 });
 }
 
 void RuntimeEnvAgent::PrepareEnv(const JobId& job_id, const proto::JobInfo& job,

@@ -125,8 +125,8 @@ class RuntimeEnvAgent {
   };
 
   // Prepare without the code step.
-  void PrepareEnv(const JobId& job_id, const proto::JobInfo& job,
-                  const proto::RuntimeEnvInfo& env, Callback done);
+  void PrepareEnv(const JobId& job_id, const proto::JobInfo& job, const proto::RuntimeEnvInfo& env,
+                  Callback done);
   // On a preparation thread.
   absl::StatusOr<Parts> PrepareParts(const proto::RuntimeEnvInfo& info,
                                      const std::function<bool()>& cancelled) const;
