@@ -1,6 +1,9 @@
 #include "moray_figures.h"
 
 #include <dirent.h>
+#include <moray/byte_view.h>
+#include <moray/objects.h>
+#include <ray/api.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,15 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <moray/byte_view.h>
-#include <moray/objects.h>
-#include <ray/api.h>
 
 #include "harness.h"
 #include "report.h"
@@ -186,6 +186,28 @@ void MeasureWorkerStart(const ClusterPids& cluster) {
   Report({"worker_warm_task_ms", Median(warm), -1, "ms", "same task on the now-existing worker"});
 }
 
+// A task in a runtime env no worker has yet (fresh env_vars each round): the raylet prepares the
+// env (its agent thread) and starts a worker in it; then the same env again, its worker warm.
+void MeasureRuntimeEnvWorkerStart() {
+  std::vector<double> cold, warm;
+  for (int i = 0; i < 5; ++i) {
+    ray::RuntimeEnv env;
+    env.Set("env_vars",
+            std::map<std::string, std::string>{
+                {"MORAY_BENCH_ENV", std::to_string(getpid()) + "-" + std::to_string(i)}});
+    auto start = Clock::now();
+    ray::Get(ray::Task(Pid).SetRuntimeEnv(env).SetResource("CPU", 0.01).Remote());
+    cold.push_back(SecondsSince(start) * 1000);
+    start = Clock::now();
+    ray::Get(ray::Task(Pid).SetRuntimeEnv(env).SetResource("CPU", 0.01).Remote());
+    warm.push_back(SecondsSince(start) * 1000);
+  }
+  Report({"worker_start_new_runtime_env_ms", Median(cold), -1, "ms",
+          "median of 5: first task of a fresh env_vars env, Remote() to result"});
+  Report({"worker_task_warm_runtime_env_ms", Median(warm), -1, "ms",
+          "the next task of that env, on its warm worker"});
+}
+
 // Every worker of the job, after a task ran on at least one of them and all went idle: the RSS of
 // a worker that has run tasks, not only of a just-started one.
 void MeasureIdleWorkerRss(const ClusterPids& cluster) {
@@ -324,6 +346,7 @@ void FiguresChild() {
   if (cluster.gcs < 0 || cluster.raylet < 0) return;
   ray::Get(ray::Task(Pid).Remote());
   MeasureWorkerStart(cluster);
+  MeasureRuntimeEnvWorkerStart();
   MeasureIdleWorkerRss(cluster);
   MeasureQueuedTasks(cluster);
 }

@@ -21,14 +21,11 @@ expect '^[0-9]+ +[0-9a-f]+ +Counter +ALIVE .*counter'
 expect '^9\. placement groups tour_pack \(PACK\) and tour_spread \(SPREAD\), two 1-CPU bundles each: CREATED$'
 expect "^   a task in tour_pack's bundle 0 -> 3, in tour_spread's bundle 1 -> 7$"
 expect '^10\. moray list placement-groups:$'
-# The CLI's placement-group listing may not exist yet in this build; then that one line is all.
-# Otherwise each group has a row with its name and state (in whatever column order).
-if ! grep -qE '^Error: moray list placement-groups is not available yet' <<<"$out"; then
-  for group in tour_pack tour_spread; do
-    grep -E "^[0-9]+ .*\b$group\b" <<<"$out" | grep -qw CREATED ||
-      { echo "missing: a CREATED row of $group in moray list placement-groups" >&2; exit 1; }
-  done
-fi
+# Each group has a row with its name and state (in whatever column order).
+for group in tour_pack tour_spread; do
+  grep -E "^[0-9]+ .*\b$group\b" <<<"$out" | grep -qw CREATED ||
+    { echo "missing: a CREATED row of $group in moray list placement-groups" >&2; exit 1; }
+done
 expect '^11\. ray::Shutdown\(\) stopped the cluster$'
 # Nothing of the cluster may be left running.
 if pgrep -f "session-dir=$MORAY_TMPDIR" >/dev/null; then

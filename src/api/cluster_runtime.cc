@@ -733,8 +733,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
                      worker.status().message()));
   }
   if (absl::Status s = uploader->AdoptForJob((*worker)->context().job_id, job_package); !s.ok()) {
-    spdlog::warn("could not reference the job's working_dir package for the job: {}",
-                 s.ToString());
+    spdlog::warn("could not reference the job's working_dir package for the job: {}", s.ToString());
   }
   absl::StatusOr<std::unique_ptr<CodeUpload>> upload =
       CodeUpload::Start((*worker)->gcs_address(), (*worker)->context().job_id, code);
@@ -793,7 +792,8 @@ void RunWorkerProcess() {
   absl::StatusOr<runtime_env::RuntimeEnvSpec> own_env =
       runtime_env::RuntimeEnvSpec::Parse(EnvOr("MORAY_RUNTIME_ENV"));
   if (!own_env.ok()) {
-    std::fprintf(stderr, "moray worker: MORAY_RUNTIME_ENV: %s\n", own_env.status().ToString().c_str());
+    std::fprintf(stderr, "moray worker: MORAY_RUNTIME_ENV: %s\n",
+                 own_env.status().ToString().c_str());
     std::_Exit(2);
   }
   auto runtime = std::make_unique<ClusterRuntime>(

@@ -37,6 +37,17 @@ TEST(ConfigFlagsTest, EqualsForm) {
   EXPECT_EQ(config.redis_password_, "secret");
 }
 
+TEST(ConfigFlagsTest, RuntimeEnvFlagIsTheJobEnv) {
+  Argv args({"prog", R"(--ray_runtime_env={"env_vars": {"A": "1"}})"});
+  ray::RayConfig config;
+  ApplyCommandLineFlags(args.argc(), args.argv(), config);
+  ASSERT_TRUE(config.runtime_env.has_value());
+  EXPECT_EQ(config.runtime_env->GetJsonStr("env_vars"), R"({"A":"1"})");
+  Argv bad({"prog", "--ray_runtime_env", "[1]"});
+  EXPECT_THROW(ApplyCommandLineFlags(bad.argc(), bad.argv(), config),
+               ray::internal::RayRuntimeEnvException);
+}
+
 TEST(ConfigFlagsTest, SeparateValueFormAndOverridesConfig) {
   Argv args({"prog", "--ray_address", "auto", "--ray_head_args", "--num-cpus 2",
              "--ray_default_actor_lifetime", "non_detached"});

@@ -1,4 +1,3 @@
-#include "api/actor_exit.h"
 #include "api/local_mode_runtime.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "api/actor_exit.h"
 #include "api/task_error.h"
 #include "common/id.h"
 #include "ray/api/function_manager.h"

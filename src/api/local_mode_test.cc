@@ -142,6 +142,23 @@ TEST_F(LocalModeTest, PutAndGet) {
   EXPECT_EQ(*values[0] + *values[1] + *values[2], "abc");
 }
 
+// Local mode validates runtime envs and refuses non-empty ones rather than ignoring them.
+TEST_F(LocalModeTest, RuntimeEnvsAreRefused) {
+  ray::RuntimeEnv vars;
+  vars.Set("env_vars", std::map<std::string, std::string>{{"A", "1"}});
+  EXPECT_THROW(ray::Task(Plus).SetRuntimeEnv(vars).Remote(1, 2),
+               ray::internal::RayRuntimeEnvException);
+  ray::RuntimeEnv pip;
+  pip.Set("pip", std::vector<std::string>{"x"});
+  try {
+    ray::Task(Plus).SetRuntimeEnv(pip).Remote(1, 2);
+    FAIL() << "a pip env was accepted";
+  } catch (const ray::internal::RayRuntimeEnvException& e) {
+    EXPECT_NE(std::string(e.what()).find("'pip' is not supported"), std::string::npos);
+  }
+  EXPECT_EQ(*ray::Task(Plus).SetRuntimeEnv(ray::RuntimeEnv()).Remote(1, 2).Get(), 3);
+}
+
 TEST_F(LocalModeTest, TasksWithValuesAndRefArguments) {
   auto three = ray::Task(Plus).Remote(1, 2);
   auto ten = ray::Task(Plus).Remote(three, ray::Put(7));

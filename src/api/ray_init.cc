@@ -43,7 +43,8 @@ void Init(RayConfig& config, int argc, char** argv) {
   }
   std::unique_ptr<internal::RayRuntime> runtime;
   if (effective.local_mode) {
-    if (effective.runtime_env) moray::api::CheckLocalModeRuntimeEnv(effective.runtime_env->Serialize());
+    if (effective.runtime_env)
+      moray::api::CheckLocalModeRuntimeEnv(effective.runtime_env->Serialize());
     moray::api::LocalModeRuntime::Options options;
     options.ray_namespace = effective.ray_namespace;
     runtime = std::make_unique<moray::api::LocalModeRuntime>(std::move(options));

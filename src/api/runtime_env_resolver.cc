@@ -45,9 +45,9 @@ absl::StatusOr<RuntimeEnvResolver::Resolved> RuntimeEnvResolver::Resolve(
 absl::StatusOr<RuntimeEnvSpec> RuntimeEnvResolver::ResolvePaths(RuntimeEnvSpec spec) {
   if (!spec.working_dir || absl::StartsWith(*spec.working_dir, "pkg://")) return spec;
   if (!pack_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "runtime env working_dir '", *spec.working_dir,
-        "' cannot be used here (local mode runs tasks in the driver's process)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("runtime env working_dir '", *spec.working_dir,
+                     "' cannot be used here (local mode runs tasks in the driver's process)"));
   }
   std::error_code ec;
   const std::string path =
@@ -125,8 +125,8 @@ absl::Status PackageUploader::AdoptForJob(const JobId& job, const std::string& u
   if (!client.ok()) return client.status();
   runtime_env::GcsKvAccess kv(*client);
   if (absl::Status s = runtime_env::AddPackageRef(kv, *hash, job); !s.ok()) return s;
-  absl::StatusOr<int64_t> deleted = kv.Del(runtime_env::kPackageNamespace,
-                                           runtime_env::PackageRefKey(*hash, JobId()), false);
+  absl::StatusOr<int64_t> deleted =
+      kv.Del(runtime_env::kPackageNamespace, runtime_env::PackageRefKey(*hash, JobId()), false);
   return deleted.status();
 }
 

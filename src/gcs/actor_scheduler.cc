@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "runtime_env/runtime_env.h"
 #include "absl/strings/str_cat.h"
 #include "common/id_status.h"
 #include "runtime_env/runtime_env.h"

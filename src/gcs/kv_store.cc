@@ -19,28 +19,29 @@ absl::StatusOr<std::string> StorageKey(std::string_view ns, std::string_view key
 
 }  // namespace
 
-absl::StatusOr<bool> KvStore::Put(std::string_view ns, std::string_view key, std::string value,
-                                  bool overwrite) {
+absl::StatusOr<bool> KvStore::Unlocked::Put(std::string_view ns, std::string_view key,
+                                            std::string value, bool overwrite) {
   auto storage_key = StorageKey(ns, key);
   if (!storage_key.ok()) return storage_key.status();
   return storage_->Put(Table::kKv, *storage_key, std::move(value), overwrite);
 }
 
-absl::StatusOr<std::optional<std::string>> KvStore::Get(std::string_view ns,
-                                                        std::string_view key) {
+absl::StatusOr<std::optional<std::string>> KvStore::Unlocked::Get(std::string_view ns,
+                                                                  std::string_view key) {
   auto storage_key = StorageKey(ns, key);
   if (!storage_key.ok()) return storage_key.status();
   return storage_->Get(Table::kKv, *storage_key);
 }
 
-absl::StatusOr<int64_t> KvStore::Del(std::string_view ns, std::string_view key, bool by_prefix) {
+absl::StatusOr<int64_t> KvStore::Unlocked::Del(std::string_view ns, std::string_view key,
+                                               bool by_prefix) {
   auto storage_key = StorageKey(ns, key);
   if (!storage_key.ok()) return storage_key.status();
   return storage_->Delete(Table::kKv, *storage_key, by_prefix);
 }
 
-absl::StatusOr<std::vector<std::string>> KvStore::Keys(std::string_view ns,
-                                                       std::string_view prefix) {
+absl::StatusOr<std::vector<std::string>> KvStore::Unlocked::Keys(std::string_view ns,
+                                                                 std::string_view prefix) {
   auto storage_prefix = StorageKey(ns, prefix);
   if (!storage_prefix.ok()) return storage_prefix.status();
   auto entries = storage_->Scan(Table::kKv, *storage_prefix);

@@ -1,5 +1,9 @@
 #include "gcs/kv_store.h"
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,6 +25,29 @@ TEST_F(KvStoreTest, PutGetAndOverwriteFlag) {
   EXPECT_EQ(*kv_.Put("ns", "k", "v3", /*overwrite=*/true), false);
   EXPECT_EQ(**kv_.Get("ns", "k"), "v3");
   EXPECT_FALSE(kv_.Get("ns", "missing")->has_value());
+}
+
+// An operation from another thread waits for an exclusive section to end, so the section's
+// reads and writes see no change in between (the package collector relies on it).
+TEST_F(KvStoreTest, ExclusivelyKeepsOtherOperationsOut) {
+  std::atomic<bool> put_done{false};
+  std::thread writer;
+  kv_.Exclusively([&](KvStore::Unlocked& kv) {
+    writer = std::thread([&] {
+      ASSERT_TRUE(kv_.Put("ns", "ref", "", /*overwrite=*/true).ok());
+      put_done = true;
+    });
+    // The writer cannot get in while this section runs, however long it waits.
+    for (int i = 0; i < 20 && !put_done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_FALSE(put_done);
+    EXPECT_FALSE(kv.Get("ns", "ref")->has_value());
+    return 0;
+  });
+  writer.join();
+  EXPECT_TRUE(put_done);
+  EXPECT_TRUE(kv_.Get("ns", "ref")->has_value());
 }
 
 TEST_F(KvStoreTest, NamespacesAreSeparate) {

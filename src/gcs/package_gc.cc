@@ -15,12 +15,18 @@ absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.
 }  // namespace
 
 absl::StatusOr<PackageGcResult> CollectPackages(KvStore* kv, const std::vector<JobId>& dead_jobs) {
+  return kv->Exclusively(
+      [&](KvStore::Unlocked& unlocked) { return CollectPackages(unlocked, dead_jobs); });
+}
+
+absl::StatusOr<PackageGcResult> CollectPackages(KvStore::Unlocked& kv,
+                                                const std::vector<JobId>& dead_jobs) {
   const std::string_view ns = runtime_env::kPackageNamespace;
   absl::flat_hash_set<std::string> dead;
   for (const JobId& job : dead_jobs) dead.insert(job.Hex());
 
   PackageGcResult result;
-  auto refs = kv->Keys(ns, "refs/");
+  auto refs = kv.Keys(ns, "refs/");
   if (!refs.ok()) return refs.status();
   absl::flat_hash_set<std::string> live;  // hashes some remaining ref names
   for (const std::string& key : *refs) {
@@ -29,24 +35,24 @@ absl::StatusOr<PackageGcResult> CollectPackages(KvStore* kv, const std::vector<J
     if (slash == std::string::npos || slash < 5) continue;
     const std::string hash = key.substr(5, slash - 5);
     if (dead.contains(key.substr(slash + 1))) {
-      auto n = kv->Del(ns, key, /*by_prefix=*/false);
+      auto n = kv.Del(ns, key, /*by_prefix=*/false);
       if (!n.ok()) return n.status();
       result.refs_dropped += *n;
     } else {
       live.insert(hash);
     }
   }
-  auto index = kv->Keys(ns, "index/");
+  auto index = kv.Keys(ns, "index/");
   if (!index.ok()) return index.status();
   for (const std::string& key : *index) {
     const std::string hash = key.substr(6);
     if (hash.empty() || live.contains(hash)) continue;
     // The meta first: a reader never sees a complete-looking package losing chunks.
-    auto meta = kv->Del(ns, runtime_env::PackageMetaKey(hash), /*by_prefix=*/false);
+    auto meta = kv.Del(ns, runtime_env::PackageMetaKey(hash), /*by_prefix=*/false);
     if (!meta.ok()) return meta.status();
-    auto chunks = kv->Del(ns, absl::StrCat(Sv(hash), "/"), /*by_prefix=*/true);
+    auto chunks = kv.Del(ns, absl::StrCat(Sv(hash), "/"), /*by_prefix=*/true);
     if (!chunks.ok()) return chunks.status();
-    auto entry = kv->Del(ns, key, /*by_prefix=*/false);
+    auto entry = kv.Del(ns, key, /*by_prefix=*/false);
     if (!entry.ok()) return entry.status();
     ++result.packages_deleted;
   }

@@ -10,10 +10,10 @@
 //
 // Each collection also drops the refs of every other job the job table says is dead, so refs
 // left by a collection that failed or never ran (the GCS stopped first) go at the next one.
-// An uploader records its ref before it writes anything, so a package being uploaded is never
-// collected. One race remains: a job that finds a package complete and records its ref while a
-// collection has already decided to delete that package loses it; its readers then get NotFound
-// and the submitter's next upload restores it.
+// An uploader records its ref before it looks for the package or writes anything, and a
+// collection runs as one exclusive section of the KV (KvStore::Exclusively): a ref recorded
+// before it is seen (the package stays), one recorded after it finds the package gone, so its
+// uploader writes it again. No package a job refers to is ever lost.
 //
 // Thread model: OnJobFinished may be called from any thread; collections run one at a time on
 // the collector's own thread (KV deletions of large packages never hold up a GCS loop).
@@ -37,7 +37,10 @@ struct PackageGcResult {
   int64_t packages_deleted = 0;
 };
 
-// Drops the refs of every job in `dead_jobs`, then deletes the packages no ref names.
+// Drops the refs of every job in `dead_jobs`, then deletes the packages no ref names: the
+// first form inside the caller's exclusive section, the second makes one.
+absl::StatusOr<PackageGcResult> CollectPackages(KvStore::Unlocked& kv,
+                                                const std::vector<JobId>& dead_jobs);
 absl::StatusOr<PackageGcResult> CollectPackages(KvStore* kv, const std::vector<JobId>& dead_jobs);
 
 class PackageGc {

@@ -206,7 +206,8 @@ void LeaseManager::Schedule() {
     auto want = [&](const Pending& pending) {
       auto [w, added] = workers_wanted.try_emplace(
           std::make_pair(pending.job_id, pending.request.runtime_env().hash()));
-      if (added && pending.request.has_runtime_env()) w->second.second = pending.request.runtime_env();
+      if (added && pending.request.has_runtime_env())
+        w->second.second = pending.request.runtime_env();
       ++w->second.first;
     };
     for (auto it = queue_.begin(); it != queue_.end();) {

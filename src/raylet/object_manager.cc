@@ -357,7 +357,13 @@ void ObjectManager::Finish(const ObjectId& object_id, const absl::Status& status
   if (transfer.retry_timer != 0) loop_.CancelTimer(transfer.retry_timer);
   if (status.ok()) {
     absl::Status sealed;
-    if (transfer.generation != 0) sealed = store_->Seal(object_id);  // the copy it wrote
+    if (transfer.generation != 0) {  // the copy it wrote
+      sealed = store_->Seal(object_id);
+      // Seal is one-way: a round trip on the same connection (its answer does not matter)
+      // makes sure the store has applied it before the requester is told, so the requester's
+      // own store client sees the object at once, even with a zero timeout.
+      if (sealed.ok()) store_->Contains(object_id);
+    }
     if (transfer.size >= kChunkBytes && sealed.ok()) {
       const double seconds = absl::ToDoubleSeconds(absl::Now() - transfer.started);
       spdlog::info("pulled object {} ({} bytes) in {:.3f} s ({:.2f} GB/s)", object_id.Hex(),

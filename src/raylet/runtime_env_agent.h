@@ -61,9 +61,9 @@ struct RuntimeEnvAgentOptions {
   // Fetches the package `uri` (pkg://<hash>) and unpacks it into `dest_dir` (atomically: the
   // directory appears complete or not at all). Blocking, on a preparation thread; waits for a
   // package still being uploaded until `cancelled()` turns true. Null: working_dir is refused.
-  std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
-                             const std::function<bool()>& cancelled)>
-      fetch_package;
+  using FetchFn = std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
+                                             const std::function<bool()>& cancelled)>;
+  FetchFn fetch_package;
   // The package store for shipped code (thread-safe; outlives the agent); null: a job's code
   // comes only from this machine (its driver's process, the paths it names).
   runtime_env::KvAccess* package_store = nullptr;

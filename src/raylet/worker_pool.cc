@@ -120,15 +120,16 @@ void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& 
         return;
       }
     } else {
+      pool.wanted_when_prepared = std::max(pool.wanted_when_prepared, wanted);
       if (!pool.preparing) {
         // The workers wait for their env; the agent answers on the loop.
         pool.preparing = true;
         pool.env = env;
-        agent_->Prepare(job_id, job.info, env,
-                        [this, alive = alive_, job_id, hash](
-                            const absl::StatusOr<PreparedEnv>& prepared) {
-                          if (*alive) OnEnvPrepared(job_id, hash, prepared);
-                        });
+        agent_->Prepare(
+            job_id, job.info, env,
+            [this, alive = alive_, job_id, hash](const absl::StatusOr<PreparedEnv>& prepared) {
+              if (*alive) OnEnvPrepared(job_id, hash, prepared);
+            });
       }
       return;
     }
@@ -154,11 +155,14 @@ void WorkerPool::OnEnvPrepared(const JobId& job_id, const std::string& hash,
   if (pool == job->second.pools.end()) return;
   pool->second.preparing = false;
   if (!prepared.ok()) {
+    pool->second.wanted_when_prepared = 0;
     // Not kept: the next request for this env prepares it again.
     callbacks_.on_start_failed(job_id, hash, std::string(prepared.status().message()));
     return;
   }
   pool->second.prepared = *prepared;
+  const int wanted = std::exchange(pool->second.wanted_when_prepared, 0);
+  if (wanted > 0) StartWorkers(job_id, pool->second.env, wanted);
   callbacks_.on_workers_changed();
 }
 

@@ -1,7 +1,7 @@
-// WorkerPool: the node's worker processes, per (job, runtime env hash). Starts them (re-executing the job's driver
-// binary, or `moray worker` for jobs with a code search path), matches their registration to the
-// spawned process, keeps idle ones for reuse, reaps idle ones beyond the prestart count, and
-// detects their exit through pidfds watched by the event loop.
+// WorkerPool: the node's worker processes, per (job, runtime env hash). Starts them (re-executing
+// the job's driver binary, or `moray worker` for jobs with a code search path), matches their
+// registration to the spawned process, keeps idle ones for reuse, reaps idle ones beyond the
+// prestart count, and detects their exit through pidfds watched by the event loop.
 //
 //   WorkerPool pool(&loop, options, callbacks);
 //   pool.AddJob(job_id, job_info);
@@ -154,8 +154,9 @@ class WorkerPool : public WorkerSource {
     std::deque<WorkerId> idle;  // oldest first
     int starting = 0;
     int consecutive_failures = 0;
-    bool preparing = false;                // the agent is preparing the env
-    std::optional<PreparedEnv> prepared;   // how its workers start, once known
+    bool preparing = false;               // the agent is preparing the env
+    int wanted_when_prepared = 0;         // workers to start then (prestart; requests re-ask)
+    std::optional<PreparedEnv> prepared;  // how its workers start, once known
   };
   struct Job {
     proto::JobInfo info;

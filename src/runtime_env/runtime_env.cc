@@ -56,8 +56,7 @@ absl::Status SetupFailure(absl::string_view cause) {
 }
 
 bool RuntimeEnvSpec::Empty() const {
-  return env_vars.empty() && !working_dir && !excludes && !setup_timeout_seconds &&
-         !eager_install;
+  return env_vars.empty() && !working_dir && !excludes && !setup_timeout_seconds && !eager_install;
 }
 
 absl::StatusOr<RuntimeEnvSpec> RuntimeEnvSpec::Parse(absl::string_view json) {

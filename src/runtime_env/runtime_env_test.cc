@@ -36,10 +36,9 @@ TEST(RuntimeEnvSpecTest, ParsesEveryField) {
   EXPECT_EQ(spec.SetupTimeoutSeconds(), 5);
   EXPECT_FALSE(spec.EagerInstall());
   // Sorted keys, no spaces: the same env written differently has one text and one hash.
-  EXPECT_EQ(spec.Serialize(),
-            R"({"config":{"eager_install":false,"setup_timeout_seconds":5},)"
-            R"("env_vars":{"A":"${HOME}","B":"2"},"excludes":["*.o","build/"],)"
-            R"("working_dir":"/tmp/x"})");
+  EXPECT_EQ(spec.Serialize(), R"({"config":{"eager_install":false,"setup_timeout_seconds":5},)"
+                              R"("env_vars":{"A":"${HOME}","B":"2"},"excludes":["*.o","build/"],)"
+                              R"("working_dir":"/tmp/x"})");
   RuntimeEnvSpec again = ParseOk(spec.Serialize());
   EXPECT_EQ(again.Serialize(), spec.Serialize());
   EXPECT_EQ(again.Hash(), spec.Hash());
@@ -76,8 +75,7 @@ TEST(RuntimeEnvSpecTest, WrongTypesAreNamed) {
   EXPECT_NE(message(R"({"env_vars": {"A": 1}})").find("'env_vars.A' must be a string"),
             std::string::npos);
   EXPECT_NE(message(R"({"working_dir": 3})").find("'working_dir' must be"), std::string::npos);
-  EXPECT_NE(message(R"({"excludes": "x"})").find("'excludes' must be a list"),
-            std::string::npos);
+  EXPECT_NE(message(R"({"excludes": "x"})").find("'excludes' must be a list"), std::string::npos);
   EXPECT_NE(message(R"({"config": {"setup_timeout_seconds": "1"}})")
                 .find("'config.setup_timeout_seconds' must be a whole number"),
             std::string::npos);
@@ -98,8 +96,8 @@ TEST(RuntimeEnvSpecTest, MergeChildWinsFieldByFieldAndVarByVar) {
   RuntimeEnvSpec child =
       ParseOk(R"({"env_vars": {"B": "task", "C": "task"}, "config": {"eager_install": false}})");
   RuntimeEnvSpec merged = RuntimeEnvSpec::Merge(parent, child);
-  EXPECT_EQ(merged.env_vars, (std::map<std::string, std::string>{
-                                 {"A", "job"}, {"B", "task"}, {"C", "task"}}));
+  EXPECT_EQ(merged.env_vars,
+            (std::map<std::string, std::string>{{"A", "job"}, {"B", "task"}, {"C", "task"}}));
   EXPECT_EQ(merged.working_dir, "pkg://p");
   EXPECT_EQ(merged.SetupTimeoutSeconds(), 30);
   EXPECT_FALSE(merged.EagerInstall());

@@ -51,8 +51,11 @@ bool SplitUstar(std::string_view path, std::string_view& prefix, std::string_vie
 
 TarGzWriter::TarGzWriter() {
   // windowBits 15 + 16: a gzip wrapper, whose header zlib writes with mtime 0 and no name.
-  if (deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
+  // Level 1: packing is on the submission path, and on a mixed tree (bench/runtime_env_bench.cc)
+  // it packs twice as fast as the default level 6 for a package 6% larger. The level is part of
+  // the package id: changing it changes every id (harmless: ids are only compared, never kept
+  // across versions).
+  if (deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     status_ = absl::InternalError("zlib deflateInit2 failed");
   }
 }

@@ -103,7 +103,7 @@ class ZipBuilder {
   uint16_t count_ = 0;
 };
 
-TEST(UnpackTest, TarGzMadeByTar) {
+TEST(UnpackTest, TarGzMadeByTarWithLinksAndHardLinks) {
   if (!HaveTool("tar")) GTEST_SKIP() << "no tar";
   TempDir dir;
   const std::string src = dir.path() + "/src";
@@ -111,9 +111,16 @@ TEST(UnpackTest, TarGzMadeByTar) {
   WriteFile(src + "/bin/tool", "#!/bin/sh\n", 0755);
   std::filesystem::create_directories(src + "/empty");
   ::symlink("bin/tool", (src + "/tool").c_str());
+  ASSERT_EQ(::link((src + "/a.txt").c_str(), (src + "/hard.txt").c_str()), 0);
   ASSERT_EQ(std::system(("tar czf " + dir.path() + "/p.tar.gz -C " + src + " .").c_str()), 0);
   ASSERT_TRUE(UnpackArchiveFile(dir.path() + "/p.tar.gz", dir.path() + "/out").ok());
   EXPECT_EQ(DescribeTree(dir.path() + "/out"), DescribeTree(src));
+  // tar stored the second name as a hard link: it is one again.
+  struct stat a {
+  }, h{};
+  ASSERT_EQ(::stat((dir.path() + "/out/a.txt").c_str(), &a), 0);
+  ASSERT_EQ(::stat((dir.path() + "/out/hard.txt").c_str(), &h), 0);
+  EXPECT_EQ(a.st_ino, h.st_ino);
 }
 
 TEST(UnpackTest, ZipBuiltByHandStoredDeflatedDirsLinks) {

@@ -96,11 +96,14 @@ TEST_F(WorkingDirTest, TaskWorkingDirReachesAnotherNode) {
   auto env = WorkingDir(dir.path());
   auto on_n2 = ray::Task(ReadFile).SetRuntimeEnv(env).SetResource("n2", 1).Remote("data.txt");
   EXPECT_EQ(*on_n2.Get(kTimeoutMs), "task data");
-  EXPECT_EQ(*ray::Task(ReadFile).SetRuntimeEnv(env).SetResource("n2", 1).Remote("sub/nested.txt")
+  EXPECT_EQ(*ray::Task(ReadFile)
+                 .SetRuntimeEnv(env)
+                 .SetResource("n2", 1)
+                 .Remote("sub/nested.txt")
                  .Get(kTimeoutMs),
             "nested");
-  const std::string cwd = *ray::Task(Cwd).SetRuntimeEnv(env).SetResource("n2", 1).Remote().Get(
-      kTimeoutMs);
+  const std::string cwd =
+      *ray::Task(Cwd).SetRuntimeEnv(env).SetResource("n2", 1).Remote().Get(kTimeoutMs);
   EXPECT_NE(cwd.find("/runtime_resources/pkg/"), std::string::npos) << cwd;
   EXPECT_NE(cwd, dir.path());
 }
@@ -110,8 +113,7 @@ TEST_F(WorkingDirTest, JobWorkingDirIsTheCwdOfEveryTaskAndIsDeletedWhenTheJobEnd
   Start(WorkingDir(dir.path()));
   EXPECT_EQ(*ray::Task(ReadFile).SetResource("n2", 1).Remote("data.txt").Get(kTimeoutMs),
             "job data");
-  const std::string head_cwd =
-      *ray::Task(Cwd).SetResource("head", 1).Remote().Get(kTimeoutMs);
+  const std::string head_cwd = *ray::Task(Cwd).SetResource("head", 1).Remote().Get(kTimeoutMs);
   EXPECT_EQ(ReadFile(head_cwd + "/data.txt"), "job data");
   ray::Shutdown();
   // The job ended on the head (its driver's node): its workers go, then the unpacked package.

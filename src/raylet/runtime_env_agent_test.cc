@@ -1,0 +1,183 @@
+#include "raylet/runtime_env_agent.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "runtime_env/runtime_env.h"
+
+namespace moray::raylet {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kUri = "pkg://" + std::string(64, 'b');
+
+proto::RuntimeEnvInfo Env(const std::string& json) {
+  proto::RuntimeEnvInfo info;
+  info.set_json(json);
+  info.set_hash(runtime_env::HashOfCanonical(json));
+  return info;
+}
+
+proto::JobInfo Job() {
+  proto::JobInfo job;
+  job.set_driver_binary("/bin/driver");
+  job.add_driver_argv("driver");
+  job.add_driver_argv("--flag");
+  return job;
+}
+
+class RuntimeEnvAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/moray-agent-test-XXXXXX";
+    cache_ = mkdtemp(pattern);
+    loop_.StartThread("agent_test");
+  }
+  void TearDown() override {
+    OnLoop([this] { agent_.reset(); });
+    loop_.Stop();
+    fs::remove_all(cache_);
+  }
+  void Make(RuntimeEnvAgentOptions::FetchFn fetch) {
+    RuntimeEnvAgentOptions options;
+    options.cache_dir = cache_;
+    options.fetch_package = std::move(fetch);
+    options.getenv = [](const std::string& name) -> std::optional<std::string> {
+      if (name == "NODE_DIR") return "/node";
+      return std::nullopt;
+    };
+    agent_ = std::make_unique<RuntimeEnvAgent>(&loop_, options);
+  }
+  void OnLoop(std::function<void()> fn) {
+    std::promise<void> done;
+    loop_.Post([&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  // Prepares on the loop; the future gets the answer.
+  std::future<absl::StatusOr<PreparedEnv>> Prepare(const JobId& job,
+                                                   const proto::RuntimeEnvInfo& env) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<PreparedEnv>>>();
+    auto future = promise->get_future();
+    OnLoop([&] {
+      agent_->Prepare(job, Job(), env, [promise](const absl::StatusOr<PreparedEnv>& prepared) {
+        promise->set_value(prepared);
+      });
+    });
+    return future;
+  }
+
+  std::string cache_;
+  rpc::EventLoop loop_;
+  std::unique_ptr<RuntimeEnvAgent> agent_;
+};
+
+// A fetch that writes data.txt into the destination and counts its calls.
+RuntimeEnvAgentOptions::FetchFn CountingFetch(std::atomic<int>* calls) {
+  return [calls](const std::string&, const std::string& dest, const std::function<bool()>&) {
+    ++*calls;
+    fs::create_directories(dest);
+    std::ofstream(dest + "/data.txt") << "data";
+    return absl::OkStatus();
+  };
+}
+
+TEST_F(RuntimeEnvAgentTest, ExpandsVariablesFromTheNodeAndSetsTheEnvJson) {
+  Make(nullptr);
+  const std::string json = R"({"env_vars":{"A":"${NODE_DIR}/a","B":"${NOPE}b"}})";
+  absl::StatusOr<PreparedEnv> prepared = Prepare(JobIdFromInt(1), Env(json)).get();
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_EQ(prepared->program, "/bin/driver");
+  EXPECT_EQ(prepared->argv, (std::vector<std::string>{"/bin/driver", "--flag"}));
+  EXPECT_EQ(prepared->cwd, "");
+  using Var = std::pair<std::string, std::string>;
+  EXPECT_EQ(prepared->env,
+            (std::vector<Var>{{"A", "/node/a"}, {"B", "b"}, {"MORAY_RUNTIME_ENV", json}}));
+}
+
+TEST_F(RuntimeEnvAgentTest, ConcurrentRequestsShareOnePreparation) {
+  std::atomic<int> calls{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  Make([&, released](const std::string& uri, const std::string& dest,
+                     const std::function<bool()>& cancelled) {
+    released.wait();
+    return CountingFetch(&calls)(uri, dest, cancelled);
+  });
+  const auto env = Env(absl::StrCat(R"({"working_dir":")", kUri, R"("})"));
+  auto first = Prepare(JobIdFromInt(1), env);
+  auto second = Prepare(JobIdFromInt(2), env);
+  release.set_value();
+  for (auto* f : {&first, &second}) {
+    absl::StatusOr<PreparedEnv> prepared = f->get();
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    EXPECT_EQ(prepared->cwd, agent_->PackageDir(kUri));
+  }
+  EXPECT_EQ(calls.load(), 1);
+  // Prepared: a third request is answered from the cache.
+  EXPECT_TRUE(Prepare(JobIdFromInt(3), env).get().ok());
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(RuntimeEnvAgentTest, FailuresAreNotCached) {
+  std::atomic<int> calls{0};
+  Make([&](const std::string& uri, const std::string& dest, const std::function<bool()>& c) {
+    if (calls.load() == 0) {
+      ++calls;
+      return absl::DataLossError("chunk 3 missing");
+    }
+    return CountingFetch(&calls)(uri, dest, c);
+  });
+  const auto env = Env(absl::StrCat(R"({"working_dir":")", kUri, R"("})"));
+  absl::StatusOr<PreparedEnv> failed = Prepare(JobIdFromInt(1), env).get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(runtime_env::IsSetupFailure(failed.status())) << failed.status();
+  EXPECT_NE(failed.status().message().find("chunk 3 missing"), absl::string_view::npos);
+  EXPECT_TRUE(Prepare(JobIdFromInt(1), env).get().ok());
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(RuntimeEnvAgentTest, SetupTimeoutFailsTheRequests) {
+  Make([](const std::string&, const std::string&, const std::function<bool()>& cancelled) {
+    while (!cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return absl::NotFoundError("never uploaded");
+  });
+  const auto env =
+      Env(absl::StrCat(R"({"config":{"setup_timeout_seconds":1},"working_dir":")", kUri, R"("})"));
+  absl::StatusOr<PreparedEnv> failed = Prepare(JobIdFromInt(1), env).get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("timed out after 1 s"), absl::string_view::npos)
+      << failed.status();
+}
+
+TEST_F(RuntimeEnvAgentTest, PackageIsDeletedWhenNoJobAndNoWorkerUseIt) {
+  std::atomic<int> calls{0};
+  Make(CountingFetch(&calls));
+  const auto env = Env(absl::StrCat(R"({"working_dir":")", kUri, R"("})"));
+  const JobId job = JobIdFromInt(7);
+  ASSERT_TRUE(Prepare(job, env).get().ok());
+  const std::string dir = agent_->PackageDir(kUri);
+  ASSERT_TRUE(fs::exists(dir + "/data.txt"));
+  OnLoop([&] {
+    agent_->AddWorker(env.hash());
+    agent_->RemoveJob(job);
+  });
+  EXPECT_TRUE(fs::exists(dir));  // a worker still runs in it
+  OnLoop([&] { agent_->RemoveWorker(env.hash()); });
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_EQ(agent_->num_envs(), 0u);
+}
+
+}  // namespace
+}  // namespace moray::raylet
