@@ -31,6 +31,7 @@ bench: build
 	@$(BUILD)/bin/microbenchmark --json $(BUILD)/bench/latest.json --jsonl $(BUILD)/bench/latest.jsonl
 	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
 	@$(BUILD)/bin/runtime_env_bench --json $(BUILD)/bench/runtime_env.json
+	@$(BUILD)/bin/code_shipping_bench --json $(BUILD)/bench/code_shipping.json
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)

@@ -110,8 +110,12 @@ TEST_F(TasksTest, TasksRunInWorkerProcesses) {
 }
 
 TEST_F(TasksTest, WorkersReExecuteTheDriversOwnProgram) {
-  // No code_search_path: the raylet starts workers from the driver's executable.
-  EXPECT_EQ(*ray::Task(SelfExe).Remote().Get(), SelfExe());
+  // No code_search_path: the raylet starts workers from the driver's executable — its copy in
+  // the node's code cache (docs/runtime_env.md, "Shipped code"): same name, same bytes.
+  const std::string exe = *ray::Task(SelfExe).Remote().Get();
+  EXPECT_NE(exe.find("/runtime_resources/code/"), std::string::npos) << exe;
+  EXPECT_EQ(std::filesystem::path(exe).filename(), std::filesystem::path(SelfExe()).filename());
+  EXPECT_TRUE(moray::testing::ReadFile(exe) == moray::testing::ReadFile(SelfExe())) << exe;
 }
 
 TEST_F(TasksTest, ObjectRefArgumentsAreResolvedBeforeTheTaskRuns) {

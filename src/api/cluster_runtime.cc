@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "api/actor_exit.h"
 #include "api/cluster_placement_groups.h"
+#include "api/code_upload.h"
 #include "api/runtime_env_resolver.h"
 #include "api/runtime_slot.h"
 #include "api/task_error.h"
@@ -298,6 +299,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
                           defaults_.ray_namespace) {}
 
   ~ClusterRuntime() override {
+    code_upload_.reset();  // before the cluster it uploads to stops
     worker_->Shutdown();
     worker_.reset();
     if (embedded_) {
@@ -307,6 +309,8 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
   core::CoreWorker& worker() { return *worker_; }
+  // The driver's code shipping (its executable's background upload), stopped at shutdown.
+  void set_code_upload(std::unique_ptr<CodeUpload> upload) { code_upload_ = std::move(upload); }
 
   std::string Put(std::string data) override { return Check(worker_->Put(std::move(data))); }
   std::string PutWith(size_t size, const std::function<void(char*)>& write) override {
@@ -568,6 +572,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   // Nodes(), AvailableResources() and placement groups; set once, under gcs_mutex_.
   std::unique_ptr<gcs::GcsClient> gcs_;
   ClusterPlacementGroups placement_groups_;  // calls gcs_ through Gcs()
+  std::unique_ptr<CodeUpload> code_upload_;
 };
 
 // Finds the raylet on this machine in the cluster whose GCS is at `gcs_address`.
@@ -709,6 +714,12 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     std::filesystem::path absolute = std::filesystem::absolute(path, ec);
     job->add_code_search_path(ec ? path : absolute.lexically_normal().string());
   }
+  // The code as content: raylets run workers from their cache copies of it (code_upload.h).
+  for (proto::CodeFile& file :
+       DescribeDriverCode({job->code_search_path().begin(), job->code_search_path().end()})) {
+    *job->add_code() = std::move(file);
+  }
+  const std::vector<proto::CodeFile> code(job->code().begin(), job->code().end());
   job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
   if (envs->base()) *job->mutable_runtime_env() = *envs->base();
   auto worker = core::CoreWorker::Create(std::move(options));
@@ -724,8 +735,16 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   if (absl::Status s = uploader->AdoptForJob((*worker)->context().job_id, job_package); !s.ok()) {
     spdlog::warn("could not reference the job's working_dir package for the job: {}", s.ToString());
   }
-  return std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
-                                          std::move(defaults), std::move(envs));
+  absl::StatusOr<std::unique_ptr<CodeUpload>> upload =
+      CodeUpload::Start((*worker)->gcs_address(), (*worker)->context().job_id, code);
+  auto runtime = std::make_unique<ClusterRuntime>(std::move(*worker), std::move(embedded),
+                                                  std::move(defaults), std::move(envs));
+  if (!upload.ok()) {
+    throw ray::internal::RayException(
+        absl::StrCat("could not ship this driver's code: ", upload.status().message()));
+  }
+  runtime->set_code_upload(*std::move(upload));
+  return runtime;
 }
 
 }  // namespace

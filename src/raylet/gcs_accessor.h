@@ -13,6 +13,7 @@
 #include "common.pb.h"
 #include "common/id.h"
 #include "gcs.pb.h"
+#include "runtime_env/package_store.h"
 
 namespace moray::raylet {
 
@@ -36,6 +37,9 @@ class GcsAccessor {
   [[nodiscard]] virtual absl::Status ReportObjects(
       const std::vector<proto::WorkerObjects>& snapshots,
       const std::vector<WorkerId>& dead_worker_ids) = 0;
+  // The package store in the GCS KV, for the code agent's thread (unlike the rest, safe from any
+  // thread). Null: none (tests without a GCS).
+  virtual runtime_env::KvAccess* PackageStore() { return nullptr; }
 };
 
 }  // namespace moray::raylet

@@ -13,7 +13,8 @@ namespace moray::raylet {
 
 class GcsClientAccessor : public GcsAccessor {
  public:
-  explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client) : client_(std::move(client)) {}
+  explicit GcsClientAccessor(std::unique_ptr<gcs::GcsClient> client)
+      : client_(std::move(client)), kv_(client_.get()) {}
 
   absl::Status RegisterNode(const proto::NodeInfo& node) override;
   absl::Status UnregisterNode(const NodeId& node_id, const std::string& reason) override;
@@ -24,9 +25,11 @@ class GcsClientAccessor : public GcsAccessor {
   absl::Status AddTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped) override;
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
                              const std::vector<WorkerId>& dead_worker_ids) override;
+  runtime_env::KvAccess* PackageStore() override { return &kv_; }
 
  private:
   std::unique_ptr<gcs::GcsClient> client_;
+  runtime_env::GcsKvAccess kv_;  // over client_
 };
 
 }  // namespace moray::raylet

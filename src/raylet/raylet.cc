@@ -129,6 +129,8 @@ absl::Status Raylet::Start() {
   nm.pool.moray_binary = options_.moray_binary;
   nm.runtime_env.moray_binary = options_.moray_binary;
   nm.runtime_env.fetch_package = options_.fetch_package;
+  nm.runtime_env.package_store = gcs_->PackageStore();
+  nm.runtime_env.moray_lib_dir = runtime_env::MorayLibraryDir();
   nm.runtime_env.cache_dir =
       options_.session_dir.empty()
           ? absl::StrCat("/tmp/moray-", getuid(), "/runtime_resources-", node_id_.Hex())

@@ -15,7 +15,12 @@ namespace fs = std::filesystem;
 using runtime_env::RuntimeEnvSpec;
 
 RuntimeEnvAgent::RuntimeEnvAgent(rpc::EventLoop* loop, RuntimeEnvAgentOptions options)
-    : loop_(loop), options_(std::move(options)) {}
+    : loop_(loop),
+      options_(std::move(options)),
+      code_(std::make_unique<CodeAgent>(
+          loop, CodeAgentOptions{.cache_dir = options_.cache_dir,
+                                 .kv = options_.package_store,
+                                 .moray_lib_dir = options_.moray_lib_dir})) {}
 
 RuntimeEnvAgent::~RuntimeEnvAgent() {
   *alive_ = false;
@@ -55,8 +60,65 @@ std::string RuntimeEnvAgent::PackageDir(const std::string& uri) const {
   return absl::StrCat(options_.cache_dir, "/pkg/", name);
 }
 
+namespace {
+
+// The job's workers run its code from the node cache: `prepared` (from the JobInfo's paths)
+// rewritten to the cached copies.
+PreparedEnv WithCachedCode(PreparedEnv prepared, const runtime_env::PreparedCode& code) {
+  if (!code.program.empty()) {
+    if (prepared.argv.empty()) prepared.argv.emplace_back();
+    prepared.argv[0] = prepared.program = code.program;
+  } else {
+    prepared.library_paths = code.library_paths;
+  }
+  for (const auto& var : code.env) prepared.env.push_back(var);
+  return prepared;
+}
+
+// The setup timeout of the job's env (JobInfo.runtime_env), for its code.
+absl::Duration CodeTimeout(const proto::JobInfo& job) {
+  absl::StatusOr<RuntimeEnvSpec> spec = RuntimeEnvSpec::Parse(job.runtime_env().json());
+  const int seconds =
+      spec.ok() ? spec->SetupTimeoutSeconds() : runtime_env::kDefaultSetupTimeoutSeconds;
+  return seconds < 0 ? absl::InfiniteDuration() : absl::Seconds(seconds);
+}
+
+}  // namespace
+
 void RuntimeEnvAgent::Prepare(const JobId& job_id, const proto::JobInfo& job,
                               const proto::RuntimeEnvInfo& env, Callback done) {
+  if (!NeedsPreparation(job)) {
+    PrepareEnv(job_id, job, env, std::move(done));
+    return;
+  }
+  auto driver = local_drivers_.find(job_id);
+  const int driver_pid = driver == local_drivers_.end() ? 0 : driver->second;
+  code_->Prepare(job_id, job, driver_pid, CodeTimeout(job),
+                 [this, alive = alive_, job_id, job, env,
+                  done = std::move(done)](const absl::StatusOr<runtime_env::PreparedCode>& code) {
+                   if (!*alive) return;
+                   if (!code.ok()) {
+                     done(runtime_env::SetupFailure(code.status().message()));
+                     return;
+                   }
+                   Callback with_code = [code = *code,
+                                         done](const absl::StatusOr<PreparedEnv>& prepared) {
+                     if (!prepared.ok()) {
+                       done(prepared);
+                     } else {
+                       done(WithCachedCode(*prepared, code));
+                     }
+                   };
+                   if (env.hash().empty()) {
+                     with_code(ProgramOf(job));
+                   } else {
+                     PrepareEnv(job_id, job, env, std::move(with_code));
+                   }
+                 });
+}
+
+void RuntimeEnvAgent::PrepareEnv(const JobId& job_id, const proto::JobInfo& job,
+                                 const proto::RuntimeEnvInfo& env, Callback done) {
   auto [it, added] = envs_.try_emplace(env.hash());
   Entry& entry = it->second;
   entry.jobs.insert(job_id);
@@ -217,6 +279,8 @@ void RuntimeEnvAgent::RemoveWorker(const std::string& env_hash) {
 }
 
 void RuntimeEnvAgent::RemoveJob(const JobId& job_id) {
+  local_drivers_.erase(job_id);
+  code_->ReleaseJob(job_id);
   std::vector<std::string> touched;
   for (auto& [hash, entry] : envs_) {
     if (entry.jobs.erase(job_id) > 0) touched.push_back(hash);

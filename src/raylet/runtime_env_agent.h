@@ -1,9 +1,9 @@
 // RuntimeEnvAgent: prepares, off the raylet's event loop, what a worker of (job, runtime env)
 // needs before it starts (docs/runtime_env.md, "On the node"): the env's working_dir package
 // fetched and unpacked once into <cache>/pkg/<package hash>/, its variables expanded from the
-// raylet's own environment, and the program to run with its libraries (today from the job's
-// JobInfo: its driver binary, or `moray worker` with its code search path; the code-shipping step
-// slots in here).
+// raylet's own environment, and the program to run with its libraries: for a job whose JobInfo
+// carries `code`, the copies its CodeAgent (code_agent.h) put in <cache>/code/ — for the empty
+// env too — else the job's driver binary, or `moray worker` with its code search path, as named.
 //
 //   RuntimeEnvAgent agent(&loop, options);
 //   agent.Prepare(job_id, job_info, env, [](const absl::StatusOr<PreparedEnv>& prepared) {
@@ -39,6 +39,7 @@
 #include "common.pb.h"
 #include "common/id.h"
 #include "gcs.pb.h"
+#include "raylet/code_agent.h"
 #include "rpc/event_loop.h"
 
 namespace moray::raylet {
@@ -63,6 +64,10 @@ struct RuntimeEnvAgentOptions {
   using FetchFn = std::function<absl::Status(const std::string& uri, const std::string& dest_dir,
                                              const std::function<bool()>& cancelled)>;
   FetchFn fetch_package;
+  // The package store for shipped code (thread-safe; outlives the agent); null: a job's code
+  // comes only from this machine (its driver's process, the paths it names).
+  runtime_env::KvAccess* package_store = nullptr;
+  std::string moray_lib_dir;  // where this raylet's libmoray is (runtime_env::MorayLibraryDir)
   // Reads the raylet's environment for ${VAR}; null: ::getenv.
   std::function<std::optional<std::string>(const std::string&)> getenv;
 };
@@ -75,13 +80,20 @@ class RuntimeEnvAgent {
   RuntimeEnvAgent(rpc::EventLoop* loop, RuntimeEnvAgentOptions options);
   ~RuntimeEnvAgent();  // cancels and joins running preparations; their callbacks never run
 
-  // The program and libraries of the job's workers, nothing else: what the empty env needs
-  // (synchronous: no thread, no cache). FailedPrecondition when the job names no program.
+  // The program and libraries of the job's workers as the JobInfo names them, nothing else: what
+  // the empty env of a job without `code` needs (synchronous: no thread, no cache).
+  // FailedPrecondition when the job names no program.
   absl::StatusOr<PreparedEnv> ProgramOf(const proto::JobInfo& job) const;
+  // Whether a worker of `job` needs Prepare even in the empty env (its code must be cached).
+  static bool NeedsPreparation(const proto::JobInfo& job) { return job.code_size() > 0; }
 
   // Prepares (job, env) and posts the result to `done` on the loop; records that the job asked.
+  // A job with `code`: its code is brought into the cache first (once per job; the empty env
+  // needs only that), and the result runs it from there.
   void Prepare(const JobId& job_id, const proto::JobInfo& job, const proto::RuntimeEnvInfo& env,
                Callback done);
+  // The job's driver runs on this node (registered here): its process is a source of its code.
+  void SetLocalDriver(const JobId& job_id, int pid) { local_drivers_[job_id] = pid; }
 
   // References of workers running in an env (by hash); an empty hash is ignored.
   void AddWorker(const std::string& env_hash);
@@ -112,6 +124,9 @@ class RuntimeEnvAgent {
     int workers = 0;
   };
 
+  // Prepare without the code step.
+  void PrepareEnv(const JobId& job_id, const proto::JobInfo& job, const proto::RuntimeEnvInfo& env,
+                  Callback done);
   // On a preparation thread.
   absl::StatusOr<Parts> PrepareParts(const proto::RuntimeEnvInfo& info,
                                      const std::function<bool()>& cancelled) const;
@@ -131,6 +146,8 @@ class RuntimeEnvAgent {
     std::shared_ptr<std::atomic<bool>> cancelled;
   };
   std::vector<Running> threads_;  // finished ones are joined when the next one starts
+  std::map<JobId, int> local_drivers_;  // jobs whose driver registered here: its pid
+  std::unique_ptr<CodeAgent> code_;     // shipped code (its own thread)
   // Set on destruction; posted results check it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

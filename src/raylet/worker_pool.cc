@@ -108,7 +108,7 @@ void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& 
   Job& job = it->second;
   EnvPool& pool = job.pools[hash];
   if (!pool.prepared) {
-    if (hash.empty()) {
+    if (hash.empty() && !RuntimeEnvAgent::NeedsPreparation(job.info)) {
       absl::StatusOr<PreparedEnv> program = agent_->ProgramOf(job.info);
       if (program.ok()) {
         pool.prepared = *std::move(program);
@@ -435,6 +435,7 @@ void WorkerPool::AddDriver(const WorkerId& worker_id, const JobId& job_id, int p
   info.set_is_alive(true);
   info.set_worker_type("DRIVER");
   info.set_job_id(job_id.Binary());
+  agent_->SetLocalDriver(job_id, pid);  // its process is a source of the job's code here
 }
 
 void WorkerPool::DriverExited(const WorkerId& worker_id) {

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "rpc/testing/test_certs.h"
+#include "tests/cluster/shipped_code_check.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -62,7 +64,10 @@ class NetnsCluster : public ::testing::Test {
 
   // Starts a head in namespace 1 and nodes joining it from 2 and 3 (auth on, as by default: the
   // head makes the token in this test's HOME and the others read it); the GCS address.
-  std::string StartCluster() {
+  // `hide_dir` (absolute) non-empty: the raylets of 2 and 3 run in a mount namespace of their own
+  // (each `ip netns exec` makes one) where an empty tmpfs covers that directory, so nothing in it
+  // exists for them or their workers. The mount goes when its last process does.
+  std::string StartCluster(const std::string& hide_dir = "") {
     const std::string common = " --num-cpus=1 --object-store-memory=268435456";
     auto head = RunShell(InNs(1, Moray() + " start --head --port=0 --node-ip-address=" + subnet_ +
                                      "1 --node-name=ns1" + common));
@@ -75,9 +80,13 @@ class NetnsCluster : public ::testing::Test {
     EXPECT_EQ(address.rfind(subnet_ + "1:", 0), 0u) << address;
     for (int i = 2; i <= 3; ++i) {
       std::string n = std::to_string(i);
-      auto joined = RunShell(InNs(i, Moray() + " start --address=" + address +
-                                         " --node-ip-address=" + subnet_ + n + " --node-name=ns" +
-                                         n + common));
+      const std::string start = Moray() + " start --address=" + address +
+                                " --node-ip-address=" + subnet_ + n + " --node-name=ns" + n +
+                                common;
+      auto joined =
+          RunShell(hide_dir.empty() ? InNs(i, start)
+                                    : InNs(i, "sh -c 'mount -t tmpfs -o size=1m,mode=0755 none " +
+                                                  hide_dir + " && exec " + start + "'"));
       EXPECT_EQ(joined.exit_code, 0) << joined.out << joined.err;
     }
     return address;
@@ -157,6 +166,34 @@ TEST_F(NetnsCluster, APeerThatDropsPacketsDoesNotFreezeTheLoopThatConnectsToIt) 
   EXPECT_LT(std::stoi(m[2]), 2500) << driver.out;
   EXPECT_EQ(driver.out.find("far=answered"), std::string::npos) << driver.out;
   std::printf("%s", driver.out.c_str());  // the numbers, for the log
+}
+
+// Nodes that really lack the driver's file: its directory is hidden from the raylets of ns2 and
+// ns3 (an empty tmpfs over it in their mount namespace). Tasks and new actors on every node run
+// the driver's code from the node's cache; on ns2 and ns3 it came from the package store.
+TEST_F(NetnsCluster, NodesWithoutTheDriversFileRunItsCodeFromTheirCache) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path("/tmp") / ("moray_shipped_" + tag_);
+  fs::create_directories(dir);
+  struct RemoveAtEnd {
+    fs::path dir;
+    ~RemoveAtEnd() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove_at_end{dir};
+  const std::string driver_path = (dir / "shipped_code_driver").string();
+  fs::copy_file(SHIPPED_CODE_DRIVER, driver_path, fs::copy_options::overwrite_existing);
+  const std::string address = StartCluster(dir.string());
+  ASSERT_FALSE(address.empty());
+  auto driver = RunShell(InNs(1, driver_path + " " + address + " keep"));
+  EXPECT_EQ(driver.exit_code, 0) << driver.out << driver.err;
+  auto path_here = moray::testing::ExpectRanFromTheCache(driver.out, 3, driver_path);
+  // Two nodes lacked the file, one (the driver's) had it.
+  std::multiset<std::string> seen;
+  for (const auto& [node, values] : path_here) seen.insert(values.begin(), values.end());
+  EXPECT_EQ(seen, (std::multiset<std::string>{"0", "0", "1"})) << driver.out;
+  std::printf("%s", driver.out.c_str());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // How code reaches workers. Default: the raylet re-executes the driver's own program in worker
-// mode. Ray's way: RayConfig::code_search_path (or --ray_code_search_path) names .so files or
-// directories of them, and the generic `moray worker` loads them; the driver links the same
-// library so that ray::Task(f) knows f's name. Each test starts and stops its own embedded cluster.
+// mode — a copy of it in the node's code cache (docs/runtime_env.md, "Shipped code"). Ray's way:
+// RayConfig::code_search_path (or --ray_code_search_path) names .so files or directories of them,
+// and the generic `moray worker` loads them; the driver links the same library so that ray::Task(f)
+// knows f's name. Each test starts and stops its own embedded cluster.
 #include <unistd.h>
 
 #include <filesystem>
@@ -64,7 +65,11 @@ class CodeSearchPathTest : public ::testing::Test {
 
 TEST_F(CodeSearchPathTest, WithoutASearchPathWorkersReExecuteTheDriver) {
   ray::Init();
-  EXPECT_EQ(*ray::Task(ExecutablePath).Remote().Get(), SelfExe());
+  const std::string exe = *ray::Task(ExecutablePath).Remote().Get();
+  // The node cache's copy of this very program: same name, same bytes.
+  EXPECT_NE(exe.find("/runtime_resources/code/"), std::string::npos) << exe;
+  EXPECT_EQ(fs::path(exe).filename(), fs::path(SelfExe()).filename()) << exe;
+  EXPECT_TRUE(moray::testing::ReadFile(exe) == moray::testing::ReadFile(SelfExe())) << exe;
   EXPECT_EQ(*ray::Task(OnlyInTheDriver).Remote().Get(), 1);
 }
 

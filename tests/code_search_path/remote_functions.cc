@@ -1,6 +1,9 @@
 #include "tests/code_search_path/remote_functions.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include "ray/api.h"
 
@@ -14,6 +17,14 @@ std::string ExecutablePath() {
 
 int Multiply(int a, int b) { return a * b; }
 
-RAY_REMOTE(ExecutablePath, Multiply);
+std::string NodeAndLibrary() {
+  Dl_info info;
+  const char* lib =
+      dladdr(reinterpret_cast<void*>(&Multiply), &info) && info.dli_fname ? info.dli_fname : "";
+  const char* node = std::getenv("MORAY_NODE_ID");
+  return std::string("on=") + (node ? node : "") + " lib=" + lib;
+}
+
+RAY_REMOTE(ExecutablePath, Multiply, NodeAndLibrary);
 
 }  // namespace code_search_path

@@ -10,5 +10,7 @@ namespace code_search_path {
 // readlink("/proc/self/exe") of the process that runs the task.
 std::string ExecutablePath();
 int Multiply(int a, int b);
+// "on=<MORAY_NODE_ID> lib=<the file this library was loaded from>" of the process that runs it.
+std::string NodeAndLibrary();
 
 }  // namespace code_search_path
