@@ -178,6 +178,16 @@ void NodeManager::RegisterMethods() {
                                    [this](const Peer&, proto::NodeInfo&& node) {
                                      HandleNodeDied(node);
                                    });
+  // Only the GCS ends jobs on a node their driver never registered with.
+  service_.OneWay<proto::JobFinishedNotice>(
+      proto::RAYLET_JOB_FINISHED, kGcs, [this](const Peer&, proto::JobFinishedNotice&& notice) {
+        auto job_id = RequiredId<JobId>(notice.job_id(), "job_id");
+        if (!job_id.ok()) {
+          spdlog::warn("RAYLET_JOB_FINISHED ignored: {}", job_id.status().ToString());
+          return;
+        }
+        EndJob(*job_id, "the GCS marked it finished");
+      });
   // Pulls and frees from core workers, chunk reads and frees from other raylets.
   if (options_.objects) options_.objects->RegisterMethods(&service_);
 }
@@ -445,9 +455,7 @@ void NodeManager::OnClose(uint64_t client_id) {
       leases_->OnWorkerDied(client->worker_id);
       break;
     case Kind::kDriver:
-      spdlog::info("driver of job {} disconnected; stopping the job's workers",
-                   client->job_id.Hex());
-      pool_->RemoveJob(client->job_id);
+      EndJob(client->job_id, "its driver disconnected");
       pool_->DriverExited(client->worker_id);
       MarkJobFinished(client->job_id);
       break;
@@ -456,6 +464,12 @@ void NodeManager::OnClose(uint64_t client_id) {
       break;
   }
   leases_->OnClientDisconnected(client_id);
+  MarkDirty();
+}
+
+void NodeManager::EndJob(const JobId& job_id, std::string_view why) {
+  if (!pool_->RemoveJob(job_id)) return;  // unknown here, or ended already
+  spdlog::info("job {} ended ({}); stopping its workers", job_id.Hex(), why);
   MarkDirty();
 }
 

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/id.h"
@@ -119,6 +120,9 @@ class NodeManager {
                           LeaseResponder respond);
   void HandleNodeDied(const proto::NodeInfo& node);
   void MarkJobFinished(const JobId& job_id);
+  // The job ended on this node — its driver left (the driver's raylet), or RAYLET_JOB_FINISHED
+  // (every other raylet): WorkerPool::RemoveJob. Idempotent; a job unknown here is ignored.
+  void EndJob(const JobId& job_id, std::string_view why);
 
   void MarkDirty();
   void SendReport();
