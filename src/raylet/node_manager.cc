@@ -388,6 +388,13 @@ void NodeManager::HandleRequestLease(Client& client,
                                      const proto::RequestWorkerLeaseRequest& request,
                                      LeaseResponder respond) {
   const JobId job_id = JobId::FromBinary(request.job_id());
+  // A request of the ended job still in flight (a spillback retry, a worker not killed yet) must
+  // not bring it back; the GCS may (a detached actor of the job restarting here).
+  if (ended_jobs_.contains(job_id) && client.conn->peer_role() != proto::ROLE_GCS) {
+    respond.Fail(absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id.Hex(), " has ended: no more workers start for it")));
+    return;
+  }
   if (!pool_->HasJob(job_id) && request.job().job_id() == request.job_id() && !job_id.IsNil()) {
     // An actor lease from the GCS for a job that has no driver here (a detached actor
     // restarting after its driver left, or a job started on another node).
@@ -469,6 +476,7 @@ void NodeManager::OnClose(uint64_t client_id) {
 
 void NodeManager::EndJob(const JobId& job_id, std::string_view why) {
   if (!pool_->RemoveJob(job_id)) return;  // unknown here, or ended already
+  ended_jobs_.insert(job_id);
   spdlog::info("job {} ended ({}); stopping its workers", job_id.Hex(), why);
   MarkDirty();
 }

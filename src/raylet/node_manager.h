@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -160,6 +161,9 @@ class NodeManager {
   ClusterScheduler scheduler_{node_id_};
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
+  // Jobs EndJob ended here (4 bytes each, kept for the raylet's life): core workers' late
+  // requests for them are refused rather than bringing the job back.
+  std::set<JobId> ended_jobs_;
   uint64_t debounce_timer_ = 0;
   uint64_t periodic_timer_ = 0;
   bool shut_down_ = false;

@@ -76,10 +76,16 @@ class TestClient {
     return reply;
   }
 
-  void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources) {
+  // `job`: the job's info, as a spillback retry carries it.
+  void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources,
+                    const proto::JobInfo* job = nullptr) {
     proto::RequestWorkerLeaseRequest request;
     request.set_lease_id(lease_id);
     request.set_job_id(job_id_);
+    if (job != nullptr) {
+      *request.mutable_job() = *job;
+      request.mutable_job()->set_job_id(job_id_);
+    }
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
     conn_->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                 [this, lease_id, conn = conn_.get()](absl::Status status, rpc::Frame&& f) {
@@ -654,10 +660,17 @@ TEST_F(RayletTest, JobFinishedFromTheGcsEndsTheJobOnceAndOnlyFromTheGcs) {
   EXPECT_FALSE(ProcessGone(b->worker_pid()));
   ASSERT_EQ(AliveWorkers().size(), 1u);
   EXPECT_EQ(AliveWorkers()[0].job_id(), other.job_id());
-  // The ended job is gone from this node: its requests are refused.
+  // The ended job is gone from this node: its requests are refused, even one that carries the
+  // job (as a spillback retry does, which would otherwise add it back).
+  const proto::JobInfo job = Job();
   ended.RequestLease(3, {{"CPU", 1}});
-  ASSERT_TRUE(ended.WaitReply(3));
-  EXPECT_EQ(ended.ErrorOf(3).code(), absl::StatusCode::kFailedPrecondition) << ended.ErrorOf(3);
+  ended.RequestLease(4, {{"CPU", 1}}, &job);
+  for (int64_t lease : {3, 4}) {
+    ASSERT_TRUE(ended.WaitReply(lease));
+    EXPECT_EQ(ended.ErrorOf(lease).code(), absl::StatusCode::kFailedPrecondition)
+        << ended.ErrorOf(lease);
+  }
+  EXPECT_NE(ended.ErrorOf(4).message().find("has ended"), std::string::npos) << ended.ErrorOf(4);
   // Only the driver's own raylet reports a job finished to the GCS, when its driver leaves.
   bool none_finished = false;
   EXPECT_TRUE(gcs_->WaitFor(
