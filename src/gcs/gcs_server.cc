@@ -61,6 +61,11 @@ GcsServer::GcsServer(GcsServerConfig config)
   GcsManagers managers{&nodes_, &jobs_, &kv_, &task_events_, &objects_, &actors_};
   managers.on_job_finished = [this](const JobId& job_id) {
     package_gc_.OnJobFinished(job_id);
+    // Every raylet that may have run the job's work ends it too (its driver's raylet did).
+    proto::JobFinishedNotice notice;
+    notice.set_job_id(job_id.Binary());
+    actor_loop_.Post(
+        [this, notice] { health_->SendToRaylets(proto::RAYLET_JOB_FINISHED, notice); });
     for (const PlacementGroupId& id : groups_.OfFinishedJob(job_id)) {
       (void)RemovePlacementGroup(&groups_, groups_scheduler_.get(), &actor_loop_, id,
                                  " (its job finished)");

@@ -22,8 +22,18 @@ void HealthChecker::Start() {
 }
 
 void HealthChecker::SendToRaylets(uint16_t method, const google::protobuf::MessageLite& message) {
-  for (auto& [id, peer] : peers_) {
-    if (auto conn = pool_->Get(peer.raylet); conn.ok()) (*conn)->Send(method, message);
+  if (!*alive_) return;
+  std::vector<rpc::Endpoint> raylets;
+  for (auto& [id, peer] : peers_) raylets.push_back(peer.raylet);
+  // Nodes registered since the last round are not checked yet, but may already run work.
+  for (const auto& node : nodes_->GetAllNodes()) {
+    if (node.state() != proto::NODE_ALIVE) continue;
+    if (!peers_.contains(NodeId::FromBinary(node.node_id()))) {
+      raylets.push_back(rpc::Endpoint{node.node_ip(), node.raylet_port()});
+    }
+  }
+  for (const rpc::Endpoint& raylet : raylets) {
+    if (auto conn = pool_->Get(raylet); conn.ok()) (*conn)->Send(method, message);
   }
 }
 

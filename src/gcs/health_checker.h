@@ -44,7 +44,8 @@ class HealthChecker {
   ~HealthChecker();
 
   void Start();     // arms the first round
-  // Sends a one-way message to the raylet of every node it checks.
+  // Sends a one-way message to the raylet of every node it checks, and of every ALIVE node
+  // registered since the last round (NODE_DIED, JOB_FINISHED).
   void SendToRaylets(uint16_t method, const google::protobuf::MessageLite& message);
   void Shutdown();  // no more rounds (the pool closes the connections)
 

@@ -178,6 +178,16 @@ void NodeManager::RegisterMethods() {
                                    [this](const Peer&, proto::NodeInfo&& node) {
                                      HandleNodeDied(node);
                                    });
+  // Only the GCS ends jobs on a node their driver never registered with.
+  service_.OneWay<proto::JobFinishedNotice>(
+      proto::RAYLET_JOB_FINISHED, kGcs, [this](const Peer&, proto::JobFinishedNotice&& notice) {
+        auto job_id = RequiredId<JobId>(notice.job_id(), "job_id");
+        if (!job_id.ok()) {
+          spdlog::warn("RAYLET_JOB_FINISHED ignored: {}", job_id.status().ToString());
+          return;
+        }
+        EndJob(*job_id, "the GCS marked it finished");
+      });
   // Pulls and frees from core workers, chunk reads and frees from other raylets.
   if (options_.objects) options_.objects->RegisterMethods(&service_);
 }
@@ -378,6 +388,13 @@ void NodeManager::HandleRequestLease(Client& client,
                                      const proto::RequestWorkerLeaseRequest& request,
                                      LeaseResponder respond) {
   const JobId job_id = JobId::FromBinary(request.job_id());
+  // A request of the ended job still in flight (a spillback retry, a worker not killed yet) must
+  // not bring it back; the GCS may (a detached actor of the job restarting here).
+  if (ended_jobs_.contains(job_id) && client.conn->peer_role() != proto::ROLE_GCS) {
+    respond.Fail(absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id.Hex(), " has ended: no more workers start for it")));
+    return;
+  }
   if (!pool_->HasJob(job_id) && request.job().job_id() == request.job_id() && !job_id.IsNil()) {
     // An actor lease from the GCS for a job that has no driver here (a detached actor
     // restarting after its driver left, or a job started on another node).
@@ -445,9 +462,7 @@ void NodeManager::OnClose(uint64_t client_id) {
       leases_->OnWorkerDied(client->worker_id);
       break;
     case Kind::kDriver:
-      spdlog::info("driver of job {} disconnected; stopping the job's workers",
-                   client->job_id.Hex());
-      pool_->RemoveJob(client->job_id);
+      EndJob(client->job_id, "its driver disconnected");
       pool_->DriverExited(client->worker_id);
       MarkJobFinished(client->job_id);
       break;
@@ -456,6 +471,13 @@ void NodeManager::OnClose(uint64_t client_id) {
       break;
   }
   leases_->OnClientDisconnected(client_id);
+  MarkDirty();
+}
+
+void NodeManager::EndJob(const JobId& job_id, std::string_view why) {
+  if (!pool_->RemoveJob(job_id)) return;  // unknown here, or ended already
+  ended_jobs_.insert(job_id);
+  spdlog::info("job {} ended ({}); stopping its workers", job_id.Hex(), why);
   MarkDirty();
 }
 

@@ -20,7 +20,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/id.h"
@@ -119,6 +121,9 @@ class NodeManager {
                           LeaseResponder respond);
   void HandleNodeDied(const proto::NodeInfo& node);
   void MarkJobFinished(const JobId& job_id);
+  // The job ended on this node — its driver left (the driver's raylet), or RAYLET_JOB_FINISHED
+  // (every other raylet): WorkerPool::RemoveJob. Idempotent; a job unknown here is ignored.
+  void EndJob(const JobId& job_id, std::string_view why);
 
   void MarkDirty();
   void SendReport();
@@ -156,6 +161,9 @@ class NodeManager {
   ClusterScheduler scheduler_{node_id_};
   uint64_t next_client_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
+  // Jobs EndJob ended here (4 bytes each, kept for the raylet's life): core workers' late
+  // requests for them are refused rather than bringing the job back.
+  std::set<JobId> ended_jobs_;
   uint64_t debounce_timer_ = 0;
   uint64_t periodic_timer_ = 0;
   bool shut_down_ = false;

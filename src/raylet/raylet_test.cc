@@ -76,10 +76,16 @@ class TestClient {
     return reply;
   }
 
-  void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources) {
+  // `job`: the job's info, as a spillback retry carries it.
+  void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources,
+                    const proto::JobInfo* job = nullptr) {
     proto::RequestWorkerLeaseRequest request;
     request.set_lease_id(lease_id);
     request.set_job_id(job_id_);
+    if (job != nullptr) {
+      *request.mutable_job() = *job;
+      request.mutable_job()->set_job_id(job_id_);
+    }
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
     conn_->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                 [this, lease_id, conn = conn_.get()](absl::Status status, rpc::Frame&& f) {
@@ -612,6 +618,69 @@ TEST_F(RayletTest, AForgedNodeDiedDoesNotStopTheRaylet) {
   me.set_state_message("missed its health checks");
   gcs.Send(proto::RAYLET_NODE_DIED, me);
   EXPECT_TRUE(WaitUntil([&] { return declared_dead.load(); }));
+}
+
+// RAYLET_JOB_FINISHED: what a raylet that did not host the driver hears when the job ends. Only
+// the GCS may send it; it ends the job's workers as the driver's leaving does; a repeat, or a job
+// unknown here, changes nothing.
+TEST_F(RayletTest, JobFinishedFromTheGcsEndsTheJobOnceAndOnlyFromTheGcs) {
+  StartRaylet();
+  TestClient& ended = NewDriver();
+  TestClient& other = NewDriver();
+  ended.RequestLease(1, {{"CPU", 1}});
+  other.RequestLease(1, {{"CPU", 1}});
+  auto a = ended.WaitReply(1);
+  auto b = other.WaitReply(1);
+  ASSERT_TRUE(a && a->granted() && b && b->granted());
+  ended.ReturnWorker(1);  // the ended job's first worker idle, its second (below) leased
+  proto::JobFinishedNotice notice;
+  notice.set_job_id(ended.job_id());
+
+  absl::Status refused = ended.CallStatus(proto::RAYLET_JOB_FINISHED, notice);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  ended.Send(proto::RAYLET_JOB_FINISHED, notice);  // one-way, as the GCS sends it: dropped too
+  ended.RequestLease(2, {{"CPU", 1}});  // served after the forged notices: the job is still here
+  auto still = ended.WaitReply(2);
+  ASSERT_TRUE(still && still->granted()) << ended.ErrorOf(2);
+  EXPECT_FALSE(ProcessGone(a->worker_pid()));
+
+  rpc::SetProcessRole(proto::ROLE_GCS);
+  TestClient gcs(&client_loop_, raylet_->port());
+  rpc::SetProcessRole(proto::ROLE_DRIVER);
+  gcs.Send(proto::RAYLET_JOB_FINISHED, notice);
+  EXPECT_TRUE(
+      WaitUntil([&] { return ProcessGone(a->worker_pid()) && ProcessGone(still->worker_pid()); }));
+  // Again, a job never seen here, and a malformed id: nothing happens to the other job.
+  gcs.Send(proto::RAYLET_JOB_FINISHED, notice);
+  proto::JobFinishedNotice unknown;
+  unknown.set_job_id(JobIdFromInt(999).Binary());
+  gcs.Send(proto::RAYLET_JOB_FINISHED, unknown);
+  gcs.Send(proto::RAYLET_JOB_FINISHED, proto::JobFinishedNotice());
+  EXPECT_TRUE(gcs.CallStatus(proto::RAYLET_HEALTH_CHECK, proto::HealthCheckRequest()).ok());
+  EXPECT_FALSE(ProcessGone(b->worker_pid()));
+  ASSERT_EQ(AliveWorkers().size(), 1u);
+  EXPECT_EQ(AliveWorkers()[0].job_id(), other.job_id());
+  // The ended job is gone from this node: its requests are refused, even one that carries the
+  // job (as a spillback retry does, which would otherwise add it back).
+  const proto::JobInfo job = Job();
+  ended.RequestLease(3, {{"CPU", 1}});
+  ended.RequestLease(4, {{"CPU", 1}}, &job);
+  for (int64_t lease : {3, 4}) {
+    ASSERT_TRUE(ended.WaitReply(lease));
+    EXPECT_EQ(ended.ErrorOf(lease).code(), absl::StatusCode::kFailedPrecondition)
+        << ended.ErrorOf(lease);
+  }
+  EXPECT_NE(ended.ErrorOf(4).message().find("has ended"), std::string::npos) << ended.ErrorOf(4);
+  // Only the driver's own raylet reports a job finished to the GCS, when its driver leaves.
+  bool none_finished = false;
+  EXPECT_TRUE(gcs_->WaitFor(
+      [&](const FakeGcsAccessor::State& s) {
+        none_finished = s.finished_jobs.empty();
+        return true;
+      },
+      kTimeout));
+  EXPECT_TRUE(none_finished);
+  EXPECT_TRUE(WaitUntil([&] { return AvailableCpu() == 1; }));
 }
 
 // The service's one policy on the raylet's port: an unknown method, a body that does not parse

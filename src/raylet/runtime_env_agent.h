@@ -94,6 +94,7 @@ class RuntimeEnvAgent {
                Callback done);
   // The job's driver runs on this node (registered here): its process is a source of its code.
   void SetLocalDriver(const JobId& job_id, int pid) { local_drivers_[job_id] = pid; }
+  void ClearLocalDriver(const JobId& job_id) { local_drivers_.erase(job_id); }
 
   // References of workers running in an env (by hash); an empty hash is ignored.
   void AddWorker(const std::string& env_hash);

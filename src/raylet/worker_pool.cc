@@ -49,6 +49,9 @@ void WorkerPool::Post(std::function<void()> fn) {
 
 void WorkerPool::AddJob(const JobId& job_id, const proto::JobInfo& job) {
   jobs_[job_id].info = job;
+  // Back while its detached actor's worker still ran (the actor restarting here): the job's
+  // references were kept for that worker and now stay with the job.
+  leaving_.erase(job_id);
 }
 
 void WorkerPool::MarkActorWorker(const WorkerId& worker_id, bool detached) {
@@ -58,13 +61,37 @@ void WorkerPool::MarkActorWorker(const WorkerId& worker_id, bool detached) {
   it->second->detached_actor = detached;
 }
 
-void WorkerPool::RemoveJob(const JobId& job_id) {
+bool WorkerPool::RemoveJob(const JobId& job_id) {
+  if (jobs_.erase(job_id) == 0) return false;
   std::vector<Worker*> doomed;
+  bool survivors = false;
   for (auto& [id, worker] : workers_) {
-    if (worker->job_id == job_id && !worker->detached_actor) doomed.push_back(worker.get());
+    if (worker->job_id != job_id) continue;
+    if (worker->detached_actor) {
+      survivors = true;
+    } else {
+      doomed.push_back(worker.get());
+    }
   }
   for (Worker* worker : doomed) Terminate(*worker, kIntendedUserExit);
-  jobs_.erase(job_id);
+  agent_->ClearLocalDriver(job_id);
+  if (survivors) {
+    // A detached actor's worker runs from the job's cached code and env: they go when it exits.
+    leaving_.insert(job_id);
+    spdlog::info("job {} ended; its cached code and env stay while its detached actors run",
+                 job_id.Hex());
+  } else {
+    agent_->RemoveJob(job_id);
+  }
+  return true;
+}
+
+void WorkerPool::ReleaseIfLeft(const JobId& job_id) {
+  if (!leaving_.contains(job_id)) return;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->job_id == job_id) return;
+  }
+  leaving_.erase(job_id);
   agent_->RemoveJob(job_id);
 }
 
@@ -356,8 +383,10 @@ void WorkerPool::OnProcessExit(const WorkerId& worker_id) {
   RecordDead(InfoOf(worker, /*alive=*/false));
   const bool was_registered = state == State::kIdle || state == State::kLeased;
   const std::string env_hash = worker.env_hash;
+  const JobId job_id = worker.job_id;
   workers_.erase(it);
   agent_->RemoveWorker(env_hash);
+  ReleaseIfLeft(job_id);
   if (was_registered) {
     Post([this, worker_id] { callbacks_.on_worker_dead(worker_id); });
   }

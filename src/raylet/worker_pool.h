@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,7 +85,7 @@ class WorkerPool : public WorkerSource {
 
   void set_raylet_port(int port) { options_.raylet_port = port; }
 
-  // Jobs whose workers may start here. RemoveJob kills the job's workers.
+  // Jobs whose workers may start here.
   void AddJob(const JobId& job_id, const proto::JobInfo& job);
   bool HasJob(const JobId& job_id) const { return jobs_.contains(job_id); }
   // The job's info as registered here; nullptr if unknown.
@@ -92,7 +93,11 @@ class WorkerPool : public WorkerSource {
     auto it = jobs_.find(job_id);
     return it == jobs_.end() ? nullptr : &it->second.info;
   }
-  void RemoveJob(const JobId& job_id);
+  // The job ended here: its workers end (SIGTERM, then SIGKILL after kill_grace) except
+  // detached actors' workers, and the agent drops the job's env references and cached code —
+  // once the last of those surviving workers exits, if any. False (and nothing changes) for a
+  // job this pool does not have, e.g. one removed already.
+  bool RemoveJob(const JobId& job_id);
 
   // WorkerSource.
   std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id,
@@ -173,6 +178,8 @@ class WorkerPool : public WorkerSource {
   void LeaveIdle(Worker& worker);
   void StopStarting(Worker& worker);
   void ScheduleReap();
+  // A removed job's last surviving worker exited: its references go now.
+  void ReleaseIfLeft(const JobId& job_id);
   void ReapIdle();
   void RecordDead(proto::WorkerInfo info);
   proto::WorkerInfo InfoOf(const Worker& worker, bool alive) const;
@@ -183,6 +190,8 @@ class WorkerPool : public WorkerSource {
   WorkerPoolOptions options_;
   Callbacks callbacks_;
   std::map<JobId, Job> jobs_;
+  // Removed jobs whose detached actors' workers still run: the agent keeps their references.
+  std::set<JobId> leaving_;
   absl::flat_hash_map<WorkerId, std::unique_ptr<Worker>> workers_;  // live processes
   std::map<WorkerId, proto::WorkerInfo> drivers_;                   // live drivers
   std::deque<proto::WorkerInfo> dead_;  // most recent last

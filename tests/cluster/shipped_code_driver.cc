@@ -5,7 +5,7 @@
 // "replace" (renames another file over this program's path, as a rebuild does). Then, for every
 // node, a task and a new actor (a new worker process) pinned there; each prints one line
 //   ran kind=<task|actor> want=<node id> on=<MORAY_NODE_ID> exe=<its /proc/self/exe>
-//       path_here=<0|1: whether this program's original path exists on that node>
+//       path_here=<0|1: whether this program's original path exists on that node> pid=<worker's>
 // and finally "done".
 // Workers re-execute (a cached copy of) this program.
 #include <unistd.h>
@@ -25,7 +25,8 @@ std::string Where(const std::string& original_path) {
   std::error_code ec;
   const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   return std::string("on=") + (node ? node : "") + " exe=" + exe +
-         " path_here=" + (std::filesystem::exists(original_path, ec) ? "1" : "0");
+         " path_here=" + (std::filesystem::exists(original_path, ec) ? "1" : "0") +
+         " pid=" + std::to_string(getpid());
 }
 
 class Probe {

@@ -70,21 +70,28 @@ TEST_F(ShippedCode, AReplacedDriverFileDoesNotChangeTheWorkersCode) {
   ExpectRanFromTheCache(run.out, 2, driver_);
   // The path now holds the other program, which the workers did not run.
   EXPECT_NE(ReadFile(driver_).find("not the code the driver started with"), std::string::npos);
-  // The job ended: its driver's node deleted its copy (the other node ran it by spillback and is
-  // not told that a job ended; docs/runtime_env.md). The cache entries used, one per node:
+  // The job ended: both nodes deleted their copy and ended the job's workers — the driver's node
+  // when its driver left, the other (which ran the job by spillback only) when the GCS told it
+  // (RAYLET_JOB_FINISHED). The cache entries used, one per node, and the workers' pids:
   std::set<std::string> entries;
-  const std::regex entry("exe=(\\S+/runtime_resources/code/[0-9a-f]{64})/");
+  std::set<std::string> pids;
+  const std::regex entry("exe=(\\S+/runtime_resources/code/[0-9a-f]{64})/.* pid=(\\d+)");
   for (const std::string& text : Lines(run.out)) {
     std::smatch m;
-    if (std::regex_search(text, m, entry)) entries.insert(m[1]);
+    if (!std::regex_search(text, m, entry)) continue;
+    entries.insert(m[1]);
+    pids.insert(m[2]);
   }
   ASSERT_EQ(entries.size(), 2u) << run.out;
-  auto copies = [&] {
+  ASSERT_GE(pids.size(), 2u) << run.out;  // at least one worker on each node
+  auto left = [&] {
     int n = 0;
     for (const std::string& path : entries) n += fs::exists(path) ? 1 : 0;
+    for (const std::string& pid : pids) n += fs::exists("/proc/" + pid) ? 1 : 0;
     return n;
   };
-  EXPECT_TRUE(WaitFor([&] { return copies() == 1; })) << copies() << " copies left";
+  EXPECT_TRUE(WaitFor([&] { return left() == 0; }, std::chrono::seconds(15)))
+      << left() << " copies or workers left";
 }
 
 // Code-search-path libraries too: a copy of the library directory, removed right after Init;

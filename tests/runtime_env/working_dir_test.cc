@@ -1,6 +1,6 @@
 // working_dir on a real two-node cluster (docs/runtime_env.md): a directory only the driver
 // knows is packed, uploaded and unpacked on the node that runs the task (job, task and actor
-// level), and deleted from the driver's node when the job ends; the submission errors (a
+// level), and deleted from every node that ran the job when it ends; the submission errors (a
 // directory that does not exist, a package over the limit) and a setup timeout.
 #include <unistd.h>
 
@@ -30,13 +30,15 @@ std::string ReadFile(std::string path) {
   return text.str();
 }
 std::string Cwd() { return fs::current_path().string(); }
+int Pid() { return getpid(); }
+std::string Exe() { return fs::read_symlink("/proc/self/exe").string(); }
 
 class FileReader {
  public:
   static FileReader* Create() { return new FileReader(); }
   std::string Read(std::string path) { return ReadFile(path); }
 };
-RAY_REMOTE(ReadFile, Cwd, FileReader::Create, &FileReader::Read);
+RAY_REMOTE(ReadFile, Cwd, Pid, Exe, FileReader::Create, &FileReader::Read);
 
 constexpr int kTimeoutMs = 60000;
 
@@ -115,10 +117,59 @@ TEST_F(WorkingDirTest, JobWorkingDirIsTheCwdOfEveryTaskAndIsDeletedWhenTheJobEnd
             "job data");
   const std::string head_cwd = *ray::Task(Cwd).SetResource("head", 1).Remote().Get(kTimeoutMs);
   EXPECT_EQ(ReadFile(head_cwd + "/data.txt"), "job data");
+  // n2 runs the job only by spillback: its driver never registered there.
+  const std::string n2_cwd = *ray::Task(Cwd).SetResource("n2", 1).Remote().Get(kTimeoutMs);
+  const int n2_worker = *ray::Task(Pid).SetResource("n2", 1).Remote().Get(kTimeoutMs);
+  auto actor = ray::Actor(FileReader::Create).SetResource("n2", 1).Remote();
+  EXPECT_EQ(*actor.Task(&FileReader::Read).Remote("data.txt").Get(kTimeoutMs), "job data");
+  // The same unpacked package on both nodes' caches (one machine here, two session dirs).
+  EXPECT_NE(n2_cwd, head_cwd);
   ray::Shutdown();
-  // The job ended on the head (its driver's node): its workers go, then the unpacked package.
-  EXPECT_TRUE(WaitFor([&] { return !fs::exists(head_cwd); }, std::chrono::seconds(30)))
+  // The job ended on the head (its driver's node) and, told by the GCS, on n2: the workers go,
+  // then the unpacked packages.
+  const std::string n2_proc = "/proc/" + std::to_string(n2_worker);
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(head_cwd); }, std::chrono::seconds(15)))
       << head_cwd << " still exists";
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(n2_cwd); }, std::chrono::seconds(15)))
+      << n2_cwd << " still exists on the node that ran the job by spillback";
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(n2_proc); }, std::chrono::seconds(15)))
+      << "the job's worker on n2 (pid " << n2_worker << ") still runs";
+}
+
+// A detached actor outlives its job: the node it runs on keeps the job's unpacked working_dir
+// and its cached code after the job ended there, until the actor's worker exits.
+TEST_F(WorkingDirTest, ADetachedActorKeepsItsJobsWorkingDirUntilItExits) {
+  TempDir dir("detached data");
+  Start(WorkingDir(dir.path()));
+  auto actor = ray::Actor(FileReader::Create)
+                   .SetName("wd-detached", "working_dir_test")
+                   .SetLifetime(ray::ActorLifetime::DETACHED)
+                   .SetResource("n2", 1)
+                   .Remote();
+  EXPECT_EQ(*actor.Task(&FileReader::Read).Remote("data.txt").Get(kTimeoutMs), "detached data");
+  const std::string n2_cwd = *ray::Task(Cwd).SetResource("n2", 1).Remote().Get(kTimeoutMs);
+  const std::string n2_code = *ray::Task(Exe).SetResource("n2", 1).Remote().Get(kTimeoutMs);
+  EXPECT_NE(n2_code.find("/runtime_resources/code/"), std::string::npos) << n2_code;
+  const std::string n2_log =
+      fs::path(n2_cwd).parent_path().parent_path().parent_path().string() + "/logs/raylet.log";
+  ray::Shutdown();
+  // n2 heard that the job ended, and kept what the detached actor runs from.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(n2_log).find("stay while its detached actors run") != std::string::npos;
+      },
+      std::chrono::seconds(15)))
+      << n2_log;
+  EXPECT_TRUE(fs::exists(n2_cwd + "/data.txt"));
+  EXPECT_TRUE(fs::exists(n2_code));
+  Start();
+  auto found = ray::GetActor<FileReader>("wd-detached", "working_dir_test");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found->Task(&FileReader::Read).Remote("data.txt").Get(kTimeoutMs), "detached data");
+  found->Kill();
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(n2_cwd) && !fs::exists(n2_code); },
+                      std::chrono::seconds(15)))
+      << n2_cwd << " or " << n2_code << " still exists after the detached actor exited";
 }
 
 TEST_F(WorkingDirTest, ActorWorkingDir) {
