@@ -66,6 +66,7 @@ absl::Status JobSupervisor::Recover() {
     job.error_type = "JOB_SUPERVISOR_ACTOR_DIED";
     job.end_time_ms = NowMs();
     if (auto put = options_.store->Put(job); !put.ok()) return put;
+    ReleasePackage(job);
   }
   return absl::OkStatus();
 }
@@ -114,6 +115,15 @@ absl::StatusOr<std::string> JobSupervisor::Submit(SubmitRequest request) {
   if (!*added) {
     return absl::AlreadyExistsError(
         absl::StrCat("a job with submission id '", record.submission_id, "' already exists"));
+  }
+  // After Add: an id already taken must never touch the ref of the job that holds it.
+  if (options_.hold_package && record.runtime_env.contains("working_dir")) {
+    absl::Status held = options_.hold_package(record.submission_id,
+                                              record.runtime_env["working_dir"].get<std::string>());
+    if (!held.ok()) {
+      (void)options_.store->Delete(record.submission_id);
+      return held;
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
   std::string id = record.submission_id;
@@ -372,6 +382,16 @@ void JobSupervisor::Persist(const std::string& id) {
   if (auto put = options_.store->Put(record); !put.ok()) {
     spdlog::warn("could not record job {}: {}", id, put.ToString());
   }
+  ReleasePackage(record);
+}
+
+void JobSupervisor::ReleasePackage(const JobRecord& record) {
+  if (!options_.release_package || !IsTerminal(record.status) || !record.runtime_env.is_object() ||
+      !record.runtime_env.contains("working_dir")) {
+    return;
+  }
+  options_.release_package(record.submission_id,
+                           record.runtime_env["working_dir"].get<std::string>());
 }
 
 absl::StatusOr<JobRecord> JobSupervisor::Get(const std::string& submission_id) {
@@ -423,6 +443,7 @@ absl::StatusOr<bool> JobSupervisor::Delete(const std::string& submission_id) {
         "; only a job that ended (SUCCEEDED, FAILED or STOPPED) can be deleted: stop it first"));
   }
   if (auto deleted = options_.store->Delete(submission_id); !deleted.ok()) return deleted;
+  ReleasePackage(*job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.erase(submission_id);

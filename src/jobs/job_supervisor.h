@@ -56,6 +56,14 @@ struct JobSupervisorOptions {
   // The cluster's total CPUs (alive nodes), to refuse an entrypoint_num_cpus no node set has.
   // Unset: not checked.
   std::function<absl::StatusOr<double>()> cluster_cpus;
+  // The submission's own ref to its pkg:// working_dir (runtime_env::SubmissionRefOwner), so the
+  // package outlives its uploader's pending ref and the driver's job ref: `hold_package` records
+  // it when the job is accepted (its error refuses the job); `release_package` drops it once the
+  // job has ended, also for a record Recover fails, and again at Delete (both idempotent).
+  // Unset: no ref.
+  std::function<absl::Status(const std::string& submission_id, const std::string& uri)>
+      hold_package;
+  std::function<void(const std::string& submission_id, const std::string& uri)> release_package;
   std::string default_cwd;                       // empty: the supervisor's current directory
   absl::Duration stop_grace = absl::Seconds(3);  // SIGTERM to SIGKILL
 };
@@ -122,6 +130,8 @@ class JobSupervisor {
   void BeginStop(Job& job);
   // Under mutex_: the job's final state from how its entrypoint ended.
   void Finish(Job& job);
+  // Calls release_package for a terminal record with a working_dir.
+  void ReleasePackage(const JobRecord& record);
   // Writes the job's current record to the store (the latest state wins whatever the order of
   // calls, since each writes what is current when it holds store_mutex_).
   void Persist(const std::string& id);
