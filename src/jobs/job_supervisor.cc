@@ -25,7 +25,11 @@ namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-std::string Marker(const std::string& id) { return "MORAY_JOB_SUBMISSION_ID=" + id; }
+// Names the cluster too: two clusters on one machine may both run a job with the same id, and
+// stopping one must not find the other's processes.
+std::string Marker(const std::string& gcs_address, const std::string& id) {
+  return absl::StrCat("MORAY_JOB_MARKER=", gcs_address, "/", id);
+}
 
 absl::Status CheckMetadata(const nlohmann::json& metadata) {
   if (metadata.is_null()) return absl::OkStatus();
@@ -195,14 +199,15 @@ absl::Status JobSupervisor::Spawn(const std::string& id, const std::string& cwd)
   // Ours win over the job's variables: they say which cluster and which job this is.
   std::vector<std::string> overrides = {
       absl::StrCat("RAY_ADDRESS=", options_.gcs_address),
-      absl::StrCat("MORAY_JOB_RUNTIME_ENV=", job.record.runtime_env.dump()), Marker(id)};
+      absl::StrCat("MORAY_JOB_RUNTIME_ENV=", job.record.runtime_env.dump()),
+      absl::StrCat("MORAY_JOB_SUBMISSION_ID=", id), Marker(options_.gcs_address, id)};
   for (std::string& var : JobEnvVars(job.record.runtime_env, [](const std::string& name) {
          const char* value = std::getenv(name.c_str());
          return value ? std::optional<std::string>(value) : std::nullopt;
        })) {
     std::string name = var.substr(0, var.find('='));
     if (name != "RAY_ADDRESS" && name != "MORAY_JOB_RUNTIME_ENV" &&
-        name != "MORAY_JOB_SUBMISSION_ID") {
+        name != "MORAY_JOB_SUBMISSION_ID" && name != "MORAY_JOB_MARKER") {
       overrides.push_back(std::move(var));
     }
   }
@@ -257,7 +262,7 @@ void JobSupervisor::Wake() {
 void JobSupervisor::BeginStop(Job& job) {
   job.stop_requested = true;
   if (job.pid <= 0 || job.leader_exited) return;
-  job.stopping = JobProcesses(job.pid, Marker(job.record.submission_id));
+  job.stopping = JobProcesses(job.pid, Marker(options_.gcs_address, job.record.submission_id));
   SignalAll(job.stopping, SIGTERM);
   job.kill_at = absl::Now() + options_.stop_grace;
 }
@@ -353,7 +358,8 @@ void JobSupervisor::MonitorLoop() {
         if (job.kill_at > now) continue;
         // What is left of the tree now, and what was signalled before.
         std::vector<ProcessRef> left =
-            job.leader_exited ? std::vector<ProcessRef>{} : JobProcesses(job.pid, Marker(id));
+            job.leader_exited ? std::vector<ProcessRef>{}
+                              : JobProcesses(job.pid, Marker(options_.gcs_address, id));
         SignalAll(left, SIGKILL);
         SignalAll(job.stopping, SIGKILL);
         job.kill_at = absl::InfiniteFuture();

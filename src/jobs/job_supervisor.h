@@ -1,9 +1,11 @@
 // Runs submitted jobs on the head node (the dashboard process): each entrypoint is
 // `/bin/sh -c <entrypoint>` in a new session (its own process group), with the job's env vars,
 // RAY_ADDRESS (the GCS), MORAY_JOB_RUNTIME_ENV (the job's runtime env as JSON, which ray::Init
-// takes as the job's env) and MORAY_JOB_SUBMISSION_ID (the marker by which stop finds processes
-// that left the tree); cwd is the job's unpacked working_dir, else the supervisor's; stdin is
-// /dev/null; stdout and stderr go to <session>/logs/job-driver-<submission id>.log.
+// takes as the job's env), MORAY_JOB_SUBMISSION_ID and MORAY_JOB_MARKER=<gcs address>/<id> (the
+// marker by which stop finds processes that left the tree; it names the cluster, so a job of
+// another cluster on the machine with the same id is never touched); cwd is the job's unpacked
+// working_dir, else the supervisor's; stdin is /dev/null; stdout and stderr go to
+// <session>/logs/job-driver-<submission id>.log.
 //
 // States PENDING (accepted; the working dir is being prepared) -> RUNNING -> SUCCEEDED (exit 0) |
 // FAILED (other exit code, a signal, or a failed start) | STOPPED (Stop). Every change is

@@ -167,7 +167,7 @@ class JobWorkingDirTest : public ::testing::Test {
     EXPECT_TRUE(ProcessAlive(run->worker));
     // Which raylet started the worker: the second node's for the custom resource.
     EXPECT_EQ(ParentOf(run->worker), cluster_->raylet_pid(resource.empty() ? 0 : 1));
-    EXPECT_EQ(Status(id), "RUNNING");
+    EXPECT_EQ(Status(id), "RUNNING") << Job({"status", id}).out << Job({"logs", id}).out;
     EXPECT_TRUE(HasPackage(run->hash));
     return run;
   }
