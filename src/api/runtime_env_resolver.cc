@@ -82,7 +82,9 @@ absl::StatusOr<std::string> RuntimeEnvResolver::PackCached(
 }
 
 PackageUploader::PackageUploader(std::string gcs_address, JobId job)
-    : gcs_address_(std::move(gcs_address)), job_(job) {}
+    : gcs_address_(std::move(gcs_address)),
+      pending_owner_(runtime_env::NewPendingRefOwner()),
+      job_(job) {}
 
 absl::StatusOr<gcs::GcsClient*> PackageUploader::Client() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -107,7 +109,8 @@ absl::StatusOr<std::string> PackageUploader::Upload(const std::string& path,
     std::lock_guard<std::mutex> lock(mu_);
     job = job_;
   }
-  if (absl::Status s = runtime_env::UploadPackage(kv, *package, job); !s.ok()) {
+  const std::string owner = job.IsNil() ? pending_owner_ : job.Hex();
+  if (absl::Status s = runtime_env::UploadPackage(kv, *package, owner); !s.ok()) {
     return absl::Status(s.code(),
                         absl::StrCat("could not upload working_dir ", path, ": ", s.message()));
   }
@@ -125,9 +128,7 @@ absl::Status PackageUploader::AdoptForJob(const JobId& job, const std::string& u
   if (!client.ok()) return client.status();
   runtime_env::GcsKvAccess kv(*client);
   if (absl::Status s = runtime_env::AddPackageRef(kv, *hash, job); !s.ok()) return s;
-  absl::StatusOr<int64_t> deleted =
-      kv.Del(runtime_env::kPackageNamespace, runtime_env::PackageRefKey(*hash, JobId()), false);
-  return deleted.status();
+  return runtime_env::DropPackageRef(kv, *hash, pending_owner_);
 }
 
 RuntimeEnvResolver::PackFn PackageUploader::AsPackFn(std::shared_ptr<PackageUploader> uploader) {

@@ -78,8 +78,10 @@ class PackageUploader {
   PackageUploader(std::string gcs_address, JobId job);
   absl::StatusOr<std::string> Upload(const std::string& path,
                                      const std::vector<std::string>& excludes);
+  // Uploads made before the job exists (`job` nil) are referenced by this uploader's own
+  // pending owner (runtime_env::NewPendingRefOwner), so concurrent drivers never share a ref.
   // The driver's job now exists: later uploads are referenced by it, and so is `uri` (the job
-  // env's package, uploaded before), whose nil-job reference goes.
+  // env's package, uploaded before), whose pending reference then goes.
   absl::Status AdoptForJob(const JobId& job, const std::string& uri);
   // A PackFn uploading through `uploader` (kept alive by the function).
   static RuntimeEnvResolver::PackFn AsPackFn(std::shared_ptr<PackageUploader> uploader);
@@ -89,6 +91,7 @@ class PackageUploader {
 
   const std::string gcs_address_;
   std::mutex mu_;
+  const std::string pending_owner_;
   JobId job_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<gcs::GcsClient> client_ ABSL_GUARDED_BY(mu_);
 };

@@ -29,6 +29,7 @@
 #include "jobs/job_upload.h"
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
+#include "runtime_env/package_store.h"
 
 namespace moray::cli {
 namespace {
@@ -169,15 +170,24 @@ void RunSubmit(const SubmitOptions& o) {
     }
   }
   Cluster cluster = ConnectOrFail(o.address);
+  const std::string pending_owner = runtime_env::NewPendingRefOwner();
   if (local_dir) {
-    env["working_dir"] = OrFail(jobs::UploadWorkingDir(cluster.gcs.get(), *cluster.jobs, env));
+    env["working_dir"] =
+        OrFail(jobs::UploadWorkingDir(cluster.gcs.get(), *cluster.jobs, env, pending_owner));
     env.erase("excludes");  // applied while packing
   }
   nlohmann::json request = {{"entrypoint", absl::StrJoin(o.entrypoint, " ")}, {"runtime_env", env}};
   if (!o.submission_id.empty()) request["submission_id"] = o.submission_id;
   if (o.entrypoint_num_cpus > 0) request["entrypoint_num_cpus"] = o.entrypoint_num_cpus;
   if (!o.metadata_json.empty()) request["metadata"] = nlohmann::json::parse(o.metadata_json);
-  std::string id = OrFail(cluster.jobs->Submit(request));
+  absl::StatusOr<std::string> submitted = cluster.jobs->Submit(request);
+  if (local_dir) {
+    // Accepted, the submission holds its own ref; refused, nothing needs the package.
+    absl::Status dropped = jobs::DropPendingRef(
+        cluster.gcs.get(), env["working_dir"].get<std::string>(), pending_owner);
+    if (!dropped.ok()) std::cerr << "warning: " << dropped.message() << "\n";
+  }
+  std::string id = OrFail(std::move(submitted));
   std::cout << "Job submission server address: " << cluster.jobs->base_url() << "\n\n";
   Boxed(absl::StrCat("Job '", id, "' submitted successfully"));
   std::cout << "\nNext steps\n"

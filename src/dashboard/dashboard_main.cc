@@ -77,6 +77,22 @@ int Fail(const DashboardOptions& options, const std::string& message) {
   return 1;
 }
 
+// A submission's ref to its working_dir package (docs/runtime_env.md, "References").
+absl::Status HoldPackage(runtime_env::KvAccess& kv, const std::string& id, const std::string& uri) {
+  std::optional<std::string> hash = runtime_env::HashOfUri(uri);
+  if (!hash) return absl::OkStatus();
+  return runtime_env::AddPackageRef(kv, *hash, runtime_env::SubmissionRefOwner(id));
+}
+
+// Dropping it makes the GCS collect: the package goes unless a running driver still refers to it.
+void ReleasePackage(runtime_env::KvAccess& kv, const std::string& id, const std::string& uri) {
+  std::optional<std::string> hash = runtime_env::HashOfUri(uri);
+  if (!hash) return;
+  absl::Status dropped =
+      runtime_env::DropPackageRef(kv, *hash, runtime_env::SubmissionRefOwner(id));
+  if (!dropped.ok()) spdlog::warn("job {}: {}", id, dropped.ToString());
+}
+
 }  // namespace
 
 int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
@@ -87,16 +103,21 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   if (!gcs.ok()) return Fail(options, std::string(gcs.status().message()));
 
   jobs::GcsJobStore store(gcs->get());
-  jobs::JobSupervisor supervisor({.session_dir = options.session_dir,
-                                  .gcs_address = options.gcs_address,
-                                  .store = &store,
-                                  .prepare_working_dir =
-                                      [&](const std::string& uri) {
-                                        return jobs::FetchWorkingDir(
-                                            **gcs, uri,
-                                            options.session_dir + "/runtime_resources/pkg");
-                                      },
-                                  .cluster_cpus = [&] { return ClusterCpus(**gcs); }});
+  runtime_env::GcsKvAccess packages(gcs->get());
+  jobs::JobSupervisor supervisor(
+      {.session_dir = options.session_dir,
+       .gcs_address = options.gcs_address,
+       .store = &store,
+       .prepare_working_dir =
+           [&](const std::string& uri) {
+             return jobs::FetchWorkingDir(**gcs, uri,
+                                          options.session_dir + "/runtime_resources/pkg");
+           },
+       .cluster_cpus = [&] { return ClusterCpus(**gcs); },
+       .hold_package = [&](const std::string& id,
+                           const std::string& uri) { return HoldPackage(packages, id, uri); },
+       .release_package = [&](const std::string& id,
+                              const std::string& uri) { ReleasePackage(packages, id, uri); }});
   if (auto recovered = supervisor.Recover(); !recovered.ok()) {
     spdlog::warn("could not read earlier jobs: {}", recovered.ToString());
   }
@@ -114,7 +135,6 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
     return httplib::Server::HandlerResponse::Handled;
   });
   jobs::AddJobRoutes(server, supervisor, &stopping);
-  runtime_env::GcsKvAccess packages(gcs->get());
   jobs::AddPackageRoutes(server, packages);
   int port = options.port;
   if (port == 0) {

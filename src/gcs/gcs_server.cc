@@ -71,6 +71,7 @@ GcsServer::GcsServer(GcsServerConfig config)
                                  " (its job finished)");
     }
   };
+  managers.on_package_ref_dropped = [this] { package_gc_.OnRefDropped(); };
   managers.on_node_gone = [this](const NodeId& node_id) {
     actor_loop_.Post([this, node_id] { groups_scheduler_->OnNodeDead(node_id); });
   };

@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "common/id_status.h"
 #include "google/protobuf/arena.h"
+#include "runtime_env/package_store.h"
 
 namespace moray::gcs {
 namespace {
@@ -114,6 +116,11 @@ void AddKvMethods(const GcsManagers& m, rpc::Service* service) {
         auto deleted = m.kv->Del(request.ns(), request.key(), request.by_prefix());
         if (!deleted.ok()) return deleted.status();
         reply->set_deleted(*deleted);
+        if (*deleted > 0 && m.on_package_ref_dropped &&
+            request.ns() == runtime_env::kPackageNamespace &&
+            absl::StartsWith(request.key(), "refs/")) {
+          m.on_package_ref_dropped();
+        }
         return absl::OkStatus();
       });
   service->Sync<proto::KvKeysRequest, proto::KvKeysReply>(

@@ -44,6 +44,8 @@ struct GcsManagers {
   std::function<void(const JobId&)> on_job_finished;
   std::function<void(const NodeId&)> on_node_gone;  // unregistered
   std::function<void()> on_resources_changed;       // a node registered or reported
+  // A client deleted a package ref (namespace "packages", key "refs/..."): a collection is due.
+  std::function<void()> on_package_ref_dropped;
 };
 
 // Adds every GCS method except the actor methods of ActorService to `service`.

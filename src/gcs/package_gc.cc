@@ -72,21 +72,28 @@ void PackageGc::Stop() {
 }
 
 void PackageGc::OnJobFinished(const JobId& job) {
-  loop_.Post([this, job] {
-    std::vector<JobId> dead = {job};
-    if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
-      for (const auto& info : *jobs) {
-        if (info.is_dead()) dead.push_back(JobId::FromBinary(info.job_id()));
-      }
+  loop_.Post([this, job] { Collect(job, absl::StrCat("after job ", job.Hex(), " finished")); });
+}
+
+void PackageGc::OnRefDropped() {
+  loop_.Post([this] { Collect(JobId(), "after a ref was dropped"); });
+}
+
+void PackageGc::Collect(const JobId& finished, const std::string& why) {
+  std::vector<JobId> dead;
+  if (!finished.IsNil()) dead.push_back(finished);
+  if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
+    for (const auto& info : *jobs) {
+      if (info.is_dead()) dead.push_back(JobId::FromBinary(info.job_id()));
     }
-    auto result = CollectPackages(kv_, dead);
-    if (!result.ok()) {
-      spdlog::warn("package GC after job {} finished: {}", job.Hex(), result.status().ToString());
-    } else if (result->refs_dropped > 0 || result->packages_deleted > 0) {
-      spdlog::info("package GC after job {} finished: {} refs dropped, {} packages deleted",
-                   job.Hex(), result->refs_dropped, result->packages_deleted);
-    }
-  });
+  }
+  auto result = CollectPackages(kv_, dead);
+  if (!result.ok()) {
+    spdlog::warn("package GC {}: {}", why, result.status().ToString());
+  } else if (result->refs_dropped > 0 || result->packages_deleted > 0) {
+    spdlog::info("package GC {}: {} refs dropped, {} packages deleted", why, result->refs_dropped,
+                 result->packages_deleted);
+  }
 }
 
 }  // namespace moray::gcs

@@ -1,6 +1,9 @@
 // Package garbage collection: when a job finishes, the GCS drops the job's package refs
 // (`refs/<hash>/<job hex>` in the KV namespace "packages", src/runtime_env/package_store.h) and
-// deletes every package (chunks, meta, index entry) that no ref names any more.
+// deletes every package (chunks, meta, index entry) that no ref names any more. A client that
+// deletes a ref itself (a job submission that ended, an upload's pending ref) starts the same
+// collection (OnRefDropped). Refs whose owner is not a job's hex id (`sub-...`, `pending-...`)
+// are never dropped by a collection: only their owners delete them.
 //
 //   PackageGc gc(&kv, &jobs);
 //   gc.Start();
@@ -56,8 +59,14 @@ class PackageGc {
   void Stop();
   // Queues a collection for `job` (and every other dead job).
   void OnJobFinished(const JobId& job);
+  // Queues a collection (every dead job's refs, then unreferenced packages) after a client
+  // deleted a ref.
+  void OnRefDropped();
 
  private:
+  // On the collector's thread: collects for the dead jobs (and `finished`, if not nil).
+  void Collect(const JobId& finished, const std::string& why);
+
   KvStore* kv_;
   JobManager* jobs_;
   rpc::EventLoop loop_;

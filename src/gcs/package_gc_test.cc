@@ -131,5 +131,34 @@ TEST_F(PackageGcTest, CollectorThreadCoversEveryDeadJob) {
   EXPECT_TRUE(kv_.Keys(kPackageNamespace, "refs/")->empty());
 }
 
+TEST_F(PackageGcTest, SubmissionAndPendingRefsAreDroppedOnlyByTheirOwners) {
+  // p4 is held by a submission, p5 by a pending upload: no job's end drops either ref.
+  runtime_env::Package p4 = MakePackage('4', 100);
+  runtime_env::Package p5 = MakePackage('5', 100);
+  const std::string submission = runtime_env::SubmissionRefOwner("raysubmit_abc");
+  const std::string pending = runtime_env::NewPendingRefOwner();
+  EXPECT_NE(pending, runtime_env::NewPendingRefOwner());  // two uploaders never share one
+  ASSERT_TRUE(runtime_env::UploadPackage(access_, p4, submission).ok());
+  ASSERT_TRUE(runtime_env::UploadPackage(access_, p5, pending).ok());
+  EXPECT_TRUE(kv_.Get(kPackageNamespace, "refs/" + p4.hash + "/sub-raysubmit_abc")->has_value());
+  auto result = CollectPackages(&kv_, {job1_, job2_});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->packages_deleted, 3);  // p1, p2, p3
+  EXPECT_TRUE(*runtime_env::HasPackage(access_, p4.hash));
+  EXPECT_TRUE(*runtime_env::HasPackage(access_, p5.hash));
+
+  // The owners drop their refs; the next collection deletes what nothing names.
+  ASSERT_TRUE(runtime_env::DropPackageRef(access_, p4.hash, submission).ok());
+  result = CollectPackages(&kv_, {});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->packages_deleted, 1);
+  EXPECT_FALSE(*runtime_env::HasPackage(access_, p4.hash));
+  EXPECT_TRUE(*runtime_env::HasPackage(access_, p5.hash));
+  ASSERT_TRUE(runtime_env::DropPackageRef(access_, p5.hash, pending).ok());
+  ASSERT_TRUE(runtime_env::DropPackageRef(access_, p5.hash, pending).ok());  // idempotent
+  ASSERT_TRUE(CollectPackages(&kv_, {}).ok());
+  EXPECT_FALSE(*runtime_env::HasPackage(access_, p5.hash));
+}
+
 }  // namespace
 }  // namespace moray::gcs

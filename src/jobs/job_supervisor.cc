@@ -25,7 +25,11 @@ namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-std::string Marker(const std::string& id) { return "MORAY_JOB_SUBMISSION_ID=" + id; }
+// Names the cluster too: two clusters on one machine may both run a job with the same id, and
+// stopping one must not find the other's processes.
+std::string Marker(const std::string& gcs_address, const std::string& id) {
+  return absl::StrCat("MORAY_JOB_MARKER=", gcs_address, "/", id);
+}
 
 absl::Status CheckMetadata(const nlohmann::json& metadata) {
   if (metadata.is_null()) return absl::OkStatus();
@@ -66,6 +70,7 @@ absl::Status JobSupervisor::Recover() {
     job.error_type = "JOB_SUPERVISOR_ACTOR_DIED";
     job.end_time_ms = NowMs();
     if (auto put = options_.store->Put(job); !put.ok()) return put;
+    ReleasePackage(job);
   }
   return absl::OkStatus();
 }
@@ -114,6 +119,15 @@ absl::StatusOr<std::string> JobSupervisor::Submit(SubmitRequest request) {
   if (!*added) {
     return absl::AlreadyExistsError(
         absl::StrCat("a job with submission id '", record.submission_id, "' already exists"));
+  }
+  // After Add: an id already taken must never touch the ref of the job that holds it.
+  if (options_.hold_package && record.runtime_env.contains("working_dir")) {
+    absl::Status held = options_.hold_package(record.submission_id,
+                                              record.runtime_env["working_dir"].get<std::string>());
+    if (!held.ok()) {
+      (void)options_.store->Delete(record.submission_id);
+      return held;
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
   std::string id = record.submission_id;
@@ -185,14 +199,15 @@ absl::Status JobSupervisor::Spawn(const std::string& id, const std::string& cwd)
   // Ours win over the job's variables: they say which cluster and which job this is.
   std::vector<std::string> overrides = {
       absl::StrCat("RAY_ADDRESS=", options_.gcs_address),
-      absl::StrCat("MORAY_JOB_RUNTIME_ENV=", job.record.runtime_env.dump()), Marker(id)};
+      absl::StrCat("MORAY_JOB_RUNTIME_ENV=", job.record.runtime_env.dump()),
+      absl::StrCat("MORAY_JOB_SUBMISSION_ID=", id), Marker(options_.gcs_address, id)};
   for (std::string& var : JobEnvVars(job.record.runtime_env, [](const std::string& name) {
          const char* value = std::getenv(name.c_str());
          return value ? std::optional<std::string>(value) : std::nullopt;
        })) {
     std::string name = var.substr(0, var.find('='));
     if (name != "RAY_ADDRESS" && name != "MORAY_JOB_RUNTIME_ENV" &&
-        name != "MORAY_JOB_SUBMISSION_ID") {
+        name != "MORAY_JOB_SUBMISSION_ID" && name != "MORAY_JOB_MARKER") {
       overrides.push_back(std::move(var));
     }
   }
@@ -247,7 +262,7 @@ void JobSupervisor::Wake() {
 void JobSupervisor::BeginStop(Job& job) {
   job.stop_requested = true;
   if (job.pid <= 0 || job.leader_exited) return;
-  job.stopping = JobProcesses(job.pid, Marker(job.record.submission_id));
+  job.stopping = JobProcesses(job.pid, Marker(options_.gcs_address, job.record.submission_id));
   SignalAll(job.stopping, SIGTERM);
   job.kill_at = absl::Now() + options_.stop_grace;
 }
@@ -343,7 +358,8 @@ void JobSupervisor::MonitorLoop() {
         if (job.kill_at > now) continue;
         // What is left of the tree now, and what was signalled before.
         std::vector<ProcessRef> left =
-            job.leader_exited ? std::vector<ProcessRef>{} : JobProcesses(job.pid, Marker(id));
+            job.leader_exited ? std::vector<ProcessRef>{}
+                              : JobProcesses(job.pid, Marker(options_.gcs_address, id));
         SignalAll(left, SIGKILL);
         SignalAll(job.stopping, SIGKILL);
         job.kill_at = absl::InfiniteFuture();
@@ -372,6 +388,16 @@ void JobSupervisor::Persist(const std::string& id) {
   if (auto put = options_.store->Put(record); !put.ok()) {
     spdlog::warn("could not record job {}: {}", id, put.ToString());
   }
+  ReleasePackage(record);
+}
+
+void JobSupervisor::ReleasePackage(const JobRecord& record) {
+  if (!options_.release_package || !IsTerminal(record.status) || !record.runtime_env.is_object() ||
+      !record.runtime_env.contains("working_dir")) {
+    return;
+  }
+  options_.release_package(record.submission_id,
+                           record.runtime_env["working_dir"].get<std::string>());
 }
 
 absl::StatusOr<JobRecord> JobSupervisor::Get(const std::string& submission_id) {
@@ -423,6 +449,7 @@ absl::StatusOr<bool> JobSupervisor::Delete(const std::string& submission_id) {
         "; only a job that ended (SUCCEEDED, FAILED or STOPPED) can be deleted: stop it first"));
   }
   if (auto deleted = options_.store->Delete(submission_id); !deleted.ok()) return deleted;
+  ReleasePackage(*job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.erase(submission_id);

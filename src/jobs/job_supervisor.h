@@ -1,9 +1,11 @@
 // Runs submitted jobs on the head node (the dashboard process): each entrypoint is
 // `/bin/sh -c <entrypoint>` in a new session (its own process group), with the job's env vars,
 // RAY_ADDRESS (the GCS), MORAY_JOB_RUNTIME_ENV (the job's runtime env as JSON, which ray::Init
-// takes as the job's env) and MORAY_JOB_SUBMISSION_ID (the marker by which stop finds processes
-// that left the tree); cwd is the job's unpacked working_dir, else the supervisor's; stdin is
-// /dev/null; stdout and stderr go to <session>/logs/job-driver-<submission id>.log.
+// takes as the job's env), MORAY_JOB_SUBMISSION_ID and MORAY_JOB_MARKER=<gcs address>/<id> (the
+// marker by which stop finds processes that left the tree; it names the cluster, so a job of
+// another cluster on the machine with the same id is never touched); cwd is the job's unpacked
+// working_dir, else the supervisor's; stdin is /dev/null; stdout and stderr go to
+// <session>/logs/job-driver-<submission id>.log.
 //
 // States PENDING (accepted; the working dir is being prepared) -> RUNNING -> SUCCEEDED (exit 0) |
 // FAILED (other exit code, a signal, or a failed start) | STOPPED (Stop). Every change is
@@ -56,6 +58,14 @@ struct JobSupervisorOptions {
   // The cluster's total CPUs (alive nodes), to refuse an entrypoint_num_cpus no node set has.
   // Unset: not checked.
   std::function<absl::StatusOr<double>()> cluster_cpus;
+  // The submission's own ref to its pkg:// working_dir (runtime_env::SubmissionRefOwner), so the
+  // package outlives its uploader's pending ref and the driver's job ref: `hold_package` records
+  // it when the job is accepted (its error refuses the job); `release_package` drops it once the
+  // job has ended, also for a record Recover fails, and again at Delete (both idempotent).
+  // Unset: no ref.
+  std::function<absl::Status(const std::string& submission_id, const std::string& uri)>
+      hold_package;
+  std::function<void(const std::string& submission_id, const std::string& uri)> release_package;
   std::string default_cwd;                       // empty: the supervisor's current directory
   absl::Duration stop_grace = absl::Seconds(3);  // SIGTERM to SIGKILL
 };
@@ -122,6 +132,8 @@ class JobSupervisor {
   void BeginStop(Job& job);
   // Under mutex_: the job's final state from how its entrypoint ended.
   void Finish(Job& job);
+  // Calls release_package for a terminal record with a working_dir.
+  void ReleasePackage(const JobRecord& record);
   // Writes the job's current record to the store (the latest state wins whatever the order of
   // calls, since each writes what is current when it holds store_mutex_).
   void Persist(const std::string& id);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -198,6 +199,67 @@ TEST_F(JobSupervisorTest, RunsInThePreparedWorkingDirOrFailsSayingWhy) {
   JobRecord failed = AwaitEnd(*missing);
   EXPECT_EQ(failed.status, JobStatus::kFailed);
   EXPECT_NE(failed.message.find("no package pkg://zz"), std::string::npos) << failed.message;
+}
+
+TEST_F(JobSupervisorTest, HoldsTheWorkingDirsPackageFromAcceptanceToTheEnd) {
+  std::mutex mu;
+  std::vector<std::string> calls;  // "hold <id> <uri>" / "release <id> <uri>"
+  bool refuse = false;
+  auto note = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(what);
+  };
+  auto seen = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls;
+  };
+  fs::create_directories(dir_ + "/pkg/abc");
+  auto& jobs =
+      Make({.prepare_working_dir = [this](const std::string&) { return dir_ + "/pkg/abc"; },
+            .hold_package =
+                [&](const std::string& id, const std::string& uri) {
+                  if (refuse) return absl::UnavailableError("the KV is away");
+                  note("hold " + id + " " + uri);
+                  return absl::OkStatus();
+                },
+            .release_package = [&](const std::string& id,
+                                   const std::string& uri) { note("release " + id + " " + uri); }});
+  auto id = jobs.Submit({.entrypoint = "sleep 1000",
+                         .submission_id = "held",
+                         .runtime_env = {{"working_dir", "pkg://abc"}}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(seen(), std::vector<std::string>{"hold held pkg://abc"});
+  // A taken id never touches the ref of the job that holds it.
+  EXPECT_EQ(jobs.Submit({.entrypoint = "true",
+                         .submission_id = "held",
+                         .runtime_env = {{"working_dir", "pkg://abc"}}})
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(seen().size(), 1u);
+  ASSERT_TRUE(*jobs.Stop(*id));
+  EXPECT_EQ(AwaitEnd(*id).status, JobStatus::kStopped);
+  // Persist runs on the monitor thread right after the state changes.
+  for (int i = 0; i < 2000 && seen().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(seen().size(), 2u);
+  EXPECT_EQ(seen()[1], "release held pkg://abc");
+  ASSERT_TRUE(*jobs.Delete(*id));
+  EXPECT_EQ(seen().back(), "release held pkg://abc");
+
+  // A job without a working_dir holds nothing; a failing hold refuses the job.
+  auto plain = jobs.Submit({.entrypoint = "true"});
+  ASSERT_TRUE(plain.ok());
+  AwaitEnd(*plain);
+  const size_t before = seen().size();
+  refuse = true;
+  auto refused = jobs.Submit({.entrypoint = "true",
+                              .submission_id = "refused",
+                              .runtime_env = {{"working_dir", "pkg://abc"}}});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(store_.Get("refused")->has_value());
+  EXPECT_EQ(seen().size(), before);
 }
 
 TEST_F(JobSupervisorTest, RecoverFailsJobsWhoseSupervisorIsGoneAndShutdownStopsRunningOnes) {

@@ -7,7 +7,8 @@
 namespace moray::jobs {
 
 absl::StatusOr<std::string> UploadWorkingDir(gcs::GcsClient* gcs, JobClient& jobs,
-                                             const nlohmann::json& env) {
+                                             const nlohmann::json& env,
+                                             const std::string& pending_owner) {
   std::vector<std::string> excludes;
   if (env.contains("excludes")) excludes = env["excludes"].get<std::vector<std::string>>();
   auto package = runtime_env::PackWorkingDir(env["working_dir"].get<std::string>(), excludes,
@@ -15,15 +16,23 @@ absl::StatusOr<std::string> UploadWorkingDir(gcs::GcsClient* gcs, JobClient& job
   if (!package.ok()) return package.status();
   if (gcs != nullptr) {
     runtime_env::GcsKvAccess kv(gcs);
-    // No Ray job exists yet: the ref is the submitter's (nil job), which no job's end drops, so
-    // the package stays while the job (and its driver, which adds its own ref) needs it.
-    if (auto uploaded = runtime_env::UploadPackage(kv, *package, JobId()); !uploaded.ok()) {
+    // No submission exists yet: the ref is this upload's own until the supervisor records the
+    // submission's.
+    if (auto uploaded = runtime_env::UploadPackage(kv, *package, pending_owner); !uploaded.ok()) {
       return uploaded;
     }
   } else if (auto uploaded = jobs.UploadPackage(package->hash, package->bytes); !uploaded.ok()) {
     return uploaded;
   }
   return runtime_env::PackageUri(package->hash);
+}
+
+absl::Status DropPendingRef(gcs::GcsClient* gcs, const std::string& uri,
+                            const std::string& pending_owner) {
+  std::optional<std::string> hash = runtime_env::HashOfUri(uri);
+  if (gcs == nullptr || !hash) return absl::OkStatus();
+  runtime_env::GcsKvAccess kv(gcs);
+  return runtime_env::DropPackageRef(kv, *hash, pending_owner);
 }
 
 }  // namespace moray::jobs

@@ -76,7 +76,14 @@ class TestClient {
     return reply;
   }
 
-  // `job`: the job's info, as a spillback retry carries it.
+  // Leases for `job` without registering a driver here, as the owner of a spilled-back task
+  // does: each request carries the job's info.
+  void LeaseAs(const proto::JobInfo& job) {
+    job_id_ = job.job_id();
+    job_info_ = job;
+  }
+
+  // `job`: the job's info, as a spillback retry carries it (else the LeaseAs job's, if any).
   void RequestLease(int64_t lease_id, const std::map<std::string, double>& resources,
                     const proto::JobInfo* job = nullptr) {
     proto::RequestWorkerLeaseRequest request;
@@ -85,6 +92,8 @@ class TestClient {
     if (job != nullptr) {
       *request.mutable_job() = *job;
       request.mutable_job()->set_job_id(job_id_);
+    } else if (job_info_) {
+      *request.mutable_job() = *job_info_;
     }
     for (const auto& [name, value] : resources) (*request.mutable_resources())[name] = value;
     conn_->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
@@ -144,6 +153,7 @@ class TestClient {
  private:
   std::shared_ptr<rpc::Connection> conn_;
   std::string job_id_;
+  std::optional<proto::JobInfo> job_info_;
   absl::Mutex mutex_;
   std::map<int64_t, proto::RequestWorkerLeaseReply> replies_;
   std::map<int64_t, absl::Status> errors_;
@@ -441,6 +451,24 @@ TEST_F(RayletTest, IdleWorkersAboveThePrestartCountAreStopped) {
     }
   });
   EXPECT_TRUE(idle_exit);
+}
+
+// A node that runs a job's workers only for leases from elsewhere is never told that the job
+// ended, so it keeps none of them idle beyond idle_timeout: the prestart count is kept idle only
+// beside the job's driver.
+TEST_F(RayletTest, IdleWorkersOfAJobWhoseDriverIsElsewhereAreStopped) {
+  options_.idle_worker_timeout = absl::Milliseconds(100);
+  options_.prestart_workers = 2;
+  StartRaylet();
+  proto::JobInfo job = Job();
+  job.set_job_id(JobIdFromInt(7).Binary());
+  TestClient owner(&client_loop_, raylet_->port());
+  owner.LeaseAs(job);
+  owner.RequestLease(1, {{"CPU", 1}});
+  auto reply = owner.WaitReply(1);
+  ASSERT_TRUE(reply && reply->granted()) << owner.ErrorOf(1);
+  owner.ReturnWorker(1);
+  EXPECT_TRUE(WaitUntil([&] { return ProcessGone(reply->worker_pid()); }));
 }
 
 TEST_F(RayletTest, UnknownJobAndBadResourcesAreRejected) {

@@ -440,8 +440,12 @@ void WorkerPool::ReapIdle() {
   for (auto& [job_id, job] : jobs_) {
     for (auto& [hash, pool] : job.pools) {
       // Oldest idle first; keep the newest keep_idle_per_job of the job env's workers (those
-      // prestarted), none of other envs'.
-      const int keep = hash == job.info.runtime_env().hash() ? options_.keep_idle_per_job : 0;
+      // prestarted), none of other envs'. Only while the job's driver is on this node: another
+      // node is never told that a job ended (its driver's raylet is), so its idle workers of
+      // the job would otherwise outlive the job.
+      const int keep = hash == job.info.runtime_env().hash() && HasLocalDriver(job_id)
+                           ? options_.keep_idle_per_job
+                           : 0;
       while (static_cast<int>(pool.idle.size()) > keep) {
         Worker& oldest = *workers_.at(pool.idle.front());
         if (now - oldest.idle_since < options_.idle_timeout) {
@@ -455,6 +459,14 @@ void WorkerPool::ReapIdle() {
     }
   }
   if (more) ScheduleReap();
+}
+
+bool WorkerPool::HasLocalDriver(const JobId& job_id) const {
+  const std::string binary = job_id.Binary();
+  for (const auto& [id, info] : drivers_) {
+    if (info.job_id() == binary) return true;
+  }
+  return false;
 }
 
 void WorkerPool::AddDriver(const WorkerId& worker_id, const JobId& job_id, int pid) {

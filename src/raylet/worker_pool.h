@@ -57,7 +57,9 @@ struct WorkerPoolOptions {
   // (rpc::AuthEnvironment), so workers present the raylet's token. Never on their command line.
   std::vector<std::pair<std::string, std::string>> worker_env;
   int max_starting = 1;      // concurrent starts, node-wide
-  int keep_idle_per_job = 0;  // idle workers kept beyond idle_timeout (the prestart count)
+  // Idle workers of the job env kept beyond idle_timeout (the prestart count), on the node of
+  // the job's driver only.
+  int keep_idle_per_job = 0;
   absl::Duration idle_timeout = absl::Seconds(1);
   absl::Duration register_timeout = absl::Seconds(60);
   absl::Duration kill_grace = absl::Seconds(2);  // SIGTERM -> SIGKILL
@@ -168,6 +170,8 @@ class WorkerPool : public WorkerSource {
     std::map<std::string, EnvPool> pools;  // by env hash
   };
   EnvPool* PoolOf(const Worker& worker);
+  // Whether a driver of the job registered with this raylet and is still connected.
+  bool HasLocalDriver(const JobId& job_id) const;
 
   absl::Status StartOne(const JobId& job_id, EnvPool& pool);
   void OnEnvPrepared(const JobId& job_id, const std::string& hash,

@@ -98,8 +98,19 @@ std::optional<PackageMeta> DecodePackageMeta(std::string_view text) {
 
 std::string PackageChunkKey(std::string_view hash, uint64_t n) { return Cat(hash, "/", n); }
 std::string PackageMetaKey(std::string_view hash) { return Cat(hash, "/meta"); }
+std::string PackageRefKey(std::string_view hash, std::string_view owner) {
+  return Cat("refs/", hash, "/", owner);
+}
 std::string PackageRefKey(std::string_view hash, const JobId& job) {
-  return Cat("refs/", hash, "/", job.Hex());
+  return PackageRefKey(hash, job.Hex());
+}
+std::string SubmissionRefOwner(std::string_view submission_id) {
+  return Cat("sub-", submission_id);
+}
+std::string NewPendingRefOwner() {
+  std::random_device random;
+  const uint64_t bits = (uint64_t{random()} << 32) | random();
+  return absl::StrFormat("pending-%016x", bits);
 }
 std::string PackageIndexKey(std::string_view hash) { return Cat("index/", hash); }
 
@@ -122,15 +133,28 @@ absl::StatusOr<PackageMeta> GetPackageMeta(KvAccess& kv, std::string_view hash) 
   return *meta;
 }
 
-absl::Status AddPackageRef(KvAccess& kv, std::string_view hash, const JobId& job) {
-  auto s = kv.Put(kNs, PackageRefKey(hash, job), "", /*overwrite=*/true);
+absl::Status AddPackageRef(KvAccess& kv, std::string_view hash, std::string_view owner) {
+  auto s = kv.Put(kNs, PackageRefKey(hash, owner), "", /*overwrite=*/true);
   if (!s.ok()) return WithContext(s.status(), Cat("recording a ref to package ", hash));
+  return absl::OkStatus();
+}
+absl::Status AddPackageRef(KvAccess& kv, std::string_view hash, const JobId& job) {
+  return AddPackageRef(kv, hash, job.Hex());
+}
+
+absl::Status DropPackageRef(KvAccess& kv, std::string_view hash, std::string_view owner) {
+  auto s = kv.Del(kNs, PackageRefKey(hash, owner), /*by_prefix=*/false);
+  if (!s.ok()) return WithContext(s.status(), Cat("dropping a ref to package ", hash));
   return absl::OkStatus();
 }
 
 absl::Status UploadPackage(KvAccess& kv, const Package& package, const JobId& job) {
+  return UploadPackage(kv, package, job.Hex());
+}
+
+absl::Status UploadPackage(KvAccess& kv, const Package& package, std::string_view owner) {
   // The ref first: from then on the package GC keeps whatever is written for this hash.
-  if (auto s = AddPackageRef(kv, package.hash, job); !s.ok()) return s;
+  if (auto s = AddPackageRef(kv, package.hash, owner); !s.ok()) return s;
   auto present = HasPackage(kv, package.hash);
   if (!present.ok()) return present.status();
   if (*present) return absl::OkStatus();

@@ -4,8 +4,13 @@
 //   <hash>/<n>                  chunk n (0, 1, ...) of the bytes, kPackageChunkBytes each
 //   <hash>/meta                 "size=<bytes>\nchunks=<n>\nformat=<fmt>\n", written LAST: a
 //                               reader that sees meta sees every chunk
-//   refs/<hash>/<job hex>       "" : job <job> uses the package (src/gcs/package_gc.h deletes
-//                               the job's refs when it finishes, then unreferenced packages)
+//   refs/<hash>/<owner>         "" : <owner> uses the package. Owners: a job's hex id (src/gcs/
+//                               package_gc.h deletes the job's refs when it finishes, then
+//                               unreferenced packages); sub-<submission id> (a submitted job,
+//                               dropped by the job supervisor when it ends); pending-<random>
+//                               (an upload whose job does not exist yet, dropped by its uploader
+//                               once the real owner's ref is recorded). Deleting a ref through
+//                               the GCS starts a collection.
 //   index/<hash>                "" : the package exists or is being written (what the GC sweeps;
 //                               a prefix scan here never reads chunk bytes)
 //
@@ -84,7 +89,13 @@ std::optional<PackageMeta> DecodePackageMeta(std::string_view text);
 // The keys of the layout above.
 std::string PackageChunkKey(std::string_view hash, uint64_t n);
 std::string PackageMetaKey(std::string_view hash);
-std::string PackageRefKey(std::string_view hash, const JobId& job);
+std::string PackageRefKey(std::string_view hash, std::string_view owner);
+std::string PackageRefKey(std::string_view hash, const JobId& job);  // owner: the job's hex
+// The owner a job submission's ref names: "sub-<submission id>".
+std::string SubmissionRefOwner(std::string_view submission_id);
+// A fresh owner for an upload made before its job exists: "pending-<16 random hex digits>", so
+// two uploaders never share (and never drop) each other's ref.
+std::string NewPendingRefOwner();
 std::string PackageIndexKey(std::string_view hash);
 
 // Whether <hash>/meta exists (the package is complete).
@@ -94,6 +105,8 @@ std::string PackageIndexKey(std::string_view hash);
 
 // Records job's ref, then writes the chunks and the meta unless the meta exists already.
 [[nodiscard]] absl::Status UploadPackage(KvAccess& kv, const Package& package, const JobId& job);
+[[nodiscard]] absl::Status UploadPackage(KvAccess& kv, const Package& package,
+                                         std::string_view owner);
 
 // The same from a file of any size, read one chunk at a time. `hash` is the file's SHA-256 hex
 // (the caller knows it; it is not recomputed). `format` as Package::format ("tar.gz", "zip", or
@@ -107,7 +120,13 @@ std::string PackageIndexKey(std::string_view hash);
 [[nodiscard]] absl::Status DownloadPackage(KvAccess& kv, std::string_view hash,
                                            const std::string& dest_file);
 
-// Records refs/<hash>/<job hex> (idempotent).
+// Records refs/<hash>/<owner> (idempotent).
 [[nodiscard]] absl::Status AddPackageRef(KvAccess& kv, std::string_view hash, const JobId& job);
+[[nodiscard]] absl::Status AddPackageRef(KvAccess& kv, std::string_view hash,
+                                         std::string_view owner);
+// Deletes refs/<hash>/<owner> (idempotent); through the GCS this starts a collection, which
+// deletes the package if no other ref names it.
+[[nodiscard]] absl::Status DropPackageRef(KvAccess& kv, std::string_view hash,
+                                          std::string_view owner);
 
 }  // namespace moray::runtime_env
