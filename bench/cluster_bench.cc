@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench/client_tasks.h"
+#include "bench/commands.h"
 #include "bench/report.h"
 #include "moray/byte_view.h"
 #include "ray/api.h"
@@ -34,33 +35,15 @@
 namespace {
 
 using moray::bench::Clock;
+using moray::bench::Moray;
 using moray::bench::Report;
+using moray::bench::Run;
 using moray::bench::SecondsSince;
 
 using moray::bench::ClientBatch;
 using moray::bench::Noop;
 std::vector<uint8_t> Make(int64_t size) { return std::vector<uint8_t>(size, 7); }
 RAY_REMOTE(Noop, ClientBatch, Make);
-
-std::string Run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen((command + " 2>&1").c_str(), "r")) {
-    char buf[4096];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, got);
-    pclose(pipe);
-  }
-  return out;
-}
-
-std::string Moray() {
-  const char* bin = std::getenv("MORAY_BIN");
-  if (bin && *bin) return bin;
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  std::filesystem::path dir = std::filesystem::path(std::string(self, n > 0 ? n : 0)).parent_path();
-  return (dir / "moray").string();
-}
 
 void StopCluster();
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/commands.h"
 #include "bench/report.h"
 #include "ray/api.h"
 
@@ -30,29 +31,13 @@ extern const unsigned char kCodePadding[50 << 20];
 namespace {
 
 using moray::bench::Clock;
+using moray::bench::Moray;
 using moray::bench::Report;
+using moray::bench::Run;
 using moray::bench::SecondsSince;
 
 int Nothing() { return 1; }
 RAY_REMOTE(Nothing);
-
-std::string Run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen((command + " 2>&1").c_str(), "r")) {
-    char buf[4096];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, got);
-    pclose(pipe);
-  }
-  return out;
-}
-
-std::string Moray() {
-  const char* bin = std::getenv("MORAY_BIN");
-  if (bin && *bin) return bin;
-  std::error_code ec;
-  return (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "moray").string();
-}
 
 // A head and one more node, 1 CPU each; the GCS address.
 std::string StartTwoNodes() {

@@ -141,8 +141,8 @@ void CodeUpload::UploadExecutable(proto::CodeFile exe, JobId job, std::string gc
     status = runtime_env::UploadFile(kv, exe.hash(), kSelfExe, FormatOf(exe), job);
   }
   if (status.ok()) {
-    spdlog::info("code {} (sha256 {}, {} bytes) in the package store after {}", exe.name(),
-                 exe.hash(), exe.size(), absl::FormatDuration(absl::Now() - start));
+    spdlog::debug("code {} (sha256 {}, {} bytes) in the package store after {}", exe.name(),
+                  exe.hash(), exe.size(), absl::FormatDuration(absl::Now() - start));
   } else if (!cancelled_) {
     spdlog::warn(
         "cannot upload this driver's executable to the package store: {}; workers on "

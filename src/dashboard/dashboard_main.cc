@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/service_signals.h"
 #include "dashboard/http_auth.h"
 #include "gcs/gcs_client.h"
 #include "httplib.h"
@@ -26,36 +27,6 @@ namespace moray::dashboard {
 namespace {
 
 constexpr size_t kHttpThreads = 32;
-
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signo) {
-  int saved = errno;
-  char byte = static_cast<char>(signo);
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
-  errno = saved;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) return false;
-  struct sigaction action {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  return true;
-}
-
-void ReportReady(int fd, int port) {
-  if (fd < 0) return;
-  std::string line = absl::StrCat(port, "\n");
-  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    spdlog::warn("could not report the dashboard port on fd {}: {}", fd, std::strerror(errno));
-  }
-  close(fd);
-}
 
 // The total CPUs of the alive nodes.
 absl::StatusOr<double> ClusterCpus(gcs::GcsClient& gcs) {
@@ -98,7 +69,8 @@ void ReleasePackage(runtime_env::KvAccess& kv, const std::string& id, const std:
 int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   InitLogging("dashboard",
               options.session_dir.empty() ? "" : options.session_dir + "/logs/dashboard.log");
-  if (!InstallSignalHandlers()) return Fail(options, "cannot create the signal pipe");
+  absl::StatusOr<int> stop_fd = InstallStopSignalPipe();
+  if (!stop_fd.ok()) return Fail(options, std::string(stop_fd.status().message()));
   auto gcs = gcs::GcsClient::Connect(options.gcs_address, absl::Seconds(10));
   if (!gcs.ok()) return Fail(options, std::string(gcs.status().message()));
 
@@ -153,16 +125,14 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   }
   std::thread http([&server] { server.listen_after_bind(); });
   spdlog::info("dashboard serving on http://{}", address);
-  ReportReady(options.ready_fd, port);
+  ReportReady(options.ready_fd, port, "dashboard");
 
   while (true) {
-    pollfd pfd{g_signal_pipe[0], POLLIN, 0};
+    pollfd pfd{*stop_fd, POLLIN, 0};
     int n = poll(&pfd, 1, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n > 0) {
-      char signo = 0;
-      [[maybe_unused]] ssize_t r = read(g_signal_pipe[0], &signo, 1);
-      spdlog::info("received signal {}, shutting down", static_cast<int>(signo));
+      spdlog::info("received signal {}, shutting down", ReadStopSignal(*stop_fd));
     }
     break;
   }

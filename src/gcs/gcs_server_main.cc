@@ -13,34 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/service_signals.h"
 #include "gcs/gcs_server.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::gcs {
 namespace {
-
-// Self-pipe: the signal handler only writes a byte; the main thread sleeps in poll() on the read
-// end together with the owner's pidfd, so neither a signal nor the owner's exit needs polling.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnSignal(int signo) {
-  int saved = errno;
-  char byte = static_cast<char>(signo);
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &byte, 1);
-  errno = saved;
-}
-
-bool InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-  struct sigaction action {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  return true;
-}
 
 // A descriptor that becomes readable when `pid` exits, or -1 (with `*gone` set when the process
 // has already exited).
@@ -62,21 +40,14 @@ int WatchOwner(int pid, bool* gone) {
   return -1;
 }
 
-void ReportReady(int fd, int port) {
-  std::string line = absl::StrCat(port, "\n");
-  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    spdlog::warn("could not report the GCS port on fd {}: {}", fd, std::strerror(errno));
-  }
-  close(fd);
-}
-
 }  // namespace
 
 int RunGcsServer(const GcsServerOptions& options) {
   InitLogging("gcs_server",
               options.session_dir.empty() ? "" : options.session_dir + "/logs/gcs_server.log");
-  if (!InstallSignalHandlers()) {
-    spdlog::error("cannot create the signal pipe: {}", std::strerror(errno));
+  absl::StatusOr<int> stop_fd = InstallStopSignalPipe();
+  if (!stop_fd.ok()) {
+    spdlog::error("{}", std::string(stop_fd.status().message()));
     return 1;
   }
   bool owner_gone = false;
@@ -98,9 +69,9 @@ int RunGcsServer(const GcsServerOptions& options) {
     if (options.ready_fd >= 0) close(options.ready_fd);  // the reader sees EOF, not a hang
     return 1;
   }
-  if (options.ready_fd >= 0) ReportReady(options.ready_fd, server.port());
+  ReportReady(options.ready_fd, server.port(), "GCS");
 
-  pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {owner_fd, POLLIN, 0}};
+  pollfd fds[2] = {{*stop_fd, POLLIN, 0}, {owner_fd, POLLIN, 0}};
   const nfds_t nfds = owner_fd >= 0 ? 2 : 1;
   while (true) {
     int n = poll(fds, nfds, -1);
@@ -110,9 +81,7 @@ int RunGcsServer(const GcsServerOptions& options) {
       break;
     }
     if (fds[0].revents & POLLIN) {
-      char signo = 0;
-      [[maybe_unused]] ssize_t r = read(g_signal_pipe[0], &signo, 1);
-      spdlog::info("received signal {}, shutting down", static_cast<int>(signo));
+      spdlog::info("received signal {}, shutting down", ReadStopSignal(*stop_fd));
       break;
     }
     if (nfds == 2 && fds[1].revents != 0) {
