@@ -1,0 +1,143 @@
+#include "api/task_execution.h"
+
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api/actor_exit.h"
+#include "api/task_error.h"
+
+namespace moray::api {
+namespace {
+
+using ray::internal::Buffer;
+
+// The actor this worker process hosts (set by its creation task), and whether an actor's factory
+// or method runs on this thread (for ray::ExitActor).
+std::shared_ptr<void> g_actor_instance;
+thread_local bool tl_in_actor = false;
+
+struct InActorScope {
+  InActorScope() { tl_in_actor = true; }
+  ~InActorScope() { tl_in_actor = false; }
+};
+
+void FailWith(core::TaskResult* result, proto::ErrorType type, std::string message) {
+  result->error.set_type(type);
+  result->error.set_message(std::move(message));
+}
+
+core::TaskResult ExecuteActorCreation(const proto::TaskSpec& spec,
+                                      const std::vector<ray::internal::ArgView>& views) {
+  core::TaskResult result;
+  const auto* factory =
+      ray::internal::FunctionManager::Instance().GetActorFactory(spec.function_name());
+  if (!factory) {
+    FailWith(&result, proto::FUNCTION_NOT_FOUND,
+             absl::StrCat("The actor factory ", spec.function_name(),
+                          " is not registered in this worker (pid ", getpid(),
+                          "). Please use RAY_REMOTE to register it."));
+    return result;
+  }
+  InActorScope scope;
+  try {
+    g_actor_instance = (*factory)(views);
+    if (!g_actor_instance) {
+      FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+               absl::StrCat("the factory ", spec.function_name(), " returned null"));
+    }
+  } catch (const ActorExitRequested&) {
+    FailWith(&result, proto::ACTOR_DIED,
+             absl::StrCat("The actor exited (ray::ExitActor in its factory ", spec.function_name(),
+                          ")."));
+    result.exit_actor = true;
+  } catch (...) {
+    FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+             FormatTaskError(spec.function_name(), std::current_exception()));
+  }
+  return result;
+}
+
+core::TaskResult ExecuteActorMethod(const proto::TaskSpec& spec,
+                                    const std::vector<ray::internal::ArgView>& views) {
+  core::TaskResult result;
+  auto& functions = ray::internal::FunctionManager::Instance();
+  const auto* method = functions.GetMemberFunction(spec.function_name());
+  if (!method) {
+    FailWith(&result, proto::FUNCTION_NOT_FOUND,
+             absl::StrCat("The actor method ", spec.function_name(),
+                          " is not registered in this worker (pid ", getpid(),
+                          "). Please use RAY_REMOTE to register it."));
+    return result;
+  }
+  void* target = g_actor_instance.get();
+  if (!target) {
+    FailWith(&result, proto::ACTOR_DIED, "This worker hosts no live actor instance.");
+    return result;
+  }
+  if (!spec.adjuster_key().empty()) {
+    auto adjust = functions.GetAdjuster(spec.adjuster_key());
+    if (!adjust) {
+      FailWith(&result, proto::FUNCTION_NOT_FOUND,
+               absl::StrCat("The actor's process does not know the base-class conversion ",
+                            spec.adjuster_key(), " needed to call ", spec.function_name(),
+                            "; make sure the actor runs the same program or libraries as "
+                            "the caller."));
+      return result;
+    }
+    target = adjust(target);
+  }
+  InActorScope scope;
+  try {
+    result.data = (*method)(target, views);
+  } catch (const ActorExitRequested&) {
+    FailWith(&result, proto::ACTOR_DIED,
+             absl::StrCat("The actor exited (ray::ExitActor in ", spec.function_name(), ")."));
+    result.exit_actor = true;
+  } catch (...) {
+    FailWith(&result, proto::TASK_EXECUTION_EXCEPTION,
+             FormatTaskError(spec.function_name(), std::current_exception()));
+    result.app_error = true;
+  }
+  return result;
+}
+
+}  // namespace
+
+core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
+                                   const std::vector<std::shared_ptr<Buffer>>& args) {
+  if (spec.type() == proto::ACTOR_CREATION_TASK || spec.type() == proto::ACTOR_TASK) {
+    std::vector<ray::internal::ArgView> views;
+    views.reserve(args.size());
+    for (const auto& arg : args) views.push_back({arg->Data(), arg->Size()});
+    return spec.type() == proto::ACTOR_CREATION_TASK ? ExecuteActorCreation(spec, views)
+                                                     : ExecuteActorMethod(spec, views);
+  }
+  core::TaskResult result;
+  const auto* function =
+      ray::internal::FunctionManager::Instance().GetFunction(spec.function_name());
+  if (!function) {
+    result.error.set_type(proto::FUNCTION_NOT_FOUND);
+    result.error.set_message(absl::StrCat(
+        "Function ", spec.function_name(), " is not registered in this worker (pid ", getpid(),
+        "). Please use RAY_REMOTE to register this function, and make sure the worker runs the "
+        "same program or libraries as the driver."));
+    return result;
+  }
+  std::vector<ray::internal::ArgView> views;
+  views.reserve(args.size());
+  for (const auto& arg : args) views.push_back({arg->Data(), arg->Size()});
+  try {
+    result.data = (*function)(views);
+  } catch (...) {
+    result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+    result.error.set_message(FormatTaskError(spec.function_name(), std::current_exception()));
+    result.app_error = true;
+  }
+  return result;
+}
+
+bool InActorCode() { return tl_in_actor; }
+
+}  // namespace moray::api
