@@ -44,15 +44,10 @@ class CliJobsTest : public ::testing::Test {
 
   // `moray job <args...>` against this cluster's GCS address.
   static CommandResult Job(std::vector<std::string> args) {
-    args.insert(args.begin() + 1, "--address=" + gcs_);
-    args.insert(args.begin(), "job");
-    return RunMoray(args);
+    return moray::testing::RunMorayJob(gcs_, std::move(args));
   }
   static std::string Status(const std::string& id) {
-    std::smatch m;
-    std::string out = Job({"status", id}).out;
-    return std::regex_search(out, m, std::regex("Status for job '[^']*': (\\S+)")) ? m[1].str()
-                                                                                   : out;
+    return moray::testing::JobStatusOf(gcs_, id);
   }
   static std::string Dir(const std::string& name) {
     std::string dir = PrivateTmpDir::path() + "/" + name;

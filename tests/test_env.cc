@@ -111,6 +111,19 @@ CommandResult RunMoray(const std::vector<std::string>& args) {
   return RunShell(command);
 }
 
+CommandResult RunMorayJob(const std::string& address, std::vector<std::string> args) {
+  args.insert(args.begin() + (args.empty() ? 0 : 1), "--address=" + address);
+  args.insert(args.begin(), "job");
+  return RunMoray(args);
+}
+
+std::string JobStatusOf(const std::string& address, const std::string& id) {
+  std::smatch m;
+  const std::string out = RunMorayJob(address, {"status", id}).out;
+  return std::regex_search(out, m, std::regex("Status for job '[^']*': (\\S+)")) ? m[1].str()
+                                                                                 : out;
+}
+
 nlohmann::json RunMorayJson(const std::vector<std::string>& args, std::string* error) {
   std::vector<std::string> full = args;
   full.insert(full.end(), {"--format", "json"});

@@ -54,6 +54,11 @@ CommandResult RunShell(const std::string& command);
 // fails or prints something else (`error`, if given, then says what it printed).
 nlohmann::json RunMorayJson(const std::vector<std::string>& args, std::string* error = nullptr);
 
+// `moray job <args[0]> --address=<address> <args[1..]>`, and the state `moray job status <id>`
+// prints for a submission (or everything it printed, when that line is missing).
+CommandResult RunMorayJob(const std::string& address, std::vector<std::string> args);
+std::string JobStatusOf(const std::string& address, const std::string& id);
+
 // Files through which a test and the tasks or actors it starts meet across processes: a task
 // touches one to say it started, or waits for one the test creates when it may go on.
 void Touch(const std::string& path);

@@ -81,15 +81,10 @@ class JobWorkingDirTest : public ::testing::Test {
   }
 
   static CommandResult Job(std::vector<std::string> args) {
-    args.insert(args.begin() + 1, "--address=" + cluster_->address());
-    args.insert(args.begin(), "job");
-    return RunMoray(args);
+    return moray::testing::RunMorayJob(cluster_->address(), std::move(args));
   }
   static std::string Status(const std::string& id) {
-    std::smatch m;
-    std::string out = Job({"status", id}).out;
-    return std::regex_search(out, m, std::regex("Status for job '[^']*': (\\S+)")) ? m[1].str()
-                                                                                   : out;
+    return moray::testing::JobStatusOf(cluster_->address(), id);
   }
   // A project directory with data/input.txt saying `text`.
   static std::string Project(const std::string& name, const std::string& text) {
