@@ -5,6 +5,7 @@
 // answers 401 without the token, 403 with a wrong one, and serves the right one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -80,6 +81,10 @@ TEST(WireAuthTest, EveryListeningPortRefusesAMissingOrWrongTokenAndServesTheRigh
   ASSERT_FALSE(cluster.dashboard().empty());
   const int dashboard_port =
       std::stoi(cluster.dashboard().substr(cluster.dashboard().rfind(':') + 1));
+  // The dashboard is among the listening ports, so its HTTP checks below run.
+  ASSERT_TRUE(std::any_of(ports.begin(), ports.end(), [&](const auto& p) {
+    return p.second == dashboard_port;
+  })) << RunShell("ss -ltnp").out;
   for (const auto& [ip, port] : ports) {
     SCOPED_TRACE(ip + ":" + std::to_string(port));
     if (port == dashboard_port) {

@@ -602,6 +602,10 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   if (envs->base()) *job->mutable_runtime_env() = *envs->base();
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
+    if (absl::Status s = uploader->Abandon(job_package); !s.ok()) {
+      spdlog::warn("could not drop the reference to the job's working_dir package: {}",
+                   s.ToString());
+    }
     if (embedded) {
       ClearCurrentCluster(embedded->gcs_address);
       StopProcesses({embedded->raylet_pid, embedded->gcs_pid}, absl::Seconds(5));

@@ -131,6 +131,15 @@ absl::Status PackageUploader::AdoptForJob(const JobId& job, const std::string& u
   return runtime_env::DropPackageRef(kv, *hash, pending_owner_);
 }
 
+absl::Status PackageUploader::Abandon(const std::string& uri) {
+  std::optional<std::string> hash = runtime_env::HashOfUri(uri);
+  if (!hash) return absl::OkStatus();
+  absl::StatusOr<gcs::GcsClient*> client = Client();
+  if (!client.ok()) return client.status();
+  runtime_env::GcsKvAccess kv(*client);
+  return runtime_env::DropPackageRef(kv, *hash, pending_owner_);
+}
+
 RuntimeEnvResolver::PackFn PackageUploader::AsPackFn(std::shared_ptr<PackageUploader> uploader) {
   return [uploader](const std::string& path, const std::vector<std::string>& excludes) {
     return uploader->Upload(path, excludes);

@@ -83,6 +83,9 @@ class PackageUploader {
   // The driver's job now exists: later uploads are referenced by it, and so is `uri` (the job
   // env's package, uploaded before), whose pending reference then goes.
   absl::Status AdoptForJob(const JobId& job, const std::string& uri);
+  // The job never came to exist: drops this uploader's pending reference to `uri`, so the
+  // package store may collect it.
+  absl::Status Abandon(const std::string& uri);
   // A PackFn uploading through `uploader` (kept alive by the function).
   static RuntimeEnvResolver::PackFn AsPackFn(std::shared_ptr<PackageUploader> uploader);
 

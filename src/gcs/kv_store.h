@@ -42,29 +42,32 @@ class KvStore {
   // InvalidArgument if the namespace contains a NUL byte.
   absl::StatusOr<bool> Put(std::string_view ns, std::string_view key, std::string value,
                            bool overwrite) {
-    absl::ReaderMutexLock lock(&mu_);
+    NamespaceLock lock(this, ns);
     return unlocked_.Put(ns, key, std::move(value), overwrite);
   }
   absl::StatusOr<std::optional<std::string>> Get(std::string_view ns, std::string_view key) {
-    absl::ReaderMutexLock lock(&mu_);
+    NamespaceLock lock(this, ns);
     return unlocked_.Get(ns, key);
   }
   // Deletes `key`, or every key starting with it when `by_prefix`; returns the number deleted.
   absl::StatusOr<int64_t> Del(std::string_view ns, std::string_view key, bool by_prefix) {
-    absl::ReaderMutexLock lock(&mu_);
+    NamespaceLock lock(this, ns);
     return unlocked_.Del(ns, key, by_prefix);
   }
   // Keys of `ns` starting with `prefix`, sorted.
   absl::StatusOr<std::vector<std::string>> Keys(std::string_view ns, std::string_view prefix) {
-    absl::ReaderMutexLock lock(&mu_);
+    NamespaceLock lock(this, ns);
     return unlocked_.Keys(ns, prefix);
   }
 
-  // Runs `fn(KvStore::Unlocked&)` while no other operation of this store runs, for a sequence
-  // that must see no change in between (the package collector decides what no ref names and
-  // deletes it, so a ref recorded meanwhile either comes first and is seen, or comes after and
-  // its uploader finds the package gone and uploads it again). Operations are individually
-  // atomic through the storage; they share this lock only so that `fn` can exclude them.
+  // Runs `fn(KvStore::Unlocked&)` while no other operation on namespace `kExclusiveNamespace`
+  // runs, for a sequence that must see no change there in between (the package collector
+  // decides what no ref names and deletes it, so a ref recorded meanwhile either comes first
+  // and is seen, or comes after and its uploader finds the package gone and uploads it again).
+  // `fn` may read other namespaces, but must write only that one. Operations are individually
+  // atomic through the storage; those on that namespace share this lock only so that `fn` can
+  // exclude them, and no other namespace ever waits for it.
+  static constexpr std::string_view kExclusiveNamespace = "packages";
   template <typename F>
   auto Exclusively(F&& fn) {
     absl::WriterMutexLock lock(&mu_);
@@ -72,6 +75,23 @@ class KvStore {
   }
 
  private:
+  // The reader side of mu_ for an operation on kExclusiveNamespace; nothing for the others.
+  class NamespaceLock {
+   public:
+    NamespaceLock(KvStore* kv, std::string_view ns)
+        : mu_(ns == kExclusiveNamespace ? &kv->mu_ : nullptr) {
+      if (mu_) mu_->ReaderLock();
+    }
+    ~NamespaceLock() {
+      if (mu_) mu_->ReaderUnlock();
+    }
+    NamespaceLock(const NamespaceLock&) = delete;
+    NamespaceLock& operator=(const NamespaceLock&) = delete;
+
+   private:
+    absl::Mutex* mu_;
+  };
+
   absl::Mutex mu_;
   Unlocked unlocked_;
 };

@@ -10,6 +10,9 @@
 namespace moray::gcs {
 namespace {
 
+static_assert(runtime_env::kPackageNamespace == KvStore::kExclusiveNamespace,
+              "the collector's exclusive section must cover the packages namespace");
+
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 }  // namespace

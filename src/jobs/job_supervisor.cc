@@ -246,7 +246,16 @@ absl::Status JobSupervisor::Spawn(const std::string& id, const std::string& cwd)
   job.pid = pid;
   // Our unreaped child: the pid cannot be reused before we wait for it, so this is its pidfd.
   job.pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (job.pidfd < 0) spdlog::warn("pidfd_open({}): {}", pid, std::strerror(errno));
+  if (job.pidfd < 0) {
+    // Unwatched, it would never be reaped nor end: the job fails now instead (as the raylet's
+    // Spawn does for a worker).
+    const int err = errno;
+    kill(-pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    job.pid = -1;
+    return absl::InternalError(
+        absl::StrCat("cannot watch the entrypoint's process: pidfd_open: ", std::strerror(err)));
+  }
   job.record.status = JobStatus::kRunning;
   job.record.message = "Job is running.";
   changed_.notify_all();
@@ -448,12 +457,17 @@ absl::StatusOr<bool> JobSupervisor::Delete(const std::string& submission_id) {
         "job '", submission_id, "' is ", std::string(JobStatusName(job->status)),
         "; only a job that ended (SUCCEEDED, FAILED or STOPPED) can be deleted: stop it first"));
   }
-  if (auto deleted = options_.store->Delete(submission_id); !deleted.ok()) return deleted;
-  ReleasePackage(*job);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    jobs_.erase(submission_id);
+    // Under the store's lock, gone from memory first: a Persist of this job (its monitor
+    // recording the end) either finished before or finds nothing to write back.
+    std::lock_guard<std::mutex> store_lock(store_mutex_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.erase(submission_id);
+    }
+    if (auto deleted = options_.store->Delete(submission_id); !deleted.ok()) return deleted;
   }
+  ReleasePackage(*job);
   std::error_code ec;
   fs::remove(LogPath(submission_id), ec);
   return true;

@@ -140,6 +140,7 @@ TEST_F(JobSupervisorTest, StopKillsWhatIgnoresSigtermAfterTheGrace) {
   while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  ASSERT_TRUE(fs::exists(ready)) << "the entrypoint never got past its trap";
   ASSERT_TRUE(*jobs.Stop(*id));
   JobRecord job = AwaitEnd(*id);
   EXPECT_EQ(job.status, JobStatus::kStopped);

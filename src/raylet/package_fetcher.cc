@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/id.h"
 #include "gcs/gcs_client.h"
 #include "runtime_env/package.h"
 #include "runtime_env/package_store.h"
@@ -63,7 +64,8 @@ FetchPackageFn MakePackageFetcher(std::string gcs_address) {
       absl::SleepFor(wait);
       wait = std::min(wait * 2, absl::Seconds(1));
     }
-    const std::string archive = absl::StrCat(dest_dir, ".download.", getpid());
+    // Unique per download: two envs with the same working_dir may fetch it at once.
+    const std::string archive = absl::StrCat(dest_dir, ".download.", ToHex(RandomBytes(8)));
     absl::Status status = runtime_env::DownloadPackage(kv, *hash, archive);
     if (status.ok() && !cancelled()) status = runtime_env::UnpackArchiveFile(archive, dest_dir);
     std::error_code ec;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/service_signals.h"
 #include "gcs/gcs_client.h"
 #include "raylet/gcs_client_accessor.h"
 #include "raylet/package_fetcher.h"
@@ -21,17 +22,6 @@
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
-namespace {
-
-void WriteReady(int fd, int port) {
-  if (fd < 0) return;
-  const std::string line = absl::StrCat(port, "\n");
-  ssize_t ignored = write(fd, line.data(), line.size());
-  (void)ignored;
-  close(fd);
-}
-
-}  // namespace
 
 int RunRaylet(const RayletOptions& options) {
   InitLogging("raylet",
@@ -78,7 +68,7 @@ int RunRaylet(const RayletOptions& options) {
     spdlog::error("raylet cannot start: {}", started.ToString());
     return 1;
   }
-  WriteReady(options.ready_fd, raylet.port());
+  ReportReady(options.ready_fd, raylet.port(), "raylet");
 
   pollfd fds[2] = {{signal_fd, POLLIN, 0}, {owner_fd, POLLIN, 0}};
   while (true) {

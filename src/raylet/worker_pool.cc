@@ -441,8 +441,8 @@ void WorkerPool::ReapIdle() {
     for (auto& [hash, pool] : job.pools) {
       // Oldest idle first; keep the newest keep_idle_per_job of the job env's workers (those
       // prestarted), none of other envs'. Only while the job's driver is on this node: another
-      // node is never told that a job ended (its driver's raylet is), so its idle workers of
-      // the job would otherwise outlive the job.
+      // node hears of the job's end only from the GCS (RAYLET_JOB_FINISHED, one-way), so it
+      // keeps no idle workers it would have to be told to end.
       const int keep = hash == job.info.runtime_env().hash() && HasLocalDriver(job_id)
                            ? options_.keep_idle_per_job
                            : 0;

@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/id.h"
 #include "gcs/gcs_client.h"
 #include "runtime_env/package_internal.h"
 
@@ -107,11 +107,7 @@ std::string PackageRefKey(std::string_view hash, const JobId& job) {
 std::string SubmissionRefOwner(std::string_view submission_id) {
   return Cat("sub-", submission_id);
 }
-std::string NewPendingRefOwner() {
-  std::random_device random;
-  const uint64_t bits = (uint64_t{random()} << 32) | random();
-  return absl::StrFormat("pending-%016x", bits);
-}
+std::string NewPendingRefOwner() { return Cat("pending-", ToHex(RandomBytes(8))); }
 std::string PackageIndexKey(std::string_view hash) { return Cat("index/", hash); }
 
 absl::StatusOr<bool> HasPackage(KvAccess& kv, std::string_view hash) {
@@ -202,8 +198,7 @@ absl::Status UploadFile(KvAccess& kv, std::string_view hash, const std::string& 
 absl::Status DownloadPackage(KvAccess& kv, std::string_view hash, const std::string& dest_file) {
   auto meta = GetPackageMeta(kv, hash);
   if (!meta.ok()) return meta.status();
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  const std::string tmp = absl::StrFormat("%s.tmp.%016x", dest_file, rng());
+  const std::string tmp = Cat(dest_file, ".tmp.", ToHex(RandomBytes(8)));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "could not create", tmp);
   Sha256 sha;

@@ -7,10 +7,10 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/id.h"
 #include "runtime_env/extractor.h"
 #include "runtime_env/package.h"
 #include "runtime_env/package_internal.h"
@@ -25,10 +25,7 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::string RandomSuffix() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return absl::StrFormat("%016x", rng());
-}
+std::string RandomSuffix() { return ToHex(RandomBytes(8)); }
 
 }  // namespace
 

@@ -124,6 +124,7 @@ TEST_F(WorkingDirTest, JobWorkingDirIsTheCwdOfEveryTaskAndIsDeletedWhenTheJobEnd
   EXPECT_EQ(*actor.Task(&FileReader::Read).Remote("data.txt").Get(kTimeoutMs), "job data");
   // The same unpacked package on both nodes' caches (one machine here, two session dirs).
   EXPECT_NE(n2_cwd, head_cwd);
+  EXPECT_EQ(std::filesystem::path(n2_cwd).filename(), std::filesystem::path(head_cwd).filename());
   ray::Shutdown();
   // The job ended on the head (its driver's node) and, told by the GCS, on n2: the workers go,
   // then the unpacked packages.
