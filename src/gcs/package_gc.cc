@@ -74,17 +74,28 @@ void PackageGc::Stop() {
   loop_.Stop();
 }
 
-void PackageGc::OnJobFinished(const JobId& job) {
-  loop_.Post([this, job] { Collect(job, absl::StrCat("after job ", job.Hex(), " finished")); });
+void PackageGc::OnJobFinished(const JobId& job) { Request(job); }
+
+void PackageGc::OnRefDropped() { Request(JobId()); }
+
+void PackageGc::Request(const JobId& finished) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!finished.IsNil()) finished_.push_back(finished);
+    if (queued_) return;
+    queued_ = true;
+  }
+  loop_.Post([this] { CollectRequested(); });
 }
 
-void PackageGc::OnRefDropped() {
-  loop_.Post([this] { Collect(JobId(), "after a ref was dropped"); });
-}
-
-void PackageGc::Collect(const JobId& finished, const std::string& why) {
+void PackageGc::CollectRequested() {
   std::vector<JobId> dead;
-  if (!finished.IsNil()) dead.push_back(finished);
+  {
+    absl::MutexLock lock(&mu_);
+    dead.swap(finished_);
+    queued_ = false;
+  }
+  const std::string why = absl::StrCat("after ", dead.size(), " job(s) ended or a ref was dropped");
   if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
     for (const auto& info : *jobs) {
       if (info.is_dead()) dead.push_back(JobId::FromBinary(info.job_id()));

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/id.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
@@ -64,13 +65,19 @@ class PackageGc {
   void OnRefDropped();
 
  private:
-  // On the collector's thread: collects for the dead jobs (and `finished`, if not nil).
-  void Collect(const JobId& finished, const std::string& why);
+  // Queues one collection unless one is queued and not started yet (a burst of job ends and
+  // dropped refs is one collection, which covers every job that ended before it starts).
+  void Request(const JobId& finished);
+  // On the collector's thread: collects for the dead jobs and those requested.
+  void CollectRequested();
 
   KvStore* kv_;
   JobManager* jobs_;
   rpc::EventLoop loop_;
   bool running_ = false;  // the controlling thread's
+  absl::Mutex mu_;
+  bool queued_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<JobId> finished_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace moray::gcs

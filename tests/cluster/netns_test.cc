@@ -170,7 +170,7 @@ TEST_F(NetnsCluster, APeerThatDropsPacketsDoesNotFreezeTheLoopThatConnectsToIt) 
 
 // Nodes that really lack the driver's file: its directory is hidden from the raylets of ns2 and
 // ns3 (an empty tmpfs over it in their mount namespace). Tasks and new actors on every node run
-// the driver's code from the node's cache; on ns2 and ns3 it came from the package store.
+// the driver's code from the node's cache (where ns2 and ns3 got it is shipped_code_test's).
 TEST_F(NetnsCluster, NodesWithoutTheDriversFileRunItsCodeFromTheirCache) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path("/tmp") / ("moray_shipped_" + tag_);

@@ -2,7 +2,7 @@
 // end on a two-node cluster made with the real CLI: `moray job submit --working-dir D` runs a
 // C++ driver (working_dir_job_driver) whose TASK reads a file relative to its current directory
 // and a variable from the job's env_vars — on the head, and forced by a custom resource onto the
-// second node, whose raylet fetches the package itself. `moray job logs --follow` sees the line
+// second node, whose raylet starts the worker there. `moray job logs --follow` sees the line
 // while the job runs; `moray job stop` makes it STOPPED and ends the driver and its worker. The
 // submission's package leaves the GCS KV when the job ends, while another running job's stays.
 #include <signal.h>

@@ -83,7 +83,8 @@ TEST_F(RuntimeEnvTest, TaskAndActorEnvVarsAndInheritance) {
 }
 
 TEST_F(RuntimeEnvTest, VariablesExpandFromTheRayletsEnvironment) {
-  // The embedded raylet inherits this process's environment; the expansion happens there.
+  // The embedded raylet inherits this process's environment, so the value is there. (That the
+  // raylet, not the submitter, expands it is covered by RuntimeEnvAgentTest in raylet_unit_test.)
   setenv("MORAY_TEST_NODE_VALUE", "node-value", 1);
   Start();
   auto env = Vars({{"EXPANDED", "${MORAY_TEST_NODE_VALUE}/x${MORAY_TEST_UNSET_VALUE}"}});
@@ -151,7 +152,8 @@ TEST_F(RuntimeEnvTest, SetupFailureFailsTheTaskWithRuntimeEnvException) {
     EXPECT_NE(std::string(e.what()).find("runtime env setup failed"), std::string::npos)
         << e.what();
   }
-  // The failure is not cached, and other envs are unaffected.
+  // It fails again (that the failure is not cached is RuntimeEnvAgentTest.FailuresAreNotCached),
+  // and other envs are unaffected.
   EXPECT_THROW(ray::Task(GetEnv).SetRuntimeEnv(MissingPackageEnv()).Remote("X").Get(kTimeoutMs),
                RayRuntimeEnvException);
   EXPECT_EQ(*ray::Task(GetEnv).Remote("X").Get(kTimeoutMs), "<unset>");
