@@ -14,12 +14,14 @@
 // Each collection also drops the refs of every other job the job table says is dead, so refs
 // left by a collection that failed or never ran (the GCS stopped first) go at the next one.
 // An uploader records its ref before it looks for the package or writes anything, and a
-// collection runs as one exclusive section of the KV (KvStore::Exclusively): a ref recorded
-// before it is seen (the package stays), one recorded after it finds the package gone, so its
-// uploader writes it again. No package a job refers to is ever lost.
+// collection runs as one exclusive section of the KV's "packages" namespace
+// (KvStore::Exclusively): a ref recorded before it is seen (the package stays), one recorded
+// after it finds the package gone, so its uploader writes it again. No package a job refers to
+// is ever lost.
 //
-// Thread model: OnJobFinished may be called from any thread; collections run one at a time on
-// the collector's own thread (KV deletions of large packages never hold up a GCS loop).
+// Thread model: OnJobFinished and OnRefDropped may be called from any thread; collections run
+// one at a time on the collector's own thread, and a burst of requests is one collection. While
+// one runs, KV requests on "packages" wait for it; those on other namespaces never do.
 // CollectPackages is a plain function over a thread-safe KvStore.
 #pragma once
 
