@@ -187,8 +187,26 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
   core::CoreWorker& worker() { return *worker_; }
+
+  // This process's client of the GCS, connected on first use (the core worker's connection is
+  // its own); thread-safe, and calls on it are not serialized here. RayException if unreachable.
+  gcs::GcsClient& Gcs() {
+    std::lock_guard<std::mutex> lock(gcs_mutex_);
+    if (!gcs_) {
+      auto client = gcs::GcsClient::Connect(worker_->gcs_address(), absl::Seconds(5));
+      if (!client.ok()) {
+        throw ray::internal::RayException(absl::StrCat(
+            "cannot reach the GCS at ", worker_->gcs_address(), ": ", client.status().message()));
+      }
+      gcs_ = std::move(*client);
+    }
+    return *gcs_;
+  }
   // The driver's code shipping (its executable's background upload), stopped at shutdown.
   void set_code_upload(std::unique_ptr<CodeUpload> upload) { code_upload_ = std::move(upload); }
+  void ResolveRuntimeEnv(const std::string& env_json, proto::TaskSpec* spec) {
+    SetRuntimeEnv(env_json, spec);
+  }
 
   std::string Put(std::string data) override { return Check(worker_->Put(std::move(data))); }
   std::string PutWith(size_t size, const std::function<void(char*)>& write) override {
@@ -409,28 +427,11 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
-  // The task's or actor's complete env (merged over this process's, paths resolved) into `spec`;
-  // nothing for the empty env. RayRuntimeEnvException naming what is wrong, at Remote().
+  // ResolveRuntimeEnvInto (cluster_runtime.h), at Remote().
   void SetRuntimeEnv(const std::string& env_json, proto::TaskSpec* spec) {
     absl::StatusOr<RuntimeEnvResolver::Resolved> env = envs_->Resolve(env_json);
     if (!env.ok()) throw ray::internal::RayRuntimeEnvException(std::string(env.status().message()));
     if (*env) *spec->mutable_runtime_env() = **env;
-  }
-
-  // This process's client of the GCS, connected on first use (the core worker's connection is
-  // its own); thread-safe, and calls on it are not serialized here. RayException if unreachable.
-  gcs::GcsClient& Gcs() {
-    std::lock_guard<std::mutex> lock(gcs_mutex_);
-    if (!gcs_) {
-      auto client = gcs::GcsClient::Connect(worker_->gcs_address(), absl::Seconds(5));
-      if (!client.ok()) {
-        throw ray::internal::RayException(absl::StrCat("cannot reach the GCS at ",
-                                                       worker_->gcs_address(), ": ",
-                                                       client.status().message()));
-      }
-      gcs_ = std::move(*client);
-    }
-    return *gcs_;
   }
 
   proto::GetClusterStatusReply ClusterStatus() {
@@ -494,7 +495,9 @@ runtime_env::RuntimeEnvSpec JobEnvOrThrow(const ray::RayConfig& config) {
   return *std::move(job);
 }
 
-std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config) {
+std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& config,
+                                                        const DriverIdentity& identity) {
+  const bool python = !identity.python_executable.empty();
   InitLogging("driver", "");
   runtime_env::RuntimeEnvSpec job_env = JobEnvOrThrow(config);  // before any cluster starts
   core::SubmitterOptions submitter;
@@ -585,6 +588,10 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   job->set_ray_namespace(defaults.ray_namespace);
   job->set_driver_binary(SelfExe());
   for (const auto& arg : ReadCmdline()) job->add_driver_argv(arg);
+  if (python) {
+    job->set_python_executable(identity.python_executable);
+    for (const auto& entry : identity.python_path) job->add_python_path(entry);
+  }
   // Workers start in the raylet's working directory, not the driver's: relative paths are the
   // driver's to resolve.
   for (const auto& path : config.code_search_path) {
@@ -593,9 +600,13 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
     job->add_code_search_path(ec ? path : absolute.lexically_normal().string());
   }
   // The code as content: raylets run workers from their cache copies of it (code_upload.h).
-  for (proto::CodeFile& file :
-       DescribeDriverCode({job->code_search_path().begin(), job->code_search_path().end()})) {
-    *job->add_code() = std::move(file);
+  // A Python driver's executable is the interpreter, which its workers run as they find it.
+  if (!python || job->code_search_path_size() > 0) {
+    for (proto::CodeFile& file :
+         DescribeDriverCode({job->code_search_path().begin(), job->code_search_path().end()})) {
+      if (python && file.kind() == proto::CodeFile::EXECUTABLE) continue;
+      *job->add_code() = std::move(file);
+    }
   }
   const std::vector<proto::CodeFile> code(job->code().begin(), job->code().end());
   job->set_entrypoint(absl::StrJoin(ReadCmdline(), " "));
@@ -634,39 +645,46 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
 bool IsWorkerProcess() { return EnvOr("MORAY_WORKER_MODE") == "1"; }
 
 void RunWorkerProcess() {
+  const int code = ServeAsWorker(&ExecuteRegistered);
+  std::fflush(nullptr);
+  // Skip the user program's static destructors: this process only ever ran tasks.
+  std::_Exit(code);
+}
+
+int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute) {
   InitLogging("worker", "");
   core::CoreWorkerOptions options;
   options.is_driver = false;
   if (auto s = ApplySubmitterEnv(&options.submitter); !s.ok()) {
     std::fprintf(stderr, "moray worker: %s\n", std::string(s.message()).c_str());
-    std::_Exit(2);
+    return 2;
   }
   // The raylet put the cluster's auth in this process's environment (rpc::AuthEnvironment).
   absl::StatusOr<rpc::AuthConfig> auth = rpc::LoadAuthConfig();
   if (!auth.ok()) {
     std::fprintf(stderr, "moray worker: %s\n", std::string(auth.status().message()).c_str());
-    std::_Exit(2);
+    return 2;
   }
   rpc::SetProcessAuth(*std::move(auth));
   rpc::SetProcessRole(proto::ROLE_WORKER);
   std::string raylet = EnvOr("MORAY_RAYLET_ADDRESS");
   if (auto s = ParseHostPort(raylet, &options.raylet_host, &options.raylet_port); !s.ok()) {
     std::fprintf(stderr, "moray worker: bad MORAY_RAYLET_ADDRESS: %s\n", s.ToString().c_str());
-    std::_Exit(2);
+    return 2;
   }
   options.node_ip = EnvOr("MORAY_NODE_IP", options.raylet_host);
   const std::optional<WorkerId> worker_id = WorkerId::FromHex(EnvOr("MORAY_WORKER_ID"));
   const std::optional<JobId> job_id = JobId::FromHex(EnvOr("MORAY_JOB_ID"));
   if (!worker_id || worker_id->IsNil() || !job_id || job_id->IsNil()) {
     std::fprintf(stderr, "moray worker: MORAY_WORKER_ID and MORAY_JOB_ID must be ids in hex\n");
-    std::_Exit(2);
+    return 2;
   }
   options.worker_id = *worker_id;
   options.job_id = *job_id;
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
     std::fprintf(stderr, "moray worker: %s\n", worker.status().ToString().c_str());
-    std::_Exit(1);
+    return 1;
   }
   ActorDefaults defaults;
   defaults.ray_namespace = EnvOr("MORAY_NAMESPACE");
@@ -676,7 +694,7 @@ void RunWorkerProcess() {
   if (!own_env.ok()) {
     std::fprintf(stderr, "moray worker: MORAY_RUNTIME_ENV: %s\n",
                  own_env.status().ToString().c_str());
-    std::_Exit(2);
+    return 2;
   }
   auto runtime = std::make_unique<ClusterRuntime>(
       std::move(*worker), std::nullopt, defaults,
@@ -685,18 +703,46 @@ void RunWorkerProcess() {
                                    EnvOr("MORAY_GCS_ADDRESS"), *job_id))));
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
-  raw->worker().RunTaskLoop(&ExecuteRegistered);
-  // Flush and say goodbye, but destroy nothing: an actor's other threads may still be inside
-  // user code, and the process ends here anyway.
+  raw->worker().RunTaskLoop(execute);
+  // Say goodbye, but destroy nothing: an actor's other threads may still be inside user code,
+  // and the process ends soon anyway.
   raw->worker().Shutdown();
-  std::fflush(nullptr);
-  // Skip the user program's static destructors: this process only ever ran tasks.
-  std::_Exit(0);
+  return 0;
 }
 
 std::unique_ptr<ray::internal::RayRuntime> CreateClusterRuntime(const ray::RayConfig& config) {
   if (IsWorkerProcess()) RunWorkerProcess();
-  return CreateDriver(config);
+  return CreateDriver(config, DriverIdentity{});
+}
+
+std::unique_ptr<ray::internal::RayRuntime> CreateDriverRuntime(const ray::RayConfig& config,
+                                                               const DriverIdentity& identity) {
+  return CreateDriver(config, identity);
+}
+
+namespace {
+
+ClusterRuntime* InstalledClusterRuntime() {
+  return dynamic_cast<ClusterRuntime*>(ray::internal::GetRuntimeOrNull());
+}
+
+}  // namespace
+
+core::CoreWorker* InstalledCoreWorker() {
+  ClusterRuntime* runtime = InstalledClusterRuntime();
+  return runtime ? &runtime->worker() : nullptr;
+}
+
+gcs::GcsClient& InstalledGcsClient() {
+  ClusterRuntime* runtime = InstalledClusterRuntime();
+  if (!runtime) throw ray::internal::RayException("Moray is not initialized (call init first)");
+  return runtime->Gcs();
+}
+
+void ResolveRuntimeEnvInto(const std::string& env_json, proto::TaskSpec* spec) {
+  ClusterRuntime* runtime = InstalledClusterRuntime();
+  if (!runtime) throw ray::internal::RayException("Moray is not initialized (call init first)");
+  runtime->ResolveRuntimeEnv(env_json, spec);
 }
 
 }  // namespace moray::api

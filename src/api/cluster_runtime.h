@@ -4,7 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "core_worker/core_worker.h"
+#include "gcs/gcs_client.h"
 #include "ray/api/ray_config.h"
 #include "ray/api/ray_runtime.h"
 
@@ -16,9 +20,36 @@ namespace moray::api {
 // and exits the process: it never returns.
 std::unique_ptr<ray::internal::RayRuntime> CreateClusterRuntime(const ray::RayConfig& config);
 
+// What a driver that is not a C++ program tells the cluster about itself (the Python front end,
+// docs/python.md): the interpreter and sys.path its Python workers start with. Such a driver
+// ships no code of its own (C++ tasks it calls run from the job's code_search_path).
+struct DriverIdentity {
+  std::string python_executable;
+  std::vector<std::string> python_path;
+};
+// As CreateClusterRuntime, for such a driver; never becomes a worker.
+std::unique_ptr<ray::internal::RayRuntime> CreateDriverRuntime(const ray::RayConfig& config,
+                                                               const DriverIdentity& identity);
+
+// The installed cluster runtime's core worker and GCS client (connected on first use; throws
+// RayException if unreachable); nullptr / throws without a cluster runtime.
+core::CoreWorker* InstalledCoreWorker();
+gcs::GcsClient& InstalledGcsClient();
+// The complete runtime env of a task or actor whose own env is `env_json` (merged over this
+// process's, paths packed and uploaded) into `spec`; nothing for the empty env. Throws
+// RayRuntimeEnvException naming what is wrong, or RayException without a cluster runtime.
+void ResolveRuntimeEnvInto(const std::string& env_json, proto::TaskSpec* spec);
+
+// Worker processes: connect to the raylet from the environment and run each task pushed here
+// with `execute` until the raylet goes away; then flush and say goodbye. Returns the process's
+// exit code (2: a bad environment, 1: could not connect). Installs the runtime (so the C++ API
+// works inside tasks) and leaves it installed: other threads may still be inside user code.
+int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute);
+
 // True in a process a raylet started as a worker.
 bool IsWorkerProcess();
 
+// Worker processes: connect to the raylet from the environment, run tasks, exit. Never returns.
 // Worker processes: connect to the raylet from the environment, run tasks, exit. Never returns.
 [[noreturn]] void RunWorkerProcess();
 

@@ -44,6 +44,8 @@ std::string NormalTaskSubmitter::KeyOf(const proto::TaskSpec& spec, const NodeId
   }
   // Workers are pooled per runtime env: a lease of one env never runs another's tasks.
   if (!spec.runtime_env().hash().empty()) absl::StrAppend(&key, "|env:", spec.runtime_env().hash());
+  // ... and per language.
+  if (spec.language() != proto::CPP) absl::StrAppend(&key, "|lang:", spec.language());
   return key;
 }
 
@@ -123,6 +125,7 @@ void NormalTaskSubmitter::OnDependenciesResolved(const TaskId& task_id) {
     queue.strategy = task.spec.scheduling_strategy();
     queue.preferred_node = preferred_node;
     if (task.spec.has_runtime_env()) queue.runtime_env = task.spec.runtime_env();
+    queue.language = task.spec.language();
   }
   queue.ready.push_back(task_id);
   Dispatch(key);
@@ -198,6 +201,7 @@ void NormalTaskSubmitter::RequestLease(const std::string& key,
   if (!spilled) request.set_preferred_node_id(queue.preferred_node.Binary());
   if (job) *request.mutable_job() = *job;
   if (!queue.runtime_env.hash().empty()) *request.mutable_runtime_env() = queue.runtime_env;
+  request.set_language(queue.language);
   raylet->Call(proto::RAYLET_REQUEST_WORKER_LEASE, request,
                [this, key, lease_id, raylet](absl::Status status, rpc::Frame&& frame) {
                  OnLeaseReply(key, lease_id, raylet, status, std::move(frame));

@@ -101,6 +101,7 @@ class NormalTaskSubmitter {
     proto::SchedulingStrategy strategy;
     NodeId preferred_node;          // holds the most argument bytes of this key's tasks; may be nil
     proto::RuntimeEnvInfo runtime_env;  // of this key's tasks (in the key); may be empty
+    proto::Language language = proto::CPP;  // of this key's tasks (in the key)
     double mean_execution_ns = -1;  // moving average; < 0 until a task of this key finished
     std::deque<TaskId> ready;       // tasks with arguments resolved
     std::unordered_map<int64_t, std::shared_ptr<rpc::Connection>> pending_leases;  // -> raylet

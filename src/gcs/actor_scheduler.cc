@@ -132,6 +132,7 @@ void ActorScheduler::Place(const ActorId& actor_id) {
   request.set_actor_id(actor_id.Binary());
   request.set_detached_actor(record.spec.actor_creation().detached());
   if (record.spec.has_runtime_env()) *request.mutable_runtime_env() = record.spec.runtime_env();
+  request.set_language(record.spec.language());
   if (auto jobs = jobs_->GetAllJobs(); jobs.ok()) {
     for (const auto& job : *jobs) {
       if (job.job_id() == record.spec.job_id()) *request.mutable_job() = job;

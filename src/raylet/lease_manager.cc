@@ -9,6 +9,13 @@
 #include "spdlog/spdlog.h"
 
 namespace moray::raylet {
+namespace {
+
+std::string PoolKeyOf(const proto::RequestWorkerLeaseRequest& request) {
+  return WorkerPoolKey(request.language(), request.runtime_env().hash());
+}
+
+}  // namespace
 
 namespace {
 
@@ -171,11 +178,11 @@ void LeaseManager::OnWorkerDied(const WorkerId& worker_id) {
   Changed();
 }
 
-void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& env_hash,
+void LeaseManager::FailJobRequests(const JobId& job_id, const std::string& pool_key,
                                    const std::string& error) {
   std::vector<Pending> failed;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (it->job_id == job_id && it->request.runtime_env().hash() == env_hash) {
+    if (it->job_id == job_id && PoolKeyOf(it->request) == pool_key) {
       queued_.erase(it->key);
       failed.push_back(std::move(*it));
       it = queue_.erase(it);
@@ -201,14 +208,21 @@ void LeaseManager::Schedule() {
     // What would remain if every request waiting only for a worker got one: bounds how many
     // workers are worth starting.
     scheduling::ResourceSet unclaimed = available_;
-    // Per (job, env hash): how many workers, and the env (copied: a granted request goes).
-    std::map<std::pair<JobId, std::string>, std::pair<int, proto::RuntimeEnvInfo>> workers_wanted;
+    // Per (job, worker pool): how many workers, and the env (copied: a granted request goes).
+    struct Wanted {
+      int count = 0;
+      proto::RuntimeEnvInfo env;
+      proto::Language language = proto::CPP;
+    };
+    std::map<std::pair<JobId, std::string>, Wanted> workers_wanted;
     auto want = [&](const Pending& pending) {
-      auto [w, added] = workers_wanted.try_emplace(
-          std::make_pair(pending.job_id, pending.request.runtime_env().hash()));
-      if (added && pending.request.has_runtime_env())
-        w->second.second = pending.request.runtime_env();
-      ++w->second.first;
+      auto [w, added] =
+          workers_wanted.try_emplace(std::make_pair(pending.job_id, PoolKeyOf(pending.request)));
+      if (added) {
+        if (pending.request.has_runtime_env()) w->second.env = pending.request.runtime_env();
+        w->second.language = pending.request.language();
+      }
+      ++w->second.count;
     };
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (!total_.Contains(it->resources)) {
@@ -221,7 +235,7 @@ void LeaseManager::Schedule() {
         continue;
       }
       std::optional<LeasableWorker> worker =
-          workers_->PopIdleWorker(it->job_id, it->request.runtime_env().hash());
+          workers_->PopIdleWorker(it->job_id, PoolKeyOf(it->request));
       if (!worker) {
         want(*it);
         unclaimed.Subtract(it->resources);
@@ -251,7 +265,7 @@ void LeaseManager::Schedule() {
       pending.reply(reply);
     }
     for (const auto& [key, wanted] : workers_wanted) {
-      workers_->StartWorkers(key.first, wanted.second, wanted.first);
+      workers_->StartWorkers(key.first, wanted.env, wanted.language, wanted.count);
     }
   } while (reschedule_);
   scheduling_ = false;

@@ -74,9 +74,9 @@ class LeaseManager {
   void OnClientDisconnected(ClientId client);
   // A worker died: the lease it held (if any) is freed.
   void OnWorkerDied(const WorkerId& worker_id);
-  // Workers of (`job_id`, runtime env `env_hash`) cannot be started (or the env cannot be set
-  // up): every queued request of that job and env fails with `error`.
-  void FailJobRequests(const JobId& job_id, const std::string& env_hash, const std::string& error);
+  // Workers of `job_id`'s pool `pool_key` (WorkerPoolKey) cannot be started (or the env cannot be
+  // set up): every queued request of that job and env fails with `error`.
+  void FailJobRequests(const JobId& job_id, const std::string& pool_key, const std::string& error);
   // Tries to grant queued requests (after workers became idle or resources were freed).
   void Schedule();
 

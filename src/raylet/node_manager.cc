@@ -318,7 +318,7 @@ void NodeManager::OnJobAdded(uint64_t client_id, const RegisterResponder& respon
   const proto::RuntimeEnvInfo& env = job.runtime_env();
   const bool eager = env.hash().empty() || EagerInstall(env);
   if (eager && options_.prestart_per_job > 0) {
-    pool_->StartWorkers(*job_id, env, options_.prestart_per_job);
+    pool_->StartWorkers(*job_id, env, JobLanguage(job), options_.prestart_per_job);
   } else if (eager) {
     pool_->PrepareJobEnv(*job_id);
   }

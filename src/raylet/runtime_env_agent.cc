@@ -54,6 +54,45 @@ absl::StatusOr<PreparedEnv> RuntimeEnvAgent::ProgramOf(const proto::JobInfo& job
   return prepared;
 }
 
+proto::Language JobLanguage(const proto::JobInfo& job) {
+  return job.python_executable().empty() ? proto::CPP : proto::PYTHON;
+}
+
+absl::StatusOr<PreparedEnv> ForLanguage(absl::StatusOr<PreparedEnv> prepared,
+                                        const proto::JobInfo& job, proto::Language language) {
+  if (!prepared.ok()) return prepared;
+  if (language != proto::PYTHON) {
+    if (JobLanguage(job) == proto::PYTHON && job.code_search_path_size() == 0) {
+      // Its driver is an interpreter running a script: re-running that is no C++ worker.
+      return absl::FailedPreconditionError(
+          "a C++ task of a Python job needs the job's code_search_path (the libraries that "
+          "register its functions); moray.init(job_config=...) names none");
+    }
+    return prepared;
+  }
+  std::string python = job.python_executable();
+  if (python.empty()) python = RuntimeEnvAgent::DefaultPython();
+  if (python.empty()) {
+    return absl::FailedPreconditionError(
+        "a Python task needs a Python interpreter, but the job's driver named none and "
+        "MORAY_PYTHON is not set on this node");
+  }
+  prepared->program = python;
+  prepared->argv = {python, "-m", "moray._worker"};
+  std::vector<std::string> path;
+  if (!prepared->cwd.empty()) path.push_back(prepared->cwd);  // working_dir modules import
+  for (const std::string& entry : job.python_path()) {
+    if (!entry.empty()) path.push_back(entry);
+  }
+  prepared->env.emplace_back("PYTHONPATH", absl::StrJoin(path, ":"));
+  return prepared;
+}
+
+std::string RuntimeEnvAgent::DefaultPython() {
+  const char* python = std::getenv("MORAY_PYTHON");
+  return python ? python : "";
+}
+
 std::string RuntimeEnvAgent::PackageDir(const std::string& uri) const {
   std::string name = uri;
   if (absl::StartsWith(name, "pkg://")) name = name.substr(6);

@@ -55,6 +55,16 @@ struct PreparedEnv {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
+// The language of a job's driver: PYTHON when it named a Python interpreter.
+proto::Language JobLanguage(const proto::JobInfo& job);
+
+// How a worker of `language` starts in a prepared env: C++ workers as `prepared` says; Python
+// workers as `<job.python_executable> -m moray._worker`, with the driver's sys.path (and the
+// env's working_dir first, as the cwd) in PYTHONPATH. FailedPrecondition for a Python worker of
+// a job that named no interpreter (a C++ driver calling Python needs one: docs/python.md).
+absl::StatusOr<PreparedEnv> ForLanguage(absl::StatusOr<PreparedEnv> prepared,
+                                        const proto::JobInfo& job, proto::Language language);
+
 struct RuntimeEnvAgentOptions {
   std::string cache_dir;     // <session>/runtime_resources
   std::string moray_binary;  // `moray worker`, for jobs with a code search path
@@ -86,6 +96,9 @@ class RuntimeEnvAgent {
   absl::StatusOr<PreparedEnv> ProgramOf(const proto::JobInfo& job) const;
   // Whether a worker of `job` needs Prepare even in the empty env (its code must be cached).
   static bool NeedsPreparation(const proto::JobInfo& job) { return job.code_size() > 0; }
+  // MORAY_PYTHON of the raylet's environment: the interpreter of Python workers whose job's
+  // driver named none (C++ drivers calling Python); "" if unset.
+  static std::string DefaultPython();
 
   // Prepares (job, env) and posts the result to `done` on the loop; records that the job asked.
   // A job with `code`: its code is brought into the cache first (once per job; the empty env

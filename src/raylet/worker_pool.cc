@@ -18,6 +18,10 @@
 
 namespace moray::raylet {
 
+std::string WorkerPoolKey(proto::Language language, const std::string& env_hash) {
+  return language == proto::PYTHON ? absl::StrCat("python:", env_hash) : env_hash;
+}
+
 WorkerPool::WorkerPool(rpc::EventLoop* loop, WorkerPoolOptions options, Callbacks callbacks,
                        RuntimeEnvAgent* agent)
     : loop_(loop), agent_(agent), options_(std::move(options)), callbacks_(std::move(callbacks)) {
@@ -98,15 +102,15 @@ void WorkerPool::ReleaseIfLeft(const JobId& job_id) {
 WorkerPool::EnvPool* WorkerPool::PoolOf(const Worker& worker) {
   auto job = jobs_.find(worker.job_id);
   if (job == jobs_.end()) return nullptr;
-  auto pool = job->second.pools.find(worker.env_hash);
+  auto pool = job->second.pools.find(worker.pool_key);
   return pool == job->second.pools.end() ? nullptr : &pool->second;
 }
 
 std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id,
-                                                        const std::string& env_hash) {
+                                                        const std::string& pool_key) {
   auto job = jobs_.find(job_id);
   if (job == jobs_.end()) return std::nullopt;
-  auto pool = job->second.pools.find(env_hash);
+  auto pool = job->second.pools.find(pool_key);
   if (pool == job->second.pools.end() || pool->second.idle.empty()) return std::nullopt;
   // Most recently used first: keeps warm workers busy and lets the oldest idle ones time out.
   Worker& worker = *workers_.at(pool->second.idle.back());
@@ -118,11 +122,12 @@ std::optional<LeasableWorker> WorkerPool::PopIdleWorker(const JobId& job_id,
 void WorkerPool::PrepareJobEnv(const JobId& job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.info.runtime_env().hash().empty()) return;
-  StartWorkers(job_id, it->second.info.runtime_env(), 0);
+  StartWorkers(job_id, it->second.info.runtime_env(), JobLanguage(it->second.info), 0);
 }
 
-void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, int wanted) {
-  const std::string& hash = env.hash();
+void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env,
+                              proto::Language language, int wanted) {
+  const std::string hash = WorkerPoolKey(language, env.hash());
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
     Post([this, job_id, hash] {
@@ -134,9 +139,11 @@ void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& 
   }
   Job& job = it->second;
   EnvPool& pool = job.pools[hash];
+  pool.language = language;
   if (!pool.prepared) {
-    if (hash.empty() && !RuntimeEnvAgent::NeedsPreparation(job.info)) {
-      absl::StatusOr<PreparedEnv> program = agent_->ProgramOf(job.info);
+    if (env.hash().empty() && !RuntimeEnvAgent::NeedsPreparation(job.info)) {
+      absl::StatusOr<PreparedEnv> program =
+          ForLanguage(agent_->ProgramOf(job.info), job.info, language);
       if (program.ok()) {
         pool.prepared = *std::move(program);
       } else {
@@ -152,11 +159,13 @@ void WorkerPool::StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& 
         // The workers wait for their env; the agent answers on the loop.
         pool.preparing = true;
         pool.env = env;
-        agent_->Prepare(
-            job_id, job.info, env,
-            [this, alive = alive_, job_id, hash](const absl::StatusOr<PreparedEnv>& prepared) {
-              if (*alive) OnEnvPrepared(job_id, hash, prepared);
-            });
+        agent_->Prepare(job_id, job.info, env,
+                        [this, alive = alive_, job_id, hash, language,
+                         info = job.info](const absl::StatusOr<PreparedEnv>& prepared) {
+                          if (*alive) {
+                            OnEnvPrepared(job_id, hash, ForLanguage(prepared, info, language));
+                          }
+                        });
       }
       return;
     }
@@ -189,7 +198,7 @@ void WorkerPool::OnEnvPrepared(const JobId& job_id, const std::string& hash,
   }
   pool->second.prepared = *prepared;
   const int wanted = std::exchange(pool->second.wanted_when_prepared, 0);
-  if (wanted > 0) StartWorkers(job_id, pool->second.env, wanted);
+  if (wanted > 0) StartWorkers(job_id, pool->second.env, pool->second.language, wanted);
   callbacks_.on_workers_changed();
 }
 
@@ -234,6 +243,7 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, EnvPool& pool) {
   worker->id = worker_id;
   worker->job_id = job_id;
   worker->env_hash = pool.env.hash();
+  worker->pool_key = WorkerPoolKey(pool.language, worker->env_hash);
   agent_->AddWorker(worker->env_hash);
   worker->pid = child->pid;
   worker->pidfd = child->pidfd;
@@ -352,7 +362,7 @@ void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
   spdlog::error("{}", error);
   if (pool != nullptr && ++pool->consecutive_failures >= options_.max_start_failures) {
     pool->consecutive_failures = 0;
-    Post([this, job_id = worker.job_id, hash = worker.env_hash, error] {
+    Post([this, job_id = worker.job_id, hash = worker.pool_key, error] {
       callbacks_.on_start_failed(job_id, hash, error);
     });
   }
@@ -443,9 +453,11 @@ void WorkerPool::ReapIdle() {
       // prestarted), none of other envs'. Only while the job's driver is on this node: another
       // node hears of the job's end only from the GCS (RAYLET_JOB_FINISHED, one-way), so it
       // keeps no idle workers it would have to be told to end.
-      const int keep = hash == job.info.runtime_env().hash() && HasLocalDriver(job_id)
-                           ? options_.keep_idle_per_job
-                           : 0;
+      const int keep =
+          hash == WorkerPoolKey(JobLanguage(job.info), job.info.runtime_env().hash()) &&
+                  HasLocalDriver(job_id)
+              ? options_.keep_idle_per_job
+              : 0;
       while (static_cast<int>(pool.idle.size()) > keep) {
         Worker& oldest = *workers_.at(pool.idle.front());
         if (now - oldest.idle_since < options_.idle_timeout) {

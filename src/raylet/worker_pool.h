@@ -1,14 +1,15 @@
-// WorkerPool: the node's worker processes, per (job, runtime env hash). Starts them (re-executing
-// the job's driver binary, or `moray worker` for jobs with a code search path), matches their
+// WorkerPool: the node's worker processes, per (job, runtime env hash, language). Starts them
+// (C++: re-executing the job's driver binary, or `moray worker` for jobs with a code search path;
+// Python: `<the driver's python> -m moray._worker` with its sys.path), matches their
 // registration to the spawned process, keeps idle ones for reuse, reaps idle ones beyond the
 // prestart count, and detects their exit through pidfds watched by the event loop.
 //
 //   WorkerPool pool(&loop, options, callbacks);
 //   pool.AddJob(job_id, job_info);
-//   pool.StartWorkers(job_id, env, 2);                  // asynchronous
+//   pool.StartWorkers(job_id, env, proto::CPP, 2);      // asynchronous
 //   // ... the worker connects and sends REGISTER_CLIENT:
 //   pool.RegisterWorker(worker_id, pid, address);       // now idle; callbacks.on_workers_changed()
-//   std::optional<LeasableWorker> w = pool.PopIdleWorker(job_id, env.hash());
+//   auto w = pool.PopIdleWorker(job_id, WorkerPoolKey(proto::CPP, env.hash()));
 //
 // Runtime envs: a worker of a non-empty env starts only once the RuntimeEnvAgent prepared the
 // env (its variables, its cwd, MORAY_RUNTIME_ENV); an idle worker is reused only for its own
@@ -72,9 +73,9 @@ class WorkerPool : public WorkerSource {
   struct Callbacks {
     // Scheduling may progress: a worker became idle, or a start slot freed up.
     std::function<void()> on_workers_changed;
-    // Workers of (job, env) cannot be started, or the env cannot be set up; `error` is the
-    // reason to give its requests.
-    std::function<void(const JobId& job_id, const std::string& env_hash, const std::string& error)>
+    // Workers of the job's pool `pool_key` (WorkerPoolKey) cannot be started, or its env cannot
+    // be set up; `error` is the reason to give its requests.
+    std::function<void(const JobId& job_id, const std::string& pool_key, const std::string& error)>
         on_start_failed;
     // A registered worker died or disconnected (its lease, if any, must be freed).
     std::function<void(const WorkerId& worker_id)> on_worker_dead;
@@ -103,8 +104,9 @@ class WorkerPool : public WorkerSource {
 
   // WorkerSource.
   std::optional<LeasableWorker> PopIdleWorker(const JobId& job_id,
-                                              const std::string& env_hash) override;
-  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, int wanted) override;
+                                              const std::string& pool_key) override;
+  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo& env, proto::Language language,
+                    int wanted) override;
   // eager_install: prepares the job's env now, before any request asks for it.
   void PrepareJobEnv(const JobId& job_id);
   void ReturnWorker(const WorkerId& worker_id, bool reuse) override;
@@ -142,6 +144,7 @@ class WorkerPool : public WorkerSource {
     WorkerId id;
     JobId job_id;
     std::string env_hash;  // "" for the empty env
+    std::string pool_key;  // WorkerPoolKey(language, env_hash)
     pid_t pid = -1;
     int pidfd = -1;
     State state = State::kStarting;
@@ -155,9 +158,10 @@ class WorkerPool : public WorkerSource {
     uint64_t register_timer = 0;
     uint64_t kill_timer = 0;
   };
-  // The workers of one (job, env).
+  // The workers of one (job, env, language).
   struct EnvPool {
     proto::RuntimeEnvInfo env;
+    proto::Language language = proto::CPP;
     std::deque<WorkerId> idle;  // oldest first
     int starting = 0;
     int consecutive_failures = 0;
@@ -167,14 +171,14 @@ class WorkerPool : public WorkerSource {
   };
   struct Job {
     proto::JobInfo info;
-    std::map<std::string, EnvPool> pools;  // by env hash
+    std::map<std::string, EnvPool> pools;  // by WorkerPoolKey
   };
   EnvPool* PoolOf(const Worker& worker);
   // Whether a driver of the job registered with this raylet and is still connected.
   bool HasLocalDriver(const JobId& job_id) const;
 
   absl::Status StartOne(const JobId& job_id, EnvPool& pool);
-  void OnEnvPrepared(const JobId& job_id, const std::string& hash,
+  void OnEnvPrepared(const JobId& job_id, const std::string& pool_key,
                      const absl::StatusOr<PreparedEnv>& prepared);
   void OnProcessExit(const WorkerId& worker_id);
   void StartFailed(Worker& worker, const std::string& reason);

@@ -35,7 +35,8 @@ class FakeWorkers : public WorkerSource {
     idle.pop_front();
     return worker;
   }
-  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo&, int wanted) override {
+  void StartWorkers(const JobId& job_id, const proto::RuntimeEnvInfo&, proto::Language,
+                    int wanted) override {
     wanted_[NameOf(job_id)] = wanted;
   }
   void ReturnWorker(const WorkerId& worker_id, bool reuse) override {

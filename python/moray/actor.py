@@ -1,0 +1,154 @@
+"""@remote on a class: ActorClass, ActorHandle and ActorMethod."""
+
+import inspect
+
+from moray import _moray_core as core
+from moray._private import calls, functions, options as opts, state
+
+
+def method(*args, **kwargs):
+    """@moray.method(num_returns=N): options of an actor method."""
+    def decorate(fn):
+        opts.check(kwargs, opts.METHOD_OPTIONS, "an actor method")
+        fn.__moray_method_options__ = dict(kwargs)
+        return fn
+
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        raise TypeError("@moray.method needs options, e.g. @moray.method(num_returns=2)")
+    return decorate
+
+
+def _method_options(cls):
+    out = {}
+    for name, member in inspect.getmembers(cls):
+        found = getattr(member, "__moray_method_options__", None)
+        if found:
+            out[name] = found
+    return out
+
+
+def is_async_class(cls):
+    return any(inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)
+               for _, member in inspect.getmembers(cls))
+
+
+class ActorClass:
+    def __init__(self, cls, options):
+        opts.check(options, opts.ACTOR_OPTIONS, "an actor class")
+        self._cls = cls
+        self._options = dict(options)
+        self.__name__ = cls.__name__
+        self.__qualname__ = cls.__qualname__
+        self.__module__ = cls.__module__
+        self.__doc__ = cls.__doc__
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            f"Actors cannot be instantiated directly. Instead of '{self.__name__}()', use "
+            f"'{self.__name__}.remote()'.")
+
+    def options(self, **options):
+        merged = dict(self._options)
+        merged.update(options)
+        return ActorClass(self._cls, merged)
+
+    def remote(self, *args, **kwargs):
+        from moray.remote_function import _check_connected
+
+        _check_connected()
+        key = functions.export(self._cls, "actor class")
+        packed, kwarg_names = calls.pack_args(args, kwargs)
+        options = opts.core_options(self._options, default_cpus=0)
+        if not any(self._options.get(k) for k in ("num_cpus", "num_gpus", "resources")):
+            options["resources"] = {}  # one CPU to schedule, none held (Ray's default)
+        name = self._options.get("name")
+        if name is not None:
+            if not name:
+                raise ValueError("an actor's name cannot be empty")
+            options["name"] = name
+        else:
+            options.pop("name", None)
+        namespace = self._options.get("namespace")
+        options["namespace"] = state.namespace if namespace is None else namespace
+        options["detached"] = self._options.get("lifetime") == "detached"
+        if self._options.get("lifetime") == "detached" and not name:
+            raise ValueError("a detached actor must have a name")
+        options["get_if_exists"] = bool(self._options.get("get_if_exists", False))
+        if self._options.get("get_if_exists") and not name:
+            raise ValueError("get_if_exists needs a name")
+        for key_name in ("max_restarts", "max_task_retries"):
+            if self._options.get(key_name) is not None:
+                options[key_name] = self._options[key_name]
+        concurrency = self._options.get("max_concurrency")
+        if concurrency is None:
+            concurrency = 1000 if is_async_class(self._cls) else 1
+        options["max_concurrency"] = concurrency
+        actor_id = core.create_actor((self.__module__ or "", self.__qualname__, key), kwarg_names,
+                                     packed, options)
+        return ActorHandle(actor_id, self.__qualname__, _method_options(self._cls))
+
+
+class ActorHandle:
+    def __init__(self, actor_id, class_name, method_options):
+        self._actor_id = actor_id
+        self._class_name = class_name
+        self._method_options = method_options
+        core.add_reference(actor_id)
+
+    def __del__(self):
+        try:
+            core.remove_reference(self._actor_id)
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return ActorMethod(self, name, self._method_options.get(name, {}))
+
+    def __repr__(self):
+        return f"Actor({self._class_name}, {self._actor_id.hex()})"
+
+    def __eq__(self, other):
+        return isinstance(other, ActorHandle) and other._actor_id == self._actor_id
+
+    def __hash__(self):
+        return hash(self._actor_id)
+
+    def __reduce__(self):
+        return _rebuild_handle, (self._actor_id, core.owner_address(self._actor_id),
+                                 self._class_name, self._method_options)
+
+
+def _rebuild_handle(actor_id, owner_address, class_name, method_options):
+    if owner_address:
+        core.register_borrowed(actor_id, owner_address)
+    return ActorHandle(actor_id, class_name, method_options)
+
+
+class ActorMethod:
+    def __init__(self, handle, name, options):
+        self._handle = handle
+        self._name = name
+        self._options = dict(options)
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            f"Actor methods cannot be called directly. Instead of running "
+            f"'object.{self._name}()', try 'object.{self._name}.remote()'.")
+
+    def options(self, **options):
+        opts.check(options, opts.METHOD_OPTIONS, "an actor method")
+        merged = dict(self._options)
+        merged.update(options)
+        return ActorMethod(self._handle, self._name, merged)
+
+    def remote(self, *args, **kwargs):
+        packed, kwarg_names = calls.pack_args(args, kwargs)
+        num_returns = self._options.get("num_returns")
+        num_returns = 1 if num_returns is None else num_returns
+        options = {"num_returns": num_returns,
+                   "name": self._options.get("name") or f"{self._handle._class_name}.{self._name}"}
+        ids = core.submit_actor_task(self._handle._actor_id, self._name, kwarg_names, packed,
+                                     options)
+        return calls.refs_of(ids, num_returns)

@@ -1,0 +1,48 @@
+"""@remote on a function: RemoteFunction, with .remote() and .options()."""
+
+from moray import _moray_core as core
+from moray._private import calls, functions, options as opts, state
+
+
+class RemoteFunction:
+    def __init__(self, function, options):
+        opts.check(options, opts.TASK_OPTIONS, "a remote function")
+        self._function = function
+        self._options = dict(options)
+        self.__name__ = getattr(function, "__name__", "function")
+        self.__qualname__ = getattr(function, "__qualname__", self.__name__)
+        self.__module__ = getattr(function, "__module__", None)
+        self.__doc__ = getattr(function, "__doc__", None)
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            f"Remote functions cannot be called directly. Instead of running "
+            f"'{self.__name__}()', try '{self.__name__}.remote()'.")
+
+    def options(self, **options):
+        merged = dict(self._options)
+        merged.update(options)
+        return RemoteFunction(self._function, merged)
+
+    def remote(self, *args, **kwargs):
+        _check_connected()
+        key = functions.export(self._function, "function")
+        packed, kwarg_names = calls.pack_args(args, kwargs)
+        options = opts.core_options(self._options, default_cpus=1)
+        num_returns = self._options.get("num_returns")
+        num_returns = 1 if num_returns is None else num_returns
+        options["num_returns"] = num_returns
+        options.setdefault("name", self.__qualname__)
+        max_retries = self._options.get("max_retries")
+        options["max_retries"] = 3 if max_retries is None else max_retries
+        options["retry_exceptions"] = bool(self._options.get("retry_exceptions", False))
+        ids = core.submit_task((self.__module__ or "", self.__qualname__, key), kwarg_names,
+                               packed, options)
+        return calls.refs_of(ids, num_returns)
+
+
+def _check_connected():
+    if not state.connected:
+        from moray import init
+
+        init()  # Ray starts a local cluster on first use too
