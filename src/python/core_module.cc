@@ -22,6 +22,7 @@
 #include "api/runtime_slot.h"
 #include "common/id.h"
 #include "core_worker/core_worker.h"
+#include "python/bindings.h"
 #include "python/msgpack_convert.h"
 #include "python/value_layout.h"
 #include "ray/api/placement_group.h"
@@ -31,6 +32,18 @@
 namespace moray::python {
 namespace py = pybind11;
 using ray::internal::Buffer;
+
+core::CoreWorker& Worker() {
+  core::CoreWorker* worker = api::InstalledCoreWorker();
+  if (!worker) throw std::runtime_error("Moray is not initialized: call moray.init() first");
+  return *worker;
+}
+
+ray::internal::RayRuntime& Runtime() {
+  ray::internal::RayRuntime* runtime = ray::internal::GetRuntimeOrNull();
+  if (!runtime) throw std::runtime_error("Moray is not initialized: call moray.init() first");
+  return *runtime;
+}
 
 namespace {
 
@@ -45,18 +58,6 @@ class Value {
  private:
   std::shared_ptr<Buffer> buffer_;
 };
-
-core::CoreWorker& Worker() {
-  core::CoreWorker* worker = api::InstalledCoreWorker();
-  if (!worker) throw std::runtime_error("Moray is not initialized: call moray.init() first");
-  return *worker;
-}
-
-ray::internal::RayRuntime& Runtime() {
-  ray::internal::RayRuntime* runtime = ray::internal::GetRuntimeOrNull();
-  if (!runtime) throw std::runtime_error("Moray is not initialized: call moray.init() first");
-  return *runtime;
-}
 
 std::vector<ObjectId> IdsOf(const std::vector<py::bytes>& ids) {
   std::vector<ObjectId> out;
