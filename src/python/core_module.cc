@@ -281,8 +281,13 @@ void FillCommonOptions(const py::dict& options, proto::TaskSpec* spec) {
     }
   }
   *spec->mutable_scheduling_strategy() = StrategyOf(options);
-  if (options.contains("runtime_env")) {
-    const std::string env = options["runtime_env"].cast<std::string>();
+  // Always: without an env of its own, a call runs in this process's (the job's, or the env
+  // the calling task runs in).
+  const std::string env =
+      options.contains("runtime_env") ? options["runtime_env"].cast<std::string>() : "";
+  if (env.empty()) {
+    api::ResolveRuntimeEnvInto(env, spec);
+  } else {
     py::gil_scoped_release release;  // may pack and upload a working_dir
     api::ResolveRuntimeEnvInto(env, spec);
   }
