@@ -104,7 +104,12 @@ class ActorHandle:
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return ActorMethod(self, name, self._method_options.get(name, {}))
+        method = ActorMethod(self._actor_id, self._class_name, name,
+                             self._method_options.get(name, {}))
+        # Later lookups find it without __getattr__. The method holds the id, not the handle:
+        # a cycle would keep the handle (and so the actor) alive until a garbage collection.
+        self.__dict__[name] = method
+        return method
 
     def __repr__(self):
         return f"Actor({self._class_name}, {self._actor_id.hex()})"
@@ -127,8 +132,9 @@ def _rebuild_handle(actor_id, owner_address, class_name, method_options):
 
 
 class ActorMethod:
-    def __init__(self, handle, name, options):
-        self._handle = handle
+    def __init__(self, actor_id, class_name, name, options):
+        self._actor_id = actor_id
+        self._class_name = class_name
         self._name = name
         self._options = dict(options)
 
@@ -141,14 +147,18 @@ class ActorMethod:
         opts.check(options, opts.METHOD_OPTIONS, "an actor method")
         merged = dict(self._options)
         merged.update(options)
-        return ActorMethod(self._handle, self._name, merged)
+        return ActorMethod(self._actor_id, self._class_name, self._name, merged)
 
     def remote(self, *args, **kwargs):
         packed, kwarg_names = calls.pack_args(args, kwargs)
-        num_returns = self._options.get("num_returns")
-        num_returns = 1 if num_returns is None else num_returns
-        options = {"num_returns": num_returns,
-                   "name": self._options.get("name") or f"{self._handle._class_name}.{self._name}"}
-        ids = core.submit_actor_task(self._handle._actor_id, self._name, kwarg_names, packed,
-                                     options)
-        return calls.refs_of(ids, num_returns)
+        call = self._call
+        if call is None:
+            num_returns = self._options.get("num_returns")
+            num_returns = 1 if num_returns is None else num_returns
+            name = self._options.get("name") or f"{self._class_name}.{self._name}"
+            call = self._call = ({"num_returns": num_returns, "name": name}, num_returns)
+        ids = core.submit_actor_task(self._actor_id, self._name, kwarg_names, packed,
+                                     call[0])
+        return calls.refs_of(ids, call[1])
+
+    _call = None  # (core options, num_returns), made on the first call

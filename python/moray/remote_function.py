@@ -26,8 +26,17 @@ class RemoteFunction:
 
     def remote(self, *args, **kwargs):
         _check_connected()
-        key = functions.export(self._function, "function")
+        call = self._call
+        if call is None or call[0] != state.info["job_id"]:
+            call = self._call = (state.info["job_id"], *self._prepare())
         packed, kwarg_names = calls.pack_args(args, kwargs)
+        ids = core.submit_task(call[1], kwarg_names, packed, call[2])
+        return calls.refs_of(ids, call[3])
+
+    _call = None  # (job id, function, core options, num_returns): what every call repeats
+
+    def _prepare(self):
+        key = functions.export(self._function, "function")
         options = opts.core_options(self._options, default_cpus=1)
         num_returns = self._options.get("num_returns")
         num_returns = 1 if num_returns is None else num_returns
@@ -36,9 +45,7 @@ class RemoteFunction:
         max_retries = self._options.get("max_retries")
         options["max_retries"] = 3 if max_retries is None else max_retries
         options["retry_exceptions"] = bool(self._options.get("retry_exceptions", False))
-        ids = core.submit_task((self.__module__ or "", self.__qualname__, key), kwarg_names,
-                               packed, options)
-        return calls.refs_of(ids, num_returns)
+        return (self.__module__ or "", self.__qualname__, key), options, num_returns
 
 
 def _check_connected():

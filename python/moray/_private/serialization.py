@@ -18,8 +18,15 @@ LANGUAGE_CPP = 0
 LANGUAGE_PYTHON = 1
 
 
+# Values of these exact types pickle the same with the standard pickler, which is several times
+# faster than cloudpickle's (no definitions by value are involved).
+_PLAIN = (type(None), bool, int, float, str, bytes)
+
+
 def _split(value):
     """(in-band pickle, [out-of-band buffers]) of `value`."""
+    if type(value) in _PLAIN:
+        return pickle.dumps(value, protocol=5), []
     buffers = []
 
     def keep(pickle_buffer):
