@@ -281,11 +281,12 @@ void FillCommonOptions(const py::dict& options, proto::TaskSpec* spec) {
     }
   }
   *spec->mutable_scheduling_strategy() = StrategyOf(options);
-  if (options.contains("runtime_env")) {
-    const std::string env = options["runtime_env"].cast<std::string>();
-    py::gil_scoped_release release;  // may pack and upload a working_dir
-    api::ResolveRuntimeEnvInto(env, spec);
-  }
+  // Always, as the C++ API does: a task or actor without an env of its own runs in the job's
+  // (init's runtime_env), which the resolver merges in.
+  const std::string env =
+      options.contains("runtime_env") ? options["runtime_env"].cast<std::string>() : "";
+  py::gil_scoped_release release;  // may pack and upload a working_dir
+  api::ResolveRuntimeEnvInto(env, spec);
 }
 
 py::list ReturnIds(const std::vector<ObjectId>& ids) {
