@@ -144,10 +144,12 @@ def summary_counts(text):
 
 @pytest.fixture(scope="module")
 def head():
-    """A `moray start --head` cluster (2 CPUs, any free ports), stopped at the module's end."""
+    """A `moray start --head` cluster (any free ports), stopped at the module's end. Six CPUs:
+    the four slow_function tasks and the Counter actor all start at once (with fewer, the actor
+    would wait 10 s for a slow_function to end)."""
     box = Sandbox()
     try:
-        started = box.moray("start", "--head", "--port=0", "--num-cpus=2", "--dashboard-port=0")
+        started = box.moray("start", "--head", "--port=0", "--num-cpus=6", "--dashboard-port=0")
         assert started.returncode == 0, started.stdout + started.stderr
         address = re.search(r"GCS address: (\S+)", started.stdout).group(1)
         yield box, address
