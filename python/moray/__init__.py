@@ -159,7 +159,7 @@ def remote(*args, **kwargs):
 
 def _check():
     if not state.connected:
-        raise RuntimeError("moray is not initialized: call moray.init() first")
+        init()  # as in Ray, the first get/put/wait/... starts (or joins) a cluster
 
 
 def _raise_error(error):

@@ -14,4 +14,7 @@ namespace moray::python {
 core::CoreWorker& Worker();
 ray::internal::RayRuntime& Runtime();
 
+// moray.util.state's queries (state_bindings.cc): state_list, state_columns, state_summary.
+void BindState(pybind11::module_& m);
+
 }  // namespace moray::python

@@ -667,6 +667,7 @@ PYBIND11_MODULE(_moray_core, m) {
     py::gil_scoped_release release;
     return Runtime().AvailableResources();
   });
+  BindState(m);
 }
 
 }  // namespace moray::python

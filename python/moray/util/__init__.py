@@ -2,7 +2,7 @@
 
 from moray.util.placement_group import (PlacementGroup, get_placement_group, placement_group,
                                         placement_group_table, remove_placement_group)
-from moray.util import scheduling_strategies
+from moray.util import scheduling_strategies, state
 
 __all__ = ["PlacementGroup", "placement_group", "remove_placement_group", "get_placement_group",
-           "placement_group_table", "scheduling_strategies"]
+           "placement_group_table", "scheduling_strategies", "state"]
