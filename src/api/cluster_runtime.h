@@ -8,6 +8,10 @@
 #include "ray/api/ray_config.h"
 #include "ray/api/ray_runtime.h"
 
+namespace moray::core {
+class CoreWorker;
+}  // namespace moray::core
+
 namespace moray::api {
 
 // Connects this process to the cluster `config` names (starting a private one if needed) and
@@ -15,6 +19,10 @@ namespace moray::api {
 // processes (started by a raylet, MORAY_WORKER_MODE=1) it runs tasks until the raylet goes away
 // and exits the process: it never returns.
 std::unique_ptr<ray::internal::RayRuntime> CreateClusterRuntime(const ray::RayConfig& config);
+
+// The core worker under `runtime` if it is the cluster runtime (nullptr in local mode): for code
+// inside Moray that needs the core's own API (tests of several returns per task, say).
+core::CoreWorker* CoreWorkerOf(ray::internal::RayRuntime& runtime);
 
 // True in a process a raylet started as a worker.
 bool IsWorkerProcess();
