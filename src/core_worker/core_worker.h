@@ -96,6 +96,9 @@ class CoreWorker : public TaskExecutionHost {
   // happens. Actor calls: only a call still queued (here or at the actor) is cancelled; `force`
   // is InvalidArgument for them. InvalidArgument for an id that is no task return owned here.
   absl::Status CancelTask(const ObjectId& return_id, bool force, bool recursive = true);
+  // As above, by the task's id (a task with num_returns = 0 has no return to name). A task that
+  // is not pending here (finished, unknown, or submitted by another process): OK, nothing.
+  absl::Status CancelTask(const TaskId& task_id, bool force, bool recursive = true);
   void KillActor(const ActorId& actor_id, bool no_restart);
   // The live actor called `name` in `ray_namespace`, if any.
   absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,

@@ -96,7 +96,11 @@ absl::Status CoreWorker::CancelTask(const ObjectId& return_id, bool force, bool 
         "object ", return_id.Hex(),
         " is not the return of a task submitted by this process: only its owner cancels a task"));
   }
-  const TaskId task_id = TaskIdOf(return_id);
+  return CancelTask(TaskIdOf(return_id), force, recursive);
+}
+
+absl::Status CoreWorker::CancelTask(const TaskId& task_id, bool force, bool recursive) {
+  if (shut_down_) return absl::FailedPreconditionError("the core worker is shut down");
   auto done = std::make_shared<std::promise<absl::Status>>();
   auto result = done->get_future();
   loop_.Post([this, task_id, force, recursive, done] {
