@@ -60,6 +60,12 @@ void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
 
 void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   const TaskId task_id = TaskId::FromBinary(spec.task_id());
+  if (tasks_.contains(task_id)) {
+    // A rebuild of a task that is already running again (another of its returns was lost with
+    // the same node): that attempt stores every return. Drop the hold Resubmit took.
+    ReleaseTaskArgs(context_, spec);
+    return;
+  }
   PendingTask task;
   task.retries_left = spec.max_retries();
   task.spec = std::move(spec);
