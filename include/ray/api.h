@@ -187,6 +187,25 @@ std::optional<ActorHandle<T>> GetActor(const std::string& name, const std::strin
   return ActorHandle<T>(std::move(*id));
 }
 
+// Beyond Ray's C++ API (Ray has it in Python, ray.cancel): cancels the task that returns `ref`,
+// which this process submitted, and the tasks it submitted that are still pending. A task still
+// waiting to be scheduled never runs; one queued on its worker is dropped; a running task is
+// interrupted at its next runtime call (Get, Wait, Put or a Remote throws TaskCancelledException
+// inside it; a task that makes none runs to its end), or with `force` its worker process is
+// killed. Get of `ref` then throws TaskCancelledException, and the task is never retried
+// (whatever SetMaxRetries says). If the task finished first, nothing happens and Get returns its
+// value. Actor calls: only a call not yet running is cancelled (a running one finishes); `force`
+// throws RayException for them, as for a ref that is no task's return owned here (a Put, or a
+// ref received from elsewhere). Cancel does not wait: Get the ref to see the outcome. Local mode
+// has no cancel (RayException).
+//   auto ref = ray::Task(LongJob).Remote();
+//   ray::Cancel(ref);
+//   try { ray::Get(ref); } catch (const ray::TaskCancelledException&) { /* cancelled */ }
+template <typename T>
+void Cancel(const ObjectRef<T>& ref, bool force = false) {
+  internal::GetRuntime().Cancel(ref.BinaryID(), force, /*recursive=*/true);
+}
+
 // Inside an actor method: ends the actor (the method does not return; callers of this and later
 // calls get RayActorException). Outside an actor it throws RayException.
 inline void ExitActor() { internal::GetRuntime().ExitActor(); }

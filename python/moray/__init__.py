@@ -254,10 +254,7 @@ def cancel(object_ref, *, force=False, recursive=True):
     _check()
     if not isinstance(object_ref, ObjectRef):
         raise TypeError(f"cancel() only works on ObjectRefs, not {type(object_ref).__name__}")
-    cancel_task = getattr(core, "cancel_task", None)
-    if cancel_task is None:
-        raise NotImplementedError("this build of moray cannot cancel tasks")
-    cancel_task(object_ref.binary(), force, recursive)
+    core.cancel_task(object_ref.binary(), force, recursive)
 
 
 def get_actor(name, namespace=None):

@@ -18,6 +18,7 @@
 #include "api/code_upload.h"
 #include "api/runtime_env_resolver.h"
 #include "api/runtime_slot.h"
+#include "api/task_cancel.h"
 #include "api/task_error.h"
 #include "api/task_execution.h"
 #include "common/head_launcher.h"
@@ -53,6 +54,8 @@ using ray::internal::Buffer;
       throw ray::internal::RayActorException(m);
     case proto::RUNTIME_ENV_SETUP_FAILED:
       throw ray::internal::RayRuntimeEnvException(m);
+    case proto::TASK_CANCELLED:
+      throw ray::internal::TaskCancelledException(m);
     default:
       throw ray::internal::RayException(m.empty() ? proto::ErrorType_Name(error.type()) : m);
   }
@@ -167,9 +170,12 @@ struct ActorDefaults {
 
 class ClusterRuntime final : public ray::internal::RayRuntime {
  public:
+  // `cancelled`: the tasks of this worker process cancelled while they ran (null in a driver).
   ClusterRuntime(std::unique_ptr<core::CoreWorker> worker, std::optional<StartedHead> embedded,
-                 ActorDefaults defaults, std::unique_ptr<RuntimeEnvResolver> envs)
+                 ActorDefaults defaults, std::unique_ptr<RuntimeEnvResolver> envs,
+                 std::shared_ptr<CancelledTasks> cancelled = nullptr)
       : worker_(std::move(worker)),
+        cancelled_(std::move(cancelled)),
         embedded_(std::move(embedded)),
         defaults_(std::move(defaults)),
         envs_(std::move(envs)),
@@ -208,8 +214,12 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     SetRuntimeEnv(env_json, spec);
   }
 
-  std::string Put(std::string data) override { return Check(worker_->Put(std::move(data))); }
+  std::string Put(std::string data) override {
+    ThrowIfCancelled();
+    return Check(worker_->Put(std::move(data)));
+  }
   std::string PutWith(size_t size, const std::function<void(char*)>& write) override {
+    ThrowIfCancelled();
     return Check(worker_->PutWith(size, write));
   }
   static std::string Check(absl::StatusOr<ObjectId> id) {
@@ -222,6 +232,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
 
   std::vector<std::shared_ptr<Buffer>> Get(const std::vector<std::string>& ids,
                                            int timeout_ms) override {
+    ThrowIfCancelled();
     auto objects = worker_->Get(ObjectIdsOf(ids), TimeoutOf(timeout_ms));
     if (!objects.ok()) {
       if (absl::IsDeadlineExceeded(objects.status())) {
@@ -245,14 +256,17 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
           "Wait: num_objects (", num_objects, ") must be between 0 and the number of refs (",
           ids.size(), ")"));
     }
+    ThrowIfCancelled();
     return worker_->Wait(ObjectIdsOf(ids), num_objects, TimeoutOf(timeout_ms));
   }
 
   std::string SubmitTask(const std::string& function_name,
                          std::vector<ray::internal::TaskArgument> args,
                          const ray::internal::TaskOptions& options) override {
+    ThrowIfCancelled();
     proto::TaskSpec spec;
     spec.set_type(proto::NORMAL_TASK);
+    spec.set_num_returns(1);  // the C++ API's tasks return one value
     spec.set_function_name(function_name);
     spec.set_name(options.name.empty() ? function_name : options.name);
     spec.set_max_retries(options.max_retries);
@@ -261,12 +275,20 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     *spec.mutable_scheduling_strategy() = ToProto(options.strategy, options.placement);
     SetRuntimeEnv(options.runtime_env, &spec);
     AddArgs(args, &spec);
-    return worker_->SubmitTask(std::move(spec)).Binary();
+    return OnlyReturn(worker_->SubmitTask(std::move(spec)));
+  }
+
+  void Cancel(const std::string& object_id, bool force, bool recursive) override {
+    absl::Status cancelled = worker_->CancelTask(ObjectId::FromBinary(object_id), force, recursive);
+    if (!cancelled.ok()) {
+      throw ray::internal::RayException(absl::StrCat("Cancel: ", cancelled.message()));
+    }
   }
 
   std::string CreateActor(const std::string& factory_name,
                           std::vector<ray::internal::TaskArgument> args,
                           const ray::internal::ActorCreationOptions& options) override {
+    ThrowIfCancelled();
     proto::TaskSpec spec;
     spec.set_function_name(factory_name);
     const std::string class_name = options.class_name.empty() ? factory_name : options.class_name;
@@ -317,14 +339,16 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
                               std::vector<ray::internal::TaskArgument> args,
                               const ray::internal::ActorTaskOptions& options,
                               const ray::internal::InstanceAdjuster& adjuster) override {
+    ThrowIfCancelled();
     proto::TaskSpec spec;
     spec.set_actor_id(actor_id);
+    spec.set_num_returns(1);
     spec.set_function_name(method_name);
     spec.set_name(options.name.empty() ? method_name : options.name);
     spec.set_adjuster_key(adjuster.key);
     spec.set_concurrency_group(options.concurrency_group);
     AddArgs(args, &spec);
-    return worker_->SubmitActorTask(std::move(spec)).Binary();
+    return OnlyReturn(worker_->SubmitActorTask(std::move(spec)));
   }
 
   std::optional<std::string> GetActor(const std::string& name,
@@ -427,6 +451,15 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
  private:
+  // Inside a task cancelled while it runs: TaskCancelledException (task_cancel.h).
+  void ThrowIfCancelled() const {
+    if (cancelled_) cancelled_->ThrowIfCancelled(worker_->CurrentTaskId());
+  }
+  static std::string OnlyReturn(absl::StatusOr<std::vector<ObjectId>> ids) {
+    if (!ids.ok()) throw ray::internal::RayException(std::string(ids.status().message()));
+    return ids->at(0).Binary();
+  }
+
   // ResolveRuntimeEnvInto (cluster_runtime.h), at Remote().
   void SetRuntimeEnv(const std::string& env_json, proto::TaskSpec* spec) {
     absl::StatusOr<RuntimeEnvResolver::Resolved> env = envs_->Resolve(env_json);
@@ -444,6 +477,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   }
 
   std::unique_ptr<core::CoreWorker> worker_;
+  const std::shared_ptr<CancelledTasks> cancelled_;  // shared with the core worker's cancel hook
   std::optional<StartedHead> embedded_;  // the private cluster this driver started, if any
   const ActorDefaults defaults_;
   const std::unique_ptr<RuntimeEnvResolver> envs_;  // this process's base env
@@ -642,6 +676,11 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
 
 }  // namespace
 
+core::CoreWorker* CoreWorkerOf(ray::internal::RayRuntime& runtime) {
+  auto* cluster = dynamic_cast<ClusterRuntime*>(&runtime);
+  return cluster ? &cluster->worker() : nullptr;
+}
+
 bool IsWorkerProcess() { return EnvOr("MORAY_WORKER_MODE") == "1"; }
 
 void RunWorkerProcess() {
@@ -651,7 +690,8 @@ void RunWorkerProcess() {
   std::_Exit(code);
 }
 
-int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute) {
+int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute,
+                  const core::TaskExecutor::CancelHook& on_cancel) {
   InitLogging("worker", "");
   core::CoreWorkerOptions options;
   options.is_driver = false;
@@ -681,6 +721,12 @@ int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute) {
   }
   options.worker_id = *worker_id;
   options.job_id = *job_id;
+  // A running task that is cancelled throws at its next runtime call (task_cancel.h).
+  auto cancelled = std::make_shared<CancelledTasks>();
+  options.on_cancel_running = [cancelled, on_cancel](const TaskId& task_id) {
+    cancelled->Mark(task_id);
+    if (on_cancel) on_cancel(task_id);
+  };
   auto worker = core::CoreWorker::Create(std::move(options));
   if (!worker.ok()) {
     std::fprintf(stderr, "moray worker: %s\n", worker.status().ToString().c_str());
@@ -700,10 +746,24 @@ int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute) {
       std::move(*worker), std::nullopt, defaults,
       std::make_unique<RuntimeEnvResolver>(
           *std::move(own_env), PackageUploader::AsPackFn(std::make_shared<PackageUploader>(
-                                   EnvOr("MORAY_GCS_ADDRESS"), *job_id))));
+                                   EnvOr("MORAY_GCS_ADDRESS"), *job_id))),
+      cancelled);
   ClusterRuntime* raw = runtime.get();
   InstallRuntime(std::move(runtime));
-  raw->worker().RunTaskLoop(execute);
+  raw->worker().RunTaskLoop([cancelled, execute](const proto::TaskSpec& spec,
+                                                 const std::vector<std::shared_ptr<Buffer>>& args) {
+    const TaskId task_id = TaskId::FromBinary(spec.task_id());
+    core::TaskResult result;
+    if (cancelled->Contains(task_id)) {
+      // Cancelled before its code started (while its arguments were fetched).
+      result.error.set_type(proto::TASK_CANCELLED);
+      result.error.set_message("cancelled before it started");
+    } else {
+      result = execute(spec, args);
+    }
+    cancelled->Forget(task_id);
+    return result;
+  });
   // Say goodbye, but destroy nothing: an actor's other threads may still be inside user code,
   // and the process ends soon anyway.
   raw->worker().Shutdown();

@@ -12,6 +12,10 @@
 #include "ray/api/ray_config.h"
 #include "ray/api/ray_runtime.h"
 
+namespace moray::core {
+class CoreWorker;
+}  // namespace moray::core
+
 namespace moray::api {
 
 // Connects this process to the cluster `config` names (starting a private one if needed) and
@@ -44,7 +48,14 @@ void ResolveRuntimeEnvInto(const std::string& env_json, proto::TaskSpec* spec);
 // with `execute` until the raylet goes away; then flush and say goodbye. Returns the process's
 // exit code (2: a bad environment, 1: could not connect). Installs the runtime (so the C++ API
 // works inside tasks) and leaves it installed: other threads may still be inside user code.
-int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute);
+// A task cancelled while it runs is marked for the C++ API (task_cancel.h) and `on_cancel`, if
+// set, is called on the I/O thread (it must not block): the language's own way to interrupt it.
+int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute,
+                  const core::TaskExecutor::CancelHook& on_cancel = nullptr);
+
+// The core worker under `runtime` if it is the cluster runtime (nullptr in local mode): for code
+// inside Moray that needs the core's own API (tests of several returns per task, say).
+core::CoreWorker* CoreWorkerOf(ray::internal::RayRuntime& runtime);
 
 // True in a process a raylet started as a worker.
 bool IsWorkerProcess();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/actor_exit.h"
 #include "api/task_error.h"
+#include "ray/api/serializer.h"
 
 namespace moray::api {
 namespace {
@@ -26,6 +27,34 @@ struct InActorScope {
 void FailWith(core::TaskResult* result, proto::ErrorType type, std::string message) {
   result->error.set_type(type);
   result->error.set_message(std::move(message));
+}
+
+// A task with num_returns = n > 1 (not expressible in the public C++ API; the core and other
+// front ends submit such tasks) returns a tuple or array of n values: each becomes one return.
+void SplitReturns(const proto::TaskSpec& spec, core::TaskResult* result) {
+  const int n = spec.num_returns();
+  if (n <= 1 || result->error.type() != proto::ERROR_NONE || result->returns.size() != 1) return;
+  const std::string packed = std::move(result->returns[0]);
+  result->returns.clear();
+  try {
+    msgpack::object_handle handle = msgpack::unpack(packed.data(), packed.size());
+    const msgpack::object& values = handle.get();
+    if (values.type != msgpack::type::ARRAY || static_cast<int>(values.via.array.size) != n) {
+      FailWith(result, proto::TASK_EXECUTION_EXCEPTION,
+               absl::StrCat(spec.function_name(), " has num_returns=", n,
+                            " and must return a tuple or array of ", n, " values"));
+      return;
+    }
+    for (uint32_t i = 0; i < values.via.array.size; ++i) {
+      msgpack::sbuffer out;
+      msgpack::pack(out, values.via.array.ptr[i]);
+      result->returns.emplace_back(out.data(), out.size());
+    }
+  } catch (const std::exception& e) {
+    FailWith(
+        result, proto::TASK_EXECUTION_EXCEPTION,
+        absl::StrCat("cannot split the return value of ", spec.function_name(), ": ", e.what()));
+  }
 }
 
 core::TaskResult ExecuteActorCreation(const proto::TaskSpec& spec,
@@ -90,7 +119,8 @@ core::TaskResult ExecuteActorMethod(const proto::TaskSpec& spec,
   }
   InActorScope scope;
   try {
-    result.data = (*method)(target, views);
+    result.returns.push_back((*method)(target, views));
+    SplitReturns(spec, &result);
   } catch (const ActorExitRequested&) {
     FailWith(&result, proto::ACTOR_DIED,
              absl::StrCat("The actor exited (ray::ExitActor in ", spec.function_name(), ")."));
@@ -129,7 +159,8 @@ core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
   views.reserve(args.size());
   for (const auto& arg : args) views.push_back({arg->Data(), arg->Size()});
   try {
-    result.data = (*function)(views);
+    result.returns.push_back((*function)(views));
+    SplitReturns(spec, &result);
   } catch (...) {
     result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
     result.error.set_message(FormatTaskError(spec.function_name(), std::current_exception()));

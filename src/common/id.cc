@@ -122,6 +122,13 @@ ObjectId ObjectIdForPut(const TaskId& task_id, uint32_t put_index) {
   return ObjectIdOf(task_id, kPutIndexBase + put_index);
 }
 
+uint32_t ObjectIndexOf(const ObjectId& object_id) {
+  const uint8_t* bytes = object_id.data() + TaskId::kSize;
+  uint32_t index = 0;
+  for (int i = 0; i < 4; ++i) index |= static_cast<uint32_t>(bytes[i]) << (8 * i);
+  return index;
+}
+
 TaskId TaskIdOf(const ObjectId& object_id) {
   return TaskId::FromBinary(object_id.View().substr(0, TaskId::kSize));
 }

@@ -136,6 +136,9 @@ ObjectId ObjectIdForPut(const TaskId& task_id, uint32_t put_index);
 // return or put uses): the actor lives while it is reachable. ActorOfHandle is its inverse.
 ObjectId ActorHandleId(const ActorId& actor_id);
 std::optional<ActorId> ActorOfHandle(const ObjectId& id);
+// An object's index within its task: 1..n for returns, kPutIndexBase + n for puts, 0 for an
+// actor's handle id.
+uint32_t ObjectIndexOf(const ObjectId& object_id);
 // The task that created an object; the job of a task, an actor or a placement group.
 TaskId TaskIdOf(const ObjectId& object_id);
 JobId JobIdOf(const TaskId& task_id);

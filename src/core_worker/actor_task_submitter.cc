@@ -1,13 +1,14 @@
 #include "core_worker/actor_task_submitter.h"
 
+#include <algorithm>
 #include <future>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "common/id.h"
 #include "common/session.h"
 #include "core_worker/task_common.h"
+#include "google/protobuf/arena.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -384,6 +385,10 @@ void ActorTaskSubmitter::OnReplies(Actor& actor, const proto::TaskRepliesRequest
       continue;
     }
     actor.in_flight.erase(call->second.spec.sequence_number());
+    if (call->second.cancelled && reply.error().type() != proto::ERROR_NONE) {
+      CompleteCancelled(actor, task_id);
+      continue;
+    }
     Complete(actor, task_id, &reply, nullptr);
   }
 }
@@ -453,6 +458,10 @@ void ActorTaskSubmitter::SettleLost(const ActorId& actor_id, Actor& actor, bool 
   std::vector<TaskId> retry;
   for (const auto& [seq, task_id] : lost) {
     Call& call = actor.calls.at(task_id);
+    if (call.cancelled) {
+      CompleteCancelled(actor, task_id);
+      continue;
+    }
     int used = call.spec.attempt_number();
     if (restarted && (max_retries < 0 || used < max_retries)) {
       RecordTaskEvent(context_, call.spec, proto::FAILED);
@@ -524,6 +533,56 @@ std::string ActorTaskSubmitter::DeathMessage(const ActorId& actor_id, const Acto
           : absl::StrCat("The actor ", actor_id.Hex(), " (", actor.info.class_name(), ")");
   const std::string& cause = actor.info.death_cause().message();
   return absl::StrCat(what, " is dead: ", cause.empty() ? "unknown cause" : cause);
+}
+
+absl::Status ActorTaskSubmitter::Cancel(const TaskId& task_id, bool force, bool recursive) {
+  for (auto& [actor_id, actor] : actors_) {
+    auto call = actor.calls.find(task_id);
+    if (call == actor.calls.end()) continue;
+    if (force) {
+      return absl::InvalidArgumentError(
+          "force=true is not supported for actor tasks (an actor's process is not killed for one "
+          "call; use ray::KillActor)");
+    }
+    call->second.cancelled = true;
+    auto queued = std::find(actor.queue.begin(), actor.queue.end(), task_id);
+    if (queued != actor.queue.end()) {
+      actor.queue.erase(queued);
+      CompleteCancelled(actor, task_id);
+      ScheduleFlush(actor_id, actor);  // the calls behind it may have waited for it
+      return absl::OkStatus();
+    }
+    const int64_t seq = call->second.spec.sequence_number();
+    if (actor.conn && actor.in_flight.contains(seq)) {
+      proto::CancelTaskRequest request;
+      request.set_task_id(task_id.Binary());
+      request.set_recursive(recursive);
+      actor.conn->Send(proto::WORKER_CANCEL_TASK, request);
+    }
+    // Lost with a dropped connection: settled as cancelled when the GCS's verdict comes.
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat("no pending actor call ", task_id.Hex()));
+}
+
+void ActorTaskSubmitter::CancelChildren(const TaskId& parent) {
+  std::vector<TaskId> children;
+  for (const auto& [actor_id, actor] : actors_) {
+    for (const auto& [id, call] : actor.calls) {
+      if (TaskId::FromBinary(call.spec.parent_task_id()) == parent) children.push_back(id);
+    }
+  }
+  for (const auto& id : children) Cancel(id, /*force=*/false, /*recursive=*/true).IgnoreError();
+}
+
+void ActorTaskSubmitter::CompleteCancelled(Actor& actor, const TaskId& task_id) {
+  auto call = actor.calls.find(task_id);
+  if (call == actor.calls.end()) return;
+  proto::ErrorInfo error;
+  error.set_type(proto::TASK_CANCELLED);
+  error.set_message(absl::StrCat("Actor task ", call->second.spec.name(), " (", task_id.Hex(),
+                                 ") was cancelled."));
+  Complete(actor, task_id, nullptr, &error);
 }
 
 void ActorTaskSubmitter::FailAll(const std::string& reason) {

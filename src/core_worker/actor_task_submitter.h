@@ -52,6 +52,14 @@ class ActorTaskSubmitter {
   void HoldCreationArgs(const proto::TaskSpec& creation_spec);
   // Takes an ACTOR_TASK whose ids are filled in and whose return ids are tracked.
   void Submit(proto::TaskSpec spec);
+  // Cancel (loop thread; Ray's semantics for actor calls): a call not sent yet leaves the queue
+  // and its returns hold TASK_CANCELLED; one sent is sent WORKER_CANCEL_TASK, which the actor
+  // honours only while the call is queued there (a running call is not interrupted). A cancelled
+  // call is never retried. NotFound if `task_id` is no call pending here; InvalidArgument with
+  // `force` (an actor's process is not killed for one call: use KillActor).
+  absl::Status Cancel(const TaskId& task_id, bool force, bool recursive);
+  // Cancels the calls pending here that `parent` submitted (loop thread).
+  void CancelChildren(const TaskId& parent);
   // Fails every pending call (loop thread; shutdown).
   void FailAll(const std::string& reason);
   // The connection to the GCS's worker channel, connected on first use (loop thread); nullptr
@@ -67,6 +75,7 @@ class ActorTaskSubmitter {
     bool resolved = false;
     proto::ErrorInfo dependency_error;
     int retries_left = 0;  // -1: unlimited
+    bool cancelled = false;  // never retried; a failure is reported as TASK_CANCELLED
   };
   struct Actor {
     proto::ActorInfo info;  // the latest the GCS published; state DEPENDENCIES_UNREADY until then
@@ -111,6 +120,7 @@ class ActorTaskSubmitter {
   void SettleLost(const ActorId& actor_id, Actor& actor, bool restarted);
   void Fail(Actor& actor, const TaskId& task_id, const std::string& message);
   void FailPending(Actor& actor, const std::string& message);
+  void CompleteCancelled(Actor& actor, const TaskId& task_id);
   void Complete(Actor& actor, const TaskId& task_id, const proto::TaskReply* reply,
                 const proto::ErrorInfo* error);
   std::string DeathMessage(const ActorId& actor_id, const Actor& actor) const;

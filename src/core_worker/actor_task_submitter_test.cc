@@ -101,6 +101,15 @@ class Caller : public testing::CoreHarness {
     return return_id;
   }
   bool Ready(const ObjectId& id) { return store_.Contains(id); }
+  absl::Status Cancel(const ObjectId& return_id, bool force) {
+    absl::Status status;
+    OnLoop(&loop_, [&] { status = submitter_->Cancel(TaskIdOf(return_id), force, true); });
+    return status;
+  }
+  proto::ErrorType ErrorOf(const ObjectId& id) {
+    auto objects = store_.WaitAll({id}, absl::Now() + absl::Seconds(20));
+    return objects ? (*objects)[0].error.type() : proto::ERROR_NONE;
+  }
 
  private:
   const ActorId actor_id_ = NewActorId(JobIdFromInt(1));
@@ -223,6 +232,25 @@ TEST_F(ActorTaskSubmitterTest, AnActorThatCannotBeReachedYetGetsItsCallsOnceItCa
   gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));
   EXPECT_EQ(caller.Result(a), "a");
   EXPECT_EQ(actor.received(), std::vector<std::string>{"a#0"});
+}
+
+// Cancel: a call still queued at the caller (the actor is not ALIVE yet) never goes out and holds
+// TASK_CANCELLED; force is refused for actor calls; the calls around it are unaffected.
+TEST_F(ActorTaskSubmitterTest, AQueuedCallIsCancelledAndForceIsRefused) {
+  FakeWorker actor(&fakes_);
+  FakeGcs gcs(&fakes_);
+  Caller caller(gcs.endpoint());
+  const ObjectId first = caller.Call("first");
+  const ObjectId second = caller.Call("second");
+  const ObjectId third = caller.Call("third");
+  EXPECT_TRUE(absl::IsInvalidArgument(caller.Cancel(first, /*force=*/true)));
+  EXPECT_TRUE(caller.Cancel(second, /*force=*/false).ok());
+  EXPECT_EQ(caller.ErrorOf(second), proto::TASK_CANCELLED);
+  gcs.Publish(Info(caller.actor_id(), proto::ALIVE, actor.address()));
+  EXPECT_EQ(caller.Result(first), "first");
+  EXPECT_EQ(caller.Result(third), "third");
+  EXPECT_EQ(actor.received(), (std::vector<std::string>{"first#0", "third#0"}));
+  EXPECT_TRUE(absl::IsNotFound(caller.Cancel(first, false)));  // done
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ CoreWorker::CoreWorker(CoreWorkerOptions options)
   context_.service = &service_;
   submitter_ = std::make_unique<NormalTaskSubmitter>(&context_, options_.submitter);
   if (!options_.is_driver) {
-    executor_ = std::make_unique<TaskExecutor>(&context_, this);
+    executor_ = std::make_unique<TaskExecutor>(&context_, this, options_.on_cancel_running);
   }
   RegisterMethods();
 }
@@ -319,52 +319,6 @@ std::vector<bool> CoreWorker::Wait(const std::vector<ObjectId>& ids, int num_obj
   return ready;
 }
 
-void CoreWorker::FillTaskIdentity(proto::TaskSpec* spec) {
-  spec->set_task_id(NewTaskId(context_.job_id).Binary());
-  spec->set_job_id(context_.job_id.Binary());
-  spec->set_parent_task_id(CurrentTaskId().Binary());
-  *spec->mutable_owner() = context_.address_proto;
-  if (spec->num_returns() == 0) spec->set_num_returns(1);
-}
-
-void CoreWorker::PrepareArgs(proto::TaskSpec* spec) {
-  for (auto& arg : *spec->mutable_args()) {
-    if (!arg.is_ref() && arg.value().size() > kInlineLimit && plasma_) {
-      // A large by-value argument is put once and travels by reference, not through every RPC.
-      auto id = Put(std::move(*arg.mutable_value()));
-      if (id.ok()) {
-        arg.clear_value();
-        arg.set_is_ref(true);
-        arg.set_object_id(id->Binary());
-      }
-    }
-    if (!arg.is_ref()) continue;
-    const ObjectId id = ObjectId::FromBinary(arg.object_id());
-    if (references_.IsOwned(id)) {
-      *arg.mutable_owner() = context_.address_proto;
-      references_.AddSubmittedTaskReference(id);
-    } else if (auto owner = references_.OwnerOf(id)) {
-      owner->ToProto(arg.mutable_owner());
-      references_.AddSubmittedTaskReference(id);
-    }
-  }
-  // Refs inside by-value arguments stay reachable until the task is done: their in-transit
-  // holds become the task's.
-  for (auto& ref : TakeSerializedRefs()) *spec->add_nested_refs() = std::move(ref);
-}
-
-ObjectId CoreWorker::SubmitTask(proto::TaskSpec spec) {
-  FillTaskIdentity(&spec);
-  if (executor_)
-    InheritPlacementGroup(executor_->CapturedStrategy(), spec.mutable_scheduling_strategy());
-  if (spec.resources().empty()) (*spec.mutable_resources())["CPU"] = 1;
-  PrepareArgs(&spec);
-  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
-  references_.AddOwned(return_id);
-  submitter_->Submit(std::move(spec));
-  return return_id;
-}
-
 absl::StatusOr<ActorId> CoreWorker::CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
                                                 bool get_if_exists) {
   if (!actor_submitter_) return absl::UnavailableError("this process cannot use actors");
@@ -405,18 +359,6 @@ absl::StatusOr<ActorId> CoreWorker::CreateActor(proto::TaskSpec spec, proto::Act
   actor_submitter_->HoldCreationArgs(spec);
   RecordTaskEvent(&context_, spec, proto::PENDING_NODE_ASSIGNMENT, /*descriptive=*/true);
   return actor_id;
-}
-
-ObjectId CoreWorker::SubmitActorTask(proto::TaskSpec spec) {
-  FillTaskIdentity(&spec);
-  spec.set_type(proto::ACTOR_TASK);
-  PrepareArgs(&spec);
-  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
-  references_.AddOwned(return_id);
-  // A pending call keeps the actor reachable.
-  references_.AddSubmittedTaskReference(ActorHandleId(ActorId::FromBinary(spec.actor_id())));
-  actor_submitter_->Submit(std::move(spec));
-  return return_id;
 }
 
 void CoreWorker::KillActor(const ActorId& actor_id, bool no_restart) {

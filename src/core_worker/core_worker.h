@@ -45,6 +45,11 @@ struct CoreWorkerOptions {
   absl::Duration object_report_interval = absl::Seconds(1);
   size_t max_reported_objects = 10000;
   absl::Duration connect_timeout = absl::Seconds(10);
+  // Workers: called on the I/O loop thread when the owner cancels the normal task running here
+  // (not forced; TaskExecutor::CancelHook). Must not block: it asks the language layer to stop the
+  // task (Python raises in the task's thread; the C++ API throws TaskCancelledException at the
+  // task's next runtime call). Empty: a running task is not interrupted.
+  TaskExecutor::CancelHook on_cancel_running;
 };
 
 class CoreWorker : public TaskExecutionHost {
@@ -66,8 +71,11 @@ class CoreWorker : public TaskExecutionHost {
                                                 absl::Duration timeout);
   std::vector<bool> Wait(const std::vector<ObjectId>& ids, int num_objects, absl::Duration timeout);
 
-  // Fills in the ids, owner and lineage of `spec`, submits it, and returns its return object id.
-  ObjectId SubmitTask(proto::TaskSpec spec);
+  // Fills in the ids, owner and lineage of `spec`, submits it, and returns its return object ids:
+  // spec.num_returns of them (ObjectIdForReturn(task, 1..n), in order; none for 0 — the task
+  // runs and returns nothing). Each is owned here and rebuilt from lineage if lost; a failure
+  // puts the same error in every one. InvalidArgument for a negative num_returns.
+  absl::StatusOr<std::vector<ObjectId>> SubmitTask(proto::TaskSpec spec);
 
   // Actors (docs/actors.md). CreateActor fills in the creation task `spec` (type, ids, owner) and
   // `info` (owner, job), registers the actor with the GCS and returns its id: this process owns
@@ -76,9 +84,21 @@ class CoreWorker : public TaskExecutionHost {
   // AlreadyExists for a taken name.
   absl::StatusOr<ActorId> CreateActor(proto::TaskSpec spec, proto::ActorInfo info,
                                       bool get_if_exists);
-  // Submits a method call (an ACTOR_TASK spec with function_name, args, actor_id); returns its
-  // return object id.
-  ObjectId SubmitActorTask(proto::TaskSpec spec);
+  // Submits a method call (an ACTOR_TASK spec with function_name, args, actor_id, num_returns);
+  // returns its return object ids as SubmitTask does.
+  absl::StatusOr<std::vector<ObjectId>> SubmitActorTask(proto::TaskSpec spec);
+  // Cancels the task that returns `return_id` (any of its returns), which this process submitted
+  // (Ray's ray.cancel; docs/architecture.md, "Cancel"). A task not pushed to a worker yet never
+  // runs; one queued on its worker is dropped there; a running normal task is interrupted through
+  // the worker's on_cancel_running hook, or with `force` its worker process is killed. Its
+  // returns then hold TASK_CANCELLED, and it is never retried. `recursive`: the tasks it
+  // submitted that are still pending are cancelled too. A finished (or unknown) task: OK, nothing
+  // happens. Actor calls: only a call still queued (here or at the actor) is cancelled; `force`
+  // is InvalidArgument for them. InvalidArgument for an id that is no task return owned here.
+  absl::Status CancelTask(const ObjectId& return_id, bool force, bool recursive = true);
+  // As above, by the task's id (a task with num_returns = 0 has no return to name). A task that
+  // is not pending here (finished, unknown, or submitted by another process): OK, nothing.
+  absl::Status CancelTask(const TaskId& task_id, bool force, bool recursive = true);
   void KillActor(const ActorId& actor_id, bool no_restart);
   // The live actor called `name` in `ray_namespace`, if any.
   absl::StatusOr<std::optional<proto::ActorInfo>> GetNamedActor(const std::string& name,
@@ -100,6 +120,10 @@ class CoreWorker : public TaskExecutionHost {
 
   // Worker mode: executes pushed tasks on the calling thread until the raylet goes away.
   void RunTaskLoop(const TaskExecutor::ExecuteFn& execute);
+
+  // The task running on this thread (a worker's; else the main thread's task), or in a driver
+  // its driver task id.
+  TaskId CurrentTaskId() const;
 
   const CoreContext& context() const { return context_; }
   const std::string& gcs_address() const { return gcs_address_; }
@@ -131,6 +155,7 @@ class CoreWorker : public TaskExecutionHost {
   void AcquireTaskRefs(const proto::TaskSpec& spec) override;
   void ReleaseTaskRefs(const proto::TaskSpec& spec) override;
   std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) override;
+  void CancelChildren(const TaskId& parent, bool force) override;
 
   // Borrower registrations at owners (framed channel). The synchronous form blocks the calling
   // (non-loop) thread until the owner answers; false if the owner no longer has the object or
@@ -149,11 +174,14 @@ class CoreWorker : public TaskExecutionHost {
   // after a failed connect (then it has probably died).
   std::shared_ptr<rpc::Connection> OwnerConnection(const rpc::Address& owner);
   void RecordDriverTask(proto::TaskState state);
-  TaskId CurrentTaskId() const;
   void SetBlocked(bool blocked);
   // Prepares the arguments of a spec to submit: large values are put, references get their owner
   // and are held until the task is done, refs serialized into values become nested refs.
   void PrepareArgs(proto::TaskSpec* spec);
+  // InvalidArgument unless 0 <= spec.num_returns.
+  static absl::Status CheckNumReturns(const proto::TaskSpec& spec);
+  // Registers the return ids of `spec` (filled in) as owned here; returns them in order.
+  std::vector<ObjectId> OwnReturns(const proto::TaskSpec& spec);
   // Fills in the ids, job, parent and owner of a spec to submit.
   void FillTaskIdentity(proto::TaskSpec* spec);
   // A new owned put id, with the refs serialized into its value (this thread) as nested refs.

@@ -20,6 +20,12 @@ void CoreWorker::RegisterMethods() {
                  [this](const Peer& peer, rpc::Frame&& frame) {
                    executor_->OnPushTasks(peer, std::move(frame));
                  });
+    // From the owner of a task pushed here: drop it, interrupt it, or (force) exit.
+    service_.OneWay<proto::CancelTaskRequest>(
+        proto::WORKER_CANCEL_TASK, rpc::kCoreWorkers,
+        [this](const Peer& peer, proto::CancelTaskRequest&& request) {
+          executor_->OnCancelTask(peer, request);
+        });
     // The GCS ends the actor this worker hosts (Kill, its owner died, ...): exit at once.
     service_.OneWay<proto::ExitWorkerRequest>(
         proto::WORKER_EXIT, kGcs, [](const Peer&, proto::ExitWorkerRequest&& request) {

@@ -62,6 +62,12 @@ void NormalTaskSubmitter::Submit(proto::TaskSpec spec) {
 
 void NormalTaskSubmitter::SubmitOnLoop(proto::TaskSpec spec) {
   const TaskId task_id = TaskId::FromBinary(spec.task_id());
+  if (tasks_.contains(task_id)) {
+    // A rebuild of a task that is already running again (another of its returns was lost with
+    // the same node): that attempt stores every return. Drop the hold Resubmit took.
+    ReleaseTaskArgs(context_, spec);
+    return;
+  }
   PendingTask task;
   task.retries_left = spec.max_retries();
   task.spec = std::move(spec);
@@ -354,6 +360,10 @@ void NormalTaskSubmitter::HandleTaskReplies(const std::shared_ptr<LeasedWorker>&
     auto it = tasks_.find(task_id);
     if (it == tasks_.end() || it->second.spec.attempt_number() != reply.attempt_number()) continue;
     PendingTask& task = it->second;
+    if (task.cancelled && reply.error().type() != proto::ERROR_NONE) {
+      CompleteCancelled(task_id);  // whatever it failed with once interrupted
+      continue;
+    }
     if (reply.retryable_app_error() && task.spec.retry_exceptions() && task.retries_left != 0) {
       if (task.retries_left > 0) --task.retries_left;
       RecordState(task, proto::FAILED, false, &reply.error());
@@ -396,6 +406,10 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     for (auto it = lost.rbegin(); it != lost.rend(); ++it) {
       auto task = tasks_.find(*it);
       if (task == tasks_.end()) continue;
+      if (task->second.cancelled) {
+        CompleteCancelled(*it);
+        continue;
+      }
       RecordState(task->second, proto::PENDING_NODE_ASSIGNMENT);
       queue.ready.push_front(*it);
     }
@@ -411,6 +425,10 @@ void NormalTaskSubmitter::OnWorkerDisconnected(const std::shared_ptr<LeasedWorke
     auto task_it = tasks_.find(*it);
     if (task_it == tasks_.end()) continue;
     PendingTask& task = task_it->second;
+    if (task.cancelled) {
+      CompleteCancelled(*it);  // force-cancelled (its worker exited), or cancelled as it died
+      continue;
+    }
     proto::ErrorInfo error;
     error.set_type(proto::WORKER_DIED);
     if (task.retries_left != 0) {
@@ -507,6 +525,53 @@ void NormalTaskSubmitter::Complete(const TaskId& task_id, const proto::TaskReply
   } else {
     RecordState(task, proto::FINISHED);
   }
+}
+
+bool NormalTaskSubmitter::Cancel(const TaskId& task_id, bool force, bool recursive) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return false;
+  PendingTask& task = it->second;
+  task.cancelled = true;
+  auto qit = queues_.find(task.key);
+  if (qit != queues_.end()) {
+    for (const auto& worker : qit->second.workers) {
+      if (!worker->in_flight.contains(task_id)) continue;
+      // On the worker: it answers (cancelled, or the value if it finished first), or exits.
+      proto::CancelTaskRequest request;
+      request.set_task_id(task_id.Binary());
+      request.set_force(force);
+      request.set_recursive(recursive);
+      worker->conn->Send(proto::WORKER_CANCEL_TASK, request);
+      return true;
+    }
+  }
+  // Not pushed yet: resolving its arguments (nothing to stop) or in its key's ready queue.
+  if (qit != queues_.end()) {
+    auto& ready = qit->second.ready;
+    ready.erase(std::remove(ready.begin(), ready.end(), task_id), ready.end());
+  }
+  const std::string key = task.key;
+  CompleteCancelled(task_id);
+  if (!key.empty()) Dispatch(key);  // withdraws lease requests nothing needs any more
+  return true;
+}
+
+void NormalTaskSubmitter::CancelChildren(const TaskId& parent, bool force) {
+  std::vector<TaskId> children;
+  for (const auto& [id, task] : tasks_) {
+    if (TaskId::FromBinary(task.spec.parent_task_id()) == parent) children.push_back(id);
+  }
+  for (const auto& id : children) Cancel(id, force, /*recursive=*/true);
+}
+
+void NormalTaskSubmitter::CompleteCancelled(const TaskId& task_id) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  proto::ErrorInfo error;
+  error.set_type(proto::TASK_CANCELLED);
+  error.set_message(
+      absl::StrCat("Task ", it->second.spec.name(), " (", task_id.Hex(), ") was cancelled."));
+  Complete(task_id, nullptr, &error);
 }
 
 void NormalTaskSubmitter::FailAll(const std::string& reason) {

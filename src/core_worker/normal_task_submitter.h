@@ -66,6 +66,15 @@ class NormalTaskSubmitter {
   }
   void DropLineage(const ObjectId& object_id);
 
+  // Cancel (loop thread; Ray's semantics). A task not pushed yet leaves its queue and its returns
+  // hold TASK_CANCELLED; one pushed to a worker is sent WORKER_CANCEL_TASK there (dropped if
+  // queued, interrupted if running, its worker killed with `force`), and its returns hold
+  // TASK_CANCELLED unless it finished meanwhile. A cancelled task is never retried. False if
+  // `task_id` is not pending here (finished, or not a normal task of this process).
+  bool Cancel(const TaskId& task_id, bool force, bool recursive);
+  // Cancels every task pending here that `parent` submitted (loop thread).
+  void CancelChildren(const TaskId& parent, bool force);
+
   // The last state recorded for a task still pending here; nullopt once it is done or before
   // the loop took it (loop thread; for object snapshots).
   std::optional<proto::TaskState> StateOf(const TaskId& task_id) const;
@@ -81,6 +90,7 @@ class NormalTaskSubmitter {
     std::string key;
     proto::ErrorInfo dependency_error;  // set when an argument holds an error
     proto::TaskState state = proto::TASK_STATE_NIL;  // the last one recorded
+    bool cancelled = false;  // Cancel was called: never retried, fails TASK_CANCELLED
   };
   struct LeasedWorker {
     std::shared_ptr<rpc::Connection> conn;    // pooled
@@ -131,6 +141,8 @@ class NormalTaskSubmitter {
   // Tells the worker's raylet that its lease is over and the worker must not be reused.
   void DiscardLease(const LeasedWorker& worker);
   void MaybeScheduleIdleReturn(const std::shared_ptr<LeasedWorker>& worker);
+  // Completes a cancelled task with TASK_CANCELLED in each return slot.
+  void CompleteCancelled(const TaskId& task_id);
   // Finishes a task: stores its returns (or `error` in each return slot) and forgets it.
   void Complete(const TaskId& task_id, const proto::TaskReply* reply,
                 const proto::ErrorInfo* error);

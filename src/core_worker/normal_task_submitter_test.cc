@@ -59,25 +59,55 @@ class Owner : public testing::CoreHarness {
   // Submits a task called `name` (with `strategy`); returns its return object's id.
   ObjectId Submit(const std::string& name, int max_retries = 0,
                   const proto::SchedulingStrategy& strategy = {}) {
+    return SubmitWithReturns(name, 1, max_retries, strategy).at(0);
+  }
+  // As Submit, with `num_returns` return slots: their ids, in order (none for 0; then the
+  // task's id is in last_task_id()).
+  std::vector<ObjectId> SubmitWithReturns(const std::string& name, int num_returns,
+                                          int max_retries = 0,
+                                          const proto::SchedulingStrategy& strategy = {}) {
     proto::TaskSpec spec;
     const TaskId task_id = NewTaskId(context_.job_id);
     spec.set_task_id(task_id.Binary());
     spec.set_job_id(context_.job_id.Binary());
     spec.set_name(name);
     spec.set_function_name("f");
-    spec.set_num_returns(1);
+    spec.set_num_returns(num_returns);
     spec.set_max_retries(max_retries);
     (*spec.mutable_resources())["CPU"] = 1;
     *spec.mutable_scheduling_strategy() = strategy;
     *spec.mutable_owner() = context_.address_proto;
-    const ObjectId return_id = ObjectIdForReturn(task_id, 1);
-    references_.AddOwned(return_id);
+    std::vector<ObjectId> returns;
+    for (int i = 1; i <= num_returns; ++i) {
+      returns.push_back(ObjectIdForReturn(task_id, i));
+      references_.AddOwned(returns.back());
+    }
+    last_task_id_ = task_id;
     submitter_->Submit(std::move(spec));
-    return return_id;
+    return returns;
+  }
+  TaskId last_task_id() const { return last_task_id_; }
+
+  bool Cancel(const ObjectId& return_id, bool force) {
+    bool found = false;
+    OnLoop(&loop_, [&] { found = submitter_->Cancel(TaskIdOf(return_id), force, true); });
+    return found;
+  }
+  // Whether the task is still pending in the submitter.
+  bool Pending(const TaskId& task_id) {
+    bool pending = false;
+    OnLoop(&loop_, [&] { pending = submitter_->StateOf(task_id).has_value(); });
+    return pending;
+  }
+  // The error type the stored object `id` holds (ERROR_NONE for a value).
+  proto::ErrorType ErrorOf(const ObjectId& id) {
+    auto objects = store_.WaitAll({id}, absl::Now() + absl::Seconds(20));
+    return objects ? (*objects)[0].error.type() : proto::ERROR_NONE;
   }
 
  private:
   std::unique_ptr<NormalTaskSubmitter> submitter_;     // loop thread after construction
+  TaskId last_task_id_;
 };
 
 class NormalTaskSubmitterTest : public ::testing::Test {
@@ -300,6 +330,94 @@ TEST_F(NormalTaskSubmitterTest, TasksInAGroupLeaseTheBundlesResources) {
   EXPECT_EQ(requests[1].strategy().placement_group_id(), g2.Binary());
   EXPECT_EQ(requests[1].strategy().bundle_index(), -1);
   EXPECT_NE(requests[0].scheduling_key(), requests[1].scheduling_key());
+}
+
+// Several returns: each slot gets its own value, in order; a failure fills every slot.
+TEST_F(NormalTaskSubmitterTest, EachReturnSlotGetsItsValue) {
+  FakeWorker worker(&fakes_);
+  worker.set_on_push([](FakeWorker& self, const auto& owner, const proto::PushTasksRequest& push) {
+    const auto& spec = push.tasks(0);
+    self.Reply(owner, {spec.name() == "fails"
+                           ? FakeWorker::Failed(spec, proto::TASK_EXECUTION_EXCEPTION, "boom")
+                           : FakeWorker::OkValues(spec, {"x", "y", "z"})});
+  });
+  FakeRaylet raylet(&fakes_, {&worker});
+  Owner owner(raylet.port(), Options());
+  std::vector<ObjectId> three = owner.SubmitWithReturns("three", 3);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_EQ(owner.Result(three[0]), "x");
+  EXPECT_EQ(owner.Result(three[1]), "y");
+  EXPECT_EQ(owner.Result(three[2]), "z");
+  for (const ObjectId& id : owner.SubmitWithReturns("fails", 3)) {
+    EXPECT_EQ(owner.Result(id), "error: boom");
+  }
+}
+
+// num_returns = 0: the task runs and completes, with nothing to store.
+TEST_F(NormalTaskSubmitterTest, ATaskWithoutReturnsRunsAndCompletes) {
+  FakeWorker worker(&fakes_);
+  worker.set_on_push([](FakeWorker& self, const auto& owner, const proto::PushTasksRequest& push) {
+    self.Reply(owner, {FakeWorker::OkValues(push.tasks(0), {})});
+  });
+  FakeRaylet raylet(&fakes_, {&worker});
+  Owner owner(raylet.port(), Options());
+  EXPECT_TRUE(owner.SubmitWithReturns("none", 0).empty());
+  const TaskId task_id = owner.last_task_id();
+  ASSERT_TRUE(WaitUntil([&] { return worker.received().size() == 1; }));
+  EXPECT_TRUE(WaitUntil([&] { return !owner.Pending(task_id); }));
+}
+
+// A task waiting for a worker (the only one is busy) is cancelled: it never reaches a worker and
+// its returns hold TASK_CANCELLED at once.
+TEST_F(NormalTaskSubmitterTest, CancellingAQueuedTaskFailsItWithoutRunningIt) {
+  FakeWorker worker(&fakes_);
+  worker.set_on_push([](FakeWorker&, const auto&, const proto::PushTasksRequest&) {});  // busy
+  FakeRaylet raylet(&fakes_, {&worker});
+  Owner owner(raylet.port(), Options());
+  const ObjectId busy = owner.Submit("busy");
+  ASSERT_TRUE(WaitUntil([&] { return worker.received().size() == 1; }));
+  std::vector<ObjectId> queued = owner.SubmitWithReturns("queued", 2, /*max_retries=*/3);
+  EXPECT_TRUE(owner.Cancel(queued[0], /*force=*/false));
+  EXPECT_EQ(owner.ErrorOf(queued[0]), proto::TASK_CANCELLED);
+  EXPECT_EQ(owner.ErrorOf(queued[1]), proto::TASK_CANCELLED);
+  EXPECT_EQ(worker.received(), std::vector<std::string>{"busy#0"});
+  EXPECT_TRUE(worker.cancels().empty());         // nothing to tell the worker
+  EXPECT_FALSE(owner.Cancel(queued[0], false));  // done: a no-op
+}
+
+// A task on a worker: the owner sends WORKER_CANCEL_TASK. The worker answers with an error (as
+// a cancelled task does), or dies (force): either way TASK_CANCELLED, and no retry.
+TEST_F(NormalTaskSubmitterTest, CancellingAPushedTaskTellsTheWorkerAndNeverRetries) {
+  FakeWorker worker(&fakes_);
+  FakeWorker spare(&fakes_);  // a retry would run here
+  std::shared_ptr<proto::TaskSpec> running = std::make_shared<proto::TaskSpec>();
+  worker.set_on_push([running](FakeWorker&, const auto&, const proto::PushTasksRequest& push) {
+    *running = push.tasks(0);  // runs until cancelled
+  });
+  worker.set_on_cancel([running](FakeWorker& self, const auto& owner,
+                                 const proto::CancelTaskRequest& request) {
+    if (request.force()) {
+      self.CloseConnections();  // the worker process exits
+    } else {
+      self.Reply(owner,
+                 {FakeWorker::Failed(*running, proto::TASK_EXECUTION_EXCEPTION, "interrupted")});
+    }
+  });
+  FakeRaylet raylet(&fakes_, {&worker, &spare});
+  Owner owner(raylet.port(), Options());
+  const ObjectId gentle = owner.Submit("gentle", /*max_retries=*/3);
+  ASSERT_TRUE(WaitUntil([&] { return worker.received().size() == 1; }));
+  EXPECT_TRUE(owner.Cancel(gentle, /*force=*/false));
+  EXPECT_EQ(owner.ErrorOf(gentle), proto::TASK_CANCELLED);
+  ASSERT_EQ(worker.cancels().size(), 1u);
+  EXPECT_FALSE(worker.cancels()[0].force());
+
+  const ObjectId forced = owner.Submit("forced", /*max_retries=*/3);
+  ASSERT_TRUE(WaitUntil([&] { return worker.received().size() == 2; }));
+  EXPECT_TRUE(owner.Cancel(forced, /*force=*/true));
+  EXPECT_EQ(owner.ErrorOf(forced), proto::TASK_CANCELLED);
+  EXPECT_EQ(worker.received(), (std::vector<std::string>{"gentle#0", "forced#0"}));
+  EXPECT_TRUE(spare.received().empty());  // never retried
 }
 
 }  // namespace

@@ -123,21 +123,27 @@ void ReferenceCounter::AddHeld(const ObjectId& id, int64_t count) {
 void ReferenceCounter::AcceptNested(
     const ObjectId& container, const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
     const rpc::Address& self_key) {
+  AcceptNested(std::vector<ObjectId>{container}, nested, self_key);
+}
+
+void ReferenceCounter::AcceptNested(
+    const std::vector<ObjectId>& containers,
+    const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
+    const rpc::Address& self_key) {
   std::vector<Release> releases;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto c = entries_.find(container);
-    bool contain = c != entries_.end();
     for (const auto& ref : nested) {
       const ObjectId id = ObjectId::FromBinary(ref.object_id());
       auto [it, inserted] = entries_.try_emplace(id);
-      Entry& e = it->second;
-      if (inserted) e.owner = rpc::Address::FromProto(ref.owner());
-      if (contain) {
-        ++e.contained;
-        c = entries_.find(container);  // try_emplace may rehash
+      if (inserted) it->second.owner = rpc::Address::FromProto(ref.owner());
+      for (const ObjectId& container : containers) {
+        auto c = entries_.find(container);  // looked up each time: try_emplace may rehash
+        if (c == entries_.end()) continue;
+        ++entries_.at(id).contained;
         c->second.nested.push_back(id);
       }
+      Entry& e = entries_.at(id);
       if (e.owned) {
         auto b = e.borrowers.find(self_key);
         if (b != e.borrowers.end() && --b->second <= 0) e.borrowers.erase(b);

@@ -82,6 +82,11 @@ class ReferenceCounter {
   void AcceptNested(const ObjectId& container,
                     const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
                     const rpc::Address& self);
+  // As above, for a value split over several `containers` (the returns of one task, whose refs
+  // are not told apart): each ref is registered once, and stays while any container is tracked.
+  void AcceptNested(const std::vector<ObjectId>& containers,
+                    const google::protobuf::RepeatedPtrField<proto::NestedRef>& nested,
+                    const rpc::Address& self_key);
 
   // The executor holds `id` for the task it is about to run (submitted + 1). Returns true if
   // `id` was not tracked here before, i.e. this process has no registration at the owner yet.

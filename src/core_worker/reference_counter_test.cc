@@ -115,6 +115,28 @@ TEST(ReferenceCounterTest, SelfRegistrationTurnsIntoContainment) {
   EXPECT_EQ(r.freed, (std::vector<ObjectId>{O("ret"), O("mine")}));
 }
 
+// The refs inside a task's several returns (not told apart): registered once, held while any
+// return is.
+TEST(ReferenceCounterTest, RefsInSeveralReturnsStayWhileAnyReturnDoes) {
+  Recorder r;
+  ReferenceCounter refs(r.callbacks());
+  for (const char* ret : {"ret1", "ret2", "ret3"}) {
+    refs.AddOwned(O(ret));
+    refs.AddLocalReference(O(ret));
+  }
+  google::protobuf::RepeatedPtrField<proto::NestedRef> nested;
+  auto* ref = nested.Add();
+  ref->set_object_id(O("b").Binary());
+  *ref->mutable_owner() = Owner("other");
+  refs.AcceptNested({O("ret1"), O("ret2"), O("ret3")}, nested, Who("me"));
+  refs.RemoveLocalReference(O("ret2"));
+  refs.RemoveLocalReference(O("ret1"));
+  EXPECT_TRUE(r.released.empty());  // ret3 still holds it
+  refs.RemoveLocalReference(O("ret3"));
+  ASSERT_EQ(r.released.size(), 1u);
+  EXPECT_EQ(r.released[0], std::make_pair(O("b"), int64_t{1}));  // one registration
+}
+
 TEST(ReferenceCounterTest, UntrackedContainerReleasesReceivedRefsAtOnce) {
   Recorder r;
   ReferenceCounter refs(r.callbacks());

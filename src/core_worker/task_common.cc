@@ -142,8 +142,23 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
                       const proto::TaskReply* reply, const proto::ErrorInfo* error) {
   const proto::ErrorInfo* failure = error;
   if (!failure && reply && reply->error().type() != proto::ERROR_NONE) failure = &reply->error();
-  int num_returns = std::max(spec.num_returns(), 1);
+  const int num_returns = std::max(spec.num_returns(), 0);
   const TaskId task_id = TaskId::FromBinary(spec.task_id());
+  if (reply && !failure) {
+    // The refs serialized into the values (registered once for this process, not per return:
+    // the executor cannot tell which value holds which) stay while any of the returns does.
+    google::protobuf::RepeatedPtrField<proto::NestedRef> nested;
+    for (const auto& ret : reply->returns()) {
+      for (const auto& ref : ret.nested_refs()) *nested.Add() = ref;
+    }
+    if (!nested.empty()) {
+      std::vector<ObjectId> containers;
+      for (int i = 0; i < num_returns; ++i) {
+        containers.push_back(ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1)));
+      }
+      context->references->AcceptNested(containers, nested, context->address);
+    }
+  }
   for (int i = 0; i < num_returns; ++i) {
     const ObjectId id = ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1));
     StoredObject object;
@@ -165,11 +180,8 @@ void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,
       }
     } else {
       object.error.set_type(proto::WORKER_DIED);
-      object.error.set_message("the worker replied without a return value");
-    }
-    if (reply && i < reply->returns_size() && reply->returns(i).nested_refs_size() > 0) {
-      // The worker registered this process for the refs inside the value.
-      context->references->AcceptNested(id, reply->returns(i).nested_refs(), context->address);
+      object.error.set_message(
+          absl::StrCat("the worker replied without return value ", i + 1, " of ", num_returns));
     }
     if (!context->references->IsOwned(id)) continue;  // every handle is gone already
     if (stored_elsewhere) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,8 +24,9 @@ thread_local proto::SchedulingStrategy tl_capture;
 
 }  // namespace
 
-TaskExecutor::TaskExecutor(CoreContext* context, TaskExecutionHost* host)
-    : context_(context), host_(host) {}
+TaskExecutor::TaskExecutor(CoreContext* context, TaskExecutionHost* host,
+                           CancelHook on_cancel_running)
+    : context_(context), host_(host), on_cancel_running_(std::move(on_cancel_running)) {}
 
 TaskExecutor::~TaskExecutor() {
   Stop();
@@ -91,6 +95,67 @@ void TaskExecutor::OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& o
   for (auto& [name, pool] : actor_pools_) drop(pool->queue);
 }
 
+void TaskExecutor::OnCancelTask(const rpc::Peer& peer, const proto::CancelTaskRequest& request) {
+  const TaskId task_id = TaskId::FromBinary(request.task_id());
+  std::optional<Queued> dropped;
+  bool running = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto drop = [&](std::deque<Queued>& queue) {
+      for (auto it = queue.begin(); it != queue.end(); ++it) {
+        if (it->owner == peer.conn && TaskId::FromBinary(it->spec.task_id()) == task_id) {
+          dropped = std::move(*it);
+          queue.erase(it);
+          return;
+        }
+      }
+    };
+    drop(main_.queue);
+    for (auto& [name, pool] : actor_pools_) {
+      if (!dropped) drop(pool->queue);
+    }
+    if (!dropped && current_task_id_ == task_id && current_is_normal_) {
+      running = true;
+      if (!request.force()) cancelled_running_.insert(task_id);
+    }
+  }
+  if (request.recursive() && (dropped || running)) host_->CancelChildren(task_id, request.force());
+  if (dropped) {
+    // Never started: answered at once, as the owner expects of every task it pushed.
+    proto::ErrorInfo error = CancelledError(dropped->spec);
+    RecordState(dropped->spec, proto::FAILED, &error);
+    proto::TaskRepliesRequest replies;
+    auto* reply = replies.add_replies();
+    reply->set_task_id(dropped->spec.task_id());
+    reply->set_attempt_number(dropped->spec.attempt_number());
+    *reply->mutable_error() = std::move(error);
+    dropped->owner->Send(proto::WORKER_TASK_REPLIES, replies);
+    return;
+  }
+  if (!running) return;  // finished, or an actor call already running: nothing to stop
+  if (request.force()) {
+    // The owner stores TASK_CANCELLED when it sees this process's connection close.
+    spdlog::warn("task {} was force-cancelled by its owner: this worker exits", task_id.Hex());
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }
+  spdlog::info("task {} was cancelled by its owner while it ran", task_id.Hex());
+  if (on_cancel_running_) on_cancel_running_(task_id);
+}
+
+bool TaskExecutor::TakeCancelled(const TaskId& task_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cancelled_running_.erase(task_id) > 0;
+}
+
+proto::ErrorInfo TaskExecutor::CancelledError(const proto::TaskSpec& spec) {
+  proto::ErrorInfo error;
+  error.set_type(proto::TASK_CANCELLED);
+  error.set_message(
+      absl::StrCat("Task ", spec.name(), " (", ToHex(spec.task_id()), ") was cancelled."));
+  return error;
+}
+
 bool TaskExecutor::Next(Pool& pool, Queued* item) {
   std::unique_lock<std::mutex> lock(mutex_);
   pool.cv.wait(lock, [&] { return stopped_ || !pool.queue.empty(); });
@@ -100,6 +165,7 @@ bool TaskExecutor::Next(Pool& pool, Queued* item) {
   if (&pool == &main_) {
     current_task_id_ = TaskId::FromBinary(item->spec.task_id());
     current_capture_ = CaptureOfLocked(item->spec);
+    current_is_normal_ = item->spec.type() == proto::NORMAL_TASK;
     if (item->spec.type() == proto::NORMAL_TASK) current_gpu_ids_ = item->gpu_ids;
   }
   return true;
@@ -121,6 +187,7 @@ void TaskExecutor::RunLoop(const ExecuteFn& execute) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_task_id_ = TaskId();
+      current_is_normal_ = false;
       current_capture_.Clear();
       current_gpu_ids_.clear();
     }
@@ -164,9 +231,8 @@ void TaskExecutor::RunOne(Queued& item, const ExecuteFn& execute) {
     if (creator_ && item.owner != creator_) {
       proto::ActorExitingRequest exiting;
       exiting.set_actor_id(actor_id_.Binary());
-      exiting.set_reason(replies.replies(0).returns_size() > 0
-                             ? replies.replies(0).returns(0).error().message()
-                             : std::string("The actor exited (ray::ExitActor)."));
+      const std::string& why = replies.replies(0).error().message();
+      exiting.set_reason(why.empty() ? std::string("The actor exited (ray::ExitActor).") : why);
       creator_->Send(proto::WORKER_ACTOR_EXITING, exiting);
     }
     spdlog::info("the actor exits (ray::ExitActor)");
@@ -181,9 +247,6 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   proto::TaskReply reply;
   reply.set_task_id(spec.task_id());
   reply.set_attempt_number(spec.attempt_number());
-  auto* ret = reply.add_returns();
-  const ObjectId return_id = ObjectIdForReturn(TaskId::FromBinary(spec.task_id()), 1);
-  ret->set_object_id(return_id.Binary());
 
   // Arguments: inline values as they are; references fetched from their owners.
   std::vector<std::shared_ptr<ray::internal::Buffer>> args(spec.args_size());
@@ -224,33 +287,57 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   reply.set_execution_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now() - started)
                              .count());
-
+  const TaskId task_id = TaskId::FromBinary(spec.task_id());
+  if (TakeCancelled(task_id) && (result.error.type() != proto::ERROR_NONE)) {
+    // Whatever the cancelled code failed with (the exception the cancel hook made it raise),
+    // its owner sees that it was cancelled.
+    result.error = CancelledError(spec);
+    result.app_error = false;
+  }
+  const int num_returns =
+      spec.type() == proto::ACTOR_CREATION_TASK ? 0 : std::max(spec.num_returns(), 0);
+  if (result.error.type() == proto::ERROR_NONE && num_returns > 0 &&
+      static_cast<int>(result.returns.size()) != num_returns) {
+    result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+    result.error.set_message(absl::StrCat("Task ", spec.name(), " returned ", result.returns.size(),
+                                          " values, but num_returns is ", num_returns, "."));
+  }
   if (result.error.type() != proto::ERROR_NONE) {
-    *ret->mutable_error() = result.error;
+    // Every return slot holds the error (the owner puts it in each).
+    *reply.mutable_error() = result.error;
     reply.set_retryable_app_error(result.app_error);
     RecordState(spec, proto::FAILED, &result.error);
-  } else {
-    if (context_->plasma && result.data.size() > kInlineLimit) {
+    return reply;
+  }
+  const proto::ErrorInfo* failed = nullptr;
+  for (int i = 0; i < num_returns; ++i) {
+    std::string& data = result.returns[i];
+    auto* ret = reply.add_returns();
+    const ObjectId return_id = ObjectIdForReturn(task_id, static_cast<uint32_t>(i + 1));
+    ret->set_object_id(return_id.Binary());
+    if (context_->plasma && data.size() > kInlineLimit) {
       // A large return is sealed here, in this node's object store, on the owner's behalf.
-      auto stored = StoreReturnValue(*context_->plasma, return_id, result.data, spec, spec.owner(),
+      auto stored = StoreReturnValue(*context_->plasma, return_id, data, spec, spec.owner(),
                                      kUnsealedCopyWait);
       if (!stored.ok()) {
-        proto::ErrorInfo error = ReturnStoreError(spec, result.data.size(), stored.status());
-        *ret->mutable_error() = error;
-        RecordState(spec, proto::FAILED, &error);
-        return reply;
+        *ret->mutable_error() = ReturnStoreError(spec, data.size(), stored.status());
+        failed = &ret->error();
+        continue;
       }
       ret->set_in_plasma(true);
       ret->set_size(*stored);
       ret->set_node_id(context_->node_id.Binary());
     } else {
-      ret->set_data(std::move(result.data));
+      ret->set_data(std::move(data));
     }
-    for (auto& ref : host_->TakeReturnRefs(rpc::Address::FromProto(spec.owner()))) {
-      *ret->add_nested_refs() = std::move(ref);
-    }
-    RecordState(spec, proto::FINISHED);
   }
+  // The refs serialized into the values, registered once for the owner: they ride on the first
+  // return, and the owner keeps them while any return lives (StoreTaskReturns).
+  auto refs = host_->TakeReturnRefs(rpc::Address::FromProto(spec.owner()));
+  if (!refs.empty() && reply.returns_size() > 0) {
+    for (auto& ref : refs) *reply.mutable_returns(0)->add_nested_refs() = std::move(ref);
+  }
+  RecordState(spec, failed ? proto::FAILED : proto::FINISHED, failed);
   return reply;
 }
 

@@ -16,8 +16,14 @@
 // CUDA_VISIBLE_DEVICES set to them (put back afterwards); an actor's creation sets them for the
 // actor's whole life (its calls carry none). GpuIds() says which are the running code's.
 //
-// Thread model: OnPushTasks/OnOwnerDisconnected run on the I/O loop; RunLoop on the main thread;
-// Stop and CurrentTaskId from any thread.
+// Cancel (WORKER_CANCEL_TASK from the task's owner): a task still queued here is dropped and
+// answered TASK_CANCELLED; a running normal task gets the language layer's cancel hook (it makes
+// the task's code stop, e.g. by raising at its next runtime call), and its failure is reported as
+// TASK_CANCELLED; with force, the process exits at once (the owner sees TASK_CANCELLED, not a
+// worker death). Running actor calls are not interrupted (as in Ray).
+//
+// Thread model: OnPushTasks/OnOwnerDisconnected/OnCancelTask run on the I/O loop; RunLoop on the
+// main thread; Stop and CurrentTaskId from any thread.
 #pragma once
 
 #include <atomic>
@@ -30,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,10 +48,12 @@
 
 namespace moray::core {
 
-// What running a task produced: its return value (msgpack) or an error.
+// What running a task produced: one value (msgpack, or the language layer's own bytes) per
+// return slot, in order — exactly spec.num_returns of them (none for an actor's creation) — or an
+// error, which every return slot then holds.
 struct TaskResult {
-  std::string data;
-  proto::ErrorInfo error;   // type != ERROR_NONE: failed
+  std::vector<std::string> returns;
+  proto::ErrorInfo error;   // type != ERROR_NONE: failed (returns are ignored)
   bool app_error = false;   // user code threw (retried only with retry_exceptions)
   bool exit_actor = false;  // the actor ends after this call (ray::ExitActor)
 };
@@ -61,6 +70,9 @@ class TaskExecutionHost {
   virtual void AcquireTaskRefs(const proto::TaskSpec& spec) = 0;
   // After the reply is sent.
   virtual void ReleaseTaskRefs(const proto::TaskSpec& spec) = 0;
+  // A cancelled task's own submissions still pending in this process are cancelled too
+  // (recursive cancel; loop thread).
+  virtual void CancelChildren(const TaskId& parent, bool force) = 0;
   // The refs serialized into the return value, each registered for `receiver` with its owner.
   virtual std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) = 0;
 };
@@ -70,12 +82,21 @@ class TaskExecutor {
   using ExecuteFn = std::function<TaskResult(
       const proto::TaskSpec& spec, const std::vector<std::shared_ptr<ray::internal::Buffer>>& args)>;
 
-  TaskExecutor(CoreContext* context, TaskExecutionHost* host);
+  // Called on the I/O loop thread when the running normal task `task_id` is cancelled (not
+  // forced). It must not block; the language layer makes the task's code stop (the C++ API throws
+  // TaskCancelledException at the task's next runtime call; Python raises in the task's thread).
+  using CancelHook = std::function<void(const TaskId& task_id)>;
+
+  // `on_cancel_running` may be empty: a running task then runs to its end (its error, if it
+  // fails, is still reported as TASK_CANCELLED).
+  TaskExecutor(CoreContext* context, TaskExecutionHost* host, CancelHook on_cancel_running = {});
   ~TaskExecutor();
 
   // WORKER_PUSH_TASKS from `peer` (an owner, or the GCS for an actor's creation).
   void OnPushTasks(const rpc::Peer& peer, rpc::Frame&& frame);
   void OnOwnerDisconnected(const std::shared_ptr<rpc::Connection>& owner);
+  // WORKER_CANCEL_TASK from `peer` (the task's owner), loop thread.
+  void OnCancelTask(const rpc::Peer& peer, const proto::CancelTaskRequest& request);
 
   // Runs tasks until Stop().
   void RunLoop(const ExecuteFn& execute);
@@ -115,17 +136,23 @@ class TaskExecutor {
   proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute, bool* exit_actor);
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
+  // Whether `task_id` was cancelled while it ran (and forgets it).
+  bool TakeCancelled(const TaskId& task_id);
+  static proto::ErrorInfo CancelledError(const proto::TaskSpec& spec);
   // What `spec`, about to run, passes on to what it submits (its own capture, or for an actor
   // call the actor's). Requires mutex_.
   proto::SchedulingStrategy CaptureOfLocked(const proto::TaskSpec& spec) const;
 
   CoreContext* const context_;      // not owned; outlives this
   TaskExecutionHost* const host_;   // not owned; outlives this
+  const CancelHook on_cancel_running_;
   mutable std::mutex mutex_;
   Pool main_;                    // queue guarded by mutex_
   std::map<std::string, std::unique_ptr<Pool>> actor_pools_;  // threaded actors: by group name
   bool stopped_ = false;         // guarded by mutex_
   TaskId current_task_id_;       // guarded by mutex_: the main thread's task
+  bool current_is_normal_ = false;                // guarded by mutex_: that task is a normal task
+  std::unordered_set<TaskId> cancelled_running_;  // guarded by mutex_: cancelled while running
   proto::SchedulingStrategy current_capture_;  // guarded by mutex_: the main thread task's
   proto::SchedulingStrategy actor_capture_;    // guarded by mutex_: the hosted actor's
   std::vector<int> current_gpu_ids_;           // guarded by mutex_: the main thread's normal task's

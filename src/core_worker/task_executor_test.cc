@@ -4,9 +4,12 @@
 // connection, as an owner does.
 #include "core_worker/task_executor.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,17 +34,26 @@ class NoRefsHost : public TaskExecutionHost {
   void AcquireTaskRefs(const proto::TaskSpec&) override {}
   void ReleaseTaskRefs(const proto::TaskSpec&) override {}
   std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address&) override { return {}; }
+  void CancelChildren(const TaskId&, bool) override {}
 };
 
 // A worker's executor behind a loopback server, and an owner connection that pushes to it.
 class Worker : public testing::CoreHarness {
  public:
-  Worker() : CoreHarness("worker") {
-    executor_ = std::make_unique<TaskExecutor>(&context_, &host_);
+  // `execute`: what tasks do (default: record what they capture, return their name);
+  // `on_cancel`: the executor's cancel hook.
+  explicit Worker(TaskExecutor::ExecuteFn execute = {}, TaskExecutor::CancelHook on_cancel = {})
+      : CoreHarness("worker") {
+    executor_ = std::make_unique<TaskExecutor>(&context_, &host_, std::move(on_cancel));
     service_.Raw(proto::WORKER_PUSH_TASKS, rpc::kAnyMember,
                  [this](const rpc::Peer& peer, rpc::Frame&& frame) {
                    executor_->OnPushTasks(peer, std::move(frame));
                  });
+    service_.OneWay<proto::CancelTaskRequest>(
+        proto::WORKER_CANCEL_TASK, rpc::kAnyMember,
+        [this](const rpc::Peer& peer, proto::CancelTaskRequest&& request) {
+          executor_->OnCancelTask(peer, request);
+        });
     server_ = std::make_unique<rpc::testing::FakeServer>(&loop_, &service_);
     owner_loop_.StartThread("owner_io");
     auto conn =
@@ -53,9 +65,15 @@ class Worker : public testing::CoreHarness {
           proto::TaskRepliesRequest replies;
           if (frame.method != proto::WORKER_TASK_REPLIES || !frame.ParseBody(&replies).ok()) return;
           std::lock_guard<std::mutex> lock(mu_);
-          replies_ += replies.replies_size();
+          for (auto& reply : *replies.mutable_replies()) {
+            replies_[TaskId::FromBinary(reply.task_id())] = std::move(reply);
+          }
         },
         nullptr);
+    if (execute) {
+      runner_ = std::thread([this, execute] { executor_->RunLoop(execute); });
+      return;
+    }
     runner_ = std::thread([this] {
       executor_->RunLoop([this](const proto::TaskSpec& spec, const auto&) {
         proto::SchedulingStrategy own = executor_->CapturedStrategy();
@@ -69,7 +87,7 @@ class Worker : public testing::CoreHarness {
         seen_[spec.name()] = own;
         if (spec.name() == "spawns") seen_["spawned thread"] = spawned;
         TaskResult result;
-        result.data = spec.name();
+        result.returns.push_back(spec.name());
         return result;
       });
     });
@@ -89,11 +107,29 @@ class Worker : public testing::CoreHarness {
     *push.add_tasks() = spec;
     owner_->Send(proto::WORKER_PUSH_TASKS, push);
   }
+  void Cancel(const proto::TaskSpec& spec, bool force = false) {
+    proto::CancelTaskRequest request;
+    request.set_task_id(spec.task_id());
+    request.set_force(force);
+    owner_->Send(proto::WORKER_CANCEL_TASK, request);
+  }
   bool WaitForReplies(int n) {
     return WaitUntil([&] {
       std::lock_guard<std::mutex> lock(mu_);
-      return replies_ >= n;
+      return static_cast<int>(replies_.size()) >= n;
     });
+  }
+  // The reply to `spec`, once it came (empty before).
+  std::optional<proto::TaskReply> ReplyTo(const proto::TaskSpec& spec) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = replies_.find(TaskId::FromBinary(spec.task_id()));
+    if (it == replies_.end()) return std::nullopt;
+    return it->second;
+  }
+  proto::TaskReply WaitForReply(const proto::TaskSpec& spec) {
+    std::optional<proto::TaskReply> reply;
+    EXPECT_TRUE(WaitUntil([&] { return (reply = ReplyTo(spec)).has_value(); }));
+    return reply.value_or(proto::TaskReply());
   }
   proto::SchedulingStrategy Seen(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -109,7 +145,7 @@ class Worker : public testing::CoreHarness {
   std::shared_ptr<rpc::Connection> owner_;
   std::thread runner_;
   std::mutex mu_;
-  int replies_ = 0;                                        // guarded by mu_
+  std::map<TaskId, proto::TaskReply> replies_;             // guarded by mu_
   std::map<std::string, proto::SchedulingStrategy> seen_;  // guarded by mu_
 };
 
@@ -170,6 +206,118 @@ TEST(TaskExecutorCaptureTest, ACapturingActorPassesItsGroupOnFromEveryCall) {
   }
   // The actor's threads between calls too.
   EXPECT_EQ(worker.executor().CapturedStrategy().placement_group_id(), group.Binary());
+}
+
+proto::TaskSpec WithReturns(proto::TaskSpec spec, int num_returns) {
+  spec.set_num_returns(num_returns);
+  return spec;
+}
+
+// Several returns: one ReturnObject per slot, in order, each with its own id; an error (or a
+// wrong number of values) is the reply's error, which the owner puts in every slot.
+TEST(TaskExecutorReturnsTest, EachSlotIsRepliedInOrderAndAnErrorFailsTheWholeTask) {
+  const std::string big(200 * 1024, 'b');
+  Worker worker([&](const proto::TaskSpec& spec, const auto&) {
+    TaskResult result;
+    if (spec.name() == "fails") {
+      result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+      result.error.set_message("boom");
+      result.app_error = true;
+    } else if (spec.name() == "two of three") {
+      result.returns = {"a", "b"};
+    } else {
+      result.returns = {"a", big, "c"};
+    }
+    return result;
+  });
+  const proto::TaskSpec three = WithReturns(Spec("three", proto::NORMAL_TASK), 3);
+  const proto::TaskSpec fails = WithReturns(Spec("fails", proto::NORMAL_TASK), 3);
+  const proto::TaskSpec short_one = WithReturns(Spec("two of three", proto::NORMAL_TASK), 3);
+  const proto::TaskSpec none = WithReturns(Spec("none", proto::NORMAL_TASK), 0);
+  for (const auto* spec : {&three, &fails, &short_one, &none}) worker.Push(*spec);
+
+  const proto::TaskReply ok = worker.WaitForReply(three);
+  EXPECT_EQ(ok.error().type(), proto::ERROR_NONE);
+  ASSERT_EQ(ok.returns_size(), 3);
+  const TaskId task_id = TaskId::FromBinary(three.task_id());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ok.returns(i).object_id(), ObjectIdForReturn(task_id, i + 1).Binary()) << i;
+  }
+  EXPECT_EQ(ok.returns(0).data(), "a");
+  EXPECT_EQ(ok.returns(1).data(), big);  // no object store in this test: inline
+  EXPECT_EQ(ok.returns(2).data(), "c");
+
+  const proto::TaskReply failed = worker.WaitForReply(fails);
+  EXPECT_EQ(failed.error().message(), "boom");
+  EXPECT_TRUE(failed.retryable_app_error());
+  EXPECT_EQ(failed.returns_size(), 0);
+
+  const proto::TaskReply wrong = worker.WaitForReply(short_one);
+  EXPECT_EQ(wrong.error().type(), proto::TASK_EXECUTION_EXCEPTION);
+  EXPECT_NE(wrong.error().message().find("returned 2 values, but num_returns is 3"),
+            std::string::npos)
+      << wrong.error().message();
+
+  const proto::TaskReply nothing = worker.WaitForReply(none);
+  EXPECT_EQ(nothing.error().type(), proto::ERROR_NONE);
+  EXPECT_EQ(nothing.returns_size(), 0);
+}
+
+// Cancel on the worker: a queued task is answered TASK_CANCELLED without running; a running one
+// gets the hook (on the loop thread), and the error it then ends with is reported as
+// TASK_CANCELLED; a finished one is left alone.
+TEST(TaskExecutorCancelTest, QueuedTasksAreDroppedAndRunningOnesGetTheHook) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<TaskId> hooked;    // guarded by mu
+  std::vector<std::string> ran;  // guarded by mu
+  Worker worker(
+      [&](const proto::TaskSpec& spec, const auto&) {
+        TaskResult result;
+        std::unique_lock<std::mutex> lock(mu);
+        ran.push_back(spec.name());
+        if (spec.name() == "loops") {
+          // Runs until the hook says it is cancelled (as the C++ API's next call would throw).
+          if (!cv.wait_for(lock, std::chrono::seconds(20), [&] { return !hooked.empty(); })) {
+            result.returns = {"never cancelled"};
+            return result;
+          }
+          result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+          result.error.set_message("TaskCancelledException");
+          result.app_error = true;
+          return result;
+        }
+        result.returns = {spec.name()};
+        return result;
+      },
+      [&](const TaskId& task_id) {
+        std::lock_guard<std::mutex> lock(mu);
+        hooked.push_back(task_id);
+        cv.notify_all();
+      });
+  const proto::TaskSpec done = WithReturns(Spec("done", proto::NORMAL_TASK), 1);
+  const proto::TaskSpec loops = WithReturns(Spec("loops", proto::NORMAL_TASK), 1);
+  const proto::TaskSpec queued = WithReturns(Spec("queued", proto::NORMAL_TASK), 1);
+  worker.Push(done);
+  EXPECT_EQ(worker.WaitForReply(done).returns(0).data(), "done");
+  worker.Cancel(done);  // finished: nothing happens
+  worker.Push(loops);
+  worker.Push(queued);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return worker.executor().CurrentTaskId() == TaskId::FromBinary(loops.task_id()); }));
+
+  worker.Cancel(queued);
+  const proto::TaskReply dropped = worker.WaitForReply(queued);
+  EXPECT_EQ(dropped.error().type(), proto::TASK_CANCELLED);
+  EXPECT_FALSE(worker.ReplyTo(loops).has_value());  // still running
+
+  worker.Cancel(loops);
+  const proto::TaskReply interrupted = worker.WaitForReply(loops);
+  EXPECT_EQ(interrupted.error().type(), proto::TASK_CANCELLED);
+  EXPECT_FALSE(interrupted.retryable_app_error());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(hooked, std::vector<TaskId>{TaskId::FromBinary(loops.task_id())});
+  EXPECT_EQ(ran, (std::vector<std::string>{"done", "loops"}));  // "queued" never ran
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -293,9 +294,10 @@ void FillCommonOptions(const py::dict& options, proto::TaskSpec* spec) {
   }
 }
 
-py::list ReturnIds(const std::vector<ObjectId>& ids) {
+py::list ReturnIds(const absl::StatusOr<std::vector<ObjectId>>& ids) {
+  if (!ids.ok()) throw py::value_error(std::string(ids.status().message()));
   py::list out;
-  for (const ObjectId& id : ids) out.append(py::bytes(id.Binary()));
+  for (const ObjectId& id : *ids) out.append(py::bytes(id.Binary()));
   return out;
 }
 
@@ -313,12 +315,12 @@ py::list SubmitTask(const py::tuple& function, const std::vector<std::string>& k
                             options["retry_exceptions"].cast<bool>());
   FillCommonOptions(options, &spec);
   core::CoreWorker& worker = Worker();
-  ObjectId id;
+  absl::StatusOr<std::vector<ObjectId>> ids;
   {
     py::gil_scoped_release release;
-    id = worker.SubmitTask(std::move(spec));
+    ids = worker.SubmitTask(std::move(spec));
   }
-  return ReturnIds({id});
+  return ReturnIds(ids);
 }
 
 py::bytes CreateActor(const py::tuple& cls, const std::vector<std::string>& kwarg_names,
@@ -381,12 +383,12 @@ py::list SubmitActorTask(const py::bytes& actor_id, const std::string& method,
   spec.set_name(options.contains("name") ? options["name"].cast<std::string>() : method);
   spec.set_num_returns(options.contains("num_returns") ? options["num_returns"].cast<int>() : 1);
   core::CoreWorker& worker = Worker();
-  ObjectId id;
+  absl::StatusOr<std::vector<ObjectId>> ids;
   {
     py::gil_scoped_release release;
-    id = worker.SubmitActorTask(std::move(spec));
+    ids = worker.SubmitActorTask(std::move(spec));
   }
-  return ReturnIds({id});
+  return ReturnIds(ids);
 }
 
 // The task the executor hands to Python: a dict of what the Python layer needs.
@@ -423,7 +425,8 @@ core::TaskResult ResultFromPython(const py::object& result) {
   const std::string kind = tuple[0].cast<std::string>();
   if (kind == "ok") {
     py::list values = tuple[1].cast<py::list>();
-    if (py::len(values) > 0) out.data = values[0].cast<std::string>();
+    out.returns.reserve(py::len(values));
+    for (const py::handle value : values) out.returns.push_back(value.cast<std::string>());
   } else if (kind == "exit") {
     out.exit_actor = true;
   } else {
@@ -435,7 +438,9 @@ core::TaskResult ResultFromPython(const py::object& result) {
   return out;
 }
 
-int RunWorker(const py::function& execute) {
+// `cancel(task_id)` interrupts the running task; it runs on a thread of its own (the core's
+// hook must not block, and taking the GIL may).
+int RunWorker(const py::function& execute, const py::function& cancel) {
   core::TaskExecutor::ExecuteFn fn = [execute](const proto::TaskSpec& spec,
                                                const std::vector<std::shared_ptr<Buffer>>& args) {
     py::gil_scoped_acquire acquire;
@@ -450,8 +455,18 @@ int RunWorker(const py::function& execute) {
       return out;
     }
   };
+  core::TaskExecutor::CancelHook on_cancel = [cancel](const TaskId& task_id) {
+    std::thread([cancel, id = task_id.Binary()] {
+      py::gil_scoped_acquire acquire;
+      try {
+        cancel(py::bytes(id));
+      } catch (py::error_already_set& e) {
+        e.discard_as_unraisable("moray: cancelling a running task");
+      }
+    }).detach();
+  };
   py::gil_scoped_release release;
-  return api::ServeAsWorker(fn);
+  return api::ServeAsWorker(fn, on_cancel);
 }
 
 py::dict Connect(const std::string& address, const std::string& ray_namespace,
@@ -536,6 +551,15 @@ PYBIND11_MODULE(_moray_core, m) {
   m.def("submit_task", &SubmitTask);
   m.def("create_actor", &CreateActor);
   m.def("submit_actor_task", &SubmitActorTask);
+  m.def("cancel_task", [](const py::bytes& id, bool force, bool recursive) {
+    const std::vector<ObjectId> ids = IdsOf({id});
+    absl::Status status;
+    {
+      py::gil_scoped_release release;
+      status = Worker().CancelTask(ids[0], force, recursive);
+    }
+    if (!status.ok()) throw py::value_error(std::string(status.message()));
+  });
   m.def("kill_actor", [](const py::bytes& actor_id, bool no_restart) {
     py::gil_scoped_release release;
     Runtime().KillActor(std::string(std::string_view(actor_id)), no_restart);

@@ -64,6 +64,14 @@ class RayRuntimeEnvException : public RayException {
   using RayException::RayException;
 };
 
+// Beyond Ray's C++ API: the task was cancelled (ray::Cancel). Get of its return throws this;
+// inside a task that was cancelled while it ran, the next runtime call (Get, Wait, Put, a
+// Remote) throws it, so the task stops unless it catches it.
+class TaskCancelledException : public RayException {
+ public:
+  using RayException::RayException;
+};
+
 // Get did not finish within its timeout.
 class RayTimeoutException : public RayException {
  public:
@@ -80,5 +88,6 @@ using internal::RayRuntimeEnvException;
 using internal::RayTaskException;
 using internal::RayTimeoutException;
 using internal::RayWorkerException;
+using internal::TaskCancelledException;
 using internal::UnreconstructableException;
 }  // namespace ray

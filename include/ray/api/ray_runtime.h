@@ -171,6 +171,10 @@ class RayRuntime {
                                       const ActorTaskOptions& options,
                                       const InstanceAdjuster& adjuster);
 
+  // Cancels the task whose return is `object_id` (ray::Cancel). Default: RayException (local
+  // mode runs no cancellable tasks).
+  virtual void Cancel(const std::string& object_id, bool force, bool recursive);
+
   // The id of the live actor named `name` in `ray_namespace` (empty: the job's namespace).
   virtual std::optional<std::string> GetActor(const std::string& name,
                                               const std::string& ray_namespace);
@@ -239,6 +243,9 @@ inline std::optional<std::string> RayRuntime::GetActor(const std::string&, const
   detail::ActorsNotSupported();
 }
 inline void RayRuntime::KillActor(const std::string&, bool) { detail::ActorsNotSupported(); }
+inline void RayRuntime::Cancel(const std::string&, bool, bool) {
+  throw RayException("ray::Cancel is not supported by this runtime (local mode)");
+}
 inline void RayRuntime::ExitActor() { detail::ActorsNotSupported(); }
 inline bool RayRuntime::WasCurrentActorRestarted() { detail::ActorsNotSupported(); }
 inline std::string RayRuntime::GetNamespace() { detail::ActorsNotSupported(); }

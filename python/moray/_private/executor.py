@@ -5,6 +5,7 @@ pickled exception, retryable) or ("exit",)."""
 import asyncio
 import inspect
 import os
+import signal
 import socket
 import threading
 import traceback
@@ -99,7 +100,7 @@ def execute(task):
                 _actor_loop = _start_loop()
             _actor_restarted = task.get("restarted", False)
             _actor = cls(*args, **kwargs)
-            return ("ok", [serialization.pack(None, task["caller_language"])])
+            return ("ok", [])  # a creation returns nothing
         if kind == ACTOR_TASK:
             if _actor is None:
                 raise RuntimeError("this worker hosts no actor")
@@ -120,6 +121,27 @@ def execute(task):
         return _failure(task, e)
     finally:
         state.current.task = None
+        _cancel_requested.discard(task["task_id"])
+
+
+# Cancel (moray.cancel without force): the core calls cancel() with the running task's id; a
+# normal task runs on the main thread, which gets SIGINT — that also breaks a blocking sleep or
+# read — and the handler raises TaskCancelledError there if that task is still the one running.
+_cancel_requested = set()
+
+
+def cancel(task_id):
+    _cancel_requested.add(task_id)
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+def _on_sigint(signum, frame):
+    task = getattr(state.current, "task", None)
+    if task is not None and task["task_id"] in _cancel_requested:
+        from moray.exceptions import TaskCancelledError
+
+        raise TaskCancelledError(f"{task['name']} was cancelled")
+    # Otherwise a cancel that came too late, or a stray signal: a worker ignores it.
 
 
 def main():
@@ -128,7 +150,8 @@ def main():
     state.connected = True
     state.is_worker = True
     state.namespace = os.environ.get("MORAY_NAMESPACE", "")
-    code = core.run_worker(_run)
+    signal.signal(signal.SIGINT, _on_sigint)
+    code = core.run_worker(_run, cancel)
     import sys
 
     sys.stdout.flush()

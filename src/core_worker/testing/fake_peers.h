@@ -36,12 +36,16 @@ using rpc::testing::OnLoop;
 using rpc::testing::WaitUntil;
 
 // A worker: WORKER_PUSH_TASKS from anyone; what it does with a batch is `on_push`'s to say
-// (default: every task answered at once, its value the task's name).
+// (default: every task answered at once, its value the task's name). WORKER_CANCEL_TASK is
+// recorded, and `on_cancel` decides what follows.
 class FakeWorker {
  public:
   using PushFn = std::function<void(FakeWorker& worker,
                                     const std::shared_ptr<rpc::Connection>& owner,
                                     const proto::PushTasksRequest& push)>;
+  using CancelFn =
+      std::function<void(FakeWorker& worker, const std::shared_ptr<rpc::Connection>& owner,
+                         const proto::CancelTaskRequest& request)>;
 
   explicit FakeWorker(rpc::EventLoop* loop) : service_("fake worker") {
     service_.OneWay<proto::PushTasksRequest>(
@@ -63,6 +67,17 @@ class FakeWorker {
           for (const auto& spec : push.tasks()) replies.push_back(Ok(spec, spec.name()));
           Reply(peer.conn, replies);
         });
+    service_.OneWay<proto::CancelTaskRequest>(
+        proto::WORKER_CANCEL_TASK, rpc::kAnyMember,
+        [this](const rpc::Peer& peer, proto::CancelTaskRequest&& request) {
+          CancelFn on_cancel;
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            cancels_.push_back(request);
+            on_cancel = on_cancel_;
+          }
+          if (on_cancel) on_cancel(*this, peer.conn, request);
+        });
     server_ = std::make_unique<FakeServer>(loop, &service_);
   }
 
@@ -77,6 +92,15 @@ class FakeWorker {
   void set_on_push(PushFn fn) {
     std::lock_guard<std::mutex> lock(mutex_);
     on_push_ = std::move(fn);
+  }
+  // What it does with WORKER_CANCEL_TASK (default: nothing but recording it).
+  void set_on_cancel(CancelFn fn) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    on_cancel_ = std::move(fn);
+  }
+  std::vector<proto::CancelTaskRequest> cancels() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cancels_;
   }
   // Every task pushed so far, as "name#attempt", in arrival order.
   std::vector<std::string> received() const {
@@ -93,6 +117,25 @@ class FakeWorker {
     auto* ret = reply.add_returns();
     ret->set_object_id(spec.task_id() + "-return");
     ret->set_data(value);
+    return reply;
+  }
+  // A successful reply with one value per return slot.
+  static proto::TaskReply OkValues(const proto::TaskSpec& spec,
+                                   const std::vector<std::string>& values) {
+    proto::TaskReply reply;
+    reply.set_task_id(spec.task_id());
+    reply.set_attempt_number(spec.attempt_number());
+    for (const auto& value : values) reply.add_returns()->set_data(value);
+    return reply;
+  }
+  // A failed reply: every return slot holds `error`.
+  static proto::TaskReply Failed(const proto::TaskSpec& spec, proto::ErrorType type,
+                                 const std::string& message) {
+    proto::TaskReply reply;
+    reply.set_task_id(spec.task_id());
+    reply.set_attempt_number(spec.attempt_number());
+    reply.mutable_error()->set_type(type);
+    reply.mutable_error()->set_message(message);
     return reply;
   }
   // Sends `replies` to `owner` in one WORKER_TASK_REPLIES.
@@ -113,6 +156,8 @@ class FakeWorker {
   const std::string worker_id_ = NextWorkerId();
   mutable std::mutex mutex_;
   PushFn on_push_;                     // guarded by mutex_
+  CancelFn on_cancel_;                 // guarded by mutex_
+  std::vector<proto::CancelTaskRequest> cancels_;  // guarded by mutex_
   std::vector<std::string> received_;  // guarded by mutex_
   std::unique_ptr<FakeServer> server_;  // last: it stops dispatching before the rest goes
 };
