@@ -20,6 +20,8 @@ NOTES = {
                                    "Moray a written array",
     "single_client_tasks_async": "defaults: Moray up to 32 short tasks in flight per worker, Ray 1",
 }
+# Same name, different work: no ratio (as bench/compare_table.py).
+DIFFERENT_WORK = ("single_client_put_calls", "single_client_get_calls", "single_client_put_gigabytes")
 TARGETED = ("single_client_tasks_sync", "single_client_tasks_async", "1_1_actor_calls_sync",
             "1_1_actor_calls_async")
 
@@ -63,9 +65,12 @@ def main():
         if "failed" in m:
             mcell, ratio = "FAILED: " + m["failed"][:60], "—"
         else:
-            mcell = f"{m['value']:,.1f} ± {m['std']:,.1f}"
+            d = 3 if m["value"] < 10 else 1
+            mcell = f"{m['value']:,.{d}f} ± {m['std']:,.{d}f}"
             ratio = "—"
-            if r and r[0] > 0 and name != "single_client_put_gigabytes":
+            if name in DIFFERENT_WORK:
+                ratio = "n/a: different work"
+            elif r and r[0] > 0:
                 x = m["value"] / r[0]
                 ratio = f"{x:,.2f}×"
                 if name in TARGETED:

@@ -68,7 +68,8 @@ def report(name, entry):
     if "failed" in entry:
         print(f"{name:<44} {'FAILED':>14}   {entry['failed']}", flush=True)
     else:
-        print(f"{name:<44} {entry['value']:>14.6g}   ± {entry['std']:<10.3g} {entry['unit']}",
+        d = 3 if entry["value"] < 10 else 1
+        print(f"{name:<44} {entry['value']:>14,.{d}f}   ± {entry['std']:<10,.{d}f} {entry['unit']}",
               flush=True)
     if jsonl:
         with open(jsonl, "a") as f:
