@@ -304,5 +304,6 @@ if [ "$RUN_PYTHON" = 1 ]; then
     | tee "$WORK/table-python.txt"
 fi
 echo
-echo "Moray $MORAY_COMMIT; Ray $RAY_VERSION; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); started $START_TIME (load average $START_LOAD), ended $(date -u '+%Y-%m-%d %H:%M UTC') (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ "$RAY_OK" = 1 ]; then RAY_DESC="Ray $RAY_VERSION"; else RAY_DESC="Ray NOT INSTALLED (no Ray figures)"; fi
+echo "Moray $MORAY_COMMIT; $RAY_DESC; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); started $START_TIME (load average $START_LOAD), ended $(date -u '+%Y-%m-%d %H:%M UTC') (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "results and logs: $WORK"
