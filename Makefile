@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: all deps configure build demo test bench install clean
+.PHONY: all deps configure build demo test bench install wheel clean
 
 all: build
 
@@ -32,9 +32,20 @@ bench: build
 	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
 	@$(BUILD)/bin/runtime_env_bench --json $(BUILD)/bench/runtime_env.json
 	@$(BUILD)/bin/code_shipping_bench --json $(BUILD)/bench/code_shipping.json
+	@rm -f $(BUILD)/bench/python.jsonl  # the Python API, Ray's Python metrics (bench/python)
+	@PYTHONPATH=$(BUILD)/python:/usr/lib/python3/dist-packages python3 bench/python/microbenchmark.py \
+	  --baselines-from $(BUILD)/bin/microbenchmark --json $(BUILD)/bench/python.json \
+	  --jsonl $(BUILD)/bench/python.jsonl
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# dist/moray-<version>-cpXY-cpXY-linux_x86_64.whl: the install, stripped, into a staging prefix,
+# zipped by python/build_wheel.py (standard library only; nothing downloaded).
+wheel: build
+	@rm -rf $(BUILD)/wheel-stage
+	@cmake --install $(BUILD) --prefix $(BUILD)/wheel-stage --strip > $(BUILD)/wheel-stage.log
+	@python3 python/build_wheel.py --prefix $(BUILD)/wheel-stage --out dist
 
 clean:
 	@rm -rf $(BUILD)

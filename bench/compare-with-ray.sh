@@ -4,11 +4,12 @@
 #   bench/compare-with-ray.sh [--quick] [--windows N] [--window-seconds S] [--warmup-seconds S]
 #                             [--filter TEXT] [--cpus N] [--moray-build DIR]
 #                             [--metric-timeout SECONDS] [--micro-timeout SECONDS]
-#                             [--no-ray-microbenchmark]
+#                             [--no-ray-microbenchmark] [--python-only] [--no-python]
 #
 # 1. Creates a throwaway Python virtual environment OUTSIDE the source tree
 #    ($MORAY_COMPARE_CACHE, default ~/.cache/moray-compare) and installs ray[cpp]==$RAY_VERSION
-#    from the Python package registry. If the registry cannot be reached it says so and exits 0.
+#    from the Python package registry. If Ray cannot be installed it says so, gives no Ray figure
+#    and measures Moray alone.
 # 2. Builds bench/{microbenchmark,ray_metrics,harness,report}.cc (the Ray-API-only metrics and
 #    harness, -DMORAY_BENCH_RAY_API_ONLY) twice:
 #    - against an installed Moray: by default a clean `git archive` snapshot of HEAD, built
@@ -29,6 +30,12 @@
 #    has one; no ratio where the two runtimes do different work under the same name; then each
 #    runtime's figures as ratios to the same-run TCP round trip and memcpy. Results and logs stay
 #    in $WORK (printed at the end).
+# 5. The Python section (--python-only: only it; --no-python: not it): Moray's Python API
+#    (bench/python/microbenchmark.py, the installed package, with this run's TCP round trip and
+#    memcpy from the C++ build's `microbenchmark --baselines`), then Ray's own `ray microbenchmark`
+#    once per metric of that section (TESTS_TO_RUN=<Ray's name>, each bounded by
+#    --metric-timeout; figures `ray microbenchmark` already printed in step 3 are reused), and
+#    bench/python/compare_python.py's table: Moray/Ray and both against the machine's limits.
 #
 # Ray is the yardstick here and nothing more: nothing of it is linked into Moray, and this script
 # and its virtual environment are no part of the build, the install or the tests.
@@ -47,12 +54,14 @@ FILTER=""
 MORAY_BUILD=""
 MICRO_TIMEOUT=420    # enough for the task/put/get figures, which `ray microbenchmark` runs first
 RUN_MICRO=1
+RUN_CPP=1
+RUN_PYTHON=1
 STORE_BYTES=4294967296
 # placement_group_create/removal: each bundle asks for 0.001 of a custom resource, as in
 # `ray microbenchmark`, which gives its cluster 100 of it; both clusters here get the same.
 PG_RESOURCE_JSON='{"custom":100}'
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) WINDOWS=2; WINDOW_SECONDS=1; MICRO_TIMEOUT=150 ;;
@@ -65,6 +74,8 @@ while [ $# -gt 0 ]; do
     --moray-build) MORAY_BUILD=$(cd "$2" && pwd); shift ;;
     --micro-timeout) MICRO_TIMEOUT=$2; shift ;;
     --no-ray-microbenchmark) RUN_MICRO=0 ;;
+    --python-only) RUN_CPP=0 ;;
+    --no-python) RUN_PYTHON=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -82,6 +93,7 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # --- 1. ray[cpp] in a virtual environment outside the tree --------------------------------------
 PYTHON=${PYTHON:-python3}
+RAY_OK=1
 if ! "$VENV/bin/python" -c "import grpc, numpy, ray, sys; sys.exit(ray.__version__ != '$RAY_VERSION')" 2>/dev/null; then
   log "installing ray[cpp]==$RAY_VERSION into $VENV"
   rm -rf "$VENV"
@@ -89,21 +101,19 @@ if ! "$VENV/bin/python" -c "import grpc, numpy, ray, sys; sys.exit(ray.__version
   if ! "$VENV/bin/pip" install --disable-pip-version-check --timeout 30 --retries 2 -q \
       "ray[cpp,client]==$RAY_VERSION" numpy > "$WORK/pip.log" 2>&1; then  # client, numpy: `ray microbenchmark`
     tail -5 "$WORK/pip.log" >&2
-    if grep -qiE "connection|network|resolve|timed out|unreachable|No matching distribution|Could not find a version" "$WORK/pip.log"; then
-      echo "compare-with-ray: cannot install ray[cpp]==$RAY_VERSION from the Python package registry (unreachable from here?) — no comparison made." >&2
-      rm -rf "$VENV"
-      exit 0
-    fi
-    echo "compare-with-ray: pip install failed (see $WORK/pip.log)" >&2
-    exit 1
+    echo "compare-with-ray: RAY IS NOT INSTALLED: pip could not install ray[cpp]==$RAY_VERSION (see $WORK/pip.log). Moray's figures follow alone; no Ray figure and no ratio is given." >&2
+    rm -rf "$VENV"
+    RAY_OK=0
   fi
 fi
-# RAY_AUTH_MODE=disabled: otherwise `ray microbenchmark` (ray.init) writes ~/.ray/auth_token, every
-# later `ray start` turns token authentication on, and ray-cpp's driver (which sends no token) fails.
-export PATH="$VENV/bin:$PATH" RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=disabled
-RAY_CPP=$("$VENV/bin/python" -c "import os, ray; print(os.path.join(os.path.dirname(ray.__file__), 'cpp'))")
-[ -f "$RAY_CPP/include/ray/api.h" ] && [ -f "$RAY_CPP/lib/libray_api.so" ] || {
-  echo "ray-cpp headers or library not found under $RAY_CPP" >&2; exit 1; }
+if [ "$RAY_OK" = 1 ]; then
+  # RAY_AUTH_MODE=disabled: otherwise `ray microbenchmark` (ray.init) writes ~/.ray/auth_token, every
+  # later `ray start` turns token authentication on, and ray-cpp's driver (which sends no token) fails.
+  export PATH="$VENV/bin:$PATH" RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=disabled
+  RAY_CPP=$("$VENV/bin/python" -c "import os, ray; print(os.path.join(os.path.dirname(ray.__file__), 'cpp'))")
+  [ -f "$RAY_CPP/include/ray/api.h" ] && [ -f "$RAY_CPP/lib/libray_api.so" ] || {
+    echo "ray-cpp headers or library not found under $RAY_CPP" >&2; exit 1; }
+fi
 
 # --- 2. Moray, installed -------------------------------------------------------------------------
 if [ -n "$MORAY_BUILD" ]; then
@@ -118,12 +128,12 @@ else
   LIB_TREE=$(git -C "$SRC" ls-tree HEAD -- CMakeLists.txt cmake include proto src | sha1sum | cut -c1-12)
   SNAP=$CACHE/moray-$LIB_TREE
   MORAY_PREFIX=$SNAP/prefix
-  if [ ! -f "$MORAY_PREFIX/lib/pkgconfig/moray.pc" ]; then
+  if [ ! -f "$MORAY_PREFIX/lib/pkgconfig/moray.pc" ] || ! ls "$MORAY_PREFIX"/lib/python3.*/site-packages/moray/_moray_core.*.so >/dev/null 2>&1; then
     log "building Moray $COMMIT from a clean snapshot in $SNAP (library and CLI only; minutes)"
     rm -rf "$SNAP" && mkdir -p "$SNAP/src"
     git -C "$SRC" archive HEAD | tar -x -C "$SNAP/src"
     cmake -S "$SNAP/src" -B "$SNAP/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$SNAP/configure.log"
-    cmake --build "$SNAP/build" -j "$(nproc)" --target moray moray_bin > "$SNAP/build.log"
+    cmake --build "$SNAP/build" -j "$(nproc)" --target moray moray_bin _moray_core > "$SNAP/build.log"
     cmake --install "$SNAP/build" --prefix "$MORAY_PREFIX" > "$SNAP/install.log"
   fi
 fi
@@ -138,18 +148,20 @@ mkdir -p "$WORK/moray" "$WORK/logs"
 g++ "${CXXFLAGS_BENCH[@]}" "${BENCH_SRCS[@]}" -o "$WORK/moray/microbenchmark" \
   $(PKG_CONFIG_PATH="$MORAY_PREFIX/lib/pkgconfig" pkg-config --cflags --libs moray)
 
-log "building the benchmark against ray-cpp $RAY_VERSION ($RAY_CPP)"
-mkdir -p "$WORK/ray/obj" "$WORK/ray/code"
-RAY_FLAGS=(-D_GLIBCXX_USE_CXX11_ABI=0 -fPIC -I"$RAY_CPP/include")
-RAY_LINK=(-L"$RAY_CPP/lib" -lray_api -Wl,-rpath,"$RAY_CPP/lib" -pthread)
-objs=()
-for f in "${BENCH_SRCS[@]}"; do
-  o=$WORK/ray/obj/$(basename "$f" .cc).o
-  g++ "${CXXFLAGS_BENCH[@]}" "${RAY_FLAGS[@]}" -c "$f" -o "$o"
-  objs+=("$o")
-done
-g++ "${objs[@]}" -o "$WORK/ray/microbenchmark" "${RAY_LINK[@]}"                  # the driver
-g++ -shared "${objs[@]}" -o "$WORK/ray/code/libmicrobenchmark.so" "${RAY_LINK[@]}"  # for workers
+if [ "$RAY_OK" = 1 ] && [ "$RUN_CPP" = 1 ]; then
+  log "building the benchmark against ray-cpp $RAY_VERSION ($RAY_CPP)"
+  mkdir -p "$WORK/ray/obj" "$WORK/ray/code"
+  RAY_FLAGS=(-D_GLIBCXX_USE_CXX11_ABI=0 -fPIC -I"$RAY_CPP/include")
+  RAY_LINK=(-L"$RAY_CPP/lib" -lray_api -Wl,-rpath,"$RAY_CPP/lib" -pthread)
+  objs=()
+  for f in "${BENCH_SRCS[@]}"; do
+    o=$WORK/ray/obj/$(basename "$f" .cc).o
+    g++ "${CXXFLAGS_BENCH[@]}" "${RAY_FLAGS[@]}" -c "$f" -o "$o"
+    objs+=("$o")
+  done
+  g++ "${objs[@]}" -o "$WORK/ray/microbenchmark" "${RAY_LINK[@]}"                  # the driver
+  g++ -shared "${objs[@]}" -o "$WORK/ray/code/libmicrobenchmark.so" "${RAY_LINK[@]}"  # for workers
+fi
 
 # The metrics, in the order the benchmark runs them; --filter keeps those containing the text.
 METRICS=()
@@ -205,6 +217,10 @@ NODE_IP=$("$VENV/bin/python" -c "import ray._private.services as s; print(s.get_
 RAY_PORT=${RAY_PORT:-6379}
 START_TIME=$(date -u '+%Y-%m-%d %H:%M UTC')
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+: > "$WORK/ray-microbenchmark.out"
+: > "$WORK/ray.jsonl"
+if [ "$RUN_CPP" = 1 ]; then
+if [ "$RAY_OK" = 1 ]; then
 log "starting Ray $RAY_VERSION: --num-cpus=$CPUS, dashboard off, node $NODE_IP:$RAY_PORT"
 ray_started=1
 ray start --head --node-ip-address="$NODE_IP" --port="$RAY_PORT" --num-cpus="$CPUS" \
@@ -216,14 +232,14 @@ run_metrics ray "$WORK/ray" --ray_address="$NODE_IP:$RAY_PORT" \
   --ray_node_ip_address="$NODE_IP" --ray_code_search_path="$WORK/ray/code"
 ray stop --force > "$WORK/ray-stop.log" 2>&1 || true
 ray_started=0
+fi
 
 log "running the benchmark on Moray, one driver per metric (logs: $WORK/logs/moray-*.log)"
 run_metrics moray "$WORK/moray" \
   --ray_head_args="--num-cpus=$CPUS --object-store-memory=$STORE_BYTES --resources=$PG_RESOURCE_JSON"
 
 # --- 5. Ray's own microbenchmark (Python), bounded -----------------------------------------------
-: > "$WORK/ray-microbenchmark.out"
-if [ "$RUN_MICRO" = 1 ]; then
+if [ "$RUN_MICRO" = 1 ] && [ "$RAY_OK" = 1 ]; then
   log "running Ray's own 'ray microbenchmark' (Python) for at most ${MICRO_TIMEOUT}s"
   printf 'ray-python - %s\n' "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
   ray_started=1
@@ -239,6 +255,55 @@ fi
 # --- 6. the table ------------------------------------------------------------------------------
 python3 "$SRC/bench/compare_table.py" "$WORK/moray.jsonl" "$WORK/ray.jsonl" \
   "$WORK/ray-microbenchmark.out" "$WORK/load.txt" "$(nproc)" | tee "$WORK/table.txt"
+fi  # RUN_CPP
+
+# --- 7. the Python section ---------------------------------------------------------------------
+if [ "$RUN_PYTHON" = 1 ]; then
+  # The interpreter the package was built for (its module's suffix), with Debian's numpy.
+  MORAY_SITE=$(ls -d "$MORAY_PREFIX"/lib/python3.*/site-packages | head -1)
+  log "running Moray's Python benchmark ($MORAY_SITE; log: $WORK/logs/moray-python.log)"
+  printf 'moray-python - %s\n' "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
+  PY_ARGS=(--windows "$WINDOWS" --window-seconds "$WINDOW_SECONDS" --warmup-seconds "$WARMUP_SECONDS"
+           --num-cpus "$CPUS" --object-store-memory "$STORE_BYTES" --jsonl "$WORK/moray-python.jsonl"
+           --baselines-from "$WORK/moray/microbenchmark")
+  [ -n "$FILTER" ] && PY_ARGS+=(--filter "$FILTER")
+  (cd "$WORK" && PYTHONPATH="$MORAY_SITE:/usr/lib/python3/dist-packages" \
+     timeout --kill-after=15 "$METRIC_TIMEOUT" "$PYTHON" "$SRC/bench/python/microbenchmark.py" \
+     "${PY_ARGS[@]}") 2>&1 | tee "$WORK/logs/moray-python.log" >&2 || true
+  : > "$WORK/ray-python.out"
+  if [ "$RAY_OK" = 1 ]; then
+    # Ray's names for the section's metrics; TESTS_TO_RUN selects by substring.
+    while IFS= read -r metric; do
+      case $metric in
+        1_1_*) ray_name="1:1 ${metric#1_1_}" ;;
+        *) ray_name=$metric ;;
+      esac
+      ray_name=${ray_name//_/ }
+      if grep -q "^$ray_name.* per second " "$WORK/ray-microbenchmark.out"; then
+        grep "^$ray_name.* per second " "$WORK/ray-microbenchmark.out" >> "$WORK/ray-python.out"
+        continue
+      fi
+      log "ray microbenchmark, TESTS_TO_RUN='$ray_name' (at most ${METRIC_TIMEOUT}s)"
+      printf 'ray-python %s %s\n' "$metric" "$(cut -d' ' -f1 /proc/loadavg)" >> "$WORK/load.txt"
+      ray_started=1
+      # After the selected metric, `ray microbenchmark` also starts a Ray Client server for its
+      # client metrics; on this machine that often fails ("timed out during startup": exit 1),
+      # after the figure was printed.
+      (cd "$WORK" && TESTS_TO_RUN="$ray_name" timeout --kill-after=30 "$METRIC_TIMEOUT" \
+         ray microbenchmark) > "$WORK/logs/ray-python-${metric//\//_}.log" 2>&1 \
+        || echo "ray microbenchmark ($ray_name) exited with status $? (124 = the ${METRIC_TIMEOUT}s limit; see its log)" >&2
+      ray stop --force > /dev/null 2>&1 || true
+      ray_started=0
+      grep " per second " "$WORK/logs/ray-python-${metric//\//_}.log" | tee -a "$WORK/ray-python.out" >&2 \
+        || echo "   (no figure for $ray_name)" >&2
+    done < <("$PYTHON" "$SRC/bench/python/microbenchmark.py" --list | grep -F -- "$FILTER")
+  else
+    echo "-- Ray (Python): NOT INSTALLED in this run; Moray's Python figures only." >&2
+  fi
+  python3 "$SRC/bench/python/compare_python.py" "$WORK/moray-python.jsonl" "$WORK/ray-python.out" \
+    | tee "$WORK/table-python.txt"
+fi
 echo
-echo "Moray $MORAY_COMMIT; Ray $RAY_VERSION; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); started $START_TIME (load average $START_LOAD), ended $(date -u '+%Y-%m-%d %H:%M UTC') (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ "$RAY_OK" = 1 ]; then RAY_DESC="Ray $RAY_VERSION"; else RAY_DESC="Ray NOT INSTALLED (no Ray figures)"; fi
+echo "Moray $MORAY_COMMIT; $RAY_DESC; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); started $START_TIME (load average $START_LOAD), ended $(date -u '+%Y-%m-%d %H:%M UTC') (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "results and logs: $WORK"

@@ -256,7 +256,8 @@ bool IsBenchOption(const std::string& arg, bool* takes_value) {
     if (arg == flag) return *takes_value = true;
     if (arg.rfind(std::string(flag) + "=", 0) == 0) return true;
   }
-  return arg == "--no-moray" || arg == "--list" || arg.rfind("--child=", 0) == 0;
+  return arg == "--no-moray" || arg == "--list" || arg == "--baselines" ||
+         arg.rfind("--child=", 0) == 0;
 }
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -264,7 +265,7 @@ bool IsBenchOption(const std::string& arg, bool* takes_value) {
                "microbenchmark: %s\n"
                "usage: microbenchmark [--json PATH] [--jsonl PATH] [--filter TEXT] "
                "[--metric NAME]... [--windows N] [--window-seconds S] [--warmup-seconds S] "
-               "[--no-moray] [--list] "
+               "[--no-moray] [--list] [--baselines] "
                "[--ray_* flags of ray::Init]\n",
                error.c_str());
   std::exit(2);
@@ -308,6 +309,10 @@ Options ParseOptions(int argc, char** argv, const std::vector<std::string>& know
     }
     if (arg == "--list") {
       opt.list = true;
+      continue;
+    }
+    if (arg == "--baselines") {
+      opt.baselines = true;
       continue;
     }
     std::string flag = arg.substr(0, arg.find('='));

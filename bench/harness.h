@@ -26,6 +26,7 @@ struct Options {
   double warmup_seconds = 0.5;  // --warmup-seconds
   bool moray_figures = true;  // --no-moray turns them off
   bool list = false;          // --list: print the metric names and exit
+  bool baselines = false;     // --baselines: only this machine's limits (no cluster), then exit
   std::vector<std::string> known;  // every metric name this program measures
   // A variant's child driver measures only `only` (base names), reported as name + suffix.
   std::vector<std::string> only;

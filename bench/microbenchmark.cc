@@ -5,6 +5,7 @@
 //
 //   microbenchmark [--json PATH] [--jsonl PATH] [--filter SUBSTRING|moray] [--metric NAME]...
 //                  [--windows N] [--window-seconds S] [--warmup-seconds S] [--no-moray] [--list]
+//                  [--baselines]
 //                  [--ray_head_args="--num-cpus=4 --object-store-memory=..."]
 //
 // The program is a driver; workers re-execute it, so main() calls ray::Init before anything else
@@ -164,6 +165,18 @@ int main(int argc, char** argv) {
   if (opt.list) {
     for (const auto& name : MetricNames()) std::printf("%s\n", name.c_str());
     return 0;
+  }
+  if (opt.baselines) {
+    // This machine's limits alone, without a cluster: what bench/python/microbenchmark.py
+    // reports beside its figures (the TCP round trip, then a warm memcpy of the large put's size).
+    if (!opt.jsonl_path.empty() && !SetJsonLines(opt.jsonl_path)) {
+      std::fprintf(stderr, "microbenchmark: cannot append to %s\n", opt.jsonl_path.c_str());
+      return 2;
+    }
+    TcpRoundTripBaseline(opt);
+    MemcpyBaseline(opt, "memcpy_800mb_gigabytes_baseline", 800'000'000, 1);  // as ray_metrics.cc
+    if (!opt.json_path.empty()) WriteJson(opt.json_path);
+    return AnyFailed() ? 1 : 0;
   }
   ray::RayConfig config;
   config.head_args = DefaultHeadArgs();  // --ray_head_args replaces the list

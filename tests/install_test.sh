@@ -6,11 +6,15 @@
 #   2. examples/hello configured with find_package(Moray) from that prefix, built and run: it
 #      starts its own embedded cluster, which must use <prefix>/bin/moray (no MORAY_BIN, no moray
 #      on PATH) and must be gone when it exits;
-#   3. a one-file program built with `g++ prog.cc $(pkg-config --cflags --libs moray)` and run.
-# Usage: install_test.sh <moray build dir> <moray source dir>. Any failure fails the test.
+#   3. a one-file program built with `g++ prog.cc $(pkg-config --cflags --libs moray)` and run;
+#   4. with a Python interpreter given, the Python package in <prefix>/lib/pythonX.Y/site-packages:
+#      tests/python_package_check.py imports it from there (module and libmoray from the prefix),
+#      runs a task and an actor on a cluster it starts from <prefix>/bin/moray, and shuts down.
+# Usage: install_test.sh <moray build dir> <moray source dir> [<python>]. Any failure fails the test.
 set -euo pipefail
 build="$(cd "$1" && pwd)"
 source="$(cd "$2" && pwd)"
+python="${3:-}"
 
 work="$(mktemp -d /tmp/moray-install-test-XXXXXX)"
 prefix="$work/prefix"
@@ -62,7 +66,7 @@ grep -qE "libmoray\.so.* => $prefix/(bin/\.\./)?lib/" <<<"$libs" \
 "$prefix/bin/moray" --help >/dev/null || fail "bin/moray --help"
 # Only the package: the executable, the library, the headers and the package files.
 unexpected="$(cd "$prefix" && find . \( -type f -o -type l \) | sed 's|^\./||' | grep -vE \
-  '^(bin/moray|lib/libmoray\.so(\.[0-9.]+)?|include/(ray|moray)/.*\.h|lib/cmake/Moray/[A-Za-z-]+\.cmake|lib/pkgconfig/moray\.pc)$' || true)"
+  '^(bin/moray|lib/libmoray\.so(\.[0-9.]+)?|include/(ray|moray)/.*\.h|lib/cmake/Moray/[A-Za-z-]+\.cmake|lib/pkgconfig/moray\.pc|lib/python3\.[0-9]+/site-packages/moray/([A-Za-z_]+/)*[A-Za-z_]+\.py|lib/python3\.[0-9]+/site-packages/moray/_moray_core\.cpython-[0-9]+-[a-z0-9_]+-linux-gnu\.so)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected installed files:"$'\n'"$unexpected"
 
 expect_output() {  # program output, label
@@ -105,4 +109,23 @@ out="$(HOME="$home" timeout 60 "$work/hello-pc")" || { echo "$out"; fail "the pk
 echo "$out"
 expect_output "$out" "pkg-config build"
 expect_nothing_left "pkg-config build"
+
+if [ -n "$python" ]; then
+  pyversion="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  site="$prefix/lib/python$pyversion/site-packages"
+  step "the Python package in $site"
+  [ -f "$site/moray/__init__.py" ] || fail "no $site/moray/__init__.py"
+  module="$(ls "$site"/moray/_moray_core.*.so)" || fail "no _moray_core in $site/moray"
+  runpath="$(readelf -d "$module" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p;s/.*(RPATH).*\[\(.*\)\]/\1/p')"
+  [[ "$runpath" == *'$ORIGIN/../../..'* ]] || fail "_moray_core has no \$ORIGIN-relative RUNPATH to lib/ (got '$runpath')"
+  [[ "$runpath" != *"$build"* ]] || fail "_moray_core still points into the build tree: $runpath"
+  rm -rf "$MORAY_TMPDIR"/session_*
+  out="$(cd "$work" && HOME="$home" PYTHONPATH="$site:/usr/lib/python3/dist-packages" timeout 120 \
+         "$python" "$source/tests/python_package_check.py" "$prefix")" \
+    || { echo "$out"; fail "the Python program exited non-zero"; }
+  echo "$out"
+  grep -qx 'squares: 0 1 4 9 16' <<<"$out" || fail "python: missing the squares line"
+  grep -qx 'hello, moray' <<<"$out" || fail "python: missing the actor's greeting"
+  expect_nothing_left "python"
+fi
 echo "PASS"
