@@ -82,8 +82,15 @@ TEST_F(JobSupervisorTest, RunsTheEntrypointWithTheJobsVariablesAndRecordsSuccess
   EXPECT_EQ(*logs,
             "hello a-outer 127.0.0.1:1\n{\"env_vars\":{\"A\":\"a-${MORAY_JOBS_TEST_OUTER}\"}}\n");
   EXPECT_TRUE(fs::exists(dir_ + "/logs/job-driver-" + *id + ".log"));
-  // The store holds the final state.
+  // The store holds the final state: written by the monitor just after the end became visible
+  // in memory (which AwaitEnd watches), so it is waited for too.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   auto stored = store_.Get(*id);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(stored.ok() && stored->has_value() && IsTerminal((*stored)->status))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    stored = store_.Get(*id);
+  }
   ASSERT_TRUE(stored.ok() && stored->has_value());
   EXPECT_EQ((*stored)->status, JobStatus::kSucceeded);
 }
