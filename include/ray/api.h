@@ -42,6 +42,7 @@
 #include "ray/api/scheduling.h"
 #include "ray/api/serializer.h"
 #include "ray/api/task_caller.h"
+#include "ray/api/xlang_function.h"
 
 namespace ray {
 
@@ -153,6 +154,29 @@ internal::TaskCaller<F> Task(F f) {
     throw RayException("Function not found. Please use RAY_REMOTE to register this function.");
   }
   return internal::TaskCaller<F>(std::move(name));
+}
+
+// Calls of Python code (ray/api/xlang_function.h, docs/python.md "Across languages"): a Python
+// function, and an actor of a Python class, by module and name; msgpack both ways.
+//   auto sum = ray::Task(ray::PyFunction<int>{"tasks", "add"}).Remote(1, 2);
+//   ray::ActorHandleXlang counter = ray::Actor(ray::PyActorClass{"tasks", "Counter"}).Remote(0);
+//   auto total = counter.Task(ray::PyActorMethod<int>{"add"}).Remote(5);
+// The job's code_search_path directories are on the Python workers' sys.path. Throws
+// RayException for an empty module or name.
+template <typename R>
+internal::TaskCaller<PyFunction<R>> Task(PyFunction<R> func) {
+  if (func.module_name.empty() || func.function_name.empty()) {
+    throw RayException("PyFunction: the module and function names must not be empty");
+  }
+  return internal::TaskCaller<PyFunction<R>>(std::move(func.function_name),
+                                             std::move(func.module_name));
+}
+inline internal::ActorCreator<PyActorClass> Actor(PyActorClass actor_class) {
+  if (actor_class.module_name.empty() || actor_class.class_name.empty()) {
+    throw RayException("PyActorClass: the module and class names must not be empty");
+  }
+  return internal::ActorCreator<PyActorClass>(std::move(actor_class.class_name),
+                                              std::move(actor_class.module_name));
 }
 
 // Starts building an actor created by `factory`, a function (free or static member) registered with

@@ -27,7 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "init", "shutdown", "is_initialized", "remote", "method", "get", "put", "wait", "kill",
     "cancel", "get_actor", "available_resources", "cluster_resources", "nodes",
-    "get_runtime_context", "ObjectRef", "ActorHandle", "exceptions", "util",
+    "get_runtime_context", "ObjectRef", "ActorHandle", "exceptions", "util", "cross_language",
+    "job_config",
 ]
 
 # ErrorInfo types (proto/common.proto) and what `get` raises for each.
@@ -35,7 +36,7 @@ _TASK_EXECUTION_EXCEPTION = 1
 _ERRORS = {
     2: exceptions.WorkerCrashedError,
     3: exceptions.ObjectLostError,
-    4: exceptions.RayTaskError,
+    4: exceptions.CrossLanguageError,  # FUNCTION_NOT_FOUND: a C++ function not registered
     5: exceptions.TaskCancelledError,
     6: exceptions.ActorDiedError,
     7: exceptions.RuntimeEnvSetupError,
@@ -44,9 +45,10 @@ _ERRORS = {
 
 
 def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespace=None,
-         runtime_env=None, object_store_memory=None, ignore_reinit_error=False):
+         runtime_env=None, object_store_memory=None, ignore_reinit_error=False, job_config=None):
     """Connects to a cluster: a private local one without `address` (or RAY_ADDRESS), the
-    recorded local one for "auto", or the one whose GCS is at `address`."""
+    recorded local one for "auto", or the one whose GCS is at `address`. `job_config`
+    (moray.job_config.JobConfig) names the job's code_search_path for cross-language calls."""
     with state.lock:
         if state.connected:
             if ignore_reinit_error:
@@ -78,6 +80,17 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
                 head_args.append(f"--resources={json.dumps(resources)}")
             if object_store_memory is not None:
                 head_args.append(f"--object-store-memory={_whole('object_store_memory', object_store_memory)}")
+        code_search_path = []
+        if job_config is not None:
+            from moray.job_config import JobConfig
+
+            if not isinstance(job_config, JobConfig):
+                raise TypeError("job_config must be a moray.job_config.JobConfig")
+            code_search_path = job_config._code_search_path()
+            if runtime_env is None:
+                runtime_env = job_config.runtime_env
+            if namespace is None:
+                namespace = job_config.ray_namespace
         if namespace is not None and not isinstance(namespace, str):
             raise TypeError("namespace must be a str")
         if runtime_env is not None and not isinstance(runtime_env, dict):
@@ -85,7 +98,7 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         try:
             info = core.connect(address or "", namespace or "", head_args,
                                 json.dumps(runtime_env) if runtime_env else "",
-                                sys.executable, _python_path())
+                                sys.executable, _python_path(), code_search_path)
         except RuntimeError as e:
             text = str(e)
             if text.startswith("RuntimeEnvSetupError: "):
@@ -164,6 +177,9 @@ def _check():
 
 def _raise_error(error):
     _, kind, message, pickled = error
+    if kind == _TASK_EXECUTION_EXCEPTION and not pickled:
+        # Thrown by C++ code (cross_language): a Python worker's errors always carry a pickle.
+        raise exceptions.CrossLanguageError(message)
     if kind == _TASK_EXECUTION_EXCEPTION:
         cause = None
         if pickled:
@@ -291,4 +307,4 @@ def available_resources():
     return dict(core.available_resources())
 
 
-from moray import util  # noqa: E402  (needs the names above)
+from moray import cross_language, job_config, util  # noqa: E402  (need the names above)

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "api/actor_exit.h"
 #include "api/cluster_placement_groups.h"
 #include "api/code_upload.h"
@@ -268,6 +269,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_type(proto::NORMAL_TASK);
     spec.set_num_returns(1);  // the C++ API's tasks return one value
     spec.set_function_name(function_name);
+    if (!options.python_module.empty()) SetPythonCall(options.python_module, function_name, &spec);
     spec.set_name(options.name.empty() ? function_name : options.name);
     spec.set_max_retries(options.max_retries);
     spec.set_retry_exceptions(options.retry_exceptions);
@@ -292,6 +294,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     proto::TaskSpec spec;
     spec.set_function_name(factory_name);
     const std::string class_name = options.class_name.empty() ? factory_name : options.class_name;
+    if (!options.python_module.empty()) SetPythonCall(options.python_module, class_name, &spec);
     spec.set_name(absl::StrCat(class_name, ".__init__"));
     auto* creation = spec.mutable_actor_creation();
     if (options.resources.empty()) {
@@ -344,6 +347,7 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
     spec.set_actor_id(actor_id);
     spec.set_num_returns(1);
     spec.set_function_name(method_name);
+    if (options.python) SetPythonCall("", method_name, &spec);
     spec.set_name(options.name.empty() ? method_name : options.name);
     spec.set_adjuster_key(adjuster.key);
     spec.set_concurrency_group(options.concurrency_group);
@@ -458,6 +462,16 @@ class ClusterRuntime final : public ray::internal::RayRuntime {
   static std::string OnlyReturn(absl::StatusOr<std::vector<ObjectId>> ids) {
     if (!ids.ok()) throw ray::internal::RayException(std::string(ids.status().message()));
     return ids->at(0).Binary();
+  }
+
+  // A call of Python code from C++ (docs/python.md, "Across languages"): `qualname` of `module`,
+  // imported by the Python worker (no pickled function); msgpack both ways.
+  static void SetPythonCall(const std::string& module, const std::string& qualname,
+                            proto::TaskSpec* spec) {
+    spec->set_language(proto::PYTHON);
+    spec->set_caller_language(proto::CPP);
+    spec->mutable_python_function()->set_module(module);
+    spec->mutable_python_function()->set_qualname(qualname);
   }
 
   // ResolveRuntimeEnvInto (cluster_runtime.h), at Remote().
@@ -625,6 +639,14 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   if (python) {
     job->set_python_executable(identity.python_executable);
     for (const auto& entry : identity.python_path) job->add_python_path(entry);
+  } else {
+    // For ray::PyFunction and ray::PyActorClass: the interpreter is the node's
+    // (RuntimeEnvAgent::DefaultPython); sys.path gets this driver's PYTHONPATH.
+    for (absl::string_view entry : absl::StrSplit(EnvOr("PYTHONPATH"), ':', absl::SkipEmpty())) {
+      std::error_code ec;
+      std::filesystem::path absolute = std::filesystem::absolute(std::string(entry), ec);
+      job->add_python_path(ec ? std::string(entry) : absolute.lexically_normal().string());
+    }
   }
   // Workers start in the raylet's working directory, not the driver's: relative paths are the
   // driver's to resolve.

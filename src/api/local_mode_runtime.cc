@@ -167,6 +167,14 @@ std::vector<bool> LocalModeRuntime::Wait(const std::vector<std::string>& ids, in
   return ready;
 }
 
+namespace {
+[[noreturn]] void RefusePython() {
+  throw ray::internal::RayException(
+      "cross-language calls (ray::PyFunction, ray::PyActorClass, ray::PyActorMethod) need a "
+      "cluster: local mode runs only this program's C++ functions");
+}
+}  // namespace
+
 void CheckLocalModeRuntimeEnv(const std::string& env_json) {
   absl::StatusOr<runtime_env::RuntimeEnvSpec> env = runtime_env::RuntimeEnvSpec::Parse(env_json);
   if (!env.ok()) throw ray::internal::RayRuntimeEnvException(std::string(env.status().message()));
@@ -183,6 +191,7 @@ std::string LocalModeRuntime::SubmitTask(const std::string& function_name,
                                          std::vector<ray::internal::TaskArgument> args,
                                          const ray::internal::TaskOptions& options) {
   CheckLocalModeRuntimeEnv(options.runtime_env);
+  if (!options.python_module.empty()) RefusePython();
   auto task = std::make_shared<Task>();
   task->function_name = function_name;
   task->args = std::move(args);
@@ -383,6 +392,7 @@ std::string LocalModeRuntime::CreateActor(const std::string& factory_name,
                                           std::vector<ray::internal::TaskArgument> args,
                                           const ray::internal::ActorCreationOptions& options) {
   CheckLocalModeRuntimeEnv(options.runtime_env);
+  if (!options.python_module.empty()) RefusePython();
   auto actor = std::make_shared<Actor>();
   actor->name = options.name;
   actor->ray_namespace = options.ray_namespace.empty() ? namespace_ : options.ray_namespace;
@@ -445,8 +455,9 @@ std::string LocalModeRuntime::CreateActor(const std::string& factory_name,
 std::string LocalModeRuntime::SubmitActorTask(const std::string& actor_id,
                                               const std::string& method_name,
                                               std::vector<ray::internal::TaskArgument> args,
-                                              const ray::internal::ActorTaskOptions& /*options*/,
+                                              const ray::internal::ActorTaskOptions& options,
                                               const ray::internal::InstanceAdjuster& adjuster) {
+  if (options.python) RefusePython();
   std::shared_ptr<Actor> actor;
   {
     std::lock_guard<std::mutex> lock(mu_);

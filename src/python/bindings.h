@@ -4,6 +4,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "core_worker/core_worker.h"
 #include "ray/api/ray_runtime.h"
 
@@ -16,5 +18,20 @@ ray::internal::RayRuntime& Runtime();
 
 // moray.util.state's queries (state_bindings.cc): state_list, state_columns, state_summary.
 void BindState(pybind11::module_& m);
+
+// Building and submitting specs (core_module.cc). `args` = [(is_ref, bytes)]; `options` is the
+// dict python/moray/_private/options.py makes (resources, strategy, runtime_env, name, ...).
+void FillArgs(const pybind11::list& args, proto::TaskSpec* spec);
+void FillCommonOptions(const pybind11::dict& options, proto::TaskSpec* spec);
+// Submit `spec` (its language, function and arguments filled in) as a task, an actor creation or
+// an actor call; the return ids / the actor id.
+pybind11::list SubmitNormalTask(proto::TaskSpec spec, const pybind11::dict& options);
+pybind11::bytes CreateActorWithSpec(proto::TaskSpec spec, const std::string& class_name,
+                                    const pybind11::dict& options);
+pybind11::list SubmitActorTaskWithSpec(const pybind11::bytes& actor_id, proto::TaskSpec spec,
+                                       const pybind11::dict& options);
+
+// Calls of C++ code from Python (cross_language_bindings.cc).
+void BindCrossLanguage(pybind11::module_& m);
 
 }  // namespace moray::python

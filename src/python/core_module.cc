@@ -261,6 +261,12 @@ void FillPythonCall(const py::tuple& function, const std::vector<std::string>& k
   fn->set_qualname(function[1].cast<std::string>());
   fn->set_pickle_key(function[2].cast<std::string>());
   for (const std::string& name : kwarg_names) fn->add_kwarg_names(name);
+  FillArgs(args, spec);
+}
+
+}  // namespace
+
+void FillArgs(const py::list& args, proto::TaskSpec* spec) {
   spec->mutable_args()->Reserve(static_cast<int>(py::len(args)));
   for (const py::handle item : args) {
     py::tuple arg = item.cast<py::tuple>();
@@ -294,6 +300,8 @@ void FillCommonOptions(const py::dict& options, proto::TaskSpec* spec) {
   }
 }
 
+namespace {
+
 py::list ReturnIds(const absl::StatusOr<std::vector<ObjectId>>& ids) {
   if (!ids.ok()) throw py::value_error(std::string(ids.status().message()));
   py::list out;
@@ -304,11 +312,17 @@ py::list ReturnIds(const absl::StatusOr<std::vector<ObjectId>>& ids) {
 py::list SubmitTask(const py::tuple& function, const std::vector<std::string>& kwarg_names,
                     const py::list& args, const py::dict& options) {
   proto::TaskSpec spec;
-  spec.set_type(proto::NORMAL_TASK);
   FillPythonCall(function, kwarg_names, args, &spec);
   spec.set_function_name(function[1].cast<std::string>());
+  return SubmitNormalTask(std::move(spec), options);
+}
+
+}  // namespace
+
+py::list SubmitNormalTask(proto::TaskSpec spec, const py::dict& options) {
+  spec.set_type(proto::NORMAL_TASK);
   spec.set_name(options.contains("name") ? options["name"].cast<std::string>()
-                                         : function[1].cast<std::string>());
+                                         : spec.function_name());
   spec.set_num_returns(options.contains("num_returns") ? options["num_returns"].cast<int>() : 1);
   spec.set_max_retries(options.contains("max_retries") ? options["max_retries"].cast<int>() : 3);
   spec.set_retry_exceptions(options.contains("retry_exceptions") &&
@@ -323,12 +337,21 @@ py::list SubmitTask(const py::tuple& function, const std::vector<std::string>& k
   return ReturnIds(ids);
 }
 
+namespace {
+
 py::bytes CreateActor(const py::tuple& cls, const std::vector<std::string>& kwarg_names,
                       const py::list& args, const py::dict& options) {
   proto::TaskSpec spec;
   FillPythonCall(cls, kwarg_names, args, &spec);
   const std::string class_name = cls[1].cast<std::string>();
   spec.set_function_name(class_name);
+  return CreateActorWithSpec(std::move(spec), class_name, options);
+}
+
+}  // namespace
+
+py::bytes CreateActorWithSpec(proto::TaskSpec spec, const std::string& class_name,
+                              const py::dict& options) {
   spec.set_name(absl::StrCat(class_name, ".__init__"));
   auto* creation = spec.mutable_actor_creation();
   FillCommonOptions(options, &spec);
@@ -373,14 +396,24 @@ py::bytes CreateActor(const py::tuple& cls, const std::vector<std::string>& kwar
   return py::bytes(id->Binary());
 }
 
+namespace {
+
 py::list SubmitActorTask(const py::bytes& actor_id, const std::string& method,
                          const std::vector<std::string>& kwarg_names, const py::list& args,
                          const py::dict& options) {
   proto::TaskSpec spec;
-  spec.set_actor_id(std::string(std::string_view(actor_id)));
   FillPythonCall(py::make_tuple("", method, ""), kwarg_names, args, &spec);
   spec.set_function_name(method);
-  spec.set_name(options.contains("name") ? options["name"].cast<std::string>() : method);
+  return SubmitActorTaskWithSpec(actor_id, std::move(spec), options);
+}
+
+}  // namespace
+
+py::list SubmitActorTaskWithSpec(const py::bytes& actor_id, proto::TaskSpec spec,
+                                 const py::dict& options) {
+  spec.set_actor_id(std::string(std::string_view(actor_id)));
+  spec.set_name(options.contains("name") ? options["name"].cast<std::string>()
+                                         : spec.function_name());
   spec.set_num_returns(options.contains("num_returns") ? options["num_returns"].cast<int>() : 1);
   core::CoreWorker& worker = Worker();
   absl::StatusOr<std::vector<ObjectId>> ids;
@@ -390,6 +423,8 @@ py::list SubmitActorTask(const py::bytes& actor_id, const std::string& method,
   }
   return ReturnIds(ids);
 }
+
+namespace {
 
 // The task the executor hands to Python: a dict of what the Python layer needs.
 py::dict TaskToPython(const proto::TaskSpec& spec,
@@ -416,6 +451,10 @@ py::dict TaskToPython(const proto::TaskSpec& spec,
   }
   return task;
 }
+
+// pickle.dumps(None): the python_exception of an error raised in Python whose exception could
+// not be pickled — never empty, so an empty one says the error was C++'s.
+constexpr std::string_view kPickledNone("\x80\x04N.", 4);
 
 // What Python's executor returned: ("ok", [bytes]) or ("error", type, message, pickled exception,
 // retryable) or ("exit",).
@@ -450,6 +489,7 @@ int RunWorker(const py::function& execute, const py::function& cancel) {
       // The Python executor catches user exceptions itself: this is its own failure.
       core::TaskResult out;
       out.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+      out.error.set_python_exception(std::string(kPickledNone));  // raised in Python
       out.error.set_message(
           absl::StrCat("the Python worker failed to run ", spec.name(), ": ", e.what()));
       return out;
@@ -471,9 +511,10 @@ int RunWorker(const py::function& execute, const py::function& cancel) {
 
 py::dict Connect(const std::string& address, const std::string& ray_namespace,
                  const std::vector<std::string>& head_args, const std::string& runtime_env,
-                 const std::string& python_executable,
-                 const std::vector<std::string>& python_path) {
+                 const std::string& python_executable, const std::vector<std::string>& python_path,
+                 const std::vector<std::string>& code_search_path) {
   ray::RayConfig config;
+  config.code_search_path = code_search_path;
   config.address = address;
   config.ray_namespace = ray_namespace;
   config.head_args = head_args;
@@ -534,7 +575,8 @@ PYBIND11_MODULE(_moray_core, m) {
   });
 
   m.def("connect", &Connect, py::arg("address"), py::arg("namespace"), py::arg("head_args"),
-        py::arg("runtime_env"), py::arg("python_executable"), py::arg("python_path"));
+        py::arg("runtime_env"), py::arg("python_executable"), py::arg("python_path"),
+        py::arg("code_search_path") = std::vector<std::string>{});
   m.def("disconnect", &Disconnect);
   m.def("is_connected", [] { return api::InstalledCoreWorker() != nullptr; });
   m.def("context", &ContextInfo);
@@ -560,6 +602,7 @@ PYBIND11_MODULE(_moray_core, m) {
     }
     if (!status.ok()) throw py::value_error(std::string(status.message()));
   });
+  BindCrossLanguage(m);
   m.def("kill_actor", [](const py::bytes& actor_id, bool no_restart) {
     py::gil_scoped_release release;
     Runtime().KillActor(std::string(std::string_view(actor_id)), no_restart);

@@ -1,11 +1,15 @@
 #include "raylet/runtime_env_agent.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "runtime_env/runtime_env.h"
 #include "spdlog/spdlog.h"
 
@@ -74,8 +78,9 @@ absl::StatusOr<PreparedEnv> ForLanguage(absl::StatusOr<PreparedEnv> prepared,
   if (python.empty()) python = RuntimeEnvAgent::DefaultPython();
   if (python.empty()) {
     return absl::FailedPreconditionError(
-        "a Python task needs a Python interpreter, but the job's driver named none and "
-        "MORAY_PYTHON is not set on this node");
+        "a Python task needs a Python interpreter, but the job's driver named none and this "
+        "node has neither MORAY_PYTHON nor python3 on its PATH (a C++ driver calling Python: "
+        "docs/python.md, \"Across languages\")");
   }
   prepared->program = python;
   prepared->argv = {python, "-m", "moray._worker"};
@@ -84,13 +89,28 @@ absl::StatusOr<PreparedEnv> ForLanguage(absl::StatusOr<PreparedEnv> prepared,
   for (const std::string& entry : job.python_path()) {
     if (!entry.empty()) path.push_back(entry);
   }
+  // As in Ray, the job's code_search_path directories hold Python modules too (a C++ driver's
+  // ray::PyFunction names a module there).
+  for (const std::string& entry : job.code_search_path()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(entry, ec) &&
+        std::find(path.begin(), path.end(), entry) == path.end()) {
+      path.push_back(entry);
+    }
+  }
   prepared->env.emplace_back("PYTHONPATH", absl::StrJoin(path, ":"));
   return prepared;
 }
 
 std::string RuntimeEnvAgent::DefaultPython() {
   const char* python = std::getenv("MORAY_PYTHON");
-  return python ? python : "";
+  if (python && *python) return python;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
+    std::string candidate = absl::StrCat(dir, "/python3");
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
 }
 
 std::string RuntimeEnvAgent::PackageDir(const std::string& uri) const {

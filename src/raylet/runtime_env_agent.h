@@ -59,9 +59,10 @@ struct PreparedEnv {
 proto::Language JobLanguage(const proto::JobInfo& job);
 
 // How a worker of `language` starts in a prepared env: C++ workers as `prepared` says; Python
-// workers as `<job.python_executable> -m moray._worker`, with the driver's sys.path (and the
-// env's working_dir first, as the cwd) in PYTHONPATH. FailedPrecondition for a Python worker of
-// a job that named no interpreter (a C++ driver calling Python needs one: docs/python.md).
+// workers as `<job.python_executable> -m moray._worker`, with the job's python_path and its
+// code_search_path directories (and the env's working_dir first, as the cwd) in PYTHONPATH.
+// A job that named no interpreter (a C++ driver's) gets DefaultPython(); FailedPrecondition
+// when there is none (docs/python.md, "Across languages").
 absl::StatusOr<PreparedEnv> ForLanguage(absl::StatusOr<PreparedEnv> prepared,
                                         const proto::JobInfo& job, proto::Language language);
 
@@ -96,8 +97,8 @@ class RuntimeEnvAgent {
   absl::StatusOr<PreparedEnv> ProgramOf(const proto::JobInfo& job) const;
   // Whether a worker of `job` needs Prepare even in the empty env (its code must be cached).
   static bool NeedsPreparation(const proto::JobInfo& job) { return job.code_size() > 0; }
-  // MORAY_PYTHON of the raylet's environment: the interpreter of Python workers whose job's
-  // driver named none (C++ drivers calling Python); "" if unset.
+  // The interpreter of Python workers whose job's driver named none (C++ drivers calling
+  // Python): the raylet's MORAY_PYTHON, else `python3` on its PATH; "" if neither.
   static std::string DefaultPython();
 
   // Prepares (job, env) and posts the result to `done` on the loop; records that the job asked.

@@ -4,10 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -177,6 +181,86 @@ TEST_F(RuntimeEnvAgentTest, PackageIsDeletedWhenNoJobAndNoWorkerUseIt) {
   OnLoop([&] { agent_->RemoveWorker(env.hash()); });
   EXPECT_FALSE(fs::exists(dir));
   EXPECT_EQ(agent_->num_envs(), 0u);
+}
+
+// Sets an environment variable (unsets it for nullptr) for a scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old) old_ = old;
+    if (value) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+      unsetenv(name_.c_str());
+    }
+  }
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+// A C++ driver's job (docs/python.md, "Across languages") names no interpreter: its Python
+// workers run the node's (MORAY_PYTHON, else python3 on PATH) with the job's python_path and its
+// code_search_path directories on PYTHONPATH; its C++ workers are unaffected.
+TEST(ForLanguageTest, CppJobsPythonWorkersRunTheNodesPython) {
+  const std::string dir = ::testing::TempDir() + "/for_language_modules";
+  fs::create_directories(dir);
+  proto::JobInfo job = Job();
+  job.add_python_path("/driver/path");
+  job.add_code_search_path(dir);
+  job.add_code_search_path("/no/such/file.so");  // not a directory: not on sys.path
+  PreparedEnv prepared;
+  prepared.program = "/bin/driver";
+  prepared.argv = {"/bin/driver"};
+  EXPECT_EQ(JobLanguage(job), proto::CPP);
+  absl::StatusOr<PreparedEnv> cpp = ForLanguage(prepared, job, proto::CPP);
+  ASSERT_TRUE(cpp.ok()) << cpp.status();
+  EXPECT_EQ(cpp->program, "/bin/driver");
+  ScopedEnv python_env("MORAY_PYTHON", "/opt/python3");
+  absl::StatusOr<PreparedEnv> python = ForLanguage(prepared, job, proto::PYTHON);
+  ASSERT_TRUE(python.ok()) << python.status();
+  EXPECT_EQ(python->argv, (std::vector<std::string>{"/opt/python3", "-m", "moray._worker"}));
+  bool found = false;
+  for (const auto& [name, value] : python->env) {
+    if (name != "PYTHONPATH") continue;
+    found = true;
+    EXPECT_EQ(value, "/driver/path:" + dir);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ForLanguageTest, PythonTaskWithoutAnInterpreterSaysSo) {
+  const std::string empty_dir = ::testing::TempDir() + "/for_language_no_python";
+  fs::create_directories(empty_dir);
+  ScopedEnv python_env("MORAY_PYTHON", nullptr);
+  ScopedEnv path_env("PATH", empty_dir.c_str());
+  PreparedEnv prepared;
+  prepared.program = "/bin/driver";
+  absl::StatusOr<PreparedEnv> python = ForLanguage(prepared, Job(), proto::PYTHON);
+  ASSERT_FALSE(python.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(python.status())) << python.status();
+  EXPECT_NE(python.status().message().find("needs a Python interpreter"), std::string::npos)
+      << python.status();
+}
+
+TEST(ForLanguageTest, PythonJobsCppTasksNeedACodeSearchPath) {
+  proto::JobInfo job = Job();
+  job.set_python_executable("/usr/bin/python3");
+  EXPECT_EQ(JobLanguage(job), proto::PYTHON);
+  absl::StatusOr<PreparedEnv> cpp = ForLanguage(PreparedEnv{}, job, proto::CPP);
+  ASSERT_FALSE(cpp.ok());
+  EXPECT_NE(cpp.status().message().find("code_search_path"), std::string::npos) << cpp.status();
+  job.add_code_search_path("/lib/functions.so");
+  EXPECT_TRUE(ForLanguage(PreparedEnv{}, job, proto::CPP).ok());
 }
 
 }  // namespace

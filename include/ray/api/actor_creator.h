@@ -51,6 +51,8 @@ std::string DemangledName() {
   return status == 0 && name ? std::string(name.get()) : std::string(typeid(T).name());
 }
 
+// F: a RAY_REMOTE factory, or ray::PyActorClass (xlang_function.h; T is XlangActor and the
+// handle an ActorHandleXlang), which accepts any arguments.
 template <typename F>
 class ActorCreator {
   using Traits = FunctionTraits<F>;
@@ -59,6 +61,11 @@ class ActorCreator {
 
  public:
   explicit ActorCreator(std::string factory_name) : factory_name_(std::move(factory_name)) {}
+  // A Python class (ray::Actor(PyActorClass{module, class_name})).
+  ActorCreator(std::string class_name, std::string python_module) : factory_name_(class_name) {
+    options_.class_name = std::move(class_name);
+    options_.python_module = std::move(python_module);
+  }
 
   // A name other processes can find the actor by (ray::GetActor), in the job's namespace or in
   // `ray_namespace`.
@@ -132,11 +139,11 @@ class ActorCreator {
 
   template <typename... Args>
   ActorHandle<T> Remote(Args&&... args) {
-    static_assert(sizeof...(Args) == Traits::kArity,
+    static_assert(kIsXlang<F> || sizeof...(Args) == Traits::kArity,
                   "ray::Actor(factory).Remote(args...): the number of arguments differs from the "
                   "number of the factory's parameters");
-    if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
-      static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
+    if constexpr (kIsXlang<F> || sizeof...(Args) == Traits::kArity) {  // no follow-up errors
+      if constexpr (!kIsXlang<F>) static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
       ValidateResources(options_.resources);
       if (options_.max_concurrency < 1) {
         throw RayException("SetMaxConcurrency: must be at least 1, got " +
@@ -160,8 +167,12 @@ class ActorCreator {
                          ? std::unordered_map<std::string, double>{{"CPU", 1}}
                          : options_.resources,
                      "actor " + options_.class_name);
-      std::vector<TaskArgument> task_args =
-          BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
+      std::vector<TaskArgument> task_args;
+      if constexpr (kIsXlang<F>) {
+        task_args = BuildXlangArguments(std::forward<Args>(args)...);
+      } else {
+        task_args = BuildTaskArguments<ArgsTuple>(std::forward<Args>(args)...);
+      }
       std::string id = GetRuntime().CreateActor(factory_name_, std::move(task_args), options_);
       return ActorHandle<T>(std::move(id));
     } else {

@@ -115,6 +115,15 @@ class ActorHandle {
     return internal::ActorTaskCaller<F>(id_, std::move(name),
                                         internal::MakeInstanceAdjuster<T, Base>());
   }
+  // A call of a Python actor's method (ray::PyActorMethod<R>{"name"}); only on an
+  // ActorHandleXlang (ray/api/xlang_function.h).
+  template <typename R>
+  internal::ActorTaskCaller<PyActorMethod<R>> Task(PyActorMethod<R> method) const {
+    static_assert(std::is_same_v<T, internal::XlangActor>,
+                  "PyActorMethod calls a Python actor: use it on an ActorHandleXlang");
+    if (method.function_name.empty()) throw RayException("PyActorMethod: the method name is empty");
+    return internal::ActorTaskCaller<PyActorMethod<R>>(id_, std::move(method.function_name), {});
+  }
 
   // Kills the actor without restarting it; calls made afterwards fail with RayActorException.
   void Kill() { Kill(true); }
@@ -159,6 +168,10 @@ class ActorHandle {
 
   std::string id_;
 };
+
+// A handle to a Python actor (ray::Actor(PyActorClass{...}).Remote(...)); its methods are called
+// with Task(PyActorMethod<R>{"name"}).
+using ActorHandleXlang = ActorHandle<internal::XlangActor>;
 
 }  // namespace ray
 

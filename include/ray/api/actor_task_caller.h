@@ -34,7 +34,9 @@ class ActorTaskCaller {
   ActorTaskCaller(std::string actor_id, std::string method_name, InstanceAdjuster adjuster)
       : actor_id_(std::move(actor_id)),
         method_name_(std::move(method_name)),
-        adjuster_(std::move(adjuster)) {}
+        adjuster_(std::move(adjuster)) {
+    options_.python = kIsXlang<F>;  // a PyActorMethod<R>: a Python actor's method by name
+  }
 
   // A display name for the call; default: the method's registered name.
   ActorTaskCaller& SetName(std::string name) {
@@ -58,10 +60,16 @@ class ActorTaskCaller {
 
   template <typename... Args>
   ObjectRef<R> Remote(Args&&... args) {
-    static_assert(sizeof...(Args) == Traits::kArity,
+    static_assert(kIsXlang<F> || sizeof...(Args) == Traits::kArity,
                   "actor.Task(&Class::Method).Remote(args...): the number of arguments differs "
                   "from the number of the method's parameters");
-    if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
+    if constexpr (kIsXlang<F>) {
+      ValidateResources(options_.resources);
+      std::string id = GetRuntime().SubmitActorTask(
+          actor_id_, method_name_, BuildXlangArguments(std::forward<Args>(args)...), options_,
+          adjuster_);
+      return ObjectRef<R>(std::move(id));
+    } else if constexpr (sizeof...(Args) == Traits::kArity) {  // no errors after the above
       static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
       ValidateResources(options_.resources);
       std::vector<TaskArgument> task_args =

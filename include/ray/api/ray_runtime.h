@@ -68,6 +68,9 @@ struct TaskOptions {
   ray::SchedulingStrategy strategy;
   PlacementOptions placement;  // not combined with a strategy other than the default
   std::string runtime_env;     // RuntimeEnv::Serialize(); empty: the parent's (job's) env
+  // Non-empty: the function is Python's `function_name` of this module (ray::PyFunction), run
+  // by a Python worker; values cross as msgpack.
+  std::string python_module;
 };
 
 // Options of one actor creation (ActorCreator setters).
@@ -85,6 +88,9 @@ struct ActorCreationOptions {
   std::string class_name;      // the actor's class, for display (`moray list actors`)
   ray::SchedulingStrategy strategy;
   PlacementOptions placement;  // not combined with a strategy other than the default
+  // Non-empty: the actor is an instance of Python's class `class_name` of this module
+  // (ray::PyActorClass); the factory name is unused.
+  std::string python_module;
 };
 
 // Options of one actor method call (ActorTaskCaller setters).
@@ -92,6 +98,7 @@ struct ActorTaskOptions {
   std::string name;  // empty: the method's registered name
   std::unordered_map<std::string, double> resources;
   std::string concurrency_group;  // empty: the default group
+  bool python = false;            // a method of a Python actor (ray::PyActorMethod), called by name
 };
 
 // How an actor method reaches its object: the actor holds its instance as the factory's `T*`

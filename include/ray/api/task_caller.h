@@ -28,6 +28,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -42,6 +43,7 @@
 #include "ray/api/ray_runtime.h"
 #include "ray/api/runtime_env.h"
 #include "ray/api/serializer.h"
+#include "ray/api/xlang_function.h"
 
 namespace ray::internal {
 
@@ -162,6 +164,34 @@ std::vector<TaskArgument> BuildTaskArguments(Args&&... args) {
   return out;
 }
 
+// The arguments of a call of Python code (xlang_function.h): each one by reference (a top-level
+// ObjectRef<T>) or as msgpack; string literals travel as strings.
+template <typename Arg>
+TaskArgument MakeXlangArgument(size_t index, Arg&& arg) {
+  using A = std::decay_t<Arg>;
+  if constexpr (IsObjectRef<A>::value) {
+    return MakeTaskArgument<typename IsObjectRef<A>::ValueType>(index, std::forward<Arg>(arg));
+  } else if constexpr (std::is_convertible_v<const A&, std::string_view> &&
+                       !std::is_same_v<A, std::string>) {
+    return MakeTaskArgument<std::string>(index, std::string(std::string_view(arg)));
+  } else {
+    return MakeTaskArgument<A>(index, std::forward<Arg>(arg));
+  }
+}
+template <typename... Args, size_t... I>
+std::vector<TaskArgument> BuildXlangArgumentsImpl(std::index_sequence<I...>, Args&&... args) {
+  std::vector<TaskArgument> out;
+  out.reserve(sizeof...(Args));
+  (out.push_back(MakeXlangArgument(I, std::forward<Args>(args))), ...);
+  return out;
+}
+template <typename... Args>
+std::vector<TaskArgument> BuildXlangArguments(Args&&... args) {
+  return BuildXlangArgumentsImpl(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+}
+
+// F: a RAY_REMOTE function pointer, or ray::PyFunction<R> (xlang_function.h), which accepts any
+// arguments.
 template <typename F>
 class TaskCaller {
   using Traits = FunctionTraits<F>;
@@ -170,6 +200,11 @@ class TaskCaller {
 
  public:
   explicit TaskCaller(std::string function_name) : function_name_(std::move(function_name)) {}
+  // A Python function (ray::Task(PyFunction<R>{module, name})).
+  TaskCaller(std::string function_name, std::string python_module)
+      : function_name_(std::move(function_name)) {
+    options_.python_module = std::move(python_module);
+  }
 
   // A display name for the task (logs, dashboards); default: the function name.
   TaskCaller& SetName(std::string name) {
@@ -220,10 +255,20 @@ class TaskCaller {
 
   template <typename... Args>
   ObjectRef<R> Remote(Args&&... args) {
-    static_assert(sizeof...(Args) == Traits::kArity,
+    static_assert(kIsXlang<F> || sizeof...(Args) == Traits::kArity,
                   "ray::Task(f).Remote(args...): the number of arguments differs from the number "
                   "of f's parameters");
-    if constexpr (sizeof...(Args) == Traits::kArity) {  // avoids follow-up errors after the above
+    if constexpr (kIsXlang<F>) {
+      ValidateResources(options_.resources);
+      CheckPlacement(placement_group_, options_.placement, options_.strategy,
+                     options_.resources.empty()
+                         ? std::unordered_map<std::string, double>{{"CPU", 1}}
+                         : options_.resources,
+                     "task " + function_name_);
+      std::string id = GetRuntime().SubmitTask(
+          function_name_, BuildXlangArguments(std::forward<Args>(args)...), options_);
+      return ObjectRef<R>(std::move(id));
+    } else if constexpr (sizeof...(Args) == Traits::kArity) {  // no errors after the above
       static_assert(AllArgumentsMatch<ArgsTuple, Args...>());
       ValidateResources(options_.resources);
       CheckPlacement(placement_group_, options_.placement, options_.strategy,

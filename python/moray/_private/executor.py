@@ -59,7 +59,19 @@ def _returns(result, num_returns, caller_language):
             raise ValueError(
                 f"the task declared num_returns={num_returns} but returned {len(values)} "
                 f"value(s)")
-    return [serialization.pack(v, caller_language) for v in values]
+    if caller_language != serialization.LANGUAGE_CPP:
+        return [serialization.pack(v, caller_language) for v in values]
+    out = []
+    for v in values:
+        try:
+            out.append(serialization.pack(v, caller_language))
+        except (TypeError, ValueError) as e:
+            from moray.exceptions import CrossLanguageError
+
+            raise CrossLanguageError(
+                f"the value returned to a C++ caller has no msgpack form (None, bool, int, "
+                f"float, str, bytes, lists and dicts of them cross): {e}") from None
+    return out
 
 
 def _failure(task, error):
@@ -69,7 +81,8 @@ def _failure(task, error):
     try:
         pickled = cloudpickle.dumps(error)
     except Exception:  # noqa: BLE001 - the message still tells what happened
-        pickled = b""
+        # Never empty: an error without a pickle is a C++ one (CrossLanguageError).
+        pickled = cloudpickle.dumps(None)
     return ("error", TASK_EXECUTION_EXCEPTION, message, pickled, True)
 
 
