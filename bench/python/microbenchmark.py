@@ -25,6 +25,11 @@ The metrics (Ray's definitions):
                                the work a real array needs) and counted by its bytes
   placement_group_create/removal  100 groups of one {"custom": 0.001} bundle, created, each
                                waited for, removed (groups/s); the cluster has 100 "custom"
+Moray's own (not a Ray metric):
+  worker_reads_1gb_array_gigabytes  a task gets a put 1 GiB numpy array as its argument and
+                               returns its last element; GiB per second of calls. A worker that
+                               copied the array could not beat memcpy; a zero-copy view does
+                               (the task also checks that the array is a read-only view)
 
 Ray's timeit: a warm-up (Ray's is 1 s after a 10 s sleep; --warmup-seconds here, no sleep), then
 --windows windows of at least --window-seconds, each running the call in steps of a tenth of the
@@ -49,6 +54,7 @@ METRICS = [
     ("1_1_actor_calls_sync", "calls/s"),
     ("1_1_actor_calls_async", "calls/s"),
     ("placement_group_create/removal", "groups/s"),
+    ("worker_reads_1gb_array_gigabytes", "GB/s"),
 ]
 BASELINES = ["tcp_roundtrip_64b_baseline", "tcp_roundtrip_64b_us_baseline",
              "memcpy_800mb_gigabytes_baseline"]
@@ -177,6 +183,19 @@ def run_metrics(opt, wanted):
 
             timeit(opt, "placement_group_create/removal", "groups/s", create_wait_remove,
                    PLACEMENT_GROUPS)
+        if "worker_reads_1gb_array_gigabytes" in wanted:
+            @ray.remote
+            def last(array):
+                if array.flags.owndata or array.flags.writeable:
+                    raise AssertionError("the worker's array is a copy, not a view of the store")
+                return int(array[-1])
+
+            big = np.ones(1 << 27, dtype=np.int64)  # 1 GiB
+            ref = ray.put(big)
+            del big
+            timeit(opt, "worker_reads_1gb_array_gigabytes", "GB/s",
+                   lambda: ray.get(last.remote(ref)), (1 << 30) / 1e9)
+            del ref
     finally:
         ray.shutdown()
 
@@ -190,6 +209,10 @@ def print_ratios():
             if "value" in results.get(name, {}):
                 lines.append(f"  {name}: each call takes "
                              f"{tcp['value'] / results[name]['value']:.1f} TCP round trips' time")
+    if "value" in memcpy and "value" in results.get("worker_reads_1gb_array_gigabytes", {}):
+        lines.append(f"  worker_reads_1gb_array_gigabytes: "
+                     f"{results['worker_reads_1gb_array_gigabytes']['value'] / memcpy['value']:.1f} "
+                     f"× memcpy (above 1: no copy)")
     if "value" in memcpy and "value" in results.get("single_client_put_gigabytes", {}):
         lines.append(f"  single_client_put_gigabytes: "
                      f"{results['single_client_put_gigabytes']['value'] / memcpy['value']:.2f} × "

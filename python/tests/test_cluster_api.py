@@ -60,3 +60,20 @@ def test_ray_libraries_are_out_of_scope():
     for name in ("data", "train", "tune", "serve"):
         with pytest.raises(ImportError, match="not part of moray"):
             __import__(f"moray.{name}")
+
+
+def test_node_affinity_and_spread_strategies(cluster):
+    from moray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    @moray.remote
+    def where():
+        return moray.get_runtime_context().get_node_id()
+
+    node_id = moray.nodes()[0]["NodeID"]
+    hard = NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+    assert moray.get(where.options(scheduling_strategy=hard).remote(), timeout=60) == node_id
+    assert moray.get(where.options(scheduling_strategy="SPREAD").remote(), timeout=60) == node_id
+    with pytest.raises(ValueError, match="not a node id"):
+        where.options(scheduling_strategy=NodeAffinitySchedulingStrategy("zz", soft=True)).remote()
+    with pytest.raises(ValueError, match="scheduling_strategy"):
+        where.options(scheduling_strategy="SIDEWAYS").remote()
