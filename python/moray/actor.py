@@ -3,7 +3,7 @@
 import inspect
 
 from moray import _moray_core as core
-from moray._private import calls, functions, options as opts, state
+from moray._private import calls, functions, options as opts
 
 
 def method(*args, **kwargs):
@@ -58,31 +58,8 @@ class ActorClass:
         _check_connected()
         key = functions.export(self._cls, "actor class")
         packed, kwarg_names = calls.pack_args(args, kwargs)
-        options = opts.core_options(self._options, default_cpus=0)
-        if not any(self._options.get(k) for k in ("num_cpus", "num_gpus", "resources")):
-            options["resources"] = {}  # one CPU to schedule, none held (Ray's default)
-        name = self._options.get("name")
-        if name is not None:
-            if not name:
-                raise ValueError("an actor's name cannot be empty")
-            options["name"] = name
-        else:
-            options.pop("name", None)
-        namespace = self._options.get("namespace")
-        options["namespace"] = state.namespace if namespace is None else namespace
-        options["detached"] = self._options.get("lifetime") == "detached"
-        if self._options.get("lifetime") == "detached" and not name:
-            raise ValueError("a detached actor must have a name")
-        options["get_if_exists"] = bool(self._options.get("get_if_exists", False))
-        if self._options.get("get_if_exists") and not name:
-            raise ValueError("get_if_exists needs a name")
-        for key_name in ("max_restarts", "max_task_retries"):
-            if self._options.get(key_name) is not None:
-                options[key_name] = self._options[key_name]
-        concurrency = self._options.get("max_concurrency")
-        if concurrency is None:
-            concurrency = 1000 if is_async_class(self._cls) else 1
-        options["max_concurrency"] = concurrency
+        options = opts.actor_options(self._options,
+                                     default_concurrency=1000 if is_async_class(self._cls) else 1)
         actor_id = core.create_actor((self.__module__ or "", self.__qualname__, key), kwarg_names,
                                      packed, options)
         return ActorHandle(actor_id, self.__qualname__, _method_options(self._cls))

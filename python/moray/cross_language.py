@@ -16,7 +16,7 @@ function cannot read raise `moray.exceptions.CrossLanguageError` from `get`.
 """
 
 from moray import _moray_core as core
-from moray._private import calls, options as opts, state
+from moray._private import calls, options as opts
 from moray.actor import ActorHandle
 from moray.object_ref import ObjectRef
 
@@ -82,12 +82,7 @@ class CppFunction:
     def remote(self, *args, **kwargs):
         _check_connected()
         packed = _msgpack_args(args, kwargs, self._function_name)
-        options = opts.core_options(self._options, default_cpus=1)
-        options["num_returns"] = 1
-        options.setdefault("name", self._function_name)
-        max_retries = self._options.get("max_retries")
-        options["max_retries"] = 3 if max_retries is None else max_retries
-        options["retry_exceptions"] = bool(self._options.get("retry_exceptions", False))
+        options = opts.task_options(self._options, self._function_name, num_returns=1)
         ids = core.submit_cpp_task(self._function_name, packed, options)
         return calls.refs_of(ids, 1)
 
@@ -114,25 +109,7 @@ class CppActorClass:
     def remote(self, *args, **kwargs):
         _check_connected()
         packed = _msgpack_args(args, kwargs, self._factory)
-        options = opts.core_options(self._options, default_cpus=0)
-        if not any(self._options.get(k) for k in ("num_cpus", "num_gpus", "resources")):
-            options["resources"] = {}
-        name = self._options.get("name")
-        if name is not None and not name:
-            raise ValueError("an actor's name cannot be empty")
-        if name:
-            options["name"] = name
-        else:
-            options.pop("name", None)
-        namespace = self._options.get("namespace")
-        options["namespace"] = state.namespace if namespace is None else namespace
-        options["detached"] = self._options.get("lifetime") == "detached"
-        if options["detached"] and not name:
-            raise ValueError("a detached actor must have a name")
-        options["get_if_exists"] = bool(self._options.get("get_if_exists", False))
-        for key in ("max_restarts", "max_task_retries", "max_concurrency"):
-            if self._options.get(key) is not None:
-                options[key] = self._options[key]
+        options = opts.actor_options(self._options, default_concurrency=1)
         actor_id = core.create_cpp_actor(self._factory, self._class_name, packed, options)
         return CppActorHandle(actor_id, self._class_name)
 

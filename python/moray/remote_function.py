@@ -37,15 +37,8 @@ class RemoteFunction:
 
     def _prepare(self):
         key = functions.export(self._function, "function")
-        options = opts.core_options(self._options, default_cpus=1)
-        num_returns = self._options.get("num_returns")
-        num_returns = 1 if num_returns is None else num_returns
-        options["num_returns"] = num_returns
-        options.setdefault("name", self.__qualname__)
-        max_retries = self._options.get("max_retries")
-        options["max_retries"] = 3 if max_retries is None else max_retries
-        options["retry_exceptions"] = bool(self._options.get("retry_exceptions", False))
-        return (self.__module__ or "", self.__qualname__, key), options, num_returns
+        options = opts.task_options(self._options, self.__qualname__)
+        return (self.__module__ or "", self.__qualname__, key), options, options["num_returns"]
 
 
 def _check_connected():

@@ -21,6 +21,7 @@ import time
 import pytest
 
 import moray
+from helpers import wait_for
 
 SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed")
 # <build>/python/moray/__init__.py -> <build>/bin/moray
@@ -28,18 +29,6 @@ MORAY_BIN = os.environ.get("MORAY_BIN") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(moray.__file__)))),
     "bin", "moray")
 DEADLINE_S = 60
-
-
-def wait_for(condition, timeout=DEADLINE_S, what="condition"):
-    """Polls `condition` until it returns something true; fails the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def processes_of(root):

@@ -8,19 +8,9 @@ import warnings
 import pytest
 
 import moray
+from helpers import wait_for
 from moray.util import state
 from moray.util.placement_group import placement_group, remove_placement_group
-
-
-def wait_for(condition, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 @moray.remote

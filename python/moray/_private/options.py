@@ -132,3 +132,49 @@ def core_options(options, default_cpus):
     if options.get("name"):
         out["name"] = options["name"]
     return out
+
+
+def task_options(options, name, num_returns=None):
+    """The core options of a task call: resources (one CPU by default), strategy, env, name,
+    returns and retries."""
+    out = core_options(options, default_cpus=1)
+    if num_returns is None:
+        num_returns = options.get("num_returns")
+        num_returns = 1 if num_returns is None else num_returns
+    out["num_returns"] = num_returns
+    out.setdefault("name", name)
+    max_retries = options.get("max_retries")
+    out["max_retries"] = 3 if max_retries is None else max_retries
+    out["retry_exceptions"] = bool(options.get("retry_exceptions", False))
+    return out
+
+
+def actor_options(options, default_concurrency):
+    """The core options of an actor creation: resources (one CPU to schedule and none held
+    unless given, Ray's default), name, namespace, lifetime, restarts and concurrency."""
+    from moray._private import state
+
+    out = core_options(options, default_cpus=0)
+    if not any(options.get(k) for k in ("num_cpus", "num_gpus", "resources")):
+        out["resources"] = {}
+    name = options.get("name")
+    if name is not None and not name:
+        raise ValueError("an actor's name cannot be empty")
+    if name:
+        out["name"] = name
+    else:
+        out.pop("name", None)
+    namespace = options.get("namespace")
+    out["namespace"] = state.namespace if namespace is None else namespace
+    out["detached"] = options.get("lifetime") == "detached"
+    if out["detached"] and not name:
+        raise ValueError("a detached actor must have a name")
+    out["get_if_exists"] = bool(options.get("get_if_exists", False))
+    if out["get_if_exists"] and not name:
+        raise ValueError("get_if_exists needs a name")
+    for key in ("max_restarts", "max_task_retries"):
+        if options.get(key) is not None:
+            out[key] = options[key]
+    concurrency = options.get("max_concurrency")
+    out["max_concurrency"] = default_concurrency if concurrency is None else concurrency
+    return out
