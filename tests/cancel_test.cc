@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "embedded_cluster.h"
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/test_env.h"
@@ -84,15 +85,7 @@ void ExpectCancelled(ray::ObjectRef<T>& ref) {
   }
 }
 
-class CancelTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    ray::RayConfig config;
-    config.head_args = {"--num-cpus=1"};
-    ray::Init(config);
-  }
-  static void TearDownTestSuite() { ray::Shutdown(); }
-};
+using CancelTest = moray::testing::EmbeddedClusterTest<1>;
 
 TEST_F(CancelTest, AQueuedTaskNeverRunsAndGetThrowsAtOnce) {
   const std::string started = Scratch("queued-busy-started");

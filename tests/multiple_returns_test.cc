@@ -10,6 +10,7 @@
 
 #include "api/cluster_runtime.h"
 #include "core_worker/core_worker.h"
+#include "embedded_cluster.h"
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/test_env.h"
@@ -65,15 +66,7 @@ bool InObjectStore(const ObjectId& id) {
   return store && store->Contains(id);
 }
 
-class MultipleReturnsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    ray::RayConfig config;
-    config.head_args = {"--num-cpus=2"};
-    ray::Init(config);
-  }
-  static void TearDownTestSuite() { ray::Shutdown(); }
-};
+using MultipleReturnsTest = moray::testing::EmbeddedClusterTest<2>;
 
 TEST_F(MultipleReturnsTest, ATaskWithThreeReturnsGivesThreeValuesOneInTheObjectStore) {
   auto ids =

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "embedded_cluster.h"
 #include "gtest/gtest.h"
 #include "moray/objects.h"
 #include "ray/api.h"
@@ -35,15 +36,7 @@ int Read(ray::ObjectRef<int> ref) { return *ref.Get(); }
 
 RAY_REMOTE(SumAll, SumAllAfter, MakeOwned, PassThrough, MakeOwnedWithPid, Read);
 
-class ReferencesTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    ray::RayConfig config;
-    config.head_args = {"--num-cpus=2"};
-    ray::Init(config);
-  }
-  static void TearDownTestSuite() { ray::Shutdown(); }
-};
+using ReferencesTest = moray::testing::EmbeddedClusterTest<2>;
 
 TEST_F(ReferencesTest, RefsNestedInArgumentsStayAliveAfterTheCallerDropsThem) {
   const std::string gate = moray::testing::PrivateTmpDir::path() + "/nested-refs-gate";

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "embedded_cluster.h"
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/test_env.h"
@@ -86,15 +87,7 @@ int LineCount(const std::string& path) {
   return lines;
 }
 
-class TasksTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    ray::RayConfig config;
-    config.head_args = {"--num-cpus=2"};
-    ray::Init(config);
-  }
-  static void TearDownTestSuite() { ray::Shutdown(); }
-};
+using TasksTest = moray::testing::EmbeddedClusterTest<2>;
 
 TEST_F(TasksTest, RemoteFunctionReturnsItsValue) {
   EXPECT_EQ(*ray::Get(ray::Task(Return1).Remote()), 1);
