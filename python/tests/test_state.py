@@ -144,3 +144,11 @@ def test_bad_filters_are_value_errors(work):
         state.list_actors(filters=[("pid", ">", 1)])
     with pytest.raises(ValueError, match="tuple"):
         state.list_actors(filters=["state=ALIVE"])
+
+
+def test_timeout_and_explain_are_checked(cluster):
+    with pytest.raises(ValueError, match="timeout"):
+        state.list_actors(timeout=0)
+    with pytest.raises(ValueError, match="_explain"):
+        state.list_actors(_explain=True)
+    assert isinstance(state.list_nodes(timeout=10), list)

@@ -10,10 +10,12 @@ The rows, filters and summaries are those of `moray list` / `moray summary` (src
 libmoray), through _moray_core (src/python/state_bindings.cc). Each entry is a dict with Ray's
 keys that also allows attribute access (`actor.class_name`). Without `detail` an entry holds the
 default columns (`moray list`'s), with it every column (`moray list --detail`'s). `address`:
-the connected cluster's GCS when None, else a GCS address (or "auto"); `timeout` is accepted for
-Ray's signature (a query that cannot connect fails after about 5 s).
+the connected cluster's GCS when None, else a GCS address (or "auto"); `timeout` (seconds) bounds
+each query: past it RayStateApiException is raised. `_explain` (a Ray debugging aid) is refused.
 """
 
+import concurrent.futures
+import contextvars
 import json
 import warnings
 
@@ -84,13 +86,35 @@ def _filters(filters):
     return out
 
 
+_timeout = contextvars.ContextVar("moray_state_timeout", default=DEFAULT_RPC_TIMEOUT)
+
+
+def _bound(timeout, explain):
+    """Checks the options every query takes; `timeout` bounds the query's calls from now on."""
+    if explain:
+        raise ValueError("_explain is not supported by moray's state API")
+    if timeout is None or isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    _timeout.set(timeout)
+
+
 def _call(fn, *args):
+    """`fn(*args)` on a thread of its own, so the query ends within the timeout (the native call
+    releases the GIL); RayStateApiException when it fails or takes longer."""
+    timeout = _timeout.get()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
-        return fn(*args)
+        return pool.submit(fn, *args).result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise RayStateApiException(f"the state query did not finish within {timeout} s "
+                                   f"(timeout)") from None
     except ValueError:
         raise
     except RuntimeError as e:
         raise RayStateApiException(str(e)) from None
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _missing(resource, dropped, raise_on_missing_output):
@@ -127,6 +151,7 @@ def _make_list(resource, doc):
     def list_resource(address=None, filters=None, limit=DEFAULT_LIMIT,
                       timeout=DEFAULT_RPC_TIMEOUT, detail=False, raise_on_missing_output=True,
                       _explain=False):
+        _bound(timeout, _explain)
         return _list(resource, address, filters, limit, detail, raise_on_missing_output)
 
     list_resource.__name__ = f"list_{resource.replace('-', '_')}"
@@ -152,6 +177,7 @@ def _get(resource, id_column, id, address):
 
 def get_actor(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
     """The actor with this id (hex), or None."""
+    _bound(timeout, _explain)
     found = _get("actors", "actor_id", id, address)
     return found[0] if found else None
 
@@ -159,6 +185,7 @@ def get_actor(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
 def get_task(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
     """The task with this id (hex, or the ObjectRef it returned): its attempt, a list of attempts
     if it was retried, or None."""
+    _bound(timeout, _explain)
     if hasattr(id, "task_id") and hasattr(id, "binary"):  # an ObjectRef
         id = id.task_id().hex()
     found = _get("tasks", "task_id", id, address)
@@ -168,27 +195,32 @@ def get_task(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
 
 
 def get_node(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
+    _bound(timeout, _explain)
     found = _get("nodes", "node_id", id, address)
     return found[0] if found else None
 
 
 def get_placement_group(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
+    _bound(timeout, _explain)
     found = _get("placement-groups", "placement_group_id", id, address)
     return found[0] if found else None
 
 
 def get_job(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
+    _bound(timeout, _explain)
     found = _get("jobs", "job_id", id, address)
     return found[0] if found else None
 
 
 def get_worker(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
+    _bound(timeout, _explain)
     found = _get("workers", "worker_id", id, address)
     return found[0] if found else None
 
 
 def get_objects(id, address=None, timeout=DEFAULT_RPC_TIMEOUT, _explain=False):
     """Every process's entry of the object with this id (hex): a list, empty if unknown."""
+    _bound(timeout, _explain)
     return _get("objects", "object_id", id, address)
 
 
@@ -210,6 +242,7 @@ def _summary(resource, address, raise_on_missing_output):
 def summarize_tasks(address=None, timeout=DEFAULT_RPC_TIMEOUT, raise_on_missing_output=True,
                     _explain=False):
     """Task counts per function or class name and state, over every task of the cluster."""
+    _bound(timeout, _explain)
     data = _summary("tasks", address, raise_on_missing_output)
     summary = {}
     for group in data["groups"]:
@@ -230,6 +263,7 @@ def summarize_tasks(address=None, timeout=DEFAULT_RPC_TIMEOUT, raise_on_missing_
 def summarize_actors(address=None, timeout=DEFAULT_RPC_TIMEOUT, raise_on_missing_output=True,
                      _explain=False):
     """Actor counts per class and state, over the whole actor table."""
+    _bound(timeout, _explain)
     data = _summary("actors", address, raise_on_missing_output)
     summary = {group["class_name"]: {"class_name": group["class_name"],
                                      "state_counts": _counts(group["state_counts"])}
@@ -241,6 +275,7 @@ def summarize_actors(address=None, timeout=DEFAULT_RPC_TIMEOUT, raise_on_missing
 def summarize_objects(address=None, timeout=DEFAULT_RPC_TIMEOUT, raise_on_missing_output=True,
                       _explain=False):
     """Object entries grouped by call site (always "disabled": call sites are not recorded)."""
+    _bound(timeout, _explain)
     data = _summary("objects", address, raise_on_missing_output)
     summary = {}
     for group in data["groups"]:
