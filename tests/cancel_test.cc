@@ -22,16 +22,8 @@ using moray::testing::AwaitFile;
 using moray::testing::Touch;
 using moray::testing::WaitFor;
 
-std::string Scratch(const std::string& name) {
-  return moray::testing::PrivateTmpDir::path() + "/" + name;
-}
-
-int LineCount(const std::string& path) {
-  std::ifstream in(path);
-  int lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
+using moray::testing::LineCount;
+using moray::testing::Scratch;
 
 int Plus(int a, int b) { return a + b; }
 // Says it started, then returns 1 once `gate` exists (0 if it never does).
@@ -157,7 +149,7 @@ TEST_F(CancelTest, OnlyQueuedActorCallsAreCancelledAndForceIsRefused) {
   EXPECT_EQ(*actor.Task(&Gatekeeper::Echo).Remote(3).Get(), 3);
 }
 
-TEST_F(CancelTest, OnlyTheOwnerOfATaskReturnCancels) {
+TEST_F(CancelTest, CancellingAPutRefIsAnError) {
   auto put = ray::Put(5);
   EXPECT_THROW(ray::Cancel(put), ray::RayException);  // a put is no task's return
 }

@@ -75,17 +75,8 @@ RAY_REMOTE(Return1, Plus, Square, Concat, Range, SleepMs, Throws, Recurse, FanOu
            FanOutParent, Pid, SelfExe, DieOnce, AlwaysDie, NoReturn, AwaitGate, SquareAndMark,
            PlusAndMark);
 
-// A path in this test binary's private directory.
-std::string Scratch(const std::string& name) {
-  return moray::testing::PrivateTmpDir::path() + "/" + name;
-}
-
-int LineCount(const std::string& path) {
-  std::ifstream in(path);
-  int lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
+using moray::testing::LineCount;
+using moray::testing::Scratch;
 
 using TasksTest = moray::testing::EmbeddedClusterTest<2>;
 

@@ -136,6 +136,15 @@ nlohmann::json RunMorayJson(const std::vector<std::string>& args, std::string* e
 
 void Touch(const std::string& path) { std::ofstream(path, std::ios::app).flush(); }
 
+std::string Scratch(const std::string& name) { return PrivateTmpDir::path() + "/" + name; }
+
+int LineCount(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines;
+}
+
 bool FileExists(const std::string& path) {
   std::error_code ec;
   return fs::exists(path, ec);

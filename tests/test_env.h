@@ -63,6 +63,10 @@ std::string JobStatusOf(const std::string& address, const std::string& id);
 // touches one to say it started, or waits for one the test creates when it may go on.
 void Touch(const std::string& path);
 bool FileExists(const std::string& path);
+// A path named `name` in this test binary's private directory (PrivateTmpDir).
+std::string Scratch(const std::string& name);
+// The number of lines in `path` (0 if it cannot be read): tasks append one per run.
+int LineCount(const std::string& path);
 // Waits up to `timeout` for `path` to exist; false if it never did. The bound makes a broken
 // test fail instead of hanging.
 bool AwaitFile(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(60));

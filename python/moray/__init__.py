@@ -13,6 +13,7 @@ import atexit
 import json
 import os
 import sys
+import time
 
 from moray import _moray_core as core
 from moray import exceptions
@@ -245,6 +246,7 @@ def wait(object_refs, *, num_returns=1, timeout=None, fetch_local=True):
         raise ValueError("num_returns cannot be greater than the number of objects provided.")
     if timeout is not None and timeout < 0:
         raise ValueError("'timeout' must be None or a non-negative number")
+    deadline = None if timeout is None else time.monotonic() + timeout
     flags = core.wait([r.binary() for r in object_refs], num_returns,
                       -1.0 if timeout is None else float(timeout))
     ready = [r for r, f in zip(object_refs, flags) if f][:num_returns] if num_returns else []
@@ -252,8 +254,10 @@ def wait(object_refs, *, num_returns=1, timeout=None, fetch_local=True):
     not_ready = [r for r in object_refs if r not in chosen]
     if fetch_local and ready:
         # Ready means sealed somewhere; fetch_local also brings each value to this node.
+        # Within what is left of the caller's timeout.
+        left = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            core.get([r.binary() for r in ready], -1.0 if timeout is None else float(timeout))
+            core.get([r.binary() for r in ready], left)
         except TimeoutError:
             pass
     return ready, not_ready

@@ -6,6 +6,7 @@ import time
 import pytest
 
 import moray
+from helpers import wait_for
 from moray.exceptions import TaskCancelledError
 
 
@@ -100,16 +101,20 @@ def test_cancel_of_a_queued_task(cluster):
     assert moray.get(busy, timeout=60) == "hog"
 
 
-def test_force_cancel_kills_the_worker(cluster):
+def test_force_cancel_kills_the_worker(cluster, tmp_path):
+    pid_file = tmp_path / "stubborn.pid"
+
     @moray.remote(max_retries=3)
-    def stubborn():
+    def stubborn(path):
         import signal
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a plain cancel cannot reach it
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
         while True:
             time.sleep(0.05)
 
-    ref = stubborn.remote()
+    ref = stubborn.remote(str(pid_file))
     deadline = time.monotonic() + 60
     while not _running("stubborn"):
         assert time.monotonic() < deadline
@@ -117,12 +122,14 @@ def test_force_cancel_kills_the_worker(cluster):
     moray.cancel(ref, force=True)
     with pytest.raises(TaskCancelledError):
         moray.get(ref, timeout=60)
+    killed = int(wait_for(pid_file.read_text, what="the task's pid"))
+    wait_for(lambda: not os.path.exists(f"/proc/{killed}"), what="the worker to be killed")
 
     @moray.remote
     def after():
         return os.getpid()
 
-    assert moray.get(after.remote(), timeout=60)
+    assert moray.get(after.remote(), timeout=60) != killed  # the cluster goes on, elsewhere
 
 
 def test_cancel_of_a_finished_task_is_harmless(cluster):

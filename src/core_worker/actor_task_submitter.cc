@@ -348,6 +348,13 @@ void ActorTaskSubmitter::Flush(const ActorId& actor_id, Actor& actor) {
   while (!actor.queue.empty()) {
     const TaskId task_id = actor.queue.front();
     Call& call = actor.calls.at(task_id);
+    if (call.cancelled) {
+      // Cancelled after it was sent on a connection that never reached the actor (put back in
+      // line by OnDisconnected): it is not sent again.
+      actor.queue.pop_front();
+      CompleteCancelled(actor, task_id);
+      continue;
+    }
     if (!call.resolved) break;  // later calls wait behind it
     if (call.dependency_error.type() != proto::ERROR_NONE) {
       actor.queue.pop_front();

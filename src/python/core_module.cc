@@ -115,29 +115,22 @@ py::object ObjectToPython(core::StoredObject& object) {
 py::list Get(const std::vector<py::bytes>& id_bytes, double timeout_s) {
   const std::vector<ObjectId> ids = IdsOf(id_bytes);
   core::CoreWorker& worker = Worker();
-  std::optional<std::vector<core::StoredObject>> objects;
-  std::string failure;
+  absl::StatusOr<std::vector<core::StoredObject>> objects;
   bool timed_out = false;
   WaitInSlices(
       timeout_s,
       [&](absl::Duration step) {
-        absl::StatusOr<std::vector<core::StoredObject>> got = worker.Get(ids, step);
-        if (got.ok()) {
-          objects = *std::move(got);
-          return true;
-        }
-        if (absl::IsDeadlineExceeded(got.status())) return false;
-        failure = std::string(got.status().message());
-        return true;
+        objects = worker.Get(ids, step);
+        return !absl::IsDeadlineExceeded(objects.status());
       },
       &timed_out);
-  if (!failure.empty()) throw std::runtime_error(failure);
   if (timed_out) {
     PyErr_SetString(
         PyExc_TimeoutError,
         absl::StrCat("Get timed out: some object(s) not ready after ", timeout_s, " s").c_str());
     throw py::error_already_set();
   }
+  if (!objects.ok()) throw std::runtime_error(std::string(objects.status().message()));
   py::list out;
   for (core::StoredObject& object : *objects) out.append(ObjectToPython(object));
   return out;
@@ -480,11 +473,15 @@ core::TaskResult ResultFromPython(const py::object& result) {
 // `cancel(task_id)` interrupts the running task; it runs on a thread of its own (the core's
 // hook must not block, and taking the GIL may).
 int RunWorker(const py::function& execute, const py::function& cancel) {
-  core::TaskExecutor::ExecuteFn fn = [execute](const proto::TaskSpec& spec,
-                                               const std::vector<std::shared_ptr<Buffer>>& args) {
+  // The callbacks hold pointers to the two functions, which outlive ServeAsWorker: the core
+  // copies its callbacks on threads without the GIL, and copying a py::function changes a
+  // Python reference count.
+  core::TaskExecutor::ExecuteFn fn = [execute = &execute](
+                                         const proto::TaskSpec& spec,
+                                         const std::vector<std::shared_ptr<Buffer>>& args) {
     py::gil_scoped_acquire acquire;
     try {
-      return ResultFromPython(execute(TaskToPython(spec, args)));
+      return ResultFromPython((*execute)(TaskToPython(spec, args)));
     } catch (py::error_already_set& e) {
       // The Python executor catches user exceptions itself: this is its own failure.
       core::TaskResult out;
@@ -495,11 +492,11 @@ int RunWorker(const py::function& execute, const py::function& cancel) {
       return out;
     }
   };
-  core::TaskExecutor::CancelHook on_cancel = [cancel](const TaskId& task_id) {
+  core::TaskExecutor::CancelHook on_cancel = [cancel = &cancel](const TaskId& task_id) {
     std::thread([cancel, id = task_id.Binary()] {
       py::gil_scoped_acquire acquire;
       try {
-        cancel(py::bytes(id));
+        (*cancel)(py::bytes(id));
       } catch (py::error_already_set& e) {
         e.discard_as_unraisable("moray: cancelling a running task");
       }

@@ -16,14 +16,17 @@ from moray._private.deps import cloudpickle
 KV_NAMESPACE = "moray_functions"
 
 _lock = threading.Lock()
-_exported = {}   # id(definition) -> (definition, key): the definition is kept so ids stay unique
+# (job id, id(definition)) -> (definition, key): the definition is kept so ids stay unique; the
+# job is part of the key because a key names the job's store (a later init is another cluster).
+_exported = {}
 _loaded = {}     # key -> unpickled definition
 
 
 def export(definition, what):
     """The KV key of `definition` (a function or class), exporting it on first use."""
+    cache_key = (state.info["job_id"], id(definition))
     with _lock:
-        known = _exported.get(id(definition))
+        known = _exported.get(cache_key)
         if known is not None and known[0] is definition:
             return known[1]
     try:
@@ -35,7 +38,7 @@ def export(definition, what):
     key = f"{state.info['job_id']}:{hashlib.sha256(pickled).hexdigest()}"
     core.kv_put(KV_NAMESPACE, key, pickled, False)
     with _lock:
-        _exported[id(definition)] = (definition, key)
+        _exported[cache_key] = (definition, key)
     return key
 
 

@@ -36,16 +36,12 @@ class PlacementGroup:
 
     def ready(self):
         """An ObjectRef that becomes ready once the group is created."""
-        from moray import remote
+        global _ready_task
+        if _ready_task is None:
+            from moray import remote
 
-        group = self
-
-        @remote(num_cpus=0)
-        def _placement_group_ready():
-            return True
-
-        return _placement_group_ready.options(
-            scheduling_strategy=_strategy_for(group)).remote()
+            _ready_task = remote(num_cpus=0)(_placement_group_ready)
+        return _ready_task.options(scheduling_strategy=_strategy_for(self)).remote()
 
     def wait(self, timeout_seconds=30):
         """Whether the group was created within `timeout_seconds`."""
@@ -81,6 +77,13 @@ class PlacementGroup:
 
     def __reduce__(self):
         return PlacementGroup, (self.id.hex(), self._bundles)
+
+
+def _placement_group_ready():
+    return True
+
+
+_ready_task = None  # the remote function above, made (and exported) once
 
 
 def _strategy_for(group):
