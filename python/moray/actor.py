@@ -3,7 +3,7 @@
 import inspect
 
 from moray import _moray_core as core
-from moray._private import calls, functions, options as opts
+from moray._private import calls, functions, options as opts, state
 
 
 def method(*args, **kwargs):
@@ -56,13 +56,20 @@ class ActorClass:
         from moray.remote_function import _check_connected
 
         _check_connected()
-        key = functions.export(self._cls, "actor class")
+        call = self._call
+        if call is None or call[0] != state.info["job_id"]:
+            call = self._call = (state.info["job_id"], *self._prepare())
         packed, kwarg_names = calls.pack_args(args, kwargs)
+        actor_id = core.create_actor(call[1], kwarg_names, packed, call[2])
+        return ActorHandle(actor_id, self.__qualname__, call[3])
+
+    _call = None  # (job id, class, core options, method options): what every creation repeats
+
+    def _prepare(self):
+        key = functions.export(self._cls, "actor class")
         options = opts.actor_options(self._options,
                                      default_concurrency=1000 if is_async_class(self._cls) else 1)
-        actor_id = core.create_actor((self.__module__ or "", self.__qualname__, key), kwarg_names,
-                                     packed, options)
-        return ActorHandle(actor_id, self.__qualname__, _method_options(self._cls))
+        return (self.__module__ or "", self.__qualname__, key), options, _method_options(self._cls)
 
 
 class ActorHandle:

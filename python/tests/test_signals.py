@@ -1,6 +1,7 @@
 """Ctrl-C interrupts a driver blocked in get (the GIL rules of docs/python.md)."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def test_ctrl_c_interrupts_a_blocked_get():
     proc = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env, text=True)
     try:
-        assert proc.stdout.readline().strip() == "waiting"
+        ready, _, _ = select.select([proc.stdout], [], [], 60)  # bounded: never hangs the suite
+        assert ready and proc.stdout.readline().strip() == "waiting"
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "interrupted" in out

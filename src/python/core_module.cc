@@ -182,12 +182,16 @@ py::bytes Pack(const py::bytes& inband_bytes, const py::list& buffers) {
   std::string_view inband = inband_bytes;
   Parts parts = PartsOf(buffers);
   const Pickle5Layout layout = LayOut(inband.size(), parts.sizes);
-  std::string out(layout.total, '\0');
+  // Written straight into the bytes object Python gets (no intermediate copy).
+  py::bytes out = py::reinterpret_steal<py::bytes>(
+      PyBytes_FromStringAndSize(nullptr, static_cast<py::ssize_t>(layout.total)));
+  if (!out) throw py::error_already_set();
+  char* data = PyBytes_AS_STRING(out.ptr());
   {
     py::gil_scoped_release release;
-    WriteValue(layout, inband, parts, out.data());
+    WriteValue(layout, inband, parts, data);
   }
-  return py::bytes(out);
+  return out;
 }
 
 // Puts a Python value into the store with one copy of its buffers; returns its id.

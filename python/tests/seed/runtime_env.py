@@ -5,7 +5,7 @@ import tempfile
 
 import moray as ray
 
-code = tempfile.mkdtemp()
+code = tempfile.mkdtemp(dir=os.getcwd())  # inside the test's sandbox, removed with it
 with open(os.path.join(code, "greeting.txt"), "w") as f:
     f.write("hello from the working_dir")
 
