@@ -5,6 +5,8 @@
 function(moray_cc_test)
   cmake_parse_arguments(T "DRIVER" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SRCS})
+  # Every test may use the header-only helpers in tests/ (tests/scoped_env.h).
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   if(T_DRIVER)
     target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} moray_test_main GTest::gtest GTest::gmock)
   else()

@@ -3,10 +3,10 @@
 // where the token may appear: in the environment of the services and workers, and nowhere else —
 // not on stdout or stderr (except get-auth-token's), not in a session's files, not on any command
 // line. Each test has a HOME of its own (a directory under the private root).
+#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +22,7 @@
 
 #include "gtest/gtest.h"
 #include "ray/api.h"
+#include "tests/scoped_env.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -31,35 +32,10 @@ using moray::testing::Lines;
 using moray::testing::PrivateTmpDir;
 using moray::testing::ReadFile;
 using moray::testing::RunMoray;
+using moray::testing::ScopedEnv;
 
 int Pid() { return static_cast<int>(getpid()); }
 RAY_REMOTE(Pid);
-
-// Sets an environment variable (nullopt: unsets it) until the end of the scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value->c_str(), 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // An empty home directory for this test, 0700 like a real one.
 std::string FreshHome() {

@@ -9,10 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "common/session.h"
 #include "gtest/gtest.h"
+#include "tests/scoped_env.h"
 #include "tests/test_env.h"
 
 namespace moray {
@@ -20,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using moray::testing::ListeningSocket;
 using moray::testing::PrivateTmpDir;
+using moray::testing::ScopedEnv;
 
 // Each test runs in a fresh root (MORAY_TMPDIR), so it sees only its own sessions.
 class HeadLauncherTest : public ::testing::Test {
@@ -115,9 +118,7 @@ TEST_F(HeadLauncherTest, PortTakenWhileTheServiceStartsIsStillOneSentence) {
            << "UNKNOWN:No address added out of total 1 resolved' >&2\nexit 1\n";
   }
   fs::permissions(fake, fs::perms::owner_all);
-  const char* real = std::getenv("MORAY_BIN");
-  std::string saved = real ? real : "";
-  setenv("MORAY_BIN", fake.c_str(), 1);
+  std::optional<ScopedEnv> fake_bin(std::in_place, "MORAY_BIN", fake.string());
 
   int port = ListeningSocket().port();  // free now
   std::unique_ptr<ListeningSocket> taken;
@@ -130,11 +131,7 @@ TEST_F(HeadLauncherTest, PortTakenWhileTheServiceStartsIsStillOneSentence) {
   options.gcs_port = port;
   auto head = StartHead(options);
   racer.join();
-  if (saved.empty()) {
-    unsetenv("MORAY_BIN");
-  } else {
-    setenv("MORAY_BIN", saved.c_str(), 1);
-  }
+  fake_bin.reset();
   ASSERT_TRUE(taken->listening());
   ASSERT_FALSE(head.ok());
   EXPECT_EQ(std::string(head.status().message()),

@@ -9,6 +9,7 @@
 #include "cli/state_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/scoped_env.h"
 
 namespace moray::cli {
 namespace {
@@ -144,18 +145,11 @@ TEST(OptionsTest, WrongShapesReadAsSentences) {
 TEST(OptionsTest, RepeatedFiltersAndValidValuesPassParsing) {
   // Parsing passes; the command then fails to reach the cluster (its own error, code 1). It has a
   // token to present (from the environment, which comes before ~/.ray: this test reads no file).
-  const char* saved = std::getenv("RAY_AUTH_TOKEN");
-  const std::string saved_token = saved ? saved : "";
-  setenv("RAY_AUTH_TOKEN", "options-test-token", 1);
+  moray::testing::ScopedEnv token("RAY_AUTH_TOKEN", "options-test-token");
   Parsed parsed = Parse({"list", "tasks", "--filter", "a=b", "--filter", "c!=d", "--limit", "5",
                          "--format", "JSON", "--address", "127.0.0.1:1"});
   EXPECT_EQ(parsed.code, 1);
   EXPECT_THAT(parsed.err, HasSubstr("Error: could not connect"));
-  if (saved) {
-    setenv("RAY_AUTH_TOKEN", saved_token.c_str(), 1);
-  } else {
-    unsetenv("RAY_AUTH_TOKEN");
-  }
 }
 
 TEST(OptionsTest, HelpShowsValueNamesAndDefaults) {

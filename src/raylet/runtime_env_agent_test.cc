@@ -16,11 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "runtime_env/runtime_env.h"
+#include "tests/scoped_env.h"
 
 namespace moray::raylet {
 namespace {
 
 namespace fs = std::filesystem;
+using moray::testing::ScopedEnv;
 
 const std::string kUri = "pkg://" + std::string(64, 'b');
 
@@ -183,31 +185,6 @@ TEST_F(RuntimeEnvAgentTest, PackageIsDeletedWhenNoJobAndNoWorkerUseIt) {
   EXPECT_EQ(agent_->num_envs(), 0u);
 }
 
-// Sets an environment variable (unsets it for nullptr) for a scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    if (old) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
-
 // A C++ driver's job (docs/python.md, "Across languages") names no interpreter: its Python
 // workers run the node's (MORAY_PYTHON, else python3 on PATH) with the job's python_path and its
 // code_search_path directories on PYTHONPATH; its C++ workers are unaffected.
@@ -241,8 +218,8 @@ TEST(ForLanguageTest, CppJobsPythonWorkersRunTheNodesPython) {
 TEST(ForLanguageTest, PythonTaskWithoutAnInterpreterSaysSo) {
   const std::string empty_dir = ::testing::TempDir() + "/for_language_no_python";
   fs::create_directories(empty_dir);
-  ScopedEnv python_env("MORAY_PYTHON", nullptr);
-  ScopedEnv path_env("PATH", empty_dir.c_str());
+  ScopedEnv python_env("MORAY_PYTHON", std::nullopt);
+  ScopedEnv path_env("PATH", empty_dir);
   PreparedEnv prepared;
   prepared.program = "/bin/driver";
   absl::StatusOr<PreparedEnv> python = ForLanguage(prepared, Job(), proto::PYTHON);

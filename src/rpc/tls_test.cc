@@ -13,17 +13,18 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "worker.pb.h"
-#include "rpc/channel.h"
 #include "rpc/auth.h"
+#include "rpc/channel.h"
 #include "rpc/service.h"
 #include "rpc/testing/loopback.h"
 #include "rpc/testing/test_certs.h"
+#include "tests/scoped_env.h"
+#include "worker.pb.h"
 
 namespace moray::rpc {
 namespace {
@@ -250,15 +251,12 @@ TEST_F(TlsTest, ACertificateFromAnotherCaIsRefused) {
 }
 
 TEST(TlsConfigTest, BadSettingsAreNamed) {
-  const std::string saved_use = std::getenv("RAY_USE_TLS") ? std::getenv("RAY_USE_TLS") : "";
-  const std::string saved_key =
-      std::getenv("RAY_TLS_SERVER_KEY") ? std::getenv("RAY_TLS_SERVER_KEY") : "";
-  setenv("RAY_USE_TLS", "maybe", 1);
+  moray::testing::ScopedEnv use("RAY_USE_TLS", "maybe");
+  moray::testing::ScopedEnv key("RAY_TLS_SERVER_KEY", std::nullopt);
   auto bad = LoadTlsConfig();
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("'maybe'"), std::string::npos);
   setenv("RAY_USE_TLS", "1", 1);
-  unsetenv("RAY_TLS_SERVER_KEY");
   auto missing = LoadTlsConfig();
   EXPECT_NE(missing.status().message().find("RAY_TLS_SERVER_KEY is not set"), std::string::npos)
       << missing.status();
@@ -266,12 +264,6 @@ TEST(TlsConfigTest, BadSettingsAreNamed) {
   auto off = LoadTlsConfig();
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->enabled);
-  if (saved_use.empty()) {
-    unsetenv("RAY_USE_TLS");
-  } else {
-    setenv("RAY_USE_TLS", saved_use.c_str(), 1);
-  }
-  if (!saved_key.empty()) setenv("RAY_TLS_SERVER_KEY", saved_key.c_str(), 1);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/cross_language/cpp_functions.h"
+#include "tests/scoped_env.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -117,23 +118,13 @@ TEST_F(CrossLanguageTest, CppTasksOfTheSameJobRunFromItsLibrary) {
 TEST(CrossLanguageWithoutPythonTest, PythonTaskFailsNamingTheMissingInterpreter) {
   const std::string empty_dir = ::testing::TempDir() + "/cross_language_no_python";
   std::filesystem::create_directories(empty_dir);
-  const char* path = std::getenv("PATH");
-  const std::string saved_path = path ? path : "";
-  const char* python = std::getenv("MORAY_PYTHON");
-  const std::optional<std::string> saved_python =
-      python ? std::optional<std::string>(python) : std::nullopt;
-  unsetenv("MORAY_PYTHON");
-  setenv("PATH", empty_dir.c_str(), 1);
-  ray::RayConfig config;
-  config.head_args = {"--num-cpus=1"};
-  try {
+  {
+    moray::testing::ScopedEnv no_python("MORAY_PYTHON", std::nullopt);
+    moray::testing::ScopedEnv path("PATH", empty_dir);
+    ray::RayConfig config;
+    config.head_args = {"--num-cpus=1"};
     ray::Init(config);
-  } catch (...) {
-    setenv("PATH", saved_path.c_str(), 1);
-    throw;
   }
-  setenv("PATH", saved_path.c_str(), 1);
-  if (saved_python) setenv("MORAY_PYTHON", saved_python->c_str(), 1);
   try {
     ray::Task(ray::PyFunction<int>{"xlang_functions", "add"}).Remote(1, 2).Get(60000);
     ADD_FAILURE() << "a Python task ran without an interpreter";

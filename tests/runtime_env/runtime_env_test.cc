@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "ray/api.h"
+#include "tests/scoped_env.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -85,12 +86,11 @@ TEST_F(RuntimeEnvTest, TaskAndActorEnvVarsAndInheritance) {
 TEST_F(RuntimeEnvTest, VariablesExpandFromTheRayletsEnvironment) {
   // The embedded raylet inherits this process's environment, so the value is there. (That the
   // raylet, not the submitter, expands it is covered by RuntimeEnvAgentTest in raylet_unit_test.)
-  setenv("MORAY_TEST_NODE_VALUE", "node-value", 1);
+  moray::testing::ScopedEnv value("MORAY_TEST_NODE_VALUE", "node-value");
   Start();
   auto env = Vars({{"EXPANDED", "${MORAY_TEST_NODE_VALUE}/x${MORAY_TEST_UNSET_VALUE}"}});
   EXPECT_EQ(*ray::Task(GetEnv).SetRuntimeEnv(env).Remote("EXPANDED").Get(kTimeoutMs),
             "node-value/x");
-  unsetenv("MORAY_TEST_NODE_VALUE");
 }
 
 TEST_F(RuntimeEnvTest, WorkersArePooledPerEnv) {

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "ray/api.h"
 #include "tests/cluster/local_cluster.h"
+#include "tests/scoped_env.h"
 #include "tests/test_env.h"
 
 namespace {
@@ -196,14 +197,13 @@ TEST_F(WorkingDirTest, MissingWorkingDirThrowsAtRemote) {
 TEST_F(WorkingDirTest, OversizePackageThrowsAtRemote) {
   Start();
   TempDir dir(std::string(64 << 10, 'x'));
-  setenv("MORAY_RUNTIME_ENV_MAX_PACKAGE_BYTES", "1024", 1);
+  moray::testing::ScopedEnv limit("MORAY_RUNTIME_ENV_MAX_PACKAGE_BYTES", "1024");
   try {
     ray::Task(ReadFile).SetRuntimeEnv(WorkingDir(dir.path())).Remote("data.txt");
     ADD_FAILURE() << "Remote() accepted a package over the limit";
   } catch (const RayRuntimeEnvException& e) {
     EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
   }
-  unsetenv("MORAY_RUNTIME_ENV_MAX_PACKAGE_BYTES");
 }
 
 TEST_F(WorkingDirTest, PackageThatNeverArrivesTimesOut) {
