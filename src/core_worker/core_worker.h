@@ -155,6 +155,7 @@ class CoreWorker : public TaskExecutionHost {
   void AcquireTaskRefs(const proto::TaskSpec& spec) override;
   void ReleaseTaskRefs(const proto::TaskSpec& spec) override;
   std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) override;
+  void DropReturnRefs() override;
   void CancelChildren(const TaskId& parent, bool force) override;
 
   // Borrower registrations at owners (framed channel). The synchronous form blocks the calling

@@ -100,9 +100,7 @@ bool CoreWorker::OnBorrowerMessage(const std::shared_ptr<rpc::Connection>& conn,
 
 void CoreWorker::AcquireTaskRefs(const proto::TaskSpec& spec) {
   // Anything serialized outside a task that no message carried: drop its in-transit holds.
-  for (const auto& ref : TakeSerializedRefs()) {
-    references_.RemoveSubmittedTaskReference(ObjectId::FromBinary(ref.object_id()));
-  }
+  DropReturnRefs();
   // By-reference arguments: the submitter holds them until the task is done; hold them here too
   // so values fetched for the task (and refs inside them) stay while it runs.
   for (const auto& arg : spec.args()) {
@@ -140,6 +138,12 @@ std::vector<proto::NestedRef> CoreWorker::TakeReturnRefs(const rpc::Address& rec
     references_.RemoveSubmittedTaskReference(ObjectId::FromBinary(ref.object_id()));
   }
   return refs;
+}
+
+void CoreWorker::DropReturnRefs() {
+  for (const auto& ref : TakeSerializedRefs()) {
+    references_.RemoveSubmittedTaskReference(ObjectId::FromBinary(ref.object_id()));
+  }
 }
 
 std::string CoreWorker::OwnerAddressOf(const ObjectId& id) {

@@ -306,6 +306,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
     // Every return slot holds the error (the owner puts it in each).
     *reply.mutable_error() = result.error;
     reply.set_retryable_app_error(result.app_error);
+    host_->DropReturnRefs();
     RecordState(spec, proto::FAILED, &result.error);
     return reply;
   }
@@ -332,10 +333,13 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
     }
   }
   // The refs serialized into the values, registered once for the owner: they ride on the first
-  // return, and the owner keeps them while any return lives (StoreTaskReturns).
-  auto refs = host_->TakeReturnRefs(rpc::Address::FromProto(spec.owner()));
-  if (!refs.empty() && reply.returns_size() > 0) {
+  // return, and the owner keeps them while any return lives (StoreTaskReturns). Without a return
+  // nobody would hold them: registering the owner as their borrower would leak them there.
+  if (reply.returns_size() > 0) {
+    auto refs = host_->TakeReturnRefs(rpc::Address::FromProto(spec.owner()));
     for (auto& ref : refs) *reply.mutable_returns(0)->add_nested_refs() = std::move(ref);
+  } else {
+    host_->DropReturnRefs();
   }
   RecordState(spec, failed ? proto::FAILED : proto::FINISHED, failed);
   return reply;

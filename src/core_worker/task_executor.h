@@ -75,6 +75,9 @@ class TaskExecutionHost {
   virtual void CancelChildren(const TaskId& parent, bool force) = 0;
   // The refs serialized into the return value, each registered for `receiver` with its owner.
   virtual std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address& receiver) = 0;
+  // Refs serialized by a task whose reply carries no value (it failed, or returns nothing):
+  // nobody receives them, so their in-transit holds go now (nothing registered with owners).
+  virtual void DropReturnRefs() = 0;
 };
 
 class TaskExecutor {

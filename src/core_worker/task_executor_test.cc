@@ -4,6 +4,7 @@
 // connection, as an owner does.
 #include "core_worker/task_executor.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -24,7 +25,8 @@ namespace {
 using rpc::testing::OnLoop;
 using rpc::testing::WaitUntil;
 
-// No arguments, no refs: the executor's needs of the rest of the core worker, answered empty.
+// No arguments, no refs: the executor's needs of the rest of the core worker, answered empty;
+// it counts how the refs serialized into return values were disposed of.
 class NoRefsHost : public TaskExecutionHost {
  public:
   absl::StatusOr<std::vector<StoredObject>> GetArgs(const std::vector<ObjectId>&,
@@ -33,8 +35,15 @@ class NoRefsHost : public TaskExecutionHost {
   }
   void AcquireTaskRefs(const proto::TaskSpec&) override {}
   void ReleaseTaskRefs(const proto::TaskSpec&) override {}
-  std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address&) override { return {}; }
+  std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address&) override {
+    ++taken;
+    return {};
+  }
+  void DropReturnRefs() override { ++dropped; }
   void CancelChildren(const TaskId&, bool) override {}
+
+  std::atomic<int> taken = 0;    // return refs registered for a receiver
+  std::atomic<int> dropped = 0;  // return refs nobody receives
 };
 
 // A worker's executor behind a loopback server, and an owner connection that pushes to it.
@@ -136,6 +145,7 @@ class Worker : public testing::CoreHarness {
     return seen_.at(name);
   }
   TaskExecutor& executor() { return *executor_; }
+  const NoRefsHost& host() const { return host_; }
 
  private:
   NoRefsHost host_;
@@ -167,6 +177,36 @@ proto::SchedulingStrategy InGroup(const PlacementGroupId& group, int bundle_inde
   strategy.set_bundle_index(bundle_index);
   strategy.set_capture_child_tasks(capture);
   return strategy;
+}
+
+// Refs a task serialized into its values are registered for the owner only when the reply
+// carries a value to hold them; a failed task's, or one returning nothing, are let go at once
+// (before, they were registered with their owners for a receiver that never held them).
+TEST(TaskExecutorReturnRefsTest, OnlyARepliedValueRegistersItsRefs) {
+  Worker worker([](const proto::TaskSpec& spec, const auto&) {
+    TaskResult result;
+    if (spec.name() == "fails") {
+      result.error.set_type(proto::TASK_EXECUTION_EXCEPTION);
+      result.error.set_message("boom");
+    } else if (spec.name() == "returns") {
+      result.returns.push_back("value");
+    }
+    return result;
+  });
+  proto::TaskSpec returns = Spec("returns", proto::NORMAL_TASK);
+  returns.set_num_returns(1);
+  proto::TaskSpec fails = Spec("fails", proto::NORMAL_TASK);
+  fails.set_num_returns(1);
+  proto::TaskSpec nothing = Spec("nothing", proto::NORMAL_TASK);
+  nothing.set_num_returns(0);
+  for (const auto* spec : {&returns, &fails, &nothing}) {
+    worker.Push(*spec);
+    worker.WaitForReply(*spec);
+  }
+  EXPECT_EQ(worker.ReplyTo(fails)->error().type(), proto::TASK_EXECUTION_EXCEPTION);
+  EXPECT_EQ(worker.ReplyTo(returns)->returns_size(), 1);
+  EXPECT_EQ(worker.host().taken.load(), 1);    // "returns"
+  EXPECT_EQ(worker.host().dropped.load(), 2);  // "fails", "nothing"
 }
 
 TEST(TaskExecutorCaptureTest, ACapturingTaskPassesItsGroupOnWhileItRuns) {
