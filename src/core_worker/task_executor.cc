@@ -143,8 +143,14 @@ void TaskExecutor::OnCancelTask(const rpc::Peer& peer, const proto::CancelTaskRe
   if (on_cancel_running_) on_cancel_running_(task_id);
 }
 
-bool TaskExecutor::TakeCancelled(const TaskId& task_id) {
+bool TaskExecutor::EndRunning(const TaskId& task_id) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (current_task_id_ == task_id) {
+    // Only the main thread's task is current_task_id_; its own CurrentTaskId() still answers
+    // from tl_current_task until its reply is sent.
+    current_task_id_ = TaskId();
+    current_is_normal_ = false;
+  }
   return cancelled_running_.erase(task_id) > 0;
 }
 
@@ -288,7 +294,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
                              std::chrono::steady_clock::now() - started)
                              .count());
   const TaskId task_id = TaskId::FromBinary(spec.task_id());
-  if (TakeCancelled(task_id) && (result.error.type() != proto::ERROR_NONE)) {
+  if (EndRunning(task_id) && (result.error.type() != proto::ERROR_NONE)) {
     // Whatever the cancelled code failed with (the exception the cancel hook made it raise),
     // its owner sees that it was cancelled.
     result.error = CancelledError(spec);

@@ -139,8 +139,10 @@ class TaskExecutor {
   proto::TaskReply Execute(const Queued& item, const ExecuteFn& execute, bool* exit_actor);
   void RecordState(const proto::TaskSpec& spec, proto::TaskState state,
                    const proto::ErrorInfo* error = nullptr);
-  // Whether `task_id` was cancelled while it ran (and forgets it).
-  bool TakeCancelled(const TaskId& task_id);
+  // The user code of `task_id` has returned: from now on a cancel finds it not running (so a late
+  // one neither marks it nor interrupts whatever the thread runs next). Whether it was cancelled
+  // while it ran (and forgets it).
+  bool EndRunning(const TaskId& task_id);
   static proto::ErrorInfo CancelledError(const proto::TaskSpec& spec);
   // What `spec`, about to run, passes on to what it submits (its own capture, or for an actor
   // call the actor's). Requires mutex_.

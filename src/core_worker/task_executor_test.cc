@@ -34,7 +34,9 @@ class NoRefsHost : public TaskExecutionHost {
     return absl::UnimplementedError("no arguments in this test");
   }
   void AcquireTaskRefs(const proto::TaskSpec&) override {}
-  void ReleaseTaskRefs(const proto::TaskSpec&) override {}
+  void ReleaseTaskRefs(const proto::TaskSpec& spec) override {
+    if (on_release) on_release(spec);
+  }
   std::vector<proto::NestedRef> TakeReturnRefs(const rpc::Address&) override {
     ++taken;
     return {};
@@ -42,6 +44,9 @@ class NoRefsHost : public TaskExecutionHost {
   void DropReturnRefs() override { ++dropped; }
   void CancelChildren(const TaskId&, bool) override {}
 
+  // Runs after a task's reply is sent, before the executor takes its next task (set before
+  // pushing).
+  std::function<void(const proto::TaskSpec&)> on_release;
   std::atomic<int> taken = 0;    // return refs registered for a receiver
   std::atomic<int> dropped = 0;  // return refs nobody receives
 };
@@ -145,7 +150,7 @@ class Worker : public testing::CoreHarness {
     return seen_.at(name);
   }
   TaskExecutor& executor() { return *executor_; }
-  const NoRefsHost& host() const { return host_; }
+  NoRefsHost& host() { return host_; }
 
  private:
   NoRefsHost host_;
@@ -358,6 +363,47 @@ TEST(TaskExecutorCancelTest, QueuedTasksAreDroppedAndRunningOnesGetTheHook) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(hooked, std::vector<TaskId>{TaskId::FromBinary(loops.task_id())});
   EXPECT_EQ(ran, (std::vector<std::string>{"done", "loops"}));  // "queued" never ran
+}
+
+// A cancel that arrives after the task's code returned — its reply already sent, the executor
+// not yet on to its next task — finds nothing running: no hook (which in Python would interrupt
+// whatever the thread runs next), and no mark left behind.
+TEST(TaskExecutorCancelTest, ACancelAfterTheTaskReturnedIsANoOp) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;        // guarded by mu
+  std::vector<TaskId> hooked;  // guarded by mu
+  Worker worker(
+      [](const proto::TaskSpec& spec, const auto&) {
+        TaskResult result;
+        result.returns = {spec.name()};
+        return result;
+      },
+      [&](const TaskId& task_id) {
+        std::lock_guard<std::mutex> lock(mu);
+        hooked.push_back(task_id);
+      });
+  const proto::TaskSpec first = WithReturns(Spec("first", proto::NORMAL_TASK), 1);
+  const proto::TaskSpec queued = WithReturns(Spec("queued", proto::NORMAL_TASK), 1);
+  // The executor stays between "first"'s reply and its next task until released.
+  worker.host().on_release = [&](const proto::TaskSpec& spec) {
+    if (spec.name() != "first") return;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(20), [&] { return release; });
+  };
+  worker.Push(first);
+  worker.Push(queued);
+  EXPECT_EQ(worker.WaitForReply(first).returns(0).data(), "first");
+  worker.Cancel(first);
+  // Cancels are handled in order: once "queued" is answered cancelled, "first"'s was handled.
+  worker.Cancel(queued);
+  EXPECT_EQ(worker.WaitForReply(queued).error().type(), proto::TASK_CANCELLED);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(hooked.empty());
+    release = true;
+  }
+  cv.notify_all();
 }
 
 }  // namespace
