@@ -19,6 +19,7 @@
 #include "api/task_execution.h"
 #include "common/logging.h"
 #include "common/session.h"
+#include "core_worker/task_common.h"
 #include "ray/api/ray_exception.h"
 #include "rpc/auth.h"
 #include "rpc/handshake.h"
@@ -326,8 +327,7 @@ int ServeAsWorker(const core::TaskExecutor::ExecuteFn& execute,
     core::TaskResult result;
     if (cancelled->Contains(task_id)) {
       // Cancelled before its code started (while its arguments were fetched).
-      result.error.set_type(proto::TASK_CANCELLED);
-      result.error.set_message("cancelled before it started");
+      result.error = core::TaskCancelledError(spec);
     } else {
       result = execute(spec, args);
     }

@@ -585,10 +585,7 @@ void ActorTaskSubmitter::CancelChildren(const TaskId& parent) {
 void ActorTaskSubmitter::CompleteCancelled(Actor& actor, const TaskId& task_id) {
   auto call = actor.calls.find(task_id);
   if (call == actor.calls.end()) return;
-  proto::ErrorInfo error;
-  error.set_type(proto::TASK_CANCELLED);
-  error.set_message(absl::StrCat("Actor task ", call->second.spec.name(), " (", task_id.Hex(),
-                                 ") was cancelled."));
+  const proto::ErrorInfo error = TaskCancelledError(call->second.spec);
   Complete(actor, task_id, nullptr, &error);
 }
 

@@ -567,10 +567,7 @@ void NormalTaskSubmitter::CancelChildren(const TaskId& parent, bool force) {
 void NormalTaskSubmitter::CompleteCancelled(const TaskId& task_id) {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
-  proto::ErrorInfo error;
-  error.set_type(proto::TASK_CANCELLED);
-  error.set_message(
-      absl::StrCat("Task ", it->second.spec.name(), " (", task_id.Hex(), ") was cancelled."));
+  const proto::ErrorInfo error = TaskCancelledError(it->second.spec);
   Complete(task_id, nullptr, &error);
 }
 

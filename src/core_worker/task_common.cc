@@ -12,6 +12,14 @@
 
 namespace moray::core {
 
+proto::ErrorInfo TaskCancelledError(const proto::TaskSpec& spec) {
+  proto::ErrorInfo error;
+  error.set_type(proto::TASK_CANCELLED);
+  error.set_message(absl::StrCat(spec.type() == proto::ACTOR_TASK ? "Actor task " : "Task ",
+                                 spec.name(), " (", ToHex(spec.task_id()), ") was cancelled."));
+  return error;
+}
+
 bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
                               proto::ErrorInfo* error) {
   for (auto& arg : *spec->mutable_args()) {

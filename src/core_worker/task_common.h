@@ -32,6 +32,10 @@ void ResolveLocalDependencies(CoreContext* context, proto::TaskSpec* spec,
 bool ResolveReadyDependencies(CoreContext* context, proto::TaskSpec* spec,
                               proto::ErrorInfo* error);
 
+// The error a cancelled task's returns hold (TASK_CANCELLED, naming the task), wherever it was
+// cancelled: in the owner's queue, on the worker, or while it ran.
+proto::ErrorInfo TaskCancelledError(const proto::TaskSpec& spec);
+
 // Stores the returns of a finished task in the memory store: the reply's values, or `error` (or
 // the reply's error) in every return slot. Then releases the task's hold on its arguments.
 void StoreTaskReturns(CoreContext* context, const proto::TaskSpec& spec,

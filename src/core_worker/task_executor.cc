@@ -122,7 +122,7 @@ void TaskExecutor::OnCancelTask(const rpc::Peer& peer, const proto::CancelTaskRe
   if (request.recursive() && (dropped || running)) host_->CancelChildren(task_id, request.force());
   if (dropped) {
     // Never started: answered at once, as the owner expects of every task it pushed.
-    proto::ErrorInfo error = CancelledError(dropped->spec);
+    proto::ErrorInfo error = TaskCancelledError(dropped->spec);
     RecordState(dropped->spec, proto::FAILED, &error);
     proto::TaskRepliesRequest replies;
     auto* reply = replies.add_replies();
@@ -152,14 +152,6 @@ bool TaskExecutor::EndRunning(const TaskId& task_id) {
     current_is_normal_ = false;
   }
   return cancelled_running_.erase(task_id) > 0;
-}
-
-proto::ErrorInfo TaskExecutor::CancelledError(const proto::TaskSpec& spec) {
-  proto::ErrorInfo error;
-  error.set_type(proto::TASK_CANCELLED);
-  error.set_message(
-      absl::StrCat("Task ", spec.name(), " (", ToHex(spec.task_id()), ") was cancelled."));
-  return error;
 }
 
 bool TaskExecutor::Next(Pool& pool, Queued* item) {
@@ -297,7 +289,7 @@ proto::TaskReply TaskExecutor::Execute(const Queued& item, const ExecuteFn& exec
   if (EndRunning(task_id) && (result.error.type() != proto::ERROR_NONE)) {
     // Whatever the cancelled code failed with (the exception the cancel hook made it raise),
     // its owner sees that it was cancelled.
-    result.error = CancelledError(spec);
+    result.error = TaskCancelledError(spec);
     result.app_error = false;
   }
   const int num_returns =

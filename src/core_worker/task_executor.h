@@ -143,7 +143,6 @@ class TaskExecutor {
   // one neither marks it nor interrupts whatever the thread runs next). Whether it was cancelled
   // while it ran (and forgets it).
   bool EndRunning(const TaskId& task_id);
-  static proto::ErrorInfo CancelledError(const proto::TaskSpec& spec);
   // What `spec`, about to run, passes on to what it submits (its own capture, or for an actor
   // call the actor's). Requires mutex_.
   proto::SchedulingStrategy CaptureOfLocked(const proto::TaskSpec& spec) const;
