@@ -51,6 +51,7 @@ void TaskEventStore::AddEvents(const google::protobuf::RepeatedPtrField<proto::T
       ++num_events_dropped_;  // malformed: nothing to merge it into
       continue;
     }
+    if (!evicted_.empty() && evicted_.contains(key)) continue;  // counted when evicted
     Merge(event, key);
   }
 }
@@ -69,10 +70,20 @@ std::pair<uint64_t, TaskEventStore::Record*> TaskEventStore::FindOrInsert(const 
 void TaskEventStore::EvictOne() {
   uint64_t victim = finished_seqs_.empty() ? records_.begin()->first : *finished_seqs_.begin();
   auto it = records_.find(victim);
-  index_.erase(it->second.key);
+  const Key it_key = it->second.key;
+  index_.erase(it_key);
   records_.erase(it);
   finished_seqs_.erase(victim);
   ++num_evicted_;
+  evicted_order_.push_back(it_key);
+  evicted_.insert(it_key);
+  // Late events come within seconds; remember enough evictions for that even with a small
+  // cap, and not more than 100,000 (a few MB) with a large one.
+  const size_t remembered = std::clamp<size_t>(options_.max_records, 10000, 100000);
+  if (evicted_order_.size() > remembered) {
+    evicted_.erase(evicted_order_.front());
+    evicted_order_.pop_front();
+  }
 }
 
 std::shared_ptr<const TaskEventStore::Descriptive> TaskEventStore::ShareDescriptive(

@@ -9,6 +9,9 @@
 // Memory is bounded: past `max_records` the oldest finished (FINISHED/FAILED) record is evicted
 // first, else the oldest record; evictions are counted (num_evicted) apart from the events
 // reporters dropped (num_events_dropped), and both are reported by GetTasks and SummarizeTasks.
+// The keys of the last evicted records (max_records of them, at least 10,000 and at most
+// 100,000) are remembered, so that a late event of an evicted attempt (the owner's submission
+// or FINISHED after the executor's FINISHED) does not bring back a partial record.
 //
 // Queries scan the records in insertion order and test filters on the compact records
 // (task_record_match.h); only returned records become protos, so filtering, paging to a deep
@@ -29,6 +32,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +43,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/id.h"
@@ -135,6 +140,9 @@ class TaskEventStore {
   absl::btree_map<uint64_t, Record> records_ ABSL_GUARDED_BY(mu_);  // by insertion order
   absl::flat_hash_map<Key, uint64_t> index_ ABSL_GUARDED_BY(mu_);    // -> its seq
   absl::btree_set<uint64_t> finished_seqs_ ABSL_GUARDED_BY(mu_);
+  // Keys evicted lately (oldest first; bounded, see above): their late events are ignored.
+  std::deque<Key> evicted_order_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Key> evicted_ ABSL_GUARDED_BY(mu_);
   // The few Descriptive / Execution values used last (most recent first).
   std::vector<std::shared_ptr<const Descriptive>> recent_descriptive_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const Execution>> recent_execution_ ABSL_GUARDED_BY(mu_);

@@ -220,6 +220,20 @@ TEST(TaskEventStoreTest, EvictsFinishedRecordsFirstAndCountsDrops) {
   EXPECT_EQ(store.size(), 3u);
 }
 
+TEST(TaskEventStoreTest, ALateEventOfAnEvictedAttemptDoesNotBringItBack) {
+  TaskEventStore store({.max_records = 2});
+  Add(store, {Submitted(Id('a'), 0, "a"), StateEvent(Id('a'), 0, proto::FINISHED, 200),
+              Submitted(Id('b'), 0, "b"), Submitted(Id('c'), 0, "c")});  // evicts a
+  Add(store, {StateEvent(Id('a'), 0, proto::FINISHED, 210)});            // the owner, late
+  auto reply = Get(store);
+  std::vector<std::string> names;
+  for (const auto& t : reply.tasks()) names.push_back(t.name());
+  EXPECT_THAT(names, ElementsAre("b", "c"));
+  EXPECT_EQ(reply.num_evicted(), 1);
+  Add(store, {Submitted(Id('a'), 1, "a")});  // a retry is another attempt: kept
+  EXPECT_EQ(Get(store).tasks(1).attempt_number(), 1);
+}
+
 TEST(TaskEventStoreTest, RecordsSharingFieldsKeepTheirOwnValues) {
   // More distinct names and workers than the store keeps at hand, interleaved.
   TaskEventStore store;
