@@ -3,7 +3,7 @@
 // REPORT_TASK_EVENTS method, then the state queries timed as `moray list tasks` and
 // `moray summary tasks` make them (each the median of several calls, client to GCS and back):
 //   task_records_load_per_s                 records/s merged by the GCS while loading
-//   list_tasks_1m_filtered_limit100_ms      state=FAILED and func_or_class_name=f3, limit 100
+//   list_tasks_1m_filtered_limit100_ms      state=FAILED and func_or_class_name=f7, limit 100
 //   list_tasks_1m_by_task_id_ms             task_id=<one id> (ids compared as bytes)
 //   list_tasks_1m_offset_900000_limit100_ms no filter, offset 900,000, limit 100
 //   list_tasks_1m_filtered_offset_limit100_ms  func_or_class_name=f1, offset 90,000, limit 100
@@ -192,14 +192,14 @@ int main(int argc, char** argv) {
   Report({"gcs_rpc_floor_ms", MedianMs("floor", [&] { return gcs.GetTasks({}, 1).ok(); }), -1, "ms",
           "same-run limit: GetTasks limit 1, no filter (nothing scanned)"});
   const auto rare = std::vector<proto::StateFilter>{Filter("state", "FAILED"),
-                                                    Filter("func_or_class_name", "f3")};
+                                                    Filter("func_or_class_name", "f7")};
   Report({"list_tasks_" + n + "_filtered_limit100_ms",
           MedianMs("filtered",
                    [&] {
                      auto r = gcs.GetTasks(rare, 100);
                      return r.ok() && r->tasks_size() > 0;
                    }),
-          -1, "ms", "state=FAILED, func_or_class_name=f3, limit 100"});
+          -1, "ms", "state=FAILED, func_or_class_name=f7, limit 100"});
   const std::string some_id = moray::ToHex(TaskIdBytes(records / 2));
   Report({"list_tasks_" + n + "_by_task_id_ms",
           MedianMs("by id",
@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
                    [&] {
                      return std::system((Moray() +
                                          " list tasks --filter state=FAILED --filter "
-                                         "func_or_class_name=f3 --limit 100" +
+                                         "func_or_class_name=f7 --limit 100" +
                                          addr + " 2>&1")
                                             .c_str()) == 0;
                    }),

@@ -18,7 +18,7 @@ bool IsTerminal(proto::TaskState state) {
 int Rank(proto::TaskState state) { return static_cast<int>(state); }
 
 // How many recently used shared values are compared before making a new one.
-constexpr size_t kRecentShared = 4;
+constexpr size_t kRecentShared = 16;
 
 // Finds a recent value equal to what `equal` looks for, moving it to the front; or puts
 // `make()` in front (dropping the least recently used past kRecentShared).
@@ -242,16 +242,17 @@ proto::SummarizeTasksReply TaskEventStore::SummarizeTasks() const {
   };
   proto::SummarizeTasksReply reply;
   absl::MutexLock lock(&mu_);
-  // Records share their Descriptive, so the group of most records is found by pointer; the
-  // (name, type) map is consulted once per distinct Descriptive.
+  // Consecutive records often share their Descriptive: the last one's group is reused, else the
+  // group is looked up by (name, type) — never a map entry per record.
   std::vector<Group> groups;
   absl::flat_hash_map<std::pair<std::string_view, int>, size_t> by_key;
-  absl::flat_hash_map<const Descriptive*, size_t> by_descriptive;
   static const std::string kEmpty;
+  const Descriptive* last = nullptr;
+  size_t last_group = 0;
+  bool have_last = false;
   for (const auto& [seq, r] : records_) {
     const Descriptive* d = r.descriptive.get();
-    auto [cached, fresh] = by_descriptive.try_emplace(d, 0);
-    if (fresh) {
+    if (!have_last || d != last) {
       std::pair<std::string_view, int> key{d ? std::string_view(d->func_or_class_name) : kEmpty,
                                            d ? static_cast<int>(d->type) : 0};
       auto [it, inserted] = by_key.try_emplace(key, groups.size());
@@ -260,9 +261,11 @@ proto::SummarizeTasksReply TaskEventStore::SummarizeTasks() const {
                           .type = static_cast<proto::TaskType>(key.second),
                           .first_seen = groups.size()});
       }
-      cached->second = it->second;
+      last = d;
+      last_group = it->second;
+      have_last = true;
     }
-    Group& group = groups[cached->second];
+    Group& group = groups[last_group];
     ++group.counts[static_cast<size_t>(r.state)];
     ++group.total;
   }

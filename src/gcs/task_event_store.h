@@ -143,7 +143,7 @@ class TaskEventStore {
   // Keys evicted lately (oldest first; bounded, see above): their late events are ignored.
   std::deque<Key> evicted_order_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<Key> evicted_ ABSL_GUARDED_BY(mu_);
-  // The few Descriptive / Execution values used last (most recent first).
+  // The 16 Descriptive / Execution values used last (most recent first).
   std::vector<std::shared_ptr<const Descriptive>> recent_descriptive_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const Execution>> recent_execution_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;

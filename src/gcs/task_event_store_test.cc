@@ -241,10 +241,10 @@ TEST(TaskEventStoreTest, RecordsSharingFieldsKeepTheirOwnValues) {
   for (int i = 0; i < 60; ++i) {
     std::string id = Id('a');
     id[0] = static_cast<char>(i);
-    events.push_back(Submitted(id, 0, "f" + std::to_string(i % 7)));
+    events.push_back(Submitted(id, 0, "f" + std::to_string(i % 23)));
     auto running = StateEvent(id, 0, proto::RUNNING, 200 + i);
-    running.set_worker_id(Id(static_cast<char>('A' + i % 5)));
-    running.set_worker_pid(100 + i % 5);
+    running.set_worker_id(Id(static_cast<char>('A' + i % 19)));
+    running.set_worker_pid(100 + i % 19);
     events.push_back(running);
   }
   Add(store, events);
@@ -252,9 +252,9 @@ TEST(TaskEventStoreTest, RecordsSharingFieldsKeepTheirOwnValues) {
   ASSERT_EQ(reply.tasks_size(), 60);
   for (int i = 0; i < 60; ++i) {
     const auto& r = reply.tasks(i);
-    EXPECT_EQ(r.name(), "f" + std::to_string(i % 7));
-    EXPECT_EQ(r.worker_id(), Id(static_cast<char>('A' + i % 5)));
-    EXPECT_EQ(r.worker_pid(), 100 + i % 5);
+    EXPECT_EQ(r.name(), "f" + std::to_string(i % 23));
+    EXPECT_EQ(r.worker_id(), Id(static_cast<char>('A' + i % 19)));
+    EXPECT_EQ(r.worker_pid(), 100 + i % 19);
     EXPECT_EQ(r.state_times_ns().at("RUNNING"), 200 + i);
     EXPECT_EQ(r.required_resources().at("CPU"), 1.0);
   }
