@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   Report({"task_records_load_per_s", records / load_s, -1, "records/s",
           "1M coalesced events in batches of 10,000, one client"});
 
-  const std::string n = std::to_string(records / 1'000'000) + "m";
+  const std::string n = records % 1'000'000 == 0 ? std::to_string(records / 1'000'000) + "m"
+                                                 : std::to_string(records / 1000) + "k";
   Report({"gcs_rpc_floor_ms", MedianMs("floor", [&] { return gcs.GetTasks({}, 1).ok(); }), -1, "ms",
           "same-run limit: GetTasks limit 1, no filter (nothing scanned)"});
   const auto rare = std::vector<proto::StateFilter>{Filter("state", "FAILED"),
@@ -251,6 +253,8 @@ int main(int argc, char** argv) {
             "MiB", "the GCS process's VmRSS holding the records"});
   }
   Run(Moray() + " stop");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // the private session root
   if (!json.empty()) moray::bench::WriteJson(json);
   return moray::bench::AnyFailed() ? 1 : 0;
 }
