@@ -32,6 +32,7 @@ bench: build
 	@$(BUILD)/bin/cluster_bench --json $(BUILD)/bench/cluster.json
 	@$(BUILD)/bin/runtime_env_bench --json $(BUILD)/bench/runtime_env.json
 	@$(BUILD)/bin/code_shipping_bench --json $(BUILD)/bench/code_shipping.json
+	@$(BUILD)/bin/task_records_bench --json $(BUILD)/bench/task_records.json
 	@rm -f $(BUILD)/bench/python.jsonl  # the Python API, Ray's Python metrics (bench/python)
 	@PYTHONPATH=$(BUILD)/python:/usr/lib/python3/dist-packages python3 bench/python/microbenchmark.py \
 	  --baselines-from $(BUILD)/bin/microbenchmark --json $(BUILD)/bench/python.json \

@@ -29,7 +29,7 @@ __all__ = [
     "init", "shutdown", "is_initialized", "remote", "method", "get", "put", "wait", "kill",
     "cancel", "get_actor", "available_resources", "cluster_resources", "nodes",
     "get_runtime_context", "ObjectRef", "ActorHandle", "exceptions", "util", "cross_language",
-    "job_config",
+    "job_config", "timeline",
 ]
 
 # ErrorInfo types (proto/common.proto) and what `get` raises for each.
@@ -294,6 +294,25 @@ def get_actor(name, namespace=None):
 def nodes():
     _check()
     return core.nodes()
+
+
+def timeline(filename=None):
+    """The connected cluster's task spans as Chrome trace events (as Ray's `ray.timeline`).
+
+    Without `filename`, returns the list of events: per node a process, per worker a thread
+    (metadata events, "ph": "M") and per task attempt that ran a complete event ("ph": "X", from
+    RUNNING to FINISHED or FAILED, or to now while it runs) named after the task, with its task
+    id, attempt, job, state and function in "args". With `filename`, writes them there as
+    `moray timeline` does ({"traceEvents": [...]}, for Perfetto or chrome://tracing) and returns
+    None.
+    """
+    _check()
+    trace = json.loads(core.state_timeline(""))
+    if filename is None:
+        return trace["traceEvents"]
+    with open(filename, "w") as out:
+        json.dump(trace, out)
+    return None
 
 
 def cluster_resources():

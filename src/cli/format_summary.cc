@@ -67,6 +67,26 @@ TaskSummary SummarizeTasks(const std::vector<proto::TaskRecord>& tasks) {
   return summary;
 }
 
+TaskSummary TaskSummaryFromReply(const proto::SummarizeTasksReply& reply) {
+  TaskSummary summary;
+  summary.total_actor_scheduled = reply.total_actor_scheduled();
+  summary.total_actor_tasks = reply.total_actor_tasks();
+  summary.total_tasks = reply.total_tasks();
+  for (const auto& group : reply.groups()) {
+    std::string counts;
+    for (const auto& count : group.state_counts()) {
+      absl::StrAppend(&counts, counts.empty() ? "" : "\n", gcs::TaskStateName(count.state()), ": ",
+                      count.count());
+    }
+    Row row = Row::object();
+    row["func_or_class_name"] = group.func_or_class_name();
+    row["state_counts"] = counts;
+    row["type"] = gcs::TaskTypeName(group.type());
+    summary.groups.push_back(std::move(row));
+  }
+  return summary;
+}
+
 std::string FormatTaskSummary(const TaskSummary& summary, absl::Time now) {
   std::string out = absl::StrCat(
       BannerLine("Tasks Summary", now), "\n", "Stats:\n", kSummaryDashes, "\n",

@@ -35,7 +35,10 @@ struct TaskSummary {
   std::vector<Row> groups;
 };
 
+// Counted here from records (tests; the GCS's SummarizeTasks counts the same way)...
 TaskSummary SummarizeTasks(const std::vector<proto::TaskRecord>& tasks);
+// ... or as the GCS counted them (SUMMARIZE_TASKS), which is what `moray summary tasks` shows.
+TaskSummary TaskSummaryFromReply(const proto::SummarizeTasksReply& reply);
 std::string FormatTaskSummary(const TaskSummary& summary, absl::Time now);
 
 // `moray summary objects`: object entries grouped by call site, in the layout of

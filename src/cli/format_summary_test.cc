@@ -52,6 +52,38 @@ TEST(TaskSummaryTest, CountsAndGroups) {
                           "2   Counter.__init__      FINISHED: 1     ACTOR_CREATION_TASK"));
 }
 
+TEST(TaskSummaryTest, FromTheGcsReplyLikeFromRecords) {
+  proto::SummarizeTasksReply reply;
+  reply.set_total_tasks(12);
+  reply.set_total_actor_tasks(3);
+  auto* f = reply.add_groups();
+  f->set_func_or_class_name("f");
+  f->set_type(proto::NORMAL_TASK);
+  f->set_total(12);
+  auto* running = f->add_state_counts();
+  running->set_state(proto::RUNNING);
+  running->set_count(2);
+  auto* finished = f->add_state_counts();
+  finished->set_state(proto::FINISHED);
+  finished->set_count(10);
+  auto* add = reply.add_groups();
+  add->set_func_or_class_name("Counter.Add");
+  add->set_type(proto::ACTOR_TASK);
+  add->set_total(3);
+  auto* done = add->add_state_counts();
+  done->set_state(proto::FINISHED);
+  done->set_count(3);
+
+  std::vector<proto::TaskRecord> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back(Task("f", proto::NORMAL_TASK, proto::FINISHED));
+  for (int i = 0; i < 2; ++i) tasks.push_back(Task("f", proto::NORMAL_TASK, proto::RUNNING));
+  for (int i = 0; i < 3; ++i)
+    tasks.push_back(Task("Counter.Add", proto::ACTOR_TASK, proto::FINISHED));
+  const absl::Time now = absl::Now();
+  EXPECT_EQ(FormatTaskSummary(TaskSummaryFromReply(reply), now),
+            FormatTaskSummary(SummarizeTasks(tasks), now));
+}
+
 TEST(TaskSummaryTest, NoTasks) {
   auto lines = Lines(FormatTaskSummary(SummarizeTasks({}), absl::Now()));
   EXPECT_EQ(lines[5], "total_tasks: 0");

@@ -122,7 +122,17 @@ std::string ListWarnings(const ListResult& result) {
     absl::StrAppend(&out, "Warning: ", result.rows.size(), " (out of ", result.total, ") ",
                     result.resource, " were shown. Use --limit to see more.\n");
   }
-  if (result.num_dropped > 0) {
+  if (result.num_evicted > 0) {
+    absl::StrAppend(&out, "Warning: the GCS dropped ", result.num_evicted,
+                    " task records (the oldest finished first) to stay within its limit "
+                    "(--task-events-max-num-task-in-gcs); those tasks are missing.\n");
+  }
+  if (result.num_events_dropped > 0) {
+    absl::StrAppend(&out, "Warning: ", result.num_events_dropped, " ", result.resource,
+                    " events were dropped before reaching the GCS (reporters' buffers full); "
+                    "some entries may be missing or incomplete.\n");
+  }
+  if (result.num_dropped > 0 && result.num_evicted == 0 && result.num_events_dropped == 0) {
     absl::StrAppend(&out, "Warning: the cluster dropped ", result.num_dropped, " ",
                     result.resource,
                     " records or events (buffers full); some entries may be missing or "

@@ -44,6 +44,10 @@ struct ListResult {
   int64_t total = 0;          // rows matching the filters, shown or not
   int64_t num_truncated = 0;  // matching rows left out by --limit
   int64_t num_dropped = 0;    // records the cluster lost (buffers full), if it knows
+  // Tasks: num_dropped split into records evicted past the GCS's cap and events reporters
+  // dropped; when either is set the warnings name them apart.
+  int64_t num_evicted = 0;
+  int64_t num_events_dropped = 0;
 };
 
 // The full output of `moray list` in `format`: default (header, stats, table), table (the table

@@ -121,6 +121,16 @@ TEST(ListWarningsTest, TruncationAndDrops) {
   EXPECT_EQ(ListWarnings(result), "");
 }
 
+TEST(ListWarningsTest, EvictedRecordsAndLostEventsAreNamedApart) {
+  ListResult result{
+      .resource = "tasks", .num_dropped = 12, .num_evicted = 10, .num_events_dropped = 2};
+  const std::string warnings = ListWarnings(result);
+  EXPECT_THAT(warnings, HasSubstr("Warning: the GCS dropped 10 task records"));
+  EXPECT_THAT(warnings, HasSubstr("--task-events-max-num-task-in-gcs"));
+  EXPECT_THAT(warnings, HasSubstr("Warning: 2 tasks events were dropped before reaching the GCS"));
+  EXPECT_THAT(warnings, ::testing::Not(HasSubstr("the cluster dropped")));
+}
+
 TEST(ParseOutputFormatTest, KnownAndUnknown) {
   EXPECT_EQ(*ParseOutputFormat("json"), OutputFormat::kJson);
   EXPECT_EQ(*ParseOutputFormat("YAML"), OutputFormat::kYaml);

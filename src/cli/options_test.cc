@@ -134,9 +134,10 @@ TEST(OptionsTest, WrongShapesReadAsSentences) {
                    "the usage)");
   ExpectUsageError({"frobnicate"},
                    "moray: unknown command 'frobnicate'; the commands are start, list, get, "
-                   "summary and status");
-  ExpectUsageError({}, "moray: give a command: start, list, get, summary or status (`moray "
-                       "--help` describes them)");
+                   "summary, status and timeline");
+  ExpectUsageError({},
+                   "moray: give a command: start, list, get, summary, status or timeline "
+                   "(`moray --help` describes them)");
   ExpectUsageError({"list"},
                    "moray list: the resource argument is missing (`moray list --help` shows the "
                    "usage)");

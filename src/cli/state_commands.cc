@@ -1,6 +1,9 @@
 #include "cli/state_commands.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -16,6 +19,7 @@
 #include "cli/options.h"
 #include "cli/state_filter.h"
 #include "cli/state_resources.h"
+#include "cli/timeline.h"
 #include "common/session.h"
 #include "gcs/gcs_client.h"
 #include "rpc/auth.h"
@@ -147,10 +151,44 @@ void RunSummary(const Streams& io, const SummaryOptions& o) {
                  "actors, objects")));
   }
   auto client = ConnectOrFail(io, o.address);
-  auto reply = OrFail(io, client->GetTasks({}, /*limit=*/0));  // counts cover every task
-  std::vector<proto::TaskRecord> tasks(reply.tasks().begin(), reply.tasks().end());
-  *io.out << FormatTaskSummary(SummarizeTasks(tasks), absl::Now());
-  ListResult dropped{.resource = "tasks", .num_dropped = reply.num_dropped()};
+  auto reply = OrFail(io, client->SummarizeTasks());  // counted at the GCS over every record
+  *io.out << FormatTaskSummary(TaskSummaryFromReply(reply), absl::Now());
+  ListResult dropped{.resource = "tasks",
+                     .num_dropped = reply.num_dropped(),
+                     .num_evicted = reply.num_evicted(),
+                     .num_events_dropped = reply.num_events_dropped()};
+  *io.err << ListWarnings(dropped);
+}
+
+struct TimelineOptions {
+  std::string output;
+  std::string address;
+};
+
+void RunTimeline(const Streams& io, const TimelineOptions& o) {
+  const std::string path = o.output.empty() ? DefaultTimelineFileName(absl::Now()) : o.output;
+  auto client = ConnectOrFail(io, o.address);
+  proto::GetTasksReply last_page;
+  nlohmann::json trace = OrFail(io, ClusterTimeline(*client, &last_page));
+  std::ofstream file(path, std::ios::trunc);
+  if (!file) {
+    Fail(io, absl::InvalidArgumentError(absl::StrCat("cannot write the timeline to '", path,
+                                                     "': ", std::strerror(errno))));
+  }
+  const std::string text = trace.dump();
+  file << text;
+  file.close();
+  if (!file) {
+    Fail(io, absl::InternalError(absl::StrCat("writing the timeline to '", path, "' failed")));
+  }
+  int64_t spans = 0;
+  for (const auto& event : trace["traceEvents"]) spans += event["ph"] == "X" ? 1 : 0;
+  *io.out << "Trace file written to " << path << " (" << spans << " task spans, " << text.size()
+          << " bytes).\nOpen it in Perfetto (https://ui.perfetto.dev) or chrome://tracing.\n";
+  ListResult dropped{.resource = "tasks",
+                     .num_dropped = last_page.num_dropped(),
+                     .num_evicted = last_page.num_evicted(),
+                     .num_events_dropped = last_page.num_events_dropped()};
   *io.err << ListWarnings(dropped);
 }
 
@@ -223,6 +261,14 @@ void AddStateCommands(CLI::App& app, std::ostream& out, std::ostream& err) {
   status_cmd->add_flag("-v,--verbose", *verbose, "Also show each node's usage");
   status_cmd->callback(
       [io, status_address, verbose] { RunStatus(io, *status_address, *verbose); });
+
+  auto timeline = std::make_shared<TimelineOptions>();
+  CLI::App* timeline_cmd = app.add_subcommand(
+      "timeline", "Write the cluster's task spans as a Chrome trace (Perfetto, chrome://tracing)");
+  timeline_cmd->add_option("--output", timeline->output,
+                           "File to write (default: timeline-<date>_<time>.json here)");
+  AddAddressOption(timeline_cmd, &timeline->address);
+  timeline_cmd->callback([io, timeline] { RunTimeline(io, *timeline); });
 }
 
 }  // namespace moray::cli

@@ -20,6 +20,8 @@ absl::StatusOr<ListResult> ListTasks(gcs::GcsClient& client,
   result.total = reply->total();
   result.num_truncated = reply->num_truncated();
   result.num_dropped = reply->num_dropped();
+  result.num_evicted = reply->num_evicted();
+  result.num_events_dropped = reply->num_events_dropped();
   return result;
 }
 

@@ -138,6 +138,14 @@ const NodeOption kNodeOptions[] = {
      .uses = kStartFlag,
      .field = NodeField<int>{.head = &HeadOptions::raylet_port, .raylet = &RayletOptions::port},
      .range = kPortRange},
+    {.name = "--task-events-max-num-task-in-gcs",
+     .value_name = "N",
+     .help = "Head: task attempts the GCS keeps for `moray list tasks`, the summary and the "
+             "timeline; past it the oldest finished ones are dropped and counted (default 100000)",
+     .uses = kStartFlag | kHeadArg,
+     .field = NodeField<int64_t>{.head = &HeadOptions::task_events_max_num_task_in_gcs,
+                                 .gcs = &GcsServerOptions::max_task_records},
+     .range = {.min = 1, .max = 100000000}},
 };
 
 const HeadOptions kUnset{};

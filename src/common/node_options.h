@@ -57,6 +57,9 @@ struct HeadOptions {
   // --head` starts it unless --include-dashboard=false; ray::Init's embedded cluster never does.
   bool include_dashboard = false;
   int dashboard_port = 8265;  // 0: any free port
+  // Task attempts the GCS keeps (Ray's RAY_task_events_max_num_task_in_gcs); 0: the GCS's
+  // default (100,000).
+  int64_t task_events_max_num_task_in_gcs = 0;
   // Set in the services' environment (over the starter's own), never on their command lines: the
   // cluster's auth (rpc::AuthEnvironment), which the GCS and the raylet load and pass on to
   // workers. Not a node option: the starter fills it (`moray start`, ray::Init).

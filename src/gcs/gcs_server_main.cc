@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -57,11 +58,11 @@ int RunGcsServer(const GcsServerOptions& options) {
     return 0;
   }
 
-  GcsServer server({.host = options.host,
-                    .port = options.port,
-                    .max_task_records = options.max_task_records,
-                    .health_check = {
-                        .period = absl::Milliseconds(options.health_check_period_ms),
+  GcsServer server(
+      {.host = options.host,
+       .port = options.port,
+       .max_task_records = static_cast<size_t>(std::max<int64_t>(1, options.max_task_records)),
+       .health_check = {.period = absl::Milliseconds(options.health_check_period_ms),
                         .timeout = absl::Milliseconds(options.health_check_timeout_ms),
                         .failure_threshold = options.health_check_failure_threshold}});
   if (auto status = server.Start(); !status.ok()) {

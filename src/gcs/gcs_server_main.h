@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace moray::gcs {
@@ -18,7 +19,7 @@ struct GcsServerOptions {
   std::string session_dir;         // logs go to <session_dir>/logs/gcs_server.log
   int ready_fd = -1;               // if >= 0: write "<port>\n" here once listening, then close it
   int owner_pid = 0;               // if > 0: exit when that process exits
-  size_t max_task_records = 100000;  // task attempts kept for the state API
+  int64_t max_task_records = 100000;     // task attempts kept for the state API (at least 1)
   int health_check_period_ms = 1000;     // how often each raylet is checked
   int health_check_timeout_ms = 1000;    // how long a check may take
   int health_check_failure_threshold = 5;  // failed checks in a row before a node is DEAD

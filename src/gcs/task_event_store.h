@@ -7,7 +7,15 @@
 // time each state was reached.
 //
 // Memory is bounded: past `max_records` the oldest finished (FINISHED/FAILED) record is evicted
-// first, else the oldest record; evictions are counted and reported as dropped.
+// first, else the oldest record; evictions are counted (num_evicted) apart from the events
+// reporters dropped (num_events_dropped), and both are reported by GetTasks and SummarizeTasks.
+// The keys of the last evicted records (max_records of them, at least 10,000 and at most
+// 100,000) are remembered, so that a late event of an evicted attempt (the owner's submission
+// or FINISHED after the executor's FINISHED) does not bring back a partial record.
+//
+// Queries scan the records in insertion order and test filters on the compact records
+// (task_record_match.h); only returned records become protos, so filtering, paging to a deep
+// offset and summarising a million records take milliseconds.
 //
 // Every task event of the cluster passes through here, so records are compact: descriptive and
 // execution fields are shared between records with the same values (a driver's many calls of
@@ -16,13 +24,15 @@
 //
 //   TaskEventStore store({.max_records = 100000});
 //   store.AddEvents(request.events(), request.dropped());
-//   auto reply = store.GetTasks(get_tasks_request);  // filtered, then limited
+//   auto reply = store.GetTasks(get_tasks_request);  // filtered, then offset, then limited
+//   auto summary = store.SummarizeTasks();            // counts by function and state
 //
 // Thread model: thread-safe.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +43,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/id.h"
@@ -94,10 +105,15 @@ class TaskEventStore {
   void AddEvents(const google::protobuf::RepeatedPtrField<proto::TaskEvent>& events,
                  int64_t dropped_by_reporter);
 
-  // Records matching every filter, oldest first, at most request.limit() of them (<= 0: all).
-  // total counts every match; num_truncated the matches left out by the limit.
+  // Records matching every filter, oldest first: the first request.offset() matches skipped,
+  // then at most request.limit() of them (<= 0: all). total counts every match; num_truncated
+  // the matches not returned (skipped or past the limit).
   // InvalidArgument for an unknown filter key or operator.
   absl::StatusOr<proto::GetTasksReply> GetTasks(const proto::GetTasksRequest& request) const;
+
+  // Every record counted by (func_or_class_name, type) and state, as `moray summary tasks`
+  // shows them: groups largest first, ties in the order their first record arrived.
+  proto::SummarizeTasksReply SummarizeTasks() const;
 
   size_t size() const;
 
@@ -124,11 +140,15 @@ class TaskEventStore {
   absl::btree_map<uint64_t, Record> records_ ABSL_GUARDED_BY(mu_);  // by insertion order
   absl::flat_hash_map<Key, uint64_t> index_ ABSL_GUARDED_BY(mu_);    // -> its seq
   absl::btree_set<uint64_t> finished_seqs_ ABSL_GUARDED_BY(mu_);
-  // The few Descriptive / Execution values used last (most recent first).
+  // Keys evicted lately (oldest first; bounded, see above): their late events are ignored.
+  std::deque<Key> evicted_order_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Key> evicted_ ABSL_GUARDED_BY(mu_);
+  // The 16 Descriptive / Execution values used last (most recent first).
   std::vector<std::shared_ptr<const Descriptive>> recent_descriptive_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const Execution>> recent_execution_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t num_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t num_evicted_ ABSL_GUARDED_BY(mu_) = 0;         // records evicted past the cap
+  int64_t num_events_dropped_ ABSL_GUARDED_BY(mu_) = 0;  // by reporters, and malformed
 };
 
 }  // namespace moray::gcs

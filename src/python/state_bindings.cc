@@ -5,6 +5,7 @@
 //   _moray_core.state_list("tasks", [("state", "=", "RUNNING")], 100, False, "")
 //     -> {"rows": "[{...}, ...]", "total": 3, "num_truncated": 0, "num_dropped": 0}
 //   _moray_core.state_summary("actors", "") -> '{"total_actors": 1, "groups": [...]}'
+//   _moray_core.state_timeline("") -> '{"traceEvents": [...], ...}' (moray.timeline)
 
 #include <pybind11/stl.h>
 
@@ -23,6 +24,7 @@
 #include "cli/format_summary.h"
 #include "cli/state_filter.h"
 #include "cli/state_resources.h"
+#include "cli/timeline.h"
 #include "common/session.h"
 #include "gcs/gcs_client.h"
 #include "rpc/auth.h"
@@ -126,6 +128,7 @@ py::dict List(const std::string& name, const std::vector<Filter>& given, int64_t
   out["total"] = result.total;
   out["num_truncated"] = result.num_truncated;
   out["num_dropped"] = result.num_dropped;
+  out["num_evicted"] = result.num_evicted;
   return out;
 }
 
@@ -136,16 +139,17 @@ std::string Summary(const std::string& name, const std::string& address) {
     py::gil_scoped_release release;
     gcs::GcsClient& client = Client(address);
     if (name == "tasks") {
-      auto reply = client.GetTasks({}, /*limit=*/0);  // counts cover every task
+      auto reply = client.SummarizeTasks();  // counted at the GCS over every record
       status = reply.status();
       if (reply.ok()) {
-        std::vector<proto::TaskRecord> tasks(reply->tasks().begin(), reply->tasks().end());
-        cli::TaskSummary summary = cli::SummarizeTasks(tasks);
+        cli::TaskSummary summary = cli::TaskSummaryFromReply(*reply);
         out["total_tasks"] = summary.total_tasks;
         out["total_actor_tasks"] = summary.total_actor_tasks;
         out["total_actor_scheduled"] = summary.total_actor_scheduled;
         out["groups"] = summary.groups;
         out["num_dropped"] = reply->num_dropped();
+        out["num_evicted"] = reply->num_evicted();
+        out["num_events_dropped"] = reply->num_events_dropped();
       }
     } else if (name == "actors") {
       auto reply = client.GetActors({}, /*limit=*/0);
@@ -177,6 +181,20 @@ std::string Summary(const std::string& name, const std::string& address) {
   return out.dump();
 }
 
+// The Chrome trace of every task record (cli/timeline.h), as JSON text.
+std::string Timeline(const std::string& address) {
+  std::string out;
+  absl::Status status;
+  {
+    py::gil_scoped_release release;
+    auto trace = cli::ClusterTimeline(Client(address));
+    status = trace.status();
+    if (trace.ok()) out = trace->dump();
+  }
+  if (!status.ok()) Throw(status);
+  return out;
+}
+
 }  // namespace
 
 void BindState(py::module_& m) {
@@ -185,6 +203,7 @@ void BindState(py::module_& m) {
   m.def("state_columns",
         [](const std::string& name, bool detail) { return Resource(name).Columns(detail); });
   m.def("state_summary", &Summary, py::arg("resource"), py::arg("address"));
+  m.def("state_timeline", &Timeline, py::arg("address"));
 }
 
 }  // namespace moray::python

@@ -117,11 +117,19 @@ def _call(fn, *args):
         pool.shutdown(wait=False)
 
 
-def _missing(resource, dropped, raise_on_missing_output):
+def _missing(resource, dropped, raise_on_missing_output, evicted=0):
     if not dropped:
         return
-    message = (f"{dropped} {resource} records were dropped by the cluster (its buffers were "
-               f"full), so the result may be incomplete.")
+    if evicted:
+        # Tasks: records the GCS evicted past --task-events-max-num-task-in-gcs, the rest events
+        # that never reached it.
+        message = (f"{dropped} {resource} records or events were dropped by the cluster "
+                   f"({evicted} records evicted past the GCS's limit, "
+                   f"--task-events-max-num-task-in-gcs; {dropped - evicted} events lost on the "
+                   f"way), so the result may be incomplete.")
+    else:
+        message = (f"{dropped} {resource} records were dropped by the cluster (its buffers were "
+                   f"full), so the result may be incomplete.")
     if raise_on_missing_output:
         raise RayStateApiException(
             message + " To allow missing output, set `raise_on_missing_output=False`.")
@@ -139,7 +147,8 @@ def _query(resource, address, filters, limit, detail, raise_on_missing_output):
     reply = _call(core.state_list, resource, _filters(filters), limit, bool(detail),
                   address or "")
     rows = json.loads(reply["rows"])
-    _missing(resource, reply["num_dropped"], raise_on_missing_output)
+    _missing(resource, reply["num_dropped"], raise_on_missing_output,
+             reply.get("num_evicted", 0))
     if reply["num_truncated"]:
         warnings.warn(f"Limit last {len(rows)} entries (Total {reply['total']}). Use `filters` "
                       f"to reduce the amount of data to return or setting a higher limit with "
@@ -235,7 +244,8 @@ def _counts(lines):
 
 def _summary(resource, address, raise_on_missing_output):
     data = json.loads(_call(core.state_summary, resource, address or ""))
-    _missing(resource, data.get("num_dropped", 0), raise_on_missing_output)
+    _missing(resource, data.get("num_dropped", 0), raise_on_missing_output,
+             data.get("num_evicted", 0))
     return data
 
 
