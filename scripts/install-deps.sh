@@ -8,7 +8,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev libmsgpack-cxx-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libssl-dev openssl zlib1g-dev iproute2 nftables procps
+  libssl-dev openssl zlib1g-dev iproute2 nftables procps elfutils
   pybind11-dev python3-dev python3-cloudpickle python3-numpy python3-pytest python3-venv python3-pip
 )
 

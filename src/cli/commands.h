@@ -1,6 +1,8 @@
 // The moray command table: each group of subcommands registers itself on the CLI11 app.
 #pragma once
 
+#include <ostream>
+
 #include "CLI/CLI.hpp"
 
 namespace moray::cli {
@@ -14,5 +16,9 @@ void AddServiceCommands(CLI::App& app);
 void AddJobCommands(CLI::App& app);
 // get-auth-token (auth_commands.cc).
 void AddAuthCommands(CLI::App& app);
+// stack, memory (debug_commands.cc): a worker's native stacks, the cluster's objects. The second
+// form writes to `out` and `err` (both must outlive `app`).
+void AddDebugCommands(CLI::App& app);
+void AddDebugCommands(CLI::App& app, std::ostream& out, std::ostream& err);
 
 }  // namespace moray::cli

@@ -1,7 +1,7 @@
 // `moray`: the command line and every service process. Subcommands are registered by group:
 // start/stop (start_stop.cc), the internal service processes (service_commands.cc), the state
 // queries list/summary/get/status (state_commands.cc), the job CLI (job_commands.cc) and
-// get-auth-token (auth_commands.cc);
+// get-auth-token (auth_commands.cc), stack and memory (debug_commands.cc);
 // options.cc turns usage errors into one line.
 //
 // Each command that connects to a cluster or starts processes loads the auth itself
@@ -24,5 +24,6 @@ int main(int argc, char** argv) {
   moray::cli::AddStateCommands(app);
   moray::cli::AddJobCommands(app);
   moray::cli::AddAuthCommands(app);
+  moray::cli::AddDebugCommands(app);
   return moray::cli::Run(app, argc, argv, std::cout, std::cerr);
 }

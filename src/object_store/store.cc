@@ -1,5 +1,6 @@
 #include "object_store/store.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -140,6 +141,36 @@ proto::StoreStats Store::Stats() const {
   stats.set_spilled_total(spilled_total_);
   stats.set_restored_total(restored_total_);
   return stats;
+}
+
+StoreContents Store::List(size_t limit) const {
+  StoreContents contents;
+  std::vector<StoredObject>& objects = contents.objects;
+  objects.reserve(objects_.size());
+  for (const auto& [id, entry] : objects_) {
+    if (entry->delete_pending) continue;
+    ++(entry->primary ? contents.num_primary : contents.num_secondary);
+    contents.total_bytes += entry->size;
+    objects.push_back({.id = id,
+                       .size = entry->size,
+                       .primary = entry->primary,
+                       .pins = entry->pins,
+                       .spilled = entry->state == ObjectState::kSpilled,
+                       .sealed = entry->state != ObjectState::kCreated,
+                       .owner = entry->owner});
+  }
+  contents.total = objects.size();
+  auto larger = [](const StoredObject& a, const StoredObject& b) {
+    return a.size != b.size ? a.size > b.size : a.id.Binary() < b.id.Binary();
+  };
+  if (limit > 0 && objects.size() > limit) {
+    std::partial_sort(objects.begin(), objects.begin() + static_cast<ptrdiff_t>(limit),
+                      objects.end(), larger);
+    objects.resize(limit);
+  } else {
+    std::sort(objects.begin(), objects.end(), larger);
+  }
+  return contents;
 }
 
 absl::StatusOr<uint64_t> Store::AllocateWithRoom(uint64_t size, const ObjectId& for_id) {

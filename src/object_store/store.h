@@ -44,6 +44,25 @@ struct ObjectLocation {
   uint64_t size = 0;
 };
 
+// One object as `moray memory` shows it (Store::List).
+struct StoredObject {
+  ObjectId id;
+  uint64_t size = 0;
+  bool primary = true;  // false: a secondary copy
+  int64_t pins = 0;
+  bool spilled = false;  // on disk only
+  bool sealed = false;
+  proto::Address owner;
+};
+// What Store::List returns: the objects listed, and counts over every object.
+struct StoreContents {
+  std::vector<StoredObject> objects;
+  size_t total = 0;  // objects in the table
+  size_t num_primary = 0;
+  size_t num_secondary = 0;
+  uint64_t total_bytes = 0;  // their sizes, spilled ones included
+};
+
 class Store {
  public:
   // `base` is the shared region of options.capacity bytes; it must outlive the store.
@@ -72,6 +91,9 @@ class Store {
   // Sealed (in memory or spilled) and not being deleted.
   bool IsReady(const ObjectId& id) const;
   proto::StoreStats Stats() const;
+  // The objects in the table (being deleted ones left out), largest first (ties by id), at most
+  // `limit` of them (0: all), and the counts over all of them.
+  StoreContents List(size_t limit) const;
   const Allocator& allocator() const { return allocator_; }
   // Called (synchronously) whenever an object becomes sealed.
   void SetOnSealed(std::function<void(const ObjectId& id)> on_sealed) {

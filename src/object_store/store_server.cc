@@ -137,6 +137,26 @@ proto::StoreStats StoreServer::Stats() const {
   return stats;
 }
 
+absl::StatusOr<StoreServer::Listing> StoreServer::ListObjects(size_t limit,
+                                                              absl::Duration timeout) const {
+  if (stopped_ || !loop_) return absl::UnavailableError("the object store has stopped");
+  struct Shared {
+    absl::Notification done;
+    Listing listing;
+  };
+  auto shared = std::make_shared<Shared>();
+  loop_->Post([this, shared, limit] {
+    shared->listing.contents = store_->List(limit);
+    shared->listing.stats = store_->Stats();
+    shared->done.Notify();
+  });
+  if (!shared->done.WaitForNotificationWithTimeout(timeout)) {
+    return absl::UnavailableError(
+        absl::StrCat("the object store did not answer within ", absl::FormatDuration(timeout)));
+  }
+  return std::move(shared->listing);
+}
+
 void StoreServer::PublishStats() {
   proto::StoreStats stats = store_->Stats();
   std::lock_guard<std::mutex> lock(stats_mutex_);

@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "object_store/shared_memory.h"
 #include "object_store/store.h"
 #include "rpc/channel.h"
@@ -59,6 +60,14 @@ class StoreServer {
   const std::string& socket_path() const { return options_.socket_path; }
   // A snapshot, refreshed after every request. Any thread.
   proto::StoreStats Stats() const;
+  // The store's objects (Store::List) with its stats, read on the store's loop. Any thread but
+  // the store's own loop, never concurrently with Stop; blocks until the loop answers
+  // (Unavailable once stopped, or if it does not answer within `timeout`).
+  struct Listing {
+    StoreContents contents;
+    proto::StoreStats stats;
+  };
+  absl::StatusOr<Listing> ListObjects(size_t limit, absl::Duration timeout) const;
 
  private:
   struct PendingGet;

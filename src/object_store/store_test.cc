@@ -91,6 +91,42 @@ TEST_F(StoreTest, CreateSealGetRelease) {
   EXPECT_EQ(store_->Stats().used(), 1024u);
 }
 
+TEST_F(StoreTest, ListsObjectsLargestFirstWithCopiesPinsAndSpillsWithinTheLimit) {
+  Put(1, 'a', /*primary=*/true, 1000);
+  Put(2, 'b', /*primary=*/false, 3000);
+  Put(3, 'c', /*primary=*/true, 2000);
+  ASSERT_TRUE(store_->Create(kWriter, Id(4), 10, {}, /*primary=*/true).ok());  // unsealed
+  ASSERT_TRUE(store_->Get(kReader, Id(3)).ok());                               // pinned
+  StoreContents all = store_->List(0);
+  ASSERT_EQ(all.objects.size(), 4u);
+  EXPECT_EQ(all.total, 4u);
+  EXPECT_EQ(all.num_primary, 3u);
+  EXPECT_EQ(all.num_secondary, 1u);
+  EXPECT_EQ(all.total_bytes, 6010u);
+  EXPECT_EQ(all.objects[0].id, Id(2));
+  EXPECT_FALSE(all.objects[0].primary);
+  EXPECT_EQ(all.objects[1].id, Id(3));
+  EXPECT_EQ(all.objects[1].pins, 1);
+  EXPECT_EQ(all.objects[2].id, Id(1));
+  EXPECT_EQ(all.objects[2].pins, 0);
+  EXPECT_TRUE(all.objects[2].sealed);
+  EXPECT_FALSE(all.objects[3].sealed);
+  // A limit keeps the largest and still counts everything.
+  StoreContents two = store_->List(2);
+  ASSERT_EQ(two.objects.size(), 2u);
+  EXPECT_EQ(two.total, 4u);
+  EXPECT_EQ(two.objects[1].id, Id(3));
+  // A deleted object leaves the listing even while a pin defers its freeing.
+  store_->Delete(Id(3));
+  EXPECT_EQ(store_->List(0).total, 3u);
+  // Spilled primaries say so.
+  store_->Release(kReader, Id(3));
+  for (int i = 10; i < 14; ++i) Put(i, 'x');
+  bool any_spilled = false;
+  for (const auto& object : store_->List(0).objects) any_spilled |= object.spilled;
+  EXPECT_TRUE(any_spilled);
+}
+
 TEST_F(StoreTest, DeleteIsDeferredWhilePinned) {
   Put(1, 'a');
   ASSERT_TRUE(store_->Get(kReader, Id(1)).ok());

@@ -48,6 +48,10 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   leases_ = std::make_unique<LeaseManager>(
       options_.total, pool_.get(), [this] { MarkDirty(); }, options_.gpu_ids);
   bundles_ = std::make_unique<BundleManager>(leases_.get());
+  DebugServiceOptions debug_options;
+  debug_options.worker_of_pid = [this](pid_t pid) { return pool_->LiveWorkerWithPid(pid); };
+  debug_options.list_store_objects = options_.list_store_objects;
+  debug_ = std::make_unique<DebugService>(loop_, std::move(debug_options));
   RegisterMethods();
 }
 
@@ -63,7 +67,8 @@ absl::Status NodeManager::Start() {
   absl::StatusOr<std::unique_ptr<rpc::Server>> server = rpc::Server::Listen(
       loop_, options_.node.node_ip(), options_.port,
       [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); },
-      rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_RAYLET) | rpc::RoleBit(proto::ROLE_GCS));
+      rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_RAYLET) | rpc::RoleBit(proto::ROLE_GCS) |
+          rpc::RoleBit(proto::ROLE_CLI));
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   port_ = server_->port();
@@ -190,6 +195,8 @@ void NodeManager::RegisterMethods() {
       });
   // Pulls and frees from core workers, chunk reads and frees from other raylets.
   if (options_.objects) options_.objects->RegisterMethods(&service_);
+  // Stack dumps and store listings: the CLI only.
+  debug_->RegisterMethods(&service_);
 }
 
 void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
@@ -494,6 +501,7 @@ void NodeManager::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   server_.reset();
+  debug_->Stop();  // a stack tool still running is killed
   std::vector<std::shared_ptr<rpc::Connection>> conns;
   for (auto& [id, client] : clients_) conns.push_back(client->conn);
   for (auto& conn : conns) conn->Close();  // OnClose runs for each: drivers' jobs finish

@@ -29,6 +29,7 @@
 #include "raylet.pb.h"
 #include "raylet/bundle_manager.h"
 #include "raylet/cluster_scheduler.h"
+#include "raylet/debug_service.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/lease_manager.h"
 #include "raylet/object_manager.h"
@@ -54,6 +55,9 @@ struct NodeManagerOptions {
   int64_t inline_object_memory = 0;  // told to registering clients (RayletOptions)
   // The object store's usage for reports (any thread); null: no store.
   std::function<proto::StoreStats()> store_stats;
+  // This node's store contents for RAYLET_LIST_STORE_OBJECTS (debug_service.h; called on the
+  // debug thread); null: no store.
+  std::function<absl::StatusOr<proto::ListStoreObjectsReply>(int64_t limit)> list_store_objects;
   // Moves objects between nodes (not owned; outlives the node manager); null: no transfers.
   ObjectManager* objects = nullptr;
   absl::Duration report_period = absl::Seconds(1);
@@ -140,6 +144,7 @@ class NodeManager {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LeaseManager> leases_;
   std::unique_ptr<BundleManager> bundles_;  // placement groups' bundles on this node
+  std::unique_ptr<DebugService> debug_;     // stack dumps and store listings for the CLI
   rpc::Service service_{"raylet"};
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;

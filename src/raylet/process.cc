@@ -27,6 +27,9 @@ int OpenOrDevNull(const std::string& path, int flags) {
                            char* const* argv, char* const* envp, const char* cwd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
+  // The raylet and its children (a stack tool) may ptrace this process under Yama's
+  // ptrace_scope=1 (debug_service.h); an error (no Yama) changes nothing.
+  prctl(PR_SET_PTRACER, parent, 0, 0, 0);
   setpgid(0, 0);
   dup2(in_fd, 0);
   dup2(out_fd, 1);

@@ -147,6 +147,34 @@ absl::Status Raylet::Start() {
                                 : std::min<int64_t>(node_info_.object_store_memory() / 4,
                                                     256ll << 20);
   nm.store_stats = [store = store_.get()] { return store->Stats(); };
+  nm.list_store_objects = [store = store_.get(), node_id = node_id_](
+                              int64_t limit) -> absl::StatusOr<proto::ListStoreObjectsReply> {
+    auto listing = store->ListObjects(static_cast<size_t>(limit), absl::Seconds(10));
+    if (!listing.ok()) return listing.status();
+    proto::ListStoreObjectsReply reply;
+    reply.set_node_id(node_id.Binary());
+    const object_store::StoreContents& contents = listing->contents;
+    for (const auto& object : contents.objects) {
+      proto::StoreObjectInfo* info = reply.add_objects();
+      info->set_object_id(object.id.Binary());
+      info->set_size(object.size);
+      info->set_primary(object.primary);
+      info->set_pins(object.pins);
+      info->set_spilled(object.spilled);
+      info->set_sealed(object.sealed);
+      *info->mutable_owner() = object.owner;
+    }
+    reply.set_total(static_cast<int64_t>(contents.total));
+    reply.set_num_truncated(static_cast<int64_t>(contents.total - contents.objects.size()));
+    reply.set_num_primary(static_cast<int64_t>(contents.num_primary));
+    reply.set_num_secondary(static_cast<int64_t>(contents.num_secondary));
+    reply.set_total_bytes(contents.total_bytes);
+    reply.set_capacity(listing->stats.capacity());
+    reply.set_used(listing->stats.used());
+    reply.set_spilled_bytes(listing->stats.spilled_bytes());
+    reply.set_num_spilled(static_cast<int64_t>(listing->stats.num_spilled()));
+    return reply;
+  };
   objects_ = std::make_unique<ObjectManager>(store_socket_, node_id_);
   if (auto started = objects_->Start(); !started.ok()) {
     return absl::Status(started.code(), absl::StrCat("cannot start the object manager: ",

@@ -534,6 +534,13 @@ int WorkerPool::num_idle(const JobId& job_id) const {
   return idle;
 }
 
+std::optional<WorkerId> WorkerPool::LiveWorkerWithPid(pid_t pid) const {
+  for (const auto& [id, worker] : workers_) {
+    if (worker->pid == pid) return id;
+  }
+  return std::nullopt;
+}
+
 std::vector<pid_t> WorkerPool::WorkerPids(const JobId& job_id) const {
   std::vector<pid_t> pids;
   for (const auto& [id, worker] : workers_) {

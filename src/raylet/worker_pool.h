@@ -134,6 +134,8 @@ class WorkerPool : public WorkerSource {
   std::vector<proto::WorkerInfo> WorkerInfos() const;
   int num_starting() const { return num_starting_; }
   int num_idle(const JobId& job_id) const;
+  // The live worker process this pool started that runs as `pid` (not drivers), or nullopt.
+  std::optional<WorkerId> LiveWorkerWithPid(pid_t pid) const;
   // Pids of live worker processes of a job (tests).
   std::vector<pid_t> WorkerPids(const JobId& job_id) const;
   RuntimeEnvAgent* agent() const { return agent_; }
