@@ -176,6 +176,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   core::CoreWorkerOptions options;
   options.submitter = submitter;
   options.is_driver = true;
+  options.log_to_driver = config.log_to_driver;
   options.raylet_host = raylet_host;
   options.raylet_port = raylet_port;
   options.node_ip = raylet_host;
