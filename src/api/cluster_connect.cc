@@ -255,6 +255,9 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
 bool IsWorkerProcess() { return EnvOr("MORAY_WORKER_MODE") == "1"; }
 
 void RunWorkerProcess() {
+  // stdout goes to the raylet's log agent through a pipe: line by line (as on a terminal), so
+  // a task's line reaches its file and the driver when printed, not when 4 KiB have piled up.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int code = ServeAsWorker(&ExecuteRegistered);
   std::fflush(nullptr);
   // Skip the user program's static destructors: this process only ever ran tasks.

@@ -17,6 +17,7 @@
 #include "cli/options.h"
 #include "cli/process_locator.h"
 #include "cli/raylet_client.h"
+#include "common/session.h"
 #include "gcs/gcs_client.h"
 #include "raylet.pb.h"
 #include "rpc/auth.h"

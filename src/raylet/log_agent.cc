@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/log_marker.h"
 #include "spdlog/spdlog.h"
 
@@ -254,7 +255,7 @@ void LogAgent::OnReadable(Stream& stream) {
 }
 
 void LogAgent::HandleLine(Stream& stream, std::string_view line) {
-  if (absl::StartsWith(line, kNameMarkerPrefix)) {
+  if (line.substr(0, kNameMarkerPrefix.size()) == kNameMarkerPrefix) {
     stream.worker->name = std::string(line.substr(kNameMarkerPrefix.size()));
     return;
   }
@@ -475,10 +476,10 @@ proto::ListLogsReply LogAgent::List() const {
     file->set_mtime_ms(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
                        st.st_mtim.tv_nsec / 1000000);
     // worker-<worker id>-<job id>-<pid>.out[.N]
-    std::vector<std::string_view> parts = absl::StrSplit(name, '-');
+    std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
     if (parts.size() == 4 && parts[0] == "worker") {
       int pid = 0;
-      std::string_view pid_part = parts[3].substr(0, parts[3].find('.'));
+      absl::string_view pid_part = parts[3].substr(0, parts[3].find('.'));
       if (absl::SimpleAtoi(pid_part, &pid)) {
         file->set_pid(pid);
         auto worker = workers_.find(pid);

@@ -385,8 +385,11 @@ void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
   std::string error =
       absl::StrCat("could not start a worker for job ", worker.job_id.Hex(), ": ", reason);
   if (!options_.session_dir.empty()) {
-    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/worker-", worker.id.Hex(),
-                    ".err)");
+    const std::string file =
+        options_.log_agent != nullptr
+            ? LogAgent::WorkerFileName(worker.id, worker.job_id, worker.pid, /*err=*/true)
+            : absl::StrCat("worker-", worker.id.Hex(), "-", worker.job_id.Hex(), ".err");
+    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/", file, ")");
   }
   spdlog::error("{}", error);
   if (pool != nullptr && ++pool->consecutive_failures >= options_.max_start_failures) {
