@@ -167,7 +167,15 @@ core::TaskResult ExecuteActorMethod(const proto::TaskSpec& spec,
 
 core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
                                    const std::vector<std::shared_ptr<Buffer>>& args) {
-  if (spec.type() != proto::ACTOR_TASK) AnnounceRunning(spec.name());
+  if (spec.type() == proto::ACTOR_CREATION_TASK) {
+    // "ns::Counter.__init__" (or a factory's name) -> "Counter", as Ray shows an actor.
+    std::string name = spec.name();
+    if (const size_t init = name.rfind(".__init__"); init != std::string::npos) name.resize(init);
+    if (const size_t scope = name.rfind("::"); scope != std::string::npos) name.erase(0, scope + 2);
+    AnnounceRunning(name);
+  } else if (spec.type() != proto::ACTOR_TASK) {
+    AnnounceRunning(spec.name());
+  }
   if (spec.type() == proto::ACTOR_CREATION_TASK || spec.type() == proto::ACTOR_TASK) {
     std::vector<ray::internal::ArgView> views;
     views.reserve(args.size());

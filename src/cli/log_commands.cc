@@ -61,6 +61,26 @@ std::unique_ptr<gcs::GcsClient> ConnectGcs(const std::string& flag) {
   return OrFail(gcs::GcsClient::Connect(address, absl::Seconds(5)));
 }
 
+// The node's raylet address. NotFound for a node the GCS does not know; FailedPrecondition for
+// a dead one.
+absl::StatusOr<ProcessLocation> LocateNode(gcs::GcsClient& gcs, const NodeId& node_id) {
+  auto nodes = gcs.GetAllNodes();
+  if (!nodes.ok()) return nodes.status();
+  for (const proto::NodeInfo& node : *nodes) {
+    if (node.node_id() != node_id.Binary()) continue;
+    if (node.state() != proto::NODE_ALIVE) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("node ", node_id.Hex(), " is dead (", node.state_message(), ")"));
+    }
+    ProcessLocation where;
+    where.node_id = node_id;
+    where.node_ip = node.node_ip();
+    where.raylet_port = node.raylet_port();
+    return where;
+  }
+  return absl::NotFoundError(absl::StrCat("no node ", node_id.Hex(), " in the cluster"));
+}
+
 std::optional<NodeId> NodeIdOrFail(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::optional<NodeId> id = NodeId::FromHex(text);
@@ -173,7 +193,8 @@ ProcessLocation LocateWorkerPid(gcs::GcsClient& gcs, const LogOptions& o) {
   }
   std::vector<ProcessLocation> found;
   for (const proto::NodeInfo& info : AliveNodes(gcs, node)) {
-    for (const proto::LogFileInfo& file : ListNode(info).files()) {
+    const proto::ListLogsReply listing = ListNode(info);
+    for (const proto::LogFileInfo& file : listing.files()) {
       if (file.pid() != o.pid) continue;
       found.push_back(OrFail(LocateNode(gcs, NodeId::FromBinary(info.node_id()))));
       found.back().pid = o.pid;

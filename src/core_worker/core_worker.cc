@@ -184,6 +184,8 @@ absl::Status CoreWorker::Connect() {
           if (frame.ParseBody(&batch).ok()) log_printer_->OnBatch(batch);
         });
   }
+  // Subscribed now, before this driver submits anything (the channel opens lazily otherwise).
+  if (log_printer_) loop_.Post([this] { (void)actor_submitter_->GcsChannel(); });
   loop_.Post([this] { FlushEvents(); });
   loop_.Post([this] {
     objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });

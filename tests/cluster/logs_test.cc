@@ -113,7 +113,7 @@ TEST_F(Logs, DriverPrintsPrefixedLinesAndMorayLogsFindsThemOnTheOtherNode) {
   EXPECT_TRUE(WaitFor([&] { return Contains(Path("driver.err"), task_err); }))
       << ReadFile(Path("driver.err"));
   EXPECT_FALSE(Contains(Path("driver.out"), "warning from the other node"));
-  const std::regex actor_line("\\((\\S+) pid=" + actor_pid + ", ip=127\\.0\\.0\\.1\\) count 10");
+  const std::regex actor_line("\\(Talker pid=" + actor_pid + ", ip=127\\.0\\.0\\.1\\) count 10");
   EXPECT_TRUE(WaitFor([&] {
     const std::string out = ReadFile(Path("driver.out"));
     return std::regex_search(out, actor_line);
@@ -128,7 +128,7 @@ TEST_F(Logs, DriverPrintsPrefixedLinesAndMorayLogsFindsThemOnTheOtherNode) {
   const std::string out = ReadFile(Path("driver.out"));
   size_t plain = 0;
   for (const std::string& line : Lines(out)) {
-    if (line.size() > 22 && line.substr(line.size() - 22) == "same line from an actor") ++plain;
+    if (line.ends_with(") same line from an actor")) ++plain;
   }
   EXPECT_EQ(plain, 1u) << out;
   EXPECT_EQ(out.find('\x1e'), std::string::npos) << "a name marker reached the driver";
@@ -172,13 +172,13 @@ TEST_F(Logs, DriverPrintsPrefixedLinesAndMorayLogsFindsThemOnTheOtherNode) {
   // Bad input.
   CommandResult unknown = RunMoray({"logs", "actor", "--id", std::string(32, 'a'), address});
   EXPECT_NE(unknown.exit_code, 0);
-  EXPECT_NE(unknown.err.find("no actor aaaa"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find(std::string(32, 'a')), std::string::npos) << unknown.err;
   CommandResult malformed = RunMoray({"logs", "task", "--id", "xyz", address});
   EXPECT_NE(malformed.exit_code, 0);
   EXPECT_NE(malformed.err.find("\"xyz\" is not a task id"), std::string::npos) << malformed.err;
   CommandResult no_pid = RunMoray({"logs", "worker", "--pid", "999999999", address});
   EXPECT_NE(no_pid.exit_code, 0);
-  EXPECT_NE(no_pid.err.find("no worker with pid 999999999"), std::string::npos) << no_pid.err;
+  EXPECT_NE(no_pid.err.find("with pid 999999999"), std::string::npos) << no_pid.err;
   CommandResult no_file = RunMoray({"logs", "no-such-file.out", address});
   EXPECT_NE(no_file.exit_code, 0);
   EXPECT_NE(no_file.err.find("no log file no-such-file.out"), std::string::npos) << no_file.err;
