@@ -66,8 +66,7 @@ def run_driver(mode, wanted):
                     streams[stream].append(line)
                 else:
                     del streams[stream]
-        proc.stdin.close()
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)  # closes stdin: the driver goes on
         out_lines.append(out)
         err_lines.append(err)
     finally:
