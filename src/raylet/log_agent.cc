@@ -27,6 +27,7 @@ namespace {
 constexpr int64_t kDefaultReadBytes = 1 << 20;
 constexpr int64_t kMaxReadBytes = 16 << 20;
 constexpr int kMaxWaitMs = 60000;
+constexpr size_t kMaxExitedWorkers = 10000;
 
 void WriteAll(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -85,6 +86,7 @@ struct LogAgent::Worker {
   JobId job_id;
   pid_t pid = 0;
   std::string name;  // from the last marker
+  bool forgettable = false;  // both streams closed: in exited_
   Stream out;
   Stream err;
   bool alive() const { return out.pipe_fd >= 0 || err.pipe_fd >= 0; }
@@ -308,6 +310,15 @@ void LogAgent::CloseStream(Stream& stream) {
   auto it = streams_by_file_.find(stream.name);
   if (it != streams_by_file_.end() && it->second == &stream) streams_by_file_.erase(it);
   WakeWaiters(stream.name);  // a follower learns the worker is gone
+  Worker* worker = stream.worker;
+  if (worker == nullptr || worker->alive() || worker->forgettable) return;
+  worker->forgettable = true;
+  exited_.emplace_back(worker->pid, worker);
+  if (exited_.size() <= kMaxExitedWorkers) return;
+  const auto [pid, oldest] = exited_.front();
+  exited_.pop_front();
+  auto entry = workers_.find(pid);
+  if (entry != workers_.end() && entry->second.get() == oldest) workers_.erase(entry);
 }
 
 void LogAgent::AddToBatch(const Worker& worker, bool is_err, std::string_view line) {

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -104,7 +105,10 @@ class LogAgent {
   int gcs_port_ = 0;
   // Agent thread from here on.
   int inotify_fd_ = -1;
-  std::map<pid_t, std::unique_ptr<Worker>> workers_;  // every worker seen (by pid)
+  // The live workers and the last kMaxExitedWorkers exited ones (by pid; their files stay on
+  // disk and in listings, but reads by pid or worker id find only these).
+  std::map<pid_t, std::unique_ptr<Worker>> workers_;
+  std::deque<std::pair<pid_t, const Worker*>> exited_;  // oldest first
   std::map<std::string, Stream*> streams_by_file_;    // a live worker's current files
   std::map<JobId, std::unique_ptr<JobBatch>> batches_;
   std::multimap<std::string, std::unique_ptr<Waiter>> waiters_;  // by file name
