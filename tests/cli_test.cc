@@ -299,9 +299,9 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
        "moray worker: unknown option --bogus (`moray worker --help` shows the usage)"},
       {{"frobnicate"},
        "moray: unknown command 'frobnicate'; the commands are start, stop, list, get, summary, "
-       "status, job and get-auth-token"},
+       "status, job, get-auth-token and logs"},
       {{},
-       "moray: give a command: start, stop, list, get, summary, status, job or get-auth-token "
+       "moray: give a command: start, stop, list, get, summary, status, job, get-auth-token or logs "
        "(`moray --help` describes them)"},
       {{"get-auth-token", "--force"},
        "moray get-auth-token: unknown option --force (`moray get-auth-token --help` shows the "
