@@ -299,10 +299,10 @@ TEST_F(CliTest, BadFlagsReadAsOneSentence) {
        "moray worker: unknown option --bogus (`moray worker --help` shows the usage)"},
       {{"frobnicate"},
        "moray: unknown command 'frobnicate'; the commands are start, stop, list, get, summary, "
-       "status, timeline, job, get-auth-token, stack and memory"},
+       "status, timeline, job, get-auth-token, logs, stack and memory"},
       {{},
        "moray: give a command: start, stop, list, get, summary, status, timeline, job, "
-       "get-auth-token, stack or memory (`moray --help` describes them)"},
+       "get-auth-token, logs, stack or memory (`moray --help` describes them)"},
       {{"get-auth-token", "--force"},
        "moray get-auth-token: unknown option --force (`moray get-auth-token --help` shows the "
        "usage)"},

@@ -16,6 +16,8 @@ void AddServiceCommands(CLI::App& app);
 void AddJobCommands(CLI::App& app);
 // get-auth-token (auth_commands.cc).
 void AddAuthCommands(CLI::App& app);
+// logs [cluster|worker|actor|task] (log_commands.cc).
+void AddLogCommands(CLI::App& app);
 // stack, memory (debug_commands.cc): a worker's native stacks, the cluster's objects. The second
 // form writes to `out` and `err` (both must outlive `app`).
 void AddDebugCommands(CLI::App& app);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   moray::cli::AddStateCommands(app);
   moray::cli::AddJobCommands(app);
   moray::cli::AddAuthCommands(app);
+  moray::cli::AddLogCommands(app);
   moray::cli::AddDebugCommands(app);
   return moray::cli::Run(app, argc, argv, std::cout, std::cerr);
 }

@@ -53,6 +53,7 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
   debug_options.list_store_objects = options_.list_store_objects;
   debug_ = std::make_unique<DebugService>(loop_, std::move(debug_options));
   RegisterMethods();
+  if (options_.pool.log_agent != nullptr) options_.pool.log_agent->AddMethods(&service_);
 }
 
 NodeManager::~NodeManager() {
