@@ -138,6 +138,14 @@ const NodeOption kNodeOptions[] = {
      .uses = kStartFlag,
      .field = NodeField<int>{.head = &HeadOptions::raylet_port, .raylet = &RayletOptions::port},
      .range = kPortRange},
+    {.name = "--metrics-export-port",
+     .value_name = "PORT",
+     .help = "The port of this node's Prometheus endpoint, GET /metrics (0: any free port; the "
+             "GCS's node table and <session>/prom_metrics_service_discovery.json say which)",
+     .uses = kStartFlag | kHeadArg,
+     .field = NodeField<int>{.head = &HeadOptions::metrics_export_port,
+                             .raylet = &RayletOptions::metrics_export_port},
+     .range = kPortRange},
 };
 
 const HeadOptions kUnset{};

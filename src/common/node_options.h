@@ -49,6 +49,7 @@ struct HeadOptions {
   std::string node_name;    // empty: the node's IP address
   std::map<std::string, std::string> labels;
   int raylet_port = 0;      // 0: any free port
+  int metrics_export_port = 0;  // the raylet's GET /metrics; 0: any free port
   // The GCS's health checks of raylets (head only); 0: the GCS's defaults (1 s, 1 s, 5).
   int health_check_period_ms = 0;
   int health_check_timeout_ms = 0;

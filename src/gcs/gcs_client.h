@@ -93,6 +93,8 @@ class GcsClient {
                                                 int64_t limit);
 
   absl::StatusOr<proto::GetClusterStatusReply> GetClusterStatus();
+  // The GCS's cluster-wide metrics (moray_tasks, moray_actors) as Prometheus text.
+  absl::StatusOr<std::string> GetClusterMetrics();
 
   // Object snapshots (raylets only): each replaces its worker's previous one; then
   // `dead_worker_ids` are dropped.

@@ -736,6 +736,7 @@ PYBIND11_MODULE(_moray_core, m) {
     return Runtime().AvailableResources();
   });
   BindState(m);
+  BindMetrics(m);
 }
 
 }  // namespace moray::python
