@@ -118,7 +118,9 @@ void TaskEventStore::Merge(const proto::TaskEvent& event, const Key& key) {
   auto [seq, record] = FindOrInsert(key);
   Record& r = *record;
   const proto::TaskState old_state = r.state;
-  const std::string old_name(MetricName(r));  // r.descriptive may change below
+  // Held so the name stays valid if r.descriptive is replaced below (no copy of the string).
+  const std::shared_ptr<const Descriptive> old_descriptive = r.descriptive;
+  const std::string_view old_name = MetricName(r);
   if (!event.job_id().empty()) r.job_id = JobId::FromBinary(event.job_id());
   if (event.has_descriptive_fields()) r.descriptive = ShareDescriptive(event);
   if (!event.node_id().empty() || !event.worker_id().empty() || event.worker_pid() != 0) {

@@ -73,7 +73,7 @@ TEST(ExpositionTest, FormatsSpecialValues) {
   EXPECT_EQ(FormatValue(-2), "-2");
   EXPECT_EQ(FormatValue(0.1), "0.1");
   EXPECT_EQ(FormatValue(1e20), "1e+20");
-  EXPECT_EQ(FormatValue(1.0 / 3), "0.33333333333333331");
+  EXPECT_EQ(FormatValue(1.0 / 3), "0.3333333333333333");  // shortest that reads back
 }
 
 TEST(ExpositionTest, ValidatesNames) {

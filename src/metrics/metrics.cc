@@ -1,17 +1,16 @@
 #include "metrics/metrics.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <type_traits>
-
-#include "spdlog/spdlog.h"
 
 namespace moray::metrics {
 namespace {
 // Metric names, labels and bounds are constants of the code: a wrong one is a programming error.
 void Require(bool condition, const std::string& what) {
   if (condition) return;
-  spdlog::critical("metrics: bad or conflicting definition of {}", what);
+  std::fprintf(stderr, "metrics: bad or conflicting definition of %s\n", what.c_str());
   std::abort();
 }
 }  // namespace

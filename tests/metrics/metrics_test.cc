@@ -111,6 +111,10 @@ class MetricsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(cluster_.Start({{.num_cpus = 2}, {.num_cpus = 1, .resources = R"({"side": 1})"}}))
         << cluster_.error();
+    // The driver first: it loads the cluster's token, which the GCS client below needs too.
+    ray::RayConfig config;
+    config.address = cluster_.address();
+    ray::Init(config);
     auto gcs = moray::gcs::GcsClient::Connect(cluster_.address(), absl::Seconds(10));
     ASSERT_TRUE(gcs.ok()) << gcs.status();
     auto nodes = (*gcs)->GetAllNodes();
@@ -160,9 +164,6 @@ TEST_F(MetricsTest, EveryNodeExportsTasksActorsStoreResourcesAndUserMetrics) {
     EXPECT_NE(listed[0]["targets"].dump().find(target), std::string::npos) << listed.dump();
   }
 
-  ray::RayConfig config;
-  config.address = cluster_.address();
-  ray::Init(config);
   std::vector<ray::ObjectRef<int>> ok, failed;
   for (int i = 0; i < 5; ++i) ok.push_back(ray::Task(MetricsOk).Remote(i));
   for (int i = 0; i < 3; ++i) failed.push_back(ray::Task(MetricsFail).Remote(i));
