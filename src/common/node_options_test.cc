@@ -89,7 +89,7 @@ TEST(NodeOptionsTest, HeadArgsErrorsAreSentences) {
   std::string unknown = ErrorOf({"--node-name=x"});
   EXPECT_THAT(unknown, HasSubstr("head_args has no option '--node-name=x'; its options are --port, "
                                  "--num-cpus,"));
-  EXPECT_THAT(unknown, HasSubstr(" and --health-check-failure-threshold"));
+  EXPECT_THAT(unknown, HasSubstr("--health-check-failure-threshold and --metrics-export-port"));
   EXPECT_THAT(ErrorOf({"--bogus"}), HasSubstr("head_args has no option '--bogus'"));
 }
 

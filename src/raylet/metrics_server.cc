@@ -1,6 +1,7 @@
 #include "raylet/metrics_server.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,12 @@ absl::StatusOr<int> MetricsServer::Bind(const std::string& host, int port) {
 void MetricsServer::Start(std::function<std::string()> render) {
   render_ = std::move(render);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() before its listener runs is lost (the listener would then never end):
+  // return once it runs. It starts at once; the deadline only bounds a broken start.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void MetricsServer::Stop() {
