@@ -32,6 +32,7 @@
 #include "ray/api/byte_header.h"
 #include "ray/api/function_manager.h"
 #include "ray/api/logging.h"
+#include "ray/api/metric.h"
 #include "ray/api/object_ref.h"
 #include "ray/api/placement_group.h"
 #include "ray/api/ray_config.h"

@@ -47,7 +47,19 @@ std::string SelfExe() {
 // MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER (a whole number >= 1): how many short tasks this process,
 // as an owner, pipelines to one leased worker (SubmitterOptions; Ray's default is 1). Read here
 // once per process; the processes of a cluster a driver starts inherit its environment.
+// MORAY_ENABLE_TASK_EVENTS (1/true or 0/false; default on): whether this process records task
+// events (`moray list tasks`, `moray summary tasks`, the moray_tasks metric). Read the same way.
 absl::Status ApplySubmitterEnv(core::SubmitterOptions* options) {
+  if (std::string events = EnvOr("MORAY_ENABLE_TASK_EVENTS"); !events.empty()) {
+    if (events == "1" || events == "true") {
+      options->task_events = true;
+    } else if (events == "0" || events == "false") {
+      options->task_events = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("MORAY_ENABLE_TASK_EVENTS must be 1, true, 0 or false, not '", events, "'"));
+    }
+  }
   constexpr const char* kVar = "MORAY_MAX_TASKS_IN_FLIGHT_PER_WORKER";
   std::string value = EnvOr(kVar);
   if (value.empty()) return absl::OkStatus();

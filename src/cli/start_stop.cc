@@ -143,6 +143,8 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
     std::cout << "  Dashboard: http://" << head->dashboard_address << "\n";
   }
   std::cout << "  Session directory: " << head->session_dir << "\n";
+  std::cout << "  Metrics: every node serves GET /metrics; Prometheus finds them in "
+            << head->session_dir << "/prom_metrics_service_discovery.json\n";
   if (!head->dashboard_error.empty()) {
     std::cerr << "WARNING: " << head->dashboard_error << "\n";
   }

@@ -1,5 +1,6 @@
 #include "common/environment.h"
 
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -31,6 +32,15 @@ std::vector<std::string> EnvironmentEntries(
   entries.reserve(variables.size());
   for (const auto& [name, value] : variables) entries.push_back(name + "=" + value);
   return entries;
+}
+
+absl::StatusOr<bool> RpcLatencyMetricsFromEnv() {
+  const char* value = std::getenv("MORAY_RPC_LATENCY_METRICS");
+  const std::string text = value == nullptr ? "" : value;
+  if (text.empty() || text == "1" || text == "true") return true;
+  if (text == "0" || text == "false") return false;
+  return absl::InvalidArgumentError("MORAY_RPC_LATENCY_METRICS must be 1, true, 0 or false, not '" +
+                                    text + "'");
 }
 
 }  // namespace moray

@@ -197,7 +197,18 @@ absl::Status CheckFixedPorts(const HeadOptions& options, bool is_head) {
   if (is_head) {
     if (auto s = CheckServicePort(options.node_ip, options.gcs_port, "--port"); !s.ok()) return s;
   }
-  return CheckServicePort(options.node_ip, options.raylet_port, "--node-manager-port");
+  if (auto s = CheckServicePort(options.node_ip, options.raylet_port, "--node-manager-port");
+      !s.ok()) {
+    return s;
+  }
+  if (options.metrics_export_port != 0 &&
+      (options.metrics_export_port == options.raylet_port ||
+       (is_head && options.metrics_export_port == options.gcs_port))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-export-port must differ from the node's other ports, not be ",
+                     options.metrics_export_port));
+  }
+  return CheckServicePort(options.node_ip, options.metrics_export_port, "--metrics-export-port");
 }
 
 // Why a service with a fixed port failed to start: if the port is taken now (someone bound it

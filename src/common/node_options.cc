@@ -162,6 +162,14 @@ const NodeOption kNodeOptions[] = {
                              .raylet = &RayletOptions::log_rotation_backup_count},
      .range = {.min = 0, .max = 1000},
      .show_default = true},
+    {.name = "--metrics-export-port",
+     .value_name = "PORT",
+     .help = "The port of this node's Prometheus endpoint, GET /metrics (0: any free port; the "
+             "GCS's node table and <session>/prom_metrics_service_discovery.json say which)",
+     .uses = kStartFlag | kHeadArg,
+     .field = NodeField<int>{.head = &HeadOptions::metrics_export_port,
+                             .raylet = &RayletOptions::metrics_export_port},
+     .range = kPortRange},
 };
 
 const HeadOptions kUnset{};

@@ -11,6 +11,7 @@
 #include "core_worker/serialized_refs.h"
 #include "core_worker/task_common.h"
 #include "core_worker/task_placement.h"
+#include "core_worker/user_metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace moray::core {
@@ -37,6 +38,7 @@ CoreWorker::CoreWorker(CoreWorkerOptions options)
   context_.store = &store_;
   context_.references = &references_;
   context_.events = &events_;
+  events_.set_enabled(options_.submitter.task_events);
   pool_ = std::make_unique<rpc::ConnectionPool>(&loop_, &service_);
   context_.pool = pool_.get();
   context_.service = &service_;
@@ -213,6 +215,7 @@ void CoreWorker::Shutdown() {
     if (log_printer_) log_printer_->Finish();  // the folded repeats not printed yet
     if (context_.raylet) {
       events_.Flush([this](const proto::ReportTaskEventsRequest& batch) { SendEvents(batch); });
+      ReportUserMetrics();
       proto::DisconnectClientRequest bye;
       bye.set_reason("intended exit");
       context_.raylet->Send(proto::RAYLET_DISCONNECT_CLIENT, bye);
@@ -432,9 +435,19 @@ void CoreWorker::FlushEvents() {
   }
 }
 
+void CoreWorker::ReportUserMetrics() {
+  // Values of ray::Counter & co. (user_metrics.h), all of them, when any changed since the last.
+  UserMetrics& metrics = UserMetrics::Process();
+  if (!context_.raylet || !metrics.TakeChanged()) return;
+  proto::ReportMetricsRequest request = metrics.Snapshot();
+  request.set_worker_id(context_.worker_id.Binary());
+  context_.raylet->Send(proto::RAYLET_REPORT_METRICS, request);
+}
+
 void CoreWorker::ReportObjects() {
   objects_timer_ = 0;
   if (context_.shutting_down) return;
+  ReportUserMetrics();
   proto::WorkerObjects snapshot = BuildObjectSnapshot(
       references_, store_, [this](const TaskId& task_id) { return submitter_->StateOf(task_id); },
       options_.max_reported_objects);

@@ -152,6 +152,7 @@ class CoreWorker : public TaskExecutionHost {
   void SendEvents(const proto::ReportTaskEventsRequest& batch);
   // Sends this process's object snapshot to the raylet if it changed (loop thread, on a timer).
   void ReportObjects();
+  void ReportUserMetrics();  // loop thread
 
   // TaskExecutionHost.
   absl::StatusOr<std::vector<StoredObject>> GetArgs(

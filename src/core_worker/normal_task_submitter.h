@@ -43,6 +43,9 @@ struct SubmitterOptions {
   absl::Duration pipeline_below = absl::Milliseconds(1);
   int max_pending_lease_requests = 4;  // per scheduling key
   absl::Duration lease_idle_timeout = absl::Milliseconds(200);
+  // Whether this process records task events (`moray list tasks`, moray_tasks); the core worker
+  // turns its TaskEventBuffer off when false (MORAY_ENABLE_TASK_EVENTS=0, cluster_connect.cc).
+  bool task_events = true;
 };
 
 class NormalTaskSubmitter {

@@ -6,6 +6,7 @@ namespace moray::core {
 
 void TaskEventBuffer::Record(const TaskId& task_id, int32_t attempt,
                              absl::FunctionRef<void(proto::TaskEvent&)> fill) {
+  if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(std::pair<TaskId, int32_t>(task_id, attempt));
   if (it != index_.end()) {

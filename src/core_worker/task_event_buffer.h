@@ -41,6 +41,8 @@ class TaskEventBuffer {
   // in a batch, new attempts are counted as dropped.
   void Record(const TaskId& task_id, int32_t attempt,
               absl::FunctionRef<void(proto::TaskEvent&)> fill);
+  // Off: Record does nothing (MORAY_ENABLE_TASK_EVENTS=0; set before the first Record).
+  void set_enabled(bool enabled) { enabled_ = enabled; }
 
   // Hands everything recorded since the last Flush (and the number of events dropped) to `send`,
   // unless there is nothing at all.
@@ -48,6 +50,7 @@ class TaskEventBuffer {
 
  private:
   const size_t capacity_;
+  bool enabled_ = true;
   std::mutex mutex_;
   proto::ReportTaskEventsRequest building_;  // guarded by mutex_
   // (task id, attempt) -> its event's index in building_.

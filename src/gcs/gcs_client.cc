@@ -337,6 +337,15 @@ absl::StatusOr<proto::GetClusterStatusReply> GcsClient::GetClusterStatus() {
   return reply;
 }
 
+absl::StatusOr<std::string> GcsClient::GetClusterMetrics() {
+  proto::GetClusterMetricsRequest request;
+  proto::GetClusterMetricsReply reply;
+  if (auto s = MORAY_GCS_CALL(GET_CLUSTER_METRICS, "GetClusterMetrics", request, &reply); !s.ok()) {
+    return s;
+  }
+  return std::move(*reply.mutable_text());
+}
+
 absl::Status GcsClient::ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
                                       const std::vector<WorkerId>& dead_worker_ids) {
   proto::ReportObjectsRequest request;

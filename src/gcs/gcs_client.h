@@ -96,6 +96,8 @@ class GcsClient {
   absl::StatusOr<proto::SummarizeTasksReply> SummarizeTasks();
 
   absl::StatusOr<proto::GetClusterStatusReply> GetClusterStatus();
+  // The GCS's cluster-wide metrics (moray_tasks, moray_actors) as Prometheus text.
+  absl::StatusOr<std::string> GetClusterMetrics();
 
   // Object snapshots (raylets only): each replaces its worker's previous one; then
   // `dead_worker_ids` are dropped.

@@ -49,6 +49,7 @@ GcsServer::GcsServer(GcsServerConfig config)
         // Everyone is told: core workers on their connections to the GCS port, raylets on
         // their health-check connections.
         PublishNodeDead(node);
+        WriteDiscoveryFile();
         health_->SendToRaylets(proto::RAYLET_NODE_DIED, node);
         groups_scheduler_->OnNodeDead(NodeId::FromBinary(node.node_id()));
       });
@@ -72,6 +73,7 @@ GcsServer::GcsServer(GcsServerConfig config)
     }
   };
   managers.on_package_ref_dropped = [this] { package_gc_.OnRefDropped(); };
+  managers.on_membership_changed = [this] { WriteDiscoveryFile(); };
   managers.on_node_gone = [this](const NodeId& node_id) {
     actor_loop_.Post([this, node_id] { groups_scheduler_->OnNodeDead(node_id); });
   };
@@ -79,9 +81,29 @@ GcsServer::GcsServer(GcsServerConfig config)
     actor_loop_.Post([this] { groups_scheduler_->RetryPending(); });
   };
   AddGcsMethods(managers, &service_);
+  AddMetricsMethods(managers, &metrics_, &service_);
   actor_service_->Register(&service_);
   logs_.Register(&service_);
   AddPlacementGroupMethods(&groups_, groups_scheduler_.get(), &actor_loop_, &service_);
+  if (config_.rpc_latency_metrics) {
+    service_.EnableLatencyMetric(
+        &rpc::Service::LatencyFamily(&metrics_, "moray_gcs_server_req_process_time_ms"),
+        [](uint16_t method) {
+          return proto::GcsMethod_IsValid(method) ? proto::GcsMethod_Name(method)
+                                                  : absl::StrCat(method);
+        });
+  }
+  if (!config_.session_dir.empty()) {
+    discovery_ =
+        std::make_unique<DiscoveryFile>(absl::StrCat(config_.session_dir, "/", kDiscoveryFileName));
+  }
+}
+
+void GcsServer::WriteDiscoveryFile() {
+  if (!discovery_) return;
+  if (auto written = discovery_->Write(nodes_.GetAllNodes()); !written.ok()) {
+    spdlog::warn("{}", std::string(written.message()));
+  }
 }
 
 GcsServer::~GcsServer() { Stop(); }

@@ -28,6 +28,7 @@
 #include "gcs/actor_manager.h"
 #include "gcs/actor_scheduler.h"
 #include "gcs/actor_service.h"
+#include "gcs/gcs_metrics.h"
 #include "gcs/gcs_table_storage.h"
 #include "gcs/health_checker.h"
 #include "gcs/job_manager.h"
@@ -50,6 +51,9 @@ struct GcsServerConfig {
   std::string host = "127.0.0.1";  // bind address (an IPv4 address)
   int port = 0;                    // 0: any free port
   size_t max_task_records = 100000;  // task attempts kept for the state API
+  bool rpc_latency_metrics = true;   // moray_gcs_server_req_process_time_ms
+  // Where the metrics discovery file goes (gcs_metrics.h); empty: none.
+  std::string session_dir;
   HealthCheckOptions health_check;   // how raylets are checked, and when a node is DEAD
   // Where tables live; null: in memory (InMemoryTableStorage).
   std::unique_ptr<GcsTableStorage> storage;
@@ -78,6 +82,8 @@ class GcsServer {
   void OnAccept(std::shared_ptr<rpc::Connection> conn);  // service loop
   // Tells every connected core worker that `node` is DEAD (any thread).
   void PublishNodeDead(const proto::NodeInfo& node);
+  // Rewrites the metrics discovery file from the node table (any thread).
+  void WriteDiscoveryFile();
 
   GcsServerConfig config_;
   std::unique_ptr<GcsTableStorage> storage_;
@@ -88,6 +94,8 @@ class GcsServer {
   ObjectSnapshotStore objects_;
   ActorManager actors_;
   PlacementGroupManager groups_;
+  metrics::Registry metrics_;  // the GCS's own metrics (method latencies)
+  std::unique_ptr<DiscoveryFile> discovery_;
   PackageGc package_gc_{&kv_, &jobs_};  // its own thread, between Start and Stop
   std::atomic<int> port_{0};
   bool running_ = false;  // controlling thread

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/environment.h"
 #include "common/logging.h"
 #include "common/service_signals.h"
 #include "gcs/gcs_server.h"
@@ -58,13 +59,21 @@ int RunGcsServer(const GcsServerOptions& options) {
     return 0;
   }
 
-  GcsServer server(
-      {.host = options.host,
-       .port = options.port,
-       .max_task_records = static_cast<size_t>(std::max<int64_t>(1, options.max_task_records)),
-       .health_check = {.period = absl::Milliseconds(options.health_check_period_ms),
-                        .timeout = absl::Milliseconds(options.health_check_timeout_ms),
-                        .failure_threshold = options.health_check_failure_threshold}});
+  absl::StatusOr<bool> latency = RpcLatencyMetricsFromEnv();
+  if (!latency.ok()) {
+    spdlog::error("{}", std::string(latency.status().message()));
+    if (options.ready_fd >= 0) close(options.ready_fd);
+    return 1;
+  }
+  GcsServer server({.host = options.host,
+                    .port = options.port,
+                    .max_task_records =
+                        static_cast<size_t>(std::max<int64_t>(1, options.max_task_records)),
+                    .rpc_latency_metrics = *latency,
+                    .session_dir = options.session_dir,
+                    .health_check = {.period = absl::Milliseconds(options.health_check_period_ms),
+                                     .timeout = absl::Milliseconds(options.health_check_timeout_ms),
+                                     .failure_threshold = options.health_check_failure_threshold}});
   if (auto status = server.Start(); !status.ok()) {
     spdlog::error("{}", status.ToString());
     if (options.ready_fd >= 0) close(options.ready_fd);  // the reader sees EOF, not a hang

@@ -20,6 +20,7 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
       [m](const rpc::Peer&, const proto::RegisterNodeRequest& request, proto::RegisterNodeReply*) {
         absl::Status status = m.nodes->RegisterNode(request.node());
         if (status.ok() && m.on_resources_changed) m.on_resources_changed();
+        if (status.ok() && m.on_membership_changed) m.on_membership_changed();
         return status;
       });
   service->Sync<proto::UnregisterNodeRequest, proto::UnregisterNodeReply>(
@@ -31,6 +32,7 @@ void AddNodeMethods(const GcsManagers& m, rpc::Service* service) {
         absl::Status status = m.nodes->UnregisterNode(*node_id, request.reason());
         if (status.ok()) m.objects->DropNode(*node_id);  // its workers are gone with it
         if (status.ok() && m.on_node_gone) m.on_node_gone(*node_id);
+        if (status.ok() && m.on_membership_changed) m.on_membership_changed();
         return status;
       });
   service->Sync<proto::ReportResourcesRequest, proto::ReportResourcesReply>(

@@ -43,6 +43,7 @@ struct GcsManagers {
   // the service loop and must only post work elsewhere.
   std::function<void(const JobId&)> on_job_finished;
   std::function<void(const NodeId&)> on_node_gone;  // unregistered
+  std::function<void()> on_membership_changed;      // a node registered or unregistered
   std::function<void()> on_resources_changed;       // a node registered or reported
   // A client deleted a package ref (namespace "packages", key "refs/..."): a collection is due.
   std::function<void()> on_package_ref_dropped;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
+#include <tuple>
 
 #include "absl/time/clock.h"
 #include "gcs/task_columns.h"
@@ -127,6 +129,10 @@ std::shared_ptr<const TaskEventStore::Execution> TaskEventStore::ShareExecution(
 void TaskEventStore::Merge(const proto::TaskEvent& event, const Key& key) {
   auto [seq, record] = FindOrInsert(key);
   Record& r = *record;
+  const proto::TaskState old_state = r.state;
+  // Held so the name stays valid if r.descriptive is replaced below (no copy of the string).
+  const std::shared_ptr<const Descriptive> old_descriptive = r.descriptive;
+  const std::string_view old_name = MetricName(r);
   if (!event.job_id().empty()) r.job_id = JobId::FromBinary(event.job_id());
   if (event.has_descriptive_fields()) r.descriptive = ShareDescriptive(event);
   if (!event.node_id().empty() || !event.worker_id().empty() || event.worker_pid() != 0) {
@@ -144,9 +150,35 @@ void TaskEventStore::Merge(const proto::TaskEvent& event, const Key& key) {
   for (const auto& [state, ts] : event.earlier_states()) {
     ApplyState(seq, r, static_cast<proto::TaskState>(state), ts);
   }
-  if (event.state() == proto::TASK_STATE_NIL) return;
-  ApplyState(seq, r, event.state(),
-             event.timestamp_ns() != 0 ? event.timestamp_ns() : absl::GetCurrentTimeNanos());
+  if (event.state() != proto::TASK_STATE_NIL) {
+    ApplyState(seq, r, event.state(),
+               event.timestamp_ns() != 0 ? event.timestamp_ns() : absl::GetCurrentTimeNanos());
+  }
+  // The counts by (state, name): an attempt moves from its old state (and the name it was
+  // counted under, "" before its submission event came) to its new one.
+  const std::string_view new_name = MetricName(r);
+  if (old_state == r.state && old_name == new_name) return;
+  if (old_state != proto::TASK_STATE_NIL) {
+    auto it = state_counts_.find(std::make_pair(old_state, std::string(old_name)));
+    if (it != state_counts_.end()) --it->second;
+  }
+  if (r.state != proto::TASK_STATE_NIL) ++state_counts_[{r.state, std::string(new_name)}];
+}
+
+std::string_view TaskEventStore::MetricName(const Record& r) {
+  if (!r.descriptive) return {};
+  return r.descriptive->name.empty() ? r.descriptive->func_or_class_name : r.descriptive->name;
+}
+
+std::vector<TaskStateCount> TaskEventStore::StateCounts() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<TaskStateCount> out;
+  out.reserve(state_counts_.size());
+  for (const auto& [key, count] : state_counts_) out.push_back({key.first, key.second, count});
+  std::sort(out.begin(), out.end(), [](const TaskStateCount& a, const TaskStateCount& b) {
+    return std::tie(a.name, a.state) < std::tie(b.name, b.state);
+  });
+  return out;
 }
 
 void TaskEventStore::ApplyState(uint64_t seq, Record& r, proto::TaskState state, int64_t ts) {

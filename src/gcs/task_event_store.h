@@ -51,6 +51,15 @@
 
 namespace moray::gcs {
 
+// Task attempts by state and name, cluster-wide since the GCS started (moray_tasks): kept apart
+// from the records, so evicting records changes no count. An attempt counts in its current state:
+// FINISHED and FAILED only grow; the others go up and down.
+struct TaskStateCount {
+  proto::TaskState state;
+  std::string name;  // the task's name, else its function; "" until its submission event came
+  int64_t count;
+};
+
 struct TaskEventStoreOptions {
   // Records kept at most (one per task attempt). At least 1.
   size_t max_records = 100000;
@@ -116,6 +125,8 @@ class TaskEventStore {
   proto::SummarizeTasksReply SummarizeTasks() const;
 
   size_t size() const;
+  // The counts by state and name (by name, then state).
+  std::vector<TaskStateCount> StateCounts() const;
 
  private:
   using Key = task_event_store_internal::Key;
@@ -134,6 +145,7 @@ class TaskEventStore {
   std::shared_ptr<const Execution> ShareExecution(Execution wanted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static proto::TaskRecord ToProto(const Record& record);
+  static std::string_view MetricName(const Record& record);
 
   const TaskEventStoreOptions options_;
   mutable absl::Mutex mu_;
@@ -149,6 +161,8 @@ class TaskEventStore {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t num_evicted_ ABSL_GUARDED_BY(mu_) = 0;         // records evicted past the cap
   int64_t num_events_dropped_ ABSL_GUARDED_BY(mu_) = 0;  // by reporters, and malformed
+  absl::flat_hash_map<std::pair<proto::TaskState, std::string>, int64_t> state_counts_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace moray::gcs

@@ -18,6 +18,8 @@ ray::internal::RayRuntime& Runtime();
 
 // moray.util.state's queries (state_bindings.cc): state_list, state_columns, state_summary.
 void BindState(pybind11::module_& m);
+// moray.util.metrics (metric_bindings.cc): metric_define, metric_record.
+void BindMetrics(pybind11::module_& m);
 
 // Building and submitting specs (core_module.cc). `args` = [(is_ref, bytes)]; `options` is the
 // dict python/moray/_private/options.py makes (resources, strategy, runtime_env, name, ...).

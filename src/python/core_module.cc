@@ -737,6 +737,7 @@ PYBIND11_MODULE(_moray_core, m) {
     return Runtime().AvailableResources();
   });
   BindState(m);
+  BindMetrics(m);
 }
 
 }  // namespace moray::python

@@ -40,6 +40,11 @@ class GcsAccessor {
   // The package store in the GCS KV, for the code agent's thread (unlike the rest, safe from any
   // thread). Null: none (tests without a GCS).
   virtual runtime_env::KvAccess* PackageStore() { return nullptr; }
+  // The GCS's cluster-wide metrics as Prometheus text, for the head's /metrics. Unlike the rest,
+  // safe from any thread (the metrics server's). Unimplemented: none (tests without a GCS).
+  virtual absl::StatusOr<std::string> GetClusterMetrics() {
+    return absl::UnimplementedError("no GCS metrics here");
+  }
 };
 
 }  // namespace moray::raylet

@@ -26,6 +26,7 @@ class GcsClientAccessor : public GcsAccessor {
   absl::Status ReportObjects(const std::vector<proto::WorkerObjects>& snapshots,
                              const std::vector<WorkerId>& dead_worker_ids) override;
   runtime_env::KvAccess* PackageStore() override { return &kv_; }
+  absl::StatusOr<std::string> GetClusterMetrics() override { return client_->GetClusterMetrics(); }
 
  private:
   std::unique_ptr<gcs::GcsClient> client_;

@@ -10,6 +10,7 @@
 #include "runtime_env/runtime_env.h"
 #include "scheduling/group_resources.h"
 #include "spdlog/spdlog.h"
+#include "transfer.pb.h"
 
 namespace moray::raylet {
 namespace {
@@ -82,6 +83,14 @@ absl::Status NodeManager::Start() {
 void NodeManager::RegisterMethods() {
   using rpc::Peer;
   constexpr rpc::Roles kGcs = rpc::RoleBit(proto::ROLE_GCS);
+  service_.OneWay<proto::ReportMetricsRequest>(
+      proto::RAYLET_REPORT_METRICS, rpc::kCoreWorkers,
+      [this](const Peer& peer, proto::ReportMetricsRequest&& request) {
+        Client& client = ClientOf(peer);
+        if (client.worker_id.IsNil() || options_.user_metrics == nullptr) return;
+        // The raylet's view of who sent it wins over what the message says.
+        options_.user_metrics->Report(client.worker_id, std::move(request));
+      });
   service_.Unary<proto::RegisterClientRequest, proto::RegisterClientReply>(
       proto::RAYLET_REGISTER_CLIENT, rpc::kCoreWorkers,
       [this](const Peer& peer, proto::RegisterClientRequest&& request, RegisterResponder respond) {
@@ -198,6 +207,13 @@ void NodeManager::RegisterMethods() {
   if (options_.objects) options_.objects->RegisterMethods(&service_);
   // Stack dumps and store listings: the CLI only.
   debug_->RegisterMethods(&service_);
+  if (options_.metrics != nullptr) {
+    service_.EnableLatencyMetric(&rpc::Service::LatencyFamily(options_.metrics), [](uint16_t m) {
+      if (proto::RayletMethod_IsValid(m)) return proto::RayletMethod_Name(m);
+      if (proto::TransferMethod_IsValid(m)) return proto::TransferMethod_Name(m);
+      return absl::StrCat(m);
+    });
+  }
 }
 
 void NodeManager::OnAccept(std::shared_ptr<rpc::Connection> conn) {
@@ -464,6 +480,9 @@ void NodeManager::OnClose(uint64_t client_id) {
   clients_.erase(it);
   client->conn->user_data = nullptr;
   if (client->reported_objects) gcs_->DropObjects(client->worker_id);
+  if (options_.user_metrics != nullptr && !client->worker_id.IsNil()) {
+    options_.user_metrics->WorkerGone(client->worker_id, absl::Now());
+  }
   switch (client->kind) {
     case Kind::kWorker:
       pool_->OnWorkerDisconnected(client->worker_id);

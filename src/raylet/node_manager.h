@@ -26,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/id.h"
+#include "metrics/metrics.h"
 #include "raylet.pb.h"
 #include "raylet/bundle_manager.h"
 #include "raylet/cluster_scheduler.h"
@@ -34,6 +35,7 @@
 #include "raylet/lease_manager.h"
 #include "raylet/object_manager.h"
 #include "raylet/runtime_env_agent.h"
+#include "raylet/user_metrics_store.h"
 #include "raylet/worker_pool.h"
 #include "rpc/channel.h"
 #include "rpc/event_loop.h"
@@ -62,6 +64,11 @@ struct NodeManagerOptions {
   ObjectManager* objects = nullptr;
   absl::Duration report_period = absl::Seconds(1);
   absl::Duration report_debounce = absl::Milliseconds(50);
+  // Metrics (docs/observability.md): the raylet's registry, which gets the latencies of its
+  // methods, and where its workers' user metrics go (RAYLET_REPORT_METRICS). Both not owned, may
+  // be null, outlive the node manager.
+  metrics::Registry* metrics = nullptr;
+  UserMetricsStore* user_metrics = nullptr;
   // Called when the GCS says this very node is dead (NODE_DIED naming it), with the reason.
   std::function<void(const std::string&)> on_declared_dead;
 };

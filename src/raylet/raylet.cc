@@ -10,10 +10,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "common/id.h"
 #include "common/session.h"
 #include "raylet/node_gpus.h"
+#include "raylet/node_metrics.h"
 #include "rpc/auth.h"
 #include "spdlog/spdlog.h"
 
@@ -95,6 +97,11 @@ absl::Status Raylet::Start() {
   node_info_.set_raylet_pid(getpid());
   node_info_.set_session_dir(options_.session_dir);
   node_info_.set_object_store_memory(ObjectStoreMemory(options_));
+  // The metrics endpoint's port first: a taken port stops the start before anything runs.
+  absl::StatusOr<int> metrics_port =
+      metrics_server_.Bind(options_.node_ip, options_.metrics_export_port);
+  if (!metrics_port.ok()) return metrics_port.status();
+  node_info_.set_metrics_export_port(*metrics_port);
 
   // The object store first: clients learn its socket when they register.
   object_store::StoreServerOptions store_options;
@@ -176,6 +183,8 @@ absl::Status Raylet::Start() {
     reply.set_num_spilled(static_cast<int64_t>(listing->stats.num_spilled()));
     return reply;
   };
+  nm.metrics = options_.rpc_latency_metrics ? &metrics_ : nullptr;
+  nm.user_metrics = &user_metrics_;
   objects_ = std::make_unique<ObjectManager>(store_socket_, node_id_);
   if (auto started = objects_->Start(); !started.ok()) {
     return absl::Status(started.code(), absl::StrCat("cannot start the object manager: ",
@@ -247,8 +256,9 @@ absl::Status Raylet::Start() {
                                                         options_.gcs_address, ": ",
                                                         registered.message()));
   }
-  spdlog::info("raylet {} listening on {}:{} with {}", node_id_.Hex(), options_.node_ip, port_,
-               total->DebugString());
+  metrics_server_.Start([this] { return RenderMetrics(); });
+  spdlog::info("raylet {} listening on {}:{} (metrics on port {}) with {}", node_id_.Hex(),
+               options_.node_ip, port_, node_info_.metrics_export_port(), total->DebugString());
   return absl::OkStatus();
 }
 
@@ -268,9 +278,45 @@ void Raylet::DeclaredDead(const std::string& reason) {
   if (on_declared_dead_) on_declared_dead_(reason);
 }
 
+std::string Raylet::RenderMetrics() {
+  // The node's report is built on the loop (its state lives there); a loop that does not answer
+  // in time leaves those gauges out of this scrape rather than hanging it.
+  struct Pending {
+    absl::Notification done;
+    proto::NodeResourceReport report;
+  };
+  auto pending = std::make_shared<Pending>();
+  loop_->Post([this, pending] {
+    if (node_manager_) pending->report = node_manager_->BuildReport();
+    pending->done.Notify();
+  });
+  std::string text;
+  if (pending->done.WaitForNotificationWithTimeout(absl::Seconds(2))) {
+    for (const auto& family : NodeMetricFamilies(pending->report, store_->Stats())) {
+      metrics::WriteFamily(family, &text);
+    }
+  } else {
+    text += "# moray: the raylet's loop did not answer in 2 s; node gauges left out\n";
+  }
+  text += metrics_.Exposition();
+  for (const auto& family : user_metrics_.Collect(absl::Now())) metrics::WriteFamily(family, &text);
+  if (options_.is_head) {
+    // The cluster-wide families (moray_tasks, moray_actors) live in the GCS.
+    absl::StatusOr<std::string> cluster = gcs_->GetClusterMetrics();
+    if (cluster.ok()) {
+      text += *cluster;
+    } else {
+      absl::StrAppend(&text, "# moray: the GCS's metrics are unavailable: ",
+                      absl::StrReplaceAll(cluster.status().message(), {{"\n", " "}}), "\n");
+    }
+  }
+  return text;
+}
+
 void Raylet::Stop() {
   if (stopped_ || !started_) return;
   stopped_ = true;
+  metrics_server_.Stop();
   if (loop_ && node_manager_) {
     absl::Notification done;
     loop_->Post([&] {

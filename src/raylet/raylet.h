@@ -20,13 +20,16 @@
 
 #include "absl/status/status.h"
 #include "common/id.h"
+#include "metrics/metrics.h"
 #include "object_store/store_server.h"
 #include "raylet/gcs_accessor.h"
 #include "raylet/gcs_thread.h"
 #include "raylet/log_agent.h"
+#include "raylet/metrics_server.h"
 #include "raylet/node_manager.h"
 #include "raylet/object_manager.h"
 #include "raylet/raylet_options.h"
+#include "raylet/user_metrics_store.h"
 #include "rpc/event_loop.h"
 
 namespace moray::raylet {
@@ -43,6 +46,10 @@ class Raylet {
   void Stop();
 
   int port() const { return port_; }
+  // The Prometheus endpoint's port (GET /metrics), also in node_info().
+  int metrics_export_port() const { return node_info_.metrics_export_port(); }
+  // The text a scrape of /metrics gets (any thread but the loop's).
+  std::string RenderMetrics();
   const NodeId& node_id() const { return node_id_; }
   // The object store's Unix socket (also in every RegisterClientReply).
   const std::string& store_socket() const { return store_socket_; }
@@ -72,6 +79,9 @@ class Raylet {
   std::atomic<bool> declared_dead_{false};
   void DeclaredDead(const std::string& reason);
   bool registered_ = false;  // with the GCS
+  metrics::Registry metrics_;  // the raylet's own (its methods' latencies)
+  UserMetricsStore user_metrics_{options_.user_metrics_retention};
+  MetricsServer metrics_server_;  // stopped first in Stop(): it reads the rest
   // Destroyed in reverse order: the node manager before the threads it uses.
   std::unique_ptr<object_store::StoreServer> store_;
   std::unique_ptr<ObjectManager> objects_;  // after store_: it is a client of the store

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/environment.h"
 #include "common/logging.h"
 #include "common/service_signals.h"
 #include "gcs/gcs_client.h"
@@ -54,6 +55,12 @@ int RunRaylet(const RayletOptions& options) {
   }
   // Workers and drivers are told the GCS's address resolved: their event loops take IP addresses.
   RayletOptions resolved = options;
+  absl::StatusOr<bool> latency = RpcLatencyMetricsFromEnv();
+  if (!latency.ok()) {
+    spdlog::error("raylet cannot start: {}", std::string(latency.status().message()));
+    return 1;
+  }
+  resolved.rpc_latency_metrics = *latency;
   resolved.gcs_address = (*client)->endpoint().ToString();
   resolved.fetch_package = MakePackageFetcher(resolved.gcs_address);
   Raylet raylet(resolved, std::make_unique<GcsClientAccessor>(*std::move(client)));

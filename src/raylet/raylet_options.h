@@ -17,6 +17,12 @@ namespace moray::raylet {
 struct RayletOptions {
   std::string node_ip = "127.0.0.1";  // bind + advertised address
   int port = 0;                       // framed channel port; 0: any free
+  int metrics_export_port = 0;        // Prometheus endpoint (GET /metrics); 0: any free
+  // Whether the raylet's methods record their latencies (moray_grpc_server_req_process_time_ms);
+  // RunRaylet reads MORAY_RPC_LATENCY_METRICS (0 or false: off), for cost comparisons.
+  bool rpc_latency_metrics = true;
+  // How long a worker's user metrics stay exported after its connection closed.
+  absl::Duration user_metrics_retention = absl::Seconds(60);
   std::string gcs_address;            // host:port
   std::string session_dir;
   std::string node_name;              // default: node_ip

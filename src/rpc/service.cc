@@ -1,5 +1,6 @@
 #include "rpc/service.h"
 
+#include <chrono>
 #include <mutex>
 #include <set>
 
@@ -21,6 +22,26 @@ bool FirstTime(const std::string& service, uint16_t method, int kind) {
 
 void Service::Add(uint16_t method, Roles roles, RawHandler handler) {
   methods_[method] = Method{roles, std::move(handler)};
+  if (latency_ != nullptr) {
+    methods_[method].latency = latency_->Series({method_name_(method), name_});
+  }
+}
+
+void Service::EnableLatencyMetric(metrics::Histogram* latency,
+                                  std::function<std::string(uint16_t)> method_name) {
+  latency_ = latency;
+  method_name_ = std::move(method_name);
+  for (auto& [number, method] : methods_) {
+    method.latency = latency_->Series({method_name_(number), name_});
+  }
+}
+
+metrics::Histogram& Service::LatencyFamily(metrics::Registry* registry, const std::string& name) {
+  static const auto* bounds =
+      new std::vector<double>{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
+  return registry->AddHistogram(
+      name, "Time a framed-channel method's handler ran on its event loop, in milliseconds.",
+      {"Method", "Component"}, *bounds);
 }
 
 void Service::Dispatch(const std::shared_ptr<Connection>& conn, Frame&& frame) {
@@ -42,7 +63,15 @@ void Service::Dispatch(const std::shared_ptr<Connection>& conn, Frame&& frame) {
            kRoleRefused);
     return;
   }
+  metrics::HistogramCell* latency = it->second.latency;
+  if (latency == nullptr) {
+    it->second.handler(peer, std::move(frame));
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
   it->second.handler(peer, std::move(frame));
+  latency->Observe(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void Service::Malformed(const Peer& peer, const Frame& frame, const absl::Status& status) {
