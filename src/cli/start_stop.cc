@@ -141,6 +141,9 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
             << "  GCS address: " << head->gcs_address << "\n";
   if (!head->dashboard_address.empty()) {
     std::cout << "  Dashboard: http://" << head->dashboard_address << "\n";
+    if (auth->mode != rpc::AuthMode::kDisabled) {
+      std::cout << "    (a browser logs in with the cluster token: `moray get-auth-token`)\n";
+    }
   }
   std::cout << "  Session directory: " << head->session_dir << "\n";
   if (!head->dashboard_error.empty()) {

@@ -57,6 +57,8 @@ struct HeadOptions {
   // --head` starts it unless --include-dashboard=false; ray::Init's embedded cluster never does.
   bool include_dashboard = false;
   int dashboard_port = 8265;  // 0: any free port
+  // The dashboard's HTTP bind address: loopback unless told (0.0.0.0: every interface).
+  std::string dashboard_host = "127.0.0.1";
   // Set in the services' environment (over the starter's own), never on their command lines: the
   // cluster's auth (rpc::AuthEnvironment), which the GCS and the raylet load and pass on to
   // workers. Not a node option: the starter fills it (`moray start`, ray::Init).

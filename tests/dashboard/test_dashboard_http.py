@@ -1,0 +1,191 @@
+"""The dashboard's HTTP surface on a real `moray start --head` cluster: the bind address and the
+start output, the token check (401/403), the browser login (cookie), and the /api/v0 endpoints
+over the cluster's state (filters, paging and their errors, the metrics samples)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.parse
+
+import moray
+import pytest
+
+from conftest import MORAY, TOKEN, http, run_moray, wait_for
+
+BEARER = {"Authorization": "Bearer " + TOKEN}
+
+
+@moray.remote
+def http_probe(x):
+    return x * 2
+
+
+@moray.remote
+class HttpCounter:
+    def __init__(self):
+        self.n = 0
+
+    def add(self):
+        self.n += 1
+        return self.n
+
+
+def api(cluster, path, **params):
+    query = urllib.parse.urlencode(params, doseq=True)
+    status, _, body = http(f"{cluster.url}{path}?{query}", headers=BEARER)
+    return status, json.loads(body)
+
+
+@pytest.fixture(scope="module")
+def driver(cluster):
+    moray.init(address=cluster.gcs)
+    yield
+    moray.shutdown()
+
+
+def test_start_serves_on_loopback_and_says_how_to_log_in(cluster):
+    assert cluster.url.startswith("http://127.0.0.1:"), cluster.start_output
+    assert "moray get-auth-token" in cluster.start_output
+
+
+def test_api_needs_the_token(cluster):
+    status, _, body = http(cluster.url + "/api/v0/nodes")
+    assert status == 401 and "Authorization: Bearer" in json.loads(body)["error"]
+    status, _, body = http(cluster.url + "/api/v0/nodes", headers={"Authorization": "Bearer no"})
+    assert status == 403 and TOKEN not in body.decode()
+    status, page = api(cluster, "/api/v0/nodes")
+    assert status == 200
+    [node] = page["result"]
+    assert node["state"] == "ALIVE" and node["resources_total"]["CPU"] == 4
+    assert node["object_store_memory"] > 0
+    # Joined with the raylet's report once it sent one.
+    wait_for(lambda: "object_store_used" in api(cluster, "/api/v0/nodes")[1]["result"][0],
+             what="the node's usage report")
+    node = api(cluster, "/api/v0/nodes")[1]["result"][0]
+    assert node["object_store_used"] >= 0 and node["resources_available"]["CPU"] <= 4
+
+
+def test_pages_send_a_browser_to_the_login_page(cluster):
+    status, headers, _ = http(cluster.url + "/tasks.html")
+    assert status == 303 and headers["Location"] == "/login.html?next=/tasks.html"
+    status, _, body = http(cluster.url + "/login.html")
+    assert status == 200 and b'name="token"' in body
+    status, _, _ = http(cluster.url + "/app.js")
+    assert status == 401
+
+
+def login(cluster, token, origin=None):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if origin:
+        headers["Origin"] = origin
+    form = urllib.parse.urlencode({"token": token, "next": "/tasks.html"}).encode()
+    return http(cluster.url + "/login", method="POST", headers=headers, data=form)
+
+
+def test_cookie_login_reads_but_does_not_write_and_logout_ends_it(cluster):
+    status, headers, _ = login(cluster, "wrong")
+    assert status == 303 and headers["Location"].startswith("/login.html?error=1")
+    assert headers["Set-Cookie"] is None
+    status, _, _ = login(cluster, TOKEN, origin="http://evil.example")
+    assert status == 403
+    status, headers, _ = login(cluster, TOKEN, origin=cluster.url)
+    assert status == 303 and headers["Location"] == "/tasks.html"
+    set_cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+    assert TOKEN not in set_cookie
+    cookie = {"Cookie": set_cookie.split(";")[0]}
+    status, _, body = http(cluster.url + "/tasks.html", headers=cookie)
+    assert status == 200 and b"tasks.js" in body
+    status, _, _ = http(cluster.url + "/api/v0/actors", headers=cookie)
+    assert status == 200
+    # A cookie never submits a job: another page on this host could make the browser post.
+    status, _, body = http(cluster.url + "/api/jobs/", method="POST",
+                           headers={**cookie, "Content-Type": "application/json"},
+                           data=b'{"entrypoint": "true"}')
+    assert status == 403 and b"Bearer" in body
+    status, _, _ = http(cluster.url + "/logout", method="POST", headers=cookie)
+    assert status == 303
+    status, _, _ = http(cluster.url + "/api/v0/actors", headers=cookie)
+    assert status == 401
+
+
+def test_tasks_are_filtered_and_paged_at_the_source(cluster, driver):
+    assert moray.get([http_probe.remote(i) for i in range(25)]) == [2 * i for i in range(25)]
+    wait_for(lambda: api(cluster, "/api/v0/tasks", filter=["name=http_probe", "state=FINISHED"],
+                         limit=1)[1]["total"] == 25, what="25 http_probe tasks FINISHED")
+    seen = []
+    for offset in range(0, 25, 10):
+        status, page = api(cluster, "/api/v0/tasks", filter="name=http_probe", offset=offset,
+                           limit=10)
+        assert status == 200 and page["total"] == 25 and page["offset"] == offset
+        assert page["num_truncated"] == 25 - offset - len(page["result"])
+        seen += [row["task_id"] for row in page["result"]]
+    assert len(seen) == 25 and len(set(seen)) == 25
+    status, page = api(cluster, "/api/v0/tasks", filter="name=http_probe", offset=100)
+    assert status == 200 and page["result"] == [] and page["total"] == 25
+
+
+def test_bad_parameters_are_named(cluster):
+    status, body = api(cluster, "/api/v0/tasks", limit=0)
+    assert status == 400 and "'limit'" in body["error"] and "10000" in body["error"]
+    status, body = api(cluster, "/api/v0/tasks", offset="-1")
+    assert status == 400 and "'offset'" in body["error"]
+    status, body = api(cluster, "/api/v0/tasks", filter="colour=red")
+    assert status == 400 and "colour" in body["error"]
+    status, body = api(cluster, "/api/v0/actors", filter="state")
+    assert status == 400 and "KEY=VALUE" in body["error"]
+    status, body = api(cluster, "/api/v0/metrics", since="yesterday")
+    assert status == 400 and "'since'" in body["error"]
+
+
+def test_actors_jobs_groups_and_workers(cluster, driver):
+    counter = HttpCounter.remote()
+    assert moray.get(counter.add.remote()) == 1
+    status, page = api(cluster, "/api/v0/actors", filter=["class_name=HttpCounter", "state=ALIVE"])
+    assert status == 200 and page["total"] == 1
+    assert page["result"][0]["pid"] > 0
+    status, page = api(cluster, "/api/v0/jobs")
+    job_id = moray.get_runtime_context().get_job_id()
+    assert status == 200 and job_id in [row["job_id"] for row in page["result"]]
+    status, page = api(cluster, "/api/v0/placement_groups")
+    assert status == 200 and page["result"] == []
+    status, page = api(cluster, "/api/v0/workers", filter="is_alive=true")
+    assert status == 200 and page["total"] >= 1
+    status, page = api(cluster, "/api/v0/actors", filter="class_name=HttpCounter", offset=1)
+    assert status == 200 and page["result"] == [] and page["total"] == 1
+
+
+def test_metrics_samples_have_history(cluster, driver):
+    def two_samples():
+        status, body = api(cluster, "/api/v0/metrics")
+        return status == 200 and len(body["samples"]) >= 2 and body
+    body = wait_for(two_samples, timeout=30, what="two metrics samples")
+    last = body["samples"][-1]
+    assert last["cpu_total"] == 4 and last["alive_nodes"] == 1
+    assert last["object_store_capacity"] > 0
+    assert set(last["tasks_by_state"]) >= {"RUNNING", "FINISHED", "FAILED"}
+    status, newer = api(cluster, "/api/v0/metrics", since=last["time_ms"])
+    assert status == 200 and all(s["time_ms"] > last["time_ms"] for s in newer["samples"])
+
+
+def test_disabled_auth_needs_no_login(cluster):
+    root = tempfile.mkdtemp(prefix="moray-dashboard-open-")
+    env = dict(os.environ, MORAY_TMPDIR=root, HOME=root, RAY_AUTH_MODE="disabled")
+    env.pop("RAY_AUTH_TOKEN", None)
+    try:
+        started = run_moray(["start", "--head", "--port=0", "--node-manager-port=0",
+                             "--dashboard-port=0", "--num-cpus=1"], env)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "get-auth-token" not in started.stdout
+        url = started.stdout.split("Dashboard: ")[1].split()[0]
+        status, _, body = http(url + "/")
+        assert status == 200 and b"overview.js" in body
+        status, headers, _ = http(url + "/login")
+        assert status == 303 and headers["Location"] == "/"
+        status, _, _ = http(url + "/api/v0/nodes")
+        assert status == 200
+    finally:
+        run_moray(["stop"], env)
+        shutil.rmtree(root, ignore_errors=True)
