@@ -111,7 +111,7 @@ void InstallWebAccess(httplib::Server& server, const rpc::AuthConfig& auth,
   server.set_default_headers({
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
-      {"Referrer-Policy", "no-referrer"},
+      {"Referrer-Policy", "same-origin"},  // "no-referrer" would make Origin "null"
       {"Cache-Control", "no-store"},
       {"Content-Security-Policy",
        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"},
@@ -135,6 +135,9 @@ void InstallWebAccess(httplib::Server& server, const rpc::AuthConfig& auth,
     res.status = decision.failure.http_status;
     res.set_content(nlohmann::json{{"error", decision.failure.message}}.dump(), "application/json");
     return httplib::Server::HandlerResponse::Handled;
+  });
+  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;  // none; asked by every browser
   });
   server.Get("/login", [&auth](const httplib::Request& req, httplib::Response& res) {
     if (auth.mode == rpc::AuthMode::kDisabled) return Redirect(res, "/");
