@@ -21,6 +21,8 @@ class ColumnFilter {
                                              const std::vector<std::string>& columns,
                                              const std::string& resource);
   const std::string& key() const { return key_; }
+  bool equal() const { return equal_; }                // "=" (else "!=")
+  const std::string& value() const { return value_; }  // trimmed
   // Whether a record whose column reads `value` (nullopt: no such value) passes.
   bool Accepts(const std::optional<std::string>& value) const;
 

@@ -309,12 +309,22 @@ absl::Status GcsClient::ReportTaskEvents(std::vector<proto::TaskEvent> events, i
 }
 
 absl::StatusOr<proto::GetTasksReply> GcsClient::GetTasks(
-    const std::vector<proto::StateFilter>& filters, int64_t limit) {
+    const std::vector<proto::StateFilter>& filters, int64_t limit, int64_t offset) {
   proto::GetTasksRequest request;
   for (const auto& filter : filters) *request.add_filters() = filter;
   request.set_limit(limit);
+  request.set_offset(offset);
   proto::GetTasksReply reply;
   if (auto s = MORAY_GCS_CALL(GET_TASKS, "GetTasks", request, &reply); !s.ok()) return s;
+  return reply;
+}
+
+absl::StatusOr<proto::SummarizeTasksReply> GcsClient::SummarizeTasks() {
+  proto::SummarizeTasksRequest request;
+  proto::SummarizeTasksReply reply;
+  if (auto s = MORAY_GCS_CALL(SUMMARIZE_TASKS, "SummarizeTasks", request, &reply); !s.ok()) {
+    return s;
+  }
   return reply;
 }
 

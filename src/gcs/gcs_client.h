@@ -88,9 +88,12 @@ class GcsClient {
   // Task events (REPORT_TASK_EVENTS as a call: core workers and raylets). `dropped` counts events
   // the caller had to drop.
   absl::Status ReportTaskEvents(std::vector<proto::TaskEvent> events, int64_t dropped = 0);
-  // Filtered at the GCS, then limited (limit <= 0: all). InvalidArgument for a bad filter.
+  // Filtered at the GCS, the first `offset` matches skipped, then limited (limit <= 0: all).
+  // InvalidArgument for a bad filter.
   absl::StatusOr<proto::GetTasksReply> GetTasks(const std::vector<proto::StateFilter>& filters,
-                                                int64_t limit);
+                                                int64_t limit, int64_t offset = 0);
+  // Every task record counted at the GCS by function and state (`moray summary tasks`).
+  absl::StatusOr<proto::SummarizeTasksReply> SummarizeTasks();
 
   absl::StatusOr<proto::GetClusterStatusReply> GetClusterStatus();
 

@@ -228,6 +228,32 @@ TEST_F(GcsServerTest, TaskEventsFilteredAtTheSource) {
   bad.set_op("=");
   auto invalid = client_->GetTasks({bad}, 10);
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+
+  // A page further on: the offset skips matches, total still counts them all.
+  auto page = client_->GetTasks({running, fizz}, /*limit=*/5, /*offset=*/12);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->total(), 14);
+  EXPECT_EQ(page->tasks_size(), 2);
+  auto all = client_->GetTasks({running, fizz}, /*limit=*/0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->tasks_size(), 14);
+  EXPECT_EQ(page->tasks(0).task_id(), all->tasks(12).task_id());
+  EXPECT_EQ(page->tasks(1).task_id(), all->tasks(13).task_id());
+
+  // The summary is counted at the GCS over every record.
+  auto summary = client_->SummarizeTasks();
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->total_tasks(), 30);
+  EXPECT_EQ(summary->num_events_dropped(), 2);
+  ASSERT_EQ(summary->groups_size(), 2);
+  EXPECT_EQ(summary->groups(0).func_or_class_name(), "plain");  // 20 of them, then fizz's 10
+  EXPECT_EQ(summary->groups(0).total(), 20);
+  EXPECT_EQ(summary->groups(1).func_or_class_name(), "fizz");
+  ASSERT_EQ(summary->groups(1).state_counts_size(), 2);
+  EXPECT_EQ(summary->groups(1).state_counts(0).state(), proto::RUNNING);  // lifecycle order
+  EXPECT_EQ(summary->groups(1).state_counts(0).count(), 6);
+  EXPECT_EQ(summary->groups(1).state_counts(1).state(), proto::FINISHED);
+  EXPECT_EQ(summary->groups(1).state_counts(1).count(), 4);
 }
 
 // CREATE_ACTOR from a core worker (a driver here): registered PENDING_CREATION with the sender

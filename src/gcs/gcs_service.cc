@@ -157,6 +157,13 @@ void AddStateMethods(const GcsManagers& m, rpc::Service* service) {
         *reply = *std::move(tasks);
         return absl::OkStatus();
       });
+  service->Sync<proto::SummarizeTasksRequest, proto::SummarizeTasksReply>(
+      proto::SUMMARIZE_TASKS, rpc::kAnyMember,
+      [m](const rpc::Peer&, const proto::SummarizeTasksRequest&,
+          proto::SummarizeTasksReply* reply) {
+        *reply = m.task_events->SummarizeTasks();
+        return absl::OkStatus();
+      });
   service->Sync<proto::ReportObjectsRequest, proto::ReportObjectsReply>(
       proto::REPORT_OBJECT_SNAPSHOTS, kRaylets,
       [m](const rpc::Peer&, const proto::ReportObjectsRequest& request,

@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "gcs/task_columns.h"
+#include "gcs/task_record_match.h"
 
 namespace moray::gcs {
 namespace {
@@ -43,11 +44,11 @@ TaskEventStore::TaskEventStore(TaskEventStoreOptions options)
 void TaskEventStore::AddEvents(const google::protobuf::RepeatedPtrField<proto::TaskEvent>& events,
                                int64_t dropped_by_reporter) {
   absl::MutexLock lock(&mu_);
-  num_dropped_ += std::max<int64_t>(0, dropped_by_reporter);
+  num_events_dropped_ += std::max<int64_t>(0, dropped_by_reporter);
   for (const auto& event : events) {
     const Key key{TaskId::FromBinary(event.task_id()), event.attempt_number()};
     if (key.task_id.IsNil()) {
-      ++num_dropped_;  // malformed: nothing to merge it into
+      ++num_events_dropped_;  // malformed: nothing to merge it into
       continue;
     }
     Merge(event, key);
@@ -71,7 +72,7 @@ void TaskEventStore::EvictOne() {
   index_.erase(it->second.key);
   records_.erase(it);
   finished_seqs_.erase(victim);
-  ++num_dropped_;
+  ++num_evicted_;
 }
 
 std::shared_ptr<const TaskEventStore::Descriptive> TaskEventStore::ShareDescriptive(
@@ -180,32 +181,111 @@ proto::TaskRecord TaskEventStore::ToProto(const Record& r) {
 
 absl::StatusOr<proto::GetTasksReply> TaskEventStore::GetTasks(
     const proto::GetTasksRequest& request) const {
-  std::vector<TaskFilter> filters;
-  filters.reserve(request.filters_size());
-  for (const auto& f : request.filters()) {
-    auto filter = TaskFilter::Create(f);
-    if (!filter.ok()) return filter.status();
-    filters.push_back(*std::move(filter));
-  }
+  auto matcher = TaskRecordMatcher::Create(request.filters());
+  if (!matcher.ok()) return matcher.status();
+  const int64_t offset = std::max<int64_t>(0, request.offset());
   const int64_t limit = request.limit();
   proto::GetTasksReply reply;
   int64_t total = 0;
   absl::MutexLock lock(&mu_);
-  for (const auto& [seq, stored] : records_) {
-    if (filters.empty() && limit > 0 && reply.tasks_size() >= limit) {
-      ++total;  // past the limit and nothing to match: only counted, never built
-      continue;
+  if (matcher->empty()) {
+    // Every record matches: jump to the page instead of walking to it.
+    total = static_cast<int64_t>(records_.size());
+    int64_t skipped = 0;
+    auto it = records_.begin();
+    if (offset >= total) {
+      it = records_.end();
+    } else if (offset > total / 2) {
+      it = records_.end();
+      for (int64_t back = total - offset; back > 0; --back) --it;
+    } else {
+      for (; skipped < offset; ++skipped) ++it;
     }
-    proto::TaskRecord record = ToProto(stored);
-    bool match = std::all_of(filters.begin(), filters.end(),
-                             [&](const TaskFilter& f) { return f.Matches(record); });
-    if (!match) continue;
-    ++total;
-    if (limit <= 0 || reply.tasks_size() < limit) *reply.add_tasks() = std::move(record);
+    for (; it != records_.end() && (limit <= 0 || reply.tasks_size() < limit); ++it) {
+      *reply.add_tasks() = ToProto(it->second);
+    }
+  } else {
+    for (const auto& [seq, stored] : records_) {
+      if (!matcher->Matches(stored)) continue;
+      ++total;
+      if (total > offset && (limit <= 0 || reply.tasks_size() < limit)) {
+        *reply.add_tasks() = ToProto(stored);
+      }
+    }
   }
   reply.set_total(total);
   reply.set_num_truncated(total - reply.tasks_size());
-  reply.set_num_dropped(num_dropped_);
+  reply.set_num_evicted(num_evicted_);
+  reply.set_num_events_dropped(num_events_dropped_);
+  reply.set_num_dropped(num_evicted_ + num_events_dropped_);
+  return reply;
+}
+
+proto::SummarizeTasksReply TaskEventStore::SummarizeTasks() const {
+  struct Group {
+    std::string_view name;
+    proto::TaskType type = proto::NORMAL_TASK;
+    std::array<int64_t, task_event_store_internal::kNumStates> counts{};
+    int64_t total = 0;
+    size_t first_seen = 0;
+  };
+  proto::SummarizeTasksReply reply;
+  absl::MutexLock lock(&mu_);
+  // Records share their Descriptive, so the group of most records is found by pointer; the
+  // (name, type) map is consulted once per distinct Descriptive.
+  std::vector<Group> groups;
+  absl::flat_hash_map<std::pair<std::string_view, int>, size_t> by_key;
+  absl::flat_hash_map<const Descriptive*, size_t> by_descriptive;
+  static const std::string kEmpty;
+  for (const auto& [seq, r] : records_) {
+    const Descriptive* d = r.descriptive.get();
+    auto [cached, fresh] = by_descriptive.try_emplace(d, 0);
+    if (fresh) {
+      std::pair<std::string_view, int> key{d ? std::string_view(d->func_or_class_name) : kEmpty,
+                                           d ? static_cast<int>(d->type) : 0};
+      auto [it, inserted] = by_key.try_emplace(key, groups.size());
+      if (inserted) {
+        groups.push_back({.name = key.first,
+                          .type = static_cast<proto::TaskType>(key.second),
+                          .first_seen = groups.size()});
+      }
+      cached->second = it->second;
+    }
+    Group& group = groups[cached->second];
+    ++group.counts[static_cast<size_t>(r.state)];
+    ++group.total;
+  }
+  std::vector<const Group*> ordered;
+  ordered.reserve(groups.size());
+  for (const Group& group : groups) ordered.push_back(&group);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const Group* a, const Group* b) { return a->total > b->total; });
+  for (const Group* group : ordered) {
+    switch (group->type) {
+      case proto::ACTOR_CREATION_TASK:
+        reply.set_total_actor_scheduled(reply.total_actor_scheduled() + group->total);
+        break;
+      case proto::ACTOR_TASK:
+        reply.set_total_actor_tasks(reply.total_actor_tasks() + group->total);
+        break;
+      default:
+        reply.set_total_tasks(reply.total_tasks() + group->total);
+        break;
+    }
+    proto::TaskSummaryGroup* out = reply.add_groups();
+    out->set_func_or_class_name(std::string(group->name));
+    out->set_type(group->type);
+    out->set_total(group->total);
+    for (size_t state = 0; state < group->counts.size(); ++state) {
+      if (group->counts[state] == 0) continue;
+      proto::TaskStateCount* count = out->add_state_counts();
+      count->set_state(static_cast<proto::TaskState>(state));
+      count->set_count(group->counts[state]);
+    }
+  }
+  reply.set_num_evicted(num_evicted_);
+  reply.set_num_events_dropped(num_events_dropped_);
+  reply.set_num_dropped(num_evicted_ + num_events_dropped_);
   return reply;
 }
 

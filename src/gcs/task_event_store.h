@@ -7,7 +7,12 @@
 // time each state was reached.
 //
 // Memory is bounded: past `max_records` the oldest finished (FINISHED/FAILED) record is evicted
-// first, else the oldest record; evictions are counted and reported as dropped.
+// first, else the oldest record; evictions are counted (num_evicted) apart from the events
+// reporters dropped (num_events_dropped), and both are reported by GetTasks and SummarizeTasks.
+//
+// Queries scan the records in insertion order and test filters on the compact records
+// (task_record_match.h); only returned records become protos, so filtering, paging to a deep
+// offset and summarising a million records take milliseconds.
 //
 // Every task event of the cluster passes through here, so records are compact: descriptive and
 // execution fields are shared between records with the same values (a driver's many calls of
@@ -16,7 +21,8 @@
 //
 //   TaskEventStore store({.max_records = 100000});
 //   store.AddEvents(request.events(), request.dropped());
-//   auto reply = store.GetTasks(get_tasks_request);  // filtered, then limited
+//   auto reply = store.GetTasks(get_tasks_request);  // filtered, then offset, then limited
+//   auto summary = store.SummarizeTasks();            // counts by function and state
 //
 // Thread model: thread-safe.
 #pragma once
@@ -94,10 +100,15 @@ class TaskEventStore {
   void AddEvents(const google::protobuf::RepeatedPtrField<proto::TaskEvent>& events,
                  int64_t dropped_by_reporter);
 
-  // Records matching every filter, oldest first, at most request.limit() of them (<= 0: all).
-  // total counts every match; num_truncated the matches left out by the limit.
+  // Records matching every filter, oldest first: the first request.offset() matches skipped,
+  // then at most request.limit() of them (<= 0: all). total counts every match; num_truncated
+  // the matches not returned (skipped or past the limit).
   // InvalidArgument for an unknown filter key or operator.
   absl::StatusOr<proto::GetTasksReply> GetTasks(const proto::GetTasksRequest& request) const;
+
+  // Every record counted by (func_or_class_name, type) and state, as `moray summary tasks`
+  // shows them: groups largest first, ties in the order their first record arrived.
+  proto::SummarizeTasksReply SummarizeTasks() const;
 
   size_t size() const;
 
@@ -128,7 +139,8 @@ class TaskEventStore {
   std::vector<std::shared_ptr<const Descriptive>> recent_descriptive_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const Execution>> recent_execution_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t num_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t num_evicted_ ABSL_GUARDED_BY(mu_) = 0;         // records evicted past the cap
+  int64_t num_events_dropped_ ABSL_GUARDED_BY(mu_) = 0;  // by reporters, and malformed
 };
 
 }  // namespace moray::gcs

@@ -1,5 +1,9 @@
 #include "gcs/task_event_store.h"
 
+#include <map>
+#include <random>
+
+#include "gcs/task_columns.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -211,6 +215,8 @@ TEST(TaskEventStoreTest, EvictsFinishedRecordsFirstAndCountsDrops) {
   for (const auto& t : reply.tasks()) names.push_back(t.name());
   EXPECT_THAT(names, ElementsAre("c", "d", "e"));
   EXPECT_EQ(reply.num_dropped(), 1 + 1 + 5);
+  EXPECT_EQ(reply.num_evicted(), 2);
+  EXPECT_EQ(reply.num_events_dropped(), 5);
   EXPECT_EQ(store.size(), 3u);
 }
 
@@ -246,6 +252,223 @@ TEST(TaskEventStoreTest, AnOverlongTaskIdIsDroppedAsMalformed) {
   auto reply = Get(store);
   EXPECT_EQ(reply.tasks_size(), 0);
   EXPECT_EQ(reply.num_dropped(), 2);
+}
+
+proto::GetTasksReply Page(const TaskEventStore& store, std::vector<proto::StateFilter> filters,
+                          int64_t offset, int64_t limit) {
+  proto::GetTasksRequest request;
+  for (auto& f : filters) *request.add_filters() = f;
+  request.set_offset(offset);
+  request.set_limit(limit);
+  auto reply = store.GetTasks(request);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  return reply.ok() ? *reply : proto::GetTasksReply();
+}
+
+std::vector<std::string> Names(const proto::GetTasksReply& reply) {
+  std::vector<std::string> names;
+  for (const auto& t : reply.tasks()) names.push_back(t.name());
+  return names;
+}
+
+TEST(TaskEventStoreTest, OffsetSkipsMatchesAfterFilteringAndBeforeTheLimit) {
+  TaskEventStore store;
+  std::vector<proto::TaskEvent> events;
+  for (int i = 0; i < 10; ++i) {
+    std::string id = Id('o');
+    id[0] = static_cast<char>(i);
+    events.push_back(Submitted(id, 0, (i % 2 == 0 ? "even" : "odd") + std::to_string(i)));
+    events.back().set_func_or_class_name(i % 2 == 0 ? "even" : "odd");
+  }
+  Add(store, events);
+  auto page = Page(store, {Filter("func_or_class_name", "=", "odd")}, 1, 2);
+  EXPECT_THAT(Names(page), ElementsAre("odd3", "odd5"));
+  EXPECT_EQ(page.total(), 5);  // every match, the skipped ones included
+  EXPECT_EQ(page.num_truncated(), 3);
+
+  // Without filters: the same arithmetic over all records, from either end.
+  EXPECT_THAT(Names(Page(store, {}, 2, 3)), ElementsAre("even2", "odd3", "even4"));
+  EXPECT_THAT(Names(Page(store, {}, 8, 0)), ElementsAre("even8", "odd9"));
+  auto past_end = Page(store, {}, 10, 5);
+  EXPECT_EQ(past_end.tasks_size(), 0);
+  EXPECT_EQ(past_end.total(), 10);
+  EXPECT_EQ(past_end.num_truncated(), 10);
+  EXPECT_EQ(Page(store, {Filter("name", "=", "odd9")}, 1, 0).tasks_size(), 0);
+  EXPECT_THAT(Names(Page(store, {}, -4, 1)), ElementsAre("even0"));  // negative: none skipped
+}
+
+// Records with every column varied, and filters over every column: the GCS's answer (filtered on
+// its compact records, then paged) must be the brute-force answer (TaskFilter on each record's
+// proto, then sliced).
+TEST(TaskEventStoreTest, FiltersOffsetAndLimitAgreeWithBruteForce) {
+  TaskEventStore store;
+  std::mt19937 rng(15);
+  std::vector<proto::TaskEvent> events;
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  for (int i = 0; i < 600; ++i) {
+    std::string id = Id('t');
+    id[0] = static_cast<char>(i);
+    id[1] = static_cast<char>(i >> 8);
+    const int attempt = pick(3);
+    proto::TaskEvent e = Submitted(id, attempt, "Name" + std::to_string(pick(4)));
+    e.set_func_or_class_name(pick(2) == 0 ? "Mod.f" : "g");
+    e.set_type(static_cast<proto::TaskType>(pick(3)));
+    if (pick(2) == 0) e.set_actor_id(Id(static_cast<char>('A' + pick(2))));
+    if (pick(2) == 0) e.set_parent_task_id(Id(static_cast<char>('P' + pick(2))));
+    if (pick(5) == 0) e.clear_job_id();
+    events.push_back(e);
+    const int progress = pick(5);
+    if (progress >= 1) {
+      auto run = StateEvent(id, attempt, proto::RUNNING, 300 + i);
+      run.set_node_id(Id(static_cast<char>('N' + pick(2))));
+      run.set_worker_id(Id(static_cast<char>('W' + pick(3))));
+      run.set_worker_pid(1000 + pick(3));
+      events.push_back(run);
+    }
+    if (progress >= 3) {
+      auto end = StateEvent(id, attempt, progress == 3 ? proto::FINISHED : proto::FAILED, 900 + i);
+      if (progress == 4) end.set_error_type(pick(2) == 0 ? "TASK_EXECUTION_EXCEPTION" : "X");
+      events.push_back(end);
+    }
+  }
+  Add(store, events);
+  const auto all = Get(store);
+  ASSERT_EQ(all.tasks_size(), 600);
+
+  const std::string job_hex = "01000000";
+  const std::vector<std::vector<proto::StateFilter>> cases = {
+      {Filter("state", "=", "running")},
+      {Filter("state", "!=", "FINISHED"), Filter("name", "=", "name1")},
+      {Filter("type", "=", "actor_task")},
+      {Filter("func_or_class_name", "=", "MOD.F"), Filter("attempt_number", "=", "2")},
+      {Filter("attempt_number", "=", "02")},  // not how the column reads: no match
+      {Filter("actor_id", "=", std::string(32, '4') + "1")},
+      {Filter("actor_id", "=", "41414141414141414141414141414141")},
+      {Filter("actor_id", "=", "")},
+      {Filter("parent_task_id", "!=", "")},
+      {Filter("node_id", "=", "4E4E4E4E4E4E4E4E4E4E4E4E4E4E4E4E")},
+      {Filter("worker_id", "=", "58585858585858585858585858585858")},
+      {Filter("worker_pid", "=", "1001")},
+      {Filter("worker_pid", "=", "")},
+      {Filter("worker_pid", "!=", "")},
+      {Filter("error_type", "=", "task_execution_exception")},
+      {Filter("error_type", "=", "")},
+      {Filter("job_id", "=", job_hex)},
+      {Filter("job_id", "!=", job_hex), Filter("state", "=", "nil")},
+      {Filter("task_id", "=", ToHex(all.tasks(17).task_id()))},
+      {Filter("task_id", "=", "zz")},
+  };
+  for (const auto& filters : cases) {
+    std::vector<TaskFilter> checks;
+    for (const auto& f : filters) checks.push_back(*TaskFilter::Create(f));
+    std::vector<std::string> expected;  // task id + attempt of every brute-force match
+    for (const auto& t : all.tasks()) {
+      bool match = true;
+      for (const auto& c : checks) match = match && c.Matches(t);
+      if (match) expected.push_back(t.task_id() + std::to_string(t.attempt_number()));
+    }
+    for (auto [offset, limit] : {std::pair<int64_t, int64_t>{0, 0}, {0, 7}, {5, 10}, {50, 3}}) {
+      auto page = Page(store, filters, offset, limit);
+      std::vector<std::string> got;
+      for (const auto& t : page.tasks())
+        got.push_back(t.task_id() + std::to_string(t.attempt_number()));
+      const size_t begin = std::min<size_t>(expected.size(), static_cast<size_t>(offset));
+      const size_t end = limit <= 0 ? expected.size()
+                                    : std::min(expected.size(), begin + static_cast<size_t>(limit));
+      std::vector<std::string> want(expected.begin() + static_cast<long>(begin),
+                                    expected.begin() + static_cast<long>(end));
+      EXPECT_EQ(got, want) << filters[0].key() << filters[0].op() << filters[0].value() << " @"
+                           << offset << "+" << limit;
+      EXPECT_EQ(page.total(), static_cast<int64_t>(expected.size())) << filters[0].key();
+    }
+  }
+}
+
+TEST(TaskEventStoreTest, SummaryAtTheSourceEqualsTheSummaryOfAllRecords) {
+  TaskEventStore store({.max_records = 500});
+  std::mt19937 rng(5);
+  std::vector<proto::TaskEvent> events;
+  for (int i = 0; i < 800; ++i) {  // past the cap: the summary covers what is kept
+    std::string id = Id('s');
+    id[0] = static_cast<char>(i);
+    id[1] = static_cast<char>(i >> 8);
+    proto::TaskEvent e = Submitted(id, 0, "n");
+    e.set_func_or_class_name("f" + std::to_string(rng() % 6));
+    e.set_type(static_cast<proto::TaskType>(rng() % 4));
+    if (rng() % 7 == 0) e.clear_has_descriptive_fields();  // a record nobody described
+    events.push_back(e);
+    const auto state = static_cast<proto::TaskState>(rng() % 7);
+    if (state != proto::TASK_STATE_NIL) events.push_back(StateEvent(id, 0, state, 500 + i));
+  }
+  Add(store, events, /*dropped=*/3);
+  const auto all = Get(store);
+  ASSERT_EQ(all.tasks_size(), 500);
+
+  // Brute force: group in arrival order, then largest first.
+  struct Expected {
+    std::string name;
+    proto::TaskType type;
+    std::map<int, int64_t> counts;
+    int64_t total = 0;
+  };
+  std::vector<Expected> expected;
+  int64_t normal = 0, actor_tasks = 0, creations = 0;
+  for (const auto& t : all.tasks()) {
+    auto it = std::find_if(expected.begin(), expected.end(), [&t](const Expected& e) {
+      return e.name == t.func_or_class_name() && e.type == t.type();
+    });
+    if (it == expected.end()) {
+      expected.push_back({t.func_or_class_name(), t.type(), {}, 0});
+      it = expected.end() - 1;
+    }
+    ++it->counts[t.state()];
+    ++it->total;
+    (t.type() == proto::ACTOR_TASK            ? actor_tasks
+     : t.type() == proto::ACTOR_CREATION_TASK ? creations
+                                              : normal)++;
+  }
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const Expected& a, const Expected& b) { return a.total > b.total; });
+
+  const proto::SummarizeTasksReply summary = store.SummarizeTasks();
+  EXPECT_EQ(summary.total_tasks(), normal);
+  EXPECT_EQ(summary.total_actor_tasks(), actor_tasks);
+  EXPECT_EQ(summary.total_actor_scheduled(), creations);
+  EXPECT_EQ(summary.num_evicted(), 300);
+  EXPECT_EQ(summary.num_events_dropped(), 3);
+  EXPECT_EQ(summary.num_dropped(), 303);
+  ASSERT_EQ(summary.groups_size(), static_cast<int>(expected.size()));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto& g = summary.groups(static_cast<int>(i));
+    EXPECT_EQ(g.func_or_class_name(), expected[i].name) << i;
+    EXPECT_EQ(g.type(), expected[i].type) << i;
+    EXPECT_EQ(g.total(), expected[i].total) << i;
+    std::map<int, int64_t> counts;
+    for (const auto& c : g.state_counts()) counts[c.state()] = c.count();
+    EXPECT_EQ(counts, expected[i].counts) << i;
+  }
+}
+
+TEST(TaskEventStoreTest, TheCapBoundsRecordsUnderManyMoreEvents) {
+  TaskEventStore store({.max_records = 1000});
+  for (int batch = 0; batch < 20; ++batch) {
+    std::vector<proto::TaskEvent> events;
+    for (int i = 0; i < 1000; ++i) {
+      std::string id = Id('c');
+      const int n = batch * 1000 + i;
+      id[0] = static_cast<char>(n);
+      id[1] = static_cast<char>(n >> 8);
+      id[2] = static_cast<char>(n >> 16);
+      events.push_back(Submitted(id, 0, "f"));
+      events.push_back(StateEvent(id, 0, proto::FINISHED, 100 + n));
+    }
+    Add(store, events);
+    EXPECT_LE(store.size(), 1000u);
+  }
+  auto reply = Page(store, {}, 0, 1);
+  EXPECT_EQ(reply.total(), 1000);
+  EXPECT_EQ(reply.num_evicted(), 19000);
+  EXPECT_EQ(reply.tasks(0).state_times_ns().at("FINISHED"), 100 + 19000);  // newest kept
 }
 
 }  // namespace
