@@ -113,7 +113,7 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   if (auto web = FindWebDir(); web.ok()) {
     server.set_mount_point("/", *web);
   } else {
-    // The Jobs API works without the pages (a wheel ships none); a browser is told why.
+    // The Jobs API works without the pages (an install without share/); a browser is told why.
     spdlog::warn("{}", std::string(web.status().message()));
     server.Get("/", [message = std::string(web.status().message())](const httplib::Request&,
                                                                     httplib::Response& res) {

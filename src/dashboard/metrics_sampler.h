@@ -7,7 +7,7 @@
 //   nlohmann::json samples = sampler.SamplesSince(last_ms);   // GET /api/v0/metrics?since=
 //
 // Task counts are those of the records the GCS holds (it evicts finished ones past its budget),
-// one filtered count per state at the source — no record crosses the wire.
+// counted at the source (SUMMARIZE_TASKS) — no record crosses the wire.
 #pragma once
 
 #include <cstdint>

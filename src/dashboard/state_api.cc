@@ -76,13 +76,10 @@ int HttpStatusOf(const absl::Status& status) {
 
 // Tasks: the GCS filters and cuts the page.
 absl::StatusOr<cli::ListResult> ListTaskPage(gcs::GcsClient& gcs, const PageRequest& page) {
-  // TODO(timeline merge): GetTasksRequest.offset.
-  auto reply = gcs.GetTasks(page.filters, page.offset + page.limit);
+  auto reply = gcs.GetTasks(page.filters, page.limit, page.offset);
   if (!reply.ok()) return reply.status();
   cli::ListResult result{.resource = "tasks"};
-  for (int64_t i = page.offset; i < reply->tasks_size(); ++i) {
-    result.rows.push_back(cli::TaskRow(reply->tasks(i)));
-  }
+  for (const auto& task : reply->tasks()) result.rows.push_back(cli::TaskRow(task));
   result.total = reply->total();
   result.num_truncated = reply->num_truncated();
   result.num_dropped = reply->num_dropped();

@@ -8,11 +8,11 @@
 //        &filter=KEY=VALUE | KEY!=VALUE (repeatable, ANDed; `moray list --filter`'s rules)
 //
 // Every list answers {"result": [rows], "total": matching rows, "offset", "limit",
-// "num_truncated": matching rows not in this page, "num_dropped": records the cluster lost}.
-// Tasks are filtered and paged by the GCS (GetTasksRequest.offset); the other resources are
-// filtered at the GCS (actors, placement groups, objects) or here (nodes, jobs, workers), then
-// the page is cut. Bad parameters answer 400 with {"error": "..."} naming the parameter; an
-// unreachable GCS 503.
+// "num_truncated": matching rows not in this page (before or after it), "num_dropped": records the
+// cluster lost}. Tasks are filtered and paged by the GCS (GetTasksRequest.offset); the other
+// resources are filtered at the GCS (actors, placement groups, objects) or here (nodes, jobs,
+// workers), then the page is cut. Bad parameters answer 400 with {"error": "..."} naming the
+// parameter; an unreachable GCS 503.
 #pragma once
 
 #include "gcs/gcs_client.h"

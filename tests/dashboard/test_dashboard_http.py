@@ -4,6 +4,7 @@ over the cluster's state (filters, paging and their errors, the metrics samples)
 
 import json
 import os
+import socket
 import shutil
 import subprocess
 import tempfile
@@ -45,9 +46,24 @@ def driver(cluster):
     moray.shutdown()
 
 
+def non_loopback_address():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
 def test_start_serves_on_loopback_and_says_how_to_log_in(cluster):
     assert cluster.url.startswith("http://127.0.0.1:"), cluster.start_output
     assert "moray get-auth-token" in cluster.start_output
+    address = non_loopback_address()
+    if address:  # loopback only: the machine's other address has nothing on that port
+        port = int(cluster.url.rsplit(":", 1)[1])
+        with pytest.raises(OSError):
+            socket.create_connection((address, port), timeout=5).close()
 
 
 def test_api_needs_the_token(cluster):
@@ -120,7 +136,7 @@ def test_tasks_are_filtered_and_paged_at_the_source(cluster, driver):
         status, page = api(cluster, "/api/v0/tasks", filter="name=http_probe", offset=offset,
                            limit=10)
         assert status == 200 and page["total"] == 25 and page["offset"] == offset
-        assert page["num_truncated"] == 25 - offset - len(page["result"])
+        assert page["num_truncated"] == 25 - len(page["result"])
         seen += [row["task_id"] for row in page["result"]]
     assert len(seen) == 25 and len(set(seen)) == 25
     status, page = api(cluster, "/api/v0/tasks", filter="name=http_probe", offset=100)
@@ -170,15 +186,17 @@ def test_metrics_samples_have_history(cluster, driver):
     assert status == 200 and all(s["time_ms"] > last["time_ms"] for s in newer["samples"])
 
 
-def test_disabled_auth_needs_no_login(cluster):
+def test_disabled_auth_needs_no_login_and_warns_off_loopback(cluster):
     root = tempfile.mkdtemp(prefix="moray-dashboard-open-")
     env = dict(os.environ, MORAY_TMPDIR=root, HOME=root, RAY_AUTH_MODE="disabled")
     env.pop("RAY_AUTH_TOKEN", None)
     try:
         started = run_moray(["start", "--head", "--port=0", "--node-manager-port=0",
-                             "--dashboard-port=0", "--num-cpus=1"], env)
+                             "--dashboard-port=0", "--dashboard-host=0.0.0.0", "--num-cpus=1"],
+                            env)
         assert started.returncode == 0, started.stdout + started.stderr
         assert "get-auth-token" not in started.stdout
+        assert ("the dashboard listens on 0.0.0.0 with no login" in started.stderr), started.stderr
         url = started.stdout.split("Dashboard: ")[1].split()[0]
         status, _, body = http(url + "/")
         assert status == 200 and b"overview.js" in body

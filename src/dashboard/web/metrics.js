@@ -6,7 +6,7 @@
   const samples = [];
   const MAX = 900;
 
-  const count = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  const count = (v) => (Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2))));
 
   function series(name, pick) {
     return { name, points: samples.map((s) => [s.time_ms, pick(s)]) };

@@ -12,8 +12,9 @@
   function resources(row) {
     const total = row.resources_total || {};
     const free = row.resources_available || {};
+    const amount = (k, v) => (k === "memory" || k === "object_store_memory" ? bytes(v) : String(Number(v.toFixed(2))));
     return Object.keys(total).filter((k) => !k.startsWith("node:")).sort().map((k) =>
-      el("div", {}, `${k}: ${(total[k] - (free[k] ?? total[k])).toFixed(1)} / ${total[k]}`));
+      el("div", {}, `${k}: ${amount(k, total[k] - (free[k] ?? total[k]))} / ${amount(k, total[k])}`));
   }
 
   async function load() {
