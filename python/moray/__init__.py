@@ -46,10 +46,12 @@ _ERRORS = {
 
 
 def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespace=None,
-         runtime_env=None, object_store_memory=None, ignore_reinit_error=False, job_config=None):
+         runtime_env=None, object_store_memory=None, ignore_reinit_error=False, job_config=None,
+         log_to_driver=True):
     """Connects to a cluster: a private local one without `address` (or RAY_ADDRESS), the
     recorded local one for "auto", or the one whose GCS is at `address`. `job_config`
-    (moray.job_config.JobConfig) names the job's code_search_path for cross-language calls."""
+    (moray.job_config.JobConfig) names the job's code_search_path for cross-language calls.
+    `log_to_driver`: print the job's worker output here, as "(name pid=N) line" (Ray's)."""
     with state.lock:
         if state.connected:
             if ignore_reinit_error:
@@ -99,7 +101,8 @@ def init(address=None, *, num_cpus=None, num_gpus=None, resources=None, namespac
         try:
             info = core.connect(address or "", namespace or "", head_args,
                                 json.dumps(runtime_env) if runtime_env else "",
-                                sys.executable, _python_path(), code_search_path)
+                                sys.executable, _python_path(), code_search_path,
+                                bool(log_to_driver))
         except RuntimeError as e:
             text = str(e)
             if text.startswith("RuntimeEnvSetupError: "):

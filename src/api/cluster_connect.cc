@@ -176,6 +176,7 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
   core::CoreWorkerOptions options;
   options.submitter = submitter;
   options.is_driver = true;
+  options.log_to_driver = config.log_to_driver;
   options.raylet_host = raylet_host;
   options.raylet_port = raylet_port;
   options.node_ip = raylet_host;
@@ -254,6 +255,9 @@ std::unique_ptr<ray::internal::RayRuntime> CreateDriver(const ray::RayConfig& co
 bool IsWorkerProcess() { return EnvOr("MORAY_WORKER_MODE") == "1"; }
 
 void RunWorkerProcess() {
+  // stdout goes to the raylet's log agent through a pipe: line by line (as on a terminal), so
+  // a task's line reaches its file and the driver when printed, not when 4 KiB have piled up.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int code = ServeAsWorker(&ExecuteRegistered);
   std::fflush(nullptr);
   // Skip the user program's static destructors: this process only ever ran tasks.

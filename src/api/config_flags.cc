@@ -49,13 +49,19 @@ void Apply(const std::string& flag, const std::string& value, ray::RayConfig& co
     config.redis_password_ = value;
   } else if (flag == "ray_runtime_env") {
     config.runtime_env = ray::RuntimeEnv::Deserialize(value);
+  } else if (flag == "ray_log_to_driver") {
+    if (value != "true" && value != "false" && value != "1" && value != "0") {
+      throw ray::internal::RayException("Invalid --ray_log_to_driver value \"" + value +
+                                        "\": expected true or false");
+    }
+    config.log_to_driver = value == "true" || value == "1";
   }
 }
 
 bool IsKnownFlag(const std::string& flag) {
   return flag == "ray_address" || flag == "ray_code_search_path" || flag == "ray_head_args" ||
          flag == "ray_default_actor_lifetime" || flag == "ray_job_namespace" ||
-         flag == "ray_redis_password" || flag == "ray_runtime_env";
+         flag == "ray_redis_password" || flag == "ray_runtime_env" || flag == "ray_log_to_driver";
 }
 
 }  // namespace

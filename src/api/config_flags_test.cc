@@ -48,6 +48,19 @@ TEST(ConfigFlagsTest, RuntimeEnvFlagIsTheJobEnv) {
                ray::internal::RayRuntimeEnvException);
 }
 
+TEST(ConfigFlagsTest, LogToDriverFlagTakesTrueOrFalseOnly) {
+  ray::RayConfig config;
+  EXPECT_TRUE(config.log_to_driver);
+  Argv off({"prog", "--ray_log_to_driver=false"});
+  ApplyCommandLineFlags(off.argc(), off.argv(), config);
+  EXPECT_FALSE(config.log_to_driver);
+  Argv on({"prog", "--ray_log_to_driver", "true"});
+  ApplyCommandLineFlags(on.argc(), on.argv(), config);
+  EXPECT_TRUE(config.log_to_driver);
+  Argv bad({"prog", "--ray_log_to_driver=maybe"});
+  EXPECT_THROW(ApplyCommandLineFlags(bad.argc(), bad.argv(), config), ray::internal::RayException);
+}
+
 TEST(ConfigFlagsTest, SeparateValueFormAndOverridesConfig) {
   Argv args({"prog", "--ray_address", "auto", "--ray_head_args", "--num-cpus 2",
              "--ray_default_actor_lifetime", "non_detached"});

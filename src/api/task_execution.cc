@@ -2,11 +2,17 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "api/actor_exit.h"
 #include "api/task_error.h"
+#include "common/log_marker.h"
 #include "ray/api/serializer.h"
 
 namespace moray::api {
@@ -23,6 +29,30 @@ struct InActorScope {
   InActorScope() { tl_in_actor = true; }
   ~InActorScope() { tl_in_actor = false; }
 };
+
+// Tells the raylet's log agent whose output follows (common/log_marker.h): when the name of what
+// this worker runs changes, C++ and C stdio are flushed and the marker line goes on both streams.
+// Actor methods keep the actor's name (its creation's).
+void AnnounceRunning(const std::string& name) {
+  static std::mutex mutex;
+  static std::string running;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (name == running) return;
+  running = name;
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const std::string line = NameMarkerLine(name);
+  for (int fd : {1, 2}) {
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      const ssize_t n = write(fd, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      rest.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+}
 
 void FailWith(core::TaskResult* result, proto::ErrorType type, std::string message) {
   result->error.set_type(type);
@@ -137,6 +167,15 @@ core::TaskResult ExecuteActorMethod(const proto::TaskSpec& spec,
 
 core::TaskResult ExecuteRegistered(const proto::TaskSpec& spec,
                                    const std::vector<std::shared_ptr<Buffer>>& args) {
+  if (spec.type() == proto::ACTOR_CREATION_TASK) {
+    // "ns::Counter.__init__" (or a factory's name) -> "Counter", as Ray shows an actor.
+    std::string name = spec.name();
+    if (const size_t init = name.rfind(".__init__"); init != std::string::npos) name.resize(init);
+    if (const size_t scope = name.rfind("::"); scope != std::string::npos) name.erase(0, scope + 2);
+    AnnounceRunning(name);
+  } else if (spec.type() != proto::ACTOR_TASK) {
+    AnnounceRunning(spec.name());
+  }
   if (spec.type() == proto::ACTOR_CREATION_TASK || spec.type() == proto::ACTOR_TASK) {
     std::vector<ray::internal::ArgView> views;
     views.reserve(args.size());

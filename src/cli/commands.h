@@ -14,5 +14,7 @@ void AddServiceCommands(CLI::App& app);
 void AddJobCommands(CLI::App& app);
 // get-auth-token (auth_commands.cc).
 void AddAuthCommands(CLI::App& app);
+// logs [cluster|worker|actor|task] (log_commands.cc).
+void AddLogCommands(CLI::App& app);
 
 }  // namespace moray::cli

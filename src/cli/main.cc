@@ -24,5 +24,6 @@ int main(int argc, char** argv) {
   moray::cli::AddStateCommands(app);
   moray::cli::AddJobCommands(app);
   moray::cli::AddAuthCommands(app);
+  moray::cli::AddLogCommands(app);
   return moray::cli::Run(app, argc, argv, std::cout, std::cerr);
 }

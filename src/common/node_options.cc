@@ -146,6 +146,22 @@ const NodeOption kNodeOptions[] = {
      .uses = kStartFlag,
      .field = NodeField<int>{.head = &HeadOptions::raylet_port, .raylet = &RayletOptions::port},
      .range = kPortRange},
+    {.name = "--log-rotation-bytes",
+     .value_name = "BYTES",
+     .help = "A worker's .out/.err log file is rotated once it would grow past this size",
+     .uses = kStartFlag | kHeadArg,
+     .field = NodeField<int64_t>{.head = &HeadOptions::log_rotation_bytes,
+                                 .raylet = &RayletOptions::log_rotation_bytes},
+     .range = {.min = 1, .unit = "bytes"},
+     .show_default = true},
+    {.name = "--log-rotation-backup-count",
+     .value_name = "N",
+     .help = "Rotated worker log files kept per stream (.out.1 ... .out.N)",
+     .uses = kStartFlag | kHeadArg,
+     .field = NodeField<int>{.head = &HeadOptions::log_rotation_backup_count,
+                             .raylet = &RayletOptions::log_rotation_backup_count},
+     .range = {.min = 0, .max = 1000},
+     .show_default = true},
 };
 
 const HeadOptions kUnset{};

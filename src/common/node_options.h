@@ -49,6 +49,9 @@ struct HeadOptions {
   std::string node_name;    // empty: the node's IP address
   std::map<std::string, std::string> labels;
   int raylet_port = 0;      // 0: any free port
+  // Worker log rotation (the raylet's log agent; Ray's RAY_ROTATION_MAX_BYTES / _BACKUP_COUNT).
+  int64_t log_rotation_bytes = 512ll << 20;
+  int log_rotation_backup_count = 5;
   // The GCS's health checks of raylets (head only); 0: the GCS's defaults (1 s, 1 s, 5).
   int health_check_period_ms = 0;
   int health_check_timeout_ms = 0;

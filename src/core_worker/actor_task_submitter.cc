@@ -53,6 +53,7 @@ std::shared_ptr<rpc::Connection> ActorTaskSubmitter::Gcs() {
                       gcs_endpoint_.ToString());
         for (auto& [id, actor] : actors_) actor.subscribed = false;
       });
+  if (on_gcs_connected_) on_gcs_connected_(gcs_);
   return gcs_;
 }
 
@@ -216,7 +217,10 @@ void ActorTaskSubmitter::Subscribe(const ActorId& actor_id, Actor& actor) {
 }
 
 void ActorTaskSubmitter::OnGcsMessage(rpc::Frame&& frame) {
-  if (frame.method != proto::ACTOR_UPDATE) return;
+  if (frame.method != proto::ACTOR_UPDATE) {
+    if (on_gcs_message_) on_gcs_message_(std::move(frame));
+    return;
+  }
   proto::ActorInfo info;
   if (!frame.ParseBody(&info).ok()) return;
   OnActorUpdate(info);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,14 @@ class ActorTaskSubmitter {
   // The connection to the GCS's worker channel, connected on first use (loop thread); nullptr
   // if it cannot be reached (then tried again at most once a second).
   std::shared_ptr<rpc::Connection> GcsChannel() { return Gcs(); }
+  // Other users of the GCS channel (loop thread; set before the channel's first use):
+  // `on_connected` runs for each new connection (e.g. to subscribe on it), `on_message` gets
+  // the frames that are not ACTOR_UPDATE.
+  void SetGcsChannelHooks(std::function<void(const std::shared_ptr<rpc::Connection>&)> on_connected,
+                          std::function<void(rpc::Frame&&)> on_message) {
+    on_gcs_connected_ = std::move(on_connected);
+    on_gcs_message_ = std::move(on_message);
+  }
   // WORKER_TASK_REPLIES that came on `peer.conn` (loop thread): handled, and true, when that is
   // the connection to an actor called from here; false (frame untouched) otherwise.
   bool OnTaskReplies(const rpc::Peer& peer, rpc::Frame& frame);
@@ -127,6 +136,8 @@ class ActorTaskSubmitter {
 
   CoreContext* const context_;  // not owned; outlives this
   const rpc::Endpoint gcs_endpoint_;
+  std::function<void(const std::shared_ptr<rpc::Connection>&)> on_gcs_connected_;
+  std::function<void(rpc::Frame&&)> on_gcs_message_;
   std::shared_ptr<rpc::Connection> gcs_;  // loop thread
   absl::Time gcs_retry_after_ = absl::InfinitePast();  // loop thread
   bool gcs_error_logged_ = false;                      // loop thread

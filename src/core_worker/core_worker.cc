@@ -168,6 +168,24 @@ absl::Status CoreWorker::Connect() {
     context_.inline_object_memory = reply.inline_object_memory();
   }
 
+  if (context_.is_driver && options_.log_to_driver && !reply.gcs_address().empty()) {
+    // Worker output of this job: subscribed on every (re)connection of the GCS channel, which
+    // the event flush below opens at once and keeps open.
+    log_printer_ = std::make_unique<WorkerLogPrinter>(&loop_, context_.node_id);
+    actor_submitter_->SetGcsChannelHooks(
+        [job_id = context_.job_id](const std::shared_ptr<rpc::Connection>& conn) {
+          proto::SubscribeWorkerLogsRequest subscribe;
+          subscribe.set_job_id(job_id.Binary());
+          conn->Send(proto::SUBSCRIBE_WORKER_LOGS, subscribe);
+        },
+        [this](rpc::Frame&& frame) {
+          if (frame.method != proto::WORKER_LOGS) return;
+          proto::WorkerLogBatch batch;
+          if (frame.ParseBody(&batch).ok()) log_printer_->OnBatch(batch);
+        });
+  }
+  // Subscribed now, before this driver submits anything (the channel opens lazily otherwise).
+  if (log_printer_) loop_.Post([this] { (void)actor_submitter_->GcsChannel(); });
   loop_.Post([this] { FlushEvents(); });
   loop_.Post([this] {
     objects_timer_ = loop_.RunAfter(options_.object_report_interval, [this] { ReportObjects(); });
@@ -192,6 +210,7 @@ void CoreWorker::Shutdown() {
     context_.shutting_down = true;
     if (flush_timer_) loop_.CancelTimer(flush_timer_);
     if (objects_timer_) loop_.CancelTimer(objects_timer_);
+    if (log_printer_) log_printer_->Finish();  // the folded repeats not printed yet
     if (context_.raylet) {
       events_.Flush([this](const proto::ReportTaskEventsRequest& batch) { SendEvents(batch); });
       proto::DisconnectClientRequest bye;

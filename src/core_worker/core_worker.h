@@ -25,6 +25,7 @@
 #include "core_worker/context.h"
 #include "core_worker/normal_task_submitter.h"
 #include "core_worker/task_executor.h"
+#include "core_worker/worker_log_printer.h"
 #include "gcs.pb.h"
 #include "worker.pb.h"
 
@@ -38,6 +39,9 @@ struct CoreWorkerOptions {
   WorkerId worker_id;                 // nil: a fresh random id
   JobId job_id;  // workers: the job they serve (drivers get one at registration)
   proto::JobInfo job;                 // drivers: the job to register
+  // Drivers: print the job's worker output (worker_log_printer.h) on this process's stdout and
+  // stderr; false: nothing is subscribed (Ray's log_to_driver).
+  bool log_to_driver = true;
   SubmitterOptions submitter;
   absl::Duration event_flush_interval = absl::Milliseconds(100);
   // Object snapshots for `moray list objects` (object_snapshot.h): checked this often, sent when
@@ -209,6 +213,7 @@ class CoreWorker : public TaskExecutionHost {
   std::unique_ptr<object_store::StoreClient> plasma_;
   std::unique_ptr<NormalTaskSubmitter> submitter_;
   std::unique_ptr<ActorTaskSubmitter> actor_submitter_;
+  std::unique_ptr<WorkerLogPrinter> log_printer_;  // drivers with log_to_driver; loop thread
   std::unique_ptr<TaskExecutor> executor_;
   std::string gcs_address_;
   std::string session_dir_;

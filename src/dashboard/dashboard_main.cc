@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "common/service_signals.h"
 #include "dashboard/browser_sessions.h"
+#include "dashboard/log_api.h"
 #include "dashboard/metrics_sampler.h"
 #include "dashboard/state_api.h"
 #include "dashboard/web_access.h"
@@ -108,6 +109,7 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   jobs::AddJobRoutes(server, supervisor, &stopping);
   jobs::AddPackageRoutes(server, packages);
   AddStateRoutes(server, **gcs);
+  AddLogRoutes(server, **gcs);
   MetricsSampler sampler(**gcs);
   AddMetricsRoutes(server, sampler);
   if (auto web = FindWebDir(); web.ok()) {

@@ -80,6 +80,7 @@ GcsServer::GcsServer(GcsServerConfig config)
   };
   AddGcsMethods(managers, &service_);
   actor_service_->Register(&service_);
+  logs_.Register(&service_);
   AddPlacementGroupMethods(&groups_, groups_scheduler_.get(), &actor_loop_, &service_);
 }
 
@@ -122,6 +123,7 @@ void GcsServer::OnAccept(std::shared_ptr<rpc::Connection> conn) {
       [this](const std::shared_ptr<rpc::Connection>& c) {
         connections_.erase(c);
         actor_service_->OnClosed(c);
+        logs_.OnClosed(c);
       });
 }
 

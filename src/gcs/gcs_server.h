@@ -32,6 +32,7 @@
 #include "gcs/health_checker.h"
 #include "gcs/job_manager.h"
 #include "gcs/kv_store.h"
+#include "gcs/log_service.h"
 #include "gcs/node_manager.h"
 #include "gcs/object_snapshot_store.h"
 #include "gcs/package_gc.h"
@@ -104,6 +105,7 @@ class GcsServer {
   std::unique_ptr<rpc::ConnectionPool> pool_;
   std::unique_ptr<ActorScheduler> scheduler_;
   std::unique_ptr<ActorService> actor_service_;
+  LogService logs_;  // service loop: worker output to subscribed drivers
   std::unique_ptr<PlacementGroupScheduler> groups_scheduler_;
   std::unique_ptr<HealthChecker> health_;
 };

@@ -513,8 +513,9 @@ int RunWorker(const py::function& execute, const py::function& cancel) {
 py::dict Connect(const std::string& address, const std::string& ray_namespace,
                  const std::vector<std::string>& head_args, const std::string& runtime_env,
                  const std::string& python_executable, const std::vector<std::string>& python_path,
-                 const std::vector<std::string>& code_search_path) {
+                 const std::vector<std::string>& code_search_path, bool log_to_driver) {
   ray::RayConfig config;
+  config.log_to_driver = log_to_driver;
   config.code_search_path = code_search_path;
   config.address = address;
   config.ray_namespace = ray_namespace;
@@ -577,7 +578,7 @@ PYBIND11_MODULE(_moray_core, m) {
 
   m.def("connect", &Connect, py::arg("address"), py::arg("namespace"), py::arg("head_args"),
         py::arg("runtime_env"), py::arg("python_executable"), py::arg("python_path"),
-        py::arg("code_search_path") = std::vector<std::string>{});
+        py::arg("code_search_path") = std::vector<std::string>{}, py::arg("log_to_driver") = true);
   m.def("disconnect", &Disconnect);
   m.def("is_connected", [] { return api::InstalledCoreWorker() != nullptr; });
   m.def("context", &ContextInfo);

@@ -49,6 +49,7 @@ NodeManager::NodeManager(rpc::EventLoop* loop, GcsThread* gcs, NodeManagerOption
       options_.total, pool_.get(), [this] { MarkDirty(); }, options_.gpu_ids);
   bundles_ = std::make_unique<BundleManager>(leases_.get());
   RegisterMethods();
+  if (options_.pool.log_agent != nullptr) options_.pool.log_agent->AddMethods(&service_);
 }
 
 NodeManager::~NodeManager() {
@@ -63,7 +64,8 @@ absl::Status NodeManager::Start() {
   absl::StatusOr<std::unique_ptr<rpc::Server>> server = rpc::Server::Listen(
       loop_, options_.node.node_ip(), options_.port,
       [this](std::shared_ptr<rpc::Connection> conn) { OnAccept(std::move(conn)); },
-      rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_RAYLET) | rpc::RoleBit(proto::ROLE_GCS));
+      rpc::kCoreWorkers | rpc::RoleBit(proto::ROLE_RAYLET) | rpc::RoleBit(proto::ROLE_GCS) |
+          rpc::RoleBit(proto::ROLE_CLI));
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   port_ = server_->port();

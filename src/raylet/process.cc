@@ -69,8 +69,12 @@ absl::StatusOr<Child> Spawn(const SpawnSpec& spec) {
   std::vector<char*> envp;
   for (const std::string& var : spec.env) envp.push_back(const_cast<char*>(var.c_str()));
   envp.push_back(nullptr);
-  const int out_fd = OpenOrDevNull(spec.stdout_path, O_WRONLY | O_CREAT | O_APPEND);
-  const int err_fd = OpenOrDevNull(spec.stderr_path, O_WRONLY | O_CREAT | O_APPEND);
+  const int out_fd = spec.stdout_fd >= 0
+                         ? fcntl(spec.stdout_fd, F_DUPFD_CLOEXEC, 3)
+                         : OpenOrDevNull(spec.stdout_path, O_WRONLY | O_CREAT | O_APPEND);
+  const int err_fd = spec.stderr_fd >= 0
+                         ? fcntl(spec.stderr_fd, F_DUPFD_CLOEXEC, 3)
+                         : OpenOrDevNull(spec.stderr_path, O_WRONLY | O_CREAT | O_APPEND);
   const int in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int errno_pipe[2];
   if (out_fd < 0 || err_fd < 0 || in_fd < 0 || pipe2(errno_pipe, O_CLOEXEC) != 0) {

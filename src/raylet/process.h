@@ -25,6 +25,10 @@ struct SpawnSpec {
   std::vector<std::string> env;   // "NAME=value", the whole environment
   std::string stdout_path;        // appended to; /dev/null if empty or unopenable
   std::string stderr_path;
+  // Instead of the paths: descriptors the child gets as stdout / stderr (the caller keeps and
+  // closes them; -1: use the path).
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   std::string cwd;  // the child's working directory; empty: the parent's
 };
 

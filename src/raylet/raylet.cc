@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -154,6 +155,25 @@ absl::Status Raylet::Start() {
   }
   nm.objects = objects_.get();
 
+  // Worker output: files, rotation and the stream to drivers (log_agent.h).
+  if (!options_.session_dir.empty()) {
+    const std::string log_dir = absl::StrCat(options_.session_dir, "/logs");
+    std::error_code ignored;
+    std::filesystem::create_directories(log_dir, ignored);
+    logs_ = std::make_unique<LogAgent>(
+        LogAgentOptions{.log_dir = log_dir,
+                        .node_id = node_id_,
+                        .node_ip = options_.node_ip,
+                        .gcs_address = options_.gcs_address,
+                        .rotation_bytes = options_.log_rotation_bytes,
+                        .backup_count = options_.log_rotation_backup_count});
+    if (auto started = logs_->Start(); !started.ok()) {
+      return absl::Status(started.code(),
+                          absl::StrCat("cannot start the log agent: ", started.message()));
+    }
+    nm.pool.log_agent = logs_.get();
+  }
+
   GcsThread::Options gcs_thread_options;
   gcs_thread_options.on_cluster_view = [this](proto::GetClusterStatusReply view) {
     auto shared = std::make_shared<proto::GetClusterStatusReply>(std::move(view));
@@ -243,6 +263,7 @@ void Raylet::Stop() {
   if (loop_) loop_->Stop();
   node_manager_.reset();
   loop_.reset();
+  if (logs_) logs_->Stop();  // the workers are gone: what their pipes still hold is written
   gcs_thread_.reset();
   if (objects_) objects_->Stop();
   objects_.reset();

@@ -23,6 +23,7 @@
 #include "object_store/store_server.h"
 #include "raylet/gcs_accessor.h"
 #include "raylet/gcs_thread.h"
+#include "raylet/log_agent.h"
 #include "raylet/node_manager.h"
 #include "raylet/object_manager.h"
 #include "raylet/raylet_options.h"
@@ -75,6 +76,7 @@ class Raylet {
   std::unique_ptr<object_store::StoreServer> store_;
   std::unique_ptr<ObjectManager> objects_;  // after store_: it is a client of the store
   std::unique_ptr<GcsThread> gcs_thread_;
+  std::unique_ptr<LogAgent> logs_;  // outlives the node manager: it reads its workers' pipes
   std::unique_ptr<rpc::EventLoop> loop_;
   std::unique_ptr<NodeManager> node_manager_;
 };

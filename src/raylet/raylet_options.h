@@ -46,6 +46,9 @@ struct RayletOptions {
   int prestart_workers = -1;          // per job, at driver registration; -1: num_cpus
   absl::Duration idle_worker_timeout = absl::Seconds(1);
   absl::Duration worker_register_timeout = absl::Seconds(60);
+  // Worker log files (log_agent.h): rotated past this size, keeping this many old ones.
+  int64_t log_rotation_bytes = 512ll << 20;
+  int log_rotation_backup_count = 5;
 };
 
 }  // namespace moray::raylet

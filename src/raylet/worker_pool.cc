@@ -1,5 +1,6 @@
 #include "raylet/worker_pool.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -7,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -209,9 +212,25 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, EnvPool& pool) {
   spec.cwd = prepared.cwd;
   const WorkerId worker_id = WorkerId::FromRandom();
   const std::string hex = worker_id.Hex();
-  if (!options_.session_dir.empty()) {
-    spec.stdout_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".out");
-    spec.stderr_path = absl::StrCat(options_.session_dir, "/logs/worker-", hex, ".err");
+  // With the log agent: pipes it reads (it names the files once the pid is known). Without
+  // (in-process tests): files named the same way, written by the worker itself.
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (options_.log_agent != nullptr) {
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+      const int err = errno;
+      for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+        if (fd >= 0) close(fd);
+      }
+      return absl::ResourceExhaustedError(absl::StrCat("pipe: ", strerror(err)));
+    }
+    spec.stdout_fd = out_pipe[1];
+    spec.stderr_fd = err_pipe[1];
+  } else if (!options_.session_dir.empty()) {
+    spec.stdout_path =
+        absl::StrCat(options_.session_dir, "/logs/worker-", hex, "-", job_id.Hex(), ".out");
+    spec.stderr_path =
+        absl::StrCat(options_.session_dir, "/logs/worker-", hex, "-", job_id.Hex(), ".err");
   }
   std::vector<std::string> env = {
       "MORAY_WORKER_MODE=1",
@@ -237,6 +256,16 @@ absl::Status WorkerPool::StartOne(const JobId& job_id, EnvPool& pool) {
   }
   spec.env = EnvironmentWith(env);
   absl::StatusOr<Child> child = Spawn(spec);
+  if (options_.log_agent != nullptr) {
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (child.ok()) {
+      options_.log_agent->AddWorker(worker_id, job_id, child->pid, out_pipe[0], err_pipe[0]);
+    } else {
+      close(out_pipe[0]);
+      close(err_pipe[0]);
+    }
+  }
   if (!child.ok()) return child.status();
 
   auto worker = std::make_unique<Worker>();
@@ -356,8 +385,11 @@ void WorkerPool::StartFailed(Worker& worker, const std::string& reason) {
   std::string error =
       absl::StrCat("could not start a worker for job ", worker.job_id.Hex(), ": ", reason);
   if (!options_.session_dir.empty()) {
-    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/worker-", worker.id.Hex(),
-                    ".err)");
+    const std::string file =
+        options_.log_agent != nullptr
+            ? LogAgent::WorkerFileName(worker.id, worker.job_id, worker.pid, /*err=*/true)
+            : absl::StrCat("worker-", worker.id.Hex(), "-", worker.job_id.Hex(), ".err");
+    absl::StrAppend(&error, " (see ", options_.session_dir, "/logs/", file, ")");
   }
   spdlog::error("{}", error);
   if (pool != nullptr && ++pool->consecutive_failures >= options_.max_start_failures) {

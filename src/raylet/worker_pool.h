@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "common/id.h"
 #include "gcs.pb.h"
+#include "raylet/log_agent.h"
 #include "raylet/runtime_env_agent.h"
 #include "raylet/worker_source.h"
 #include "rpc/event_loop.h"
@@ -53,6 +54,9 @@ struct WorkerPoolOptions {
   int raylet_port = 0;  // where workers connect back; set before the first start
   std::string gcs_address;
   std::string session_dir;   // worker logs go to <session_dir>/logs
+  // Reads workers' stdout/stderr through pipes and writes their files (not owned; outlives the
+  // pool); null: workers write <session_dir>/logs/worker-*.out/.err themselves, or /dev/null.
+  LogAgent* log_agent = nullptr;
   std::string moray_binary;  // for `moray worker` (jobs with a code search path)
   // Set in every worker's environment (over the raylet's own): the node's auth
   // (rpc::AuthEnvironment), so workers present the raylet's token. Never on their command line.

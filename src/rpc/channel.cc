@@ -379,6 +379,11 @@ bool Connection::closed() const {
   return closed_;
 }
 
+size_t Connection::queued_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return write_buffer_.size();
+}
+
 absl::Status Connection::close_status() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return closed_ ? close_status_ : absl::OkStatus();

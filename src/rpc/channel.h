@@ -129,6 +129,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseWithStatus(absl::Status status);
 
   bool closed() const;
+  // Bytes queued by Send/Call/Reply and not handed to the socket yet (a slow peer's backlog).
+  size_t queued_bytes() const;
   // Why the connection closed (Unavailable for a plain close); OK while open.
   absl::Status close_status() const;
   std::string peer() const { return peer_; }

@@ -15,6 +15,7 @@ std::vector<std::string> LocalCluster::Args(const NodeSpec& node) const {
   if (!node.resources.empty()) args.push_back("--resources=" + node.resources);
   if (!node.labels.empty()) args.push_back("--labels=" + node.labels);
   if (!node.node_name.empty()) args.push_back("--node-name=" + node.node_name);
+  args.insert(args.end(), node.extra_args.begin(), node.extra_args.end());
   return args;
 }
 

@@ -23,6 +23,7 @@ struct NodeSpec {
   std::string labels;     // JSON object of strings; empty: none
   std::string node_name;  // empty: the default (its IP address)
   long long object_store_memory = 128ll << 20;
+  std::vector<std::string> extra_args;  // more `moray start` flags
 };
 
 class LocalCluster {

@@ -1,7 +1,7 @@
 """The dashboard in a real browser: headless Debian chromium driven by python3-selenium against a
 real `moray start --head` cluster. Logs in through the login page, opens every page, sees a task
-and an actor the test runs appear, pages through the task records, and sees the charts drawn from
-samples. The default run loads 10,050 task records and pages past the 10,000th (about 30 s);
+and an actor the test runs appear, pages through the task records, opens the actor's log from the
+actors page and sees a new line followed, and sees the charts drawn from samples. The default run loads 10,050 task records and pages past the 10,000th (about 30 s);
 MORAY_DASHBOARD_LONG=1 (`make test-browser`) loads 50,000 and pages to the end."""
 
 import os
@@ -115,7 +115,8 @@ def test_login_then_every_page_loads(cluster, browser):
     wait_for(lambda: "ALIVE" in text_of(browser, "nodes"), what="the head node ALIVE")
     assert "CPU: " in text_of(browser, "nodes") and "/ 4" in text_of(browser, "nodes")
     for page, box in [("jobs.html", "jobs"), ("actors.html", "actors"), ("tasks.html", "tasks"),
-                      ("placement_groups.html", "groups"), ("metrics.html", "status")]:
+                      ("placement_groups.html", "groups"), ("logs.html", "files"),
+                      ("metrics.html", "status")]:
         browser.get(f"{cluster.url}/{page}")
         wait_for(lambda: text_of(browser, box) and "Loading" not in text_of(browser, box),
                  what=f"{page} loaded")
@@ -174,3 +175,20 @@ def test_charts_have_points(cluster, browser, work):
              timeout=30, what="every chart with points")
     assert "total: 4" in text_of(browser, "legend-cpu")
     assert "FINISHED" in text_of(browser, "legend-tasks")
+
+
+def test_an_actors_log_opens_from_the_actors_page(cluster, browser, work):
+    browser.get(f"{cluster.url}/actors.html")
+    browser.find_element(By.NAME, "class_name").send_keys("BrowserActor")
+    browser.find_element(By.CSS_SELECTOR, "#filters button").click()
+    wait_for(lambda: "BrowserActor" in text_of(browser, "actors") and
+             browser.find_elements(By.CSS_SELECTOR, "#actors a.actor-log"), what="the log link")
+    browser.find_element(By.CSS_SELECTOR, "#actors a.actor-log").click()
+    wait_for(lambda: "logs.html?actor_id=" in browser.current_url, what="the log viewer")
+    wait_for(lambda: "browser actor says hello" in text_of(browser, "log"), what="the actor's line")
+    assert ".out on 127.0.0.1" in text_of(browser, "log-title")
+    # Followed: a line printed now shows up without reloading.
+    assert moray.get(work.ping.remote()) == "pong"
+    wait_for(lambda: text_of(browser, "log").count("browser actor says hello") >= 2,
+             what="the new line followed")
+    wait_for(lambda: "raylet.out" in text_of(browser, "files"), what="the node's files listed")

@@ -207,3 +207,43 @@ def test_disabled_auth_needs_no_login_and_warns_off_loopback(cluster):
     finally:
         run_moray(["stop"], env)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@moray.remote
+class HttpTalker:
+    def say(self, text):
+        print(text, flush=True)
+        return text
+
+
+def test_logs_are_listed_and_read_through_the_raylet(cluster, driver):
+    talker = HttpTalker.remote()
+    assert moray.get(talker.say.remote("talker line one")) == "talker line one"
+    [actor] = api(cluster, "/api/v0/actors", filter="class_name=HttpTalker")[1]["result"]
+    def line_logged():
+        status, body = api(cluster, "/api/v0/logs/actor", actor_id=actor["actor_id"])
+        return status == 200 and "talker line one" in body["data"] and body
+    body = wait_for(line_logged, what="the actor's line in its log")
+    assert body["file_name"].endswith(".out") and str(actor["pid"]) in body["file_name"]
+    assert body["worker_alive"] and body["next_offset"] == body["offset"] + len(body["data"].encode())
+    # The next read from next_offset holds only what came after.
+    assert moray.get(talker.say.remote("talker line two")) == "talker line two"
+    def second():
+        status, more = api(cluster, "/api/v0/logs/actor", actor_id=actor["actor_id"],
+                           offset=body["next_offset"])
+        return status == 200 and "talker line two" in more["data"] and more
+    more = wait_for(second, what="the second line")
+    assert "talker line one" not in more["data"]
+    status, listing = api(cluster, "/api/v0/logs")
+    [node] = listing["nodes"]
+    names = [f["name"] for f in node["files"]]
+    assert status == 200 and "raylet.out" in names and body["file_name"] in names
+    status, raylet = api(cluster, "/api/v0/logs/file", node_id=node["node_id"], name="raylet.out",
+                         tail=5)
+    assert status == 200 and raylet["data"].count("\n") <= 5
+    status, err = api(cluster, "/api/v0/logs/actor", actor_id="00" * 16)
+    assert status in (400, 404) and "actor" in err["error"]
+    status, err = api(cluster, "/api/v0/logs/file", node_id=node["node_id"], name="../../etc/passwd")
+    assert status == 400
+    status, err = api(cluster, "/api/v0/logs/file", node_id="zz")
+    assert status == 400 and "'node_id'" in err["error"]

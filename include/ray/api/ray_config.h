@@ -47,6 +47,10 @@ class RayConfig {
 
   // Namespace of named actors created by this job. Empty: a random one.
   std::string ray_namespace = "";
+
+  // Moray: print the job's worker output on this driver's stdout/stderr, prefixed with
+  // "(name pid=N)" and repeats folded (Ray's log_to_driver). Flag: --ray_log_to_driver=false.
+  bool log_to_driver = true;
 };
 
 }  // namespace ray

@@ -7,6 +7,7 @@ import inspect
 import os
 import signal
 import socket
+import sys
 import threading
 import traceback
 
@@ -99,12 +100,37 @@ def _ip():
     return _IP
 
 
+# The name marker (src/common/log_marker.h): written on stdout and stderr, after flushing them,
+# when the name of what this worker runs changes; the raylet's log agent strips it and prefixes
+# the lines that follow with the name on the driver ("(name pid=N)").
+_NAME_MARKER = "\x1e moray:name "
+_running_name = None
+
+
+def _announce(name):
+    global _running_name
+    if name == _running_name:
+        return
+    _running_name = name
+    line = (_NAME_MARKER + name + "\n").encode()
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            stream.flush()
+            os.write(fd, line)
+        except (OSError, ValueError):
+            pass
+
+
 def execute(task):
     global _actor, _actor_loop, _actor_restarted
     state.current.task = task
     try:
         args, kwargs = _args_of(task)
         kind = task["type"]
+        if kind == ACTOR_CREATION_TASK:
+            _announce(task["qualname"].rsplit(".", 1)[-1])  # the class's name, as Ray shows it
+        elif kind != ACTOR_TASK:
+            _announce(task["name"])
         if kind == ACTOR_CREATION_TASK:
             cls = functions.load(task["pickle_key"], task["module"], task["qualname"])
             from moray.actor import is_async_class
@@ -162,11 +188,15 @@ def main():
 
     state.connected = True
     state.is_worker = True
+    # Output goes to the raylet's log agent through pipes: line by line, not in 8 KiB blocks.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
     state.namespace = os.environ.get("MORAY_NAMESPACE", "")
     signal.signal(signal.SIGINT, _on_sigint)
     code = core.run_worker(_run, cancel)
-    import sys
-
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
