@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: all deps configure build demo test bench install wheel clean
+.PHONY: all deps configure build demo test test-browser bench install wheel clean
 
 all: build
 
@@ -24,6 +24,12 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600
+
+# The dashboard in headless chromium, long variant: more than 10,000 task records paged through.
+test-browser: build
+	@cd $(BUILD) && MORAY_DASHBOARD_LONG=1 MORAY_BIN=$$PWD/bin/moray \
+	  PYTHONPATH=$$PWD/python:/usr/lib/python3/dist-packages \
+	  python3 -m pytest -q -rs -p no:cacheprovider $(CURDIR)/tests/dashboard/test_dashboard_browser.py
 
 bench: build
 	@mkdir -p $(BUILD)/bench

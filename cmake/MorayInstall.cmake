@@ -18,3 +18,7 @@ install(FILES ${CMAKE_BINARY_DIR}/MorayConfig.cmake ${CMAKE_BINARY_DIR}/MorayCon
 
 configure_file(${PROJECT_SOURCE_DIR}/cmake/moray.pc.in ${CMAKE_BINARY_DIR}/moray.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/moray.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The dashboard's pages, found by `moray dashboard` from its own location (src/dashboard/web_dir.h).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/dashboard/web/
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/moray/dashboard)

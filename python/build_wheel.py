@@ -11,6 +11,7 @@ The prefix is what `cmake --install` produced: the package in <libdir>/pythonX.Y
     moray/_lib/libmoray.so.N       the library under its SONAME (the module's RUNPATH has $ORIGIN/_lib)
     moray/_lib/moray               the executable (its RUNPATH has $ORIGIN), beside libmoray, where
                                    libmoray looks for it when it starts a local cluster
+    moray/share/moray/dashboard/   the dashboard's pages, found from the executable's location
     moray-V.dist-info/             METADATA, WHEEL, entry_points.txt (the `moray` console script,
                                    moray._private.cli:main, which runs moray/_lib/moray), RECORD
 
@@ -120,6 +121,10 @@ def main():
     # The library under the name the module asks for (its SONAME); a wheel holds no symlinks.
     wheel.add_file(f"moray/_lib/{os.path.basename(library)}", os.path.realpath(library))
     wheel.add_file("moray/_lib/moray", executable)
+    # The dashboard's pages where the executable looks: share/moray/dashboard beside its directory.
+    pages = os.path.join(prefix, "share", "moray", "dashboard")
+    for name in sorted(os.listdir(pages)) if os.path.isdir(pages) else []:
+        wheel.add_file(f"moray/share/moray/dashboard/{name}", os.path.join(pages, name))
 
     wheel.add(f"{dist_info}/METADATA", (
         "Metadata-Version: 2.1\n"

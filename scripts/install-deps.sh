@@ -10,6 +10,7 @@ packages=(
   libhiredis-dev redis-server libgtest-dev libgmock-dev googletest libbenchmark-dev
   libssl-dev openssl zlib1g-dev iproute2 nftables procps elfutils
   pybind11-dev python3-dev python3-cloudpickle python3-numpy python3-pytest python3-venv python3-pip
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

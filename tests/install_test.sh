@@ -46,6 +46,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work
 
 step "layout"
 [ -x "$prefix/bin/moray" ] || fail "no executable $prefix/bin/moray"
+[ -f "$prefix/share/moray/dashboard/index.html" ] || fail "no dashboard pages in $prefix/share/moray/dashboard"
 [ -f "$prefix/include/ray/api.h" ] || fail "no $prefix/include/ray/api.h"
 [ -f "$prefix/include/ray/api/object_ref.h" ] || fail "the headers api.h includes are missing"
 [ -f "$prefix/lib/cmake/Moray/MorayConfig.cmake" ] || fail "no MorayConfig.cmake"

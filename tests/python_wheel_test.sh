@@ -56,7 +56,8 @@ for path, digest, size in csv.reader(io.StringIO(z.read(record).decode())):
     want = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     assert digest == want and int(size) == len(data), f"bad RECORD entry for {path}"
 assert listed == names, f"RECORD and contents differ: {listed ^ names}"
-for need in ("moray/__init__.py", "moray/_lib/moray", "moray/_private/cli.py"):
+for need in ("moray/__init__.py", "moray/_lib/moray", "moray/_private/cli.py",
+             "moray/share/moray/dashboard/index.html"):
     assert need in names, f"no {need}"
 assert any(n.startswith("moray/_lib/libmoray.so.") for n in names), "no moray/_lib/libmoray.so.N"
 assert any(n.startswith("moray/_moray_core.cpython-") for n in names), "no _moray_core"

@@ -114,6 +114,13 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
   }
   auto auth = StartAuth(/*head=*/true, options.node_ip);
   if (!auth) return 1;
+  if (auth->mode == rpc::AuthMode::kDisabled && options.include_dashboard &&
+      !IsLoopback(options.dashboard_host)) {
+    std::cerr << "WARNING: authentication is disabled (RAY_AUTH_MODE=disabled) and the dashboard "
+                 "listens on "
+              << options.dashboard_host << " with no login: anyone who can reach it can submit "
+              << "jobs.\n";
+  }
   options.service_env = rpc::AuthEnvironment(*auth);
   auto head = StartHead(options);
   if (!head.ok()) {
@@ -141,6 +148,9 @@ int RunStart(const StartFlags& flags, HeadOptions options, const std::vector<std
             << "  GCS address: " << head->gcs_address << "\n";
   if (!head->dashboard_address.empty()) {
     std::cout << "  Dashboard: http://" << head->dashboard_address << "\n";
+    if (auth->mode != rpc::AuthMode::kDisabled) {
+      std::cout << "    (a browser logs in with the cluster token: `moray get-auth-token`)\n";
+    }
   }
   std::cout << "  Session directory: " << head->session_dir << "\n";
   std::cout << "  Metrics: every node serves GET /metrics; Prometheus finds them in "

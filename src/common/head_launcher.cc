@@ -268,7 +268,7 @@ absl::Status StartRaylet(const HeadOptions& options, const std::string& moray, b
 // reason in head->dashboard_error: the cluster works without it.
 void StartDashboard(const HeadOptions& options, const std::string& moray, StartedHead* head) {
   if (options.dashboard_port != 0) {
-    absl::Status free = CheckPortFree(options.node_ip, options.dashboard_port);
+    absl::Status free = CheckPortFree(options.dashboard_host, options.dashboard_port);
     if (!free.ok()) {
       head->dashboard_error = absl::StrCat(
           "the dashboard was not started: ", free.message(),
@@ -276,9 +276,9 @@ void StartDashboard(const HeadOptions& options, const std::string& moray, Starte
       return;
     }
   }
-  std::vector<std::string> argv = {
-      moray, "dashboard", absl::StrCat("--gcs-address=", head->gcs_address),
-      absl::StrCat("--session-dir=", head->session_dir), absl::StrCat("--host=", options.node_ip)};
+  std::vector<std::string> argv = {moray, "dashboard",
+                                   absl::StrCat("--gcs-address=", head->gcs_address),
+                                   absl::StrCat("--session-dir=", head->session_dir)};
   for (auto& arg : ServiceArgs(options, NodeService::kDashboard)) argv.push_back(arg);
   std::string log = head->session_dir + "/logs/dashboard.out";
   auto dashboard = Spawn(argv, log, options);
@@ -295,7 +295,9 @@ void StartDashboard(const HeadOptions& options, const std::string& moray, Starte
     head->dashboard_error = std::string(port.status().message());
     return;
   }
-  head->dashboard_address = absl::StrCat(options.node_ip, ":", *port);
+  const bool wildcard = options.dashboard_host == "0.0.0.0" || options.dashboard_host == "::";
+  head->dashboard_address =
+      absl::StrCat(wildcard ? options.node_ip : options.dashboard_host, ":", *port);
   (void)RecordPid(head->session_dir, head->dashboard_pid, "dashboard");
 }
 

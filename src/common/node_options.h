@@ -64,6 +64,8 @@ struct HeadOptions {
   // Task attempts the GCS keeps (Ray's RAY_task_events_max_num_task_in_gcs); 0: the GCS's
   // default (100,000).
   int64_t task_events_max_num_task_in_gcs = 0;
+  // The dashboard's HTTP bind address: loopback unless told (0.0.0.0: every interface).
+  std::string dashboard_host = "127.0.0.1";
   // Set in the services' environment (over the starter's own), never on their command lines: the
   // cluster's auth (rpc::AuthEnvironment), which the GCS and the raylet load and pass on to
   // workers. Not a node option: the starter fills it (`moray start`, ray::Init).

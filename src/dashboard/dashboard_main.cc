@@ -13,7 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/service_signals.h"
-#include "dashboard/http_auth.h"
+#include "dashboard/browser_sessions.h"
+#include "dashboard/log_api.h"
+#include "dashboard/metrics_sampler.h"
+#include "dashboard/state_api.h"
+#include "dashboard/web_access.h"
+#include "dashboard/web_dir.h"
 #include "gcs/gcs_client.h"
 #include "httplib.h"
 #include "jobs/job_http.h"
@@ -99,15 +104,25 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
   // A log tail holds a worker while its job runs: more workers than httplib's default (8), so a
   // few followers never starve the other requests.
   server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  server.set_pre_routing_handler([&auth](const httplib::Request& req, httplib::Response& res) {
-    auto failure = CheckBearer(auth, req.get_header_value("Authorization"));
-    if (!failure) return httplib::Server::HandlerResponse::Unhandled;
-    res.status = failure->http_status;
-    res.set_content(nlohmann::json{{"error", failure->message}}.dump(), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  BrowserSessions sessions;
+  InstallWebAccess(server, auth, sessions);
   jobs::AddJobRoutes(server, supervisor, &stopping);
   jobs::AddPackageRoutes(server, packages);
+  AddStateRoutes(server, **gcs);
+  AddLogRoutes(server, **gcs);
+  MetricsSampler sampler(**gcs);
+  AddMetricsRoutes(server, sampler);
+  if (auto web = FindWebDir(); web.ok()) {
+    server.set_mount_point("/", *web);
+  } else {
+    // The Jobs API works without the pages (an install without share/); a browser is told why.
+    spdlog::warn("{}", std::string(web.status().message()));
+    server.Get("/", [message = std::string(web.status().message())](const httplib::Request&,
+                                                                    httplib::Response& res) {
+      res.status = 404;
+      res.set_content(message + "\n", "text/plain");
+    });
+  }
   int port = options.port;
   if (port == 0) {
     port = server.bind_to_any_port(options.host);
@@ -118,7 +133,11 @@ int RunDashboard(const DashboardOptions& options, const rpc::AuthConfig& auth) {
     return Fail(options, absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ",
                                       std::strerror(errno)));
   }
-  const std::string address = absl::StrCat(options.host, ":", port);
+  // A wildcard bind is reached at the node's address (the GCS's host).
+  const bool wildcard = options.host == "0.0.0.0" || options.host == "::";
+  const std::string address = absl::StrCat(
+      wildcard ? options.gcs_address.substr(0, options.gcs_address.rfind(':')) : options.host, ":",
+      port);
   if (auto put = (*gcs)->KvPut(kClusterNamespace, kDashboardAddressKey, address, true); !put.ok()) {
     return Fail(options, absl::StrCat("cannot record the dashboard's address in the GCS: ",
                                       put.status().message()));
