@@ -67,7 +67,7 @@ grep -qE "libmoray\.so.* => $prefix/(bin/\.\./)?lib/" <<<"$libs" \
 "$prefix/bin/moray" --help >/dev/null || fail "bin/moray --help"
 # Only the package: the executable, the library, the headers and the package files.
 unexpected="$(cd "$prefix" && find . \( -type f -o -type l \) | sed 's|^\./||' | grep -vE \
-  '^(bin/moray|lib/libmoray\.so(\.[0-9.]+)?|include/(ray|moray)/.*\.h|lib/cmake/Moray/[A-Za-z-]+\.cmake|lib/pkgconfig/moray\.pc|lib/python3\.[0-9]+/site-packages/moray/([A-Za-z_]+/)*[A-Za-z_]+\.py|lib/python3\.[0-9]+/site-packages/moray/_moray_core\.cpython-[0-9]+-[a-z0-9_]+-linux-gnu\.so)$' || true)"
+  '^(bin/moray|lib/libmoray\.so(\.[0-9.]+)?|include/(ray|moray)/.*\.h|lib/cmake/Moray/[A-Za-z-]+\.cmake|lib/pkgconfig/moray\.pc|share/moray/dashboard/[a-z_]+\.(html|js|css)|lib/python3\.[0-9]+/site-packages/moray/([A-Za-z_]+/)*[A-Za-z_]+\.py|lib/python3\.[0-9]+/site-packages/moray/_moray_core\.cpython-[0-9]+-[a-z0-9_]+-linux-gnu\.so)$' || true)"
 [ -z "$unexpected" ] || fail "unexpected installed files:"$'\n'"$unexpected"
 
 expect_output() {  # program output, label

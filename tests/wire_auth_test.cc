@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
 
+#include "gcs/gcs_client.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "ray/api.h"
@@ -85,13 +87,23 @@ TEST(WireAuthTest, EveryListeningPortRefusesAMissingOrWrongTokenAndServesTheRigh
   ASSERT_TRUE(std::any_of(ports.begin(), ports.end(), [&](const auto& p) {
     return p.second == dashboard_port;
   })) << RunShell("ss -ltnp").out;
+  // Each node's Prometheus endpoint (GET /metrics), HTTP behind the token like the dashboard.
+  std::map<int, std::string> http_paths = {{dashboard_port, "/api/jobs/"}};
+  auto gcs = moray::gcs::GcsClient::Connect(cluster.address(), absl::Seconds(10));
+  ASSERT_TRUE(gcs.ok()) << gcs.status();
+  auto nodes = (*gcs)->GetAllNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  for (const auto& node : *nodes) {
+    ASSERT_GT(node.metrics_export_port(), 0);
+    http_paths[node.metrics_export_port()] = "/metrics";
+  }
   for (const auto& [ip, port] : ports) {
     SCOPED_TRACE(ip + ":" + std::to_string(port));
-    if (port == dashboard_port) {
-      httplib::Client http(cluster.dashboard());
-      auto none = http.Get("/api/jobs/");
-      auto wrong = http.Get("/api/jobs/", {{"Authorization", "Bearer wrong-token"}});
-      auto right = http.Get("/api/jobs/", {{"Authorization", "Bearer " + token}});
+    if (auto path = http_paths.find(port); path != http_paths.end()) {
+      httplib::Client http(ip, port);
+      auto none = http.Get(path->second);
+      auto wrong = http.Get(path->second, {{"Authorization", "Bearer wrong-token"}});
+      auto right = http.Get(path->second, {{"Authorization", "Bearer " + token}});
       ASSERT_TRUE(none && wrong && right);
       EXPECT_EQ(none->status, 401);
       EXPECT_EQ(wrong->status, 403);

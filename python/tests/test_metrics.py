@@ -4,6 +4,8 @@
 import json
 import os
 import re
+import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -26,10 +28,27 @@ def record():
     return True
 
 
-def scrape(session_dir):
+# <build>/python/moray/__init__.py -> <build>/bin/moray
+MORAY_BIN = os.environ.get("MORAY_BIN") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(moray.__file__)))),
+    "bin", "moray")
+
+
+def token():
+    """The cluster token this user's clusters use (what Prometheus would be given)."""
+    return subprocess.run([MORAY_BIN, "get-auth-token"], check=True, capture_output=True,
+                          text=True, timeout=30).stdout.strip()
+
+
+def endpoint(session_dir):
     with open(os.path.join(session_dir, "prom_metrics_service_discovery.json")) as f:
-        target = json.load(f)[0]["targets"][0]
-    with urllib.request.urlopen(f"http://{target}/metrics", timeout=10) as response:
+        return json.load(f)[0]["targets"][0]
+
+
+def scrape(session_dir):
+    request = urllib.request.Request(f"http://{endpoint(session_dir)}/metrics",
+                                     headers={"Authorization": f"Bearer {token()}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode()
 
 
@@ -65,3 +84,14 @@ def test_bad_arguments_are_refused(cluster):
         Histogram("py_no_bounds")
     with pytest.raises(ValueError, match="already defined"):
         Gauge("py_checked", tag_keys=("a",))
+
+
+def test_the_endpoint_wants_the_cluster_token(cluster):
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"http://{endpoint(cluster['session_dir'])}/metrics", timeout=10)
+    assert missing.value.code == 401
+    wrong = urllib.request.Request(f"http://{endpoint(cluster['session_dir'])}/metrics",
+                                   headers={"Authorization": "Bearer wrong-token"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(wrong, timeout=10)
+    assert refused.value.code == 403

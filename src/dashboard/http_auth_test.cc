@@ -1,8 +1,10 @@
-#include "dashboard/http_auth.h"
+#include "rpc/http_auth.h"
 
 #include "gtest/gtest.h"
 
 namespace moray::dashboard {
+
+using rpc::CheckBearer;
 namespace {
 
 rpc::AuthConfig Token(std::string token) {

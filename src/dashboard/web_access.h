@@ -13,11 +13,14 @@
 #include <string_view>
 
 #include "dashboard/browser_sessions.h"
-#include "dashboard/http_auth.h"
 #include "httplib.h"
 #include "rpc/auth.h"
+#include "rpc/http_auth.h"
 
 namespace moray::dashboard {
+
+using rpc::AuthFailure;
+using rpc::CheckBearer;
 
 struct AccessDecision {
   enum Kind { kAllow, kRedirectToLogin, kDeny } kind = kAllow;

@@ -16,7 +16,7 @@
 //
 // Errors are JSON {"error": "<sentence>"}: 400 for bad input (also a taken submission id), 404
 // for an unknown job, 503 while shutting down, 500 otherwise. Authentication is the server's
-// (dashboard/http_auth.h), checked before any route.
+// (rpc/http_auth.h), checked before any route.
 //
 //   httplib::Server server;
 //   AddJobRoutes(server, supervisor, &stopping);

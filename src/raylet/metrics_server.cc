@@ -8,6 +8,7 @@
 #include "common/ports.h"
 #include "httplib.h"
 #include "metrics/exposition.h"
+#include "rpc/http_auth.h"
 
 namespace moray::raylet {
 
@@ -15,9 +16,15 @@ MetricsServer::MetricsServer() : server_(std::make_unique<httplib::Server>()) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
-absl::StatusOr<int> MetricsServer::Bind(const std::string& host, int port) {
+absl::StatusOr<int> MetricsServer::Bind(const std::string& host, int port, rpc::AuthConfig auth) {
+  auth_ = std::move(auth);
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto failure = rpc::CheckBearer(auth_, req.get_header_value("Authorization"))) {
+      res.status = failure->http_status;
+      res.set_content(failure->message + "\n", "text/plain");
+      return;
+    }
     res.set_content(render_ ? render_() : std::string(), std::string(metrics::kContentType));
   });
   if (auto free = CheckPortFree(host, port); !free.ok()) {

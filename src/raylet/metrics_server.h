@@ -1,7 +1,8 @@
 // The node's Prometheus endpoint: GET /metrics on --metrics-export-port (cpp-httplib, one thread
 // of its own, a small pool for requests). Each scrape calls `render`, which writes the text
-// (src/metrics/exposition.h). No token: Prometheus scrapes without one, as it does Ray's
-// endpoints; bind it to an address only trusted peers reach (--node-ip-address).
+// (src/metrics/exposition.h). Behind the cluster token like every port of the cluster
+// (rpc/http_auth.h: 401 without `Authorization: Bearer <token>`, 403 wrong; nothing checked with
+// RAY_AUTH_MODE=disabled): Prometheus sends it with `authorization: {credentials_file: ...}`.
 //
 //   MetricsServer server;
 //   absl::StatusOr<int> port = server.Bind("127.0.0.1", 0);   // 0: any free port
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "rpc/auth.h"
 
 namespace httplib {
 class Server;
@@ -32,7 +34,7 @@ class MetricsServer {
 
   // Listens on host:port (0: a free port). CheckPortFree's codes (AlreadyExists for a port in
   // use, ...) with a sentence naming --metrics-export-port and the port.
-  absl::StatusOr<int> Bind(const std::string& host, int port);
+  absl::StatusOr<int> Bind(const std::string& host, int port, rpc::AuthConfig auth);
   void Start(std::function<std::string()> render);
   void Stop();
 
@@ -40,6 +42,7 @@ class MetricsServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::function<std::string()> render_;
+  rpc::AuthConfig auth_;
 };
 
 }  // namespace moray::raylet

@@ -99,7 +99,7 @@ absl::Status Raylet::Start() {
   node_info_.set_object_store_memory(ObjectStoreMemory(options_));
   // The metrics endpoint's port first: a taken port stops the start before anything runs.
   absl::StatusOr<int> metrics_port =
-      metrics_server_.Bind(options_.node_ip, options_.metrics_export_port);
+      metrics_server_.Bind(options_.node_ip, options_.metrics_export_port, rpc::ProcessAuth());
   if (!metrics_port.ok()) return metrics_port.status();
   node_info_.set_metrics_export_port(*metrics_port);
 

@@ -20,6 +20,7 @@
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "ray/api.h"
+#include "rpc/auth.h"
 #include "tests/cluster/local_cluster.h"
 #include "tests/cluster/pattern.h"
 #include "tests/test_env.h"
@@ -69,12 +70,15 @@ class Tally {
 
 RAY_REMOTE(MetricsOk, MetricsFail, RecordUserMetrics, NodeOf, Tally::Create, &Tally::Add);
 
+// The token the test's clusters use (every endpoint wants it).
+std::string Token() { return moray::rpc::LoadAuthConfig()->token; }
+
 // The body of GET http://<endpoint>/metrics, or "" on failure.
 std::string Scrape(const std::string& ip, int port) {
   httplib::Client client(ip, port);
   client.set_connection_timeout(5);
   client.set_read_timeout(10);
-  auto res = client.Get("/metrics");
+  auto res = client.Get("/metrics", {{"Authorization", "Bearer " + Token()}});
   if (!res || res->status != 200) return "";
   EXPECT_NE(res->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
   return res->body;

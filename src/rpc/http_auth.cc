@@ -1,9 +1,9 @@
-#include "dashboard/http_auth.h"
+#include "rpc/http_auth.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
-namespace moray::dashboard {
+namespace moray::rpc {
 
 std::optional<AuthFailure> CheckBearer(const rpc::AuthConfig& auth,
                                        std::string_view authorization) {
@@ -12,7 +12,7 @@ std::optional<AuthFailure> CheckBearer(const rpc::AuthConfig& auth,
   const absl::string_view header(authorization.data(), authorization.size());
   if (!absl::StartsWithIgnoreCase(header, kScheme)) {
     return AuthFailure{401,
-                       "this Moray dashboard needs the cluster's auth token: send "
+                       "this Moray endpoint needs the cluster's auth token: send "
                        "'Authorization: Bearer <token>' (`moray get-auth-token` prints it)"};
   }
   const absl::string_view token = absl::StripAsciiWhitespace(header.substr(kScheme.size()));
@@ -22,4 +22,4 @@ std::optional<AuthFailure> CheckBearer(const rpc::AuthConfig& auth,
   return std::nullopt;
 }
 
-}  // namespace moray::dashboard
+}  // namespace moray::rpc
