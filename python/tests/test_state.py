@@ -108,8 +108,10 @@ def test_nodes_jobs_workers(work):
 def test_objects_and_placement_groups(work):
     ref = moray.put(b"x" * 200_000)
     hex_id = ref.hex()
-    wait_for(lambda: state.list_objects(filters=[("object_id", "=", hex_id)]),
-             what="the put object in the GCS")
+    # The GCS shows each process's snapshot of up to a second ago: the first may be taken between
+    # the put's seal (pinned) and the handle's registration, so wait for the settled state.
+    wait_for(lambda: [e for e in state.get_objects(hex_id) if e.reference_type == "LOCAL_REFERENCE"],
+             what="the put object in the GCS, held by its handle")
     [entry] = state.get_objects(hex_id)
     assert entry.object_id == hex_id and entry.reference_type == "LOCAL_REFERENCE"
     summary = state.summarize_objects()["cluster"]
