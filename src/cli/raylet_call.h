@@ -9,8 +9,8 @@
 // address; Unavailable when the raylet cannot be reached ("... connection refused. Is the node's
 // raylet running?"), DeadlineExceeded when it does not answer within `timeout`.
 //
-// Thread model: blocks the calling thread (never call it on an event loop); each call runs its
-// connection on a short-lived event-loop thread of its own.
+// Thread model: blocks the calling thread (never call it on an event loop). One call over a
+// RayletClient (raylet_client.h) of its own; use a RayletClient directly for several calls.
 #pragma once
 
 #include <cstdint>
