@@ -7,6 +7,7 @@
 #include "cli/process_locator.h"
 #include "cli/raylet_client.h"
 #include "common/id.h"
+#include "dashboard/http_params.h"
 #include "nlohmann/json.hpp"
 #include "raylet.pb.h"
 
@@ -14,11 +15,6 @@ namespace moray::dashboard {
 namespace {
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
-
-void Answer(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
 
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
@@ -34,19 +30,6 @@ int HttpStatusOf(const absl::Status& status) {
 
 void Fail(httplib::Response& res, const absl::Status& status) {
   Answer(res, HttpStatusOf(status), {{"error", std::string(status.message())}});
-}
-
-absl::StatusOr<int64_t> WholeParam(const httplib::Request& req, const char* name, int64_t fallback,
-                                   int64_t min, int64_t max) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a whole number from ", min,
-                                                   " to ", max, ", not '", text, "'"));
-  }
-  return value;
 }
 
 template <typename Id>
@@ -148,6 +131,20 @@ void Read(httplib::Response& res, const cli::ProcessLocation& where,
       "application/json");
 }
 
+// The log of the worker an actor or task ran on (by worker id, else pid), in the request's range.
+void ReadWorkerLog(const httplib::Request& req, httplib::Response& res,
+                   const absl::StatusOr<cli::ProcessLocation>& where) {
+  if (!where.ok()) return Fail(res, where.status());
+  proto::ReadLogRequest read;
+  if (!where->worker_id.IsNil()) {
+    read.set_worker_id(where->worker_id.Binary());
+  } else {
+    read.set_pid(where->pid);
+  }
+  if (auto s = SetRange(req, &read); !s.ok()) return Fail(res, s);
+  Read(res, *where, read);
+}
+
 }  // namespace
 
 void AddLogRoutes(httplib::Server& server, gcs::GcsClient& gcs) {
@@ -203,30 +200,12 @@ void AddLogRoutes(httplib::Server& server, gcs::GcsClient& gcs) {
   server.Get("/api/v0/logs/actor", [&gcs](const httplib::Request& req, httplib::Response& res) {
     auto id = IdParam<ActorId>(req, "actor_id");
     if (!id.ok()) return Fail(res, id.status());
-    auto where = cli::LocateActor(gcs, *id);
-    if (!where.ok()) return Fail(res, where.status());
-    proto::ReadLogRequest read;
-    if (!where->worker_id.IsNil()) {
-      read.set_worker_id(where->worker_id.Binary());
-    } else {
-      read.set_pid(where->pid);
-    }
-    if (auto s = SetRange(req, &read); !s.ok()) return Fail(res, s);
-    Read(res, *where, read);
+    ReadWorkerLog(req, res, cli::LocateActor(gcs, *id));
   });
   server.Get("/api/v0/logs/task", [&gcs](const httplib::Request& req, httplib::Response& res) {
     auto id = IdParam<TaskId>(req, "task_id");
     if (!id.ok()) return Fail(res, id.status());
-    auto where = cli::LocateTask(gcs, *id);
-    if (!where.ok()) return Fail(res, where.status());
-    proto::ReadLogRequest read;
-    if (!where->worker_id.IsNil()) {
-      read.set_worker_id(where->worker_id.Binary());
-    } else {
-      read.set_pid(where->pid);
-    }
-    if (auto s = SetRange(req, &read); !s.ok()) return Fail(res, s);
-    Read(res, *where, read);
+    ReadWorkerLog(req, res, cli::LocateTask(gcs, *id));
   });
 }
 

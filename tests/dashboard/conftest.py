@@ -6,11 +6,16 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
-import time
 import urllib.request
 
 import pytest
+
+# The suite's one wait_for (python/tests/helpers.py), re-exported for the dashboard's tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python",
+                                "tests"))
+from helpers import wait_for  # noqa: E402,F401
 
 MORAY = os.environ.get("MORAY_BIN", "moray")
 TOKEN = "dashboard-test-token-" + os.urandom(8).hex()
@@ -48,18 +53,6 @@ def cluster():
     finally:
         run_moray(["stop"], env)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def wait_for(condition, timeout=60, what="condition"):
-    """Polls `condition` until it returns something true (its result); fails at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
