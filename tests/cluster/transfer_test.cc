@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -55,19 +56,20 @@ std::string HoldUntil(std::vector<uint8_t> held, std::string release) {
 }
 RAY_REMOTE(MakeBig, Consume, HoldUntil);
 
-// The port in whitespace-separated field `field` (0-based, "address:port") of the first line of
-// `ss -p` output that belongs to process `pid`; "" if none.
-std::string PortOf(const std::string& ss_output, pid_t pid, size_t field) {
+// The ports in whitespace-separated field `field` (0-based, "address:port") of every line of
+// `ss -p` output that belongs to process `pid`.
+std::vector<std::string> PortsOf(const std::string& ss_output, pid_t pid, size_t field) {
   const std::string owner = "pid=" + std::to_string(pid) + ",";
+  std::vector<std::string> ports;
   for (const auto& line : moray::testing::Lines(ss_output)) {
     if (line.find(owner) == std::string::npos) continue;
     std::istringstream in(line);
     std::string word;
     for (size_t i = 0; i <= field && in >> word;) ++i;
     auto colon = word.rfind(':');
-    return colon == std::string::npos ? "" : word.substr(colon + 1);
+    if (colon != std::string::npos) ports.push_back(word.substr(colon + 1));
   }
-  return "";
+  return ports;
 }
 
 constexpr int64_t kMiB = 1 << 20;
@@ -255,20 +257,32 @@ TEST_F(TransferTest, ACutConnectionToALiveSourceIsRetried) {
                 .ready.size(),
             1u);
   const pid_t raylet = cluster_.raylet_pid(1);
-  // n2's raylet listens on one TCP port; n3's raylet reads chunks over a connection to it.
-  const std::string port = PortOf(RunShell("ss -Htlnp").out, raylet, /*field=*/3);
-  ASSERT_FALSE(port.empty()) << RunShell("ss -Htlnp").out;
+  // n2's raylet listens on TCP ports (RPC, metrics); n3's raylet reads chunks over a connection
+  // to one of them.
+  const std::vector<std::string> listening = PortsOf(RunShell("ss -Htlnp").out, raylet, 3);
+  ASSERT_FALSE(listening.empty()) << RunShell("ss -Htlnp").out;
   ASSERT_EQ(kill(raylet, SIGSTOP), 0);  // the chunk request waits on the connection
   auto check = ConsumeOn("n3").Remote(made);
   bool running = WaitForTaskState("Consume", "RUNNING");
   // Cut n3's raylet's connection to n2's raylet, and only that one.
-  bool cut = running && WaitFor([&] {
-    std::string local = PortOf(RunShell("ss -Htnp state established dport = :" + port).out,
-                               cluster_.raylet_pid(2), /*field=*/2);
-    return !local.empty() && !RunShell("ss -K -Htn state established dport = :" + port +
-                                       " sport = :" + local)
-                                 .out.empty();
-  }, std::chrono::seconds(30));
+  bool cut = running &&
+             WaitFor(
+                 [&] {
+                   const std::string established = RunShell("ss -Htnp state established").out;
+                   const auto locals = PortsOf(established, cluster_.raylet_pid(2), 2);
+                   const auto peers = PortsOf(established, cluster_.raylet_pid(2), 3);
+                   for (size_t i = 0; i < locals.size() && i < peers.size(); ++i) {
+                     if (std::find(listening.begin(), listening.end(), peers[i]) == listening.end())
+                       continue;
+                     if (!RunShell("ss -K -Htn state established dport = :" + peers[i] +
+                                   " sport = :" + locals[i])
+                              .out.empty()) {
+                       return true;
+                     }
+                   }
+                   return false;
+                 },
+                 std::chrono::seconds(30));
   ASSERT_EQ(kill(raylet, SIGCONT), 0);
   ASSERT_TRUE(cut) << "no connection from n3's raylet to n2's to cut (or ss -K unsupported)";
   EXPECT_EQ(*check.Get(kGetMs), Expected("n3", size));
